@@ -1,0 +1,50 @@
+"""flywheel-sim: business flywheels as runnable, analysable system-dynamics models.
+
+The public API is listed in ``__all__`` (and in docs/api.md). Heavy libraries (xarray,
+numba, matplotlib) are imported only when first needed.
+"""
+
+from __future__ import annotations
+
+from flywheel_sim.compile import Program, compile_model
+from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
+from flywheel_sim.integrators import METHODS, Tableau
+from flywheel_sim.simulate import Options, simulate
+from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
+from flywheel_sim.spec.model import (
+    Dimension,
+    Element,
+    GraphicalFunction,
+    Link,
+    LoopSpec,
+    Model,
+    TimeSpec,
+)
+from flywheel_sim.spec.parser import parse
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "METHODS",
+    "Dimension",
+    "Element",
+    "FlywheelError",
+    "GraphicalFunction",
+    "Link",
+    "LoopSpec",
+    "Model",
+    "ModelError",
+    "Options",
+    "OutputError",
+    "ParameterError",
+    "Program",
+    "Tableau",
+    "TimeSpec",
+    "__version__",
+    "builtin_models",
+    "compile_model",
+    "load_model",
+    "loads_model",
+    "parse",
+    "simulate",
+]

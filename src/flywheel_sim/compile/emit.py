@@ -1,0 +1,297 @@
+"""Step 3 of compiling: order the equations and emit postfix code into a Program."""
+
+from __future__ import annotations
+
+import graphlib
+import math
+
+import numpy as np
+
+from flywheel_sim.compile import ops
+from flywheel_sim.compile.program import Program, Variable
+from flywheel_sim.compile.scalarise import Inst
+from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, names_in, walk
+from flywheel_sim.spec.builtins import BUILTINS
+from flywheel_sim.spec.model import GraphicalFunction, Model
+from flywheel_sim.spec.names import canonical
+
+STATE = {"stock", "hstock", "prev"}
+_TIME_VARYING = {"TIME", "STEP", "PULSE", "RAMP", "DELAY"}
+
+
+def _dynamic_call(expr: Expr) -> bool:
+    for node in walk(expr):
+        if isinstance(node, Call) and (
+            node.func in _TIME_VARYING or BUILTINS.get(node.func, BUILTINS["ABS"]).kind
+            == "random"
+        ):
+            return True
+    return False
+
+
+def _init_deps(inst: Inst) -> set[str]:
+    if inst.kind == "parameter":
+        return set()
+    if inst.kind == "init":
+        return {inst.src} if inst.src else names_in(inst.expr)
+    return names_in(inst.expr)
+
+
+def _cycle_error(exc: graphlib.CycleError, by_key: dict[str, Inst], model: Model,
+                 what: str, hint: str) -> ModelError:
+    cycle = list(exc.args[1])
+    names: list[str] = []
+    for key in cycle:
+        label = by_key[key].owner if "#" in key else key
+        if not names or names[-1] != label:
+            names.append(label)
+    first = by_key[cycle[0]]
+    return ModelError(f"{what}: {' -> '.join(names)}", file=model.file, line=first.line,
+                      variable=first.owner, hint=hint)
+
+
+class Emitter:
+    def __init__(self, model: Model, instances: list[Inst], tables: list[GraphicalFunction],
+                 delays: list[str]) -> None:
+        self.model = model
+        self.instances = instances
+        self.by_key = {i.key: i for i in instances}
+        self.slot = {i.key: n for n, i in enumerate(instances)}
+        self.tables = tables
+        self.delays = delays
+        self.consts: list[float] = []
+        self.const_ids: dict[float, int] = {}
+        self.sites: list[int] = []
+
+    # -- ordering -----------------------------------------------------------------------------
+    def init_order(self) -> list[Inst]:
+        graph = {i.key: _init_deps(i) for i in self.instances}
+        try:
+            order = list(graphlib.TopologicalSorter(graph).static_order())
+        except graphlib.CycleError as exc:
+            raise _cycle_error(exc, self.by_key, self.model,
+                               "initial values depend on each other",
+                               "give one of them a numeric initial value") from None
+        return [self.by_key[k] for k in order]
+
+    def dynamic_set(self, init_order: list[Inst]) -> set[str]:
+        dynamic: set[str] = set()
+        for inst in init_order:
+            if inst.kind in STATE:
+                dynamic.add(inst.key)
+            elif inst.kind in ("parameter", "init"):
+                continue
+            elif _dynamic_call(inst.expr) or names_in(inst.expr) & dynamic:
+                dynamic.add(inst.key)
+        return dynamic
+
+    def step_order(self, dynamic: set[str]) -> list[Inst]:
+        graph: dict[str, set[str]] = {}
+        for key in dynamic:
+            inst = self.by_key[key]
+            if inst.kind in STATE:
+                continue
+            graph[key] = {d for d in names_in(inst.expr)
+                          if d in dynamic and self.by_key[d].kind not in STATE}
+        # keep model order among independent equations
+        ordered = {k: graph[k] for k in (i.key for i in self.instances) if k in graph}
+        try:
+            order = list(graphlib.TopologicalSorter(ordered).static_order())
+        except graphlib.CycleError as exc:
+            raise _cycle_error(exc, self.by_key, self.model, "algebraic loop",
+                               "break the loop with a stock, a delay or PREVIOUS()") from None
+        return [self.by_key[k] for k in order]
+
+    # -- code -----------------------------------------------------------------------------------
+    def const(self, value: float) -> int:
+        key = value if not math.isnan(value) else float("nan")
+        if key not in self.const_ids or math.isnan(value):
+            self.const_ids[key] = len(self.consts)
+            self.consts.append(value)
+        return self.const_ids[key]
+
+    def expr(self, node: Expr, code: list[int]) -> None:
+        if isinstance(node, Num):
+            code += [ops.CONST, self.const(node.value)]
+        elif isinstance(node, Var):
+            code += [ops.LOAD, self.slot[node.name]]
+        elif isinstance(node, Unary):
+            self.expr(node.operand, code)
+            if node.op == "-":
+                code += [ops.NEG, 0]
+            elif node.op == "NOT":
+                code += [ops.NOT, 0]
+        elif isinstance(node, Binary):
+            self.expr(node.left, code)
+            self.expr(node.right, code)
+            code += [ops.BINARY[node.op], 0]
+        elif isinstance(node, If):
+            for part in (node.cond, node.then, node.orelse):
+                self.expr(part, code)
+            code += [ops.SELECT, 0]
+        elif isinstance(node, Call):
+            self.call(node, code)
+        else:
+            raise ModelError("a starred subscript x[*] can only be used inside a reduction")
+
+    def call(self, node: Call, code: list[int]) -> None:
+        func, args = node.func, list(node.args)
+        if func == "LOOKUP":
+            assert isinstance(args[0], Num)
+            self.expr(args[1], code)
+            code += [ops.LOOKUP, int(args[0].value)]
+        elif func == "DELAY":
+            assert isinstance(args[0], Num)
+            self.expr(args[1], code)
+            self.expr(args[2], code)
+            code += [ops.DELAY, int(args[0].value)]
+        elif func in ops.CLOCK:
+            code += [ops.CLOCK[func], 0]
+        elif func == "PI":
+            code += [ops.CONST, self.const(math.pi)]
+        elif func in ops.UNARY_FUNCS:
+            self.expr(args[0], code)
+            code += [ops.UNARY_FUNCS[func], 0]
+        elif func in ("MIN", "MAX"):
+            self.expr(args[0], code)
+            for arg in args[1:]:
+                self.expr(arg, code)
+                code += [ops.MIN if func == "MIN" else ops.MAX, 0]
+        elif func == "MOD":
+            self.expr(args[0], code)
+            self.expr(args[1], code)
+            code += [ops.MOD, 0]
+        elif func == "IF_THEN_ELSE":
+            self.expr(If(args[0], args[1], args[2]), code)
+        elif func in ops.RANDOMS:
+            self.random(func, args, code)
+        else:
+            self.timed(func, args, code)
+
+    def timed(self, func: str, args: list[Expr], code: list[int]) -> None:
+        defaults = {"SAFEDIV": [Num(0.0)], "RAMP": [Num(math.inf)],
+                    "PULSE": [Call("STARTTIME", ()), Num(0.0)], "STEP": []}[func]
+        width = {"SAFEDIV": 3, "RAMP": 3, "PULSE": 3, "STEP": 2}[func]
+        full = args + defaults[len(args) - (width - len(defaults)):]
+        for arg in full:
+            self.expr(arg, code)
+        code += [{"SAFEDIV": ops.SAFEDIV, "RAMP": ops.RAMP, "PULSE": ops.PULSE,
+                  "STEP": ops.STEP}[func], 0]
+
+    def random(self, func: str, args: list[Expr], code: list[int]) -> None:
+        arity = {"RANDOM": 2, "NORMAL": 2, "LOGNORMAL": 2, "EXPRND": 1, "POISSON": 1}[func]
+        seed = -1
+        if len(args) > arity:
+            last = args[-1]
+            assert isinstance(last, Num)
+            seed = abs(int(last.value))
+        for arg in args[:arity]:
+            self.expr(arg, code)
+        self.sites.append(seed)
+        code += [ops.RANDOMS[func], len(self.sites) - 1]
+
+    def assign(self, inst: Inst, code: list[int], expr: Expr | None = None) -> None:
+        value = inst.expr if expr is None else expr
+        if inst.kind == "flow" and inst.non_negative:
+            value = Call("MAX", (Num(0.0), value))
+        self.expr(value, code)
+        code += [ops.STORE, self.slot[inst.key]]
+
+    # -- program --------------------------------------------------------------------------------
+    def program(self) -> Program:
+        init_order = self.init_order()
+        dynamic = self.dynamic_set(init_order)
+        step_order = self.step_order(dynamic)
+        init_code: list[int] = []
+        for inst in init_order:
+            if inst.kind == "parameter":
+                continue
+            if inst.kind == "init" and inst.src:
+                self.assign(inst, init_code, Var(inst.src))
+            else:
+                self.assign(inst, init_code)
+        step_code: list[int] = []
+        for inst in step_order:
+            self.assign(inst, step_code)
+        return self.build(init_code, step_code, init_order, step_order)
+
+    def build(self, init_code: list[int], step_code: list[int], init_order: list[Inst],
+              step_order: list[Inst]) -> Program:
+        insts = self.instances
+        stocks = [i for i in insts if i.kind in ("stock", "hstock")]
+        stock_index = {s.key: n for n, s in enumerate(stocks)}
+        edges = [(stock_index[s.key], self.slot[f], sign) for s in stocks
+                 for flows, sign in ((s.inflows, 1.0), (s.outflows, -1.0)) for f in flows]
+        nonneg = [s for s in stocks if s.non_negative]
+        ptr = [0]
+        outs: list[int] = []
+        for s in nonneg:
+            outs += [self.slot[f] for f in s.outflows]
+            ptr.append(len(outs))
+        params = [i for i in insts if i.kind == "parameter"]
+        elements = {e.key: e for e in self.model.elements}
+        bounds = [(elements[p.element or ""].minimum, elements[p.element or ""].maximum)
+                  for p in params]
+        prevs = [i for i in insts if i.kind == "prev"]
+        check = [self.slot[s.key] for s in stocks] + [self.slot[i.key] for i in step_order]
+        xs, ys, kinds, lptr = [], [], [], [0]
+        for table in self.tables:
+            xs += table.xs
+            ys += table.ys
+            kinds.append({"continuous": ops.LK_CONTINUOUS, "extrapolate": ops.LK_EXTRAPOLATE,
+                          "discrete": ops.LK_DISCRETE}[table.kind])
+            lptr.append(len(xs))
+        i64, f64 = np.int64, np.float64
+        return Program(
+            name=self.model.name, time=self.model.time,
+            slot_keys=tuple(i.key for i in insts), slot_owner=tuple(i.owner for i in insts),
+            init_code=np.array(init_code, i64), step_code=np.array(step_code, i64),
+            consts=np.array(self.consts, f64),
+            max_stack=max(_stack_depth(init_code), _stack_depth(step_code), 1),
+            stock_slots=np.array([self.slot[s.key] for s in stocks], i64),
+            edge_stock=np.array([e[0] for e in edges], i64),
+            edge_slot=np.array([e[1] for e in edges], i64),
+            edge_sign=np.array([e[2] for e in edges], f64),
+            nonneg_stock=np.array([stock_index[s.key] for s in nonneg], i64),
+            nonneg_ptr=np.array(ptr, i64), nonneg_out=np.array(outs, i64),
+            param_keys=tuple(p.key for p in params),
+            param_slots=np.array([self.slot[p.key] for p in params], i64),
+            param_default=np.array([p.expr.value if isinstance(p.expr, Num) else 0.0
+                                    for p in params], f64),
+            param_min=np.array([math.nan if b[0] is None else b[0] for b in bounds], f64),
+            param_max=np.array([math.nan if b[1] is None else b[1] for b in bounds], f64),
+            prev_src=np.array([self.slot[p.src or ""] for p in prevs], i64),
+            prev_dst=np.array([self.slot[p.key] for p in prevs], i64),
+            delay_src=np.array([self.slot[k] for k in self.delays], i64),
+            lookup_ptr=np.array(lptr, i64), lookup_x=np.array(xs, f64),
+            lookup_y=np.array(ys, f64), lookup_kind=np.array(kinds, i64),
+            n_sites=len(self.sites), site_seed=np.array(self.sites, i64),
+            check_order=np.array(check, i64),
+            variables=self.variables(),
+            dims=tuple((canonical(d.name), tuple(canonical(x) for x in d.elements))
+                       for d in self.model.dimensions),
+        )
+
+    def variables(self) -> tuple[Variable, ...]:
+        out = []
+        dims = {canonical(d.name): tuple(canonical(x) for x in d.elements)
+                for d in self.model.dimensions}
+        for element in self.model.elements:
+            if element.kind == "lookup":
+                continue
+            names = tuple(canonical(d) for d in element.dims)
+            members = [i for i in self.instances if i.element == element.key]
+            out.append(Variable(element.key, element.name, element.kind, names,
+                                tuple(dims[d] for d in names),
+                                tuple(self.slot[i.key] for i in members), element.unit,
+                                element.description))
+        return tuple(out)
+
+
+def _stack_depth(code: list[int]) -> int:
+    depth = best = 0
+    for op in code[0::2]:
+        depth += (0 if op == ops.STORE else 1) - ops.POPS[op]
+        best = max(best, depth)
+    return best

@@ -1,0 +1,88 @@
+"""The compiled form of a model: plain arrays that both virtual machines execute."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.spec.model import TimeSpec
+
+IntArray = NDArray[np.int64]
+FloatArray = NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    """A model variable as it appears in results: its slots (C order over ``dims``)."""
+
+    key: str
+    name: str
+    kind: str
+    dims: tuple[str, ...]
+    coords: tuple[tuple[str, ...], ...]
+    slots: tuple[int, ...]
+    unit: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A model compiled to postfix code over numbered slots.
+
+    Slots hold every scalar value of a run (parameters, stocks, auxiliaries, hidden state).
+    ``init_code`` computes initial values; ``step_code`` recomputes the time-varying
+    auxiliaries and flows from the stocks at a given time. Stock ``k`` (slot
+    ``stock_slots[k]``) changes by ``sum(edge_sign * value[edge_slot])`` over its edges.
+    """
+
+    name: str
+    time: TimeSpec
+    slot_keys: tuple[str, ...]
+    slot_owner: tuple[str, ...]
+    init_code: IntArray
+    step_code: IntArray
+    consts: FloatArray
+    max_stack: int
+    stock_slots: IntArray
+    edge_stock: IntArray
+    edge_slot: IntArray
+    edge_sign: FloatArray
+    nonneg_stock: IntArray  # indices into stock_slots, in model order
+    nonneg_ptr: IntArray  # outflow edges of nonneg stock j: nonneg_out[ptr[j]:ptr[j+1]]
+    nonneg_out: IntArray  # slots of those outflows
+    param_keys: tuple[str, ...]
+    param_slots: IntArray
+    param_default: FloatArray
+    param_min: FloatArray  # NaN where unbounded
+    param_max: FloatArray
+    prev_src: IntArray
+    prev_dst: IntArray
+    delay_src: IntArray
+    lookup_ptr: IntArray
+    lookup_x: FloatArray
+    lookup_y: FloatArray
+    lookup_kind: IntArray
+    n_sites: int
+    site_seed: IntArray  # explicit seed of each random site, or -1
+    check_order: IntArray  # slots in evaluation order, for naming the first non-finite value
+    variables: tuple[Variable, ...]
+    dims: tuple[tuple[str, tuple[str, ...]], ...]
+
+    @property
+    def n_slots(self) -> int:
+        return len(self.slot_keys)
+
+    def variable(self, key: str) -> Variable:
+        for var in self.variables:
+            if var.key == key:
+                return var
+        raise KeyError(key)
+
+    def label(self, slot: int) -> str:
+        """A readable name for a slot: the variable (and element), or its owning element."""
+        key = self.slot_keys[slot]
+        if "#" in key:
+            return f"{self.slot_owner[slot]} (inside {key.split('#')[1].rstrip('0123456789')})"
+        return key

@@ -1,0 +1,183 @@
+"""Step 2 of compiling: turn stateful builtins into plain structure.
+
+- SMTH1/SMTH3/SMTHN and DELAY1/DELAY3/DELAYN become chains of hidden stocks and flows (the
+  textbook stock-and-flow equivalents, so every integrator treats them alike);
+- TREND and FORCST become a hidden smoothing stock and their formula;
+- INIT(x) becomes a slot set once at the start; PREVIOUS(x) a slot updated after each step;
+- DELAY (pipeline) becomes a history buffer of its input read at TIME - delay.
+
+Every hidden instance is owned by the model element whose equation created it, so error and
+NaN reports name that element.
+"""
+
+from __future__ import annotations
+
+from flywheel_sim.compile.scalarise import Inst
+from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
+from flywheel_sim.spec.builtins import BUILTINS
+
+
+class Expander:
+    def __init__(self, instances: list[Inst], file: str | None) -> None:
+        self.instances = instances
+        self.file = file
+        self.hidden: list[Inst] = []
+        self.delays: list[str] = []  # input instance key of each DELAY buffer
+        self.counter = 0
+        self.owner: Inst | None = None
+
+    def run(self) -> tuple[list[Inst], list[str]]:
+        for inst in self.instances:
+            self.owner = inst
+            inst.expr = self.expand(inst.expr)
+        return self.instances + self.hidden, self.delays
+
+    def error(self, message: str) -> ModelError:
+        owner = self.owner
+        return ModelError(message, file=self.file, line=owner.line if owner else None,
+                          variable=owner.owner if owner else None)
+
+    def new(self, kind: str, expr: Expr, part: str) -> Inst:
+        owner = self.owner
+        assert owner is not None
+        self.counter += 1
+        inst = Inst(f"{owner.key}#{part}{self.counter}", kind, expr, owner.owner, owner.line)
+        self.hidden.append(inst)
+        return inst
+
+    def as_var(self, expr: Expr, part: str) -> Expr:
+        """A Num or Var as is; anything else becomes a hidden auxiliary."""
+        if isinstance(expr, Num | Var):
+            return expr
+        return Var(self.new("haux", expr, part).key)
+
+    def expand(self, node: Expr) -> Expr:
+        if isinstance(node, Num | Var):
+            return node
+        if isinstance(node, Unary):
+            return Unary(node.op, self.expand(node.operand))
+        if isinstance(node, Binary):
+            return Binary(node.op, self.expand(node.left), self.expand(node.right))
+        if isinstance(node, If):
+            return If(self.expand(node.cond), self.expand(node.then), self.expand(node.orelse))
+        if isinstance(node, VarList):
+            return VarList(tuple(self.expand(i) for i in node.items))
+        args = tuple(self.expand(a) for a in node.args)
+        builtin = BUILTINS.get(node.func)
+        if builtin is None or builtin.kind != "stateful":
+            return Call(node.func, args)
+        return getattr(self, f"_{node.func.lower()}")(args)
+
+    def order(self, expr: Expr, name: str) -> int:
+        if not isinstance(expr, Num) or expr.value != int(expr.value) or expr.value < 1:
+            raise self.error(f"the order n of {name} must be a whole number >= 1 written as a "
+                             "number")
+        if expr.value > 1000:
+            raise self.error(f"the order n of {name} is larger than 1000")
+        return int(expr.value)
+
+    # -- smooths and delays --------------------------------------------------------------------
+    def chain(self, args: tuple[Expr, ...], n: int, delay: bool) -> Expr:
+        source = self.as_var(args[0], "input")
+        total = self.as_var(args[1], "time")
+        stage_time = total if n == 1 else Binary("/", total, Num(float(n)))
+        initial = args[2] if len(args) > 2 else source
+        if delay:
+            init_expr: Expr = Binary("*", initial, stage_time)
+        else:
+            init_expr = initial
+        upstream: Expr = source
+        output: Expr = source
+        previous: Inst | None = None
+        for _ in range(n):
+            stock = self.new("hstock", init_expr, "stage")
+            if delay:
+                outflow = self.new("haux", Binary("/", Var(stock.key), stage_time), "out")
+                if previous is None:
+                    inflow = self.new("haux", upstream, "in")
+                    stock.inflows.append(inflow.key)
+                else:
+                    stock.inflows.append(previous.key)
+                stock.outflows.append(outflow.key)
+                previous = outflow
+                output = Var(outflow.key)
+            else:
+                change = self.new("haux", Binary("/", Binary("-", upstream, Var(stock.key)),
+                                                 stage_time), "adjust")
+                stock.inflows.append(change.key)
+                upstream = Var(stock.key)
+                output = upstream
+        return output
+
+    def _smth1(self, args: tuple[Expr, ...]) -> Expr:
+        return self.chain(args, 1, delay=False)
+
+    def _smth3(self, args: tuple[Expr, ...]) -> Expr:
+        return self.chain(args, 3, delay=False)
+
+    def _smthn(self, args: tuple[Expr, ...]) -> Expr:
+        n = self.order(args[2], "SMTHN")
+        return self.chain((args[0], args[1], *args[3:]), n, delay=False)
+
+    def _delay1(self, args: tuple[Expr, ...]) -> Expr:
+        return self.chain(args, 1, delay=True)
+
+    def _delay3(self, args: tuple[Expr, ...]) -> Expr:
+        return self.chain(args, 3, delay=True)
+
+    def _delayn(self, args: tuple[Expr, ...]) -> Expr:
+        n = self.order(args[2], "DELAYN")
+        return self.chain((args[0], args[1], *args[3:]), n, delay=True)
+
+    # -- trend and forecast --------------------------------------------------------------------
+    def trend_parts(self, source: Expr, avg: Expr, initial: Expr) -> tuple[Expr, Expr]:
+        start = Binary("/", source, Binary("+", Num(1.0), Binary("*", initial, avg)))
+        average = self.new("hstock", start, "average")
+        change = self.new("haux", Binary("/", Binary("-", source, Var(average.key)), avg),
+                          "adjust")
+        average.inflows.append(change.key)
+        trend = Binary("/", Binary("-", source, Var(average.key)),
+                       Binary("*", Var(average.key), avg))
+        return Var(average.key), trend
+
+    def _trend(self, args: tuple[Expr, ...]) -> Expr:
+        source, avg = self.as_var(args[0], "input"), self.as_var(args[1], "time")
+        initial = args[2] if len(args) > 2 else Num(0.0)
+        return self.trend_parts(source, avg, initial)[1]
+
+    def _forcst(self, args: tuple[Expr, ...]) -> Expr:
+        source, avg = self.as_var(args[0], "input"), self.as_var(args[1], "time")
+        initial = args[3] if len(args) > 3 else Num(0.0)
+        trend = self.trend_parts(source, avg, initial)[1]
+        return Binary("*", source, Binary("+", Num(1.0), Binary("*", trend, args[2])))
+
+    # -- memory --------------------------------------------------------------------------------
+    def _init(self, args: tuple[Expr, ...]) -> Expr:
+        source = self.as_var(args[0], "of")
+        if isinstance(source, Num):
+            return source
+        inst = self.new("init", source, "init")
+        inst.src = source.key if isinstance(source, Var) else None
+        return Var(inst.key)
+
+    def _previous(self, args: tuple[Expr, ...]) -> Expr:
+        source = self.as_var(args[0], "of")
+        if isinstance(source, Num):
+            return source
+        assert isinstance(source, Var)
+        inst = self.new("prev", args[1] if len(args) > 1 else source, "previous")
+        inst.src = source.key
+        return Var(inst.key)
+
+    def _delay(self, args: tuple[Expr, ...]) -> Expr:
+        source = self.as_var(args[0], "input")
+        if isinstance(source, Num):
+            return source
+        assert isinstance(source, Var)
+        if len(args) > 2:
+            initial: Expr = args[2]
+        else:
+            initial = self._init((source,))
+        self.delays.append(source.key)
+        return Call("DELAY", (Num(float(len(self.delays) - 1)), args[1], initial))

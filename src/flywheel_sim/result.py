@@ -1,0 +1,66 @@
+"""Assembling VM output into the one result shape: an ``xarray.Dataset``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.compile import Program
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from flywheel_sim.simulate import Grid
+
+
+def assemble(program: Program, grid: Grid, method: str, matrix: NDArray[np.float64],
+             seeds: NDArray[np.int64], chosen: list[int], out: NDArray[np.float64],
+             fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64]) -> xr.Dataset:
+    """Build the Dataset: one data variable per chosen model variable, runs and times as dims.
+
+    ``out`` is (saved slots, times, runs) in the order of ``chosen``'s slots.
+    """
+    import xarray as xr
+
+    data: dict[str, tuple[tuple[str, ...], NDArray[np.float64], dict[str, str]]] = {}
+    cursor = 0
+    for index in chosen:
+        var = program.variables[index]
+        width = len(var.slots)
+        block = out[cursor:cursor + width]  # (elements, times, runs)
+        cursor += width
+        attrs = {"units": var.unit, "description": var.description, "kind": var.kind,
+                 "name": var.name}
+        if not var.dims:
+            data[var.key] = (("run", "time"), block[0].T, attrs)
+        else:
+            shape = tuple(len(c) for c in var.coords)
+            arr = np.moveaxis(block.reshape(*shape, *block.shape[1:]), (-1, -2), (0, 1))
+            data[var.key] = (("run", "time", *var.dims), arr, attrs)
+    coords: dict[str, object] = {"run": np.arange(matrix.shape[1]), "time": grid.times,
+                                 "seed": ("run", seeds)}
+    for dim, members in program.dims:
+        coords[dim] = list(members)
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(program.param_keys):
+        groups.setdefault(key.split("[")[0], []).append(i)
+    for var in program.variables:
+        if var.kind != "parameter" or var.key not in groups:
+            continue
+        rows = matrix[groups[var.key]]
+        if var.dims:
+            shape = tuple(len(c) for c in var.coords)
+            coords[var.key] = (("run", *var.dims), np.moveaxis(rows.reshape(*shape, -1), -1, 0))
+        else:
+            coords[var.key] = ("run", rows[0])
+    failed = fail_slot >= 0
+    labels = np.array([program.label(int(s)) if s >= 0 else "" for s in fail_slot],
+                      dtype=object)
+    coords["status"] = ("run", np.where(failed, "failed", "ok").astype(object))
+    coords["failed_variable"] = ("run", labels)
+    coords["failed_time"] = ("run", fail_time)
+    attrs = {"model": program.name, "method": method, "dt": grid.dt,
+             "time_units": program.time.units, "save_step": grid.dt * grid.save_every}
+    return xr.Dataset(data, coords=coords, attrs=attrs)

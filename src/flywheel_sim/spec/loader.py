@@ -1,0 +1,423 @@
+"""Reading models: YAML files (our format, see docs/model-format.md) and built-in names.
+
+YAML is parsed with PyYAML's safe loader; every mapping keeps the line of each key so that
+errors name ``file:line``. Equations are parsed here (syntax errors surface at load time).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, cast
+
+import yaml
+
+from flywheel_sim.errors import ModelError, did_you_mean
+from flywheel_sim.spec.model import (
+    Dimension,
+    Element,
+    GraphicalFunction,
+    Kind,
+    Link,
+    LoopSpec,
+    Model,
+    TimeSpec,
+)
+from flywheel_sim.spec.parser import parse
+
+MAX_FILE_BYTES = 20_000_000
+
+
+class Node(dict[str, Any]):
+    """A YAML mapping that remembers the line (1-based) of itself and of each key."""
+
+    line: int | None = None
+    key_lines: dict[str, int]
+
+
+class _Reader:
+    """Turns one YAML text into a Model, remembering the file for error messages."""
+
+    def __init__(self, text: str, file: str | None) -> None:
+        self.text = text
+        self.file = file
+
+    def error(self, message: str, line: int | None, variable: str | None = None,
+              hint: str | None = None) -> ModelError:
+        return ModelError(message, file=self.file, line=line, variable=variable, hint=hint)
+
+    # -- YAML -> nodes ------------------------------------------------------------------------
+    def document(self) -> Node:
+        loader = yaml.SafeLoader(self.text)
+        try:
+            root = loader.get_single_node()
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise self.error(f"YAML syntax error: {problem}",
+                             mark.line + 1 if mark is not None else None) from None
+        finally:
+            loader.dispose()
+        if root is None:
+            raise self.error("the model file is empty", 1)
+        data = self.convert(root, loader)
+        if not isinstance(data, Node):
+            raise self.error("a model file must be a mapping (name:, time:, stocks: ...)", 1)
+        return data
+
+    def convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            out = Node()
+            out.line = node.start_mark.line + 1
+            out.key_lines = {}
+            for key_node, value_node in node.value:
+                key = self.convert(key_node, loader)
+                if not isinstance(key, str | int | float):
+                    raise self.error("mapping keys must be plain names",
+                                     key_node.start_mark.line + 1)
+                key = str(key)
+                if key in out:
+                    raise self.error(f"key '{key}' appears twice", key_node.start_mark.line + 1)
+                out[key] = self.convert(value_node, loader)
+                out.key_lines[key] = key_node.start_mark.line + 1
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, loader) for item in node.value]
+        try:
+            return loader.construct_object(node, deep=True)
+        except yaml.YAMLError as exc:
+            raise self.error(f"YAML value error: {exc}", node.start_mark.line + 1) from None
+
+    # -- helpers ------------------------------------------------------------------------------
+    def check_keys(self, node: Node, allowed: set[str], what: str) -> None:
+        for key in node:
+            if key not in allowed:
+                hint = did_you_mean(key, allowed) or f"allowed: {', '.join(sorted(allowed))}"
+                raise self.error(f"unknown key '{key}' in {what}", node.key_lines.get(key), hint=hint)
+
+    def number(self, value: Any, what: str, line: int | None) -> float:
+        if isinstance(value, bool):
+            raise self.error(f"{what} must be a number, not {value!r}", line)
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            match = re.fullmatch(r"\s*([0-9.eE+-]+)\s*/\s*([0-9.eE+-]+)\s*", value)
+            try:
+                if match:
+                    return float(match.group(1)) / float(match.group(2))
+                return float(value)
+            except (ValueError, ZeroDivisionError):
+                pass
+        raise self.error(f"{what} must be a number, not {value!r}", line)
+
+    def text_field(self, node: Node, key: str) -> str:
+        value = node.get(key, "")
+        if value is None:
+            return ""
+        if isinstance(value, list):
+            return " ".join(str(v) for v in value)
+        return str(value)
+
+    def equation(self, value: Any, what: str, line: int | None, variable: str) -> str:
+        if isinstance(value, bool) or value is None:
+            raise self.error(f"{what} must be an equation, not {value!r}", line, variable)
+        text = str(value)
+        try:
+            parse(text)
+        except ModelError as exc:
+            raise self.error(f"{exc.message} in {what}", line, variable, exc.hint) from None
+        return text
+
+    def section(self, doc: Node, key: str) -> Node:
+        value = doc.get(key)
+        if value is None:
+            empty = Node()
+            empty.key_lines = {}
+            return empty
+        if not isinstance(value, Node):
+            raise self.error(f"'{key}' must be a mapping of names to definitions",
+                             doc.key_lines.get(key))
+        return value
+
+    # -- model --------------------------------------------------------------------------------
+    def model(self, default_name: str) -> Model:
+        doc = self.document()
+        self.check_keys(doc, {"name", "description", "time", "dimensions", "parameters",
+                              "stocks", "flows", "auxiliaries", "lookups", "loops", "source"},
+                        "the model")
+        elements: list[Element] = []
+        builders: list[tuple[str, Callable[[str, Any, int | None], Element]]] = [
+            ("parameters", self.parameter), ("stocks", self.stock), ("flows", self.flow),
+            ("auxiliaries", self.aux), ("lookups", self.lookup_element)]
+        for section, build in builders:
+            sec = self.section(doc, section)
+            for name, body in sec.items():
+                elements.append(build(name, body, sec.key_lines.get(name)))
+        dims = self.section(doc, "dimensions")
+        dimensions = tuple(self.dimension(n, v, dims.key_lines.get(n)) for n, v in dims.items())
+        loops = self.section(doc, "loops")
+        specs = tuple(self.loop(n, v, loops.key_lines.get(n)) for n, v in loops.items())
+        try:
+            return Model(name=str(doc.get("name") or default_name), elements=tuple(elements),
+                         time=self.time(doc), description=self.text_field(doc, "description"),
+                         dimensions=dimensions, loops=specs, file=self.file, text=self.text)
+        except ModelError as exc:
+            raise exc.located(file=self.file) from None
+
+    def time(self, doc: Node) -> TimeSpec:
+        node = doc.get("time")
+        if node is None:
+            raise self.error("the model has no time settings", doc.line,
+                             hint="add time: {start: 0, stop: 100, dt: 1}")
+        if not isinstance(node, Node):
+            raise self.error("time must be a mapping", doc.key_lines.get("time"))
+        self.check_keys(node, {"start", "stop", "dt", "save_step", "units", "method"}, "time")
+        line = node.line
+
+        def num(key: str, default: float | None) -> float | None:
+            if key not in node:
+                if default is None and key in ("stop",):
+                    raise self.error(f"time has no {key}", line)
+                return default
+            return self.number(node[key], f"time {key}", node.key_lines.get(key))
+
+        try:
+            return TimeSpec(start=num("start", 0.0) or 0.0, stop=cast(float, num("stop", None)),
+                            dt=num("dt", 1.0) or 1.0, save_step=num("save_step", None),
+                            units=str(node.get("units", "time")),
+                            method=str(node.get("method", "euler")).lower())
+        except ModelError as exc:
+            raise exc.located(file=self.file, line=line) from None
+
+    def mapping(self, body: Any, kind: str, name: str, line: int | None, shorthand: str) -> Node:
+        if isinstance(body, Node):
+            return body
+        if isinstance(body, str | int | float) and not isinstance(body, bool):
+            node = Node({shorthand: body})
+            node.line, node.key_lines = line, {shorthand: line or 0}
+            return node
+        raise self.error(f"{kind} '{name}' must be a mapping or an equation", line, name)
+
+    def common(self, node: Node, name: str, kind: Kind, line: int | None) -> dict[str, Any]:
+        dims = node.get("dims", [])
+        if isinstance(dims, str):
+            dims = [dims]
+        if not isinstance(dims, list) or not all(isinstance(d, str) for d in dims):
+            raise self.error(f"dims of '{name}' must be a list of dimension names",
+                             node.key_lines.get("dims"), name)
+        per_element: list[tuple[str, str]] = []
+        elements = node.get("elements", {})
+        if elements:
+            if not isinstance(elements, Node):
+                raise self.error(f"elements of '{name}' must map element names to equations",
+                                 node.key_lines.get("elements"), name)
+            for key, eq in elements.items():
+                per_element.append((key, self.equation(eq, f"element '{key}' of '{name}'",
+                                                       elements.key_lines.get(key), name)))
+        return {"name": name, "kind": kind, "dims": tuple(dims),
+                "element_equations": tuple(per_element),
+                "unit": self.text_field(node, "unit"),
+                "description": self.text_field(node, "description"),
+                "source": self.text_field(node, "source"),
+                "links": self.links(node, name), "line": line}
+
+    def links(self, node: Node, name: str) -> tuple[Link, ...]:
+        raw = node.get("links")
+        if raw is None:
+            return ()
+        if not isinstance(raw, Node):
+            raise self.error(f"links of '{name}' must map source variables to their polarity "
+                             "and citation", node.key_lines.get("links"), name)
+        out = []
+        for src, spec in raw.items():
+            line = raw.key_lines.get(src)
+            if isinstance(spec, str):
+                spec = {"polarity": spec}
+            if not isinstance(spec, dict):
+                raise self.error(f"link {src} -> {name} must be a mapping", line, name)
+            extra = set(spec) - {"polarity", "source"}
+            if extra:
+                raise self.error(f"unknown key '{sorted(extra)[0]}' in link {src} -> {name}",
+                                 line, name, "allowed: polarity, source")
+            polarity = str(spec.get("polarity", "?"))
+            if polarity not in ("+", "-", "?"):
+                raise self.error(f"link {src} -> {name} has polarity '{polarity}'", line, name,
+                                 "use '+', '-' or '?'")
+            out.append(Link(str(src), cast(Any, polarity), str(spec.get("source", ""))))
+        return tuple(out)
+
+    _COMMON = {"dims", "elements", "unit", "description", "source", "links"}
+
+    def parameter(self, name: str, body: Any, line: int | None) -> Element:
+        node = self.mapping(body, "parameter", name, line, "default")
+        self.check_keys(node, self._COMMON | {"default", "min", "max"}, f"parameter '{name}'")
+        if "default" not in node:
+            raise self.error(f"parameter '{name}' has no default", line, name)
+        raw = node["default"]
+        default: float | tuple[tuple[str, float], ...]
+        if isinstance(raw, Node):
+            default = tuple((k, self.number(v, f"default of '{name}[{k}]'", raw.key_lines.get(k)))
+                            for k, v in raw.items())
+        else:
+            default = self.number(raw, f"default of '{name}'", node.key_lines.get("default"))
+        bounds = {k: self.number(node[k], f"{k} of '{name}'", node.key_lines.get(k))
+                  for k in ("min", "max") if k in node}
+        fields = self.common(node, name, "parameter", line)
+        fields.pop("element_equations")
+        return Element(**fields, default=default, minimum=bounds.get("min"),
+                       maximum=bounds.get("max"))
+
+    def stock(self, name: str, body: Any, line: int | None) -> Element:
+        node = self.mapping(body, "stock", name, line, "initial")
+        self.check_keys(node, self._COMMON | {"initial", "inflows", "outflows", "non_negative"},
+                        f"stock '{name}'")
+        if "initial" not in node and not node.get("elements"):
+            raise self.error(f"stock '{name}' has no initial value", line, name,
+                             "add initial: <equation>")
+        flows = {}
+        for key in ("inflows", "outflows"):
+            value = node.get(key, [])
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise self.error(f"{key} of stock '{name}' must be a list of flow names",
+                                 node.key_lines.get(key), name)
+            flows[key] = tuple(value)
+        initial = (self.equation(node["initial"], f"initial value of stock '{name}'",
+                                 node.key_lines.get("initial"), name) if "initial" in node else "")
+        return Element(**self.common(node, name, "stock", line), equation=initial,
+                       inflows=flows["inflows"], outflows=flows["outflows"],
+                       non_negative=bool(node.get("non_negative", False)))
+
+    def flow(self, name: str, body: Any, line: int | None) -> Element:
+        node = self.mapping(body, "flow", name, line, "equation")
+        self.check_keys(node, self._COMMON | {"equation", "non_negative"}, f"flow '{name}'")
+        return Element(**self.common(node, name, "flow", line),
+                       equation=self.required_equation(node, name, "flow", line),
+                       non_negative=bool(node.get("non_negative", False)))
+
+    def aux(self, name: str, body: Any, line: int | None) -> Element:
+        node = self.mapping(body, "auxiliary", name, line, "equation")
+        self.check_keys(node, self._COMMON | {"equation", "lookup"}, f"auxiliary '{name}'")
+        table = None
+        if "lookup" in node:
+            table = self.graphical(node["lookup"], name, node.key_lines.get("lookup"))
+        return Element(**self.common(node, name, "aux", line),
+                       equation=self.required_equation(node, name, "auxiliary", line),
+                       lookup=table)
+
+    def required_equation(self, node: Node, name: str, kind: str, line: int | None) -> str:
+        if "equation" not in node:
+            if node.get("elements"):
+                return ""
+            raise self.error(f"{kind} '{name}' has no equation", line, name,
+                             "add equation: <expression>")
+        return self.equation(node["equation"], f"equation of '{name}'",
+                             node.key_lines.get("equation"), name)
+
+    def lookup_element(self, name: str, body: Any, line: int | None) -> Element:
+        node = self.mapping(body, "lookup", name, line, "points")
+        self.check_keys(node, {"points", "xs", "ys", "interpolation", "extrapolation", "unit",
+                               "description", "source"}, f"lookup '{name}'")
+        return Element(name=name, kind="lookup", lookup=self.graphical(node, name, line),
+                       unit=self.text_field(node, "unit"),
+                       description=self.text_field(node, "description"),
+                       source=self.text_field(node, "source"), line=line)
+
+    def graphical(self, node: Any, name: str, line: int | None) -> GraphicalFunction:
+        if not isinstance(node, Node):
+            raise self.error(f"lookup of '{name}' must be a mapping with points", line, name)
+        self.check_keys(node, {"points", "xs", "ys", "interpolation", "extrapolation", "unit",
+                               "description", "source"}, f"lookup of '{name}'")
+        if "points" in node:
+            points = node["points"]
+            if not isinstance(points, list) or not all(
+                isinstance(p, list) and len(p) == 2 for p in points
+            ):
+                raise self.error(f"points of '{name}' must be a list of [x, y] pairs",
+                                 node.key_lines.get("points"), name)
+            xs = [self.number(p[0], "lookup x", line) for p in points]
+            ys = [self.number(p[1], "lookup y", line) for p in points]
+        elif "xs" in node and "ys" in node:
+            xs = [self.number(v, "lookup x", line) for v in node["xs"]]
+            ys = [self.number(v, "lookup y", line) for v in node["ys"]]
+        else:
+            raise self.error(f"lookup of '{name}' needs points: [[x, y], ...]", line, name)
+        interp = str(node.get("interpolation", "linear")).lower()
+        extrap = str(node.get("extrapolation", "clamp")).lower()
+        if interp not in ("linear", "discrete") or extrap not in ("clamp", "linear"):
+            raise self.error(f"lookup of '{name}' has interpolation '{interp}' and "
+                             f"extrapolation '{extrap}'", line, name,
+                             "interpolation: linear|discrete, extrapolation: clamp|linear")
+        kind = "discrete" if interp == "discrete" else (
+            "extrapolate" if extrap == "linear" else "continuous")
+        try:
+            return GraphicalFunction(tuple(xs), tuple(ys), cast(Any, kind))
+        except ModelError as exc:
+            raise self.error(f"{exc.message} in '{name}'", line, name) from None
+
+    def dimension(self, name: str, body: Any, line: int | None) -> Dimension:
+        if isinstance(body, int) and not isinstance(body, bool) and body > 0:
+            return Dimension(name, tuple(str(i) for i in range(1, body + 1)), line)
+        if not isinstance(body, list) or not body:
+            raise self.error(f"dimension '{name}' must list its elements (or give a count)", line)
+        return Dimension(name, tuple(str(e) for e in body), line)
+
+    def loop(self, name: str, body: Any, line: int | None) -> LoopSpec:
+        node = self.mapping(body, "loop", name, line, "variables")
+        self.check_keys(node, {"variables", "polarity", "description", "source"},
+                        f"loop '{name}'")
+        variables = node.get("variables")
+        if not isinstance(variables, list) or len(variables) < 1:
+            raise self.error(f"loop '{name}' must list its variables in order", line)
+        polarity = str(node.get("polarity", "?")).upper()
+        if polarity not in ("R", "B", "?"):
+            raise self.error(f"loop '{name}' has polarity '{polarity}'", line,
+                             hint="use R (reinforcing) or B (balancing)")
+        return LoopSpec(name, tuple(str(v) for v in variables), cast(Any, polarity),
+                        self.text_field(node, "description"), self.text_field(node, "source"),
+                        line)
+
+
+def loads_model(text: str, *, file: str | None = None, name: str = "model") -> Model:
+    """Build a Model from YAML text."""
+    return _Reader(text, file).model(name)
+
+
+def builtin_models() -> list[str]:
+    """Names of the models shipped inside the package."""
+    folder = resources.files("flywheel_sim") / "models"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_model(source: str | Path) -> Model:
+    """Load a model from a YAML (or XMILE) file, or by built-in name (``flywheel models``).
+
+    Raises ModelError with file and line for anything wrong in the file.
+    """
+    path = Path(source)
+    if not path.exists() and isinstance(source, str) and re.fullmatch(r"[\w-]+", source):
+        if source in builtin_models():
+            ref = resources.files("flywheel_sim") / "models" / f"{source}.yaml"
+            return loads_model(ref.read_text(encoding="utf-8"), file=f"{source}.yaml",
+                               name=source)
+        hint = did_you_mean(source, builtin_models())
+        raise ModelError(f"no model file or built-in model called '{source}'",
+                         hint=hint or f"built-in models: {', '.join(builtin_models())}")
+    if not path.is_file():
+        raise ModelError(f"model file '{source}' does not exist")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ModelError(f"model file '{source}' is larger than {MAX_FILE_BYTES} bytes")
+    suffix = path.suffix.lower()
+    if suffix in (".xmile", ".stmx", ".itmx", ".xml"):
+        raise ModelError(f"XMILE import is not available yet for '{source}'",
+                         hint="convert the model to YAML (docs/model-format.md)")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ModelError(f"model file '{source}' is not UTF-8 text") from None
+    return loads_model(text, file=str(path), name=path.stem)
+
+
+__all__ = ["builtin_models", "load_model", "loads_model"]

@@ -1,0 +1,249 @@
+"""The model as plain, frozen data.
+
+A :class:`Model` holds stocks, flows, auxiliaries, parameters and lookups (all
+:class:`Element`), named dimensions, declared feedback loops and the time settings. It is built
+by :func:`flywheel_sim.load_model` (from YAML or XMILE) or directly in code, and changed with
+:func:`dataclasses.replace`. Structural checks run when it is built; equations are checked by
+:func:`flywheel_sim.compile_model`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from flywheel_sim.errors import ModelError, did_you_mean
+from flywheel_sim.spec.names import canonical
+
+Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
+KINDS: tuple[Kind, ...] = ("stock", "flow", "aux", "parameter", "lookup")
+METHODS = ("euler", "heun", "rk4")
+
+
+@dataclass(frozen=True, slots=True)
+class GraphicalFunction:
+    """A lookup table: y as a piecewise function of x.
+
+    ``kind`` follows XMILE: ``continuous`` (linear interpolation, clamped at both ends),
+    ``extrapolate`` (linear interpolation and linear extrapolation beyond the ends) and
+    ``discrete`` (each y holds from its x up to the next x; clamped).
+    """
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    kind: Literal["continuous", "extrapolate", "discrete"] = "continuous"
+
+    def __post_init__(self) -> None:
+        if len(self.xs) != len(self.ys):
+            raise ModelError(f"lookup has {len(self.xs)} x values but {len(self.ys)} y values")
+        if len(self.xs) < 1:
+            raise ModelError("lookup needs at least one point")
+        if any(b < a for a, b in zip(self.xs, self.xs[1:], strict=False)):
+            raise ModelError("lookup x values must be in increasing order")
+        if not all(math.isfinite(v) for v in (*self.xs, *self.ys)):
+            raise ModelError("lookup points must be finite numbers")
+        if self.kind not in ("continuous", "extrapolate", "discrete"):
+            raise ModelError(f"unknown lookup type '{self.kind}'")
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A declared causal link into an element: where it comes from, its sign, its citation."""
+
+    source: str
+    polarity: Literal["+", "-", "?"] = "?"
+    citation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One named variable of a model.
+
+    - stock: ``equation`` is the initial value; ``inflows``/``outflows`` name flows.
+    - flow, aux: ``equation`` is the value; an aux with ``lookup`` is ``lookup(equation)``.
+    - parameter: ``default`` (a number, or per-element numbers), ``minimum``, ``maximum``.
+    - lookup: a graphical function called like a function, ``name(x)``.
+
+    ``dims`` makes the element an array; ``element_equations`` gives single elements (key
+    ``"amazon"``, or ``"a,b"`` for several dimensions) their own equation.
+    """
+
+    name: str
+    kind: Kind
+    equation: str = ""
+    dims: tuple[str, ...] = ()
+    element_equations: tuple[tuple[str, str], ...] = ()
+    inflows: tuple[str, ...] = ()
+    outflows: tuple[str, ...] = ()
+    non_negative: bool = False
+    default: float | tuple[tuple[str, float], ...] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    lookup: GraphicalFunction | None = None
+    unit: str = ""
+    description: str = ""
+    source: str = ""
+    links: tuple[Link, ...] = ()
+    line: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The canonical name (XMILE matching rules)."""
+        return canonical(self.name)
+
+
+@dataclass(frozen=True, slots=True)
+class Dimension:
+    name: str
+    elements: tuple[str, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoopSpec:
+    """A feedback loop the modeller names: its variables in order and its expected polarity."""
+
+    name: str
+    variables: tuple[str, ...]
+    polarity: Literal["R", "B", "?"] = "?"
+    description: str = ""
+    source: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSpec:
+    start: float = 0.0
+    stop: float = 100.0
+    dt: float = 1.0
+    save_step: float | None = None
+    units: str = "time"
+    method: str = "euler"
+
+    def __post_init__(self) -> None:
+        for label, value in (("start", self.start), ("stop", self.stop), ("dt", self.dt)):
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise ModelError(f"time {label} must be a finite number, not {value!r}")
+        if self.stop <= self.start:
+            raise ModelError(
+                f"time stop ({self.stop}) must be after start ({self.start})",
+                hint="set time.stop greater than time.start",
+            )
+        if self.dt <= 0:
+            raise ModelError(f"time dt must be positive, not {self.dt}")
+        if self.save_step is not None and self.save_step <= 0:
+            raise ModelError(f"time save_step must be positive, not {self.save_step}")
+        if self.method.lower() not in METHODS:
+            hint = did_you_mean(self.method.lower(), METHODS) or "use euler or rk4"
+            raise ModelError(f"unknown integration method '{self.method}'", hint=hint)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    """A complete model: plain data, immutable, validated when built."""
+
+    name: str
+    elements: tuple[Element, ...]
+    time: TimeSpec = field(default_factory=TimeSpec)
+    description: str = ""
+    dimensions: tuple[Dimension, ...] = ()
+    loops: tuple[LoopSpec, ...] = ()
+    file: str | None = None
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    def __iter__(self) -> Iterator[Element]:
+        return iter(self.elements)
+
+    def element(self, name: str) -> Element:
+        """The element called ``name`` (XMILE matching); ModelError with a hint if absent."""
+        key = canonical(name)
+        for element in self.elements:
+            if element.key == key:
+                return element
+        hint = did_you_mean(key, [e.key for e in self.elements])
+        raise ModelError(f"model '{self.name}' has no variable '{name}'", file=self.file, hint=hint)
+
+    def of_kind(self, kind: Kind) -> tuple[Element, ...]:
+        return tuple(e for e in self.elements if e.kind == kind)
+
+    def dimension(self, name: str) -> Dimension:
+        key = canonical(name)
+        for dim in self.dimensions:
+            if canonical(dim.name) == key:
+                return dim
+        hint = did_you_mean(key, [canonical(d.name) for d in self.dimensions])
+        raise ModelError(f"unknown dimension '{name}'", file=self.file, hint=hint)
+
+
+def _validate(model: Model) -> None:
+    seen: dict[str, Element] = {}
+    dims = {canonical(d.name): d for d in model.dimensions}
+    for dim in model.dimensions:
+        if not dim.elements:
+            raise ModelError(f"dimension '{dim.name}' has no elements", file=model.file,
+                             line=dim.line)
+        keys = [canonical(e) for e in dim.elements]
+        if len(set(keys)) != len(keys):
+            raise ModelError(f"dimension '{dim.name}' lists an element twice", file=model.file,
+                             line=dim.line)
+    for element in model.elements:
+        where = {"file": model.file, "line": element.line, "variable": element.name}
+        if element.kind not in KINDS:
+            raise ModelError(f"'{element.name}' has unknown kind '{element.kind}'", **where)
+        if not element.key:
+            raise ModelError("a variable has an empty name", **where)
+        if element.key in seen:
+            raise ModelError(f"'{element.name}' is defined twice", **where,
+                             hint="rename one of them (names ignore case, spaces and _)")
+        seen[element.key] = element
+        for dim in element.dims:
+            if canonical(dim) not in dims:
+                hint = did_you_mean(canonical(dim), dims)
+                raise ModelError(f"'{element.name}' uses unknown dimension '{dim}'", **where,
+                                 hint=hint or "declare it under dimensions:")
+        _validate_parameter(element, where)
+        if element.kind == "lookup" and element.lookup is None:
+            raise ModelError(f"lookup '{element.name}' has no points", **where)
+        if element.kind in ("stock", "flow", "aux") and not element.equation.strip() and not (
+            element.element_equations
+        ):
+            raise ModelError(f"{element.kind} '{element.name}' has no equation", **where,
+                             hint="give it an equation (a stock's is its initial value)")
+    for element in model.of_kind("stock"):
+        where = {"file": model.file, "line": element.line, "variable": element.name}
+        for flow in (*element.inflows, *element.outflows):
+            target = seen.get(canonical(flow))
+            if target is None or target.kind != "flow":
+                hint = did_you_mean(canonical(flow), [k for k, e in seen.items()
+                                                      if e.kind == "flow"])
+                raise ModelError(f"stock '{element.name}' names '{flow}' as a flow but there "
+                                 "is no such flow", **where, hint=hint)
+
+
+def _validate_parameter(element: Element, where: dict[str, object]) -> None:
+    if element.kind != "parameter":
+        return
+    file, line = where["file"], where["line"]
+    assert file is None or isinstance(file, str)
+    assert line is None or isinstance(line, int)
+    if element.default is None:
+        raise ModelError(f"parameter '{element.name}' has no default", file=file, line=line,
+                         variable=element.name)
+    values = ([element.default] if isinstance(element.default, int | float)
+              else [v for _, v in element.default])
+    lo, hi = element.minimum, element.maximum
+    if lo is not None and hi is not None and lo > hi:
+        raise ModelError(f"parameter '{element.name}' has min {lo} above max {hi}", file=file,
+                         line=line, variable=element.name)
+    for value in values:
+        if not math.isfinite(value):
+            raise ModelError(f"parameter '{element.name}' default must be finite", file=file,
+                             line=line, variable=element.name)
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            raise ModelError(f"parameter '{element.name}' default {value} is outside its range "
+                             f"[{lo}, {hi}]", file=file, line=line, variable=element.name)

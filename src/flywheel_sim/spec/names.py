@@ -1,0 +1,19 @@
+"""XMILE name rules: names are case-insensitive and spaces and underscores are equivalent."""
+
+from __future__ import annotations
+
+import re
+
+_SEPARATORS = re.compile(r"[\s_]+")
+
+
+def canonical(name: str) -> str:
+    """The canonical form of a variable name: lower case, runs of spaces/underscores -> '_'.
+
+    >>> canonical("Total  Population")
+    'total_population'
+    """
+    text = name.strip().replace("\\n", " ")
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1]
+    return _SEPARATORS.sub("_", text.strip()).lower()

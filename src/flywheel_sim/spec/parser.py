@@ -1,0 +1,211 @@
+"""Equation text -> AST: a small Pratt parser for the flywheel-sim expression language.
+
+The language is XMILE's: numbers, names (bare, or double-quoted when they hold spaces),
+``+ - * / ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
+parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, and ``{comments}``.
+
+Precedence, tightest first: ``^`` (left-associative), unary ``+ - NOT``, ``* / MOD``,
+``+ -``, ``< <= > >=``, ``= <>``, ``AND``, ``OR``, then ``IF``. So ``-2^2`` is ``-4`` (as XMILE
+and Stella evaluate it).
+
+Text never reaches ``eval``/``exec``; anything the grammar does not accept raises
+:class:`~flywheel_sim.errors.ModelError` naming the column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var
+from flywheel_sim.spec.names import canonical
+
+MAX_DEPTH = 200
+MAX_LENGTH = 100_000
+
+_TOKEN = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<comment>\{[^}]*\})
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<qname>"(?:[^"\\]|\\.)*")
+  | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*)
+  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=])
+    """,
+    re.VERBOSE,
+)
+
+_KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
+
+# binding powers of infix operators
+_INFIX = {
+    "OR": 10,
+    "AND": 20,
+    "=": 30,
+    "<>": 30,
+    "<": 40,
+    "<=": 40,
+    ">": 40,
+    ">=": 40,
+    "+": 50,
+    "-": 50,
+    "*": 60,
+    "/": 60,
+    "MOD": 60,
+    "^": 80,
+}
+_PREFIX_BP = 70
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str  # number, name, op, kw, end
+    text: str
+    col: int  # 1-based column
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split equation text into tokens; unknown characters raise ModelError."""
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(text):
+        match = _TOKEN.match(text, pos)
+        if match is None:
+            raise ModelError(f"unexpected character {text[pos]!r} at column {pos + 1}")
+        kind = match.lastgroup or ""
+        value = match.group()
+        if kind == "comment" or kind == "ws":
+            pass
+        elif kind == "name" and value.lower() in _KEYWORDS:
+            tokens.append(Token("kw", value.upper(), pos + 1))
+        elif kind == "op":
+            norm = {"!=": "<>", "==": "="}.get(value, value)
+            tokens.append(Token("op", norm, pos + 1))
+        else:
+            tokens.append(Token("name" if kind == "qname" else kind, value, pos + 1))
+        pos = match.end()
+    tokens.append(Token("end", "", len(text) + 1))
+    return tokens
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.tokens = tokenize(text)
+        self.pos = 0
+        self.depth = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.pos]
+
+    def advance(self) -> Token:
+        token = self.tokens[self.pos]
+        self.pos += 1
+        return token
+
+    def expect(self, kind: str, text: str) -> Token:
+        token = self.advance()
+        if token.kind != kind or token.text != text:
+            found = token.text or "end of equation"
+            raise ModelError(f"expected '{text}' but found '{found}' at column {token.col}")
+        return token
+
+    def parse(self) -> Expr:
+        if self.peek().kind == "end":
+            raise ModelError("empty equation")
+        expr = self.expression(0)
+        token = self.peek()
+        if token.kind != "end":
+            raise ModelError(f"unexpected '{token.text}' at column {token.col}")
+        return expr
+
+    def expression(self, min_bp: int) -> Expr:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise ModelError(f"equation nested more than {MAX_DEPTH} levels deep")
+        left = self.prefix()
+        while True:
+            token = self.peek()
+            op = token.text if token.kind in ("op", "kw") else ""
+            bp = _INFIX.get(op)
+            if bp is None or bp <= min_bp:
+                break
+            self.advance()
+            right = self.expression(bp)
+            left = Binary(op, left, right)
+        self.depth -= 1
+        return left
+
+    def prefix(self) -> Expr:
+        token = self.advance()
+        if token.kind == "number":
+            return Num(float(token.text))
+        if token.kind == "name":
+            return self.name_or_call(token)
+        if token.kind == "op" and token.text in ("-", "+"):
+            return Unary(token.text, self.expression(_PREFIX_BP))
+        if token.kind == "kw" and token.text == "NOT":
+            return Unary("NOT", self.expression(_PREFIX_BP))
+        if token.kind == "kw" and token.text == "IF":
+            cond = self.expression(0)
+            self.expect("kw", "THEN")
+            then = self.expression(0)
+            self.expect("kw", "ELSE")
+            return If(cond, then, self.expression(0))
+        if token.kind == "op" and token.text == "(":
+            inner = self.expression(0)
+            self.expect("op", ")")
+            return inner
+        found = token.text or "end of equation"
+        raise ModelError(f"unexpected '{found}' at column {token.col}")
+
+    def name_or_call(self, token: Token) -> Expr:
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.text == "(":
+            self.advance()
+            args: list[Expr] = []
+            if not (self.peek().kind == "op" and self.peek().text == ")"):
+                args.append(self.expression(0))
+                while self.peek().kind == "op" and self.peek().text == ",":
+                    self.advance()
+                    args.append(self.expression(0))
+            self.expect("op", ")")
+            return Call(_function_name(token.text), tuple(args))
+        if nxt.kind == "op" and nxt.text == "[":
+            self.advance()
+            subs = [self.subscript()]
+            while self.peek().kind == "op" and self.peek().text == ",":
+                self.advance()
+                subs.append(self.subscript())
+            self.expect("op", "]")
+            return Var(canonical(token.text), tuple(subs))
+        return Var(canonical(token.text))
+
+    def subscript(self) -> str | int:
+        token = self.advance()
+        if token.kind == "op" and token.text == "*":
+            return "*"
+        if token.kind == "name":
+            return canonical(token.text)
+        if token.kind == "number" and float(token.text).is_integer():
+            return int(float(token.text))
+        found = token.text or "end of equation"
+        raise ModelError(
+            f"unexpected '{found}' in subscript at column {token.col}",
+            hint="subscripts are element names, dimension names, 1-based positions or *",
+        )
+
+
+def _function_name(text: str) -> str:
+    return canonical(text).upper()
+
+
+@lru_cache(maxsize=16384)
+def parse(text: str) -> Expr:
+    """Parse equation text into an AST. Raises ModelError (without location) on bad input."""
+    if not isinstance(text, str):
+        raise ModelError(f"equation must be text, not {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ModelError(f"equation longer than {MAX_LENGTH} characters")
+    return _Parser(text).parse()
