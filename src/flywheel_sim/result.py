@@ -56,9 +56,8 @@ def assemble(program: Program, grid: Grid, method: str, matrix: NDArray[np.float
         else:
             coords[var.key] = ("run", rows[0])
     failed = fail_slot >= 0
-    labels = np.array([program.label(int(s)) if s >= 0 else "" for s in fail_slot],
-                      dtype=object)
-    coords["status"] = ("run", np.where(failed, "failed", "ok").astype(object))
+    labels = np.array([program.label(int(s)) if s >= 0 else "" for s in fail_slot], dtype=str)
+    coords["status"] = ("run", np.where(failed, "failed", "ok"))
     coords["failed_variable"] = ("run", labels)
     coords["failed_time"] = ("run", fail_time)
     attrs = {"model": program.name, "method": method, "dt": grid.dt,

@@ -39,12 +39,10 @@ class Options:
       available) or ``"auto"`` (numba when installed).
     - ``out_of_range``: ``"error"`` rejects parameter values outside their declared
       [min, max]; ``"clip"`` clips them into range.
-    - ``block``: runs per chunk for the numba backend (memory/cache trade-off).
     """
 
     backend: Backend = "auto"
     out_of_range: Literal["error", "clip"] = "error"
-    block: int = 512
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,7 +252,7 @@ def execute(program: Program, table: Tableau, matrix: NDArray[np.float64],
         from flywheel_sim import vm_numba
 
         return vm_numba.run(program, table, matrix, seeds, grid.start, grid.dt, grid.n_steps,
-                            grid.save_every, save_slots, options.block)
+                            grid.save_every, save_slots)
     from flywheel_sim import vm_numpy
 
     batch = vm_numpy.run(program, table, matrix, seeds, grid.start, grid.dt, grid.n_steps,

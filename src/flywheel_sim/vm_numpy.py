@@ -110,7 +110,7 @@ def _ptrs(keys: rng.U64, site: np.uint64, step: int, lam: F) -> F:
 
 
 def _random(op: int, prog: Program, site: int, keys: rng.U64, step: int, args: list[F]) -> F:
-    skey = rng.site_key(site, int(prog.site_seed[site]))
+    skey = prog.site_keys[site]
     if op == ops.RANDOM:
         lo, hi = args
         return np.asarray(lo + (hi - lo) * rng.uniform(keys, skey, step, 0))
@@ -153,6 +153,18 @@ _COMPARE = {ops.EQ: np.equal, ops.NE: np.not_equal, ops.LT: np.less, ops.LE: np.
             ops.GT: np.greater, ops.GE: np.greater_equal}
 
 
+def _apply_binary(op: int, stack: list[F | float]) -> None:
+    b = stack.pop()
+    a = stack.pop()
+    if op in _BINARY:
+        stack.append(_BINARY[op](a, b))
+    elif op in _COMPARE:
+        stack.append(np.asarray(_COMPARE[op](a, b), dtype=np.float64))
+    else:
+        ta, tb = _truth(a), _truth(b)
+        stack.append(ta * tb if op == ops.AND else np.maximum(ta, tb))
+
+
 def execute(code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rng.U64,
             hist: F) -> None:
     """Run postfix ``code`` over the slot matrix ``S`` (slots, runs) in place."""
@@ -167,21 +179,18 @@ def execute(code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rn
             stack.append(float(prog.consts[arg]))
         elif op == ops.STORE:
             S[arg] = stack.pop()
-        elif op in _BINARY:
-            b = stack.pop()
-            stack.append(_BINARY[op](stack.pop(), b))
+        elif op >= ops.FUSE_CONST:
+            fused = op - ops.FUSE_SLOT if op >= ops.FUSE_SLOT else op - ops.FUSE_CONST
+            stack.append(S[arg] if op >= ops.FUSE_SLOT else float(prog.consts[arg]))
+            _apply_binary(fused, stack)
+        elif op in _BINARY or op in _COMPARE or op == ops.AND or op == ops.OR:
+            _apply_binary(op, stack)
         elif op in _UNARY:
             stack.append(_UNARY[op](stack.pop()))
-        elif op in _COMPARE:
-            b = stack.pop()
-            stack.append(_COMPARE[op](stack.pop(), b).astype(np.float64))
         elif op == ops.NEG:
             stack.append(-stack.pop())
         elif op == ops.NOT:
             stack.append(1.0 - _truth(stack.pop()))
-        elif op == ops.AND or op == ops.OR:
-            b, a = _truth(stack.pop()), _truth(stack.pop())
-            stack.append(a * b if op == ops.AND else np.maximum(a, b))
         elif op == ops.SELECT:
             other, then, cond = stack.pop(), stack.pop(), stack.pop()
             stack.append(np.where(np.asarray(cond) != 0.0, then, other))
@@ -275,11 +284,10 @@ def run(prog: Program, method: Tableau, params: F, seeds: NDArray[np.int64], sta
     batch = Batch(np.full((len(save_slots), n_save, n), np.nan), np.full(n, -1, np.int64),
                   np.full(n, np.nan))
     stocks = prog.stock_slots
-    init_order = np.concatenate([prog.check_order, np.arange(prog.n_slots)])
     with np.errstate(all="ignore"):
         clock = Clock(start, dt, start, stop, 0)
         execute(prog.init_code, prog, S, clock, keys, hist)
-        _check(prog, S, init_order, start, batch)
+        _check(prog, S, prog.init_check, start, batch)
         for step in range(n_steps + 1):
             t = start + step * dt
             clock = Clock(t, dt, start, stop, step)
@@ -305,4 +313,12 @@ def run(prog: Program, method: Tableau, params: F, seeds: NDArray[np.int64], sta
                 rows = stocks[prog.nonneg_stock]
                 S[rows] = np.maximum(S[rows], 0.0)
             S[prog.prev_dst] = pending
+    _blank_after_failure(batch, start, dt * save_every)
     return batch
+
+
+def _blank_after_failure(batch: Batch, start: float, save_dt: float) -> None:
+    """A failed run's saved values after its failure time are NaN (as the numba VM stops)."""
+    times = start + save_dt * np.arange(batch.out.shape[1])
+    for r in np.flatnonzero(batch.fail_slot >= 0):
+        batch.out[:, times > batch.fail_time[r] + 1e-9 * save_dt, r] = np.nan

@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 
+from flywheel_sim import rng
 from flywheel_sim.compile import ops
 from flywheel_sim.compile.program import Program, Variable
 from flywheel_sim.compile.scalarise import Inst
@@ -214,7 +215,7 @@ class Emitter:
         step_code: list[int] = []
         for inst in step_order:
             self.assign(inst, step_code)
-        return self.build(init_code, step_code, init_order, step_order)
+        return self.build(fuse(init_code), fuse(step_code), init_order, step_order)
 
     def build(self, init_code: list[int], step_code: list[int], init_order: list[Inst],
               step_order: list[Inst]) -> Program:
@@ -267,7 +268,10 @@ class Emitter:
             lookup_ptr=np.array(lptr, i64), lookup_x=np.array(xs, f64),
             lookup_y=np.array(ys, f64), lookup_kind=np.array(kinds, i64),
             n_sites=len(self.sites), site_seed=np.array(self.sites, i64),
+            site_keys=np.array([rng.site_key(i, s) for i, s in enumerate(self.sites)],
+                               np.uint64),
             check_order=np.array(check, i64),
+            init_check=np.array(check + list(range(len(insts))), i64),
             variables=self.variables(),
             dims=tuple((canonical(d.name), tuple(canonical(x) for x in d.elements))
                        for d in self.model.dimensions),
@@ -289,9 +293,28 @@ class Emitter:
         return tuple(out)
 
 
+def fuse(code: list[int]) -> list[int]:
+    """Peephole: ``LOAD x; <binary op>`` and ``CONST c; <binary op>`` become one fused op,
+    saving the VMs a pass over the runs for most arithmetic."""
+    out: list[int] = []
+    i = 0
+    while i < len(code):
+        op, arg = code[i], code[i + 1]
+        nxt = code[i + 2] if i + 2 < len(code) else -1
+        if op in (ops.LOAD, ops.CONST) and nxt in ops.FUSABLE:
+            out += [(ops.FUSE_SLOT if op == ops.LOAD else ops.FUSE_CONST) + nxt, arg]
+            i += 4
+        else:
+            out += [op, arg]
+            i += 2
+    return out
+
+
 def _stack_depth(code: list[int]) -> int:
     depth = best = 0
     for op in code[0::2]:
         depth += (0 if op == ops.STORE else 1) - ops.POPS[op]
+        if op >= ops.FUSE_CONST:
+            best = max(best, depth + 1)
         best = max(best, depth)
     return best

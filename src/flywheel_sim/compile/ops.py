@@ -26,6 +26,11 @@ UNARY_FUNCS = {"ABS": ABS, "SQRT": SQRT, "EXP": EXP, "LN": LN, "LOG10": LOG10, "
 CLOCK = {"TIME": TIME, "DT": DT, "STARTTIME": START, "STOPTIME": STOP}
 RANDOMS = {"RANDOM": RANDOM, "NORMAL": NORMAL, "LOGNORMAL": LOGNORMAL, "EXPRND": EXPRND,
            "POISSON": POISSON}
+# fused forms emitted by the peephole pass: a binary op whose right operand is a constant
+# (FUSE_CONST + op, arg = constant index) or a slot (FUSE_SLOT + op, arg = slot)
+FUSE_CONST, FUSE_SLOT = 200, 300
+FUSABLE = frozenset((*BINARY.values(), MIN, MAX))
+
 # how many values each op pops (pushes are always one, except STORE which pushes none)
 POPS = {CONST: 0, LOAD: 0, STORE: 1, NEG: 1, NOT: 1, SELECT: 3, LOOKUP: 1, STEP: 2,
         PULSE: 3, RAMP: 3, SAFEDIV: 3, RANDOM: 2, NORMAL: 2, LOGNORMAL: 2, EXPRND: 1,
@@ -35,6 +40,8 @@ for _op in BINARY.values():
 POPS[MIN] = POPS[MAX] = 2
 for _op in UNARY_FUNCS.values():
     POPS[_op] = 1
+for _op in FUSABLE:
+    POPS[FUSE_CONST + _op] = POPS[FUSE_SLOT + _op] = 0
 
 # lookup kinds
 LK_CONTINUOUS, LK_EXTRAPOLATE, LK_DISCRETE = 0, 1, 2

@@ -66,7 +66,9 @@ class Program:
     lookup_kind: IntArray
     n_sites: int
     site_seed: IntArray  # explicit seed of each random site, or -1
+    site_keys: NDArray[np.uint64]  # 64-bit stream key of each random site
     check_order: IntArray  # slots in evaluation order, for naming the first non-finite value
+    init_check: IntArray  # the same for the initial values (then every slot)
     variables: tuple[Variable, ...]
     dims: tuple[tuple[str, tuple[str, ...]], ...]
 

@@ -158,7 +158,7 @@ class Expander:
         if isinstance(source, Num):
             return source
         inst = self.new("init", source, "init")
-        inst.src = source.key if isinstance(source, Var) else None
+        inst.src = source.name if isinstance(source, Var) else None
         return Var(inst.key)
 
     def _previous(self, args: tuple[Expr, ...]) -> Expr:
@@ -167,7 +167,7 @@ class Expander:
             return source
         assert isinstance(source, Var)
         inst = self.new("prev", args[1] if len(args) > 1 else source, "previous")
-        inst.src = source.key
+        inst.src = source.name
         return Var(inst.key)
 
     def _delay(self, args: tuple[Expr, ...]) -> Expr:
@@ -179,5 +179,5 @@ class Expander:
             initial: Expr = args[2]
         else:
             initial = self._init((source,))
-        self.delays.append(source.key)
+        self.delays.append(source.name)
         return Call("DELAY", (Num(float(len(self.delays) - 1)), args[1], initial))

@@ -1,0 +1,539 @@
+"""The numba virtual machine: the same postfix code as :mod:`flywheel_sim.vm_numpy`, run one
+run at a time in compiled loops (runs spread over cores with ``prange``).
+
+The VM is compiled once per machine and cached on disk (``cache=True``); models are data for
+it, so a new model costs no JIT time. Needs the ``fast`` extra (numba); tests check it agrees
+with the NumPy VM on every builtin and every built-in model.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import prange
+from numpy.typing import NDArray
+
+from flywheel_sim import rng
+from flywheel_sim.compile import ops
+from flywheel_sim.compile.program import Program
+from flywheel_sim.integrators import Tableau
+
+_CONST, _LOAD, _STORE = ops.CONST, ops.LOAD, ops.STORE
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _NOT = (ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW,
+                                            ops.NEG, ops.NOT)
+_EQ, _NE, _LT, _LE, _GT, _GE, _AND, _OR = (ops.EQ, ops.NE, ops.LT, ops.LE, ops.GT, ops.GE,
+                                           ops.AND, ops.OR)
+_SELECT, _MOD, _MIN, _MAX = ops.SELECT, ops.MOD, ops.MIN, ops.MAX
+_GOLDEN, _M1, _M2, _STEPK = rng.GOLDEN, rng.M1, rng.M2, rng.STEP
+_U30, _U27, _U31, _U11 = rng.S30, rng.S27, rng.S31, rng.S11
+_TWO53 = rng.TWO53
+
+jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+_FUSE_CONST, _FUSE_SLOT = ops.FUSE_CONST, ops.FUSE_SLOT
+BLOCK = 256
+
+
+@jit
+def _mix(z: np.uint64) -> np.uint64:
+    z = z + _GOLDEN
+    z = (z ^ (z >> _U30)) * _M1
+    z = (z ^ (z >> _U27)) * _M2
+    return z ^ (z >> _U31)
+
+
+@jit
+def _uniform(key: np.uint64, skey: np.uint64, step: int, draw: int) -> float:
+    counter = np.uint64(step) * _STEPK + np.uint64(draw)
+    z = _mix(_mix(key ^ skey) + counter)
+    return (float(z >> _U11) + 0.5) * _TWO53
+
+
+@jit
+def _lookup(x: float, xs: NDArray[np.float64], ys: NDArray[np.float64], kind: int) -> float:
+    n = len(xs)
+    if kind == ops.LK_DISCRETE:
+        i = np.searchsorted(xs, x, side="right") - 1
+        return ys[min(max(i, 0), n - 1)]
+    if x <= xs[0] or n == 1:
+        if kind == ops.LK_EXTRAPOLATE and n > 1 and x < xs[0]:
+            return ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
+        return ys[0]
+    if x >= xs[n - 1]:
+        if kind == ops.LK_EXTRAPOLATE and x > xs[n - 1]:
+            return ys[n - 1] + (x - xs[n - 1]) * (ys[n - 1] - ys[n - 2]) / (xs[n - 1] - xs[n - 2])
+        return ys[n - 1]
+    i = np.searchsorted(xs, x, side="right") - 1
+    if xs[i + 1] == xs[i]:
+        return ys[i + 1]
+    return ys[i] + (x - xs[i]) * (ys[i + 1] - ys[i]) / (xs[i + 1] - xs[i])
+
+
+@jit
+def _poisson(key: np.uint64, skey: np.uint64, step: int, lam: float) -> float:
+    if lam != lam:
+        return math.nan
+    if not lam > 0.0:
+        return 0.0
+    if lam < 30.0:
+        u = _uniform(key, skey, step, 0)
+        p = math.exp(-lam)
+        cdf = p
+        k = 0.0
+        while u > cdf and k < 1000:
+            k += 1.0
+            p = p * lam / k
+            cdf += p
+        return k
+    slam, loglam = math.sqrt(lam), math.log(lam)
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    invalpha = 1.1239 + 1.1328 / (b - 3.4)
+    vr = 0.9277 - 3.6224 / (b - 2)
+    for j in range(1000):
+        u = _uniform(key, skey, step, 2 * j) - 0.5
+        v = _uniform(key, skey, step, 2 * j + 1)
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        if us >= 0.07 and v <= vr:
+            return k
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        lhs = math.log(v) + math.log(invalpha) - math.log(a / (us * us) + b)
+        if lhs <= -lam + k * loglam - math.lgamma(k + 1):
+            return k
+    return math.nan
+
+
+@jit
+def _random(op: int, key: np.uint64, skey: np.uint64, step: int, a: float, b: float) -> float:
+    if op == ops.RANDOM:
+        return a + (b - a) * _uniform(key, skey, step, 0)
+    if op == ops.EXPRND:
+        return -a * np.log(_uniform(key, skey, step, 0))
+    if op == ops.POISSON:
+        return _poisson(key, skey, step, a)
+    u1 = _uniform(key, skey, step, 0)
+    u2 = _uniform(key, skey, step, 1)
+    z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+    if op == ops.NORMAL:
+        return a + b * z
+    sigma2 = math.log1p((b * b) / (a * a))
+    return math.exp(math.log(a) - 0.5 * sigma2 + math.sqrt(sigma2) * z)
+
+
+@jit
+def _delay(hist: NDArray[np.float64], buffer: int, t: float, start: float, dt: float,
+           step: int, delay: float, initial: float) -> float:
+    target = t - delay
+    latest = step - 1
+    if latest < 0 or target < start - 1e-9 * dt:
+        return initial
+    pos = min(max((target - start) / dt, 0.0), float(latest))
+    i = int(math.floor(pos))
+    j = min(i + 1, latest)
+    frac = pos - i
+    return hist[buffer, i] * (1.0 - frac) + hist[buffer, j] * frac
+
+
+@jit
+def _select_pulse(t: float, dt: float, volume: float, first: float, interval: float) -> float:
+    eps = 1e-6 * dt
+    since = t - first
+    periods = math.floor((since + eps) / interval) if interval > 0 else 0.0
+    offset = since - periods * interval
+    if since >= -eps and offset < dt - eps and offset >= -eps:
+        return volume / dt
+    return 0.0
+
+
+@jit
+def _binary(op: int, st: NDArray[np.float64], i: int, B: int) -> None:
+    """st[i, r] = st[i, r] <op> st[i + 1, r] for the first B runs."""
+    x = st[i]
+    y = st[i + 1]
+    if op == _MUL:
+        for r in range(B):
+            x[r] = x[r] * y[r]
+    elif op == _ADD:
+        for r in range(B):
+            x[r] = x[r] + y[r]
+    elif op == _SUB:
+        for r in range(B):
+            x[r] = x[r] - y[r]
+    elif op == _DIV:
+        for r in range(B):
+            x[r] = x[r] / y[r]
+    elif op == _POW:
+        for r in range(B):
+            x[r] = np.power(x[r], y[r])
+    elif op == _MIN:
+        for r in range(B):
+            a, b = x[r], y[r]
+            x[r] = a if (a <= b or a != a) else b
+    elif op == _MAX:
+        for r in range(B):
+            a, b = x[r], y[r]
+            x[r] = a if (a >= b or a != a) else b
+    elif op == _MOD:
+        for r in range(B):
+            x[r] = np.mod(x[r], y[r])
+    elif op == _EQ:
+        for r in range(B):
+            x[r] = 1.0 if x[r] == y[r] else 0.0
+    elif op == _NE:
+        for r in range(B):
+            x[r] = 1.0 if x[r] != y[r] else 0.0
+    elif op == _LT:
+        for r in range(B):
+            x[r] = 1.0 if x[r] < y[r] else 0.0
+    elif op == _LE:
+        for r in range(B):
+            x[r] = 1.0 if x[r] <= y[r] else 0.0
+    elif op == _GT:
+        for r in range(B):
+            x[r] = 1.0 if x[r] > y[r] else 0.0
+    elif op == _GE:
+        for r in range(B):
+            x[r] = 1.0 if x[r] >= y[r] else 0.0
+    elif op == _AND:
+        for r in range(B):
+            x[r] = 1.0 if (x[r] != 0.0 and y[r] != 0.0) else 0.0
+    else:
+        for r in range(B):
+            x[r] = 1.0 if (x[r] != 0.0 or y[r] != 0.0) else 0.0
+
+
+@jit
+def _unary(op: int, st: NDArray[np.float64], i: int, B: int) -> None:
+    x = st[i]
+    for r in range(B):
+        v = x[r]
+        if op == ops.ABS:
+            v = abs(v)
+        elif op == ops.SQRT:
+            v = np.sqrt(v)
+        elif op == ops.EXP:
+            v = np.exp(v)
+        elif op == ops.LN:
+            v = np.log(v)
+        elif op == ops.LOG10:
+            v = np.log10(v)
+        elif op == ops.SIN:
+            v = np.sin(v)
+        elif op == ops.COS:
+            v = np.cos(v)
+        elif op == ops.TAN:
+            v = np.tan(v)
+        elif op == ops.ASIN:
+            v = np.arcsin(v)
+        elif op == ops.ACOS:
+            v = np.arccos(v)
+        elif op == ops.ATAN:
+            v = np.arctan(v)
+        elif op == ops.INT:
+            v = np.floor(v)
+        elif op == _NEG:
+            v = -v
+        elif op == _NOT:
+            v = 1.0 if v == 0.0 else 0.0
+        x[r] = v
+
+
+@jit
+def _special(op: int, arg: int, st: NDArray[np.float64], sp: int, B: int, t: float,
+             dt: float, start: float, step: int, keys: NDArray[np.uint64],
+             site_keys: NDArray[np.uint64], lk_ptr: NDArray[np.int64],
+             lk_x: NDArray[np.float64], lk_y: NDArray[np.float64], lk_kind: NDArray[np.int64],
+             hist: NDArray[np.float64]) -> int:
+    """The less frequent ops; returns the new stack pointer."""
+    eps = 1e-6 * dt
+    if op == ops.LOOKUP:
+        lo, hi = lk_ptr[arg], lk_ptr[arg + 1]
+        for r in range(B):
+            st[sp - 1, r] = _lookup(st[sp - 1, r], lk_x[lo:hi], lk_y[lo:hi], lk_kind[arg])
+        return sp
+    if op == _SELECT:
+        for r in range(B):
+            st[sp - 3, r] = st[sp - 2, r] if st[sp - 3, r] != 0.0 else st[sp - 1, r]
+        return sp - 2
+    if op == ops.STEP:
+        for r in range(B):
+            st[sp - 2, r] = st[sp - 2, r] if t >= st[sp - 1, r] - eps else 0.0
+        return sp - 1
+    if op == ops.RAMP:
+        for r in range(B):
+            slope, begin, end = st[sp - 3, r], st[sp - 2, r], st[sp - 1, r]
+            st[sp - 3, r] = slope * (min(t, end) - begin) if t > begin else 0.0
+        return sp - 2
+    if op == ops.PULSE:
+        for r in range(B):
+            st[sp - 3, r] = _select_pulse(t, dt, st[sp - 3, r], st[sp - 2, r], st[sp - 1, r])
+        return sp - 2
+    if op == ops.SAFEDIV:
+        for r in range(B):
+            a, b, c = st[sp - 3, r], st[sp - 2, r], st[sp - 1, r]
+            st[sp - 3, r] = c if b == 0.0 else a / b
+        return sp - 2
+    if op == ops.RANDOM or op == ops.NORMAL or op == ops.LOGNORMAL:
+        for r in range(B):
+            st[sp - 2, r] = _random(op, keys[r], site_keys[arg], step, st[sp - 2, r],
+                                    st[sp - 1, r])
+        return sp - 1
+    if op == ops.EXPRND or op == ops.POISSON:
+        for r in range(B):
+            st[sp - 1, r] = _random(op, keys[r], site_keys[arg], step, st[sp - 1, r], 0.0)
+        return sp
+    # DELAY
+    for r in range(B):
+        st[sp - 2, r] = _delay(hist[:, :, r], arg, t, start, dt, step, st[sp - 2, r],
+                               st[sp - 1, r])
+    return sp - 1
+
+
+@jit
+def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.float64],
+          st: NDArray[np.float64], B: int, t: float, dt: float, start: float, stop: float,
+          step: int, keys: NDArray[np.uint64], site_keys: NDArray[np.uint64],
+          lk_ptr: NDArray[np.int64], lk_x: NDArray[np.float64], lk_y: NDArray[np.float64],
+          lk_kind: NDArray[np.int64], hist: NDArray[np.float64]) -> None:
+    """Run postfix ``code`` for a block of B runs: S is (slots, B), st the (depth, B) stack."""
+    sp = 0
+    for pc in range(0, len(code), 2):
+        op = code[pc]
+        arg = code[pc + 1]
+        if op == _LOAD:
+            for r in range(B):
+                st[sp, r] = S[arg, r]
+            sp += 1
+        elif op == _CONST:
+            value = consts[arg]
+            for r in range(B):
+                st[sp, r] = value
+            sp += 1
+        elif op == _STORE:
+            sp -= 1
+            for r in range(B):
+                S[arg, r] = st[sp, r]
+        elif op >= _FUSE_SLOT:
+            base = op - _FUSE_SLOT
+            for r in range(B):
+                st[sp, r] = S[arg, r]
+            _binary(base, st, sp - 1, B)
+        elif op >= _FUSE_CONST:
+            base = op - _FUSE_CONST
+            value = consts[arg]
+            for r in range(B):
+                st[sp, r] = value
+            _binary(base, st, sp - 1, B)
+        elif op >= _ADD and op <= _POW or op >= _EQ and op <= _OR or op >= _MOD and op <= _MAX:
+            sp -= 1
+            _binary(op, st, sp - 1, B)
+        elif op == _NEG or op == _NOT or op >= ops.ABS and op <= ops.INT:
+            _unary(op, st, sp - 1, B)
+        elif op >= ops.TIME and op <= ops.STOP:
+            value = t if op == ops.TIME else (dt if op == ops.DT else (
+                start if op == ops.START else stop))
+            for r in range(B):
+                st[sp, r] = value
+            sp += 1
+        else:
+            sp = _special(op, arg, st, sp, B, t, dt, start, step, keys, site_keys, lk_ptr,
+                          lk_x, lk_y, lk_kind, hist)
+
+
+@jit
+def _derivatives(S: NDArray[np.float64], D: NDArray[np.float64], B: int, dt: float,
+                 stock_slots: NDArray[np.int64], edge_stock: NDArray[np.int64],
+                 edge_slot: NDArray[np.int64], edge_sign: NDArray[np.float64],
+                 nonneg_stock: NDArray[np.int64], nonneg_ptr: NDArray[np.int64],
+                 nonneg_out: NDArray[np.int64]) -> None:
+    """D (stocks, B) = net flow of each stock, after limiting outflows of non-negative stocks."""
+    for j in range(len(nonneg_stock)):
+        stock = nonneg_stock[j]
+        for r in range(B):
+            inflow = 0.0
+            for e in range(len(edge_stock)):
+                if edge_stock[e] == stock and edge_sign[e] > 0:
+                    inflow += S[edge_slot[e], r]
+            available = max(S[stock_slots[stock], r], 0.0) / dt + inflow
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                out = nonneg_out[q]
+                if S[out, r] > 0.0:
+                    S[out, r] = min(S[out, r], max(available, 0.0))
+                available -= max(S[out, r], 0.0)
+    D[:, :B] = 0.0
+    for e in range(len(edge_stock)):
+        k, slot, sign = edge_stock[e], edge_slot[e], edge_sign[e]
+        for r in range(B):
+            D[k, r] += sign * S[slot, r]
+
+
+@jit
+def _check(S: NDArray[np.float64], order: NDArray[np.int64], B: int, t: float,
+           fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64],
+           acc: NDArray[np.float64]) -> bool:
+    """Record the first non-finite slot (in ``order``) of each run; True if any run failed.
+
+    ``acc`` is scratch of length >= B: a per-run sum of value*0 (NaN iff any value is not
+    finite), accumulated across runs so the loop vectorises.
+    """
+    acc[:B] = 0.0
+    for k in range(len(order)):
+        row = order[k]
+        for r in range(B):
+            acc[r] += S[row, r] * 0.0
+    found = False
+    for r in range(B):
+        if acc[r] != 0.0:
+            found = True
+    if not found:
+        return False
+    for r in range(B):
+        if fail_slot[r] >= 0 or acc[r] == 0.0:
+            continue
+        for k in range(len(order)):
+            if not math.isfinite(S[order[k], r]):
+                fail_slot[r] = order[k]
+                fail_time[r] = t
+                break
+    return True
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
+         consts: NDArray[np.float64], n_slots: int, max_stack: int,
+         param_slots: NDArray[np.int64], params: NDArray[np.float64],
+         keys: NDArray[np.uint64], site_keys: NDArray[np.uint64],
+         lk_ptr: NDArray[np.int64], lk_x: NDArray[np.float64], lk_y: NDArray[np.float64],
+         lk_kind: NDArray[np.int64], stock_slots: NDArray[np.int64],
+         edge_stock: NDArray[np.int64], edge_slot: NDArray[np.int64],
+         edge_sign: NDArray[np.float64], nonneg_stock: NDArray[np.int64],
+         nonneg_ptr: NDArray[np.int64], nonneg_out: NDArray[np.int64],
+         prev_src: NDArray[np.int64], prev_dst: NDArray[np.int64],
+         delay_src: NDArray[np.int64], check_order: NDArray[np.int64],
+         init_order: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64],
+         c: NDArray[np.float64], start: float, dt: float, n_steps: int, save_every: int,
+         save_slots: NDArray[np.int64], block: int, out: NDArray[np.float64],
+         fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64]) -> None:
+    n = params.shape[1]
+    stages = len(b)
+    n_stocks = len(stock_slots)
+    stop = start + n_steps * dt
+    n_blocks = (n + block - 1) // block
+    for blk in prange(n_blocks):
+        r0 = blk * block
+        B = min(block, n - r0)
+        S = np.zeros((n_slots, B))
+        st = np.empty((max_stack + 1, B))
+        hist = np.zeros((len(delay_src), n_steps + 1, B))
+        y0 = np.empty((n_stocks, B))
+        K = np.empty((stages, n_stocks, B))
+        pending = np.empty((len(prev_src), B))
+        fslot = fail_slot[r0:r0 + B]
+        ftime = fail_time[r0:r0 + B]
+        bkeys = keys[r0:r0 + B]
+        for p in range(len(param_slots)):
+            for r in range(B):
+                S[param_slots[p], r] = params[p, r0 + r]
+        _exec(code_init, consts, S, st, B, start, dt, start, stop, 0, bkeys, site_keys,
+              lk_ptr, lk_x, lk_y, lk_kind, hist)
+        scratch = np.empty(B)
+        any_failed = _check(S, init_order, B, start, fslot, ftime, scratch)
+        for step in range(n_steps + 1):
+            t = start + step * dt
+            _exec(code_step, consts, S, st, B, t, dt, start, stop, step, bkeys, site_keys,
+                  lk_ptr, lk_x, lk_y, lk_kind, hist)
+            _derivatives(S, K[0], B, dt, stock_slots, edge_stock, edge_slot, edge_sign,
+                         nonneg_stock, nonneg_ptr, nonneg_out)
+            if _check(S, check_order, B, t, fslot, ftime, scratch):
+                any_failed = True
+            if step % save_every == 0:
+                j = step // save_every
+                for k in range(len(save_slots)):
+                    row = save_slots[k]
+                    for r in range(B):
+                        out[k, j, r0 + r] = S[row, r]
+            if step == n_steps:
+                break
+            for d in range(len(delay_src)):
+                for r in range(B):
+                    hist[d, step, r] = S[delay_src[d], r]
+            for q in range(len(prev_src)):
+                for r in range(B):
+                    pending[q, r] = S[prev_src[q], r]
+            if stages == 1:
+                for k in range(n_stocks):
+                    row = stock_slots[k]
+                    for r in range(B):
+                        S[row, r] += dt * K[0, k, r]
+                for q in range(len(prev_dst)):
+                    for r in range(B):
+                        S[prev_dst[q], r] = pending[q, r]
+                continue
+            for k in range(n_stocks):
+                for r in range(B):
+                    y0[k, r] = S[stock_slots[k], r]
+            for i in range(1, stages):
+                for k in range(n_stocks):
+                    row = stock_slots[k]
+                    for r in range(B):
+                        acc = 0.0
+                        for m in range(i):
+                            acc += a[i, m] * K[m, k, r]
+                        S[row, r] = y0[k, r] + dt * acc
+                _exec(code_step, consts, S, st, B, t + c[i] * dt, dt, start, stop, step, bkeys,
+                      site_keys, lk_ptr, lk_x, lk_y, lk_kind, hist)
+                _derivatives(S, K[i], B, dt, stock_slots, edge_stock, edge_slot, edge_sign,
+                             nonneg_stock, nonneg_ptr, nonneg_out)
+            for k in range(n_stocks):
+                row = stock_slots[k]
+                for r in range(B):
+                    acc = 0.0
+                    for m in range(stages):
+                        acc += b[m] * K[m, k, r]
+                    S[row, r] = y0[k, r] + dt * acc
+            if stages > 1:
+                for k in range(len(nonneg_stock)):
+                    row = stock_slots[nonneg_stock[k]]
+                    for r in range(B):
+                        S[row, r] = max(S[row, r], 0.0)
+            for q in range(len(prev_dst)):
+                for r in range(B):
+                    S[prev_dst[q], r] = pending[q, r]
+        if any_failed:
+            _blank(out, fslot, ftime, r0, B, start, dt * save_every)
+
+
+@jit
+def _blank(out: NDArray[np.float64], fslot: NDArray[np.int64], ftime: NDArray[np.float64],
+           r0: int, B: int, start: float, save_dt: float) -> None:
+    """A failed run's saved values after its failure time are NaN (as in the NumPy VM)."""
+    for r in range(B):
+        if fslot[r] < 0:
+            continue
+        for j in range(out.shape[1]):
+            if start + save_dt * j > ftime[r] + 1e-9 * save_dt:
+                for k in range(out.shape[0]):
+                    out[k, j, r0 + r] = np.nan
+
+
+def run(prog: Program, method: Tableau, params: NDArray[np.float64],
+        seeds: NDArray[np.int64], start: float, dt: float, n_steps: int, save_every: int,
+        save_slots: NDArray[np.int64], block: int = BLOCK) -> tuple[
+            NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+    """Simulate ``params.shape[1]`` runs in blocks of ``block``; same contract as
+    :func:`vm_numpy.run`."""
+    n = params.shape[1]
+    out = np.full((len(save_slots), n_steps // save_every + 1, n), np.nan)
+    fail_slot = np.full(n, -1, np.int64)
+    fail_time = np.full(n, np.nan)
+    _run(prog.init_code, prog.step_code, prog.consts, prog.n_slots, prog.max_stack,
+         prog.param_slots, np.ascontiguousarray(params), rng.run_keys(seeds), prog.site_keys,
+         prog.lookup_ptr, prog.lookup_x, prog.lookup_y, prog.lookup_kind, prog.stock_slots,
+         prog.edge_stock, prog.edge_slot, prog.edge_sign, prog.nonneg_stock, prog.nonneg_ptr,
+         prog.nonneg_out, prog.prev_src, prog.prev_dst, prog.delay_src, prog.check_order,
+         prog.init_check, method.a, method.b, method.c, start, dt, n_steps, save_every, save_slots,
+         block, out, fail_slot, fail_time)
+    return out, fail_slot, fail_time
