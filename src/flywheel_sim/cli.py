@@ -1,0 +1,154 @@
+"""The ``flywheel`` command."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from flywheel_sim.errors import FlywheelError, ParameterError
+from flywheel_sim.spec.loader import builtin_models, load_model
+
+app = typer.Typer(help="Business flywheels as runnable system-dynamics models.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+console = Console()
+err = Console(stderr=True)
+
+
+def default_model() -> str:
+    """The flagship model: amazon when it exists, else a textbook model."""
+    return "amazon" if "amazon" in builtin_models() else "logistic"
+
+
+def parse_sets(values: list[str]) -> dict[str, float]:
+    """``name=value`` pairs from ``--set``; ParameterError for anything else."""
+    out: dict[str, float] = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--set '{item}' must look like name=value")
+        try:
+            out[name.strip()] = float(raw)
+        except ValueError:
+            raise ParameterError(f"--set '{item}': '{raw}' is not a number") from None
+    return out
+
+
+def _split(text: str | None) -> list[str] | None:
+    return [v.strip() for v in text.split(",") if v.strip()] if text else None
+
+
+ModelArg = Annotated[str | None, typer.Argument(help="Model file (.yaml) or built-in name "
+                                                 "(see `flywheel models`).")]
+
+
+@app.command()
+def run(
+    model: ModelArg = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", "-s",
+                                                  help="Parameter value, name=value.")] = None,
+    method: Annotated[str | None, typer.Option(help="euler, heun or rk4.")] = None,
+    stop: Annotated[float | None, typer.Option(help="Stop time.")] = None,
+    dt: Annotated[float | None, typer.Option(help="Integration step.")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write results: .csv, .parquet or .nc")] = None,
+    plot: Annotated[Path | None, typer.Option(help="Draw a chart: .png, .svg or .pdf")] = None,
+    vars_: Annotated[str | None, typer.Option("--vars", help="Comma-separated variables.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for random functions.")] = 0,
+    backend: Annotated[str, typer.Option(help="auto, numba or numpy.")] = "auto",
+    clip: Annotated[bool, typer.Option(help="Clip out-of-range parameters.")] = False,
+) -> None:
+    """Simulate a model and print a summary table."""
+    from flywheel_sim.present.tables import summary_table
+    from flywheel_sim.simulate import Options, simulate
+
+    if backend not in ("auto", "numba", "numpy"):
+        raise ParameterError(f"--backend '{backend}' must be auto, numba or numpy")
+    loaded = load_model(model or default_model())
+    result = simulate(loaded, parse_sets(set_ or []), method=method, stop=stop, dt=dt,
+                      variables=_split(vars_), seed=seed,
+                      options=Options(backend=backend,  # type: ignore[arg-type]
+                                      out_of_range="clip" if clip else "error"))
+    console.print(summary_table(result))
+    failed = result["status"].values == "failed"
+    if failed.any():
+        r = int(failed.argmax())
+        err.print(f"[red]run {r} failed:[/] {result['failed_variable'].values[r]} became "
+                  f"non-finite at t = {float(result['failed_time'].values[r]):g}")
+    if out is not None:
+        from flywheel_sim.output import write_result
+
+        console.print(f"wrote {write_result(result, out)}")
+    if plot is not None:
+        from flywheel_sim.present.charts import plot_result
+
+        console.print(f"drew {plot_result(result, plot, _split(vars_))}")
+    if failed.any():
+        raise typer.Exit(3)
+
+
+@app.command()
+def models() -> None:
+    """List the built-in models."""
+    from rich.table import Table
+
+    table = Table(title="built-in models")
+    table.add_column("name")
+    table.add_column("description", overflow="fold")
+    for name in builtin_models():
+        description = load_model(name).description.strip().split(". ")[0]
+        table.add_row(name, description)
+    console.print(table)
+
+
+@app.command()
+def describe(model: ModelArg = None) -> None:
+    """Show a model's variables, equations, parameters, sources and declared loops."""
+    from flywheel_sim.present.tables import model_tables
+
+    loaded = load_model(model or default_model())
+    console.print(f"[bold]{loaded.name}[/]: {loaded.description.strip()}")
+    t = loaded.time
+    console.print(f"time {t.start:g}..{t.stop:g} {t.units}, dt {t.dt:g}, method {t.method}")
+    for table in model_tables(loaded):
+        console.print(table)
+
+
+@app.command()
+def check(model: ModelArg = None) -> None:
+    """Validate a model (parse, resolve names, order equations) without running it."""
+    from flywheel_sim.compile import compile_model
+
+    loaded = load_model(model or default_model())
+    program = compile_model(loaded)
+    counts = {k: len(loaded.of_kind(k)) for k in ("stock", "flow", "aux", "parameter", "lookup")}
+    console.print(f"ok: {loaded.name} — {counts['stock']} stocks, {counts['flow']} flows, "
+                  f"{counts['aux']} auxiliaries, {counts['parameter']} parameters, "
+                  f"{counts['lookup']} lookups; {program.n_slots} slots")
+
+
+def main() -> None:
+    """Entry point: run the app, turning our errors into one-line messages (exit 1)."""
+    try:
+        app(standalone_mode=False)
+    except FlywheelError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err.print("aborted")
+        sys.exit(130)
+    except Exception as exc:  # click usage errors
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Writing results to files, atomically: a failed write leaves any old file untouched."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flywheel_sim.errors import OutputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
+TABLE_FORMATS = (".csv", ".parquet", ".nc")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write '{target}': folder '{folder}' does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, target)
+    except OutputError:
+        raise
+    except Exception as exc:
+        raise OutputError(f"could not write '{target}': {exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def to_frame(result: xr.Dataset) -> pd.DataFrame:
+    """A tidy table: one row per (run, time[, element]), one column per variable."""
+    frame = result.drop_vars([c for c in result.coords if c not in result.dims]).to_dataframe()
+    return frame.reset_index()
+
+
+def write_result(result: xr.Dataset, path: str | Path) -> Path:
+    """Write ``result`` as CSV, Parquet or netCDF (by extension)."""
+    target = Path(path)
+    suffix = target.suffix.lower()
+    writers: dict[str, Callable[[Path], None]] = {
+        ".csv": lambda p: to_frame(result).to_csv(p, index=False),
+        ".parquet": lambda p: _parquet(result, p),
+        ".nc": lambda p: _netcdf(result, p),
+    }
+    if suffix not in writers:
+        raise OutputError(f"cannot write '{target}': unknown format '{suffix}' "
+                          f"(use {', '.join(TABLE_FORMATS)})")
+    with atomic_path(target) as tmp:
+        writers[suffix](tmp)
+    return target
+
+
+def _parquet(result: xr.Dataset, path: Path) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise OutputError("writing Parquet needs pyarrow: pip install 'flywheel-sim[io]'") from None
+    to_frame(result).to_parquet(path, index=False)
+
+
+def _netcdf(result: xr.Dataset, path: Path) -> None:
+    engine = None
+    for name in ("h5netcdf", "netCDF4", "scipy"):
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        engine = name.lower() if name != "netCDF4" else "netcdf4"
+        break
+    if engine is None:
+        raise OutputError("writing netCDF needs h5netcdf: pip install 'flywheel-sim[io]'")
+    clean = result.copy()
+    for name in ("status", "failed_variable"):
+        if name in clean.coords:
+            clean.coords[name] = clean.coords[name].astype(str)
+    clean.to_netcdf(path, engine=engine)  # type: ignore[call-overload]

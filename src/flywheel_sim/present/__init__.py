@@ -1,0 +1,1 @@
+"""Presentation: charts and tables. Imports matplotlib only when a chart is drawn."""

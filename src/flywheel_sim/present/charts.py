@@ -1,0 +1,54 @@
+"""Time-series charts of a Result (matplotlib, imported on first use)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from flywheel_sim.errors import OutputError
+from flywheel_sim.output import atomic_path
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+CHART_FORMATS = (".png", ".svg", ".pdf")
+
+
+def plot_result(result: xr.Dataset, path: str | Path, variables: list[str] | None = None,
+                *, max_panels: int = 12) -> Path:
+    """Draw each variable over time (one panel each; every run as a line) into ``path``."""
+    target = Path(path)
+    if target.suffix.lower() not in CHART_FORMATS:
+        raise OutputError(f"cannot draw '{target}': use one of {', '.join(CHART_FORMATS)}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise OutputError("charts need matplotlib: pip install 'flywheel-sim[plot]'") from None
+    names = list(variables or result.data_vars)[:max_panels]
+    cols = min(3, len(names)) or 1
+    rows = math.ceil(len(names) / cols) or 1
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
+    time = result["time"].values
+    for ax, name in zip(axes.flat, names, strict=False):
+        data = result[name]
+        extra = [d for d in data.dims if d not in ("run", "time")]
+        stacked = data.stack(line=["run", *extra]).transpose("time", "line").values
+        ax.plot(time, stacked, lw=1.2, alpha=0.9 if stacked.shape[1] < 10 else 0.3)
+        unit = data.attrs.get("units", "")
+        ax.set_title(f"{name}" + (f" ({unit})" if unit else ""), fontsize=9)
+        ax.set_xlabel(result.attrs.get("time_units", "time"), fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{result.attrs.get('model', '')} ({result.attrs.get('method', '')})",
+                 fontsize=10)
+    fig.tight_layout()
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
+    plt.close(fig)
+    return target

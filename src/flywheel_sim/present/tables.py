@@ -1,0 +1,83 @@
+"""Readable terminal tables (rich) for results and models."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.table import Table
+
+from flywheel_sim.spec.model import Element, Model
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+
+def _fmt(value: float) -> str:
+    if not np.isfinite(value):
+        return str(value)
+    if value != 0 and (abs(value) >= 1e6 or abs(value) < 1e-3):
+        return f"{value:.4g}"
+    return f"{value:,.4g}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def summary_table(result: xr.Dataset) -> Table:
+    """Initial, final, min and max of each variable (over all runs and elements)."""
+    runs = result.sizes.get("run", 1)
+    title = f"{result.attrs.get('model', 'model')}: {runs} run(s), {result.attrs.get('method')}"
+    title += f", t = {float(result.time[0]):g}..{float(result.time[-1]):g}"
+    table = Table(title=title)
+    for column in ("variable", "unit", "initial", "final", "min", "max"):
+        table.add_column(column, justify="left" if column in ("variable", "unit") else "right")
+    for name, data in result.data_vars.items():
+        values = data.values
+        first = data.isel(time=0).values
+        last = data.isel(time=-1).values
+        table.add_row(str(name), str(data.attrs.get("units", "")), _fmt(float(np.nanmean(first))),
+                      _fmt(float(np.nanmean(last))), _fmt(float(np.nanmin(values))),
+                      _fmt(float(np.nanmax(values))))
+    return table
+
+
+def _equation(element: Element) -> str:
+    if element.kind == "parameter":
+        return str(element.default if not isinstance(element.default, tuple)
+                   else dict(element.default))
+    if element.kind == "lookup" and element.lookup is not None:
+        return f"{len(element.lookup.xs)} points ({element.lookup.kind})"
+    text = element.equation
+    if element.element_equations:
+        text += "  " + "; ".join(f"[{k}] {v}" for k, v in element.element_equations)
+    if element.kind == "stock":
+        flows = " ".join([*(f"+{f}" for f in element.inflows),
+                          *(f"-{f}" for f in element.outflows)])
+        text = f"init {text}; {flows}".strip()
+    return text
+
+
+def model_tables(model: Model) -> list[Table]:
+    """Variables (with equations and sources), parameters and declared loops of a model."""
+    variables = Table(title=f"{model.name}: variables")
+    for column in ("name", "kind", "dims", "equation", "unit", "source"):
+        variables.add_column(column, overflow="fold")
+    for e in model.elements:
+        if e.kind == "parameter":
+            continue
+        variables.add_row(e.name, e.kind, ",".join(e.dims), _equation(e), e.unit, e.source)
+    params = Table(title=f"{model.name}: parameters")
+    for column in ("name", "default", "min", "max", "unit", "description", "source"):
+        params.add_column(column, overflow="fold")
+    for e in model.of_kind("parameter"):
+        params.add_row(e.name, _equation(e), "" if e.minimum is None else f"{e.minimum:g}",
+                       "" if e.maximum is None else f"{e.maximum:g}", e.unit, e.description,
+                       e.source)
+    tables = [variables, params]
+    if model.loops:
+        loops = Table(title=f"{model.name}: declared loops")
+        for column in ("loop", "polarity", "variables", "description"):
+            loops.add_column(column, overflow="fold")
+        for loop in model.loops:
+            loops.add_row(loop.name, loop.polarity, " -> ".join(loop.variables),
+                          loop.description)
+        tables.append(loops)
+    return tables
