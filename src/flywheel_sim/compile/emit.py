@@ -71,6 +71,10 @@ class Emitter:
         try:
             order = list(graphlib.TopologicalSorter(graph).static_order())
         except graphlib.CycleError as exc:
+            kinds = {self.by_key[k].kind for k in exc.args[1]}
+            if kinds <= {"aux", "flow", "haux"}:
+                raise _cycle_error(exc, self.by_key, self.model, "algebraic loop",
+                                   "break the loop with a stock, a delay or PREVIOUS()") from None
             raise _cycle_error(exc, self.by_key, self.model,
                                "initial values depend on each other",
                                "give one of them a numeric initial value") from None

@@ -52,6 +52,9 @@ class Scalariser:
 
     def error(self, message: str, hint: str | None = None) -> ModelError:
         element = self.current
+        if element is not None:
+            kind = {"aux": "auxiliary"}.get(element.kind, element.kind)
+            message = f"{message} in {kind} '{element.name}'"
         return ModelError(message, file=self.model.file,
                           line=element.line if element else None,
                           variable=element.name if element else None, hint=hint)
@@ -96,10 +99,10 @@ class Scalariser:
                         element.line, element.key, index)
         text = self.equation_for(element, index)
         try:
-            expr = self.resolve(parse(text), where)
+            expr = self.scalar(self.resolve(parse(text), where))
         except ModelError as exc:
             if exc.file is None:
-                raise self.error(exc.message + f" in '{element.name}'", exc.hint) from None
+                raise self.error(exc.message, exc.hint) from None
             raise
         if element.lookup is not None:
             expr = Call("LOOKUP", (Num(float(self.table(element))), expr))

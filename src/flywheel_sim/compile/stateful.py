@@ -35,6 +35,8 @@ class Expander:
 
     def error(self, message: str) -> ModelError:
         owner = self.owner
+        if owner is not None:
+            message = f"{message} in '{owner.owner}'"
         return ModelError(message, file=self.file, line=owner.line if owner else None,
                           variable=owner.owner if owner else None)
 

@@ -95,6 +95,9 @@ class _Reader:
         for key in node:
             if key not in allowed:
                 hint = did_you_mean(key, allowed) or f"allowed: {', '.join(sorted(allowed))}"
+                if re.search(r"[()\s*/+^-]|^\d", key):
+                    hint = ("an equation with commas inside { } must be quoted: "
+                            'equation: "MAX(a, b)"')
                 raise self.error(f"unknown key '{key}' in {what}", node.key_lines.get(key), hint=hint)
 
     def number(self, value: Any, what: str, line: int | None) -> float:
