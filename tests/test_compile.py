@@ -9,9 +9,9 @@ import re
 
 import numpy as np
 import pytest
-from conftest import model_from
 
 import flywheel_sim as fs
+from conftest import model_from
 from flywheel_sim.compile import ops
 
 BASE = """\

@@ -12,8 +12,12 @@ from rich.console import Console
 from flywheel_sim.errors import FlywheelError, ParameterError
 from flywheel_sim.spec.loader import builtin_models, load_model
 
-app = typer.Typer(help="Business flywheels as runnable system-dynamics models.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Business flywheels as runnable system-dynamics models.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 console = Console()
 err = Console(stderr=True)
 
@@ -41,15 +45,17 @@ def _split(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
 
-ModelArg = Annotated[str | None, typer.Argument(help="Model file (.yaml) or built-in name "
-                                                 "(see `flywheel models`).")]
+ModelArg = Annotated[
+    str | None, typer.Argument(help="Model file (.yaml) or built-in name (see `flywheel models`).")
+]
 
 
 @app.command()
 def run(
     model: ModelArg = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", "-s",
-                                                  help="Parameter value, name=value.")] = None,
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", "-s", help="Parameter value, name=value.")
+    ] = None,
     method: Annotated[str | None, typer.Option(help="euler, heun or rk4.")] = None,
     stop: Annotated[float | None, typer.Option(help="Stop time.")] = None,
     dt: Annotated[float | None, typer.Option(help="Integration step.")] = None,
@@ -67,16 +73,27 @@ def run(
     if backend not in ("auto", "numba", "numpy"):
         raise ParameterError(f"--backend '{backend}' must be auto, numba or numpy")
     loaded = load_model(model or default_model())
-    result = simulate(loaded, parse_sets(set_ or []), method=method, stop=stop, dt=dt,
-                      variables=_split(vars_), seed=seed,
-                      options=Options(backend=backend,  # type: ignore[arg-type]
-                                      out_of_range="clip" if clip else "error"))
+    result = simulate(
+        loaded,
+        parse_sets(set_ or []),
+        method=method,
+        stop=stop,
+        dt=dt,
+        variables=_split(vars_),
+        seed=seed,
+        options=Options(
+            backend=backend,  # type: ignore[arg-type]
+            out_of_range="clip" if clip else "error",
+        ),
+    )
     console.print(summary_table(result))
     failed = result["status"].values == "failed"
     if failed.any():
         r = int(failed.argmax())
-        err.print(f"[red]run {r} failed:[/] {result['failed_variable'].values[r]} became "
-                  f"non-finite at t = {float(result['failed_time'].values[r]):g}")
+        err.print(
+            f"[red]run {r} failed:[/] {result['failed_variable'].values[r]} became "
+            f"non-finite at t = {float(result['failed_time'].values[r]):g}"
+        )
     if out is not None:
         from flywheel_sim.output import write_result
 
@@ -124,15 +141,19 @@ def check(model: ModelArg = None) -> None:
     loaded = load_model(model or default_model())
     program = compile_model(loaded)
     counts = {k: len(loaded.of_kind(k)) for k in ("stock", "flow", "aux", "parameter", "lookup")}
-    console.print(f"ok: {loaded.name} — {counts['stock']} stocks, {counts['flow']} flows, "
-                  f"{counts['aux']} auxiliaries, {counts['parameter']} parameters, "
-                  f"{counts['lookup']} lookups; {program.n_slots} slots")
+    console.print(
+        f"ok: {loaded.name} — {counts['stock']} stocks, {counts['flow']} flows, "
+        f"{counts['aux']} auxiliaries, {counts['parameter']} parameters, "
+        f"{counts['lookup']} lookups; {program.n_slots} slots"
+    )
 
 
 def main() -> None:
     """Entry point: run the app, turning our errors into one-line messages (exit 1)."""
     try:
-        app(standalone_mode=False)
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except FlywheelError as exc:
         err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
         sys.exit(1)

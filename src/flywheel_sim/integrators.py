@@ -25,8 +25,7 @@ class Tableau:
     def __post_init__(self) -> None:
         stages = len(self.b)
         if self.a.shape != (stages, stages) or self.c.shape != (stages,):
-            raise ValueError(f"tableau {self.name}: a must be {stages}x{stages}, c length "
-                             f"{stages}")
+            raise ValueError(f"tableau {self.name}: a must be {stages}x{stages}, c length {stages}")
         if np.any(np.triu(self.a) != 0):
             raise ValueError(f"tableau {self.name}: only explicit methods are supported")
         if not np.isclose(self.b.sum(), 1.0):
@@ -47,8 +46,12 @@ def _tableau(name: str, a: list[list[float]], b: list[float], order: int) -> Tab
 METHODS: dict[str, Tableau] = {
     "euler": _tableau("euler", [[0.0]], [1.0], 1),
     "heun": _tableau("heun", [[0.0, 0.0], [1.0, 0.0]], [0.5, 0.5], 2),
-    "rk4": _tableau("rk4", [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]],
-                    [1 / 6, 1 / 3, 1 / 3, 1 / 6], 4),
+    "rk4": _tableau(
+        "rk4",
+        [[0, 0, 0, 0], [0.5, 0, 0, 0], [0, 0.5, 0, 0], [0, 0, 1.0, 0]],
+        [1 / 6, 1 / 3, 1 / 3, 1 / 6],
+        4,
+    ),
 }
 
 

@@ -55,8 +55,9 @@ def write_result(result: xr.Dataset, path: str | Path) -> Path:
         ".nc": lambda p: _netcdf(result, p),
     }
     if suffix not in writers:
-        raise OutputError(f"cannot write '{target}': unknown format '{suffix}' "
-                          f"(use {', '.join(TABLE_FORMATS)})")
+        raise OutputError(
+            f"cannot write '{target}': unknown format '{suffix}' (use {', '.join(TABLE_FORMATS)})"
+        )
     with atomic_path(target) as tmp:
         writers[suffix](tmp)
     return target

@@ -15,9 +15,17 @@ if TYPE_CHECKING:
     from flywheel_sim.simulate import Grid
 
 
-def assemble(program: Program, grid: Grid, method: str, matrix: NDArray[np.float64],
-             seeds: NDArray[np.int64], chosen: list[int], out: NDArray[np.float64],
-             fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64]) -> xr.Dataset:
+def assemble(
+    program: Program,
+    grid: Grid,
+    method: str,
+    matrix: NDArray[np.float64],
+    seeds: NDArray[np.int64],
+    chosen: list[int],
+    out: NDArray[np.float64],
+    fail_slot: NDArray[np.int64],
+    fail_time: NDArray[np.float64],
+) -> xr.Dataset:
     """Build the Dataset: one data variable per chosen model variable, runs and times as dims.
 
     ``out`` is (saved slots, times, runs) in the order of ``chosen``'s slots.
@@ -29,18 +37,25 @@ def assemble(program: Program, grid: Grid, method: str, matrix: NDArray[np.float
     for index in chosen:
         var = program.variables[index]
         width = len(var.slots)
-        block = out[cursor:cursor + width]  # (elements, times, runs)
+        block = out[cursor : cursor + width]  # (elements, times, runs)
         cursor += width
-        attrs = {"units": var.unit, "description": var.description, "kind": var.kind,
-                 "name": var.name}
+        attrs = {
+            "units": var.unit,
+            "description": var.description,
+            "kind": var.kind,
+            "name": var.name,
+        }
         if not var.dims:
             data[var.key] = (("run", "time"), block[0].T, attrs)
         else:
             shape = tuple(len(c) for c in var.coords)
             arr = np.moveaxis(block.reshape(*shape, *block.shape[1:]), (-1, -2), (0, 1))
             data[var.key] = (("run", "time", *var.dims), arr, attrs)
-    coords: dict[str, object] = {"run": np.arange(matrix.shape[1]), "time": grid.times,
-                                 "seed": ("run", seeds)}
+    coords: dict[str, object] = {
+        "run": np.arange(matrix.shape[1]),
+        "time": grid.times,
+        "seed": ("run", seeds),
+    }
     for dim, members in program.dims:
         coords[dim] = list(members)
     groups: dict[str, list[int]] = {}
@@ -60,6 +75,11 @@ def assemble(program: Program, grid: Grid, method: str, matrix: NDArray[np.float
     coords["status"] = ("run", np.where(failed, "failed", "ok"))
     coords["failed_variable"] = ("run", labels)
     coords["failed_time"] = ("run", fail_time)
-    attrs = {"model": program.name, "method": method, "dt": grid.dt,
-             "time_units": program.time.units, "save_step": grid.dt * grid.save_every}
-    return xr.Dataset(data, coords=coords, attrs=attrs)
+    meta: dict[str, object] = {
+        "model": program.name,
+        "method": method,
+        "dt": grid.dt,
+        "time_units": program.time.units,
+        "save_step": grid.dt * grid.save_every,
+    }
+    return xr.Dataset(data, coords=coords, attrs=meta)

@@ -59,8 +59,9 @@ class Grid:
         return np.asarray(self.start + steps * self.dt, dtype=np.float64)
 
 
-def time_grid(program: Program, *, stop: float | None, dt: float | None,
-              save_step: float | None) -> Grid:
+def time_grid(
+    program: Program, *, stop: float | None, dt: float | None, save_step: float | None
+) -> Grid:
     spec = program.time
     start = spec.start
     stop = spec.stop if stop is None else float(stop)
@@ -72,23 +73,30 @@ def time_grid(program: Program, *, stop: float | None, dt: float | None,
     steps = (stop - start) / dt
     n_steps = round(steps)
     if abs(steps - n_steps) > 1e-6 * max(1.0, steps) or n_steps < 1:
-        raise ModelError(f"the run length {stop - start} is not a whole number of steps of dt "
-                         f"{dt}", hint="choose a dt that divides stop - start")
+        raise ModelError(
+            f"the run length {stop - start} is not a whole number of steps of dt {dt}",
+            hint="choose a dt that divides stop - start",
+        )
     save = spec.save_step if save_step is None else float(save_step)
     save = dt if save is None else save
     every = save / dt
     save_every = round(every)
     if save_every < 1 or abs(every - save_every) > 1e-6 * every:
-        raise ModelError(f"save step {save} is not a whole multiple of dt {dt}",
-                         hint="make save_step a multiple of dt")
+        raise ModelError(
+            f"save step {save} is not a whole multiple of dt {dt}",
+            hint="make save_step a multiple of dt",
+        )
     if n_steps % save_every:
-        raise ModelError(f"save step {save} does not divide the run length {stop - start}",
-                         hint="choose a save_step that divides stop - start")
+        raise ModelError(
+            f"save step {save} does not divide the run length {stop - start}",
+            hint="choose a save_step that divides stop - start",
+        )
     return Grid(start, start + n_steps * dt, dt, n_steps, save_every)
 
 
-def parameter_matrix(program: Program, params: ParamValues | pd.DataFrame | None,
-                     out_of_range: str) -> tuple[NDArray[np.float64], int]:
+def parameter_matrix(
+    program: Program, params: ParamValues | pd.DataFrame | None, out_of_range: str
+) -> tuple[NDArray[np.float64], int]:
     """Resolve ``params`` into a (parameters, runs) matrix of values."""
     rows = _columns(params)
     n = 1
@@ -97,8 +105,10 @@ def parameter_matrix(program: Program, params: ParamValues | pd.DataFrame | None
             raise ParameterError(f"parameter '{name}' must be a scalar or a 1-D array")
         if values.size != 1:
             if n not in (1, values.size):
-                raise ParameterError(f"parameter '{name}' has {values.size} values but another "
-                                     f"has {n}; give every array the same length")
+                raise ParameterError(
+                    f"parameter '{name}' has {values.size} values but another "
+                    f"has {n}; give every array the same length"
+                )
             n = values.size
     matrix = np.repeat(program.param_default[:, None], n, axis=1)
     groups = _parameter_groups(program)
@@ -106,7 +116,8 @@ def parameter_matrix(program: Program, params: ParamValues | pd.DataFrame | None
         key = canonical(name)
         if key not in groups:
             hint = did_you_mean(key, list(groups)) or (
-                "parameters: " + ", ".join(sorted(groups)[:12]))
+                "parameters: " + ", ".join(sorted(groups)[:12])
+            )
             raise ParameterError(f"unknown parameter '{name}' in model '{program.name}' — {hint}")
         for index in groups[key]:
             matrix[index] = values if values.size != 1 else values.reshape(())
@@ -156,7 +167,8 @@ def _check_ranges(program: Program, matrix: NDArray[np.float64], mode: str) -> N
         raise ParameterError(
             f"parameter '{program.param_keys[row]}' = {matrix[row, col]:g} (run {col}) is "
             f"outside its declared range [{lo[row, 0]:g}, {hi[row, 0]:g}] — pass a value in "
-            "range, or ask for clipping (options=Options(out_of_range='clip'), CLI --clip)")
+            "range, or ask for clipping (options=Options(out_of_range='clip'), CLI --clip)"
+        )
 
 
 def _seeds(seed: int | Sequence[int] | NDArray[np.int64] | None, n: int) -> NDArray[np.int64]:
@@ -200,8 +212,9 @@ def resolve_backend(name: str) -> str:
         import numba  # noqa: F401
     except ImportError:
         if name == "numba":
-            raise ModelError("the numba backend needs the 'fast' extra",
-                             hint="pip install 'flywheel-sim[fast]'") from None
+            raise ModelError(
+                "the numba backend needs the 'fast' extra", hint="pip install 'flywheel-sim[fast]'"
+            ) from None
         return "numpy"
     return "numba"
 
@@ -235,26 +248,47 @@ def simulate(
     table = tableau(method or program.time.method)
     chosen = _select(program, variables)
     save_slots = np.array([s for i in chosen for s in program.variables[i].slots], np.int64)
-    out, fail_slot, fail_time = execute(program, table, matrix, seeds, grid, save_slots,
-                                        options)
+    out, fail_slot, fail_time = execute(program, table, matrix, seeds, grid, save_slots, options)
     from flywheel_sim.result import assemble
 
-    return assemble(program, grid, table.name, matrix, seeds, chosen, out, fail_slot,
-                    fail_time)
+    return assemble(program, grid, table.name, matrix, seeds, chosen, out, fail_slot, fail_time)
 
 
-def execute(program: Program, table: Tableau, matrix: NDArray[np.float64],
-            seeds: NDArray[np.int64], grid: Grid, save_slots: NDArray[np.int64],
-            options: Options) -> tuple[NDArray[np.float64], NDArray[np.int64],
-                                       NDArray[np.float64]]:
+def execute(
+    program: Program,
+    table: Tableau,
+    matrix: NDArray[np.float64],
+    seeds: NDArray[np.int64],
+    grid: Grid,
+    save_slots: NDArray[np.int64],
+    options: Options,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
     """Run the VM; returns saved values (slots, times, runs) and per-run failures."""
     if resolve_backend(options.backend) == "numba":
         from flywheel_sim import vm_numba
 
-        return vm_numba.run(program, table, matrix, seeds, grid.start, grid.dt, grid.n_steps,
-                            grid.save_every, save_slots)
+        return vm_numba.run(
+            program,
+            table,
+            matrix,
+            seeds,
+            grid.start,
+            grid.dt,
+            grid.n_steps,
+            grid.save_every,
+            save_slots,
+        )
     from flywheel_sim import vm_numpy
 
-    batch = vm_numpy.run(program, table, matrix, seeds, grid.start, grid.dt, grid.n_steps,
-                         grid.save_every, save_slots)
+    batch = vm_numpy.run(
+        program,
+        table,
+        matrix,
+        seeds,
+        grid.start,
+        grid.dt,
+        grid.n_steps,
+        grid.save_every,
+        save_slots,
+    )
     return batch.out, batch.fail_slot, batch.fail_time

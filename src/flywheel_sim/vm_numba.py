@@ -21,10 +21,25 @@ from flywheel_sim.compile.program import Program
 from flywheel_sim.integrators import Tableau
 
 _CONST, _LOAD, _STORE = ops.CONST, ops.LOAD, ops.STORE
-_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _NOT = (ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW,
-                                            ops.NEG, ops.NOT)
-_EQ, _NE, _LT, _LE, _GT, _GE, _AND, _OR = (ops.EQ, ops.NE, ops.LT, ops.LE, ops.GT, ops.GE,
-                                           ops.AND, ops.OR)
+_ADD, _SUB, _MUL, _DIV, _POW, _NEG, _NOT = (
+    ops.ADD,
+    ops.SUB,
+    ops.MUL,
+    ops.DIV,
+    ops.POW,
+    ops.NEG,
+    ops.NOT,
+)
+_EQ, _NE, _LT, _LE, _GT, _GE, _AND, _OR = (
+    ops.EQ,
+    ops.NE,
+    ops.LT,
+    ops.LE,
+    ops.GT,
+    ops.GE,
+    ops.AND,
+    ops.OR,
+)
 _SELECT, _MOD, _MIN, _MAX = ops.SELECT, ops.MOD, ops.MIN, ops.MAX
 _GOLDEN, _M1, _M2, _STEPK = rng.GOLDEN, rng.M1, rng.M2, rng.STEP
 _U30, _U27, _U31, _U11 = rng.S30, rng.S27, rng.S31, rng.S11
@@ -54,8 +69,8 @@ def _uniform(key: np.uint64, skey: np.uint64, step: int, draw: int) -> float:
 def _lookup(x: float, xs: NDArray[np.float64], ys: NDArray[np.float64], kind: int) -> float:
     n = len(xs)
     if kind == ops.LK_DISCRETE:
-        i = np.searchsorted(xs, x, side="right") - 1
-        return ys[min(max(i, 0), n - 1)]
+        k = int(np.searchsorted(xs, x, side="right")) - 1
+        return ys[min(max(k, 0), n - 1)]
     if x <= xs[0] or n == 1:
         if kind == ops.LK_EXTRAPOLATE and n > 1 and x < xs[0]:
             return ys[0] + (x - xs[0]) * (ys[1] - ys[0]) / (xs[1] - xs[0])
@@ -124,14 +139,22 @@ def _random(op: int, key: np.uint64, skey: np.uint64, step: int, a: float, b: fl
 
 
 @jit
-def _delay(hist: NDArray[np.float64], buffer: int, t: float, start: float, dt: float,
-           step: int, delay: float, initial: float) -> float:
+def _delay(
+    hist: NDArray[np.float64],
+    buffer: int,
+    t: float,
+    start: float,
+    dt: float,
+    step: int,
+    delay: float,
+    initial: float,
+) -> float:
     target = t - delay
     latest = step - 1
     if latest < 0 or target < start - 1e-9 * dt:
         return initial
     pos = min(max((target - start) / dt, 0.0), float(latest))
-    i = int(math.floor(pos))
+    i = math.floor(pos)
     j = min(i + 1, latest)
     frac = pos - i
     return hist[buffer, i] * (1.0 - frac) + hist[buffer, j] * frac
@@ -242,11 +265,24 @@ def _unary(op: int, st: NDArray[np.float64], i: int, B: int) -> None:
 
 
 @jit
-def _special(op: int, arg: int, st: NDArray[np.float64], sp: int, B: int, t: float,
-             dt: float, start: float, step: int, keys: NDArray[np.uint64],
-             site_keys: NDArray[np.uint64], lk_ptr: NDArray[np.int64],
-             lk_x: NDArray[np.float64], lk_y: NDArray[np.float64], lk_kind: NDArray[np.int64],
-             hist: NDArray[np.float64]) -> int:
+def _special(
+    op: int,
+    arg: int,
+    st: NDArray[np.float64],
+    sp: int,
+    B: int,
+    t: float,
+    dt: float,
+    start: float,
+    step: int,
+    keys: NDArray[np.uint64],
+    site_keys: NDArray[np.uint64],
+    lk_ptr: NDArray[np.int64],
+    lk_x: NDArray[np.float64],
+    lk_y: NDArray[np.float64],
+    lk_kind: NDArray[np.int64],
+    hist: NDArray[np.float64],
+) -> int:
     """The less frequent ops; returns the new stack pointer."""
     eps = 1e-6 * dt
     if op == ops.LOOKUP:
@@ -278,8 +314,7 @@ def _special(op: int, arg: int, st: NDArray[np.float64], sp: int, B: int, t: flo
         return sp - 2
     if op == ops.RANDOM or op == ops.NORMAL or op == ops.LOGNORMAL:
         for r in range(B):
-            st[sp - 2, r] = _random(op, keys[r], site_keys[arg], step, st[sp - 2, r],
-                                    st[sp - 1, r])
+            st[sp - 2, r] = _random(op, keys[r], site_keys[arg], step, st[sp - 2, r], st[sp - 1, r])
         return sp - 1
     if op == ops.EXPRND or op == ops.POISSON:
         for r in range(B):
@@ -287,17 +322,30 @@ def _special(op: int, arg: int, st: NDArray[np.float64], sp: int, B: int, t: flo
         return sp
     # DELAY
     for r in range(B):
-        st[sp - 2, r] = _delay(hist[:, :, r], arg, t, start, dt, step, st[sp - 2, r],
-                               st[sp - 1, r])
+        st[sp - 2, r] = _delay(hist[:, :, r], arg, t, start, dt, step, st[sp - 2, r], st[sp - 1, r])
     return sp - 1
 
 
 @jit
-def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.float64],
-          st: NDArray[np.float64], B: int, t: float, dt: float, start: float, stop: float,
-          step: int, keys: NDArray[np.uint64], site_keys: NDArray[np.uint64],
-          lk_ptr: NDArray[np.int64], lk_x: NDArray[np.float64], lk_y: NDArray[np.float64],
-          lk_kind: NDArray[np.int64], hist: NDArray[np.float64]) -> None:
+def _exec(
+    code: NDArray[np.int64],
+    consts: NDArray[np.float64],
+    S: NDArray[np.float64],
+    st: NDArray[np.float64],
+    B: int,
+    t: float,
+    dt: float,
+    start: float,
+    stop: float,
+    step: int,
+    keys: NDArray[np.uint64],
+    site_keys: NDArray[np.uint64],
+    lk_ptr: NDArray[np.int64],
+    lk_x: NDArray[np.float64],
+    lk_y: NDArray[np.float64],
+    lk_kind: NDArray[np.int64],
+    hist: NDArray[np.float64],
+) -> None:
     """Run postfix ``code`` for a block of B runs: S is (slots, B), st the (depth, B) stack."""
     sp = 0
     for pc in range(0, len(code), 2):
@@ -327,28 +375,55 @@ def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.fl
             for r in range(B):
                 st[sp, r] = value
             _binary(base, st, sp - 1, B)
-        elif op >= _ADD and op <= _POW or op >= _EQ and op <= _OR or op >= _MOD and op <= _MAX:
+        elif _ADD <= op <= _POW or _EQ <= op <= _OR or _MOD <= op <= _MAX:
             sp -= 1
             _binary(op, st, sp - 1, B)
-        elif op == _NEG or op == _NOT or op >= ops.ABS and op <= ops.INT:
+        elif op == _NEG or op == _NOT or ops.ABS <= op <= ops.INT:  # noqa: SIM109 (numba)
             _unary(op, st, sp - 1, B)
         elif op >= ops.TIME and op <= ops.STOP:
-            value = t if op == ops.TIME else (dt if op == ops.DT else (
-                start if op == ops.START else stop))
+            value = (
+                t
+                if op == ops.TIME
+                else (dt if op == ops.DT else (start if op == ops.START else stop))
+            )
             for r in range(B):
                 st[sp, r] = value
             sp += 1
         else:
-            sp = _special(op, arg, st, sp, B, t, dt, start, step, keys, site_keys, lk_ptr,
-                          lk_x, lk_y, lk_kind, hist)
+            sp = _special(
+                op,
+                arg,
+                st,
+                sp,
+                B,
+                t,
+                dt,
+                start,
+                step,
+                keys,
+                site_keys,
+                lk_ptr,
+                lk_x,
+                lk_y,
+                lk_kind,
+                hist,
+            )
 
 
 @jit
-def _derivatives(S: NDArray[np.float64], D: NDArray[np.float64], B: int, dt: float,
-                 stock_slots: NDArray[np.int64], edge_stock: NDArray[np.int64],
-                 edge_slot: NDArray[np.int64], edge_sign: NDArray[np.float64],
-                 nonneg_stock: NDArray[np.int64], nonneg_ptr: NDArray[np.int64],
-                 nonneg_out: NDArray[np.int64]) -> None:
+def _derivatives(
+    S: NDArray[np.float64],
+    D: NDArray[np.float64],
+    B: int,
+    dt: float,
+    stock_slots: NDArray[np.int64],
+    edge_stock: NDArray[np.int64],
+    edge_slot: NDArray[np.int64],
+    edge_sign: NDArray[np.float64],
+    nonneg_stock: NDArray[np.int64],
+    nonneg_ptr: NDArray[np.int64],
+    nonneg_out: NDArray[np.int64],
+) -> None:
     """D (stocks, B) = net flow of each stock, after limiting outflows of non-negative stocks."""
     for j in range(len(nonneg_stock)):
         stock = nonneg_stock[j]
@@ -371,9 +446,15 @@ def _derivatives(S: NDArray[np.float64], D: NDArray[np.float64], B: int, dt: flo
 
 
 @jit
-def _check(S: NDArray[np.float64], order: NDArray[np.int64], B: int, t: float,
-           fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64],
-           acc: NDArray[np.float64]) -> bool:
+def _check(
+    S: NDArray[np.float64],
+    order: NDArray[np.int64],
+    B: int,
+    t: float,
+    fail_slot: NDArray[np.int64],
+    fail_time: NDArray[np.float64],
+    acc: NDArray[np.float64],
+) -> bool:
     """Record the first non-finite slot (in ``order``) of each run; True if any run failed.
 
     ``acc`` is scratch of length >= B: a per-run sum of value*0 (NaN iff any value is not
@@ -402,21 +483,45 @@ def _check(S: NDArray[np.float64], order: NDArray[np.int64], B: int, t: float,
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
-         consts: NDArray[np.float64], n_slots: int, max_stack: int,
-         param_slots: NDArray[np.int64], params: NDArray[np.float64],
-         keys: NDArray[np.uint64], site_keys: NDArray[np.uint64],
-         lk_ptr: NDArray[np.int64], lk_x: NDArray[np.float64], lk_y: NDArray[np.float64],
-         lk_kind: NDArray[np.int64], stock_slots: NDArray[np.int64],
-         edge_stock: NDArray[np.int64], edge_slot: NDArray[np.int64],
-         edge_sign: NDArray[np.float64], nonneg_stock: NDArray[np.int64],
-         nonneg_ptr: NDArray[np.int64], nonneg_out: NDArray[np.int64],
-         prev_src: NDArray[np.int64], prev_dst: NDArray[np.int64],
-         delay_src: NDArray[np.int64], check_order: NDArray[np.int64],
-         init_order: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64],
-         c: NDArray[np.float64], start: float, dt: float, n_steps: int, save_every: int,
-         save_slots: NDArray[np.int64], block: int, out: NDArray[np.float64],
-         fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64]) -> None:
+def _run(
+    code_init: NDArray[np.int64],
+    code_step: NDArray[np.int64],
+    consts: NDArray[np.float64],
+    n_slots: int,
+    max_stack: int,
+    param_slots: NDArray[np.int64],
+    params: NDArray[np.float64],
+    keys: NDArray[np.uint64],
+    site_keys: NDArray[np.uint64],
+    lk_ptr: NDArray[np.int64],
+    lk_x: NDArray[np.float64],
+    lk_y: NDArray[np.float64],
+    lk_kind: NDArray[np.int64],
+    stock_slots: NDArray[np.int64],
+    edge_stock: NDArray[np.int64],
+    edge_slot: NDArray[np.int64],
+    edge_sign: NDArray[np.float64],
+    nonneg_stock: NDArray[np.int64],
+    nonneg_ptr: NDArray[np.int64],
+    nonneg_out: NDArray[np.int64],
+    prev_src: NDArray[np.int64],
+    prev_dst: NDArray[np.int64],
+    delay_src: NDArray[np.int64],
+    check_order: NDArray[np.int64],
+    init_order: NDArray[np.int64],
+    a: NDArray[np.float64],
+    b: NDArray[np.float64],
+    c: NDArray[np.float64],
+    start: float,
+    dt: float,
+    n_steps: int,
+    save_every: int,
+    save_slots: NDArray[np.int64],
+    block: int,
+    out: NDArray[np.float64],
+    fail_slot: NDArray[np.int64],
+    fail_time: NDArray[np.float64],
+) -> None:
     n = params.shape[1]
     stages = len(b)
     n_stocks = len(stock_slots)
@@ -431,22 +536,67 @@ def _run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
         y0 = np.empty((n_stocks, B))
         K = np.empty((stages, n_stocks, B))
         pending = np.empty((len(prev_src), B))
-        fslot = fail_slot[r0:r0 + B]
-        ftime = fail_time[r0:r0 + B]
-        bkeys = keys[r0:r0 + B]
+        fslot = fail_slot[r0 : r0 + B]
+        ftime = fail_time[r0 : r0 + B]
+        bkeys = keys[r0 : r0 + B]
         for p in range(len(param_slots)):
             for r in range(B):
                 S[param_slots[p], r] = params[p, r0 + r]
-        _exec(code_init, consts, S, st, B, start, dt, start, stop, 0, bkeys, site_keys,
-              lk_ptr, lk_x, lk_y, lk_kind, hist)
+        _exec(
+            code_init,
+            consts,
+            S,
+            st,
+            B,
+            start,
+            dt,
+            start,
+            stop,
+            0,
+            bkeys,
+            site_keys,
+            lk_ptr,
+            lk_x,
+            lk_y,
+            lk_kind,
+            hist,
+        )
         scratch = np.empty(B)
         any_failed = _check(S, init_order, B, start, fslot, ftime, scratch)
         for step in range(n_steps + 1):
             t = start + step * dt
-            _exec(code_step, consts, S, st, B, t, dt, start, stop, step, bkeys, site_keys,
-                  lk_ptr, lk_x, lk_y, lk_kind, hist)
-            _derivatives(S, K[0], B, dt, stock_slots, edge_stock, edge_slot, edge_sign,
-                         nonneg_stock, nonneg_ptr, nonneg_out)
+            _exec(
+                code_step,
+                consts,
+                S,
+                st,
+                B,
+                t,
+                dt,
+                start,
+                stop,
+                step,
+                bkeys,
+                site_keys,
+                lk_ptr,
+                lk_x,
+                lk_y,
+                lk_kind,
+                hist,
+            )
+            _derivatives(
+                S,
+                K[0],
+                B,
+                dt,
+                stock_slots,
+                edge_stock,
+                edge_slot,
+                edge_sign,
+                nonneg_stock,
+                nonneg_ptr,
+                nonneg_out,
+            )
             if _check(S, check_order, B, t, fslot, ftime, scratch):
                 any_failed = True
             if step % save_every == 0:
@@ -483,10 +633,38 @@ def _run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
                         for m in range(i):
                             acc += a[i, m] * K[m, k, r]
                         S[row, r] = y0[k, r] + dt * acc
-                _exec(code_step, consts, S, st, B, t + c[i] * dt, dt, start, stop, step, bkeys,
-                      site_keys, lk_ptr, lk_x, lk_y, lk_kind, hist)
-                _derivatives(S, K[i], B, dt, stock_slots, edge_stock, edge_slot, edge_sign,
-                             nonneg_stock, nonneg_ptr, nonneg_out)
+                _exec(
+                    code_step,
+                    consts,
+                    S,
+                    st,
+                    B,
+                    t + c[i] * dt,
+                    dt,
+                    start,
+                    stop,
+                    step,
+                    bkeys,
+                    site_keys,
+                    lk_ptr,
+                    lk_x,
+                    lk_y,
+                    lk_kind,
+                    hist,
+                )
+                _derivatives(
+                    S,
+                    K[i],
+                    B,
+                    dt,
+                    stock_slots,
+                    edge_stock,
+                    edge_slot,
+                    edge_sign,
+                    nonneg_stock,
+                    nonneg_ptr,
+                    nonneg_out,
+                )
             for k in range(n_stocks):
                 row = stock_slots[k]
                 for r in range(B):
@@ -507,8 +685,15 @@ def _run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
 
 
 @jit
-def _blank(out: NDArray[np.float64], fslot: NDArray[np.int64], ftime: NDArray[np.float64],
-           r0: int, B: int, start: float, save_dt: float) -> None:
+def _blank(
+    out: NDArray[np.float64],
+    fslot: NDArray[np.int64],
+    ftime: NDArray[np.float64],
+    r0: int,
+    B: int,
+    start: float,
+    save_dt: float,
+) -> None:
     """A failed run's saved values after its failure time are NaN (as in the NumPy VM)."""
     for r in range(B):
         if fslot[r] < 0:
@@ -519,21 +704,61 @@ def _blank(out: NDArray[np.float64], fslot: NDArray[np.int64], ftime: NDArray[np
                     out[k, j, r0 + r] = np.nan
 
 
-def run(prog: Program, method: Tableau, params: NDArray[np.float64],
-        seeds: NDArray[np.int64], start: float, dt: float, n_steps: int, save_every: int,
-        save_slots: NDArray[np.int64], block: int = BLOCK) -> tuple[
-            NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
+def run(
+    prog: Program,
+    method: Tableau,
+    params: NDArray[np.float64],
+    seeds: NDArray[np.int64],
+    start: float,
+    dt: float,
+    n_steps: int,
+    save_every: int,
+    save_slots: NDArray[np.int64],
+    block: int = BLOCK,
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
     """Simulate ``params.shape[1]`` runs in blocks of ``block``; same contract as
     :func:`vm_numpy.run`."""
     n = params.shape[1]
     out = np.full((len(save_slots), n_steps // save_every + 1, n), np.nan)
     fail_slot = np.full(n, -1, np.int64)
     fail_time = np.full(n, np.nan)
-    _run(prog.init_code, prog.step_code, prog.consts, prog.n_slots, prog.max_stack,
-         prog.param_slots, np.ascontiguousarray(params), rng.run_keys(seeds), prog.site_keys,
-         prog.lookup_ptr, prog.lookup_x, prog.lookup_y, prog.lookup_kind, prog.stock_slots,
-         prog.edge_stock, prog.edge_slot, prog.edge_sign, prog.nonneg_stock, prog.nonneg_ptr,
-         prog.nonneg_out, prog.prev_src, prog.prev_dst, prog.delay_src, prog.check_order,
-         prog.init_check, method.a, method.b, method.c, start, dt, n_steps, save_every, save_slots,
-         block, out, fail_slot, fail_time)
+    _run(
+        prog.init_code,
+        prog.step_code,
+        prog.consts,
+        prog.n_slots,
+        prog.max_stack,
+        prog.param_slots,
+        np.ascontiguousarray(params),
+        rng.run_keys(seeds),
+        prog.site_keys,
+        prog.lookup_ptr,
+        prog.lookup_x,
+        prog.lookup_y,
+        prog.lookup_kind,
+        prog.stock_slots,
+        prog.edge_stock,
+        prog.edge_slot,
+        prog.edge_sign,
+        prog.nonneg_stock,
+        prog.nonneg_ptr,
+        prog.nonneg_out,
+        prog.prev_src,
+        prog.prev_dst,
+        prog.delay_src,
+        prog.check_order,
+        prog.init_check,
+        method.a,
+        method.b,
+        method.c,
+        start,
+        dt,
+        n_steps,
+        save_every,
+        save_slots,
+        block,
+        out,
+        fail_slot,
+        fail_time,
+    )
     return out, fail_slot, fail_time

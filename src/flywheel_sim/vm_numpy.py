@@ -143,14 +143,38 @@ def _delay(hist: F, buffer: int, clock: Clock, delay: F, initial: F) -> F:
     return np.where(before, initial, value)
 
 
-_UNARY = {ops.ABS: np.abs, ops.SQRT: np.sqrt, ops.EXP: np.exp, ops.LN: np.log,
-          ops.LOG10: np.log10, ops.SIN: np.sin, ops.COS: np.cos, ops.TAN: np.tan,
-          ops.ASIN: np.arcsin, ops.ACOS: np.arccos, ops.ATAN: np.arctan, ops.INT: np.floor}
-_BINARY = {ops.ADD: np.add, ops.SUB: np.subtract, ops.MUL: np.multiply,
-           ops.DIV: np.divide, ops.POW: np.power, ops.MIN: np.minimum, ops.MAX: np.maximum,
-           ops.MOD: np.mod}
-_COMPARE = {ops.EQ: np.equal, ops.NE: np.not_equal, ops.LT: np.less, ops.LE: np.less_equal,
-            ops.GT: np.greater, ops.GE: np.greater_equal}
+_UNARY = {
+    ops.ABS: np.abs,
+    ops.SQRT: np.sqrt,
+    ops.EXP: np.exp,
+    ops.LN: np.log,
+    ops.LOG10: np.log10,
+    ops.SIN: np.sin,
+    ops.COS: np.cos,
+    ops.TAN: np.tan,
+    ops.ASIN: np.arcsin,
+    ops.ACOS: np.arccos,
+    ops.ATAN: np.arctan,
+    ops.INT: np.floor,
+}
+_BINARY = {
+    ops.ADD: np.add,
+    ops.SUB: np.subtract,
+    ops.MUL: np.multiply,
+    ops.DIV: np.divide,
+    ops.POW: np.power,
+    ops.MIN: np.minimum,
+    ops.MAX: np.maximum,
+    ops.MOD: np.mod,
+}
+_COMPARE = {
+    ops.EQ: np.equal,
+    ops.NE: np.not_equal,
+    ops.LT: np.less,
+    ops.LE: np.less_equal,
+    ops.GT: np.greater,
+    ops.GE: np.greater_equal,
+}
 
 
 def _apply_binary(op: int, stack: list[F | float]) -> None:
@@ -165,8 +189,9 @@ def _apply_binary(op: int, stack: list[F | float]) -> None:
         stack.append(ta * tb if op == ops.AND else np.maximum(ta, tb))
 
 
-def execute(code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rng.U64,
-            hist: F) -> None:
+def execute(
+    code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rng.U64, hist: F
+) -> None:
     """Run postfix ``code`` over the slot matrix ``S`` (slots, runs) in place."""
     stack: list[F | float] = []
     eps = 1e-6 * clock.dt
@@ -212,11 +237,13 @@ def execute(code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rn
             ramp = np.asarray(slope) * (np.minimum(t, end) - np.asarray(start))
             stack.append(np.where(t > np.asarray(start), ramp, 0.0))
         elif op == ops.PULSE:
-            interval, first, volume = (np.asarray(v) for v in
-                                       (stack.pop(), stack.pop(), stack.pop()))
+            interval, first, volume = (
+                np.asarray(v) for v in (stack.pop(), stack.pop(), stack.pop())
+            )
             since = t - first
-            periods = np.where(interval > 0, np.floor((since + eps) / np.where(
-                interval > 0, interval, 1.0)), 0.0)
+            periods = np.where(
+                interval > 0, np.floor((since + eps) / np.where(interval > 0, interval, 1.0)), 0.0
+            )
             offset = since - periods * interval
             on = (since >= -eps) & (offset < clock.dt - eps) & (offset >= -eps)
             stack.append(np.where(on, volume / clock.dt, 0.0))
@@ -225,13 +252,11 @@ def execute(code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rn
             safe = np.where(b == 0.0, 1.0, b)
             stack.append(np.where(b == 0.0, c, a / safe))
         elif op in (ops.RANDOM, ops.NORMAL, ops.LOGNORMAL):
-            b = stack.pop()
-            a = stack.pop()
-            stack.append(_random(op, prog, arg, keys, clock.step,
-                                 [np.asarray(a, float), np.asarray(b, float)]))
+            second = np.asarray(stack.pop(), float)
+            first = np.asarray(stack.pop(), float)
+            stack.append(_random(op, prog, arg, keys, clock.step, [first, second]))
         elif op in (ops.EXPRND, ops.POISSON):
-            stack.append(_random(op, prog, arg, keys, clock.step,
-                                 [np.asarray(stack.pop(), float)]))
+            stack.append(_random(op, prog, arg, keys, clock.step, [np.asarray(stack.pop(), float)]))
         elif op == ops.DELAY:
             initial, delay = stack.pop(), stack.pop()
             stack.append(_delay(hist, arg, clock, np.asarray(delay), np.asarray(initial)))
@@ -255,7 +280,7 @@ def _limit_outflows(prog: Program, S: F, dt: float) -> None:
         for e in np.flatnonzero((prog.edge_stock == stock) & (prog.edge_sign > 0)):
             inflow += S[prog.edge_slot[e]]
         available = np.maximum(S[slot], 0.0) / dt + inflow
-        for out in prog.nonneg_out[prog.nonneg_ptr[j]:prog.nonneg_ptr[j + 1]]:
+        for out in prog.nonneg_out[prog.nonneg_ptr[j] : prog.nonneg_ptr[j + 1]]:
             taken = np.clip(S[out], 0.0, np.maximum(available, 0.0))
             S[out] = np.where(S[out] > 0.0, taken, S[out])
             available = available - np.maximum(S[out], 0.0)
@@ -271,8 +296,17 @@ def _check(prog: Program, S: F, order: NDArray[np.int64], t: float, batch: Batch
             batch.fail_time[bad] = t
 
 
-def run(prog: Program, method: Tableau, params: F, seeds: NDArray[np.int64], start: float,
-        dt: float, n_steps: int, save_every: int, save_slots: NDArray[np.int64]) -> Batch:
+def run(
+    prog: Program,
+    method: Tableau,
+    params: F,
+    seeds: NDArray[np.int64],
+    start: float,
+    dt: float,
+    n_steps: int,
+    save_every: int,
+    save_slots: NDArray[np.int64],
+) -> Batch:
     """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs)."""
     n = params.shape[1]
     stop = start + n_steps * dt
@@ -281,8 +315,9 @@ def run(prog: Program, method: Tableau, params: F, seeds: NDArray[np.int64], sta
     keys = rng.run_keys(seeds)
     hist = np.zeros((len(prog.delay_src), n_steps + 1 if len(prog.delay_src) else 0, n))
     n_save = n_steps // save_every + 1
-    batch = Batch(np.full((len(save_slots), n_save, n), np.nan), np.full(n, -1, np.int64),
-                  np.full(n, np.nan))
+    batch = Batch(
+        np.full((len(save_slots), n_save, n), np.nan), np.full(n, -1, np.int64), np.full(n, np.nan)
+    )
     stocks = prog.stock_slots
     with np.errstate(all="ignore"):
         clock = Clock(start, dt, start, stop, 0)
@@ -305,8 +340,14 @@ def run(prog: Program, method: Tableau, params: F, seeds: NDArray[np.int64], sta
             K = [K0]
             for i in range(1, method.stages):
                 S[stocks] = y0 + dt * sum(method.a[i, j] * K[j] for j in range(i))
-                execute(prog.step_code, prog, S, Clock(t + method.c[i] * dt, dt, start, stop,
-                                                       step), keys, hist)
+                execute(
+                    prog.step_code,
+                    prog,
+                    S,
+                    Clock(t + method.c[i] * dt, dt, start, stop, step),
+                    keys,
+                    hist,
+                )
                 K.append(_derivatives(prog, S, dt))
             S[stocks] = y0 + dt * sum(method.b[i] * K[i] for i in range(method.stages))
             if method.stages > 1 and len(prog.nonneg_stock):

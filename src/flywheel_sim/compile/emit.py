@@ -24,8 +24,7 @@ _TIME_VARYING = {"TIME", "STEP", "PULSE", "RAMP", "DELAY"}
 def _dynamic_call(expr: Expr) -> bool:
     for node in walk(expr):
         if isinstance(node, Call) and (
-            node.func in _TIME_VARYING or BUILTINS.get(node.func, BUILTINS["ABS"]).kind
-            == "random"
+            node.func in _TIME_VARYING or BUILTINS.get(node.func, BUILTINS["ABS"]).kind == "random"
         ):
             return True
     return False
@@ -39,8 +38,9 @@ def _init_deps(inst: Inst) -> set[str]:
     return names_in(inst.expr)
 
 
-def _cycle_error(exc: graphlib.CycleError, by_key: dict[str, Inst], model: Model,
-                 what: str, hint: str) -> ModelError:
+def _cycle_error(
+    exc: graphlib.CycleError, by_key: dict[str, Inst], model: Model, what: str, hint: str
+) -> ModelError:
     cycle = list(exc.args[1])
     names: list[str] = []
     for key in cycle:
@@ -48,13 +48,23 @@ def _cycle_error(exc: graphlib.CycleError, by_key: dict[str, Inst], model: Model
         if not names or names[-1] != label:
             names.append(label)
     first = by_key[cycle[0]]
-    return ModelError(f"{what}: {' -> '.join(names)}", file=model.file, line=first.line,
-                      variable=first.owner, hint=hint)
+    return ModelError(
+        f"{what}: {' -> '.join(names)}",
+        file=model.file,
+        line=first.line,
+        variable=first.owner,
+        hint=hint,
+    )
 
 
 class Emitter:
-    def __init__(self, model: Model, instances: list[Inst], tables: list[GraphicalFunction],
-                 delays: list[str]) -> None:
+    def __init__(
+        self,
+        model: Model,
+        instances: list[Inst],
+        tables: list[GraphicalFunction],
+        delays: list[str],
+    ) -> None:
         self.model = model
         self.instances = instances
         self.by_key = {i.key: i for i in instances}
@@ -73,11 +83,20 @@ class Emitter:
         except graphlib.CycleError as exc:
             kinds = {self.by_key[k].kind for k in exc.args[1]}
             if kinds <= {"aux", "flow", "haux"}:
-                raise _cycle_error(exc, self.by_key, self.model, "algebraic loop",
-                                   "break the loop with a stock, a delay or PREVIOUS()") from None
-            raise _cycle_error(exc, self.by_key, self.model,
-                               "initial values depend on each other",
-                               "give one of them a numeric initial value") from None
+                raise _cycle_error(
+                    exc,
+                    self.by_key,
+                    self.model,
+                    "algebraic loop",
+                    "break the loop with a stock, a delay or PREVIOUS()",
+                ) from None
+            raise _cycle_error(
+                exc,
+                self.by_key,
+                self.model,
+                "initial values depend on each other",
+                "give one of them a numeric initial value",
+            ) from None
         return [self.by_key[k] for k in order]
 
     def dynamic_set(self, init_order: list[Inst]) -> set[str]:
@@ -97,15 +116,21 @@ class Emitter:
             inst = self.by_key[key]
             if inst.kind in STATE:
                 continue
-            graph[key] = {d for d in names_in(inst.expr)
-                          if d in dynamic and self.by_key[d].kind not in STATE}
+            graph[key] = {
+                d for d in names_in(inst.expr) if d in dynamic and self.by_key[d].kind not in STATE
+            }
         # keep model order among independent equations
         ordered = {k: graph[k] for k in (i.key for i in self.instances) if k in graph}
         try:
             order = list(graphlib.TopologicalSorter(ordered).static_order())
         except graphlib.CycleError as exc:
-            raise _cycle_error(exc, self.by_key, self.model, "algebraic loop",
-                               "break the loop with a stock, a delay or PREVIOUS()") from None
+            raise _cycle_error(
+                exc,
+                self.by_key,
+                self.model,
+                "algebraic loop",
+                "break the loop with a stock, a delay or PREVIOUS()",
+            ) from None
         return [self.by_key[k] for k in order]
 
     # -- code -----------------------------------------------------------------------------------
@@ -175,14 +200,21 @@ class Emitter:
             self.timed(func, args, code)
 
     def timed(self, func: str, args: list[Expr], code: list[int]) -> None:
-        defaults = {"SAFEDIV": [Num(0.0)], "RAMP": [Num(math.inf)],
-                    "PULSE": [Call("STARTTIME", ()), Num(0.0)], "STEP": []}[func]
+        table: dict[str, list[Expr]] = {
+            "SAFEDIV": [Num(0.0)],
+            "RAMP": [Num(math.inf)],
+            "PULSE": [Call("STARTTIME", ()), Num(0.0)],
+            "STEP": [],
+        }
+        defaults = table[func]
         width = {"SAFEDIV": 3, "RAMP": 3, "PULSE": 3, "STEP": 2}[func]
-        full = args + defaults[len(args) - (width - len(defaults)):]
+        full = args + defaults[len(args) - (width - len(defaults)) :]
         for arg in full:
             self.expr(arg, code)
-        code += [{"SAFEDIV": ops.SAFEDIV, "RAMP": ops.RAMP, "PULSE": ops.PULSE,
-                  "STEP": ops.STEP}[func], 0]
+        code += [
+            {"SAFEDIV": ops.SAFEDIV, "RAMP": ops.RAMP, "PULSE": ops.PULSE, "STEP": ops.STEP}[func],
+            0,
+        ]
 
     def random(self, func: str, args: list[Expr], code: list[int]) -> None:
         arity = {"RANDOM": 2, "NORMAL": 2, "LOGNORMAL": 2, "EXPRND": 1, "POISSON": 1}[func]
@@ -221,13 +253,22 @@ class Emitter:
             self.assign(inst, step_code)
         return self.build(fuse(init_code), fuse(step_code), init_order, step_order)
 
-    def build(self, init_code: list[int], step_code: list[int], init_order: list[Inst],
-              step_order: list[Inst]) -> Program:
+    def build(
+        self,
+        init_code: list[int],
+        step_code: list[int],
+        init_order: list[Inst],
+        step_order: list[Inst],
+    ) -> Program:
         insts = self.instances
         stocks = [i for i in insts if i.kind in ("stock", "hstock")]
         stock_index = {s.key: n for n, s in enumerate(stocks)}
-        edges = [(stock_index[s.key], self.slot[f], sign) for s in stocks
-                 for flows, sign in ((s.inflows, 1.0), (s.outflows, -1.0)) for f in flows]
+        edges = [
+            (stock_index[s.key], self.slot[f], sign)
+            for s in stocks
+            for flows, sign in ((s.inflows, 1.0), (s.outflows, -1.0))
+            for f in flows
+        ]
         nonneg = [s for s in stocks if s.non_negative]
         ptr = [0]
         outs: list[int] = []
@@ -236,22 +277,34 @@ class Emitter:
             ptr.append(len(outs))
         params = [i for i in insts if i.kind == "parameter"]
         elements = {e.key: e for e in self.model.elements}
-        bounds = [(elements[p.element or ""].minimum, elements[p.element or ""].maximum)
-                  for p in params]
+        bounds = [
+            (elements[p.element or ""].minimum, elements[p.element or ""].maximum) for p in params
+        ]
         prevs = [i for i in insts if i.kind == "prev"]
         check = [self.slot[s.key] for s in stocks] + [self.slot[i.key] for i in step_order]
-        xs, ys, kinds, lptr = [], [], [], [0]
+        xs: list[float] = []
+        ys: list[float] = []
+        kinds: list[int] = []
+        lptr = [0]
         for table in self.tables:
             xs += table.xs
             ys += table.ys
-            kinds.append({"continuous": ops.LK_CONTINUOUS, "extrapolate": ops.LK_EXTRAPOLATE,
-                          "discrete": ops.LK_DISCRETE}[table.kind])
+            kinds.append(
+                {
+                    "continuous": ops.LK_CONTINUOUS,
+                    "extrapolate": ops.LK_EXTRAPOLATE,
+                    "discrete": ops.LK_DISCRETE,
+                }[table.kind]
+            )
             lptr.append(len(xs))
         i64, f64 = np.int64, np.float64
         return Program(
-            name=self.model.name, time=self.model.time,
-            slot_keys=tuple(i.key for i in insts), slot_owner=tuple(i.owner for i in insts),
-            init_code=np.array(init_code, i64), step_code=np.array(step_code, i64),
+            name=self.model.name,
+            time=self.model.time,
+            slot_keys=tuple(i.key for i in insts),
+            slot_owner=tuple(i.owner for i in insts),
+            init_code=np.array(init_code, i64),
+            step_code=np.array(step_code, i64),
             consts=np.array(self.consts, f64),
             max_stack=max(_stack_depth(init_code), _stack_depth(step_code), 1),
             stock_slots=np.array([self.slot[s.key] for s in stocks], i64),
@@ -259,41 +312,57 @@ class Emitter:
             edge_slot=np.array([e[1] for e in edges], i64),
             edge_sign=np.array([e[2] for e in edges], f64),
             nonneg_stock=np.array([stock_index[s.key] for s in nonneg], i64),
-            nonneg_ptr=np.array(ptr, i64), nonneg_out=np.array(outs, i64),
+            nonneg_ptr=np.array(ptr, i64),
+            nonneg_out=np.array(outs, i64),
             param_keys=tuple(p.key for p in params),
             param_slots=np.array([self.slot[p.key] for p in params], i64),
-            param_default=np.array([p.expr.value if isinstance(p.expr, Num) else 0.0
-                                    for p in params], f64),
+            param_default=np.array(
+                [p.expr.value if isinstance(p.expr, Num) else 0.0 for p in params], f64
+            ),
             param_min=np.array([math.nan if b[0] is None else b[0] for b in bounds], f64),
             param_max=np.array([math.nan if b[1] is None else b[1] for b in bounds], f64),
             prev_src=np.array([self.slot[p.src or ""] for p in prevs], i64),
             prev_dst=np.array([self.slot[p.key] for p in prevs], i64),
             delay_src=np.array([self.slot[k] for k in self.delays], i64),
-            lookup_ptr=np.array(lptr, i64), lookup_x=np.array(xs, f64),
-            lookup_y=np.array(ys, f64), lookup_kind=np.array(kinds, i64),
-            n_sites=len(self.sites), site_seed=np.array(self.sites, i64),
-            site_keys=np.array([rng.site_key(i, s) for i, s in enumerate(self.sites)],
-                               np.uint64),
+            lookup_ptr=np.array(lptr, i64),
+            lookup_x=np.array(xs, f64),
+            lookup_y=np.array(ys, f64),
+            lookup_kind=np.array(kinds, i64),
+            n_sites=len(self.sites),
+            site_seed=np.array(self.sites, i64),
+            site_keys=np.array([rng.site_key(i, s) for i, s in enumerate(self.sites)], np.uint64),
             check_order=np.array(check, i64),
             init_check=np.array(check + list(range(len(insts))), i64),
             variables=self.variables(),
-            dims=tuple((canonical(d.name), tuple(canonical(x) for x in d.elements))
-                       for d in self.model.dimensions),
+            dims=tuple(
+                (canonical(d.name), tuple(canonical(x) for x in d.elements))
+                for d in self.model.dimensions
+            ),
         )
 
     def variables(self) -> tuple[Variable, ...]:
         out = []
-        dims = {canonical(d.name): tuple(canonical(x) for x in d.elements)
-                for d in self.model.dimensions}
+        dims = {
+            canonical(d.name): tuple(canonical(x) for x in d.elements)
+            for d in self.model.dimensions
+        }
         for element in self.model.elements:
             if element.kind == "lookup":
                 continue
             names = tuple(canonical(d) for d in element.dims)
             members = [i for i in self.instances if i.element == element.key]
-            out.append(Variable(element.key, element.name, element.kind, names,
-                                tuple(dims[d] for d in names),
-                                tuple(self.slot[i.key] for i in members), element.unit,
-                                element.description))
+            out.append(
+                Variable(
+                    element.key,
+                    element.name,
+                    element.kind,
+                    names,
+                    tuple(dims[d] for d in names),
+                    tuple(self.slot[i.key] for i in members),
+                    element.unit,
+                    element.description,
+                )
+            )
         return tuple(out)
 
 

@@ -18,23 +18,73 @@ LOOKUP, STEP, PULSE, RAMP, SAFEDIV = 38, 39, 40, 41, 42
 RANDOM, NORMAL, LOGNORMAL, EXPRND, POISSON = 43, 44, 45, 46, 47
 DELAY = 48
 
-BINARY = {"+": ADD, "-": SUB, "*": MUL, "/": DIV, "^": POW, "=": EQ, "<>": NE, "<": LT,
-          "<=": LE, ">": GT, ">=": GE, "AND": AND, "OR": OR, "MOD": MOD}
-UNARY_FUNCS = {"ABS": ABS, "SQRT": SQRT, "EXP": EXP, "LN": LN, "LOG10": LOG10, "SIN": SIN,
-               "COS": COS, "TAN": TAN, "ARCSIN": ASIN, "ARCCOS": ACOS, "ARCTAN": ATAN,
-               "INT": INT}
+BINARY = {
+    "+": ADD,
+    "-": SUB,
+    "*": MUL,
+    "/": DIV,
+    "^": POW,
+    "=": EQ,
+    "<>": NE,
+    "<": LT,
+    "<=": LE,
+    ">": GT,
+    ">=": GE,
+    "AND": AND,
+    "OR": OR,
+    "MOD": MOD,
+}
+UNARY_FUNCS = {
+    "ABS": ABS,
+    "SQRT": SQRT,
+    "EXP": EXP,
+    "LN": LN,
+    "LOG10": LOG10,
+    "SIN": SIN,
+    "COS": COS,
+    "TAN": TAN,
+    "ARCSIN": ASIN,
+    "ARCCOS": ACOS,
+    "ARCTAN": ATAN,
+    "INT": INT,
+}
 CLOCK = {"TIME": TIME, "DT": DT, "STARTTIME": START, "STOPTIME": STOP}
-RANDOMS = {"RANDOM": RANDOM, "NORMAL": NORMAL, "LOGNORMAL": LOGNORMAL, "EXPRND": EXPRND,
-           "POISSON": POISSON}
+RANDOMS = {
+    "RANDOM": RANDOM,
+    "NORMAL": NORMAL,
+    "LOGNORMAL": LOGNORMAL,
+    "EXPRND": EXPRND,
+    "POISSON": POISSON,
+}
 # fused forms emitted by the peephole pass: a binary op whose right operand is a constant
 # (FUSE_CONST + op, arg = constant index) or a slot (FUSE_SLOT + op, arg = slot)
 FUSE_CONST, FUSE_SLOT = 200, 300
 FUSABLE = frozenset((*BINARY.values(), MIN, MAX))
 
 # how many values each op pops (pushes are always one, except STORE which pushes none)
-POPS = {CONST: 0, LOAD: 0, STORE: 1, NEG: 1, NOT: 1, SELECT: 3, LOOKUP: 1, STEP: 2,
-        PULSE: 3, RAMP: 3, SAFEDIV: 3, RANDOM: 2, NORMAL: 2, LOGNORMAL: 2, EXPRND: 1,
-        POISSON: 1, DELAY: 2, TIME: 0, DT: 0, START: 0, STOP: 0}
+POPS = {
+    CONST: 0,
+    LOAD: 0,
+    STORE: 1,
+    NEG: 1,
+    NOT: 1,
+    SELECT: 3,
+    LOOKUP: 1,
+    STEP: 2,
+    PULSE: 3,
+    RAMP: 3,
+    SAFEDIV: 3,
+    RANDOM: 2,
+    NORMAL: 2,
+    LOGNORMAL: 2,
+    EXPRND: 1,
+    POISSON: 1,
+    DELAY: 2,
+    TIME: 0,
+    DT: 0,
+    START: 0,
+    STOP: 0,
+}
 for _op in BINARY.values():
     POPS[_op] = 2
 POPS[MIN] = POPS[MAX] = 2

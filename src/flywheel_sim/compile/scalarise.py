@@ -44,8 +44,9 @@ class Scalariser:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.elements = {e.key: e for e in model.elements}
-        self.dims = {canonical(d.name): tuple(canonical(x) for x in d.elements)
-                     for d in model.dimensions}
+        self.dims = {
+            canonical(d.name): tuple(canonical(x) for x in d.elements) for d in model.dimensions
+        }
         self.tables: list[GraphicalFunction] = []
         self.table_ids: dict[str, int] = {}
         self.current: Element | None = None
@@ -55,9 +56,13 @@ class Scalariser:
         if element is not None:
             kind = {"aux": "auxiliary"}.get(element.kind, element.kind)
             message = f"{message} in {kind} '{element.name}'"
-        return ModelError(message, file=self.model.file,
-                          line=element.line if element else None,
-                          variable=element.name if element else None, hint=hint)
+        return ModelError(
+            message,
+            file=self.model.file,
+            line=element.line if element else None,
+            variable=element.name if element else None,
+            hint=hint,
+        )
 
     def dims_of(self, element: Element) -> tuple[str, ...]:
         return tuple(canonical(d) for d in element.dims)
@@ -84,19 +89,29 @@ class Scalariser:
         known = {tuple(canonical(p) for p in k.split(",")) for k, _ in element.element_equations}
         for parts in known:
             if parts not in self.indices(element):
-                raise self.error(f"'{','.join(parts)}' is not an element of "
-                                 f"[{', '.join(element.dims)}]")
+                raise self.error(
+                    f"'{','.join(parts)}' is not an element of [{', '.join(element.dims)}]"
+                )
         if not element.equation.strip():
-            raise self.error(f"element [{','.join(index)}] of '{element.name}' has no equation",
-                             "give an equation for all elements or for each one")
+            raise self.error(
+                f"element [{','.join(index)}] of '{element.name}' has no equation",
+                "give an equation for all elements or for each one",
+            )
         return element.equation
 
     def instance(self, element: Element, index: tuple[str, ...]) -> Inst:
         key = instance_key(element.key, index)
         where = dict(zip(self.dims_of(element), index, strict=True))
         if element.kind == "parameter":
-            return Inst(key, "parameter", Num(self.default(element, index)), element.name,
-                        element.line, element.key, index)
+            return Inst(
+                key,
+                "parameter",
+                Num(self.default(element, index)),
+                element.name,
+                element.line,
+                element.key,
+                index,
+            )
         text = self.equation_for(element, index)
         try:
             expr = self.scalar(self.resolve(parse(text), where))
@@ -106,11 +121,21 @@ class Scalariser:
             raise
         if element.lookup is not None:
             expr = Call("LOOKUP", (Num(float(self.table(element))), expr))
-        inst = Inst(key, element.kind, expr, element.name, element.line, element.key, index,
-                    non_negative=element.non_negative)
+        inst = Inst(
+            key,
+            element.kind,
+            expr,
+            element.name,
+            element.line,
+            element.key,
+            index,
+            non_negative=element.non_negative,
+        )
         if element.kind == "stock":
-            for names, target in ((element.inflows, inst.inflows),
-                                  (element.outflows, inst.outflows)):
+            for names, target in (
+                (element.inflows, inst.inflows),
+                (element.outflows, inst.outflows),
+            ):
                 for flow in names:
                     target.append(self.flow_instance(canonical(flow), where))
         return inst
@@ -122,16 +147,20 @@ class Scalariser:
         for key, value in element.default:
             if tuple(canonical(p) for p in key.split(",")) == index:
                 return value
-        raise self.error(f"parameter '{element.name}' has no default for "
-                         f"[{','.join(index)}]", "give a default for every element")
+        raise self.error(
+            f"parameter '{element.name}' has no default for [{','.join(index)}]",
+            "give a default for every element",
+        )
 
     def flow_instance(self, flow: str, where: dict[str, str]) -> str:
         target = self.elements[flow]
         dims = self.dims_of(target)
         missing = [d for d in dims if d not in where]
         if missing:
-            raise self.error(f"flow '{target.name}' is over [{', '.join(target.dims)}] but the "
-                             "stock is not", "give the stock the same dimensions")
+            raise self.error(
+                f"flow '{target.name}' is over [{', '.join(target.dims)}] but the stock is not",
+                "give the stock the same dimensions",
+            )
         return instance_key(flow, tuple(where[d] for d in dims))
 
     def table(self, element: Element) -> int:
@@ -150,19 +179,24 @@ class Scalariser:
         if isinstance(node, Unary):
             return Unary(node.op, self.scalar(self.resolve(node.operand, where)))
         if isinstance(node, Binary):
-            return Binary(node.op, self.scalar(self.resolve(node.left, where)),
-                          self.scalar(self.resolve(node.right, where)))
+            return Binary(
+                node.op,
+                self.scalar(self.resolve(node.left, where)),
+                self.scalar(self.resolve(node.right, where)),
+            )
         if isinstance(node, If):
-            return If(*(self.scalar(self.resolve(n, where))
-                        for n in (node.cond, node.then, node.orelse)))
+            return If(
+                *(self.scalar(self.resolve(n, where)) for n in (node.cond, node.then, node.orelse))
+            )
         if isinstance(node, Call):
             return self.call(node, where)
         raise self.error("unexpected expression")
 
     def scalar(self, node: Expr) -> Expr:
         if isinstance(node, VarList):
-            raise self.error("a starred subscript x[*] can only be used inside SUM, MEAN, "
-                             "PROD, MIN or MAX")
+            raise self.error(
+                "a starred subscript x[*] can only be used inside SUM, MEAN, PROD, MIN or MAX"
+            )
         return node
 
     def reference(self, node: Var, where: dict[str, str]) -> Expr:
@@ -173,8 +207,10 @@ class Scalariser:
             hint = did_you_mean(node.name, list(self.elements))
             raise self.error(f"unknown name '{node.name}'", hint)
         if element.kind == "lookup":
-            raise self.error(f"lookup '{element.name}' must be called like a function",
-                             f"write {element.key}(input)")
+            raise self.error(
+                f"lookup '{element.name}' must be called like a function",
+                f"write {element.key}(input)",
+            )
         dims = self.dims_of(element)
         if not dims:
             if node.subscripts:
@@ -188,14 +224,19 @@ class Scalariser:
                         f"dimension mismatch: '{element.name}' is over "
                         f"[{', '.join(element.dims)}] but this equation is not over '{dim}'",
                         f"subscript it ({element.key}[<element>]) or reduce it "
-                        f"(SUM({element.key}[*]))")
+                        f"(SUM({element.key}[*]))",
+                    )
                 picks.append((where[dim],))
         else:
             if len(node.subscripts) != len(dims):
-                raise self.error(f"'{element.name}' has {len(dims)} dimension(s) but "
-                                 f"{len(node.subscripts)} subscript(s)")
-            picks = [self.subscript(sub, dim, where) for sub, dim in
-                     zip(node.subscripts, dims, strict=True)]
+                raise self.error(
+                    f"'{element.name}' has {len(dims)} dimension(s) but "
+                    f"{len(node.subscripts)} subscript(s)"
+                )
+            picks = [
+                self.subscript(sub, dim, where)
+                for sub, dim in zip(node.subscripts, dims, strict=True)
+            ]
         keys = [instance_key(element.key, combo) for combo in itertools.product(*picks)]
         if any(sub == "*" for sub in node.subscripts):
             return VarList(tuple(Var(k) for k in keys))
@@ -207,8 +248,7 @@ class Scalariser:
             return members
         if isinstance(sub, int):
             if not 1 <= sub <= len(members):
-                raise self.error(f"position {sub} is outside dimension '{dim}' "
-                                 f"(1..{len(members)})")
+                raise self.error(f"position {sub} is outside dimension '{dim}' (1..{len(members)})")
             return (members[sub - 1],)
         if sub in members:
             return (sub,)
@@ -217,8 +257,7 @@ class Scalariser:
                 return (where[sub],)
             if sub in where and self.dims[sub] == members:
                 return (where[sub],)
-            raise self.error(f"subscript '{sub}' refers to a dimension this equation is not "
-                             "over")
+            raise self.error(f"subscript '{sub}' refers to a dimension this equation is not over")
         hint = did_you_mean(sub, members)
         raise self.error(f"'{sub}' is not an element of dimension '{dim}'", hint)
 
@@ -243,9 +282,12 @@ class Scalariser:
         args = [self.resolve(a, where) for a in node.args]
         if builtin.kind == "reduce" or (builtin.name in ("MIN", "MAX")):
             return self.reduce(builtin.name, args)
-        if builtin.kind == "random" and len(args) == builtin.max_args:
-            if not isinstance(args[-1], Num):
-                raise self.error(f"the seed of {builtin.name} must be a number")
+        if (
+            builtin.kind == "random"
+            and len(args) == builtin.max_args
+            and not isinstance(args[-1], Num)
+        ):
+            raise self.error(f"the seed of {builtin.name} must be a number")
         return Call(builtin.name, tuple(self.scalar(a) for a in args))
 
     def reduce(self, name: str, args: list[Expr]) -> Expr:

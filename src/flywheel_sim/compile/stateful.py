@@ -12,6 +12,8 @@ NaN reports name that element.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flywheel_sim.compile.scalarise import Inst
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
@@ -37,8 +39,12 @@ class Expander:
         owner = self.owner
         if owner is not None:
             message = f"{message} in '{owner.owner}'"
-        return ModelError(message, file=self.file, line=owner.line if owner else None,
-                          variable=owner.owner if owner else None)
+        return ModelError(
+            message,
+            file=self.file,
+            line=owner.line if owner else None,
+            variable=owner.owner if owner else None,
+        )
 
     def new(self, kind: str, expr: Expr, part: str) -> Inst:
         owner = self.owner
@@ -69,12 +75,14 @@ class Expander:
         builtin = BUILTINS.get(node.func)
         if builtin is None or builtin.kind != "stateful":
             return Call(node.func, args)
-        return getattr(self, f"_{node.func.lower()}")(args)
+        handler: Callable[[tuple[Expr, ...]], Expr] = getattr(self, f"_{node.func.lower()}")
+        return handler(args)
 
     def order(self, expr: Expr, name: str) -> int:
         if not isinstance(expr, Num) or expr.value != int(expr.value) or expr.value < 1:
-            raise self.error(f"the order n of {name} must be a whole number >= 1 written as a "
-                             "number")
+            raise self.error(
+                f"the order n of {name} must be a whole number >= 1 written as a number"
+            )
         if expr.value > 1000:
             raise self.error(f"the order n of {name} is larger than 1000")
         return int(expr.value)
@@ -105,8 +113,9 @@ class Expander:
                 previous = outflow
                 output = Var(outflow.key)
             else:
-                change = self.new("haux", Binary("/", Binary("-", upstream, Var(stock.key)),
-                                                 stage_time), "adjust")
+                change = self.new(
+                    "haux", Binary("/", Binary("-", upstream, Var(stock.key)), stage_time), "adjust"
+                )
                 stock.inflows.append(change.key)
                 upstream = Var(stock.key)
                 output = upstream
@@ -136,11 +145,11 @@ class Expander:
     def trend_parts(self, source: Expr, avg: Expr, initial: Expr) -> tuple[Expr, Expr]:
         start = Binary("/", source, Binary("+", Num(1.0), Binary("*", initial, avg)))
         average = self.new("hstock", start, "average")
-        change = self.new("haux", Binary("/", Binary("-", source, Var(average.key)), avg),
-                          "adjust")
+        change = self.new("haux", Binary("/", Binary("-", source, Var(average.key)), avg), "adjust")
         average.inflows.append(change.key)
-        trend = Binary("/", Binary("-", source, Var(average.key)),
-                       Binary("*", Var(average.key), avg))
+        trend = Binary(
+            "/", Binary("-", source, Var(average.key)), Binary("*", Var(average.key), avg)
+        )
         return Var(average.key), trend
 
     def _trend(self, args: tuple[Expr, ...]) -> Expr:

@@ -15,8 +15,13 @@ if TYPE_CHECKING:
 CHART_FORMATS = (".png", ".svg", ".pdf")
 
 
-def plot_result(result: xr.Dataset, path: str | Path, variables: list[str] | None = None,
-                *, max_panels: int = 12) -> Path:
+def plot_result(
+    result: xr.Dataset,
+    path: str | Path,
+    variables: list[str] | None = None,
+    *,
+    max_panels: int = 12,
+) -> Path:
     """Draw each variable over time (one panel each; every run as a line) into ``path``."""
     target = Path(path)
     if target.suffix.lower() not in CHART_FORMATS:
@@ -43,10 +48,9 @@ def plot_result(result: xr.Dataset, path: str | Path, variables: list[str] | Non
         ax.set_xlabel(result.attrs.get("time_units", "time"), fontsize=8)
         ax.tick_params(labelsize=7)
         ax.grid(alpha=0.3)
-    for ax in list(axes.flat)[len(names):]:
+    for ax in list(axes.flat)[len(names) :]:
         ax.set_visible(False)
-    fig.suptitle(f"{result.attrs.get('model', '')} ({result.attrs.get('method', '')})",
-                 fontsize=10)
+    fig.suptitle(f"{result.attrs.get('model', '')} ({result.attrs.get('method', '')})", fontsize=10)
     fig.tight_layout()
     with atomic_path(target) as tmp:
         fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)

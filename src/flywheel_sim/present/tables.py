@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -30,27 +31,40 @@ def summary_table(result: xr.Dataset) -> Table:
     for column in ("variable", "unit", "initial", "final", "min", "max"):
         table.add_column(column, justify="left" if column in ("variable", "unit") else "right")
     for name, data in result.data_vars.items():
-        values = data.values
-        first = data.isel(time=0).values
-        last = data.isel(time=-1).values
-        table.add_row(str(name), str(data.attrs.get("units", "")), _fmt(float(np.nanmean(first))),
-                      _fmt(float(np.nanmean(last))), _fmt(float(np.nanmin(values))),
-                      _fmt(float(np.nanmax(values))))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN after a failure
+            table.add_row(*_row(str(name), data))
     return table
+
+
+def _row(name: str, data: xr.DataArray) -> list[str]:
+    values = data.values
+    first = data.isel(time=0).values
+    last = data.isel(time=-1).values
+    return [
+        name,
+        str(data.attrs.get("units", "")),
+        _fmt(float(np.nanmean(first))),
+        _fmt(float(np.nanmean(last))),
+        _fmt(float(np.nanmin(values))),
+        _fmt(float(np.nanmax(values))),
+    ]
 
 
 def _equation(element: Element) -> str:
     if element.kind == "parameter":
-        return str(element.default if not isinstance(element.default, tuple)
-                   else dict(element.default))
+        return str(
+            element.default if not isinstance(element.default, tuple) else dict(element.default)
+        )
     if element.kind == "lookup" and element.lookup is not None:
         return f"{len(element.lookup.xs)} points ({element.lookup.kind})"
     text = element.equation
     if element.element_equations:
         text += "  " + "; ".join(f"[{k}] {v}" for k, v in element.element_equations)
     if element.kind == "stock":
-        flows = " ".join([*(f"+{f}" for f in element.inflows),
-                          *(f"-{f}" for f in element.outflows)])
+        flows = " ".join(
+            [*(f"+{f}" for f in element.inflows), *(f"-{f}" for f in element.outflows)]
+        )
         text = f"init {text}; {flows}".strip()
     return text
 
@@ -68,16 +82,21 @@ def model_tables(model: Model) -> list[Table]:
     for column in ("name", "default", "min", "max", "unit", "description", "source"):
         params.add_column(column, overflow="fold")
     for e in model.of_kind("parameter"):
-        params.add_row(e.name, _equation(e), "" if e.minimum is None else f"{e.minimum:g}",
-                       "" if e.maximum is None else f"{e.maximum:g}", e.unit, e.description,
-                       e.source)
+        params.add_row(
+            e.name,
+            _equation(e),
+            "" if e.minimum is None else f"{e.minimum:g}",
+            "" if e.maximum is None else f"{e.maximum:g}",
+            e.unit,
+            e.description,
+            e.source,
+        )
     tables = [variables, params]
     if model.loops:
         loops = Table(title=f"{model.name}: declared loops")
         for column in ("loop", "polarity", "variables", "description"):
             loops.add_column(column, overflow="fold")
         for loop in model.loops:
-            loops.add_row(loop.name, loop.polarity, " -> ".join(loop.variables),
-                          loop.description)
+            loops.add_row(loop.name, loop.polarity, " -> ".join(loop.variables), loop.description)
         tables.append(loops)
     return tables

@@ -51,35 +51,93 @@ _TABLE = [
     Builtin("STARTTIME", 0, 0, "time", "STARTTIME", "the start time"),
     Builtin("STOPTIME", 0, 0, "time", "STOPTIME", "the stop time"),
     Builtin("STEP", 2, 2, "time", "STEP(height, start)", "0 before start, height from start"),
-    Builtin("PULSE", 1, 3, "time", "PULSE(volume[, first[, interval]])",
-            "volume/DT for one DT at first (default start time), repeated every interval"),
-    Builtin("RAMP", 2, 3, "time", "RAMP(slope, start[, end])",
-            "0 before start, then slope*(TIME-start), held after end"),
-    Builtin("SMTH1", 2, 3, "stateful", "SMTH1(input, time[, initial])",
-            "first-order exponential smooth"),
-    Builtin("SMTH3", 2, 3, "stateful", "SMTH3(input, time[, initial])",
-            "third-order exponential smooth"),
-    Builtin("SMTHN", 3, 4, "stateful", "SMTHN(input, time, n[, initial])",
-            "n-th order exponential smooth (n a constant integer)"),
-    Builtin("DELAY1", 2, 3, "stateful", "DELAY1(input, time[, initial])",
-            "first-order material delay"),
-    Builtin("DELAY3", 2, 3, "stateful", "DELAY3(input, time[, initial])",
-            "third-order material delay"),
-    Builtin("DELAYN", 3, 4, "stateful", "DELAYN(input, time, n[, initial])",
-            "n-th order material delay (n a constant integer)"),
-    Builtin("DELAY", 2, 3, "stateful", "DELAY(input, time[, initial])",
-            "pipeline delay: the input as it was `time` ago"),
-    Builtin("TREND", 2, 3, "stateful", "TREND(input, time[, initial_trend])",
-            "fractional rate of change of the input, averaged over time"),
-    Builtin("FORCST", 3, 4, "stateful", "FORCST(input, time, horizon[, initial_trend])",
-            "the input extrapolated horizon ahead along its trend"),
+    Builtin(
+        "PULSE",
+        1,
+        3,
+        "time",
+        "PULSE(volume[, first[, interval]])",
+        "volume/DT for one DT at first (default start time), repeated every interval",
+    ),
+    Builtin(
+        "RAMP",
+        2,
+        3,
+        "time",
+        "RAMP(slope, start[, end])",
+        "0 before start, then slope*(TIME-start), held after end",
+    ),
+    Builtin(
+        "SMTH1", 2, 3, "stateful", "SMTH1(input, time[, initial])", "first-order exponential smooth"
+    ),
+    Builtin(
+        "SMTH3", 2, 3, "stateful", "SMTH3(input, time[, initial])", "third-order exponential smooth"
+    ),
+    Builtin(
+        "SMTHN",
+        3,
+        4,
+        "stateful",
+        "SMTHN(input, time, n[, initial])",
+        "n-th order exponential smooth (n a constant integer)",
+    ),
+    Builtin(
+        "DELAY1", 2, 3, "stateful", "DELAY1(input, time[, initial])", "first-order material delay"
+    ),
+    Builtin(
+        "DELAY3", 2, 3, "stateful", "DELAY3(input, time[, initial])", "third-order material delay"
+    ),
+    Builtin(
+        "DELAYN",
+        3,
+        4,
+        "stateful",
+        "DELAYN(input, time, n[, initial])",
+        "n-th order material delay (n a constant integer)",
+    ),
+    Builtin(
+        "DELAY",
+        2,
+        3,
+        "stateful",
+        "DELAY(input, time[, initial])",
+        "pipeline delay: the input as it was `time` ago",
+    ),
+    Builtin(
+        "TREND",
+        2,
+        3,
+        "stateful",
+        "TREND(input, time[, initial_trend])",
+        "fractional rate of change of the input, averaged over time",
+    ),
+    Builtin(
+        "FORCST",
+        3,
+        4,
+        "stateful",
+        "FORCST(input, time, horizon[, initial_trend])",
+        "the input extrapolated horizon ahead along its trend",
+    ),
     Builtin("INIT", 1, 1, "stateful", "INIT(x)", "the value of x at the start time"),
-    Builtin("PREVIOUS", 1, 2, "stateful", "PREVIOUS(x[, initial])",
-            "the value of x one DT ago (initial, default x, at the start)"),
+    Builtin(
+        "PREVIOUS",
+        1,
+        2,
+        "stateful",
+        "PREVIOUS(x[, initial])",
+        "the value of x one DT ago (initial, default x, at the start)",
+    ),
     Builtin("RANDOM", 2, 3, "random", "RANDOM(min, max[, seed])", "uniform draw each DT"),
     Builtin("NORMAL", 2, 3, "random", "NORMAL(mean, sd[, seed])", "normal draw each DT"),
-    Builtin("LOGNORMAL", 2, 3, "random", "LOGNORMAL(mean, sd[, seed])",
-            "log-normal draw each DT with the given mean and standard deviation"),
+    Builtin(
+        "LOGNORMAL",
+        2,
+        3,
+        "random",
+        "LOGNORMAL(mean, sd[, seed])",
+        "log-normal draw each DT with the given mean and standard deviation",
+    ),
     Builtin("EXPRND", 1, 2, "random", "EXPRND(mean[, seed])", "exponential draw each DT"),
     Builtin("POISSON", 1, 2, "random", "POISSON(mean[, seed])", "Poisson draw each DT"),
     Builtin("SUM", 1, 1, "reduce", "SUM(x[*])", "sum over a dimension"),
@@ -88,10 +146,22 @@ _TABLE = [
 ]
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
-ALIASES = {"ARCSINE": "ARCSIN", "ASIN": "ARCSIN", "ACOS": "ARCCOS", "ATAN": "ARCTAN",
-           "LOG": "LOG10", "SMOOTH": "SMTH1", "SMOOTH3": "SMTH3"}
-CONSTANT_NAMES = {"time": "TIME", "dt": "DT", "starttime": "STARTTIME", "stoptime": "STOPTIME",
-                  "pi": "PI"}
+ALIASES = {
+    "ARCSINE": "ARCSIN",
+    "ASIN": "ARCSIN",
+    "ACOS": "ARCCOS",
+    "ATAN": "ARCTAN",
+    "LOG": "LOG10",
+    "SMOOTH": "SMTH1",
+    "SMOOTH3": "SMTH3",
+}
+CONSTANT_NAMES = {
+    "time": "TIME",
+    "dt": "DT",
+    "starttime": "STARTTIME",
+    "stoptime": "STOPTIME",
+    "pi": "PI",
+}
 
 
 def lookup_builtin(name: str, n_args: int) -> Builtin:
@@ -109,6 +179,8 @@ def lookup_builtin(name: str, n_args: int) -> Builtin:
             wanted = str(builtin.min_args)
         else:
             wanted = f"{builtin.min_args} to {builtin.max_args}"
-        raise ModelError(f"{builtin.name} takes {wanted} argument(s) but was given {n_args}",
-                         hint=f"use {builtin.signature}")
+        raise ModelError(
+            f"{builtin.name} takes {wanted} argument(s) but was given {n_args}",
+            hint=f"use {builtin.signature}",
+        )
     return builtin

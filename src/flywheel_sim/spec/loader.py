@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 import yaml
 
@@ -44,8 +44,9 @@ class _Reader:
         self.text = text
         self.file = file
 
-    def error(self, message: str, line: int | None, variable: str | None = None,
-              hint: str | None = None) -> ModelError:
+    def error(
+        self, message: str, line: int | None, variable: str | None = None, hint: str | None = None
+    ) -> ModelError:
         return ModelError(message, file=self.file, line=line, variable=variable, hint=hint)
 
     # -- YAML -> nodes ------------------------------------------------------------------------
@@ -56,8 +57,9 @@ class _Reader:
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise self.error(f"YAML syntax error: {problem}",
-                             mark.line + 1 if mark is not None else None) from None
+            raise self.error(
+                f"YAML syntax error: {problem}", mark.line + 1 if mark is not None else None
+            ) from None
         finally:
             loader.dispose()
         if root is None:
@@ -75,8 +77,9 @@ class _Reader:
             for key_node, value_node in node.value:
                 key = self.convert(key_node, loader)
                 if not isinstance(key, str | int | float):
-                    raise self.error("mapping keys must be plain names",
-                                     key_node.start_mark.line + 1)
+                    raise self.error(
+                        "mapping keys must be plain names", key_node.start_mark.line + 1
+                    )
                 key = str(key)
                 if key in out:
                     raise self.error(f"key '{key}' appears twice", key_node.start_mark.line + 1)
@@ -91,14 +94,17 @@ class _Reader:
             raise self.error(f"YAML value error: {exc}", node.start_mark.line + 1) from None
 
     # -- helpers ------------------------------------------------------------------------------
-    def check_keys(self, node: Node, allowed: set[str], what: str) -> None:
+    def check_keys(self, node: Node, allowed: set[str] | frozenset[str], what: str) -> None:
         for key in node:
             if key not in allowed:
                 hint = did_you_mean(key, allowed) or f"allowed: {', '.join(sorted(allowed))}"
                 if re.search(r"[()\s*/+^-]|^\d", key):
-                    hint = ("an equation with commas inside { } must be quoted: "
-                            'equation: "MAX(a, b)"')
-                raise self.error(f"unknown key '{key}' in {what}", node.key_lines.get(key), hint=hint)
+                    hint = (
+                        'an equation with commas inside { } must be quoted: equation: "MAX(a, b)"'
+                    )
+                raise self.error(
+                    f"unknown key '{key}' in {what}", node.key_lines.get(key), hint=hint
+                )
 
     def number(self, value: Any, what: str, line: int | None) -> float:
         if isinstance(value, bool):
@@ -140,20 +146,39 @@ class _Reader:
             empty.key_lines = {}
             return empty
         if not isinstance(value, Node):
-            raise self.error(f"'{key}' must be a mapping of names to definitions",
-                             doc.key_lines.get(key))
+            raise self.error(
+                f"'{key}' must be a mapping of names to definitions", doc.key_lines.get(key)
+            )
         return value
 
     # -- model --------------------------------------------------------------------------------
     def model(self, default_name: str) -> Model:
         doc = self.document()
-        self.check_keys(doc, {"name", "description", "time", "dimensions", "parameters",
-                              "stocks", "flows", "auxiliaries", "lookups", "loops", "source"},
-                        "the model")
+        self.check_keys(
+            doc,
+            {
+                "name",
+                "description",
+                "time",
+                "dimensions",
+                "parameters",
+                "stocks",
+                "flows",
+                "auxiliaries",
+                "lookups",
+                "loops",
+                "source",
+            },
+            "the model",
+        )
         elements: list[Element] = []
         builders: list[tuple[str, Callable[[str, Any, int | None], Element]]] = [
-            ("parameters", self.parameter), ("stocks", self.stock), ("flows", self.flow),
-            ("auxiliaries", self.aux), ("lookups", self.lookup_element)]
+            ("parameters", self.parameter),
+            ("stocks", self.stock),
+            ("flows", self.flow),
+            ("auxiliaries", self.aux),
+            ("lookups", self.lookup_element),
+        ]
         for section, build in builders:
             sec = self.section(doc, section)
             for name, body in sec.items():
@@ -163,17 +188,27 @@ class _Reader:
         loops = self.section(doc, "loops")
         specs = tuple(self.loop(n, v, loops.key_lines.get(n)) for n, v in loops.items())
         try:
-            return Model(name=str(doc.get("name") or default_name), elements=tuple(elements),
-                         time=self.time(doc), description=self.text_field(doc, "description"),
-                         dimensions=dimensions, loops=specs, file=self.file, text=self.text)
+            return Model(
+                name=str(doc.get("name") or default_name),
+                elements=tuple(elements),
+                time=self.time(doc),
+                description=self.text_field(doc, "description"),
+                dimensions=dimensions,
+                loops=specs,
+                file=self.file,
+                text=self.text,
+            )
         except ModelError as exc:
             raise exc.located(file=self.file) from None
 
     def time(self, doc: Node) -> TimeSpec:
         node = doc.get("time")
         if node is None:
-            raise self.error("the model has no time settings", doc.line,
-                             hint="add time: {start: 0, stop: 100, dt: 1}")
+            raise self.error(
+                "the model has no time settings",
+                doc.line,
+                hint="add time: {start: 0, stop: 100, dt: 1}",
+            )
         if not isinstance(node, Node):
             raise self.error("time must be a mapping", doc.key_lines.get("time"))
         self.check_keys(node, {"start", "stop", "dt", "save_step", "units", "method"}, "time")
@@ -187,10 +222,14 @@ class _Reader:
             return self.number(node[key], f"time {key}", node.key_lines.get(key))
 
         try:
-            return TimeSpec(start=num("start", 0.0) or 0.0, stop=cast(float, num("stop", None)),
-                            dt=num("dt", 1.0) or 1.0, save_step=num("save_step", None),
-                            units=str(node.get("units", "time")),
-                            method=str(node.get("method", "euler")).lower())
+            return TimeSpec(
+                start=num("start", 0.0) or 0.0,
+                stop=cast(float, num("stop", None)),
+                dt=num("dt", 1.0) or 1.0,
+                save_step=num("save_step", None),
+                units=str(node.get("units", "time")),
+                method=str(node.get("method", "euler")).lower(),
+            )
         except ModelError as exc:
             raise exc.located(file=self.file, line=line) from None
 
@@ -208,31 +247,51 @@ class _Reader:
         if isinstance(dims, str):
             dims = [dims]
         if not isinstance(dims, list) or not all(isinstance(d, str) for d in dims):
-            raise self.error(f"dims of '{name}' must be a list of dimension names",
-                             node.key_lines.get("dims"), name)
+            raise self.error(
+                f"dims of '{name}' must be a list of dimension names",
+                node.key_lines.get("dims"),
+                name,
+            )
         per_element: list[tuple[str, str]] = []
         elements = node.get("elements", {})
         if elements:
             if not isinstance(elements, Node):
-                raise self.error(f"elements of '{name}' must map element names to equations",
-                                 node.key_lines.get("elements"), name)
+                raise self.error(
+                    f"elements of '{name}' must map element names to equations",
+                    node.key_lines.get("elements"),
+                    name,
+                )
             for key, eq in elements.items():
-                per_element.append((key, self.equation(eq, f"element '{key}' of '{name}'",
-                                                       elements.key_lines.get(key), name)))
-        return {"name": name, "kind": kind, "dims": tuple(dims),
-                "element_equations": tuple(per_element),
-                "unit": self.text_field(node, "unit"),
-                "description": self.text_field(node, "description"),
-                "source": self.text_field(node, "source"),
-                "links": self.links(node, name), "line": line}
+                per_element.append(
+                    (
+                        key,
+                        self.equation(
+                            eq, f"element '{key}' of '{name}'", elements.key_lines.get(key), name
+                        ),
+                    )
+                )
+        return {
+            "name": name,
+            "kind": kind,
+            "dims": tuple(dims),
+            "element_equations": tuple(per_element),
+            "unit": self.text_field(node, "unit"),
+            "description": self.text_field(node, "description"),
+            "source": self.text_field(node, "source"),
+            "links": self.links(node, name),
+            "line": line,
+        }
 
     def links(self, node: Node, name: str) -> tuple[Link, ...]:
         raw = node.get("links")
         if raw is None:
             return ()
         if not isinstance(raw, Node):
-            raise self.error(f"links of '{name}' must map source variables to their polarity "
-                             "and citation", node.key_lines.get("links"), name)
+            raise self.error(
+                f"links of '{name}' must map source variables to their polarity and citation",
+                node.key_lines.get("links"),
+                name,
+            )
         out = []
         for src, spec in raw.items():
             line = raw.key_lines.get(src)
@@ -242,16 +301,26 @@ class _Reader:
                 raise self.error(f"link {src} -> {name} must be a mapping", line, name)
             extra = set(spec) - {"polarity", "source"}
             if extra:
-                raise self.error(f"unknown key '{sorted(extra)[0]}' in link {src} -> {name}",
-                                 line, name, "allowed: polarity, source")
+                raise self.error(
+                    f"unknown key '{sorted(extra)[0]}' in link {src} -> {name}",
+                    line,
+                    name,
+                    "allowed: polarity, source",
+                )
             polarity = str(spec.get("polarity", "?"))
             if polarity not in ("+", "-", "?"):
-                raise self.error(f"link {src} -> {name} has polarity '{polarity}'", line, name,
-                                 "use '+', '-' or '?'")
+                raise self.error(
+                    f"link {src} -> {name} has polarity '{polarity}'",
+                    line,
+                    name,
+                    "use '+', '-' or '?'",
+                )
             out.append(Link(str(src), cast(Any, polarity), str(spec.get("source", ""))))
         return tuple(out)
 
-    _COMMON = {"dims", "elements", "unit", "description", "source", "links"}
+    _COMMON: ClassVar[frozenset[str]] = frozenset(
+        {"dims", "elements", "unit", "description", "source", "links"}
+    )
 
     def parameter(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "parameter", name, line, "default")
@@ -261,44 +330,71 @@ class _Reader:
         raw = node["default"]
         default: float | tuple[tuple[str, float], ...]
         if isinstance(raw, Node):
-            default = tuple((k, self.number(v, f"default of '{name}[{k}]'", raw.key_lines.get(k)))
-                            for k, v in raw.items())
+            default = tuple(
+                (k, self.number(v, f"default of '{name}[{k}]'", raw.key_lines.get(k)))
+                for k, v in raw.items()
+            )
         else:
             default = self.number(raw, f"default of '{name}'", node.key_lines.get("default"))
-        bounds = {k: self.number(node[k], f"{k} of '{name}'", node.key_lines.get(k))
-                  for k in ("min", "max") if k in node}
+        bounds = {
+            k: self.number(node[k], f"{k} of '{name}'", node.key_lines.get(k))
+            for k in ("min", "max")
+            if k in node
+        }
         fields = self.common(node, name, "parameter", line)
         fields.pop("element_equations")
-        return Element(**fields, default=default, minimum=bounds.get("min"),
-                       maximum=bounds.get("max"))
+        return Element(
+            **fields, default=default, minimum=bounds.get("min"), maximum=bounds.get("max")
+        )
 
     def stock(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "stock", name, line, "initial")
-        self.check_keys(node, self._COMMON | {"initial", "inflows", "outflows", "non_negative"},
-                        f"stock '{name}'")
+        self.check_keys(
+            node,
+            self._COMMON | {"initial", "inflows", "outflows", "non_negative"},
+            f"stock '{name}'",
+        )
         if "initial" not in node and not node.get("elements"):
-            raise self.error(f"stock '{name}' has no initial value", line, name,
-                             "add initial: <equation>")
+            raise self.error(
+                f"stock '{name}' has no initial value", line, name, "add initial: <equation>"
+            )
         flows = {}
         for key in ("inflows", "outflows"):
             value = node.get(key, [])
             value = [value] if isinstance(value, str) else value
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise self.error(f"{key} of stock '{name}' must be a list of flow names",
-                                 node.key_lines.get(key), name)
+                raise self.error(
+                    f"{key} of stock '{name}' must be a list of flow names",
+                    node.key_lines.get(key),
+                    name,
+                )
             flows[key] = tuple(value)
-        initial = (self.equation(node["initial"], f"initial value of stock '{name}'",
-                                 node.key_lines.get("initial"), name) if "initial" in node else "")
-        return Element(**self.common(node, name, "stock", line), equation=initial,
-                       inflows=flows["inflows"], outflows=flows["outflows"],
-                       non_negative=bool(node.get("non_negative", False)))
+        initial = (
+            self.equation(
+                node["initial"],
+                f"initial value of stock '{name}'",
+                node.key_lines.get("initial"),
+                name,
+            )
+            if "initial" in node
+            else ""
+        )
+        return Element(
+            **self.common(node, name, "stock", line),
+            equation=initial,
+            inflows=flows["inflows"],
+            outflows=flows["outflows"],
+            non_negative=bool(node.get("non_negative", False)),
+        )
 
     def flow(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "flow", name, line, "equation")
         self.check_keys(node, self._COMMON | {"equation", "non_negative"}, f"flow '{name}'")
-        return Element(**self.common(node, name, "flow", line),
-                       equation=self.required_equation(node, name, "flow", line),
-                       non_negative=bool(node.get("non_negative", False)))
+        return Element(
+            **self.common(node, name, "flow", line),
+            equation=self.required_equation(node, name, "flow", line),
+            non_negative=bool(node.get("non_negative", False)),
+        )
 
     def aux(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "auxiliary", name, line, "equation")
@@ -306,40 +402,76 @@ class _Reader:
         table = None
         if "lookup" in node:
             table = self.graphical(node["lookup"], name, node.key_lines.get("lookup"))
-        return Element(**self.common(node, name, "aux", line),
-                       equation=self.required_equation(node, name, "auxiliary", line),
-                       lookup=table)
+        return Element(
+            **self.common(node, name, "aux", line),
+            equation=self.required_equation(node, name, "auxiliary", line),
+            lookup=table,
+        )
 
     def required_equation(self, node: Node, name: str, kind: str, line: int | None) -> str:
         if "equation" not in node:
             if node.get("elements"):
                 return ""
-            raise self.error(f"{kind} '{name}' has no equation", line, name,
-                             "add equation: <expression>")
-        return self.equation(node["equation"], f"equation of '{name}'",
-                             node.key_lines.get("equation"), name)
+            raise self.error(
+                f"{kind} '{name}' has no equation", line, name, "add equation: <expression>"
+            )
+        return self.equation(
+            node["equation"], f"equation of '{name}'", node.key_lines.get("equation"), name
+        )
 
     def lookup_element(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "lookup", name, line, "points")
-        self.check_keys(node, {"points", "xs", "ys", "interpolation", "extrapolation", "unit",
-                               "description", "source"}, f"lookup '{name}'")
-        return Element(name=name, kind="lookup", lookup=self.graphical(node, name, line),
-                       unit=self.text_field(node, "unit"),
-                       description=self.text_field(node, "description"),
-                       source=self.text_field(node, "source"), line=line)
+        self.check_keys(
+            node,
+            {
+                "points",
+                "xs",
+                "ys",
+                "interpolation",
+                "extrapolation",
+                "unit",
+                "description",
+                "source",
+            },
+            f"lookup '{name}'",
+        )
+        return Element(
+            name=name,
+            kind="lookup",
+            lookup=self.graphical(node, name, line),
+            unit=self.text_field(node, "unit"),
+            description=self.text_field(node, "description"),
+            source=self.text_field(node, "source"),
+            line=line,
+        )
 
     def graphical(self, node: Any, name: str, line: int | None) -> GraphicalFunction:
         if not isinstance(node, Node):
             raise self.error(f"lookup of '{name}' must be a mapping with points", line, name)
-        self.check_keys(node, {"points", "xs", "ys", "interpolation", "extrapolation", "unit",
-                               "description", "source"}, f"lookup of '{name}'")
+        self.check_keys(
+            node,
+            {
+                "points",
+                "xs",
+                "ys",
+                "interpolation",
+                "extrapolation",
+                "unit",
+                "description",
+                "source",
+            },
+            f"lookup of '{name}'",
+        )
         if "points" in node:
             points = node["points"]
             if not isinstance(points, list) or not all(
                 isinstance(p, list) and len(p) == 2 for p in points
             ):
-                raise self.error(f"points of '{name}' must be a list of [x, y] pairs",
-                                 node.key_lines.get("points"), name)
+                raise self.error(
+                    f"points of '{name}' must be a list of [x, y] pairs",
+                    node.key_lines.get("points"),
+                    name,
+                )
             xs = [self.number(p[0], "lookup x", line) for p in points]
             ys = [self.number(p[1], "lookup y", line) for p in points]
         elif "xs" in node and "ys" in node:
@@ -350,11 +482,17 @@ class _Reader:
         interp = str(node.get("interpolation", "linear")).lower()
         extrap = str(node.get("extrapolation", "clamp")).lower()
         if interp not in ("linear", "discrete") or extrap not in ("clamp", "linear"):
-            raise self.error(f"lookup of '{name}' has interpolation '{interp}' and "
-                             f"extrapolation '{extrap}'", line, name,
-                             "interpolation: linear|discrete, extrapolation: clamp|linear")
-        kind = "discrete" if interp == "discrete" else (
-            "extrapolate" if extrap == "linear" else "continuous")
+            raise self.error(
+                f"lookup of '{name}' has interpolation '{interp}' and extrapolation '{extrap}'",
+                line,
+                name,
+                "interpolation: linear|discrete, extrapolation: clamp|linear",
+            )
+        kind = (
+            "discrete"
+            if interp == "discrete"
+            else ("extrapolate" if extrap == "linear" else "continuous")
+        )
         try:
             return GraphicalFunction(tuple(xs), tuple(ys), cast(Any, kind))
         except ModelError as exc:
@@ -369,18 +507,25 @@ class _Reader:
 
     def loop(self, name: str, body: Any, line: int | None) -> LoopSpec:
         node = self.mapping(body, "loop", name, line, "variables")
-        self.check_keys(node, {"variables", "polarity", "description", "source"},
-                        f"loop '{name}'")
+        self.check_keys(node, {"variables", "polarity", "description", "source"}, f"loop '{name}'")
         variables = node.get("variables")
         if not isinstance(variables, list) or len(variables) < 1:
             raise self.error(f"loop '{name}' must list its variables in order", line)
         polarity = str(node.get("polarity", "?")).upper()
         if polarity not in ("R", "B", "?"):
-            raise self.error(f"loop '{name}' has polarity '{polarity}'", line,
-                             hint="use R (reinforcing) or B (balancing)")
-        return LoopSpec(name, tuple(str(v) for v in variables), cast(Any, polarity),
-                        self.text_field(node, "description"), self.text_field(node, "source"),
-                        line)
+            raise self.error(
+                f"loop '{name}' has polarity '{polarity}'",
+                line,
+                hint="use R (reinforcing) or B (balancing)",
+            )
+        return LoopSpec(
+            name,
+            tuple(str(v) for v in variables),
+            cast(Any, polarity),
+            self.text_field(node, "description"),
+            self.text_field(node, "source"),
+            line,
+        )
 
 
 def loads_model(text: str, *, file: str | None = None, name: str = "model") -> Model:
@@ -403,19 +548,22 @@ def load_model(source: str | Path) -> Model:
     if not path.exists() and isinstance(source, str) and re.fullmatch(r"[\w-]+", source):
         if source in builtin_models():
             ref = resources.files("flywheel_sim") / "models" / f"{source}.yaml"
-            return loads_model(ref.read_text(encoding="utf-8"), file=f"{source}.yaml",
-                               name=source)
+            return loads_model(ref.read_text(encoding="utf-8"), file=f"{source}.yaml", name=source)
         hint = did_you_mean(source, builtin_models())
-        raise ModelError(f"no model file or built-in model called '{source}'",
-                         hint=hint or f"built-in models: {', '.join(builtin_models())}")
+        raise ModelError(
+            f"no model file or built-in model called '{source}'",
+            hint=hint or f"built-in models: {', '.join(builtin_models())}",
+        )
     if not path.is_file():
         raise ModelError(f"model file '{source}' does not exist")
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ModelError(f"model file '{source}' is larger than {MAX_FILE_BYTES} bytes")
     suffix = path.suffix.lower()
     if suffix in (".xmile", ".stmx", ".itmx", ".xml"):
-        raise ModelError(f"XMILE import is not available yet for '{source}'",
-                         hint="convert the model to YAML (docs/model-format.md)")
+        raise ModelError(
+            f"XMILE import is not available yet for '{source}'",
+            hint="convert the model to YAML (docs/model-format.md)",
+        )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.names import canonical
@@ -185,65 +185,101 @@ def _validate(model: Model) -> None:
     dims = {canonical(d.name): d for d in model.dimensions}
     for dim in model.dimensions:
         if not dim.elements:
-            raise ModelError(f"dimension '{dim.name}' has no elements", file=model.file,
-                             line=dim.line)
+            raise ModelError(
+                f"dimension '{dim.name}' has no elements", file=model.file, line=dim.line
+            )
         keys = [canonical(e) for e in dim.elements]
         if len(set(keys)) != len(keys):
-            raise ModelError(f"dimension '{dim.name}' lists an element twice", file=model.file,
-                             line=dim.line)
+            raise ModelError(
+                f"dimension '{dim.name}' lists an element twice", file=model.file, line=dim.line
+            )
     for element in model.elements:
-        where = {"file": model.file, "line": element.line, "variable": element.name}
+        where: dict[str, Any] = {"file": model.file, "line": element.line, "variable": element.name}
         if element.kind not in KINDS:
             raise ModelError(f"'{element.name}' has unknown kind '{element.kind}'", **where)
         if not element.key:
             raise ModelError("a variable has an empty name", **where)
         if element.key in seen:
-            raise ModelError(f"'{element.name}' is defined twice", **where,
-                             hint="rename one of them (names ignore case, spaces and _)")
+            raise ModelError(
+                f"'{element.name}' is defined twice",
+                **where,
+                hint="rename one of them (names ignore case, spaces and _)",
+            )
         seen[element.key] = element
-        for dim in element.dims:
-            if canonical(dim) not in dims:
-                hint = did_you_mean(canonical(dim), dims)
-                raise ModelError(f"'{element.name}' uses unknown dimension '{dim}'", **where,
-                                 hint=hint or "declare it under dimensions:")
+        for dim_name in element.dims:
+            if canonical(dim_name) not in dims:
+                hint = did_you_mean(canonical(dim_name), dims)
+                raise ModelError(
+                    f"'{element.name}' uses unknown dimension '{dim_name}'",
+                    **where,
+                    hint=hint or "declare it under dimensions:",
+                )
         _validate_parameter(element, where)
         if element.kind == "lookup" and element.lookup is None:
             raise ModelError(f"lookup '{element.name}' has no points", **where)
-        if element.kind in ("stock", "flow", "aux") and not element.equation.strip() and not (
-            element.element_equations
+        if (
+            element.kind in ("stock", "flow", "aux")
+            and not element.equation.strip()
+            and not (element.element_equations)
         ):
-            raise ModelError(f"{element.kind} '{element.name}' has no equation", **where,
-                             hint="give it an equation (a stock's is its initial value)")
+            raise ModelError(
+                f"{element.kind} '{element.name}' has no equation",
+                **where,
+                hint="give it an equation (a stock's is its initial value)",
+            )
     for element in model.of_kind("stock"):
         where = {"file": model.file, "line": element.line, "variable": element.name}
         for flow in (*element.inflows, *element.outflows):
             target = seen.get(canonical(flow))
             if target is None or target.kind != "flow":
-                hint = did_you_mean(canonical(flow), [k for k, e in seen.items()
-                                                      if e.kind == "flow"])
-                raise ModelError(f"stock '{element.name}' names '{flow}' as a flow but there "
-                                 "is no such flow", **where, hint=hint)
+                hint = did_you_mean(
+                    canonical(flow), [k for k, e in seen.items() if e.kind == "flow"]
+                )
+                raise ModelError(
+                    f"stock '{element.name}' names '{flow}' as a flow but there is no such flow",
+                    **where,
+                    hint=hint,
+                )
 
 
-def _validate_parameter(element: Element, where: dict[str, object]) -> None:
+def _validate_parameter(element: Element, where: dict[str, Any]) -> None:
     if element.kind != "parameter":
         return
     file, line = where["file"], where["line"]
     assert file is None or isinstance(file, str)
     assert line is None or isinstance(line, int)
     if element.default is None:
-        raise ModelError(f"parameter '{element.name}' has no default", file=file, line=line,
-                         variable=element.name)
-    values = ([element.default] if isinstance(element.default, int | float)
-              else [v for _, v in element.default])
+        raise ModelError(
+            f"parameter '{element.name}' has no default",
+            file=file,
+            line=line,
+            variable=element.name,
+        )
+    values = (
+        [element.default]
+        if isinstance(element.default, int | float)
+        else [v for _, v in element.default]
+    )
     lo, hi = element.minimum, element.maximum
     if lo is not None and hi is not None and lo > hi:
-        raise ModelError(f"parameter '{element.name}' has min {lo} above max {hi}", file=file,
-                         line=line, variable=element.name)
+        raise ModelError(
+            f"parameter '{element.name}' has min {lo} above max {hi}",
+            file=file,
+            line=line,
+            variable=element.name,
+        )
     for value in values:
         if not math.isfinite(value):
-            raise ModelError(f"parameter '{element.name}' default must be finite", file=file,
-                             line=line, variable=element.name)
+            raise ModelError(
+                f"parameter '{element.name}' default must be finite",
+                file=file,
+                line=line,
+                variable=element.name,
+            )
         if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ModelError(f"parameter '{element.name}' default {value} is outside its range "
-                             f"[{lo}, {hi}]", file=file, line=line, variable=element.name)
+            raise ModelError(
+                f"parameter '{element.name}' default {value} is outside its range [{lo}, {hi}]",
+                file=file,
+                line=line,
+                variable=element.name,
+            )
