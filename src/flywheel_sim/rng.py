@@ -2,7 +2,9 @@
 
 Each run has a 64-bit key derived from its seed; each random call site in the model has its
 own stream; the value at a step is the same whichever integrator stage asks for it and
-whichever backend computes it, so results are reproducible and independent per run.
+whichever backend computes it, so results are reproducible and independent per run. (The
+uniforms are bit-identical across backends; NORMAL/LOGNORMAL/EXPRND pass them through
+log/exp/cos, where NumPy's SIMD loops and libm may differ in the last bit.)
 The mixer is SplitMix64's finaliser (Steele, Lea & Flood 2014).
 """
 

@@ -48,6 +48,7 @@ _TWO53 = rng.TWO53
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 _FUSE_CONST, _FUSE_SLOT = ops.FUSE_CONST, ops.FUSE_SLOT
 BLOCK = 256
+SCALAR_BELOW = 32  # fewer runs than this: the scalar kernel (vm_scalar) is faster
 
 
 @jit
@@ -150,7 +151,7 @@ def _delay(
     initial: float,
 ) -> float:
     target = t - delay
-    latest = step - 1
+    latest = hist.shape[1] - 1  # rows recorded so far (callers pass the recorded prefix)
     if latest < 0 or target < start - 1e-9 * dt:
         return initial
     pos = min(max((target - start) / dt, 0.0), float(latest))
@@ -559,7 +560,7 @@ def _run(
             lk_x,
             lk_y,
             lk_kind,
-            hist,
+            hist[:, :0],
         )
         scratch = np.empty(B)
         any_failed = _check(S, init_order, B, start, fslot, ftime, scratch)
@@ -582,7 +583,7 @@ def _run(
                 lk_x,
                 lk_y,
                 lk_kind,
-                hist,
+                hist[:, :step],
             )
             _derivatives(
                 S,
@@ -650,7 +651,7 @@ def _run(
                     lk_x,
                     lk_y,
                     lk_kind,
-                    hist,
+                    hist[:, : step + 1],
                 )
                 _derivatives(
                     S,
@@ -720,9 +721,12 @@ def run(
     :func:`vm_numpy.run`."""
     n = params.shape[1]
     out = np.full((len(save_slots), n_steps // save_every + 1, n), np.nan)
+    kernel = _run
+    if n < SCALAR_BELOW:
+        from flywheel_sim.vm_scalar import run as kernel
     fail_slot = np.full(n, -1, np.int64)
     fail_time = np.full(n, np.nan)
-    _run(
+    kernel(
         prog.init_code,
         prog.step_code,
         prog.consts,

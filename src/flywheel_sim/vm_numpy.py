@@ -130,7 +130,7 @@ def _random(op: int, prog: Program, site: int, keys: rng.U64, step: int, args: l
 def _delay(hist: F, buffer: int, clock: Clock, delay: F, initial: F) -> F:
     target = clock.t - delay
     pos = (target - clock.start) / clock.dt
-    latest = clock.step - 1
+    latest = hist.shape[1] - 1  # rows recorded so far (callers pass the recorded prefix)
     if latest < 0:
         return np.asarray(initial, dtype=np.float64) * np.ones(hist.shape[2])
     pos = np.clip(pos, 0.0, float(latest))
@@ -321,12 +321,12 @@ def run(
     stocks = prog.stock_slots
     with np.errstate(all="ignore"):
         clock = Clock(start, dt, start, stop, 0)
-        execute(prog.init_code, prog, S, clock, keys, hist)
+        execute(prog.init_code, prog, S, clock, keys, hist[:, :0])
         _check(prog, S, prog.init_check, start, batch)
         for step in range(n_steps + 1):
             t = start + step * dt
             clock = Clock(t, dt, start, stop, step)
-            execute(prog.step_code, prog, S, clock, keys, hist)
+            execute(prog.step_code, prog, S, clock, keys, hist[:, :step])
             K0 = _derivatives(prog, S, dt)
             _check(prog, S, prog.check_order, t, batch)
             if step % save_every == 0:
@@ -346,7 +346,7 @@ def run(
                     S,
                     Clock(t + method.c[i] * dt, dt, start, stop, step),
                     keys,
-                    hist,
+                    hist[:, : step + 1],
                 )
                 K.append(_derivatives(prog, S, dt))
             S[stocks] = y0 + dt * sum(method.b[i] * K[i] for i in range(method.stages))

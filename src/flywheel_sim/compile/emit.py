@@ -74,6 +74,7 @@ class Emitter:
         self.consts: list[float] = []
         self.const_ids: dict[float, int] = {}
         self.sites: list[int] = []
+        self.site_ids: dict[int, int] = {}  # id(Call node) -> site
 
     # -- ordering -----------------------------------------------------------------------------
     def init_order(self) -> list[Inst]:
@@ -195,7 +196,7 @@ class Emitter:
         elif func == "IF_THEN_ELSE":
             self.expr(If(args[0], args[1], args[2]), code)
         elif func in ops.RANDOMS:
-            self.random(func, args, code)
+            self.random(node, code)
         else:
             self.timed(func, args, code)
 
@@ -216,7 +217,8 @@ class Emitter:
             0,
         ]
 
-    def random(self, func: str, args: list[Expr], code: list[int]) -> None:
+    def random(self, node: Call, code: list[int]) -> None:
+        func, args = node.func, list(node.args)
         arity = {"RANDOM": 2, "NORMAL": 2, "LOGNORMAL": 2, "EXPRND": 1, "POISSON": 1}[func]
         seed = -1
         if len(args) > arity:
@@ -225,8 +227,11 @@ class Emitter:
             seed = abs(int(last.value))
         for arg in args[:arity]:
             self.expr(arg, code)
-        self.sites.append(seed)
-        code += [ops.RANDOMS[func], len(self.sites) - 1]
+        # one stream per call site, whether the call is emitted in the initial or step code
+        site = self.site_ids.setdefault(id(node), len(self.site_ids))
+        if site == len(self.sites):
+            self.sites.append(seed)
+        code += [ops.RANDOMS[func], site]
 
     def assign(self, inst: Inst, code: list[int], expr: Expr | None = None) -> None:
         value = inst.expr if expr is None else expr

@@ -145,6 +145,8 @@ class _Parser:
             return self.name_or_call(token)
         if token.kind == "op" and token.text in ("-", "+"):
             return Unary(token.text, self.expression(_PREFIX_BP))
+        if token.kind == "kw" and token.text == "MOD" and self.peek().text == "(":
+            return self.name_or_call(Token("name", "MOD", token.col))
         if token.kind == "kw" and token.text == "NOT":
             return Unary("NOT", self.expression(_PREFIX_BP))
         if token.kind == "kw" and token.text == "IF":
