@@ -289,3 +289,37 @@ def peer_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[dist] = "not installed"
     return versions
+
+
+# ------------------------------------------------------------- full results (like ours)
+
+
+def pysd_full_run_seconds(path: str | Path, repeats: int) -> float:
+    """Median seconds for a PySD run returning every variable at every time step (its
+    default ``run()``), the same output a flywheel-sim ``simulate()`` returns."""
+    _check_count("repeats", repeats)
+    with _pysd_workspace(path) as local, _pysd_quiet():
+        model = _pysd_load(local)
+        step = float(model.time.time_step())
+        model.run(saveper=step)  # warm-up
+        times: list[float] = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            model.run(saveper=step)
+            times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def pysimlin_full_run_seconds(path: str | Path, repeats: int) -> float:
+    """Median seconds for pysimlin's ``Model.run(analyze_loops=False)``: every variable at
+    every step as a pandas DataFrame (loop analysis off, its fastest full-result call)."""
+    _check_count("repeats", repeats)
+    simlin = _require("simlin", "pysimlin")
+    model = simlin.load(path)
+    model.run(analyze_loops=False)  # warm-up
+    times: list[float] = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        model.run(analyze_loops=False)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)

@@ -26,7 +26,7 @@ from flywheel_sim.spec.ast import (
 )
 from flywheel_sim.spec.loader import loads_model
 from flywheel_sim.spec.names import canonical
-from flywheel_sim.spec.parser import MAX_DEPTH, MAX_LENGTH, parse, tokenize
+from flywheel_sim.spec.parser import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH, parse, tokenize
 
 AST_TYPES = (Num, Var, Unary, Binary, If, Call, VarList)
 KEYWORDS = ("if", "then", "else", "and", "or", "not", "mod")
@@ -88,8 +88,7 @@ def parse_error(text: str) -> ModelError:
         # AND over OR, both below comparisons
         ("a OR b AND c", Binary("OR", a("a"), Binary("AND", a("b"), a("c")))),
         ("a AND b OR c", Binary("OR", Binary("AND", a("a"), a("b")), a("c"))),
-        ("a = 1 AND b <> 2",
-         Binary("AND", Binary("=", a("a"), n(1)), Binary("<>", a("b"), n(2)))),
+        ("a = 1 AND b <> 2", Binary("AND", Binary("=", a("a"), n(1)), Binary("<>", a("b"), n(2)))),
         ("a OR b OR c", Binary("OR", Binary("OR", a("a"), a("b")), a("c"))),
         # NOT is a prefix operator at the level of unary minus
         ("NOT a AND b", Binary("AND", Unary("NOT", a("a")), a("b"))),
@@ -97,8 +96,10 @@ def parse_error(text: str) -> ModelError:
         ("NOT NOT a", Unary("NOT", Unary("NOT", a("a")))),
         # IF THEN ELSE has the lowest precedence: each part extends as far as it can
         ("IF a THEN b ELSE c + 1", If(a("a"), a("b"), Binary("+", a("c"), n(1)))),
-        ("IF a > 1 OR b THEN x * 2 ELSE y",
-         If(Binary("OR", Binary(">", a("a"), n(1)), a("b")), Binary("*", a("x"), n(2)), a("y"))),
+        (
+            "IF a > 1 OR b THEN x * 2 ELSE y",
+            If(Binary("OR", Binary(">", a("a"), n(1)), a("b")), Binary("*", a("x"), n(2)), a("y")),
+        ),
         ("1 + IF a THEN b ELSE c", Binary("+", n(1), If(a("a"), a("b"), a("c")))),
         ("(IF a THEN b ELSE c) + 1", Binary("+", If(a("a"), a("b"), a("c")), n(1))),
         ("IF a THEN IF b THEN 1 ELSE 2 ELSE 3", If(a("a"), If(a("b"), n(1), n(2)), n(3))),
@@ -137,8 +138,11 @@ def test_synonyms_have_the_same_precedence_as_the_canonical_operators() -> None:
 )
 def test_keywords_are_case_insensitive(text: str) -> None:
     expected = If(
-        Binary("OR", Binary("AND", Binary(">", a("x"), n(1)), Binary("<", a("y"), n(2))),
-               Unary("NOT", a("z"))),
+        Binary(
+            "OR",
+            Binary("AND", Binary(">", a("x"), n(1)), Binary("<", a("y"), n(2))),
+            Unary("NOT", a("z")),
+        ),
         Binary("MOD", a("a"), a("b")),
         a("c"),
     )
@@ -175,7 +179,8 @@ def test_names_are_canonical(text: str, expected: Expr) -> None:
 
 def test_quoted_and_bare_names_are_the_same_variable() -> None:
     assert parse('"Total Population" / total_population') == Binary(
-        "/", a("total_population"), a("total_population"))
+        "/", a("total_population"), a("total_population")
+    )
     assert names_in(parse('"A b" + A_B + a__b')) == {"a_b"}
 
 
@@ -310,9 +315,17 @@ def test_bad_subscripts(text: str, column: int, found: str | None) -> None:
         ("f(g(1), h())", Call("F", (Call("G", (n(1),)), Call("H", ())))),
         ('"effect of price"(p)', Call("EFFECT_OF_PRICE", (a("p"),))),
         ("STEP(h, 5) + 1", Binary("+", Call("STEP", (a("h"), n(5))), n(1))),
-        ("f(IF a THEN 1 ELSE 2, b OR c)",
-         Call("F", (If(a("a"), n(1), n(2)), Binary("OR", a("b"), a("c"))))),
+        (
+            "f(IF a THEN 1 ELSE 2, b OR c)",
+            Call("F", (If(a("a"), n(1), n(2)), Binary("OR", a("b"), a("c")))),
+        ),
         ("f (1)", Call("F", (n(1),))),
+        # MOD is an infix keyword, but MOD( ... ) is the function call form
+        ("MOD(a, b)", Call("MOD", (a("a"), a("b")))),
+        (
+            "mod(7, 3) + a mod (b)",
+            Binary("+", Call("MOD", (n(7), n(3))), Binary("MOD", a("a"), a("b"))),
+        ),
     ],
 )
 def test_function_calls(text: str, expected: Expr) -> None:
@@ -348,7 +361,7 @@ def test_function_calls(text: str, expected: Expr) -> None:
         ("2 ** 3", 4),
         ("a = = b", 5),
         ("NOT", 4),
-        ("MOD(a, b)", 1),
+        ("MOD a", 1),
         ("a\tb", 3),
         ("#", 1),
         ("a @ b", 3),
@@ -387,7 +400,9 @@ def test_unhashable_non_text_equation_is_a_model_error() -> None:
 def test_overlong_equation_is_refused() -> None:
     with pytest.raises(ModelError, match=f"longer than {MAX_LENGTH}"):
         parse("1" * (MAX_LENGTH + 1))
-    assert parse("1" * MAX_LENGTH) == n(float("1" * MAX_LENGTH))
+    assert parse("1" + " " * (MAX_LENGTH - 1)) == n(1.0)
+    with pytest.raises(ModelError, match="too large"):  # 10**99999 overflows a float
+        parse("1" * MAX_LENGTH)
 
 
 def test_empty_quoted_name_is_an_error() -> None:
@@ -412,8 +427,17 @@ def test_nesting_up_to_max_depth_is_fine(opening: str, closing: str) -> None:
 
 @pytest.mark.parametrize(
     ("opening", "closing"),
-    [("(", ")"), ("f(", ")"), ("-", ""), ("+", ""), ("NOT ", ""), ("IF 1 THEN ", " ELSE 0"),
-     ("x[", "]"), ("IF ", " THEN 1 ELSE 0"), ("1 + (", ")")],
+    [
+        ("(", ")"),
+        ("f(", ")"),
+        ("-", ""),
+        ("+", ""),
+        ("NOT ", ""),
+        ("IF 1 THEN ", " ELSE 0"),
+        ("x[", "]"),
+        ("IF ", " THEN 1 ELSE 0"),
+        ("1 + (", ")"),
+    ],
 )
 @pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 5_000, 30_000])
 def test_deep_nesting_is_a_model_error_not_recursion_error(
@@ -434,10 +458,16 @@ def test_deep_nesting_message_names_the_limit() -> None:
 
 
 def test_long_flat_chains_are_not_nesting() -> None:
-    text = " + ".join(["x"] * 5_000)
-    result = parse(text)
+    count = MAX_DEPTH + 150  # longer than the nesting limit: a chain is not nesting
+    result = parse(" + ".join(["x"] * count))
     assert isinstance(result, Binary)
-    assert sum(1 for node in walk(result) if isinstance(node, Var)) == 5_000
+    assert sum(1 for node in walk(result) if isinstance(node, Var)) == count
+
+
+def test_overlong_chains_are_refused_with_a_fix() -> None:
+    # deeper trees would overflow the recursion of later compiler passes
+    with pytest.raises(ModelError, match=f"chains more than {MAX_TREE_DEPTH} operations"):
+        parse(" + ".join(["x"] * 5_000))
 
 
 # -- to_text round trip ----------------------------------------------------------------------
@@ -462,6 +492,7 @@ ROUND_TRIP_SOURCES = [
     "a != b",
     "a == b",
     "x MOD 3 + 1",
+    "MOD(x, 3) MOD 2",
     "IF a > 1 THEN b ELSE IF c THEN d ELSE e",
     "1 + (IF a THEN b ELSE c) * 2",
     "SUM(sales[*]) / COUNT(sales[region])",
@@ -493,11 +524,11 @@ def test_to_text_round_trips_names_that_need_quotes(text: str) -> None:
     assert parse(to_text(tree)) == tree
 
 
-def test_to_text_round_trips_long_flat_chains() -> None:
+@pytest.mark.parametrize("count", [MAX_DEPTH + 50, MAX_TREE_DEPTH])
+def test_to_text_round_trips_long_flat_chains(count: int) -> None:
     # 'x + x + ... + x' parses fine (it is not nested), so its text form must parse too.
-    for count in (MAX_DEPTH + 50, 3_000):
-        tree = parse(" + ".join(["x"] * count))
-        assert parse(to_text(tree)) == tree
+    tree = parse(" + ".join(["x"] * count))
+    assert parse(to_text(tree)) == tree
 
 
 def test_overflowing_number_literal_is_refused_or_round_trips() -> None:
@@ -529,16 +560,81 @@ def test_walk_and_names_in() -> None:
 # -- hypothesis: arbitrary text --------------------------------------------------------------
 
 TOKEN_PIECES = [
-    "(", ")", "[", "]", "{", "}", ",", "+", "-", "*", "/", "^", "<", ">", "=", "!", '"',
-    "<=", ">=", "<>", "!=", "==", " ", "\t", "\n", ".", "e", "E", "$", "_", "\\", "'",
-    "*", "1", "0", "2.5", ".5", "1e3", "1e-3", "1e999", "9" * 30,
-    "IF", "THEN", "ELSE", "AND", "OR", "NOT", "MOD", "if", "then", "else", "and", "or", "not",
-    "mod", "x", "rate", "Total Population", '"a b"', "f(", "SUM(", "x[", "*]", "{c}", "é",
-    "𝟏", "١", "²", "\x00", "\u2028",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "<",
+    ">",
+    "=",
+    "!",
+    '"',
+    "<=",
+    ">=",
+    "<>",
+    "!=",
+    "==",
+    " ",
+    "\t",
+    "\n",
+    ".",
+    "e",
+    "E",
+    "$",
+    "_",
+    "\\",
+    "'",
+    "*",
+    "1",
+    "0",
+    "2.5",
+    ".5",
+    "1e3",
+    "1e-3",
+    "1e999",
+    "9" * 30,
+    "IF",
+    "THEN",
+    "ELSE",
+    "AND",
+    "OR",
+    "NOT",
+    "MOD",
+    "if",
+    "then",
+    "else",
+    "and",
+    "or",
+    "not",
+    "mod",
+    "x",
+    "rate",
+    "Total Population",
+    '"a b"',
+    "f(",
+    "SUM(",
+    "x[",
+    "*]",
+    "{c}",
+    "é",
+    "𝟏",
+    "١",
+    "²",
+    "\x00",
+    "\u2028",
 ]
 token_text = st.lists(st.sampled_from(TOKEN_PIECES), max_size=40).map("".join)
-language_alphabet = st.text(alphabet="()[]{},+-*/^<>=!\"'. \t\n0123456789eE_abxIFTHENLSNDORMT$",
-                            max_size=60)
+language_alphabet = st.text(
+    alphabet="()[]{},+-*/^<>=!\"'. \t\n0123456789eE_abxIFTHENLSNDORMT$", max_size=60
+)
 
 
 def _parse_is_total(text: str) -> None:
@@ -574,8 +670,9 @@ def _plain_name(name: str) -> bool:
 
 
 var_names = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(_plain_name)
-func_names = (st.from_regex(r"[A-Z][A-Z0-9_]{0,6}", fullmatch=True)
-              .filter(lambda f: _plain_name(f.lower())))
+func_names = st.from_regex(r"[A-Z][A-Z0-9_]{0,6}", fullmatch=True).filter(
+    lambda f: _plain_name(f.lower())
+)
 subscript = st.one_of(var_names, st.integers(min_value=1, max_value=999), st.just("*"))
 numbers = st.one_of(
     st.integers(min_value=0, max_value=10**18).map(float),
@@ -644,12 +741,12 @@ def _hostile(marker: Path) -> list[str]:
         "globals()['__builtins__']",
         "{}.__class__.__mro__",
         "1; import os",
-        f"os.system(\"{touch}\")",
+        f'os.system("{touch}")',
         "[x for x in ().__class__.__base__.__subclasses__()]",
         f"getattr(__import__('os'), 'system')('{touch}')",
-        f"\"{touch}\"",
-        f"SYSTEM(\"{touch}\")",
-        "f'{__import__(\"os\").system(\"id\")}'",
+        f'"{touch}"',
+        f'SYSTEM("{touch}")',
+        'f\'{__import__("os").system("id")}\'',
     ]
 
 

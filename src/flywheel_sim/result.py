@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -30,7 +31,6 @@ def assemble(
 
     ``out`` is (saved slots, times, runs) in the order of ``chosen``'s slots.
     """
-    import xarray as xr
 
     data: dict[str, tuple[tuple[str, ...], NDArray[np.float64], dict[str, str]]] = {}
     cursor = 0
@@ -85,6 +85,16 @@ def assemble(
     return build_dataset(data, coords, meta)
 
 
+@lru_cache(maxsize=64)
+def _index(name: str, raw: bytes, dtype: str) -> tuple[Any, Any]:
+    """An (immutable) index and index variable, reused across results with the same axis."""
+    import xarray as xr
+
+    values = np.frombuffer(raw, dtype=dtype).copy()
+    values.flags.writeable = False
+    return xr.indexes.PandasIndex(values, name), xr.IndexVariable(name, values)  # type: ignore[no-untyped-call]
+
+
 def build_dataset(
     data: dict[str, tuple[tuple[str, ...], NDArray[np.float64], dict[str, str]]],
     coords: dict[str, object],
@@ -108,10 +118,11 @@ def build_dataset(
             if isinstance(value, tuple):
                 variables[name] = xr.Variable(value[0], value[1])
             else:
-                index = xr.indexes.PandasIndex(np.asarray(value), name)
+                values = np.asarray(value)
+                index, variable = _index(name, values.tobytes(), values.dtype.str)
                 indexes[name] = index
-                variables[name] = xr.IndexVariable(name, np.asarray(value))
-                dims[name] = len(variables[name])
+                variables[name] = variable
+                dims[name] = len(variable)
         for name, (var_dims, values, var_attrs) in data.items():
             variables[name] = xr.Variable(var_dims, values, var_attrs)
         for var in variables.values():

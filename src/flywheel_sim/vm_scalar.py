@@ -13,7 +13,6 @@ import math
 
 import numba
 import numpy as np
-from numba import prange
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import ops
@@ -117,7 +116,7 @@ def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.fl
         elif ops.ADD <= op <= ops.POW or ops.EQ <= op <= ops.OR or ops.MOD <= op <= ops.MAX:
             sp -= 1
             st[sp - 1] = _apply(op, st[sp - 1], st[sp])
-        elif op == ops.NEG or op == ops.NOT or ops.ABS <= op <= ops.INT:  # noqa: SIM109
+        elif op == ops.NEG or op == ops.NOT or ops.ABS <= op <= ops.INT:
             st[sp - 1] = _unary(op, st[sp - 1])
         elif ops.TIME <= op <= ops.STOP:
             st[sp] = (
@@ -157,7 +156,7 @@ def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.fl
 
 
 @jit
-def _derivatives(S: NDArray[np.float64], D: NDArray[np.float64], dt: float,
+def _derivatives(S: NDArray[np.float64], K: NDArray[np.float64], stage: int, dt: float,
                  stock_slots: NDArray[np.int64], edge_stock: NDArray[np.int64],
                  edge_slot: NDArray[np.int64], edge_sign: NDArray[np.float64],
                  nonneg_stock: NDArray[np.int64], nonneg_ptr: NDArray[np.int64],
@@ -174,9 +173,10 @@ def _derivatives(S: NDArray[np.float64], D: NDArray[np.float64], dt: float,
             if S[out] > 0.0:
                 S[out] = min(S[out], max(available, 0.0))
             available -= max(S[out], 0.0)
-    D[:] = 0.0
+    for k in range(K.shape[1]):
+        K[stage, k] = 0.0
     for e in range(len(edge_stock)):
-        D[edge_stock[e]] += edge_sign[e] * S[edge_slot[e]]
+        K[stage, edge_stock[e]] += edge_sign[e] * S[edge_slot[e]]
 
 
 @jit
@@ -212,6 +212,8 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
         S = np.zeros(n_slots)
         st = np.empty(max_stack + 1)
         hist = np.zeros((len(delay_src), n_steps + 1))
+        hist_all = hist[:, :]  # one view for models without DELAY (no per-step slicing)
+        has_delay = len(delay_src) > 0
         y0 = np.empty(n_stocks)
         K = np.empty((stages, n_stocks))
         pending = np.empty(len(prev_src))
@@ -259,11 +261,12 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
                 lk_x,
                 lk_y,
                 lk_kind,
-                hist[:, :step],
+                hist[:, :step] if has_delay else hist_all,
             )
             _derivatives(
                 S,
-                K[0],
+                K,
+                0,
                 dt,
                 stock_slots,
                 edge_stock,
@@ -319,11 +322,12 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
                         lk_x,
                         lk_y,
                         lk_kind,
-                        hist[:, : step + 1],
+                        hist[:, : step + 1] if has_delay else hist_all,
                     )
                     _derivatives(
                         S,
-                        K[i],
+                        K,
+                        i,
                         dt,
                         stock_slots,
                         edge_stock,

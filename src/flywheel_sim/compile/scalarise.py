@@ -297,9 +297,13 @@ class Scalariser:
         if name in ("MIN", "MAX"):
             return items[0] if len(items) == 1 else Call(name, tuple(items))
         op = "*" if name == "PROD" else "+"
-        total = items[0]
-        for item in items[1:]:
-            total = Binary(op, total, item)
+        level = list(items)
+        while len(level) > 1:  # a balanced tree: large dimensions stay shallow
+            paired: list[Expr] = [
+                Binary(op, a, b) for a, b in zip(level[::2], level[1::2], strict=False)
+            ]
+            level = paired + ([level[-1]] if len(level) % 2 else [])
+        total = level[0]
         if name == "MEAN":
             return Binary("/", total, Num(float(len(items))))
         return total

@@ -8,6 +8,7 @@ stored upper case. Subscripts are element names, dimension names, 1-based intege
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -88,24 +89,89 @@ def names_in(node: Expr) -> set[str]:
     return {n.name for n in walk(node) if isinstance(n, Var)}
 
 
+_BARE = re.compile(r"[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*\Z")
+_KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
+_BP = {
+    "OR": 10,
+    "AND": 20,
+    "=": 30,
+    "<>": 30,
+    "<": 40,
+    "<=": 40,
+    ">": 40,
+    ">=": 40,
+    "+": 50,
+    "-": 50,
+    "*": 60,
+    "/": 60,
+    "MOD": 60,
+    "^": 80,
+}
+_UNARY_BP = 70
+_ATOM = 100
+
+
+def name_text(name: str) -> str:
+    """A name as equation text: bare when the grammar allows it, else double-quoted."""
+    if _BARE.match(name) and name.lower() not in _KEYWORDS:
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _precedence(node: Expr) -> int:
+    if isinstance(node, Binary):
+        return _BP[node.op]
+    if isinstance(node, Unary):
+        return _UNARY_BP
+    if isinstance(node, If):
+        return 0
+    return _ATOM
+
+
+def _wrapped(node: Expr, needs: bool) -> str:
+    text = to_text(node)
+    return f"({text})" if needs else text
+
+
 def to_text(node: Expr) -> str:
-    """Render an expression back to equation text (fully parenthesised where needed)."""
+    """Render an expression as equation text that parses back to the same tree.
+
+    Parentheses appear only where precedence or (left) associativity needs them.
+    """
     if isinstance(node, Num):
         value = node.value
         if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
-            return str(int(value))
-        return repr(value)
+            return str(int(value)) if value >= 0 else f"({int(value)})"
+        return repr(value) if value >= 0 else f"({value!r})"
     if isinstance(node, Var):
         if node.subscripts:
-            return f"{node.name}[{', '.join(str(s) for s in node.subscripts)}]"
-        return node.name
+            subs = ", ".join(
+                s if s == "*" else str(s) if isinstance(s, int) else name_text(s)
+                for s in node.subscripts
+            )
+            return f"{name_text(node.name)}[{subs}]"
+        return name_text(node.name)
     if isinstance(node, Unary):
         sep = " " if node.op == "NOT" else ""
-        return f"{node.op}{sep}({to_text(node.operand)})"
+        return f"{node.op}{sep}{_wrapped(node.operand, _precedence(node.operand) < _UNARY_BP)}"
     if isinstance(node, Binary):
-        return f"({to_text(node.left)} {node.op} {to_text(node.right)})"
+        bp = _BP[node.op]
+        left = _wrapped(node.left, _precedence(node.left) < bp)
+        right = _wrapped(node.right, _precedence(node.right) <= bp)
+        return f"{left} {node.op} {right}"
     if isinstance(node, If):
-        return f"(IF {to_text(node.cond)} THEN {to_text(node.then)} ELSE {to_text(node.orelse)})"
+        return f"IF {to_text(node.cond)} THEN {to_text(node.then)} ELSE {to_text(node.orelse)}"
     if isinstance(node, Call):
         return f"{node.func}({', '.join(to_text(a) for a in node.args)})"
     return ", ".join(to_text(i) for i in node.items)
+
+
+def depth(node: Expr) -> int:
+    """The depth of the tree (iterative, so safe on any input)."""
+    best = 0
+    stack = [(node, 1)]
+    while stack:
+        current, level = stack.pop()
+        best = max(best, level)
+        stack.extend((child, level + 1) for child in children(current))
+    return best

@@ -28,6 +28,7 @@ from flywheel_sim.spec.model import (
 from flywheel_sim.spec.parser import parse
 
 MAX_FILE_BYTES = 20_000_000
+MAX_YAML_VALUES = 2_000_000
 
 
 class Node(dict[str, Any]):
@@ -51,32 +52,77 @@ class _Reader:
 
     # -- YAML -> nodes ------------------------------------------------------------------------
     def document(self) -> Node:
-        loader = yaml.SafeLoader(self.text)
+        try:
+            loader = yaml.SafeLoader(self.text)
+        except yaml.YAMLError as exc:
+            raise self._syntax_error(exc) from None
         try:
             root = loader.get_single_node()
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise self.error(
-                f"YAML syntax error: {problem}", mark.line + 1 if mark is not None else None
-            ) from None
+            raise self._syntax_error(exc) from None
         finally:
             loader.dispose()
         if root is None:
             raise self.error("the model file is empty", 1)
+        self.budget = MAX_YAML_VALUES
+        self.seen: dict[int, Any] = {}
+        self.active: set[int] = set()
         data = self.convert(root, loader)
         if not isinstance(data, Node):
             raise self.error("a model file must be a mapping (name:, time:, stocks: ...)", 1)
         return data
 
+    def _syntax_error(self, exc: yaml.YAMLError) -> ModelError:
+        mark = getattr(exc, "problem_mark", None)
+        context = getattr(exc, "context_mark", None)
+        if isinstance(exc, yaml.scanner.ScannerError) and context is not None:
+            mark = context  # e.g. an unclosed quote: point where it opened, not at the end
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        what = getattr(exc, "context", None)
+        text = f"{what}: {problem}" if what and problem else problem
+        return self.error(
+            f"YAML syntax error: {' '.join(str(text).split())}",
+            mark.line + 1 if mark is not None else None,
+        )
+
     def convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+        """YAML nodes to Python values. Aliases are shared, not copied, but every use counts
+        against MAX_YAML_VALUES so an alias bomb is refused at once; cycles are refused."""
+        key = id(node)
+        if key in self.active:
+            raise self.error("a YAML alias refers to itself", node.start_mark.line + 1)
+        if key in self.seen:
+            value, size = self.seen[key]
+            self.spend(size, node)
+            return value
+        before = self.budget
+        self.active.add(key)
+        try:
+            value = self._convert(node, loader)
+        finally:
+            self.active.discard(key)
+        self.seen[key] = (value, before - self.budget)
+        return value
+
+    def spend(self, size: int, node: yaml.Node) -> None:
+        self.budget -= size
+        if self.budget < 0:
+            raise self.error(
+                f"the YAML file expands to more than {MAX_YAML_VALUES} values (through aliases)",
+                node.start_mark.line + 1,
+                hint="write the values out instead of aliasing them",
+            )
+
+    def _convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+        self.spend(1, node)
+        line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
             out = Node()
-            out.line = node.start_mark.line + 1
+            out.line = line
             out.key_lines = {}
             for key_node, value_node in node.value:
                 key = self.convert(key_node, loader)
-                if not isinstance(key, str | int | float):
+                if not isinstance(key, str | int | float) or isinstance(key, bool):
                     raise self.error(
                         "mapping keys must be plain names", key_node.start_mark.line + 1
                     )
@@ -90,8 +136,9 @@ class _Reader:
             return [self.convert(item, loader) for item in node.value]
         try:
             return loader.construct_object(node, deep=True)
-        except yaml.YAMLError as exc:
-            raise self.error(f"YAML value error: {exc}", node.start_mark.line + 1) from None
+        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            first = " ".join(str(getattr(exc, "problem", None) or exc).split("\n")[0].split())
+            raise self.error(f"YAML value error: {first}", line) from None
 
     # -- helpers ------------------------------------------------------------------------------
     def check_keys(self, node: Node, allowed: set[str] | frozenset[str], what: str) -> None:
@@ -120,6 +167,16 @@ class _Reader:
             except (ValueError, ZeroDivisionError):
                 pass
         raise self.error(f"{what} must be a number, not {value!r}", line)
+
+    def flag(self, node: Node, key: str, name: str) -> bool:
+        value = node.get(key, False)
+        if not isinstance(value, bool):
+            raise self.error(
+                f"{key} of '{name}' must be true or false, not {value!r}",
+                node.key_lines.get(key),
+                name,
+            )
+        return value
 
     def text_field(self, node: Node, key: str) -> str:
         value = node.get(key, "")
@@ -214,19 +271,20 @@ class _Reader:
         self.check_keys(node, {"start", "stop", "dt", "save_step", "units", "method"}, "time")
         line = node.line
 
-        def num(key: str, default: float | None) -> float | None:
+        def num(key: str, default: float) -> float:
             if key not in node:
-                if default is None and key in ("stop",):
-                    raise self.error(f"time has no {key}", line)
                 return default
             return self.number(node[key], f"time {key}", node.key_lines.get(key))
 
+        if "stop" not in node:
+            raise self.error("time has no stop", line, hint="add stop: <end time>")
+        save = node.get("save_step")
         try:
             return TimeSpec(
-                start=num("start", 0.0) or 0.0,
-                stop=cast(float, num("stop", None)),
-                dt=num("dt", 1.0) or 1.0,
-                save_step=num("save_step", None),
+                start=num("start", 0.0),
+                stop=num("stop", 0.0),
+                dt=num("dt", 1.0),
+                save_step=None if save is None else num("save_step", 1.0),
                 units=str(node.get("units", "time")),
                 method=str(node.get("method", "euler")).lower(),
             )
@@ -236,7 +294,8 @@ class _Reader:
     def mapping(self, body: Any, kind: str, name: str, line: int | None, shorthand: str) -> Node:
         if isinstance(body, Node):
             return body
-        if isinstance(body, str | int | float) and not isinstance(body, bool):
+        shorthand_list = shorthand in ("points", "variables") and isinstance(body, list)
+        if shorthand_list or (isinstance(body, str | int | float) and not isinstance(body, bool)):
             node = Node({shorthand: body})
             node.line, node.key_lines = line, {shorthand: line or 0}
             return node
@@ -384,7 +443,7 @@ class _Reader:
             equation=initial,
             inflows=flows["inflows"],
             outflows=flows["outflows"],
-            non_negative=bool(node.get("non_negative", False)),
+            non_negative=self.flag(node, "non_negative", name),
         )
 
     def flow(self, name: str, body: Any, line: int | None) -> Element:
@@ -393,7 +452,7 @@ class _Reader:
         return Element(
             **self.common(node, name, "flow", line),
             equation=self.required_equation(node, name, "flow", line),
-            non_negative=bool(node.get("non_negative", False)),
+            non_negative=self.flag(node, "non_negative", name),
         )
 
     def aux(self, name: str, body: Any, line: int | None) -> Element:
@@ -472,11 +531,13 @@ class _Reader:
                     node.key_lines.get("points"),
                     name,
                 )
-            xs = [self.number(p[0], "lookup x", line) for p in points]
-            ys = [self.number(p[1], "lookup y", line) for p in points]
+            xs = [self.number(p[0], f"lookup x of '{name}'", line) for p in points]
+            ys = [self.number(p[1], f"lookup y of '{name}'", line) for p in points]
         elif "xs" in node and "ys" in node:
-            xs = [self.number(v, "lookup x", line) for v in node["xs"]]
-            ys = [self.number(v, "lookup y", line) for v in node["ys"]]
+            if not isinstance(node["xs"], list) or not isinstance(node["ys"], list):
+                raise self.error(f"xs and ys of '{name}' must be lists of numbers", line, name)
+            xs = [self.number(v, f"lookup x of '{name}'", line) for v in node["xs"]]
+            ys = [self.number(v, f"lookup y of '{name}'", line) for v in node["ys"]]
         else:
             raise self.error(f"lookup of '{name}' needs points: [[x, y], ...]", line, name)
         interp = str(node.get("interpolation", "linear")).lower()
@@ -554,6 +615,8 @@ def load_model(source: str | Path) -> Model:
             f"no model file or built-in model called '{source}'",
             hint=hint or f"built-in models: {', '.join(builtin_models())}",
         )
+    if path.is_dir():
+        raise ModelError(f"'{source}' is a folder, not a model file")
     if not path.is_file():
         raise ModelError(f"model file '{source}' does not exist")
     if path.stat().st_size > MAX_FILE_BYTES:

@@ -133,10 +133,14 @@ class TimeSpec:
             )
         if self.dt <= 0:
             raise ModelError(f"time dt must be positive, not {self.dt}")
+        if self.save_step is not None and not (
+            isinstance(self.save_step, int | float) and math.isfinite(self.save_step)
+        ):
+            raise ModelError(f"time save_step must be a finite number, not {self.save_step!r}")
         if self.save_step is not None and self.save_step <= 0:
             raise ModelError(f"time save_step must be positive, not {self.save_step}")
         if self.method.lower() not in METHODS:
-            hint = did_you_mean(self.method.lower(), METHODS) or "use euler or rk4"
+            hint = did_you_mean(self.method.lower(), METHODS) or f"use one of {', '.join(METHODS)}"
             raise ModelError(f"unknown integration method '{self.method}'", hint=hint)
 
 
@@ -231,7 +235,15 @@ def _validate(model: Model) -> None:
         where = {"file": model.file, "line": element.line, "variable": element.name}
         for flow in (*element.inflows, *element.outflows):
             target = seen.get(canonical(flow))
-            if target is None or target.kind != "flow":
+            if target is not None and target.kind != "flow":
+                raise ModelError(
+                    f"stock '{element.name}' names '{flow}' as a flow, but '{flow}' is "
+                    f"{'an' if target.kind == 'aux' else 'a'} "
+                    f"{ {'aux': 'auxiliary'}.get(target.kind, target.kind) }",
+                    **where,
+                    hint=f"declare '{flow}' under flows:",
+                )
+            if target is None:
                 hint = did_you_mean(
                     canonical(flow), [k for k, e in seen.items() if e.kind == "flow"]
                 )
@@ -261,6 +273,15 @@ def _validate_parameter(element: Element, where: dict[str, Any]) -> None:
         else [v for _, v in element.default]
     )
     lo, hi = element.minimum, element.maximum
+    for label, bound in (("min", lo), ("max", hi)):
+        if bound is not None and not math.isfinite(bound):
+            raise ModelError(
+                f"parameter '{element.name}' {label} must be a finite number, not {bound}",
+                file=file,
+                line=line,
+                variable=element.name,
+                hint="leave it out for no bound",
+            )
     if lo is not None and hi is not None and lo > hi:
         raise ModelError(
             f"parameter '{element.name}' has min {lo} above max {hi}",

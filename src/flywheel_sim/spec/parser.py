@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, depth
 from flywheel_sim.spec.names import canonical
 
 MAX_DEPTH = 200
+MAX_TREE_DEPTH = 400
 MAX_LENGTH = 100_000
 
 _TOKEN = re.compile(
@@ -140,8 +141,13 @@ class _Parser:
     def prefix(self) -> Expr:
         token = self.advance()
         if token.kind == "number":
-            return Num(float(token.text))
+            value = float(token.text)
+            if value == float("inf"):
+                raise ModelError(f"number {token.text} at column {token.col} is too large")
+            return Num(value)
         if token.kind == "name":
+            if not canonical(token.text):
+                raise ModelError(f"empty name at column {token.col}")
             return self.name_or_call(token)
         if token.kind == "op" and token.text in ("-", "+"):
             return Unary(token.text, self.expression(_PREFIX_BP))
@@ -188,7 +194,7 @@ class _Parser:
         token = self.advance()
         if token.kind == "op" and token.text == "*":
             return "*"
-        if token.kind == "name":
+        if token.kind == "name" and canonical(token.text):
             return canonical(token.text)
         if token.kind == "number" and float(token.text).is_integer():
             return int(float(token.text))
@@ -203,11 +209,25 @@ def _function_name(text: str) -> str:
     return canonical(text).upper()
 
 
-@lru_cache(maxsize=16384)
 def parse(text: str) -> Expr:
-    """Parse equation text into an AST. Raises ModelError (without location) on bad input."""
+    """Parse equation text into an AST. Raises ModelError (without location) on bad input.
+
+    Equations may nest (parentheses, calls) at most MAX_DEPTH levels, and the resulting tree
+    may be at most MAX_TREE_DEPTH deep (a chain of operators counts one level per operator).
+    """
     if not isinstance(text, str):
         raise ModelError(f"equation must be text, not {type(text).__name__}")
     if len(text) > MAX_LENGTH:
         raise ModelError(f"equation longer than {MAX_LENGTH} characters")
-    return _Parser(text).parse()
+    return _parse(text)
+
+
+@lru_cache(maxsize=16384)
+def _parse(text: str) -> Expr:
+    tree = _Parser(text).parse()
+    if depth(tree) > MAX_TREE_DEPTH:
+        raise ModelError(
+            f"equation chains more than {MAX_TREE_DEPTH} operations",
+            hint="split it into several auxiliaries",
+        )
+    return tree
