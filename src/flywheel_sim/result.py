@@ -85,6 +85,9 @@ def assemble(
     return build_dataset(data, coords, meta)
 
 
+DIRECT = True  # use xarray's direct constructor (tests switch it off to compare)
+
+
 @lru_cache(maxsize=64)
 def _index(name: str, raw: bytes, dtype: str) -> tuple[Any, Any]:
     """An (immutable) index and index variable, reused across results with the same axis."""
@@ -111,6 +114,8 @@ def build_dataset(
     import xarray as xr
 
     try:
+        if not DIRECT:
+            raise AttributeError("direct construction disabled")
         variables: dict[str, xr.Variable] = {}
         indexes = {}
         dims: dict[str, int] = {}
