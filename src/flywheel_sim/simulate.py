@@ -264,23 +264,7 @@ def execute(
     options: Options,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
     """Run the VM; returns saved values (slots, times, runs) and per-run failures."""
-    if resolve_backend(options.backend) == "numba":
-        from flywheel_sim import vm_numba
-
-        return vm_numba.run(
-            program,
-            table,
-            matrix,
-            seeds,
-            grid.start,
-            grid.dt,
-            grid.n_steps,
-            grid.save_every,
-            save_slots,
-        )
-    from flywheel_sim import vm_numpy
-
-    batch = vm_numpy.run(
+    args = (
         program,
         table,
         matrix,
@@ -291,4 +275,11 @@ def execute(
         grid.save_every,
         save_slots,
     )
+    if resolve_backend(options.backend) == "numba":
+        from flywheel_sim import vm_numba
+
+        return vm_numba.run(*args)
+    from flywheel_sim import vm_numpy
+
+    batch = vm_numpy.run(*args)
     return batch.out, batch.fail_slot, batch.fail_time

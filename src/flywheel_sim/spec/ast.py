@@ -90,8 +90,9 @@ def names_in(node: Expr) -> set[str]:
 
 
 _BARE = re.compile(r"[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*\Z")
-_KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
-_BP = {
+KEYWORDS = frozenset({"if", "then", "else", "and", "or", "not", "mod"})
+# binding powers of the infix operators (higher binds tighter); shared with the parser
+BINDING_POWER = {
     "OR": 10,
     "AND": 20,
     "=": 30,
@@ -107,22 +108,22 @@ _BP = {
     "MOD": 60,
     "^": 80,
 }
-_UNARY_BP = 70
+UNARY_BINDING_POWER = 70
 _ATOM = 100
 
 
 def name_text(name: str) -> str:
     """A name as equation text: bare when the grammar allows it, else double-quoted."""
-    if _BARE.match(name) and name.lower() not in _KEYWORDS:
+    if _BARE.match(name) and name.lower() not in KEYWORDS:
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _precedence(node: Expr) -> int:
     if isinstance(node, Binary):
-        return _BP[node.op]
+        return BINDING_POWER[node.op]
     if isinstance(node, Unary):
-        return _UNARY_BP
+        return UNARY_BINDING_POWER
     if isinstance(node, If):
         return 0
     return _ATOM
@@ -153,9 +154,10 @@ def to_text(node: Expr) -> str:
         return name_text(node.name)
     if isinstance(node, Unary):
         sep = " " if node.op == "NOT" else ""
-        return f"{node.op}{sep}{_wrapped(node.operand, _precedence(node.operand) < _UNARY_BP)}"
+        operand = _wrapped(node.operand, _precedence(node.operand) < UNARY_BINDING_POWER)
+        return f"{node.op}{sep}{operand}"
     if isinstance(node, Binary):
-        bp = _BP[node.op]
+        bp = BINDING_POWER[node.op]
         left = _wrapped(node.left, _precedence(node.left) < bp)
         right = _wrapped(node.right, _precedence(node.right) <= bp)
         return f"{left} {node.op} {right}"

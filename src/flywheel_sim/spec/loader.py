@@ -29,6 +29,9 @@ from flywheel_sim.spec.parser import parse
 
 MAX_FILE_BYTES = 20_000_000
 MAX_YAML_VALUES = 2_000_000
+_LOOKUP_KEYS = frozenset(
+    {"points", "xs", "ys", "interpolation", "extrapolation", "unit", "description", "source"}
+)
 
 
 class Node(dict[str, Any]):
@@ -482,16 +485,7 @@ class _Reader:
         node = self.mapping(body, "lookup", name, line, "points")
         self.check_keys(
             node,
-            {
-                "points",
-                "xs",
-                "ys",
-                "interpolation",
-                "extrapolation",
-                "unit",
-                "description",
-                "source",
-            },
+            _LOOKUP_KEYS,
             f"lookup '{name}'",
         )
         return Element(
@@ -509,16 +503,7 @@ class _Reader:
             raise self.error(f"lookup of '{name}' must be a mapping with points", line, name)
         self.check_keys(
             node,
-            {
-                "points",
-                "xs",
-                "ys",
-                "interpolation",
-                "extrapolation",
-                "unit",
-                "description",
-                "source",
-            },
+            _LOOKUP_KEYS,
             f"lookup of '{name}'",
         )
         if "points" in node:

@@ -19,7 +19,19 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, depth
+from flywheel_sim.spec.ast import (
+    BINDING_POWER,
+    KEYWORDS,
+    UNARY_BINDING_POWER,
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Unary,
+    Var,
+    depth,
+)
 from flywheel_sim.spec.names import canonical
 
 MAX_DEPTH = 200
@@ -38,26 +50,9 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 
-_KEYWORDS = {"if", "then", "else", "and", "or", "not", "mod"}
-
-# binding powers of infix operators
-_INFIX = {
-    "OR": 10,
-    "AND": 20,
-    "=": 30,
-    "<>": 30,
-    "<": 40,
-    "<=": 40,
-    ">": 40,
-    ">=": 40,
-    "+": 50,
-    "-": 50,
-    "*": 60,
-    "/": 60,
-    "MOD": 60,
-    "^": 80,
-}
-_PREFIX_BP = 70
+_KEYWORDS = KEYWORDS
+_INFIX = BINDING_POWER
+_PREFIX_BP = UNARY_BINDING_POWER
 
 
 @dataclass(frozen=True, slots=True)
