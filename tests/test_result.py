@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import xarray as xr
-from conftest import model_from
 
 import flywheel_sim as fs
+from conftest import model_from
 from flywheel_sim import result as result_module
 
 
