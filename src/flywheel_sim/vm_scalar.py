@@ -18,6 +18,8 @@ from numpy.typing import NDArray
 from flywheel_sim.compile import ops
 from flywheel_sim.vm_numba import _delay, _lookup, _random, _select_pulse, jit
 
+inline_jit = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+
 _CONST, _LOAD, _STORE = ops.CONST, ops.LOAD, ops.STORE
 _FUSE_CONST, _FUSE_SLOT = ops.FUSE_CONST, ops.FUSE_SLOT
 
@@ -89,7 +91,7 @@ def _unary(op: int, v: float) -> float:
     return 1.0 if v == 0.0 else 0.0
 
 
-@jit
+@inline_jit
 def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.float64],
           st: NDArray[np.float64], t: float, dt: float, start: float, stop: float,
           step: int, key: np.uint64, site_keys: NDArray[np.uint64],
@@ -155,7 +157,7 @@ def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.fl
             st[sp - 1] = _delay(hist, arg, t, start, dt, step, st[sp - 1], st[sp])
 
 
-@jit
+@inline_jit
 def _derivatives(S: NDArray[np.float64], K: NDArray[np.float64], stage: int, dt: float,
                  stock_slots: NDArray[np.int64], edge_stock: NDArray[np.int64],
                  edge_slot: NDArray[np.int64], edge_sign: NDArray[np.float64],
@@ -179,7 +181,7 @@ def _derivatives(S: NDArray[np.float64], K: NDArray[np.float64], stage: int, dt:
         K[stage, edge_stock[e]] += edge_sign[e] * S[edge_slot[e]]
 
 
-@jit
+@inline_jit
 def _first_bad(S: NDArray[np.float64], order: NDArray[np.int64]) -> int:
     for k in range(len(order)):
         if not math.isfinite(S[order[k]]):
