@@ -177,6 +177,8 @@ def ratios(mine: dict[str, float], others: dict[str, dict[str, float] | str]) ->
         out[f"one_run_speedup_vs_{name}_vm"] = (
             figures["one_run_seconds"] / mine["one_run_vm_seconds"]
         )
+        out[f"one_run_slowdown_vs_{name}_simulate"] = 1 / out[f"one_run_speedup_vs_{name}_simulate"]
+        out[f"one_run_slowdown_vs_{name}_vm"] = 1 / out[f"one_run_speedup_vs_{name}_vm"]
         out[f"per_run_throughput_vs_{name}"] = (
             figures["per_run_varied_seconds"] / mine["ensemble_per_run_seconds"]
         )
