@@ -41,8 +41,16 @@ def plot_result(
     for ax, name in zip(axes.flat, names, strict=False):
         data = result[name]
         extra = [d for d in data.dims if d not in ("run", "time")]
-        stacked = data.stack(line=["run", *extra]).transpose("time", "line").values
-        ax.plot(time, stacked, lw=1.2, alpha=0.9 if stacked.shape[1] < 10 else 0.3)
+        stacked = data.stack(line=["run", *extra]).transpose("time", "line")
+        lines = ax.plot(time, stacked.values, lw=1.2, alpha=0.9 if stacked.shape[1] < 10 else 0.3)
+        if extra and len(lines) <= 10:  # name the elements of an arrayed variable
+            labels = [",".join(map(str, key[1:])) for key in stacked["line"].values]
+            if result.sizes.get("run", 1) > 1:
+                labels = [
+                    f"run {key[0]}: {label}"
+                    for key, label in zip(stacked["line"].values, labels, strict=True)
+                ]
+            ax.legend(lines, labels, fontsize=7)
         unit = data.attrs.get("units", "")
         ax.set_title(f"{name}" + (f" ({unit})" if unit else ""), fontsize=9)
         ax.set_xlabel(result.attrs.get("time_units", "time"), fontsize=8)

@@ -6,6 +6,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.markup import escape
 from rich.table import Table
 
 from flywheel_sim.spec.model import Element, Model
@@ -23,7 +24,8 @@ def _fmt(value: float) -> str:
 
 
 def summary_table(result: xr.Dataset) -> Table:
-    """Initial, final, min and max of each variable (over all runs and elements)."""
+    """Initial, final (means over runs), min and max of each variable, one row per element of
+    an arrayed variable."""
     runs = result.sizes.get("run", 1)
     title = f"{result.attrs.get('model', 'model')}: {runs} run(s), {result.attrs.get('method')}"
     title += f", t = {float(result.time[0]):g}..{float(result.time[-1]):g}"
@@ -31,10 +33,23 @@ def summary_table(result: xr.Dataset) -> Table:
     for column in ("variable", "unit", "initial", "final", "min", "max"):
         table.add_column(column, justify="left" if column in ("variable", "unit") else "right")
     for name, data in result.data_vars.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN after a failure
-            table.add_row(*_row(str(name), data))
+        extra = [d for d in data.dims if d not in ("run", "time")]
+        rows = [(str(name), data)]
+        if extra:  # one row per element of an arrayed variable (never an average over them)
+            stacked = data.stack(element=extra)
+            rows = [
+                (escape(f"{name}[{_label(stacked.element.values[i])}]"), stacked.isel(element=i))
+                for i in range(stacked.sizes["element"])
+            ]
+        for label, values in rows:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN after a failure
+                table.add_row(*_row(label, values))
     return table
+
+
+def _label(element: object) -> str:
+    return ",".join(map(str, element)) if isinstance(element, tuple) else str(element)
 
 
 def _row(name: str, data: xr.DataArray) -> list[str]:

@@ -19,10 +19,13 @@ from flywheel_sim.spec.model import (
     Dimension,
     Element,
     GraphicalFunction,
+    History,
+    HistorySeries,
     Kind,
     Link,
     LoopSpec,
     Model,
+    Report,
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
@@ -228,6 +231,8 @@ class _Reader:
                 "lookups",
                 "loops",
                 "source",
+                "history",
+                "report",
             },
             "the model",
         )
@@ -255,11 +260,69 @@ class _Reader:
                 description=self.text_field(doc, "description"),
                 dimensions=dimensions,
                 loops=specs,
+                history=self.history(doc),
+                report=self.report(doc),
                 file=self.file,
                 text=self.text,
             )
         except ModelError as exc:
             raise exc.located(file=self.file) from None
+
+    def history(self, doc: Node) -> History | None:
+        node = doc.get("history")
+        if node is None:
+            return None
+        line = doc.key_lines.get("history")
+        if not isinstance(node, Node):
+            raise self.error("history must be a mapping with data, time and series", line)
+        self.check_keys(node, {"data", "time", "series"}, "history")
+        series = node.get("series")
+        if "data" not in node or not isinstance(series, Node) or not series:
+            raise self.error(
+                "history needs data: (a data set or CSV file) and series:",
+                line,
+                hint="series: {net_sales: {column: net_sales_usd_m}}",
+            )
+        out = []
+        for variable, spec in series.items():
+            spec_line = series.key_lines.get(variable)
+            if isinstance(spec, str):
+                spec = {"column": spec}
+            if not isinstance(spec, dict) or "column" not in spec:
+                raise self.error(f"history series '{variable}' needs a column", spec_line)
+            aggregate = str(spec.get("aggregate", "point"))
+            if aggregate not in ("annual_total", "point") or set(spec) - {"column", "aggregate"}:
+                raise self.error(
+                    f"history series '{variable}' is malformed",
+                    spec_line,
+                    hint="column: <name>, aggregate: annual_total|point",
+                )
+            out.append(HistorySeries(variable, str(spec["column"]), cast(Any, aggregate)))
+        return History(str(node["data"]), str(node.get("time", "year")), tuple(out), line)
+
+    def report(self, doc: Node) -> Report | None:
+        node = doc.get("report")
+        if node is None:
+            return None
+        line = doc.key_lines.get("report")
+        if not isinstance(node, Node):
+            raise self.error("report must be a mapping with times and variables", line)
+        self.check_keys(node, {"times", "variables", "chart"}, "report")
+        times = node.get("times", [])
+        variables = node.get("variables", [])
+        chart = node.get("chart", [])
+        if (
+            not isinstance(times, list)
+            or not isinstance(variables, list)
+            or not isinstance(chart, list)
+        ):
+            raise self.error("report times, variables and chart must be lists", line)
+        return Report(
+            tuple(self.number(t, "report time", line) for t in times),
+            tuple(str(v) for v in variables),
+            tuple(str(v) for v in chart),
+            line,
+        )
 
     def time(self, doc: Node) -> TimeSpec:
         node = doc.get("time")

@@ -114,6 +114,40 @@ class LoopSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class HistorySeries:
+    """An observed series: model ``variable`` against data ``column``.
+
+    ``aggregate`` says how to compare: ``annual_total`` integrates a flow over each year
+    (revenue per year is the integral of the revenue rate), ``point`` samples the variable at
+    the start of the year (stocks and levels).
+    """
+
+    variable: str
+    column: str
+    aggregate: Literal["annual_total", "point"] = "point"
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Where a model's historical data lives: a shipped data set or a CSV beside the model."""
+
+    data: str
+    time_column: str
+    series: tuple[HistorySeries, ...]
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Key figures to show after a run: these variables at these times."""
+
+    times: tuple[float, ...]
+    variables: tuple[str, ...]
+    chart: tuple[str, ...] = ()
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TimeSpec:
     start: float = 0.0
     stop: float = 100.0
@@ -154,11 +188,14 @@ class Model:
     description: str = ""
     dimensions: tuple[Dimension, ...] = ()
     loops: tuple[LoopSpec, ...] = ()
+    history: History | None = None
+    report: Report | None = None
     file: str | None = None
     text: str | None = None
 
     def __post_init__(self) -> None:
         _validate(self)
+        _validate_references(self)
 
     def __iter__(self) -> Iterator[Element]:
         return iter(self.elements)
@@ -303,4 +340,28 @@ def _validate_parameter(element: Element, where: dict[str, Any]) -> None:
                 file=file,
                 line=line,
                 variable=element.name,
+            )
+
+
+def _validate_references(model: Model) -> None:
+    """Names used by loops, history and report must be variables of the model."""
+    keys = {e.key: e for e in model.elements}
+    uses: list[tuple[str, str, int | None]] = []
+    for loop in model.loops:
+        uses += [(v, f"loop '{loop.name}'", loop.line) for v in loop.variables]
+    if model.history is not None:
+        uses += [(s.variable, "history", model.history.line) for s in model.history.series]
+    if model.report is not None:
+        uses += [
+            (v, "report", model.report.line) for v in (*model.report.variables, *model.report.chart)
+        ]
+    for name, where, line in uses:
+        element = keys.get(canonical(name))
+        if element is None or element.kind == "lookup":
+            hint = did_you_mean(canonical(name), list(keys))
+            raise ModelError(
+                f"{where} names '{name}', which is not a variable of the model",
+                file=model.file,
+                line=line,
+                hint=hint,
             )
