@@ -117,8 +117,15 @@ def test_backends_agree_on_every_builtin_model() -> None:
         a = fs.simulate(model, options=fs.Options(backend="numpy"), seed=3)
         b = fs.simulate(model, options=fs.Options(backend="numba"), seed=3)
         for var in a.data_vars:
+            # last-bit differences of exp/log (NumPy SIMD vs libm) can show in a difference of
+            # large terms near zero, so the absolute tolerance follows the variable's scale
+            scale = float(np.nanmax(np.abs(a[var].values), initial=0.0))
             np.testing.assert_allclose(
-                a[var].values, b[var].values, rtol=1e-13, atol=1e-13, err_msg=f"{name}.{var}"
+                a[var].values,
+                b[var].values,
+                rtol=1e-12,
+                atol=1e-13 + 1e-14 * scale,
+                err_msg=f"{name}.{var}",
             )
 
 

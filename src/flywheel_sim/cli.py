@@ -65,8 +65,13 @@ def run(
     seed: Annotated[int, typer.Option(help="Seed for random functions.")] = 0,
     backend: Annotated[str, typer.Option(help="auto, numba or numpy.")] = "auto",
     clip: Annotated[bool, typer.Option(help="Clip out-of-range parameters.")] = False,
+    chart: Annotated[
+        bool,
+        typer.Option(help="For models with a report: write out/MODEL.png (model against history)."),
+    ] = True,
 ) -> None:
-    """Simulate a model and print a summary table."""
+    """Simulate a model and print a summary table (and, for models with a report section,
+    the key figures next to history and a chart)."""
     from flywheel_sim.present.tables import summary_table
     from flywheel_sim.simulate import Options, simulate
 
@@ -87,6 +92,14 @@ def run(
         ),
     )
     console.print(summary_table(result))
+    if loaded.report is not None:
+        from flywheel_sim.present.report import history_chart, key_figures
+
+        console.print(key_figures(loaded, result))
+        if chart and plot is None:
+            console.print(
+                f"drew {history_chart(loaded, result, Path('out') / f'{loaded.name}.png')}"
+            )
     failed = result["status"].values == "failed"
     if failed.any():
         r = int(failed.argmax())
@@ -121,11 +134,19 @@ def models() -> None:
 
 
 @app.command()
-def describe(model: ModelArg = None) -> None:
+def describe(
+    model: ModelArg = None,
+    markdown: Annotated[bool, typer.Option(help="Print Markdown tables (for docs).")] = False,
+) -> None:
     """Show a model's variables, equations, parameters, sources and declared loops."""
     from flywheel_sim.present.tables import model_tables
 
     loaded = load_model(model or default_model())
+    if markdown:
+        from flywheel_sim.present.markdown import model_markdown
+
+        sys.stdout.write(model_markdown(loaded))
+        return
     console.print(f"[bold]{loaded.name}[/]: {loaded.description.strip()}")
     t = loaded.time
     console.print(f"time {t.start:g}..{t.stop:g} {t.units}, dt {t.dt:g}, method {t.method}")
