@@ -23,11 +23,14 @@ def flywheel(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
     )
 
 
-def test_run_prints_a_summary_of_the_flagship_model() -> None:
-    done = flywheel("run")
+def test_run_prints_the_flagship_model(tmp_path: Path) -> None:
+    assert cli.default_model() == "amazon"
+    done = flywheel("run", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert cli.default_model() in done.stdout
-    assert "final" in done.stdout
+    assert "amazon: key figures" in done.stdout
+    assert (tmp_path / "out" / "amazon.png").exists()
+    summary = flywheel("run", "--vars", "customers", "--no-chart", cwd=tmp_path)
+    assert "final" in summary.stdout and "customers" in summary.stdout
 
 
 def test_run_with_options_writes_every_format(tmp_path: Path) -> None:

@@ -18,7 +18,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
+# piped output (files, CI logs) gets a width that fits the tables instead of rich's 80
+console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 
@@ -91,7 +92,8 @@ def run(
             out_of_range="clip" if clip else "error",
         ),
     )
-    console.print(summary_table(result))
+    if loaded.report is None or vars_:
+        console.print(summary_table(result))
     if loaded.report is not None:
         from flywheel_sim.present.report import history_chart, key_figures
 

@@ -40,8 +40,8 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
     assert model.report is not None
     times = np.array(model.report.times, dtype=float)
     table = Table(title=f"{model.name}: key figures (run {run})")
-    table.add_column("variable")
-    table.add_column("unit")
+    table.add_column("variable", no_wrap=True)
+    table.add_column("unit", overflow="fold", max_width=14)
     for t in times:
         table.add_column(f"{t:g}", justify="right")
     observed = history_frame(model) if model.history is not None else None
@@ -60,7 +60,7 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
                 totals = model_values(result, item, times)[run]
                 points = model_values(result, HistorySeries(key, item.column), times)[run]
                 values = np.where(np.isfinite(totals), totals, points)
-                notes.append(f"{key}: yearly totals (the rate integrated over the year)")
+                notes.append(key)
             else:
                 extra = [d for d in data.dims if d not in ("run", "time")]
                 summed = data.sum(extra) if extra else data
@@ -78,7 +78,7 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
                 style="dim",
             )
     if notes:
-        table.caption = "; ".join(notes)
+        table.caption = f"{', '.join(notes)}: yearly totals (the rate integrated over the year)"
     return table
 
 
