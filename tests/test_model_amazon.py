@@ -145,3 +145,10 @@ def test_flywheel_run_amazon_prints_key_figures_and_draws_the_chart(tmp_path: Pa
     assert "observed" in done.stdout and "key figures" in done.stdout
     chart = tmp_path / "out" / "amazon.png"
     assert chart.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_aws_cash_funds_a_denser_network(model: fs.Model) -> None:
+    result = fs.simulate(model, {"aws_start": [2006.0, 2100.0]}).sel(time=2024)
+    with_aws, without = result.isel(run=0), result.isel(run=1)
+    assert float(with_aws.capacity_coverage) > float(without.capacity_coverage)
+    assert float(with_aws.delivery_days) < float(without.delivery_days)
