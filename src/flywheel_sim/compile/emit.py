@@ -18,6 +18,8 @@ from flywheel_sim.spec.model import GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical
 
 STATE = {"stock", "hstock", "prev"}
+ALGEBRAIC_LOOP = ("algebraic loop", "break the loop with a stock, a delay or PREVIOUS()")
+INITIAL_CYCLE = ("initial values depend on each other", "give one of them a numeric initial value")
 _TIME_VARYING = {"TIME", "STEP", "PULSE", "RAMP", "DELAY"}
 
 
@@ -77,28 +79,21 @@ class Emitter:
         self.site_ids: dict[int, int] = {}  # id(Call node) -> site
 
     # -- ordering -----------------------------------------------------------------------------
-    def init_order(self) -> list[Inst]:
-        graph = {i.key: _init_deps(i) for i in self.instances}
+    def sort(self, graph: dict[str, set[str]], initial: bool) -> list[Inst]:
+        """Topological order; a cycle is an algebraic loop (among flows and auxiliaries) or,
+        at initialisation, initial values that depend on each other."""
         try:
-            order = list(graphlib.TopologicalSorter(graph).static_order())
+            return [self.by_key[k] for k in graphlib.TopologicalSorter(graph).static_order()]
         except graphlib.CycleError as exc:
             kinds = {self.by_key[k].kind for k in exc.args[1]}
-            if kinds <= {"aux", "flow", "haux"}:
-                raise _cycle_error(
-                    exc,
-                    self.by_key,
-                    self.model,
-                    "algebraic loop",
-                    "break the loop with a stock, a delay or PREVIOUS()",
-                ) from None
-            raise _cycle_error(
-                exc,
-                self.by_key,
-                self.model,
-                "initial values depend on each other",
-                "give one of them a numeric initial value",
-            ) from None
-        return [self.by_key[k] for k in order]
+            if not initial or kinds <= {"aux", "flow", "haux"}:
+                what, hint = ALGEBRAIC_LOOP
+            else:
+                what, hint = INITIAL_CYCLE
+            raise _cycle_error(exc, self.by_key, self.model, what, hint) from None
+
+    def init_order(self) -> list[Inst]:
+        return self.sort({i.key: _init_deps(i) for i in self.instances}, initial=True)
 
     def dynamic_set(self, init_order: list[Inst]) -> set[str]:
         dynamic: set[str] = set()
@@ -122,17 +117,7 @@ class Emitter:
             }
         # keep model order among independent equations
         ordered = {k: graph[k] for k in (i.key for i in self.instances) if k in graph}
-        try:
-            order = list(graphlib.TopologicalSorter(ordered).static_order())
-        except graphlib.CycleError as exc:
-            raise _cycle_error(
-                exc,
-                self.by_key,
-                self.model,
-                "algebraic loop",
-                "break the loop with a stock, a delay or PREVIOUS()",
-            ) from None
-        return [self.by_key[k] for k in order]
+        return self.sort(ordered, initial=False)
 
     # -- code -----------------------------------------------------------------------------------
     def const(self, value: float) -> int:
