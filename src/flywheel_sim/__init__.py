@@ -9,6 +9,7 @@ from __future__ import annotations
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
 from flywheel_sim.integrators import METHODS, Tableau
+from flywheel_sim.loops import Loop, LoopSearch, causal_graph, find_loops, measure_polarity
 from flywheel_sim.simulate import Options, simulate
 from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
 from flywheel_sim.spec.model import (
@@ -31,6 +32,8 @@ __all__ = [
     "FlywheelError",
     "GraphicalFunction",
     "Link",
+    "Loop",
+    "LoopSearch",
     "LoopSpec",
     "Model",
     "ModelError",
@@ -42,9 +45,12 @@ __all__ = [
     "TimeSpec",
     "__version__",
     "builtin_models",
+    "causal_graph",
     "compile_model",
+    "find_loops",
     "load_model",
     "loads_model",
+    "measure_polarity",
     "parse",
     "simulate",
 ]

@@ -157,6 +157,46 @@ def describe(
 
 
 @app.command()
+def loops(
+    model: ModelArg = None,
+    max_length: Annotated[int | None, typer.Option(help="Longest loop to search for.")] = None,
+    max_loops: Annotated[int, typer.Option(help="Stop after this many loops.")] = 20_000,
+    show: Annotated[int, typer.Option(help="Rows to print (named loops first).")] = 40,
+) -> None:
+    """List the model's feedback loops: id, name, type (R/B), length and variables."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from flywheel_sim.loops import find_loops
+
+    loaded = load_model(model or default_model())
+    search = find_loops(loaded, max_length=max_length, max_loops=max_loops)
+    kinds = [loop.polarity for loop in search.loops]
+    table = Table(
+        title=f"{loaded.name}: {len(search.loops)} feedback loops "
+        f"({kinds.count('R')} R, {kinds.count('B')} B, {kinds.count('?')} ?)"
+    )
+    for column in ("id", "name", "type", "length", "variables"):
+        table.add_column(column, overflow="fold")
+    for loop in search.loops[:show]:
+        table.add_row(
+            loop.id,
+            loop.name or "",
+            loop.polarity,
+            str(loop.length),
+            escape(" → ".join(loop.variables)),
+        )
+    console.print(table)
+    if len(search.loops) > show:
+        console.print(f"... {len(search.loops) - show} more (--show N to list them)")
+    console.print(f"search: {search.note}")
+    for name in search.unmatched:
+        err.print(f"[yellow]named loop '{name}' was not found in the equations[/]")
+    for contradiction in search.contradictions:
+        err.print(f"[yellow]{escape(str(contradiction))}[/]")
+
+
+@app.command()
 def check(model: ModelArg = None) -> None:
     """Validate a model (parse, resolve names, order equations) without running it."""
     from flywheel_sim.compile import compile_model

@@ -23,7 +23,7 @@ F = NDArray[np.float64]
 
 @dataclass
 class Clock:
-    t: float
+    t: float | F  # an array when columns are different times (loop analysis)
     dt: float
     start: float
     stop: float

@@ -1,0 +1,10 @@
+"""Feedback-loop analysis: the causal graph, link polarity, loop finding (and, next, loop
+dominance after Loops That Matter)."""
+
+from __future__ import annotations
+
+from flywheel_sim.loops.find import Loop, LoopSearch, find_loops
+from flywheel_sim.loops.graph import causal_graph
+from flywheel_sim.loops.polarity import Contradiction, measure_polarity
+
+__all__ = ["Contradiction", "Loop", "LoopSearch", "causal_graph", "find_loops", "measure_polarity"]

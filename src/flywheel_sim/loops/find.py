@@ -1,0 +1,118 @@
+"""Elementary feedback loops: found with networkx, classified, matched to the named loops.
+
+A loop's type is the product of its link polarities (declared where the model declares them,
+measured from a simulation otherwise): reinforcing (R), balancing (B), or '?' when a link's
+sign depends on the state. Large models can have very many loops, so the search is bounded
+(by loop length and count) and says when it stopped; short loops come first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flywheel_sim.compile import Program, compile_model
+from flywheel_sim.loops.graph import causal_graph
+from flywheel_sim.loops.polarity import Contradiction, annotate, measure_polarity
+from flywheel_sim.spec.model import Model
+from flywheel_sim.spec.names import canonical
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+MAX_LOOPS = 20_000
+
+
+@dataclass(frozen=True)
+class Loop:
+    """One elementary feedback loop: its variables in causal order and its type."""
+
+    id: str
+    variables: tuple[str, ...]
+    polarity: str  # R, B or ?
+    links: tuple[str, ...]  # polarity of each link variables[i] -> variables[i+1]
+    name: str | None = None  # the model's name for it, if it declares this loop
+
+    @property
+    def length(self) -> int:
+        return len(self.variables)
+
+
+@dataclass(frozen=True)
+class LoopSearch:
+    """The result of :func:`find_loops`."""
+
+    loops: tuple[Loop, ...]
+    complete: bool
+    note: str
+    contradictions: tuple[Contradiction, ...]
+    unmatched: tuple[str, ...]  # named loops of the model that were not found
+    graph: nx.DiGraph
+
+    def by_name(self, name: str) -> Loop:
+        for loop in self.loops:
+            if loop.name == name:
+                return loop
+        raise KeyError(name)
+
+
+def _rotate(cycle: list[str]) -> tuple[str, ...]:
+    start = cycle.index(min(cycle))
+    return tuple(cycle[start:] + cycle[:start])
+
+
+def _loop_type(signs: list[str]) -> str:
+    if any(s not in ("+", "-") for s in signs):
+        return "?"
+    return "R" if signs.count("-") % 2 == 0 else "B"
+
+
+def find_loops(
+    model: Model,
+    *,
+    max_length: int | None = None,
+    max_loops: int = MAX_LOOPS,
+    params: object = None,
+    program: Program | None = None,
+) -> LoopSearch:
+    """All elementary feedback loops of ``model`` (up to ``max_length`` variables and
+    ``max_loops`` loops), with types, link polarities and the model's names for them."""
+    import networkx as nx
+
+    graph = causal_graph(model)
+    contradictions = annotate(graph, measure_polarity(program or compile_model(model), params))
+    cycles: list[list[str]] = []
+    complete, note = True, "all elementary loops"
+    for cycle in nx.simple_cycles(graph, length_bound=max_length):
+        if len(cycles) >= max_loops:
+            complete = False
+            note = (
+                f"stopped after {max_loops} loops; raise max_loops or lower max_length "
+                "to search further"
+            )
+            break
+        cycles.append(cycle)
+    if complete and max_length is not None:
+        note = f"all elementary loops of up to {max_length} variables"
+    declared = {_rotate([canonical(v) for v in loop.variables]): loop.name for loop in model.loops}
+    found: list[tuple[tuple[str, ...], str, tuple[str, ...], str | None]] = []
+    for cycle in cycles:
+        order = _rotate(cycle)
+        named = declared.get(order)
+        if named is not None:
+            first = canonical(next(s for s in model.loops if s.name == named).variables[0])
+            i = order.index(first)
+            order = order[i:] + order[:i]
+        pairs = zip(order, order[1:] + order[:1], strict=True)
+        signs = [str(graph.edges[a, b]["polarity"]) for a, b in pairs]
+        found.append((order, _loop_type(signs), tuple(signs), named))
+    found.sort(key=lambda f: (f[3] is None, len(f[0]), f[0]))
+    counters = {"R": 0, "B": 0, "?": 0}
+    loops = []
+    for order, kind, link_signs, named in found:
+        counters[kind] += 1
+        prefix = "U" if kind == "?" else kind
+        loops.append(Loop(f"{prefix}{counters[kind]}", order, kind, link_signs, named))
+    matched = {loop.name for loop in loops if loop.name}
+    unmatched = tuple(loop.name for loop in model.loops if loop.name not in matched)
+    return LoopSearch(tuple(loops), complete, note, tuple(contradictions), unmatched, graph)
