@@ -9,7 +9,15 @@ from __future__ import annotations
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
 from flywheel_sim.integrators import METHODS, Tableau
-from flywheel_sim.loops import Loop, LoopSearch, causal_graph, find_loops, measure_polarity
+from flywheel_sim.loops import (
+    Loop,
+    LoopSearch,
+    causal_graph,
+    dominance_periods,
+    find_loops,
+    loop_dominance,
+    measure_polarity,
+)
 from flywheel_sim.simulate import Options, simulate
 from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
 from flywheel_sim.spec.model import (
@@ -47,9 +55,11 @@ __all__ = [
     "builtin_models",
     "causal_graph",
     "compile_model",
+    "dominance_periods",
     "find_loops",
     "load_model",
     "loads_model",
+    "loop_dominance",
     "measure_polarity",
     "parse",
     "simulate",

@@ -197,6 +197,35 @@ def loops(
 
 
 @app.command()
+def dominance(
+    model: ModelArg = None,
+    plot: Annotated[Path | None, typer.Option(help="Draw relative loop scores: .png/.svg")] = None,
+    top: Annotated[int, typer.Option(help="Loops to draw (largest scores).")] = 8,
+) -> None:
+    """Which loops dominate when (Loops That Matter): periods of dominance and, with --plot,
+    the relative loop scores over time."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from flywheel_sim.loops import dominance_periods, loop_dominance
+
+    loaded = load_model(model or default_model())
+    data = loop_dominance(loaded)
+    names = dict(zip(data["loop"].values, data["loop_name"].values, strict=True))
+    table = Table(title=f"{loaded.name}: dominant loops (>= 50% of the behaviour)")
+    for column in ("from", "to", "dominant loops"):
+        table.add_column(column)
+    for start, end, label in dominance_periods(data):
+        shown = ", ".join(f"{i} {names[i]}".strip() for i in label.split("+"))
+        table.add_row(f"{start:g}", f"{end:g}", escape(shown))
+    console.print(table)
+    if plot is not None:
+        from flywheel_sim.present.charts import plot_dominance
+
+        console.print(f"drew {plot_dominance(data, plot, top=top)}")
+
+
+@app.command()
 def check(model: ModelArg = None) -> None:
     """Validate a model (parse, resolve names, order equations) without running it."""
     from flywheel_sim.compile import compile_model

@@ -3,8 +3,18 @@ dominance after Loops That Matter)."""
 
 from __future__ import annotations
 
+from flywheel_sim.loops.dominance import dominance_periods, loop_dominance
 from flywheel_sim.loops.find import Loop, LoopSearch, find_loops
 from flywheel_sim.loops.graph import causal_graph
 from flywheel_sim.loops.polarity import Contradiction, measure_polarity
 
-__all__ = ["Contradiction", "Loop", "LoopSearch", "causal_graph", "find_loops", "measure_polarity"]
+__all__ = [
+    "Contradiction",
+    "Loop",
+    "LoopSearch",
+    "causal_graph",
+    "dominance_periods",
+    "find_loops",
+    "loop_dominance",
+    "measure_polarity",
+]

@@ -64,3 +64,37 @@ def plot_result(
         fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
     plt.close(fig)
     return target
+
+
+def plot_dominance(data: xr.Dataset, path: str | Path, *, top: int = 8, run: int = 0) -> Path:
+    """Relative loop scores over time (the ``top`` loops by peak |score|), stacked lines."""
+    target = Path(path)
+    if target.suffix.lower() not in CHART_FORMATS:
+        raise OutputError(f"cannot draw '{target}': use one of {', '.join(CHART_FORMATS)}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise OutputError("charts need matplotlib: pip install 'flywheel-sim[plot]'") from None
+    relative = data["relative_score"].isel(run=run)
+    peak = abs(relative).max("time").values
+    chosen = list(peak.argsort()[::-1][:top])
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i in chosen:
+        loop = relative.isel(loop=i)
+        label = f"{loop['loop'].item()} {loop['loop_name'].item()}".strip()
+        ax.plot(relative["time"].values, loop.values, lw=1.5, label=label)
+    ax.axhline(0, color="black", lw=0.6)
+    ax.set_ylim(-1.05, 1.05)
+    ax.set_ylabel("relative loop score (+ reinforcing, - balancing)")
+    ax.set_xlabel("time")
+    ax.set_title(f"{data.attrs.get('model', '')}: loop dominance (Loops That Matter)")
+    ax.legend(fontsize=7, loc="best")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
+    plt.close(fig)
+    return target

@@ -1,0 +1,221 @@
+"""Loop dominance over time: Loops That Matter (Schoenberg, Davidsen & Eberlein 2020, with
+the flow-to-stock correction of Schoenberg, Hayward & Eberlein 2023).
+
+Link score of x -> z (z an auxiliary or flow): |Δ_x z / Δz| · sign(Δ_x z / Δx), where Δ_x z
+re-evaluates z's compiled code with x at its current value and everything else at the
+previous step (ceteris paribus); 0 when Δz or Δx is 0. Flow f -> stock S: σ·|Δf / Δnet|,
+σ = +1 for an inflow and -1 for an outflow, net the stock's net flow — the corrected,
+aggregation-invariant score. Links through the hidden structure of smooths and delays are
+products along the hidden path (the chain rule), summed over parallel paths. A loop's score is
+the product of its link scores; its relative score divides by the sum of the absolute scores
+of all loops analysed. Scores are computed at every DT of every run of a batch.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.compile import Program, compile_model, ops
+from flywheel_sim.errors import ModelError
+from flywheel_sim.integrators import tableau
+from flywheel_sim.loops.find import Loop, find_loops
+from flywheel_sim.loops.polarity import owner, segments
+from flywheel_sim.simulate import Options, _seeds, execute, parameter_matrix, time_grid
+from flywheel_sim.spec.model import Model
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+F = NDArray[np.float64]
+
+
+def _ratio(numerator: F, denominator: F) -> F:
+    out = np.zeros_like(numerator)
+    ok = (denominator != 0) & np.isfinite(numerator) & np.isfinite(denominator)
+    np.divide(numerator, denominator, out=out, where=ok)
+    return out
+
+
+def _states(program: Program, params: object) -> tuple[F, F]:
+    """Every slot at every DT: (slots, steps + 1, runs), and the times."""
+    matrix, n = parameter_matrix(program, params, "error")
+    grid = time_grid(program, stop=None, dt=None, save_step=program.time.dt)
+    out, _, _ = execute(
+        program,
+        tableau(program.time.method),
+        matrix,
+        _seeds(0, n),
+        grid,
+        np.arange(program.n_slots, dtype=np.int64),
+        Options(),
+    )
+    return out, grid.times
+
+
+def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, int], F]:
+    """Link score of every slot-level link at steps 1..T-1: arrays (T-1, runs)."""
+    from flywheel_sim import rng, vm_numpy
+
+    n_slots, n_times, n_runs = states.shape
+    prev = states[:, :-1].reshape(n_slots, -1)
+    cur = states[:, 1:].reshape(n_slots, -1)
+    delta = cur - prev
+    clock = vm_numpy.Clock(
+        np.repeat(times[:-1], n_runs), program.time.dt, float(times[0]), float(times[-1]), 0
+    )
+    keys = rng.run_keys(_seeds(0, prev.shape[1]))
+    hist = np.zeros((len(program.delay_src), 0, prev.shape[1]))
+    shape = (n_times - 1, n_runs)
+    scores: dict[tuple[int, int], F] = {}
+    with np.errstate(all="ignore"):
+        for z, code in segments(program).items():
+            reads = {
+                int(code[pc + 1])
+                for pc in range(0, len(code), 2)
+                if code[pc] == ops.LOAD or code[pc] >= ops.FUSE_SLOT
+            }
+            for x in reads:
+                if ops.DELAY in code[0::2]:
+                    partial = delta[z]  # a pipeline: its input's change is its change
+                else:
+                    S = prev.copy()
+                    S[x] = cur[x]
+                    vm_numpy.execute(code, program, S, clock, keys, hist)
+                    partial = S[z] - prev[z]
+                magnitude = np.abs(_ratio(partial, delta[z]))
+                sign = np.sign(_ratio(partial, delta[x]))
+                score = np.where((delta[x] == 0) | (delta[z] == 0), 0.0, magnitude * sign)
+                scores[(x, z)] = score.reshape(shape)
+        flows_of: dict[int, list[tuple[int, float]]] = defaultdict(list)
+        for stock, flow, sign in zip(
+            program.edge_stock, program.edge_slot, program.edge_sign, strict=True
+        ):
+            flows_of[int(stock)].append((int(flow), float(sign)))
+        for stock, flows in flows_of.items():
+            net = sum(direction * states[f] for f, direction in flows)
+            d_net = np.diff(net, axis=0)
+            for flow, direction in flows:
+                d_flow = np.diff(states[flow], axis=0)
+                scores[(flow, int(program.stock_slots[stock]))] = direction * np.abs(
+                    _ratio(d_flow, d_net)
+                )
+        for src, dst in zip(program.prev_src, program.prev_dst, strict=True):
+            scores[(int(src), int(dst))] = np.sign(np.diff(states[dst], axis=0)) * np.sign(
+                np.diff(states[src], axis=0)
+            )
+    return scores
+
+
+def model_link_scores(
+    program: Program, scores: dict[tuple[int, int], F]
+) -> dict[tuple[str, str], F]:
+    """Fold slot scores into model-level links: products along hidden paths, summed."""
+    keys = program.slot_keys
+    hidden = {i for i, k in enumerate(keys) if "#" in k}
+    succ: dict[int, list[int]] = defaultdict(list)
+    for x, z in scores:
+        succ[x].append(z)
+    out: dict[tuple[str, str], F] = {}
+    for x in range(len(keys)):
+        if x in hidden:
+            continue
+        stack: list[tuple[int, F | None, frozenset[int]]] = [(x, None, frozenset({x}))]
+        while stack:
+            node, acc, seen = stack.pop()
+            for z in succ.get(node, []):
+                if z in seen:
+                    continue
+                link = scores[(node, z)]
+                total = link if acc is None else acc * link
+                if z in hidden:
+                    stack.append((z, total, seen | {z}))
+                else:
+                    pair = (owner(keys[x]), owner(keys[z]))
+                    out[pair] = out[pair] + total if pair in out else total
+    return out
+
+
+def loop_dominance(
+    model: Model, params: object = None, *, loops: list[Loop] | None = None, max_loops: int = 20_000
+) -> xr.Dataset:
+    """Loop scores and relative loop scores of ``model`` at every DT of every run.
+
+    Returns a Dataset with dims (run, time, loop): ``loop_score`` and ``relative_score``;
+    ``dominant`` (run, time) lists the loops that together explain at least half of the
+    behaviour. ``params`` is a parameter mapping or DataFrame (one row per run) as for
+    ``simulate``.
+    """
+    import xarray as xr
+
+    if any(e.dims for e in model.elements):
+        raise ModelError(
+            f"loop dominance for arrayed models ('{model.name}') is not supported yet",
+            hint="analyse a model without dimensions",
+        )
+    program = compile_model(model)
+    if loops is None:
+        loops = list(find_loops(model, max_loops=max_loops, program=program).loops)
+    states, times = _states(program, params)
+    links = model_link_scores(program, slot_link_scores(program, states, times))
+    n_steps, n_runs = states.shape[1] - 1, states.shape[2]
+    scores = np.zeros((len(loops), n_steps, n_runs))
+    for i, loop in enumerate(loops):
+        product = np.ones((n_steps, n_runs))
+        chain = list(loop.variables)
+        for a, b in zip(chain, chain[1:] + chain[:1], strict=True):
+            product = product * links.get((a, b), np.zeros((n_steps, n_runs)))
+        scores[i] = product
+    total = np.abs(scores).sum(axis=0)
+    relative = np.divide(scores, total, out=np.zeros_like(scores), where=total > 0)
+    dominant = _dominant(relative, [loop.id for loop in loops])
+    data = xr.Dataset(
+        {
+            "loop_score": (("run", "time", "loop"), np.moveaxis(scores, 0, -1).transpose(1, 0, 2)),
+            "relative_score": (
+                ("run", "time", "loop"),
+                np.moveaxis(relative, 0, -1).transpose(1, 0, 2),
+            ),
+            "dominant": (("run", "time"), dominant.T),
+        },
+        coords={
+            "run": np.arange(n_runs),
+            "time": times[1:],
+            "loop": [loop.id for loop in loops],
+            "loop_name": ("loop", [loop.name or "" for loop in loops]),
+            "loop_type": ("loop", [loop.polarity for loop in loops]),
+        },
+        attrs={"model": model.name, "method": "Loops That Matter (2020, flow-to-stock 2023)"},
+    )
+    return data
+
+
+def _dominant(relative: F, ids: list[str]) -> NDArray[np.str_]:
+    """The smallest set of loops whose |relative score| sums to at least 0.5, per time/run."""
+    order = np.argsort(-np.abs(relative), axis=0)
+    ranked = np.take_along_axis(np.abs(relative), order, axis=0)
+    needed = (np.cumsum(ranked, axis=0) < 0.5).sum(axis=0) + 1
+    labels = np.empty(relative.shape[1:], dtype=object)
+    for index in np.ndindex(*relative.shape[1:]):
+        if not np.abs(relative[(slice(None), *index)]).any():
+            labels[index] = ""
+            continue
+        labels[index] = "+".join(ids[order[k][index]] for k in range(needed[index]))
+    return labels.astype(str)
+
+
+def dominance_periods(data: xr.Dataset, *, run: int = 0) -> list[tuple[float, float, str]]:
+    """Consecutive periods with the same dominant loop set: (start, end, loop ids)."""
+    times = data["time"].values
+    labels = data["dominant"].values[run]
+    periods: list[tuple[float, float, str]] = []
+    for t, label in zip(times, labels, strict=True):
+        same = periods and sorted(periods[-1][2].split("+")) == sorted(str(label).split("+"))
+        if same:
+            periods[-1] = (periods[-1][0], float(t), label)
+        else:
+            periods.append((float(t), float(t), str(label)))
+    return [p for p in periods if p[2]]

@@ -1,0 +1,84 @@
+"""Loop dominance (Loops That Matter): switches at known times, batched, normalised."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flywheel_sim as fs
+from flywheel_sim.loops import dominance_periods, loop_dominance
+
+
+def _switch_time(data, run: int, first: str, second: str) -> float:  # type: ignore[no-untyped-def]
+    rel = data.relative_score.isel(run=run)
+    a, b = np.abs(rel.sel(loop=first).values), np.abs(rel.sel(loop=second).values)
+    return float(data.time.values[np.argmax(b > a)])
+
+
+def test_logistic_dominance_switches_at_the_inflection_point() -> None:
+    model = fs.load_model("logistic")
+    data = loop_dominance(model)
+    assert dict(zip(data.loop.values, data.loop_name.values, strict=True)) == {
+        "R1": "growth",
+        "B1": "crowding",
+    }
+    inflection = math.log(99) / 0.5  # P = K/2 for P0 = 10, K = 1000, r = 0.5
+    assert abs(_switch_time(data, 0, "R1", "B1") - inflection) <= model.time.save_step  # type: ignore[operator]
+    periods = dominance_periods(data)
+    assert [p[2] for p in periods] == ["R1", "B1"]
+
+
+def test_bass_dominance_switches_at_peak_adoption() -> None:
+    data = loop_dominance(fs.load_model("bass"))
+    p, q = 0.03, 0.38
+    peak = math.log(q / p) / (p + q)  # the inflection of the Bass curve
+    assert abs(_switch_time(data, 0, "R1", "B1") - peak) <= 0.25
+
+
+def test_relative_scores_are_normalised_and_signed() -> None:
+    data = loop_dominance(fs.load_model("sir"))
+    rel = data.relative_score.isel(run=0)
+    total = np.abs(rel).sum("loop").values
+    active = total > 0
+    np.testing.assert_allclose(total[active], 1.0, rtol=1e-9)
+    assert (rel.sel(loop="R1").values >= 0).all()  # reinforcing loops score >= 0
+    assert (rel.sel(loop="B1").values <= 0).all()
+
+
+def test_dominance_of_a_batch_follows_each_runs_parameters() -> None:
+    rates = np.array([0.3, 0.5, 1.0])
+    data = loop_dominance(fs.load_model("logistic"), {"growth_rate": rates})
+    assert data.sizes["run"] == 3
+    for run, r in enumerate(rates):
+        inflection = math.log(99) / r
+        assert abs(_switch_time(data, run, "R1", "B1") - inflection) <= 0.5
+
+
+def test_amazon_dominance_runs_and_ends_in_a_reinforcing_loop() -> None:
+    data = loop_dominance(fs.load_model("amazon"))
+    assert data.sizes["loop"] > 1000
+    late = dominance_periods(data)[-1]
+    assert late[1] == 2030 and all(i.startswith("R") for i in late[2].split("+"))
+
+
+def test_arrayed_models_get_a_clear_error() -> None:
+    with pytest.raises(fs.ModelError, match="arrayed models"):
+        loop_dominance(fs.load_model("rivals"))
+
+
+def test_flywheel_dominance_command(tmp_path: Path) -> None:
+    chart = tmp_path / "dominance.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "flywheel_sim.cli", "dominance", "logistic", "--plot", str(chart)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "R1 growth" in done.stdout and "B1 crowding" in done.stdout
+    assert chart.read_bytes()[:4] == b"\x89PNG"
