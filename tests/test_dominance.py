@@ -82,3 +82,13 @@ def test_flywheel_dominance_command(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "R1 growth" in done.stdout and "B1 crowding" in done.stdout
     assert chart.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_reinforcing_loops_score_positive_through_builtin_structure() -> None:
+    """FORCST/TREND hide an averaging stock; folding it into the input -> output link once
+    flipped the sign of every loop through expected_orders. Loops typed R must score >= 0."""
+    data = loop_dominance(fs.load_model("amazon")).sel(time=slice(2000, 2030))
+    reinforcing = data.relative_score.isel(run=0).where(data.loop_type == "R", 0.0)
+    negative_share = float((reinforcing.sum("loop") < -1e-6).mean())
+    assert negative_share < 0.02, negative_share
+    assert "loop_variables" in data.coords

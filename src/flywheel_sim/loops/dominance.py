@@ -113,30 +113,37 @@ def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, i
 def model_link_scores(
     program: Program, scores: dict[tuple[int, int], F]
 ) -> dict[tuple[str, str], F]:
-    """Fold slot scores into model-level links: products along hidden paths, summed."""
+    """Fold slot scores into model-level links: products along hidden paths, summed over
+    parallel paths. A path through a hidden stock (the inside of a smooth or delay) is used
+    only when no stock-free path exists: SMTH1(x) reaches its output only through its stock,
+    while FORCST/TREND also use x directly and their averaging stock belongs to an internal
+    loop of the builtin, not to the link x -> output."""
     keys = program.slot_keys
     hidden = {i for i, k in enumerate(keys) if "#" in k}
+    hidden_stocks = hidden & {int(s) for s in program.stock_slots}
     succ: dict[int, list[int]] = defaultdict(list)
     for x, z in scores:
         succ[x].append(z)
-    out: dict[tuple[str, str], F] = {}
+    direct: dict[tuple[str, str], F] = {}
+    through_stock: dict[tuple[str, str], F] = {}
     for x in range(len(keys)):
         if x in hidden:
             continue
-        stack: list[tuple[int, F | None, frozenset[int]]] = [(x, None, frozenset({x}))]
+        stack: list[tuple[int, F | None, frozenset[int], bool]] = [(x, None, frozenset({x}), False)]
         while stack:
-            node, acc, seen = stack.pop()
+            node, acc, seen, via_stock = stack.pop()
             for z in succ.get(node, []):
                 if z in seen:
                     continue
                 link = scores[(node, z)]
                 total = link if acc is None else acc * link
                 if z in hidden:
-                    stack.append((z, total, seen | {z}))
+                    stack.append((z, total, seen | {z}, via_stock or z in hidden_stocks))
                 else:
                     pair = (owner(keys[x]), owner(keys[z]))
-                    out[pair] = out[pair] + total if pair in out else total
-    return out
+                    target = through_stock if via_stock else direct
+                    target[pair] = target[pair] + total if pair in target else total
+    return {**through_stock, **direct}
 
 
 def loop_dominance(

@@ -84,7 +84,11 @@ def plot_dominance(data: xr.Dataset, path: str | Path, *, top: int = 8, run: int
     fig, ax = plt.subplots(figsize=(8, 4.5))
     for i in chosen:
         loop = relative.isel(loop=i)
-        label = f"{loop['loop'].item()} {loop['loop_name'].item()}".strip()
+        name = loop["loop_name"].item()
+        if not name:  # an unnamed loop: its first variables
+            chain = str(loop["loop_variables"].item()).split(" -> ")
+            name = " → ".join(chain[:3]) + (" → …" if len(chain) > 3 else "")
+        label = f"{loop['loop'].item()} {name}"
         ax.plot(relative["time"].values, loop.values, lw=1.5, label=label)
     ax.axhline(0, color="black", lw=0.6)
     ax.set_ylim(-1.05, 1.05)
