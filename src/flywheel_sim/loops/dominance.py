@@ -194,6 +194,7 @@ def loop_dominance(
             "loop": [loop.id for loop in loops],
             "loop_name": ("loop", [loop.name or "" for loop in loops]),
             "loop_type": ("loop", [loop.polarity for loop in loops]),
+            "loop_variables": ("loop", [" -> ".join(loop.variables) for loop in loops]),
         },
         attrs={"model": model.name, "method": "Loops That Matter (2020, flow-to-stock 2023)"},
     )
