@@ -15,9 +15,12 @@ from flywheel_sim.loops import dominance_periods, loop_dominance
 
 
 def _switch_time(data, run: int, first: str, second: str) -> float:  # type: ignore[no-untyped-def]
+    """When ``second`` overtakes ``first`` (linear interpolation between save times)."""
     rel = data.relative_score.isel(run=run)
-    a, b = np.abs(rel.sel(loop=first).values), np.abs(rel.sel(loop=second).values)
-    return float(data.time.values[np.argmax(b > a)])
+    gap = np.abs(rel.sel(loop=second).values) - np.abs(rel.sel(loop=first).values)
+    k = int(np.argmax(gap > 0))
+    t = data.time.values
+    return float(t[k - 1] + (t[k] - t[k - 1]) * -gap[k - 1] / (gap[k] - gap[k - 1]))
 
 
 def test_logistic_dominance_switches_at_the_inflection_point() -> None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 F = NDArray[np.float64]
+CHUNK = 32  # runs analysed together (every slot at every DT of each run is held)
 
 
 def _ratio(numerator: F, denominator: F) -> F:
@@ -61,7 +62,7 @@ def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, i
     from flywheel_sim import rng, vm_numpy
 
     n_slots, n_times, n_runs = states.shape
-    prev = states[:, :-1].reshape(n_slots, -1)
+    prev = states[:, :-1].reshape(n_slots, -1).copy()
     cur = states[:, 1:].reshape(n_slots, -1)
     delta = cur - prev
     clock = vm_numpy.Clock(
@@ -81,11 +82,13 @@ def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, i
             for x in reads:
                 if ops.DELAY in code[0::2]:
                     partial = delta[z]  # a pipeline: its input's change is its change
-                else:
-                    S = prev.copy()
-                    S[x] = cur[x]
-                    vm_numpy.execute(code, program, S, clock, keys, hist)
-                    partial = S[z] - prev[z]
+                else:  # ceteris paribus: swap x's row in, run z's code, restore both rows
+                    saved_x, saved_z = prev[x].copy(), prev[z].copy()
+                    prev[x] = cur[x]
+                    vm_numpy.execute(code, program, prev, clock, keys, hist)
+                    partial = prev[z] - saved_z
+                    prev[z] = saved_z
+                    prev[x] = saved_x
                 magnitude = np.abs(_ratio(partial, delta[z]))
                 sign = np.sign(_ratio(partial, delta[x]))
                 score = np.where((delta[x] == 0) | (delta[z] == 0), 0.0, magnitude * sign)
@@ -147,14 +150,21 @@ def model_link_scores(
 
 
 def loop_dominance(
-    model: Model, params: object = None, *, loops: list[Loop] | None = None, max_loops: int = 20_000
+    model: Model,
+    params: object = None,
+    *,
+    loops: list[Loop] | None = None,
+    keep: int | None = None,
+    max_loops: int = 20_000,
 ) -> xr.Dataset:
-    """Loop scores and relative loop scores of ``model`` at every DT of every run.
+    """Loop scores and relative loop scores of ``model`` for every run, at its save times.
 
-    Returns a Dataset with dims (run, time, loop): ``loop_score`` and ``relative_score``;
-    ``dominant`` (run, time) lists the loops that together explain at least half of the
-    behaviour. ``params`` is a parameter mapping or DataFrame (one row per run) as for
-    ``simulate``.
+    Returns a Dataset with dims (run, time, loop): ``loop_score`` and ``relative_score``
+    (normalised over *all* analysed loops); ``dominant`` (run, time) lists the loops that
+    together explain at least half of the behaviour. ``params`` is a parameter mapping or
+    DataFrame as for ``simulate``. Scores are computed at every DT; to bound memory the result
+    keeps the named loops plus the ``keep`` strongest others (default: all loops for one run,
+    50 for a batch), chosen by peak |relative score| in the first runs.
     """
     import xarray as xr
 
@@ -166,46 +176,74 @@ def loop_dominance(
     program = compile_model(model)
     if loops is None:
         loops = list(find_loops(model, max_loops=max_loops, program=program).loops)
-    states, times = _states(program, params)
-    links = model_link_scores(program, slot_link_scores(program, states, times))
-    n_steps, n_runs = states.shape[1] - 1, states.shape[2]
-    scores = np.zeros((len(loops), n_steps, n_runs))
-    for i, loop in enumerate(loops):
-        product = np.ones((n_steps, n_runs))
-        chain = list(loop.variables)
-        for a, b in zip(chain, chain[1:] + chain[:1], strict=True):
-            product = product * links.get((a, b), np.zeros((n_steps, n_runs)))
-        scores[i] = product
-    total = np.abs(scores).sum(axis=0)
-    relative = np.divide(scores, total, out=np.zeros_like(scores), where=total > 0)
-    dominant = _dominant(relative, [loop.id for loop in loops])
-    data = xr.Dataset(
+    matrix, n_runs = parameter_matrix(program, params, "error")  # type: ignore[arg-type]
+    keep = (len(loops) if n_runs == 1 else 50) if keep is None else keep
+    every = time_grid(program, stop=None, dt=None, save_step=None).save_every
+    chosen: list[int] | None = None
+    parts: list[tuple[F, F]] = []
+    times = np.zeros(0)
+    for first in range(0, n_runs, CHUNK):  # bounded memory: every slot at every DT per chunk
+        part = {key: matrix[i, first : first + CHUNK] for i, key in enumerate(program.param_keys)}
+        states, all_times = _states(program, part)
+        links = model_link_scores(program, slot_link_scores(program, states, all_times))
+        steps = np.arange(every - 1, states.shape[1] - 1, every)  # the save times after start
+        links = {pair: value[steps] for pair, value in links.items()}
+        shape = (len(steps), states.shape[2])
+        zero = np.zeros(shape)
+        scores = np.empty((len(loops), *shape))
+        for i, loop in enumerate(loops):
+            chain = list(loop.variables)
+            product = scores[i]
+            product[...] = 1.0
+            for a, b in zip(chain, chain[1:] + chain[:1], strict=True):
+                product *= links.get((a, b), zero)
+        total = np.abs(scores).sum(axis=0)
+        relative = np.divide(scores, total, out=np.zeros_like(scores), where=total > 0)
+        if chosen is None:
+            peak = np.abs(relative).max(axis=(1, 2))
+            named = [i for i, loop in enumerate(loops) if loop.name]
+            others = [i for i in np.argsort(-peak) if not loops[i].name][
+                : max(keep - len(named), 0)
+            ]
+            chosen = (
+                sorted(set(named) | {int(i) for i in others})
+                if keep < len(loops)
+                else (list(range(len(loops))))
+            )
+        parts.append((scores[chosen], relative[chosen]))
+        times = all_times[1:][steps]
+    assert chosen is not None
+    kept = [loops[i] for i in chosen]
+    scores = np.concatenate([p[0] for p in parts], axis=2)
+    relative = np.concatenate([p[1] for p in parts], axis=2)
+    dominant = _dominant(relative, [loop.id for loop in kept])
+    return xr.Dataset(
         {
-            "loop_score": (("run", "time", "loop"), np.moveaxis(scores, 0, -1).transpose(1, 0, 2)),
-            "relative_score": (
-                ("run", "time", "loop"),
-                np.moveaxis(relative, 0, -1).transpose(1, 0, 2),
-            ),
+            "loop_score": (("run", "time", "loop"), scores.transpose(2, 1, 0)),
+            "relative_score": (("run", "time", "loop"), relative.transpose(2, 1, 0)),
             "dominant": (("run", "time"), dominant.T),
         },
         coords={
             "run": np.arange(n_runs),
-            "time": times[1:],
-            "loop": [loop.id for loop in loops],
-            "loop_name": ("loop", [loop.name or "" for loop in loops]),
-            "loop_type": ("loop", [loop.polarity for loop in loops]),
-            "loop_variables": ("loop", [" -> ".join(loop.variables) for loop in loops]),
+            "time": times,
+            "loop": [loop.id for loop in kept],
+            "loop_name": ("loop", [loop.name or "" for loop in kept]),
+            "loop_type": ("loop", [loop.polarity for loop in kept]),
+            "loop_variables": ("loop", [" -> ".join(loop.variables) for loop in kept]),
         },
-        attrs={"model": model.name, "method": "Loops That Matter (2020, flow-to-stock 2023)"},
+        attrs={
+            "model": model.name,
+            "method": "Loops That Matter (2020, flow-to-stock 2023)",
+            "loops_analysed": len(loops),
+        },
     )
-    return data
 
 
 def _dominant(relative: F, ids: list[str]) -> NDArray[np.str_]:
     """The smallest set of loops whose |relative score| sums to at least 0.5, per time/run."""
     order = np.argsort(-np.abs(relative), axis=0)
     ranked = np.take_along_axis(np.abs(relative), order, axis=0)
-    needed = (np.cumsum(ranked, axis=0) < 0.5).sum(axis=0) + 1
+    needed = np.minimum((np.cumsum(ranked, axis=0) < 0.5).sum(axis=0) + 1, len(ids))
     labels = np.empty(relative.shape[1:], dtype=object)
     for index in np.ndindex(*relative.shape[1:]):
         if not np.abs(relative[(slice(None), *index)]).any():
