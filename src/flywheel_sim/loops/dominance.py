@@ -176,7 +176,7 @@ def loop_dominance(
     program = compile_model(model)
     if loops is None:
         loops = list(find_loops(model, max_loops=max_loops, program=program).loops)
-    matrix, n_runs = parameter_matrix(program, params, "error")  # type: ignore[arg-type]
+    matrix, n_runs = parameter_matrix(program, params, "error")
     keep = (len(loops) if n_runs == 1 else 50) if keep is None else keep
     every = time_grid(program, stop=None, dt=None, save_step=None).save_every
     chosen: list[int] | None = None
