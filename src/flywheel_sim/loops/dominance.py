@@ -240,16 +240,26 @@ def loop_dominance(
 
 
 def _dominant(relative: F, ids: list[str]) -> NDArray[np.str_]:
-    """The smallest set of loops whose |relative score| sums to at least 0.5, per time/run."""
-    order = np.argsort(-np.abs(relative), axis=0)
-    ranked = np.take_along_axis(np.abs(relative), order, axis=0)
-    needed = np.minimum((np.cumsum(ranked, axis=0) < 0.5).sum(axis=0) + 1, len(ids))
+    """The dominant loops at each (time, run): take the polarity whose loops carry the larger
+    share of the behaviour, then the fewest of its loops (largest first) that explain at least
+    half of it — as in Loops That Matter (and pysimlin's implementation)."""
     labels = np.empty(relative.shape[1:], dtype=object)
     for index in np.ndindex(*relative.shape[1:]):
-        if not np.abs(relative[(slice(None), *index)]).any():
+        column = relative[(slice(None), *index)]
+        positive = column.clip(min=0)
+        negative = (-column).clip(min=0)
+        if not column.any():
             labels[index] = ""
             continue
-        labels[index] = "+".join(ids[order[k][index]] for k in range(needed[index]))
+        group = positive if positive.sum() >= negative.sum() else negative
+        order = np.argsort(-group)
+        chosen, total = [], 0.0
+        for k in order:
+            if group[k] <= 0 or total >= 0.5:
+                break
+            chosen.append(ids[k])
+            total += group[k]
+        labels[index] = "+".join(chosen)
     return labels.astype(str)
 
 
