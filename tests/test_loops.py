@@ -122,3 +122,4 @@ def test_flywheel_loops_command() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "contagion" in done.stdout and "1 R, 2 B" in done.stdout
+    assert "0.03125–30.1875" in done.stdout  # contagion dominates until the epidemic peaks

@@ -176,15 +176,22 @@ def loops(
         title=f"{loaded.name}: {len(search.loops)} feedback loops "
         f"({kinds.count('R')} R, {kinds.count('B')} B, {kinds.count('?')} ?)"
     )
-    for column in ("id", "name", "type", "length", "variables"):
+    periods: dict[str, list[tuple[float, float]]] = {}
+    if not any(e.dims for e in loaded.elements):
+        from flywheel_sim.loops.dominance import loop_dominance, loop_periods
+
+        periods = loop_periods(loop_dominance(loaded, loops=list(search.loops)))
+    for column in ("id", "name", "type", "length", "variables", "dominant"):
         table.add_column(column, overflow="fold")
     for loop in search.loops[:show]:
+        spans = ", ".join(f"{a:g}–{b:g}" for a, b in periods.get(loop.id, []) if b > a)
         table.add_row(
             loop.id,
             loop.name or "",
             loop.polarity,
             str(loop.length),
             escape(" → ".join(loop.variables)),
+            spans,
         )
     console.print(table)
     if len(search.loops) > show:

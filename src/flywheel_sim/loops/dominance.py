@@ -275,3 +275,22 @@ def dominance_periods(data: xr.Dataset, *, run: int = 0) -> list[tuple[float, fl
         else:
             periods.append((float(t), float(t), str(label)))
     return [p for p in periods if p[2]]
+
+
+def loop_periods(data: xr.Dataset, *, run: int = 0) -> dict[str, list[tuple[float, float]]]:
+    """For each loop id, the periods during which it is in the dominant set."""
+    out: dict[str, list[tuple[float, float]]] = {}
+    times = data["time"].values
+    labels = data["dominant"].values[run]
+    for loop in data["loop"].values:
+        spans: list[tuple[float, float]] = []
+        previous = None
+        for t, label in zip(times, labels, strict=True):
+            if loop in str(label).split("+"):
+                if spans and previous is not None and spans[-1][1] == previous:
+                    spans[-1] = (spans[-1][0], float(t))
+                else:
+                    spans.append((float(t), float(t)))
+            previous = float(t)
+        out[str(loop)] = spans
+    return out
