@@ -25,8 +25,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +36,9 @@ from flywheel_sim.simulate import _seeds, execute, parameter_matrix, time_grid
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import peers  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 N_ENSEMBLE = 10_000
-
-
-def median_seconds(action: Callable[[], object], repeats: int) -> float:
-    action()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def import_seconds() -> float:

@@ -9,9 +9,7 @@ is excluded.
 from __future__ import annotations
 
 import json
-import statistics
-import time
-from collections.abc import Callable
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +17,10 @@ import numpy as np
 import flywheel_sim as fs
 from flywheel_sim.loops import find_loops, loop_dominance
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import median_seconds
+
 HERE = Path(__file__).resolve().parent
-
-
-def median_seconds(action: Callable[[], object], repeats: int) -> float:
-    action()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -21,10 +21,9 @@ from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
 from flywheel_sim.errors import ModelError
-from flywheel_sim.integrators import tableau
 from flywheel_sim.loops.find import Loop, find_loops
-from flywheel_sim.loops.polarity import owner, segments
-from flywheel_sim.simulate import Options, _seeds, execute, parameter_matrix, time_grid
+from flywheel_sim.loops.polarity import owner, segments, trajectories
+from flywheel_sim.simulate import _seeds, parameter_matrix, time_grid
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
@@ -39,22 +38,6 @@ def _ratio(numerator: F, denominator: F) -> F:
     ok = (denominator != 0) & np.isfinite(numerator) & np.isfinite(denominator)
     np.divide(numerator, denominator, out=out, where=ok)
     return out
-
-
-def _states(program: Program, params: object) -> tuple[F, F]:
-    """Every slot at every DT: (slots, steps + 1, runs), and the times."""
-    matrix, n = parameter_matrix(program, params, "error")
-    grid = time_grid(program, stop=None, dt=None, save_step=program.time.dt)
-    out, _, _ = execute(
-        program,
-        tableau(program.time.method),
-        matrix,
-        _seeds(0, n),
-        grid,
-        np.arange(program.n_slots, dtype=np.int64),
-        Options(),
-    )
-    return out, grid.times
 
 
 def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, int], F]:
@@ -184,7 +167,7 @@ def loop_dominance(
     times = np.zeros(0)
     for first in range(0, n_runs, CHUNK):  # bounded memory: every slot at every DT per chunk
         part = {key: matrix[i, first : first + CHUNK] for i, key in enumerate(program.param_keys)}
-        states, all_times = _states(program, part)
+        states, all_times = trajectories(program, part, every_dt=True)
         links = model_link_scores(program, slot_link_scores(program, states, all_times))
         steps = np.arange(every - 1, states.shape[1] - 1, every)  # the save times after start
         links = {pair: value[steps] for pair, value in links.items()}

@@ -71,11 +71,12 @@ def _reads(segment: NDArray[np.int64]) -> set[int]:
 
 
 def trajectories(
-    program: Program, params: object = None
+    program: Program, params: object = None, *, every_dt: bool = False
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Every slot at every saved time: (slots, times, runs), and the times."""
+    """Every slot at every saved time (or every DT): (slots, times, runs), and the times."""
     matrix, n = parameter_matrix(program, params, "error")
-    grid = time_grid(program, stop=None, dt=None, save_step=None)
+    save = program.time.dt if every_dt else None
+    grid = time_grid(program, stop=None, dt=None, save_step=save)
     out, _, _ = execute(
         program,
         tableau(program.time.method),
