@@ -7,6 +7,7 @@ numba, matplotlib) are imported only when first needed.
 from __future__ import annotations
 
 from flywheel_sim.compile import Program, compile_model
+from flywheel_sim.diagnostics import CriticalPush, Takeoff, critical_push, leverage, takeoff
 from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
 from flywheel_sim.integrators import METHODS, Tableau
 from flywheel_sim.loops import (
@@ -35,6 +36,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
+    "CriticalPush",
     "Dimension",
     "Element",
     "FlywheelError",
@@ -50,17 +52,21 @@ __all__ = [
     "ParameterError",
     "Program",
     "Tableau",
+    "Takeoff",
     "TimeSpec",
     "__version__",
     "builtin_models",
     "causal_graph",
     "compile_model",
+    "critical_push",
     "dominance_periods",
     "find_loops",
+    "leverage",
     "load_model",
     "loads_model",
     "loop_dominance",
     "measure_polarity",
     "parse",
     "simulate",
+    "takeoff",
 ]

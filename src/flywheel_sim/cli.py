@@ -233,6 +233,56 @@ def dominance(
 
 
 @app.command()
+def diagnose(
+    model: ModelArg = None,
+    push: Annotated[str | None, typer.Option(help="The push parameter.")] = None,
+    stock: Annotated[str | None, typer.Option(help="The stock that should grow.")] = None,
+    outcome: Annotated[str | None, typer.Option(help="Outcome for the leverage ranking.")] = None,
+    at: Annotated[float | None, typer.Option(help="Time of the outcome.")] = None,
+    top: Annotated[int, typer.Option(help="Parameters to list by leverage.")] = 10,
+) -> None:
+    """Flywheel diagnostics: take-off, the critical push, and leverage of every parameter."""
+    from rich.table import Table
+
+    from flywheel_sim import diagnostics as dx
+    from flywheel_sim.errors import ModelError
+
+    loaded = load_model(model or default_model())
+    spec = loaded.diagnostics
+    push = push or (spec.push if spec else None)
+    stock = stock or (spec.stock if spec else None)
+    outcome = outcome or (spec.outcome if spec else None) or stock
+    at = at if at is not None else (spec.at if spec else None)
+    if stock is None:
+        raise ModelError(
+            f"say which stock should grow: --stock (model '{loaded.name}' declares no diagnostics)"
+        )
+    if not any(e.dims for e in loaded.elements):
+        found = dx.takeoff(loaded, stock=stock)
+        when = f"t = {found.time:g}" if found.time is not None else "never (within the horizon)"
+        console.print(
+            f"[bold]take-off[/] ({stock}): reinforcing loops dominate and growth "
+            f"accelerates from {when}"
+        )
+    if push is not None:
+        crit = dx.critical_push(loaded, push=push, stock=stock)
+        console.print(
+            f"[bold]critical push[/] ({push}): {crit.value:.4g} "
+            f"(between {crit.low:.4g} and {crit.high:.4g}, tolerance "
+            f"{crit.tolerance:.3g}; default {loaded.element(push).default})"
+        )
+    if outcome is not None:
+        frame = dx.leverage(loaded, outcome=outcome, at=at)
+        label = f"{outcome}" + (f" at {at:g}" if at is not None else " at the end")
+        table = Table(title=f"leverage: elasticity of {label} to each parameter")
+        for column in ("parameter", "value", "elasticity"):
+            table.add_column(column, justify="left" if column == "parameter" else "right")
+        for row in frame.head(top).itertuples():
+            table.add_row(str(row.parameter), f"{row.value:.4g}", f"{row.elasticity:+.3f}")
+        console.print(table)
+
+
+@app.command()
 def check(model: ModelArg = None) -> None:
     """Validate a model (parse, resolve names, order equations) without running it."""
     from flywheel_sim.compile import compile_model

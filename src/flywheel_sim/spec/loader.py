@@ -16,6 +16,7 @@ import yaml
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.model import (
+    DiagnosticsSpec,
     Dimension,
     Element,
     GraphicalFunction,
@@ -233,6 +234,7 @@ class _Reader:
                 "source",
                 "history",
                 "report",
+                "diagnostics",
             },
             "the model",
         )
@@ -262,6 +264,7 @@ class _Reader:
                 loops=specs,
                 history=self.history(doc),
                 report=self.report(doc),
+                diagnostics=self.diagnostics(doc),
                 file=self.file,
                 text=self.text,
             )
@@ -323,6 +326,18 @@ class _Reader:
             tuple(str(v) for v in chart),
             line,
         )
+
+    def diagnostics(self, doc: Node) -> DiagnosticsSpec | None:
+        node = doc.get("diagnostics")
+        if node is None:
+            return None
+        line = doc.key_lines.get("diagnostics")
+        if not isinstance(node, Node):
+            raise self.error("diagnostics must be a mapping (push, stock, outcome, at)", line)
+        self.check_keys(node, {"push", "stock", "outcome", "at"}, "diagnostics")
+        at = self.number(node["at"], "diagnostics at", line) if "at" in node else None
+        text = {k: (str(node[k]) if k in node else None) for k in ("push", "stock", "outcome")}
+        return DiagnosticsSpec(text["push"], text["stock"], text["outcome"], at, line)
 
     def time(self, doc: Node) -> TimeSpec:
         node = doc.get("time")

@@ -148,6 +148,18 @@ class Report:
 
 
 @dataclass(frozen=True, slots=True)
+class DiagnosticsSpec:
+    """What the flywheel diagnostics look at: the push parameter, the stock that should grow,
+    and the outcome (at a time) whose leverage matters."""
+
+    push: str | None = None
+    stock: str | None = None
+    outcome: str | None = None
+    at: float | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TimeSpec:
     start: float = 0.0
     stop: float = 100.0
@@ -190,6 +202,7 @@ class Model:
     loops: tuple[LoopSpec, ...] = ()
     history: History | None = None
     report: Report | None = None
+    diagnostics: DiagnosticsSpec | None = None
     file: str | None = None
     text: str | None = None
 
@@ -355,6 +368,9 @@ def _validate_references(model: Model) -> None:
         uses += [
             (v, "report", model.report.line) for v in (*model.report.variables, *model.report.chart)
         ]
+    if model.diagnostics is not None:
+        spec = model.diagnostics
+        uses += [(n, "diagnostics", spec.line) for n in (spec.push, spec.stock, spec.outcome) if n]
     for name, where, line in uses:
         element = keys.get(canonical(name))
         if element is None or element.kind == "lookup":

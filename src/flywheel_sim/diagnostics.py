@@ -1,0 +1,209 @@
+"""Flywheel diagnostics: answers to a strategist's questions, each a pure function.
+
+- :func:`critical_push` — the smallest push that makes growth self-sustaining (batched
+  bisection: every round is one ``simulate`` call over a grid of push sizes);
+- :func:`leverage` — the elasticity of an outcome to every parameter, ranked (one call with
+  two nudged runs per parameter);
+- :func:`takeoff` — when the reinforcing loops first dominate and growth accelerates.
+
+Coasting and the weakest link follow with time-varying policies (issue 5) and loop gains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flywheel_sim.compile import compile_model
+from flywheel_sim.errors import ModelError, ParameterError
+from flywheel_sim.simulate import Options, simulate
+from flywheel_sim.spec.model import Model
+from flywheel_sim.spec.names import canonical
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class CriticalPush:
+    """The push below which the flywheel does not turn: between ``low`` and ``high``."""
+
+    parameter: str
+    low: float  # largest push found that does not take off
+    high: float  # smallest push found that does
+    tolerance: float
+    stock: str
+    rounds: int
+
+    @property
+    def value(self) -> float:
+        return 0.5 * (self.low + self.high)
+
+
+def _parameter(model: Model, name: str) -> tuple[str, float, float]:
+    element = model.element(name)
+    if element.kind != "parameter" or not isinstance(element.default, int | float):
+        raise ParameterError(f"'{name}' is not a scalar parameter of model '{model.name}'")
+    low = 0.0 if element.minimum is None else element.minimum
+    high = element.maximum if element.maximum is not None else max(10 * element.default, 1.0)
+    return element.key, low, high
+
+
+def _takes_off(final: np.ndarray, baseline: float, ratio: float) -> np.ndarray:
+    return final >= ratio * max(baseline, 1e-12)
+
+
+def critical_push(
+    model: Model,
+    *,
+    push: str,
+    stock: str,
+    ratio: float = 10.0,
+    low: float | None = None,
+    high: float | None = None,
+    tolerance: float | None = None,
+    grid: int = 16,
+    params: dict[str, float] | None = None,
+) -> CriticalPush:
+    """The smallest value of the ``push`` parameter for which ``stock`` at the horizon ends at
+    least ``ratio`` times above both its starting and its final no-push value
+    (self-sustaining growth, not a one-off lift that decays back).
+
+    Bisection on a grid: each round simulates ``grid`` push sizes in one batched call and
+    narrows to the interval where take-off starts, until it is narrower than ``tolerance``
+    (default 0.1% of the range). Raises if the flywheel turns without a push, or never turns.
+    """
+    key, lo_default, hi_default = _parameter(model, push)
+    lo = lo_default if low is None else low
+    hi = hi_default if high is None else high
+    tol = (hi - lo) * 1e-3 if tolerance is None else tolerance
+    program = compile_model(model)
+    fixed = {k: float(v) for k, v in (params or {}).items()}
+    stock_key = canonical(stock)
+
+    def path(values: np.ndarray) -> np.ndarray:
+        batch = {k: np.full(len(values), v) for k, v in fixed.items()}
+        batch[key] = values
+        result = simulate(program, batch, variables=[stock_key])
+        data = result[stock_key]
+        extra = [d for d in data.dims if d not in ("run", "time")]
+        return np.asarray((data.sum(extra) if extra else data).values)  # (runs, times)
+
+    def finals(values: np.ndarray) -> np.ndarray:
+        return path(values)[:, -1]
+
+    baseline = path(np.array([0.0]))[0]
+    # self-sustaining: end `ratio` times above both where the stock started without a push
+    # and where it ends without one (a lift that decays back is not a take-off)
+    base = float(max(baseline[0], baseline[-1]))
+    ends = finals(np.array([lo, hi]))
+    if _takes_off(ends[:1], base, ratio)[0] and lo > 0:
+        raise ModelError(
+            f"'{stock}' already takes off with {push} = {lo:g}", hint="lower the search range"
+        )
+    if not _takes_off(ends[1:], base, ratio)[0]:
+        raise ModelError(
+            f"'{stock}' does not take off even with {push} = {hi:g}",
+            hint="raise the search range or lower the ratio",
+        )
+    rounds = 0
+    while hi - lo > tol:
+        rounds += 1
+        values = np.linspace(lo, hi, grid)
+        ok = _takes_off(finals(values), base, ratio)
+        first = int(np.argmax(ok))
+        lo, hi = float(values[max(first - 1, 0)]), float(values[first])
+    return CriticalPush(key, lo, hi, tol, stock_key, rounds)
+
+
+def leverage(
+    model: Model,
+    *,
+    outcome: str,
+    at: float | None = None,
+    step: float = 0.01,
+    params: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Elasticity of ``outcome`` (at time ``at``, default the end) to every parameter:
+    (Δoutcome / outcome) / (Δp / p) by central differences of ±``step`` (relative), all in one
+    batched call. Sorted by |elasticity|, largest first. Parameters at 0, and dates
+    (parameters in the time unit whose value lies in the run's time range, such as a launch
+    year, for which a relative change means nothing), are left out."""
+    import pandas as pd
+
+    program = compile_model(model)
+    defaults = dict(zip(program.param_keys, program.param_default, strict=True))
+    defaults.update({canonical(k): float(v) for k, v in (params or {}).items()})
+    dates = {e.key for e in model.of_kind("parameter") if _is_date(model, e.unit, e.default)}
+    names = [k for k, v in defaults.items() if v != 0 and "[" not in k and k not in dates]
+    runs = 2 * len(names) + 1
+    batch = {k: np.full(runs, v) for k, v in defaults.items()}
+    for i, name in enumerate(names):
+        batch[name][2 * i] *= 1 + step
+        batch[name][2 * i + 1] *= 1 - step
+    key = canonical(outcome)
+    result = simulate(program, batch, variables=[key], options=Options(out_of_range="clip"))
+    series = result[key]
+    extra = [d for d in series.dims if d not in ("run", "time")]
+    series = series.sum(extra) if extra else series
+    values = series.isel(time=-1) if at is None else series.interp(time=at)
+    y = np.asarray(values.values)
+    base = y[-1]
+    rows = []
+    for i, name in enumerate(names):
+        up, down = batch[name][2 * i], batch[name][2 * i + 1]
+        change = (y[2 * i] - y[2 * i + 1]) / base if base else np.nan
+        rows.append(
+            {
+                "parameter": name,
+                "value": defaults[name],
+                "elasticity": change / ((up - down) / defaults[name]),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    order = frame.elasticity.abs().sort_values(ascending=False, na_position="last").index
+    return frame.loc[order].reset_index(drop=True)
+
+
+def _is_date(model: Model, unit: str, value: object) -> bool:
+    time = model.time
+    return (
+        canonical(unit) == canonical(time.units)
+        and isinstance(value, int | float)
+        and time.start <= value <= time.stop + (time.stop - time.start)
+    )
+
+
+@dataclass(frozen=True)
+class Takeoff:
+    """When the flywheel took off: reinforcing loops dominate and the stock accelerates."""
+
+    time: float | None
+    stock: str
+
+
+def takeoff(
+    model: Model, *, stock: str, params: dict[str, float] | None = None, hold: int = 3
+) -> Takeoff:
+    """The first save time from which, for ``hold`` save steps, the dominant loops are
+    reinforcing and ``stock`` grows faster and faster (None if that never happens)."""
+    from flywheel_sim.loops import loop_dominance
+
+    data = loop_dominance(model, params)
+    types = dict(zip(data["loop"].values, data["loop_type"].values, strict=True))
+    labels = data["dominant"].values[0]
+    reinforcing = np.array(
+        [bool(lab) and all(types[i] == "R" for i in str(lab).split("+")) for lab in labels]
+    )
+    key = canonical(stock)
+    series = simulate(model, params, variables=[key])[key].isel(run=0)
+    values = np.interp(data["time"].values, series["time"].values, series.values)
+    growth = np.gradient(values, data["time"].values)
+    accelerating = np.gradient(growth, data["time"].values) > 0
+    good = reinforcing & accelerating & (growth > 0)
+    for i in range(len(good) - hold + 1):
+        if good[i : i + hold].all():
+            return Takeoff(float(data["time"].values[i]), key)
+    return Takeoff(None, key)
