@@ -283,6 +283,32 @@ def diagnose(
 
 
 @app.command()
+def diagram(
+    model: ModelArg = None,
+    out: Annotated[Path, typer.Option("-o", "--out", help="Picture: .svg, .png or .pdf")] = Path(
+        "diagram.svg"
+    ),
+    core: Annotated[str | None, typer.Option(help="Named loop to put in the middle.")] = None,
+    at: Annotated[
+        float | None, typer.Option(help="Colour loops by dominance at this time.")
+    ] = None,
+) -> None:
+    """Draw the causal-loop diagram: the core loop as a circle, the other named loops around."""
+    from flywheel_sim.loops import find_loops
+    from flywheel_sim.present.diagram import draw_diagram
+
+    loaded = load_model(model or default_model())
+    search = find_loops(loaded)
+    dominance_data = None
+    if at is not None:
+        from flywheel_sim.loops import loop_dominance
+
+        dominance_data = loop_dominance(loaded, loops=list(search.loops))
+    path = draw_diagram(loaded, search, out, core=core, dominance=dominance_data, at=at)
+    console.print(f"drew {path}")
+
+
+@app.command()
 def check(model: ModelArg = None) -> None:
     """Validate a model (parse, resolve names, order equations) without running it."""
     from flywheel_sim.compile import compile_model
