@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 import flywheel_sim as fs
 from conftest import model_from
-from flywheel_sim.diagnostics import critical_push, leverage, takeoff
+from flywheel_sim.diagnostics import critical_push, leverage, takeoff, weakest_link
 
 ALLEE = Path(__file__).parent / "data" / "allee.yaml"
 
@@ -88,3 +89,40 @@ def test_flywheel_diagnose_amazon() -> None:
     assert done.returncode == 0, done.stderr
     assert "take-off" in done.stdout and "critical push (push_size)" in done.stdout
     assert "leverage" in done.stdout and "price_elasticity" in done.stdout
+
+
+def test_weakest_link_ranks_the_links_of_the_core_loop() -> None:
+    model = model_from(
+        """
+        name: wheel
+        time: {start: 0, stop: 20, dt: 0.05, save_step: 0.5, method: rk4}
+        parameters:
+          a: {default: 0.5, min: 0, max: 5}
+          b: {default: 1, min: 0, max: 5}
+          c: {default: 0.01, min: 0, max: 1}
+        stocks:
+          x: {initial: 1, inflows: [spin], outflows: [friction]}
+        flows:
+          spin: {equation: a * y}
+          friction: {equation: c * x * x}
+        auxiliaries:
+          y: {equation: b * x}
+        loops:
+          wheel: {variables: [x, y, spin], polarity: R}
+          drag: {variables: [x, friction], polarity: B}
+        """
+    )
+    frame = weakest_link(model)
+    assert frame.attrs["loop"] == "wheel"
+    values = dict(zip(frame.link, frame.elasticity, strict=True))
+    # a and b multiply the same loop gain: strengthening either link helps the same
+    assert values["x -> y"] == pytest.approx(values["y -> spin"], rel=1e-6)
+    assert values["x -> y"] > 0
+    assert math.isnan(values["spin -> x"])  # a flow into a stock has no strength parameter
+    assert list(frame.link)[-1] == "spin -> x"
+
+
+def test_weakest_link_of_amazon() -> None:
+    frame = weakest_link(fs.load_model("amazon"))
+    assert frame.attrs["loop"] == "virtuous_cycle" and len(frame) == 13
+    assert frame.elasticity.iloc[0] > 0

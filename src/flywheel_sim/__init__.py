@@ -7,7 +7,14 @@ numba, matplotlib) are imported only when first needed.
 from __future__ import annotations
 
 from flywheel_sim.compile import Program, compile_model
-from flywheel_sim.diagnostics import CriticalPush, Takeoff, critical_push, leverage, takeoff
+from flywheel_sim.diagnostics import (
+    CriticalPush,
+    Takeoff,
+    critical_push,
+    leverage,
+    takeoff,
+    weakest_link,
+)
 from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
 from flywheel_sim.integrators import METHODS, Tableau
 from flywheel_sim.loops import (
@@ -69,4 +76,5 @@ __all__ = [
     "parse",
     "simulate",
     "takeoff",
+    "weakest_link",
 ]

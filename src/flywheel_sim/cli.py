@@ -241,7 +241,8 @@ def diagnose(
     at: Annotated[float | None, typer.Option(help="Time of the outcome.")] = None,
     top: Annotated[int, typer.Option(help="Parameters to list by leverage.")] = 10,
 ) -> None:
-    """Flywheel diagnostics: take-off, the critical push, and leverage of every parameter."""
+    """Flywheel diagnostics: take-off, the critical push, leverage of every parameter and the
+    weakest link of the core loop."""
     from rich.table import Table
 
     from flywheel_sim import diagnostics as dx
@@ -279,6 +280,18 @@ def diagnose(
             table.add_column(column, justify="left" if column == "parameter" else "right")
         for row in frame.head(top).itertuples():
             table.add_row(str(row.parameter), f"{row.value:.4g}", f"{row.elasticity:+.3f}")
+        console.print(table)
+    if loaded.loops and not any(e.dims for e in loaded.elements):
+        links = dx.weakest_link(loaded)
+        table = Table(
+            title=f"weakest link of {links.attrs['loop']}: where strengthening "
+            "raises the loop's gain most"
+        )
+        for column in ("link", "strengthen", "elasticity of the loop gain"):
+            table.add_column(column, justify="right" if column.startswith("elast") else "left")
+        for row in links.itertuples():
+            value = "" if row.elasticity != row.elasticity else f"{row.elasticity:+.3f}"
+            table.add_row(str(row.link), str(row.parameter), value)
         console.print(table)
 
 

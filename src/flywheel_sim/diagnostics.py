@@ -207,3 +207,100 @@ def takeoff(
         if good[i : i + hold].all():
             return Takeoff(float(data["time"].values[i]), key)
     return Takeoff(None, key)
+
+
+def loop_gain(model: Model, loop_variables: list[str], params: object = None) -> np.ndarray:
+    """The gain of a loop at every saved time of every run: the product of the partial
+    derivatives of its links (flow -> stock links count +1/-1): arrays (times, runs)."""
+    from flywheel_sim.loops.dominance import model_link_scores
+    from flywheel_sim.loops.polarity import slot_gains, trajectories
+
+    program = compile_model(model)
+    states, times = trajectories(program, params)
+    links = model_link_scores(program, slot_gains(program, states, times))
+    gain = np.ones(states.shape[1:])
+    for a, b in zip(loop_variables, [*loop_variables[1:], loop_variables[0]], strict=True):
+        gain = gain * links.get((a, b), np.zeros_like(gain))
+    return gain
+
+
+def weakest_link(
+    model: Model,
+    *,
+    loop: str | None = None,
+    step: float = 0.01,
+    params: dict[str, float] | None = None,
+) -> pd.DataFrame:
+    """Where strengthening the core loop pays most (Collins: the wheel stalls at its weakest
+    component).
+
+    For each link x -> z of the loop (default: the longest named reinforcing loop), the
+    parameters in z's equation set its strength; each is raised and lowered by ``step``
+    (relative) in one batched call, and the elasticity of the loop's gain (the product of its
+    links' partial derivatives, averaged over the run) is measured. Rows are links with their
+    most effective parameter, the weakest link — whose strengthening raises the gain most —
+    first. Links into stocks have no strength parameter.
+    """
+    import pandas as pd
+
+    from flywheel_sim.loops import find_loops
+    from flywheel_sim.spec.ast import names_in
+    from flywheel_sim.spec.parser import parse
+
+    search = find_loops(model)
+    named = [x for x in search.loops if x.name]
+    if loop is None:
+        candidates = [x for x in named if x.polarity == "R"] or named
+        if not candidates:
+            raise ModelError(f"model '{model.name}' names no loops", hint="pass loop=...")
+        core = max(candidates, key=lambda x: x.length)
+    else:
+        core = search.by_name(loop)
+    parameters = {e.key: e for e in model.of_kind("parameter")}
+    chain = list(core.variables)
+    links: list[tuple[str, str, list[str]]] = []
+    for a, b in zip(chain, chain[1:] + chain[:1], strict=True):
+        target = model.element(b)
+        if target.kind == "stock":  # a flow into a stock: no parameter sets its strength
+            links.append((a, b, []))
+            continue
+        used = names_in(parse(target.equation)) if target.equation.strip() else set()
+        knobs = sorted(
+            k
+            for k in used
+            if k in parameters
+            and isinstance(parameters[k].default, int | float)
+            and parameters[k].default != 0
+            and not _is_date(model, parameters[k].unit, parameters[k].default)
+        )
+        links.append((a, b, knobs))
+    knobs = sorted({k for _, _, ks in links for k in ks})
+    defaults = {
+        k: float(e.default) for k, e in parameters.items() if isinstance(e.default, int | float)
+    }
+    defaults.update({canonical(k): float(v) for k, v in (params or {}).items()})
+    runs = 2 * len(knobs) + 1
+    batch = {k: np.full(runs, v) for k, v in defaults.items()}
+    for i, name in enumerate(knobs):
+        batch[name][2 * i] *= 1 + step
+        batch[name][2 * i + 1] *= 1 - step
+    gain = np.abs(loop_gain(model, chain, batch)).mean(axis=0)
+    base = gain[-1]
+    effect = {
+        name: (gain[2 * i] - gain[2 * i + 1]) / (2 * step) / base if base else np.nan
+        for i, name in enumerate(knobs)
+    }
+    rows = []
+    for a, b, ks in links:
+        best = max(ks, key=lambda k: effect[k], default=None)
+        rows.append(
+            {
+                "link": f"{a} -> {b}",
+                "parameter": best or "",
+                "elasticity": effect[best] if best else np.nan,
+            }
+        )
+    frame = pd.DataFrame(rows)
+    frame.attrs["loop"] = core.name
+    order = frame.elasticity.sort_values(ascending=False, na_position="last").index
+    return frame.loc[order].reset_index(drop=True)

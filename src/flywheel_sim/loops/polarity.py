@@ -202,3 +202,38 @@ def annotate(graph: nx.DiGraph, measured: dict[tuple[str, str], str]) -> list[Co
         if declared in ("+", "-") and sign in ("+", "-") and sign != declared:
             contradictions.append(Contradiction(source, target, declared, sign))
     return contradictions
+
+
+def slot_gains(
+    program: Program, states: NDArray[np.float64], times: NDArray[np.float64]
+) -> dict[tuple[int, int], NDArray[np.float64]]:
+    """The partial derivative dz/dx of every slot-level link at every saved state:
+    arrays (times, runs). Flow -> stock links are +1 / -1 (integration)."""
+    from flywheel_sim import rng, vm_numpy
+
+    n_slots, n_times, n_runs = states.shape
+    base = states.reshape(n_slots, n_times * n_runs).copy()
+    clock = vm_numpy.Clock(
+        np.repeat(times, n_runs), program.time.dt, float(times[0]), float(times[-1]), 0
+    )
+    keys = rng.run_keys(_seeds(0, base.shape[1]))
+    hist = np.zeros((len(program.delay_src), 0, base.shape[1]))
+    out: dict[tuple[int, int], NDArray[np.float64]] = {}
+    with np.errstate(all="ignore"):
+        for z, code in segments(program).items():
+            if ops.DELAY in code[0::2]:
+                continue
+            for x in _reads(code):
+                step = NUDGE * np.maximum(np.abs(base[x]), 1e-6)
+                saved_x, saved_z = base[x].copy(), base[z].copy()
+                base[x] = saved_x + step
+                vm_numpy.execute(code, program, base, clock, keys, hist)
+                gain = (base[z] - saved_z) / step
+                base[z], base[x] = saved_z, saved_x
+                out[(x, z)] = gain.reshape(n_times, n_runs)
+    ones = np.ones((n_times, n_runs))
+    for stock, flow, sign in zip(
+        program.edge_stock, program.edge_slot, program.edge_sign, strict=True
+    ):
+        out[(int(flow), int(program.stock_slots[stock]))] = sign * ones
+    return out
