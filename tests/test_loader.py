@@ -974,3 +974,46 @@ def test_xmile_files_are_not_supported_yet(tmp_path: Path) -> None:
         load_model(path)
     assert info.value.message == f"XMILE import is not available yet for '{path}'"
     assert info.value.hint is not None and "YAML" in info.value.hint
+
+
+def test_history_report_and_diagnostics_sections_are_checked() -> None:
+    base = "name: h\ntime: {start: 0, stop: 2, dt: 1}\nstocks:\n  s: {initial: 1}\n"
+    cases = [
+        (
+            "history: {data: d, series: {sales: {column: c}}}\n",
+            "history names 'sales', which is not a variable of the model",
+        ),
+        (
+            "history: {data: d, series: {s: {column: c, aggregate: sum}}}\n",
+            "history series 's' is malformed",
+        ),
+        ("history: {data: d}\n", "history needs data:"),
+        (
+            "report: {times: [1], variables: [t]}\n",
+            "report names 't', which is not a variable of the model",
+        ),
+        ("report: {times: 1, variables: [s]}\n", "report times, variables and chart must be lists"),
+        ("report: {times: [1], variabels: [s]}\n", "unknown key 'variabels' in report"),
+        ("diagnostics: {push: nope}\n", "diagnostics names 'nope'"),
+    ]
+    for extra, message in cases:
+        with pytest.raises(ModelError) as info:
+            loads_model(base + extra, file="h.yaml")
+        assert message in str(info.value), (extra, str(info.value))
+        assert "h.yaml" in str(info.value)
+
+
+def test_history_data_must_exist_and_have_the_columns(tmp_path: Path) -> None:
+    from flywheel_sim.history import history_frame
+
+    text = (
+        "name: h\ntime: {start: 0, stop: 2, dt: 1}\nstocks:\n  s: {initial: 1}\n"
+        "history: {data: missing.csv, series: {s: {column: c}}}\n"
+    )
+    path = tmp_path / "h.yaml"
+    path.write_text(text)
+    with pytest.raises(ModelError, match="neither a shipped data set nor a CSV file"):
+        history_frame(load_model(path))
+    (tmp_path / "missing.csv").write_text("year,other\n0,1\n")
+    with pytest.raises(ModelError, match="has no column 'c'"):
+        history_frame(load_model(path))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flywheel_sim.errors import OutputError
 from flywheel_sim.output import atomic_path
@@ -13,6 +13,21 @@ if TYPE_CHECKING:
     import xarray as xr
 
 CHART_FORMATS = (".png", ".svg", ".pdf")
+
+
+def pyplot_for(target: Path) -> Any:
+    """matplotlib's pyplot (headless), after checking ``target`` is a format we can draw;
+    OutputError with the fix when it is not, or when matplotlib is missing."""
+    if target.suffix.lower() not in CHART_FORMATS:
+        raise OutputError(f"cannot draw '{target}': use one of {', '.join(CHART_FORMATS)}")
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise OutputError("charts need matplotlib: pip install 'flywheel-sim[plot]'") from None
+    return plt
 
 
 def plot_result(
@@ -24,15 +39,7 @@ def plot_result(
 ) -> Path:
     """Draw each variable over time (one panel each; every run as a line) into ``path``."""
     target = Path(path)
-    if target.suffix.lower() not in CHART_FORMATS:
-        raise OutputError(f"cannot draw '{target}': use one of {', '.join(CHART_FORMATS)}")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise OutputError("charts need matplotlib: pip install 'flywheel-sim[plot]'") from None
+    plt = pyplot_for(target)
     names = list(variables or result.data_vars)[:max_panels]
     cols = min(3, len(names)) or 1
     rows = math.ceil(len(names) / cols) or 1
@@ -69,15 +76,7 @@ def plot_result(
 def plot_dominance(data: xr.Dataset, path: str | Path, *, top: int = 8, run: int = 0) -> Path:
     """Relative loop scores over time (the ``top`` loops by peak |score|), stacked lines."""
     target = Path(path)
-    if target.suffix.lower() not in CHART_FORMATS:
-        raise OutputError(f"cannot draw '{target}': use one of {', '.join(CHART_FORMATS)}")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise OutputError("charts need matplotlib: pip install 'flywheel-sim[plot]'") from None
+    plt = pyplot_for(target)
     relative = data["relative_score"].isel(run=run)
     peak = abs(relative).max("time").values
     chosen = list(peak.argsort()[::-1][:top])

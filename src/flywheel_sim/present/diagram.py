@@ -13,9 +13,9 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from flywheel_sim.errors import ModelError, OutputError
+from flywheel_sim.errors import ModelError
 from flywheel_sim.output import atomic_path
-from flywheel_sim.present.charts import CHART_FORMATS
+from flywheel_sim.present.charts import pyplot_for
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
@@ -65,16 +65,9 @@ def draw_diagram(
 ) -> Path:
     """Draw the causal-loop diagram of the model's named loops into ``path`` (.png/.svg/.pdf)."""
     target = Path(path)
-    if target.suffix.lower() not in CHART_FORMATS:
-        raise OutputError(f"cannot draw '{target}': use one of {', '.join(CHART_FORMATS)}")
-    try:
-        import matplotlib
+    plt = pyplot_for(target)
+    from matplotlib.patches import Circle, FancyArrowPatch
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from matplotlib.patches import Circle, FancyArrowPatch
-    except ImportError:
-        raise OutputError("diagrams need matplotlib: pip install 'flywheel-sim[plot]'") from None
     main = _core(search, core)
     named = [loop for loop in search.loops if loop.name and loop is not main]
     n = len(main.variables)

@@ -11,9 +11,9 @@ import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
-from flywheel_sim.errors import OutputError
 from flywheel_sim.history import history_frame, model_values
 from flywheel_sim.output import atomic_path
+from flywheel_sim.present.charts import pyplot_for
 from flywheel_sim.spec.model import HistorySeries, Model
 from flywheel_sim.spec.names import canonical
 
@@ -85,14 +85,8 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
 def history_chart(model: Model, result: xr.Dataset, path: str | Path, *, run: int = 0) -> Path:
     """The report's chart variables over time, with historical data as points."""
     assert model.report is not None
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise OutputError("charts need matplotlib: pip install 'flywheel-sim[plot]'") from None
     target = Path(path)
+    plt = pyplot_for(target)
     names = [
         canonical(n)
         for n in (model.report.chart or model.report.variables)
