@@ -5,11 +5,12 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 import flywheel_sim as fs
 from conftest import model_from
-from flywheel_sim.loops import causal_graph, find_loops, measure_polarity
+from flywheel_sim.loops import causal_graph, find_loops, loop_dominance, measure_polarity
 
 
 def test_logistic_has_one_reinforcing_and_one_balancing_loop() -> None:
@@ -102,11 +103,18 @@ def test_every_named_loop_of_the_library_is_found_with_its_type(name: str) -> No
             assert found == declared.polarity, declared.name
 
 
-def test_bounded_search_says_when_it_stopped() -> None:
+def test_bounded_search_says_when_it_stopped_and_keeps_the_loops_that_matter() -> None:
     model = fs.load_model("amazon")
     capped = find_loops(model, max_loops=50)
-    assert not capped.complete and len(capped.loops) == 50
-    assert "stopped after 50 loops" in capped.note
+    assert not capped.complete
+    assert "stopped after 50 loops" in capped.note and "strongest-path search" in capped.note
+    # the loops that dominate in the exhaustive analysis are among those it keeps
+    full = loop_dominance(model)
+    peak = abs(full.relative_score.isel(run=0)).max("time").values
+    top = {str(v) for v in full.loop_variables.values[np.argsort(-peak)[:8]]}
+    kept = {" -> ".join(loop.variables) for loop in capped.loops}
+    assert top <= kept
+    assert len(capped.loops) < 200  # far fewer than the 1,607 elementary loops
     short = find_loops(model, max_length=3)
     assert short.complete and max(loop.length for loop in short.loops) <= 3
     assert "up to 3 variables" in short.note

@@ -75,23 +75,37 @@ def find_loops(
     params: object = None,
     program: Program | None = None,
 ) -> LoopSearch:
-    """All elementary feedback loops of ``model`` (up to ``max_length`` variables and
-    ``max_loops`` loops), with types, link polarities and the model's names for them."""
+    """All elementary feedback loops of ``model`` (up to ``max_length`` variables), with
+    types, link polarities and the model's names for them. If there are more than
+    ``max_loops``, the exhaustive search stops and the strongest-path search of Loops That
+    Matter returns the loops that are strong at some time of the run instead (``complete`` is
+    then False and ``note`` says so)."""
     import networkx as nx
 
+    program = program or compile_model(model)
     graph = causal_graph(model)
-    contradictions = annotate(graph, measure_polarity(program or compile_model(model), params))
+    contradictions = annotate(graph, measure_polarity(program, params))
     cycles: list[list[str]] = []
     complete, note = True, "all elementary loops"
     for cycle in nx.simple_cycles(graph, length_bound=max_length):
         if len(cycles) >= max_loops:
             complete = False
-            note = (
-                f"stopped after {max_loops} loops; raise max_loops or lower max_length "
-                "to search further"
-            )
             break
         cycles.append(cycle)
+    if not complete:  # too many to list: keep the loops that can matter instead
+        from flywheel_sim.loops.strongest import strongest_loops
+
+        strong, searched = strongest_loops(model, program, params)
+        cycles = [
+            c
+            for c in strong
+            if graph.has_edge(c[-1], c[0]) and (max_length is None or len(c) <= max_length)
+        ]
+        note = (
+            f"exhaustive search stopped after {max_loops} loops; {len(cycles)} loops found "
+            f"by the strongest-path search at {searched} times of the run (Eberlein & "
+            "Schoenberg 2020); raise max_loops to list them all"
+        )
     if complete and max_length is not None:
         note = f"all elementary loops of up to {max_length} variables"
     declared = {_rotate([canonical(v) for v in loop.variables]): loop.name for loop in model.loops}
