@@ -33,7 +33,8 @@ def test_diagram_coloured_by_dominance(tmp_path: Path) -> None:
     search = find_loops(model)
     data = loop_dominance(model, loops=list(search.loops))
     svg = draw_diagram(model, search, tmp_path / "d.svg", dominance=data, at=12).read_text()
-    assert "-79%" in svg and "+21%" in svg  # crowding dominates after the inflection
+    assert "-79.3%" in svg and "+20.7%" in svg  # crowding dominates after the inflection
+    assert "dominant at 12" in svg and "B1 crowding" in svg
 
 
 def test_diagram_errors(tmp_path: Path) -> None:

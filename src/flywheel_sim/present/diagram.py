@@ -91,7 +91,7 @@ def draw_diagram(
         share = weights.get(loop.id)
         label = f"{loop.polarity}  {str(loop.name).replace('_', ' ')}"
         if share is not None:
-            label += f"  ({share:+.0%})"
+            label += f"  ({share:+.1%})"
         ax.text(
             cx,
             cy,
@@ -118,7 +118,7 @@ def draw_diagram(
                 (cx, cy),
                 style_colour,
                 width,
-                "arc3,rad=0.1",
+                _outward(pos[leave], (cx, cy)),
                 shrink_b=60,
             )
         if enter is not None:
@@ -129,7 +129,7 @@ def draw_diagram(
                 pos[enter],
                 style_colour,
                 width,
-                "arc3,rad=0.1",
+                _outward((cx, cy), pos[enter]),
                 shrink_a=60,
             )
     for v in main.variables:
@@ -146,7 +146,7 @@ def draw_diagram(
     main_share = weights.get(main.id)
     centre = f"{main.polarity}\n{str(main.name).replace('_', ' ')}"
     if main_share is not None:
-        centre += f"\n{main_share:+.0%}"
+        centre += f"\n{main_share:+.1%}"
     ax.text(
         0,
         0,
@@ -167,6 +167,17 @@ def draw_diagram(
             color=R_COLOUR if main.polarity == "R" else B_COLOUR,
         )
     )
+    if dominance is not None and at is not None:
+        ax.text(
+            0,
+            -extent + 0.4,
+            _dominant_note(dominance, at),
+            ha="center",
+            va="bottom",
+            fontsize=10,
+            color="#333333",
+            wrap=True,
+        )
     title = f"{model.name}: causal-loop diagram — core loop: {main.name}"
     if dominance is not None and at is not None:
         title += f" (loop dominance at {at:g})"
@@ -228,6 +239,35 @@ def _wrap(text: str, width: int) -> list[str]:
         else:
             line = f"{line} {word}".strip()
     return [*lines, line]
+
+
+def _dominant_note(dominance: xr.Dataset, at: float) -> str:
+    """Which loops dominate at ``at`` (named or not), with their shares."""
+    row = dominance.sel(time=at, method="nearest").isel(run=0)
+    label = str(row["dominant"].item())
+    if not label:
+        return f"no loop is active at {float(row['time']):g}"
+    parts = []
+    for loop_id in label.split("+"):
+        loop = row.sel(loop=loop_id)
+        name = str(loop["loop_name"].item())
+        if not name:
+            chain = str(loop["loop_variables"].item()).split(" -> ")
+            name = " → ".join(chain[:3]) + (" → …" if len(chain) > 3 else "")
+        parts.append(f"{loop_id} {name} ({float(loop['relative_score']):+.0%})")
+    return f"dominant at {float(row['time']):g}: " + "; ".join(parts)
+
+
+def _outward(start: tuple[float, float], end: tuple[float, float]) -> str:
+    """An arc that bows away from the centre, so links to chips go around the core loop
+    rather than across it (more bow the nearer the straight line passes the centre)."""
+    (x0, y0), (x1, y1) = start, end
+    dx, dy = x1 - x0, y1 - y0
+    mx, my = (x0 + x1) / 2, (y0 + y1) / 2
+    side = 1.0 if (-dy * mx + dx * my) > 0 else -1.0
+    length = math.hypot(dx, dy) or 1.0
+    closeness = 1.0 - min(math.hypot(mx, my) / (0.5 * length + 1e-9), 1.0)
+    return f"arc3,rad={side * (0.15 + 0.55 * closeness):.2f}"
 
 
 def _arrow(
