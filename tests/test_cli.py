@@ -33,6 +33,34 @@ def test_run_prints_the_flagship_model(tmp_path: Path) -> None:
     assert "final" in summary.stdout and "customers" in summary.stdout
 
 
+def test_run_with_policies(tmp_path: Path) -> None:
+    out = tmp_path / "p.nc"
+    done = flywheel(
+        "run",
+        "exponential",
+        "--policy",
+        "growth_rate=ramp:0@5-10",
+        "--vars",
+        "stock,growth_rate",
+        "--out",
+        str(out),
+    )
+    assert done.returncode == 0, done.stderr
+    with xr.open_dataset(out) as data:
+        path = data["growth_rate"].values[0]
+        assert path[0] == pytest.approx(0.1) and path[-1] == 0.0
+        assert float(data["growth_rate@base"].values[0]) == pytest.approx(0.1)
+    for bad, message in [
+        ("growth_rate", "must look like name=step:TO@AT"),
+        ("growth_rate=step:1", "--policy growth_rate=step:1: cannot read policy 'step:1'"),
+        ("stock=step:0@1", "only change a parameter"),
+    ]:
+        done = flywheel("run", "exponential", "--policy", bad)
+        assert done.returncode == 1
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and message in lines[0], done.stderr
+
+
 def test_run_with_options_writes_every_format(tmp_path: Path) -> None:
     done = flywheel(
         "run",

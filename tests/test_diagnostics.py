@@ -11,9 +11,10 @@ import pytest
 
 import flywheel_sim as fs
 from conftest import model_from
-from flywheel_sim.diagnostics import critical_push, leverage, takeoff, weakest_link
+from flywheel_sim.diagnostics import coasting, critical_push, leverage, takeoff, weakest_link
 
 ALLEE = Path(__file__).parent / "data" / "allee.yaml"
+COAST = Path(__file__).parent / "data" / "coast.yaml"
 
 
 def test_critical_push_finds_the_tipping_point() -> None:
@@ -89,6 +90,96 @@ def test_flywheel_diagnose_amazon() -> None:
     assert done.returncode == 0, done.stderr
     assert "take-off" in done.stdout and "critical push (push_size)" in done.stdout
     assert "leverage" in done.stdout and "price_elasticity" in done.stdout
+    assert "coasting (net_sales): if push_size, reinvest_share and" in done.stdout
+
+
+# -- coasting ---------------------------------------------------------------------------------
+def test_coasting_halves_growth_after_tau_ln2() -> None:
+    """Momentum decays as exp(-(t-T)/tau) once investment stops, so customer growth halves
+    tau*ln(2) after T (Euler with dt = 1/64: the discrete half-life, within a step)."""
+    model = fs.load_model(COAST)
+    found = coasting(model, at=20, stop=["investment"], variable="customers")
+    dt = model.time.dt
+    discrete = math.log(0.5) / math.log(1 - dt / 4) * dt
+    assert found.growth == pytest.approx(10.0)
+    assert found.half_time == pytest.approx(discrete, abs=dt)
+    assert found.half_time == pytest.approx(4 * math.log(2), abs=0.01)
+    assert found.baseline_half_time is None  # with investment going on, growth never halves
+    # the customers lost are the momentum's remaining coast: 10*40 - (10*20 + 10*tau)
+    assert found.retained == pytest.approx((200 + 10 * 4) / 400, rel=0.01)
+    longer = coasting(model, at=20, stop=["investment"], variable="customers", params={"tau": 8})
+    assert longer.half_time == pytest.approx(8 * math.log(2), abs=0.02)
+
+
+def test_coasting_to_a_value_other_than_zero() -> None:
+    model = fs.load_model(COAST)
+    found = coasting(model, at=20, stop={"investment": 5}, variable="customers")
+    # momentum falls from 10 towards 5: growth reaches half exactly never (asymptote)
+    assert found.half_time is None or found.half_time > 30
+
+
+def test_coasting_errors_are_one_line() -> None:
+    model = fs.load_model(COAST)
+    with pytest.raises(fs.ParameterError, match="outside the run"):
+        coasting(model, at=50, stop=["investment"], variable="customers")
+    with pytest.raises(fs.ParameterError, match="at least one"):
+        coasting(model, at=20, stop=[], variable="customers")
+    with pytest.raises(fs.ModelError, match=r"only change a parameter.*'momentum' is a stock"):
+        coasting(model, at=20, stop=["momentum"], variable="customers")
+    with pytest.raises(fs.ModelError, match=r"no variable 'investmnt'.*did you mean"):
+        coasting(model, at=20, stop=["investmnt"], variable="customers")
+    with pytest.raises(fs.ModelError, match="'momentum' is not growing at 20"):
+        coasting(model, at=20, stop=["investment"], variable="momentum")
+
+
+def test_coasting_on_amazon_loses_most_of_the_wheel() -> None:
+    model = fs.load_model("amazon")
+    spec = model.diagnostics
+    assert spec is not None and spec.coast_at == 2010
+    found = coasting(model, at=2010, stop=dict(spec.stop), variable="net_sales")
+    assert found.half_time is not None and 0 < found.half_time < 10
+    assert found.baseline_half_time is None or found.baseline_half_time > found.half_time
+    assert 0 < found.retained < 0.6
+
+
+def test_diagnostics_coast_section_is_checked() -> None:
+    base = """
+            name: d
+            time: {start: 0, stop: 2, dt: 1}
+            parameters:
+              p: {default: 1}
+            stocks:
+              s: {initial: 1}
+            """
+    spec = model_from(base + "diagnostics: {coast: {at: 1, stop: {p: 0.5}}}").diagnostics
+    assert spec is not None and spec.stop == (("p", 0.5),) and spec.coast_at == 1
+    with pytest.raises(fs.ModelError, match="coast stops 's', which is a stock"):
+        model_from(base + "diagnostics: {coast: {at: 1, stop: [s]}}")
+    with pytest.raises(fs.ModelError, match="coast names 'q'"):
+        model_from(base + "diagnostics: {coast: {stop: [q]}}")
+    with pytest.raises(fs.ModelError, match="coast needs stop"):
+        model_from(base + "diagnostics: {coast: {at: 1}}")
+    with pytest.raises(fs.ModelError, match="must list parameter names"):
+        model_from(base + "diagnostics: {coast: {stop: 3}}")
+
+
+def test_flywheel_diagnose_coasting_options() -> None:
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flywheel_sim.cli", "diagnose", str(COAST), *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    done = cli()
+    assert done.returncode == 0, done.stderr
+    assert "if investment stops at 20, growth halves after 2.77 year" in done.stdout
+    done = cli("--coast-at", "10", "--stop", "investment=0")
+    assert "stops at 10, growth halves after 2.77 year" in done.stdout
+    done = cli("--stop", "investment=lots")
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines()[-1].startswith("error: --stop investment=lots")
 
 
 def test_weakest_link_ranks_the_links_of_the_core_loop() -> None:

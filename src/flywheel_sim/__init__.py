@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.diagnostics import (
+    Coasting,
     CriticalPush,
     Takeoff,
+    coasting,
     critical_push,
     leverage,
     takeoff,
@@ -38,11 +40,13 @@ from flywheel_sim.spec.model import (
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
+from flywheel_sim.spec.policy import Policy, Ramp, Step, Table
 
 __version__ = "0.1.0"
 
 __all__ = [
     "METHODS",
+    "Coasting",
     "CriticalPush",
     "Dimension",
     "Element",
@@ -57,13 +61,18 @@ __all__ = [
     "Options",
     "OutputError",
     "ParameterError",
+    "Policy",
     "Program",
+    "Ramp",
+    "Step",
+    "Table",
     "Tableau",
     "Takeoff",
     "TimeSpec",
     "__version__",
     "builtin_models",
     "causal_graph",
+    "coasting",
     "compile_model",
     "critical_push",
     "dominance_periods",

@@ -9,8 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from flywheel_sim.errors import FlywheelError, ParameterError
+from flywheel_sim.errors import FlywheelError, ModelError, ParameterError
 from flywheel_sim.spec.loader import builtin_models, load_model
+from flywheel_sim.spec.policy import Policy, parse_policy
 
 app = typer.Typer(
     help="Business flywheels as runnable system-dynamics models.",
@@ -42,6 +43,22 @@ def parse_sets(values: list[str]) -> dict[str, float]:
     return out
 
 
+def parse_policies(items: list[str]) -> dict[str, Policy]:
+    """``name=policy`` pairs from ``--policy``; ModelError for anything else."""
+    out: dict[str, Policy] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(
+                f"--policy '{item}' must look like name=step:TO@AT (or ramp:, table:)"
+            )
+        try:
+            out[name.strip()] = parse_policy(text.strip())
+        except ModelError as exc:
+            raise ModelError(f"--policy {item}: {exc.message}", hint=exc.hint) from None
+    return out
+
+
 def _split(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
@@ -56,6 +73,13 @@ def run(
     model: ModelArg = None,
     set_: Annotated[
         list[str] | None, typer.Option("--set", "-s", help="Parameter value, name=value.")
+    ] = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A time-varying parameter, NAME=step:TO@AT, NAME=ramp:TO@START-END or "
+            "NAME=table:T=V,T=V (repeatable)."
+        ),
     ] = None,
     method: Annotated[str | None, typer.Option(help="euler, heun or rk4.")] = None,
     stop: Annotated[float | None, typer.Option(help="Stop time.")] = None,
@@ -79,6 +103,8 @@ def run(
     if backend not in ("auto", "numba", "numpy"):
         raise ParameterError(f"--backend '{backend}' must be auto, numba or numpy")
     loaded = load_model(model or default_model())
+    if policy:
+        loaded = loaded.with_policies(parse_policies(policy))
     result = simulate(
         loaded,
         parse_sets(set_ or []),
@@ -240,13 +266,19 @@ def diagnose(
     outcome: Annotated[str | None, typer.Option(help="Outcome for the leverage ranking.")] = None,
     at: Annotated[float | None, typer.Option(help="Time of the outcome.")] = None,
     top: Annotated[int, typer.Option(help="Parameters to list by leverage.")] = 10,
+    coast_at: Annotated[
+        float | None, typer.Option(help="Coasting: when every push and investment stops.")
+    ] = None,
+    stop: Annotated[
+        list[str] | None,
+        typer.Option(help="Coasting: a parameter to stop, NAME or NAME=VALUE (repeatable)."),
+    ] = None,
 ) -> None:
-    """Flywheel diagnostics: take-off, the critical push, leverage of every parameter and the
-    weakest link of the core loop."""
+    """Flywheel diagnostics: take-off, the critical push, coasting, leverage of every parameter
+    and the weakest link of the core loop."""
     from rich.table import Table
 
     from flywheel_sim import diagnostics as dx
-    from flywheel_sim.errors import ModelError
 
     loaded = load_model(model or default_model())
     spec = loaded.diagnostics
@@ -260,17 +292,34 @@ def diagnose(
         )
     if not any(e.dims for e in loaded.elements):
         found = dx.takeoff(loaded, stock=stock)
-        when = f"t = {found.time:g}" if found.time is not None else "never (within the horizon)"
-        console.print(
-            f"[bold]take-off[/] ({stock}): reinforcing loops dominate and growth "
-            f"accelerates from {when}"
-        )
+        if found.time is not None:
+            said = f"reinforcing loops dominate and growth accelerates from t = {found.time:g}"
+        else:
+            said = "reinforcing loops never dominate with growth accelerating, within the horizon"
+        console.print(f"[bold]take-off[/] ({stock}): {said}")
     if push is not None:
         crit = dx.critical_push(loaded, push=push, stock=stock)
         console.print(
             f"[bold]critical push[/] ({push}): {crit.value:.4g} "
             f"(between {crit.low:.4g} and {crit.high:.4g}, tolerance "
             f"{crit.tolerance:.3g}; default {loaded.element(push).default})"
+        )
+    stops = dict(_stops(stop)) if stop else dict(spec.stop if spec else ())
+    coast_at = coast_at if coast_at is not None else (spec.coast_at if spec else None)
+    if stops and coast_at is not None:
+        watched = outcome or stock
+        coast = dx.coasting(loaded, at=coast_at, stop=stops, variable=watched)
+        units = loaded.time.units
+
+        def span(value: float | None) -> str:
+            return f"{value:.3g} {units}" if value is not None else "not within the horizon"
+
+        console.print(
+            f"[bold]coasting[/] ({watched}): if {_and(list(stops))} "
+            f"{'stops' if len(stops) == 1 else 'stop'} at {coast_at:g}, "
+            f"growth halves after {span(coast.half_time)} (as it is: "
+            f"{span(coast.baseline_half_time)}); at the end it keeps "
+            f"{coast.retained:.0%} of its value"
         )
     if outcome is not None:
         frame = dx.leverage(loaded, outcome=outcome, at=at)
@@ -293,6 +342,23 @@ def diagnose(
             value = "" if row.elasticity != row.elasticity else f"{row.elasticity:+.3f}"
             table.add_row(str(row.link), str(row.parameter), value)
         console.print(table)
+
+
+def _and(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _stops(items: list[str]) -> list[tuple[str, float]]:
+    out = []
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out.append((name.strip(), float(value) if value else 0.0))
+        except ValueError:
+            raise ParameterError(
+                f"--stop {item}: '{value}' is not a number — write NAME or NAME=VALUE"
+            ) from None
+    return out
 
 
 @app.command()

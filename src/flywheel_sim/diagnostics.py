@@ -4,13 +4,16 @@
   bisection: every round is one ``simulate`` call over a grid of push sizes);
 - :func:`leverage` — the elasticity of an outcome to every parameter, ranked (one call with
   two nudged runs per parameter);
-- :func:`takeoff` — when the reinforcing loops first dominate and growth accelerates.
-
-Coasting and the weakest link follow with time-varying policies (issue 5) and loop gains.
+- :func:`takeoff` — when the reinforcing loops first dominate and growth accelerates;
+- :func:`coasting` — if every push and investment stops at a time, how long until growth
+  halves (a step policy on each of them, against the run as it is);
+- :func:`weakest_link` — the link whose strengthening raises the core loop's gain the most.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,6 +24,7 @@ from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.simulate import Options, simulate
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.policy import Step
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -116,6 +120,93 @@ def critical_push(
         first = int(np.argmax(ok))
         lo, hi = float(values[max(first - 1, 0)]), float(values[first])
     return CriticalPush(key, lo, hi, tol, stock_key, rounds)
+
+
+@dataclass(frozen=True)
+class Coasting:
+    """How long the wheel keeps turning after every push and investment stops at ``at``.
+
+    ``growth`` is the growth of ``variable`` (its change per time unit) just before ``at``;
+    ``half_time`` is how long after ``at`` that growth first falls to half, with the pushes
+    stopped, and ``baseline_half_time`` the same had nothing stopped (None: not within the
+    horizon). ``retained`` is the variable at the horizon with everything stopped, as a share
+    of its value had nothing stopped.
+    """
+
+    variable: str
+    at: float
+    stopped: tuple[tuple[str, float], ...]
+    growth: float
+    half_time: float | None
+    baseline_half_time: float | None
+    retained: float
+
+
+def _halving(times: np.ndarray, values: np.ndarray, at: float) -> tuple[float, float | None]:
+    """Growth over the last step before ``at``, and the time after ``at`` at which growth
+    (per step, placed at the step's middle, interpolated linearly) first falls to half."""
+    growth = np.diff(values) / np.diff(times)
+    middle = 0.5 * (times[1:] + times[:-1])
+    before = np.flatnonzero(times[1:] <= at + 1e-9 * max(1.0, abs(at)))
+    if before.size == 0:
+        raise ParameterError(f"coasting time {at:g} is at or before the start of the run")
+    g0 = float(growth[before[-1]])
+    start = before[-1]
+    below = np.flatnonzero(growth[start + 1 :] <= 0.5 * g0)
+    if below.size == 0:
+        return g0, None
+    k = start + 1 + int(below[0])
+    g_a, g_b, t_a, t_b = growth[k - 1], growth[k], middle[k - 1], middle[k]
+    share = 1.0 if g_a == g_b else (g_a - 0.5 * g0) / (g_a - g_b)
+    crossing = float(t_a + share * (t_b - t_a))
+    return g0, max(crossing - at, 0.0)
+
+
+def coasting(
+    model: Model,
+    *,
+    at: float,
+    stop: Mapping[str, float] | Sequence[str],
+    variable: str,
+    params: dict[str, float] | None = None,
+) -> Coasting:
+    """If every push and investment in ``stop`` (parameter names, stopped at 0, or a mapping
+    to the values they drop to) stops at time ``at``, how long until the growth of
+    ``variable`` halves — against how long it takes had nothing stopped.
+
+    Two runs saved every ``dt``: the model as it is, and the model with each stopped
+    parameter following a step policy to its stopped value at ``at``. Raises if ``variable``
+    is not growing at ``at``.
+    """
+    stops = dict(stop) if isinstance(stop, Mapping) else dict.fromkeys(stop, 0.0)
+    if not stops:
+        raise ParameterError("coasting needs at least one push or investment parameter to stop")
+    time = model.time
+    if not time.start < at < time.stop:
+        raise ParameterError(
+            f"coasting time {at:g} is outside the run ({time.start:g} to {time.stop:g})"
+        )
+    key = canonical(variable)
+    model.element(variable)
+    stopped = model.with_policies({name: Step(to=float(v), at=at) for name, v in stops.items()})
+    runs = []
+    for which in (model, stopped):
+        result = simulate(which, params or {}, save_step=time.dt, variables=[key])
+        runs.append(np.asarray(result[key].values[0], dtype=float))
+    times = np.asarray(result["time"].values, dtype=float)
+    if runs[0].ndim != 1:
+        raise ModelError(f"coasting needs a scalar variable, and '{variable}' is arrayed")
+    g0, base_half = _halving(times, runs[0], at)
+    if not g0 > 0:
+        raise ModelError(
+            f"'{variable}' is not growing at {at:g} (change {g0:.4g} per {time.units}), "
+            "so there is no growth to halve",
+            hint="choose a time when it grows",
+        )
+    _, half = _halving(times, runs[1], at)
+    retained = float(runs[1][-1] / runs[0][-1]) if runs[0][-1] != 0 else math.nan
+    names = tuple((model.element(n).key, float(v)) for n, v in stops.items())
+    return Coasting(key, at, names, g0, half, base_half, retained)
 
 
 def leverage(

@@ -62,14 +62,16 @@ def assemble(
     for i, key in enumerate(program.param_keys):
         groups.setdefault(key.split("[")[0], []).append(i)
     for var in program.variables:
-        if var.kind != "parameter" or var.key not in groups:
+        if var.kind not in ("parameter", "policy") or var.key not in groups:
             continue
         rows = matrix[groups[var.key]]
+        # a parameter that follows a policy is a time series; its coordinate is the base value
+        name = var.key if var.kind == "parameter" else f"{var.key}@base"
         if var.dims:
             shape = tuple(len(c) for c in var.coords)
-            coords[var.key] = (("run", *var.dims), np.moveaxis(rows.reshape(*shape, -1), -1, 0))
+            coords[name] = (("run", *var.dims), np.moveaxis(rows.reshape(*shape, -1), -1, 0))
         else:
-            coords[var.key] = ("run", rows[0])
+            coords[name] = ("run", rows[0])
     failed = fail_slot >= 0
     labels = np.array([program.label(int(s)) if s >= 0 else "" for s in fail_slot], dtype=str)
     coords["status"] = ("run", np.where(failed, "failed", "ok"))

@@ -10,7 +10,7 @@ import numpy as np
 from flywheel_sim import rng
 from flywheel_sim.compile import ops
 from flywheel_sim.compile.program import Program, Variable
-from flywheel_sim.compile.scalarise import Inst
+from flywheel_sim.compile.scalarise import Inst, instance_key
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, names_in, walk
 from flywheel_sim.spec.builtins import BUILTINS
@@ -304,7 +304,7 @@ class Emitter:
             nonneg_stock=np.array([stock_index[s.key] for s in nonneg], i64),
             nonneg_ptr=np.array(ptr, i64),
             nonneg_out=np.array(outs, i64),
-            param_keys=tuple(p.key for p in params),
+            param_keys=tuple(instance_key(p.element or "", p.index) for p in params),
             param_slots=np.array([self.slot[p.key] for p in params], i64),
             param_default=np.array(
                 [p.expr.value if isinstance(p.expr, Num) else 0.0 for p in params], f64
@@ -340,12 +340,16 @@ class Emitter:
             if element.kind == "lookup":
                 continue
             names = tuple(canonical(d) for d in element.dims)
-            members = [i for i in self.instances if i.element == element.key]
+            members = [
+                i
+                for i in self.instances
+                if i.element == element.key and i.key == instance_key(i.element, i.index)
+            ]
             out.append(
                 Variable(
                     element.key,
                     element.name,
-                    element.kind,
+                    "policy" if element.policy is not None else element.kind,
                     names,
                     tuple(dims[d] for d in names),
                     tuple(self.slot[i.key] for i in members),

@@ -17,6 +17,7 @@ from flywheel_sim.spec.builtins import ALIASES, BUILTINS, CONSTANT_NAMES, lookup
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
+from flywheel_sim.spec.policy import Table, policy_expr
 
 
 @dataclass
@@ -77,7 +78,10 @@ class Scalariser:
                 continue
             self.current = element
             for index in self.indices(element):
-                out.append(self.instance(element, index))
+                if element.kind == "parameter" and element.policy is not None:
+                    out += self.policy_instances(element, index)
+                else:
+                    out.append(self.instance(element, index))
         self.current = None
         return out
 
@@ -139,6 +143,35 @@ class Scalariser:
                 for flow in names:
                     target.append(self.flow_instance(canonical(flow), where))
         return inst
+
+    def policy_instances(self, element: Element, index: tuple[str, ...]) -> list[Inst]:
+        """A parameter with a policy: its value becomes a hidden base slot (still set per run)
+        and the parameter itself an auxiliary that follows the policy from that base."""
+        policy = element.policy
+        assert policy is not None
+        key = instance_key(element.key, index)
+        base = Inst(
+            f"{key}#base",
+            "parameter",
+            Num(self.default(element, index)),
+            element.name,
+            element.line,
+            element.key,
+            index,
+        )
+        table = None
+        if isinstance(policy, Table):
+            name = f"{element.key}#policy"
+            if name not in self.table_ids:
+                self.table_ids[name] = len(self.tables)
+                self.tables.append(
+                    GraphicalFunction(
+                        policy.times, policy.values, "discrete" if policy.hold else "continuous"
+                    )
+                )
+            table = self.table_ids[name]
+        expr = policy_expr(policy, Var(base.key), table)
+        return [base, Inst(key, "aux", expr, element.name, element.line, element.key, index)]
 
     def default(self, element: Element, index: tuple[str, ...]) -> float:
         if isinstance(element.default, int | float):

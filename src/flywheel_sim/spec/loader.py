@@ -333,11 +333,43 @@ class _Reader:
             return None
         line = doc.key_lines.get("diagnostics")
         if not isinstance(node, Node):
-            raise self.error("diagnostics must be a mapping (push, stock, outcome, at)", line)
-        self.check_keys(node, {"push", "stock", "outcome", "at"}, "diagnostics")
+            raise self.error(
+                "diagnostics must be a mapping (push, stock, outcome, at, coast)", line
+            )
+        self.check_keys(node, {"push", "stock", "outcome", "at", "coast"}, "diagnostics")
         at = self.number(node["at"], "diagnostics at", line) if "at" in node else None
         text = {k: (str(node[k]) if k in node else None) for k in ("push", "stock", "outcome")}
-        return DiagnosticsSpec(text["push"], text["stock"], text["outcome"], at, line)
+        coast_at, stop = self.coast(node.get("coast"), node.key_lines.get("coast", line))
+        return DiagnosticsSpec(
+            text["push"], text["stock"], text["outcome"], at, line, coast_at, stop
+        )
+
+    def coast(
+        self, node: Any, line: int | None
+    ) -> tuple[float | None, tuple[tuple[str, float], ...]]:
+        """``coast: {at: 2010, stop: [p, q]}`` (stopped at 0) or ``stop: {p: 0, q: 0.1}``."""
+        if node is None:
+            return None, ()
+        fix = "coast: {at: 2010, stop: [reinvest_share, push_size]}"
+        if not isinstance(node, Node) or "stop" not in node:
+            raise self.error(
+                "diagnostics coast needs stop: (the parameters to stop)", line, hint=fix
+            )
+        self.check_keys(node, {"at", "stop"}, "diagnostics coast")
+        at = self.number(node["at"], "diagnostics coast at", line) if "at" in node else None
+        raw = node["stop"]
+        if isinstance(raw, list) and raw and all(isinstance(n, str) for n in raw):
+            return at, tuple((n, 0.0) for n in raw)
+        if isinstance(raw, Node) and raw:
+            return at, tuple(
+                (str(n), self.number(v, f"diagnostics coast stop {n}", line))
+                for n, v in raw.items()
+            )
+        raise self.error(
+            "diagnostics coast stop must list parameter names or map them to values",
+            line,
+            hint=fix,
+        )
 
     def time(self, doc: Node) -> TimeSpec:
         node = doc.get("time")

@@ -10,12 +10,13 @@ by :func:`flywheel_sim.load_model` (from YAML or XMILE) or directly in code, and
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.policy import Policy
 
 Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
 KINDS: tuple[Kind, ...] = ("stock", "flow", "aux", "parameter", "lookup")
@@ -66,6 +67,9 @@ class Element:
     - parameter: ``default`` (a number, or per-element numbers), ``minimum``, ``maximum``.
     - lookup: a graphical function called like a function, ``name(x)``.
 
+    A parameter may carry a ``policy`` (:mod:`flywheel_sim.spec.policy`): a path over time
+    that starts from its value.
+
     ``dims`` makes the element an array; ``element_equations`` gives single elements (key
     ``"amazon"``, or ``"a,b"`` for several dimensions) their own equation.
     """
@@ -87,6 +91,7 @@ class Element:
     source: str = ""
     links: tuple[Link, ...] = ()
     line: int | None = None
+    policy: Policy | None = None  # a parameter's path over time (its value is then the base)
 
     @property
     def key(self) -> str:
@@ -150,13 +155,16 @@ class Report:
 @dataclass(frozen=True, slots=True)
 class DiagnosticsSpec:
     """What the flywheel diagnostics look at: the push parameter, the stock that should grow,
-    and the outcome (at a time) whose leverage matters."""
+    the outcome (at a time) whose leverage matters, and for coasting the push and investment
+    parameters (with the value each takes when stopped) and when they stop."""
 
     push: str | None = None
     stock: str | None = None
     outcome: str | None = None
     at: float | None = None
     line: int | None = None
+    coast_at: float | None = None  # when the pushes and investments stop, for coasting
+    stop: tuple[tuple[str, float], ...] = ()  # each push/investment parameter, stopped value
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +229,35 @@ class Model:
                 return element
         hint = did_you_mean(key, [e.key for e in self.elements])
         raise ModelError(f"model '{self.name}' has no variable '{name}'", file=self.file, hint=hint)
+
+    def with_policies(self, policies: Mapping[str, Policy | None]) -> Model:
+        """A copy in which the named parameters follow time-varying policies (None removes
+        one). The parameters stay parameters: their value is the base the policy starts from.
+        """
+        wanted = {}
+        for name, policy in policies.items():
+            element = self.element(name)
+            if element.kind != "parameter":
+                raise ModelError(
+                    f"a policy can only change a parameter, and '{element.name}' is a "
+                    f"{element.kind}",
+                    file=self.file,
+                    line=element.line,
+                    variable=element.name,
+                    hint="give the policy to one of the parameters its equation uses",
+                )
+            wanted[element.key] = policy
+        if not wanted:
+            return self
+        elements = tuple(
+            replace(e, policy=wanted[e.key]) if e.key in wanted else e for e in self.elements
+        )
+        return replace(self, elements=elements)
+
+    @property
+    def policies(self) -> dict[str, Policy]:
+        """The parameters that follow a policy, and their policies."""
+        return {e.key: e.policy for e in self.elements if e.policy is not None}
 
     def of_kind(self, kind: Kind) -> tuple[Element, ...]:
         return tuple(e for e in self.elements if e.kind == kind)
@@ -371,6 +408,16 @@ def _validate_references(model: Model) -> None:
     if model.diagnostics is not None:
         spec = model.diagnostics
         uses += [(n, "diagnostics", spec.line) for n in (spec.push, spec.stock, spec.outcome) if n]
+        for name, _ in spec.stop:
+            element = keys.get(canonical(name))
+            if element is not None and element.kind != "parameter":
+                raise ModelError(
+                    f"diagnostics coast stops '{name}', which is a {element.kind}, not a parameter",
+                    file=model.file,
+                    line=spec.line,
+                    hint="list the parameters that push or invest",
+                )
+            uses.append((name, "diagnostics coast", spec.line))
     for name, where, line in uses:
         element = keys.get(canonical(name))
         if element is None or element.kind == "lookup":
