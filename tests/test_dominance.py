@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,9 +70,72 @@ def test_amazon_dominance_runs_and_ends_in_a_reinforcing_loop() -> None:
     assert late[1] == 2030 and all(i.startswith("R") for i in late[2].split("+"))
 
 
-def test_arrayed_models_get_a_clear_error() -> None:
-    with pytest.raises(fs.ModelError, match="arrayed models"):
-        loop_dominance(fs.load_model("rivals"))
+ARRAYED_LOGISTIC = """
+name: two_markets
+time: {start: 0, stop: 30, dt: 0.125, save_step: 0.5, method: rk4}
+dimensions: {market: [slow, fast]}
+parameters:
+  growth_rate: {dims: [market], default: {slow: 0.3, fast: 0.8}}
+  capacity: 1000
+stocks:
+  population: {dims: [market], initial: 10, inflows: [net_growth]}
+flows:
+  net_growth: {dims: [market], equation: growth_rate * population * crowding}
+auxiliaries:
+  crowding: {dims: [market], equation: 1 - population / capacity}
+loops:
+  growth: {variables: [population, net_growth], polarity: R}
+  crowding: {variables: [population, crowding, net_growth], polarity: B}
+"""
+
+
+def test_arrayed_loops_are_scored_element_by_element() -> None:
+    """Two independent logistic markets: each market's instance loops score exactly as the
+    scalar logistic model with that market's growth rate, and switch at its own inflection."""
+    data = loop_dominance(fs.loads_model(ARRAYED_LOGISTIC))
+    assert sorted(data.loop.values) == ["B1[fast]", "B1[slow]", "R1[fast]", "R1[slow]"]
+    names = dict(zip(data.loop.values, data.loop_name.values, strict=True))
+    assert names["R1[slow]"] == "growth[slow]" and names["B1[fast]"] == "crowding[fast]"
+    assert str(data.loop_variables.sel(loop="R1[fast]").values) == (
+        "population[fast] -> net_growth[fast]"
+    )
+    scalar = fs.load_model("logistic")
+    for market, rate in (("slow", 0.3), ("fast", 0.8)):
+        alone = loop_dominance(scalar, {"growth_rate": rate})
+        for loop in ("R1", "B1"):
+            np.testing.assert_allclose(
+                data.loop_score.sel(loop=f"{loop}[{market}]").values,
+                alone.loop_score.sel(loop=loop).values,
+                rtol=1e-9,
+                atol=1e-12,
+            )
+        # relative scores are shared across all four loops, so compare the pair's scores
+        score = data.loop_score.isel(run=0)
+        gap = np.abs(score.sel(loop=f"B1[{market}]").values) - np.abs(
+            score.sel(loop=f"R1[{market}]").values
+        )
+        k = int(np.argmax(gap > 0))
+        assert abs(float(data.time[k]) - math.log(99) / rate) <= 0.5
+
+
+def test_rivals_dominance_has_instance_and_rivalry_loops() -> None:
+    data = loop_dominance(fs.load_model("rivals"))
+    ids = [str(i) for i in data.loop.values]
+    assert {"R2[incumbent]", "R2[entrant]", "B1[incumbent]"} <= set(ids)
+    crossing = [i for i in ids if "x" in i.split("[")[0]]
+    assert crossing and all(i.endswith("[entrant,incumbent]") for i in crossing)
+    periods = dominance_periods(data)
+    # before the entrant arrives (year 5) only incumbent loops can matter
+    early = [p for p in periods if p[1] < 5]
+    assert early and all("entrant" not in p[2] for p in early)
+    assert any("entrant" in p[2] for p in periods if p[0] > 5)
+
+
+def test_arrayed_models_need_instance_loops() -> None:
+    model = fs.load_model("rivals")
+    element_loops = list(fs.find_loops(model).loops)
+    with pytest.raises(fs.ModelError, match="its loops run element by element"):
+        loop_dominance(model, loops=element_loops)
 
 
 def test_flywheel_dominance_command(tmp_path: Path) -> None:
@@ -121,3 +185,35 @@ def test_sir_dominance_agrees_with_pysimlin() -> None:
     step = float(fs.load_model("sir").time.dt)
     for mine, other in zip(ours, theirs, strict=True):
         assert abs(mine[0] - other[0]) <= step and abs(mine[1] - other[1]) <= step
+
+
+def test_instance_loop_ids_do_not_depend_on_hash_order(tmp_path: Path) -> None:
+    script = (
+        "import flywheel_sim as fs; from flywheel_sim.loops import loop_dominance; "
+        "d = loop_dominance(fs.load_model('rivals')); "
+        "print([(str(i), str(v)) for i, v in zip(d.loop.values, d.loop_variables.values)])"
+    )
+    outputs = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+
+
+def test_flywheel_loops_of_an_arrayed_model() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flywheel_sim.cli", "loops", "rivals"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "[incumbent] 0.5–4.5" in done.stdout  # seller competition, before the entrant
+    assert "by element: 247 instance loops" in done.stdout

@@ -25,6 +25,7 @@ from flywheel_sim.loops import (
     causal_graph,
     dominance_periods,
     find_loops,
+    instance_loops,
     loop_dominance,
     measure_polarity,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "critical_push",
     "dominance_periods",
     "find_loops",
+    "instance_loops",
     "leverage",
     "load_model",
     "loads_model",

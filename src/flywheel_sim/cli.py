@@ -202,15 +202,26 @@ def loops(
         title=f"{loaded.name}: {len(search.loops)} feedback loops "
         f"({kinds.count('R')} R, {kinds.count('B')} B, {kinds.count('?')} ?)"
     )
-    periods: dict[str, list[tuple[float, float]]] = {}
-    if not any(e.dims for e in loaded.elements):
-        from flywheel_sim.loops.dominance import loop_dominance, loop_periods
+    from flywheel_sim.loops.dominance import loop_dominance, loop_periods
 
-        periods = loop_periods(loop_dominance(loaded, loops=list(search.loops)))
+    arrayed = any(e.dims for e in loaded.elements)
+    data = loop_dominance(loaded, loops=None if arrayed else list(search.loops))
+    periods = loop_periods(data)
+
+    def spans_of(loop_id: str) -> str:
+        if not arrayed:
+            return ", ".join(f"{a:g}–{b:g}" for a, b in periods.get(loop_id, []) if b > a)
+        parts = []  # an arrayed model's loops dominate element by element
+        for instance, spans in periods.items():
+            if instance.startswith(loop_id + "[") and any(b > a for a, b in spans):
+                shown = ", ".join(f"{a:g}–{b:g}" for a, b in spans if b > a)
+                parts.append(f"{escape(instance[len(loop_id) :])} {shown}")
+        return "; ".join(parts)
+
     for column in ("id", "name", "type", "length", "variables", "dominant"):
         table.add_column(column, overflow="fold")
     for loop in search.loops[:show]:
-        spans = ", ".join(f"{a:g}–{b:g}" for a, b in periods.get(loop.id, []) if b > a)
+        spans = spans_of(loop.id)
         table.add_row(
             loop.id,
             loop.name or "",
@@ -223,6 +234,13 @@ def loops(
     if len(search.loops) > show:
         console.print(f"... {len(search.loops) - show} more (--show N to list them)")
     console.print(f"search: {search.note}")
+    if arrayed:
+        ids = [str(i) for i in data["loop"].values]
+        crossing = [i for i in ids if "x" in i.split("[")[0]]
+        console.print(
+            f"by element: {len(ids)} instance loops, {len(crossing)} of them crossing "
+            "elements (ids like Rx1); `flywheel dominance` shows when each dominates"
+        )
     for name in search.unmatched:
         err.print(f"[yellow]named loop '{name}' was not found in the equations[/]")
     for contradiction in search.contradictions:
@@ -382,7 +400,8 @@ def diagram(
     if at is not None:
         from flywheel_sim.loops import loop_dominance
 
-        dominance_data = loop_dominance(loaded, loops=list(search.loops))
+        arrayed = any(e.dims for e in loaded.elements)
+        dominance_data = loop_dominance(loaded, loops=None if arrayed else list(search.loops))
     path = draw_diagram(loaded, search, out, core=core, dominance=dominance_data, at=at)
     console.print(f"drew {path}")
 

@@ -1,11 +1,12 @@
-"""Feedback-loop analysis: the causal graph, link polarity, loop finding (and, next, loop
-dominance after Loops That Matter)."""
+"""Feedback-loop analysis: the causal graph, link polarity, loop finding (element by element
+in arrayed models) and loop dominance after Loops That Matter."""
 
 from __future__ import annotations
 
 from flywheel_sim.loops.dominance import dominance_periods, loop_dominance
 from flywheel_sim.loops.find import Loop, LoopSearch, find_loops
 from flywheel_sim.loops.graph import causal_graph
+from flywheel_sim.loops.instances import instance_loops
 from flywheel_sim.loops.polarity import Contradiction, measure_polarity
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "causal_graph",
     "dominance_periods",
     "find_loops",
+    "instance_loops",
     "loop_dominance",
     "measure_polarity",
 ]

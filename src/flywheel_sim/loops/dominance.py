@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from flywheel_sim.compile import Program, compile_model, ops
 from flywheel_sim.errors import ModelError
 from flywheel_sim.loops.find import Loop, find_loops
+from flywheel_sim.loops.instances import instance_loops, instance_owner
 from flywheel_sim.loops.polarity import owner, segments, trajectories
 from flywheel_sim.simulate import _seeds, parameter_matrix, time_grid
 from flywheel_sim.spec.model import Model
@@ -97,14 +98,16 @@ def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, i
 
 
 def model_link_scores(
-    program: Program, scores: dict[tuple[int, int], F]
+    program: Program, scores: dict[tuple[int, int], F], *, by_instance: bool = False
 ) -> dict[tuple[str, str], F]:
     """Fold slot scores into model-level links: products along hidden paths, summed over
     parallel paths. A path through a hidden stock (the inside of a smooth or delay) is used
     only when no stock-free path exists: SMTH1(x) reaches its output only through its stock,
     while FORCST/TREND also use x directly and their averaging stock belongs to an internal
-    loop of the builtin, not to the link x -> output."""
+    loop of the builtin, not to the link x -> output. With ``by_instance`` the links are
+    between variable instances (``x[a] -> y[a]``) instead of model variables."""
     keys = program.slot_keys
+    name = instance_owner if by_instance else owner
     hidden = {i for i, k in enumerate(keys) if "#" in k}
     hidden_stocks = hidden & {int(s) for s in program.stock_slots}
     succ: dict[int, list[int]] = defaultdict(list)
@@ -126,7 +129,7 @@ def model_link_scores(
                 if z in hidden:
                     stack.append((z, total, seen | {z}, via_stock or z in hidden_stocks))
                 else:
-                    pair = (owner(keys[x]), owner(keys[z]))
+                    pair = (name(keys[x]), name(keys[z]))
                     target = through_stock if via_stock else direct
                     target[pair] = target[pair] + total if pair in target else total
     return {**through_stock, **direct}
@@ -147,18 +150,28 @@ def loop_dominance(
     together explain at least half of the behaviour. ``params`` is a parameter mapping or
     DataFrame as for ``simulate``. Scores are computed at every DT; to bound memory the result
     keeps the named loops plus the ``keep`` strongest others (default: all loops for one run,
-    50 for a batch), chosen by peak |relative score| in the first runs.
+    50 for a batch), chosen by peak |relative score| in the first runs. In an arrayed model
+    loops run element by element (:mod:`flywheel_sim.loops.instances`): each instance loop
+    (``R2[entrant]``) is scored separately.
     """
     import xarray as xr
 
-    if any(e.dims for e in model.elements):
-        raise ModelError(
-            f"loop dominance for arrayed models ('{model.name}') is not supported yet",
-            hint="analyse a model without dimensions",
-        )
     program = compile_model(model)
+    arrayed = any(e.dims for e in model.elements)
     if loops is None:
-        loops = list(find_loops(model, max_loops=max_loops, program=program).loops)
+        search = find_loops(model, max_loops=max_loops, program=program)
+        loops = list(search.loops)
+        if arrayed:
+            loops, _ = instance_loops(program, search, max_loops=max_loops)
+    elif arrayed:
+        nodes = {instance_owner(k) for k in program.slot_keys}
+        missing = [v for loop in loops for v in loop.variables if v not in nodes]
+        if missing:
+            raise ModelError(
+                f"'{missing[0]}' is not a variable instance of the arrayed model "
+                f"'{model.name}': its loops run element by element",
+                hint="pass loops from instance_loops(), or leave loops out",
+            )
     matrix, n_runs = parameter_matrix(program, params, "error")
     keep = (len(loops) if n_runs == 1 else 50) if keep is None else keep
     every = time_grid(program, stop=None, dt=None, save_step=None).save_every
@@ -168,7 +181,9 @@ def loop_dominance(
     for first in range(0, n_runs, CHUNK):  # bounded memory: every slot at every DT per chunk
         part = {key: matrix[i, first : first + CHUNK] for i, key in enumerate(program.param_keys)}
         states, all_times = trajectories(program, part, every_dt=True)
-        links = model_link_scores(program, slot_link_scores(program, states, all_times))
+        links = model_link_scores(
+            program, slot_link_scores(program, states, all_times), by_instance=arrayed
+        )
         steps = np.arange(every - 1, states.shape[1] - 1, every)  # the save times after start
         links = {pair: value[steps] for pair, value in links.items()}
         shape = (len(steps), states.shape[2])

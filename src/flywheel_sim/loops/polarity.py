@@ -157,10 +157,12 @@ def _multiply(a: str, b: str) -> str:
 
 
 def model_polarities(
-    program: Program, slot_signs: dict[tuple[int, int], str]
+    program: Program, slot_signs: dict[tuple[int, int], str], *, by_instance: bool = False
 ) -> dict[tuple[str, str], str]:
-    """Fold slot-level signs into model-level links, multiplying through hidden slots."""
+    """Fold slot-level signs into model-level links (or, ``by_instance``, links between
+    variable instances ``x[a] -> y[a]``), multiplying through hidden slots."""
     keys = program.slot_keys
+    name = (lambda key: key.split("#")[0]) if by_instance else owner
     hidden = {i for i, k in enumerate(keys) if "#" in k}
     succ: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for (x, z), sign in slot_signs.items():
@@ -179,7 +181,7 @@ def model_polarities(
                 if z in hidden:
                     stack.append((z, total, seen | {z}))
                 else:
-                    found[(owner(keys[x]), owner(keys[z]))].append(total)
+                    found[(name(keys[x]), name(keys[z]))].append(total)
     return {link: _combine(signs) for link, signs in found.items()}
 
 

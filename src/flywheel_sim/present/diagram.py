@@ -333,7 +333,13 @@ def _loop_weights(dominance: xr.Dataset | None, at: float | None) -> dict[str, f
     if dominance is None or at is None:
         return {}
     row = dominance["relative_score"].isel(run=0).sel(time=at, method="nearest")
-    return {str(k): float(v) for k, v in zip(row["loop"].values, row.values, strict=True)}
+    weights: dict[str, float] = {}
+    for key, value in zip(row["loop"].values, row.values, strict=True):
+        # an arrayed model's loops are scored element by element (R2[a], R2[b]): the model
+        # loop R2 carries their sum
+        loop_id = str(key).split("[")[0]
+        weights[loop_id] = weights.get(loop_id, 0.0) + float(value)
+    return weights
 
 
 def _edge_style(loops: list[Loop], weights: dict[str, float], in_core: bool) -> tuple[str, float]:
