@@ -20,3 +20,12 @@ def options(request: pytest.FixtureRequest) -> fs.Options:
 def model_from(text: str, file: str = "test.yaml") -> fs.Model:
     """A model from (dedented) YAML text."""
     return fs.loads_model(textwrap.dedent(text), file=file)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Every command the tests run (in-process or as a subprocess) stores its runs in a
+    throw-away run store, never in the user's data folder."""
+    import os
+
+    os.environ["FLYWHEEL_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.duckdb")

@@ -94,6 +94,12 @@ def run(
         bool,
         typer.Option(help="For models with a report: write out/MODEL.png (model against history)."),
     ] = True,
+    keep: Annotated[
+        bool, typer.Option("--store/--no-store", help="Keep the run in the run store.")
+    ] = True,
+    store_path: Annotated[
+        Path | None, typer.Option("--store-path", help="Run store file (default: $FLYWHEEL_STORE).")
+    ] = None,
 ) -> None:
     """Simulate a model and print a summary table (and, for models with a report section,
     the key figures next to history and a chart)."""
@@ -135,6 +141,14 @@ def run(
             f"[red]run {r} failed:[/] {result['failed_variable'].values[r]} became "
             f"non-finite at t = {float(result['failed_time'].values[r]):g}"
         )
+    if keep:
+        from flywheel_sim.store import RunStore
+
+        run_store = RunStore(store_path)
+        batch = run_store.save_result(
+            loaded, result, settings={"sets": set_ or [], "policies": policy or []}
+        )
+        console.print(f"stored as batch {batch} in {run_store.path}")
     if out is not None:
         from flywheel_sim.output import write_result
 
@@ -435,14 +449,18 @@ def main() -> None:
     except typer.Abort:
         err.print("aborted")
         sys.exit(130)
-    except Exception as exc:  # click usage errors
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # usage errors (click's, or the copy newer typer vendors)
+        show, code = getattr(exc, "show", None), getattr(exc, "exit_code", None)
+        if callable(show) and isinstance(code, int):
+            show()
+            sys.exit(code)
         raise
 
 
+from flywheel_sim import cli_study  # noqa: E402, F401  (registers compare, sweep, runs ...)
+
 if __name__ == "__main__":
-    main()
+    # run the importable module's app, on which cli_study registered its commands
+    from flywheel_sim.cli import main as _main
+
+    _main()

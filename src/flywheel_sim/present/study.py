@@ -1,0 +1,117 @@
+"""Charts and tables for studies: scenario comparisons, percentile fans, outcome summaries."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.output import atomic_path
+from flywheel_sim.present.charts import pyplot_for
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from flywheel_sim.outcomes import Outcome
+
+F = NDArray[np.float64]
+PERCENTILES = (5, 25, 50, 75, 95)
+PALETTE = ("#1b4f8a", "#c0392b", "#2e8b57", "#d4a017", "#7d3c98", "#16a085", "#555555")
+
+
+def _grid(count: int) -> tuple[int, int]:
+    cols = min(3, count)
+    return math.ceil(count / cols), cols
+
+
+def compare_chart(
+    series: Mapping[str, Mapping[str, tuple[F, F]]],
+    path: str | Path,
+    *,
+    title: str,
+    units: Mapping[str, str] | None = None,
+) -> Path:
+    """One panel per variable, one line per scenario: ``series[scenario][variable]`` is
+    (times, values)."""
+    target = Path(path)
+    plt = pyplot_for(target)
+    variables = list(next(iter(series.values())))
+    rows, cols = _grid(len(variables))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    for k, variable in enumerate(variables):
+        ax = axes[k // cols][k % cols]
+        for s, (scenario, by_var) in enumerate(series.items()):
+            times, values = by_var[variable]
+            ax.plot(times, values, color=PALETTE[s % len(PALETTE)], lw=1.8, label=scenario)
+        unit = (units or {}).get(variable, "")
+        ax.set_title(variable.replace("_", " ") + (f" ({unit})" if unit else ""), fontsize=10)
+        ax.grid(alpha=0.3)
+    for k in range(len(variables), rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False)
+    fig.suptitle(title, fontsize=13)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
+    plt.close(fig)
+    return target
+
+
+def fan_chart(
+    times: F,
+    series: Mapping[str, F],
+    path: str | Path,
+    *,
+    title: str,
+    units: Mapping[str, str] | None = None,
+) -> Path:
+    """Percentile fans (5–95 and 25–75 bands, median line) per variable; ``series`` maps
+    each variable to (runs, times). Failed runs (NaN) are left out."""
+    target = Path(path)
+    plt = pyplot_for(target)
+    variables = list(series)
+    rows, cols = _grid(len(variables))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    for k, variable in enumerate(variables):
+        ax = axes[k // cols][k % cols]
+        p5, p25, p50, p75, p95 = np.nanpercentile(series[variable], PERCENTILES, axis=0)
+        ax.fill_between(times, p5, p95, color=PALETTE[0], alpha=0.18, lw=0, label="5–95%")
+        ax.fill_between(times, p25, p75, color=PALETTE[0], alpha=0.35, lw=0, label="25–75%")
+        ax.plot(times, p50, color=PALETTE[0], lw=1.8, label="median")
+        unit = (units or {}).get(variable, "")
+        ax.set_title(variable.replace("_", " ") + (f" ({unit})" if unit else ""), fontsize=10)
+        ax.grid(alpha=0.3)
+    for k in range(len(variables), rows * cols):
+        axes[k // cols][k % cols].axis("off")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
+    fig.suptitle(title, fontsize=13)
+    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    with atomic_path(target) as tmp:
+        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
+    plt.close(fig)
+    return target
+
+
+def outcome_summary(outcomes: Sequence[Outcome], values: Mapping[str, F]) -> pd.DataFrame:
+    """Mean, standard deviation and percentiles of each outcome over the runs (failed runs,
+    NaN, left out and counted)."""
+    import pandas as pd
+
+    rows = []
+    for outcome in outcomes:
+        v = np.asarray(values[outcome.label], dtype=float)
+        ok = v[np.isfinite(v)]
+        row: dict[str, float | str | int] = {"outcome": outcome.label, "runs": int(ok.size)}
+        row["failed"] = int(v.size - ok.size)
+        row["mean"] = float(ok.mean()) if ok.size else math.nan
+        row["sd"] = float(ok.std(ddof=1)) if ok.size > 1 else math.nan
+        for p in PERCENTILES:
+            row[f"p{p}"] = float(np.percentile(ok, p)) if ok.size else math.nan
+        rows.append(row)
+    return pd.DataFrame(rows)

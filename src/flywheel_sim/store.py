@@ -1,0 +1,518 @@
+"""The run store: every run, comparison, sweep and sensitivity analysis, kept in DuckDB.
+
+One embedded database file (default ``<user data dir>/flywheel-sim/runs.duckdb``; set
+``FLYWHEEL_STORE`` or pass a path) holds:
+
+- ``models``: each model text once, by SHA-256;
+- ``batches``: one row per command run — kind (run, compare, sweep, sensitivity), model name
+  and hash, scenario, seed, code version, times, status (running, done, interrupted), the
+  settings needed to reproduce or resume it, and the saved times, variables and parameters;
+- ``chunks``: which chunks of a batch are written (a sweep writes each chunk as it finishes);
+- ``runs``: per run, its scenario, seed, status and the values of the batch's parameters
+  (those set or sampled; the rest are the model's defaults);
+- ``series``: the outputs, long format (batch, run, variable, time, value).
+
+A chunk is one transaction: a killed process loses only the chunk in flight, and a sweep can
+resume from the chunks written. DuckDB lets one process write a file at a time, so every
+access opens a short-lived connection and waits (with back-off) while another process holds
+the lock: two sweeps writing at once take turns instead of failing or corrupting the file.
+The schema is versioned (``meta.schema_version``); opening an older store migrates it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.errors import FlywheelError, OutputError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import xarray as xr
+
+    from flywheel_sim.spec.model import Model
+
+SCHEMA_VERSION = 2
+LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
+
+# Each entry brings the schema from version (index) to version (index + 1).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 0 -> 1: the first schema
+        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        "CREATE TABLE models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)",
+        "CREATE SEQUENCE batch_ids START 1",
+        """CREATE TABLE batches (
+            id BIGINT PRIMARY KEY, kind VARCHAR, model_name VARCHAR, model_hash VARCHAR,
+            scenario VARCHAR, seed BIGINT, code_version VARCHAR, created TIMESTAMP,
+            finished TIMESTAMP, status VARCHAR, n_runs BIGINT, settings VARCHAR,
+            times DOUBLE[], variables VARCHAR[], parameters VARCHAR[])""",
+        """CREATE TABLE chunks (batch BIGINT, chunk INTEGER, first_run BIGINT,
+            n_runs BIGINT, written TIMESTAMP, PRIMARY KEY (batch, chunk))""",
+        """CREATE TABLE runs (batch BIGINT, run BIGINT, scenario VARCHAR, seed BIGINT,
+            status VARCHAR, params DOUBLE[])""",
+        """CREATE TABLE series (batch BIGINT, run BIGINT, variable VARCHAR, time DOUBLE,
+            value DOUBLE)""",
+    ),
+    (  # 1 -> 2: a free-text note per batch (flywheel sweep --note)
+        "ALTER TABLE batches ADD COLUMN note VARCHAR DEFAULT ''",
+    ),
+)
+
+
+def default_path() -> Path:
+    """``$FLYWHEEL_STORE``, else ``runs.duckdb`` in the per-user data directory."""
+    env = os.environ.get("FLYWHEEL_STORE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("flywheel-sim", appauthor=False)) / "runs.duckdb"
+
+
+def model_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A stored batch's record (``flywheel runs show``)."""
+
+    id: int
+    kind: str
+    model_name: str
+    model_hash: str
+    scenario: str
+    seed: int
+    code_version: str
+    created: Any
+    finished: Any
+    status: str
+    n_runs: int
+    settings: dict[str, Any]
+    times: tuple[float, ...]
+    variables: tuple[str, ...]
+    parameters: tuple[str, ...]
+    note: str
+    runs_written: int
+
+
+class RunStore:
+    """A run store file; every method opens (and closes) its own connection."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        if self.path.is_dir():
+            raise OutputError(f"run store {self.path} is a folder; give a file path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create the run store folder {self.path.parent}: {exc.strerror}"
+            ) from None
+        with self.connect() as con:
+            self._migrate(con)
+
+    # -- connections --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, waiting while another process holds the file's lock."""
+        import duckdb
+
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        pause = 0.02
+        while True:
+            try:
+                con = duckdb.connect(str(self.path))
+                break
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise OutputError(
+                        f"cannot open the run store {self.path}: {str(exc).splitlines()[0]}"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 1.5, 0.5)
+            except duckdb.Error as exc:
+                raise OutputError(
+                    f"{self.path} is not a flywheel run store ({str(exc).splitlines()[0]})",
+                ) from None
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = 0
+        if "meta" in tables:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        elif tables:
+            raise OutputError(f"{self.path} is a DuckDB file but not a flywheel run store")
+        if version > SCHEMA_VERSION:
+            raise OutputError(
+                f"run store {self.path} has schema version {version}, newer than this "
+                f"flywheel-sim ({SCHEMA_VERSION}) — upgrade flywheel-sim"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    con.execute(statement)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- writing ------------------------------------------------------------------------------
+    def begin(
+        self,
+        *,
+        kind: str,
+        model: Model,
+        scenario: str = "",
+        seed: int = 0,
+        n_runs: int,
+        settings: Mapping[str, Any],
+        times: Sequence[float] | NDArray[np.float64],
+        variables: Sequence[str],
+        parameters: Sequence[str],
+        note: str = "",
+    ) -> int:
+        """Record a new batch (status 'running'); returns its id."""
+        from flywheel_sim import __version__
+
+        text = model.text or repr(model)
+        digest = model_hash(text)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                "INSERT INTO models SELECT ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM models WHERE hash = ?)",
+                [digest, model.name, text, digest],
+            )
+            row = con.execute("SELECT nextval('batch_ids')").fetchone()
+            assert row is not None
+            batch = int(row[0])
+            con.execute(
+                "INSERT INTO batches (id, kind, model_name, model_hash, scenario, seed, "
+                "code_version, created, finished, status, n_runs, settings, times, variables, "
+                "parameters, note) VALUES (?, ?, ?, ?, ?, ?, ?, now(), NULL, 'running', ?, ?, "
+                "?, ?, ?, ?)",
+                [
+                    batch,
+                    kind,
+                    model.name,
+                    digest,
+                    scenario,
+                    int(seed),
+                    __version__,
+                    int(n_runs),
+                    json.dumps(dict(settings), default=_json_default),
+                    [float(t) for t in times],
+                    list(variables),
+                    list(parameters),
+                    note,
+                ],
+            )
+            con.execute("COMMIT")
+        return batch
+
+    def write_chunk(
+        self,
+        batch: int,
+        chunk: int,
+        *,
+        first_run: int,
+        params: NDArray[np.float64],
+        seeds: NDArray[np.int64],
+        status: Sequence[str],
+        series: Mapping[str, NDArray[np.float64]],
+        times: NDArray[np.float64],
+        scenario: str | Sequence[str] = "",
+    ) -> None:
+        """Write one chunk of runs in one transaction: ``params`` is (runs, parameters) in
+        the batch's parameter order; ``series`` maps each variable to (runs, times)."""
+        import pandas as pd
+
+        n = len(seeds)
+        runs = first_run + np.arange(n)
+        scenarios = [scenario] * n if isinstance(scenario, str) else list(scenario)
+        run_frame = pd.DataFrame(
+            {
+                "batch": np.full(n, batch),
+                "run": runs,
+                "scenario": scenarios,
+                "seed": np.asarray(seeds, dtype=np.int64),
+                "status": list(status),
+                "params": list(np.asarray(params, dtype=float).reshape(n, -1)),
+            }
+        )
+        names = list(series)
+        width = len(times)
+        if names:
+            values = np.stack([np.asarray(series[v], dtype=float) for v in names], axis=1)
+            codes = np.tile(np.repeat(np.arange(len(names)), width), n)
+            series_frame = pd.DataFrame(
+                {
+                    "batch": np.full(values.size, batch),
+                    "run": np.repeat(runs, len(names) * width),
+                    "variable": pd.Categorical.from_codes(codes, categories=names),
+                    "time": np.tile(np.asarray(times, dtype=float), n * len(names)),
+                    "value": values.reshape(-1),
+                }
+            )
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                exists = con.execute(
+                    "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
+                ).fetchone()
+                if exists is None:
+                    con.register("run_frame", run_frame)
+                    con.execute("INSERT INTO runs SELECT * FROM run_frame")
+                    if names:
+                        con.register("series_frame", series_frame)
+                        con.execute(
+                            "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
+                            "time, value FROM series_frame"
+                        )
+                    con.execute(
+                        "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
+                        [batch, chunk, first_run, n],
+                    )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+
+    def save_result(
+        self,
+        model: Model,
+        result: xr.Dataset,
+        *,
+        kind: str = "run",
+        scenario: str = "",
+        settings: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Store a whole ``simulate`` result (scalar variables) as one finished batch."""
+        variables = [str(v) for v in result.data_vars if result[v].dims == ("run", "time")]
+        parameters = [
+            str(c)
+            for c in result.coords
+            if result[c].dims == ("run",)
+            and str(c) not in ("seed", "status", "failed_variable", "failed_time", "run")
+        ]
+        times = np.asarray(result["time"].values, dtype=float)
+        seeds = np.asarray(result["seed"].values, dtype=np.int64)
+        batch = self.begin(
+            kind=kind,
+            model=model,
+            scenario=scenario,
+            seed=int(seeds[0]) if seeds.size else 0,
+            n_runs=len(seeds),
+            settings=settings or {},
+            times=times,
+            variables=variables,
+            parameters=parameters,
+        )
+        params = (
+            np.column_stack([np.asarray(result[p].values, dtype=float) for p in parameters])
+            if parameters
+            else np.zeros((len(seeds), 0))
+        )
+        self.write_chunk(
+            batch,
+            0,
+            first_run=0,
+            params=params,
+            seeds=seeds,
+            status=[str(s) for s in result["status"].values],
+            series={v: np.asarray(result[v].values, dtype=float) for v in variables},
+            times=times,
+            scenario=scenario,
+        )
+        self.finish(batch)
+        return batch
+
+    def finish(self, batch: int, status: str = "done") -> None:
+        with self.connect() as con:
+            con.execute(
+                "UPDATE batches SET status = ?, finished = now() WHERE id = ?", [status, batch]
+            )
+
+    def done_chunks(self, batch: int) -> set[int]:
+        with self.connect() as con:
+            rows = con.execute("SELECT chunk FROM chunks WHERE batch = ?", [batch]).fetchall()
+        return {int(r[0]) for r in rows}
+
+    # -- reading ------------------------------------------------------------------------------
+    def batches(self, *, limit: int | None = None, model: str | None = None) -> pd.DataFrame:
+        """The stored batches, newest first."""
+        query = (
+            "SELECT b.id, b.kind, b.model_name AS model, b.scenario, b.status, b.n_runs, "
+            "COALESCE(SUM(c.n_runs), 0) AS runs_written, b.created, b.note FROM batches b "
+            "LEFT JOIN chunks c ON c.batch = b.id"
+        )
+        args: list[Any] = []
+        if model is not None:
+            query += " WHERE b.model_name = ?"
+            args.append(model)
+        query += " GROUP BY ALL ORDER BY b.id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        with self.connect() as con:
+            return con.execute(query, args).df()
+
+    def batch(self, batch: int) -> Batch:
+        with self.connect() as con:
+            row = con.execute(
+                "SELECT id, kind, model_name, model_hash, scenario, seed, code_version, "
+                "created, finished, status, n_runs, settings, times, variables, parameters, "
+                "note, (SELECT COALESCE(SUM(n_runs), 0) FROM chunks WHERE batch = id) "
+                "FROM batches WHERE id = ?",
+                [batch],
+            ).fetchone()
+        if row is None:
+            raise FlywheelError(f"no batch {batch} in the run store {self.path}")
+        return Batch(
+            int(row[0]),
+            row[1],
+            row[2],
+            row[3],
+            row[4] or "",
+            int(row[5]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            int(row[10]),
+            json.loads(row[11] or "{}"),
+            tuple(row[12] or ()),
+            tuple(row[13] or ()),
+            tuple(row[14] or ()),
+            row[15] or "",
+            int(row[16]),
+        )
+
+    def model_text(self, digest: str) -> str:
+        with self.connect() as con:
+            row = con.execute("SELECT text FROM models WHERE hash = ?", [digest]).fetchone()
+        if row is None:
+            raise FlywheelError(f"model {digest[:12]} is not in the run store {self.path}")
+        return str(row[0])
+
+    def runs(self, batch: int) -> pd.DataFrame:
+        """One row per run: run, scenario, seed, status and a column per parameter."""
+        import pandas as pd
+
+        info = self.batch(batch)
+        with self.connect() as con:
+            frame = con.execute(
+                "SELECT run, scenario, seed, status, params FROM runs WHERE batch = ? ORDER BY run",
+                [batch],
+            ).df()
+        values = np.array(frame.pop("params").tolist(), dtype=float).reshape(
+            len(frame), len(info.parameters)
+        )
+        return pd.concat([frame, pd.DataFrame(values, columns=list(info.parameters))], axis=1)
+
+    def series(self, batch: int, variables: Sequence[str] | None = None) -> pd.DataFrame:
+        """The outputs in long format: run, variable, time, value."""
+        query = "SELECT run, variable, time, value FROM series WHERE batch = ?"
+        args: list[Any] = [batch]
+        if variables:
+            query += f" AND variable IN ({', '.join('?' * len(variables))})"
+            args += list(variables)
+        with self.connect() as con:
+            return con.execute(query + " ORDER BY run, variable, time", args).df()
+
+    def load(self, batch: int) -> xr.Dataset:
+        """A stored batch as a Dataset: (run, time) per variable, parameters as coordinates."""
+        import xarray as xr
+
+        info = self.batch(batch)
+        runs = self.runs(batch)
+        frame = self.series(batch)
+        data = {}
+        n_runs, n_times = len(runs), len(info.times)
+        index = {int(r): i for i, r in enumerate(runs["run"])}
+        position = {t: k for k, t in enumerate(info.times)}
+        for variable, group in frame.groupby("variable", sort=False):
+            values = np.full((n_runs, n_times), np.nan)
+            rows = group["run"].map(index).to_numpy()
+            cols = group["time"].map(position).to_numpy()
+            values[rows, cols] = group["value"].to_numpy()
+            data[str(variable)] = (("run", "time"), values)
+        coords: dict[str, Any] = {"run": runs["run"].to_numpy(), "time": list(info.times)}
+        for column in ("scenario", "seed", "status", *info.parameters):
+            coords[column] = ("run", runs[column].to_numpy())
+        return xr.Dataset(
+            data,
+            coords=coords,
+            attrs={"batch": info.id, "model": info.model_name, "kind": info.kind},
+        )
+
+    def export(self, batch: int, path: str | Path) -> Path:
+        """Write a batch's outputs (long format, with each run's scenario, seed, status and
+        parameters) to .csv or .parquet, atomically."""
+        from flywheel_sim.output import atomic_path
+
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise OutputError(f"cannot export to '{target.name}': use .csv or .parquet")
+        self.batch(batch)  # raises if absent
+        runs = self.runs(batch)
+        frame = self.series(batch).merge(runs, on="run", how="left")
+        with atomic_path(target) as tmp:
+            if suffix == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                with self.connect() as con:
+                    con.register("export_frame", frame)
+                    con.execute(f"COPY export_frame TO '{_sql_path(tmp)}' (FORMAT parquet)")
+        return target
+
+    def delete(self, batch: int) -> None:
+        self.batch(batch)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            for table, key in (
+                ("series", "batch"),
+                ("runs", "batch"),
+                ("chunks", "batch"),
+                ("batches", "id"),
+            ):
+                con.execute(f"DELETE FROM {table} WHERE {key} = ?", [batch])
+            con.execute("DELETE FROM models WHERE hash NOT IN (SELECT model_hash FROM batches)")
+            con.execute("COMMIT")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in settings")

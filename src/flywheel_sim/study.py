@@ -1,0 +1,185 @@
+"""Scenario files: named scenarios, default outcomes and parameter uncertainty for a model.
+
+A scenario file sits beside its model (``my_model.yaml`` -> ``my_model.scenarios.yaml``) or,
+for a built-in model, inside the package (``flywheel_sim/scenarios/amazon.yaml``)::
+
+    outcomes: [net_sales@2024, customers@2024]         # what `compare` tabulates by default
+    scenarios:
+      harvest:
+        description: cut reinvestment from 2005
+        set: {harvest_share: 0.2}                       # parameter overrides
+        policies:                                       # time-varying parameters
+          reinvest_share: {ramp: {to: 0.2, start: 2005, end: 2008}}
+    uncertainty:                                        # what `sweep` samples by default
+      word_of_mouth: {dist: uniform, low: 0.1, high: 0.3}
+
+Every problem is reported with the file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from flywheel_sim.errors import ModelError, did_you_mean
+from flywheel_sim.spec.loader import Node, _Reader, builtin_models
+from flywheel_sim.spec.model import Model
+from flywheel_sim.spec.policy import Policy, policy_from_mapping
+from flywheel_sim.uncertainty import Distribution, distribution_from_mapping
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Named parameter overrides and policies."""
+
+    name: str
+    description: str = ""
+    values: tuple[tuple[str, float], ...] = ()
+    policies: tuple[tuple[str, Policy], ...] = ()
+
+    def apply(self, model: Model) -> tuple[Model, dict[str, float]]:
+        """The model with this scenario's policies, and its parameter values."""
+        values = dict(self.values)
+        for name in values:
+            element = model.element(name)
+            if element.kind != "parameter":
+                raise ModelError(
+                    f"scenario '{self.name}' sets '{name}', which is a {element.kind}",
+                    hint="scenarios set parameters only",
+                )
+        return model.with_policies(dict(self.policies)), values
+
+
+BASELINE = Scenario("baseline", "the model as it is")
+
+
+@dataclass(frozen=True)
+class Study:
+    """What a scenario file declares for a model."""
+
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    outcomes: tuple[str, ...] = ()
+    uncertainty: dict[str, Distribution] = field(default_factory=dict)
+    file: str | None = None
+
+    def scenario(self, name: str) -> Scenario:
+        if name in self.scenarios:
+            return self.scenarios[name]
+        if name == "baseline":
+            return BASELINE
+        where = f" in {self.file}" if self.file else ""
+        known = ", ".join(self.scenarios) or "none"
+        raise ModelError(
+            f"no scenario '{name}'{where}",
+            hint=did_you_mean(name, list(self.scenarios)) or f"scenarios: {known}",
+        )
+
+
+def study_path(source: str | Path) -> Path | None:
+    """The scenario file that belongs to a model given as a built-in name or a path."""
+    path = Path(source)
+    if not path.exists() and isinstance(source, str) and source in builtin_models():
+        ref = resources.files("flywheel_sim") / "scenarios" / f"{source}.yaml"
+        return Path(str(ref)) if ref.is_file() else None
+    beside = path.with_name(f"{path.stem}.scenarios.yaml")
+    return beside if beside.is_file() else None
+
+
+def load_study(source: str | Path, model: Model, *, file: str | Path | None = None) -> Study:
+    """The scenario file of ``source`` (or ``file``), checked against ``model``; an empty
+    Study when there is none."""
+    path = Path(file) if file is not None else study_path(source)
+    if path is None:
+        return Study()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ModelError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    return loads_study(text, model, file=str(path), base_dir=path.parent)
+
+
+def loads_study(
+    text: str, model: Model, *, file: str | None = None, base_dir: Path | None = None
+) -> Study:
+    reader = _Reader(text, file)
+    doc = reader.document()
+    reader.check_keys(doc, {"model", "outcomes", "scenarios", "uncertainty"}, "the scenario file")
+    label = file or "scenario file"
+
+    def where(node: Node, key: str) -> str:
+        line = node.key_lines.get(key)
+        return f"{label}:{line}" if line else label
+
+    outcomes = doc.get("outcomes", [])
+    if not isinstance(outcomes, list) or not all(isinstance(o, str) for o in outcomes):
+        raise ModelError(f"{where(doc, 'outcomes')}: outcomes is a list like [net_sales@2024]")
+    scenarios: dict[str, Scenario] = {}
+    section = doc.get("scenarios", Node())
+    if not isinstance(section, Node):
+        raise ModelError(f"{where(doc, 'scenarios')}: scenarios must be a mapping of names")
+    for name, body in section.items():
+        scenarios[name] = _scenario(reader, name, body, where(section, name), model, base_dir)
+    uncertainty: dict[str, Distribution] = {}
+    section = doc.get("uncertainty", Node())
+    if not isinstance(section, Node):
+        raise ModelError(f"{where(doc, 'uncertainty')}: uncertainty must map parameters")
+    for name, body in section.items():
+        at = where(section, name)
+        _parameter(model, name, at)
+        uncertainty[model.element(name).key] = distribution_from_mapping(body, at)
+    study = Study(scenarios, tuple(outcomes), uncertainty, file)
+    from flywheel_sim.outcomes import parse_outcome
+
+    for text_ in study.outcomes:
+        try:
+            parse_outcome(text_, model)
+        except ModelError as exc:
+            raise ModelError(f"{where(doc, 'outcomes')}: {exc.message}", hint=exc.hint) from None
+    return study
+
+
+def _parameter(model: Model, name: str, where: str) -> None:
+    keys = [e.key for e in model.of_kind("parameter")]
+    try:
+        element = model.element(name)
+    except ModelError:
+        raise ModelError(
+            f"{where}: '{name}' is not a parameter of model '{model.name}'",
+            hint=did_you_mean(name, keys),
+        ) from None
+    if element.kind != "parameter":
+        raise ModelError(f"{where}: '{name}' is a {element.kind}, not a parameter")
+
+
+def _scenario(
+    reader: _Reader, name: str, body: Any, where: str, model: Model, base_dir: Path | None
+) -> Scenario:
+    if not isinstance(body, Node):
+        raise ModelError(
+            f"{where}: scenario '{name}' must be a mapping (description, set, policies)"
+        )
+    reader.check_keys(body, {"description", "set", "policies"}, f"scenario '{name}'")
+    values: list[tuple[str, float]] = []
+    overrides = body.get("set", Node())
+    if not isinstance(overrides, Node):
+        raise ModelError(f"{where}: 'set' maps parameter names to numbers")
+    for key, value in overrides.items():
+        at = f"{reader.file}:{overrides.key_lines.get(key)}" if reader.file else where
+        _parameter(model, key, at)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ModelError(f"{at}: '{key}' must be set to a number, not {value!r}")
+        values.append((model.element(key).key, float(value)))
+    policies: list[tuple[str, Policy]] = []
+    section = body.get("policies", Node())
+    if not isinstance(section, Node):
+        raise ModelError(f"{where}: 'policies' maps parameter names to policies")
+    for key, raw in section.items():
+        at = f"{reader.file}:{section.key_lines.get(key)}" if reader.file else where
+        _parameter(model, key, at)
+        policies.append(
+            (model.element(key).key, policy_from_mapping(raw, where=at, base_dir=base_dir))
+        )
+    description = body.get("description", "")
+    return Scenario(name, str(description), tuple(values), tuple(policies))
