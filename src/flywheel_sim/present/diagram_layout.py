@@ -176,7 +176,8 @@ def _core_routes(
 ) -> list[Route]:
     """Arcs along the circle from each core variable to the next."""
     routes = []
-    for a, b in _links(main.variables):
+    chain = list(main.variables)
+    for a, b in zip(chain, [*chain[1:], *chain[:1]], strict=True):  # in loop order
         start, stop = angle[a], angle[a] - _cw(angle[a], angle[b])
         steps = [start + (stop - start) * k / 200 for k in range(201)]
         arc = [(radius * math.cos(t), radius * math.sin(t)) for t in steps]
