@@ -21,7 +21,6 @@ from flywheel_sim.present.diagram_text import (
     _chip_spec,
     _dominant_note,
     _legend,
-    _links,
     _loop_weights,
     _node_lines,
     _polar,
