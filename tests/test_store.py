@@ -271,3 +271,39 @@ def test_every_run_command_is_stored(tmp_path: Path) -> None:
     missing = flywheel("runs", "show", "1")
     assert missing.returncode == 1
     assert missing.stderr.strip().splitlines() == [f"error: no batch 1 in the run store {path}"]
+
+
+def test_outcomes_and_percentiles_are_computed_in_the_database(tmp_path: Path) -> None:
+    from flywheel_sim.outcomes import parse_outcome
+    from flywheel_sim.present.study import PERCENTILES, percentile_bands
+
+    store = RunStore(tmp_path / "runs.duckdb")
+    plan = noisy_plan(n=400)
+    batch = run_plan(plan, store, chunk=150)
+    data = store.load(batch)
+    for text in ("x@3", "x@3.2", "x", "gain@max", "gain@min", "gain@mean"):
+        outcome = parse_outcome(text, plan.model)
+        np.testing.assert_allclose(store.outcome(batch, outcome), outcome.of(data), rtol=1e-12)
+    bands = store.percentiles(batch, ["x", "gain"], PERCENTILES)
+    for name in ("x", "gain"):
+        np.testing.assert_allclose(bands[name], percentile_bands(data[name].values), rtol=1e-9)
+
+
+def test_ctrl_c_stops_a_sweep_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "runs.duckdb"
+    process = subprocess.Popen(
+        _sweep_command(path, 4000, 200), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 240
+    while _chunks(path) < 2 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert process.poll() is None, "the sweep finished before it could be interrupted"
+    process.send_signal(signal.SIGINT)
+    _, errors = process.communicate(timeout=120)
+    assert process.returncode == 130, errors
+    last = errors.strip().splitlines()[-1]
+    assert "interrupted:" in last and "--resume 1" in last, errors
+    assert "Traceback" not in errors
+    store = RunStore(path)
+    assert store.batch(1).status == "interrupted"
+    assert store.batch(1).runs_written == 200 * len(store.done_chunks(1))

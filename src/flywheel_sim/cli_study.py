@@ -126,16 +126,6 @@ def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
         yield update
 
 
-def _series(store: RunStore, batch: int, variable: str, n_runs: int, n_times: int) -> Any:
-    frame = store.series(batch, [variable])
-    values = np.full((n_runs, n_times), np.nan)
-    info_times = {t: k for k, t in enumerate(store.batch(batch).times)}
-    values[frame["run"].to_numpy(), frame["time"].map(info_times).to_numpy()] = frame[
-        "value"
-    ].to_numpy()
-    return values
-
-
 def _default_chart(kind: str, name: str) -> Path:
     """out/KIND-MODEL.png, creating out/ (an explicit --plot path must exist already)."""
     folder = Path("out")
@@ -211,25 +201,27 @@ def compare(
     table_values: dict[str, list[float]] = {}
     status = "interrupted"
     try:
-        for index, item in enumerate(chosen):
-            applied, values = item.apply(loaded)
-            result = simulate(applied, values, variables=variables)
-            times = np.asarray(result["time"].values, dtype=float)
-            results[item.name] = {
-                v: (times, np.asarray(result[v].values[0], dtype=float)) for v in variables
-            }
-            table_values[item.name] = [float(o.of(result)[0]) for o in outcomes]
-            run_store.write_chunk(
-                batch,
-                index,
-                first_run=index,
-                params=np.array([_scenario_values(loaded, values, set_names)]),
-                seeds=np.array([0]),
-                status=[str(result["status"].values[0])],
-                series={v: np.asarray(result[v].values, dtype=float) for v in variables},
-                times=times,
-                scenario=item.name,
-            )
+        with _progress(f"compare {loaded.name}") as update:
+            for index, item in enumerate(chosen):
+                applied, values = item.apply(loaded)
+                result = simulate(applied, values, variables=variables)
+                times = np.asarray(result["time"].values, dtype=float)
+                results[item.name] = {
+                    v: (times, np.asarray(result[v].values[0], dtype=float)) for v in variables
+                }
+                table_values[item.name] = [float(o.of(result)[0]) for o in outcomes]
+                run_store.write_chunk(
+                    batch,
+                    index,
+                    first_run=index,
+                    params=np.array([_scenario_values(loaded, values, set_names)]),
+                    seeds=np.array([0]),
+                    status=[str(result["status"].values[0])],
+                    series={v: np.asarray(result[v].values, dtype=float) for v in variables},
+                    times=times,
+                    scenario=item.name,
+                )
+                update(index + 1, len(chosen))
         status = "done"
     finally:
         run_store.finish(batch, status)
@@ -293,7 +285,7 @@ def sweep(
     outcomes with percentile fan charts. Every finished chunk is stored as it completes."""
     from rich.table import Table
 
-    from flywheel_sim.present.study import fan_chart, outcome_summary
+    from flywheel_sim.present.study import PERCENTILES, fan_chart, outcome_summary
     from flywheel_sim.sweep import Plan, run_plan
     from flywheel_sim.uncertainty import METHODS, uniforms
 
@@ -345,10 +337,10 @@ def sweep(
         _interrupted(run_store, resume, samples, "sweep")
     finally:
         runner.close()
-    info = run_store.batch(batch)
-    times = np.asarray(info.times, dtype=float)
-    series = {v: _series(run_store, batch, v, samples, len(times)) for v in variables}
-    results = {o.label: o.extract(series[o.variable], times) for o in outcomes}
+    # summaries come from the database, so memory does not grow with runs x times
+    times = np.asarray(run_store.batch(batch).times, dtype=float)
+    results = {o.label: run_store.outcome(batch, o) for o in outcomes}
+    bands = run_store.percentiles(batch, variables, PERCENTILES)
     frame = outcome_summary(outcomes, results)
     table = Table(title=f"{loaded.name}: {samples} runs ({method}), outcomes")
     for column in frame.columns:
@@ -361,7 +353,7 @@ def sweep(
     title = f"{loaded.name}: {samples} runs ({method})" + (
         f", scenario {scenario}" if scenario else ""
     )
-    console.print(f"drew {fan_chart(times, series, target, title=title, units=units)}")
+    console.print(f"drew {fan_chart(times, bands, target, title=title, units=units)}")
     console.print(f"stored as batch {batch} in {run_store.path}")
 
 
@@ -441,10 +433,7 @@ def sensitivity(
         _interrupted(run_store, resume, plan.n_runs, "sensitivity")
     finally:
         runner.close()
-    info = run_store.batch(batch)
-    times = np.asarray(info.times, dtype=float)
-    y = chosen.extract(_series(run_store, batch, chosen.variable, plan.n_runs, len(times)), times)
-    frame = sa.analyse(plan_design, y, seed=seed)
+    frame = sa.analyse(plan_design, run_store.outcome(batch, chosen), seed=seed)
     table = Table(
         title=f"{loaded.name}: sensitivity of {chosen.label} ({method}, {plan.n_runs} runs)"
     )
@@ -465,7 +454,8 @@ def _interrupted(run_store: RunStore, resume: int | None, total: int, what: str)
     written = run_store.batch(batch_id).runs_written
     err.print(
         f"interrupted: {written} of {total} runs of the {what} are stored in batch "
-        f"{batch_id}; run the same command with --resume {batch_id} to finish"
+        f"{batch_id}; run the same command with --resume {batch_id} to finish",
+        soft_wrap=True,
     )
     raise typer.Exit(130)
 

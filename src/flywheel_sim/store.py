@@ -41,10 +41,12 @@ if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
 
+    from flywheel_sim.outcomes import Outcome
     from flywheel_sim.spec.model import Model
 
 SCHEMA_VERSION = 2
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
+MEMORY_LIMIT = "512MB"  # DuckDB's buffer (it spills to disk beyond this)
 
 # Each entry brings the schema from version (index) to version (index + 1).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -133,7 +135,8 @@ class RunStore:
         pause = 0.02
         while True:
             try:
-                con = duckdb.connect(str(self.path))
+                # a bounded buffer: the store's memory must not grow with the sweep's size
+                con = duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
                 break
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
@@ -441,6 +444,55 @@ class RunStore:
             args += list(variables)
         with self.connect() as con:
             return con.execute(query + " ORDER BY run, variable, time", args).df()
+
+    def outcome(self, batch: int, outcome: Outcome) -> NDArray[np.float64]:
+        """One outcome of every run of a batch (in run order), computed in the database, so
+        memory grows with the number of runs only, not with runs x times."""
+        info = self.batch(batch)
+        if outcome.at is not None:
+            times = np.asarray(info.times, dtype=float)
+            nearest = float(times[int(np.argmin(np.abs(times - outcome.at)))])
+            query = (
+                "SELECT run, value FROM series WHERE batch = ? AND variable = ? AND time = ? "
+                "ORDER BY run"
+            )
+            args: list[Any] = [batch, outcome.variable, nearest]
+        else:
+            reduce = {"end": "arg_max(value, time)", "max": "max(value)", "min": "min(value)"}
+            aggregate = reduce.get(outcome.statistic, "avg(value)")
+            query = (
+                f"SELECT run, {aggregate} FROM series WHERE batch = ? AND variable = ? "
+                "GROUP BY run ORDER BY run"
+            )
+            args = [batch, outcome.variable]
+        with self.connect() as con:
+            rows = con.execute(query, args).fetchnumpy()
+        values = np.full(info.n_runs, np.nan)
+        runs = np.asarray(rows["run"], dtype=np.int64)
+        values[runs] = np.asarray(list(rows.values())[1], dtype=float)
+        return values
+
+    def percentiles(
+        self, batch: int, variables: Sequence[str], percents: Sequence[float]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Percentiles over the runs of each variable at each saved time: variable ->
+        (len(percents), times), computed in the database (failed runs' NaN left out)."""
+        info = self.batch(batch)
+        position = {t: k for k, t in enumerate(info.times)}
+        quantiles = ", ".join(
+            f"quantile_cont(value, {p / 100:.6f}) FILTER (WHERE NOT isnan(value))"
+            for p in percents
+        )
+        out = {v: np.full((len(percents), len(info.times)), np.nan) for v in variables}
+        with self.connect() as con:
+            rows = con.execute(
+                f"SELECT variable, time, {quantiles} FROM series WHERE batch = ? "
+                f"AND variable IN ({', '.join('?' * len(variables))}) GROUP BY variable, time",
+                [batch, *variables],
+            ).fetchall()
+        for variable, time_, *values in rows:
+            out[variable][:, position[time_]] = [np.nan if v is None else v for v in values]
+        return out
 
     def load(self, batch: int) -> xr.Dataset:
         """A stored batch as a Dataset: (run, time) per variable, parameters as coordinates."""

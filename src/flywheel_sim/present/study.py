@@ -64,22 +64,23 @@ def compare_chart(
 
 def fan_chart(
     times: F,
-    series: Mapping[str, F],
+    bands: Mapping[str, F],
     path: str | Path,
     *,
     title: str,
     units: Mapping[str, str] | None = None,
 ) -> Path:
-    """Percentile fans (5–95 and 25–75 bands, median line) per variable; ``series`` maps
-    each variable to (runs, times). Failed runs (NaN) are left out."""
+    """Percentile fans (5–95 and 25–75 bands, median line) per variable; ``bands`` maps each
+    variable to its 5th, 25th, 50th, 75th and 95th percentiles over the runs at each time,
+    (5, times) — see :meth:`flywheel_sim.RunStore.percentiles` and :func:`percentile_bands`."""
     target = Path(path)
     plt = pyplot_for(target)
-    variables = list(series)
+    variables = list(bands)
     rows, cols = _grid(len(variables))
     fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
     for k, variable in enumerate(variables):
         ax = axes[k // cols][k % cols]
-        p5, p25, p50, p75, p95 = np.nanpercentile(series[variable], PERCENTILES, axis=0)
+        p5, p25, p50, p75, p95 = bands[variable]
         ax.fill_between(times, p5, p95, color=PALETTE[0], alpha=0.18, lw=0, label="5–95%")
         ax.fill_between(times, p25, p75, color=PALETTE[0], alpha=0.35, lw=0, label="25–75%")
         ax.plot(times, p50, color=PALETTE[0], lw=1.8, label="median")
@@ -96,6 +97,11 @@ def fan_chart(
         fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
     plt.close(fig)
     return target
+
+
+def percentile_bands(series: F) -> F:
+    """The fan chart's percentiles of a (runs, times) array, failed runs (NaN) left out."""
+    return np.asarray(np.nanpercentile(series, PERCENTILES, axis=0), dtype=float)
 
 
 def outcome_summary(outcomes: Sequence[Outcome], values: Mapping[str, F]) -> pd.DataFrame:
