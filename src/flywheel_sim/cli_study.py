@@ -287,7 +287,7 @@ def sweep(
 
     from flywheel_sim.present.study import PERCENTILES, fan_chart, outcome_summary
     from flywheel_sim.sweep import Plan, run_plan
-    from flywheel_sim.uncertainty import METHODS, uniforms
+    from flywheel_sim.uncertainty import METHODS, sample
 
     if samples < 1:
         raise ModelError(f"--samples must be at least 1, not {samples}")
@@ -304,8 +304,8 @@ def sweep(
     applied, fixed = item.apply(loaded) if item else (loaded, {})
     fixed = {k: v for k, v in fixed.items() if k not in distributions}
     names = tuple(distributions)
-    design = uniforms(method, samples, len(names), seed)
-    values = np.column_stack([distributions[n].ppf(design[:, j]) for j, n in enumerate(names)])
+    drawn = sample(distributions, samples, method=method, seed=seed)
+    values = np.column_stack([drawn[n] for n in names])
     variables = tuple(dict.fromkeys(o.variable for o in outcomes))
     plan = Plan(
         kind="sweep",

@@ -479,19 +479,17 @@ class RunStore:
         (len(percents), times), computed in the database (failed runs' NaN left out)."""
         info = self.batch(batch)
         position = {t: k for k, t in enumerate(info.times)}
-        quantiles = ", ".join(
-            f"quantile_cont(value, {p / 100:.6f}) FILTER (WHERE NOT isnan(value))"
-            for p in percents
-        )
+        levels = "[" + ", ".join(f"{p / 100:.6f}" for p in percents) + "]"
         out = {v: np.full((len(percents), len(info.times)), np.nan) for v in variables}
         with self.connect() as con:
-            rows = con.execute(
-                f"SELECT variable, time, {quantiles} FROM series WHERE batch = ? "
-                f"AND variable IN ({', '.join('?' * len(variables))}) GROUP BY variable, time",
-                [batch, *variables],
-            ).fetchall()
-        for variable, time_, *values in rows:
-            out[variable][:, position[time_]] = [np.nan if v is None else v for v in values]
+            for variable in variables:  # one variable at a time keeps the working set small
+                rows = con.execute(
+                    f"SELECT time, quantile_cont(value, {levels}) FROM series WHERE batch = ? "
+                    "AND variable = ? AND NOT isnan(value) GROUP BY time",
+                    [batch, variable],
+                ).fetchall()
+                for time_, values in rows:
+                    out[variable][:, position[time_]] = values
         return out
 
     def load(self, batch: int) -> xr.Dataset:

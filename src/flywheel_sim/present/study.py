@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -40,19 +40,33 @@ def compare_chart(
     target = Path(path)
     plt = pyplot_for(target)
     variables = list(next(iter(series.values())))
-    rows, cols = _grid(len(variables))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
-    for k, variable in enumerate(variables):
-        ax = axes[k // cols][k % cols]
+    fig, panels = _panels(plt, variables, units)
+    for variable, ax in zip(variables, panels, strict=False):
         for s, (scenario, by_var) in enumerate(series.items()):
             times, values = by_var[variable]
             ax.plot(times, values, color=PALETTE[s % len(PALETTE)], lw=1.8, label=scenario)
+    return _finish(plt, fig, panels[0], target, title)
+
+
+def _panels(
+    plt: Any, variables: list[str], units: Mapping[str, str] | None
+) -> tuple[Any, list[Any]]:
+    """A grid of titled panels, one per variable (spare cells hidden)."""
+    rows, cols = _grid(len(variables))
+    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for variable, ax in zip(variables, flat, strict=False):
         unit = (units or {}).get(variable, "")
         ax.set_title(variable.replace("_", " ") + (f" ({unit})" if unit else ""), fontsize=10)
         ax.grid(alpha=0.3)
-    for k in range(len(variables), rows * cols):
-        axes[k // cols][k % cols].axis("off")
-    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in flat[len(variables) :]:
+        ax.axis("off")
+    return fig, flat[: len(variables)]
+
+
+def _finish(plt: Any, fig: Any, first: Any, target: Path, title: str) -> Path:
+    """Shared legend below the panels, a title, and an atomic write."""
+    handles, labels = first.get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 6), frameon=False)
     fig.suptitle(title, fontsize=13)
     fig.tight_layout(rect=(0, 0.06, 1, 0.97))
@@ -76,27 +90,13 @@ def fan_chart(
     target = Path(path)
     plt = pyplot_for(target)
     variables = list(bands)
-    rows, cols = _grid(len(variables))
-    fig, axes = plt.subplots(rows, cols, figsize=(5.2 * cols, 3.4 * rows), squeeze=False)
-    for k, variable in enumerate(variables):
-        ax = axes[k // cols][k % cols]
+    fig, panels = _panels(plt, variables, units)
+    for variable, ax in zip(variables, panels, strict=True):
         p5, p25, p50, p75, p95 = bands[variable]
         ax.fill_between(times, p5, p95, color=PALETTE[0], alpha=0.18, lw=0, label="5–95%")
         ax.fill_between(times, p25, p75, color=PALETTE[0], alpha=0.35, lw=0, label="25–75%")
         ax.plot(times, p50, color=PALETTE[0], lw=1.8, label="median")
-        unit = (units or {}).get(variable, "")
-        ax.set_title(variable.replace("_", " ") + (f" ({unit})" if unit else ""), fontsize=10)
-        ax.grid(alpha=0.3)
-    for k in range(len(variables), rows * cols):
-        axes[k // cols][k % cols].axis("off")
-    handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
-    fig.suptitle(title, fontsize=13)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
-    with atomic_path(target) as tmp:
-        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120)
-    plt.close(fig)
-    return target
+    return _finish(plt, fig, panels[0], target, title)
 
 
 def percentile_bands(series: F) -> F:
