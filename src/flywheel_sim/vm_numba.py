@@ -175,8 +175,12 @@ def _select_pulse(t: float, dt: float, volume: float, first: float, interval: fl
 @jit
 def _binary(op: int, st: NDArray[np.float64], i: int, B: int) -> None:
     """st[i, r] = st[i, r] <op> st[i + 1, r] for the first B runs."""
-    x = st[i]
-    y = st[i + 1]
+    _binary_rows(op, st[i], st[i + 1], B)
+
+
+@jit
+def _binary_rows(op: int, x: NDArray[np.float64], y: NDArray[np.float64], B: int) -> None:
+    """x[r] = x[r] <op> y[r] for the first B runs (y a stack row or, fused, a slot row)."""
     if op == _MUL:
         for r in range(B):
             x[r] = x[r] * y[r]
@@ -365,11 +369,8 @@ def _exec(
             sp -= 1
             for r in range(B):
                 S[arg, r] = st[sp, r]
-        elif op >= _FUSE_SLOT:
-            base = op - _FUSE_SLOT
-            for r in range(B):
-                st[sp, r] = S[arg, r]
-            _binary(base, st, sp - 1, B)
+        elif op >= _FUSE_SLOT:  # one pass: the slot's row is the right operand
+            _binary_rows(op - _FUSE_SLOT, st[sp - 1], S[arg], B)
         elif op >= _FUSE_CONST:
             base = op - _FUSE_CONST
             value = consts[arg]
