@@ -277,3 +277,40 @@ def test_flywheel_sweep_and_sensitivity(tmp_path: Path) -> None:
         assert bad.returncode == 1, args
         last = bad.stderr.strip().splitlines()
         assert len(last) == 1 and message in last[0], bad.stderr
+
+
+def test_flywheel_calibrate(tmp_path: Path) -> None:
+    """Fit the logistic model to its own noise-free output written as a CSV."""
+    store = tmp_path / "runs.duckdb"
+    model = fs.load_model("logistic")
+    truth = fs.simulate(model, {"growth_rate": 0.7, "capacity": 900.0}, save_step=1)
+    rows = ["year,pop"] + [
+        f"{t:g},{float(v)!r}"
+        for t, v in zip(truth.time.values, truth.population.values[0], strict=True)
+    ]
+    (tmp_path / "obs.csv").write_text("\n".join(rows) + "\n")
+    done = flywheel(
+        "calibrate", "logistic", "--fit", "growth_rate,capacity", "--data", "obs.csv",
+        "--series", "population=pop", "--time", "year", "--until", "15", "--maxiter", "40",
+        "--save", "fitted.scenarios.yaml", "--plot", "fit.png", cwd=tmp_path, store=store,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("│ growth_rate"))
+    assert float(line.split("│")[2]) == pytest.approx(0.7, rel=1e-3)
+    assert "in sample (population, 16 observations): MAPE 0.0%" in done.stdout
+    assert "forecast after 15 (population, 15 observations)" in done.stdout
+    assert (tmp_path / "fit.png").read_bytes()[:4] == b"\x89PNG"
+    saved = load_study("x", model, file=tmp_path / "fitted.scenarios.yaml")
+    values = dict(saved.scenario("calibrated").values)
+    assert values["capacity"] == pytest.approx(900.0, rel=1e-3)
+    info = RunStore(store).batch(1)
+    assert info.kind == "calibration" and info.settings["fitted"]["growth_rate"] > 0.69
+    for args, message in [
+        (("--fit", ""), "say which parameters to fit"),
+        (("--fit", "growth_rate", "--series", "population"), "must look like VARIABLE=COLUMN"),
+        (("--fit", "growth_rate", "--data", "nope.csv"), "cannot read nope.csv"),
+        (("--fit", "growth_rate", "--bounds", "growth_rate=a:b"), "NAME=LOW:HIGH"),
+    ]:
+        bad = flywheel("calibrate", "logistic", *args, cwd=tmp_path, store=store)
+        assert bad.returncode == 1
+        assert message in bad.stderr.strip().splitlines()[-1], bad.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flywheel_sim.calibration import Calibration, calibrate
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.diagnostics import (
     Coasting,
@@ -83,6 +84,7 @@ def tornado_chart(*args: object, **kwargs: object) -> Path:
 
 __all__ = [
     "METHODS",
+    "Calibration",
     "Coasting",
     "CriticalPush",
     "Dimension",
@@ -114,6 +116,7 @@ __all__ = [
     "TimeSpec",
     "__version__",
     "builtin_models",
+    "calibrate",
     "causal_graph",
     "coasting",
     "compile_model",

@@ -460,6 +460,167 @@ def _interrupted(run_store: RunStore, resume: int | None, total: int, what: str)
     raise typer.Exit(130)
 
 
+# -- calibrate -----------------------------------------------------------------------------------
+@app.command()
+def calibrate(
+    model: ModelArg = None,
+    fit: Annotated[str, typer.Option(help="Parameters to fit, comma-separated.")] = "",
+    data: Annotated[
+        Path | None, typer.Option(help="CSV of observations (default: the model's history).")
+    ] = None,
+    series: Annotated[
+        list[str] | None,
+        typer.Option(help="A fitted series, VARIABLE=COLUMN (repeatable; default: history)."),
+    ] = None,
+    time: Annotated[str | None, typer.Option(help="The data's time column.")] = None,
+    since: Annotated[float | None, typer.Option(help="Fit observations from this time.")] = None,
+    until: Annotated[
+        float | None, typer.Option(help="Fit up to this time; later data test the forecast.")
+    ] = None,
+    loss: Annotated[str, typer.Option(help="log, relative or huber.")] = "log",
+    bounds: Annotated[
+        list[str] | None, typer.Option(help="A search range, NAME=LOW:HIGH (repeatable).")
+    ] = None,
+    popsize: Annotated[int, typer.Option(help="Population per parameter.")] = 10,
+    maxiter: Annotated[int, typer.Option(help="Generations at most.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+    uncertainty: Annotated[str, typer.Option(help="wald or bootstrap.")] = "wald",
+    plot: Annotated[Path | None, typer.Option(help="Fit chart (.png/.svg/.pdf).")] = None,
+    save: Annotated[
+        Path | None,
+        typer.Option(help="Write the fitted values as scenario 'calibrated' to this file."),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Fit parameters to observed history: values with 95% intervals, fit metrics (and the
+    forecast error after --until), a fitted-vs-actual chart with the prediction band."""
+    import pandas as pd
+    from rich.table import Table
+
+    from flywheel_sim import calibration as cal
+    from flywheel_sim.present.study import calibration_chart
+
+    source = model or default_model()
+    loaded = load_model(source)
+    names = [n.strip() for n in fit.split(",") if n.strip()]
+    if not names:
+        raise ModelError("say which parameters to fit: --fit name1,name2,...")
+    frame = None
+    if data is not None:
+        try:
+            frame = pd.read_csv(data)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot read {data}: {exc}") from None
+    mapping = dict(_pair(item, "--series", "VARIABLE=COLUMN") for item in series or [])
+    ranges = {}
+    for item in bounds or []:
+        name, text = _pair(item, "--bounds", "NAME=LOW:HIGH")
+        low, _, high = text.partition(":")
+        try:
+            ranges[loaded.element(name).key] = (float(low), float(high))
+        except ValueError:
+            raise ModelError(f"--bounds {item} must look like NAME=LOW:HIGH") from None
+    with _progress(f"calibrate {loaded.name}") as update:
+        update(0, 1)
+        result = cal.calibrate(
+            loaded,
+            names,
+            data=frame,
+            series=mapping or None,
+            time=time,
+            since=since,
+            until=until,
+            loss=loss,
+            bounds=ranges,
+            popsize=popsize,
+            maxiter=maxiter,
+            seed=seed,
+            uncertainty=uncertainty,
+            source=str(data) if data else "history",
+        )
+        update(1, 1)
+    table = Table(title=f"{loaded.name}: fitted parameters (95% intervals, {uncertainty})")
+    for column in ("parameter", "value", "lower", "upper", "was"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for row in result.parameters.itertuples():
+        table.add_row(
+            str(row.parameter), f"{row.value:.4g}", f"{row.lower:.4g}", f"{row.upper:.4g}",
+            f"{row.default:.4g}",
+        )  # fmt: skip
+    console.print(table)
+    main = result.series[0].variable
+    console.print(_fit_line("in sample", main, result.metrics))
+    if result.forecast:
+        console.print(_fit_line(f"forecast after {until:g}", main, result.forecast))
+    for warning in result.warnings:
+        err.print(f"[yellow]{warning}[/]", soft_wrap=True)
+    panels = [
+        (s.variable, s.times, s.values, result.fitted[s.variable][1], result.band.get(s.variable))
+        for s in result.series
+    ]
+    target = plot or _default_chart("calibrate", loaded.name)
+    units = {s.variable: loaded.element(s.variable).unit for s in result.series}
+    title = f"{loaded.name}: calibrated ({', '.join(names)})"
+    console.print(
+        f"drew {calibration_chart(panels, target, title=title, until=until, units=units)}"
+    )
+    console.print(f"{result.evaluations} runs in {result.seconds:.1f} s; loss {result.loss:.4g}")
+    if save is not None:
+        console.print(f"wrote {_save_scenario(save, result.values, loaded.name)}")
+    from flywheel_sim.simulate import simulate
+
+    run_store = _open_store(store)
+    settings = {
+        **result.settings,
+        "fitted": result.values,
+        "metrics": result.metrics,
+        "forecast": result.forecast,
+    }
+    batch = run_store.save_result(
+        result.model, simulate(result.model), kind="calibration", settings=settings
+    )
+    console.print(f"stored as batch {batch} in {run_store.path}")
+
+
+def _pair(item: str, option: str, form: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name.strip() or not value.strip():
+        raise ModelError(f"{option} '{item}' must look like {form}")
+    return name.strip(), value.strip()
+
+
+def _fit_line(label: str, variable: str, metrics: dict[str, float]) -> str:
+    text = (
+        f"[bold]{label}[/] ({variable}, {int(metrics['observations'])} observations): "
+        f"MAPE {metrics['mape']:.1%}"
+    )
+    if "rmse_log" in metrics:
+        text += f", RMSE of logs {metrics['rmse_log']:.3f}"
+    return text + f", worst {metrics['worst_error']:+.0%} in {metrics['worst_time']:g}"
+
+
+def _save_scenario(path: Path, values: dict[str, float], model: str) -> Path:
+    """Add (or replace) scenario 'calibrated' in a scenario file, atomically."""
+    import yaml
+
+    from flywheel_sim.output import atomic_path
+
+    document: dict[str, Any] = {}
+    if path.exists():
+        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ModelError(f"{path} is not a scenario file (a mapping)")
+        document = loaded
+    scenarios = document.setdefault("scenarios", {})
+    scenarios["calibrated"] = {
+        "description": f"parameters fitted to history by flywheel calibrate ({model})",
+        "set": {k: float(f"{v:.6g}") for k, v in values.items()},
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
 # -- runs ----------------------------------------------------------------------------------------
 runs_app = typer.Typer(
     help="The run store: list, show, export and delete stored batches.", no_args_is_help=True

@@ -121,3 +121,30 @@ def outcome_summary(outcomes: Sequence[Outcome], values: Mapping[str, F]) -> pd.
             row[f"p{p}"] = float(np.percentile(ok, p)) if ok.size else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def calibration_chart(
+    series: Sequence[tuple[str, F, F, F, tuple[F, F, F] | None]],
+    path: str | Path,
+    *,
+    title: str,
+    until: float | None = None,
+    units: Mapping[str, str] | None = None,
+) -> Path:
+    """Fitted against observed, one panel per series: (variable, times, observed, fitted,
+    band) with the 95% prediction band; a log scale for positive series; a line at ``until``
+    when the later years are out of sample."""
+    target = Path(path)
+    plt = pyplot_for(target)
+    fig, panels = _panels(plt, [s[0] for s in series], units)
+    for (_, times, observed, fitted, band), ax in zip(series, panels, strict=True):
+        if band is not None:
+            ax.fill_between(band[0], band[1], band[2], color=PALETTE[0], alpha=0.18, lw=0,
+                            label="95% prediction band")  # fmt: skip
+        ax.plot(times, fitted, color=PALETTE[0], lw=1.8, label="model (fitted)")
+        ax.plot(times, observed, "o", color=PALETTE[1], ms=3.5, label="observed")
+        if (observed > 0).all() and (fitted > 0).all():
+            ax.set_yscale("log")
+        if until is not None:
+            ax.axvline(until, color="#555555", lw=1, ls="--", label="end of fit")
+    return _finish(plt, fig, panels[0], target, title)
