@@ -290,7 +290,7 @@ def test_parameters_entering_only_as_a_product_are_reported() -> None:
 
 
 def test_unidentifiable_parameters_get_honest_intervals() -> None:
-    # Regression:`): the pseudo-inverse silently drops the
+    # Regression: the pseudo-inverse silently drops the
     # direction the data cannot see, so a and b (y = a*b*x, only a*b = 6 is known) get
     # intervals about ±1% wide around an arbitrary point (e.g. a in [2.46, 2.50]) although
     # a = 2, b = 3 fits exactly as well. Fix: when _covariance finds a null direction, give
@@ -317,7 +317,7 @@ def test_a_parameter_at_its_bound_is_reported() -> None:
 
 
 def test_an_interior_value_of_a_small_parameter_is_not_reported_at_a_bound() -> None:
-    # Regression:`): np.isclose's absolute tolerance
+    # Regression: np.isclose's absolute tolerance
     # (1e-8) is in the parameter's own units, so k = 5e-9 fitted inside [1e-9, 1e-7] is
     # "at a bound". Fix: compare relative to the range, e.g.
     # `(x[j] - lows[j]) <= 1e-6 * span[j] or (highs[j] - x[j]) <= 1e-6 * span[j]`.
@@ -420,7 +420,7 @@ def test_more_parameters_than_observations_is_an_error(linear_data: pd.DataFrame
 
 
 def test_observations_after_the_model_stops_are_an_error() -> None:
-    # Regression:`): observations after the
+    # Regression: observations after the
     # model's stop time (here t = 31..35, the logistic model stops at 30) have no model value
     # (NaN), every run then costs HUGE, and calibrate silently returns a wrong fit (growth
     # rate ~0.97, capacity ~150,000 instead of 0.8, 5000) with no warning. Fix: in
@@ -483,7 +483,7 @@ def test_the_prediction_band(logistic_fit: Calibration, logistic_noisy: np.ndarr
 
 
 def test_fixed_values_are_part_of_the_calibrated_model(logistic_noisy: np.ndarray) -> None:
-    # Regression:)`): the fit uses
+    # Regression: the fit uses
     # `fixed` values (here initial_population = 20) but the returned model keeps the old
     # default (10), so simulate(c.model) does not reproduce c.fitted (it starts at 10, not
     # 20). Fix: `_with_defaults(model, {**fixed, **dict(zip(names, x))})`.
