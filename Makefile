@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/engine.py
 	$(BIN)/python benchmarks/loops.py
 	$(BIN)/python benchmarks/sweep.py
+	$(BIN)/python benchmarks/calibrate.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
