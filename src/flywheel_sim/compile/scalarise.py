@@ -9,7 +9,7 @@ inside reductions, graphical functions become ``LOOKUP`` calls, and reserved nam
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
@@ -150,15 +150,7 @@ class Scalariser:
         policy = element.policy
         assert policy is not None
         key = instance_key(element.key, index)
-        base = Inst(
-            f"{key}#base",
-            "parameter",
-            Num(self.default(element, index)),
-            element.name,
-            element.line,
-            element.key,
-            index,
-        )
+        base = replace(self.instance(element, index), key=f"{key}#base")
         table = None
         if isinstance(policy, Table):
             name = f"{element.key}#policy"
