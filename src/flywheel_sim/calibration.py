@@ -430,9 +430,7 @@ def _residuals_stop(objective: Objective, x: F, stop: float) -> F:
     return np.concatenate(blocks, axis=1)
 
 
-def _jacobian(
-    objective: Objective, x: F, span: F, lows: F, highs: F, stop: float
-) -> F:
+def _jacobian(objective: Objective, x: F, span: F, lows: F, highs: F, stop: float) -> F:
     """Forward differences of the residuals: one batched call of d + 1 runs."""
     d = len(x)
     steps = 1e-4 * span
@@ -632,8 +630,7 @@ def _with_defaults(model: Model, values: Mapping[str, float]) -> Model:
     from dataclasses import replace
 
     elements = tuple(
-        replace(e, default=float(values[e.key])) if e.key in values else e
-        for e in model.elements
+        replace(e, default=float(values[e.key])) if e.key in values else e for e in model.elements
     )
     return replace(model, elements=elements)
 
