@@ -310,6 +310,7 @@ def test_flywheel_calibrate(tmp_path: Path) -> None:
         (("--fit", "growth_rate", "--series", "population"), "must look like VARIABLE=COLUMN"),
         (("--fit", "growth_rate", "--data", "nope.csv"), "cannot read nope.csv"),
         (("--fit", "growth_rate", "--bounds", "growth_rate=a:b"), "NAME=LOW:HIGH"),
+        (("--fit", "growth_rate", "--weight", "population=x"), "'x' is not a number"),
     ]:
         bad = flywheel("calibrate", "logistic", *args, cwd=tmp_path, store=store)
         assert bad.returncode == 1

@@ -478,6 +478,9 @@ def calibrate(
         float | None, typer.Option(help="Fit up to this time; later data test the forecast.")
     ] = None,
     loss: Annotated[str, typer.Option(help="log, relative or huber.")] = "log",
+    weight: Annotated[
+        list[str] | None, typer.Option(help="A series' weight, VARIABLE=W (repeatable).")
+    ] = None,
     bounds: Annotated[
         list[str] | None, typer.Option(help="A search range, NAME=LOW:HIGH (repeatable).")
     ] = None,
@@ -520,6 +523,13 @@ def calibrate(
             ranges[loaded.element(name).key] = (float(low), float(high))
         except ValueError:
             raise ModelError(f"--bounds {item} must look like NAME=LOW:HIGH") from None
+    weights = {}
+    for item in weight or []:
+        name, text = _pair(item, "--weight", "VARIABLE=W")
+        try:
+            weights[loaded.element(name).key] = float(text)
+        except ValueError:
+            raise ModelError(f"--weight {item}: '{text}' is not a number") from None
     with _progress(f"calibrate {loaded.name}") as update:
         update(0, 1)
         result = cal.calibrate(
@@ -531,6 +541,7 @@ def calibrate(
             since=since,
             until=until,
             loss=loss,
+            weights=weights or None,
             bounds=ranges,
             popsize=popsize,
             maxiter=maxiter,
