@@ -311,6 +311,23 @@ def test_flywheel_calibrate(tmp_path: Path) -> None:
         (("--fit", "growth_rate", "--data", "nope.csv"), "cannot read nope.csv"),
         (("--fit", "growth_rate", "--bounds", "growth_rate=a:b"), "NAME=LOW:HIGH"),
         (("--fit", "growth_rate", "--weight", "population=x"), "'x' is not a number"),
+        (
+            (
+                "--fit",
+                "growth_rate",
+                "--data",
+                "obs.csv",
+                "--series",
+                "population=pop",
+                "--time",
+                "year",
+                "--maxiter",
+                "2",
+                "--save",
+                "fitted.scenarios.yaml",
+            ),
+            "does not rewrite a scenario file",
+        ),
     ]:
         bad = flywheel("calibrate", "logistic", *args, cwd=tmp_path, store=store)
         assert bad.returncode == 1

@@ -508,6 +508,8 @@ def calibrate(
     names = [n.strip() for n in fit.split(",") if n.strip()]
     if not names:
         raise ModelError("say which parameters to fit: --fit name1,name2,...")
+    if save is not None:
+        _refuse_existing(save)  # before the fit, not after it
     frame = None
     if data is not None:
         try:
@@ -610,22 +612,30 @@ def _fit_line(label: str, variable: str, metrics: dict[str, float]) -> str:
     return text + f", worst {metrics['worst_error']:+.0%} in {metrics['worst_time']:g}"
 
 
+def _refuse_existing(path: Path) -> None:
+    if path.exists():
+        raise ModelError(
+            f"{path} exists; flywheel does not rewrite a scenario file (its comments would be "
+            "lost)",
+            hint="give --save a new file and copy the scenario across, or use it with --scenarios",
+        )
+
+
 def _save_scenario(path: Path, values: dict[str, float], model: str) -> Path:
-    """Add (or replace) scenario 'calibrated' in a scenario file, atomically."""
+    """Write scenario 'calibrated' to a new scenario file, atomically. An existing file is
+    never rewritten (its comments and layout would be lost)."""
     import yaml
 
     from flywheel_sim.output import atomic_path
 
-    document: dict[str, Any] = {}
-    if path.exists():
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ModelError(f"{path} is not a scenario file (a mapping)")
-        document = loaded
-    scenarios = document.setdefault("scenarios", {})
-    scenarios["calibrated"] = {
-        "description": f"parameters fitted to history by flywheel calibrate ({model})",
-        "set": {k: float(f"{v:.6g}") for k, v in values.items()},
+    _refuse_existing(path)
+    document = {
+        "scenarios": {
+            "calibrated": {
+                "description": f"parameters fitted to history by flywheel calibrate ({model})",
+                "set": {k: float(f"{v:.6g}") for k, v in values.items()},
+            }
+        }
     }
     with atomic_path(path) as tmp:
         tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
