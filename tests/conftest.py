@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -29,3 +32,20 @@ def _private_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["FLYWHEEL_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.duckdb")
+
+
+def run_cli(
+    *args: str, cwd: object = None, store: object = None, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Run ``flywheel ARGS`` in a subprocess (optionally with its own run store)."""
+    env = dict(os.environ)
+    if store is not None:
+        env["FLYWHEEL_STORE"] = str(store)
+    return subprocess.run(
+        [sys.executable, "-m", "flywheel_sim.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env=env,
+    )

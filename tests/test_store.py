@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 import flywheel_sim as fs
+from conftest import run_cli
 from flywheel_sim.errors import FlywheelError, OutputError
 from flywheel_sim.store import MIGRATIONS, SCHEMA_VERSION, RunStore
 from flywheel_sim.sweep import Plan, run_plan
@@ -247,14 +248,7 @@ def test_every_run_command_is_stored(tmp_path: Path) -> None:
     path = tmp_path / "cli.duckdb"
 
     def flywheel(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "flywheel_sim.cli", *args],
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-            env={**os.environ, "FLYWHEEL_STORE": str(path)},
-        )
+        return run_cli(*args, cwd=tmp_path, store=path)
 
     done = flywheel("run", "sir", "--set", "duration=3", "--no-chart")
     assert done.returncode == 0, done.stderr and "stored as batch 1" in done.stdout

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +10,7 @@ import pytest
 from scipy import stats
 
 import flywheel_sim as fs
+from conftest import run_cli
 from flywheel_sim.outcomes import Outcome, parse_outcome, parse_outcomes
 from flywheel_sim.store import RunStore
 from flywheel_sim.study import load_study, loads_study, study_path
@@ -28,14 +27,7 @@ AMAZON_SCENARIOS = {
 
 
 def flywheel(*args: str, cwd: Path, store: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "flywheel_sim.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=cwd,
-        env={**os.environ, "FLYWHEEL_STORE": str(store)},
-    )
+    return run_cli(*args, cwd=cwd, store=store)
 
 
 # -- scenario files ------------------------------------------------------------------------------
