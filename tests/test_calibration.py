@@ -10,6 +10,7 @@ module (each comment says what went wrong).
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -549,3 +550,41 @@ def test_the_huber_band_is_as_wide_as_the_noise(logistic_noisy: np.ndarray) -> N
 def logistic_fit_band(values: np.ndarray, loss: str) -> float:
     _, low, high = fit_logistic(values, loss=loss).band["population"]
     return float(np.median(high / low))
+
+
+def test_yearly_means_and_year_end_values_are_what_the_data_report() -> None:
+    """An aggregate compares like with like: the mean over [t, t+1] of a level, and the level at
+    t + 1 for a count reported at the end of year t."""
+    from flywheel_sim.history import aggregated
+
+    model = fs.loads_model(
+        "name: ramp\ntime: {start: 0, stop: 10, dt: 0.125}\n"
+        "stocks:\n  level: {initial: 0, inflows: [rise]}\nflows:\n  rise: {equation: '2'}\n"
+    )
+    result = fs.simulate(model)
+    years = np.array([1.0, 4.0])
+    assert aggregated(result.level, "point", years)[0] == pytest.approx([2, 8])
+    assert aggregated(result.level, "year_end", years)[0] == pytest.approx([4, 10])
+    assert aggregated(result.level, "annual_mean", years)[0] == pytest.approx([3, 9])
+    assert aggregated(result.rise, "annual_total", years)[0] == pytest.approx([2, 2])
+    assert np.isnan(aggregated(result.level, "year_end", np.array([9.5]))).all()  # after stop
+
+
+def test_a_year_end_observation_needs_the_run_to_reach_the_year_end(tmp_path: Path) -> None:
+    (tmp_path / "obs.csv").write_text(
+        "year,lvl\n" + "".join(f"{y},{2 * y + 2}\n" for y in range(10))
+    )
+    path = tmp_path / "m.yaml"
+    path.write_text(
+        "name: ramp\ntime: {start: 0, stop: 10, dt: 0.125}\n"
+        "stocks:\n  level: {initial: 0, inflows: [rise]}\nflows:\n  rise: {equation: slope}\n"
+        "parameters:\n  slope: {default: 1, min: 0, max: 5}\n"
+        "history: {data: obs.csv, series: {level: {column: lvl, aggregate: year_end}}}\n"
+    )
+    fit = fs.calibrate(fs.load_model(path), ["slope"])
+    assert fit.values["slope"] == pytest.approx(2, rel=1e-6)
+    (tmp_path / "obs.csv").write_text(
+        "year,lvl\n" + "".join(f"{y},{2 * y + 2}\n" for y in range(11))
+    )
+    with pytest.raises(ModelError, match="observation at 10, outside the run"):
+        fs.calibrate(fs.load_model(path), ["slope"])

@@ -7,6 +7,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import flywheel_sim.spec.loader as loader
@@ -1016,4 +1017,27 @@ def test_history_data_must_exist_and_have_the_columns(tmp_path: Path) -> None:
         history_frame(load_model(path))
     (tmp_path / "missing.csv").write_text("year,other\n0,1\n")
     with pytest.raises(ModelError, match="has no column 'c'"):
+        history_frame(load_model(path))
+
+
+def test_history_joins_several_data_sets_on_the_time_column(tmp_path: Path) -> None:
+    from flywheel_sim.history import history_frame
+
+    text = (
+        "name: h\ntime: {start: 0, stop: 4, dt: 1}\nstocks:\n  s: {initial: 1}\n"
+        "history: {data: [a.csv, b.csv], series: {s: {column: x}}}\n"
+    )
+    path = tmp_path / "h.yaml"
+    path.write_text(text)
+    (tmp_path / "a.csv").write_text("year,x\n1,10\n2,20\n")
+    (tmp_path / "b.csv").write_text("year,y\n0,5\n2,7\n")
+    frame = history_frame(load_model(path))
+    assert frame["year"].tolist() == [0, 1, 2]
+    assert frame["x"].tolist()[1:] == [10, 20] and np.isnan(frame["x"].iloc[0])
+    assert frame["y"].tolist()[2] == 7 and np.isnan(frame["y"].iloc[1])
+    (tmp_path / "b.csv").write_text("year,x\n0,5\n")
+    with pytest.raises(ModelError, match=r"history data 'b\.csv' repeats column 'x'"):
+        history_frame(load_model(path))
+    (tmp_path / "b.csv").write_text("t,y\n0,5\n")
+    with pytest.raises(ModelError, match=r"history data 'b\.csv' has no time column 'year'"):
         history_frame(load_model(path))

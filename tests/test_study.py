@@ -101,6 +101,15 @@ def test_a_scenario_file_beside_a_model(tmp_path: Path) -> None:
         ("outcomes: [x@2050]\n", r"s\.yaml:1: outcome 'x@2050': 2050 is outside the run"),
         ("outcomes: x\n", r"outcomes is a list"),
         ("scenaros: {}\n", r"unknown key 'scenaros'"),
+        ("calibration: {weights: {}}\n", r"s\.yaml:1: calibration needs fit:"),
+        ("calibration:\n  fit: {x: [0, 1]}\n", r"s\.yaml:2: 'x' is a stock, not a parameter"),
+        ("calibration:\n  fit: {rate: 0.5}\n", r"s\.yaml:2: 'rate' needs a range \[low, high\]"),
+        ("calibration:\n  fit: {rate: [0, 1]}\n  loss: l2\n", r"s\.yaml:3: unknown loss 'l2'"),
+        (
+            "calibration:\n  fit: {rate: [0, 1]}\n  weights: {y: 2}\n",
+            r"s\.yaml:3: .*'y'",
+        ),
+        ("calibration:\n  fit: {rate: [0, 1]}\n  since: soon\n", r"since must be a time"),
     ],
 )
 def test_scenario_file_errors_name_the_line(text: str, message: str) -> None:
@@ -324,3 +333,47 @@ def test_flywheel_calibrate(tmp_path: Path) -> None:
         bad = flywheel("calibrate", "logistic", *args, cwd=tmp_path, store=store)
         assert bad.returncode == 1
         assert message in bad.stderr.strip().splitlines()[-1], bad.stderr
+
+
+def test_the_calibration_section_is_what_flywheel_calibrate_fits_by_default(
+    tmp_path: Path,
+) -> None:
+    """A model whose scenario file declares its calibration is fitted by a bare
+    `flywheel calibrate MODEL`; command-line options override the file."""
+    truth = {"growth_rate": 0.7, "capacity": 900.0}
+    from importlib import resources
+
+    text = (resources.files("flywheel_sim") / "models" / "logistic.yaml").read_text()
+    result = fs.simulate(fs.load_model("logistic"), truth, save_step=1)
+    rows = ["year,pop"] + [
+        f"{t:g},{float(v)!r}"
+        for t, v in zip(result.time.values, result.population.values[0], strict=True)
+    ]
+    (tmp_path / "obs.csv").write_text("\n".join(rows) + "\n")
+    text += "\nhistory:\n  data: obs.csv\n  series: {population: {column: pop}}\n"
+    (tmp_path / "grow.yaml").write_text(text)
+    (tmp_path / "grow.scenarios.yaml").write_text(
+        "calibration:\n  fit: {growth_rate: [0.2, 1.5], capacity: [500, 2000]}\n"
+        "  loss: relative\n  until: 20\n"
+    )
+    study = load_study(tmp_path / "grow.yaml", fs.load_model(tmp_path / "grow.yaml"))
+    assert study.calibration is not None
+    assert study.calibration.fit == {"growth_rate": (0.2, 1.5), "capacity": (500.0, 2000.0)}
+    assert study.calibration.loss == "relative" and study.calibration.until == 20
+    done = flywheel(
+        "calibrate", "grow.yaml", "--maxiter", "40", "--plot", "fit.png",
+        cwd=tmp_path, store=tmp_path / "runs.duckdb",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("│ capacity"))
+    assert float(line.split("│")[2]) == pytest.approx(900.0, rel=1e-3)
+    assert "forecast after 20" in done.stdout
+    narrow = flywheel(
+        "calibrate", "grow.yaml", "--fit", "growth_rate", "--bounds", "growth_rate=0.2:0.5",
+        "--until", "25", "--maxiter", "20", "--plot", "fit.png",
+        cwd=tmp_path, store=tmp_path / "runs.duckdb",
+    )  # fmt: skip
+    assert narrow.returncode == 0, narrow.stderr
+    line = next(ln for ln in narrow.stdout.splitlines() if ln.startswith("│ growth_rate"))
+    assert float(line.split("│")[2]) <= 0.5  # --bounds overrides the file's range
+    assert "forecast after 25" in narrow.stdout

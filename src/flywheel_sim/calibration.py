@@ -50,7 +50,7 @@ class Series:
     """One observed series: model variable, aggregation, times, values, weight."""
 
     variable: str
-    aggregate: str  # annual_total | point
+    aggregate: str  # see HistorySeries.aggregate
     times: F
     values: F
     weight: float = 1.0
@@ -143,7 +143,9 @@ def observations(
 
 def _inside_run(model: Model, item: Series, source: str) -> None:
     """Every observation must lie inside the run (a yearly total needs its whole year)."""
-    length = 1.0 if item.aggregate == "annual_total" else 0.0
+    from flywheel_sim.history import span
+
+    length = span(item.aggregate)
     late = item.times + length > model.time.stop + 1e-9
     early = item.times < model.time.start - 1e-9
     if late.any() or early.any():
@@ -234,7 +236,7 @@ class Objective:
 
     def predictions(self, result: xr.Dataset) -> list[F]:
         """Model values at each series' observations: one (sets, observations) per series."""
-        from flywheel_sim.history import annual_totals, point_values
+        from flywheel_sim.history import aggregated
 
         out = []
         for item in self.series:
@@ -242,10 +244,7 @@ class Objective:
             extra = [d for d in data.dims if d not in ("run", "time")]
             if extra:
                 data = data.sum(extra)
-            if item.aggregate == "annual_total":
-                out.append(annual_totals(data, item.times))
-            else:
-                out.append(point_values(data, item.times))
+            out.append(aggregated(data, item.aggregate, item.times))
         return out
 
     def residuals(self, x: F) -> F:

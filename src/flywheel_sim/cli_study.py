@@ -464,7 +464,10 @@ def _interrupted(run_store: RunStore, resume: int | None, total: int, what: str)
 @app.command()
 def calibrate(
     model: ModelArg = None,
-    fit: Annotated[str, typer.Option(help="Parameters to fit, comma-separated.")] = "",
+    fit: Annotated[
+        str,
+        typer.Option(help="Parameters to fit, comma-separated (default: the scenario file's)."),
+    ] = "",
     data: Annotated[
         Path | None, typer.Option(help="CSV of observations (default: the model's history).")
     ] = None,
@@ -477,7 +480,9 @@ def calibrate(
     until: Annotated[
         float | None, typer.Option(help="Fit up to this time; later data test the forecast.")
     ] = None,
-    loss: Annotated[str, typer.Option(help="log, relative or huber.")] = "log",
+    loss: Annotated[
+        str | None, typer.Option(help="log, relative or huber (default: the file's, or log).")
+    ] = None,
     weight: Annotated[
         list[str] | None, typer.Option(help="A series' weight, VARIABLE=W (repeatable).")
     ] = None,
@@ -502,12 +507,17 @@ def calibrate(
 
     from flywheel_sim import calibration as cal
     from flywheel_sim.present.study import calibration_chart
+    from flywheel_sim.study import CalibrationSpec, load_study
 
     source = model or default_model()
     loaded = load_model(source)
-    names = [n.strip() for n in fit.split(",") if n.strip()]
+    spec = load_study(source, loaded).calibration or CalibrationSpec({})
+    names = [loaded.element(n.strip()).key for n in fit.split(",") if n.strip()] or list(spec.fit)
     if not names:
-        raise ModelError("say which parameters to fit: --fit name1,name2,...")
+        raise ModelError(
+            "say which parameters to fit: --fit name1,name2,...",
+            hint="or declare them in the model's scenario file (calibration: fit:)",
+        )
     if save is not None:
         _refuse_existing(save)  # before the fit, not after it
     frame = None
@@ -517,7 +527,7 @@ def calibrate(
         except (OSError, ValueError) as exc:
             raise ModelError(f"cannot read {data}: {exc}") from None
     mapping = dict(_pair(item, "--series", "VARIABLE=COLUMN") for item in series or [])
-    ranges = {}
+    ranges = {name: spec.fit[name] for name in names if name in spec.fit}
     for item in bounds or []:
         name, text = _pair(item, "--bounds", "NAME=LOW:HIGH")
         low, _, high = text.partition(":")
@@ -525,13 +535,14 @@ def calibrate(
             ranges[loaded.element(name).key] = (float(low), float(high))
         except ValueError:
             raise ModelError(f"--bounds {item} must look like NAME=LOW:HIGH") from None
-    weights = {}
+    weights = dict(spec.weights)
     for item in weight or []:
         name, text = _pair(item, "--weight", "VARIABLE=W")
         try:
             weights[loaded.element(name).key] = float(text)
         except ValueError:
             raise ModelError(f"--weight {item}: '{text}' is not a number") from None
+    until = spec.until if until is None else until
     with _progress(f"calibrate {loaded.name}") as update:
         update(0, 1)
         result = cal.calibrate(
@@ -540,9 +551,9 @@ def calibrate(
             data=frame,
             series=mapping or None,
             time=time,
-            since=since,
+            since=spec.since if since is None else since,
             until=until,
-            loss=loss,
+            loss=loss or spec.loss,
             weights=weights or None,
             bounds=ranges,
             popsize=popsize,

@@ -2,7 +2,9 @@
 
 ``amazon_history.csv`` is Amazon's annual net sales 1996-2024 and operating income (where
 published), in USD million, with the source of every figure (copied from the project's shared
-data; see the CSV's source columns).
+data; see the CSV's source columns). ``amazon_metrics.csv`` holds the operating figures the
+shareholder letters give for some years (customers served, paid Prime members, the
+third-party share of physical gross merchandise sales, AWS sales), each with its source.
 """
 
 from __future__ import annotations

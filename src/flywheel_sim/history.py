@@ -1,7 +1,8 @@
 """Comparing a run with the historical data a model declares (its ``history:`` section).
 
 A yearly total of a flow (revenue per year) is the integral of the flow over that year, not
-its value at the year's start; a stock or level is sampled at the date. ``compare`` applies
+its value at the year's start; a yearly mean averages a level over the year; a stock is
+sampled at the date, or at the year's end for counts reported "at year end". ``compare`` applies
 the aggregation each series declares and returns a tidy table.
 """
 
@@ -24,33 +25,57 @@ if TYPE_CHECKING:
 
 
 def history_frame(model: Model) -> pd.DataFrame:
-    """The model's historical data (its ``history.data``) as a DataFrame."""
-    import pandas as pd
-
+    """The model's historical data (its ``history.data``) as one DataFrame: several data sets
+    are joined on the time column (outer join, sorted by time)."""
     spec = _spec(model)
-    if spec.data in datasets():
-        frame = load_dataset(spec.data)
-    else:
-        path = Path(spec.data)
-        if not path.is_absolute() and model.file:
-            path = Path(model.file).parent / path
-        if not path.is_file():
+    frame = None
+    for name in spec.data:
+        part = _load(model, spec, name)
+        if spec.time_column not in part.columns:
             raise ModelError(
-                f"history data '{spec.data}' is neither a shipped data set nor a CSV file",
+                f"history data '{name}' has no time column '{spec.time_column}'",
                 file=model.file,
                 line=spec.line,
             )
-        frame = pd.read_csv(path)
-    missing = [
-        c for c in (spec.time_column, *(s.column for s in spec.series)) if c not in frame.columns
-    ]
+        if frame is None:
+            frame = part
+        else:
+            shared = (set(frame.columns) & set(part.columns)) - {spec.time_column}
+            if shared:
+                raise ModelError(
+                    f"history data '{name}' repeats column '{sorted(shared)[0]}'",
+                    file=model.file,
+                    line=spec.line,
+                    hint="each column may come from one data set only",
+                )
+            frame = frame.merge(part, on=spec.time_column, how="outer")
+    assert frame is not None
+    frame = frame.sort_values(spec.time_column, ignore_index=True)
+    missing = [s.column for s in spec.series if s.column not in frame.columns]
     if missing:
         raise ModelError(
-            f"history data '{spec.data}' has no column '{missing[0]}'",
+            f"history data '{', '.join(spec.data)}' has no column '{missing[0]}'",
             file=model.file,
             line=spec.line,
         )
     return frame
+
+
+def _load(model: Model, spec: History, name: str) -> pd.DataFrame:
+    import pandas as pd
+
+    if name in datasets():
+        return load_dataset(name)
+    path = Path(name)
+    if not path.is_absolute() and model.file:
+        path = Path(model.file).parent / path
+    if not path.is_file():
+        raise ModelError(
+            f"history data '{name}' is neither a shipped data set nor a CSV file",
+            file=model.file,
+            line=spec.line,
+        )
+    return pd.read_csv(path)
 
 
 def _spec(model: Model) -> History:
@@ -79,6 +104,25 @@ def annual_totals(series: xr.DataArray, years: NDArray[np.float64]) -> NDArray[n
     return out
 
 
+def aggregated(
+    series: xr.DataArray, aggregate: str, times: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """A variable (dims run, time) aggregated for comparison with observations at ``times``
+    (see HistorySeries): shape (runs, times), NaN where the run does not cover them."""
+    if aggregate == "annual_total":
+        return annual_totals(series, times)
+    if aggregate == "annual_mean":
+        return annual_totals(series, times)  # the integral over one year is its mean
+    if aggregate == "year_end":
+        return point_values(series, times + 1.0)
+    return point_values(series, times)
+
+
+def span(aggregate: str) -> float:
+    """How far past its date an observation reaches (a yearly total needs its whole year)."""
+    return 0.0 if aggregate == "point" else 1.0
+
+
 def point_values(series: xr.DataArray, times: NDArray[np.float64]) -> NDArray[np.float64]:
     """The series at each time (linear interpolation between saves): shape (runs, times)."""
     time = series["time"].values
@@ -100,9 +144,7 @@ def model_values(
     extra = [d for d in data.dims if d not in ("run", "time")]
     if extra:
         data = data.sum(extra)
-    if item.aggregate == "annual_total":
-        return annual_totals(data, times)
-    return point_values(data, times)
+    return aggregated(data, item.aggregate, times)
 
 
 def compare(model: Model, result: xr.Dataset, *, run: int = 0) -> pd.DataFrame:

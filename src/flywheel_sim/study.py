@@ -12,6 +12,11 @@ for a built-in model, inside the package (``flywheel_sim/scenarios/amazon.yaml``
           reinvest_share: {ramp: {to: 0.2, start: 2005, end: 2008}}
     uncertainty:                                        # what `sweep` samples by default
       word_of_mouth: {dist: uniform, low: 0.1, high: 0.3}
+    calibration:                                        # what `calibrate` fits by default
+      fit: {word_of_mouth: [0.05, 0.8], base_churn: [0.1, 0.5]}   # parameter: search range
+      weights: {operating_income: 3}
+      loss: huber
+      since: 1997
 
 Every problem is reported with the file and line.
 """
@@ -54,6 +59,20 @@ class Scenario:
 
 BASELINE = Scenario("baseline", "the model as it is")
 
+LOSSES = ("log", "relative", "huber")
+
+
+@dataclass(frozen=True)
+class CalibrationSpec:
+    """How the model is fitted to its history by default: the parameters with their search
+    ranges, the series' weights, the loss and the fitted period."""
+
+    fit: dict[str, tuple[float, float]]
+    weights: dict[str, float] = field(default_factory=dict)
+    loss: str = "log"
+    since: float | None = None
+    until: float | None = None
+
 
 @dataclass(frozen=True)
 class Study:
@@ -63,6 +82,7 @@ class Study:
     outcomes: tuple[str, ...] = ()
     uncertainty: dict[str, Distribution] = field(default_factory=dict)
     file: str | None = None
+    calibration: CalibrationSpec | None = None
 
     def scenario(self, name: str) -> Scenario:
         if name in self.scenarios:
@@ -105,7 +125,9 @@ def loads_study(
 ) -> Study:
     reader = _Reader(text, file)
     doc = reader.document()
-    reader.check_keys(doc, {"model", "outcomes", "scenarios", "uncertainty"}, "the scenario file")
+    reader.check_keys(
+        doc, {"model", "outcomes", "scenarios", "uncertainty", "calibration"}, "the scenario file"
+    )
     label = file or "scenario file"
 
     def where(node: Node, key: str) -> str:
@@ -129,7 +151,10 @@ def loads_study(
         at = where(section, name)
         _parameter(model, name, at)
         uncertainty[model.element(name).key] = distribution_from_mapping(body, at)
-    study = Study(scenarios, tuple(outcomes), uncertainty, file)
+    calibration = None
+    if "calibration" in doc:
+        calibration = _calibration(reader, doc["calibration"], where(doc, "calibration"), model)
+    study = Study(scenarios, tuple(outcomes), uncertainty, file, calibration)
     from flywheel_sim.outcomes import parse_outcome
 
     for text_ in study.outcomes:
@@ -183,3 +208,51 @@ def _scenario(
         )
     description = body.get("description", "")
     return Scenario(name, str(description), tuple(values), tuple(policies))
+
+
+def _calibration(reader: _Reader, body: Any, where: str, model: Model) -> CalibrationSpec:
+    if not isinstance(body, Node):
+        raise ModelError(f"{where}: calibration must be a mapping (fit, weights, loss, ...)")
+    reader.check_keys(body, {"fit", "weights", "loss", "since", "until"}, "calibration")
+
+    def at(node: Node, key: str) -> str:
+        line = node.key_lines.get(key)
+        return f"{reader.file}:{line}" if reader.file and line else where
+
+    section = body.get("fit")
+    if not isinstance(section, Node) or not section:
+        raise ModelError(
+            f"{where}: calibration needs fit: {{parameter: [low, high], ...}}",
+            hint="the parameters to fit, each with its search range",
+        )
+    fit: dict[str, tuple[float, float]] = {}
+    for name, bounds in section.items():
+        _parameter(model, name, at(section, name))
+        numbers = bounds if isinstance(bounds, list) else []
+        if len(numbers) != 2 or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in numbers
+        ):
+            raise ModelError(f"{at(section, name)}: '{name}' needs a range [low, high]")
+        fit[model.element(name).key] = (float(numbers[0]), float(numbers[1]))
+    weights: dict[str, float] = {}
+    section = body.get("weights", Node())
+    if not isinstance(section, Node):
+        raise ModelError(f"{at(body, 'weights')}: weights map fitted variables to numbers")
+    for name, value in section.items():
+        try:
+            key = model.element(name).key
+        except ModelError as exc:
+            raise ModelError(f"{at(section, name)}: {exc.message}", hint=exc.hint) from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ModelError(f"{at(section, name)}: the weight of '{name}' must be a number >= 0")
+        weights[key] = float(value)
+    loss = str(body.get("loss", "log"))
+    if loss not in LOSSES:
+        raise ModelError(f"{at(body, 'loss')}: unknown loss '{loss}'", hint=" | ".join(LOSSES))
+    period: dict[str, float | None] = {}
+    for key in ("since", "until"):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ModelError(f"{at(body, key)}: {key} must be a time (a number)")
+        period[key] = None if value is None else float(value)
+    return CalibrationSpec(fit, weights, loss, period["since"], period["until"])

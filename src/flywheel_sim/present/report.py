@@ -106,7 +106,9 @@ def history_chart(model: Model, result: xr.Dataset, path: str | Path, *, run: in
         item = series.get(name)
         if item is not None and observed is not None and model.history is not None:
             points = observed[[model.history.time_column, item.column]].dropna()
-            offset = 0.5 if item.aggregate == "annual_total" else 0.0
+            offset = {"annual_total": 0.5, "annual_mean": 0.5, "year_end": 1.0}.get(
+                item.aggregate, 0.0
+            )
             ax.plot(
                 points.iloc[:, 0] + offset,
                 points.iloc[:, 1],

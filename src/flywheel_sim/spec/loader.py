@@ -16,6 +16,7 @@ import yaml
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.model import (
+    AGGREGATES,
     DiagnosticsSpec,
     Dimension,
     Element,
@@ -294,14 +295,18 @@ class _Reader:
             if not isinstance(spec, dict) or "column" not in spec:
                 raise self.error(f"history series '{variable}' needs a column", spec_line)
             aggregate = str(spec.get("aggregate", "point"))
-            if aggregate not in ("annual_total", "point") or set(spec) - {"column", "aggregate"}:
+            if aggregate not in AGGREGATES or set(spec) - {"column", "aggregate"}:
                 raise self.error(
                     f"history series '{variable}' is malformed",
                     spec_line,
-                    hint="column: <name>, aggregate: annual_total|point",
+                    hint=f"column: <name>, aggregate: {'|'.join(AGGREGATES)}",
                 )
             out.append(HistorySeries(variable, str(spec["column"]), cast(Any, aggregate)))
-        return History(str(node["data"]), str(node.get("time", "year")), tuple(out), line)
+        data = node["data"]
+        names = tuple(str(d) for d in data) if isinstance(data, list) else (str(data),)
+        if not names or any(not n for n in names):
+            raise self.error("history data must name a data set or CSV file (or a list)", line)
+        return History(names, str(node.get("time", "year")), tuple(out), line)
 
     def report(self, doc: Node) -> Report | None:
         node = doc.get("report")

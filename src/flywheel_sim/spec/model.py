@@ -118,25 +118,31 @@ class LoopSpec:
     line: int | None = None
 
 
+Aggregate = Literal["annual_total", "annual_mean", "point", "year_end"]
+AGGREGATES: tuple[str, ...] = ("annual_total", "annual_mean", "point", "year_end")
+
+
 @dataclass(frozen=True, slots=True)
 class HistorySeries:
     """An observed series: model ``variable`` against data ``column``.
 
     ``aggregate`` says how to compare: ``annual_total`` integrates a flow over each year
-    (revenue per year is the integral of the revenue rate), ``point`` samples the variable at
-    the start of the year (stocks and levels).
+    (revenue per year is the integral of the revenue rate), ``annual_mean`` averages a level
+    over the year (a share of the year's sales), ``point`` samples the variable at the start
+    of the year and ``year_end`` at its end (a count reported "at year end").
     """
 
     variable: str
     column: str
-    aggregate: Literal["annual_total", "point"] = "point"
+    aggregate: Aggregate = "point"
 
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """Where a model's historical data lives: a shipped data set or a CSV beside the model."""
+    """Where a model's historical data lives: shipped data sets or CSV files beside the model
+    (several are joined on the time column)."""
 
-    data: str
+    data: tuple[str, ...]
     time_column: str
     series: tuple[HistorySeries, ...]
     line: int | None = None
