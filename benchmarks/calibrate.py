@@ -12,49 +12,35 @@ import time
 from pathlib import Path
 
 import flywheel_sim as fs
+from flywheel_sim.study import load_study
 
 HERE = Path(__file__).resolve().parent
-# plausible search ranges (the declared ranges are wider than anything Amazon-like)
-BOUNDS = {
-    "shoppers_max": (250, 700),
-    "shoppers_growth": (0.1, 0.5),
-    "shoppers_midpoint": (1998, 2010),
-    "word_of_mouth": (0.05, 0.8),
-    "base_churn": (0.15, 0.45),
-    "base_orders_per_customer": (0.8, 3.0),
-    "base_basket": (20, 80),
-    "learning_exponent": (0.01, 0.06),
-    "market_margin": (0.2, 0.9),
-    "fulfilment_cost_per_order": (2, 12),
-    "operating_cost_share": (0.01, 0.1),
-    "reinvest_share": (0.4, 0.95),
-    "acquisition_cost": (15, 80),
-    "push_size": (1000, 6000),
-    "push_duration": (5, 7),
-}
-PARAMETERS = list(BOUNDS)
+POPSIZE = 10
+MAXITER = 200
 
 
 def main() -> None:
     model = fs.load_model("amazon")
+    spec = load_study("amazon", model).calibration  # the shipped calibration set-up
+    assert spec is not None
     fs.simulate(model)  # load the numba kernels outside the timing
     figures: dict[str, object] = {
-        "bounds": BOUNDS,
-        "loss": "huber",
-        "weights": {"operating_income": 3},
+        "bounds": spec.fit,
+        "loss": spec.loss,
+        "weights": spec.weights,
     }
     for label, until in (("in_sample", None), ("fit_to_2015", 2015.0)):
         start = time.perf_counter()
         fit = fs.calibrate(
             model,
-            PARAMETERS,
-            bounds=BOUNDS,
-            since=1997,
+            list(spec.fit),
+            bounds=spec.fit,
+            since=spec.since,
             until=until,
-            loss="huber",
-            weights={"operating_income": 3.0},
-            popsize=10,
-            maxiter=250,
+            loss=spec.loss,
+            weights=spec.weights,
+            popsize=POPSIZE,
+            maxiter=MAXITER,
         )
         figures[label] = {
             "seconds": round(time.perf_counter() - start, 1),

@@ -10,7 +10,9 @@ module (each comment says what went wrong).
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -588,3 +590,52 @@ def test_a_year_end_observation_needs_the_run_to_reach_the_year_end(tmp_path: Pa
     )
     with pytest.raises(ModelError, match="observation at 10, outside the run"):
         fs.calibrate(fs.load_model(path), ["slope"])
+
+
+def test_a_reality_check_the_data_contradict_bends_the_fit_and_is_reported() -> None:
+    """Noise-free data say capacity 5000; a check that the population at the end stays under
+    4000 (a constraint the data cannot see) holds in the fit, which pays for it in misfit."""
+    from flywheel_sim.calibration import RealityCheck
+
+    cap = RealityCheck("cap", "population@end", below=4000.0, weight=1e4)
+    fit = fit_logistic(logistic_population(), checks=[cap])
+    end = float(fs.simulate(fit.model).population.isel(run=0, time=-1))
+    assert end <= 4000 * 1.01
+    assert fit.metrics["mape"] > 0.01  # the data are no longer matched exactly
+    assert fit.settings["checks"] == ["cap: with the fitted values, population@end <= 4000"]
+    weak = RealityCheck("cap", "population@end", below=4000.0, weight=1e-6)
+    loose = fit_logistic(logistic_population(), checks=[weak])
+    assert loose.values["capacity"] == pytest.approx(5000, rel=1e-3)
+    assert any("reality check broken — cap" in w for w in loose.warnings)
+
+
+def test_a_reality_check_in_a_changed_run_and_relative_to_the_fit() -> None:
+    """A satisfied check leaves the fit alone; a relative check compares the changed run with
+    the fitted one (halving the growth rate must lose at least 30% by t = 5)."""
+    from flywheel_sim.calibration import RealityCheck
+
+    holds = RealityCheck("slower", "population@5", {"growth_rate": 0.4}, below=0.7, relative=True)
+    fit = fit_logistic(logistic_population(), checks=[holds])
+    assert fit.values == pytest.approx(LOGISTIC_TRUTH, rel=1e-3)
+    assert not any("reality check" in w for w in fit.warnings)
+    base = fs.simulate(fit.model)
+    slow = fs.simulate(fit.model, {"growth_rate": 0.4})
+    ratio = float(slow.population.sel(time=5)[0] / base.population.sel(time=5)[0])
+    assert ratio < 0.7
+
+
+@pytest.mark.parametrize(
+    ("check", "message"),
+    [
+        ({"outcome": "populaton@end", "below": 1.0}, "reality check 'c': outcome 'populaton@end'"),
+        ({"outcome": "population@end"}, "reality check 'c' needs a bound"),
+        ({"outcome": "population@end", "below": 1.0, "set": {"rate": 1}}, "'rate'"),
+        ({"outcome": "population@end", "below": 1.0, "weight": 0}, "weight must be > 0"),
+    ],
+)
+def test_reality_check_errors_are_one_line(check: dict[str, Any], message: str) -> None:
+    from flywheel_sim.calibration import RealityCheck
+
+    with pytest.raises(ModelError, match=re.escape(message)) as exc:
+        fit_logistic(logistic_population(), checks=[RealityCheck("c", **check)], maxiter=2)
+    one_line(exc)

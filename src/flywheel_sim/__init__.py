@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from flywheel_sim.calibration import Calibration, calibrate
+from flywheel_sim.calibration import Calibration, RealityCheck, calibrate
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.diagnostics import (
     Coasting,
@@ -106,6 +106,7 @@ __all__ = [
     "Policy",
     "Program",
     "Ramp",
+    "RealityCheck",
     "RunStore",
     "Scenario",
     "Step",

@@ -19,6 +19,13 @@ parameter draws in one batch and adds the residual noise.
 
 Only observations in [``since``, ``until``] are fitted; with ``until`` the later ones are the
 out-of-sample test (forecast MAPE).
+
+Reality checks (:class:`RealityCheck`, after Vensim's feature of that name) keep behaviour the
+data cannot show: "without the early push the flywheel does not take off", "closing the
+marketplace costs at least a fifth of sales". Each candidate parameter set is also run with
+the check's overrides; a violated bound adds a penalty residual (weighted, scaled by the
+bound) to the fit, so the search and the polish both respect it. Checks do not count as
+observations in the intervals.
 """
 
 from __future__ import annotations
@@ -196,6 +203,74 @@ def _columns(data: pd.DataFrame) -> str:
     return "columns are " + ", ".join(map(str, data.columns))
 
 
+@dataclass(frozen=True)
+class RealityCheck:
+    """A behaviour the fitted model must keep: with parameters ``set``, ``outcome``
+    (``variable@time`` or ``variable@end|max|min|mean``) stays ``below`` and/or ``above`` a
+    bound — or, with ``relative``, its ratio to the same outcome of the unchanged run does."""
+
+    name: str
+    outcome: str
+    set: Mapping[str, float] = field(default_factory=dict)
+    below: float | None = None
+    above: float | None = None
+    relative: bool = False
+    weight: float = 100.0
+
+    def penalty(self, value: F) -> F:
+        """Violation of each run's outcome (0 when the check holds), scaled by the bound."""
+        out = np.zeros_like(value)
+        with np.errstate(all="ignore"):
+            if self.below is not None:
+                scale = abs(self.below) or 1.0
+                out += np.clip((value - self.below) / scale, 0.0, None)
+            if self.above is not None:
+                scale = abs(self.above) or 1.0
+                out += np.clip((self.above - value) / scale, 0.0, None)
+        return np.where(np.isfinite(out), out, math.sqrt(HUGE))
+
+    def describe(self) -> str:
+        bounds = []
+        if self.above is not None:
+            bounds.append(f">= {self.above:g}")
+        if self.below is not None:
+            bounds.append(f"<= {self.below:g}")
+        what = f"{self.outcome} / baseline" if self.relative else self.outcome
+        changes = ", ".join(f"{k}={v:g}" for k, v in self.set.items())
+        return f"{self.name}: with {changes or 'the fitted values'}, {what} {' and '.join(bounds)}"
+
+
+def checked(model: Model, checks: Sequence[RealityCheck]) -> list[RealityCheck]:
+    """The checks with canonical names, validated against the model (one-line errors)."""
+    from flywheel_sim.outcomes import parse_outcome
+
+    out = []
+    for check in checks:
+        if check.below is None and check.above is None:
+            raise ModelError(f"reality check '{check.name}' needs a bound: below or above")
+        if not check.weight > 0:
+            raise ModelError(f"reality check '{check.name}': the weight must be > 0")
+        try:
+            parse_outcome(check.outcome, model)
+            changes = {_parameter(model, k): float(v) for k, v in check.set.items()}
+        except ModelError as exc:
+            raise ModelError(
+                f"reality check '{check.name}': {exc.message}", hint=exc.hint
+            ) from None
+        out.append(
+            RealityCheck(
+                check.name,
+                check.outcome,
+                changes,
+                check.below,
+                check.above,
+                check.relative,
+                check.weight,
+            )
+        )
+    return out
+
+
 # -- the objective ---------------------------------------------------------------------------
 class Objective:
     """Residuals of many parameter sets at once: one ``simulate`` call per batch."""
@@ -207,7 +282,10 @@ class Objective:
         series: Sequence[Series],
         loss: str,
         fixed: Mapping[str, float] | None = None,
+        checks: Sequence[RealityCheck] = (),
     ) -> None:
+        from flywheel_sim.outcomes import parse_outcome
+
         if loss not in LOSSES:
             raise ParameterError(f"unknown loss '{loss}' — use {', '.join(LOSSES)}")
         self.model = model
@@ -215,16 +293,26 @@ class Objective:
         self.series = list(series)
         self.loss = loss
         self.fixed = dict(fixed or {})
-        self.variables = list(dict.fromkeys(s.variable for s in self.series))
+        self.checks = list(checks)
+        self.outcomes = [parse_outcome(c.outcome, model) for c in self.checks]
+        self.variables = list(
+            dict.fromkeys(
+                [*(s.variable for s in self.series), *(o.variable for o in self.outcomes)]
+            )
+        )
+        self.n_data = sum(s.values.size for s in self.series)
         self.evaluations = 0
 
-    def simulate(self, x: F, *, stop: float | None = None) -> xr.Dataset:
-        """Runs for the parameter sets in the rows of ``x`` (sets, d)."""
+    def simulate(
+        self, x: F, *, stop: float | None = None, changes: Mapping[str, float] | None = None
+    ) -> xr.Dataset:
+        """Runs for the parameter sets in the rows of ``x`` (sets, d), with ``changes``."""
         from flywheel_sim.simulate import simulate
 
         params: dict[str, Any] = dict(self.fixed)
         for j, name in enumerate(self.names):
             params[name] = x[:, j]
+        params.update(changes or {})
         self.evaluations += x.shape[0]
         return simulate(
             self.model,
@@ -247,12 +335,26 @@ class Objective:
             out.append(aggregated(data, item.aggregate, item.times))
         return out
 
-    def residuals(self, x: F) -> F:
-        """Weighted residuals (sets, all observations); NaN where a run failed."""
-        blocks = []
-        for item, model in zip(self.series, self.predictions(self.simulate(x)), strict=True):
-            blocks.append(math.sqrt(item.weight) * residual(model, item, self.loss))
+    def residuals(self, x: F, stop: float | None = None) -> F:
+        """Weighted residuals (sets, observations then checks); NaN where a run failed.
+        Without checks the runs may ``stop`` after the last observation (faster)."""
+        base = self.simulate(x, stop=None if self.checks else stop)
+        blocks = [
+            math.sqrt(item.weight) * residual(model, item, self.loss)
+            for item, model in zip(self.series, self.predictions(base), strict=True)
+        ]
+        for check, outcome in zip(self.checks, self.outcomes, strict=True):
+            value = outcome.of(self.simulate(x, changes=check.set))
+            if check.relative:
+                with np.errstate(all="ignore"):
+                    value = value / outcome.of(base)
+            blocks.append(math.sqrt(check.weight) * check.penalty(value)[:, None])
         return np.concatenate(blocks, axis=1)
+
+    def violations(self, x: F) -> list[str]:
+        """The checks a parameter set (d,) breaks, described."""
+        r = self.residuals(x[None, :])[0, self.n_data :]
+        return [c.describe() for c, v in zip(self.checks, r, strict=True) if v > 1e-9]
 
     def cost(self, r: F) -> F:
         """Loss of each row of residuals (half the sum of squares, or Huber)."""
@@ -300,6 +402,7 @@ def calibrate(
     bootstrap: int = 50,
     draws: int = 200,
     source: str = "data",
+    checks: Sequence[RealityCheck] = (),
 ) -> Calibration:
     """Fit ``params`` of ``model`` to observed series; see the module docstring."""
     from scipy.optimize import differential_evolution, least_squares
@@ -330,7 +433,7 @@ def calibrate(
             hint="fit fewer parameters or give more data",
         )
     stop = min(model.time.stop, max(s.times.max() for s in fit_series) + 1.0)
-    objective = Objective(model, names, fit_series, loss, fixed)
+    objective = Objective(model, names, fit_series, loss, fixed, checked(model, checks))
     span = highs - lows
 
     def population_cost(x_t: F) -> F:  # (d, S) from differential evolution
@@ -367,11 +470,13 @@ def calibrate(
     after = float(objective.cost(one(polished.x)[None, :])[0])
     z = polished.x if after <= before else start
     x = lows + z * span
-    r = one(z)
-    jac = _jacobian(objective, x, span, lows, highs, stop)
+    r_all = one(z)
+    n = objective.n_data
+    r = r_all[:n]  # the checks are constraints, not observations
+    jac = _jacobian(objective, x, span, lows, highs, stop)[:n]
     dof = max(r.size - len(names), 1)
     s2 = float(r @ r) / dof
-    warnings: list[str] = []
+    warnings: list[str] = [f"reality check broken — {text}" for text in objective.violations(x)]
     cov, corr, blind = _covariance(jac, s2, names, warnings)
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     sd[blind] = np.inf  # the data cannot see these: their interval is the whole range
@@ -402,7 +507,7 @@ def calibrate(
         series=every,
         fitted=fitted,
         band=band,
-        loss=float(objective.cost(r[None, :])[0]),
+        loss=float(objective.cost(r_all[None, :])[0]),
         evaluations=objective.evaluations,
         seconds=clock.perf_counter() - started,
         until=until,
@@ -416,17 +521,14 @@ def calibrate(
             "seed": seed,
             "uncertainty": uncertainty,
             "series": {s.variable: s.column for s in every},
+            "checks": [c.describe() for c in objective.checks],
         },
     )
 
 
 def _residuals_stop(objective: Objective, x: F, stop: float) -> F:
     """Residuals of runs that stop after the last fitted observation (faster)."""
-    blocks = []
-    result = objective.simulate(x, stop=stop)
-    for item, model in zip(objective.series, objective.predictions(result), strict=True):
-        blocks.append(math.sqrt(item.weight) * residual(model, item, objective.loss))
-    return np.concatenate(blocks, axis=1)
+    return objective.residuals(x, stop)
 
 
 def _jacobian(objective: Objective, x: F, span: F, lows: F, highs: F, stop: float) -> F:
@@ -499,7 +601,8 @@ def _bootstrap(
         def shifted(z: F, noise: F = noise) -> F:
             row = _residuals_stop(objective, (lows + z * span)[None, :], stop)[0]
             # residuals against data y* = model(x̂) - e*: res(z) - res(x̂) + e*
-            return np.where(np.isfinite(row), row - base + noise, 1e6)
+            shift = np.pad(noise, (0, row.size - noise.size))  # checks get no noise
+            return np.where(np.isfinite(row), row - base + shift, 1e6)
 
         def jac(z: F) -> F:
             return _jacobian(objective, lows + z * span, span, lows, highs, stop) * span
@@ -527,7 +630,7 @@ def _band(
     covariance, kept inside the ranges) simulated in one batch, plus residual noise."""
     rng = np.random.default_rng(seed + 1)
     try:
-        sample = rng.multivariate_normal(x, cov, size=draws, method="eigh")
+        sample = rng.multivariate_normal(x, cov, size=draws, method="eigh", check_valid="ignore")
     except (np.linalg.LinAlgError, ValueError):
         sample = np.tile(x, (draws, 1))
     sample = np.clip(sample, lows, highs)

@@ -561,6 +561,7 @@ def calibrate(
             seed=seed,
             uncertainty=uncertainty,
             source=str(data) if data else "history",
+            checks=spec.checks,
         )
         update(1, 1)
     table = Table(title=f"{loaded.name}: fitted parameters (95% intervals, {uncertainty})")

@@ -17,6 +17,8 @@ for a built-in model, inside the package (``flywheel_sim/scenarios/amazon.yaml``
       weights: {operating_income: 3}
       loss: huber
       since: 1997
+      checks:                                           # behaviour the fit must keep
+        no_push: {set: {push_size: 0}, outcome: customers@2030, below: 5}
 
 Every problem is reported with the file and line.
 """
@@ -28,6 +30,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from flywheel_sim.calibration import RealityCheck
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.loader import Node, _Reader, builtin_models
 from flywheel_sim.spec.model import Model
@@ -72,6 +75,7 @@ class CalibrationSpec:
     loss: str = "log"
     since: float | None = None
     until: float | None = None
+    checks: tuple[RealityCheck, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -213,7 +217,7 @@ def _scenario(
 def _calibration(reader: _Reader, body: Any, where: str, model: Model) -> CalibrationSpec:
     if not isinstance(body, Node):
         raise ModelError(f"{where}: calibration must be a mapping (fit, weights, loss, ...)")
-    reader.check_keys(body, {"fit", "weights", "loss", "since", "until"}, "calibration")
+    reader.check_keys(body, {"fit", "weights", "loss", "since", "until", "checks"}, "calibration")
 
     def at(node: Node, key: str) -> str:
         line = node.key_lines.get(key)
@@ -255,4 +259,47 @@ def _calibration(reader: _Reader, body: Any, where: str, model: Model) -> Calibr
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise ModelError(f"{at(body, key)}: {key} must be a time (a number)")
         period[key] = None if value is None else float(value)
-    return CalibrationSpec(fit, weights, loss, period["since"], period["until"])
+    checks = []
+    section = body.get("checks", Node())
+    if not isinstance(section, Node):
+        raise ModelError(f"{at(body, 'checks')}: checks map names to reality checks")
+    for name, raw in section.items():
+        checks.append(_check(reader, name, raw, at(section, name), model))
+    return CalibrationSpec(fit, weights, loss, period["since"], period["until"], tuple(checks))
+
+
+def _check(reader: _Reader, name: str, body: Any, where: str, model: Model) -> RealityCheck:
+    from flywheel_sim.calibration import checked
+
+    form = "{set: {p: v}, outcome: var@time, below: x, above: y, relative: false, weight: w}"
+    if not isinstance(body, Node):
+        raise ModelError(f"{where}: reality check '{name}' must be a mapping", hint=form)
+    reader.check_keys(
+        body, {"set", "outcome", "below", "above", "relative", "weight"}, f"check '{name}'"
+    )
+    changes = body.get("set", Node())
+    if not isinstance(changes, Node) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in changes.values()
+    ):
+        raise ModelError(f"{where}: 'set' of check '{name}' maps parameters to numbers")
+    numbers: dict[str, float | None] = {}
+    for key in ("below", "above", "weight"):
+        value = body.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ModelError(f"{where}: '{key}' of check '{name}' must be a number")
+        numbers[key] = None if value is None else float(value)
+    if not isinstance(body.get("outcome"), str):
+        raise ModelError(f"{where}: check '{name}' needs an outcome like customers@2030")
+    check = RealityCheck(
+        name,
+        str(body["outcome"]),
+        {str(k): float(v) for k, v in changes.items()},
+        numbers["below"],
+        numbers["above"],
+        bool(body.get("relative", False)),
+        100.0 if numbers["weight"] is None else numbers["weight"],
+    )
+    try:
+        return checked(model, [check])[0]
+    except ModelError as exc:
+        raise ModelError(f"{where}: {exc.message}", hint=exc.hint) from None
