@@ -32,6 +32,7 @@ from flywheel_sim.spec.model import (
 from flywheel_sim.spec.parser import parse
 
 MAX_FILE_BYTES = 20_000_000
+XMILE_SUFFIXES = (".xmile", ".stmx", ".itmx", ".xml")
 MAX_YAML_VALUES = 2_000_000
 _LOOKUP_KEYS = frozenset(
     {"points", "xs", "ys", "interpolation", "extrapolation", "unit", "description", "source"}
@@ -717,11 +718,10 @@ def load_model(source: str | Path) -> Model:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ModelError(f"model file '{source}' is larger than {MAX_FILE_BYTES} bytes")
     suffix = path.suffix.lower()
-    if suffix in (".xmile", ".stmx", ".itmx", ".xml"):
-        raise ModelError(
-            f"XMILE import is not available yet for '{source}'",
-            hint="convert the model to YAML (docs/model-format.md)",
-        )
+    if suffix in XMILE_SUFFIXES:
+        from flywheel_sim.xmile import load_xmile
+
+        return load_xmile(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -1,0 +1,461 @@
+"""XMILE 1.0 -> Model.
+
+Modules are flattened: a variable ``v`` of module instance ``m`` becomes the element
+``m.v`` (names qualified as in XMILE), and a module input connected to a variable of the
+enclosing model becomes an auxiliary equal to it. Macros are expanded at each call (see
+:mod:`flywheel_sim.xmile.macros`). A constant auxiliary becomes a parameter, so sweeps,
+sensitivity and calibration can vary it. See docs/xmile.md for the whole mapping.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, cast
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import Expr, Num, Unary
+from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Kind, Model, TimeSpec
+from flywheel_sim.spec.names import canonical
+from flywheel_sim.xmile.equations import (
+    Context,
+    Scope,
+    is_placeholder,
+    number_list,
+    translate_expr,
+)
+from flywheel_sim.spec.ast import to_text
+from flywheel_sim.xmile.macros import Macro, MacroExpander, read_macros
+from flywheel_sim.xmile.meta import apply_meta
+from flywheel_sim.xmile.xml import Document, parse_xml
+
+VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
+IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
+METHODS = {"euler": "euler", "rk4": "rk4", "rk2": "heun", "heun": "heun"}
+_COMMENT = re.compile(r"\{[^}]*\}")
+
+
+@dataclass
+class Instance:
+    """One model instance to flatten: its <model>, its prefixes and its connected inputs."""
+
+    model: ET.Element
+    prefix: str  # canonical, with the trailing dot ("hares.") or ""
+    display: str  # display prefix ("hares.") or ""
+    inputs: dict[str, str]  # local canonical input name -> flattened source name
+
+
+def display_name(raw: str) -> str:
+    """An XMILE name as people read it: ``\\n`` (a line break in the diagram) is a space."""
+    return raw.replace("\\n", " ").replace("\n", " ").strip()
+
+
+class Reader:
+    def __init__(self, doc: Document, default_name: str) -> None:
+        self.doc = doc
+        self.default_name = default_name
+        root = doc.root
+        self.dimensions = self.read_dimensions(root.find("dimensions"))
+        self.dims = {
+            canonical(d.name): tuple(canonical(e) for e in d.elements) for d in self.dimensions
+        }
+        self.macros: dict[str, Macro] = read_macros(doc)
+        self.models = {canonical(m.get("name", "")): m for m in root.findall("model")}
+        self.non_negative = self.behavior(root.find("behavior"))
+        self.elements: list[Element] = []
+        self.names: set[str] = set()
+
+    # -- top level ----------------------------------------------------------------------------
+    def model(self) -> Model:
+        root = self.doc.root
+        if "" not in self.models:
+            if not self.models:
+                raise self.doc.error("the XMILE file has no <model>", root)
+            if len(self.models) > 1:
+                raise self.doc.error(
+                    "the XMILE file has several named <model>s and no root <model> without a name",
+                    root,
+                )
+            self.models = {"": next(iter(self.models.values()))}
+        for tag in (child.tag for child in root):
+            if tag not in {"header", "sim_specs", "model", "dimensions", "behavior", "macro",
+                           "model_units", "prefs", "style", "data", "equation_prefs"} and \
+                    not tag.startswith("{"):
+                raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
+        instances = self.instances(Instance(self.models[""], "", "", {}), depth=0)
+        for inst in instances:
+            self.collect_names(inst)
+        expander = MacroExpander(self.macros, self.doc, self.dims, self.names, self.elements)
+        expander.build = lambda node, name, scope: self.variable(node, name, scope, expander)
+        for inst in instances:
+            self.flatten(inst, expander)
+        name = (root.findtext("header/name") or "").strip() or self.default_name
+        model = Model(
+            name=name,
+            elements=_flows_as_named(self.elements),
+            time=self.time(root.find("sim_specs")),
+            dimensions=self.dimensions,
+            file=self.doc.file,
+        )
+        return apply_meta(model, self.doc)
+
+    def behavior(self, node: ET.Element | None) -> dict[str, bool]:
+        """Defaults from <behavior>: non_negative for all, or per stock / flow."""
+        out = {"stock": False, "flow": False}
+        if node is None:
+            return out
+        if node.find("non_negative") is not None:
+            out = {"stock": True, "flow": True}
+        for kind in ("stock", "flow"):
+            sub = node.find(f"{kind}/non_negative")
+            if sub is not None:
+                out[kind] = _flag(sub)
+        return out
+
+    def time(self, node: ET.Element | None) -> TimeSpec:
+        if node is None:
+            raise self.doc.error("the XMILE file has no <sim_specs>", self.doc.root,
+                                 hint="add <sim_specs><start>0</start><stop>10</stop></sim_specs>")
+
+        def number(tag: str, default: float | None) -> float:
+            child = node.find(tag)
+            if child is None:
+                if default is None:
+                    raise self.doc.error(f"<sim_specs> has no <{tag}>", node)
+                return default
+            value = self.number(child.text or "", f"<{tag}>", child)
+            if tag == "dt" and child.get("reciprocal", "").strip().lower() == "true":
+                if value == 0:
+                    raise self.doc.error("reciprocal <dt> of 0", child)
+                value = 1.0 / value
+            return value
+
+        method_text = (node.get("method") or node.findtext("method") or "euler").strip().lower()
+        method = METHODS.get(method_text)
+        if method is None:
+            raise self.doc.error(
+                f"integration method '{method_text}' is not supported", node,
+                hint="use Euler, RK2 or RK4",
+            )
+        try:
+            return TimeSpec(
+                start=number("start", 0.0),
+                stop=number("stop", None),
+                dt=number("dt", 1.0),
+                units=(node.get("time_units") or "time").strip() or "time",
+                method=method,
+            )
+        except ModelError as exc:
+            raise exc.located(file=self.doc.file, line=self.doc.line(node)) from None
+
+    def number(self, text: str, what: str, node: ET.Element) -> float:
+        try:
+            return float(text.strip())
+        except ValueError:
+            raise self.doc.error(f"{what} must be a number, not {text.strip()!r}", node) from None
+
+    def read_dimensions(self, node: ET.Element | None) -> tuple[Dimension, ...]:
+        if node is None:
+            return ()
+        out = []
+        for dim in node.findall("dim"):
+            name = dim.get("name")
+            if not name:
+                raise self.doc.error("<dim> has no name", dim)
+            elems = [e.get("name", "") for e in dim.findall("elem")]
+            if not elems and dim.get("size"):
+                size = dim.get("size", "")
+                if not size.strip().isdigit() or int(size) < 1:
+                    raise self.doc.error(f"dimension '{name}' has size {size!r}", dim)
+                elems = [str(i) for i in range(1, int(size) + 1)]
+            if not elems or not all(elems):
+                raise self.doc.error(f"dimension '{name}' lists no named elements", dim)
+            out.append(Dimension(display_name(name), tuple(display_name(e) for e in elems),
+                                 self.doc.line(dim)))
+        return tuple(out)
+
+    # -- modules ------------------------------------------------------------------------------
+    def instances(self, inst: Instance, depth: int) -> list[Instance]:
+        """This instance and every module instance below it, parents first."""
+        if depth > 20:
+            raise self.doc.error("modules nest more than 20 levels deep (a module contains itself?)",
+                                 inst.model)
+        out = [inst]
+        for module in self.variables(inst.model).findall("module"):
+            name = module.get("name")
+            if not name:
+                raise self.doc.error("<module> has no name", module)
+            if module.get("resource"):
+                raise self.doc.error(
+                    f"module '{name}' loads an external resource, which is not supported",
+                    module, hint="put its <model> in the same file",
+                )
+            target = self.models.get(canonical(module.get("model") or name))
+            if target is None:
+                raise self.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
+            prefix = inst.prefix + canonical(name) + "."
+            inputs = {}
+            for connect in module.findall("connect"):
+                to, source = connect.get("to"), connect.get("from")
+                if not to or not source:
+                    raise self.doc.error(f"<connect> in module '{name}' needs to= and from=",
+                                         connect)
+                inputs[canonical(to)] = self.source_name(source, inst.prefix)
+            child = Instance(target, prefix, inst.display + display_name(name) + ".", inputs)
+            out += self.instances(child, depth + 1)
+        return out
+
+    def source_name(self, raw: str, parent_prefix: str) -> str:
+        text = raw.strip()
+        if text.startswith("."):
+            text = text[1:]
+        return parent_prefix + canonical(text)
+
+    def variables(self, model: ET.Element) -> ET.Element:
+        node = model.find("variables")
+        return node if node is not None else ET.Element("variables")
+
+    def collect_names(self, inst: Instance) -> None:
+        for child in self.variables(inst.model):
+            name = child.get("name")
+            if child.tag in VARIABLE_TAGS and name:
+                self.names.add(inst.prefix + canonical(display_name(name)))
+
+    # -- variables ----------------------------------------------------------------------------
+    def flatten(self, inst: Instance, expander: MacroExpander) -> None:
+        scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        for child in self.variables(inst.model):
+            tag = child.tag
+            if tag.startswith("{") or tag in IGNORED_TAGS or tag == "module":
+                continue
+            if tag not in VARIABLE_TAGS:
+                raise self.doc.error(
+                    f"unsupported XMILE element <{tag}> in <variables>", child,
+                    hint="flywheel-sim reads stock, flow, aux, gf and module",
+                )
+            raw = child.get("name")
+            if not raw:
+                raise self.doc.error(f"<{tag}> has no name", child)
+            name = inst.display + display_name(raw)
+            local = canonical(display_name(raw))
+            try:
+                if local in inst.inputs:
+                    self.elements.append(self.connected(child, name, inst.inputs[local]))
+                else:
+                    self.elements.append(self.variable(child, name, scope, expander))
+            except ModelError as exc:
+                if exc.file is not None:
+                    raise
+                kind = {"aux": "auxiliary", "gf": "graphical function"}.get(tag, tag)
+                raise self.doc.error(
+                    f"{exc.message} in {kind} '{name}'", child, variable=name, hint=exc.hint
+                ) from None
+
+    def connected(self, node: ET.Element, name: str, source: str) -> Element:
+        if source not in self.names:
+            raise ModelError(f"module input is connected to '{source}', which does not exist")
+        return Element(
+            name=name, kind="aux", equation=source, unit=_text(node, "units"),
+            description=_text(node, "doc"), line=self.doc.line(node),
+        )
+
+    def variable(
+        self, node: ET.Element, name: str, scope: Scope, expander: MacroExpander
+    ) -> Element:
+        tag = node.tag
+        line = self.doc.line(node)
+        common: dict[str, Any] = {
+            "name": name, "unit": _text(node, "units"), "description": _text(node, "doc"),
+            "line": line,
+        }
+        if tag == "gf":
+            return Element(kind="lookup", lookup=self.graphical(node), **common)
+        for bad in ("conveyor", "queue"):
+            if node.find(bad) is not None:
+                raise ModelError(f"<{bad}> stocks are not supported",
+                                 hint="model the conveyor with DELAY or DELAYN")
+        dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
+        ctx = Context(variable=canonical(name), dims=tuple(canonical(d) for d in dims),
+                      expand_macro=expander.expand)
+        expander.owner = (name, dims, scope.prefix)
+        equation, per_element = self.equations(node, scope, ctx, dims)
+        gf = node.find("gf")
+        table = self.graphical(gf) if gf is not None else None
+        if tag == "aux" and table is None:
+            values = _constants(equation, per_element, dims)
+            if values is not None:
+                return Element(kind="parameter", dims=dims, default=values, **common)
+        kind = cast(Kind, tag)
+        fields: dict[str, Any] = {"kind": kind, "dims": dims, "equation": equation,
+                                  "element_equations": per_element, "lookup": table}
+        if tag in ("stock", "flow"):
+            fields["non_negative"] = self.nonneg(node, tag)
+        if tag == "stock":
+            fields["inflows"] = tuple(scope.prefix + canonical(f.text or "")
+                                      for f in node.findall("inflow"))
+            fields["outflows"] = tuple(scope.prefix + canonical(f.text or "")
+                                       for f in node.findall("outflow"))
+        return Element(**fields, **common)
+
+    def nonneg(self, node: ET.Element, kind: str) -> bool:
+        flag = node.find("non_negative")
+        return self.non_negative[kind] if flag is None else _flag(flag)
+
+    def equations(
+        self, node: ET.Element, scope: Scope, ctx: Context, dims: tuple[str, ...]
+    ) -> tuple[str, tuple[tuple[str, str], ...]]:
+        """The apply-to-all equation (or "") and the per-element equations."""
+        per_element = []
+        for element in node.findall("element"):
+            subscript = element.get("subscript", "")
+            keys = ",".join(display_name(p) for p in subscript.split(","))
+            text = self.one_equation(element.findtext("eqn") or "", scope, ctx)
+            if element.find("gf") is not None:
+                raise self.doc.error("a graphical function per array element is not supported",
+                                     element, hint="use one graphical function for the array")
+            per_element.append((keys, text))
+        raw = node.findtext("eqn") or ""
+        values = number_list(raw) if dims else None
+        if values is not None:
+            elements = self.elements_of(dims)
+            if len(values) != len(elements):
+                raise ModelError(
+                    f"the equation lists {len(values)} values but the array has "
+                    f"{len(elements)} elements"
+                )
+            per_element += [(",".join(k), to_text(Num(v))) for k, v in zip(elements, values,
+                                                                          strict=True)]
+            return "", tuple(per_element)
+        return self.one_equation(raw, scope, ctx), tuple(per_element)
+
+    def elements_of(self, dims: tuple[str, ...]) -> list[tuple[str, ...]]:
+        import itertools
+
+        by_key = {canonical(d.name): d.elements for d in self.dimensions}
+        lists = []
+        for dim in dims:
+            if canonical(dim) not in by_key:
+                raise ModelError(f"unknown dimension '{dim}'")
+            lists.append(by_key[canonical(dim)])
+        return list(itertools.product(*lists))
+
+    def one_equation(self, raw: str, scope: Scope, ctx: Context) -> str:
+        if is_placeholder(raw):
+            raise ModelError(
+                "the equation is a placeholder ('???')", hint="give it a real equation"
+            )
+        if not _COMMENT.sub("", raw).strip():
+            return ""
+        return to_text(translate_expr(raw.strip(), scope, ctx))
+
+    def graphical(self, node: ET.Element) -> GraphicalFunction:
+        kind = (node.get("type") or "continuous").strip().lower()
+        if node.get("discrete", "").strip().lower() == "true":
+            kind = "discrete"
+        if kind not in ("continuous", "extrapolate", "discrete"):
+            raise self.doc.error(f"graphical function type '{kind}' is unknown", node,
+                                 hint="use continuous, extrapolate or discrete")
+        ypts = node.find("ypts")
+        if ypts is None:
+            raise self.doc.error("graphical function has no <ypts>", node,
+                                 hint="give its y values in <ypts>")
+        ys = self.points(ypts)
+        xpts = node.find("xpts")
+        if xpts is not None:
+            xs = self.points(xpts)
+        else:
+            xscale = node.find("xscale")
+            if xscale is None:
+                raise self.doc.error("graphical function has neither <xpts> nor <xscale>", node)
+            lo = self.number(xscale.get("min", ""), "xscale min", xscale)
+            hi = self.number(xscale.get("max", ""), "xscale max", xscale)
+            n = len(ys)
+            xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if n > 1 else [lo]
+        try:
+            return GraphicalFunction(tuple(xs), tuple(ys), cast(Any, kind))
+        except ModelError as exc:
+            raise self.doc.error(f"graphical function: {exc.message}", node) from None
+
+    def points(self, node: ET.Element) -> list[float]:
+        sep = node.get("sep") or ","
+        parts = [p.strip() for p in (node.text or "").split(sep)]
+        return [self.number(p, f"<{node.tag}> value", node) for p in parts if p]
+
+
+def _flows_as_named(elements: list[Element]) -> tuple[Element, ...]:
+    """Auxiliaries that a stock names as its inflow or outflow become flows (some tools
+    write a constant flow as an <aux>)."""
+    named = {canonical(f) for e in elements for f in (*e.inflows, *e.outflows)}
+    out = []
+    for e in elements:
+        if e.key in named and e.kind == "aux":
+            e = replace(e, kind="flow")
+        elif e.key in named and e.kind == "parameter":
+            default = e.default
+            if isinstance(default, tuple):
+                per = tuple((k, to_text(Num(v))) for k, v in default)
+                e = replace(e, kind="flow", default=None, element_equations=per)
+            else:
+                assert default is not None
+                e = replace(e, kind="flow", default=None, equation=to_text(Num(default)))
+        out.append(e)
+    return tuple(out)
+
+
+def _constants(
+    equation: str, per_element: tuple[tuple[str, str], ...], dims: tuple[str, ...]
+) -> float | tuple[tuple[str, float], ...] | None:
+    """The value(s) of a constant auxiliary, or None if it is not constant."""
+    if per_element:
+        values = [_number(text) for _, text in per_element]
+        if equation or any(v is None for v in values):
+            return None
+        return tuple((key, float(v)) for (key, _), v in zip(per_element, values, strict=True)
+                     if v is not None)
+    return _number(equation)
+
+
+def _number(text: str) -> float | None:
+    if not text:
+        return None
+    from flywheel_sim.spec.parser import parse
+
+    tree: Expr = parse(text)
+    sign = 1.0
+    if isinstance(tree, Unary) and tree.op in "+-" and isinstance(tree.operand, Num):
+        sign = -1.0 if tree.op == "-" else 1.0
+        tree = tree.operand
+    return sign * tree.value if isinstance(tree, Num) else None
+
+
+def _flag(node: ET.Element) -> bool:
+    text = (node.text or "").strip().lower()
+    return text not in ("false", "0", "no")
+
+
+def _text(node: ET.Element, tag: str) -> str:
+    return " ".join((node.findtext(tag) or "").split())
+
+
+def loads_xmile(data: str | bytes, *, file: str | None = None, name: str = "model") -> Model:
+    """Build a Model from XMILE text (the contents of a .xmile or .stmx file)."""
+    doc = parse_xml(data, file)
+    return Reader(doc, name).model()
+
+
+def load_xmile(path: str | Path) -> Model:
+    """Load an XMILE file (.xmile, .stmx, .itmx, .xml)."""
+    source = Path(path)
+    if not source.is_file():
+        raise ModelError(f"model file '{path}' does not exist")
+    from flywheel_sim.xmile.xml import MAX_XMILE_BYTES
+
+    if source.stat().st_size > MAX_XMILE_BYTES:
+        raise ModelError(f"XMILE file is larger than {MAX_XMILE_BYTES} bytes", file=str(path))
+    model = loads_xmile(source.read_bytes(), file=str(path), name=source.stem)
+    return model
+
+
+__all__ = ["Reader", "load_xmile", "loads_xmile"]
