@@ -562,11 +562,17 @@ class _Reader:
 
     def flow(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "flow", name, line, "equation")
-        self.check_keys(node, self._COMMON | {"equation", "non_negative"}, f"flow '{name}'")
+        self.check_keys(
+            node, self._COMMON | {"equation", "non_negative", "lookup"}, f"flow '{name}'"
+        )
+        table = None
+        if "lookup" in node:
+            table = self.graphical(node["lookup"], name, node.key_lines.get("lookup"))
         return Element(
             **self.common(node, name, "flow", line),
             equation=self.required_equation(node, name, "flow", line),
             non_negative=self.flag(node, "non_negative", name),
+            lookup=table,
         )
 
     def aux(self, name: str, body: Any, line: int | None) -> Element:
