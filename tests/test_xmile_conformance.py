@@ -44,13 +44,14 @@ def references(folder: Path) -> list[Path]:
     primary = [p for p in (folder / "output.csv", folder / "output.tab") if p.exists()]
     return primary + sorted(folder.glob("output_stella*.csv"))
 
+
 # folder -> why our result (which follows the XMILE 1.0 standard) differs from the sample's
 # expected output; each is checked to still differ, so a fix shows up as a failure here
 KNOWN_DIFFERENCES = {
     "tests__rounding__test_rounding": "Vensim's output truncates INT and MOD toward zero; "
     "XMILE defines INT as the floor (INT(-9.9) = -10) and MOD from it",
     "tests__zeroled_decimals__test_zeroled_decimals": "the file asks for RK4 "
-    "(<sim_specs method=\"RK4\">) but the expected output was computed with Euler",
+    '(<sim_specs method="RK4">) but the expected output was computed with Euler',
     "tests__non_negative_stocks__test_non_negative_stocks": "one flow drains two stocks and the "
     "expected output limits it for the non-negative stock only; a negative inflow is also "
     "limited there, which our engine does not do (it limits outflows)",
@@ -113,8 +114,12 @@ def mismatches(result: xr.Dataset, expected: pd.DataFrame) -> list[str]:
         if values is None and canonical(column) in CONTROL:
             # Vensim's control variables, when the XMILE file does not define them: the
             # <sim_specs> values
-            spec = {"start": times[0], "stop": times[-1], "dt": result.attrs["dt"],
-                    "save": result.attrs["save_step"]}[CONTROL[canonical(column)]]
+            spec = {
+                "start": times[0],
+                "stop": times[-1],
+                "dt": result.attrs["dt"],
+                "save": result.attrs["save_step"],
+            }[CONTROL[canonical(column)]]
             values = np.full(times.size, float(spec))
         if values is None:
             problems.append(f"no variable for column '{column}'")
@@ -148,13 +153,17 @@ def run_all() -> dict[str, str]:
     return outcome
 
 
-def test_every_conformance_model_passes_or_fails_clearly(capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_conformance_model_passes_or_fails_clearly(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     outcome = run_all()
     passed = sum(v == "pass" for v in outcome.values())
     clear = sum(v == "clear error" for v in outcome.values())
     with capsys.disabled():
-        print(f"\nXMILE conformance: {passed} of {len(outcome)} models pass, {clear} refused "
-              "with the expected clear error")
+        print(
+            f"\nXMILE conformance: {passed} of {len(outcome)} models pass, {clear} refused "
+            "with the expected clear error"
+        )
     bad = {
         k: v
         for k, v in outcome.items()
@@ -167,7 +176,7 @@ def test_every_conformance_model_passes_or_fails_clearly(capsys: pytest.CaptureF
 @pytest.mark.parametrize("folder", MODELS, ids=[p.name for p in MODELS])
 def test_model(folder: Path) -> None:
     if folder.name in KNOWN_DIFFERENCES:
-        assert compare(folder) != [], f"now passes: remove it from KNOWN_DIFFERENCES"
+        assert compare(folder) != [], "now passes: remove it from KNOWN_DIFFERENCES"
     elif folder.name in EXPECTED_ERRORS:
         with pytest.raises(ModelError, match=re.escape(EXPECTED_ERRORS[folder.name])):
             compare(folder)

@@ -19,11 +19,13 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @app.command()
 def convert(
-    source: Annotated[str, typer.Argument(help="Model to read: .xmile/.stmx, .yaml or a built-in name.")],
+    source: Annotated[
+        str, typer.Argument(help="Model to read: .xmile/.stmx, .yaml or a built-in name.")
+    ],
     target: Annotated[Path, typer.Argument(help="File to write: .xmile/.stmx or .yaml.")],
     force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,
 ) -> None:
-    """Convert a model between XMILE and YAML (by extension), e.g. flywheel convert m.stmx m.yaml."""
+    """Convert a model between XMILE and YAML (by extension): flywheel convert m.stmx m.yaml."""
     from flywheel_sim.xmile import save_xmile, save_yaml
 
     suffix = target.suffix.lower()

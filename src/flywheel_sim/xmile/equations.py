@@ -21,7 +21,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import KEYWORDS, Binary, Call, Expr, If, Num, Unary, Var, VarList, to_text
+from flywheel_sim.spec.ast import (
+    KEYWORDS,
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Unary,
+    Var,
+    VarList,
+    to_text,
+)
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
@@ -77,7 +88,7 @@ def _join_macro(words: str, macros: frozenset[str]) -> str:
     parts = words.split()
     for start in range(len(parts) - 1):  # the longest tail of words that names a macro
         if canonical(" ".join(parts[start:])) in macros:
-            return " ".join(parts[:start] + ["_".join(parts[start:])])
+            return " ".join([*parts[:start], "_".join(parts[start:])])
     if any(p.lower() in KEYWORDS for p in parts):
         return words  # e.g. "THEN MAX(": an operator before a call
     raise ModelError(

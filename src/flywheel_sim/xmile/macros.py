@@ -81,8 +81,10 @@ class MacroExpander:
     def expand(self, name: str, args: tuple[Expr, ...], ctx: Context) -> Expr:
         macro = self.macros[name]
         if self.depth >= MAX_MACRO_DEPTH:
-            raise ModelError(f"macro '{macro.display}' expands more than {MAX_MACRO_DEPTH} "
-                             "levels deep (does it call itself?)")
+            raise ModelError(
+                f"macro '{macro.display}' expands more than {MAX_MACRO_DEPTH} "
+                "levels deep (does it call itself?)"
+            )
         bound = self.bind(macro, args)
         caller, dims, _ = self.owner
         if not macro.variables:

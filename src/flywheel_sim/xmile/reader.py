@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Expr, Num, Unary
+from flywheel_sim.spec.ast import Expr, Num, Unary, to_text
 from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Kind, Model, TimeSpec
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.xmile.equations import (
@@ -26,7 +26,6 @@ from flywheel_sim.xmile.equations import (
     number_list,
     translate_expr,
 )
-from flywheel_sim.spec.ast import to_text
 from flywheel_sim.xmile.macros import Macro, MacroExpander, read_macros
 from flywheel_sim.xmile.meta import apply_meta
 from flywheel_sim.xmile.xml import Document, parse_xml
@@ -80,9 +79,19 @@ class Reader:
                 )
             self.models = {"": next(iter(self.models.values()))}
         for tag in (child.tag for child in root):
-            if tag not in {"header", "sim_specs", "model", "dimensions", "behavior", "macro",
-                           "model_units", "prefs", "style", "data", "equation_prefs"} and \
-                    not tag.startswith("{"):
+            if tag not in {
+                "header",
+                "sim_specs",
+                "model",
+                "dimensions",
+                "behavior",
+                "macro",
+                "model_units",
+                "prefs",
+                "style",
+                "data",
+                "equation_prefs",
+            } and not tag.startswith("{"):
                 raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
         instances = self.instances(Instance(self.models[""], "", "", {}), depth=0)
         for inst in instances:
@@ -116,8 +125,11 @@ class Reader:
 
     def time(self, node: ET.Element | None) -> TimeSpec:
         if node is None:
-            raise self.doc.error("the XMILE file has no <sim_specs>", self.doc.root,
-                                 hint="add <sim_specs><start>0</start><stop>10</stop></sim_specs>")
+            raise self.doc.error(
+                "the XMILE file has no <sim_specs>",
+                self.doc.root,
+                hint="add <sim_specs><start>0</start><stop>10</stop></sim_specs>",
+            )
 
         def number(tag: str, default: float | None) -> float:
             child = node.find(tag)
@@ -136,7 +148,8 @@ class Reader:
         method = METHODS.get(method_text)
         if method is None:
             raise self.doc.error(
-                f"integration method '{method_text}' is not supported", node,
+                f"integration method '{method_text}' is not supported",
+                node,
                 hint="use Euler, RK2 or RK4",
             )
         try:
@@ -172,16 +185,20 @@ class Reader:
                 elems = [str(i) for i in range(1, int(size) + 1)]
             if not elems or not all(elems):
                 raise self.doc.error(f"dimension '{name}' lists no named elements", dim)
-            out.append(Dimension(display_name(name), tuple(display_name(e) for e in elems),
-                                 self.doc.line(dim)))
+            out.append(
+                Dimension(
+                    display_name(name), tuple(display_name(e) for e in elems), self.doc.line(dim)
+                )
+            )
         return tuple(out)
 
     # -- modules ------------------------------------------------------------------------------
     def instances(self, inst: Instance, depth: int) -> list[Instance]:
         """This instance and every module instance below it, parents first."""
         if depth > 20:
-            raise self.doc.error("modules nest more than 20 levels deep (a module contains itself?)",
-                                 inst.model)
+            raise self.doc.error(
+                "modules nest more than 20 levels deep (a module contains itself?)", inst.model
+            )
         out = [inst]
         for module in self.variables(inst.model).findall("module"):
             name = module.get("name")
@@ -190,9 +207,10 @@ class Reader:
             if module.get("resource"):
                 raise self.doc.error(
                     f"module '{name}' loads an external resource, which is not supported",
-                    module, hint="put its <model> in the same file",
+                    module,
+                    hint="put its <model> in the same file",
                 )
-            target = self.models.get(canonical(module.get("model") or name))
+            target = self.models.get(canonical(name))
             if target is None:
                 raise self.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
             prefix = inst.prefix + canonical(name) + "."
@@ -200,8 +218,9 @@ class Reader:
             for connect in module.findall("connect"):
                 to, source = connect.get("to"), connect.get("from")
                 if not to or not source:
-                    raise self.doc.error(f"<connect> in module '{name}' needs to= and from=",
-                                         connect)
+                    raise self.doc.error(
+                        f"<connect> in module '{name}' needs to= and from=", connect
+                    )
                 inputs[canonical(to)] = self.source_name(source, inst.prefix)
             child = Instance(target, prefix, inst.display + display_name(name) + ".", inputs)
             out += self.instances(child, depth + 1)
@@ -232,7 +251,8 @@ class Reader:
                 continue
             if tag not in VARIABLE_TAGS:
                 raise self.doc.error(
-                    f"unsupported XMILE element <{tag}> in <variables>", child,
+                    f"unsupported XMILE element <{tag}> in <variables>",
+                    child,
                     hint="flywheel-sim reads stock, flow, aux, gf and module",
                 )
             raw = child.get("name")
@@ -257,8 +277,12 @@ class Reader:
         if source not in self.names:
             raise ModelError(f"module input is connected to '{source}', which does not exist")
         return Element(
-            name=name, kind="aux", equation=source, unit=_text(node, "units"),
-            description=_text(node, "doc"), line=self.doc.line(node),
+            name=name,
+            kind="aux",
+            equation=source,
+            unit=_text(node, "units"),
+            description=_text(node, "doc"),
+            line=self.doc.line(node),
         )
 
     def variable(
@@ -267,20 +291,31 @@ class Reader:
         tag = node.tag
         line = self.doc.line(node)
         common: dict[str, Any] = {
-            "name": name, "unit": _text(node, "units"), "description": _text(node, "doc"),
+            "name": name,
+            "unit": _text(node, "units"),
+            "description": _text(node, "doc"),
             "line": line,
         }
         if tag == "gf":
             return Element(kind="lookup", lookup=self.graphical(node), **common)
         for bad in ("conveyor", "queue"):
             if node.find(bad) is not None:
-                raise ModelError(f"<{bad}> stocks are not supported",
-                                 hint="model the conveyor with DELAY or DELAYN")
+                raise ModelError(
+                    f"<{bad}> stocks are not supported",
+                    hint="model the conveyor with DELAY or DELAYN",
+                )
         dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
-        ctx = Context(variable=canonical(name), dims=tuple(canonical(d) for d in dims),
-                      expand_macro=expander.expand)
+        ctx = Context(
+            variable=canonical(name),
+            dims=tuple(canonical(d) for d in dims),
+            expand_macro=expander.expand,
+        )
         expander.owner = (name, dims, scope.prefix)
         equation, per_element = self.equations(node, scope, ctx, dims)
+        if not equation and not per_element:
+            raise ModelError(
+                "no equation", hint="give it an <eqn> (a module input must be connected)"
+            )
         gf = node.find("gf")
         table = self.graphical(gf) if gf is not None else None
         if tag == "aux" and table is None:
@@ -288,15 +323,22 @@ class Reader:
             if values is not None:
                 return Element(kind="parameter", dims=dims, default=values, **common)
         kind = cast(Kind, tag)
-        fields: dict[str, Any] = {"kind": kind, "dims": dims, "equation": equation,
-                                  "element_equations": per_element, "lookup": table}
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "dims": dims,
+            "equation": equation,
+            "element_equations": per_element,
+            "lookup": table,
+        }
         if tag in ("stock", "flow"):
             fields["non_negative"] = self.nonneg(node, tag)
         if tag == "stock":
-            fields["inflows"] = tuple(scope.prefix + canonical(f.text or "")
-                                      for f in node.findall("inflow"))
-            fields["outflows"] = tuple(scope.prefix + canonical(f.text or "")
-                                       for f in node.findall("outflow"))
+            fields["inflows"] = tuple(
+                scope.prefix + canonical(f.text or "") for f in node.findall("inflow")
+            )
+            fields["outflows"] = tuple(
+                scope.prefix + canonical(f.text or "") for f in node.findall("outflow")
+            )
         return Element(**fields, **common)
 
     def nonneg(self, node: ET.Element, kind: str) -> bool:
@@ -313,8 +355,11 @@ class Reader:
             keys = ",".join(display_name(p) for p in subscript.split(","))
             text = self.one_equation(element.findtext("eqn") or "", scope, ctx)
             if element.find("gf") is not None:
-                raise self.doc.error("a graphical function per array element is not supported",
-                                     element, hint="use one graphical function for the array")
+                raise self.doc.error(
+                    "a graphical function per array element is not supported",
+                    element,
+                    hint="use one graphical function for the array",
+                )
             per_element.append((keys, text))
         raw = node.findtext("eqn") or ""
         values = number_list(raw) if dims else None
@@ -325,8 +370,9 @@ class Reader:
                     f"the equation lists {len(values)} values but the array has "
                     f"{len(elements)} elements"
                 )
-            per_element += [(",".join(k), to_text(Num(v))) for k, v in zip(elements, values,
-                                                                          strict=True)]
+            per_element += [
+                (",".join(k), to_text(Num(v))) for k, v in zip(elements, values, strict=True)
+            ]
             return "", tuple(per_element)
         return self.one_equation(raw, scope, ctx), tuple(per_element)
 
@@ -355,12 +401,16 @@ class Reader:
         if node.get("discrete", "").strip().lower() == "true":
             kind = "discrete"
         if kind not in ("continuous", "extrapolate", "discrete"):
-            raise self.doc.error(f"graphical function type '{kind}' is unknown", node,
-                                 hint="use continuous, extrapolate or discrete")
+            raise self.doc.error(
+                f"graphical function type '{kind}' is unknown",
+                node,
+                hint="use continuous, extrapolate or discrete",
+            )
         ypts = node.find("ypts")
         if ypts is None:
-            raise self.doc.error("graphical function has no <ypts>", node,
-                                 hint="give its y values in <ypts>")
+            raise self.doc.error(
+                "graphical function has no <ypts>", node, hint="give its y values in <ypts>"
+            )
         ys = self.points(ypts)
         xpts = node.find("xpts")
         if xpts is not None:
@@ -412,8 +462,11 @@ def _constants(
         values = [_number(text) for _, text in per_element]
         if equation or any(v is None for v in values):
             return None
-        return tuple((key, float(v)) for (key, _), v in zip(per_element, values, strict=True)
-                     if v is not None)
+        return tuple(
+            (key, float(v))
+            for (key, _), v in zip(per_element, values, strict=True)
+            if v is not None
+        )
     return _number(equation)
 
 

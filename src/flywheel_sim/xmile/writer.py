@@ -66,15 +66,19 @@ class _Writer:
                 f"{', '.join(sorted(model.policies))}, which XMILE cannot hold",
                 hint="save the model without policies (scenarios keep them)",
             )
-        root = ET.Element("xmile", {"version": "1.0", "xmlns": XMILE_NS,
-                                    "xmlns:flywheel": FLYWHEEL_NS})
+        root = ET.Element(
+            "xmile", {"version": "1.0", "xmlns": XMILE_NS, "xmlns:flywheel": FLYWHEEL_NS}
+        )
         header = ET.SubElement(root, "header")
         ET.SubElement(header, "vendor").text = "flywheel-sim"
         ET.SubElement(header, "product", {"version": "0.1", "lang": "en"}).text = "flywheel-sim"
         ET.SubElement(header, "name").text = model.name
         time = model.time
-        specs = ET.SubElement(root, "sim_specs", {"method": METHOD_NAMES[time.method.lower()],
-                                                  "time_units": time.units})
+        specs = ET.SubElement(
+            root,
+            "sim_specs",
+            {"method": METHOD_NAMES[time.method.lower()], "time_units": time.units},
+        )
         ET.SubElement(specs, "start").text = _number(time.start)
         ET.SubElement(specs, "stop").text = _number(time.stop)
         ET.SubElement(specs, "dt").text = _number(time.dt)

@@ -32,7 +32,9 @@ XMILE_NAMESPACES = frozenset(
     }
 )
 FLYWHEEL_NS = "https://flywheel-sim.org/xmile/v1"
-_PREFIX_USE = re.compile(r"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*=")
+_PREFIX_USE = re.compile(
+    r"</?([A-Za-z_][\w.-]*):[A-Za-z_]|\s([A-Za-z_][\w.-]*):[A-Za-z_][\w.-]*\s*="
+)
 _PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
 _ROOT = re.compile(r"<xmile\b")
 
@@ -49,7 +51,11 @@ class Document:
         return self.lines.get(id(element))
 
     def error(
-        self, message: str, element: ET.Element | None = None, *, variable: str | None = None,
+        self,
+        message: str,
+        element: ET.Element | None = None,
+        *,
+        variable: str | None = None,
         hint: str | None = None,
     ) -> ModelError:
         line = self.line(element) if element is not None else None
@@ -113,7 +119,8 @@ def parse_xml(data: str | bytes, file: str | None = None) -> Document:
     or unsafe."""
     if len(data) > MAX_XMILE_BYTES:
         raise ModelError(
-            f"XMILE file is larger than {MAX_XMILE_BYTES} bytes", file=file,
+            f"XMILE file is larger than {MAX_XMILE_BYTES} bytes",
+            file=file,
             hint="split the model or raise flywheel_sim.xmile.xml.MAX_XMILE_BYTES",
         )
     if isinstance(data, bytes):

@@ -73,8 +73,10 @@ def _element(e: Element) -> dict[str, Any]:
             out[key] = value
     if e.links:
         out["links"] = {
-            link.source: {"polarity": link.polarity, **({"source": link.citation}
-                                                       if link.citation else {})}
+            link.source: {
+                "polarity": link.polarity,
+                **({"source": link.citation} if link.citation else {}),
+            }
             for link in e.links
         }
     return out
@@ -91,8 +93,13 @@ def model_dict(model: Model) -> dict[str, Any]:
     doc: dict[str, Any] = {"name": model.name}
     if model.description:
         doc["description"] = model.description
-    doc["time"] = {"start": time.start, "stop": time.stop, "dt": time.dt, "units": time.units,
-                   "method": time.method}
+    doc["time"] = {
+        "start": time.start,
+        "stop": time.stop,
+        "dt": time.dt,
+        "units": time.units,
+        "method": time.method,
+    }
     if time.save_step is not None:
         doc["time"]["save_step"] = time.save_step
     if model.dimensions:
@@ -116,8 +123,9 @@ def model_dict(model: Model) -> dict[str, Any]:
         doc["history"] = {
             "data": h.data,
             "time": h.time_column,
-            "series": {s.variable: {"column": s.column, "aggregate": s.aggregate}
-                       for s in h.series},
+            "series": {
+                s.variable: {"column": s.column, "aggregate": s.aggregate} for s in h.series
+            },
         }
     if model.report is not None:
         r = model.report
@@ -127,8 +135,9 @@ def model_dict(model: Model) -> dict[str, Any]:
     if model.diagnostics is not None:
         d = model.diagnostics
         diag: dict[str, Any] = {
-            k: v for k, v in (("push", d.push), ("stock", d.stock), ("outcome", d.outcome),
-                              ("at", d.at)) if v is not None
+            k: v
+            for k, v in (("push", d.push), ("stock", d.stock), ("outcome", d.outcome), ("at", d.at))
+            if v is not None
         }
         if d.stop:
             diag["coast"] = {"stop": dict(d.stop)}
