@@ -51,6 +51,7 @@ from flywheel_sim.store import RunStore
 from flywheel_sim.study import Scenario, Study, load_study
 from flywheel_sim.sweep import Plan, run_plan
 from flywheel_sim.uncertainty import Distribution, sample
+from flywheel_sim.xmile import load_xmile, save_xmile, save_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -128,6 +129,7 @@ __all__ = [
     "leverage",
     "load_model",
     "load_study",
+    "load_xmile",
     "loads_model",
     "loop_dominance",
     "make_executor",
@@ -136,6 +138,8 @@ __all__ = [
     "parse_outcome",
     "run_plan",
     "sample",
+    "save_xmile",
+    "save_yaml",
     "simulate",
     "takeoff",
     "tornado_chart",
