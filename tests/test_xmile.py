@@ -442,3 +442,59 @@ def test_save_xmile_and_the_convert_command(tmp_path: Path) -> None:
     assert refused.returncode == 1 and "already exists" in refused.stderr
     bad = run_cli("convert", str(target), str(tmp_path / "teacup.txt"))
     assert bad.returncode == 1 and "cannot tell the format" in bad.stderr
+
+
+def test_subrange_subscript_picks_the_same_element_by_name() -> None:
+    extra = (
+        '<dimensions><dim name="Dim1"><elem name="Entry 1"/><elem name="Entry 2"/>'
+        '<elem name="Entry 3"/></dim><dim name="Sub"><elem name="Entry 1"/>'
+        '<elem name="Entry 3"/></dim></dimensions>'
+    )
+    text = xmile(
+        '<aux name="a"><dimensions><dim name="Dim1"/></dimensions><eqn>1, 2, 3</eqn></aux>'
+        '<aux name="b"><dimensions><dim name="Sub"/></dimensions><eqn>a[Sub] * TIME</eqn></aux>',
+        extra=extra,
+    )
+    b = np.asarray(run(text)["b"].isel(run=0))
+    np.testing.assert_allclose(b[2], [2.0, 6.0])
+
+
+def test_per_element_graphical_functions() -> None:
+    # the arrays example of the XMILE 1.0 specification: one graphical function per element
+    dims = '<dimensions><dim name="products"/></dimensions>'
+    gfs = "".join(
+        f'<element subscript="{i}"><gf><xscale min="1" max="9"/><ypts>{ys}</ypts></gf></element>'
+        for i, ys in ((1, "0,50,25"), (2, "90,10,50"), (3, "90,10,50"))
+    )
+    text = xmile(
+        f'<aux name="graphical">{dims}{gfs}<eqn>TIME</eqn></aux>',
+        extra='<dimensions><dim name="products" size="3"/></dimensions>',
+    )
+    model = loads_xmile(text)
+    assert model.element("graphical[1]").kind == "lookup"
+    g = np.asarray(simulate(model)["graphical"].isel(run=0))
+    np.testing.assert_allclose(g[3], [25.0, 50.0, 50.0])  # x = 3 on a 1..9 scale of 3 points
+    assert_same_results(model, loads_xmile(dumps_xmile(model)))
+    assert_same_results(model, loads_model(dumps_yaml(model)))
+
+
+def test_module_output_connected_to_the_enclosing_model() -> None:
+    # the single-file submodel example of the XMILE 1.0 specification, with equations
+    text = xmile(
+        '<module name="Sub_Model"><connect to="Input" from=".Root_Model_Output"/>'
+        '<connect to=".Root_Model_Input" from="Sub_Model.Output"/></module>'
+        '<aux name="Root_Model_Output" access="output"><eqn>TIME</eqn></aux>'
+        '<aux name="Root_Model_Input" access="input"/>',
+        models='<model name="Sub_Model"><variables><aux name="Input" access="input"/>'
+        '<aux name="Output" access="output"><eqn>Input * 2</eqn></aux></variables></model>',
+    )
+    r = run(text)
+    np.testing.assert_allclose(values(r, "root_model_input"), 2 * np.arange(5.0))
+    with pytest.raises(ModelError, match="<connect> names 'nothing'"):
+        loads_xmile(
+            xmile(
+                '<module name="m"><connect to="nothing" from=".x"/></module>'
+                '<aux name="x"><eqn>1</eqn></aux>',
+                models='<model name="m"><variables/></model>',
+            )
+        )

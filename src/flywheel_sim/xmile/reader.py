@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Expr, Num, Unary, to_text
+from flywheel_sim.spec.ast import Expr, Num, Unary, name_text, to_text
 from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Kind, Model, TimeSpec
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.xmile.equations import (
@@ -38,12 +38,11 @@ _COMMENT = re.compile(r"\{[^}]*\}")
 
 @dataclass
 class Instance:
-    """One model instance to flatten: its <model>, its prefixes and its connected inputs."""
+    """One model instance to flatten: its <model> and its name prefixes."""
 
     model: ET.Element
     prefix: str  # canonical, with the trailing dot ("hares.") or ""
     display: str  # display prefix ("hares.") or ""
-    inputs: dict[str, str]  # local canonical input name -> flattened source name
 
 
 def display_name(raw: str) -> str:
@@ -65,6 +64,8 @@ class Reader:
         self.non_negative = self.behavior(root.find("behavior"))
         self.elements: list[Element] = []
         self.names: set[str] = set()
+        self.connections: dict[str, str] = {}  # flattened target -> flattened source
+        self.connect_nodes: dict[str, ET.Element] = {}
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -93,13 +94,18 @@ class Reader:
                 "equation_prefs",
             } and not tag.startswith("{"):
                 raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
-        instances = self.instances(Instance(self.models[""], "", "", {}), depth=0)
+        instances = self.instances(Instance(self.models[""], "", ""), depth=0)
         for inst in instances:
             self.collect_names(inst)
         expander = MacroExpander(self.macros, self.doc, self.dims, self.names, self.elements)
         expander.build = lambda node, name, scope: self.variable(node, name, scope, expander)
         for inst in instances:
             self.flatten(inst, expander)
+        for target, node in self.connect_nodes.items():
+            if target not in self.names:
+                raise self.doc.error(
+                    f"<connect> names '{node.get('to')}', which is not a variable there", node
+                )
         name = (root.findtext("header/name") or "").strip() or self.default_name
         model = Model(
             name=name,
@@ -210,27 +216,40 @@ class Reader:
                     module,
                     hint="put its <model> in the same file",
                 )
-            target = self.models.get(canonical(name))
-            if target is None:
+            target_model = self.models.get(canonical(name))
+            if target_model is None:
                 raise self.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
             prefix = inst.prefix + canonical(name) + "."
-            inputs = {}
             for connect in module.findall("connect"):
                 to, source = connect.get("to"), connect.get("from")
                 if not to or not source:
                     raise self.doc.error(
                         f"<connect> in module '{name}' needs to= and from=", connect
                     )
-                inputs[canonical(to)] = self.source_name(source, inst.prefix)
-            child = Instance(target, prefix, inst.display + display_name(name) + ".", inputs)
+                target = self.connect_end(to, name, inst.prefix, prefix, into_module=True)
+                if target in self.connections:
+                    raise self.doc.error(f"'{to}' is connected twice", connect)
+                self.connections[target] = self.connect_end(
+                    source, name, inst.prefix, prefix, into_module=False
+                )
+                self.connect_nodes[target] = connect
+            child = Instance(target_model, prefix, inst.display + display_name(name) + ".")
             out += self.instances(child, depth + 1)
         return out
 
-    def source_name(self, raw: str, parent_prefix: str) -> str:
-        text = raw.strip()
+    def connect_end(
+        self, raw: str, module: str, parent: str, inside: str, *, into_module: bool
+    ) -> str:
+        """A <connect> end as a flattened name: ``.x`` is the enclosing model's ``x``,
+        ``module.x`` the module's; a bare name is the module's for to= and the enclosing
+        model's (possibly qualified by a sibling module) for from=."""
+        text = display_name(raw)
+        own = canonical(module) + "."
         if text.startswith("."):
-            text = text[1:]
-        return parent_prefix + canonical(text)
+            return parent + canonical(text[1:])
+        if canonical(text).startswith(own):
+            return inside + canonical(text)[len(own) :]
+        return (inside if into_module else parent) + canonical(text)
 
     def variables(self, model: ET.Element) -> ET.Element:
         node = model.find("variables")
@@ -260,9 +279,10 @@ class Reader:
                 raise self.doc.error(f"<{tag}> has no name", child)
             name = inst.display + display_name(raw)
             local = canonical(display_name(raw))
+            key = inst.prefix + local
             try:
-                if local in inst.inputs:
-                    self.elements.append(self.connected(child, name, inst.inputs[local]))
+                if key in self.connections:
+                    self.elements.append(self.connected(child, name, self.connections[key]))
                 else:
                     self.elements.append(self.variable(child, name, scope, expander))
             except ModelError as exc:
@@ -311,7 +331,7 @@ class Reader:
             expand_macro=expander.expand,
         )
         expander.owner = (name, dims, scope.prefix)
-        equation, per_element = self.equations(node, scope, ctx, dims)
+        equation, per_element = self.equations(node, scope, ctx, dims, name)
         if not equation and not per_element:
             raise ModelError(
                 "no equation", hint="give it an <eqn> (a module input must be connected)"
@@ -346,23 +366,25 @@ class Reader:
         return self.non_negative[kind] if flag is None else _flag(flag)
 
     def equations(
-        self, node: ET.Element, scope: Scope, ctx: Context, dims: tuple[str, ...]
+        self, node: ET.Element, scope: Scope, ctx: Context, dims: tuple[str, ...], name: str
     ) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """The apply-to-all equation (or "") and the per-element equations."""
+        """The apply-to-all equation (or "") and the per-element equations.
+
+        An element with its own graphical function gets a lookup element ``name[element]``
+        and the equation ``"name[element]"(input)``.
+        """
+        raw = node.findtext("eqn") or ""
+        values = number_list(raw) if dims else None
+        common = "" if values is not None else self.one_equation(raw, scope, ctx)
         per_element = []
         for element in node.findall("element"):
             subscript = element.get("subscript", "")
             keys = ",".join(display_name(p) for p in subscript.split(","))
             text = self.one_equation(element.findtext("eqn") or "", scope, ctx)
-            if element.find("gf") is not None:
-                raise self.doc.error(
-                    "a graphical function per array element is not supported",
-                    element,
-                    hint="use one graphical function for the array",
-                )
+            gf = element.find("gf")
+            if gf is not None:
+                text = self.element_table(gf, f"{name}[{keys}]", text or common)
             per_element.append((keys, text))
-        raw = node.findtext("eqn") or ""
-        values = number_list(raw) if dims else None
         if values is not None:
             elements = self.elements_of(dims)
             if len(values) != len(elements):
@@ -373,8 +395,19 @@ class Reader:
             per_element += [
                 (",".join(k), to_text(Num(v))) for k, v in zip(elements, values, strict=True)
             ]
-            return "", tuple(per_element)
-        return self.one_equation(raw, scope, ctx), tuple(per_element)
+        return common, tuple(per_element)
+
+    def element_table(self, gf: ET.Element, table_name: str, argument: str) -> str:
+        if not argument:
+            raise self.doc.error(
+                f"the graphical function of '{table_name}' has no input equation", gf
+            )
+        table = Element(
+            name=table_name, kind="lookup", lookup=self.graphical(gf), line=self.doc.line(gf)
+        )
+        self.elements.append(table)
+        self.names.add(table.key)
+        return f"{name_text(table.key)}({argument})"
 
     def elements_of(self, dims: tuple[str, ...]) -> list[tuple[str, ...]]:
         import itertools
