@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Expr, Num, Unary, name_text, to_text
-from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Kind, Model, TimeSpec
+from flywheel_sim.spec.ast import Num, name_text, to_text
+from flywheel_sim.spec.model import Element, Kind, Model
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.xmile.equations import (
     Context,
@@ -28,11 +28,21 @@ from flywheel_sim.xmile.equations import (
 )
 from flywheel_sim.xmile.macros import Macro, MacroExpander, read_macros
 from flywheel_sim.xmile.meta import apply_meta
+from flywheel_sim.xmile.parts import (
+    constants,
+    display_name,
+    flag,
+    flows_as_named,
+    read_behavior,
+    read_dimensions,
+    read_graphical,
+    read_time,
+    text_of,
+)
 from flywheel_sim.xmile.xml import Document, parse_xml
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
-METHODS = {"euler": "euler", "rk4": "rk4", "rk2": "heun", "heun": "heun"}
 _COMMENT = re.compile(r"\{[^}]*\}")
 
 
@@ -45,23 +55,18 @@ class Instance:
     display: str  # display prefix ("hares.") or ""
 
 
-def display_name(raw: str) -> str:
-    """An XMILE name as people read it: ``\\n`` (a line break in the diagram) is a space."""
-    return raw.replace("\\n", " ").replace("\n", " ").strip()
-
-
 class Reader:
     def __init__(self, doc: Document, default_name: str) -> None:
         self.doc = doc
         self.default_name = default_name
         root = doc.root
-        self.dimensions = self.read_dimensions(root.find("dimensions"))
+        self.dimensions = read_dimensions(self.doc, root.find("dimensions"))
         self.dims = {
             canonical(d.name): tuple(canonical(e) for e in d.elements) for d in self.dimensions
         }
         self.macros: dict[str, Macro] = read_macros(doc)
         self.models = {canonical(m.get("name", "")): m for m in root.findall("model")}
-        self.non_negative = self.behavior(root.find("behavior"))
+        self.non_negative = read_behavior(root.find("behavior"))
         self.elements: list[Element] = []
         self.names: set[str] = set()
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
@@ -109,96 +114,13 @@ class Reader:
         name = (root.findtext("header/name") or "").strip() or self.default_name
         model = Model(
             name=name,
-            elements=_flows_as_named(self.elements),
-            time=self.time(root.find("sim_specs")),
+            elements=flows_as_named(self.elements),
+            time=read_time(self.doc, root.find("sim_specs")),
             dimensions=self.dimensions,
             file=self.doc.file,
         )
         return apply_meta(model, self.doc)
 
-    def behavior(self, node: ET.Element | None) -> dict[str, bool]:
-        """Defaults from <behavior>: non_negative for all, or per stock / flow."""
-        out = {"stock": False, "flow": False}
-        if node is None:
-            return out
-        if node.find("non_negative") is not None:
-            out = {"stock": True, "flow": True}
-        for kind in ("stock", "flow"):
-            sub = node.find(f"{kind}/non_negative")
-            if sub is not None:
-                out[kind] = _flag(sub)
-        return out
-
-    def time(self, node: ET.Element | None) -> TimeSpec:
-        if node is None:
-            raise self.doc.error(
-                "the XMILE file has no <sim_specs>",
-                self.doc.root,
-                hint="add <sim_specs><start>0</start><stop>10</stop></sim_specs>",
-            )
-
-        def number(tag: str, default: float | None) -> float:
-            child = node.find(tag)
-            if child is None:
-                if default is None:
-                    raise self.doc.error(f"<sim_specs> has no <{tag}>", node)
-                return default
-            value = self.number(child.text or "", f"<{tag}>", child)
-            if tag == "dt" and child.get("reciprocal", "").strip().lower() == "true":
-                if value == 0:
-                    raise self.doc.error("reciprocal <dt> of 0", child)
-                value = 1.0 / value
-            return value
-
-        method_text = (node.get("method") or node.findtext("method") or "euler").strip().lower()
-        method = METHODS.get(method_text)
-        if method is None:
-            raise self.doc.error(
-                f"integration method '{method_text}' is not supported",
-                node,
-                hint="use Euler, RK2 or RK4",
-            )
-        try:
-            return TimeSpec(
-                start=number("start", 0.0),
-                stop=number("stop", None),
-                dt=number("dt", 1.0),
-                units=(node.get("time_units") or "time").strip() or "time",
-                method=method,
-            )
-        except ModelError as exc:
-            raise exc.located(file=self.doc.file, line=self.doc.line(node)) from None
-
-    def number(self, text: str, what: str, node: ET.Element) -> float:
-        try:
-            return float(text.strip())
-        except ValueError:
-            raise self.doc.error(f"{what} must be a number, not {text.strip()!r}", node) from None
-
-    def read_dimensions(self, node: ET.Element | None) -> tuple[Dimension, ...]:
-        if node is None:
-            return ()
-        out = []
-        for dim in node.findall("dim"):
-            name = dim.get("name")
-            if not name:
-                raise self.doc.error("<dim> has no name", dim)
-            elems = [e.get("name", "") for e in dim.findall("elem")]
-            if not elems and dim.get("size"):
-                size = dim.get("size", "")
-                if not size.strip().isdigit() or int(size) < 1:
-                    raise self.doc.error(f"dimension '{name}' has size {size!r}", dim)
-                elems = [str(i) for i in range(1, int(size) + 1)]
-            if not elems or not all(elems):
-                raise self.doc.error(f"dimension '{name}' lists no named elements", dim)
-            out.append(
-                Dimension(
-                    display_name(name), tuple(display_name(e) for e in elems), self.doc.line(dim)
-                )
-            )
-        return tuple(out)
-
-    # -- modules ------------------------------------------------------------------------------
     def instances(self, inst: Instance, depth: int) -> list[Instance]:
         """This instance and every module instance below it, parents first."""
         if depth > 20:
@@ -300,8 +222,8 @@ class Reader:
             name=name,
             kind="aux",
             equation=source,
-            unit=_text(node, "units"),
-            description=_text(node, "doc"),
+            unit=text_of(node, "units"),
+            description=text_of(node, "doc"),
             line=self.doc.line(node),
         )
 
@@ -312,12 +234,12 @@ class Reader:
         line = self.doc.line(node)
         common: dict[str, Any] = {
             "name": name,
-            "unit": _text(node, "units"),
-            "description": _text(node, "doc"),
+            "unit": text_of(node, "units"),
+            "description": text_of(node, "doc"),
             "line": line,
         }
         if tag == "gf":
-            return Element(kind="lookup", lookup=self.graphical(node), **common)
+            return Element(kind="lookup", lookup=read_graphical(self.doc, node), **common)
         for bad in ("conveyor", "queue"):
             if node.find(bad) is not None:
                 raise ModelError(
@@ -337,9 +259,9 @@ class Reader:
                 "no equation", hint="give it an <eqn> (a module input must be connected)"
             )
         gf = node.find("gf")
-        table = self.graphical(gf) if gf is not None else None
+        table = read_graphical(self.doc, gf) if gf is not None else None
         if tag == "aux" and table is None:
-            values = _constants(equation, per_element, dims)
+            values = constants(equation, per_element, dims)
             if values is not None:
                 return Element(kind="parameter", dims=dims, default=values, **common)
         kind = cast(Kind, tag)
@@ -362,8 +284,8 @@ class Reader:
         return Element(**fields, **common)
 
     def nonneg(self, node: ET.Element, kind: str) -> bool:
-        flag = node.find("non_negative")
-        return self.non_negative[kind] if flag is None else _flag(flag)
+        marker = node.find("non_negative")
+        return self.non_negative[kind] if marker is None else flag(marker)
 
     def equations(
         self, node: ET.Element, scope: Scope, ctx: Context, dims: tuple[str, ...], name: str
@@ -403,7 +325,10 @@ class Reader:
                 f"the graphical function of '{table_name}' has no input equation", gf
             )
         table = Element(
-            name=table_name, kind="lookup", lookup=self.graphical(gf), line=self.doc.line(gf)
+            name=table_name,
+            kind="lookup",
+            lookup=read_graphical(self.doc, gf),
+            line=self.doc.line(gf),
         )
         self.elements.append(table)
         self.names.add(table.key)
@@ -428,101 +353,6 @@ class Reader:
         if not _COMMENT.sub("", raw).strip():
             return ""
         return to_text(translate_expr(raw.strip(), scope, ctx))
-
-    def graphical(self, node: ET.Element) -> GraphicalFunction:
-        kind = (node.get("type") or "continuous").strip().lower()
-        if node.get("discrete", "").strip().lower() == "true":
-            kind = "discrete"
-        if kind not in ("continuous", "extrapolate", "discrete"):
-            raise self.doc.error(
-                f"graphical function type '{kind}' is unknown",
-                node,
-                hint="use continuous, extrapolate or discrete",
-            )
-        ypts = node.find("ypts")
-        if ypts is None:
-            raise self.doc.error(
-                "graphical function has no <ypts>", node, hint="give its y values in <ypts>"
-            )
-        ys = self.points(ypts)
-        xpts = node.find("xpts")
-        if xpts is not None:
-            xs = self.points(xpts)
-        else:
-            xscale = node.find("xscale")
-            if xscale is None:
-                raise self.doc.error("graphical function has neither <xpts> nor <xscale>", node)
-            lo = self.number(xscale.get("min", ""), "xscale min", xscale)
-            hi = self.number(xscale.get("max", ""), "xscale max", xscale)
-            n = len(ys)
-            xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)] if n > 1 else [lo]
-        try:
-            return GraphicalFunction(tuple(xs), tuple(ys), cast(Any, kind))
-        except ModelError as exc:
-            raise self.doc.error(f"graphical function: {exc.message}", node) from None
-
-    def points(self, node: ET.Element) -> list[float]:
-        sep = node.get("sep") or ","
-        parts = [p.strip() for p in (node.text or "").split(sep)]
-        return [self.number(p, f"<{node.tag}> value", node) for p in parts if p]
-
-
-def _flows_as_named(elements: list[Element]) -> tuple[Element, ...]:
-    """Auxiliaries that a stock names as its inflow or outflow become flows (some tools
-    write a constant flow as an <aux>)."""
-    named = {canonical(f) for e in elements for f in (*e.inflows, *e.outflows)}
-    out = []
-    for e in elements:
-        if e.key in named and e.kind == "aux":
-            e = replace(e, kind="flow")
-        elif e.key in named and e.kind == "parameter":
-            default = e.default
-            if isinstance(default, tuple):
-                per = tuple((k, to_text(Num(v))) for k, v in default)
-                e = replace(e, kind="flow", default=None, element_equations=per)
-            else:
-                assert default is not None
-                e = replace(e, kind="flow", default=None, equation=to_text(Num(default)))
-        out.append(e)
-    return tuple(out)
-
-
-def _constants(
-    equation: str, per_element: tuple[tuple[str, str], ...], dims: tuple[str, ...]
-) -> float | tuple[tuple[str, float], ...] | None:
-    """The value(s) of a constant auxiliary, or None if it is not constant."""
-    if per_element:
-        values = [_number(text) for _, text in per_element]
-        if equation or any(v is None for v in values):
-            return None
-        return tuple(
-            (key, float(v))
-            for (key, _), v in zip(per_element, values, strict=True)
-            if v is not None
-        )
-    return _number(equation)
-
-
-def _number(text: str) -> float | None:
-    if not text:
-        return None
-    from flywheel_sim.spec.parser import parse
-
-    tree: Expr = parse(text)
-    sign = 1.0
-    if isinstance(tree, Unary) and tree.op in "+-" and isinstance(tree.operand, Num):
-        sign = -1.0 if tree.op == "-" else 1.0
-        tree = tree.operand
-    return sign * tree.value if isinstance(tree, Num) else None
-
-
-def _flag(node: ET.Element) -> bool:
-    text = (node.text or "").strip().lower()
-    return text not in ("false", "0", "no")
-
-
-def _text(node: ET.Element, tag: str) -> str:
-    return " ".join((node.findtext(tag) or "").split())
 
 
 def loads_xmile(data: str | bytes, *, file: str | None = None, name: str = "model") -> Model:
