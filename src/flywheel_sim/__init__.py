@@ -51,7 +51,6 @@ from flywheel_sim.store import RunStore
 from flywheel_sim.study import Scenario, Study, load_study
 from flywheel_sim.sweep import Plan, run_plan
 from flywheel_sim.uncertainty import Distribution, sample
-from flywheel_sim.xmile import load_xmile, save_xmile, save_yaml
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +66,27 @@ def make_executor(name: str = "local", **options: object) -> Executor:
     from flywheel_sim.executors import make_executor as make
 
     return make(name, **options)  # type: ignore[arg-type]
+
+
+def load_xmile(path: str | Path) -> Model:
+    """Read an XMILE 1.0 file into a Model (see :func:`flywheel_sim.xmile.load_xmile`)."""
+    from flywheel_sim.xmile import load_xmile as load
+
+    return load(path)
+
+
+def save_xmile(model: Model, path: str | Path) -> Path:
+    """Write ``model`` as XMILE 1.0 (see :func:`flywheel_sim.xmile.save_xmile`)."""
+    from flywheel_sim.xmile import save_xmile as save
+
+    return save(model, path)
+
+
+def save_yaml(model: Model, path: str | Path) -> Path:
+    """Write ``model`` in our YAML format (see :func:`flywheel_sim.xmile.save_yaml`)."""
+    from flywheel_sim.xmile import save_yaml as save
+
+    return save(model, path)
 
 
 def global_sensitivity(*args: object, **kwargs: object) -> pd.DataFrame:
