@@ -498,3 +498,15 @@ def test_module_output_connected_to_the_enclosing_model() -> None:
                 models='<model name="m"><variables/></model>',
             )
         )
+
+
+def test_flywheel_run_reads_xmile(tmp_path: Path) -> None:
+    path = Path(__file__).parent / "xmile" / "samples__SIR__SIR" / "SIR.xmile"
+    done = run_cli("run", str(path), "--out", str(tmp_path / "sir.csv"), store=tmp_path / "s.db")
+    assert done.returncode == 0, done.stderr
+    assert "infectious" in done.stdout and (tmp_path / "sir.csv").exists()
+    bad = tmp_path / "bad.xmile"
+    bad.write_text(xmile('<aux name="a"><eqn>1 +</eqn></aux>'))
+    failed = run_cli("run", str(bad), store=tmp_path / "s.db")
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    assert "in auxiliary 'a'" in failed.stderr and "bad.xmile" in failed.stderr
