@@ -510,3 +510,18 @@ def test_flywheel_run_reads_xmile(tmp_path: Path) -> None:
     failed = run_cli("run", str(bad), store=tmp_path / "s.db")
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     assert "in auxiliary 'a'" in failed.stderr and "bad.xmile" in failed.stderr
+
+
+def test_qualified_elements_two_argument_log_and_module_graphical_functions() -> None:
+    text = xmile(
+        '<aux name="a"><dimensions><dim name="Region"/></dimensions><eqn>5, 7</eqn></aux>'
+        '<aux name="b"><eqn>a[Region.South] + LOG(8, 2)</eqn></aux>'
+        '<module name="m"/>',
+        extra=ARRAYS,
+        models='<model name="m"><variables><gf name="table"><xpts>0,10</xpts>'
+        '<ypts>0,1</ypts></gf><aux name="y"><eqn>table(TIME) + LOOKUP(table, 5)</eqn></aux>'
+        "</variables></model>",
+    )
+    r = run(text)
+    np.testing.assert_allclose(values(r, "b"), [10.0] * 5)
+    np.testing.assert_allclose(values(r, "m.y"), 0.5 + np.arange(5.0) / 10)

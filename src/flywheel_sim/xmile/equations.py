@@ -135,7 +135,7 @@ class Rewriter:
         if isinstance(node, Var):
             if node.name in self.scope.subst and not node.subscripts:
                 return self.scope.subst[node.name]
-            subs = node.subscripts
+            subs = tuple(self.element_ref(s) for s in node.subscripts)
             if reducing:
                 subs = tuple(
                     "*"
@@ -173,9 +173,18 @@ class Rewriter:
             return Num(float(self.size(node)))
         reducing = func in REDUCTIONS
         args = tuple(self.rewrite(a, reducing) for a in node.args)
-        if func.upper() == func:
-            return Call(func, args)
-        return Call(self.name(canonical(func)).upper(), args)
+        if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
+            return Binary("/", Call("LN", (args[0],)), Call("LN", (args[1],)))
+        resolved = self.name(canonical(func))  # a graphical function of this module
+        return Call(resolved.upper() if resolved != canonical(func) else func, args)
+
+    def element_ref(self, sub: str | int) -> str | int:
+        """``Dim.element`` (an element qualified by its dimension) as the element."""
+        if isinstance(sub, str) and "." in sub:
+            dim, _, elem = sub.partition(".")
+            if elem in self.scope.dims.get(dim, ()):
+                return elem
+        return sub
 
     def size(self, node: Call) -> int:
         if len(node.args) != 1 or not isinstance(node.args[0], Var):
