@@ -126,8 +126,8 @@ class _Writer:
             ET.SubElement(node, "inflow").text = flow
         for flow in e.outflows:
             ET.SubElement(node, "outflow").text = flow
-        if e.kind in ("stock", "flow"):
-            ET.SubElement(node, "non_negative").text = "true" if e.non_negative else "false"
+        if e.kind in ("stock", "flow") and e.non_negative:
+            ET.SubElement(node, "non_negative")  # absent means false (no <behavior> default)
         if e.lookup is not None:
             node.append(self.gf(e.lookup, {}))
         self.texts(node, e)
