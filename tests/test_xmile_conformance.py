@@ -52,12 +52,13 @@ KNOWN_DIFFERENCES = {
     "XMILE defines INT as the floor (INT(-9.9) = -10) and MOD from it",
     "tests__zeroled_decimals__test_zeroled_decimals": "the file asks for RK4 "
     '(<sim_specs method="RK4">) but the expected output was computed with Euler',
-    "tests__non_negative_stocks__test_non_negative_stocks": "one flow drains two stocks and the "
-    "expected output limits it for the non-negative stock only; a negative inflow is also "
-    "limited there, which our engine does not do (it limits outflows)",
-    "tests__non_negative_all__test_non_negative_all1": "the expected output shows a stock "
-    "below zero (TestStock3 = -1) although <behavior><non_negative/> makes every stock "
-    "non-negative",
+    "tests__non_negative_stocks__test_non_negative_stocks": "one flow is the outflow of two "
+    "stocks (in a stock-and-flow diagram a flow leaves one stock) and the expected output clamps each stock "
+    "while reporting the flow unlimited; we limit the flow itself (Stella's rule). A negative "
+    "inflow into a non-negative stock is also limited there; our engine limits outflows only",
+    "tests__non_negative_all__test_non_negative_all1": "the same flow drains a non-negative and "
+    "a negative-allowed stock; the expected output clamps the first and lets the second get "
+    "the whole flow, while we limit the shared flow for both",
 }
 
 
