@@ -55,7 +55,8 @@ KNOWN_DIFFERENCES = {
     "tests__non_negative_stocks__test_non_negative_stocks": "one flow is the outflow of two "
     "stocks (in a stock-and-flow diagram a flow leaves one stock) and the expected output "
     "clamps each stock while reporting the flow unlimited; we limit the flow itself "
-    "(Stella's rule). A negative inflow into a non-negative stock is also limited there; our engine limits outflows only",
+    "(Stella's rule). A negative inflow into a non-negative stock is also limited there; "
+    "our engine limits outflows only",
     "tests__non_negative_all__test_non_negative_all1": "the same flow drains a non-negative and "
     "a negative-allowed stock; the expected output clamps the first and lets the second get "
     "the whole flow, while we limit the shared flow for both",
