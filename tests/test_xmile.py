@@ -554,3 +554,12 @@ def test_exported_xmile_runs_the_same_in_pysimlin(name: str, tmp_path: Path) -> 
         np.testing.assert_allclose(np.asarray(data), want, rtol=1e-9, atol=1e-9, err_msg=column)
         compared += 1
     assert compared >= len(model.of_kind("stock")) + len(model.of_kind("flow"))
+
+
+def test_declared_encoding_is_honoured() -> None:
+    body = xmile('<aux name="café"><eqn>1</eqn></aux>')
+    latin = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + body).encode("latin-1")
+    assert loads_xmile(latin).element("café").name == "café"
+    assert loads_xmile(body.encode("utf-8")).element("café").kind == "parameter"
+    with pytest.raises(ModelError, match="not valid UTF-8 text"):
+        loads_xmile(body.encode("latin-1"))

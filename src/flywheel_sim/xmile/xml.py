@@ -114,6 +114,19 @@ def declare_prefixes(text: str) -> str:
     return text[: match.end()] + decls + text[match.end() :]
 
 
+def _decode(data: bytes, file: str | None) -> str:
+    """Bytes to text: the encoding the XML declaration names, else UTF-8."""
+    declared = re.match(rb"\s*<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']", data)
+    encoding = declared.group(1).decode("ascii") if declared else "UTF-8"
+    utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+    try:
+        return data.decode("utf-8-sig" if utf8 else encoding)
+    except LookupError:
+        raise ModelError(f"XMILE file declares unknown encoding '{encoding}'", file=file) from None
+    except UnicodeDecodeError:
+        raise ModelError(f"XMILE file is not valid {encoding} text", file=file) from None
+
+
 def parse_xml(data: str | bytes, file: str | None = None) -> Document:
     """Parse XMILE text (str or bytes) into a Document; ModelError for anything malformed
     or unsafe."""
@@ -123,13 +136,7 @@ def parse_xml(data: str | bytes, file: str | None = None) -> Document:
             file=file,
             hint="split the model or raise flywheel_sim.xmile.xml.MAX_XMILE_BYTES",
         )
-    if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ModelError("XMILE file is not UTF-8 text", file=file) from None
-    else:
-        text = data
+    text = data if isinstance(data, str) else _decode(data, file)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)  # the text is already decoded
     text = declare_prefixes(text)
     builder = _Builder()
