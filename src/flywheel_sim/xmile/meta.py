@@ -15,6 +15,7 @@ from typing import Any, cast
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.model import (
     DiagnosticsSpec,
+    Element,
     History,
     HistorySeries,
     Link,
@@ -82,73 +83,70 @@ def _apply(model: Model, data: dict[str, Any]) -> Model:
     if not isinstance(data, dict):
         raise TypeError("expected a JSON object")
     entries = data.get("elements", {})
-    elements = []
-    for e in model.elements:
-        entry = entries.get(e.key, {})
-        changes: dict[str, Any] = {}
-        if "range" in entry:
-            lo, hi = entry["range"]
-            changes["minimum"] = None if lo is None else float(lo)
-            changes["maximum"] = None if hi is None else float(hi)
-        if "source" in entry:
-            changes["source"] = str(entry["source"])
-        if "links" in entry:
-            changes["links"] = tuple(
-                Link(str(s), cast(Any, str(p)), str(c)) for s, p, c in entry["links"]
-            )
-        elements.append(replace(e, **changes) if changes else e)
     time = model.time
     if data.get("save_step") is not None:
         time = replace(time, save_step=float(data["save_step"]))
-    loops = tuple(
-        LoopSpec(
-            str(lp["name"]),
-            tuple(str(v) for v in lp["variables"]),
-            cast(Any, str(lp.get("polarity", "?"))),
-            str(lp.get("description", "")),
-            str(lp.get("source", "")),
-        )
-        for lp in data.get("loops", [])
-    )
-    history = None
-    if "history" in data:
-        h = data["history"]
-        history = History(
-            str(h["data"]),
-            str(h["time_column"]),
-            tuple(
-                HistorySeries(str(s["variable"]), str(s["column"]), cast(Any, s["aggregate"]))
-                for s in h["series"]
-            ),
-        )
-    report = None
-    if "report" in data:
-        r = data["report"]
-        report = Report(
-            tuple(float(t) for t in r["times"]),
-            tuple(str(v) for v in r["variables"]),
-            tuple(str(v) for v in r.get("chart", [])),
-        )
-    diagnostics = None
-    if "diagnostics" in data:
-        d = data["diagnostics"]
-        diagnostics = DiagnosticsSpec(
-            push=d.get("push"),
-            stock=d.get("stock"),
-            outcome=d.get("outcome"),
-            at=d.get("at"),
-            coast_at=d.get("coast_at"),
-            stop=tuple((str(n), float(v)) for n, v in d.get("stop", [])),
-        )
     return replace(
         model,
-        elements=tuple(elements),
+        elements=tuple(_element(e, entries.get(e.key, {})) for e in model.elements),
         time=time,
         description=str(data.get("description", model.description)),
-        loops=loops,
-        history=history,
-        report=report,
-        diagnostics=diagnostics,
+        loops=tuple(_loop(lp) for lp in data.get("loops", [])),
+        history=_history(data["history"]) if "history" in data else None,
+        report=_report(data["report"]) if "report" in data else None,
+        diagnostics=_diagnostics(data["diagnostics"]) if "diagnostics" in data else None,
+    )
+
+
+def _element(e: Element, entry: dict[str, Any]) -> Element:
+    changes: dict[str, Any] = {}
+    if "range" in entry:
+        lo, hi = entry["range"]
+        changes["minimum"] = None if lo is None else float(lo)
+        changes["maximum"] = None if hi is None else float(hi)
+    if "source" in entry:
+        changes["source"] = str(entry["source"])
+    if "links" in entry:
+        changes["links"] = tuple(
+            Link(str(s), cast(Any, str(p)), str(c)) for s, p, c in entry["links"]
+        )
+    return replace(e, **changes) if changes else e
+
+
+def _loop(lp: dict[str, Any]) -> LoopSpec:
+    return LoopSpec(
+        str(lp["name"]),
+        tuple(str(v) for v in lp["variables"]),
+        cast(Any, str(lp.get("polarity", "?"))),
+        str(lp.get("description", "")),
+        str(lp.get("source", "")),
+    )
+
+
+def _history(h: dict[str, Any]) -> History:
+    series = tuple(
+        HistorySeries(str(s["variable"]), str(s["column"]), cast(Any, s["aggregate"]))
+        for s in h["series"]
+    )
+    return History(str(h["data"]), str(h["time_column"]), series)
+
+
+def _report(r: dict[str, Any]) -> Report:
+    return Report(
+        tuple(float(t) for t in r["times"]),
+        tuple(str(v) for v in r["variables"]),
+        tuple(str(v) for v in r.get("chart", [])),
+    )
+
+
+def _diagnostics(d: dict[str, Any]) -> DiagnosticsSpec:
+    return DiagnosticsSpec(
+        push=d.get("push"),
+        stock=d.get("stock"),
+        outcome=d.get("outcome"),
+        at=d.get("at"),
+        coast_at=d.get("coast_at"),
+        stop=tuple((str(n), float(v)) for n, v in d.get("stop", [])),
     )
 
 

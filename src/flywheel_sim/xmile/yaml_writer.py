@@ -108,43 +108,57 @@ def model_dict(model: Model) -> dict[str, Any]:
         items = {e.name: _element(e) for e in model.elements if e.kind == kind}
         if items:
             doc[section] = items
-    if model.loops:
-        doc["loops"] = {
-            loop.name: {
-                "variables": list(loop.variables),
-                "polarity": loop.polarity,
-                **({"description": loop.description} if loop.description else {}),
-                **({"source": loop.source} if loop.source else {}),
-            }
-            for loop in model.loops
-        }
-    if model.history is not None:
-        h = model.history
-        doc["history"] = {
-            "data": h.data,
-            "time": h.time_column,
-            "series": {
-                s.variable: {"column": s.column, "aggregate": s.aggregate} for s in h.series
-            },
-        }
-    if model.report is not None:
-        r = model.report
-        doc["report"] = {"times": list(r.times), "variables": list(r.variables)}
-        if r.chart:
-            doc["report"]["chart"] = list(r.chart)
-    if model.diagnostics is not None:
-        d = model.diagnostics
-        diag: dict[str, Any] = {
-            k: v
-            for k, v in (("push", d.push), ("stock", d.stock), ("outcome", d.outcome), ("at", d.at))
-            if v is not None
-        }
-        if d.stop:
-            diag["coast"] = {"stop": dict(d.stop)}
-            if d.coast_at is not None:
-                diag["coast"]["at"] = d.coast_at
-        doc["diagnostics"] = diag
+    extras = (
+        ("loops", _loops(model)),
+        ("history", _history(model)),
+        ("report", _report(model)),
+        ("diagnostics", _diagnostics(model)),
+    )
+    doc.update({key: value for key, value in extras if value})
     return doc
+
+
+def _loops(model: Model) -> dict[str, Any]:
+    return {
+        loop.name: {
+            "variables": list(loop.variables),
+            "polarity": loop.polarity,
+            **({"description": loop.description} if loop.description else {}),
+            **({"source": loop.source} if loop.source else {}),
+        }
+        for loop in model.loops
+    }
+
+
+def _history(model: Model) -> dict[str, Any]:
+    h = model.history
+    if h is None:
+        return {}
+    series = {s.variable: {"column": s.column, "aggregate": s.aggregate} for s in h.series}
+    return {"data": h.data, "time": h.time_column, "series": series}
+
+
+def _report(model: Model) -> dict[str, Any]:
+    r = model.report
+    if r is None:
+        return {}
+    out: dict[str, Any] = {"times": list(r.times), "variables": list(r.variables)}
+    if r.chart:
+        out["chart"] = list(r.chart)
+    return out
+
+
+def _diagnostics(model: Model) -> dict[str, Any]:
+    d = model.diagnostics
+    if d is None:
+        return {}
+    pairs = (("push", d.push), ("stock", d.stock), ("outcome", d.outcome), ("at", d.at))
+    out: dict[str, Any] = {k: v for k, v in pairs if v is not None}
+    if d.stop:
+        out["coast"] = {"stop": dict(d.stop)}
+        if d.coast_at is not None:
+            out["coast"]["at"] = d.coast_at
+    return out
 
 
 def dumps_yaml(model: Model) -> str:
