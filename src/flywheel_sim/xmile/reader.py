@@ -43,6 +43,8 @@ from flywheel_sim.xmile.xml import Document, parse_xml
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
+# conveyor and queue stocks and the flow options that only make sense with them
+UNSUPPORTED = ("conveyor", "queue", "multiplier", "leak", "leak_integers", "overflow")
 _COMMENT = re.compile(r"\{[^}]*\}")
 
 
@@ -240,11 +242,11 @@ class Reader:
         }
         if tag == "gf":
             return Element(kind="lookup", lookup=read_graphical(self.doc, node), **common)
-        for bad in ("conveyor", "queue"):
+        for bad in UNSUPPORTED:
             if node.find(bad) is not None:
                 raise ModelError(
-                    f"<{bad}> stocks are not supported",
-                    hint="model the conveyor with DELAY or DELAYN",
+                    f"<{bad}> is not supported",
+                    hint="model conveyors and queues with DELAY or DELAYN",
                 )
         dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         ctx = Context(
