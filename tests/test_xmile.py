@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from conftest import run_cli
 from flywheel_sim import ModelError, builtin_models, load_model, loads_model, simulate
@@ -564,3 +566,24 @@ def test_declared_encoding_is_honoured() -> None:
     assert loads_xmile(body.encode("utf-8")).element("café").kind == "parameter"
     with pytest.raises(ModelError, match="not valid UTF-8 text"):
         loads_xmile(body.encode("latin-1"))
+
+
+SAMPLES = [p.read_text(encoding="utf-8") for p in CONFORMANCE[:8]]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sample=st.sampled_from(SAMPLES),
+    cut=st.floats(0, 1),
+    junk=st.text(alphabet="<>/=\"'&;{}[]()?!abc xmile:", max_size=12),
+)
+def test_damaged_files_never_crash(sample: str, cut: float, junk: str) -> None:
+    """Any damage to a file (cut short, junk spliced in) gives a model or a ModelError."""
+    at = int(cut * len(sample))
+    text = sample[:at] + junk + sample[at + len(junk) :]
+    try:
+        model = loads_xmile(text, file="damaged.xmile")
+    except ModelError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert isinstance(model, Model)
