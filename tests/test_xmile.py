@@ -587,3 +587,18 @@ def test_damaged_files_never_crash(sample: str, cut: float, junk: str) -> None:
         assert "\n" not in str(exc)
         return
     assert isinstance(model, Model)
+
+
+def test_macro_with_a_stock_called_from_an_arrayed_equation() -> None:
+    dims = '<dimensions><dim name="Region"/></dimensions>'
+    text = xmile(
+        f'<aux name="rate">{dims}<eqn>1, 3</eqn></aux>'
+        f'<aux name="a">{dims}<eqn>ACCUM(rate)</eqn></aux>',
+        extra=ARRAYS,
+        models=MACROS,
+    )
+    model = loads_xmile(text)
+    assert model.element("a.ACCUM1.total").dims == ("Region",)
+    a = np.asarray(simulate(model)["a"].isel(run=0))
+    np.testing.assert_allclose(a[:, 0], np.arange(5.0))
+    np.testing.assert_allclose(a[:, 1], 3 * np.arange(5.0))

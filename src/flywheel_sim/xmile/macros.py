@@ -4,8 +4,8 @@ A call ``F(x, y)`` is expanded where it stands:
 
 - a macro without variables is its equation with the parameters replaced by the arguments;
 - a macro with variables (stocks, flows, auxiliaries) gets its own copy of them for each call,
-  named ``<caller>.<macro><k>.<variable>`` (so every call integrates its own stocks), and the
-  call is replaced by the macro's equation over those copies. An argument that is not a
+  named ``<caller>.<macro><k>.<variable>`` (so every call integrates its own stocks) and over
+  the caller's dimensions, and the call is replaced by the macro's equation over those copies. An argument that is not a
   name or number becomes an auxiliary ``<caller>.<macro><k>.<parameter>`` first, so it is
   evaluated once.
 
@@ -27,7 +27,7 @@ from flywheel_sim.xmile.equations import Context, Scope, translate_expr
 from flywheel_sim.xmile.xml import Document
 
 MAX_MACRO_DEPTH = 30
-Build = Callable[[ET.Element, str, Scope], Element]
+Build = Callable[[ET.Element, str, Scope, tuple[str, ...]], Element]
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ class MacroExpander:
                         f"unsupported element <{node.tag}> in macro '{macro.display}'", node
                     )
                 display = f"{base}.{' '.join((node.get('name') or '').split())}"
-                self.elements.append(self.build(node, display, scope))
+                self.elements.append(self.build(node, display, scope, dims))
                 self.owner = saved
             return self.inner(macro.equation, scope, ctx)
         finally:

@@ -105,7 +105,9 @@ class Reader:
         for inst in instances:
             self.collect_names(inst)
         expander = MacroExpander(self.macros, self.doc, self.dims, self.names, self.elements)
-        expander.build = lambda node, name, scope: self.variable(node, name, scope, expander)
+        expander.build = lambda node, name, scope, dims: self.variable(
+            node, name, scope, expander, dims
+        )
         for inst in instances:
             self.flatten(inst, expander)
         for target, node in self.connect_nodes.items():
@@ -230,8 +232,15 @@ class Reader:
         )
 
     def variable(
-        self, node: ET.Element, name: str, scope: Scope, expander: MacroExpander
+        self,
+        node: ET.Element,
+        name: str,
+        scope: Scope,
+        expander: MacroExpander,
+        dims: tuple[str, ...] | None = None,
     ) -> Element:
+        """One stock, flow, aux or gf. ``dims`` overrides the node's own dimensions (the
+        copies of a macro's variables take the dimensions of the equation that calls it)."""
         tag = node.tag
         line = self.doc.line(node)
         common: dict[str, Any] = {
@@ -248,7 +257,8 @@ class Reader:
                     f"<{bad}> is not supported",
                     hint="model conveyors and queues with DELAY or DELAYN",
                 )
-        dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
+        if dims is None:
+            dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         ctx = Context(
             variable=canonical(name),
             dims=tuple(canonical(d) for d in dims),
