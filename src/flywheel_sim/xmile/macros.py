@@ -5,12 +5,11 @@ A call ``F(x, y)`` is expanded where it stands:
 - a macro without variables is its equation with the parameters replaced by the arguments;
 - a macro with variables (stocks, flows, auxiliaries) gets its own copy of them for each call,
   named ``<caller>.<macro><k>.<variable>`` (so every call integrates its own stocks) and over
-  the caller's dimensions, and the call is replaced by the macro's equation over those copies. An argument that is not a
-  name or number becomes an auxiliary ``<caller>.<macro><k>.<parameter>`` first, so it is
-  evaluated once.
+  the caller's dimensions, and the call is replaced by the macro's equation over those
+  copies. An argument that is not a name or number becomes an auxiliary
+  ``<caller>.<macro><k>.<parameter>`` first, so it is evaluated once.
 
-Macro bodies see only their parameters, their own variables and the builtins (XMILE 1.0,
-section 3.6).
+Macro bodies see only their parameters, their own variables and the builtins.
 """
 
 from __future__ import annotations
