@@ -602,3 +602,11 @@ def test_macro_with_a_stock_called_from_an_arrayed_equation() -> None:
     a = np.asarray(simulate(model)["a"].isel(run=0))
     np.testing.assert_allclose(a[:, 0], np.arange(5.0))
     np.testing.assert_allclose(a[:, 1], 3 * np.arange(5.0))
+
+
+def test_graphical_function_called_by_a_name_with_spaces() -> None:
+    text = xmile(
+        '<gf name="effect table"><xpts>0,10</xpts><ypts>0,100</ypts></gf>'
+        '<aux name="a"><eqn>effect table(TIME) + 1</eqn></aux>'
+    )
+    np.testing.assert_allclose(values(run(text), "a"), 10 * np.arange(5.0) + 1)

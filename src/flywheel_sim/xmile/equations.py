@@ -6,7 +6,8 @@ here:
 - names qualified by a module (``hares.hare_density``) and the leading-dot form for the
   root model (``.area``) are resolved to the flattened element names;
 - function names written with spaces (``EXPRESSION MACRO(a, b)``, as Vensim exports macro
-  calls) are joined when they name a macro;
+  calls, or a graphical function ``effect table(x)``) are joined when they name a macro or a
+  variable;
 - ``LOOKUP(table, x)`` becomes the call ``table(x)``;
 - inside array reductions (SUM, MEAN, PROD, MIN, MAX), a dimension name as a
   subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
@@ -72,22 +73,25 @@ class Context:
     calls: list[int] = field(default_factory=lambda: [0])
 
 
-def prepare(text: str, macros: frozenset[str]) -> str:
-    """Rewrite the spots our tokenizer cannot read, outside quotes and comments."""
+def prepare(text: str, known: Callable[[str], bool]) -> str:
+    """Rewrite the spots our tokenizer cannot read, outside quotes and comments.
+
+    ``known`` says whether a canonical name is a macro or a variable (a graphical function
+    called by a name with spaces)."""
     out = []
     for match in _SCAN.finditer(text):
         piece = match.group()
         if match.lastgroup == "other":
             piece = _LEADING_DOT.sub(ROOT + ".", piece)
-            piece = _MULTIWORD_CALL.sub(lambda m: _join_macro(m.group(), macros), piece)
+            piece = _MULTIWORD_CALL.sub(lambda m: _join_words(m.group(), known), piece)
         out.append(piece)
     return "".join(out)
 
 
-def _join_macro(words: str, macros: frozenset[str]) -> str:
+def _join_words(words: str, known: Callable[[str], bool]) -> str:
     parts = words.split()
-    for start in range(len(parts) - 1):  # the longest tail of words that names a macro
-        if canonical(" ".join(parts[start:])) in macros:
+    for start in range(len(parts) - 1):  # the longest tail of words that names a function
+        if known(canonical(" ".join(parts[start:]))):
             return " ".join([*parts[:start], "_".join(parts[start:])])
     if any(p.lower() in KEYWORDS for p in parts):
         return words  # e.g. "THEN MAX(": an operator before a call
@@ -105,7 +109,11 @@ def is_placeholder(text: str) -> bool:
 
 def translate_expr(text: str, scope: Scope, ctx: Context) -> Expr:
     """Parse one XMILE equation and rewrite it into our AST (names flattened)."""
-    tree = parse(prepare(text, scope.macros))
+
+    def known(name: str) -> bool:
+        return name in scope.macros or scope.prefix + name in scope.names or name in scope.names
+
+    tree = parse(prepare(text, known))
     return Rewriter(scope, ctx).rewrite(tree)
 
 
