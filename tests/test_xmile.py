@@ -610,3 +610,49 @@ def test_graphical_function_called_by_a_name_with_spaces() -> None:
         '<aux name="a"><eqn>effect table(TIME) + 1</eqn></aux>'
     )
     np.testing.assert_allclose(values(run(text), "a"), 10 * np.arange(5.0) + 1)
+
+
+def test_module_from_another_file(tmp_path: Path) -> None:
+    # the multi-file submodel example of the XMILE 1.0 specification, with equations
+    (tmp_path / "module.xmile").write_text(
+        xmile('<aux name="Input" access="input"/><aux name="Output"><eqn>Input * 2</eqn></aux>')
+    )
+    root = tmp_path / "root.xmile"
+    root.write_text(
+        xmile(
+            '<module name="Sub_Model" resource="module.xmile">'
+            '<connect to="Input" from=".Root_Model_Output"/>'
+            '<connect to=".Root_Model_Input" from="Sub_Model.Output"/></module>'
+            '<aux name="Root_Model_Output"><eqn>TIME</eqn></aux>'
+            '<aux name="Root_Model_Input" access="input"/>'
+        )
+    )
+    r = simulate(load_model(root))
+    np.testing.assert_allclose(values(r, "root_model_input"), 2 * np.arange(5.0))
+    np.testing.assert_allclose(values(r, "sub_model.output"), 2 * np.arange(5.0))
+    (tmp_path / "broken.xmile").write_text(xmile('<aux name="x"><eqn>1 +</eqn></aux>'))
+    (tmp_path / "uses_broken.xmile").write_text(xmile('<module name="m" resource="broken.xmile"/>'))
+    with pytest.raises(ModelError, match=r"auxiliary 'm\.x' \(.*broken\.xmile:1\)"):
+        load_model(tmp_path / "uses_broken.xmile")
+
+
+@pytest.mark.parametrize(
+    ("resource", "message"),
+    [
+        ("../outside.xmile", "outside the model's folder"),
+        ("/etc/passwd", "outside the model's folder"),
+        ("missing.xmile", "does not exist"),
+    ],
+)
+def test_module_resource_is_confined_to_the_model_folder(
+    tmp_path: Path, resource: str, message: str
+) -> None:
+    folder = tmp_path / "models"
+    folder.mkdir()
+    (tmp_path / "outside.xmile").write_text(xmile('<aux name="a"><eqn>1</eqn></aux>'))
+    path = folder / "m.xmile"
+    path.write_text(xmile(f'<module name="m" resource="{resource}"/>'))
+    with pytest.raises(ModelError, match=message):
+        load_model(path)
+    with pytest.raises(ModelError, match="not read from a file"):
+        loads_xmile(path.read_text())

@@ -39,7 +39,7 @@ from flywheel_sim.xmile.parts import (
     read_time,
     text_of,
 )
-from flywheel_sim.xmile.xml import Document, parse_xml
+from flywheel_sim.xmile.xml import Document, open_resource, parse_xml
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
@@ -55,6 +55,8 @@ class Instance:
     model: ET.Element
     prefix: str  # canonical, with the trailing dot ("hares.") or ""
     display: str  # display prefix ("hares.") or ""
+    doc: Document  # the file it comes from (another one for <module resource="...">)
+    models: dict[str, ET.Element]  # the named <model>s its modules can use
 
 
 class Reader:
@@ -101,7 +103,9 @@ class Reader:
                 "equation_prefs",
             } and not tag.startswith("{"):
                 raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
-        instances = self.instances(Instance(self.models[""], "", ""), depth=0)
+        instances = self.instances(
+            Instance(self.models[""], "", "", self.doc, self.models), depth=0
+        )
         for inst in instances:
             self.collect_names(inst)
         expander = MacroExpander(self.macros, self.doc, self.dims, self.names, self.elements)
@@ -128,40 +132,53 @@ class Reader:
     def instances(self, inst: Instance, depth: int) -> list[Instance]:
         """This instance and every module instance below it, parents first."""
         if depth > 20:
-            raise self.doc.error(
+            raise inst.doc.error(
                 "modules nest more than 20 levels deep (a module contains itself?)", inst.model
             )
         out = [inst]
         for module in self.variables(inst.model).findall("module"):
             name = module.get("name")
             if not name:
-                raise self.doc.error("<module> has no name", module)
-            if module.get("resource"):
-                raise self.doc.error(
-                    f"module '{name}' loads an external resource, which is not supported",
-                    module,
-                    hint="put its <model> in the same file",
-                )
-            target_model = self.models.get(canonical(name))
-            if target_model is None:
-                raise self.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
+                raise inst.doc.error("<module> has no name", module)
+            doc, models, target_model = self.module_model(inst, module, name)
             prefix = inst.prefix + canonical(name) + "."
             for connect in module.findall("connect"):
                 to, source = connect.get("to"), connect.get("from")
                 if not to or not source:
-                    raise self.doc.error(
+                    raise inst.doc.error(
                         f"<connect> in module '{name}' needs to= and from=", connect
                     )
                 target = self.connect_end(to, name, inst.prefix, prefix, into_module=True)
                 if target in self.connections:
-                    raise self.doc.error(f"'{to}' is connected twice", connect)
+                    raise inst.doc.error(f"'{to}' is connected twice", connect)
                 self.connections[target] = self.connect_end(
                     source, name, inst.prefix, prefix, into_module=False
                 )
                 self.connect_nodes[target] = connect
-            child = Instance(target_model, prefix, inst.display + display_name(name) + ".")
+            child = Instance(
+                target_model, prefix, inst.display + display_name(name) + ".", doc, models
+            )
             out += self.instances(child, depth + 1)
         return out
+
+    def module_model(
+        self, inst: Instance, module: ET.Element, name: str
+    ) -> tuple[Document, dict[str, ET.Element], ET.Element]:
+        """The <model> a module instantiates: the one of its name, or the root model of the
+        file its ``resource`` names (whose own named models its modules then use)."""
+        resource = module.get("resource")
+        if not resource:
+            target = inst.models.get(canonical(name))
+            if target is None:
+                raise inst.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
+            return inst.doc, inst.models, target
+        doc = open_resource(inst.doc, resource, module)
+        models = {canonical(m.get("name", "")): m for m in doc.root.findall("model")}
+        self.macros.update(read_macros(doc))
+        root = models.get("") or (next(iter(models.values())) if len(models) == 1 else None)
+        if root is None:
+            raise doc.error("the module's file has no root <model> without a name", doc.root)
+        return doc, models, root
 
     def connect_end(
         self, raw: str, module: str, parent: str, inside: str, *, into_module: bool
@@ -189,6 +206,16 @@ class Reader:
 
     # -- variables ----------------------------------------------------------------------------
     def flatten(self, inst: Instance, expander: MacroExpander) -> None:
+        """Every variable of one instance, with errors located in the instance's file."""
+        main, self.doc = self.doc, inst.doc
+        expander.doc = inst.doc
+        try:
+            self.flatten_variables(inst, expander)
+        finally:
+            self.doc = main
+            expander.doc = main
+
+    def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
         for child in self.variables(inst.model):
             tag = child.tag

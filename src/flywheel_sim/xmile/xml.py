@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from defusedxml import DefusedXmlException
@@ -167,4 +168,38 @@ def parse_xml(data: str | bytes, file: str | None = None) -> Document:
     return Document(root, builder.lines, file)
 
 
-__all__ = ["FLYWHEEL_NS", "MAX_XMILE_BYTES", "Document", "declare_prefixes", "parse_xml"]
+def open_resource(doc: Document, resource: str, node: ET.Element) -> Document:
+    """The XMILE file a ``<module resource="...">`` names, read as safely as the first.
+
+    Only a relative path to a file in the model's folder (or below it) is accepted, so a
+    model cannot make the reader open arbitrary files."""
+    if doc.file is None:
+        raise doc.error(
+            f"module resource '{resource}' cannot be found: the model was not read from a file",
+            node,
+        )
+    base = Path(doc.file).resolve().parent
+    target = (base / resource).resolve()
+    if Path(resource).is_absolute() or not target.is_relative_to(base):
+        raise doc.error(
+            f"module resource '{resource}' is outside the model's folder",
+            node,
+            hint="keep module files beside the model (a relative path)",
+        )
+    if not target.is_file():
+        raise doc.error(f"module resource '{resource}' does not exist", node)
+    if target.stat().st_size > MAX_XMILE_BYTES:
+        raise doc.error(
+            f"module resource '{resource}' is larger than {MAX_XMILE_BYTES} bytes", node
+        )
+    return parse_xml(target.read_bytes(), str(target))
+
+
+__all__ = [
+    "FLYWHEEL_NS",
+    "MAX_XMILE_BYTES",
+    "Document",
+    "declare_prefixes",
+    "open_resource",
+    "parse_xml",
+]
