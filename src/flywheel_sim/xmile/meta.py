@@ -128,7 +128,9 @@ def _history(h: dict[str, Any]) -> History:
         HistorySeries(str(s["variable"]), str(s["column"]), cast(Any, s["aggregate"]))
         for s in h["series"]
     )
-    return History(str(h["data"]), str(h["time_column"]), series)
+    raw = h["data"]  # one data set (text) or several (a list), as the model held them
+    data = tuple(str(d) for d in raw) if isinstance(raw, list) else str(raw)
+    return History(cast(Any, data), str(h["time_column"]), series)
 
 
 def _report(r: dict[str, Any]) -> Report:

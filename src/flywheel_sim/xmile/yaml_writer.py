@@ -135,7 +135,10 @@ def _history(model: Model) -> dict[str, Any]:
     if h is None:
         return {}
     series = {s.variable: {"column": s.column, "aggregate": s.aggregate} for s in h.series}
-    return {"data": h.data, "time": h.time_column, "series": series}
+    data: Any = h.data  # one data set, or several joined on time
+    if isinstance(data, tuple):
+        data = data[0] if len(data) == 1 else list(data)
+    return {"data": data, "time": h.time_column, "series": series}
 
 
 def _report(model: Model) -> dict[str, Any]:
