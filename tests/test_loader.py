@@ -968,13 +968,13 @@ def test_file_over_the_size_limit_is_refused(
     assert load_model(path).name == "m"
 
 
-def test_xmile_files_are_not_supported_yet(tmp_path: Path) -> None:
+def test_xmile_files_go_to_the_xmile_reader(tmp_path: Path) -> None:
     path = tmp_path / "model.xmile"
     path.write_text("<xmile/>", encoding="utf-8")
     with pytest.raises(ModelError) as info:
         load_model(path)
-    assert info.value.message == f"XMILE import is not available yet for '{path}'"
-    assert info.value.hint is not None and "YAML" in info.value.hint
+    assert info.value.message == "the XMILE file has no <model>"  # tests/test_xmile.py: more
+    assert info.value.file == str(path)
 
 
 def test_history_report_and_diagnostics_sections_are_checked() -> None:

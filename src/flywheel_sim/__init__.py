@@ -68,6 +68,27 @@ def make_executor(name: str = "local", **options: object) -> Executor:
     return make(name, **options)  # type: ignore[arg-type]
 
 
+def load_xmile(path: str | Path) -> Model:
+    """Read an XMILE 1.0 file into a Model (see :func:`flywheel_sim.xmile.load_xmile`)."""
+    from flywheel_sim.xmile import load_xmile as load
+
+    return load(path)
+
+
+def save_xmile(model: Model, path: str | Path) -> Path:
+    """Write ``model`` as XMILE 1.0 (see :func:`flywheel_sim.xmile.save_xmile`)."""
+    from flywheel_sim.xmile import save_xmile as save
+
+    return save(model, path)
+
+
+def save_yaml(model: Model, path: str | Path) -> Path:
+    """Write ``model`` in our YAML format (see :func:`flywheel_sim.xmile.save_yaml`)."""
+    from flywheel_sim.xmile import save_yaml as save
+
+    return save(model, path)
+
+
 def global_sensitivity(*args: object, **kwargs: object) -> pd.DataFrame:
     """Sobol or Morris indices of an outcome (see :func:`flywheel_sim.sensitivity.sensitivity`)."""
     from flywheel_sim.sensitivity import sensitivity
@@ -129,6 +150,7 @@ __all__ = [
     "leverage",
     "load_model",
     "load_study",
+    "load_xmile",
     "loads_model",
     "loop_dominance",
     "make_executor",
@@ -137,6 +159,8 @@ __all__ = [
     "parse_outcome",
     "run_plan",
     "sample",
+    "save_xmile",
+    "save_yaml",
     "simulate",
     "takeoff",
     "tornado_chart",

@@ -280,8 +280,8 @@ class Scalariser:
         if sub == dim or sub in self.dims:
             if sub in where and sub == dim:
                 return (where[sub],)
-            if sub in where and self.dims[sub] == members:
-                return (where[sub],)
+            if sub in where and (self.dims[sub] == members or where[sub] in members):
+                return (where[sub],)  # the same element, by name (a subrange of ``dim``)
             raise self.error(f"subscript '{sub}' refers to a dimension this equation is not over")
         hint = did_you_mean(sub, members)
         raise self.error(f"'{sub}' is not an element of dimension '{dim}'", hint)

@@ -33,6 +33,7 @@ from flywheel_sim.spec.model import (
 from flywheel_sim.spec.parser import parse
 
 MAX_FILE_BYTES = 20_000_000
+XMILE_SUFFIXES = (".xmile", ".stmx", ".itmx", ".xml")
 MAX_YAML_VALUES = 2_000_000
 _LOOKUP_KEYS = frozenset(
     {"points", "xs", "ys", "interpolation", "extrapolation", "unit", "description", "source"}
@@ -566,11 +567,17 @@ class _Reader:
 
     def flow(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "flow", name, line, "equation")
-        self.check_keys(node, self._COMMON | {"equation", "non_negative"}, f"flow '{name}'")
+        self.check_keys(
+            node, self._COMMON | {"equation", "non_negative", "lookup"}, f"flow '{name}'"
+        )
+        table = None
+        if "lookup" in node:
+            table = self.graphical(node["lookup"], name, node.key_lines.get("lookup"))
         return Element(
             **self.common(node, name, "flow", line),
             equation=self.required_equation(node, name, "flow", line),
             non_negative=self.flag(node, "non_negative", name),
+            lookup=table,
         )
 
     def aux(self, name: str, body: Any, line: int | None) -> Element:
@@ -722,11 +729,10 @@ def load_model(source: str | Path) -> Model:
     if path.stat().st_size > MAX_FILE_BYTES:
         raise ModelError(f"model file '{source}' is larger than {MAX_FILE_BYTES} bytes")
     suffix = path.suffix.lower()
-    if suffix in (".xmile", ".stmx", ".itmx", ".xml"):
-        raise ModelError(
-            f"XMILE import is not available yet for '{source}'",
-            hint="convert the model to YAML (docs/model-format.md)",
-        )
+    if suffix in XMILE_SUFFIXES:
+        from flywheel_sim.xmile import load_xmile
+
+        return load_xmile(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
