@@ -180,7 +180,7 @@ def test_monte_carlo_in_chunks_equals_one_batched_run(registry: Registry) -> Non
     expected = np.percentile(whole["net_sales"].values, [5, 25, 50, 75, 95], axis=0)
     assert failed == 0 and np.allclose(bands["net_sales"], expected)
     assert np.array_equal(times, whole["time"].values)
-    assert seen[-1] == (30, 30) and len(seen) == 5
+    assert seen[0] == (0, 30) and seen[-1] == (30, 30) and len(seen) == 6
 
 
 def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:

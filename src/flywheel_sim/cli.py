@@ -457,8 +457,8 @@ def main() -> None:
         raise
 
 
+import flywheel_sim.cli_web  # noqa: E402, F401  (registers serve and report)
 from flywheel_sim import cli_study  # noqa: E402, F401  (registers compare, sweep, runs ...)
-from flywheel_sim import cli_web  # noqa: E402, F401  (registers serve and report)
 
 if __name__ == "__main__":
     # run the importable module's app, on which cli_study registered its commands

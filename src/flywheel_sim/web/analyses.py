@@ -191,6 +191,13 @@ def quick_fit(
     """A small calibration to the model's history (few generations, so it takes seconds)."""
     from flywheel_sim.calibration import calibrate
 
+    check_fit(model, names)
+    rest = {k: v for k, v in fixed.items() if k not in names}
+    return calibrate(model, names, fixed=rest, popsize=popsize, maxiter=maxiter)
+
+
+def check_fit(model: Model, names: list[str]) -> None:
+    """ModelError unless the model has history and parameters to fit were chosen."""
     if model.history is None:
         raise ModelError(
             f"model '{model.name}' declares no history to fit",
@@ -198,8 +205,6 @@ def quick_fit(
         )
     if not names:
         raise ModelError("choose the parameters to fit")
-    rest = {k: v for k, v in fixed.items() if k not in names}
-    return calibrate(model, names, fixed=rest, popsize=popsize, maxiter=maxiter)
 
 
 def fit_summary(fit: Calibration) -> tuple[str, list[tuple[str, str, str, str]]]:

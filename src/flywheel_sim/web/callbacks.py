@@ -27,7 +27,14 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("flywheel_sim.web")
 SLIDERS = Input({"type": "param", "key": ALL}, "value")
 SLIDER_IDS = State({"type": "param", "key": ALL}, "id")
-SLIDER_VALUES = State({"type": "param", "key": ALL}, "value")
+PARAMS = State("params", "data")  # {"model": key, "values": the changed parameter values}
+
+
+def chosen(params: Mapping[str, Any] | None) -> tuple[str, dict[str, float]]:
+    """The model key and changed parameter values of the ``params`` store."""
+    if not params or not params.get("model"):
+        raise PreventUpdate
+    return str(params["model"]), {str(k): float(v) for k, v in params["values"].items()}
 
 
 def positions(values: Sequence[float | None], ids: Sequence[Mapping[str, str]]) -> dict[str, float]:
@@ -104,27 +111,37 @@ def register(app: Dash, registry: Registry) -> None:
     @app.callback(
         Output("chart", "figure"),
         Output("run-status", "children"),
+        Output("chart-shows", "data"),
+        Output("params", "data"),
         SLIDERS,
         Input("variables", "value"),
         SLIDER_IDS,
         State("model", "value"),
+        State("chart-shows", "data"),
     )
-    def redraw(values: list[float], variables: list[str], ids: list[Any], key: str) -> Any:
+    def redraw(
+        values: list[float], variables: list[str], ids: list[Any], key: str, shows: Any
+    ) -> Any:
         if not variables:
             raise PreventUpdate
         try:
             entry = registry.get(key)
             params = entry.values(positions(values, ids))
             result = run(entry, params)
-            chart = entry.chart(tuple(v for v in variables if v in result))
+            chosen = tuple(v for v in variables if v in result)
+            chart = entry.chart(chosen)
         except Exception as exc:
-            return no_update, plain(exc)
+            return no_update, plain(exc), no_update, no_update
         status = str(result["status"].values[0])
         note = f"{len(params)} parameter(s) changed from the defaults" if params else "defaults"
         if status != "ok":
             where = result["failed_variable"].values[0], float(result["failed_time"].values[0])
             note += f" — the run failed: {where[0]} is not finite at t = {where[1]:g}"
-        return chart.render(result), note
+        now = [key, *chosen]
+        state = {"model": key, "values": params}
+        if shows == now:  # the chart already shows these panels: send only the new values
+            return chart.patch(result), note, no_update, state
+        return chart.render(result), note, now, state
 
     @app.callback(
         Output({"type": "param", "key": ALL}, "value"),
@@ -138,6 +155,13 @@ def register(app: Dash, registry: Registry) -> None:
         specs = {s.key: s for s in entry.sliders}
         return [specs[i["key"]].to_position(specs[i["key"]].default) for i in ids]
 
+    for tab in ("loops", "scenarios"):  # their views follow the sliders only while open
+        app.clientside_callback(  # type: ignore[no-untyped-call]
+            f"(params, tab) => tab === '{tab}' ? params : window.dash_clientside.no_update",
+            Output(f"{tab}-params", "data"),
+            Input("params", "data"),
+            Input("tabs", "value"),
+        )
     app.clientside_callback(  # type: ignore[no-untyped-call]
         ClientsideFunction("flywheel", "sliderValue"),
         Output({"type": "param-value", "key": MATCH}, "children"),

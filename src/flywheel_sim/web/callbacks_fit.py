@@ -17,12 +17,13 @@ from flywheel_sim.web import figures
 from flywheel_sim.web.analyses import (
     Diagnosis,
     card_texts,
+    check_fit,
     diagnose,
     fit_parameters,
     fit_summary,
     quick_fit,
 )
-from flywheel_sim.web.callbacks import SLIDER_IDS, SLIDER_VALUES, positions
+from flywheel_sim.web.callbacks import PARAMS, chosen
 from flywheel_sim.web.jobs import Jobs, Progress
 
 if TYPE_CHECKING:
@@ -66,18 +67,12 @@ def register_fit(
         return [{"label": n.replace("_", " "), "value": n} for n in names], chosen
 
     def fit(
-        names: list[str],
-        popsize: int | None,
-        maxiter: int | None,
-        values: list[float],
-        ids: list[Any],
-        key: str,
+        names: list[str], popsize: int | None, maxiter: int | None, params: Any
     ) -> Callable[[Progress], Any]:
+        key, fixed = chosen(params)
         entry = registry.get(key)
-        fixed = entry.values(positions(values, ids))
         pop, gens = max(2, min(int(popsize or 6), 40)), max(1, min(int(maxiter or 15), 500))
-        if entry.model.history is None or not names:
-            quick_fit(entry.model, names or [], fixed=fixed, popsize=pop, maxiter=gens)
+        check_fit(entry.model, names or [])  # say what is missing before starting a job
 
         def work(progress: Progress) -> Any:
             result = quick_fit(entry.model, names, fixed=fixed, popsize=pop, maxiter=gens)
@@ -95,18 +90,16 @@ def register_fit(
             State("cal-params", "value"),
             State("cal-popsize", "value"),
             State("cal-maxiter", "value"),
-            SLIDER_VALUES,
-            SLIDER_IDS,
-            State("model", "value"),
+            PARAMS,
         ],
         lambda result: result,
         [Output("cal-chart", "figure"), Output("cal-summary", "children")],
     )
 
-    def start(values: list[float], ids: list[Any], key: str) -> Callable[[Progress], Any]:
-        entry = registry.get(key)
-        params = entry.values(positions(values, ids))
-        return lambda progress: diagnose(entry.model, params, progress)
+    def start(params: Any) -> Callable[[Progress], Any]:
+        key, values = chosen(params)
+        model = registry.get(key).model
+        return lambda progress: diagnose(model, values, progress)
 
     def show(found: Diagnosis) -> tuple[Any, ...]:
         chart = (
@@ -121,7 +114,7 @@ def register_fit(
         jobs,
         "dx",
         start,
-        [SLIDER_VALUES, SLIDER_IDS, State("model", "value")],
+        [PARAMS],
         show,
         [Output("dx-cards", "children"), Output("leverage-chart", "figure")],
     )

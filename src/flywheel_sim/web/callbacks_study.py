@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 from flywheel_sim.errors import ModelError
 from flywheel_sim.web import diagram, figures
 from flywheel_sim.web.analyses import outcome_variables, scenario_series
-from flywheel_sim.web.callbacks import SLIDER_IDS, SLIDER_VALUES, SLIDERS, plain, positions
+from flywheel_sim.web.callbacks import PARAMS, chosen, plain
 from flywheel_sim.web.jobs import Jobs, Progress, monte_carlo
 
 if TYPE_CHECKING:
@@ -71,18 +71,17 @@ def register_loops(app: Dash, registry: Registry) -> None:
         Output("dominant-note", "children"),
         Output("dominance-chart", "figure"),
         Output("loop-pick", "options"),
-        Input("tabs", "value"),
+        Input("loops-params", "data"),
         Input("diagram-time", "value"),
-        SLIDERS,
-        SLIDER_IDS,
-        State("model", "value"),
+        State("tabs", "value"),
     )
-    def loops(tab: str, at: float, values: list[float], ids: list[Any], key: str) -> Any:
+    def loops(params: Any, at: float, tab: str) -> Any:
         if tab != "loops" or at is None:
             raise PreventUpdate
+        key, values = chosen(params)
         try:
             entry = registry.get(key)
-            dominance = entry.dominance(entry.values(positions(values, ids)))
+            dominance = entry.dominance(values)
             elements, layout = _elements(entry)
             elements = diagram.coloured(elements, layout, dominance, at)
             from flywheel_sim.present.diagram_text import _dominant_note
@@ -110,25 +109,24 @@ def register_loops(app: Dash, registry: Registry) -> None:
         Output("loop-curve", "figure"),
         Input("loop-pick", "value"),
         Input("diagram", "elements"),
-        SLIDER_VALUES,
-        SLIDER_IDS,
-        State("model", "value"),
+        PARAMS,
         State("diagram-time", "value"),
     )
-    def pick(
-        loop_id: str | None, _: Any, values: list[float], ids: list[Any], key: str, at: float
-    ) -> Any:
+    def pick(loop_id: str | None, _: Any, params: Any, at: float) -> Any:
         if not loop_id:
             return diagram.stylesheet(), figures.empty("click a loop to see its dominance curve")
+        key, values = chosen(params)
         try:
             entry = registry.get(key)
-            dominance = entry.dominance(entry.values(positions(values, ids)))
+            dominance = entry.dominance(values)
         except Exception as exc:
             return diagram.stylesheet(), figures.empty(plain(exc))
-        chosen = [str(x) for x in dominance["loop"].values if str(x).split("[")[0] == loop_id]
+        ids = [str(x) for x in dominance["loop"].values if str(x).split("[")[0] == loop_id]
         loop = diagram.loop_of(entry.search, loop_id)
         title = f"dominance of {loop_id}" + (f" ({loop.name})" if loop and loop.name else "")
-        fig = figures.dominance_figure(dominance, loops=chosen, at=at, title=title)
+        _, layout = _elements(entry)
+        share = diagram.path_share(dominance, layout, loop_id) if layout is not None else None
+        fig = figures.loop_figure(dominance, ids, share=share, at=at, title=title)
         return diagram.stylesheet(loop), fig
 
 
@@ -144,24 +142,24 @@ def register_scenarios(app: Dash, registry: Registry) -> None:
         except Exception:
             raise PreventUpdate from None
         names = ["baseline", *(n for n in study.scenarios if n != "baseline")]
-        picked = names[:3]
+        changing = [n for n, sc in study.scenarios.items() if sc.values or sc.policies]
+        picked = ["baseline", *changing[:2]]
         return [{"label": n, "value": n} for n in names], picked
 
     @app.callback(
         Output("compare-chart", "figure"),
         Output("scenario-notes", "children"),
-        Input("tabs", "value"),
+        Input("scenarios-params", "data"),
         Input("scenario-pick", "value"),
-        SLIDERS,
-        SLIDER_IDS,
-        State("model", "value"),
+        State("tabs", "value"),
     )
-    def compare(tab: str, names: list[str], values: list[float], ids: list[Any], key: str) -> Any:
+    def compare(params: Any, names: list[str], tab: str) -> Any:
         if tab != "scenarios" or not names:
             raise PreventUpdate
+        key, values = chosen(params)
         try:
             entry = registry.get(key)
-            return compare_scenarios(entry, names, entry.values(positions(values, ids)))
+            return compare_scenarios(entry, names, values)
         except Exception as exc:
             return no_update, plain(exc)
 
@@ -202,6 +200,8 @@ def _job_callbacks(
     def begin(_: int, *args: Any) -> tuple[Any, ...]:
         try:
             job = jobs.start(prefix, start(*args))
+        except PreventUpdate:
+            raise
         except Exception as exc:
             return no_update, True, plain(exc)
         return job.id, False, "started…"
@@ -236,7 +236,8 @@ def _job_callbacks(
 
 
 def register_jobs(app: Dash, registry: Registry, jobs: Jobs) -> None:
-    def monte(n: int | None, values: list[float], ids: list[Any], key: str) -> Any:
+    def monte(n: int | None, params: Any) -> Any:
+        key, fixed = chosen(params)
         entry = registry.get(key)
         if not entry.study.uncertainty:
             raise ModelError(
@@ -246,7 +247,6 @@ def register_jobs(app: Dash, registry: Registry, jobs: Jobs) -> None:
         samples = int(n or 200)
         if not 10 <= samples <= 5000:
             raise ModelError(f"runs must be between 10 and 5000, not {samples}")
-        fixed = entry.values(positions(values, ids))
         variables = outcome_variables(entry.model, entry.study)
 
         def work(progress: Progress) -> Any:
@@ -273,7 +273,7 @@ def register_jobs(app: Dash, registry: Registry, jobs: Jobs) -> None:
         jobs,
         "mc",
         monte,
-        [State("mc-samples", "value"), SLIDER_VALUES, SLIDER_IDS, State("model", "value")],
+        [State("mc-samples", "value"), PARAMS],
         show_fan,
         [Output("fan-chart", "figure"), Output("mc-notes", "children")],
     )

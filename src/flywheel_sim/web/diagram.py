@@ -17,6 +17,9 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from flywheel_sim.present.diagram_text import (
     B_COLOUR,
     CORE_COLOUR,
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 SCALE = 72.0  # pixels per layout inch
 MAX_GRAPH_NODES = 60
 Element = dict[str, Any]
+F = NDArray[np.float64]
 
 
 def _polar(kind: str) -> str:
@@ -217,6 +221,31 @@ def coloured(
             data["weight"] = round(1.0 + 5.0 * share, 2)
         out.append({**element, "data": data})
     return out
+
+
+def path_share(dominance: xr.Dataset, layout: Layout, loop_id: str) -> F | None:
+    """Over time, the share of loop activity (|relative score|) in the loops that pass
+    through a chip's path — what the diagram's shading shows at one time; for the core loop,
+    in the loops that use one of its links. None for a loop that is not drawn."""
+    if loop_id == layout.core.id:
+        core = _links(layout.core.variables)
+        inside = [bool(_links(_names(c)) & core) for c in dominance["loop_variables"].values]
+    else:
+        chip = next((c for c in layout.chips if c.loop.id == loop_id), None)
+        if chip is None:
+            return None
+        if chip.outside:
+            inside = [chip.outside <= set(_names(c)) for c in dominance["loop_variables"].values]
+        else:
+            inside = [chip.path <= _links(_names(c)) for c in dominance["loop_variables"].values]
+    scores = np.abs(np.nan_to_num(dominance["relative_score"].isel(run=0).values))  # (time, loop)
+    total = scores.sum(axis=1)
+    part = scores[:, np.array(inside, dtype=bool)].sum(axis=1)
+    return np.asarray(np.divide(part, total, out=np.zeros_like(part), where=total > 0), float)
+
+
+def _names(chain: object) -> tuple[str, ...]:
+    return tuple(v.split("[")[0] for v in str(chain).split(" -> "))
 
 
 def loop_of(search: LoopSearch, loop_id: str) -> Loop | None:

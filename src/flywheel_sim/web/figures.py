@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flywheel_sim.present.study import PALETTE
+from flywheel_sim.present.study import PALETTE, PERCENTILES
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
 
@@ -186,10 +186,21 @@ class LiveChart:
         ]
 
     def render(self, result: xr.Dataset) -> dict[str, Any]:
+        """The whole figure for this run."""
         data = list(self.figure["data"])
         for i, variable, k in self.slots:
             data[i] = {**data[i], "y": element_lines(result[variable])[k][1]}
         return {"data": data, "layout": self.figure["layout"]}
+
+    def patch(self, result: xr.Dataset) -> Any:
+        """Only the run's values, for a page that already shows this chart (the browser
+        redraws sooner when it receives a few arrays instead of the whole figure)."""
+        from dash import Patch
+
+        update = Patch()
+        for i, variable, k in self.slots:
+            update["data"][i]["y"] = element_lines(result[variable])[k][1].tolist()
+        return update
 
 
 def _top_loops(dominance: xr.Dataset, top: int, run: int = 0) -> list[str]:
@@ -246,6 +257,33 @@ def dominance_figure(
     return _finish(fig, title or "loop dominance (Loops That Matter)", 1, height=300)
 
 
+def loop_figure(
+    dominance: xr.Dataset,
+    loops: Sequence[str],
+    *,
+    share: F | None,
+    at: float | None,
+    title: str,
+) -> go.Figure:
+    """One loop's dominance: its own relative score and, for a loop drawn in the diagram,
+    the share of all loop activity that passes through its path (what the shading shows)."""
+    import plotly.graph_objects as go
+
+    fig = dominance_figure(dominance, loops=loops, at=at, title=title)
+    if share is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=np.asarray(dominance["time"].values, dtype=float),
+                y=share,
+                mode="lines",
+                name="share of loop activity through its path",
+                line={"color": "#555555", "width": 3},
+            )
+        )
+    fig.update_yaxes(range=[-1.05, 1.05])
+    return fig
+
+
 def compare_figure(
     series: Mapping[str, Mapping[str, tuple[F, F]]],
     *,
@@ -296,6 +334,7 @@ def fan_figure(
     )
     cols = 2 if len(variables) > 1 else 1
     fills = (("5–95%", 0, 4, "rgba(27,79,138,0.18)"), ("25–75%", 1, 3, "rgba(27,79,138,0.38)"))
+    # `meta` names each line's percentile for the CSV download (names are for the legend)
     for i, variable in enumerate(variables):
         where = {"row": i // cols + 1, "col": i % cols + 1}
         p = bands[variable]
@@ -309,6 +348,7 @@ def fan_figure(
                     showlegend=False,
                     hoverinfo="skip",
                     legendgroup=label,
+                    meta=f"p{PERCENTILES[lo]}",
                 ),
                 **where,
             )
@@ -323,11 +363,13 @@ def fan_figure(
                     name=label,
                     legendgroup=label,
                     showlegend=i == 0,
+                    meta=f"p{PERCENTILES[hi]}",
                 ),
                 **where,
             )
         fig.add_trace(
             go.Scatter(
+                meta="p50",
                 x=times,
                 y=p[2],
                 mode="lines",

@@ -65,7 +65,9 @@ class Jobs:
         """Run ``work(progress)`` in a thread; raises :class:`Busy` when too many run."""
         with self._lock:
             now = time.monotonic()
-            for key in [k for k, j in self._jobs.items() if j.ended and now - j.ended > 600]:
+            for key in [
+                k for k, j in self._jobs.items() if j.ended and now - j.ended > KEEP_SECONDS
+            ]:
                 del self._jobs[key]
             running = sum(1 for j in self._jobs.values() if not j.finished)
             if running >= MAX_RUNNING:
@@ -124,6 +126,8 @@ def monte_carlo(
     collected: dict[str, list[F]] = {v: [] for v in variables}
     failed = 0
     times = np.zeros(0)
+    if progress is not None:
+        progress(0, samples)
     for first in range(0, samples, chunk):
         part = slice(first, min(first + chunk, samples))
         status, series, times = simulate_chunk(

@@ -115,6 +115,7 @@ def tabs() -> dcc.Tabs:
                 className="row",
             ),
             html.Div(id="run-status", className="status"),
+            dcc.Store(id="chart-shows"),
             chart("chart"),
         ],
     )
@@ -191,7 +192,10 @@ def tabs() -> dcc.Tabs:
         value="calibration",
         children=[
             html.Div(
-                [html.Label("Fit"), dcc.Dropdown(id="cal-params", multi=True, className="grow")],
+                [
+                    html.Label("Fit"),
+                    dcc.Dropdown(id="cal-params", multi=True, className="time-slider"),
+                ],
                 className="row",
             ),
             html.Div(
@@ -268,6 +272,9 @@ def page(model: str, uploads: list[Entry]) -> html.Div:
             html.Div(id="error", className="error", role="alert", hidden=True),
             html.Main([side, html.Section(tabs(), className="content")]),
             dcc.Download(id="download"),
+            dcc.Store(id="params"),
+            dcc.Store(id="loops-params"),
+            dcc.Store(id="scenarios-params"),
             html.Div(id="image-sink", hidden=True),
         ]
     )

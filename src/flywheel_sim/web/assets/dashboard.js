@@ -31,17 +31,17 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       if (!ctx.triggered.length || !ctx.triggered[0].value) { return window.dash_clientside.no_update; }
       var id = JSON.parse(ctx.triggered[0].prop_id.split(".")[0]);
       var div = document.querySelector("#" + id.graph + " .js-plotly-plot");
-      if (!div || !div.data) { return window.dash_clientside.no_update; }
+      if (!div || !div._fullData) { return window.dash_clientside.no_update; }
       var titles = {};
       ((div.layout && div.layout.annotations) || []).forEach(function (a, i) {
         titles[i === 0 ? "x" : "x" + (i + 1)] = a.text;
       });
       var quote = function (s) { s = String(s); return /[",\n]/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s; };
       var rows = ["panel,series,x,y"];
-      div.data.forEach(function (trace) {
-        if (!trace.x || !trace.y || trace.showlegend === false && trace.fill === undefined && trace.line && trace.line.width === 0) { return; }
+      div._fullData.forEach(function (trace) {  /* _fullData: arrays decoded */
+        if (!trace.x || !trace.y || trace.visible === false) { return; }
         var panel = titles[trace.xaxis || "x"] || "";
-        var name = trace.name || "";
+        var name = typeof trace.meta === "string" ? trace.meta : (trace.name || "");
         for (var k = 0; k < trace.x.length; k++) {
           rows.push([quote(panel), quote(name), trace.x[k], trace.y[k]].join(","));
         }
