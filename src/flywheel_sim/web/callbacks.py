@@ -105,7 +105,9 @@ def register(app: Dash, registry: Registry) -> None:
         model = entry.model
         first = model.description.strip().split(". ")[0].rstrip(".") if model.description else ""
         info = f"{model.name}: {first}. " if first else f"{model.name}. "
-        info += f"{len(entry.sliders)} parameters · {model.time.start:g}–{model.time.stop:g}"
+        count = len(entry.sliders)
+        info += f"{count} parameter{'s' if count != 1 else ''} · "
+        info += f"{model.time.start:g}–{model.time.stop:g}"
         return sliders(entry), options, default_variables(entry.model), info, "", True
 
     @app.callback(

@@ -107,13 +107,23 @@ def _dominance(model: Model) -> str:
 
     arrayed = any(e.dims for e in model.elements)
     data = loop_dominance(model, loops=None if arrayed else list(find_loops(model).loops))
-    periods = dominance_periods(data)
+    merged: list[list[Any]] = []  # periods with the same strongest loop, joined
+    for start, end, label in dominance_periods(data):
+        first = label.split("+")[0] if label else ""
+        if merged and merged[-1][2] == first:
+            merged[-1][1] = end
+        else:
+            merged.append([start, end, first])
     rows = [
-        (f"{start:g}–{end:g}", figures.loop_label(data, label.split("+")[0]) if label else "none")
-        for start, end, label in periods
-        if label
+        (f"{start:g}–{end:g}", figures.loop_label(data, first) if first else "no loop active")
+        for start, end, first in merged
     ]
-    return _chart(figures.dominance_figure(data)) + table(("period", "dominant loop"), rows[:30])
+    note = (
+        "<p class='note'>Periods in which the same loop explains most of the behaviour (the "
+        "first of the dominant loops; Loops That Matter).</p>"
+    )
+    chart = _chart(figures.dominance_figure(data))
+    return chart + note + table(("period", "strongest loop"), rows[:40])
 
 
 def _diagnostics(model: Model) -> str:
@@ -237,6 +247,7 @@ def write_report(
     target = Path(path)
     with atomic_path(target) as tmp:
         tmp.write_text(text, encoding="utf-8")
+        tmp.chmod(0o644)  # a report is for sharing (the temporary file starts private)
     return target
 
 
