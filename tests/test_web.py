@@ -222,9 +222,7 @@ def test_diagnosis_cards_say_what_the_diagnostics_found() -> None:
 
 
 def test_every_asset_of_the_page_is_served_by_the_app() -> None:
-    from flywheel_sim.web.app import create_app
-
-    app = create_app("logistic")
+    app = fs.dashboard("logistic")
     client = app.server.test_client()
     page = client.get("/")
     assert page.status_code == 200
