@@ -243,3 +243,36 @@ def test_fan_figure_draws_bands_and_median() -> None:
     assert names.count("median") == 1 and "5–95%" in names and "25–75%" in names
     median = next(t for t in fig.data if t.name == "median")
     assert np.allclose(median.y, times * 3)
+
+
+@pytest.mark.parametrize("name", fs.builtin_models())
+def test_every_builtin_model_has_every_view(registry: Registry, name: str) -> None:
+    from flywheel_sim.web.callbacks_study import _elements, _loop_options
+
+    entry = registry.get(name)
+    variables = tuple(analyses.default_variables(entry.model))
+    assert variables
+    result = fs.simulate(entry.program, entry.values({}))
+    shown = entry.chart(variables).render(result)
+    assert sum(1 for t in shown["data"] if t.get("meta")) >= len(variables)
+    dominance = entry.dominance({})
+    elements, layout = _elements(entry)
+    nodes = [e for e in elements if "source" not in e["data"]]
+    assert nodes and (layout is not None) == bool(entry.model.loops)
+    at = float(dominance["time"].values[len(dominance["time"]) // 2])
+    coloured = diagram.coloured(elements, layout, dominance, at)
+    assert len(coloured) == len(elements)
+    assert _loop_options(entry, dominance)
+
+
+def test_an_xmile_upload_behaves_as_the_loader_does(registry: Registry) -> None:
+    path = Path(__file__).parent / "data" / "SIR.xmile"
+    try:
+        expected: str = fs.load_model(path).name
+    except fs.ModelError as exc:
+        expected = str(exc).replace(str(path), "SIR.xmile")
+    try:
+        got = registry.upload("SIR.xmile", path.read_bytes()).model.name
+    except fs.ModelError as exc:
+        got = str(exc)
+    assert got == expected

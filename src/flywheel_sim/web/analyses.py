@@ -30,8 +30,9 @@ def fmt(value: float) -> str:
         return "0"
     if not np.isfinite(value):
         return "–"
-    if abs(value) >= 1e5 or abs(value) < 1e-3:
-        return f"{value:.3g}"
+    if abs(value) >= 1e5 or abs(value) < 1e-3:  # 2e+6, 1.5e-4 (as the page's sliders show)
+        mantissa, exponent = f"{value:.2e}".split("e")
+        return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent):+d}"
     return f"{value:.4g}"
 
 

@@ -208,7 +208,7 @@ def _top_loops(dominance: xr.Dataset, top: int, run: int = 0) -> list[str]:
     peak = np.nan_to_num(relative).max(axis=0)
     named = [i for i, n in enumerate(dominance["loop_name"].values) if n]
     order = sorted(range(len(peak)), key=lambda i: -peak[i])
-    chosen = order[:top] + [i for i in named if i not in order[:top]]
+    chosen = order[:top] + [i for i in named if i not in order[:top]][: max(12 - top, 0)]
     return [str(dominance["loop"].values[i]) for i in chosen]
 
 

@@ -7,7 +7,8 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       var value = (className || "").indexOf("log") >= 0 ? Math.pow(10, position) : position;
       if (value === 0) { return "0"; }
       var a = Math.abs(value);
-      return (a >= 1e5 || a < 1e-3) ? value.toPrecision(3) : String(Number(value.toPrecision(4)));
+      if (a >= 1e5 || a < 1e-3) { return value.toExponential(2).replace(/\.?0+e/, "e"); }
+      return String(Number(value.toPrecision(4)));
     },
     /* show only the sliders whose name contains the filter text */
     filterSliders: function (text, ids) {
