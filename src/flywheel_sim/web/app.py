@@ -24,7 +24,7 @@ def create_app(model: str = "amazon") -> Any:
     from flywheel_sim.web import callbacks, callbacks_study
     from flywheel_sim.web.jobs import Jobs
     from flywheel_sim.web.layout import page
-    from flywheel_sim.web.session import Registry
+    from flywheel_sim.web.session import MAX_UPLOAD_BYTES, Registry
 
     registry = Registry()
     first = model
@@ -46,6 +46,7 @@ def create_app(model: str = "amazon") -> Any:
         suppress_callback_exceptions=True,
         update_title=None,  # type: ignore[arg-type]
     )
+    app.server.config["MAX_CONTENT_LENGTH"] = 16 * MAX_UPLOAD_BYTES  # bounds every request
     app.layout = lambda: page(first, registry.uploads())
     jobs = Jobs()
     callbacks.register(app, registry)

@@ -26,6 +26,7 @@ from flywheel_sim.present.diagram_text import (
     NEUTRAL,
     R_COLOUR,
     _activity,
+    _label,
     _links,
     _share,
     _tint,
@@ -51,6 +52,14 @@ def _polar(kind: str) -> str:
 
 def _xy(x: float, y: float) -> dict[str, float]:
     return {"x": round(x * SCALE, 1), "y": round(-y * SCALE, 1)}
+
+
+def _size(lines: list[str], char: float, line: float) -> dict[str, int]:
+    """A node's box for lines of text: ``char`` pixels per character, ``line`` per line."""
+    return {
+        "width": round(max(len(t) for t in lines) * char + 18),
+        "height": round(len(lines) * line + 14),
+    }
 
 
 def _nearest(point: tuple[float, float], boxes: dict[str, Box]) -> str:
@@ -92,7 +101,14 @@ def layout_elements(layout: Layout, search: LoopSearch) -> list[Element]:
         boxes[node] = box
         elements.append(
             {
-                "data": {"id": node, "label": _words(name), "variables": name, "loop": ""},
+                "data": {
+                    "id": node,
+                    "label": _label(name),
+                    "variables": name,
+                    "loop": "",
+                    "width": round(2 * box.w * SCALE),
+                    "height": round(2 * box.h * SCALE),
+                },
                 "position": _xy(box.x, box.y),
                 "classes": "variable",
             }
@@ -103,6 +119,11 @@ def layout_elements(layout: Layout, search: LoopSearch) -> list[Element]:
             "data": {
                 "id": centre,
                 "label": f"{main.polarity} {_words(str(main.name))}",
+                **_size(
+                    [f"{main.polarity} {_words(str(main.name))}", "· 100% of loop activity"],
+                    10.0,
+                    19,
+                ),
                 "loop": main.id,
                 "variables": " ".join(main.variables),
                 "colour": _polar(main.polarity),
@@ -169,7 +190,13 @@ def graph_elements(search: LoopSearch) -> list[Element]:
     size = max(3.0, math.sqrt(graph.number_of_nodes()) * 1.6)
     elements: list[Element] = [
         {
-            "data": {"id": f"v:{n}", "label": _words(str(n)), "variables": str(n), "loop": ""},
+            "data": {
+                "id": f"v:{n}",
+                "label": _label(str(n)),
+                "variables": str(n),
+                "loop": "",
+                **_size(_label(str(n)).split("\n"), 8.0, 15),
+            },
             "position": _xy(float(x) * size, float(y) * size),
             "classes": "variable",
         }
@@ -278,10 +305,9 @@ def stylesheet(selected: Loop | None = None) -> list[Element]:
                 "background-color": "#ffffff",
                 "border-width": 1.5,
                 "border-color": CORE_COLOUR,
-                "width": "label",
-                "height": "label",
-                "padding": "6px",
-                "text-max-width": "110px",
+                "width": "data(width)",
+                "height": "data(height)",
+                "text-max-width": "data(width)",
                 "font-weight": "bold",
             },
         },
@@ -303,9 +329,6 @@ def stylesheet(selected: Loop | None = None) -> list[Element]:
         {
             "selector": ".centre",
             "style": {
-                "width": "label",
-                "height": "label",
-                "padding": "10px",
                 "font-size": 14,
                 "font-weight": "bold",
                 "text-max-width": "160px",

@@ -14,7 +14,7 @@ from dash import dcc, html
 from flywheel_sim.spec.loader import builtin_models
 from flywheel_sim.web.analyses import fmt
 from flywheel_sim.web.diagram import stylesheet
-from flywheel_sim.web.session import MAX_UPLOAD_BYTES, Entry, SliderSpec
+from flywheel_sim.web.session import MAX_UPLOAD_BYTES, SUFFIXES, Entry, SliderSpec
 
 GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
@@ -231,9 +231,12 @@ def tabs() -> dcc.Tabs:
 def page(model: str, uploads: list[Entry]) -> html.Div:
     upload = dcc.Upload(
         id="upload",
-        children=html.Div(["Upload a model: drop a file or ", html.A("choose one")]),
+        children=html.Div(
+            ["Upload a model: drop a file or ", html.A("choose one"), " (YAML or XMILE, ≤ 1 MB)"]
+        ),
         className="upload",
-        max_size=MAX_UPLOAD_BYTES,
+        max_size=4 * MAX_UPLOAD_BYTES,  # larger files reach the server's one-line refusal
+        accept=",".join(SUFFIXES),
         multiple=False,
     )
     header = html.Header(
