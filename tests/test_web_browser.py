@@ -296,6 +296,10 @@ def test_scenario_comparison_and_the_fan_chart_render(
             page.locator("[id='" + json.dumps({"graph": "fan-chart", "type": "svg"},
                          separators=(",", ":")) + "']").click()  # fmt: skip
         assert Path(download.value.path()).read_text().startswith("<svg")
+        with page.expect_download() as download:
+            page.locator("[id='" + json.dumps({"graph": "fan-chart", "type": "png"},
+                         separators=(",", ":")) + "']").click()  # fmt: skip
+        assert Path(download.value.path()).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert view.outside == [] and view.errors == []
     finally:
         view.close()
@@ -313,14 +317,64 @@ def test_the_loop_diagram_highlights_a_loop_and_shows_its_curve(
             timeout=60_000,
         )
         page.wait_for_selector("#diagram canvas", timeout=30_000)
-        page.locator("#loop-pick").click()
-        page.get_by_text("capacity_strain", exact=False).first.click()
+        time.sleep(1)  # let Cytoscape fit the diagram into its box
+        # click the capacity strain chip where Cytoscape drew it
+        where = page.evaluate("""() => {
+          const cy = document.querySelector('#diagram')._cyreg.cy;
+          const node = cy.nodes().filter(n => n.data('label').includes('capacity strain'))[0];
+          const box = cy.container().getBoundingClientRect();
+          const at = node.renderedPosition();
+          return {x: box.left + at.x, y: box.top + at.y, loop: node.data('loop')};
+        }""")
+        page.mouse.click(where["x"], where["y"])
         page.wait_for_function(
-            "() => /dominance of B/.test(document.querySelector('#loop-curve').innerText)",
+            "() => /dominance of B\\d+ \\(capacity_strain\\)/"
+            ".test(document.querySelector('#loop-curve').innerText)",
             timeout=30_000,
         )
-        assert chart_data(page, "loop-curve")
+        assert where["loop"] in page.locator("#loop-pick").inner_text()
+        curve = {t["name"] for t in chart_data(page, "loop-curve")}
+        assert "share of loop activity through its path" in curve
+        # the loop's variables stand out, the rest fades
+        faded = page.evaluate("""() => {
+          const cy = document.querySelector('#diagram')._cyreg.cy;
+          return [cy.$id('v:orders').style('opacity'), cy.$id('v:sellers').style('opacity')];
+        }""")
+        assert [float(x) for x in faded] == [1.0, 0.25]
         view.shot(tmp_path, "loops")
+        assert view.outside == [] and view.errors == []
+    finally:
+        view.close()
+
+
+def test_calibration_and_diagnostics_render(browser: Any, server: str, tmp_path: Path) -> None:
+    view = open_dashboard(browser, server)
+    try:
+        page = view.page
+        page.locator("#tabs").get_by_text("Diagnostics", exact=True).click()
+        page.locator("#dx-run").click()
+        page.wait_for_function(
+            "() => document.querySelector('#dx-status').innerText.startsWith('done')",
+            timeout=180_000,
+        )
+        titles = page.eval_on_selector_all("#dx-cards .card h3", "els => els.map(e => e.innerText)")
+        assert titles == ["Take-off (customers)", "Critical push (push size)",
+                          "Coasting from 2010", "Highest leverage"]  # fmt: skip
+        assert len(chart_data(page, "leverage-chart")) == 1
+        view.shot(tmp_path, "diagnostics")
+        page.locator("#tabs").get_by_text("Calibration", exact=True).click()
+        page.locator("#cal-popsize").fill("2")
+        page.locator("#cal-maxiter").fill("2")
+        page.locator("#cal-run").click()
+        page.wait_for_function(
+            "() => document.querySelector('#cal-status').innerText.startsWith('done')",
+            timeout=180_000,
+        )
+        summary = page.locator("#cal-summary").inner_text()
+        assert "mean absolute percentage error" in summary and "word of mouth" in summary
+        names = {t["name"] for t in chart_data(page, "cal-chart")}
+        assert {"observed", "model (fitted)", "95% prediction band"} <= names
+        view.shot(tmp_path, "calibration")
         assert view.outside == [] and view.errors == []
     finally:
         view.close()
