@@ -16,7 +16,7 @@ pytest.importorskip("dash")
 pytest.importorskip("dash_cytoscape")
 
 import flywheel_sim as fs
-from flywheel_sim.web import analyses, diagram, figures, jobs
+from flywheel_sim.web import analyses, diagram, figures_study, jobs
 from flywheel_sim.web.session import MAX_UPLOAD_BYTES, Registry, slider_specs
 
 LOGISTIC = (Path(fs.__file__).parent / "models" / "logistic.yaml").read_bytes()
@@ -238,7 +238,7 @@ def test_every_asset_of_the_page_is_served_by_the_app() -> None:
 def test_fan_figure_draws_bands_and_median() -> None:
     times = np.linspace(0, 1, 5)
     bands = {"x": np.vstack([times * k for k in (1, 2, 3, 4, 5)])}
-    fig = figures.fan_figure(times, bands, title="t")
+    fig = figures_study.fan_figure(times, bands, title="t")
     names = [t.name for t in fig.data]
     assert names.count("median") == 1 and "5–95%" in names and "25–75%" in names
     median = next(t for t in fig.data if t.name == "median")

@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+import flywheel_sim as fs
+from flywheel_sim.web import analyses
+
 pytest.importorskip("dash")
 sync_api = pytest.importorskip("playwright.sync_api")
 
@@ -358,8 +361,14 @@ def test_calibration_and_diagnostics_render(browser: Any, server: str, tmp_path:
             timeout=180_000,
         )
         titles = page.eval_on_selector_all("#dx-cards .card h3", "els => els.map(e => e.innerText)")
-        assert titles == ["Take-off (customers)", "Critical push (push size)",
-                          "Coasting from 2010", "Highest leverage"]  # fmt: skip
+        spec = fs.load_model("amazon").diagnostics
+        assert spec is not None and spec.push and spec.stock and spec.coast_at is not None
+        assert titles == [
+            f"Take-off ({spec.stock.replace('_', ' ')})",
+            f"Critical push ({spec.push.replace('_', ' ')})",
+            f"Coasting from {spec.coast_at:g}",
+            "Highest leverage",
+        ]
         assert len(chart_data(page, "leverage-chart")) == 1
         view.shot(tmp_path, "diagnostics")
         page.locator("#tabs").get_by_text("Calibration", exact=True).click()
@@ -371,7 +380,10 @@ def test_calibration_and_diagnostics_render(browser: Any, server: str, tmp_path:
             timeout=180_000,
         )
         summary = page.locator("#cal-summary").inner_text()
-        assert "mean absolute percentage error" in summary and "word of mouth" in summary
+        model = fs.load_model("amazon")
+        fitted = analyses.fit_parameters(model, fs.load_study("amazon", model))
+        assert "mean absolute percentage error" in summary
+        assert all(name.replace("_", " ") in summary for name in fitted)
         names = {t["name"] for t in chart_data(page, "cal-chart")}
         assert {"observed", "model (fitted)", "95% prediction band"} <= names
         view.shot(tmp_path, "calibration")

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Dash, Input, Output, State, html
 
-from flywheel_sim.web import figures
+from flywheel_sim.web import figures, figures_study
 from flywheel_sim.web.analyses import (
     Diagnosis,
     card_texts,
@@ -77,7 +77,9 @@ def register_fit(
         def work(progress: Progress) -> Any:
             result = quick_fit(entry.model, names, fixed=fixed, popsize=pop, maxiter=gens)
             units = {s.variable: entry.model.element(s.variable).unit for s in result.series}
-            return figures.calibration_figure(result, units=units), calibration_summary(result)
+            return figures_study.calibration_figure(result, units=units), calibration_summary(
+                result
+            )
 
         return work
 
@@ -103,7 +105,7 @@ def register_fit(
 
     def show(found: Diagnosis) -> tuple[Any, ...]:
         chart = (
-            figures.leverage_figure(found.leverage, outcome=found.outcome)
+            figures_study.leverage_figure(found.leverage, outcome=found.outcome)
             if found.leverage is not None
             else figures.empty("no leverage outcome declared")
         )

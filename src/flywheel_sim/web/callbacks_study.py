@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.web import diagram, figures
+from flywheel_sim.web import diagram, figures, figures_study
 from flywheel_sim.web.analyses import outcome_variables, scenario_series
 from flywheel_sim.web.callbacks import PARAMS, chosen, plain
 from flywheel_sim.web.jobs import Jobs, Progress, monte_carlo
@@ -37,10 +37,10 @@ def _elements(entry: Entry) -> tuple[list[dict[str, Any]], Any]:
 def _loop_options(entry: Entry, dominance: Any) -> list[dict[str, str]]:
     named = [loop for loop in entry.search.loops if loop.name]
     options = [{"label": f"{lp.id} ({lp.polarity}) {lp.name}", "value": lp.id} for lp in named]
-    top = figures._top_loops(dominance, 8)
+    top = figures_study._top_loops(dominance, 8)
     seen = {o["value"] for o in options}
     options += [
-        {"label": figures.loop_label(dominance, t), "value": t} for t in top if t not in seen
+        {"label": figures_study.loop_label(dominance, t), "value": t} for t in top if t not in seen
     ]
     return options
 
@@ -89,7 +89,7 @@ def register_loops(app: Dash, registry: Registry) -> None:
             note = _dominant_note(dominance, at)
             if layout is None:
                 note += " · the model names no loops, so its whole causal graph is drawn"
-            chart = figures.dominance_figure(dominance, at=at)
+            chart = figures_study.dominance_figure(dominance, at=at)
             return elements, note, chart, _loop_options(entry, dominance)
         except Exception as exc:
             return [], plain(exc), no_update, []
@@ -126,7 +126,7 @@ def register_loops(app: Dash, registry: Registry) -> None:
         title = f"dominance of {loop_id}" + (f" ({loop.name})" if loop and loop.name else "")
         _, layout = _elements(entry)
         share = diagram.path_share(dominance, layout, loop_id) if layout is not None else None
-        fig = figures.loop_figure(dominance, ids, share=share, at=at, title=title)
+        fig = figures_study.loop_figure(dominance, ids, share=share, at=at, title=title)
         return diagram.stylesheet(loop), fig
 
 
@@ -172,7 +172,7 @@ def compare_scenarios(entry: Entry, names: list[str], base: dict[str, float]) ->
         html.Li([html.B(name), f": {entry.study.scenario(name).description}"]) for name in names
     ]
     units = {v: entry.model.element(v).unit for v in variables}
-    fig = figures.compare_figure(series, units=units, title=f"{entry.model.name}: scenarios")
+    fig = figures_study.compare_figure(series, units=units, title=f"{entry.model.name}: scenarios")
     text = "Every scenario starts from the sliders' values."
     return fig, [html.P(text), html.Ul(notes)]
 
@@ -260,7 +260,7 @@ def register_jobs(app: Dash, registry: Registry, jobs: Jobs) -> None:
             )
             units = {v: entry.model.element(v).unit for v in variables}
             title = f"{entry.model.name}: {samples} runs (Latin hypercube)"
-            return figures.fan_figure(times, bands, units=units, title=title), failed
+            return figures_study.fan_figure(times, bands, units=units, title=title), failed
 
         return work
 

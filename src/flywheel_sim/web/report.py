@@ -26,7 +26,7 @@ from flywheel_sim.errors import FlywheelError, ModelError
 from flywheel_sim.output import atomic_path
 from flywheel_sim.spec.loader import load_model
 from flywheel_sim.study import load_study
-from flywheel_sim.web import analyses, figures
+from flywheel_sim.web import analyses, figures, figures_study
 from flywheel_sim.web.report_html import PAGE, documentation, key_figures, table
 
 if TYPE_CHECKING:
@@ -115,14 +115,14 @@ def _dominance(model: Model) -> str:
         else:
             merged.append([start, end, first])
     rows = [
-        (f"{start:g}–{end:g}", figures.loop_label(data, first) if first else "no loop active")
+        (f"{start:g}–{end:g}", figures_study.loop_label(data, first) if first else "no loop active")
         for start, end, first in merged
     ]
     note = (
         "<p class='note'>Periods in which the same loop explains most of the behaviour (the "
         "first of the dominant loops; Loops That Matter).</p>"
     )
-    chart = _chart(figures.dominance_figure(data))
+    chart = _chart(figures_study.dominance_figure(data))
     return chart + note + table(("period", "strongest loop"), rows[:40])
 
 
@@ -135,7 +135,7 @@ def _diagnostics(model: Model) -> str:
     )
     chart = ""
     if found.leverage is not None:
-        chart = _chart(figures.leverage_figure(found.leverage, outcome=found.outcome))
+        chart = _chart(figures_study.leverage_figure(found.leverage, outcome=found.outcome))
     return f'<div class="cards">{cards}</div>{chart}'
 
 
@@ -146,7 +146,7 @@ def _scenarios(model: Model, study: Study) -> str:
     variables = analyses.outcome_variables(model, study)
     series = analyses.scenario_series(model, study, names, {}, variables)
     units = {v: model.element(v).unit for v in variables}
-    fig = figures.compare_figure(series, units=units, title=f"{model.name}: scenarios")
+    fig = figures_study.compare_figure(series, units=units, title=f"{model.name}: scenarios")
     rows = [(n, study.scenario(n).description) for n in names]
     return table(("scenario", "what changes"), rows) + _chart(fig)
 
@@ -164,7 +164,7 @@ def _uncertainty(model: Model, study: Study, options: ReportOptions) -> str:
     title = f"{model.name}: {options.samples} runs (Latin hypercube)"
     rows = [(n, d.describe()) for n, d in study.uncertainty.items()]
     note = f"<p class='note'>{failed} run(s) failed and are left out.</p>" if failed else ""
-    fig = figures.fan_figure(times, bands, units=units, title=title)
+    fig = figures_study.fan_figure(times, bands, units=units, title=title)
     return _chart(fig) + note + table(("parameter", "distribution"), rows)
 
 
@@ -186,7 +186,7 @@ def _calibration(model: Model, study: Study, options: ReportOptions) -> str:
         f"<p>{html.escape(line)}</p><p class='note'>{html.escape(settings)}</p>"
         + table(("parameter", "fitted", "95% interval", "default"), rows)
         + warnings
-        + _chart(figures.calibration_figure(fit, units=units))
+        + _chart(figures_study.calibration_figure(fit, units=units))
     )
 
 
