@@ -159,6 +159,15 @@ def test_the_page_loads_with_the_amazon_model(browser: Any, server: str, tmp_pat
         assert any(t["name"].startswith("observed") for t in traces)  # history as points
         assert page.locator("#chart .subplot").count() >= 6
         view.shot(tmp_path, "loads")
+        page.locator("#param-filter").fill("churn")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.param')].filter(e => e.offsetParent).length < 10"
+        )
+        shown = page.eval_on_selector_all(
+            ".param", "els => els.filter(e => e.offsetParent).map(e => e.dataset.name)"
+        )
+        keys = [e.key for e in fs.load_model("amazon").of_kind("parameter")]
+        assert shown == [k for k in keys if "churn" in k] and len(shown) >= 3
         assert view.outside == [] and view.errors == []
     finally:
         view.close()
@@ -203,6 +212,11 @@ def test_moving_a_slider_changes_the_chart_within_300_ms(
         ]
         assert "net_sales" in changed and "customers" in changed
         assert page.locator("#run-status").inner_text().startswith("1 parameter(s) changed")
+        page.locator("#param-reset").click()
+        page.wait_for_function(
+            "() => document.querySelector('#run-status').innerText === 'defaults'",
+            timeout=30_000,
+        )
         print(f"slider to redrawn chart: {sorted(latencies)} ms")
         (tmp_path / "latency.json").write_text(json.dumps(latencies))
         assert min(latencies) < 300, latencies
