@@ -276,3 +276,14 @@ def test_an_xmile_upload_behaves_as_the_loader_does(registry: Registry) -> None:
     except fs.ModelError as exc:
         got = str(exc)
     assert got == expected
+
+
+def test_a_model_file_given_to_serve_keeps_its_scenario_file(tmp_path: Path) -> None:
+    model = tmp_path / "mine.yaml"
+    model.write_bytes(LOGISTIC)
+    (tmp_path / "mine.scenarios.yaml").write_text(
+        "scenarios:\n  fast: {description: faster growth, set: {growth_rate: 1.5}}\n"
+    )
+    app = fs.dashboard(str(model))
+    entry = app.registry.uploads()[0]
+    assert entry.label == "mine.yaml" and list(entry.study.scenarios) == ["fast"]

@@ -35,7 +35,7 @@ def create_app(model: str = "amazon") -> Any:
                 f"no model file or built-in model called '{model}'",
                 hint=f"built-in models: {', '.join(builtin_models())}",
             )
-        first = registry.upload(path.name, path.read_bytes()).key
+        first = registry.open(path).key
     else:
         registry.get(model)  # load and compile before the first page asks
     app = Dash(

@@ -114,7 +114,7 @@ def slider_specs(model: Model, program: Program) -> list[SliderSpec]:
 class Entry:
     """A model the dashboard can show, compiled, with what the views need from it."""
 
-    key: str  # built-in name, or "upload:<hash>"
+    key: str  # built-in name, "file:<hash>" (given to serve) or "upload:<hash>"
     label: str
     model: Model
     program: Program
@@ -224,8 +224,18 @@ class Registry:
             return self._entries[key]
 
     def uploads(self) -> list[Entry]:
+        """The models not built in: files given to ``serve``, then uploads (oldest first)."""
         with self._lock:
-            return [e for e in self._entries.values() if e.key.startswith("upload:")]
+            return [e for e in self._entries.values() if e.key.startswith(("file:", "upload:"))]
+
+    def open(self, path: Path) -> Entry:
+        """A model file given on the command line, with the scenario file beside it."""
+        model = load_model(path)
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+        entry = _entry(f"file:{digest}", path.name, model, load_study(path, model))
+        with self._lock:
+            self._entries[entry.key] = entry
+        return entry
 
     def upload(self, filename: str, content: bytes) -> Entry:
         """Validate and compile an uploaded model file; ModelError naming the file if bad."""
