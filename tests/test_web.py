@@ -287,3 +287,20 @@ def test_a_model_file_given_to_serve_keeps_its_scenario_file(tmp_path: Path) -> 
     app = fs.dashboard(str(model))
     entry = app.registry.uploads()[0]
     assert entry.label == "mine.yaml" and list(entry.study.scenarios) == ["fast"]
+
+
+@pytest.mark.parametrize(("name", "loop"), [("amazon", "capacity_strain"), ("rivals", None)])
+def test_picking_a_loop_draws_its_curve(registry: Registry, name: str, loop: str | None) -> None:
+    from flywheel_sim.web.callbacks_study import _loop_options, loop_view
+
+    entry = registry.get(name)
+    dominance = entry.dominance({})
+    options = [o["value"] for o in _loop_options(entry, dominance)]
+    # a named loop of the diagram, or the strongest instance loop of an arrayed model
+    loop_id = entry.search.by_name(loop).id if loop else next(o for o in options if "[" in o)
+    style, fig = loop_view(entry, dominance, loop_id, 10.0)
+    names = [t.name for t in fig.data]
+    assert any(n.startswith(loop_id) for n in names), names
+    if loop:
+        assert "share of loop activity through its path" in names
+        assert len(style) > len(diagram.stylesheet())

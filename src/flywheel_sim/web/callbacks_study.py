@@ -45,6 +45,18 @@ def _loop_options(entry: Entry, dominance: Any) -> list[dict[str, str]]:
     return options
 
 
+def loop_view(entry: Entry, dominance: Any, loop_id: str, at: float | None) -> Any:
+    """The diagram's stylesheet with a loop highlighted, and its dominance curve: a model
+    loop's every instance in an arrayed model (R2 → R2[a], R2[b]), or one instance loop."""
+    ids = [str(x) for x in dominance["loop"].values if loop_id in (str(x), str(x).split("[")[0])]
+    loop = diagram.loop_of(entry.search, loop_id)
+    title = f"dominance of {loop_id}" + (f" ({loop.name})" if loop and loop.name else "")
+    _, layout = _elements(entry)
+    share = diagram.path_share(dominance, layout, loop_id) if layout is not None else None
+    fig = figures_study.loop_figure(dominance, ids, share=share, at=at, title=title)
+    return diagram.stylesheet(loop), fig
+
+
 def register_loops(app: Dash, registry: Registry) -> None:
     @app.callback(
         Output("diagram-time", "min"),
@@ -121,13 +133,7 @@ def register_loops(app: Dash, registry: Registry) -> None:
             dominance = entry.dominance(values)
         except Exception as exc:
             return diagram.stylesheet(), figures.empty(plain(exc))
-        ids = [str(x) for x in dominance["loop"].values if str(x).split("[")[0] == loop_id]
-        loop = diagram.loop_of(entry.search, loop_id)
-        title = f"dominance of {loop_id}" + (f" ({loop.name})" if loop and loop.name else "")
-        _, layout = _elements(entry)
-        share = diagram.path_share(dominance, layout, loop_id) if layout is not None else None
-        fig = figures_study.loop_figure(dominance, ids, share=share, at=at, title=title)
-        return diagram.stylesheet(loop), fig
+        return loop_view(entry, dominance, loop_id, at)
 
 
 def register_scenarios(app: Dash, registry: Registry) -> None:
