@@ -167,7 +167,9 @@ def variables_figure(
             ):
                 fig.update_yaxes(type="log", row=row, col=col)
     rows = max(1, math.ceil(len(chosen) / cols))
-    return _finish(fig, title or f"{model.name}: behaviour over time", rows)
+    fig = _finish(fig, title or f"{model.name}: behaviour over time", rows)
+    fig.update_layout(uirevision=model.name)  # zoom and hidden series survive a slider move
+    return fig
 
 
 class LiveChart:
