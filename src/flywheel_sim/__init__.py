@@ -7,7 +7,7 @@ numba, matplotlib) are imported only when first needed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flywheel_sim.calibration import Calibration, RealityCheck, calibrate
 from flywheel_sim.compile import Program, compile_model
@@ -96,6 +96,24 @@ def global_sensitivity(*args: object, **kwargs: object) -> pd.DataFrame:
     return sensitivity(*args, **kwargs)  # type: ignore[arg-type]
 
 
+def write_report(model: str | Path, path: str | Path, **options: object) -> Path:
+    """Write the one-file HTML report of a model (``flywheel report``); options as
+    :class:`flywheel_sim.web.report.ReportOptions` (at, samples, fit, popsize, maxiter,
+    calibrate, seed). Needs the web extra."""
+    from flywheel_sim.web.report import ReportOptions
+    from flywheel_sim.web.report import write_report as write
+
+    return write(model, path, ReportOptions(**options))  # type: ignore[arg-type]
+
+
+def dashboard(model: str = "amazon") -> Any:
+    """The interactive dashboard as a Dash app showing ``model`` first (``app.run()`` serves
+    it; ``flywheel serve`` does that on 127.0.0.1). Needs the web extra."""
+    from flywheel_sim.web.app import create_app
+
+    return create_app(model)
+
+
 def tornado_chart(*args: object, **kwargs: object) -> Path:
     """Draw sensitivity indices (see :func:`flywheel_sim.sensitivity.tornado_chart`)."""
     from flywheel_sim.sensitivity import tornado_chart as draw
@@ -143,6 +161,7 @@ __all__ = [
     "coasting",
     "compile_model",
     "critical_push",
+    "dashboard",
     "dominance_periods",
     "find_loops",
     "global_sensitivity",
@@ -165,4 +184,5 @@ __all__ = [
     "takeoff",
     "tornado_chart",
     "weakest_link",
+    "write_report",
 ]

@@ -459,6 +459,7 @@ def main() -> None:
 
 from flywheel_sim import (  # noqa: E402
     cli_study,  # noqa: F401  (registers compare, sweep, runs ...)
+    cli_web,  # noqa: F401  (registers serve and report)
     cli_xmile,  # noqa: F401  (registers convert)
 )
 

@@ -1,0 +1,191 @@
+"""The dashboard's core callbacks: choosing or uploading a model, the sliders, the chart of
+the chosen variables, and the PNG/SVG/CSV downloads (done in the browser).
+
+Every error a user can cause is shown in the page as one plain line; the server keeps serving.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
+
+from flywheel_sim.errors import FlywheelError
+from flywheel_sim.web.analyses import default_variables
+from flywheel_sim.web.layout import model_options, sliders
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from flywheel_sim.web.session import Entry, Registry
+
+LOG = logging.getLogger("flywheel_sim.web")
+SLIDERS = Input({"type": "param", "key": ALL}, "value")
+SLIDER_IDS = State({"type": "param", "key": ALL}, "id")
+PARAMS = State("params", "data")  # {"model": key, "values": the changed parameter values}
+
+
+def chosen(params: Mapping[str, Any] | None) -> tuple[str, dict[str, float]]:
+    """The model key and changed parameter values of the ``params`` store."""
+    if not params or not params.get("model"):
+        raise PreventUpdate
+    return str(params["model"]), {str(k): float(v) for k, v in params["values"].items()}
+
+
+def positions(values: Sequence[float | None], ids: Sequence[Mapping[str, str]]) -> dict[str, float]:
+    """Slider positions by parameter key (the pattern-matching inputs, zipped)."""
+    return {i["key"]: float(v) for v, i in zip(values, ids, strict=False) if v is not None}
+
+
+def run(entry: Entry, values: dict[str, float], variables: list[str] | None = None) -> xr.Dataset:
+    """One simulation of the entry's model with the given parameter values."""
+    from flywheel_sim.simulate import simulate
+
+    return simulate(entry.program, values or None, variables=variables)
+
+
+def plain(exc: BaseException) -> str:
+    """What to tell the user about an exception: ours verbatim, anything else briefly."""
+    if isinstance(exc, FlywheelError):
+        return str(exc)
+    LOG.exception("unexpected error in a dashboard callback")
+    return f"something went wrong ({type(exc).__name__}); the details are in the server log"
+
+
+def register(app: Dash, registry: Registry) -> None:
+    """Attach the core callbacks to ``app``."""
+
+    @app.callback(
+        Output("model", "options"),
+        Output("model", "value"),
+        Output("error", "children", allow_duplicate=True),
+        Output("error", "hidden", allow_duplicate=True),
+        Input("upload", "contents"),
+        State("upload", "filename"),
+        prevent_initial_call=True,
+    )
+    def upload(contents: str | None, filename: str | None) -> tuple[Any, ...]:
+        if not contents:
+            raise PreventUpdate
+        try:
+            _, _, encoded = contents.partition(",")
+            data = base64.b64decode(encoded, validate=True)
+            entry = registry.upload(filename or "model.yaml", data)
+        except (binascii.Error, ValueError):
+            return no_update, no_update, f"{filename}: the upload arrived damaged", False
+        except Exception as exc:
+            message = plain(exc)
+            return no_update, no_update, f"could not load {filename}: {message}", False
+        return model_options(registry.uploads()), entry.key, "", True
+
+    @app.callback(
+        Output("sliders", "children"),
+        Output("variables", "options"),
+        Output("variables", "value"),
+        Output("model-info", "children"),
+        Output("error", "children"),
+        Output("error", "hidden"),
+        Input("model", "value"),
+    )
+    def choose(key: str) -> tuple[Any, ...]:
+        try:
+            entry = registry.get(key)
+        except Exception as exc:
+            return [], [], [], "", plain(exc), False
+        options = [
+            {"label": f"{v.name} ({v.kind})", "value": v.key}
+            for v in entry.program.variables
+            if v.kind != "lookup"
+        ]
+        model = entry.model
+        first = model.description.strip().split(". ")[0].rstrip(".") if model.description else ""
+        info = f"{model.name}: {first}. " if first else f"{model.name}. "
+        count = len(entry.sliders)
+        info += f"{count} parameter{'s' if count != 1 else ''} · "
+        info += f"{model.time.start:g}–{model.time.stop:g}"
+        return sliders(entry), options, default_variables(entry.model), info, "", True
+
+    @app.callback(
+        Output("chart", "figure"),
+        Output("run-status", "children"),
+        Output("chart-shows", "data"),
+        Output("params", "data"),
+        SLIDERS,
+        Input("variables", "value"),
+        SLIDER_IDS,
+        State("model", "value"),
+        State("chart-shows", "data"),
+    )
+    def redraw(
+        values: list[float], variables: list[str], ids: list[Any], key: str, shows: Any
+    ) -> Any:
+        if not variables:
+            raise PreventUpdate
+        try:
+            entry = registry.get(key)
+            params = entry.values(positions(values, ids))
+            result = run(entry, params)
+            chosen = tuple(v for v in variables if v in result)
+            chart = entry.chart(chosen)
+        except Exception as exc:
+            return no_update, plain(exc), no_update, no_update
+        status = str(result["status"].values[0])
+        note = f"{len(params)} parameter(s) changed from the defaults" if params else "defaults"
+        if status != "ok":
+            where = result["failed_variable"].values[0], float(result["failed_time"].values[0])
+            note += f" — the run failed: {where[0]} is not finite at t = {where[1]:g}"
+        now = [key, *chosen]
+        state = {"model": key, "values": params}
+        if shows == now:  # the chart already shows these panels: send only the new values
+            return chart.patch(result), note, no_update, state
+        return chart.render(result), note, now, state
+
+    @app.callback(
+        Output({"type": "param", "key": ALL}, "value"),
+        Input("param-reset", "n_clicks"),
+        SLIDER_IDS,
+        State("model", "value"),
+        prevent_initial_call=True,
+    )
+    def reset(_: int, ids: list[Any], key: str) -> list[float]:
+        entry = registry.get(key)
+        specs = {s.key: s for s in entry.sliders}
+        return [specs[i["key"]].to_position(specs[i["key"]].default) for i in ids]
+
+    for tab in ("loops", "scenarios"):  # their views follow the sliders only while open
+        app.clientside_callback(  # type: ignore[no-untyped-call]
+            f"(params, tab) => tab === '{tab}' ? params : window.dash_clientside.no_update",
+            Output(f"{tab}-params", "data"),
+            Input("params", "data"),
+            Input("tabs", "value"),
+        )
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        ClientsideFunction("flywheel", "sliderValue"),
+        Output({"type": "param-value", "key": MATCH}, "children"),
+        Input({"type": "param", "key": MATCH}, "value"),
+        State({"type": "param", "key": MATCH}, "className"),
+    )
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        ClientsideFunction("flywheel", "filterSliders"),
+        Output({"type": "param-box", "key": ALL}, "style"),
+        Input("param-filter", "value"),
+        State({"type": "param-box", "key": ALL}, "id"),
+    )
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        ClientsideFunction("flywheel", "downloadImage"),
+        Output("image-sink", "children"),
+        Input({"type": "png", "graph": ALL}, "n_clicks"),
+        Input({"type": "svg", "graph": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(  # type: ignore[no-untyped-call]
+        ClientsideFunction("flywheel", "downloadCsv"),
+        Output("download", "data"),
+        Input({"type": "csv", "graph": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )

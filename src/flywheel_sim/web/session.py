@@ -1,0 +1,274 @@
+"""The dashboard's server-side state: the models it can show (built-in or uploaded), each
+compiled once with its scenario file, slider ranges and lazily computed loops.
+
+Nothing here imports Dash, so the report and the tests use it directly. Uploaded model text is
+untrusted: it goes through :func:`flywheel_sim.load_model` (the same validation as the CLI,
+YAML or whatever other formats the loader accepts) from a private temporary folder, and every
+problem comes back as one :class:`~flywheel_sim.errors.ModelError` line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+import tempfile
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flywheel_sim.compile import Program, compile_model
+from flywheel_sim.errors import FlywheelError, ModelError
+from flywheel_sim.spec.loader import builtin_models, load_model
+from flywheel_sim.spec.model import Model
+from flywheel_sim.study import Study, load_study
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from flywheel_sim.loops.find import LoopSearch
+    from flywheel_sim.present.diagram_layout import Layout
+    from flywheel_sim.web.figures import LiveChart
+
+MAX_UPLOAD_BYTES = 1_000_000  # a large hand-written model is ~50 kB
+MAX_UPLOADS = 16  # uploaded models kept in memory (least recently used dropped first)
+SUFFIXES = (".yaml", ".yml", ".xmile", ".stmx", ".itmx", ".xml")
+
+
+@dataclass(frozen=True)
+class SliderSpec:
+    """One parameter slider: its range, where it starts and whether it moves on a log scale.
+
+    ``assumed`` is true when the model declares no range and the dashboard chose one."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    default: float
+    log: bool
+    unit: str
+    description: str
+    assumed: bool = False
+
+    def to_position(self, value: float) -> float:
+        """Slider position of a value (log10 of it on a log scale)."""
+        return math.log10(value) if self.log else value
+
+    def to_value(self, position: float) -> float:
+        """Parameter value at a slider position, clipped to the range."""
+        value = 10.0**position if self.log else position
+        return float(min(max(value, self.low), self.high))
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        return self.to_position(self.low), self.to_position(self.high)
+
+    @property
+    def step(self) -> float:
+        lo, hi = self.bounds
+        return (hi - lo) / 200 if hi > lo else 1.0
+
+
+def _range(default: float, low: float, high: float) -> tuple[float, float, bool]:
+    """The declared range, or one around the default when a bound is missing."""
+    assumed = not (math.isfinite(low) and math.isfinite(high))
+    span = abs(default) if default else 1.0
+    if not math.isfinite(low):
+        low = 0.0 if default >= 0 else default - 2 * span
+    if not math.isfinite(high):
+        high = max(default, low) + 2 * span
+    if high <= low:
+        high = low + (abs(low) or 1.0)
+    return low, high, assumed
+
+
+def slider_specs(model: Model, program: Program) -> list[SliderSpec]:
+    """One slider per parameter value (one per element of an arrayed parameter), in model
+    order, over the declared range; a log scale when the range spans 100x or more."""
+    specs = []
+    for i, key in enumerate(program.param_keys):
+        if "@" in key:  # the base slot of a policy carries the parameter's own key too
+            continue
+        element = model.element(key.split("[")[0])
+        default = float(program.param_default[i])
+        low, high, assumed = _range(
+            default, float(program.param_min[i]), float(program.param_max[i])
+        )
+        log = low > 0 and high / low >= 100
+        label = element.name + (key[key.index("[") :] if "[" in key else "")
+        specs.append(
+            SliderSpec(
+                key, label, low, high, default, log, element.unit, element.description, assumed
+            )
+        )
+    return specs
+
+
+@dataclass
+class Entry:
+    """A model the dashboard can show, compiled, with what the views need from it."""
+
+    key: str  # built-in name, "file:<hash>" (given to serve) or "upload:<hash>"
+    label: str
+    model: Model
+    program: Program
+    study: Study
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _dominance: dict[tuple[tuple[str, float], ...], xr.Dataset] = field(
+        default_factory=dict, repr=False
+    )
+    _charts: dict[tuple[str, ...], LiveChart] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def sliders(self) -> list[SliderSpec]:
+        return slider_specs(self.model, self.program)
+
+    @property
+    def arrayed(self) -> bool:
+        return any(e.dims for e in self.model.elements)
+
+    @cached_property
+    def search(self) -> LoopSearch:
+        from flywheel_sim.loops import find_loops
+
+        return find_loops(self.model)
+
+    @cached_property
+    def layout(self) -> Layout:
+        """The causal-loop diagram's positions (ModelError when the model names no loops)."""
+        from flywheel_sim.present.diagram_layout import diagram_layout
+
+        return diagram_layout(self.model, self.search)
+
+    @cached_property
+    def reference(self) -> xr.Dataset:
+        """The run with every parameter at its default."""
+        from flywheel_sim.simulate import simulate
+
+        return simulate(self.program)
+
+    def chart(self, variables: tuple[str, ...]) -> LiveChart:
+        """The variables chart for these variables (the last few kept)."""
+        from flywheel_sim.web.figures import LiveChart
+
+        with self._lock:
+            found = self._charts.get(variables)
+        if found is None:
+            found = LiveChart(self.model, self.reference, variables)
+            with self._lock:
+                if len(self._charts) >= 16:
+                    self._charts.pop(next(iter(self._charts)))
+                self._charts[variables] = found
+        return found
+
+    def dominance(self, params: dict[str, float]) -> xr.Dataset:
+        """Loop dominance for one parameter set (the last few kept)."""
+        from flywheel_sim.loops import loop_dominance
+
+        key = tuple(sorted(params.items()))
+        with self._lock:
+            found = self._dominance.get(key)
+        if found is not None:
+            return found
+        loops = None if self.arrayed else list(self.search.loops)
+        data = loop_dominance(self.model, params or None, loops=loops)
+        with self._lock:
+            if len(self._dominance) >= 8:
+                self._dominance.pop(next(iter(self._dominance)))
+            self._dominance[key] = data
+        return data
+
+    def values(self, positions: dict[str, float]) -> dict[str, float]:
+        """Parameter values from slider positions; only those that differ from the default."""
+        out = {}
+        for spec in self.sliders:
+            if spec.key in positions and positions[spec.key] is not None:
+                value = spec.to_value(float(positions[spec.key]))
+                if not np.isclose(value, spec.default, rtol=1e-12, atol=0.0):
+                    out[spec.key] = value
+        return out
+
+
+def _entry(key: str, label: str, model: Model, study: Study) -> Entry:
+    return Entry(key, label, model, compile_model(model), study)
+
+
+class Registry:
+    """The models a dashboard serves: every built-in one (loaded on first use) and uploads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, Entry] = OrderedDict()
+        self._folder = tempfile.TemporaryDirectory(prefix="flywheel-web-")
+
+    def get(self, key: str) -> Entry:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                self._entries.move_to_end(key)
+                return entry
+        if key not in builtin_models():
+            raise ModelError(
+                f"the model '{key}' is no longer loaded", hint="pick it again or upload it again"
+            )
+        model = load_model(key)
+        entry = _entry(key, key, model, load_study(key, model))
+        with self._lock:
+            self._entries.setdefault(key, entry)
+            return self._entries[key]
+
+    def uploads(self) -> list[Entry]:
+        """The models not built in: files given to ``serve``, then uploads (oldest first)."""
+        with self._lock:
+            return [e for e in self._entries.values() if e.key.startswith(("file:", "upload:"))]
+
+    def open(self, path: Path) -> Entry:
+        """A model file given on the command line, with the scenario file beside it."""
+        model = load_model(path)
+        digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+        entry = _entry(f"file:{digest}", path.name, model, load_study(path, model))
+        with self._lock:
+            self._entries[entry.key] = entry
+        return entry
+
+    def upload(self, filename: str, content: bytes) -> Entry:
+        """Validate and compile an uploaded model file; ModelError naming the file if bad."""
+        name = Path(filename or "model.yaml").name
+        suffix = Path(name).suffix.lower()
+        if suffix not in SUFFIXES:
+            raise ModelError(
+                f"'{name}' is not a model file",
+                hint="upload a YAML model (.yaml) or an XMILE model (.xmile, .stmx)",
+            )
+        if len(content) > MAX_UPLOAD_BYTES:
+            raise ModelError(
+                f"'{name}' is {len(content):,} bytes; uploads are limited to "
+                f"{MAX_UPLOAD_BYTES:,} bytes"
+            )
+        digest = hashlib.sha256(content).hexdigest()[:12]
+        key = f"upload:{digest}"
+        with self._lock:
+            if key in self._entries:
+                return self._entries[key]
+        stem = re.sub(r"[^\w-]", "_", Path(name).stem)[:60] or "model"
+        folder = Path(self._folder.name) / digest
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{stem}{suffix}"
+        path.write_bytes(content)
+        try:
+            model = load_model(path)
+            entry = _entry(key, f"{name} (uploaded)", model, load_study(path, model))
+        except FlywheelError as exc:
+            raise ModelError(str(exc).replace(str(path), name)) from None
+        with self._lock:
+            self._entries[key] = entry
+            uploaded = [k for k in self._entries if k.startswith("upload:")]
+            for oldest in uploaded[: max(len(uploaded) - MAX_UPLOADS, 0)]:
+                del self._entries[oldest]
+        return entry

@@ -1,0 +1,143 @@
+"""``flywheel report``: one self-contained HTML file with every section, escaped model text,
+notes instead of failures for what a model lacks, and the command's options and errors."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("plotly")
+pytest.importorskip("dash")
+
+from tests.conftest import run_cli
+
+import flywheel_sim as fs
+from flywheel_sim.web.report import ReportOptions, build_report, write_report
+
+QUICK = ReportOptions(samples=20, popsize=2, maxiter=2)
+SECTIONS = ["diagram", "behaviour", "dominance", "diagnostics", "scenarios", "uncertainty",
+            "calibration", "model"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def amazon() -> tuple[str, dict[str, float]]:
+    return build_report("amazon", QUICK)
+
+
+def test_the_amazon_report_has_every_section_and_is_self_contained(
+    amazon: tuple[str, dict[str, float]],
+) -> None:
+    page, timings = amazon
+    assert re.findall(r'<section id="(\w+)">', page) == SECTIONS
+    assert list(timings) == SECTIONS
+    # no file or address outside the page: plotly.js inline, no src= or stylesheet links
+    assert not re.search(r"<script[^>]+src=", page) and "<link" not in page
+    library_end = page.index("</script>")
+    assert "plotly.js v" in page[:library_end]  # (map features of plotly.js name CDNs)
+    assert not re.search(r"""(?:src|href|url)\s*[=(]\s*["']?(?:https?:)?//""", page[library_end:])
+    charts = page.count("Plotly.newPlot(")
+    assert charts == 6  # behaviour, dominance, leverage, scenarios, fan, calibration
+    assert page.count("<svg") >= 1 and "causal-loop diagram" in page
+    assert "Not available" not in page
+
+
+def test_the_report_shows_history_citations_and_diagnostics(
+    amazon: tuple[str, dict[str, float]],
+) -> None:
+    page, _ = amazon
+    model = fs.load_model("amazon")
+    seeds = [k.citation for e in model.elements for k in e.links if k.citation.startswith("Seed")]
+    assert seeds and all(_escaped(c) in page for c in seeds)
+    assert "observed (yearly total)" in page and "Key figures" in page
+    push = fs.critical_push(model, push="push_size", stock="customers")
+    assert f"{push.value:.4g}" in page
+    for name in ("harvest", "no_prime", "late_prime"):
+        assert f"<td>{name}</td>" in page
+    assert "mean absolute percentage error" in page
+
+
+def _escaped(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def test_a_model_without_history_or_scenarios_gets_notes_not_failures() -> None:
+    page, _ = build_report("logistic", QUICK)
+    assert re.findall(r'<section id="(\w+)">', page) == SECTIONS
+    notes = re.findall(r'<p class="missing">Not available for this model: ([^<]+)</p>', page)
+    joined = " ".join(notes)
+    assert "declares no diagnostics" in joined
+    assert "no scenario file" in joined and "no parameter uncertainty" in joined
+    assert "declares no history" in joined
+    assert page.count("Plotly.newPlot(") >= 2  # behaviour and dominance still drawn
+
+
+def test_model_text_is_escaped(tmp_path: Path) -> None:
+    source = (Path(fs.__file__).parent / "models" / "logistic.yaml").read_text()
+    hostile = source.replace(
+        "description: >", 'description: >\n  <script>alert("x")</script> <img src=x onerror=1>', 1
+    )
+    path = tmp_path / "hostile.yaml"
+    path.write_text(hostile)
+    page, _ = build_report(path, QUICK)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    assert "<img src=x" not in page
+
+
+def test_write_report_is_atomic_and_readable(tmp_path: Path) -> None:
+    target = tmp_path / "r.html"
+    target.write_text("old")
+    with pytest.raises(fs.ModelError, match="no model file or built-in model"):
+        write_report("no-such-model", target, QUICK)
+    assert target.read_text() == "old"
+    assert fs.write_report("logistic", target, samples=20, calibrate=False) == target
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert target.stat().st_mode & 0o044 == 0o044  # others may read a report meant to be shared
+
+
+def test_report_options_are_checked() -> None:
+    with pytest.raises(fs.ModelError, match="samples must be between"):
+        ReportOptions(samples=5)
+    with pytest.raises(fs.ModelError, match="popsize"):
+        ReportOptions(popsize=1)
+
+
+def test_the_report_command(tmp_path: Path) -> None:
+    out = tmp_path / "logistic.html"
+    done = run_cli("report", "logistic", "-o", str(out), "--samples", "20", "--no-calibrate")
+    assert done.returncode == 0, done.stderr
+    assert f"wrote {out}" in done.stdout.replace("\n", "")
+    assert "calibration was switched off" in out.read_text()
+    bad = run_cli("report", "logistic", "-o", str(out), "--samples", "3")
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert "samples must be between 10 and 100000" in bad.stderr
+
+
+def test_serve_refuses_a_bad_port_and_warns_before_exposing() -> None:
+    bad = run_cli("serve", "--port", "70000")
+    assert bad.returncode == 1 and "--port must be between 1 and 65535" in bad.stderr
+    missing = run_cli("serve", "no-such-model", "--port", "8")
+    assert missing.returncode == 1 and "no model file or built-in model" in missing.stderr
+    # an explicit --host that is not loopback serves, after a warning
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flywheel_sim.cli", "serve", "logistic", "--host", "0.0.0.0",
+         "--port", str(port)],
+        stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        warning = process.stderr.readline()
+        assert warning.startswith("warning: binding 0.0.0.0") and "no login" in warning
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
