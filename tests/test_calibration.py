@@ -639,3 +639,25 @@ def test_reality_check_errors_are_one_line(check: dict[str, Any], message: str) 
     with pytest.raises(ModelError, match=re.escape(message)) as exc:
         fit_logistic(logistic_population(), checks=[RealityCheck("c", **check)], maxiter=2)
     one_line(exc)
+
+
+def test_a_reality_check_versus_another_outcome_of_the_same_run() -> None:
+    """'versus' compares two outcomes of one run: growth between t = 10 and 30 limited to 2x
+    (the data say ~5000/310); the fit keeps the check and reports no violation."""
+    from flywheel_sim.calibration import RealityCheck
+
+    slow = RealityCheck("slow", "population@30", versus="population@10", below=2.0, weight=1e4)
+    fit = fit_logistic(logistic_population(), checks=[slow])
+    run = fs.simulate(fit.model)
+    ratio = float(run.population.sel(time=30)[0] / run.population.sel(time=10)[0])
+    assert ratio <= 2.0 * 1.01
+    assert (
+        "slow: with the fitted values, population@30 / population@10 <= 2"
+        in (fit.settings["checks"][0])
+    )
+    with pytest.raises(ModelError, match="reality check 'v': outcome 'popul@10'"):
+        fit_logistic(
+            logistic_population(),
+            checks=[RealityCheck("v", "population@30", versus="popul@10", below=2.0)],
+            maxiter=2,
+        )

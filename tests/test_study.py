@@ -381,7 +381,7 @@ def test_the_calibration_section_is_what_flywheel_calibrate_fits_by_default(
     assert study.calibration.fit == {"growth_rate": (0.2, 1.5), "capacity": (500.0, 2000.0)}
     assert study.calibration.loss == "relative" and study.calibration.until == 20
     amazon = load_study("amazon", fs.load_model("amazon")).calibration
-    assert amazon is not None and {c.name for c in amazon.checks} == {"no_push", "no_marketplace"}
+    assert amazon is not None and {"no_push", "no_marketplace"} <= {c.name for c in amazon.checks}
     no_push = next(c for c in amazon.checks if c.name == "no_push")
     assert no_push.set == {"push_size": 0.0} and no_push.below == 5 and not no_push.relative
     done = flywheel(

@@ -11,7 +11,8 @@ same residuals.
 
 The search is global then local: SciPy's differential evolution with ``vectorized=True``,
 so each generation is one batched ``simulate`` call over the whole population, then a
-bounded least-squares polish whose Jacobian is one batched call of d + 1 runs. Uncertainty
+bounded least-squares polish (at most ``polish`` steps) whose Jacobian is one batched call
+of d + 1 runs. Uncertainty
 comes from the Jacobian at the optimum (Wald intervals from s²(JᵀJ)⁻¹, with parameter
 correlations; pairs correlated beyond 0.95 and directions the data cannot see are reported),
 or from a residual bootstrap (refits on resampled residuals). The prediction band simulates
@@ -207,7 +208,9 @@ def _columns(data: pd.DataFrame) -> str:
 class RealityCheck:
     """A behaviour the fitted model must keep: with parameters ``set``, ``outcome``
     (``variable@time`` or ``variable@end|max|min|mean``) stays ``below`` and/or ``above`` a
-    bound — or, with ``relative``, its ratio to the same outcome of the unchanged run does."""
+    bound — or, with ``relative``, its ratio to the same outcome of the unchanged run does;
+    with ``versus``, its ratio to another outcome of the same run (``customers@2030`` versus
+    ``customers@2024`` below 1.2: growth has slowed)."""
 
     name: str
     outcome: str
@@ -216,6 +219,7 @@ class RealityCheck:
     above: float | None = None
     relative: bool = False
     weight: float = 100.0
+    versus: str | None = None
 
     def penalty(self, value: F) -> F:
         """Violation of each run's outcome (0 when the check holds), scaled by the bound."""
@@ -235,7 +239,8 @@ class RealityCheck:
             bounds.append(f">= {self.above:g}")
         if self.below is not None:
             bounds.append(f"<= {self.below:g}")
-        what = f"{self.outcome} / baseline" if self.relative else self.outcome
+        what = self.outcome + (f" / {self.versus}" if self.versus else "")
+        what += " / baseline" if self.relative else ""
         changes = ", ".join(f"{k}={v:g}" for k, v in self.set.items())
         return f"{self.name}: with {changes or 'the fitted values'}, {what} {' and '.join(bounds)}"
 
@@ -252,6 +257,8 @@ def checked(model: Model, checks: Sequence[RealityCheck]) -> list[RealityCheck]:
             raise ModelError(f"reality check '{check.name}': the weight must be > 0")
         try:
             parse_outcome(check.outcome, model)
+            if check.versus is not None:
+                parse_outcome(check.versus, model)
             changes = {_parameter(model, k): float(v) for k, v in check.set.items()}
         except ModelError as exc:
             raise ModelError(
@@ -266,6 +273,7 @@ def checked(model: Model, checks: Sequence[RealityCheck]) -> list[RealityCheck]:
                 check.above,
                 check.relative,
                 check.weight,
+                check.versus,
             )
         )
     return out
@@ -295,9 +303,14 @@ class Objective:
         self.fixed = dict(fixed or {})
         self.checks = list(checks)
         self.outcomes = [parse_outcome(c.outcome, model) for c in self.checks]
+        self.versus = [parse_outcome(c.versus, model) if c.versus else None for c in self.checks]
         self.variables = list(
             dict.fromkeys(
-                [*(s.variable for s in self.series), *(o.variable for o in self.outcomes)]
+                [
+                    *(s.variable for s in self.series),
+                    *(o.variable for o in self.outcomes),
+                    *(o.variable for o in self.versus if o is not None),
+                ]
             )
         )
         self.n_data = sum(s.values.size for s in self.series)
@@ -343,11 +356,17 @@ class Objective:
             math.sqrt(item.weight) * residual(model, item, self.loss)
             for item, model in zip(self.series, self.predictions(base), strict=True)
         ]
-        for check, outcome in zip(self.checks, self.outcomes, strict=True):
-            value = outcome.of(self.simulate(x, changes=check.set))
-            if check.relative:
-                with np.errstate(all="ignore"):
-                    value = value / outcome.of(base)
+        for check, outcome, versus in zip(self.checks, self.outcomes, self.versus, strict=True):
+            run = self.simulate(x, changes=check.set) if check.set else base
+            value = outcome.of(run)
+            with np.errstate(all="ignore"):
+                if versus is not None:
+                    value = value / versus.of(run)
+                if check.relative:
+                    base_value = outcome.of(base)
+                    if versus is not None:
+                        base_value = base_value / versus.of(base)
+                    value = value / base_value
             blocks.append(math.sqrt(check.weight) * check.penalty(value)[:, None])
         return np.concatenate(blocks, axis=1)
 
@@ -403,6 +422,7 @@ def calibrate(
     draws: int = 200,
     source: str = "data",
     checks: Sequence[RealityCheck] = (),
+    polish: int = 60,
 ) -> Calibration:
     """Fit ``params`` of ``model`` to observed series; see the module docstring."""
     from scipy.optimize import differential_evolution, least_squares
@@ -464,7 +484,14 @@ def calibrate(
     robust = {"loss": "huber", "f_scale": 1.0} if loss == "huber" else {}
     start = (best - lows) / span
     polished = least_squares(
-        one, start, jac=jacobian, bounds=(0.0, 1.0), method="trf", x_scale=1.0, **robust
+        one,
+        start,
+        jac=jacobian,
+        bounds=(0.0, 1.0),
+        method="trf",
+        x_scale=1.0,
+        max_nfev=polish,
+        **robust,
     )
     before = float(objective.cost(one(start)[None, :])[0])
     after = float(objective.cost(one(polished.x)[None, :])[0])

@@ -271,11 +271,13 @@ def _calibration(reader: _Reader, body: Any, where: str, model: Model) -> Calibr
 def _check(reader: _Reader, name: str, body: Any, where: str, model: Model) -> RealityCheck:
     from flywheel_sim.calibration import checked
 
-    form = "{set: {p: v}, outcome: var@time, below: x, above: y, relative: false, weight: w}"
+    form = "{set: {p: v}, outcome: var@time, versus: var@time, below: x, above: y, weight: w}"
     if not isinstance(body, Node):
         raise ModelError(f"{where}: reality check '{name}' must be a mapping", hint=form)
     reader.check_keys(
-        body, {"set", "outcome", "below", "above", "relative", "weight"}, f"check '{name}'"
+        body,
+        {"set", "outcome", "versus", "below", "above", "relative", "weight"},
+        f"check '{name}'",
     )
     changes = body.get("set", Node())
     if not isinstance(changes, Node) or not all(
@@ -298,6 +300,7 @@ def _check(reader: _Reader, name: str, body: Any, where: str, model: Model) -> R
         numbers["above"],
         bool(body.get("relative", False)),
         100.0 if numbers["weight"] is None else numbers["weight"],
+        None if body.get("versus") is None else str(body["versus"]),
     )
     try:
         return checked(model, [check])[0]
