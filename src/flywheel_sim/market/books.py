@@ -9,6 +9,8 @@ offer goes to the platform and shipping on a merchant-fulfilled offer to its sel
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -20,27 +22,42 @@ from flywheel_sim.market.state import I64, MarketState
 F64 = NDArray[np.float64]
 
 
-def _split(
-    state: MarketState, p: MarketParams, view: OfferView, customer: I64, offer: I64
-) -> dict[str, F64]:
+@dataclass
+class Tally:
+    """The month's sales per offer: units, and units bought by Prime members."""
+
+    units: F64
+    member_units: F64
+
+
+def tally(state: MarketState, customer: I64, offer: I64) -> Tally:
+    n = state.offers.price.size
+    units = np.bincount(offer, minlength=n).astype(np.float64)
+    members = np.bincount(offer[state.customers.prime[customer]], minlength=n)
+    return Tally(units, members.astype(np.float64))
+
+
+def _split(state: MarketState, p: MarketParams, view: OfferView, sold: Tally) -> dict[str, F64]:
+    """Each offer's takings this month, split between its seller and the platform."""
     o = state.offers
-    price = o.price[offer]
-    member = state.customers.prime[customer]
-    shipping = np.where(member & view.eligible[offer], 0.0, p.shipping_fee)
-    own = offer < state.first_party
-    by_platform = view.platform[offer]
-    commission = np.where(own, 0.0, p.commission_rate * price)
-    fba = np.where(by_platform & ~own, p.fba_fee, 0.0)
-    platform_shipping = np.where(by_platform, shipping, 0.0)
-    seller = np.where(own, 0.0, price - commission - fba + np.where(by_platform, 0.0, shipping))
+    own = np.zeros(o.price.size, bool)
+    own[: state.first_party] = True
+    free = np.where(view.eligible, sold.member_units, 0.0)  # units shipped free to members
+    shipping = p.shipping_fee * (sold.units - free)
+    sales = o.price * sold.units
+    commission = np.where(own, 0.0, p.commission_rate * sales)
+    fba = np.where(view.platform & ~own, p.fba_fee * sold.units, 0.0)
+    platform_shipping = np.where(view.platform, shipping, 0.0)
+    seller = np.where(own, 0.0, sales - commission - fba + np.where(view.platform, 0.0, shipping))
     return {
-        "price": price,
-        "spend": price + shipping,
-        "own": own.astype(float),
+        "sales": sales,
+        "spend": sales + shipping,
+        "own": own,
         "commission": commission,
         "fba": fba,
         "platform_shipping": platform_shipping,
         "seller": seller,
+        "free": free,
     }
 
 
@@ -48,22 +65,22 @@ def money(
     state: MarketState,
     p: MarketParams,
     view: OfferView,
-    customer: I64,
-    offer: I64,
+    sold: Tally,
     days: tuple[float, float],
-) -> dict[str, float]:
-    """The month's payments, and the delivery time of each unit (a Prime member gets a
-    Prime-eligible offer in Prime days)."""
-    parts = _split(state, p, view, customer, offer)
-    member = state.customers.prime[customer]
-    platform_days = np.where(member & view.eligible[offer], days[1], days[0])
-    delivered = np.where(view.platform[offer], platform_days, view.days[offer])
-    own = parts["own"] > 0
-    first_party = float(parts["price"][own].sum())
-    gms = float(parts["price"].sum())
+) -> tuple[dict[str, float], F64, F64]:
+    """The month's payments and delivery times (a Prime member gets a Prime-eligible offer in
+    Prime days); and each seller's revenue and merchant-fulfilled units."""
+    o = state.offers
+    parts = _split(state, p, view, sold)
+    own = parts["own"]
+    first_party = float(parts["sales"][own].sum())
+    gms = float(parts["sales"].sum())
     fees = parts["commission"] + parts["fba"] + parts["platform_shipping"]
-    ratio = parts["price"] / state.ref_price[state.offers.category[offer]]
-    return {
+    units = float(sold.units.sum())
+    platform_days = parts["free"] * days[1] + (sold.units - parts["free"]) * days[0]
+    delivered = np.where(view.platform, platform_days, sold.units * view.days)
+    relative = sold.units * o.price / state.ref_price[o.category]
+    out = {
         "customer_spend": float(parts["spend"].sum()),
         "seller_revenue": float(parts["seller"].sum()),
         "platform_fees": float(fees.sum()),
@@ -73,40 +90,32 @@ def money(
         "third_party_share": (gms - first_party) / gms if gms > 0 else 0.0,
         "third_party_services": float(parts["commission"].sum() + parts["fba"].sum()),
         "shipping_revenue": float(parts["platform_shipping"].sum()),
-        "cost_of_goods": float(state.offers.cost[offer][own].sum()),
-        "orders": float(offer.size),
-        "price_index": float(ratio.mean()) if ratio.size else float("nan"),
-        "delivery_days": float(delivered.mean()) if offer.size else float("nan"),
+        "cost_of_goods": float((o.cost * sold.units)[own].sum()),
+        "orders": units,
+        "price_index": float(relative.sum()) / units if units else float("nan"),
+        "delivery_days": float(delivered.sum()) / units if units else float("nan"),
     }
-
-
-def seller_books(
-    state: MarketState, p: MarketParams, view: OfferView, customer: I64, offer: I64
-) -> tuple[F64, I64]:
-    """Each seller's revenue this month and its merchant-fulfilled units."""
-    parts = _split(state, p, view, customer, offer)
     k = state.sellers.active.size
-    theirs = offer >= state.first_party
-    owner = state.offers.seller[offer[theirs]]
-    proceeds = np.bincount(owner, weights=parts["seller"][theirs], minlength=k)
-    merchant = theirs & ~view.platform[offer]
-    units = np.bincount(state.offers.seller[offer[merchant]], minlength=k)
-    return proceeds, units
+    first = state.first_party
+    owner = o.seller[first:]
+    proceeds = np.bincount(owner, weights=parts["seller"][first:], minlength=k)
+    merchant = np.where(view.platform, 0.0, sold.units)[first:]
+    merchant_units = np.bincount(owner, weights=merchant, minlength=k).astype(np.float64)
+    return out, proceeds.astype(np.float64), merchant_units
 
 
 def platform_books(
     state: MarketState,
     p: MarketParams,
     view: OfferView,
-    customer: I64,
-    offer: I64,
+    sold: Tally,
     month: dict[str, float],
     share: float,
 ) -> dict[str, float]:
     """Fulfilment load and cost, operating income, and the reinvestment of it."""
     pf = state.platform
     people = state.customers.active.size
-    fulfilled = float(view.platform[offer].sum())
+    fulfilled = float(sold.units[view.platform].sum())
     pf.utilisation = fulfilled / pf.capacity if pf.capacity > 0 else float("inf")
     strain = 1.0 + p.strain_slope * max(0.0, pf.utilisation - p.strain_threshold)
     fulfilment = p.fulfilment_cost * fulfilled * strain
@@ -143,7 +152,7 @@ def census(
     view: OfferView,
     on_sale: np.ndarray,
     trips: Trips,
-    offer: I64,
+    sold: Tally,
     days: tuple[float, float],
 ) -> dict[str, float]:
     """Stocks and distributional measures at the end of the month."""
@@ -151,7 +160,7 @@ def census(
     first = state.first_party
     listed_now = sell_listed(state)
     # HHI over sales value, the platform's own retail counted as one seller
-    value = np.bincount(o.seller[offer] + 1, weights=o.price[offer], minlength=s.active.size + 1)
+    value = np.bincount(o.seller + 1, weights=o.price * sold.units, minlength=s.active.size + 1)
     total = value.sum()
     hhi = float(((value / total) ** 2).sum()) if total > 0 else float("nan")
     stocked = np.flatnonzero(on_sale & (o.inventory > 0))
@@ -175,7 +184,7 @@ def census(
         "platform_delivery_days": days[0],
         "prime_delivery_days": days[1],
         "inventory": float(o.inventory.sum()),
-        "units_bought": float(offer.size),
+        "units_bought": float(sold.units.sum()),
         "hhi": hhi,
         "price_dispersion": float(log_rel.std()) if log_rel.size > 1 else 0.0,
         "sales_lift": state.platform.lift,

@@ -52,8 +52,9 @@ def learn(
     view: OfferView,
 ) -> None:
     """Satisfaction moves toward the month's mean trip value (1 - P(outside), cut by the
-    stock-out penalty); category affinities move toward what was bought; the memory of
-    Prime-eligible orders is updated."""
+    stock-out penalty); each buyer's category affinities move ``affinity_learning`` of the
+    way toward the month's purchases by category; the memory of platform-fulfilled (Prime-
+    eligible) orders is updated."""
     c = state.customers
     n = c.active.size
     trips_of = np.bincount(trips.customer, minlength=n)
@@ -63,9 +64,9 @@ def learn(
     mean = (value[shopped] / trips_of[shopped]).astype(np.float32)
     c.satisfaction[shopped] = (1 - m) * c.satisfaction[shopped] + m * mean
     if customer.size and p.affinity_learning > 0:
-        a = np.float32(p.affinity_learning)
-        c.affinity[customer] *= 1 - a
-        c.affinity[customer, state.offers.category[offer]] += a
+        _move_affinities(
+            state, customer, state.offers.category[offer].astype(np.int64), p.affinity_learning
+        )
     eligible = np.bincount(customer[view.platform[offer]], minlength=n).astype(np.float32)
     active = c.active
     c.eligible_orders[active] = (1 - m) * c.eligible_orders[active] + m * eligible[active]
@@ -99,3 +100,24 @@ def churn_and_prime(
         "prime_joining": float(joined),
         "prime_leaving": float(left + lapsed),
     }
+
+
+def _move_affinities(state: MarketState, customer: I64, category: I64, rate: float) -> None:
+    """``customer`` is sorted (trips are generated customer by customer)."""
+    c = state.customers
+    if state.backend == "numba":
+        from flywheel_sim.market.kernels import learn_affinity
+
+        learn_affinity(c.affinity, customer, category, rate)
+        return
+    n_cat = c.affinity.shape[1]
+    new = np.empty(customer.size, bool)
+    new[:1] = True
+    new[1:] = customer[1:] != customer[:-1]
+    buyers = customer[new]
+    group = np.cumsum(new) - 1
+    counts = np.bincount(group * n_cat + category, minlength=buyers.size * n_cat)
+    mix = counts.reshape(buyers.size, n_cat).astype(np.float64)
+    mix /= mix.sum(axis=1, keepdims=True)
+    moved = (1.0 - rate) * c.affinity[buyers].astype(np.float64) + rate * mix
+    c.affinity[buyers] = moved.astype(np.float32)

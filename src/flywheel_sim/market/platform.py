@@ -25,13 +25,13 @@ def offer_view(
     platform = first | fba
     seller_days = np.concatenate([[0.0], state.sellers.days])[o.seller + 1]
     return OfferView(
-        log_price=np.log(o.price + p.shipping_fee).astype(np.float32),
-        log_price_free=np.log(o.price).astype(np.float32),
-        rating=(shown_rating(state, p) - 3.0).astype(np.float32),
-        trust=(p.trust_weight * np.log1p(o.reviews)).astype(np.float32),
+        log_price=np.log(o.price + p.shipping_fee),
+        log_price_free=np.log(o.price),
+        rating=shown_rating(state, p) - 3.0,
+        trust=p.trust_weight * np.log1p(o.reviews),
         eligible=platform & prime_on,
         platform=platform,
-        days=seller_days.astype(np.float32),
+        days=seller_days.astype(np.float64),
     )
 
 
@@ -85,7 +85,9 @@ def first_party_prices(state: MarketState) -> None:
     o.price[: state.first_party] = o.cost[: state.first_party] * (1.0 + state.platform.markup)
 
 
-def reinvest(state: MarketState, p: MarketParams, share: float, income: float, cogs: float) -> float:
+def reinvest(
+    state: MarketState, p: MarketParams, share: float, income: float, cogs: float
+) -> float:
     """Put ``share`` of positive operating income back: ``price_part`` of it pays for lower
     first-party prices next month (a markup cut worth that sum at this month's volume), the
     rest buys capacity that opens after ``construction_months``. Returns the sum invested in

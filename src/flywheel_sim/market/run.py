@@ -78,8 +78,14 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "units_written_off": ("units/month", "stock of sellers who left"),
     "inventory": ("units", "units in stock at the end of the month"),
     "stockouts": ("units/month", "purchases refused because the offer ran out"),
-    "hhi": ("dimensionless", "Herfindahl-Hirschman index of sales value by seller (platform = one)"),
-    "price_dispersion": ("dimensionless", "std of log(price / category reference), in-stock offers"),
+    "hhi": (
+        "dimensionless",
+        "Herfindahl-Hirschman index of sales value by seller (platform = one)",
+    ),
+    "price_dispersion": (
+        "dimensionless",
+        "std of log(price / category reference), in-stock offers",
+    ),
     "sales_lift": ("dimensionless", "observed lift of units per platform-fulfilled offer"),
 }
 
@@ -95,15 +101,31 @@ def simulate_market(
     seed: int = 0,
     policies: Mapping[str, Policy] | None = None,
     progress: Progress | None = None,
+    backend: str = "auto",
 ) -> xr.Dataset:
     """One run of the agent-based market → Result (dims run, time). Every random draw comes
-    from ``numpy.random.default_rng(seed)``, so a seed reproduces its run exactly."""
+    from ``numpy.random.default_rng(seed)``, so a seed reproduces its run exactly.
+
+    ``backend``: "numpy" (the reference), "numba" (compiled shopping and learning kernels, the
+    ``fast`` extra) or "auto" (numba when installed)."""
     arrays, positions = run_arrays(
-        params, customers=customers, sellers=sellers, months=months, seed=seed,
-        policies=policies, progress=progress,
+        params,
+        customers=customers,
+        sellers=sellers,
+        months=months,
+        seed=seed,
+        policies=policies,
+        progress=progress,
+        backend=backend,
     )
-    return assemble([(arrays, positions)], [seed], MarketParams.make(params), policies or {},
-                    customers=customers, sellers=sellers)
+    return assemble(
+        [(arrays, positions)],
+        [seed],
+        MarketParams.make(params),
+        policies or {},
+        customers=customers,
+        sellers=sellers,
+    )
 
 
 def run_arrays(
@@ -115,6 +137,7 @@ def run_arrays(
     seed: int,
     policies: Mapping[str, Policy] | None = None,
     progress: Progress | None = None,
+    backend: str = "auto",
 ) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]:
     """The run as plain arrays (variable -> (months,), and (months, positions)): what an
     executor's worker sends back."""
@@ -124,12 +147,15 @@ def run_arrays(
     check_policies(chosen)
     rng = np.random.default_rng(seed)
     state = create(base, customers, sellers, rng)
+    state.backend = resolve_backend(backend)
     series = {name: np.full(months, np.nan) for name in VARIABLES}
     positions = np.zeros((months, int(base.search_results) + 1))
     for t in range(months):
         p = base
         if chosen:
-            p = replace(base, **{k: policy_value(v, getattr(base, k), t) for k, v in chosen.items()})
+            p = replace(
+                base, **{k: policy_value(v, getattr(base, k), t) for k, v in chosen.items()}
+            )
         state, out, by_position = step(state, p, rng)
         for name in VARIABLES:
             series[name][t] = out[name]
@@ -139,9 +165,29 @@ def run_arrays(
     return series, positions
 
 
+def resolve_backend(name: str) -> str:
+    """ "numpy", "numba", or for "auto" numba when it is installed."""
+    if name not in ("auto", "numpy", "numba"):
+        raise ParameterError(f"market backend '{name}' must be auto, numba or numpy")
+    if name == "numpy":
+        return name
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        if name == "numba":
+            raise ParameterError(
+                "the numba backend needs the fast extra: pip install 'flywheel-sim[fast]'"
+            ) from None
+        return "numpy"
+    return "numba"
+
+
 def _check_sizes(customers: int, sellers: int, months: int) -> None:
-    for label, value, low in (("customers", customers, 1), ("sellers", sellers, 0),
-                              ("months", months, 1)):
+    for label, value, low in (
+        ("customers", customers, 1),
+        ("sellers", sellers, 0),
+        ("months", months, 1),
+    ):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ParameterError(f"{label} must be a whole number of at least {low}, not {value!r}")
 
@@ -169,8 +215,11 @@ def assemble(
     data["sales_share_by_position"] = (
         ("run", "time", "position"),
         shares,
-        _attrs("sales_share_by_position", "dimensionless",
-               "share of units sold at each position: search results 1..K, then recommendations"),
+        _attrs(
+            "sales_share_by_position",
+            "dimensionless",
+            "share of units sold at each position: search results 1..K, then recommendations",
+        ),
     )
     n = len(seeds)
     coords: dict[str, object] = {
@@ -210,8 +259,9 @@ def _ensemble_task(
     sellers: int,
     months: int,
 ) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]:
-    return run_arrays(values, customers=customers, sellers=sellers, months=months, seed=seed,
-                      policies=policies)
+    return run_arrays(
+        values, customers=customers, sellers=sellers, months=months, seed=seed, policies=policies
+    )
 
 
 def market_ensemble(
@@ -247,6 +297,13 @@ def market_ensemble(
         first = j * len(seeds)
         runs = [done[first + i] for i in range(len(seeds))]
         params = MarketParams.make(dict(scenario.values))
-        out[scenario.name] = assemble(runs, list(seeds), params, dict(scenario.policies),
-                                      customers=customers, sellers=sellers, scenario=scenario.name)
+        out[scenario.name] = assemble(
+            runs,
+            list(seeds),
+            params,
+            dict(scenario.policies),
+            customers=customers,
+            sellers=sellers,
+            scenario=scenario.name,
+        )
     return out

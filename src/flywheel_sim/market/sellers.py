@@ -44,7 +44,7 @@ def _open(state: MarketState, p: MarketParams, joining: I64) -> None:
     s.fba[joining] = False
     s.losses[joining] = 0
     s.profit[joining] = 0.0
-    ids = (state.first_party + joining[:, None] * state.per_seller + np.arange(state.per_seller))
+    ids = state.first_party + joining[:, None] * state.per_seller + np.arange(state.per_seller)
     ids = ids.ravel()
     o.reviews[ids] = 0
     o.rating_sum[ids] = 0.0
@@ -100,7 +100,7 @@ def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[i
 
 
 def settle(
-    state: MarketState, p: MarketParams, proceeds: F64, units: I64, merchant_units: I64
+    state: MarketState, p: MarketParams, proceeds: F64, units: F64, merchant_units: F64
 ) -> tuple[int, float]:
     """Each active seller's month: profit, the loss streak, and exit after ``exit_after``
     losing months (their stock is written off). Returns (exits, units written off)."""

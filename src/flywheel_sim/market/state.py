@@ -91,6 +91,7 @@ class MarketState:
     ref_price: F64  # market reference price per category
     first_party: int  # number of first-party offers (the first ones)
     per_seller: int  # offers per seller
+    backend: str = "numpy"  # "numpy" (reference) or "numba" (kernels.py) for the hot rules
 
 
 def create(p: MarketParams, customers: int, sellers: int, rng: np.random.Generator) -> MarketState:
@@ -117,8 +118,10 @@ def create(p: MarketParams, customers: int, sellers: int, rng: np.random.Generat
     first, per = int(p.first_party_offers), int(p.offers_per_seller)
     seller_cat = rng.integers(0, n_cat, k).astype(np.int32)
     category = np.concatenate(
-        [rng.integers(0, int(p.first_party_categories), first).astype(np.int32),
-         np.repeat(seller_cat, per)]
+        [
+            rng.integers(0, int(p.first_party_categories), first).astype(np.int32),
+            np.repeat(seller_cat, per),
+        ]
     )
     total = first + k * per
     quality = rng.uniform(p.quality_low, p.quality_high, total).astype(np.float32)

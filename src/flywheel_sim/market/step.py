@@ -56,25 +56,25 @@ def step(
     ranking = plat.rank(state, p, view, on_sale, prime_on)
     days = plat.delivery_days(state, p)
     out["acquisition"] = people.adopt(state, p, on_sale, rng)
-    trips = shop(state, p, view, ranking, days, rng)
+    trips = shop(state, p, view, ranking, days, rng, state.backend)
     stocked = int(o.inventory.sum())
     sales = _fulfil(state, trips, p.stockout_penalty, rng)
-    out.update(books.money(state, p, view, sales.customer, sales.offer, days))
-    proceeds, merchant_units = books.seller_books(state, p, view, sales.customer, sales.offer)
+    sold = books.tally(state, sales.customer, sales.offer)
+    month, proceeds, merchant_units = books.money(state, p, view, sold, days)
+    out.update(month)
     out.update(units_restocked=restocked, stock_purchases=seller_paid + platform_paid)
     out["units_sold"] = stocked - int(o.inventory.sum())
     people.review(state, p, sales.offer, rng)
     people.learn(state, p, trips, sales.customer, sales.offer, view)
     out.update(people.churn_and_prime(state, p, prime_on, rng))
-    units = np.bincount(sales.offer, minlength=o.price.size)
-    exits, written_off = sell.settle(state, p, proceeds, units, merchant_units)
+    exits, written_off = sell.settle(state, p, proceeds, sold.units, merchant_units)
     out.update(seller_exit=exits, units_written_off=written_off)
     if fba_on:
         sell.choose_fba(state, p, rng)
     sell.update_forecast(state, p)
-    out.update(books.platform_books(state, p, view, sales.customer, sales.offer, out, share))
+    out.update(books.platform_books(state, p, view, sold, out, share))
     pf.traffic = float(trips.customer.size)
-    out.update(books.census(state, p, view, on_sale, trips, sales.offer, days))
+    out.update(books.census(state, p, view, on_sale, trips, sold, days))
     out["stockouts"] = sales.stockouts
     k = int(p.search_results)
     by_position = np.bincount(np.minimum(sales.position, k), minlength=k + 1).astype(float)
@@ -83,28 +83,31 @@ def step(
     return state, out, by_position
 
 
-def _fulfil(
-    state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator
-) -> Sales:
+def _fulfil(state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator) -> Sales:
     """Chosen offers are bought while stock lasts; when more shoppers want an offer than it
     has units, a random subset of them gets one (the rest meet a stock-out)."""
     o = state.offers
     bought = np.flatnonzero(trips.choice >= 0)
-    offer = trips.options[bought, trips.choice[bought]].astype(np.int64)
+    width = trips.options.shape[1]
+    offer = trips.options.ravel()[bought * width + trips.choice[bought]].astype(np.int64)
     demand = np.bincount(offer, minlength=o.price.size)
     ok = np.ones(offer.size, bool)
     short = demand > o.inventory
     if short.any():
+        # shoppers of a sold-out offer queue in random order: sort by offer + a uniform key
         subset = np.flatnonzero(short[offer])
-        order = np.lexsort((rng.random(subset.size), offer[subset]))
+        order = np.argsort(offer[subset] + rng.random(subset.size))
         grouped = offer[subset][order]
-        rank = np.arange(grouped.size) - np.searchsorted(grouped, grouped, side="left")
+        first = np.ones(grouped.size, bool)
+        first[1:] = grouped[1:] != grouped[:-1]
+        place = np.arange(grouped.size)
+        rank = place - np.maximum.accumulate(np.where(first, place, 0))
         ok[subset[order[rank >= o.inventory[grouped]]]] = False
     sold = np.bincount(offer[ok], minlength=o.price.size)
     o.inventory -= sold
     o.sold[:] = sold
     o.demand[:] = demand
-    trips.value[bought[~ok]] *= np.float32(penalty)
+    trips.value[bought[~ok]] *= penalty
     rows = bought[ok]
     return Sales(
         customer=trips.customer[rows],
