@@ -14,10 +14,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from functools import cache
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flywheel_sim.errors import ModelError, ParameterError, did_you_mean
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, Ramp, Step, Table
+
+if TYPE_CHECKING:
+    from flywheel_sim.study import Study
 
 
 @cache
@@ -236,3 +241,17 @@ STRUCTURAL = frozenset(
         "recommendations",
     }
 )
+
+
+def load_market_study(file: str | Path | None = None) -> Study:
+    """The market's scenario file (the package's ``scenarios/market.yaml`` unless ``file``),
+    checked against market.yaml: an unknown parameter is a one-line error with file and line."""
+    from flywheel_sim.study import load_study
+
+    if file is None:
+        ref = resources.files("flywheel_sim") / "scenarios" / "market.yaml"
+        file = Path(str(ref))
+    study = load_study("market", market_model(), file=file)
+    for scenario in study.scenarios.values():
+        check_policies(dict(scenario.policies))
+    return study
