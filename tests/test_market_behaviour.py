@@ -107,7 +107,7 @@ def test_ratings_centre_on_true_quality() -> None:
     o = state.offers
     many = (o.reviews >= 30) & (o.quality > 2.6) & (o.quality < 4.2)  # away from the clip
     mean = o.rating_sum[many] / o.reviews[many]
-    assert many.sum() >= 30
+    assert many.sum() >= 20
     assert abs(np.mean(mean - o.quality[many])) < 0.05
     assert np.corrcoef(mean, o.quality[many])[0, 1] > 0.9
 
@@ -116,7 +116,7 @@ def test_ratings_centre_on_true_quality() -> None:
 def scenarios():
     study = load_market_study()
     chosen = [study.scenario(n) for n in ("reinvest", "first_party_only", "harvest")]
-    return market_ensemble(chosen, [0, 1, 2], customers=4000, sellers=200, months=120)
+    return market_ensemble(chosen, [0, 1, 2], customers=6000, sellers=300, months=120)
 
 
 def test_opening_to_sellers_raises_selection_and_customer_growth(scenarios) -> None:
@@ -124,11 +124,15 @@ def test_opening_to_sellers_raises_selection_and_customer_growth(scenarios) -> N
     assert np.all(closed.selection.values == closed.selection.values[0, 0])
     assert np.all(opened.selection.values[:, -1] > 1.4 * closed.selection.values[:, -1])
     assert np.all(closed.sellers.values == 0) and np.all(opened.sellers.values[:, -1] > 0)
-    # customers from the opening on, averaged over the runs (the seeds)
-    grown = opened.customers.values[:, 36:].mean()
-    assert grown > 1.2 * closed.customers.values[:, 36:].mean()
+    # in every run (seed) and on average: more customers once sellers have come, more orders
+    later = slice(48, None)
     assert np.all(opened.customers.values[:, -1] > closed.customers.values[:, -1])
-    assert opened.orders.values[:, 60:].mean() > 1.3 * closed.orders.values[:, 60:].mean()
+    more = opened.customers.values[:, later].mean(axis=1) / closed.customers.values[:, later].mean(
+        axis=1
+    )
+    assert np.all(more > 1.0) and more.mean() > 1.15
+    orders = opened.orders.values[:, 60:].mean(axis=1) / closed.orders.values[:, 60:].mean(axis=1)
+    assert np.all(orders > 1.0) and orders.mean() > 1.3
 
 
 def test_cutting_reinvestment_slows_the_flywheel(scenarios) -> None:

@@ -457,7 +457,10 @@ def main() -> None:
         raise
 
 
-from flywheel_sim import cli_study  # noqa: E402, F401  (registers compare, sweep, runs ...)
+from flywheel_sim import (
+    cli_market,  # noqa: F401  (registers market)
+    cli_study,  # noqa: F401  (registers compare, sweep, runs ...)
+)
 
 if __name__ == "__main__":
     # run the importable module's app, on which cli_study registered its commands

@@ -120,7 +120,7 @@ def platform_books(
     strain = 1.0 + p.strain_slope * max(0.0, pf.utilisation - p.strain_threshold)
     fulfilment = p.fulfilment_cost * fulfilled * strain
     upkeep = p.capacity_upkeep * pf.capacity
-    income = (
+    gross = (
         month["first_party_sales"]
         - month["cost_of_goods"]
         + month["third_party_services"]
@@ -128,16 +128,17 @@ def platform_books(
         + month["prime_fees"]
         - fulfilment
         - upkeep
-        - p.platform_fixed_cost * people
     )
+    income = gross - p.platform_fixed_cost * people
     capacity = pf.capacity
-    invested = plat.reinvest(state, p, share, income, month["cost_of_goods"])
+    invested = plat.reinvest(state, p, share, gross, month["cost_of_goods"])
     return {
         "net_sales": month["first_party_sales"]
         + month["third_party_services"]
         + month["shipping_revenue"]
         + month["prime_fees"],
         "fulfilment_costs": fulfilment,
+        "gross_profit": gross,
         "operating_income": income,
         "capacity_investment": invested,
         "capacity": capacity,

@@ -59,7 +59,8 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "net_sales": ("USD/month", "first-party sales + seller services + shipping + Prime fees"),
     "cost_of_goods": ("USD/month", "unit cost of first-party units sold"),
     "fulfilment_costs": ("USD/month", "cost of the units the platform fulfilled"),
-    "operating_income": ("USD/month", "platform profit before reinvestment"),
+    "gross_profit": ("USD/month", "platform takings less cost of goods, fulfilment and upkeep"),
+    "operating_income": ("USD/month", "platform profit: gross profit less overheads"),
     "capacity_investment": ("USD/month", "reinvested profit spent on capacity"),
     "reinvest_share": ("dimensionless", "the reinvestment share in force"),
     "capacity": ("units/month", "fulfilment capacity"),
@@ -258,9 +259,16 @@ def _ensemble_task(
     customers: int,
     sellers: int,
     months: int,
+    backend: str,
 ) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]:
     return run_arrays(
-        values, customers=customers, sellers=sellers, months=months, seed=seed, policies=policies
+        values,
+        customers=customers,
+        sellers=sellers,
+        months=months,
+        seed=seed,
+        policies=policies,
+        backend=backend,
     )
 
 
@@ -273,6 +281,7 @@ def market_ensemble(
     months: int = 120,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    backend: str = "auto",
 ) -> dict[str, xr.Dataset]:
     """Every scenario with every seed, run through an executor (local by default): a Result
     per scenario whose runs are the seeds. Runs are independent and seeded by the caller, so
@@ -287,7 +296,7 @@ def market_ensemble(
         MarketParams.make(dict(scenario.values))  # fail before any run starts
         tasks += [(dict(scenario.values), policies, int(s)) for s in seeds]
     done: dict[int, tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]] = {}
-    shared = {"customers": customers, "sellers": sellers, "months": months}
+    shared = {"customers": customers, "sellers": sellers, "months": months, "backend": backend}
     for i, arrays in runner.map_unordered(_ensemble_task, tasks, shared=shared):
         done[i] = arrays
         if progress is not None:
