@@ -457,7 +457,7 @@ def main() -> None:
         raise
 
 
-from flywheel_sim import (
+from flywheel_sim import (  # noqa: E402
     cli_market,  # noqa: F401  (registers market)
     cli_study,  # noqa: F401  (registers compare, sweep, runs ...)
 )
