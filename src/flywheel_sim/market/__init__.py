@@ -8,7 +8,7 @@ every rule with the seed sentence it comes from.
 
 from __future__ import annotations
 
-from flywheel_sim.market.params import MarketParams, market_model
+from flywheel_sim.market.params import MarketParams, load_market_study, market_model
 from flywheel_sim.market.run import VARIABLES, market_ensemble, simulate_market
 from flywheel_sim.market.state import MarketState, create
 from flywheel_sim.market.step import step
@@ -18,6 +18,7 @@ __all__ = [
     "MarketParams",
     "MarketState",
     "create",
+    "load_market_study",
     "market_ensemble",
     "market_model",
     "simulate_market",
