@@ -165,3 +165,21 @@ def test_parameters_cite_a_seed_sentence_or_say_why() -> None:
     for element in model.of_kind("parameter"):
         assert element.unit.strip(), element.name
         assert cites_a_seed_or_says_why(element.source), (element.name, element.source)
+
+
+def test_every_rule_in_the_docs_quotes_its_seed_sentence_verbatim() -> None:
+    import re
+    from pathlib import Path
+
+    from test_library import cites_a_seed_or_says_why
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "models" / "market.md").read_text()
+    rules = re.findall(r"^- \*\*([PCS]\d+)\.(.*?)(?=^- \*\*|^#|\Z)", text, re.S | re.M)
+    assert len(rules) >= 20
+    for name, body in rules:
+        flat = " ".join(body.split())
+        quotes = re.findall(r'Seed ([12]): "(.*?)"(?= Seed|\s*$|\.\s*$)', flat)
+        assert quotes or "Assumption" in flat or "launched" in flat, name
+        assert len(quotes) == flat.count("Seed "), name  # every citation is a checked quote
+        for number, quote in quotes:
+            assert cites_a_seed_or_says_why(f"Seed {number}: {quote}"), (name, quote)
