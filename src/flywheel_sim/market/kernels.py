@@ -20,8 +20,10 @@ from flywheel_sim.market.state import I64, MarketState
 CHUNK = 4096  # trips per parallel task
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def _shop(  # type: ignore[no-untyped-def]
+@numba.njit(cache=True, error_model="numpy")
+def _shop_range(  # type: ignore[no-untyped-def]
+    lo,
+    hi,
     customer,
     u_cat,
     u_rec,
@@ -55,63 +57,76 @@ def _shop(  # type: ignore[no-untyped-def]
     n_cat = affinity.shape[1]
     k = search.shape[1]
     width = options.shape[1]
-    n = customer.size
-    for chunk in prange((n + CHUNK - 1) // CHUNK):
-        weight = np.empty(width)
-        for i in range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK)):
-            who = customer[i]
-            total = 0.0
-            for c in range(n_cat):
-                total += np.float64(affinity[who, c])
-            target = u_cat[i] * total
-            running = 0.0
-            cat = 0
-            for c in range(n_cat):
-                running += np.float64(affinity[who, c])
-                if running <= target:
-                    cat += 1
-            cat = min(cat, n_cat - 1)
-            category[i] = cat
-            for j in range(k):
-                options[i, j] = search[cat, j]
-            count = counts[cat]
-            for j in range(width - k):
-                if count > 0 and ranked.size > 0:
-                    pick = starts[cat] + np.int64(u_rec[i, j] * count)
-                    options[i, k + j] = ranked[min(pick, ranked.size - 1)]
-                else:
-                    options[i, k + j] = -1
-            member = prime[who]
-            a = np.float64(price_sens[who])
-            b = np.float64(quality_sens[who])
-            d = np.float64(speed_sens[who])
-            cum = 0.0
-            for j in range(width):
-                o = options[i, j]
-                if o >= 0:
-                    free = member and eligible[o]
-                    lp = log_price_free[o] if free else log_price[o]
-                    member_days = prime_days if member else std_days
-                    days = member_days if platform[o] else offer_days[o]
-                    u = (appeal - j * position_cost) + trust[o]
-                    u = u - a * (lp - log_ref[cat])
-                    u = u + b * rating[o]
-                    u = u - d * days
-                    cum += math.exp(min(u, 30.0))
-                weight[j] = cum  # cumulative weight
-            whole = 1.0 + cum
-            goal = u_choice[i] * whole
-            if goal < 1.0:
-                choice[i] = -1
+    weight = np.empty(width)
+    for i in range(lo, hi):
+        who = customer[i]
+        total = 0.0
+        for c in range(n_cat):
+            total += np.float64(affinity[who, c])
+        target = u_cat[i] * total
+        running = 0.0
+        cat = 0
+        for c in range(n_cat):
+            running += np.float64(affinity[who, c])
+            if running <= target:
+                cat += 1
+        cat = min(cat, n_cat - 1)
+        category[i] = cat
+        for j in range(k):
+            options[i, j] = search[cat, j]
+        count = counts[cat]
+        for j in range(width - k):
+            if count > 0 and ranked.size > 0:
+                pick = starts[cat] + np.int64(u_rec[i, j] * count)
+                options[i, k + j] = ranked[min(pick, ranked.size - 1)]
             else:
-                chosen = 0
-                for j in range(width):
-                    if 1.0 + weight[j] <= goal:
-                        chosen += 1
-                chosen = min(chosen, width - 1)
-                # an empty slot adds no weight; rounding at the top can land there: skip it
-                choice[i] = chosen if options[i, chosen] >= 0 else -1
-            value[i] = cum / whole
+                options[i, k + j] = -1
+        member = prime[who]
+        a = np.float64(price_sens[who])
+        b = np.float64(quality_sens[who])
+        d = np.float64(speed_sens[who])
+        cum = 0.0
+        for j in range(width):
+            o = options[i, j]
+            if o >= 0:
+                free = member and eligible[o]
+                lp = log_price_free[o] if free else log_price[o]
+                member_days = prime_days if member else std_days
+                days = member_days if platform[o] else offer_days[o]
+                u = (appeal - j * position_cost) + trust[o]
+                u = u - a * (lp - log_ref[cat])
+                u = u + b * rating[o]
+                u = u - d * days
+                cum += math.exp(min(u, 30.0))
+            weight[j] = cum  # cumulative weight
+        whole = 1.0 + cum
+        goal = u_choice[i] * whole
+        if goal < 1.0:
+            choice[i] = -1
+        else:
+            chosen = 0
+            for j in range(width):
+                if 1.0 + weight[j] <= goal:
+                    chosen += 1
+            chosen = min(chosen, width - 1)
+            # an empty slot adds no weight; rounding at the top can land there: skip it
+            choice[i] = chosen if options[i, chosen] >= 0 else -1
+        value[i] = cum / whole
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _shop_parallel(*args):  # type: ignore[no-untyped-def]
+    n = args[0].size
+    for chunk in prange((n + CHUNK - 1) // CHUNK):
+        _shop_range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK), *args)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _shop_serial(*args):  # type: ignore[no-untyped-def]
+    _shop_range(0, args[0].size, *args)
+
+
+PARALLEL_FROM = 200_000  # trips; below this, starting threads costs more than it saves
 
 
 def shop_kernel(
@@ -130,7 +145,8 @@ def shop_kernel(
     options = np.empty((n, width), np.int32)
     choice = np.empty(n, np.int64)
     value = np.empty(n)
-    _shop(
+    kernel = _shop_parallel if n >= PARALLEL_FROM else _shop_serial
+    kernel(
         customer,
         draws.category,
         draws.recommend,
