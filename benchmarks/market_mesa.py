@@ -22,8 +22,17 @@ from flywheel_sim.market import MarketParams
 
 class Offer:
     __slots__ = (
-        "category", "cost", "demand", "forecast", "inventory", "price", "quality", "rating_sum",
-        "reviews", "seller", "sold",
+        "category",
+        "cost",
+        "demand",
+        "forecast",
+        "inventory",
+        "price",
+        "quality",
+        "rating_sum",
+        "reviews",
+        "seller",
+        "sold",
     )
 
     def __init__(self, category: int, quality: float, cost: float, seller: Seller | None) -> None:
@@ -119,7 +128,9 @@ class Customer(mesa.Agent):
             for o in self.bought:
                 counts[o.category] += 1.0
             n, r = len(self.bought), p.affinity_learning
-            self.affinity = [(1 - r) * a + r * c / n for a, c in zip(self.affinity, counts)]
+            self.affinity = [
+                (1 - r) * a + r * c / n for a, c in zip(self.affinity, counts, strict=True)
+            ]
         if self.active:
             eligible = sum(1 for o in self.bought if o.platform_fulfilled(m.fba_on))
             self.eligible_orders += p.satisfaction_memory * (eligible - self.eligible_orders)
@@ -172,7 +183,9 @@ class Seller(mesa.Agent):
         p = self.model.p
         fee = p.fba_fee if self.fba else max(p.merchant_shipping_cost - p.shipping_fee, 0.0)
         keep = max(1 - p.commission_rate, 1e-6)
-        return (o.cost * (1 + p.min_markup) + fee) / keep, (o.cost * (1 + p.max_markup) + fee) / keep
+        return (o.cost * (1 + p.min_markup) + fee) / keep, (
+            o.cost * (1 + p.max_markup) + fee
+        ) / keep
 
     def reprice(self) -> None:
         m, p = self.model, self.model.p
@@ -193,7 +206,9 @@ class Seller(mesa.Agent):
             return
         cost = sum(o.cost * o.sold for o in self.offers)
         profit = (
-            self.proceeds - cost - p.merchant_shipping_cost * self.merchant_units
+            self.proceeds
+            - cost
+            - p.merchant_shipping_cost * self.merchant_units
             - p.seller_fixed_cost
         )
         self.profit = profit
@@ -242,8 +257,11 @@ class MesaMarket(mesa.Model):
         for _ in range(customers):
             aff = [r.expovariate(1.0) for _ in range(self.n_cat)]
             s = sum(aff)
-            sens = (trait(p.price_sensitivity), trait(p.quality_sensitivity),
-                    trait(p.speed_sensitivity))
+            sens = (
+                trait(p.price_sensitivity),
+                trait(p.quality_sensitivity),
+                trait(p.speed_sensitivity),
+            )
             Customer(self, r.random() < p.initial_customer_share, sens, [a / s for a in aff])
 
         def offer(cat: int, seller: Seller | None) -> Offer:
@@ -251,20 +269,28 @@ class MesaMarket(mesa.Model):
             cost = ref[cat] * p.cost_share * (q / 3.5) * math.exp(0.15 * r.gauss(0, 1))
             return Offer(cat, q, cost, seller)
 
-        self.own = [offer(r.randrange(int(p.first_party_categories)), None)
-                    for _ in range(int(p.first_party_offers))]
+        self.own = [
+            offer(r.randrange(int(p.first_party_categories)), None)
+            for _ in range(int(p.first_party_offers))
+        ]
         for o in self.own:
             o.inventory, o.forecast = int(p.initial_stock), p.initial_stock
         for _ in range(sellers):
-            s = Seller(self, r.randrange(self.n_cat), r.uniform(p.merchant_days_low,
-                                                                 p.merchant_days_high))
+            s = Seller(
+                self, r.randrange(self.n_cat), r.uniform(p.merchant_days_low, p.merchant_days_high)
+            )
             s.offers = [offer(s.category, s) for _ in range(int(p.offers_per_seller))]
         self.customers = list(self.agents_by_type[Customer])
         self.sellers = list(self.agents_by_type[Seller])
         self.capacity = p.initial_capacity * customers
         self.pipeline = [0.0] * (int(p.construction_months) + 1)
         self.markup, self.utilisation, self.traffic, self.lift, self.margin = (
-            p.first_party_markup, 0.0, 0.0, 0.0, 0.0)
+            p.first_party_markup,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+        )
         self.month = 0
         self.history: dict[str, list[float]] = defaultdict(list)
 
@@ -274,20 +300,27 @@ class MesaMarket(mesa.Model):
     def listed(self) -> list[Offer]:
         return self.own + [o for s in self.sellers if s.active for o in s.offers]
 
-    def step(self) -> None:  # noqa: PLR0915 - one month, in the order of market/step.py
+    def step(self) -> None:  # one month, in the order of market/step.py
         p, t, r = self.p, self.month, self.random
         self.open, self.prime_on, self.fba_on = (
-            t >= p.marketplace_start, t >= p.prime_start, t >= p.fba_start)
+            t >= p.marketplace_start,
+            t >= p.prime_start,
+            t >= p.fba_start,
+        )
         share = p.harvest_share if t >= p.harvest_from else p.reinvest_share
         out = self.month_out = defaultdict(float)
         n = len(self.customers)
         out["prime_fees"] = sum(c.prime for c in self.customers) * p.prime_fee
         active_sellers = [s for s in self.sellers if s.active]
         traffic = max(self.traffic / (n * p.base_trips), 1e-9)
-        earning = (max(self.margin / p.seller_fixed_cost, 1e-9)
-                   if active_sellers and p.seller_fixed_cost > 0 else 1.0)
-        self.entry_chance = min(1.0, p.seller_entry_rate * traffic**p.traffic_elasticity
-                                * earning**p.sales_elasticity)
+        earning = (
+            max(self.margin / p.seller_fixed_cost, 1e-9)
+            if active_sellers and p.seller_fixed_cost > 0
+            else 1.0
+        )
+        self.entry_chance = min(
+            1.0, p.seller_entry_rate * traffic**p.traffic_elasticity * earning**p.sales_elasticity
+        )
         self.agents_by_type[Seller].do("enter")
         on_sale = self.listed()
         for o in self.own:
@@ -298,24 +331,31 @@ class MesaMarket(mesa.Model):
         by_cat: dict[int, list[tuple[float, Offer]]] = defaultdict(list)
         for o in on_sale:
             if o.inventory > 0:
-                score = (p.rank_rating_weight * (o.shown(p.rating_prior) - 3.0)
-                         + p.rank_sales_weight * math.log1p(o.sold)
-                         - p.rank_price_weight * math.log(o.price / self.ref[o.category])
-                         + (p.rank_prime_weight if self.prime_on else 0.0) * self.eligible(o))
+                score = (
+                    p.rank_rating_weight * (o.shown(p.rating_prior) - 3.0)
+                    + p.rank_sales_weight * math.log1p(o.sold)
+                    - p.rank_price_weight * math.log(o.price / self.ref[o.category])
+                    + (p.rank_prime_weight if self.prime_on else 0.0) * self.eligible(o)
+                )
                 by_cat[o.category].append((-score, o))
-        self.ranking = {c: [o for _, o in sorted(by_cat[c], key=lambda x: x[0])]
-                        for c in range(self.n_cat)}
+        self.ranking = {
+            c: [o for _, o in sorted(by_cat[c], key=lambda x: x[0])] for c in range(self.n_cat)
+        }
         for c, ranked in self.ranking.items():
             if ranked:
                 top = ranked[: self.k]
                 self.lead[c] = sum(o.price for o in top) / len(top)
         density = (max(self.capacity / n, 1e-12) / p.capacity_reference) ** -p.density_elasticity
         strain = 1 + p.strain_slope * max(0.0, self.utilisation - p.strain_threshold)
-        self.days = (max(p.minimum_days, p.standard_days * density) * strain,
-                     max(p.minimum_days, p.prime_days * density) * strain)
+        self.days = (
+            max(p.minimum_days, p.standard_days * density) * strain,
+            max(p.minimum_days, p.prime_days * density) * strain,
+        )
         satisfied = sum(c.satisfaction for c in self.customers if c.active) / n
-        hazard = (p.innovation_rate * (len(on_sale) / p.selection_reference)
-                  ** p.selection_elasticity + p.word_of_mouth * satisfied)
+        hazard = (
+            p.innovation_rate * (len(on_sale) / p.selection_reference) ** p.selection_elasticity
+            + p.word_of_mouth * satisfied
+        )
         self.adopt_chance = -math.expm1(-hazard)
         self.agents_by_type[Customer].do("adopt")
         self.requests: list[tuple[Customer, Offer, int, int]] = []
@@ -333,7 +373,7 @@ class MesaMarket(mesa.Model):
             o.demand = len(reqs)
             if len(reqs) > o.inventory:
                 r.shuffle(reqs)
-                for cust, _, _, trip in reqs[o.inventory:]:
+                for cust, _, _, trip in reqs[o.inventory :]:
                     cust.trip_values[trip] *= p.stockout_penalty
                     out["stockouts"] += 1
                 reqs = reqs[: o.inventory]
@@ -344,7 +384,7 @@ class MesaMarket(mesa.Model):
             s.proceeds = s.merchant_units = 0.0
         platform_units = delivered = relative = 0.0
         cogs = first_party = services = shipping_rev = 0.0
-        for cust, o, position, _ in served:
+        for cust, o, _, _ in served:
             cust.bought.append(o)
             free = cust.prime and self.eligible(o)
             ship = 0.0 if free else p.shipping_fee
@@ -391,8 +431,15 @@ class MesaMarket(mesa.Model):
             o.forecast += p.forecast_weight * (o.demand - o.forecast)
         self.utilisation = platform_units / self.capacity if self.capacity > 0 else math.inf
         strain = 1 + p.strain_slope * max(0.0, self.utilisation - p.strain_threshold)
-        gross = (first_party - cogs + services + shipping_rev + out["prime_fees"]
-                 - p.fulfilment_cost * platform_units * strain - p.capacity_upkeep * self.capacity)
+        gross = (
+            first_party
+            - cogs
+            + services
+            + shipping_rev
+            + out["prime_fees"]
+            - p.fulfilment_cost * platform_units * strain
+            - p.capacity_upkeep * self.capacity
+        )
         capacity_now = self.capacity
         budget = share * max(gross, 0.0)
         cut = p.price_part * budget / cogs if cogs > 0 else 0.0
