@@ -36,10 +36,12 @@ start = time.perf_counter()
 r = simulate_market(customers={customers}, sellers={sellers}, months={months}, seed={seed},
                     backend="numba")
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # MiB on Linux
+usage = resource.getrusage(resource.RUSAGE_SELF)
+peak = usage.ru_maxrss / 1024  # MiB on Linux
 last = {{v: float(r[v].values[0, -1]) for v in ("customers", "sellers", "selection", "orders",
                                               "prime_members", "traffic")}}
-print(json.dumps({{"seconds": seconds, "peak_rss_mib": peak, "final": last,
+print(json.dumps({{"seconds": seconds, "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                  "peak_rss_mib": peak, "final": last,
                   "trips": float(r["traffic"].values.sum())}}))
 """
 
