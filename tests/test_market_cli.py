@@ -40,7 +40,7 @@ def test_market_command_prints_draws_and_stores(tmp_path: Path) -> None:
     assert loaded.sizes["time"] == 30 and "customers" in loaded
 
 
-def test_market_command_runs_seeds_on_an_executor(tmp_path: Path) -> None:
+def test_market_command_runs_several_seeds(tmp_path: Path) -> None:
     done = run_cli(
         "market",
         "--customers",
@@ -50,10 +50,6 @@ def test_market_command_runs_seeds_on_an_executor(tmp_path: Path) -> None:
         "--months",
         "12",
         "--runs",
-        "2",
-        "--executor",
-        "processes",
-        "--workers",
         "2",
         "--no-store",
         "--plot",
@@ -73,3 +69,16 @@ def test_market_command_errors_are_one_line(tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "did you mean 'harvest'" in unknown.stderr
     size = run_cli("market", "--customers", "0", "--no-store", cwd=tmp_path)
     assert size.returncode == 1 and "customers must be a whole number" in size.stderr
+
+
+def test_an_ensemble_gives_the_same_runs_on_every_executor() -> None:
+    study = fs.load_market_study()
+    chosen = [study.scenario("reinvest"), study.scenario("harvest_ramp")]
+    kw = {"customers": 500, "sellers": 25, "months": 14}
+    local = fs.market_ensemble(chosen, [4, 5], **kw)
+    with fs.make_executor("processes", workers=2) as pool:
+        spread = fs.market_ensemble(chosen, [4, 5], executor=pool, **kw)
+    for name in ("reinvest", "harvest_ramp"):
+        assert local[name].identical(spread[name])
+        assert list(local[name].seed.values) == [4, 5]
+    assert "reinvest_share@base" in local["harvest_ramp"].coords
