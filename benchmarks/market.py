@@ -90,7 +90,9 @@ def scale(repeats: int, customers: int, sellers: int, months: int) -> dict[str, 
     }
 
 
-def versus_mesa(seeds: int, customers: int, sellers: int, months: int) -> dict[str, object]:
+def versus_mesa(
+    seeds: int, customers: int, sellers: int, months: int, extra_seeds: int = 16
+) -> dict[str, object]:
     from flywheel_sim.market import MarketParams, simulate_market
     from market_mesa import run_mesa
 
@@ -135,7 +137,8 @@ def versus_mesa(seeds: int, customers: int, sellers: int, months: int) -> dict[s
         "customers": customers,
         "sellers": sellers,
         "months": months,
-        "seeds": seeds,
+        "mesa_seeds": seeds,
+        "ours_seeds": len(ours_runs),
         "ours_seconds": ours_t,
         "mesa_seconds": mesa_t,
         "ours_agent_steps_per_second_best": steps / min(ours_t),
@@ -151,7 +154,7 @@ def versus_mesa(seeds: int, customers: int, sellers: int, months: int) -> dict[s
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=2)
-    parser.add_argument("--seeds", type=int, default=4)
+    parser.add_argument("--seeds", type=int, default=5, help="Mesa runs (timed in pairs)")
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--sellers", type=int, default=10_000)
     parser.add_argument("--skip-scale", action="store_true")
