@@ -93,9 +93,7 @@ def scale(repeats: int, customers: int, sellers: int, months: int) -> dict[str, 
     }
 
 
-def versus_mesa(
-    seeds: int, customers: int, sellers: int, months: int, extra_seeds: int = 16
-) -> dict[str, object]:
+def versus_mesa(seeds: int, customers: int, sellers: int, months: int) -> dict[str, object]:
     from flywheel_sim.market import MarketParams, simulate_market
     from market_mesa import run_mesa
 
