@@ -9,7 +9,7 @@ import xarray as xr
 
 import flywheel_sim as fs
 from flywheel_sim.errors import ModelError, ParameterError
-from flywheel_sim.market import MarketParams, market_model, simulate_market
+from flywheel_sim.market import VARIABLES, MarketParams, market_model, simulate_market
 from flywheel_sim.market.params import load_market_study
 
 SMALL = {"customers": 3000, "sellers": 150, "months": 96}
@@ -107,7 +107,9 @@ def test_result_has_the_project_shape_and_amazon_names(run) -> None:
         assert run[name].attrs["units"], name
     assert run.time.values[0] == 1 and run.time.values[-1] == SMALL["months"]
     assert run.attrs["time_units"] == "month"
-    assert run.reinvest_share.values[0, 0] == 0.8
+    assert not set(VARIABLES) & set(MarketParams.names())  # no output hides a parameter
+    assert run.effective_reinvest_share.values[0, 0] == 0.8
+    assert float(run.reinvest_share.values[0]) == 0.8  # the parameter, a run coordinate
     assert str(run.status.values[0]) == "ok"
 
 
@@ -129,7 +131,7 @@ def test_policies_move_parameters_month_by_month() -> None:
     r = simulate_market(
         EARLY, seed=1, customers=800, sellers=40, months=30, policies={"reinvest_share": ramp}
     )
-    share = r.reinvest_share.values[0]
+    share = r.effective_reinvest_share.values[0]
     assert share[0] == 0.8 and share[15] == pytest.approx(0.4) and share[25] == 0.0
     assert "reinvest_share@base" in r.coords
 

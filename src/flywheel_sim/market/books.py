@@ -143,7 +143,7 @@ def platform_books(
         "capacity_investment": invested,
         "capacity": capacity,
         "utilisation": pf.utilisation,
-        "reinvest_share": share,
+        "effective_reinvest_share": share,
     }
 
 

@@ -62,7 +62,7 @@ VARIABLES: dict[str, tuple[str, str]] = {
     "gross_profit": ("USD/month", "platform takings less cost of goods, fulfilment and upkeep"),
     "operating_income": ("USD/month", "platform profit: gross profit less overheads"),
     "capacity_investment": ("USD/month", "reinvested profit spent on capacity"),
-    "reinvest_share": ("dimensionless", "the reinvestment share in force"),
+    "effective_reinvest_share": ("dimensionless", "the reinvestment share in force this month"),
     "capacity": ("units/month", "fulfilment capacity"),
     "utilisation": ("dimensionless", "platform-fulfilled units / capacity"),
     "price_index": ("dimensionless", "mean price paid relative to the category reference"),
