@@ -8,6 +8,8 @@ first-party-only platform, and cutting reinvestment slows growth.
 
 from __future__ import annotations
 
+import importlib.util
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -24,7 +26,7 @@ BACKENDS = [
     pytest.param(
         "numba",
         marks=pytest.mark.skipif(
-            __import__("importlib").util.find_spec("numba") is None, reason="numba not installed"
+            importlib.util.find_spec("numba") is None, reason="numba not installed"
         ),
     ),
 ]
