@@ -33,6 +33,7 @@ from flywheel_sim.loops import (
     loop_dominance,
     measure_polarity,
 )
+from flywheel_sim.market import MarketParams, load_market_study, market_ensemble, simulate_market
 from flywheel_sim.outcomes import Outcome, parse_outcome
 from flywheel_sim.simulate import Options, simulate
 from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
@@ -135,6 +136,7 @@ __all__ = [
     "Loop",
     "LoopSearch",
     "LoopSpec",
+    "MarketParams",
     "Model",
     "ModelError",
     "Options",
@@ -167,12 +169,14 @@ __all__ = [
     "global_sensitivity",
     "instance_loops",
     "leverage",
+    "load_market_study",
     "load_model",
     "load_study",
     "load_xmile",
     "loads_model",
     "loop_dominance",
     "make_executor",
+    "market_ensemble",
     "measure_polarity",
     "parse",
     "parse_outcome",
@@ -181,6 +185,7 @@ __all__ = [
     "save_xmile",
     "save_yaml",
     "simulate",
+    "simulate_market",
     "takeoff",
     "tornado_chart",
     "weakest_link",

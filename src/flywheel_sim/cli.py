@@ -458,6 +458,7 @@ def main() -> None:
 
 
 from flywheel_sim import (  # noqa: E402
+    cli_market,  # noqa: F401  (registers market)
     cli_study,  # noqa: F401  (registers compare, sweep, runs ...)
     cli_web,  # noqa: F401  (registers serve and report)
     cli_xmile,  # noqa: F401  (registers convert)

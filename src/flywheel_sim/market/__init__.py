@@ -1,0 +1,26 @@
+"""The agent-based marketplace: customers, sellers and the platform as struct-of-arrays agents.
+
+``simulate_market(params, customers=N, sellers=K, months=M, seed=S)`` runs it and returns the
+project's Result (dims ``run``, ``time``); ``market_ensemble`` runs seeds x scenarios through an
+executor; ``step`` advances a :class:`MarketState` one month. docs/models/market.md states
+every rule with the seed sentence it comes from.
+"""
+
+from __future__ import annotations
+
+from flywheel_sim.market.params import MarketParams, load_market_study, market_model
+from flywheel_sim.market.run import VARIABLES, market_ensemble, simulate_market
+from flywheel_sim.market.state import MarketState, create
+from flywheel_sim.market.step import step
+
+__all__ = [
+    "VARIABLES",
+    "MarketParams",
+    "MarketState",
+    "create",
+    "load_market_study",
+    "market_ensemble",
+    "market_model",
+    "simulate_market",
+    "step",
+]

@@ -1,0 +1,210 @@
+"""numba kernels for the two hottest rules (the ``fast`` extra): shopping and affinity learning.
+
+Each does exactly what its NumPy reference in ``choice.py`` / ``people.py`` does, trip by trip
+instead of as (trips x options) matrices, from the same uniforms and in the same float64
+operation order. Compiled once per machine and cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+from numba import prange
+
+from flywheel_sim.market.choice import Draws, OfferView, Ranking, Trips
+from flywheel_sim.market.params import MarketParams
+from flywheel_sim.market.state import I64, MarketState
+
+CHUNK = 4096  # trips per parallel task
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _shop_range(  # type: ignore[no-untyped-def]
+    lo,
+    hi,
+    customer,
+    u_cat,
+    u_rec,
+    u_choice,
+    affinity,
+    prime,
+    price_sens,
+    quality_sens,
+    speed_sens,
+    search,
+    ranked,
+    starts,
+    counts,
+    log_ref,
+    table,
+    appeal,
+    position_cost,
+    std_days,
+    prime_days,
+    category,
+    options,
+    choice,
+    value,
+):
+    n_cat = affinity.shape[1]
+    k = search.shape[1]
+    width = options.shape[1]
+    weight = np.empty(width)
+    for i in range(lo, hi):
+        who = customer[i]
+        total = 0.0
+        for c in range(n_cat):
+            total += np.float64(affinity[who, c])
+        target = u_cat[i] * total
+        running = 0.0
+        cat = 0
+        for c in range(n_cat):
+            running += np.float64(affinity[who, c])
+            if running <= target:
+                cat += 1
+        cat = min(cat, n_cat - 1)
+        category[i] = cat
+        for j in range(k):
+            options[i, j] = search[cat, j]
+        count = counts[cat]
+        for j in range(width - k):
+            if count > 0 and ranked.size > 0:
+                pick = starts[cat] + np.int64(u_rec[i, j] * count)
+                options[i, k + j] = ranked[min(pick, ranked.size - 1)]
+            else:
+                options[i, k + j] = -1
+        member = prime[who]
+        a = np.float64(price_sens[who])
+        b = np.float64(quality_sens[who])
+        d = np.float64(speed_sens[who])
+        cum = 0.0
+        for j in range(width):
+            o = options[i, j]
+            if o >= 0:
+                row = table[o]  # one cache line: what a shopper sees of offer o
+                free = member and row[4] > 0.5
+                lp = row[1] if free else row[0]
+                member_days = prime_days if member else std_days
+                days = member_days if row[5] > 0.5 else row[6]
+                u = (appeal - j * position_cost) + row[3]
+                u = u - a * (lp - log_ref[cat])
+                u = u + b * row[2]
+                u = u - d * days
+                cum += math.exp(min(u, 30.0))
+            weight[j] = cum  # cumulative weight
+        whole = 1.0 + cum
+        goal = u_choice[i] * whole
+        if goal < 1.0:
+            choice[i] = -1
+        else:
+            chosen = 0
+            for j in range(width):
+                if 1.0 + weight[j] <= goal:
+                    chosen += 1
+            chosen = min(chosen, width - 1)
+            # an empty slot adds no weight; rounding at the top can land there: skip it
+            choice[i] = chosen if options[i, chosen] >= 0 else -1
+        value[i] = cum / whole
+
+
+@numba.njit(cache=True, parallel=True, error_model="numpy")
+def _shop_parallel(*args):  # type: ignore[no-untyped-def]
+    n = args[0].size
+    for chunk in prange((n + CHUNK - 1) // CHUNK):
+        _shop_range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK), *args)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _shop_serial(*args):  # type: ignore[no-untyped-def]
+    _shop_range(0, args[0].size, *args)
+
+
+PARALLEL_FROM = 200_000  # trips; below this, starting threads costs more than it saves
+
+
+def _offer_table(view: OfferView) -> np.ndarray:
+    """The offer fields a shopper reads, one 64-byte row per offer: a trip's eight options
+    cost eight cache lines instead of sixty-four (the columns are separate arrays in the
+    view). The values are the view's, so the kernel computes exactly what NumPy does."""
+    table = np.zeros((view.log_price.size, 8))
+    table[:, 0] = view.log_price
+    table[:, 1] = view.log_price_free
+    table[:, 2] = view.rating
+    table[:, 3] = view.trust
+    table[:, 4] = view.eligible
+    table[:, 5] = view.platform
+    table[:, 6] = view.days
+    return table
+
+
+def shop_kernel(
+    state: MarketState,
+    p: MarketParams,
+    view: OfferView,
+    ranking: Ranking,
+    days: tuple[float, float],
+    customer: I64,
+    draws: Draws,
+) -> Trips:
+    c = state.customers
+    n = customer.size
+    width = int(p.search_results) + int(p.recommendations)
+    category = np.empty(n, np.int64)
+    options = np.empty((n, width), np.int32)
+    choice = np.empty(n, np.int64)
+    value = np.empty(n)
+    kernel = _shop_parallel if n >= PARALLEL_FROM else _shop_serial
+    kernel(
+        customer,
+        draws.category,
+        draws.recommend,
+        draws.choice,
+        c.affinity,
+        c.prime,
+        c.price_sens,
+        c.quality_sens,
+        c.speed_sens,
+        ranking.search,
+        ranking.ranked,
+        ranking.starts,
+        ranking.counts,
+        np.log(state.ref_price),
+        _offer_table(view),
+        float(p.platform_appeal),
+        float(p.position_cost),
+        float(days[0]),
+        float(days[1]),
+        category,
+        options,
+        choice,
+        value,
+    )
+    return Trips(customer, category, options, choice, value)
+
+
+@numba.njit(cache=True, nogil=True)
+def _learn(affinity, customer, category, rate):  # type: ignore[no-untyped-def]
+    n_cat = affinity.shape[1]
+    counts = np.zeros(n_cat)
+    start = 0
+    while start < customer.size:
+        who = customer[start]
+        stop = start
+        while stop < customer.size and customer[stop] == who:
+            counts[category[stop]] += 1.0
+            stop += 1
+        total = 0.0
+        for c in range(n_cat):
+            total += counts[c]
+        for c in range(n_cat):
+            mix = counts[c] / total
+            affinity[who, c] = np.float32((1.0 - rate) * np.float64(affinity[who, c]) + rate * mix)
+            counts[c] = 0.0
+        start = stop
+
+
+def learn_affinity(affinity: np.ndarray, customer: I64, category: I64, rate: float) -> None:
+    """Each buyer's affinities move ``rate`` toward the month's purchases (sorted by buyer)."""
+    _learn(affinity, customer, category, rate)
