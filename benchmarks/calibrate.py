@@ -7,6 +7,7 @@ Writes benchmarks/results/calibrate.json.
 
 from __future__ import annotations
 
+import argparse
 import json
 import time
 from pathlib import Path
@@ -15,11 +16,39 @@ import flywheel_sim as fs
 from flywheel_sim.study import load_study
 
 HERE = Path(__file__).resolve().parent
-POPSIZE = 10
-MAXITER = 200
+
+
+def _figures(
+    fit: fs.Calibration, model: fs.Model, ranges: dict[str, tuple[float, float]], folder: Path
+) -> None:
+    """The fit chart and the parameter table shown in docs/models/amazon.md."""
+    from flywheel_sim.present.study import calibration_chart
+
+    folder.mkdir(parents=True, exist_ok=True)
+    panels = [
+        (s.variable, s.times, s.values, fit.fitted[s.variable][1], fit.band.get(s.variable))
+        for s in fit.series
+    ]
+    units = {s.variable: model.element(s.variable).unit for s in fit.series}
+    title = "amazon: calibrated to Amazon's history (flywheel calibrate amazon)"
+    calibration_chart(panels, folder / "amazon-calibration.png", title=title, units=units)
+    rows = [
+        "| parameter | fitted | 95% interval | search range | unit |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in fit.parameters.itertuples():
+        low, high = ranges[str(row.parameter)]
+        rows.append(
+            f"| `{row.parameter}` | {row.value:.4g} | {row.lower:.4g} – {row.upper:.4g} "
+            f"| {low:g} – {high:g} | {model.element(str(row.parameter)).unit} |"
+        )
+    (folder / "amazon-calibration.md").write_text("\n".join(rows) + "\n")
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--figures", type=Path, help="also write the docs' chart and table here")
+    args = parser.parse_args()
     model = fs.load_model("amazon")
     spec = load_study("amazon", model).calibration  # the shipped calibration set-up
     assert spec is not None
@@ -39,8 +68,10 @@ def main() -> None:
             until=until,
             loss=spec.loss,
             weights=spec.weights,
-            popsize=POPSIZE,
-            maxiter=MAXITER,
+            checks=spec.checks,
+            popsize=spec.popsize,
+            maxiter=spec.maxiter,
+            seed=spec.seed,
         )
         figures[label] = {
             "seconds": round(time.perf_counter() - start, 1),
@@ -53,7 +84,10 @@ def main() -> None:
                 str(int(t)): round(float(v))
                 for t, v in zip(*fit.fitted["operating_income"], strict=True)
             },
+            "parameters": fit.parameters.to_dict(orient="records"),
         }
+        if label == "in_sample" and args.figures:
+            _figures(fit, model, spec.fit, args.figures)
     out = HERE / "results" / "calibrate.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(figures, indent=2) + "\n")

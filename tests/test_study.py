@@ -110,6 +110,7 @@ def test_a_scenario_file_beside_a_model(tmp_path: Path) -> None:
             r"s\.yaml:3: .*'y'",
         ),
         ("calibration:\n  fit: {rate: [0, 1]}\n  since: soon\n", r"since must be a time"),
+        ("calibration:\n  fit: {rate: [0, 1]}\n  popsize: 2.5\n", r"s\.yaml:3: popsize must be"),
         (
             "calibration:\n  fit: {rate: [0, 1]}\n  checks:\n    c: {outcome: x@5}\n",
             r"s\.yaml:4: reality check 'c' needs a bound",
@@ -382,6 +383,7 @@ def test_the_calibration_section_is_what_flywheel_calibrate_fits_by_default(
     assert study.calibration.loss == "relative" and study.calibration.until == 20
     amazon = load_study("amazon", fs.load_model("amazon")).calibration
     assert amazon is not None and {"no_push", "no_marketplace"} <= {c.name for c in amazon.checks}
+    assert (amazon.popsize, amazon.maxiter, amazon.seed) == (8, 120, 2)
     no_push = next(c for c in amazon.checks if c.name == "no_push")
     assert no_push.set == {"push_size": 0.0} and no_push.below == 5 and not no_push.relative
     done = flywheel(

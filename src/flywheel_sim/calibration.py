@@ -15,8 +15,9 @@ bounded least-squares polish (at most ``polish`` steps) whose Jacobian is one ba
 of d + 1 runs. Uncertainty
 comes from the Jacobian at the optimum (Wald intervals from s²(JᵀJ)⁻¹, with parameter
 correlations; pairs correlated beyond 0.95 and directions the data cannot see are reported),
-or from a residual bootstrap (refits on resampled residuals). The prediction band simulates
-parameter draws in one batch and adds the residual noise.
+or from a residual bootstrap (refits on resampled residuals). The prediction band pushes the
+covariance through the Jacobian of the predictions (the delta method) and adds the residual
+noise.
 
 Only observations in [``since``, ``until``] are fitted; with ``until`` the later ones are the
 out-of-sample test (forecast MAPE).
@@ -419,7 +420,6 @@ def calibrate(
     seed: int = 0,
     uncertainty: str = "wald",
     bootstrap: int = 50,
-    draws: int = 200,
     source: str = "data",
     checks: Sequence[RealityCheck] = (),
     polish: int = 60,
@@ -522,7 +522,13 @@ def calibrate(
     }
     metrics = _metrics(every, fitted, since, until, inclusive=True)
     forecast = _metrics(every, fitted, until, None) if until is not None else {}
-    band = _band(objective, every, x, cov, s2, lows, highs, draws, seed, loss)
+    noise: dict[str, float] = {}  # each series' own residual spread (unweighted)
+    offset = 0
+    for item in objective.series:
+        block = r[offset : offset + item.values.size] / math.sqrt(item.weight or 1.0)
+        offset += item.values.size
+        noise[item.variable] = float(np.sqrt(np.mean(block * block))) if block.size else 0.0
+    band = _band(objective, every, x, cov, noise, lows, highs, loss)
     frame = _parameter_frame(model, names, x, lows, highs, sd, lower, upper)
     return Calibration(
         model=calibrated,
@@ -646,34 +652,47 @@ def _band(
     every: list[Series],
     x: F,
     cov: F,
-    s2: float,
+    noise: Mapping[str, float],
     lows: F,
     highs: F,
-    draws: int,
-    seed: int,
     loss: str,
 ) -> dict[str, tuple[F, F, F]]:
-    """95% prediction band at every observation time: parameter draws (normal, from the
-    covariance, kept inside the ranges) simulated in one batch, plus residual noise."""
-    rng = np.random.default_rng(seed + 1)
-    try:
-        sample = rng.multivariate_normal(x, cov, size=draws, method="eigh", check_valid="ignore")
-    except (np.linalg.LinAlgError, ValueError):
-        sample = np.tile(x, (draws, 1))
-    sample = np.clip(sample, lows, highs)
+    """95% prediction band at every observation time by linear propagation (the delta
+    method, as the Wald intervals): the parameters' covariance pushed through the Jacobian of
+    the predictions (one batched call of d + 1 runs), plus each series' own residual noise
+    (a series fitted worse gets a wider band than a well-fitted one). Directions the
+    data cannot see leave the predictions unchanged to first order, so they do not blow the
+    band up the way sampling them across their whole range would."""
     everything = Objective(objective.model, objective.names, every, loss, objective.fixed)
-    predictions = everything.predictions(everything.simulate(sample))
-    sigma = math.sqrt(s2) * (0.1 if loss == "huber" else 1.0)  # undo the Huber scaling
+    d = len(x)
+    span = highs - lows
+    steps = 1e-4 * span
+    points = np.tile(x, (d + 1, 1))
+    for j in range(d):  # step inwards at an upper bound
+        steps[j] = -steps[j] if x[j] + steps[j] > highs[j] else steps[j]
+        points[j + 1, j] += steps[j]
+    predictions = everything.predictions(everything.simulate(points))
     band = {}
     for item, pred in zip(every, predictions, strict=True):
-        noise = rng.normal(0.0, sigma, size=pred.shape)
-        if item.signed:
-            noisy = pred + noise * item.scale
-        elif loss == "relative":
-            noisy = pred * (1 + noise)
-        else:
-            noisy = pred * np.exp(noise)
-        low, high = np.nanpercentile(noisy, [2.5, 97.5], axis=0)
+        huber = loss == "huber" and not item.signed  # undo the Huber scaling of log errors
+        sigma = noise.get(item.variable, 0.0) * (0.1 if huber else 1.0)
+        centre = pred[0]
+        with np.errstate(all="ignore"):
+            if item.signed or loss == "relative":
+                grad = (pred[1:] - centre) / steps[:, None]  # (d, observations)
+            else:
+                grad = (np.log(pred[1:]) - np.log(centre)) / steps[:, None]
+            grad = np.where(np.isfinite(grad), grad, 0.0)
+            spread = np.sqrt(np.clip(np.einsum("io,ij,jo->o", grad, cov, grad), 0, None))
+            if item.signed:
+                half = 1.96 * np.hypot(spread, sigma * item.scale)
+                low, high = centre - half, centre + half
+            elif loss == "relative":
+                half = 1.96 * np.hypot(spread / np.abs(centre), sigma)
+                low, high = centre * (1 - half), centre * (1 + half)
+            else:
+                half = 1.96 * np.hypot(spread, sigma)
+                low, high = centre * np.exp(-half), centre * np.exp(half)
         band[item.variable] = (item.times, low, high)
     return band
 

@@ -489,9 +489,15 @@ def calibrate(
     bounds: Annotated[
         list[str] | None, typer.Option(help="A search range, NAME=LOW:HIGH (repeatable).")
     ] = None,
-    popsize: Annotated[int, typer.Option(help="Population per parameter.")] = 10,
-    maxiter: Annotated[int, typer.Option(help="Generations at most.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the search.")] = 0,
+    popsize: Annotated[
+        int | None, typer.Option(help="Population per parameter (default: the file's, or 10).")
+    ] = None,
+    maxiter: Annotated[
+        int | None, typer.Option(help="Generations at most (default: the file's, or 200).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the search (default: the file's, or 0).")
+    ] = None,
     uncertainty: Annotated[str, typer.Option(help="wald or bootstrap.")] = "wald",
     plot: Annotated[Path | None, typer.Option(help="Fit chart (.png/.svg/.pdf).")] = None,
     save: Annotated[
@@ -556,9 +562,9 @@ def calibrate(
             loss=loss or spec.loss,
             weights=weights or None,
             bounds=ranges,
-            popsize=popsize,
-            maxiter=maxiter,
-            seed=seed,
+            popsize=spec.popsize if popsize is None else popsize,
+            maxiter=spec.maxiter if maxiter is None else maxiter,
+            seed=spec.seed if seed is None else seed,
             uncertainty=uncertainty,
             source=str(data) if data else "history",
             checks=spec.checks,

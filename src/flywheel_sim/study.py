@@ -76,6 +76,9 @@ class CalibrationSpec:
     since: float | None = None
     until: float | None = None
     checks: tuple[RealityCheck, ...] = ()
+    popsize: int = 10
+    maxiter: int = 200
+    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,11 @@ def _scenario(
 def _calibration(reader: _Reader, body: Any, where: str, model: Model) -> CalibrationSpec:
     if not isinstance(body, Node):
         raise ModelError(f"{where}: calibration must be a mapping (fit, weights, loss, ...)")
-    reader.check_keys(body, {"fit", "weights", "loss", "since", "until", "checks"}, "calibration")
+    reader.check_keys(
+        body,
+        {"fit", "weights", "loss", "since", "until", "checks", "popsize", "maxiter", "seed"},
+        "calibration",
+    )
 
     def at(node: Node, key: str) -> str:
         line = node.key_lines.get(key)
@@ -265,7 +272,23 @@ def _calibration(reader: _Reader, body: Any, where: str, model: Model) -> Calibr
         raise ModelError(f"{at(body, 'checks')}: checks map names to reality checks")
     for name, raw in section.items():
         checks.append(_check(reader, name, raw, at(section, name), model))
-    return CalibrationSpec(fit, weights, loss, period["since"], period["until"], tuple(checks))
+    search: dict[str, int] = {}
+    for key, default in (("popsize", 10), ("maxiter", 200), ("seed", 0)):
+        value = body.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ModelError(f"{at(body, key)}: {key} must be a whole number >= 0")
+        search[key] = value
+    return CalibrationSpec(
+        fit,
+        weights,
+        loss,
+        period["since"],
+        period["until"],
+        tuple(checks),
+        search["popsize"],
+        search["maxiter"],
+        search["seed"],
+    )
 
 
 def _check(reader: _Reader, name: str, body: Any, where: str, model: Model) -> RealityCheck:
