@@ -39,6 +39,14 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.unlink(tmp)
 
 
+def write_text(path: str | Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically: the old file stays intact on failure."""
+    target = Path(path)
+    with atomic_path(target) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return target
+
+
 def to_frame(result: xr.Dataset) -> pd.DataFrame:
     """A tidy table: one row per (run, time[, element]), one column per variable."""
     frame = result.drop_vars([c for c in result.coords if c not in result.dims]).to_dataframe()

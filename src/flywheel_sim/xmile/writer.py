@@ -15,7 +15,7 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from flywheel_sim.errors import ModelError, OutputError
+from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList, to_text
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
 from flywheel_sim.spec.parser import parse
@@ -165,16 +165,9 @@ def dumps_xmile(model: Model) -> str:
 def save_xmile(model: Model, path: str | Path) -> Path:
     """Write ``model`` as an XMILE file; returns the path. The old file is replaced only
     once the new text is complete."""
-    target = Path(path)
-    text = dumps_xmile(model)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write '{target}': {exc.strerror or exc}") from None
-    return target
+    from flywheel_sim.output import write_text
+
+    return write_text(path, dumps_xmile(model))
 
 
 __all__ = ["dumps_xmile", "save_xmile", "xmile_equation"]

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from flywheel_sim.errors import ModelError, OutputError
+from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
 
 SECTIONS = {
@@ -171,16 +171,9 @@ def dumps_yaml(model: Model) -> str:
 
 def save_yaml(model: Model, path: str | Path) -> Path:
     """Write ``model`` as a YAML model file; returns the path."""
-    target = Path(path)
-    text = dumps_yaml(model)
-    tmp = target.with_name(target.name + ".tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(target)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write '{target}': {exc.strerror or exc}") from None
-    return target
+    from flywheel_sim.output import write_text
+
+    return write_text(path, dumps_yaml(model))
 
 
 __all__ = ["dumps_yaml", "model_dict", "save_yaml"]
