@@ -87,7 +87,8 @@ def test_policies_do_not_change_the_model_or_its_loops() -> None:
     before, after = fs.simulate(model), fs.simulate(stopped)
     early = before["time"] < 2010
     assert np.array_equal(before["net_sales"][:, early], after["net_sales"][:, early])
-    assert float(after["net_sales"][0, -1]) < 0.7 * float(before["net_sales"][0, -1])
+    # the policy acts: without reinvestment after 2010 the wheel ends clearly smaller
+    assert float(after["net_sales"][0, -1]) < 0.9 * float(before["net_sales"][0, -1])
 
 
 def test_policies_apply_to_every_element_of_an_arrayed_parameter() -> None:
