@@ -5,7 +5,9 @@
 yield ``(i, result)`` as each call finishes.
 
 - ``"local"``: in this process, one task after another, in task order. The default: no
-  start-up cost, no pickling, and a debugger or profiler sees everything.
+  start-up cost, no pickling. A helper thread computes the next task while the caller handles
+  the previous result, so store writes overlap the simulation (``LocalExecutor(ahead=0)``
+  keeps everything in the calling thread, for a debugger or profiler).
 - ``"processes"``: ``workers`` local processes through joblib's loky backend. Results stream
   back as they finish (``return_as="generator_unordered"``); joblib also caps the threads each
   worker's numba/BLAS may start, so N workers do not oversubscribe the cores.
@@ -35,6 +37,8 @@ from __future__ import annotations
 
 import importlib
 import os
+import queue
+import threading
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
@@ -133,9 +137,19 @@ class _Closing:
 
 
 class LocalExecutor(_Closing):
-    """Runs every task in this process, sequentially, in task order."""
+    """Runs every task in this process, one after another, in task order.
+
+    With ``ahead=1`` (the default) a helper thread runs the tasks and keeps at most one
+    finished result waiting, so while the caller handles result ``i`` (a sweep writes it to the
+    run store) task ``i + 1`` is already computing. The numba VM releases the interpreter lock
+    and DuckDB does its work outside it, so the two overlap on different cores. ``ahead=0``
+    runs each task in the caller's thread when it is asked for (for a debugger or profiler).
+    """
 
     name = "local"
+
+    def __init__(self, ahead: int = 1) -> None:
+        self.ahead = ahead
 
     def map_unordered(
         self,
@@ -145,8 +159,43 @@ class LocalExecutor(_Closing):
         shared: Mapping[str, Any] | None = None,
     ) -> Generator[tuple[int, R], None, None]:
         kwargs = dict(shared or {})
-        for i, args in enumerate(tasks):
-            yield i, fn(*args, **kwargs)
+        if self.ahead < 1 or len(tasks) < 2:
+            for i, args in enumerate(tasks):
+                yield i, fn(*args, **kwargs)
+            return
+        done: queue.Queue[tuple[int, Any, BaseException | None]] = queue.Queue(self.ahead)
+        stop = threading.Event()
+
+        def work() -> None:
+            for i, args in enumerate(tasks):
+                if stop.is_set():
+                    return
+                try:
+                    item: tuple[int, Any, BaseException | None] = (i, fn(*args, **kwargs), None)
+                except BaseException as exc:  # handed to the caller, raised there
+                    item = (i, None, exc)
+                while not stop.is_set():
+                    try:
+                        done.put(item, timeout=0.05)
+                        break
+                    except queue.Full:
+                        continue
+                if item[2] is not None:
+                    return
+
+        thread = threading.Thread(target=work, name="flywheel-local", daemon=True)
+        thread.start()
+        try:
+            for _ in range(len(tasks)):
+                i, value, error = done.get()
+                if error is not None:
+                    raise error
+                yield i, value
+        finally:
+            # Stop after the task in progress (a compiled kernel cannot be interrupted); its
+            # result is dropped. Waiting for it keeps the next call from sharing the cores.
+            stop.set()
+            thread.join()
 
 
 def _indexed(

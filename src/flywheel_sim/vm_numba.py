@@ -484,7 +484,7 @@ def _check(
     return True
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _run(
     code_init: NDArray[np.int64],
     code_step: NDArray[np.int64],
