@@ -1,0 +1,152 @@
+"""Three-address form of the postfix code, for the numba VM's block kernel.
+
+The postfix code (:mod:`flywheel_sim.compile.ops`) is simple to emit and to check, but run
+over a block of runs every instruction is a pass over the block: ``LOAD a; LOAD b; MUL;
+STORE c`` is four passes (two copies, the product, a copy back) where one would do. This pass
+rewrites it once per program into instructions ``(op, out, left, right)`` whose operands say
+where a value already is — a slot's row, a stack row, a constant or the clock — so that
+
+- ``LOAD``, ``CONST`` and the clock ops emit nothing: their operand is read where it lies;
+- a binary or unary op writes its result straight into the row it is stored to when the next
+  instruction is its ``STORE`` (so most ``STORE``\\s emit nothing either);
+- the ops with more operands (lookups, ``IF``, ``STEP``, random draws, delays ...) find their
+  operands in the stack rows the stack machine would have used, and run unchanged.
+
+Every arithmetic operation is the same operation on the same values in the same order as in
+the postfix code, so results are bit for bit the same; only copies disappear. A value still
+waiting on the stack that reads a slot is copied to its stack row before an instruction
+overwrites that slot (the stack machine copied it when it was loaded).
+
+Each instruction is six integers ``op, out, a_kind, a, b_kind, b`` over one register array
+whose rows are the slots and then the stack (see :func:`to_registers`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.compile import ops
+
+SLOT, STACK = 4, 5  # where a value is, while translating
+ROW, CONST, CLOCK = 0, 1, 2  # operand kinds in the output
+MOVE = 99  # out = a (a row copy, or a scalar filled into a row)
+WIDTH = 6
+
+BINARY = frozenset(ops.FUSABLE)
+UNARY = frozenset((ops.NEG, ops.NOT, *ops.UNARY_FUNCS.values()))
+Operand = tuple[int, int]
+
+
+class _Translator:
+    def __init__(self) -> None:
+        self.code: list[list[int]] = []
+        self.stack: list[Operand] = []
+
+    def emit(self, op: int, out: Operand, a: Operand, b: Operand = (CONST, 0)) -> None:
+        self.code.append([op, *out, *a, *b])
+
+    def home(self, position: int) -> None:
+        """Make the value at stack position ``position`` live in its own stack row."""
+        operand = self.stack[position]
+        if operand != (STACK, position):
+            self.emit(MOVE, (STACK, position), operand)
+            self.stack[position] = (STACK, position)
+
+    def before_write(self, slot: int) -> None:
+        """Copy waiting reads of ``slot`` to their stack rows before the slot changes."""
+        for position, operand in enumerate(self.stack):
+            if operand == (SLOT, slot):
+                self.home(position)
+
+    def store(self, slot: int) -> None:
+        value = self.stack.pop()
+        self.before_write(slot)
+        last = self.code[-1] if self.code else None
+        if (
+            value[0] == STACK
+            and last is not None
+            and (last[0] in BINARY or last[0] in UNARY or last[0] == MOVE)
+            and (last[1], last[2]) == value
+        ):
+            last[1], last[2] = SLOT, slot  # the producer writes the slot directly
+        else:
+            self.emit(MOVE, (SLOT, slot), value)
+
+    def binary(self, op: int, right: Operand) -> None:
+        left = self.stack.pop()
+        position = len(self.stack)
+        self.emit(op, (STACK, position), left, right)
+        self.stack.append((STACK, position))
+
+    def special(self, op: int, arg: int) -> None:
+        pops = ops.POPS[op]
+        sp = len(self.stack)
+        for position in range(sp - pops, sp):
+            self.home(position)
+        del self.stack[sp - pops :]
+        self.emit(op, (STACK, sp), (CONST, arg))
+        self.stack.append((STACK, sp - pops))
+
+    def step(self, op: int, arg: int) -> None:
+        if op == ops.LOAD:
+            self.stack.append((SLOT, arg))
+        elif op == ops.CONST:
+            self.stack.append((CONST, arg))
+        elif op in ops.CLOCK.values():
+            self.stack.append((CLOCK, op))
+        elif op == ops.STORE:
+            self.store(arg)
+        elif op >= ops.FUSE_SLOT:
+            self.binary(op - ops.FUSE_SLOT, (SLOT, arg))
+        elif op >= ops.FUSE_CONST:
+            self.binary(op - ops.FUSE_CONST, (CONST, arg))
+        elif op in BINARY:
+            right = self.stack.pop()
+            self.binary(op, right)
+        elif op in UNARY:
+            operand = self.stack.pop()
+            position = len(self.stack)
+            self.emit(op, (STACK, position), operand)
+            self.stack.append((STACK, position))
+        else:
+            self.special(op, arg)
+
+
+@lru_cache(maxsize=128)
+def _translate(raw: bytes, n_slots: int) -> NDArray[np.int64]:
+    code = np.frombuffer(raw, dtype=np.int64)
+    translator = _Translator()
+    for pc in range(0, len(code), 2):
+        translator.step(int(code[pc]), int(code[pc + 1]))
+    out = np.zeros((len(translator.code), WIDTH), dtype=np.int64)
+    for k, (op, out_kind, o, a_kind, a, b_kind, b) in enumerate(translator.code):
+        if op in BINARY or op in UNARY or op == MOVE:
+            row = _row(out_kind, o, n_slots)
+            out[k] = (op, row, *_operand(a_kind, a, n_slots), *_operand(b_kind, b, n_slots))
+        else:  # a stack-machine op: its stack pointer and argument
+            out[k, :4] = (op, o, CONST, a)
+    out.flags.writeable = False
+    return out
+
+
+def _row(kind: int, index: int, n_slots: int) -> int:
+    return index if kind == SLOT else n_slots + index
+
+
+def _operand(kind: int, index: int, n_slots: int) -> tuple[int, int]:
+    if kind in (SLOT, STACK):
+        return ROW, _row(kind, index, n_slots)
+    return kind, index
+
+
+def to_registers(code: NDArray[np.int64], n_slots: int) -> NDArray[np.int64]:
+    """The three-address form of postfix ``code`` for a program with ``n_slots`` slots: an
+    (instructions, 6) int64 array ``op, out, a_kind, a, b_kind, b``. Rows number the slots
+    first, then the stack (stack position p is row ``n_slots + p``); an operand is a row
+    (``ROW``), a constant-pool index (``CONST``) or a clock op (``CLOCK``). Stack-machine ops
+    carry their stack pointer in ``out`` and their argument in ``a``."""
+    raw = np.ascontiguousarray(code, dtype=np.int64).tobytes()
+    return _translate(raw, int(n_slots))
