@@ -9,6 +9,7 @@ with the NumPy VM on every builtin and every built-in model.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
@@ -18,6 +19,7 @@ from numpy.typing import NDArray
 from flywheel_sim import rng, vm_rows
 from flywheel_sim.compile import ops, registers
 from flywheel_sim.compile.program import Program
+from flywheel_sim.compile.stages import stage_code
 from flywheel_sim.integrators import Tableau
 
 _CONST, _LOAD, _STORE = ops.CONST, ops.LOAD, ops.STORE
@@ -404,7 +406,10 @@ def _check(
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _run(
     code_init: NDArray[np.int64],
-    code_step: NDArray[np.int64],
+    code_first: NDArray[np.int64],
+    code_first_again: NDArray[np.int64],
+    code_later: NDArray[np.int64],
+    code_later_again: NDArray[np.int64],
     consts: NDArray[np.float64],
     n_slots: int,
     max_stack: int,
@@ -483,10 +488,11 @@ def _run(
         scratch = np.empty(B)
         work = np.empty((2, B))
         any_failed = _check(S, init_order, B, start, fslot, ftime, scratch)
+        t_last = np.nan  # the time of the last evaluation (compiler.stages: skipping)
         for step in range(n_steps + 1):
             t = start + step * dt
             _exec(
-                code_step,
+                code_first_again if t == t_last else code_first,
                 consts,
                 R,
                 n_slots,
@@ -504,6 +510,7 @@ def _run(
                 lk_kind,
                 hist[:, :step],
             )
+            t_last = t
             _derivatives(
                 S,
                 K[0],
@@ -548,13 +555,14 @@ def _run(
                     y0[k, r] = S[stock_slots[k], r]
             for i in range(1, stages):
                 _combine(S, stock_slots, y0, K, a[i], i, dt, B, work[0])
+                t_stage = t + c[i] * dt
                 _exec(
-                    code_step,
+                    code_later_again if t_stage == t_last else code_later,
                     consts,
                     R,
                     n_slots,
                     B,
-                    t + c[i] * dt,
+                    t_stage,
                     dt,
                     start,
                     stop,
@@ -567,6 +575,7 @@ def _run(
                     lk_kind,
                     hist[:, : step + 1],
                 )
+                t_last = t_stage
                 _derivatives(
                     S,
                     K[i],
@@ -656,17 +665,19 @@ def run(
     :func:`vm_numpy.run`."""
     n = params.shape[1]
     out = np.full((len(save_slots), n_steps // save_every + 1, n), np.nan)
-    kernel = _run
-    codes = (
-        registers.to_registers(prog.init_code, prog.n_slots),
-        registers.to_registers(prog.step_code, prog.n_slots),
-    )
+    kernel: Any = _run  # or the scalar kernel (different code arguments)
     if n < SCALAR_BELOW:
         from flywheel_sim.vm_scalar import run as kernel
+
+        codes: tuple[NDArray[np.int64], ...] = (prog.init_code, prog.step_code)
+    else:
+        variants = stage_code(prog)
+        init = registers.to_registers(prog.init_code, prog.n_slots)
+        codes = (init, variants.first, variants.first_again, variants.later, variants.later_again)
     fail_slot = np.full(n, -1, np.int64)
     fail_time = np.full(n, np.nan)
     kernel(
-        *((prog.init_code, prog.step_code) if n < SCALAR_BELOW else codes),
+        *codes,
         prog.consts,
         prog.n_slots,
         prog.max_stack,
