@@ -44,9 +44,16 @@ class _Translator:
     def __init__(self) -> None:
         self.code: list[list[int]] = []
         self.stack: list[Operand] = []
+        # pure operations already computed, and where their value still is
+        self.known: dict[tuple[int, Operand, Operand], Operand] = {}
 
     def emit(self, op: int, out: Operand, a: Operand, b: Operand = (CONST, 0)) -> None:
         self.code.append([op, *out, *a, *b])
+        self.wrote(out)
+
+    def wrote(self, row: Operand) -> None:
+        """Forget computations that read or live in ``row``, which has just changed."""
+        self.known = {k: v for k, v in self.known.items() if row not in (k[1], k[2], v)}
 
     def home(self, position: int) -> None:
         """Make the value at stack position ``position`` live in its own stack row."""
@@ -66,20 +73,37 @@ class _Translator:
         self.before_write(slot)
         last = self.code[-1] if self.code else None
         if (
-            value[0] == STACK
+            value == (STACK, len(self.stack))  # in its own row (not a reused value)
             and last is not None
             and (last[0] in BINARY or last[0] in UNARY or last[0] == MOVE)
             and (last[1], last[2]) == value
         ):
             last[1], last[2] = SLOT, slot  # the producer writes the slot directly
+            self.wrote((SLOT, slot))
+            self.known = {k: ((SLOT, slot) if v == value else v) for k, v in self.known.items()}
         else:
             self.emit(MOVE, (SLOT, slot), value)
 
+    def pure(self, op: int, a: Operand, b: Operand) -> None:
+        """Push ``a <op> b`` (or ``op(a)``), reusing the value if it was computed before and
+        still lies in a slot or in a stack row below this position (which cannot change
+        before this value is popped)."""
+        position = len(self.stack)
+        key = (op, a, b)
+        where = self.known.get(key)
+        if where is not None and (
+            where[0] == SLOT or (where[1] < position and self.stack[where[1]] == where)
+        ):
+            self.stack.append(where)
+            return
+        self.emit(op, (STACK, position), a, b)
+        self.stack.append((STACK, position))
+        if a != (STACK, position) and b != (STACK, position):
+            self.known[key] = (STACK, position)
+
     def binary(self, op: int, right: Operand) -> None:
         left = self.stack.pop()
-        position = len(self.stack)
-        self.emit(op, (STACK, position), left, right)
-        self.stack.append((STACK, position))
+        self.pure(op, left, right)
 
     def special(self, op: int, arg: int) -> None:
         pops = ops.POPS[op]
@@ -88,6 +112,7 @@ class _Translator:
             self.home(position)
         del self.stack[sp - pops :]
         self.emit(op, (STACK, sp), (CONST, arg))
+        self.wrote((STACK, sp - pops))
         self.stack.append((STACK, sp - pops))
 
     def step(self, op: int, arg: int) -> None:
@@ -107,10 +132,7 @@ class _Translator:
             right = self.stack.pop()
             self.binary(op, right)
         elif op in UNARY:
-            operand = self.stack.pop()
-            position = len(self.stack)
-            self.emit(op, (STACK, position), operand)
-            self.stack.append((STACK, position))
+            self.pure(op, self.stack.pop(), (CONST, 0))
         else:
             self.special(op, arg)
 
