@@ -1,5 +1,13 @@
-"""The numba virtual machine: the same postfix code as :mod:`flywheel_sim.vm_numpy`, run one
-run at a time in compiled loops (runs spread over cores with ``prange``).
+"""The numba virtual machine: the code of :mod:`flywheel_sim.vm_numpy`, run in compiled loops.
+
+For 32 runs or more, the *block* kernel runs blocks of 256 runs in parallel (``prange``, one
+block per core at a time); each instruction is a loop over the block's runs, which the
+compiler vectorises. It runs the three-address form of the code
+(:mod:`flywheel_sim.compile.registers`, arithmetic in :mod:`flywheel_sim.vm_rows`) and lets
+Runge-Kutta stages skip equations whose value cannot have changed
+(:mod:`flywheel_sim.compile.stages`). Fewer runs go to the scalar kernel
+(:mod:`flywheel_sim.vm_scalar`), which runs the postfix code one run at a time. Both perform
+the same floating-point operations in the same order, so they agree bit for bit.
 
 The VM is compiled once per machine and cached on disk (``cache=True``); models are data for
 it, so a new model costs no JIT time. Needs the ``fast`` extra (numba); tests check it agrees

@@ -10,7 +10,10 @@ where a value already is — a slot's row, a stack row, a constant or the clock 
 - a binary or unary op writes its result straight into the row it is stored to when the next
   instruction is its ``STORE`` (so most ``STORE``\\s emit nothing either);
 - the ops with more operands (lookups, ``IF``, ``STEP``, random draws, delays ...) find their
-  operands in the stack rows the stack machine would have used, and run unchanged.
+  operands in the stack rows the stack machine would have used, and run unchanged;
+- a pure operation on the same operands as one computed before is not computed again while
+  that value still lies in a slot or in a stack row below it (``x ^ e / (x ^ e + 1)`` is one
+  power): the same operation on the same values gives the same bits.
 
 Every arithmetic operation is the same operation on the same values in the same order as in
 the postfix code, so results are bit for bit the same; only copies disappear. A value still
