@@ -115,6 +115,9 @@ def _sweep_command(store: Path, samples: int, chunk: int, *extra: str) -> list[s
     ]
 
 
+SLOW_SWEEP = 16000  # runs: long enough (80 chunks) to be caught in the middle
+
+
 def _chunks(path: Path) -> int:
     try:
         return len(RunStore(path).done_chunks(1))
@@ -124,7 +127,8 @@ def _chunks(path: Path) -> int:
 
 def test_sigkill_loses_only_the_chunk_in_flight_and_resume_finishes(tmp_path: Path) -> None:
     path = tmp_path / "runs.duckdb"
-    command = _sweep_command(path, 4000, 200)
+    # enough chunks that the sweep is still writing when the third one is seen
+    command = _sweep_command(path, SLOW_SWEEP, 200)
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 240
     while _chunks(path) < 3 and time.monotonic() < deadline and process.poll() is None:
@@ -136,7 +140,7 @@ def test_sigkill_loses_only_the_chunk_in_flight_and_resume_finishes(tmp_path: Pa
     info = store.batch(1)
     assert info.status == "running"  # never finished
     chunks = store.done_chunks(1)
-    assert 3 <= len(chunks) < 20
+    assert 3 <= len(chunks) < SLOW_SWEEP // 200
     with store.connect() as con:
         runs = con.execute("SELECT count(*) FROM runs WHERE batch = 1").fetchone()
         rows = con.execute("SELECT count(*) FROM series WHERE batch = 1").fetchone()
@@ -146,11 +150,13 @@ def test_sigkill_loses_only_the_chunk_in_flight_and_resume_finishes(tmp_path: Pa
     assert rows[0] == runs[0] * 5 * 36
     done = subprocess.run([*command, "--resume", "1"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
-    assert store.batch(1).status == "done" and store.batch(1).runs_written == 4000
+    assert store.batch(1).status == "done" and store.batch(1).runs_written == SLOW_SWEEP
     resumed = store.load(1)
     plain = RunStore(tmp_path / "plain.duckdb")
     again = subprocess.run(
-        _sweep_command(tmp_path / "plain.duckdb", 4000, 200), capture_output=True, timeout=600
+        _sweep_command(tmp_path / "plain.duckdb", SLOW_SWEEP, 200),
+        capture_output=True,
+        timeout=600,
     )
     assert again.returncode == 0
     reference = plain.load(1)
@@ -286,7 +292,10 @@ def test_outcomes_and_percentiles_are_computed_in_the_database(tmp_path: Path) -
 def test_ctrl_c_stops_a_sweep_cleanly(tmp_path: Path) -> None:
     path = tmp_path / "runs.duckdb"
     process = subprocess.Popen(
-        _sweep_command(path, 4000, 200), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        _sweep_command(path, SLOW_SWEEP, 200),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 240
     while _chunks(path) < 2 and time.monotonic() < deadline and process.poll() is None:

@@ -4,8 +4,10 @@
 ``map_unordered(fn, tasks, shared=...)``: call ``fn(*tasks[i], **shared)`` for every ``i`` and
 yield ``(i, result)`` as each call finishes.
 
-- ``"local"``: in this process, one task after another, in task order. The default: no
-  start-up cost, no pickling, and a debugger or profiler sees everything.
+- ``"local"``: in this process, results in task order. The default: no start-up cost, no
+  pickling. Helper threads (one per core) compute tasks while the caller handles earlier
+  results, so store writes overlap the simulation (``LocalExecutor(ahead=0)`` keeps
+  everything in the calling thread, for a debugger or profiler).
 - ``"processes"``: ``workers`` local processes through joblib's loky backend. Results stream
   back as they finish (``return_as="generator_unordered"``); joblib also caps the threads each
   worker's numba/BLAS may start, so N workers do not oversubscribe the cores.
@@ -34,7 +36,9 @@ Design:
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import threading
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
 from types import TracebackType
@@ -133,9 +137,24 @@ class _Closing:
 
 
 class LocalExecutor(_Closing):
-    """Runs every task in this process, sequentially, in task order."""
+    """Runs the tasks in this process and yields their results in task order.
+
+    ``threads`` helper threads (default: one per core) each run whole tasks, taking the next
+    one when they finish, and at most ``threads + ahead`` tasks are started and not yet
+    yielded: while the caller handles result ``i`` (a sweep writes it to the run store) the
+    next tasks are already computing. The numba VM releases the interpreter lock, and each
+    helper thread gives numba its share of the cores (so threads × numba threads = cores);
+    DuckDB also works outside the lock. Threads that each run whole chunks need no barrier
+    between them, unlike one chunk split over all cores, which waits for its slowest part
+    (on a shared machine, the thread the system paused). ``ahead=0`` runs each task in the
+    caller's thread when it is asked for (for a debugger or profiler).
+    """
 
     name = "local"
+
+    def __init__(self, ahead: int = 1, threads: int | None = None) -> None:
+        self.ahead = ahead
+        self.threads = threads or os.cpu_count() or 1
 
     def map_unordered(
         self,
@@ -145,8 +164,70 @@ class LocalExecutor(_Closing):
         shared: Mapping[str, Any] | None = None,
     ) -> Generator[tuple[int, R], None, None]:
         kwargs = dict(shared or {})
-        for i, args in enumerate(tasks):
-            yield i, fn(*args, **kwargs)
+        if self.ahead < 1 or len(tasks) < 2:
+            for i, args in enumerate(tasks):
+                yield i, fn(*args, **kwargs)
+            return
+        n_threads = min(self.threads, len(tasks))
+        window = n_threads + self.ahead  # tasks started and not yet yielded, at most
+        changed = threading.Condition()
+        results: dict[int, tuple[Any, BaseException | None]] = {}
+        started, yielded = [0], [0]
+        stop = threading.Event()
+
+        def work() -> None:
+            _share_cores(n_threads)
+            while True:
+                with changed:
+                    while not stop.is_set() and started[0] - yielded[0] >= window:
+                        changed.wait(0.05)
+                    if stop.is_set() or started[0] >= len(tasks):
+                        return
+                    i = started[0]
+                    started[0] += 1
+                try:
+                    item: tuple[Any, BaseException | None] = (fn(*tasks[i], **kwargs), None)
+                except BaseException as exc:  # handed to the caller, raised there in order
+                    item = (None, exc)
+                with changed:
+                    results[i] = item
+                    changed.notify_all()
+
+        workers = [
+            threading.Thread(target=work, name=f"flywheel-local-{k}", daemon=True)
+            for k in range(n_threads)
+        ]
+        for worker in workers:
+            worker.start()
+        try:
+            for i in range(len(tasks)):
+                with changed:
+                    while i not in results:
+                        changed.wait(0.1)
+                    value, error = results.pop(i)
+                    yielded[0] = i + 1
+                    changed.notify_all()
+                if error is not None:
+                    raise error
+                yield i, value
+        finally:
+            # Stop after the tasks in progress (a compiled kernel cannot be interrupted);
+            # their results are dropped. Waiting keeps the next call from sharing the cores.
+            stop.set()
+            with changed:
+                changed.notify_all()
+            for worker in workers:
+                worker.join()
+
+
+def _share_cores(parts: int) -> None:
+    """Let numba kernels launched from this thread use 1/parts of the cores."""
+    if importlib.util.find_spec("numba") is None:
+        return
+    import numba
+
+    total = int(getattr(numba.config, "NUMBA_NUM_THREADS", 1))
+    numba.set_num_threads(max(1, total // parts))
 
 
 def _indexed(

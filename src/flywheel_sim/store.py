@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 2
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
 MEMORY_LIMIT = "512MB"  # DuckDB's buffer (it spills to disk beyond this)
+HOLD = 1.0  # seconds chunk writes may keep the file open between chunks
+TURN = 0.1  # seconds the file is then left free, for other processes waiting for it
+POLL = 0.05  # the longest wait between two attempts to open a locked file
 
 # Each entry brings the schema from version (index) to version (index + 1).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -122,6 +125,8 @@ class RunStore:
             raise OutputError(
                 f"cannot create the run store folder {self.path.parent}: {exc.strerror}"
             ) from None
+        self._held: duckdb.DuckDBPyConnection | None = None
+        self._held_since = 0.0
         with self.connect() as con:
             self._migrate(con)
 
@@ -129,30 +134,58 @@ class RunStore:
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection, waiting while another process holds the file's lock."""
+        self.release()
+        con = self._open()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
         import duckdb
 
         deadline = time.monotonic() + LOCK_TIMEOUT
-        pause = 0.02
+        pause = 0.01
         while True:
             try:
                 # a bounded buffer: the store's memory must not grow with the sweep's size
-                con = duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
-                break
+                return duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
             except duckdb.IOException as exc:
                 if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                     raise OutputError(
                         f"cannot open the run store {self.path}: {str(exc).splitlines()[0]}"
                     ) from None
                 time.sleep(pause)
-                pause = min(pause * 1.5, 0.5)
+                pause = min(pause * 1.5, POLL)
             except duckdb.Error as exc:
                 raise OutputError(
                     f"{self.path} is not a flywheel run store ({str(exc).splitlines()[0]})",
                 ) from None
-        try:
-            yield con
-        finally:
-            con.close()
+
+    def _writer(self) -> duckdb.DuckDBPyConnection:
+        """The connection that chunk writes share for up to ``HOLD`` seconds.
+
+        Opening the file and closing it (which folds the write-ahead log into the file) cost
+        more than writing a chunk of 1,000 runs, so consecutive chunks share a connection.
+        Each chunk is still its own committed transaction (a killed sweep loses only what was
+        not committed). The file is released at the end of the batch and every ``HOLD``
+        seconds, and then left free for ``TURN`` seconds, which is several times the interval
+        at which a waiting process tries again (``POLL``): another sweep, a reader or
+        ``flywheel runs list`` gets its turn within about a second.
+        """
+        if self._held is not None and time.monotonic() - self._held_since > HOLD:
+            self.release()
+            time.sleep(TURN)  # the next chunk is computing meanwhile (see executors)
+        if self._held is None:
+            self._held = self._open()
+            self._held_since = time.monotonic()
+        return self._held
+
+    def release(self) -> None:
+        """Close the connection kept open between chunk writes, if any (idempotent)."""
+        held, self._held = self._held, None
+        if held is not None:
+            held.close()
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
@@ -256,6 +289,10 @@ class RunStore:
         n = len(seeds)
         runs = first_run + np.arange(n)
         scenarios = [scenario] * n if isinstance(scenario, str) else list(scenario)
+        matrix = np.asarray(params, dtype=float).reshape(n, -1)
+        # one float column per parameter, gathered into the DOUBLE[] in SQL: a column of
+        # per-run arrays would make pandas and DuckDB inspect 1,000 Python objects per chunk
+        columns = {f"p{j}": matrix[:, j] for j in range(matrix.shape[1])}
         run_frame = pd.DataFrame(
             {
                 "batch": np.full(n, batch),
@@ -263,9 +300,10 @@ class RunStore:
                 "scenario": scenarios,
                 "seed": np.asarray(seeds, dtype=np.int64),
                 "status": list(status),
-                "params": list(np.asarray(params, dtype=float).reshape(n, -1)),
+                **columns,
             }
         )
+        params_sql = f"[{', '.join(columns)}]::DOUBLE[]" if columns else "[]::DOUBLE[]"
         names = list(series)
         width = len(times)
         if names:
@@ -280,29 +318,34 @@ class RunStore:
                     "value": values.reshape(-1),
                 }
             )
-        with self.connect() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                exists = con.execute(
-                    "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
-                ).fetchone()
-                if exists is None:
-                    con.register("run_frame", run_frame)
-                    con.execute("INSERT INTO runs SELECT * FROM run_frame")
-                    if names:
-                        con.register("series_frame", series_frame)
-                        con.execute(
-                            "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
-                            "time, value FROM series_frame"
-                        )
+        con = self._writer()  # shared with the previous chunks; one transaction per chunk
+        con.execute("BEGIN TRANSACTION")
+        try:
+            exists = con.execute(
+                "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
+            ).fetchone()
+            if exists is None:
+                con.register("run_frame", run_frame)
+                con.execute(
+                    "INSERT INTO runs SELECT batch, run, scenario, seed, status, "
+                    f"{params_sql} FROM run_frame"
+                )
+                con.unregister("run_frame")
+                if names:
+                    con.register("series_frame", series_frame)
                     con.execute(
-                        "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
-                        [batch, chunk, first_run, n],
+                        "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
+                        "time, value FROM series_frame"
                     )
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
+                    con.unregister("series_frame")
+                con.execute(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
+                    [batch, chunk, first_run, n],
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            self.release()  # closing rolls the transaction back
+            raise
 
     def save_result(
         self,

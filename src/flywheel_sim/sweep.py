@@ -77,14 +77,68 @@ def simulate_chunk(
     variables: Sequence[str],
     save_step: float | None,
 ) -> tuple[list[str], dict[str, F], F]:
-    """Run one chunk: (status per run, variable -> (runs, times), times)."""
-    from flywheel_sim.simulate import simulate
+    """Run one chunk: (status per run, variable -> (runs, times), times).
+
+    Exactly what ``simulate(model, params, seed=seeds, variables=..., save_step=...)`` computes
+    (the same checks and the same VM call), minus building an ``xarray.Dataset`` that would be
+    taken apart again at once: a chunk needs only the saved arrays, and building a Dataset
+    costs about as much as writing the chunk to the store.
+    """
+    from flywheel_sim.compile import compile_model
+    from flywheel_sim.integrators import tableau
+    from flywheel_sim.simulate import (
+        Options,
+        _seeds,
+        _select,
+        execute,
+        parameter_matrix,
+        time_grid,
+    )
 
     params: dict[str, Any] = dict(fixed)
     for j, name in enumerate(names):
         params[name] = values[:, j]
     if not names:
         params = {k: np.full(len(seeds), v) for k, v in fixed.items()}
+    program = compile_model(model)
+    matrix, n = parameter_matrix(program, params, "error")
+    run_seeds = _seeds(seeds, n)
+    if run_seeds.size != n:
+        matrix = np.repeat(matrix, run_seeds.size, axis=1)
+    grid = time_grid(program, stop=None, dt=None, save_step=save_step)
+    chosen = _select(program, list(variables))
+    if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
+        return _simulate_chunk_dataset(model, params, seeds, variables, save_step)
+    slots = [program.variables[i].slots for i in chosen]
+    save_slots = np.array([s for group in slots for s in group], np.int64)
+    table = tableau(program.time.method)
+    out, fail_slot, _ = execute(program, table, matrix, run_seeds, grid, save_slots, Options())
+    series: dict[str, F] = {}
+    cursor = 0
+    for variable, index, group in zip(variables, chosen, slots, strict=True):
+        block = out[cursor : cursor + len(group)]  # (elements, times, runs)
+        cursor += len(group)
+        var = program.variables[index]
+        if not var.dims:
+            series[variable] = block[0].T
+        else:  # (runs, times, *dims), as the Dataset would hold it
+            shape = tuple(len(c) for c in var.coords)
+            series[variable] = np.moveaxis(
+                block.reshape(*shape, *block.shape[1:]), (-1, -2), (0, 1)
+            )
+    status = ["failed" if s >= 0 else "ok" for s in fail_slot]
+    return status, series, grid.times
+
+
+def _simulate_chunk_dataset(
+    model: Model,
+    params: Mapping[str, Any],
+    seeds: NDArray[np.int64],
+    variables: Sequence[str],
+    save_step: float | None,
+) -> tuple[list[str], dict[str, F], F]:
+    from flywheel_sim.simulate import simulate
+
     result = simulate(model, params, variables=list(variables), save_step=save_step, seed=seeds)
     series = {v: np.asarray(result[v].values, dtype=float) for v in variables}
     status = [str(s) for s in result["status"].values]

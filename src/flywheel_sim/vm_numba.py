@@ -1,5 +1,13 @@
-"""The numba virtual machine: the same postfix code as :mod:`flywheel_sim.vm_numpy`, run one
-run at a time in compiled loops (runs spread over cores with ``prange``).
+"""The numba virtual machine: the code of :mod:`flywheel_sim.vm_numpy`, run in compiled loops.
+
+For 32 runs or more, the *block* kernel runs blocks of 256 runs in parallel (``prange``, one
+block per core at a time); each instruction is a loop over the block's runs, which the
+compiler vectorises. It runs the three-address form of the code
+(:mod:`flywheel_sim.compile.registers`, arithmetic in :mod:`flywheel_sim.vm_rows`) and lets
+Runge-Kutta stages skip equations whose value cannot have changed
+(:mod:`flywheel_sim.compile.stages`). Fewer runs go to the scalar kernel
+(:mod:`flywheel_sim.vm_scalar`), which runs the postfix code one run at a time. Both perform
+the same floating-point operations in the same order, so they agree bit for bit.
 
 The VM is compiled once per machine and cached on disk (``cache=True``); models are data for
 it, so a new model costs no JIT time. Needs the ``fast`` extra (numba); tests check it agrees
@@ -9,15 +17,17 @@ with the NumPy VM on every builtin and every built-in model.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numba
 import numpy as np
 from numba import prange
 from numpy.typing import NDArray
 
-from flywheel_sim import rng
-from flywheel_sim.compile import ops
+from flywheel_sim import rng, vm_rows
+from flywheel_sim.compile import ops, registers
 from flywheel_sim.compile.program import Program
+from flywheel_sim.compile.stages import stage_code
 from flywheel_sim.integrators import Tableau
 
 _CONST, _LOAD, _STORE = ops.CONST, ops.LOAD, ops.STORE
@@ -46,7 +56,8 @@ _U30, _U27, _U31, _U11 = rng.S30, rng.S27, rng.S31, rng.S11
 _TWO53 = rng.TWO53
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-_FUSE_CONST, _FUSE_SLOT = ops.FUSE_CONST, ops.FUSE_SLOT
+_ROW, _CONST_VALUE = registers.ROW, registers.CONST
+_MOVE = registers.MOVE
 BLOCK = 256
 SCALAR_BELOW = 32  # fewer runs than this: the scalar kernel (vm_scalar) is faster
 
@@ -173,103 +184,6 @@ def _select_pulse(t: float, dt: float, volume: float, first: float, interval: fl
 
 
 @jit
-def _binary(op: int, st: NDArray[np.float64], i: int, B: int) -> None:
-    """st[i, r] = st[i, r] <op> st[i + 1, r] for the first B runs."""
-    _binary_rows(op, st[i], st[i + 1], B)
-
-
-@jit
-def _binary_rows(op: int, x: NDArray[np.float64], y: NDArray[np.float64], B: int) -> None:
-    """x[r] = x[r] <op> y[r] for the first B runs (y a stack row or, fused, a slot row)."""
-    if op == _MUL:
-        for r in range(B):
-            x[r] = x[r] * y[r]
-    elif op == _ADD:
-        for r in range(B):
-            x[r] = x[r] + y[r]
-    elif op == _SUB:
-        for r in range(B):
-            x[r] = x[r] - y[r]
-    elif op == _DIV:
-        for r in range(B):
-            x[r] = x[r] / y[r]
-    elif op == _POW:
-        for r in range(B):
-            x[r] = np.power(x[r], y[r])
-    elif op == _MIN:
-        for r in range(B):
-            a, b = x[r], y[r]
-            x[r] = a if (a <= b or a != a) else b
-    elif op == _MAX:
-        for r in range(B):
-            a, b = x[r], y[r]
-            x[r] = a if (a >= b or a != a) else b
-    elif op == _MOD:
-        for r in range(B):
-            x[r] = np.mod(x[r], y[r])
-    elif op == _EQ:
-        for r in range(B):
-            x[r] = 1.0 if x[r] == y[r] else 0.0
-    elif op == _NE:
-        for r in range(B):
-            x[r] = 1.0 if x[r] != y[r] else 0.0
-    elif op == _LT:
-        for r in range(B):
-            x[r] = 1.0 if x[r] < y[r] else 0.0
-    elif op == _LE:
-        for r in range(B):
-            x[r] = 1.0 if x[r] <= y[r] else 0.0
-    elif op == _GT:
-        for r in range(B):
-            x[r] = 1.0 if x[r] > y[r] else 0.0
-    elif op == _GE:
-        for r in range(B):
-            x[r] = 1.0 if x[r] >= y[r] else 0.0
-    elif op == _AND:
-        for r in range(B):
-            x[r] = 1.0 if (x[r] != 0.0 and y[r] != 0.0) else 0.0
-    else:
-        for r in range(B):
-            x[r] = 1.0 if (x[r] != 0.0 or y[r] != 0.0) else 0.0
-
-
-@jit
-def _unary(op: int, st: NDArray[np.float64], i: int, B: int) -> None:
-    x = st[i]
-    for r in range(B):
-        v = x[r]
-        if op == ops.ABS:
-            v = abs(v)
-        elif op == ops.SQRT:
-            v = np.sqrt(v)
-        elif op == ops.EXP:
-            v = np.exp(v)
-        elif op == ops.LN:
-            v = np.log(v)
-        elif op == ops.LOG10:
-            v = np.log10(v)
-        elif op == ops.SIN:
-            v = np.sin(v)
-        elif op == ops.COS:
-            v = np.cos(v)
-        elif op == ops.TAN:
-            v = np.tan(v)
-        elif op == ops.ASIN:
-            v = np.arcsin(v)
-        elif op == ops.ACOS:
-            v = np.arccos(v)
-        elif op == ops.ATAN:
-            v = np.arctan(v)
-        elif op == ops.INT:
-            v = np.floor(v)
-        elif op == _NEG:
-            v = -v
-        elif op == _NOT:
-            v = 1.0 if v == 0.0 else 0.0
-        x[r] = v
-
-
-@jit
 def _special(
     op: int,
     arg: int,
@@ -332,11 +246,20 @@ def _special(
 
 
 @jit
+def _clock(which: int, t: float, dt: float, start: float, stop: float) -> float:
+    if which == ops.TIME:
+        return t
+    if which == ops.DT:
+        return dt
+    return start if which == ops.START else stop
+
+
+@jit
 def _exec(
     code: NDArray[np.int64],
     consts: NDArray[np.float64],
-    S: NDArray[np.float64],
-    st: NDArray[np.float64],
+    R: NDArray[np.float64],
+    n_slots: int,
     B: int,
     t: float,
     dt: float,
@@ -351,52 +274,41 @@ def _exec(
     lk_kind: NDArray[np.int64],
     hist: NDArray[np.float64],
 ) -> None:
-    """Run postfix ``code`` for a block of B runs: S is (slots, B), st the (depth, B) stack."""
-    sp = 0
-    for pc in range(0, len(code), 2):
-        op = code[pc]
-        arg = code[pc + 1]
-        if op == _LOAD:
-            for r in range(B):
-                st[sp, r] = S[arg, r]
-            sp += 1
-        elif op == _CONST:
-            value = consts[arg]
-            for r in range(B):
-                st[sp, r] = value
-            sp += 1
-        elif op == _STORE:
-            sp -= 1
-            for r in range(B):
-                S[arg, r] = st[sp, r]
-        elif op >= _FUSE_SLOT:  # one pass: the slot's row is the right operand
-            _binary_rows(op - _FUSE_SLOT, st[sp - 1], S[arg], B)
-        elif op >= _FUSE_CONST:
-            base = op - _FUSE_CONST
-            value = consts[arg]
-            for r in range(B):
-                st[sp, r] = value
-            _binary(base, st, sp - 1, B)
-        elif _ADD <= op <= _POW or _EQ <= op <= _OR or _MOD <= op <= _MAX:
-            sp -= 1
-            _binary(op, st, sp - 1, B)
-        elif op == _NEG or op == _NOT or ops.ABS <= op <= ops.INT:  # noqa: SIM109 (numba)
-            _unary(op, st, sp - 1, B)
-        elif op >= ops.TIME and op <= ops.STOP:
-            value = (
-                t
-                if op == ops.TIME
-                else (dt if op == ops.DT else (start if op == ops.START else stop))
-            )
-            for r in range(B):
-                st[sp, r] = value
-            sp += 1
-        else:
-            sp = _special(
+    """Run three-address ``code`` (:mod:`flywheel_sim.compile.registers`) for a block of B
+    runs; R holds the slots (rows ``0..n_slots``) and then the stack."""
+    for k in range(code.shape[0]):
+        op, o, ak, a, bk, b = code[k, 0], code[k, 1], code[k, 2], code[k, 3], code[k, 4], code[k, 5]
+        if op <= _MAX and op != _NEG and op != _NOT and op != _SELECT:  # binary
+            if ak == _ROW and bk == _ROW:
+                if o == a:
+                    vm_rows.rows_into(op, R, a, b, B)
+                else:
+                    vm_rows.rows(op, R, o, a, b, B)
+            elif ak == _ROW:
+                c = consts[b] if bk == _CONST_VALUE else _clock(b, t, dt, start, stop)
+                vm_rows.row_value(op, R, o, a, c, B)
+            else:
+                c = consts[a] if ak == _CONST_VALUE else _clock(a, t, dt, start, stop)
+                if bk == _ROW:
+                    vm_rows.value_row(op, R, o, c, b, B)
+                else:
+                    d = consts[b] if bk == _CONST_VALUE else _clock(b, t, dt, start, stop)
+                    vm_rows.fill(R, o, vm_rows.apply(op, c, d), B)
+        elif op == _MOVE or op == _NEG or op == _NOT or ops.ABS <= op <= ops.INT:  # noqa: SIM109
+            if ak == _ROW:
+                if op == _MOVE:
+                    vm_rows.move(R, o, a, B)
+                else:
+                    vm_rows.unary(op, R, o, a, B)
+            else:
+                c = consts[a] if ak == _CONST_VALUE else _clock(a, t, dt, start, stop)
+                vm_rows.fill(R, o, c if op == _MOVE else vm_rows.function(op, c), B)
+        else:  # the stack-machine ops, on the stack rows (o is the stack pointer)
+            _special(
                 op,
-                arg,
-                st,
-                sp,
+                a,
+                R[n_slots:],
+                o,
                 B,
                 t,
                 dt,
@@ -425,21 +337,36 @@ def _derivatives(
     nonneg_stock: NDArray[np.int64],
     nonneg_ptr: NDArray[np.int64],
     nonneg_out: NDArray[np.int64],
+    work: NDArray[np.float64],
 ) -> None:
-    """D (stocks, B) = net flow of each stock, after limiting outflows of non-negative stocks."""
+    """D (stocks, B) = net flow of each stock, after limiting outflows of non-negative stocks.
+
+    ``work`` is (2, >= B) scratch. Each loop runs over the block's runs innermost (so it
+    vectorises); per run the additions and limits happen in the same order as a loop over
+    runs outermost would do them.
+    """
+    inflow = work[0]
+    available = work[1]
     for j in range(len(nonneg_stock)):
         stock = nonneg_stock[j]
         for r in range(B):
-            inflow = 0.0
-            for e in range(len(edge_stock)):
-                if edge_stock[e] == stock and edge_sign[e] > 0:
-                    inflow += S[edge_slot[e], r]
-            available = max(S[stock_slots[stock], r], 0.0) / dt + inflow
-            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
-                out = nonneg_out[q]
-                if S[out, r] > 0.0:
-                    S[out, r] = min(S[out, r], max(available, 0.0))
-                available -= max(S[out, r], 0.0)
+            inflow[r] = 0.0
+        for e in range(len(edge_stock)):
+            if edge_stock[e] == stock and edge_sign[e] > 0:
+                slot = edge_slot[e]
+                for r in range(B):
+                    inflow[r] += S[slot, r]
+        row = stock_slots[stock]
+        for r in range(B):
+            available[r] = max(S[row, r], 0.0) / dt + inflow[r]
+        for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+            out = nonneg_out[q]
+            for r in range(B):
+                value = S[out, r]
+                if value > 0.0:
+                    value = min(value, max(available[r], 0.0))
+                    S[out, r] = value
+                available[r] -= max(value, 0.0)
     D[:, :B] = 0.0
     for e in range(len(edge_stock)):
         k, slot, sign = edge_stock[e], edge_slot[e], edge_sign[e]
@@ -484,10 +411,13 @@ def _check(
     return True
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _run(
     code_init: NDArray[np.int64],
-    code_step: NDArray[np.int64],
+    code_first: NDArray[np.int64],
+    code_first_again: NDArray[np.int64],
+    code_later: NDArray[np.int64],
+    code_later_again: NDArray[np.int64],
     consts: NDArray[np.float64],
     n_slots: int,
     max_stack: int,
@@ -532,8 +462,8 @@ def _run(
     for blk in prange(n_blocks):
         r0 = blk * block
         B = min(block, n - r0)
-        S = np.zeros((n_slots, B))
-        st = np.empty((max_stack + 1, B))
+        R = np.zeros((n_slots + max_stack + 1, B))  # registers: slots, then the stack
+        S = R[:n_slots]
         hist = np.zeros((len(delay_src), n_steps + 1, B))
         y0 = np.empty((n_stocks, B))
         K = np.empty((stages, n_stocks, B))
@@ -547,8 +477,8 @@ def _run(
         _exec(
             code_init,
             consts,
-            S,
-            st,
+            R,
+            n_slots,
             B,
             start,
             dt,
@@ -564,14 +494,16 @@ def _run(
             hist[:, :0],
         )
         scratch = np.empty(B)
+        work = np.empty((2, B))
         any_failed = _check(S, init_order, B, start, fslot, ftime, scratch)
+        t_last = np.nan  # the time of the last evaluation (compiler.stages: skipping)
         for step in range(n_steps + 1):
             t = start + step * dt
             _exec(
-                code_step,
+                code_first_again if t == t_last else code_first,
                 consts,
-                S,
-                st,
+                R,
+                n_slots,
                 B,
                 t,
                 dt,
@@ -586,6 +518,7 @@ def _run(
                 lk_kind,
                 hist[:, :step],
             )
+            t_last = t
             _derivatives(
                 S,
                 K[0],
@@ -598,6 +531,7 @@ def _run(
                 nonneg_stock,
                 nonneg_ptr,
                 nonneg_out,
+                work,
             )
             if _check(S, check_order, B, t, fslot, ftime, scratch):
                 any_failed = True
@@ -628,20 +562,15 @@ def _run(
                 for r in range(B):
                     y0[k, r] = S[stock_slots[k], r]
             for i in range(1, stages):
-                for k in range(n_stocks):
-                    row = stock_slots[k]
-                    for r in range(B):
-                        acc = 0.0
-                        for m in range(i):
-                            acc += a[i, m] * K[m, k, r]
-                        S[row, r] = y0[k, r] + dt * acc
+                _combine(S, stock_slots, y0, K, a[i], i, dt, B, work[0])
+                t_stage = t + c[i] * dt
                 _exec(
-                    code_step,
+                    code_later_again if t_stage == t_last else code_later,
                     consts,
-                    S,
-                    st,
+                    R,
+                    n_slots,
                     B,
-                    t + c[i] * dt,
+                    t_stage,
                     dt,
                     start,
                     stop,
@@ -654,6 +583,7 @@ def _run(
                     lk_kind,
                     hist[:, : step + 1],
                 )
+                t_last = t_stage
                 _derivatives(
                     S,
                     K[i],
@@ -666,14 +596,9 @@ def _run(
                     nonneg_stock,
                     nonneg_ptr,
                     nonneg_out,
+                    work,
                 )
-            for k in range(n_stocks):
-                row = stock_slots[k]
-                for r in range(B):
-                    acc = 0.0
-                    for m in range(stages):
-                        acc += b[m] * K[m, k, r]
-                    S[row, r] = y0[k, r] + dt * acc
+            _combine(S, stock_slots, y0, K, b, stages, dt, B, work[0])
             if stages > 1:
                 for k in range(len(nonneg_stock)):
                     row = stock_slots[nonneg_stock[k]]
@@ -684,6 +609,32 @@ def _run(
                     S[prev_dst[q], r] = pending[q, r]
         if any_failed:
             _blank(out, fslot, ftime, r0, B, start, dt * save_every)
+
+
+@jit
+def _combine(
+    S: NDArray[np.float64],
+    stock_slots: NDArray[np.int64],
+    y0: NDArray[np.float64],
+    K: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    n: int,
+    dt: float,
+    B: int,
+    acc: NDArray[np.float64],
+) -> None:
+    """Stocks = y0 + dt * sum(weights[m] * K[m] for m < n), summed in order from 0.0 (per run
+    exactly the scalar sum; the runs are the inner loop, so it vectorises)."""
+    for k in range(len(stock_slots)):
+        for r in range(B):
+            acc[r] = 0.0
+        for m in range(n):
+            w = weights[m]
+            for r in range(B):
+                acc[r] += w * K[m, k, r]
+        row = stock_slots[k]
+        for r in range(B):
+            S[row, r] = y0[k, r] + dt * acc[r]
 
 
 @jit
@@ -722,14 +673,19 @@ def run(
     :func:`vm_numpy.run`."""
     n = params.shape[1]
     out = np.full((len(save_slots), n_steps // save_every + 1, n), np.nan)
-    kernel = _run
+    kernel: Any = _run  # or the scalar kernel (different code arguments)
     if n < SCALAR_BELOW:
         from flywheel_sim.vm_scalar import run as kernel
+
+        codes: tuple[NDArray[np.int64], ...] = (prog.init_code, prog.step_code)
+    else:
+        variants = stage_code(prog)
+        init = registers.to_registers(prog.init_code, prog.n_slots)
+        codes = (init, variants.first, variants.first_again, variants.later, variants.later_again)
     fail_slot = np.full(n, -1, np.int64)
     fail_time = np.full(n, np.nan)
     kernel(
-        prog.init_code,
-        prog.step_code,
+        *codes,
         prog.consts,
         prog.n_slots,
         prog.max_stack,
