@@ -152,3 +152,21 @@ def test_aws_cash_funds_a_denser_network(model: fs.Model) -> None:
     with_aws, without = result.isel(run=0), result.isel(run=1)
     assert float(with_aws.capacity_coverage) > float(without.capacity_coverage)
     assert float(with_aws.delivery_days) < float(without.delivery_days)
+
+
+def test_key_figures_compare_like_with_like(model: fs.Model, runs: dict[str, xr.Dataset]) -> None:
+    """Customers are reported at the year's end and the third-party share as a yearly mean, so
+    the key-figure row for 2000 is the model's value at 2001 (and the mean over 2000)."""
+    from rich.console import Console
+
+    from flywheel_sim.present.report import key_figures
+
+    base = runs["reinvest"].expand_dims("run")
+    console = Console(width=200, record=True)
+    console.print(key_figures(model, base))
+    text = console.export_text()
+    end_2000 = at(runs["reinvest"], "customers", 2001)
+    row = next(line for line in text.splitlines() if line.startswith("│ customers"))
+    assert f"{end_2000:.2f}" in row
+    assert "customers, prime_members: at the end of the year" in text
+    assert "third_party_share: yearly means" in text

@@ -46,7 +46,7 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
         table.add_column(f"{t:g}", justify="right")
     observed = history_frame(model) if model.history is not None else None
     series = _series(model)
-    notes = []
+    notes: dict[str, list[str]] = {}
     for name in model.report.variables:
         key = canonical(name)
         if key not in result:
@@ -56,11 +56,13 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
         item = series.get(key)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            if item is not None and item.aggregate == "annual_total":
+            if item is not None and item.aggregate != "point":
+                # the figure comparable with the observed one (a yearly total, a yearly mean,
+                # the year's end); the plain value where the run does not cover the year
                 totals = model_values(result, item, times)[run]
                 points = model_values(result, HistorySeries(key, item.column), times)[run]
                 values = np.where(np.isfinite(totals), totals, points)
-                notes.append(key)
+                notes.setdefault(item.aggregate, []).append(key)
             else:
                 extra = [d for d in data.dims if d not in ("run", "time")]
                 summed = data.sum(extra) if extra else data
@@ -77,8 +79,15 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
                 *(_fmt(float(lookup.get(t, math.nan))) for t in times),
                 style="dim",
             )
+    meaning = {
+        "annual_total": "yearly totals (the rate integrated over the year)",
+        "annual_mean": "yearly means",
+        "year_end": "at the end of the year",
+    }
     if notes:
-        table.caption = f"{', '.join(notes)}: yearly totals (the rate integrated over the year)"
+        table.caption = "; ".join(
+            f"{', '.join(keys)}: {meaning[kind]}" for kind, keys in notes.items()
+        )
     return table
 
 
