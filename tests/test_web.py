@@ -136,6 +136,17 @@ def test_live_chart_shows_the_run_it_is_given(registry: Registry) -> None:
     assert any(t.get("line", {}).get("dash") == "dot" for t in shown["data"])
 
 
+def test_observations_sit_where_they_were_measured() -> None:
+    """Year-end counts at the end of their year, yearly means mid-year."""
+    from flywheel_sim.web.figures import observed_points
+
+    points = observed_points(fs.load_model("amazon"))
+    times, values, label = points["prime_members"]
+    assert list(times) == [2018.0, 2021.0] and label == "observed (year end)"
+    times, _, label = points["third_party_share"]
+    assert times[0] == 1999.5 and label == "observed (yearly mean)"
+
+
 def test_diagram_elements_join_existing_nodes_and_carry_loop_shares(registry: Registry) -> None:
     from flywheel_sim.present.diagram_text import _activity, _share
 

@@ -118,6 +118,16 @@ def aggregated(
     return point_values(series, times)
 
 
+OFFSETS = {"annual_total": 0.5, "annual_mean": 0.5, "year_end": 1.0}
+LABELS = {"annual_total": "yearly total", "annual_mean": "yearly mean", "year_end": "year end"}
+
+
+def plot_time(aggregate: str) -> float:
+    """Where an observation of year t belongs on a time axis: mid-year for a yearly total or
+    mean, the year's end for a year-end count, t itself for a point value."""
+    return OFFSETS.get(aggregate, 0.0)
+
+
 def span(aggregate: str) -> float:
     """How far past its date an observation reaches (a yearly total needs its whole year)."""
     return 0.0 if aggregate == "point" else 1.0

@@ -11,7 +11,7 @@ import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
-from flywheel_sim.history import history_frame, model_values
+from flywheel_sim.history import history_frame, model_values, plot_time
 from flywheel_sim.output import atomic_path
 from flywheel_sim.present.charts import pyplot_for
 from flywheel_sim.spec.model import HistorySeries, Model
@@ -115,9 +115,7 @@ def history_chart(model: Model, result: xr.Dataset, path: str | Path, *, run: in
         item = series.get(name)
         if item is not None and observed is not None and model.history is not None:
             points = observed[[model.history.time_column, item.column]].dropna()
-            offset = {"annual_total": 0.5, "annual_mean": 0.5, "year_end": 1.0}.get(
-                item.aggregate, 0.0
-            )
+            offset = plot_time(item.aggregate)
             ax.plot(
                 points.iloc[:, 0] + offset,
                 points.iloc[:, 1],

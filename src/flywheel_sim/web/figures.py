@@ -77,15 +77,16 @@ def observed_points(model: Model) -> dict[str, tuple[F, F, str]]:
     """Each observed series by model variable: (times to draw at, values, what they are)."""
     if model.history is None:
         return {}
-    from flywheel_sim.history import history_frame
+    from flywheel_sim.history import LABELS, history_frame, plot_time
 
     frame = history_frame(model)
     out = {}
     for item in model.history.series:
         data = frame[[model.history.time_column, item.column]].dropna()
         times = data[model.history.time_column].to_numpy(dtype=float)
-        label = "observed (yearly total)" if item.aggregate == "annual_total" else "observed"
-        shift = 0.5 if item.aggregate == "annual_total" else 0.0
+        kind = LABELS.get(item.aggregate)
+        label = f"observed ({kind})" if kind else "observed"
+        shift = plot_time(item.aggregate)
         out[canonical(item.variable)] = (times + shift, data[item.column].to_numpy(float), label)
     return out
 

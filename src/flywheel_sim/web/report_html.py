@@ -78,7 +78,7 @@ def table(head: Sequence[str], rows: Iterable[Sequence[Any]], *, numeric: bool =
 
 def key_figures(model: Model, result: xr.Dataset) -> str:
     """The model's report variables at its report times, with observed values beneath."""
-    from flywheel_sim.history import history_frame, model_values
+    from flywheel_sim.history import LABELS, history_frame, model_values
     from flywheel_sim.spec.model import HistorySeries
 
     if model.report is None:
@@ -93,8 +93,8 @@ def key_figures(model: Model, result: xr.Dataset) -> str:
         item = series.get(name, HistorySeries(name, name))
         values = model_values(result, item, times)[0]
         label = name.replace("_", " ")
-        if item.aggregate == "annual_total":
-            label += " (yearly total)"
+        if item.aggregate in LABELS:
+            label += f" ({LABELS[item.aggregate]})"
         rows.append(f"<tr><td>{html.escape(label)}</td>" + _cells(values) + "</tr>")
         if name in series and frame is not None and model.history is not None:
             lookup = dict(zip(frame[model.history.time_column], frame[item.column], strict=True))
