@@ -142,6 +142,7 @@ def test_observations_sit_where_they_were_measured() -> None:
 
     points = observed_points(fs.load_model("amazon"))
     times, values, label = points["prime_members"]
+    assert list(values) == [100.0, 200.0]
     assert list(times) == [2018.0, 2021.0] and label == "observed (year end)"
     times, _, label = points["third_party_share"]
     assert times[0] == 1999.5 and label == "observed (yearly mean)"
