@@ -281,7 +281,7 @@ def _exec(
         if op <= _MAX and op != _NEG and op != _NOT and op != _SELECT:  # binary
             if ak == _ROW and bk == _ROW:
                 if o == a:
-                    vm_rows.rows_into(op, R, a, b, B)
+                    vm_rows.rows(op, R, a, a, b, B)  # R[a] = R[a] <op> R[b]
                 else:
                     vm_rows.rows(op, R, o, a, b, B)
             elif ak == _ROW:

@@ -98,37 +98,6 @@ def rows(op: int, R: F2, o: int, x: int, y: int, B: int) -> None:
 
 
 @jit
-def rows_into(op: int, R: F2, x: int, y: int, B: int) -> None:
-    """R[x] = R[x] <op> R[y]."""
-    if op == _MUL:
-        for r in range(B):
-            R[x, r] = R[x, r] * R[y, r]
-    elif op == _ADD:
-        for r in range(B):
-            R[x, r] = R[x, r] + R[y, r]
-    elif op == _SUB:
-        for r in range(B):
-            R[x, r] = R[x, r] - R[y, r]
-    elif op == _DIV:
-        for r in range(B):
-            R[x, r] = R[x, r] / R[y, r]
-    elif op == _POW:
-        for r in range(B):
-            R[x, r] = math.pow(R[x, r], R[y, r])
-    elif op == _MIN:
-        for r in range(B):
-            a, b = R[x, r], R[y, r]
-            R[x, r] = a if (a <= b or a != a) else b
-    elif op == _MAX:
-        for r in range(B):
-            a, b = R[x, r], R[y, r]
-            R[x, r] = a if (a >= b or a != a) else b
-    else:
-        for r in range(B):
-            R[x, r] = apply(op, R[x, r], R[y, r])
-
-
-@jit
 def row_value(op: int, R: F2, o: int, x: int, c: float, B: int) -> None:
     """R[o] = R[x] <op> c (o may be x)."""
     if o == x:
