@@ -143,11 +143,13 @@ def test_sigkill_loses_only_the_chunk_in_flight_and_resume_finishes(tmp_path: Pa
     assert 3 <= len(chunks) < SLOW_SWEEP // 200
     with store.connect() as con:
         runs = con.execute("SELECT count(*) FROM runs WHERE batch = 1").fetchone()
-        rows = con.execute("SELECT count(*) FROM series WHERE batch = 1").fetchone()
+        rows = con.execute(
+            "SELECT count(*), sum(len(value)) FROM series WHERE batch = 1"
+        ).fetchone()
     assert runs is not None and rows is not None
     # every stored chunk is whole: 200 runs, each with 5 outcomes at 36 yearly times
     assert runs[0] == 200 * len(chunks) == info.runs_written
-    assert rows[0] == runs[0] * 5 * 36
+    assert rows == (runs[0] * 5, runs[0] * 5 * 36)
     done = subprocess.run([*command, "--resume", "1"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert store.batch(1).status == "done" and store.batch(1).runs_written == SLOW_SWEEP
@@ -198,8 +200,17 @@ def test_an_old_store_is_migrated(tmp_path: Path) -> None:
     con.execute(
         "INSERT INTO batches (id, kind, model_name, model_hash, scenario, seed, code_version, "
         "created, status, n_runs, settings, times, variables, parameters) VALUES (1, 'run', "
-        "'m', 'h', '', 0, '0.0.1', now(), 'done', 1, '{}', [0.0], ['x'], [])"
+        "'m', 'h', '', 0, '0.0.1', now(), 'done', 2, '{}', [0.0, 0.5, 1.0], ['x', 'y'], ['a'])"
     )
+    con.execute("INSERT INTO runs VALUES (1, 0, '', 7, 'ok', [1.5]), (1, 1, '', 8, 'ok', [2.5])")
+    # version 1 stored the outputs long, one row per time, in no particular order
+    rows = [
+        (run, variable, time, 100 * run + 10 * (variable == "y") + time)
+        for run in (0, 1)
+        for variable in ("x", "y")
+        for time in (0.0, 0.5, 1.0)
+    ]
+    con.executemany("INSERT INTO series VALUES (1, ?, ?, ?, ?)", rows[::-1])
     con.close()
     store = RunStore(path)
     with store.connect() as con:
@@ -207,6 +218,10 @@ def test_an_old_store_is_migrated(tmp_path: Path) -> None:
     assert version == (str(SCHEMA_VERSION),)
     info = store.batch(1)
     assert info.note == "" and info.code_version == "0.0.1"
+    data = store.load(1)
+    assert data["y"].values.tolist() == [[10.0, 10.5, 11.0], [110.0, 110.5, 111.0]]
+    assert data["a"].values.tolist() == [1.5, 2.5]
+    assert len(store.series(1)) == 12
 
 
 def test_a_newer_or_foreign_file_is_refused(tmp_path: Path) -> None:

@@ -72,10 +72,6 @@ def write_result(result: xr.Dataset, path: str | Path) -> Path:
 
 
 def _parquet(result: xr.Dataset, path: Path) -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise OutputError("writing Parquet needs pyarrow: pip install 'flywheel-sim[io]'") from None
     to_frame(result).to_parquet(path, index=False)
 
 

@@ -10,7 +10,9 @@ One embedded database file (default ``<user data dir>/flywheel-sim/runs.duckdb``
 - ``chunks``: which chunks of a batch are written (a sweep writes each chunk as it finishes);
 - ``runs``: per run, its scenario, seed, status and the values of the batch's parameters
   (those set or sampled; the rest are the model's defaults);
-- ``series``: the outputs, long format (batch, run, variable, time, value).
+- ``series``: the outputs, one row per run and variable holding its values at the batch's
+  saved times as one ``DOUBLE[]`` (the long format, one row per time, is what ``series()``
+  and ``export`` give back).
 
 A chunk is one transaction: a killed process loses only the chunk in flight, and a sweep can
 resume from the chunks written. DuckDB lets one process write a file at a time, so every
@@ -44,7 +46,7 @@ if TYPE_CHECKING:
     from flywheel_sim.outcomes import Outcome
     from flywheel_sim.spec.model import Model
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
 MEMORY_LIMIT = "512MB"  # DuckDB's buffer (it spills to disk beyond this)
 HOLD = 1.0  # seconds chunk writes may keep the file open between chunks
@@ -71,6 +73,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     (  # 1 -> 2: a free-text note per batch (flywheel sweep --note)
         "ALTER TABLE batches ADD COLUMN note VARCHAR DEFAULT ''",
+    ),
+    (  # 2 -> 3: one row per run and variable, its values over time as a list (36x fewer rows)
+        """CREATE TABLE series_lists (batch BIGINT, run BIGINT, variable VARCHAR,
+            value DOUBLE[])""",
+        """INSERT INTO series_lists SELECT batch, run, variable, list(value ORDER BY time)
+            FROM series GROUP BY batch, run, variable""",
+        "DROP TABLE series",
+        "ALTER TABLE series_lists RENAME TO series",
     ),
 )
 
@@ -284,19 +294,19 @@ class RunStore:
     ) -> None:
         """Write one chunk of runs in one transaction: ``params`` is (runs, parameters) in
         the batch's parameter order; ``series`` maps each variable to (runs, times)."""
-        import pandas as pd
+        import pyarrow as pa
 
         n = len(seeds)
         runs = first_run + np.arange(n)
         scenarios = [scenario] * n if isinstance(scenario, str) else list(scenario)
         matrix = np.asarray(params, dtype=float).reshape(n, -1)
         # one float column per parameter, gathered into the DOUBLE[] in SQL: a column of
-        # per-run arrays would make pandas and DuckDB inspect 1,000 Python objects per chunk
+        # per-run arrays would make DuckDB inspect 1,000 Python objects per chunk
         columns = {f"p{j}": matrix[:, j] for j in range(matrix.shape[1])}
-        run_frame = pd.DataFrame(
+        run_frame = pa.table(
             {
-                "batch": np.full(n, batch),
-                "run": runs,
+                "batch": np.full(n, batch, dtype=np.int64),
+                "run": runs.astype(np.int64),
                 "scenario": scenarios,
                 "seed": np.asarray(seeds, dtype=np.int64),
                 "status": list(status),
@@ -307,15 +317,18 @@ class RunStore:
         names = list(series)
         width = len(times)
         if names:
-            values = np.stack([np.asarray(series[v], dtype=float) for v in names], axis=1)
-            codes = np.tile(np.repeat(np.arange(len(names)), width), n)
-            series_frame = pd.DataFrame(
+            # (run, variable, time) flattened; each (run, variable) row is a slice of it
+            values = np.stack(
+                [np.asarray(series[v], dtype=float).reshape(n, width) for v in names], axis=1
+            ).reshape(-1)
+            offsets = np.arange(0, values.size + 1, width, dtype=np.int64)
+            codes = np.tile(np.arange(len(names), dtype=np.int32), n)
+            series_frame = pa.table(
                 {
-                    "batch": np.full(values.size, batch),
-                    "run": np.repeat(runs, len(names) * width),
-                    "variable": pd.Categorical.from_codes(codes, categories=names),
-                    "time": np.tile(np.asarray(times, dtype=float), n * len(names)),
-                    "value": values.reshape(-1),
+                    "batch": np.full(n * len(names), batch, dtype=np.int64),
+                    "run": np.repeat(runs, len(names)).astype(np.int64),
+                    "variable": pa.DictionaryArray.from_arrays(codes, pa.array(names)),
+                    "value": pa.LargeListArray.from_arrays(offsets, values),
                 }
             )
         con = self._writer()  # shared with the previous chunks; one transaction per chunk
@@ -335,7 +348,7 @@ class RunStore:
                     con.register("series_frame", series_frame)
                     con.execute(
                         "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
-                        "time, value FROM series_frame"
+                        "value FROM series_frame"
                     )
                     con.unregister("series_frame")
                 con.execute(
@@ -480,10 +493,13 @@ class RunStore:
 
     def series(self, batch: int, variables: Sequence[str] | None = None) -> pd.DataFrame:
         """The outputs in long format: run, variable, time, value."""
-        query = "SELECT run, variable, time, value FROM series WHERE batch = ?"
+        query = (
+            "SELECT s.run, s.variable, unnest(b.times) AS time, unnest(s.value) AS value "
+            "FROM series s JOIN batches b ON b.id = s.batch WHERE s.batch = ?"
+        )
         args: list[Any] = [batch]
         if variables:
-            query += f" AND variable IN ({', '.join('?' * len(variables))})"
+            query += f" AND s.variable IN ({', '.join('?' * len(variables))})"
             args += list(variables)
         with self.connect() as con:
             return con.execute(query + " ORDER BY run, variable, time", args).df()
@@ -494,25 +510,16 @@ class RunStore:
         info = self.batch(batch)
         if outcome.at is not None:
             times = np.asarray(info.times, dtype=float)
-            nearest = float(times[int(np.argmin(np.abs(times - outcome.at)))])
-            query = (
-                "SELECT run, value FROM series WHERE batch = ? AND variable = ? AND time = ? "
-                "ORDER BY run"
-            )
-            args: list[Any] = [batch, outcome.variable, nearest]
+            position = int(np.argmin(np.abs(times - outcome.at))) + 1  # lists count from 1
+            value = f"value[{position}]"
         else:
-            reduce = {"end": "arg_max(value, time)", "max": "max(value)", "min": "min(value)"}
-            aggregate = reduce.get(outcome.statistic, "avg(value)")
-            query = (
-                f"SELECT run, {aggregate} FROM series WHERE batch = ? AND variable = ? "
-                "GROUP BY run ORDER BY run"
-            )
-            args = [batch, outcome.variable]
+            reduce = {"end": "value[-1]", "max": "list_max(value)", "min": "list_min(value)"}
+            value = reduce.get(outcome.statistic, "list_avg(value)")
+        query = f"SELECT run, {value} AS value FROM series WHERE batch = ? AND variable = ?"
         with self.connect() as con:
-            rows = con.execute(query, args).fetchnumpy()
+            rows = con.execute(query, [batch, outcome.variable]).fetchnumpy()
         values = np.full(info.n_runs, np.nan)
-        runs = np.asarray(rows["run"], dtype=np.int64)
-        values[runs] = np.asarray(list(rows.values())[1], dtype=float)
+        values[np.asarray(rows["run"], dtype=np.int64)] = np.asarray(rows["value"], dtype=float)
         return values
 
     def percentiles(
@@ -521,18 +528,18 @@ class RunStore:
         """Percentiles over the runs of each variable at each saved time: variable ->
         (len(percents), times), computed in the database (failed runs' NaN left out)."""
         info = self.batch(batch)
-        position = {t: k for k, t in enumerate(info.times)}
         levels = "[" + ", ".join(f"{p / 100:.6f}" for p in percents) + "]"
         out = {v: np.full((len(percents), len(info.times)), np.nan) for v in variables}
         with self.connect() as con:
             for variable in variables:  # one variable at a time keeps the working set small
                 rows = con.execute(
-                    f"SELECT time, quantile_cont(value, {levels}) FROM series WHERE batch = ? "
-                    "AND variable = ? AND NOT isnan(value) GROUP BY time",
+                    f"SELECT k, quantile_cont(x, {levels}) FROM (SELECT "
+                    "unnest(range(len(value))) AS k, unnest(value) AS x FROM series "
+                    "WHERE batch = ? AND variable = ?) WHERE NOT isnan(x) GROUP BY k",
                     [batch, variable],
                 ).fetchall()
-                for time_, values in rows:
-                    out[variable][:, position[time_]] = values
+                for k, values in rows:
+                    out[variable][:, int(k)] = values
         return out
 
     def load(self, batch: int) -> xr.Dataset:
@@ -541,18 +548,27 @@ class RunStore:
 
         info = self.batch(batch)
         runs = self.runs(batch)
-        frame = self.series(batch)
-        data = {}
         n_runs, n_times = len(runs), len(info.times)
-        index = {int(r): i for i, r in enumerate(runs["run"])}
-        position = {t: k for k, t in enumerate(info.times)}
-        for variable, group in frame.groupby("variable", sort=False):
-            values = np.full((n_runs, n_times), np.nan)
-            rows = group["run"].map(index).to_numpy()
-            cols = group["time"].map(position).to_numpy()
-            values[rows, cols] = group["value"].to_numpy()
-            data[str(variable)] = (("run", "time"), values)
-        coords: dict[str, Any] = {"run": runs["run"].to_numpy(), "time": list(info.times)}
+        order = runs["run"].to_numpy(dtype=np.int64)
+        index = np.full(int(order.max()) + 1 if n_runs else 0, -1, dtype=np.int64)
+        index[order] = np.arange(n_runs)
+        data = {}
+        with self.connect() as con:
+            for variable in info.variables:
+                flat = con.execute(
+                    "SELECT run, unnest(range(len(value))) AS k, unnest(value) AS x "
+                    "FROM series WHERE batch = ? AND variable = ?",
+                    [batch, variable],
+                ).fetchnumpy()
+                if len(flat["run"]) == 0:
+                    continue
+                values = np.full((n_runs, n_times), np.nan)
+                rows = index[np.asarray(flat["run"], dtype=np.int64)]
+                values[rows, np.asarray(flat["k"], dtype=np.int64)] = np.asarray(
+                    flat["x"], dtype=float
+                )
+                data[variable] = (("run", "time"), values)
+        coords: dict[str, Any] = {"run": order, "time": list(info.times)}
         for column in ("scenario", "seed", "status", *info.parameters):
             coords[column] = ("run", runs[column].to_numpy())
         return xr.Dataset(
