@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 SCHEMA_VERSION = 3
 LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
 MEMORY_LIMIT = "512MB"  # DuckDB's buffer (it spills to disk beyond this)
-HOLD = 1.0  # seconds chunk writes may keep the file open between chunks
+HOLD = 4.0  # seconds chunk writes may keep the file open between chunks
 TURN = 0.1  # seconds the file is then left free, for other processes waiting for it
 POLL = 0.05  # the longest wait between two attempts to open a locked file
 
@@ -177,6 +177,10 @@ class RunStore:
 
         Opening the file and closing it (which folds the write-ahead log into the file) cost
         more than writing a chunk of 1,000 runs, so consecutive chunks share a connection.
+        That connection folds the log into the file only when it is closed (not every 16 MB,
+        DuckDB's default: each fold rewrites the last, partly filled row group again, and a
+        sweep's chunks reach 16 MB every ten chunks), and it does DuckDB's work in the
+        writing thread alone: the cores are busy simulating the next chunks.
         Each chunk is still its own committed transaction (a killed sweep loses only what was
         not committed). The file is released at the end of the batch and every ``HOLD``
         seconds, and then left free for ``TURN`` seconds, which is several times the interval
@@ -188,6 +192,8 @@ class RunStore:
             time.sleep(TURN)  # the next chunk is computing meanwhile (see executors)
         if self._held is None:
             self._held = self._open()
+            self._held.execute("SET threads = 1")
+            self._held.execute("SET checkpoint_threshold = '1GB'")
             self._held_since = time.monotonic()
         return self._held
 
