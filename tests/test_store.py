@@ -296,9 +296,15 @@ def test_outcomes_and_percentiles_are_computed_in_the_database(tmp_path: Path) -
     plan = noisy_plan(n=400)
     batch = run_plan(plan, store, chunk=150)
     data = store.load(batch)
-    for text in ("x@3", "x@3.2", "x", "gain@max", "gain@min", "gain@mean"):
+    texts = ("x@3", "x@3.2", "x", "gain@max", "gain@min", "gain@mean")
+    for text in texts:
         outcome = parse_outcome(text, plan.model)
         np.testing.assert_allclose(store.outcome(batch, outcome), outcome.of(data), rtol=1e-12)
+    together = store.outcomes(batch, [parse_outcome(t, plan.model) for t in texts])
+    assert list(together) == [parse_outcome(t, plan.model).label for t in texts]
+    for text in texts:
+        outcome = parse_outcome(text, plan.model)
+        assert np.array_equal(together[outcome.label], store.outcome(batch, outcome), True)
     bands = store.percentiles(batch, ["x", "gain"], PERCENTILES)
     for name in ("x", "gain"):
         np.testing.assert_allclose(bands[name], percentile_bands(data[name].values), rtol=1e-9)

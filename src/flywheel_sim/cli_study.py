@@ -91,6 +91,24 @@ def _distributions(items: list[str] | None, study: Study, model: Model) -> dict[
     return found
 
 
+def _import_meanwhile() -> None:
+    """Import what a long command needs at its end (pandas for the summary table, matplotlib
+    for the chart) in a background thread while its runs compute. The simulation releases
+    the interpreter lock, so the imports overlap it instead of following it (~0.5 s of a
+    sweep's serial tail). A missing library is left for the command to report."""
+    import threading
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            import pandas  # noqa: F401
+
+            from flywheel_sim.present.charts import pyplot_for
+
+            pyplot_for(Path("chart.png"))
+
+    threading.Thread(target=work, name="flywheel-imports", daemon=True).start()
+
+
 def _executor(name: str, address: str | None, workers: int | None) -> Executor:
     from flywheel_sim.executors import make_executor
 
@@ -328,6 +346,7 @@ def sweep(
     )
     run_store = _open_store(store)
     runner = _executor(executor, address, workers)
+    _import_meanwhile()
     try:
         with _progress(f"sweep {loaded.name}") as update:
             batch = run_plan(
@@ -339,7 +358,7 @@ def sweep(
         runner.close()
     # summaries come from the database, so memory does not grow with runs x times
     times = np.asarray(run_store.batch(batch).times, dtype=float)
-    results = {o.label: run_store.outcome(batch, o) for o in outcomes}
+    results = run_store.outcomes(batch, outcomes)
     bands = run_store.percentiles(batch, variables, PERCENTILES)
     frame = outcome_summary(outcomes, results)
     table = Table(title=f"{loaded.name}: {samples} runs ({method}), outcomes")
@@ -424,6 +443,7 @@ def sensitivity(
     )
     run_store = _open_store(store)
     runner = _executor(executor, address, workers)
+    _import_meanwhile()
     try:
         with _progress(f"{method} {loaded.name}") as update:
             batch = run_plan(

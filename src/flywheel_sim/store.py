@@ -446,13 +446,16 @@ class RunStore:
 
     def batch(self, batch: int) -> Batch:
         with self.connect() as con:
-            row = con.execute(
-                "SELECT id, kind, model_name, model_hash, scenario, seed, code_version, "
-                "created, finished, status, n_runs, settings, times, variables, parameters, "
-                "note, (SELECT COALESCE(SUM(n_runs), 0) FROM chunks WHERE batch = id) "
-                "FROM batches WHERE id = ?",
-                [batch],
-            ).fetchone()
+            return self._batch(con, batch)
+
+    def _batch(self, con: duckdb.DuckDBPyConnection, batch: int) -> Batch:
+        row = con.execute(
+            "SELECT id, kind, model_name, model_hash, scenario, seed, code_version, "
+            "created, finished, status, n_runs, settings, times, variables, parameters, "
+            "note, (SELECT COALESCE(SUM(n_runs), 0) FROM chunks WHERE batch = id) "
+            "FROM batches WHERE id = ?",
+            [batch],
+        ).fetchone()
         if row is None:
             raise FlywheelError(f"no batch {batch} in the run store {self.path}")
         return Batch(
@@ -513,30 +516,44 @@ class RunStore:
     def outcome(self, batch: int, outcome: Outcome) -> NDArray[np.float64]:
         """One outcome of every run of a batch (in run order), computed in the database, so
         memory grows with the number of runs only, not with runs x times."""
-        info = self.batch(batch)
-        if outcome.at is not None:
-            times = np.asarray(info.times, dtype=float)
-            position = int(np.argmin(np.abs(times - outcome.at))) + 1  # lists count from 1
-            value = f"value[{position}]"
-        else:
-            reduce = {"end": "value[-1]", "max": "list_max(value)", "min": "list_min(value)"}
-            value = reduce.get(outcome.statistic, "list_avg(value)")
-        query = f"SELECT run, {value} AS value FROM series WHERE batch = ? AND variable = ?"
+        return self.outcomes(batch, [outcome])[outcome.label]
+
+    def outcomes(self, batch: int, outcomes: Sequence[Outcome]) -> dict[str, NDArray[np.float64]]:
+        """Several outcomes of every run of a batch, by label, over one connection."""
+        found: dict[str, NDArray[np.float64]] = {}
         with self.connect() as con:
-            rows = con.execute(query, [batch, outcome.variable]).fetchnumpy()
-        values = np.full(info.n_runs, np.nan)
-        values[np.asarray(rows["run"], dtype=np.int64)] = np.asarray(rows["value"], dtype=float)
-        return values
+            info = self._batch(con, batch)
+            times = np.asarray(info.times, dtype=float)
+            for outcome in outcomes:
+                if outcome.at is not None:
+                    k = int(np.argmin(np.abs(times - outcome.at))) + 1  # lists count from 1
+                    value = f"value[{k}]"
+                else:
+                    reduce = {
+                        "end": "value[-1]",
+                        "max": "list_max(value)",
+                        "min": "list_min(value)",
+                    }
+                    value = reduce.get(outcome.statistic, "list_avg(value)")
+                rows = con.execute(
+                    f"SELECT run, {value} AS value FROM series WHERE batch = ? AND variable = ?",
+                    [batch, outcome.variable],
+                ).fetchnumpy()
+                values = np.full(info.n_runs, np.nan)
+                runs = np.asarray(rows["run"], dtype=np.int64)
+                values[runs] = np.asarray(rows["value"], dtype=float)
+                found[outcome.label] = values
+        return found
 
     def percentiles(
         self, batch: int, variables: Sequence[str], percents: Sequence[float]
     ) -> dict[str, NDArray[np.float64]]:
         """Percentiles over the runs of each variable at each saved time: variable ->
         (len(percents), times), computed in the database (failed runs' NaN left out)."""
-        info = self.batch(batch)
         levels = "[" + ", ".join(f"{p / 100:.6f}" for p in percents) + "]"
-        out = {v: np.full((len(percents), len(info.times)), np.nan) for v in variables}
         with self.connect() as con:
+            info = self._batch(con, batch)
+            out = {v: np.full((len(percents), len(info.times)), np.nan) for v in variables}
             for variable in variables:  # one variable at a time keeps the working set small
                 rows = con.execute(
                     f"SELECT k, quantile_cont(x, {levels}) FROM (SELECT "
