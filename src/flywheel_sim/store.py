@@ -188,7 +188,7 @@ class RunStore:
         ``flywheel runs list`` gets its turn within about a second.
         """
         if self._held is not None and time.monotonic() - self._held_since > HOLD:
-            self.release()
+            self.release(busy=True)
             time.sleep(TURN)  # the next chunk is computing meanwhile (see executors)
         if self._held is None:
             self._held = self._open()
@@ -197,10 +197,15 @@ class RunStore:
             self._held_since = time.monotonic()
         return self._held
 
-    def release(self) -> None:
-        """Close the connection kept open between chunk writes, if any (idempotent)."""
+    def release(self, *, busy: bool = False) -> None:
+        """Close the connection kept open between chunk writes, if any (idempotent). Closing
+        folds the log into the file; unless the next chunks are computing meanwhile
+        (``busy``), DuckDB may use every core for it."""
         held, self._held = self._held, None
         if held is not None:
+            if not busy:
+                with contextlib.suppress(Exception):  # the close below still folds
+                    held.execute("RESET threads")
             held.close()
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
