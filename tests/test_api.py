@@ -13,6 +13,7 @@ import pytest
 import flywheel_sim
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "api.md"
+SIR_XMILE = Path(__file__).resolve().parent / "xmile" / "samples__SIR__SIR" / "SIR.xmile"
 
 
 def test_all_matches_the_documented_api() -> None:
@@ -37,6 +38,11 @@ def modules_after(code: str, libraries: tuple[str, ...] = HEAVY) -> list[str]:
 def test_import_loads_no_library() -> None:
     # every public name is imported on first use (PEP 562); timing is a benchmark figure
     assert modules_after("import flywheel_sim") == []
+
+
+def test_loading_an_xmile_file_imports_only_the_reader() -> None:
+    code = f"import flywheel_sim\nflywheel_sim.load_model({str(SIR_XMILE)!r})"
+    assert modules_after(code, (*HEAVY, "yaml", "json", "flywheel_sim.xmile.writer")) == []
 
 
 def test_names_resolve_on_first_use_and_stay() -> None:
