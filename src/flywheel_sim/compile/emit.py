@@ -261,10 +261,11 @@ class Emitter:
         ]
         nonneg = [s for s in stocks if s.non_negative]
         ptr = [0]
-        outs: list[int] = []
+        limited: list[tuple[int, float]] = []  # (slot, +1 inflow / -1 outflow) in priority
         for s in nonneg:
-            outs += [self.slot[f] for f in s.outflows]
-            ptr.append(len(outs))
+            limited += [(self.slot[f], 1.0) for f in s.inflows]
+            limited += [(self.slot[f], -1.0) for f in s.outflows]
+            ptr.append(len(limited))
         params = [i for i in insts if i.kind == "parameter"]
         elements = {e.key: e for e in self.model.elements}
         bounds = [
@@ -303,7 +304,8 @@ class Emitter:
             edge_sign=np.array([e[2] for e in edges], f64),
             nonneg_stock=np.array([stock_index[s.key] for s in nonneg], i64),
             nonneg_ptr=np.array(ptr, i64),
-            nonneg_out=np.array(outs, i64),
+            nonneg_slot=np.array([slot for slot, _ in limited], i64),
+            nonneg_sign=np.array([sign for _, sign in limited], f64),
             param_keys=tuple(instance_key(p.element or "", p.index) for p in params),
             param_slots=np.array([self.slot[p.key] for p in params], i64),
             param_default=np.array(
