@@ -320,6 +320,46 @@ def test_limited_flows_keep_the_stock_equation(options: fs.Options, method: str)
         np.testing.assert_allclose(np.diff(result.b.values), -result.swing.values[:-1] * 0.5)
 
 
+def test_a_constant_flow_of_a_non_negative_stock_is_cut_only_while_needed(
+    options: fs.Options,
+) -> None:
+    # a constant is normally computed once; a limited flow is computed again every DT, so
+    # the cut of the first steps does not stick once the tank is refilled
+    model = model_from(
+        """
+        name: refill
+        time: {start: 0, stop: 5, dt: 1}
+        stocks:
+          tank: {initial: 1, inflows: [fill], outflows: [use], non_negative: true}
+        flows:
+          fill: {equation: "STEP(10, 2)"}
+          use: {equation: "3"}
+        """
+    )
+    result = fs.simulate(model, options=options).isel(run=0)
+    assert result.use.values.tolist() == [1, 0, 3, 3, 3, 3]
+    assert result.tank.values.tolist() == [1, 0, 0, 7, 14, 21]
+
+
+@pytest.mark.parametrize("order", ["upstream first", "downstream first"])
+def test_a_chain_of_non_negative_stocks_in_either_order(options: fs.Options, order: str) -> None:
+    # 'shop' counts on 'supply' from 'depot'; when the depot cuts it, the shop's own outflow
+    # is cut again in a second pass, whichever stock is declared first
+    depot = "  depot: {initial: 1, inflows: [restock], outflows: [supply], non_negative: true}"
+    shop = "  shop: {initial: 0, inflows: [supply], outflows: [sales], non_negative: true}"
+    stocks = [depot, shop] if order == "upstream first" else [shop, depot]
+    model = model_from(
+        "name: chain\ntime: {start: 0, stop: 4, dt: 1}\nstocks:\n"
+        + "\n".join(stocks)
+        + '\nflows:\n  supply: {equation: "5"}\n  sales: {equation: "5"}\n'
+        + '  restock: {equation: "STEP(10, 3)"}\n'
+    )
+    result = fs.simulate(model, options=options).isel(run=0)
+    assert result.shop.values.tolist() == [0, 0, 0, 0, 0]
+    assert result.sales.values.tolist() == [1, 0, 0, 5, 5]
+    assert result.depot.values.tolist() == [1, 0, 0, 0, 5]
+
+
 def test_a_model_without_stocks_runs(options: fs.Options) -> None:
     model = model_from(
         """

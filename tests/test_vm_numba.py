@@ -99,6 +99,29 @@ def test_clock_outflows_previous_delay_and_noise_are_bit_identical() -> None:
     _block_equals_scalar(model_from(TRICKY))
 
 
+CHAIN = """\
+name: chain
+time: {start: 0, stop: 8, dt: 0.25, method: rk4}
+parameters:
+  demand: {default: 2, min: 0, max: 4}
+stocks:
+  shop: {initial: 1, inflows: [supply], outflows: [sales, returns], non_negative: true}
+  depot: {initial: 2, inflows: [restock], outflows: [supply], non_negative: true}
+flows:
+  supply: {equation: "1.5"}
+  sales: {equation: "demand * (1 + SIN(TIME))"}
+  returns: {equation: "0.5 * COS(2 * TIME)"}
+  restock: {equation: "STEP(2, 5)"}
+"""
+
+
+@pytest.mark.parametrize("method", ["rk4", "euler"])
+def test_chained_non_negative_stocks_are_bit_identical(method: str) -> None:
+    # a flow joining two non-negative stocks, declared downstream first: the limits take a
+    # second pass in some runs of a block and not in others; a biflow outflow; constant flows
+    _block_equals_scalar(model_from(CHAIN), method=method)
+
+
 def test_stage_variants_leave_out_clock_and_report_equations() -> None:
     program = fs.compile_model(model_from(TRICKY))
     code = stage_code(program)

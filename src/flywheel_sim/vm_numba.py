@@ -338,10 +338,12 @@ def _derivatives(
     nonneg_ptr: NDArray[np.int64],
     nonneg_slot: NDArray[np.int64],
     nonneg_sign: NDArray[np.float64],
+    nonneg_passes: int,
     work: NDArray[np.float64],
 ) -> None:
     """D (stocks, B) = net flow of each stock, after limiting what flows out of non-negative
-    stocks (outflows, and inflows gone negative: inflows first, then outflows, as listed).
+    stocks (outflows, and inflows gone negative: inflows first, then outflows, as listed),
+    again while a pass cuts a flow in some run of the block and passes remain.
 
     ``work`` is (2, >= B) scratch. Each loop runs over the block's runs innermost (so it
     vectorises); per run the additions and limits happen in the same order as a loop over
@@ -349,26 +351,32 @@ def _derivatives(
     """
     inflow = work[0]
     available = work[1]
-    for j in range(len(nonneg_stock)):
-        for r in range(B):
-            inflow[r] = 0.0
-        for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
-            slot, sign = nonneg_slot[q], nonneg_sign[q]
+    for _ in range(nonneg_passes):
+        cut = False
+        for j in range(len(nonneg_stock)):
             for r in range(B):
-                into = sign * S[slot, r]
-                if into > 0.0:
-                    inflow[r] += into
-        row = stock_slots[nonneg_stock[j]]
-        for r in range(B):
-            available[r] = max(S[row, r], 0.0) / dt + inflow[r]
-        for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
-            slot, sign = nonneg_slot[q], nonneg_sign[q]
+                inflow[r] = 0.0
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                slot, sign = nonneg_slot[q], nonneg_sign[q]
+                for r in range(B):
+                    into = sign * S[slot, r]
+                    if into > 0.0:
+                        inflow[r] += into
+            row = stock_slots[nonneg_stock[j]]
             for r in range(B):
-                into = sign * S[slot, r]
-                if into < 0.0:
-                    taken = min(-into, max(available[r], 0.0))
-                    S[slot, r] = -sign * taken
-                    available[r] -= taken
+                available[r] = max(S[row, r], 0.0) / dt + inflow[r]
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                slot, sign = nonneg_slot[q], nonneg_sign[q]
+                for r in range(B):
+                    into = sign * S[slot, r]
+                    if into < 0.0:
+                        taken = min(-into, max(available[r], 0.0))
+                        if taken != -into:
+                            cut = True
+                        S[slot, r] = -sign * taken
+                        available[r] -= taken
+        if not cut:
+            break
     D[:, :B] = 0.0
     for e in range(len(edge_stock)):
         k, slot, sign = edge_stock[e], edge_slot[e], edge_sign[e]
@@ -439,6 +447,7 @@ def _run(
     nonneg_ptr: NDArray[np.int64],
     nonneg_slot: NDArray[np.int64],
     nonneg_sign: NDArray[np.float64],
+    nonneg_passes: int,
     prev_src: NDArray[np.int64],
     prev_dst: NDArray[np.int64],
     delay_src: NDArray[np.int64],
@@ -535,6 +544,7 @@ def _run(
                 nonneg_ptr,
                 nonneg_slot,
                 nonneg_sign,
+                nonneg_passes,
                 work,
             )
             if _check(S, check_order, B, t, fslot, ftime, scratch):
@@ -601,6 +611,7 @@ def _run(
                     nonneg_ptr,
                     nonneg_slot,
                     nonneg_sign,
+                    nonneg_passes,
                     work,
                 )
             _combine(S, stock_slots, y0, K, b, stages, dt, B, work[0])
@@ -710,6 +721,7 @@ def run(
         prog.nonneg_ptr,
         prog.nonneg_slot,
         prog.nonneg_sign,
+        prog.nonneg_passes,
         prog.prev_src,
         prog.prev_dst,
         prog.delay_src,
