@@ -252,6 +252,114 @@ def test_non_negative_stocks_and_flows(options: fs.Options) -> None:
     assert result.back.values.tolist() == [0, 0, 0, 0, 0]
 
 
+def test_a_negative_inflow_into_a_non_negative_stock_is_limited(options: fs.Options) -> None:
+    # XMILE: "negative inflows flow outward"; the stock keeps what it has, the flow is cut
+    model = model_from(
+        """
+        name: tide
+        time: {start: 0, stop: 4, dt: 1}
+        stocks:
+          pond: {initial: 5, inflows: [tide], non_negative: true}
+          sea: {initial: 0, outflows: [tide]}
+        flows:
+          tide: {equation: "-3"}
+        """
+    )
+    result = fs.simulate(model, options=options).isel(run=0)
+    assert result.pond.values.tolist() == [5, 2, 0, 0, 0]
+    assert result.tide.values.tolist() == [-3, -2, 0, 0, 0]
+    assert result.sea.values.tolist() == [0, 3, 5, 5, 5]  # what left the pond, no more
+
+
+def test_non_negative_priority_inflows_first_then_outflows(options: fs.Options) -> None:
+    # available in DT: stock 5 + positive inflow 1; the negative inflow (listed first) takes
+    # 4 of it, the outflow gets the remaining 2 of its 3; a negative outflow brings material in
+    model = model_from(
+        """
+        name: priority
+        time: {start: 0, stop: 1, dt: 1}
+        stocks:
+          tank: {initial: 5, inflows: [leak, feed], outflows: [use], non_negative: true}
+          bin: {initial: 0, outflows: [back, take], non_negative: true}
+        flows:
+          leak: {equation: "-4"}
+          feed: {equation: "1"}
+          use: {equation: "3"}
+          back: {equation: "-2"}
+          take: {equation: "3"}
+        """
+    )
+    result = fs.simulate(model, options=options).isel(run=0, time=0)
+    assert [float(result[v]) for v in ("leak", "feed", "use")] == [-4, 1, 2]
+    assert [float(result[v]) for v in ("back", "take")] == [-2, 2]
+    final = fs.simulate(model, options=options).isel(run=0, time=-1)
+    assert float(final.tank) == 0 and float(final.bin) == 0
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_limited_flows_keep_the_stock_equation(options: fs.Options, method: str) -> None:
+    """The limits change flows, never a stock directly (XMILE: the stock equation SHOULD
+    NOT be violated): under Euler each stock moves by DT times its reported net flow."""
+    model = model_from(
+        """
+        name: swing
+        time: {start: 0, stop: 12, dt: 0.5}
+        stocks:
+          a: {initial: 3, inflows: [swing], outflows: [drain], non_negative: true}
+          b: {initial: 1, outflows: [swing]}
+        flows:
+          swing: {equation: "4 * SIN(TIME)"}
+          drain: {equation: "0.5 + 0.2 * a"}
+        """
+    )
+    result = fs.simulate(model, method=method, options=options).isel(run=0)
+    assert result.a.values.min() >= 0
+    if method == "euler":
+        net = (result.swing - result.drain).values[:-1] * 0.5
+        np.testing.assert_allclose(np.diff(result.a.values), net, atol=1e-12)
+        np.testing.assert_allclose(np.diff(result.b.values), -result.swing.values[:-1] * 0.5)
+
+
+def test_a_constant_flow_of_a_non_negative_stock_is_cut_only_while_needed(
+    options: fs.Options,
+) -> None:
+    # a constant is normally computed once; a limited flow is computed again every DT, so
+    # the cut of the first steps does not stick once the tank is refilled
+    model = model_from(
+        """
+        name: refill
+        time: {start: 0, stop: 5, dt: 1}
+        stocks:
+          tank: {initial: 1, inflows: [fill], outflows: [use], non_negative: true}
+        flows:
+          fill: {equation: "STEP(10, 2)"}
+          use: {equation: "3"}
+        """
+    )
+    result = fs.simulate(model, options=options).isel(run=0)
+    assert result.use.values.tolist() == [1, 0, 3, 3, 3, 3]
+    assert result.tank.values.tolist() == [1, 0, 0, 7, 14, 21]
+
+
+@pytest.mark.parametrize("order", ["upstream first", "downstream first"])
+def test_a_chain_of_non_negative_stocks_in_either_order(options: fs.Options, order: str) -> None:
+    # 'shop' counts on 'supply' from 'depot'; when the depot cuts it, the shop's own outflow
+    # is cut again in a second pass, whichever stock is declared first
+    depot = "  depot: {initial: 1, inflows: [restock], outflows: [supply], non_negative: true}"
+    shop = "  shop: {initial: 0, inflows: [supply], outflows: [sales], non_negative: true}"
+    stocks = [depot, shop] if order == "upstream first" else [shop, depot]
+    model = model_from(
+        "name: chain\ntime: {start: 0, stop: 4, dt: 1}\nstocks:\n"
+        + "\n".join(stocks)
+        + '\nflows:\n  supply: {equation: "5"}\n  sales: {equation: "5"}\n'
+        + '  restock: {equation: "STEP(10, 3)"}\n'
+    )
+    result = fs.simulate(model, options=options).isel(run=0)
+    assert result.shop.values.tolist() == [0, 0, 0, 0, 0]
+    assert result.sales.values.tolist() == [1, 0, 0, 5, 5]
+    assert result.depot.values.tolist() == [1, 0, 0, 0, 5]
+
+
 def test_a_model_without_stocks_runs(options: fs.Options) -> None:
     model = model_from(
         """

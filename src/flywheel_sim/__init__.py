@@ -1,64 +1,152 @@
 """flywheel-sim: business flywheels as runnable, analysable system-dynamics models.
 
-The public API is listed in ``__all__`` (and in docs/api.md). Heavy libraries (xarray,
-numba, matplotlib) are imported only when first needed.
+The public API is listed in ``__all__`` (and in docs/api.md). Importing the package loads
+nothing else: each public name is imported from its module on first use (PEP 562), so
+``import flywheel_sim; flywheel_sim.load_model("m.xmile")`` loads the reader and not the
+analyses, and NumPy, xarray, numba, SciPy, pandas and DuckDB load only when something
+needs them. The imports under ``TYPE_CHECKING`` give type checkers and editors the same
+names.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import importlib
+import sys
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from flywheel_sim.calibration import Calibration, RealityCheck, calibrate
-from flywheel_sim.compile import Program, compile_model
-from flywheel_sim.diagnostics import (
-    Coasting,
-    CriticalPush,
-    Takeoff,
-    coasting,
-    critical_push,
-    leverage,
-    takeoff,
-    weakest_link,
-)
-from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
-from flywheel_sim.integrators import METHODS, Tableau
-from flywheel_sim.loops import (
-    Loop,
-    LoopSearch,
-    causal_graph,
-    dominance_periods,
-    find_loops,
-    instance_loops,
-    loop_dominance,
-    measure_polarity,
-)
-from flywheel_sim.market import MarketParams, load_market_study, market_ensemble, simulate_market
-from flywheel_sim.outcomes import Outcome, parse_outcome
-from flywheel_sim.simulate import Options, simulate
-from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
-from flywheel_sim.spec.model import (
-    Dimension,
-    Element,
-    GraphicalFunction,
-    Link,
-    LoopSpec,
-    Model,
-    TimeSpec,
-)
-from flywheel_sim.spec.parser import parse
-from flywheel_sim.spec.policy import Policy, Ramp, Step, Table
-from flywheel_sim.store import RunStore
-from flywheel_sim.study import Scenario, Study, load_study
-from flywheel_sim.sweep import Plan, run_plan
-from flywheel_sim.uncertainty import Distribution, sample
-
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
+    from flywheel_sim.calibration import Calibration, RealityCheck, calibrate
+    from flywheel_sim.compile import Program, compile_model
+    from flywheel_sim.diagnostics import (
+        Coasting,
+        CriticalPush,
+        Takeoff,
+        coasting,
+        critical_push,
+        leverage,
+        takeoff,
+        weakest_link,
+    )
+    from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
     from flywheel_sim.executors import Executor
+    from flywheel_sim.integrators import METHODS, Tableau
+    from flywheel_sim.loops import (
+        Loop,
+        LoopSearch,
+        causal_graph,
+        dominance_periods,
+        find_loops,
+        instance_loops,
+        loop_dominance,
+        measure_polarity,
+    )
+    from flywheel_sim.market import (
+        MarketParams,
+        load_market_study,
+        market_ensemble,
+        simulate_market,
+    )
+    from flywheel_sim.outcomes import Outcome, parse_outcome
+    from flywheel_sim.simulate import Options, simulate
+    from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
+    from flywheel_sim.spec.model import (
+        Dimension,
+        Element,
+        GraphicalFunction,
+        Link,
+        LoopSpec,
+        Model,
+        TimeSpec,
+    )
+    from flywheel_sim.spec.parser import parse
+    from flywheel_sim.spec.policy import Policy, Ramp, Step, Table
+    from flywheel_sim.store import RunStore
+    from flywheel_sim.study import Scenario, Study, load_study
+    from flywheel_sim.sweep import Plan, run_plan
+    from flywheel_sim.uncertainty import Distribution, sample
 
 __version__ = "0.1.0"
+
+# where each lazily imported public name is defined (the same names as the imports above)
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "calibration": ("Calibration", "RealityCheck", "calibrate"),
+    "compile": ("Program", "compile_model"),
+    "diagnostics": (
+        "Coasting",
+        "CriticalPush",
+        "Takeoff",
+        "coasting",
+        "critical_push",
+        "leverage",
+        "takeoff",
+        "weakest_link",
+    ),
+    "errors": ("FlywheelError", "ModelError", "OutputError", "ParameterError"),
+    "integrators": ("METHODS", "Tableau"),
+    "loops": (
+        "Loop",
+        "LoopSearch",
+        "causal_graph",
+        "dominance_periods",
+        "find_loops",
+        "instance_loops",
+        "loop_dominance",
+        "measure_polarity",
+    ),
+    "market": ("MarketParams", "load_market_study", "market_ensemble", "simulate_market"),
+    "outcomes": ("Outcome", "parse_outcome"),
+    "simulate": ("Options", "simulate"),
+    "spec.loader": ("builtin_models", "load_model", "loads_model"),
+    "spec.model": (
+        "Dimension",
+        "Element",
+        "GraphicalFunction",
+        "Link",
+        "LoopSpec",
+        "Model",
+        "TimeSpec",
+    ),
+    "spec.parser": ("parse",),
+    "spec.policy": ("Policy", "Ramp", "Step", "Table"),
+    "store": ("RunStore",),
+    "study": ("Scenario", "Study", "load_study"),
+    "sweep": ("Plan", "run_plan"),
+    "uncertainty": ("Distribution", "sample"),
+}
+_LAZY = {name: f"{__name__}.{module}" for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name from its module the first time it is used (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later uses are ordinary attribute look-ups
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(ModuleType):
+    """The package module, which keeps a public name from being replaced by the submodule of
+    the same name: importing ``flywheel_sim.simulate`` (the module) binds the package's
+    ``simulate`` to it, and ``flywheel_sim.simulate`` must stay the function."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if name in _LAZY and isinstance(value, ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def make_executor(name: str = "local", **options: object) -> Executor:

@@ -336,10 +336,14 @@ def _derivatives(
     edge_sign: NDArray[np.float64],
     nonneg_stock: NDArray[np.int64],
     nonneg_ptr: NDArray[np.int64],
-    nonneg_out: NDArray[np.int64],
+    nonneg_slot: NDArray[np.int64],
+    nonneg_sign: NDArray[np.float64],
+    nonneg_passes: int,
     work: NDArray[np.float64],
 ) -> None:
-    """D (stocks, B) = net flow of each stock, after limiting outflows of non-negative stocks.
+    """D (stocks, B) = net flow of each stock, after limiting what flows out of non-negative
+    stocks (outflows, and inflows gone negative: inflows first, then outflows, as listed),
+    again while a pass cuts a flow in some run of the block and passes remain.
 
     ``work`` is (2, >= B) scratch. Each loop runs over the block's runs innermost (so it
     vectorises); per run the additions and limits happen in the same order as a loop over
@@ -347,26 +351,32 @@ def _derivatives(
     """
     inflow = work[0]
     available = work[1]
-    for j in range(len(nonneg_stock)):
-        stock = nonneg_stock[j]
-        for r in range(B):
-            inflow[r] = 0.0
-        for e in range(len(edge_stock)):
-            if edge_stock[e] == stock and edge_sign[e] > 0:
-                slot = edge_slot[e]
-                for r in range(B):
-                    inflow[r] += S[slot, r]
-        row = stock_slots[stock]
-        for r in range(B):
-            available[r] = max(S[row, r], 0.0) / dt + inflow[r]
-        for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
-            out = nonneg_out[q]
+    for _ in range(nonneg_passes):
+        cut = False
+        for j in range(len(nonneg_stock)):
             for r in range(B):
-                value = S[out, r]
-                if value > 0.0:
-                    value = min(value, max(available[r], 0.0))
-                    S[out, r] = value
-                available[r] -= max(value, 0.0)
+                inflow[r] = 0.0
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                slot, sign = nonneg_slot[q], nonneg_sign[q]
+                for r in range(B):
+                    into = sign * S[slot, r]
+                    if into > 0.0:
+                        inflow[r] += into
+            row = stock_slots[nonneg_stock[j]]
+            for r in range(B):
+                available[r] = max(S[row, r], 0.0) / dt + inflow[r]
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                slot, sign = nonneg_slot[q], nonneg_sign[q]
+                for r in range(B):
+                    into = sign * S[slot, r]
+                    if into < 0.0:
+                        taken = min(-into, max(available[r], 0.0))
+                        if taken != -into:
+                            cut = True
+                        S[slot, r] = -sign * taken
+                        available[r] -= taken
+        if not cut:
+            break
     D[:, :B] = 0.0
     for e in range(len(edge_stock)):
         k, slot, sign = edge_stock[e], edge_slot[e], edge_sign[e]
@@ -435,7 +445,9 @@ def _run(
     edge_sign: NDArray[np.float64],
     nonneg_stock: NDArray[np.int64],
     nonneg_ptr: NDArray[np.int64],
-    nonneg_out: NDArray[np.int64],
+    nonneg_slot: NDArray[np.int64],
+    nonneg_sign: NDArray[np.float64],
+    nonneg_passes: int,
     prev_src: NDArray[np.int64],
     prev_dst: NDArray[np.int64],
     delay_src: NDArray[np.int64],
@@ -530,7 +542,9 @@ def _run(
                 edge_sign,
                 nonneg_stock,
                 nonneg_ptr,
-                nonneg_out,
+                nonneg_slot,
+                nonneg_sign,
+                nonneg_passes,
                 work,
             )
             if _check(S, check_order, B, t, fslot, ftime, scratch):
@@ -595,7 +609,9 @@ def _run(
                     edge_sign,
                     nonneg_stock,
                     nonneg_ptr,
-                    nonneg_out,
+                    nonneg_slot,
+                    nonneg_sign,
+                    nonneg_passes,
                     work,
                 )
             _combine(S, stock_slots, y0, K, b, stages, dt, B, work[0])
@@ -703,7 +719,9 @@ def run(
         prog.edge_sign,
         prog.nonneg_stock,
         prog.nonneg_ptr,
-        prog.nonneg_out,
+        prog.nonneg_slot,
+        prog.nonneg_sign,
+        prog.nonneg_passes,
         prog.prev_src,
         prog.prev_dst,
         prog.delay_src,

@@ -273,17 +273,28 @@ def _derivatives(prog: Program, S: F, dt: float) -> F:
 
 
 def _limit_outflows(prog: Program, S: F, dt: float) -> None:
-    """Non-negative stocks: outflows, in order, take at most what the stock can give in DT."""
-    for j, stock in enumerate(prog.nonneg_stock):
-        slot = prog.stock_slots[stock]
-        inflow = np.zeros(S.shape[1])
-        for e in np.flatnonzero((prog.edge_stock == stock) & (prog.edge_sign > 0)):
-            inflow += S[prog.edge_slot[e]]
-        available = np.maximum(S[slot], 0.0) / dt + inflow
-        for out in prog.nonneg_out[prog.nonneg_ptr[j] : prog.nonneg_ptr[j + 1]]:
-            taken = np.clip(S[out], 0.0, np.maximum(available, 0.0))
-            S[out] = np.where(S[out] > 0.0, taken, S[out])
-            available = available - np.maximum(S[out], 0.0)
+    """Non-negative stocks: what flows out (outflows, inflows gone negative) takes at most what
+    the stock holds plus what flows in during DT; inflows first, then outflows, as listed.
+    Repeated while a pass cuts a flow and passes remain (a flow may join two such stocks)."""
+    for _ in range(prog.nonneg_passes):
+        cut = False
+        for j, stock in enumerate(prog.nonneg_stock):
+            edges = range(prog.nonneg_ptr[j], prog.nonneg_ptr[j + 1])
+            inflow = np.zeros(S.shape[1])
+            for q in edges:
+                into = prog.nonneg_sign[q] * S[prog.nonneg_slot[q]]  # > 0: material flows in
+                inflow += np.where(into > 0.0, into, 0.0)
+            available = np.maximum(S[prog.stock_slots[stock]], 0.0) / dt + inflow
+            for q in edges:
+                slot, sign = prog.nonneg_slot[q], prog.nonneg_sign[q]
+                into = sign * S[slot]
+                leaving = into < 0.0
+                taken = np.minimum(-into, np.maximum(available, 0.0))
+                cut = cut or bool(np.any(leaving & (taken != -into)))
+                S[slot] = np.where(leaving, -sign * taken, S[slot])
+                available = available - np.where(leaving, taken, 0.0)
+        if not cut:
+            break
 
 
 def _check(prog: Program, S: F, order: NDArray[np.int64], t: float, batch: Batch) -> None:

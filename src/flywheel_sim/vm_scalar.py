@@ -162,19 +162,27 @@ def _derivatives(S: NDArray[np.float64], K: NDArray[np.float64], stage: int, dt:
                  stock_slots: NDArray[np.int64], edge_stock: NDArray[np.int64],
                  edge_slot: NDArray[np.int64], edge_sign: NDArray[np.float64],
                  nonneg_stock: NDArray[np.int64], nonneg_ptr: NDArray[np.int64],
-                 nonneg_out: NDArray[np.int64]) -> None:  # fmt: skip
-    for j in range(len(nonneg_stock)):
-        stock = nonneg_stock[j]
-        inflow = 0.0
-        for e in range(len(edge_stock)):
-            if edge_stock[e] == stock and edge_sign[e] > 0:
-                inflow += S[edge_slot[e]]
-        available = max(S[stock_slots[stock]], 0.0) / dt + inflow
-        for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
-            out = nonneg_out[q]
-            if S[out] > 0.0:
-                S[out] = min(S[out], max(available, 0.0))
-            available -= max(S[out], 0.0)
+                 nonneg_slot: NDArray[np.int64], nonneg_sign: NDArray[np.float64],
+                 nonneg_passes: int) -> None:  # fmt: skip
+    for _ in range(nonneg_passes):
+        cut = False
+        for j in range(len(nonneg_stock)):
+            inflow = 0.0
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                into = nonneg_sign[q] * S[nonneg_slot[q]]
+                if into > 0.0:
+                    inflow += into
+            available = max(S[stock_slots[nonneg_stock[j]]], 0.0) / dt + inflow
+            for q in range(nonneg_ptr[j], nonneg_ptr[j + 1]):
+                into = nonneg_sign[q] * S[nonneg_slot[q]]
+                if into < 0.0:
+                    taken = min(-into, max(available, 0.0))
+                    if taken != -into:
+                        cut = True
+                    S[nonneg_slot[q]] = -nonneg_sign[q] * taken
+                    available -= taken
+        if not cut:
+            break
     for k in range(K.shape[1]):
         K[stage, k] = 0.0
     for e in range(len(edge_stock)):
@@ -198,7 +206,8 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
         lk_kind: NDArray[np.int64], stock_slots: NDArray[np.int64],
         edge_stock: NDArray[np.int64], edge_slot: NDArray[np.int64],
         edge_sign: NDArray[np.float64], nonneg_stock: NDArray[np.int64],
-        nonneg_ptr: NDArray[np.int64], nonneg_out: NDArray[np.int64],
+        nonneg_ptr: NDArray[np.int64], nonneg_slot: NDArray[np.int64],
+        nonneg_sign: NDArray[np.float64], nonneg_passes: int,
         prev_src: NDArray[np.int64], prev_dst: NDArray[np.int64],
         delay_src: NDArray[np.int64], check_order: NDArray[np.int64],
         init_order: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64],
@@ -276,7 +285,9 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
                 edge_sign,
                 nonneg_stock,
                 nonneg_ptr,
-                nonneg_out,
+                nonneg_slot,
+                nonneg_sign,
+                nonneg_passes,
             )
             if fail_slot[r] < 0:
                 bad = _first_bad(S, check_order)
@@ -337,7 +348,9 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
                         edge_sign,
                         nonneg_stock,
                         nonneg_ptr,
-                        nonneg_out,
+                        nonneg_slot,
+                        nonneg_sign,
+                        nonneg_passes,
                     )
                 for k in range(n_stocks):
                     acc = 0.0

@@ -96,13 +96,21 @@ class Emitter:
         return self.sort({i.key: _init_deps(i) for i in self.instances}, initial=True)
 
     def dynamic_set(self, init_order: list[Inst]) -> set[str]:
+        # a flow of a non-negative stock may be cut after an evaluation, overwriting its slot,
+        # so even a constant one is computed again at every evaluation (not hoisted)
+        limited = {
+            flow
+            for inst in self.instances
+            if inst.kind in ("stock", "hstock") and inst.non_negative
+            for flow in (*inst.inflows, *inst.outflows)
+        }
         dynamic: set[str] = set()
         for inst in init_order:
             if inst.kind in STATE:
                 dynamic.add(inst.key)
             elif inst.kind in ("parameter", "init"):
                 continue
-            elif _dynamic_call(inst.expr) or names_in(inst.expr) & dynamic:
+            elif inst.key in limited or _dynamic_call(inst.expr) or names_in(inst.expr) & dynamic:
                 dynamic.add(inst.key)
         return dynamic
 
@@ -261,10 +269,11 @@ class Emitter:
         ]
         nonneg = [s for s in stocks if s.non_negative]
         ptr = [0]
-        outs: list[int] = []
+        limited: list[tuple[int, float]] = []  # (slot, +1 inflow / -1 outflow) in priority
         for s in nonneg:
-            outs += [self.slot[f] for f in s.outflows]
-            ptr.append(len(outs))
+            limited += [(self.slot[f], 1.0) for f in s.inflows]
+            limited += [(self.slot[f], -1.0) for f in s.outflows]
+            ptr.append(len(limited))
         params = [i for i in insts if i.kind == "parameter"]
         elements = {e.key: e for e in self.model.elements}
         bounds = [
@@ -303,7 +312,9 @@ class Emitter:
             edge_sign=np.array([e[2] for e in edges], f64),
             nonneg_stock=np.array([stock_index[s.key] for s in nonneg], i64),
             nonneg_ptr=np.array(ptr, i64),
-            nonneg_out=np.array(outs, i64),
+            nonneg_slot=np.array([slot for slot, _ in limited], i64),
+            nonneg_sign=np.array([sign for _, sign in limited], f64),
+            nonneg_passes=_passes(limited, len(nonneg)),
             param_keys=tuple(instance_key(p.element or "", p.index) for p in params),
             param_slots=np.array([self.slot[p.key] for p in params], i64),
             param_default=np.array(
@@ -385,3 +396,11 @@ def _stack_depth(code: list[int]) -> int:
             best = max(best, depth + 1)
         best = max(best, depth)
     return best
+
+
+def _passes(limited: list[tuple[int, float]], stocks: int) -> int:
+    """How many passes the non-negative limits may need: one, unless a flow is on the lists
+    of two non-negative stocks; then one per stock, enough for a chain of them declared
+    against the direction of flow (each pass settles at least one more stock)."""
+    slots = [slot for slot, _ in limited]
+    return stocks if len(set(slots)) < len(slots) else 1

@@ -35,6 +35,11 @@ class Program:
     ``init_code`` computes initial values; ``step_code`` recomputes the time-varying
     auxiliaries and flows from the stocks at a given time. Stock ``k`` (slot
     ``stock_slots[k]``) changes by ``sum(edge_sign * value[edge_slot])`` over its edges.
+    Before that, each non-negative stock limits the flows that would take material out of
+    it (outflows, and inflows gone negative) to what it holds plus what flows in during DT,
+    in priority order: inflows first, then outflows, each in the order listed. Where a flow
+    joins two non-negative stocks, cutting it for one changes what the other receives, so the
+    limits are applied again, until a pass cuts nothing (at most ``nonneg_passes`` passes).
     """
 
     name: str
@@ -50,8 +55,10 @@ class Program:
     edge_slot: IntArray
     edge_sign: FloatArray
     nonneg_stock: IntArray  # indices into stock_slots, in model order
-    nonneg_ptr: IntArray  # outflow edges of nonneg stock j: nonneg_out[ptr[j]:ptr[j+1]]
-    nonneg_out: IntArray  # slots of those outflows
+    nonneg_ptr: IntArray  # flows of nonneg stock j: nonneg_slot[ptr[j]:ptr[j+1]]
+    nonneg_slot: IntArray  # their slots: its inflows, then its outflows, each in listed order
+    nonneg_sign: FloatArray  # +1 for an inflow, -1 for an outflow
+    nonneg_passes: int  # most passes over them: 1 unless a flow joins two of them
     param_keys: tuple[str, ...]
     param_slots: IntArray
     param_default: FloatArray

@@ -10,8 +10,8 @@ not run at every stage:
   third stages share a time, and the first stage of a step has the time of the previous
   step's last stage, so half of the evaluations can skip them. (The kernel compares the two
   times exactly; equal floating-point times, not equal nominal ones.) A clock equation whose
-  value the non-negative-stock rule may clip (an outflow) is not skipped, since its slot no
-  longer holds what the equation computed.
+  value the non-negative-stock rule may clip (a flow of a non-negative stock) is not skipped,
+  since its slot no longer holds what the equation computed.
 - **Report equations** feed no flow: their values matter only where they are saved and
   checked for NaN, which is after the first stage. Stages after the first leave them out.
 
@@ -72,7 +72,7 @@ def stage_code(program: Program) -> StageCode:
         program.n_slots,
         np.concatenate([program.stock_slots, program.prev_dst]).tobytes(),
         program.edge_slot.tobytes(),
-        program.nonneg_out.tobytes(),
+        program.nonneg_slot.tobytes(),
     )
 
 

@@ -2,17 +2,16 @@
 
 YAML is parsed with PyYAML's safe loader; every mapping keeps the line of each key so that
 errors name ``file:line``. Equations are parsed here (syntax errors surface at load time).
+PyYAML and ``importlib.resources`` are imported when a YAML text or a built-in model is read,
+so loading an XMILE file does not pay for them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar, cast
-
-import yaml
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.model import (
@@ -31,6 +30,9 @@ from flywheel_sim.spec.model import (
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_FILE_BYTES = 20_000_000
 XMILE_SUFFIXES = (".xmile", ".stmx", ".itmx", ".xml")
@@ -61,6 +63,8 @@ class _Reader:
 
     # -- YAML -> nodes ------------------------------------------------------------------------
     def document(self) -> Node:
+        import yaml
+
         try:
             loader = yaml.SafeLoader(self.text)
         except yaml.YAMLError as exc:
@@ -82,6 +86,8 @@ class _Reader:
         return data
 
     def _syntax_error(self, exc: yaml.YAMLError) -> ModelError:
+        import yaml
+
         mark = getattr(exc, "problem_mark", None)
         context = getattr(exc, "context_mark", None)
         if isinstance(exc, yaml.scanner.ScannerError) and context is not None:
@@ -123,6 +129,8 @@ class _Reader:
             )
 
     def _convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
+        import yaml  # loaded by document(); here a look-up in sys.modules
+
         self.spend(1, node)
         line = node.start_mark.line + 1
         if isinstance(node, yaml.MappingNode):
@@ -703,6 +711,8 @@ def loads_model(text: str, *, file: str | None = None, name: str = "model") -> M
 
 def builtin_models() -> list[str]:
     """Names of the models shipped inside the package."""
+    from importlib import resources
+
     folder = resources.files("flywheel_sim") / "models"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
@@ -715,6 +725,8 @@ def load_model(source: str | Path) -> Model:
     path = Path(source)
     if not path.exists() and isinstance(source, str) and re.fullmatch(r"[\w-]+", source):
         if source in builtin_models():
+            from importlib import resources
+
             ref = resources.files("flywheel_sim") / "models" / f"{source}.yaml"
             return loads_model(ref.read_text(encoding="utf-8"), file=f"{source}.yaml", name=source)
         hint = did_you_mean(source, builtin_models())
@@ -730,7 +742,7 @@ def load_model(source: str | Path) -> Model:
         raise ModelError(f"model file '{source}' is larger than {MAX_FILE_BYTES} bytes")
     suffix = path.suffix.lower()
     if suffix in XMILE_SUFFIXES:
-        from flywheel_sim.xmile import load_xmile
+        from flywheel_sim.xmile.reader import load_xmile
 
         return load_xmile(path)
     try:

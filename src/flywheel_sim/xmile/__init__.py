@@ -5,13 +5,41 @@
 - :func:`save_xmile` / :func:`dumps_xmile` write a Model as XMILE;
 - :func:`save_yaml` / :func:`dumps_yaml` write a Model in our YAML format.
 
-See docs/xmile.md for what is supported and how XMILE constructs map onto ours.
+See docs/xmile.md for what is supported and how XMILE constructs map onto ours. Each name is
+imported from its module on first use (PEP 562), so reading a file loads neither writer.
 """
 
 from __future__ import annotations
 
-from flywheel_sim.xmile.reader import load_xmile, loads_xmile
-from flywheel_sim.xmile.writer import dumps_xmile, save_xmile
-from flywheel_sim.xmile.yaml_writer import dumps_yaml, save_yaml
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flywheel_sim.xmile.reader import load_xmile, loads_xmile
+    from flywheel_sim.xmile.writer import dumps_xmile, save_xmile
+    from flywheel_sim.xmile.yaml_writer import dumps_yaml, save_yaml
+
+_LAZY = {
+    "load_xmile": "reader",
+    "loads_xmile": "reader",
+    "dumps_xmile": "writer",
+    "save_xmile": "writer",
+    "dumps_yaml": "yaml_writer",
+    "save_yaml": "yaml_writer",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = ["dumps_xmile", "dumps_yaml", "load_xmile", "loads_xmile", "save_xmile", "save_yaml"]

@@ -8,7 +8,6 @@ them. JSON is parsed with :func:`json.loads` (data only) and checked field by fi
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, replace
 from typing import Any, cast
 
@@ -66,6 +65,8 @@ def apply_meta(model: Model, doc: Document) -> Model:
     text = node.text or ""
     if len(text) > MAX_META_CHARS:
         raise doc.error("<flywheel:meta> is too large", node)
+    import json  # only files we wrote carry the element; others need no JSON parser
+
     try:
         data = json.loads(text)
         return _apply(model, data)
