@@ -175,6 +175,9 @@ def test_outcomes() -> None:
         ("uniform:2,5", stats.uniform(2, 3)),
         ("normal:1,0.5", stats.norm(1, 0.5)),
         ("normal:1,0.5,0.5,2", stats.truncnorm(-1, 2, loc=1, scale=0.5)),
+        ("normal:0,1,2,5", stats.truncnorm(2, 5)),  # the upper tail
+        ("normal:0,1,-6,-3", stats.truncnorm(-6, -3)),  # the lower tail
+        ("normal:0,1,9,12", stats.truncnorm(9, 12)),  # a sliver of far tail
         ("lognormal:2,0.3", stats.lognorm(0.3, scale=2)),
         ("triangular:0,1,4", stats.triang(0.25, loc=0, scale=4)),
         ("beta:2,5", stats.beta(2, 5)),
