@@ -171,7 +171,8 @@ def _truncated_normal(u: F, lo: float, hi: float) -> F:
         from scipy import stats
 
         x = stats.truncnorm(lo, hi).ppf(u)
-    return np.clip(np.asarray(x, dtype=float), lo, hi)
+    clipped: F = np.clip(np.asarray(x, dtype=float), lo, hi)
+    return clipped
 
 
 def _is_number(value: Any) -> bool:
