@@ -2,10 +2,11 @@
 
 For 32 runs or more, the *block* kernel runs blocks of 256 runs in parallel (``prange``, one
 block per core at a time); each instruction is a loop over the block's runs, which the
-compiler vectorises. It runs the three-address form of the code
-(:mod:`flywheel_sim.compile.registers`, arithmetic in :mod:`flywheel_sim.vm_rows`) and lets
-Runge-Kutta stages skip equations whose value cannot have changed
-(:mod:`flywheel_sim.compile.stages`). Fewer runs go to the scalar kernel
+compiler vectorises, and powers go eight runs at a time through glibc's vector ``pow``
+(:mod:`flywheel_sim.vecpow`, which the one-run kernel uses too). It runs the three-address
+form of the code (:mod:`flywheel_sim.compile.registers`, arithmetic in
+:mod:`flywheel_sim.vm_rows`) and lets Runge-Kutta stages skip equations whose value cannot
+have changed (:mod:`flywheel_sim.compile.stages`). Fewer runs go to the scalar kernel
 (:mod:`flywheel_sim.vm_scalar`), which runs the postfix code one run at a time. Both perform
 the same floating-point operations in the same order, so they agree bit for bit.
 

@@ -9,18 +9,19 @@ a few hundred instructions per evaluation was more than the arithmetic.
 When the result goes to a different row than its left operand the compiler must assume the
 rows may overlap and checks at run time; the ``*_into`` forms (result over the left operand)
 need no check. Each form performs the same floating-point operation as the stack machine did
-(``x * y``, ``math.pow(x, y)``, ...), so results are bit for bit the same.
+(``x * y``, ``pow1(x, y)``, ...), so results are bit for bit the same. Powers go eight runs
+at a time through :func:`flywheel_sim.vecpow.pow8` (glibc's vector ``pow``), the biggest part
+of a model full of elasticities.
 """
 
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import ops
+from flywheel_sim.vecpow import pow1, pow8
 
 jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 F2 = NDArray[np.float64]
@@ -42,7 +43,7 @@ def apply(op: int, a: float, b: float) -> float:
     if op == _DIV:
         return a / b
     if op == _POW:
-        return math.pow(a, b)
+        return pow1(a, b)
     if op == _MIN:
         return a if (a <= b or a != a) else b
     if op == _MAX:
@@ -82,8 +83,7 @@ def rows(op: int, R: F2, o: int, x: int, y: int, B: int) -> None:
         for r in range(B):
             R[o, r] = R[x, r] / R[y, r]
     elif op == _POW:
-        for r in range(B):
-            R[o, r] = math.pow(R[x, r], R[y, r])
+        _pow_rows(R, o, x, y, B)
     elif op == _MIN:
         for r in range(B):
             a, b = R[x, r], R[y, r]
@@ -95,6 +95,55 @@ def rows(op: int, R: F2, o: int, x: int, y: int, B: int) -> None:
     else:
         for r in range(B):
             R[o, r] = apply(op, R[x, r], R[y, r])
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _lanes(R: F2, row: int, r: int) -> tuple[float, ...]:
+    """Eight consecutive runs of a row, as pow8 takes them."""
+    return (
+        R[row, r],
+        R[row, r + 1],
+        R[row, r + 2],
+        R[row, r + 3],
+        R[row, r + 4],
+        R[row, r + 5],
+        R[row, r + 6],
+        R[row, r + 7],
+    )
+
+
+@jit
+def _pow_rows(R: F2, o: int, x: int, y: int, B: int) -> None:
+    """R[o] = R[x] ** R[y], eight runs per call (every lane read before any is written)."""
+    r = 0
+    while r + 8 <= B:
+        p = pow8(
+            _lanes(R, x, r),
+            _lanes(R, y, r),
+        )
+        R[o, r], R[o, r + 1], R[o, r + 2], R[o, r + 3] = p[0], p[1], p[2], p[3]
+        R[o, r + 4], R[o, r + 5], R[o, r + 6], R[o, r + 7] = p[4], p[5], p[6], p[7]
+        r += 8
+    while r < B:
+        R[o, r] = pow1(R[x, r], R[y, r])
+        r += 1
+
+
+@jit
+def _pow_row_value(R: F2, o: int, x: int, c: float, B: int) -> None:
+    """R[o] = R[x] ** c (o may be x), eight runs per call."""
+    r = 0
+    while r + 8 <= B:
+        p = pow8(
+            _lanes(R, x, r),
+            (c, c, c, c, c, c, c, c),
+        )
+        R[o, r], R[o, r + 1], R[o, r + 2], R[o, r + 3] = p[0], p[1], p[2], p[3]
+        R[o, r + 4], R[o, r + 5], R[o, r + 6], R[o, r + 7] = p[4], p[5], p[6], p[7]
+        r += 8
+    while r < B:
+        R[o, r] = pow1(R[x, r], c)
+        r += 1
 
 
 @jit
@@ -115,8 +164,7 @@ def row_value(op: int, R: F2, o: int, x: int, c: float, B: int) -> None:
         for r in range(B):
             R[o, r] = R[x, r] / c
     elif op == _POW:
-        for r in range(B):
-            R[o, r] = math.pow(R[x, r], c)
+        _pow_row_value(R, o, x, c, B)
     elif op == _MAX:
         for r in range(B):
             a = R[x, r]
@@ -145,8 +193,7 @@ def _row_value_into(op: int, R: F2, x: int, c: float, B: int) -> None:
         for r in range(B):
             R[x, r] = R[x, r] / c
     elif op == _POW:
-        for r in range(B):
-            R[x, r] = math.pow(R[x, r], c)
+        _pow_row_value(R, x, x, c, B)
     elif op == _MAX:
         for r in range(B):
             a = R[x, r]

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import ops
+from flywheel_sim.vecpow import pow1
 from flywheel_sim.vm_numba import _delay, _lookup, _random, _select_pulse, jit
 
 inline_jit = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
@@ -36,7 +37,7 @@ def _apply(op: int, a: float, b: float) -> float:
     if op == ops.DIV:
         return a / b
     if op == ops.POW:
-        return np.power(a, b)
+        return pow1(a, b)
     if op == ops.MIN:
         return a if (a <= b or a != a) else b
     if op == ops.MAX:
