@@ -39,3 +39,5 @@ bench: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	# numba's disk cache: it sees edits to a kernel's own file, not to the modules it calls
+	find src -name '*.nbi' -delete -o -name '*.nbc' -delete
