@@ -55,6 +55,11 @@ class Trips:
 
 def trip_counts(state: MarketState, p: MarketParams, rng: np.random.Generator) -> I64:
     """Trips of each active customer this month (Poisson; rises with satisfaction and Prime)."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_people
+
+        who, rate = kernels_people.trip_rates(state, p)
+        return np.repeat(who, rng.poisson(rate))
     c = state.customers
     who = np.flatnonzero(c.active)
     rate = p.base_trips * (1.0 + p.frequency_elasticity * c.satisfaction[who])

@@ -52,18 +52,29 @@ def _shop_range(  # type: ignore[no-untyped-def]
     k = search.shape[1]
     width = options.shape[1]
     weight = np.empty(width)
+    # a customer's trips are consecutive and the affinities do not change while shopping, so
+    # the running sums (float64, in category order) and the customer's traits are read once
+    prefix = np.empty(n_cat)
+    last = -1
+    member = False
+    a = b = d = member_days = 0.0
     for i in range(lo, hi):
         who = customer[i]
-        total = 0.0
-        for c in range(n_cat):
-            total += np.float64(affinity[who, c])
-        target = u_cat[i] * total
-        running = 0.0
+        if who != last:
+            last = who
+            running = 0.0
+            for c in range(n_cat):
+                running += np.float64(affinity[who, c])
+                prefix[c] = running
+            member = prime[who]
+            a = np.float64(price_sens[who])
+            b = np.float64(quality_sens[who])
+            d = np.float64(speed_sens[who])
+            member_days = prime_days if member else std_days
+        target = u_cat[i] * prefix[n_cat - 1]
         cat = 0
         for c in range(n_cat):
-            running += np.float64(affinity[who, c])
-            if running <= target:
-                cat += 1
+            cat += prefix[c] <= target  # counted without a branch
         cat = min(cat, n_cat - 1)
         category[i] = cat
         for j in range(k):
@@ -75,10 +86,7 @@ def _shop_range(  # type: ignore[no-untyped-def]
                 options[i, k + j] = ranked[min(pick, ranked.size - 1)]
             else:
                 options[i, k + j] = -1
-        member = prime[who]
-        a = np.float64(price_sens[who])
-        b = np.float64(quality_sens[who])
-        d = np.float64(speed_sens[who])
+        ref = log_ref[cat]
         cum = 0.0
         for j in range(width):
             o = options[i, j]
@@ -86,10 +94,9 @@ def _shop_range(  # type: ignore[no-untyped-def]
                 row = table[o]  # one cache line: what a shopper sees of offer o
                 free = member and row[4] > 0.5
                 lp = row[1] if free else row[0]
-                member_days = prime_days if member else std_days
                 days = member_days if row[5] > 0.5 else row[6]
                 u = (appeal - j * position_cost) + row[3]
-                u = u - a * (lp - log_ref[cat])
+                u = u - a * (lp - ref)
                 u = u + b * row[2]
                 u = u - d * days
                 cum += math.exp(min(u, 30.0))
@@ -124,18 +131,34 @@ def _shop_serial(*args):  # type: ignore[no-untyped-def]
 PARALLEL_FROM = 200_000  # trips; below this, starting threads costs more than it saves
 
 
+@numba.njit(cache=True)
+def _fill_table(table, log_price, log_price_free, rating, trust, eligible, platform, days):  # type: ignore[no-untyped-def]
+    for o in range(table.shape[0]):
+        table[o, 0] = log_price[o]
+        table[o, 1] = log_price_free[o]
+        table[o, 2] = rating[o]
+        table[o, 3] = trust[o]
+        table[o, 4] = 1.0 if eligible[o] else 0.0
+        table[o, 5] = 1.0 if platform[o] else 0.0
+        table[o, 6] = days[o]
+        table[o, 7] = 0.0
+
+
 def _offer_table(view: OfferView) -> np.ndarray:
     """The offer fields a shopper reads, one 64-byte row per offer: a trip's eight options
     cost eight cache lines instead of sixty-four (the columns are separate arrays in the
     view). The values are the view's, so the kernel computes exactly what NumPy does."""
-    table = np.zeros((view.log_price.size, 8))
-    table[:, 0] = view.log_price
-    table[:, 1] = view.log_price_free
-    table[:, 2] = view.rating
-    table[:, 3] = view.trust
-    table[:, 4] = view.eligible
-    table[:, 5] = view.platform
-    table[:, 6] = view.days
+    table = np.empty((view.log_price.size, 8))
+    _fill_table(
+        table,
+        view.log_price,
+        view.log_price_free,
+        view.rating,
+        view.trust,
+        view.eligible,
+        view.platform,
+        view.days,
+    )
     return table
 
 
@@ -182,29 +205,3 @@ def shop_kernel(
         value,
     )
     return Trips(customer, category, options, choice, value)
-
-
-@numba.njit(cache=True, nogil=True)
-def _learn(affinity, customer, category, rate):  # type: ignore[no-untyped-def]
-    n_cat = affinity.shape[1]
-    counts = np.zeros(n_cat)
-    start = 0
-    while start < customer.size:
-        who = customer[start]
-        stop = start
-        while stop < customer.size and customer[stop] == who:
-            counts[category[stop]] += 1.0
-            stop += 1
-        total = 0.0
-        for c in range(n_cat):
-            total += counts[c]
-        for c in range(n_cat):
-            mix = counts[c] / total
-            affinity[who, c] = np.float32((1.0 - rate) * np.float64(affinity[who, c]) + rate * mix)
-            counts[c] = 0.0
-        start = stop
-
-
-def learn_affinity(affinity: np.ndarray, customer: I64, category: I64, rate: float) -> None:
-    """Each buyer's affinities move ``rate`` toward the month's purchases (sorted by buyer)."""
-    _learn(affinity, customer, category, rate)
