@@ -205,3 +205,116 @@ def shop_kernel(
         value,
     )
     return Trips(customer, category, options, choice, value)
+
+
+@numba.njit(cache=True, nogil=True)
+def _orders(options, choice, inventory):  # type: ignore[no-untyped-def]
+    """The trips that chose an offer, the offer each chose, the demand per offer, and the
+    orders (indices into those) for offers asked for more than they have in stock."""
+    n = 0
+    for i in range(choice.size):
+        n += choice[i] >= 0
+    bought = np.empty(n, np.int64)
+    offer = np.empty(n, np.int64)
+    demand = np.zeros(inventory.size, np.int64)
+    j = 0
+    for i in range(choice.size):
+        if choice[i] >= 0:
+            bought[j] = i
+            offer[j] = options[i, choice[i]]
+            demand[offer[j]] += 1
+            j += 1
+    short = False
+    m = 0
+    for i in range(n):
+        m += demand[offer[i]] > inventory[offer[i]]
+    for o in range(demand.size):
+        short |= demand[o] > inventory[o]
+    subset = np.empty(m, np.int64)
+    j = 0
+    for i in range(n):
+        if demand[offer[i]] > inventory[offer[i]]:
+            subset[j] = i
+            j += 1
+    return bought, offer, demand, short, subset
+
+
+@numba.njit(cache=True, nogil=True)
+def _refuse(offer, subset, order, inventory, ok):  # type: ignore[no-untyped-def]
+    """Shoppers of a sold-out offer queue in ``order``; those past its stock are refused."""
+    head = 0
+    for i in range(order.size):
+        o = offer[subset[order[i]]]
+        if i == 0 or o != offer[subset[order[i - 1]]]:
+            head = i
+        if i - head >= inventory[o]:
+            ok[subset[order[i]]] = False
+
+
+@numba.njit(cache=True, nogil=True)
+def _deliver(  # type: ignore[no-untyped-def]
+    bought, offer, ok, demand, inventory, sold, last_demand, trip_customer, choice, value, penalty
+):
+    n = 0
+    for i in range(ok.size):
+        n += ok[i]
+    customer = np.empty(n, np.int64)
+    got = np.empty(n, np.int64)
+    position = np.empty(n, np.int64)
+    sold[:] = 0
+    j = 0
+    for i in range(ok.size):
+        if ok[i]:
+            sold[offer[i]] += 1
+            customer[j] = trip_customer[bought[i]]
+            got[j] = offer[i]
+            position[j] = choice[bought[i]]
+            j += 1
+        else:
+            value[bought[i]] *= penalty
+    for o in range(sold.size):
+        inventory[o] -= sold[o]
+        last_demand[o] = demand[o]
+    return customer, got, position, ok.size - n
+
+
+def fulfil(
+    state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator
+) -> tuple[I64, I64, I64, int]:
+    """``step._fulfil`` in three passes around the same draw and sort of the queue: the buyers,
+    their offers, their positions, and the number of stock-outs."""
+    o = state.offers
+    bought, offer, demand, short, subset = _orders(trips.options, trips.choice, o.inventory)
+    ok = np.ones(offer.size, bool)
+    if short:
+        order = np.argsort(offer[subset] + rng.random(subset.size))
+        _refuse(offer, subset, order, o.inventory, ok)
+    return _deliver(  # type: ignore[no-any-return]
+        bought,
+        offer,
+        ok,
+        demand,
+        o.inventory,
+        o.sold,
+        o.demand,
+        trips.customer,
+        trips.choice,
+        trips.value,
+        float(penalty),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _tally(offer, customer, prime, n):  # type: ignore[no-untyped-def]
+    units = np.zeros(n)
+    members = np.zeros(n)
+    for i in range(offer.size):
+        units[offer[i]] += 1.0
+        if prime[customer[i]]:
+            members[offer[i]] += 1.0
+    return units, members
+
+
+def tally(state: MarketState, customer: I64, offer: I64) -> tuple[np.ndarray, np.ndarray]:
+    """Units sold per offer, and units bought by Prime members (``books.tally``)."""
+    return _tally(offer, customer, state.customers.prime, state.offers.price.size)  # type: ignore[no-any-return]

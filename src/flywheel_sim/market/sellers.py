@@ -90,6 +90,10 @@ def reprice(state: MarketState, p: MarketParams) -> None:
 def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[int, float, float]:
     """Order up to the forecast plus safety stock (arrives at once); returns units bought,
     and what sellers and the platform paid for them."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_books
+
+        return kernels_books.restock(state, p, on_sale)
     o = state.offers
     target = np.ceil(o.forecast * (1.0 + p.safety_stock)).astype(np.int64)
     order = np.where(on_sale, np.maximum(target - o.inventory, 0), 0)
@@ -104,6 +108,10 @@ def settle(
 ) -> tuple[int, float]:
     """Each active seller's month: profit, the loss streak, and exit after ``exit_after``
     losing months (their stock is written off). Returns (exits, units written off)."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_books
+
+        return kernels_books.settle(state, p, proceeds, units, merchant_units)
     s, o = state.sellers, state.offers
     k = s.active.size
     owner = o.seller[state.first_party :]
