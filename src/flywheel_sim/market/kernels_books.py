@@ -22,24 +22,22 @@ BLOCK = 128  # NumPy's pairwise-summation block (PW_BLOCKSIZE)
 @numba.njit(cache=True, nogil=True)
 def _block(a, lo, n):  # type: ignore[no-untyped-def]
     """NumPy's sum of 8 <= n <= 128 terms: eight interleaved partial sums, then the rest."""
-    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
-    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
-    i = 8
-    while i < n - n % 8:
-        j = lo + i
-        r0 += a[j]
-        r1 += a[j + 1]
-        r2 += a[j + 2]
-        r3 += a[j + 3]
-        r4 += a[j + 4]
-        r5 += a[j + 5]
-        r6 += a[j + 6]
-        r7 += a[j + 7]
-        i += 8
+    b = a[lo : lo + n]  # a view indexed from 0 by range(): no negative-index checks
+    r0, r1, r2, r3 = b[0], b[1], b[2], b[3]
+    r4, r5, r6, r7 = b[4], b[5], b[6], b[7]
+    whole = n - n % 8
+    for i in range(8, whole, 8):
+        r0 += b[i]
+        r1 += b[i + 1]
+        r2 += b[i + 2]
+        r3 += b[i + 3]
+        r4 += b[i + 4]
+        r5 += b[i + 5]
+        r6 += b[i + 6]
+        r7 += b[i + 7]
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    while i < n:
-        res += a[lo + i]
-        i += 1
+    for i in range(whole, n):
+        res += b[i]
     return res
 
 

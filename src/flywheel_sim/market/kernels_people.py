@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from flywheel_sim.market.choice import OfferView, Trips
+from flywheel_sim.market.kernels_books import total32
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import I64, MarketState
 
@@ -200,3 +201,63 @@ def churn_and_prime(
         "prime_joining": float(joined),
         "prime_leaving": float(left + lapsed),
     }
+
+
+@numba.njit(cache=True, nogil=True)
+def _customers(active, satisfaction):  # type: ignore[no-untyped-def]
+    happy = np.empty(active.size, np.float32)
+    n = 0
+    for i in range(active.size):
+        if active[i]:
+            happy[n] = satisfaction[i]
+            n += 1
+    return n, total32(happy, 0, n)
+
+
+@numba.njit(cache=True, nogil=True)
+def _join(active, satisfaction, eligible_orders, u, chance):  # type: ignore[no-untyped-def]
+    j = joined = 0
+    for i in range(active.size):
+        if not active[i]:
+            if u[j] < chance:
+                active[i] = True
+                satisfaction[i] = 0.5
+                eligible_orders[i] = 0.0
+                joined += 1
+            j += 1
+    return joined
+
+
+def adopt(
+    state: MarketState, p: MarketParams, on_sale: np.ndarray, rng: np.random.Generator
+) -> float:
+    """``people.adopt``: the summed satisfaction and the joining in one pass each."""
+    c = state.customers
+    customers, satisfaction = _customers(c.active, c.satisfaction)
+    selection = float(np.count_nonzero(on_sale))
+    satisfied = float(satisfaction) / c.active.size
+    hazard = (
+        p.innovation_rate * (selection / p.selection_reference) ** p.selection_elasticity
+        + p.word_of_mouth * satisfied
+    )
+    u = rng.random(c.active.size - customers)
+    return float(_join(c.active, c.satisfaction, c.eligible_orders, u, -np.expm1(-hazard)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _review(written, z, quality, noise, rating_sum, reviews):  # type: ignore[no-untyped-def]
+    stars = np.zeros(rating_sum.size)  # np.bincount's sums, then added
+    for j in range(written.size):
+        o = written[j]
+        stars[o] += min(max(np.float64(quality[o]) + noise * z[j], 1.0), 5.0)
+        reviews[o] += 1
+    for o in range(rating_sum.size):
+        rating_sum[o] += stars[o]
+
+
+def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Generator) -> None:
+    """``people.review``: the same draws, the ratings added in one pass."""
+    o = state.offers
+    written = offer[rng.random(offer.size) < p.review_probability]
+    z = rng.standard_normal(written.size)
+    _review(written, z, o.quality, float(p.rating_noise), o.rating_sum, o.reviews)

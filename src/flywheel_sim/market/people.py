@@ -14,6 +14,10 @@ def adopt(
 ) -> float:
     """Non-customers try the platform: unprompted (more so with a wider selection) or through
     word of mouth from satisfied customers (their summed satisfaction per person)."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_people
+
+        return kernels_people.adopt(state, p, on_sale, rng)
     c = state.customers
     selection = float(on_sale.sum())
     satisfied = float(c.satisfaction[c.active].sum()) / c.active.size
@@ -36,6 +40,10 @@ def ratings(quality: np.ndarray, noise: float, rng: np.random.Generator) -> np.n
 
 def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Generator) -> None:
     """Some purchases are reviewed; each review adds its rating to the offer."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_people
+
+        return kernels_people.review(state, p, offer, rng)
     o = state.offers
     written = offer[rng.random(offer.size) < p.review_probability]
     stars = ratings(o.quality[written].astype(np.float64), p.rating_noise, rng)

@@ -10,6 +10,10 @@ from flywheel_sim.market.state import F64, I64, MarketState
 
 def listed(state: MarketState) -> np.ndarray:
     """Which offers are on sale: the platform's own, and those of active sellers."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_offers
+
+        return kernels_offers.listed(state)
     o = state.offers
     seller_on = np.concatenate([[True], state.sellers.active])
     return np.asarray(seller_on[o.seller + 1])
@@ -39,6 +43,10 @@ def enter(state: MarketState, p: MarketParams, rng: np.random.Generator) -> int:
 
 
 def _open(state: MarketState, p: MarketParams, joining: I64) -> None:
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_offers
+
+        return kernels_offers.open_sellers(state, p, joining)
     s, o = state.sellers, state.offers
     s.active[joining] = True
     s.fba[joining] = False
@@ -72,6 +80,10 @@ def price_bounds(state: MarketState, p: MarketParams, ids: I64) -> tuple[F64, F6
 def reprice(state: MarketState, p: MarketParams) -> None:
     """Competitive adjustment: close part of the gap to just under the category's leading
     price, or raise the price after a stock-out; always within the seller's margin."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_offers
+
+        return kernels_offers.reprice(state, p)
     o = state.offers
     ids = np.flatnonzero(listed(state)[state.first_party :]) + state.first_party
     if ids.size == 0:
@@ -136,6 +148,10 @@ def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) ->
     """Sellers reconsider FBA now and then: FBA if the observed sales lift of Prime-eligible
     offers, applied to the margin left after the FBA fee, beats the merchant-fulfilled margin."""
     s, o = state.sellers, state.offers
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_offers
+
+        return kernels_offers.choose_fba(state, p, rng.random(s.active.size))
     review = s.active & (rng.random(s.active.size) < 1.0 / p.fba_review_months)
     who = np.flatnonzero(review)
     if who.size == 0:
