@@ -193,7 +193,7 @@ def money(
         np.array(days, np.float64),
     )
     spend, seller, fees, first_party, gms, services, shipping, goods, n, relative, delivered = (
-        float(x) for x in sums
+        sums.tolist()
     )
     out = {
         "customer_spend": spend,
@@ -323,6 +323,8 @@ def _census(  # type: ignore[no-untyped-def]
     active,
     prime,
     satisfaction,
+    category,
+    ref_price,
     first,
     prior,
 ):
@@ -338,8 +340,9 @@ def _census(  # type: ignore[no-untyped-def]
             x = value[j] / whole
             share[j] = x * x
         hhi = total(share, 0, k + 1)
-    listed = selection = third = eligible_listed = reviewed = stock = 0
+    listed = selection = third = eligible_listed = reviewed = stock = in_stock = 0
     shown = np.empty(n)
+    ratio = np.empty(n)  # price / category reference of listed offers in stock
     fast = slow = fast_units = slow_units = 0
     for i in range(n):
         if i < first or seller_active[seller[i]]:  # listed now (after this month's exits)
@@ -349,6 +352,9 @@ def _census(  # type: ignore[no-untyped-def]
             eligible_listed += eligible[i]
             reviewed += reviews[i]
         stock += inventory[i]
+        if on_sale[i] and inventory[i] > 0:
+            ratio[in_stock] = price[i] / ref_price[category[i]]
+            in_stock += 1
         if on_sale[i]:  # what sellers see of the lift: listed at the start of the month
             if platform[i]:
                 fast += 1
@@ -375,7 +381,19 @@ def _census(  # type: ignore[no-untyped-def]
     )
     counts2 = np.array([stock, fast, slow, fast_units, slow_units])
     rating = total(shown, 0, listed) / listed if listed else np.nan
-    return counts, counts2, np.array([hhi, satisfied, rating, total(units, 0, n)])
+    return counts, counts2, np.array([hhi, satisfied, rating, total(units, 0, n)]), ratio[:in_stock]
+
+
+@numba.njit(cache=True, nogil=True)
+def spread(x):  # type: ignore[no-untyped-def]
+    """``x.std()`` bit for bit: the mean, then the mean square deviation, NumPy's sums."""
+    n = x.size
+    mean = total(x, 0, n) / n
+    square = np.empty(n)
+    for i in range(n):
+        d = x[i] - mean
+        square[i] = d * d
+    return np.sqrt(total(square, 0, n) / n)
 
 
 def census(
@@ -390,7 +408,7 @@ def census(
     """``books.census`` in one pass over each population (the log-price spread stays NumPy's:
     its ``log`` is vectorised and may differ from the C library's in the last bit)."""
     c, o, s, pf = state.customers, state.offers, state.sellers, state.platform
-    counts, more, values = _census(
+    counts, more, values, ratio = _census(
         o.price,
         units,
         o.seller,
@@ -406,17 +424,18 @@ def census(
         c.active,
         c.prime,
         c.satisfaction,
+        o.category,
+        state.ref_price,
         state.first_party,
         float(p.rating_prior),
     )
-    customers, members, sellers, fba, selection, third, eligible, reviews = (int(x) for x in counts)
-    stock, fast, slow, fast_units, slow_units = (int(x) for x in more)
-    hhi, satisfaction, rating, bought = (float(x) for x in values)
+    customers, members, sellers, fba, selection, third, eligible, reviews = counts.tolist()
+    stock, fast, slow, fast_units, slow_units = more.tolist()
+    hhi, satisfaction, rating, bought = values.tolist()
     if fast and slow and slow_units > 0:  # the lift sellers judge FBA by, smoothed
         seen = (fast_units / fast) / (slow_units / slow) - 1.0
         pf.lift += 0.5 * (seen - pf.lift)
-    stocked = np.flatnonzero(on_sale & (o.inventory > 0))
-    log_rel = np.log(o.price[stocked] / state.ref_price[o.category[stocked]])
+    log_rel = np.log(ratio)
     return {
         "customers": float(customers),
         "prime_members": float(members),
@@ -436,6 +455,6 @@ def census(
         "inventory": float(stock),
         "units_bought": bought,
         "hhi": hhi,
-        "price_dispersion": float(log_rel.std()) if log_rel.size > 1 else 0.0,
+        "price_dispersion": float(spread(log_rel)) if log_rel.size > 1 else 0.0,
         "sales_lift": pf.lift,
     }
