@@ -1,8 +1,10 @@
-"""numba kernels for the two hottest rules (the ``fast`` extra): shopping and affinity learning.
+"""numba kernels for shopping and buying (the ``fast`` extra).
 
-Each does exactly what its NumPy reference in ``choice.py`` / ``people.py`` does, trip by trip
-instead of as (trips x options) matrices, from the same uniforms and in the same float64
-operation order. Compiled once per machine and cached on disk (``cache=True``).
+The shopping kernel does what its NumPy reference in ``choice.py`` does, trip by trip instead
+of as (trips x options) matrices, from the same uniforms and in the same float64 operation
+order; buying (``step._fulfil``) and the tally (``books.tally``) are a few passes around the
+same draw and sort of the queue for sold-out offers. Compiled once per machine and cached on
+disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -55,6 +57,10 @@ def _shop_range(  # type: ignore[no-untyped-def]
     # a customer's trips are consecutive and the affinities do not change while shopping, so
     # the running sums (float64, in category order) and the customer's traits are read once
     prefix = np.empty(n_cat)
+    # a search result's weight exp(U) depends only on the customer and the category, so a
+    # customer's later trip to a category reuses it (the same number, not a recomputation)
+    cached = np.empty((n_cat, k))
+    cached_for = np.full(n_cat, -1, np.int64)  # whose weights cached[c] holds
     last = -1
     member = False
     a = b = d = member_days = 0.0
@@ -88,9 +94,14 @@ def _shop_range(  # type: ignore[no-untyped-def]
                 options[i, k + j] = -1
         ref = log_ref[cat]
         cum = 0.0
+        again = cached_for[cat] == who
+        cached_for[cat] = who
         for j in range(width):
             o = options[i, j]
-            if o >= 0:
+            if j < k and again:
+                if o >= 0:
+                    cum += cached[cat, j]
+            elif o >= 0:
                 row = table[o]  # one cache line: what a shopper sees of offer o
                 free = member and row[4] > 0.5
                 lp = row[1] if free else row[0]
@@ -99,7 +110,10 @@ def _shop_range(  # type: ignore[no-untyped-def]
                 u = u - a * (lp - ref)
                 u = u + b * row[2]
                 u = u - d * days
-                cum += math.exp(min(u, 30.0))
+                w = math.exp(min(u, 30.0))
+                if j < k:
+                    cached[cat, j] = w
+                cum += w
             weight[j] = cum  # cumulative weight
         whole = 1.0 + cum
         goal = u_choice[i] * whole
