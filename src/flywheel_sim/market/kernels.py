@@ -225,32 +225,68 @@ def shop_kernel(
 def _orders(options, choice, inventory):  # type: ignore[no-untyped-def]
     """The trips that chose an offer, the offer each chose, the demand per offer, and the
     orders (indices into those) for offers asked for more than they have in stock."""
+    bought = np.empty(choice.size, np.int64)
+    offer = np.empty(choice.size, np.int64)
+    demand = np.zeros(inventory.size, np.int64)
     n = 0
     for i in range(choice.size):
-        n += choice[i] >= 0
-    bought = np.empty(n, np.int64)
-    offer = np.empty(n, np.int64)
-    demand = np.zeros(inventory.size, np.int64)
-    j = 0
-    for i in range(choice.size):
         if choice[i] >= 0:
-            bought[j] = i
-            offer[j] = options[i, choice[i]]
-            demand[offer[j]] += 1
-            j += 1
-    short = False
+            o = options[i, choice[i]]
+            bought[n] = i
+            offer[n] = o
+            demand[o] += 1
+            n += 1
+    short = np.empty(inventory.size, np.bool_)
+    any_short = False
+    for o in range(inventory.size):
+        short[o] = demand[o] > inventory[o]
+        any_short |= short[o]
+    subset = np.empty(n, np.int64)
     m = 0
-    for i in range(n):
-        m += demand[offer[i]] > inventory[offer[i]]
-    for o in range(demand.size):
-        short |= demand[o] > inventory[o]
-    subset = np.empty(m, np.int64)
-    j = 0
-    for i in range(n):
-        if demand[offer[i]] > inventory[offer[i]]:
-            subset[j] = i
-            j += 1
-    return bought, offer, demand, short, subset
+    for j in range(n):
+        if short[offer[j]]:
+            subset[m] = j
+            m += 1
+    return bought[:n], offer[:n], demand, any_short, subset[:m]
+
+
+@numba.njit(cache=True, nogil=True)
+def _queue(offer, subset, u):  # type: ignore[no-untyped-def]
+    """``np.argsort(offer[subset] + u)``: by offer (counting sort), then by key within an
+    offer (insertion sort; the groups are small). Distinct keys have one sorted order, so this
+    is NumPy's; with a tie (two equal keys, next to each other once sorted) it returns None
+    and the caller asks NumPy, whose order among equal keys is its own."""
+    m = subset.size
+    key = np.empty(m)
+    lo = offer.max() + 1 if offer.size else 0
+    first = np.zeros(lo + 1, np.int64)
+    for j in range(m):
+        key[j] = offer[subset[j]] + u[j]
+        first[offer[subset[j]] + 1] += 1
+    for o in range(lo):
+        first[o + 1] += first[o]
+    order = np.empty(m, np.int64)
+    for j in range(m):  # grouped by offer, in index order within a group
+        o = offer[subset[j]]
+        order[first[o]] = j
+        first[o] += 1
+    start = 0
+    while start < m:
+        stop = start + 1
+        while stop < m and offer[subset[order[stop]]] == offer[subset[order[start]]]:
+            stop += 1
+        for i in range(start + 1, stop):
+            j = order[i]
+            h = i
+            while h > start and key[order[h - 1]] > key[j]:
+                order[h] = order[h - 1]
+                h -= 1
+            order[h] = j
+        start = stop
+    for i in range(1, m):
+        if key[order[i]] <= key[order[i - 1]]:
+            return None
+    return order
 
 
 @numba.njit(cache=True, nogil=True)
@@ -301,7 +337,10 @@ def fulfil(
     bought, offer, demand, short, subset = _orders(trips.options, trips.choice, o.inventory)
     ok = np.ones(offer.size, bool)
     if short:
-        order = np.argsort(offer[subset] + rng.random(subset.size))
+        u = rng.random(subset.size)
+        order = _queue(offer, subset, u)
+        if order is None:  # two equal keys: NumPy's own order among them
+            order = np.argsort(offer[subset] + u)
         _refuse(offer, subset, order, o.inventory, ok)
     return _deliver(  # type: ignore[no-any-return]
         bought,
