@@ -135,7 +135,27 @@ def offer_view(
 
 
 @numba.njit(cache=True, nogil=True)
-def _rank(ids, score, category, price, lead_price, n_cat, k):  # type: ignore[no-untyped-def]
+def _in_stock(on_sale, inventory, sold, price, category, ref_price):  # type: ignore[no-untyped-def]
+    """The listed offers in stock, and the two arguments of the score's logarithms."""
+    ids = np.empty(on_sale.size, np.int64)
+    n = 0
+    for i in range(on_sale.size):
+        if on_sale[i] and inventory[i] > 0:
+            ids[n] = i
+            n += 1
+    units = np.empty(n)
+    relative = np.empty(n)
+    for j in range(n):
+        i = ids[j]
+        units[j] = sold[i]
+        relative[j] = price[i] / ref_price[category[i]]
+    return ids[:n], units, relative
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank(  # type: ignore[no-untyped-def]
+    ids, log_sales, log_price, rating, eligible, weights, category, price, lead_price, n_cat, k
+):
     counts = np.zeros(n_cat, np.int64)
     for i in ids:
         counts[category[i]] += 1
@@ -148,9 +168,12 @@ def _rank(ids, score, category, price, lead_price, n_cat, k):  # type: ignore[no
     key = np.empty(ids.size)
     fill = starts.copy()
     for j in range(ids.size):
-        c = category[ids[j]]
-        ranked[fill[c]] = ids[j]
-        key[fill[c]] = -score[j]
+        i = ids[j]
+        score = weights[0] * rating[i] + weights[1] * log_sales[j] - weights[2] * log_price[j]
+        score = score + weights[3] * (1.0 if eligible[i] else 0.0)
+        c = category[i]
+        ranked[fill[c]] = i
+        key[fill[c]] = -score
         fill[c] += 1
     for c in range(n_cat):
         lo, hi = starts[c], starts[c] + counts[c]
@@ -173,19 +196,27 @@ def _rank(ids, score, category, price, lead_price, n_cat, k):  # type: ignore[no
 def rank(
     state: MarketState, p: MarketParams, view: OfferView, on_sale: np.ndarray, prime_on: bool
 ) -> Ranking:
-    """``platform.rank``: the score in NumPy, the sort and the search results in one pass."""
+    """``platform.rank``: the score's logarithms in NumPy, the rest in two passes."""
     o = state.offers
-    ids = np.flatnonzero(on_sale & (o.inventory > 0))
-    score = (
-        p.rank_rating_weight * view.rating[ids]
-        + p.rank_sales_weight * np.log1p(o.sold[ids])
-        - p.rank_price_weight * np.log(o.price[ids] / state.ref_price[o.category[ids]])
-        + (p.rank_prime_weight if prime_on else 0.0) * view.eligible[ids]
+    ids, units, relative = _in_stock(
+        on_sale, o.inventory, o.sold, o.price, o.category, state.ref_price
+    )
+    weights = np.array(
+        [
+            p.rank_rating_weight,
+            p.rank_sales_weight,
+            p.rank_price_weight,
+            p.rank_prime_weight if prime_on else 0.0,
+        ]
     )
     return Ranking(
         *_rank(
             ids,
-            score,
+            np.log1p(units),
+            np.log(relative),
+            view.rating,
+            view.eligible,
+            weights,
             o.category,
             o.price,
             state.platform.lead_price,
