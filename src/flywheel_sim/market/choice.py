@@ -40,6 +40,7 @@ class OfferView:
     eligible: NDArray[np.bool_]  # Prime-eligible: first-party or FBA (once Prime exists)
     platform: NDArray[np.bool_]  # fulfilled by the platform (first-party or FBA)
     days: F64  # a merchant-fulfilled offer's delivery days
+    table: F64 | None = None  # (offers, 8): the numba backend's rows of the fields above
 
 
 @dataclass

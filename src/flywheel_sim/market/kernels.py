@@ -208,7 +208,7 @@ def shop_kernel(
         ranking.starts,
         ranking.counts,
         np.log(state.ref_price),
-        _offer_table(view),
+        view.table if view.table is not None else _offer_table(view),
         float(p.platform_appeal),
         float(p.position_cost),
         float(days[0]),

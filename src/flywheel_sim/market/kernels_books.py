@@ -458,3 +458,14 @@ def census(
         "price_dispersion": float(spread(log_rel)) if log_rel.size > 1 else 0.0,
         "sales_lift": pf.lift,
     }
+
+
+@numba.njit(cache=True, nogil=True)
+def _forecast(forecast, demand, weight):  # type: ignore[no-untyped-def]
+    for i in range(forecast.size):
+        forecast[i] += weight * (demand[i] - forecast[i])
+
+
+def update_forecast(state: MarketState, p: MarketParams) -> None:
+    """``sellers.update_forecast`` in one pass."""
+    _forecast(state.offers.forecast, state.offers.demand, float(p.forecast_weight))

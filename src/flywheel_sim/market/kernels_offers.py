@@ -91,46 +91,77 @@ def reprice(state: MarketState, p: MarketParams) -> None:
 
 @numba.njit(cache=True, nogil=True)
 def _view(  # type: ignore[no-untyped-def]
-    seller, seller_fba, seller_days, rating_sum, reviews, first, fba_on, prime_on, prior
+    seller,
+    seller_fba,
+    seller_days,
+    rating_sum,
+    reviews,
+    log_price,
+    log_price_free,
+    log_reviews,
+    first,
+    fba_on,
+    prime_on,
+    prior,
+    trust_weight,
 ):
     n = seller.size
     platform = np.empty(n, np.bool_)
     eligible = np.empty(n, np.bool_)
     days = np.empty(n)
     rating = np.empty(n)
+    trust = np.empty(n)
+    table = np.empty((n, 8))  # the shopping kernel's rows (kernels._offer_table)
     for i in range(n):
         own = seller[i] < 0
         platform[i] = i < first or (not own and fba_on and seller_fba[seller[i]])
         eligible[i] = platform[i] and prime_on
         days[i] = 0.0 if own else np.float64(seller_days[seller[i]])
         rating[i] = (3.0 * prior + rating_sum[i]) / (prior + reviews[i]) - 3.0
-    return platform, eligible, days, rating
+        trust[i] = trust_weight * log_reviews[i]
+        table[i, 0] = log_price[i]
+        table[i, 1] = log_price_free[i]
+        table[i, 2] = rating[i]
+        table[i, 3] = trust[i]
+        table[i, 4] = 1.0 if eligible[i] else 0.0
+        table[i, 5] = 1.0 if platform[i] else 0.0
+        table[i, 6] = days[i]
+        table[i, 7] = 0.0
+    return platform, eligible, days, rating, trust, table
 
 
 def offer_view(
     state: MarketState, p: MarketParams, prime_on: bool, fba_on: bool, on_sale: np.ndarray
 ) -> OfferView:
-    """``platform.offer_view``: the flags and days in one pass, the logarithms in NumPy."""
+    """``platform.offer_view``: the logarithms in NumPy, the rest (and the shopping kernel's
+    table of the same values) in one pass."""
     o, s = state.offers, state.sellers
-    platform, eligible, days, rating = _view(
+    log_price = np.log(o.price + p.shipping_fee)
+    log_price_free = np.log(o.price)
+    platform, eligible, days, rating, trust, table = _view(
         o.seller,
         s.fba,
         s.days,
         o.rating_sum,
         o.reviews,
+        log_price,
+        log_price_free,
+        np.log1p(o.reviews),
         state.first_party,
         bool(fba_on),
         bool(prime_on),
         float(p.rating_prior),
+        float(p.trust_weight),
     )
     return OfferView(
-        log_price=np.log(o.price + p.shipping_fee),
-        log_price_free=np.log(o.price),
+        log_price=log_price,
+        log_price_free=log_price_free,
         rating=rating,
-        trust=p.trust_weight * np.log1p(o.reviews),
+        trust=trust,
         eligible=eligible,
         platform=platform,
         days=days,
+        table=table,
     )
 
 

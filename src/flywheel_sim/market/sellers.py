@@ -167,5 +167,9 @@ def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) ->
 
 def update_forecast(state: MarketState, p: MarketParams) -> None:
     """Exponential smoothing of units asked for (sales plus stock-outs)."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_books
+
+        return kernels_books.update_forecast(state, p)
     o = state.offers
     o.forecast += p.forecast_weight * (o.demand - o.forecast)
