@@ -65,18 +65,3 @@ def test_backends_agree_on_every_output(values: dict[str, float], seed: int) -> 
         np.testing.assert_array_equal(fast[name].values, reference[name].values, err_msg=name)
     for rule in ("stockouts", "seller_exit", "prime_joining", "prime_leaving", "churn"):
         assert float(fast[rule].sum()) > 0, rule
-
-
-def test_the_stock_out_queue_is_numpys_argsort() -> None:
-    from flywheel_sim.market.kernels import _queue
-
-    rng = np.random.default_rng(1)
-    for size in (1, 2, 10, 500, 5000):
-        offer = rng.integers(0, 300, size * 2)
-        subset = np.sort(rng.choice(offer.size, size, replace=False))
-        u = rng.random(size)
-        np.testing.assert_array_equal(_queue(offer, subset, u), np.argsort(offer[subset] + u))
-    # equal keys: NumPy decides their order, so the kernel declines
-    offer, subset = np.array([3, 3, 5]), np.arange(3)
-    assert _queue(offer, subset, np.array([0.25, 0.25, 0.5])) is None
-    assert _queue(np.array([2, 3]), np.arange(2), np.array([1.0, 0.0])) is None  # 2+1 == 3+0

@@ -251,45 +251,6 @@ def _orders(options, choice, inventory):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _queue(offer, subset, u):  # type: ignore[no-untyped-def]
-    """``np.argsort(offer[subset] + u)``: by offer (counting sort), then by key within an
-    offer (insertion sort; the groups are small). Distinct keys have one sorted order, so this
-    is NumPy's; with a tie (two equal keys, next to each other once sorted) it returns None
-    and the caller asks NumPy, whose order among equal keys is its own."""
-    m = subset.size
-    key = np.empty(m)
-    lo = offer.max() + 1 if offer.size else 0
-    first = np.zeros(lo + 1, np.int64)
-    for j in range(m):
-        key[j] = offer[subset[j]] + u[j]
-        first[offer[subset[j]] + 1] += 1
-    for o in range(lo):
-        first[o + 1] += first[o]
-    order = np.empty(m, np.int64)
-    for j in range(m):  # grouped by offer, in index order within a group
-        o = offer[subset[j]]
-        order[first[o]] = j
-        first[o] += 1
-    start = 0
-    while start < m:
-        stop = start + 1
-        while stop < m and offer[subset[order[stop]]] == offer[subset[order[start]]]:
-            stop += 1
-        for i in range(start + 1, stop):
-            j = order[i]
-            h = i
-            while h > start and key[order[h - 1]] > key[j]:
-                order[h] = order[h - 1]
-                h -= 1
-            order[h] = j
-        start = stop
-    for i in range(1, m):
-        if key[order[i]] <= key[order[i - 1]]:
-            return None
-    return order
-
-
-@numba.njit(cache=True, nogil=True)
 def _refuse(offer, subset, order, inventory, ok):  # type: ignore[no-untyped-def]
     """Shoppers of a sold-out offer queue in ``order``; those past its stock are refused."""
     head = 0
@@ -336,11 +297,8 @@ def fulfil(
     o = state.offers
     bought, offer, demand, short, subset = _orders(trips.options, trips.choice, o.inventory)
     ok = np.ones(offer.size, bool)
-    if short:
-        u = rng.random(subset.size)
-        order = _queue(offer, subset, u)
-        if order is None:  # two equal keys: NumPy's own order among them
-            order = np.argsort(offer[subset] + u)
+    if short:  # NumPy's (vectorised) argsort: faster here than numba's, and its own ties
+        order = np.argsort(offer[subset] + rng.random(subset.size))
         _refuse(offer, subset, order, o.inventory, ok)
     return _deliver(  # type: ignore[no-any-return]
         bought,
