@@ -12,7 +12,7 @@ pytest.importorskip("numba")
 
 
 def test_sums_are_numpys_pairwise_sums_bit_for_bit() -> None:
-    from flywheel_sim.market.kernels_books import total, total32
+    from flywheel_sim.market.pairwise import spread, total, total32
 
     rng = np.random.default_rng(0)
     sizes = [*range(0, 300), 1000, 1023, 1024, 5200, 8191, 8192, 8193, 50_001]
@@ -24,6 +24,8 @@ def test_sums_are_numpys_pairwise_sums_bit_for_bit() -> None:
         assert total(a, lo, m) == a[lo : lo + m].sum(), (n, lo, m)
         assert total32(b, lo, m) == b[lo : lo + m].sum(), (n, lo, m)
         assert total(a, 0, n) == a.sum(), n
+        if n:
+            assert spread(a) == a.std(), n
 
 
 @pytest.mark.parametrize(

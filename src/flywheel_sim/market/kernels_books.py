@@ -3,7 +3,7 @@
 Each does what its NumPy reference in ``books.py`` / ``sellers.py`` does in one pass over the
 offers or sellers instead of dozens of small array operations. To give the same bits, a sum
 NumPy takes with ``ndarray.sum`` / ``mean`` is taken here with NumPy's own summation order
-(:func:`pairwise`), per-owner sums in the order ``np.bincount`` adds, and every elementwise
+(``pairwise.py``), per-owner sums in the order ``np.bincount`` adds, and every elementwise
 expression in NumPy's operation order; a test compares every output of the two backends.
 """
 
@@ -13,91 +13,10 @@ import numba
 import numpy as np
 
 from flywheel_sim.market.choice import OfferView
+from flywheel_sim.market.kernels_people import active_satisfaction
+from flywheel_sim.market.pairwise import spread, total
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import F64, MarketState
-
-BLOCK = 128  # NumPy's pairwise-summation block (PW_BLOCKSIZE)
-
-
-@numba.njit(cache=True, nogil=True)
-def _block(a, lo, n):  # type: ignore[no-untyped-def]
-    """NumPy's sum of 8 <= n <= 128 terms: eight interleaved partial sums, then the rest."""
-    b = a[lo : lo + n]  # a view indexed from 0 by range(): no negative-index checks
-    r0, r1, r2, r3 = b[0], b[1], b[2], b[3]
-    r4, r5, r6, r7 = b[4], b[5], b[6], b[7]
-    whole = n - n % 8
-    for i in range(8, whole, 8):
-        r0 += b[i]
-        r1 += b[i + 1]
-        r2 += b[i + 2]
-        r3 += b[i + 3]
-        r4 += b[i + 4]
-        r5 += b[i + 5]
-        r6 += b[i + 6]
-        r7 += b[i + 7]
-    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(whole, n):
-        res += b[i]
-    return res
-
-
-@numba.njit(cache=True, nogil=True)
-def _blocks(a, lo, n):  # type: ignore[no-untyped-def]
-    """NumPy's ``pairwise_sum`` of ``a[lo:lo+n]`` for n >= 8, in ``a``'s own precision: a
-    block up to 128 terms, else the sum of the two halves (the first a multiple of 8). NumPy
-    recurses; this walks the same tree with a stack (numba's disk cache mishandles recursion)."""
-    starts = np.empty(64, np.int64)
-    sizes = np.empty(64, np.int64)
-    right = np.zeros(64, np.bool_)  # working on the right half of this node
-    left = np.empty(64, a.dtype)  # the sum of its left half, once known
-    top = 0
-    starts[0], sizes[0] = lo, n
-    while True:
-        # descend along left halves to a block
-        while sizes[top] > BLOCK:
-            half = sizes[top] // 2
-            half -= half % 8
-            right[top + 1] = False
-            starts[top + 1], sizes[top + 1] = starts[top], half
-            top += 1
-        value = _block(a, starts[top], sizes[top])
-        # climb: a finished left half sends us to its sibling, a right half completes its parent
-        while True:
-            if top == 0:
-                return value
-            top -= 1
-            half = sizes[top] // 2
-            half -= half % 8
-            if not right[top + 1]:
-                left[top] = value
-                right[top + 1] = True
-                starts[top + 1], sizes[top + 1] = starts[top] + half, sizes[top] - half
-                top += 1
-                break
-            value = left[top] + value
-
-
-@numba.njit(cache=True, nogil=True)
-def total(a, lo, n):  # type: ignore[no-untyped-def]
-    """``float(a[lo:lo+n].sum())`` for float64 ``a``, bit for bit: the reduction starts from
-    0.0 and adds NumPy's pairwise sum (sequential below 8 terms)."""
-    if n < 8:
-        res = 0.0
-        for i in range(lo, lo + n):
-            res += a[i]
-        return 0.0 + res
-    return 0.0 + _blocks(a, lo, n)
-
-
-@numba.njit(cache=True, nogil=True)
-def total32(a, lo, n):  # type: ignore[no-untyped-def]
-    """``a[lo:lo+n].sum()`` for float32 ``a``: NumPy sums float32 in float32."""
-    if n < 8:
-        res = np.float32(0.0)
-        for i in range(lo, lo + n):
-            res += a[i]
-        return np.float32(0.0) + res
-    return np.float32(0.0) + _blocks(a, lo, n)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -307,10 +226,24 @@ def settle(
 
 
 @numba.njit(cache=True, nogil=True)
-def _census(  # type: ignore[no-untyped-def]
+def _hhi(price, units, seller, k):  # type: ignore[no-untyped-def]
+    """Herfindahl-Hirschman index of sales value by seller, the platform's own retail first."""
+    value = np.zeros(k + 1)
+    for i in range(price.size):
+        value[seller[i] + 1] += price[i] * units[i]
+    whole = total(value, 0, k + 1)
+    if not whole > 0:
+        return np.nan
+    share = np.empty(k + 1)
+    for j in range(k + 1):
+        x = value[j] / whole
+        share[j] = x * x
+    return total(share, 0, k + 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _offers(  # type: ignore[no-untyped-def]
     price,
-    units,
-    seller,
     sold,
     inventory,
     reviews,
@@ -318,32 +251,18 @@ def _census(  # type: ignore[no-untyped-def]
     eligible,
     platform,
     on_sale,
+    seller,
     seller_active,
-    seller_fba,
-    active,
-    prime,
-    satisfaction,
     category,
     ref_price,
     first,
     prior,
 ):
-    n, k = price.size, seller_active.size
-    value = np.zeros(k + 1)  # sales value by seller, the platform's own retail first
-    for i in range(n):
-        value[seller[i] + 1] += price[i] * units[i]
-    whole = total(value, 0, k + 1)
-    hhi = np.nan
-    if whole > 0:
-        share = np.empty(k + 1)
-        for j in range(k + 1):
-            x = value[j] / whole
-            share[j] = x * x
-        hhi = total(share, 0, k + 1)
-    listed = selection = third = eligible_listed = reviewed = stock = in_stock = 0
+    n = price.size
+    listed = third = eligible_listed = reviewed = stock = in_stock = 0
+    fast = slow = fast_units = slow_units = 0
     shown = np.empty(n)
     ratio = np.empty(n)  # price / category reference of listed offers in stock
-    fast = slow = fast_units = slow_units = 0
     for i in range(n):
         if i < first or seller_active[seller[i]]:  # listed now (after this month's exits)
             shown[listed] = (3.0 * prior + rating_sum[i]) / (prior + reviews[i])
@@ -362,38 +281,9 @@ def _census(  # type: ignore[no-untyped-def]
             else:
                 slow += 1
                 slow_units += sold[i]
-    selection = listed
-    customers = members = 0
-    happy = np.empty(active.size, np.float32)
-    for i in range(active.size):
-        members += prime[i]
-        if active[i]:
-            happy[customers] = satisfaction[i]
-            customers += 1
-    sellers = fba_sellers = 0
-    for s in range(k):
-        if seller_active[s]:
-            sellers += 1
-            fba_sellers += seller_fba[s]
-    satisfied = np.float32(total32(happy, 0, customers) / customers) if customers else 0.0
-    counts = np.array(
-        [customers, members, sellers, fba_sellers, selection, third, eligible_listed, reviewed]
-    )
-    counts2 = np.array([stock, fast, slow, fast_units, slow_units])
     rating = total(shown, 0, listed) / listed if listed else np.nan
-    return counts, counts2, np.array([hhi, satisfied, rating, total(units, 0, n)]), ratio[:in_stock]
-
-
-@numba.njit(cache=True, nogil=True)
-def spread(x):  # type: ignore[no-untyped-def]
-    """``x.std()`` bit for bit: the mean, then the mean square deviation, NumPy's sums."""
-    n = x.size
-    mean = total(x, 0, n) / n
-    square = np.empty(n)
-    for i in range(n):
-        d = x[i] - mean
-        square[i] = d * d
-    return np.sqrt(total(square, 0, n) / n)
+    counts = np.array([listed, third, eligible_listed, reviewed, stock])
+    return counts, np.array([fast, slow, fast_units, slow_units]), rating, ratio[:in_stock]
 
 
 def census(
@@ -408,10 +298,8 @@ def census(
     """``books.census`` in one pass over each population (the log-price spread stays NumPy's:
     its ``log`` is vectorised and may differ from the C library's in the last bit)."""
     c, o, s, pf = state.customers, state.offers, state.sellers, state.platform
-    counts, more, values, ratio = _census(
+    counts, lift, rating, ratio = _offers(
         o.price,
-        units,
-        o.seller,
         o.sold,
         o.inventory,
         o.reviews,
@@ -419,19 +307,21 @@ def census(
         view.eligible,
         view.platform,
         on_sale,
+        o.seller,
         s.active,
-        s.fba,
-        c.active,
-        c.prime,
-        c.satisfaction,
         o.category,
         state.ref_price,
         state.first_party,
         float(p.rating_prior),
     )
-    customers, members, sellers, fba, selection, third, eligible, reviews = counts.tolist()
-    stock, fast, slow, fast_units, slow_units = more.tolist()
-    hhi, satisfaction, rating, bought = values.tolist()
+    selection, third, eligible, reviews, stock = counts.tolist()
+    fast, slow, fast_units, slow_units = lift.tolist()
+    customers, happy = active_satisfaction(c.active, c.satisfaction)
+    satisfaction = float(np.float32(happy / customers)) if customers else 0.0  # np.mean's
+    members = int(np.count_nonzero(c.prime))
+    sellers = int(np.count_nonzero(s.active))
+    fba = int(np.count_nonzero(s.fba & s.active))
+    hhi = float(_hhi(o.price, units, o.seller, s.active.size))
     if fast and slow and slow_units > 0:  # the lift sellers judge FBA by, smoothed
         seen = (fast_units / fast) / (slow_units / slow) - 1.0
         pf.lift += 0.5 * (seen - pf.lift)
@@ -449,11 +339,11 @@ def census(
         "third_party_selection": float(third),
         "prime_eligible_selection": float(eligible),
         "reviews": float(reviews),
-        "mean_rating": rating,
+        "mean_rating": float(rating),
         "platform_delivery_days": days[0],
         "prime_delivery_days": days[1],
         "inventory": float(stock),
-        "units_bought": bought,
+        "units_bought": float(total(units, 0, units.size)),
         "hhi": hhi,
         "price_dispersion": float(spread(log_rel)) if log_rel.size > 1 else 0.0,
         "sales_lift": pf.lift,

@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from flywheel_sim.market.choice import OfferView, Ranking
-from flywheel_sim.market.kernels_books import total
+from flywheel_sim.market.pairwise import total
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import MarketState
 

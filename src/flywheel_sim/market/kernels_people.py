@@ -14,7 +14,7 @@ import numba
 import numpy as np
 
 from flywheel_sim.market.choice import OfferView, Trips
-from flywheel_sim.market.kernels_books import total32
+from flywheel_sim.market.pairwise import total32
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import I64, MarketState
 
@@ -204,7 +204,8 @@ def churn_and_prime(
 
 
 @numba.njit(cache=True, nogil=True)
-def _customers(active, satisfaction):  # type: ignore[no-untyped-def]
+def active_satisfaction(active, satisfaction):  # type: ignore[no-untyped-def]
+    """The number of customers and ``satisfaction[active].sum()`` (float32, NumPy's order)."""
     happy = np.empty(active.size, np.float32)
     n = 0
     for i in range(active.size):
@@ -233,7 +234,7 @@ def adopt(
 ) -> float:
     """``people.adopt``: the summed satisfaction and the joining in one pass each."""
     c = state.customers
-    customers, satisfaction = _customers(c.active, c.satisfaction)
+    customers, satisfaction = active_satisfaction(c.active, c.satisfaction)
     selection = float(np.count_nonzero(on_sale))
     satisfied = float(satisfaction) / c.active.size
     hazard = (
