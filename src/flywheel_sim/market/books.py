@@ -31,6 +31,10 @@ class Tally:
 
 
 def tally(state: MarketState, customer: I64, offer: I64) -> Tally:
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels
+
+        return Tally(*kernels.tally(state, customer, offer))
     n = state.offers.price.size
     units = np.bincount(offer, minlength=n).astype(np.float64)
     members = np.bincount(offer[state.customers.prime[customer]], minlength=n)
@@ -70,6 +74,10 @@ def money(
 ) -> tuple[dict[str, float], F64, F64]:
     """The month's payments and delivery times (a Prime member gets a Prime-eligible offer in
     Prime days); and each seller's revenue and merchant-fulfilled units."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_books
+
+        return kernels_books.money(state, p, view, sold.units, sold.member_units, days)
     o = state.offers
     parts = _split(state, p, view, sold)
     own = parts["own"]
@@ -157,6 +165,10 @@ def census(
     days: tuple[float, float],
 ) -> dict[str, float]:
     """Stocks and distributional measures at the end of the month."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_books
+
+        return kernels_books.census(state, p, view, on_sale, trips.customer.size, sold.units, days)
     c, o, s = state.customers, state.offers, state.sellers
     first = state.first_party
     listed_now = sell_listed(state)

@@ -40,6 +40,7 @@ class OfferView:
     eligible: NDArray[np.bool_]  # Prime-eligible: first-party or FBA (once Prime exists)
     platform: NDArray[np.bool_]  # fulfilled by the platform (first-party or FBA)
     days: F64  # a merchant-fulfilled offer's delivery days
+    table: F64 | None = None  # (offers, 8): the numba backend's rows of the fields above
 
 
 @dataclass
@@ -55,6 +56,11 @@ class Trips:
 
 def trip_counts(state: MarketState, p: MarketParams, rng: np.random.Generator) -> I64:
     """Trips of each active customer this month (Poisson; rises with satisfaction and Prime)."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_people
+
+        who, rate = kernels_people.trip_rates(state, p)
+        return np.repeat(who, rng.poisson(rate))
     c = state.customers
     who = np.flatnonzero(c.active)
     rate = p.base_trips * (1.0 + p.frequency_elasticity * c.satisfaction[who])

@@ -1,8 +1,10 @@
-"""numba kernels for the two hottest rules (the ``fast`` extra): shopping and affinity learning.
+"""numba kernels for shopping and buying (the ``fast`` extra).
 
-Each does exactly what its NumPy reference in ``choice.py`` / ``people.py`` does, trip by trip
-instead of as (trips x options) matrices, from the same uniforms and in the same float64
-operation order. Compiled once per machine and cached on disk (``cache=True``).
+The shopping kernel does what its NumPy reference in ``choice.py`` does, trip by trip instead
+of as (trips x options) matrices, from the same uniforms and in the same float64 operation
+order; buying (``step._fulfil``) and the tally (``books.tally``) are a few passes around the
+same draw and sort of the queue for sold-out offers. Compiled once per machine and cached on
+disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -52,18 +54,33 @@ def _shop_range(  # type: ignore[no-untyped-def]
     k = search.shape[1]
     width = options.shape[1]
     weight = np.empty(width)
+    # a customer's trips are consecutive and the affinities do not change while shopping, so
+    # the running sums (float64, in category order) and the customer's traits are read once
+    prefix = np.empty(n_cat)
+    # a search result's weight exp(U) depends only on the customer and the category, so a
+    # customer's later trip to a category reuses it (the same number, not a recomputation)
+    cached = np.empty((n_cat, k))
+    cached_for = np.full(n_cat, -1, np.int64)  # whose weights cached[c] holds
+    last = -1
+    member = False
+    a = b = d = member_days = 0.0
     for i in range(lo, hi):
         who = customer[i]
-        total = 0.0
-        for c in range(n_cat):
-            total += np.float64(affinity[who, c])
-        target = u_cat[i] * total
-        running = 0.0
+        if who != last:
+            last = who
+            running = 0.0
+            for c in range(n_cat):
+                running += np.float64(affinity[who, c])
+                prefix[c] = running
+            member = prime[who]
+            a = np.float64(price_sens[who])
+            b = np.float64(quality_sens[who])
+            d = np.float64(speed_sens[who])
+            member_days = prime_days if member else std_days
+        target = u_cat[i] * prefix[n_cat - 1]
         cat = 0
         for c in range(n_cat):
-            running += np.float64(affinity[who, c])
-            if running <= target:
-                cat += 1
+            cat += prefix[c] <= target  # counted without a branch
         cat = min(cat, n_cat - 1)
         category[i] = cat
         for j in range(k):
@@ -75,24 +92,28 @@ def _shop_range(  # type: ignore[no-untyped-def]
                 options[i, k + j] = ranked[min(pick, ranked.size - 1)]
             else:
                 options[i, k + j] = -1
-        member = prime[who]
-        a = np.float64(price_sens[who])
-        b = np.float64(quality_sens[who])
-        d = np.float64(speed_sens[who])
+        ref = log_ref[cat]
         cum = 0.0
+        again = cached_for[cat] == who
+        cached_for[cat] = who
         for j in range(width):
             o = options[i, j]
-            if o >= 0:
+            if j < k and again:
+                if o >= 0:
+                    cum += cached[cat, j]
+            elif o >= 0:
                 row = table[o]  # one cache line: what a shopper sees of offer o
                 free = member and row[4] > 0.5
                 lp = row[1] if free else row[0]
-                member_days = prime_days if member else std_days
                 days = member_days if row[5] > 0.5 else row[6]
                 u = (appeal - j * position_cost) + row[3]
-                u = u - a * (lp - log_ref[cat])
+                u = u - a * (lp - ref)
                 u = u + b * row[2]
                 u = u - d * days
-                cum += math.exp(min(u, 30.0))
+                w = math.exp(min(u, 30.0))
+                if j < k:
+                    cached[cat, j] = w
+                cum += w
             weight[j] = cum  # cumulative weight
         whole = 1.0 + cum
         goal = u_choice[i] * whole
@@ -124,18 +145,34 @@ def _shop_serial(*args):  # type: ignore[no-untyped-def]
 PARALLEL_FROM = 200_000  # trips; below this, starting threads costs more than it saves
 
 
+@numba.njit(cache=True)
+def _fill_table(table, log_price, log_price_free, rating, trust, eligible, platform, days):  # type: ignore[no-untyped-def]
+    for o in range(table.shape[0]):
+        table[o, 0] = log_price[o]
+        table[o, 1] = log_price_free[o]
+        table[o, 2] = rating[o]
+        table[o, 3] = trust[o]
+        table[o, 4] = 1.0 if eligible[o] else 0.0
+        table[o, 5] = 1.0 if platform[o] else 0.0
+        table[o, 6] = days[o]
+        table[o, 7] = 0.0
+
+
 def _offer_table(view: OfferView) -> np.ndarray:
     """The offer fields a shopper reads, one 64-byte row per offer: a trip's eight options
     cost eight cache lines instead of sixty-four (the columns are separate arrays in the
     view). The values are the view's, so the kernel computes exactly what NumPy does."""
-    table = np.zeros((view.log_price.size, 8))
-    table[:, 0] = view.log_price
-    table[:, 1] = view.log_price_free
-    table[:, 2] = view.rating
-    table[:, 3] = view.trust
-    table[:, 4] = view.eligible
-    table[:, 5] = view.platform
-    table[:, 6] = view.days
+    table = np.empty((view.log_price.size, 8))
+    _fill_table(
+        table,
+        view.log_price,
+        view.log_price_free,
+        view.rating,
+        view.trust,
+        view.eligible,
+        view.platform,
+        view.days,
+    )
     return table
 
 
@@ -171,7 +208,7 @@ def shop_kernel(
         ranking.starts,
         ranking.counts,
         np.log(state.ref_price),
-        _offer_table(view),
+        view.table if view.table is not None else _offer_table(view),
         float(p.platform_appeal),
         float(p.position_cost),
         float(days[0]),
@@ -185,26 +222,110 @@ def shop_kernel(
 
 
 @numba.njit(cache=True, nogil=True)
-def _learn(affinity, customer, category, rate):  # type: ignore[no-untyped-def]
-    n_cat = affinity.shape[1]
-    counts = np.zeros(n_cat)
-    start = 0
-    while start < customer.size:
-        who = customer[start]
-        stop = start
-        while stop < customer.size and customer[stop] == who:
-            counts[category[stop]] += 1.0
-            stop += 1
-        total = 0.0
-        for c in range(n_cat):
-            total += counts[c]
-        for c in range(n_cat):
-            mix = counts[c] / total
-            affinity[who, c] = np.float32((1.0 - rate) * np.float64(affinity[who, c]) + rate * mix)
-            counts[c] = 0.0
-        start = stop
+def _orders(options, choice, inventory):  # type: ignore[no-untyped-def]
+    """The trips that chose an offer, the offer each chose, the demand per offer, and the
+    orders (indices into those) for offers asked for more than they have in stock."""
+    bought = np.empty(choice.size, np.int64)
+    offer = np.empty(choice.size, np.int64)
+    demand = np.zeros(inventory.size, np.int64)
+    n = 0
+    for i in range(choice.size):
+        if choice[i] >= 0:
+            o = options[i, choice[i]]
+            bought[n] = i
+            offer[n] = o
+            demand[o] += 1
+            n += 1
+    short = np.empty(inventory.size, np.bool_)
+    any_short = False
+    for o in range(inventory.size):
+        short[o] = demand[o] > inventory[o]
+        any_short |= short[o]
+    subset = np.empty(n, np.int64)
+    m = 0
+    for j in range(n):
+        if short[offer[j]]:
+            subset[m] = j
+            m += 1
+    return bought[:n], offer[:n], demand, any_short, subset[:m]
 
 
-def learn_affinity(affinity: np.ndarray, customer: I64, category: I64, rate: float) -> None:
-    """Each buyer's affinities move ``rate`` toward the month's purchases (sorted by buyer)."""
-    _learn(affinity, customer, category, rate)
+@numba.njit(cache=True, nogil=True)
+def _refuse(offer, subset, order, inventory, ok):  # type: ignore[no-untyped-def]
+    """Shoppers of a sold-out offer queue in ``order``; those past its stock are refused."""
+    head = 0
+    for i in range(order.size):
+        o = offer[subset[order[i]]]
+        if i == 0 or o != offer[subset[order[i - 1]]]:
+            head = i
+        if i - head >= inventory[o]:
+            ok[subset[order[i]]] = False
+
+
+@numba.njit(cache=True, nogil=True)
+def _deliver(  # type: ignore[no-untyped-def]
+    bought, offer, ok, demand, inventory, sold, last_demand, trip_customer, choice, value, penalty
+):
+    n = 0
+    for i in range(ok.size):
+        n += ok[i]
+    customer = np.empty(n, np.int64)
+    got = np.empty(n, np.int64)
+    position = np.empty(n, np.int64)
+    sold[:] = 0
+    j = 0
+    for i in range(ok.size):
+        if ok[i]:
+            sold[offer[i]] += 1
+            customer[j] = trip_customer[bought[i]]
+            got[j] = offer[i]
+            position[j] = choice[bought[i]]
+            j += 1
+        else:
+            value[bought[i]] *= penalty
+    for o in range(sold.size):
+        inventory[o] -= sold[o]
+        last_demand[o] = demand[o]
+    return customer, got, position, ok.size - n
+
+
+def fulfil(
+    state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator
+) -> tuple[I64, I64, I64, int]:
+    """``step._fulfil`` in three passes around the same draw and sort of the queue: the buyers,
+    their offers, their positions, and the number of stock-outs."""
+    o = state.offers
+    bought, offer, demand, short, subset = _orders(trips.options, trips.choice, o.inventory)
+    ok = np.ones(offer.size, bool)
+    if short:  # NumPy's (vectorised) argsort: faster here than numba's, and its own ties
+        order = np.argsort(offer[subset] + rng.random(subset.size))
+        _refuse(offer, subset, order, o.inventory, ok)
+    return _deliver(  # type: ignore[no-any-return]
+        bought,
+        offer,
+        ok,
+        demand,
+        o.inventory,
+        o.sold,
+        o.demand,
+        trips.customer,
+        trips.choice,
+        trips.value,
+        float(penalty),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _tally(offer, customer, prime, n):  # type: ignore[no-untyped-def]
+    units = np.zeros(n)
+    members = np.zeros(n)
+    for i in range(offer.size):
+        units[offer[i]] += 1.0
+        if prime[customer[i]]:
+            members[offer[i]] += 1.0
+    return units, members
+
+
+def tally(state: MarketState, customer: I64, offer: I64) -> tuple[np.ndarray, np.ndarray]:
+    """Units sold per offer, and units bought by Prime members (``books.tally``)."""
+    return _tally(offer, customer, state.customers.prime, state.offers.price.size)  # type: ignore[no-any-return]

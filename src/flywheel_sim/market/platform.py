@@ -18,6 +18,10 @@ def shown_rating(state: MarketState, p: MarketParams) -> np.ndarray:
 def offer_view(
     state: MarketState, p: MarketParams, prime_on: bool, fba_on: bool, on_sale: np.ndarray
 ) -> OfferView:
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_offers
+
+        return kernels_offers.offer_view(state, p, prime_on, fba_on, on_sale)
     o = state.offers
     first = np.zeros(o.price.size, bool)
     first[: state.first_party] = True
@@ -40,6 +44,10 @@ def rank(
 ) -> Ranking:
     """Rank the in-stock listed offers of each category by the platform's score: shown rating,
     last month's sales, price against the category's reference, and Prime eligibility."""
+    if state.backend == "numba":
+        from flywheel_sim.market import kernels_offers
+
+        return kernels_offers.rank(state, p, view, on_sale, prime_on)
     o = state.offers
     n_cat = state.ref_price.size
     ids = np.flatnonzero(on_sale & (o.inventory > 0))

@@ -149,21 +149,23 @@ def run_arrays(
     rng = np.random.default_rng(seed)
     state = create(base, customers, sellers, rng)
     state.backend = resolve_backend(backend)
-    series = {name: np.full(months, np.nan) for name in VARIABLES}
+    rows: list[list[float]] = []
     positions = np.zeros((months, int(base.search_results) + 1))
     for t in range(months):
         p = base
         if chosen:
+            # Python floats, as MarketParams.make gives: NumPy and the kernels then compute
+            # float32 rules alike (a NumPy float64 scalar would promote float32 arrays)
             p = replace(
-                base, **{k: policy_value(v, getattr(base, k), t) for k, v in chosen.items()}
+                base, **{k: float(policy_value(v, getattr(base, k), t)) for k, v in chosen.items()}
             )
         state, out, by_position = step(state, p, rng)
-        for name in VARIABLES:
-            series[name][t] = out[name]
+        rows.append([out[name] for name in VARIABLES])
         positions[t] = by_position
         if progress is not None:
             progress(t + 1, months)
-    return series, positions
+    table = np.array(rows, dtype=np.float64).T
+    return {name: table[i].copy() for i, name in enumerate(VARIABLES)}, positions
 
 
 def resolve_backend(name: str) -> str:

@@ -86,6 +86,10 @@ def step(
 def _fulfil(state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator) -> Sales:
     """Chosen offers are bought while stock lasts; when more shoppers want an offer than it
     has units, a random subset of them gets one (the rest meet a stock-out)."""
+    if state.backend == "numba":
+        from flywheel_sim.market.kernels import fulfil
+
+        return Sales(*fulfil(state, trips, penalty, rng))
     o = state.offers
     bought = np.flatnonzero(trips.choice >= 0)
     width = trips.options.shape[1]

@@ -1,0 +1,361 @@
+"""numba kernels for the month's books and the sellers' settling up (the ``fast`` extra).
+
+Each does what its NumPy reference in ``books.py`` / ``sellers.py`` does in one pass over the
+offers or sellers instead of dozens of small array operations. To give the same bits, a sum
+NumPy takes with ``ndarray.sum`` / ``mean`` is taken here with NumPy's own summation order
+(``pairwise.py``), per-owner sums in the order ``np.bincount`` adds, and every elementwise
+expression in NumPy's operation order; a test compares every output of the two backends.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from flywheel_sim.market.choice import OfferView
+from flywheel_sim.market.kernels_people import active_satisfaction
+from flywheel_sim.market.pairwise import spread, total
+from flywheel_sim.market.params import MarketParams
+from flywheel_sim.market.state import F64, MarketState
+
+
+@numba.njit(cache=True, nogil=True)
+def _money(  # type: ignore[no-untyped-def]
+    price,
+    cost,
+    units,
+    member_units,
+    eligible,
+    platform,
+    seller_days,
+    category,
+    ref_price,
+    seller,
+    first,
+    n_sellers,
+    shipping_fee,
+    commission_rate,
+    fba_fee,
+    days,
+):
+    n = price.size
+    sales, spend, commission = np.empty(n), np.empty(n), np.empty(n)
+    fba, shipped, to_seller = np.empty(n), np.empty(n), np.empty(n)
+    fees, delivered, relative = np.empty(n), np.empty(n), np.empty(n)
+    goods = np.empty(first)
+    proceeds, merchant = np.zeros(n_sellers), np.zeros(n_sellers)
+    for i in range(n):
+        own = i < first
+        u = units[i]
+        free = member_units[i] if eligible[i] else 0.0  # shipped free to members
+        shipping = shipping_fee * (u - free)
+        sales[i] = price[i] * u
+        spend[i] = sales[i] + shipping
+        commission[i] = 0.0 if own else commission_rate * sales[i]
+        fba[i] = fba_fee * u if platform[i] and not own else 0.0
+        shipped[i] = shipping if platform[i] else 0.0
+        own_shipping = 0.0 if platform[i] else shipping
+        to_seller[i] = 0.0 if own else sales[i] - commission[i] - fba[i] + own_shipping
+        fees[i] = commission[i] + fba[i] + shipped[i]
+        at_platform = free * days[1] + (u - free) * days[0]
+        delivered[i] = at_platform if platform[i] else u * seller_days[i]
+        relative[i] = u * price[i] / ref_price[category[i]]
+        if own:
+            goods[i] = cost[i] * u
+        else:
+            proceeds[seller[i]] += to_seller[i]
+            merchant[seller[i]] += 0.0 if platform[i] else u
+    sums = np.array(
+        [
+            total(spend, 0, n),
+            total(to_seller, 0, n),
+            total(fees, 0, n),
+            total(sales, 0, first),
+            total(sales, 0, n),
+            total(commission, 0, n) + total(fba, 0, n),
+            total(shipped, 0, n),
+            total(goods, 0, first),
+            total(units, 0, n),
+            total(relative, 0, n),
+            total(delivered, 0, n),
+        ]
+    )
+    return sums, proceeds, merchant
+
+
+def money(
+    state: MarketState,
+    p: MarketParams,
+    view: OfferView,
+    units: F64,
+    member_units: F64,
+    days: tuple[float, float],
+) -> tuple[dict[str, float], F64, F64]:
+    """``books.money`` in one pass over the offers."""
+    o = state.offers
+    sums, proceeds, merchant = _money(
+        o.price,
+        o.cost,
+        units,
+        member_units,
+        view.eligible,
+        view.platform,
+        view.days,
+        o.category,
+        state.ref_price,
+        o.seller,
+        state.first_party,
+        state.sellers.active.size,
+        float(p.shipping_fee),
+        float(p.commission_rate),
+        float(p.fba_fee),
+        np.array(days, np.float64),
+    )
+    spend, seller, fees, first_party, gms, services, shipping, goods, n, relative, delivered = (
+        sums.tolist()
+    )
+    out = {
+        "customer_spend": spend,
+        "seller_revenue": seller,
+        "platform_fees": fees,
+        "first_party_sales": first_party,
+        "third_party_sales": gms - first_party,
+        "gross_merchandise_sales": gms,
+        "third_party_share": (gms - first_party) / gms if gms > 0 else 0.0,
+        "third_party_services": services,
+        "shipping_revenue": shipping,
+        "cost_of_goods": goods,
+        "orders": n,
+        "price_index": relative / n if n else float("nan"),
+        "delivery_days": delivered / n if n else float("nan"),
+    }
+    return out, proceeds, merchant
+
+
+@numba.njit(cache=True, nogil=True)
+def _restock(forecast, inventory, cost, on_sale, first, cover):  # type: ignore[no-untyped-def]
+    n = forecast.size
+    paid = np.empty(n)
+    units = 0
+    for i in range(n):
+        order = 0
+        if on_sale[i]:
+            order = max(np.int64(np.ceil(forecast[i] * cover)) - inventory[i], 0)
+        inventory[i] += order
+        units += order
+        paid[i] = order * cost[i]
+    return units, total(paid, first, n - first), total(paid, 0, first)
+
+
+def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[int, float, float]:
+    """``sellers.restock`` in one pass."""
+    o = state.offers
+    units, sellers, platform = _restock(
+        o.forecast, o.inventory, o.cost, on_sale, state.first_party, 1.0 + p.safety_stock
+    )
+    return int(units), float(sellers), float(platform)
+
+
+@numba.njit(cache=True, nogil=True)
+def _settle(  # type: ignore[no-untyped-def]
+    active,
+    fba,
+    losses,
+    profit,
+    seller,
+    offer_cost,
+    units,
+    inventory,
+    proceeds,
+    merchant_units,
+    first,
+    per_seller,
+    shipping_cost,
+    fixed_cost,
+    exit_after,
+):
+    k = active.size
+    cost = np.zeros(k)
+    for i in range(first, offer_cost.size):  # np.bincount's order: offer by offer
+        cost[seller[i]] += offer_cost[i] * units[i]
+    margin = np.empty(k)
+    exits = written_off = kept = 0
+    for s in range(k):
+        margin[s] = proceeds[s] - cost[s] - shipping_cost * merchant_units[s]
+        month = margin[s] - fixed_cost
+        profit[s] = month if active[s] else 0.0
+        losses[s] = losses[s] + 1 if active[s] and month < 0 else 0
+        if active[s] and losses[s] >= exit_after:
+            active[s] = False
+            fba[s] = False
+            exits += 1
+            for i in range(first + s * per_seller, first + (s + 1) * per_seller):
+                written_off += inventory[i]
+                inventory[i] = 0
+        if active[s]:
+            margin[kept] = margin[s]  # the active sellers' margins, in order
+            kept += 1
+    mean = total(margin, 0, kept) / kept if kept else 0.0
+    return exits, written_off, mean
+
+
+def settle(
+    state: MarketState, p: MarketParams, proceeds: F64, units: F64, merchant_units: F64
+) -> tuple[int, float]:
+    """``sellers.settle`` in one pass over the sellers."""
+    s, o = state.sellers, state.offers
+    exits, written_off, mean = _settle(
+        s.active,
+        s.fba,
+        s.losses,
+        s.profit,
+        o.seller,
+        o.cost,
+        units,
+        o.inventory,
+        proceeds,
+        merchant_units,
+        state.first_party,
+        state.per_seller,
+        float(p.merchant_shipping_cost),
+        float(p.seller_fixed_cost),
+        float(p.exit_after),
+    )
+    state.platform.sales_per_seller_margin = float(mean)
+    return int(exits), int(written_off)
+
+
+@numba.njit(cache=True, nogil=True)
+def _hhi(price, units, seller, k):  # type: ignore[no-untyped-def]
+    """Herfindahl-Hirschman index of sales value by seller, the platform's own retail first."""
+    value = np.zeros(k + 1)
+    for i in range(price.size):
+        value[seller[i] + 1] += price[i] * units[i]
+    whole = total(value, 0, k + 1)
+    if not whole > 0:
+        return np.nan
+    share = np.empty(k + 1)
+    for j in range(k + 1):
+        x = value[j] / whole
+        share[j] = x * x
+    return total(share, 0, k + 1)
+
+
+@numba.njit(cache=True, nogil=True)
+def _offers(  # type: ignore[no-untyped-def]
+    price,
+    sold,
+    inventory,
+    reviews,
+    rating_sum,
+    eligible,
+    platform,
+    on_sale,
+    seller,
+    seller_active,
+    category,
+    ref_price,
+    first,
+    prior,
+):
+    n = price.size
+    listed = third = eligible_listed = reviewed = stock = in_stock = 0
+    fast = slow = fast_units = slow_units = 0
+    shown = np.empty(n)
+    ratio = np.empty(n)  # price / category reference of listed offers in stock
+    for i in range(n):
+        if i < first or seller_active[seller[i]]:  # listed now (after this month's exits)
+            shown[listed] = (3.0 * prior + rating_sum[i]) / (prior + reviews[i])
+            listed += 1
+            third += i >= first
+            eligible_listed += eligible[i]
+            reviewed += reviews[i]
+        stock += inventory[i]
+        if on_sale[i] and inventory[i] > 0:
+            ratio[in_stock] = price[i] / ref_price[category[i]]
+            in_stock += 1
+        if on_sale[i]:  # what sellers see of the lift: listed at the start of the month
+            if platform[i]:
+                fast += 1
+                fast_units += sold[i]
+            else:
+                slow += 1
+                slow_units += sold[i]
+    rating = total(shown, 0, listed) / listed if listed else np.nan
+    counts = np.array([listed, third, eligible_listed, reviewed, stock])
+    return counts, np.array([fast, slow, fast_units, slow_units]), rating, ratio[:in_stock]
+
+
+def census(
+    state: MarketState,
+    p: MarketParams,
+    view: OfferView,
+    on_sale: np.ndarray,
+    traffic: int,
+    units: F64,
+    days: tuple[float, float],
+) -> dict[str, float]:
+    """``books.census`` in one pass over each population (the log-price spread stays NumPy's:
+    its ``log`` is vectorised and may differ from the C library's in the last bit)."""
+    c, o, s, pf = state.customers, state.offers, state.sellers, state.platform
+    counts, lift, rating, ratio = _offers(
+        o.price,
+        o.sold,
+        o.inventory,
+        o.reviews,
+        o.rating_sum,
+        view.eligible,
+        view.platform,
+        on_sale,
+        o.seller,
+        s.active,
+        o.category,
+        state.ref_price,
+        state.first_party,
+        float(p.rating_prior),
+    )
+    selection, third, eligible, reviews, stock = counts.tolist()
+    fast, slow, fast_units, slow_units = lift.tolist()
+    customers, happy = active_satisfaction(c.active, c.satisfaction)
+    satisfaction = float(np.float32(happy / customers)) if customers else 0.0  # np.mean's
+    members = int(np.count_nonzero(c.prime))
+    sellers = int(np.count_nonzero(s.active))
+    fba = int(np.count_nonzero(s.fba & s.active))
+    hhi = float(_hhi(o.price, units, o.seller, s.active.size))
+    if fast and slow and slow_units > 0:  # the lift sellers judge FBA by, smoothed
+        seen = (fast_units / fast) / (slow_units / slow) - 1.0
+        pf.lift += 0.5 * (seen - pf.lift)
+    log_rel = np.log(ratio)
+    return {
+        "customers": float(customers),
+        "prime_members": float(members),
+        "prime_share": members / max(customers, 1),
+        "satisfaction": satisfaction,
+        "traffic": float(traffic),
+        "sellers": float(sellers),
+        "fba_share": fba / sellers if sellers else 0.0,
+        "selection": float(selection),
+        "first_party_selection": float(state.first_party),
+        "third_party_selection": float(third),
+        "prime_eligible_selection": float(eligible),
+        "reviews": float(reviews),
+        "mean_rating": float(rating),
+        "platform_delivery_days": days[0],
+        "prime_delivery_days": days[1],
+        "inventory": float(stock),
+        "units_bought": float(total(units, 0, units.size)),
+        "hhi": hhi,
+        "price_dispersion": float(spread(log_rel)) if log_rel.size > 1 else 0.0,
+        "sales_lift": pf.lift,
+    }
+
+
+@numba.njit(cache=True, nogil=True)
+def _forecast(forecast, demand, weight):  # type: ignore[no-untyped-def]
+    for i in range(forecast.size):
+        forecast[i] += weight * (demand[i] - forecast[i])
+
+
+def update_forecast(state: MarketState, p: MarketParams) -> None:
+    """``sellers.update_forecast`` in one pass."""
+    _forecast(state.offers.forecast, state.offers.demand, float(p.forecast_weight))

@@ -1,0 +1,376 @@
+"""numba kernels for the offers at the start of a month (the ``fast`` extra): what is listed,
+sellers' prices, what shoppers see and the platform's ranking.
+
+Each does what its NumPy reference in ``sellers.py`` / ``platform.py`` does in one pass, with
+the same arithmetic in the same order; logarithms stay NumPy's (its vectorised ``log`` may
+differ from the C library's in the last bit), so the callers take them in NumPy. The ranking
+sorts by category, then score (best first), then offer id — the order ``np.lexsort`` gives,
+which is unique because ids are.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from flywheel_sim.market.choice import OfferView, Ranking
+from flywheel_sim.market.pairwise import total
+from flywheel_sim.market.params import MarketParams
+from flywheel_sim.market.state import MarketState
+
+
+@numba.njit(cache=True, nogil=True)
+def _listed(seller, seller_active):  # type: ignore[no-untyped-def]
+    on = np.empty(seller.size, np.bool_)
+    for i in range(seller.size):
+        on[i] = seller[i] < 0 or seller_active[seller[i]]
+    return on
+
+
+def listed(state: MarketState) -> np.ndarray:
+    """``sellers.listed``: the platform's own offers and those of active sellers."""
+    return _listed(state.offers.seller, state.sellers.active)  # type: ignore[no-any-return]
+
+
+@numba.njit(cache=True, nogil=True)
+def _reprice(  # type: ignore[no-untyped-def]
+    price,
+    cost,
+    demand,
+    sold,
+    category,
+    seller,
+    seller_active,
+    seller_fba,
+    lead_price,
+    first,
+    up,
+    down,
+    adjustment,
+    fba_fee,
+    merchant_fee,
+    keep,
+    low,
+    high,
+):
+    for i in range(first, price.size):
+        if not seller_active[seller[i]]:
+            continue
+        target = price[i] * up if demand[i] > sold[i] else lead_price[category[i]] * down
+        unit_fee = fba_fee if seller_fba[seller[i]] else merchant_fee
+        floor = (cost[i] * low + unit_fee) / keep
+        ceiling = (cost[i] * high + unit_fee) / keep
+        moved = price[i] + adjustment * (target - price[i])
+        price[i] = min(max(moved, floor), ceiling)  # np.clip
+
+
+def reprice(state: MarketState, p: MarketParams) -> None:
+    """``sellers.reprice`` in one pass over the third-party offers."""
+    o, s = state.offers, state.sellers
+    _reprice(
+        o.price,
+        o.cost,
+        o.demand,
+        o.sold,
+        o.category,
+        o.seller,
+        s.active,
+        s.fba,
+        state.platform.lead_price,
+        state.first_party,
+        1.0 + p.undercut,
+        1.0 - p.undercut,
+        float(p.price_adjustment),
+        float(p.fba_fee),
+        max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
+        max(1.0 - p.commission_rate, 1e-6),
+        1 + p.min_markup,
+        1 + p.max_markup,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _view(  # type: ignore[no-untyped-def]
+    seller,
+    seller_fba,
+    seller_days,
+    rating_sum,
+    reviews,
+    log_price,
+    log_price_free,
+    log_reviews,
+    first,
+    fba_on,
+    prime_on,
+    prior,
+    trust_weight,
+):
+    n = seller.size
+    platform = np.empty(n, np.bool_)
+    eligible = np.empty(n, np.bool_)
+    days = np.empty(n)
+    rating = np.empty(n)
+    trust = np.empty(n)
+    table = np.empty((n, 8))  # the shopping kernel's rows (kernels._offer_table)
+    for i in range(n):
+        own = seller[i] < 0
+        platform[i] = i < first or (not own and fba_on and seller_fba[seller[i]])
+        eligible[i] = platform[i] and prime_on
+        days[i] = 0.0 if own else np.float64(seller_days[seller[i]])
+        rating[i] = (3.0 * prior + rating_sum[i]) / (prior + reviews[i]) - 3.0
+        trust[i] = trust_weight * log_reviews[i]
+        table[i, 0] = log_price[i]
+        table[i, 1] = log_price_free[i]
+        table[i, 2] = rating[i]
+        table[i, 3] = trust[i]
+        table[i, 4] = 1.0 if eligible[i] else 0.0
+        table[i, 5] = 1.0 if platform[i] else 0.0
+        table[i, 6] = days[i]
+        table[i, 7] = 0.0
+    return platform, eligible, days, rating, trust, table
+
+
+def offer_view(
+    state: MarketState, p: MarketParams, prime_on: bool, fba_on: bool, on_sale: np.ndarray
+) -> OfferView:
+    """``platform.offer_view``: the logarithms in NumPy, the rest (and the shopping kernel's
+    table of the same values) in one pass."""
+    o, s = state.offers, state.sellers
+    log_price = np.log(o.price + p.shipping_fee)
+    log_price_free = np.log(o.price)
+    platform, eligible, days, rating, trust, table = _view(
+        o.seller,
+        s.fba,
+        s.days,
+        o.rating_sum,
+        o.reviews,
+        log_price,
+        log_price_free,
+        np.log1p(o.reviews),
+        state.first_party,
+        bool(fba_on),
+        bool(prime_on),
+        float(p.rating_prior),
+        float(p.trust_weight),
+    )
+    return OfferView(
+        log_price=log_price,
+        log_price_free=log_price_free,
+        rating=rating,
+        trust=trust,
+        eligible=eligible,
+        platform=platform,
+        days=days,
+        table=table,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _in_stock(on_sale, inventory, sold, price, category, ref_price):  # type: ignore[no-untyped-def]
+    """The listed offers in stock, and the two arguments of the score's logarithms."""
+    ids = np.empty(on_sale.size, np.int64)
+    n = 0
+    for i in range(on_sale.size):
+        if on_sale[i] and inventory[i] > 0:
+            ids[n] = i
+            n += 1
+    units = np.empty(n)
+    relative = np.empty(n)
+    for j in range(n):
+        i = ids[j]
+        units[j] = sold[i]
+        relative[j] = price[i] / ref_price[category[i]]
+    return ids[:n], units, relative
+
+
+@numba.njit(cache=True, nogil=True)
+def _rank(  # type: ignore[no-untyped-def]
+    ids, log_sales, log_price, rating, eligible, weights, category, price, lead_price, n_cat, k
+):
+    counts = np.zeros(n_cat, np.int64)
+    for i in ids:
+        counts[category[i]] += 1
+    starts = np.zeros(n_cat, np.int64)
+    for c in range(1, n_cat):
+        starts[c] = starts[c - 1] + counts[c - 1]
+    # by category, keeping id order (ids ascend); then each category by score, best first,
+    # with a stable sort so that equal scores keep id order: np.lexsort's order
+    ranked = np.empty(ids.size, np.int64)
+    key = np.empty(ids.size)
+    fill = starts.copy()
+    for j in range(ids.size):
+        i = ids[j]
+        score = weights[0] * rating[i] + weights[1] * log_sales[j] - weights[2] * log_price[j]
+        score = score + weights[3] * (1.0 if eligible[i] else 0.0)
+        c = category[i]
+        ranked[fill[c]] = i
+        key[fill[c]] = -score
+        fill[c] += 1
+    for c in range(n_cat):
+        lo, hi = starts[c], starts[c] + counts[c]
+        order = np.argsort(key[lo:hi], kind="mergesort")
+        ranked[lo:hi] = ranked[lo:hi][order]
+    search = np.full((n_cat, k), -1, np.int32)
+    top = np.zeros(k)
+    for c in range(n_cat):
+        shown = min(counts[c], k)
+        for j in range(k):
+            top[j] = 0.0
+        for j in range(shown):
+            search[c, j] = ranked[starts[c] + j]
+            top[j] = price[ranked[starts[c] + j]]
+        if shown:  # the leading price: the mean price of the top results
+            lead_price[c] = total(top, 0, k) / shown
+    return ranked, starts, counts, search
+
+
+def rank(
+    state: MarketState, p: MarketParams, view: OfferView, on_sale: np.ndarray, prime_on: bool
+) -> Ranking:
+    """``platform.rank``: the score's logarithms in NumPy, the rest in two passes."""
+    o = state.offers
+    ids, units, relative = _in_stock(
+        on_sale, o.inventory, o.sold, o.price, o.category, state.ref_price
+    )
+    weights = np.array(
+        [
+            p.rank_rating_weight,
+            p.rank_sales_weight,
+            p.rank_price_weight,
+            p.rank_prime_weight if prime_on else 0.0,
+        ]
+    )
+    return Ranking(
+        *_rank(
+            ids,
+            np.log1p(units),
+            np.log(relative),
+            view.rating,
+            view.eligible,
+            weights,
+            o.category,
+            o.price,
+            state.platform.lead_price,
+            state.ref_price.size,
+            int(p.search_results),
+        )
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _open(  # type: ignore[no-untyped-def]
+    joining,
+    active,
+    fba,
+    losses,
+    profit,
+    reviews,
+    rating_sum,
+    inventory,
+    forecast,
+    sold,
+    demand,
+    price,
+    cost,
+    category,
+    lead_price,
+    first,
+    per_seller,
+    stock,
+    down,
+    merchant_fee,
+    keep,
+    low,
+    high,
+):
+    for s in joining:
+        active[s] = True
+        fba[s] = False
+        losses[s] = 0
+        profit[s] = 0.0
+        for i in range(first + s * per_seller, first + (s + 1) * per_seller):
+            reviews[i] = 0
+            rating_sum[i] = 0.0
+            inventory[i] = 0
+            forecast[i] = stock
+            sold[i] = 0
+            demand[i] = 0
+            floor = (cost[i] * low + merchant_fee) / keep  # a new seller does not use FBA
+            ceiling = (cost[i] * high + merchant_fee) / keep
+            price[i] = min(max(lead_price[category[i]] * down, floor), ceiling)
+
+
+def open_sellers(state: MarketState, p: MarketParams, joining: np.ndarray) -> None:
+    """``sellers._open``: new sellers list their offers just under the leading price."""
+    s, o = state.sellers, state.offers
+    _open(
+        joining,
+        s.active,
+        s.fba,
+        s.losses,
+        s.profit,
+        o.reviews,
+        o.rating_sum,
+        o.inventory,
+        o.forecast,
+        o.sold,
+        o.demand,
+        o.price,
+        o.cost,
+        o.category,
+        state.platform.lead_price,
+        state.first_party,
+        state.per_seller,
+        float(p.initial_stock),
+        1.0 - p.undercut,
+        max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
+        max(1.0 - p.commission_rate, 1e-6),
+        1 + p.min_markup,
+        1 + p.max_markup,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _choose_fba(  # type: ignore[no-untyped-def]
+    active,
+    fba,
+    u,
+    chance,
+    price,
+    cost,
+    first,
+    per_seller,
+    keep_rate,
+    lift,
+    fba_fee,
+    shipping_fee,
+    merchant_shipping,
+):
+    for s in range(active.size):
+        if active[s] and u[s] < chance:
+            lo = first + s * per_seller
+            mean_price = total(price, lo, per_seller) / per_seller
+            mean_cost = total(cost, lo, per_seller) / per_seller
+            keep = mean_price * keep_rate - mean_cost
+            merchant = keep + shipping_fee - merchant_shipping
+            fba[s] = (1.0 + lift) * (keep - fba_fee) > merchant
+
+
+def choose_fba(state: MarketState, p: MarketParams, u: np.ndarray) -> None:
+    """``sellers.choose_fba`` in one pass, from the same uniforms."""
+    s, o = state.sellers, state.offers
+    _choose_fba(
+        s.active,
+        s.fba,
+        u,
+        1.0 / p.fba_review_months,
+        o.price,
+        o.cost,
+        state.first_party,
+        state.per_seller,
+        1 - p.commission_rate,
+        float(state.platform.lift),
+        float(p.fba_fee),
+        float(p.shipping_fee),
+        float(p.merchant_shipping_cost),
+    )

@@ -1,0 +1,264 @@
+"""numba kernels for the customers' monthly rules (the ``fast`` extra): how often each shops,
+what a month of shopping teaches them, churn and Prime.
+
+Each does what its NumPy reference in ``choice.py`` / ``people.py`` does in one pass over the
+people instead of a dozen array operations, from the same uniforms (drawn by the caller, in the
+reference's order) and with the same arithmetic: float32 where NumPy computes in float32 (a
+Python float meeting a float32 array is cast to float32 first, NEP 50), float64 elsewhere, and
+sums in the order ``np.bincount`` adds. Compiled once per machine and cached on disk.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from flywheel_sim.market.choice import OfferView, Trips
+from flywheel_sim.market.pairwise import total32
+from flywheel_sim.market.params import MarketParams
+from flywheel_sim.market.state import I64, MarketState
+
+
+@numba.njit(cache=True, nogil=True)
+def _learn_affinity(affinity, customer, offer, offer_category, rate):  # type: ignore[no-untyped-def]
+    n_cat = affinity.shape[1]
+    counts = np.zeros(n_cat)
+    start = 0
+    while start < customer.size:
+        who = customer[start]
+        stop = start
+        while stop < customer.size and customer[stop] == who:
+            counts[offer_category[offer[stop]]] += 1.0
+            stop += 1
+        total = 0.0
+        for c in range(n_cat):
+            total += counts[c]
+        for c in range(n_cat):
+            mix = counts[c] / total
+            affinity[who, c] = np.float32((1.0 - rate) * np.float64(affinity[who, c]) + rate * mix)
+            counts[c] = 0.0
+        start = stop
+
+
+@numba.njit(cache=True, nogil=True)
+def _learn(  # type: ignore[no-untyped-def]
+    satisfaction,
+    eligible_orders,
+    active,
+    affinity,
+    trip_customer,
+    trip_value,
+    customer,
+    offer,
+    offer_category,
+    offer_platform,
+    m,
+    rate,
+):
+    n = satisfaction.size
+    trips = np.zeros(n, np.int64)
+    value = np.zeros(n)
+    eligible = np.zeros(n, np.int64)
+    for i in range(trip_customer.size):  # what np.bincount does, in the same order
+        trips[trip_customer[i]] += 1
+        value[trip_customer[i]] += trip_value[i]
+    for i in range(customer.size):
+        if offer_platform[offer[i]]:
+            eligible[customer[i]] += 1
+    keep = np.float32(1.0) - m  # float32 throughout, as NumPy computes it
+    for who in range(n):
+        if trips[who] > 0:
+            mean = np.float32(value[who] / trips[who])
+            satisfaction[who] = keep * satisfaction[who] + m * mean
+    if customer.size and rate > 0:
+        _learn_affinity(affinity, customer, offer, offer_category, rate)
+    for who in range(n):
+        if active[who]:
+            eligible_orders[who] = keep * eligible_orders[who] + m * np.float32(eligible[who])
+
+
+def learn(
+    state: MarketState, p: MarketParams, trips: Trips, customer: I64, offer: I64, view: OfferView
+) -> None:
+    """``people.learn`` in one pass: satisfaction, affinities (``customer`` sorted, as trips are
+    generated customer by customer) and the memory of Prime-eligible orders."""
+    c = state.customers
+    _learn(
+        c.satisfaction,
+        c.eligible_orders,
+        c.active,
+        c.affinity,
+        trips.customer,
+        trips.value,
+        customer,
+        offer,
+        state.offers.category,
+        view.platform,
+        np.float32(p.satisfaction_memory),
+        float(p.affinity_learning),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _trip_rates(active, prime, satisfaction, base, elasticity, multiplier):  # type: ignore[no-untyped-def]
+    n = 0
+    for i in range(active.size):
+        n += active[i]
+    who = np.empty(n, np.int64)
+    rate = np.empty(n, np.float32)
+    j = 0
+    for i in range(active.size):
+        if active[i]:
+            r = base * (np.float32(1.0) + elasticity * satisfaction[i])
+            who[j] = i
+            rate[j] = r * multiplier if prime[i] else r
+            j += 1
+    return who, rate
+
+
+def trip_rates(state: MarketState, p: MarketParams) -> tuple[I64, np.ndarray]:
+    """The active customers and their Poisson trip rates (float32, as NumPy computes them)."""
+    c = state.customers
+    return _trip_rates(  # type: ignore[no-any-return]
+        c.active,
+        c.prime,
+        c.satisfaction,
+        np.float32(p.base_trips),
+        np.float32(p.frequency_elasticity),
+        np.float32(p.prime_trip_multiplier),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _churn_and_prime(  # type: ignore[no-untyped-def]
+    active,
+    prime,
+    satisfaction,
+    eligible_orders,
+    speed_sens,
+    u_churn,
+    u_review,
+    churn_max,
+    churn_threshold,
+    member_factor,
+    review_chance,
+    speed_scale,
+    shipping_fee,
+    speed_value,
+    prime_fee,
+):
+    churned = lapsed = joined = left = 0
+    for i in range(active.size):
+        hazard = churn_max * max(
+            np.float32(0.0), np.float32(1.0) - satisfaction[i] / churn_threshold
+        )
+        if prime[i]:
+            hazard = hazard * member_factor
+        if active[i] and u_churn[i] < np.float64(hazard):
+            active[i] = False
+            churned += 1
+            if prime[i]:
+                lapsed += 1
+                prime[i] = False
+    for i in range(u_review.size):  # empty before Prime exists
+        if active[i] and u_review[i] < review_chance:
+            speed = speed_sens[i] / speed_scale
+            value = eligible_orders[i] * shipping_fee * (np.float32(1.0) + speed_value * speed)
+            want = value > prime_fee
+            joined += want and not prime[i]
+            left += prime[i] and not want
+            prime[i] = want
+    return churned, lapsed, joined, left
+
+
+def churn_and_prime(
+    state: MarketState, p: MarketParams, prime_on: bool, rng: np.random.Generator
+) -> dict[str, float]:
+    """``people.churn_and_prime`` in one pass, from the same two arrays of uniforms."""
+    c = state.customers
+    n = c.active.size
+    u_churn = rng.random(n)
+    u_review = rng.random(n) if prime_on else np.empty(0)
+    churned, lapsed, joined, left = _churn_and_prime(
+        c.active,
+        c.prime,
+        c.satisfaction,
+        c.eligible_orders,
+        c.speed_sens,
+        u_churn,
+        u_review,
+        np.float32(p.churn_max),
+        np.float32(p.churn_threshold),
+        np.float32(1.0 - p.prime_churn_reduction),
+        float(1.0 / p.prime_review_months),
+        np.float32(max(p.speed_sensitivity, 1e-9)),
+        np.float32(p.shipping_fee),
+        np.float32(p.prime_speed_value),
+        np.float32(p.prime_fee),
+    )
+    return {
+        "churn": float(churned),
+        "prime_joining": float(joined),
+        "prime_leaving": float(left + lapsed),
+    }
+
+
+@numba.njit(cache=True, nogil=True)
+def active_satisfaction(active, satisfaction):  # type: ignore[no-untyped-def]
+    """The number of customers and ``satisfaction[active].sum()`` (float32, NumPy's order)."""
+    happy = np.empty(active.size, np.float32)
+    n = 0
+    for i in range(active.size):
+        if active[i]:
+            happy[n] = satisfaction[i]
+            n += 1
+    return n, total32(happy, 0, n)
+
+
+@numba.njit(cache=True, nogil=True)
+def _join(active, satisfaction, eligible_orders, u, chance):  # type: ignore[no-untyped-def]
+    j = joined = 0
+    for i in range(active.size):
+        if not active[i]:
+            if u[j] < chance:
+                active[i] = True
+                satisfaction[i] = 0.5
+                eligible_orders[i] = 0.0
+                joined += 1
+            j += 1
+    return joined
+
+
+def adopt(
+    state: MarketState, p: MarketParams, on_sale: np.ndarray, rng: np.random.Generator
+) -> float:
+    """``people.adopt``: the summed satisfaction and the joining in one pass each."""
+    c = state.customers
+    customers, satisfaction = active_satisfaction(c.active, c.satisfaction)
+    selection = float(np.count_nonzero(on_sale))
+    satisfied = float(satisfaction) / c.active.size
+    hazard = (
+        p.innovation_rate * (selection / p.selection_reference) ** p.selection_elasticity
+        + p.word_of_mouth * satisfied
+    )
+    u = rng.random(c.active.size - customers)
+    return float(_join(c.active, c.satisfaction, c.eligible_orders, u, -np.expm1(-hazard)))
+
+
+@numba.njit(cache=True, nogil=True)
+def _review(written, z, quality, noise, rating_sum, reviews):  # type: ignore[no-untyped-def]
+    stars = np.zeros(rating_sum.size)  # np.bincount's sums, then added
+    for j in range(written.size):
+        o = written[j]
+        stars[o] += min(max(np.float64(quality[o]) + noise * z[j], 1.0), 5.0)
+        reviews[o] += 1
+    for o in range(rating_sum.size):
+        rating_sum[o] += stars[o]
+
+
+def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Generator) -> None:
+    """``people.review``: the same draws, the ratings added in one pass."""
+    o = state.offers
+    written = offer[rng.random(offer.size) < p.review_probability]
+    z = rng.standard_normal(written.size)
+    _review(written, z, o.quality, float(p.rating_noise), o.rating_sum, o.reviews)
