@@ -98,7 +98,8 @@ def versus_mesa(seeds: int, customers: int, sellers: int, months: int) -> dict[s
     from market_mesa import run_mesa
 
     params = MarketParams.make()
-    simulate_market(customers=2000, sellers=100, months=3, backend="numba")  # load the kernels
+    # load every kernel from numba's cache (a whole run: the dated events take other paths)
+    simulate_market(customers=2000, sellers=100, months=months, backend="numba")
     ours_t, mesa_t, ours_runs, mesa_runs = [], [], [], []
     for seed in range(seeds):
         start = time.perf_counter()

@@ -661,3 +661,27 @@ def test_a_reality_check_versus_another_outcome_of_the_same_run() -> None:
             checks=[RealityCheck("v", "population@30", versus="popul@10", below=2.0)],
             maxiter=2,
         )
+
+
+def test_the_search_starts_from_the_current_values_unless_told_otherwise() -> None:
+    """Differential evolution's path turns on the last bits of every run; starting from the
+    model's values (the default) the fit is never worse than they are, so repeating a fit
+    whose result became the defaults cannot lose it. A search of one generation shows it."""
+    model = fs.load_model("logistic")
+    truth = {"growth_rate": 0.5, "capacity": 1000.0}  # the model's own defaults
+    assert all(model.element(k).default == v for k, v in truth.items())
+    data = logistic_frame(logistic_population(truth))  # noise-free: the truth fits exactly
+    options: dict[str, Any] = {
+        "data": data,
+        "series": {"population": "pop"},
+        "time": "t",
+        "popsize": 2,
+        "maxiter": 1,
+        "polish": 1,
+        "seed": 3,
+    }
+    started = calibrate(model, list(truth), **options)
+    scratch = calibrate(model, list(truth), start=False, **options)
+    assert started.settings["start"] is True and scratch.settings["start"] is False
+    assert started.loss < 1e-12 < scratch.loss
+    assert started.values == pytest.approx(truth, rel=1e-9)

@@ -399,7 +399,7 @@ def test_the_calibration_section_is_what_flywheel_calibrate_fits_by_default(
     assert "forecast after 20" in done.stdout
     narrow = flywheel(
         "calibrate", "grow.yaml", "--fit", "growth_rate", "--bounds", "growth_rate=0.2:0.5",
-        "--until", "25", "--maxiter", "20", "--plot", "fit.png",
+        "--until", "25", "--maxiter", "20", "--plot", "fit.png", "--from-scratch",
         cwd=tmp_path, store=tmp_path / "runs.duckdb",
     )  # fmt: skip
     assert narrow.returncode == 0, narrow.stderr

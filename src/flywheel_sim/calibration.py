@@ -423,8 +423,16 @@ def calibrate(
     source: str = "data",
     checks: Sequence[RealityCheck] = (),
     polish: int = 60,
+    start: bool = True,
 ) -> Calibration:
-    """Fit ``params`` of ``model`` to observed series; see the module docstring."""
+    """Fit ``params`` of ``model`` to observed series; see the module docstring.
+
+    With ``start`` (the default) the search starts from the model's current values as well
+    as its spread of points, as Vensim's optimiser does: the fit is never worse than where
+    it started, and repeating a fit whose result became the defaults returns it again
+    (differential evolution's path otherwise turns on the last bits of every run). Pass
+    ``start=False`` for a search from scratch, e.g. when the defaults were fitted to data
+    the fit must not see (an out-of-sample test)."""
     from scipy.optimize import differential_evolution, least_squares
 
     started = clock.perf_counter()
@@ -460,6 +468,7 @@ def calibrate(
         x = np.atleast_2d(x_t.T)
         return objective.cost(_residuals_stop(objective, x, stop))
 
+    current = np.array([float(model.element(n).default) for n in names])  # type: ignore[arg-type]
     found = differential_evolution(
         population_cost,
         list(zip(lows, highs, strict=True)),
@@ -471,6 +480,7 @@ def calibrate(
         seed=seed,
         polish=False,
         init="sobol",
+        x0=np.clip(current, lows, highs) if start else None,
     )
     best = np.clip(found.x, lows, highs)
 
@@ -482,10 +492,10 @@ def calibrate(
         return _jacobian(objective, lows + z * span, span, lows, highs, stop) * span
 
     robust = {"loss": "huber", "f_scale": 1.0} if loss == "huber" else {}
-    start = (best - lows) / span
+    z0 = (best - lows) / span
     polished = least_squares(
         one,
-        start,
+        z0,
         jac=jacobian,
         bounds=(0.0, 1.0),
         method="trf",
@@ -493,9 +503,9 @@ def calibrate(
         max_nfev=polish,
         **robust,
     )
-    before = float(objective.cost(one(start)[None, :])[0])
+    before = float(objective.cost(one(z0)[None, :])[0])
     after = float(objective.cost(one(polished.x)[None, :])[0])
-    z = polished.x if after <= before else start
+    z = polished.x if after <= before else z0
     x = lows + z * span
     r_all = one(z)
     n = objective.n_data
@@ -552,6 +562,7 @@ def calibrate(
             "popsize": popsize,
             "maxiter": maxiter,
             "seed": seed,
+            "start": start,
             "uncertainty": uncertainty,
             "series": {s.variable: s.column for s in every},
             "checks": [c.describe() for c in objective.checks],

@@ -519,6 +519,13 @@ def calibrate(
         int | None, typer.Option(help="Seed of the search (default: the file's, or 0).")
     ] = None,
     uncertainty: Annotated[str, typer.Option(help="wald or bootstrap.")] = "wald",
+    from_scratch: Annotated[
+        bool,
+        typer.Option(
+            "--from-scratch",
+            help="Search without starting from the model's current values (out-of-sample tests).",
+        ),
+    ] = False,
     plot: Annotated[Path | None, typer.Option(help="Fit chart (.png/.svg/.pdf).")] = None,
     save: Annotated[
         Path | None,
@@ -588,6 +595,7 @@ def calibrate(
             uncertainty=uncertainty,
             source=str(data) if data else "history",
             checks=spec.checks,
+            start=not from_scratch,
         )
         update(1, 1)
     table = Table(title=f"{loaded.name}: fitted parameters (95% intervals, {uncertainty})")
