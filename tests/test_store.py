@@ -115,7 +115,9 @@ def _sweep_command(store: Path, samples: int, chunk: int, *extra: str) -> list[s
     ]
 
 
-SLOW_SWEEP = 16000  # runs: long enough (80 chunks) to be caught in the middle
+SLOW_SWEEP = (
+    40000  # runs: long enough (200 chunks, several of the store's turns) to be caught in the middle
+)
 
 
 def _chunks(path: Path) -> int:

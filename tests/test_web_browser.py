@@ -293,10 +293,12 @@ def test_scenario_comparison_and_the_fan_chart_render(
         assert csv[0] == "panel,series,x,y" and any(",harvest," in row for row in csv)
 
         page.locator("#tabs").get_by_text("Uncertainty", exact=True).click()
-        page.locator("#mc-samples").fill("300")
+        # enough runs that the job outlasts a few of the page's 300 ms polls (300 runs of
+        # amazon now finish before the first one)
+        page.locator("#mc-samples").fill("3000")
         page.locator("#mc-run").click()
         page.wait_for_function(
-            "() => /of 300/.test(document.querySelector('#mc-status').innerText)",
+            "() => /of 3000/.test(document.querySelector('#mc-status').innerText)",
             timeout=30_000,
         )
         progress = page.locator("#mc-status").inner_text()
