@@ -16,6 +16,7 @@ import numpy as np
 from numba import prange
 
 from flywheel_sim.market.choice import Draws, OfferView, Ranking, Trips
+from flywheel_sim.market.kernels_offers import table_row
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import I64, MarketState
 
@@ -148,14 +149,7 @@ PARALLEL_FROM = 200_000  # trips; below this, starting threads costs more than i
 @numba.njit(cache=True)
 def _fill_table(table, log_price, log_price_free, rating, trust, eligible, platform, days):  # type: ignore[no-untyped-def]
     for o in range(table.shape[0]):
-        table[o, 0] = log_price[o]
-        table[o, 1] = log_price_free[o]
-        table[o, 2] = rating[o]
-        table[o, 3] = trust[o]
-        table[o, 4] = 1.0 if eligible[o] else 0.0
-        table[o, 5] = 1.0 if platform[o] else 0.0
-        table[o, 6] = days[o]
-        table[o, 7] = 0.0
+        table_row(table, o, log_price, log_price_free, rating, trust, eligible, platform, days)
 
 
 def _offer_table(view: OfferView) -> np.ndarray:

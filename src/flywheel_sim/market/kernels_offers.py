@@ -89,6 +89,20 @@ def reprice(state: MarketState, p: MarketParams) -> None:
     )
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def table_row(table, o, log_price, log_price_free, rating, trust, eligible, platform, days):  # type: ignore[no-untyped-def]
+    """Row ``o`` of the shopping kernel's offer table (kernels._offer_table): the fields a
+    shopper reads, packed into one 64-byte row."""
+    table[o, 0] = log_price[o]
+    table[o, 1] = log_price_free[o]
+    table[o, 2] = rating[o]
+    table[o, 3] = trust[o]
+    table[o, 4] = 1.0 if eligible[o] else 0.0
+    table[o, 5] = 1.0 if platform[o] else 0.0
+    table[o, 6] = days[o]
+    table[o, 7] = 0.0
+
+
 @numba.njit(cache=True, nogil=True)
 def _view(  # type: ignore[no-untyped-def]
     seller,
@@ -119,14 +133,7 @@ def _view(  # type: ignore[no-untyped-def]
         days[i] = 0.0 if own else np.float64(seller_days[seller[i]])
         rating[i] = (3.0 * prior + rating_sum[i]) / (prior + reviews[i]) - 3.0
         trust[i] = trust_weight * log_reviews[i]
-        table[i, 0] = log_price[i]
-        table[i, 1] = log_price_free[i]
-        table[i, 2] = rating[i]
-        table[i, 3] = trust[i]
-        table[i, 4] = 1.0 if eligible[i] else 0.0
-        table[i, 5] = 1.0 if platform[i] else 0.0
-        table[i, 6] = days[i]
-        table[i, 7] = 0.0
+        table_row(table, i, log_price, log_price_free, rating, trust, eligible, platform, days)
     return platform, eligible, days, rating, trust, table
 
 
