@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import flywheel_sim as fs
-from flywheel_sim.study import load_study
+from flywheel_sim.studies.scenarios import load_study
 
 HERE = Path(__file__).resolve().parent
 

@@ -30,8 +30,8 @@ from pathlib import Path
 import numpy as np
 
 import flywheel_sim as fs
-from flywheel_sim.integrators import tableau
-from flywheel_sim.simulate import _seeds, execute, parameter_matrix, time_grid
+from flywheel_sim.engine.integrators import tableau
+from flywheel_sim.engine.simulate import _seeds, execute, parameter_matrix, time_grid
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -42,12 +42,12 @@ def test_import_loads_no_library() -> None:
 
 def test_loading_an_xmile_file_imports_only_the_reader() -> None:
     code = f"import flywheel_sim\nflywheel_sim.load_model({str(SIR_XMILE)!r})"
-    assert modules_after(code, (*HEAVY, "yaml", "json", "flywheel_sim.xmile.writer")) == []
+    assert modules_after(code, (*HEAVY, "yaml", "json", "flywheel_sim.io.xmile.writer")) == []
 
 
 def test_names_resolve_on_first_use_and_stay() -> None:
     code = (
-        "import flywheel_sim as fs, flywheel_sim.simulate\n"
+        "import flywheel_sim as fs, flywheel_sim.engine.simulate\n"
         "assert callable(fs.simulate)  # the function, although its module is imported\n"
         "from flywheel_sim import ModelError, Model\n"
         "assert 'ModelError' in vars(fs) and fs.Model is Model\n"

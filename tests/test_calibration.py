@@ -20,8 +20,8 @@ import pytest
 
 import flywheel_sim as fs
 from conftest import model_from
-from flywheel_sim.calibration import Calibration, calibrate
 from flywheel_sim.errors import ModelError, ParameterError
+from flywheel_sim.studies.calibration import Calibration, calibrate
 
 LOGISTIC_TRUTH = {"growth_rate": 0.8, "capacity": 5000.0}
 LOGISTIC_TIMES = np.arange(0.0, 25.0)  # the model runs 0..30
@@ -557,7 +557,7 @@ def logistic_fit_band(values: np.ndarray, loss: str) -> float:
 def test_yearly_means_and_year_end_values_are_what_the_data_report() -> None:
     """An aggregate compares like with like: the mean over [t, t+1] of a level, and the level at
     t + 1 for a count reported at the end of year t."""
-    from flywheel_sim.history import aggregated
+    from flywheel_sim.studies.history import aggregated
 
     model = fs.loads_model(
         "name: ramp\ntime: {start: 0, stop: 10, dt: 0.125}\n"
@@ -595,7 +595,7 @@ def test_a_year_end_observation_needs_the_run_to_reach_the_year_end(tmp_path: Pa
 def test_a_reality_check_the_data_contradict_bends_the_fit_and_is_reported() -> None:
     """Noise-free data say capacity 5000; a check that the population at the end stays under
     4000 (a constraint the data cannot see) holds in the fit, which pays for it in misfit."""
-    from flywheel_sim.calibration import RealityCheck
+    from flywheel_sim.studies.calibration import RealityCheck
 
     cap = RealityCheck("cap", "population@end", below=4000.0, weight=1e4)
     fit = fit_logistic(logistic_population(), checks=[cap])
@@ -612,7 +612,7 @@ def test_a_reality_check_the_data_contradict_bends_the_fit_and_is_reported() -> 
 def test_a_reality_check_in_a_changed_run_and_relative_to_the_fit() -> None:
     """A satisfied check leaves the fit alone; a relative check compares the changed run with
     the fitted one (halving the growth rate must lose at least 30% by t = 5)."""
-    from flywheel_sim.calibration import RealityCheck
+    from flywheel_sim.studies.calibration import RealityCheck
 
     holds = RealityCheck("slower", "population@5", {"growth_rate": 0.4}, below=0.7, relative=True)
     fit = fit_logistic(logistic_population(), checks=[holds])
@@ -634,7 +634,7 @@ def test_a_reality_check_in_a_changed_run_and_relative_to_the_fit() -> None:
     ],
 )
 def test_reality_check_errors_are_one_line(check: dict[str, Any], message: str) -> None:
-    from flywheel_sim.calibration import RealityCheck
+    from flywheel_sim.studies.calibration import RealityCheck
 
     with pytest.raises(ModelError, match=re.escape(message)) as exc:
         fit_logistic(logistic_population(), checks=[RealityCheck("c", **check)], maxiter=2)
@@ -644,7 +644,7 @@ def test_reality_check_errors_are_one_line(check: dict[str, Any], message: str) 
 def test_a_reality_check_versus_another_outcome_of_the_same_run() -> None:
     """'versus' compares two outcomes of one run: growth between t = 10 and 30 limited to 2x
     (the data say ~5000/310); the fit keeps the check and reports no violation."""
-    from flywheel_sim.calibration import RealityCheck
+    from flywheel_sim.studies.calibration import RealityCheck
 
     slow = RealityCheck("slow", "population@30", versus="population@10", below=2.0, weight=1e4)
     fit = fit_logistic(logistic_population(), checks=[slow])

@@ -14,7 +14,7 @@ import xarray as xr
 import flywheel_sim as fs
 from flywheel_sim.loops import find_loops, loop_dominance
 from flywheel_sim.loops.find import LoopSearch
-from flywheel_sim.present.diagram import Layout, diagram_layout, draw_diagram
+from flywheel_sim.present.diagram.draw import Layout, diagram_layout, draw_diagram
 
 
 def test_amazon_diagram_puts_the_virtuous_cycle_in_the_middle(tmp_path: Path) -> None:
@@ -201,7 +201,7 @@ def test_the_picture_does_not_depend_on_hash_order(tmp_path: Path) -> None:
 
     script = (
         "import sys, matplotlib; matplotlib.rcParams['svg.hashsalt'] = 'fixed'; "
-        "import flywheel_sim as fs; from flywheel_sim.present.diagram import draw_diagram; "
+        "import flywheel_sim as fs; from flywheel_sim.present.diagram.draw import draw_diagram; "
         "m = fs.load_model('amazon'); draw_diagram(m, fs.find_loops(m), sys.argv[1])"
     )
     pictures = []

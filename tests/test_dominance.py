@@ -141,7 +141,15 @@ def test_arrayed_models_need_instance_loops() -> None:
 def test_flywheel_dominance_command(tmp_path: Path) -> None:
     chart = tmp_path / "dominance.png"
     done = subprocess.run(
-        [sys.executable, "-m", "flywheel_sim.cli", "dominance", "logistic", "--plot", str(chart)],
+        [
+            sys.executable,
+            "-m",
+            "flywheel_sim.cli",
+            "dominance",
+            "logistic",
+            "--plot",
+            str(chart),
+        ],
         capture_output=True,
         text=True,
         timeout=120,

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 import flywheel_sim as fs
-from flywheel_sim.executors import Executor, make_executor
+from flywheel_sim.studies.executors import Executor, make_executor
 
 NOISY = """
 name: noisy

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import flywheel_sim as fs
-from flywheel_sim.integrators import Tableau, tableau
+from flywheel_sim.engine.integrators import Tableau, tableau
 
 
 def test_builtin_tableaus() -> None:

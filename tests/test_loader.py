@@ -1,4 +1,4 @@
-"""Tests for the YAML model loader (flywheel_sim.spec.loader)."""
+"""Tests for the YAML model loader (flywheel_sim.io.yaml.reader)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import flywheel_sim.spec.loader as loader
+import flywheel_sim.io.models as loader
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
+from flywheel_sim.io.models import builtin_models, load_model, loads_model
 from flywheel_sim.spec.model import Dimension, GraphicalFunction, Link, LoopSpec, Model, TimeSpec
 
 HEADER = "name: m\ntime: {stop: 10}\n"  # lines 1-2; sections in tests start on line 3
@@ -209,7 +209,7 @@ def test_alias_bomb_is_refused_quickly() -> None:
     code = (
         "import sys\n"
         "from flywheel_sim.errors import ModelError\n"
-        "from flywheel_sim.spec.loader import loads_model\n"
+        "from flywheel_sim.io.yaml.reader import loads_model\n"
         "try:\n"
         "    loads_model(sys.stdin.read(), file='bomb.yaml')\n"
         "except ModelError as exc:\n"
@@ -1005,7 +1005,7 @@ def test_history_report_and_diagnostics_sections_are_checked() -> None:
 
 
 def test_history_data_must_exist_and_have_the_columns(tmp_path: Path) -> None:
-    from flywheel_sim.history import history_frame
+    from flywheel_sim.studies.history import history_frame
 
     text = (
         "name: h\ntime: {start: 0, stop: 2, dt: 1}\nstocks:\n  s: {initial: 1}\n"
@@ -1021,7 +1021,7 @@ def test_history_data_must_exist_and_have_the_columns(tmp_path: Path) -> None:
 
 
 def test_history_joins_several_data_sets_on_the_time_column(tmp_path: Path) -> None:
-    from flywheel_sim.history import history_frame
+    from flywheel_sim.studies.history import history_frame
 
     text = (
         "name: h\ntime: {start: 0, stop: 4, dt: 1}\nstocks:\n  s: {initial: 1}\n"

@@ -14,7 +14,7 @@ import pytest
 import xarray as xr
 
 import flywheel_sim as fs
-from flywheel_sim.history import compare
+from flywheel_sim.studies.history import compare
 
 SCENARIOS = {
     "reinvest": {},

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import flywheel_sim as fs
-from flywheel_sim.output import atomic_path, write_result
+from flywheel_sim.io.results import atomic_path, write_result
 
 
 def test_failed_write_leaves_the_old_file(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from flywheel_sim import compile_model
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.yaml.reader import loads_model
 from flywheel_sim.spec.ast import (
     Binary,
     Call,
@@ -24,7 +25,6 @@ from flywheel_sim.spec.ast import (
     to_text,
     walk,
 )
-from flywheel_sim.spec.loader import loads_model
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import MAX_DEPTH, MAX_LENGTH, MAX_TREE_DEPTH, parse, tokenize
 

@@ -14,7 +14,7 @@ pytest.importorskip("dash")
 from tests.conftest import run_cli
 
 import flywheel_sim as fs
-from flywheel_sim.web.report import ReportOptions, build_report, write_report
+from flywheel_sim.present.html_report import ReportOptions, build_report, write_report
 
 QUICK = ReportOptions(samples=20, popsize=2, maxiter=2)
 SECTIONS = ["diagram", "behaviour", "dominance", "diagnostics", "scenarios", "uncertainty",
@@ -76,7 +76,7 @@ def test_a_model_without_history_or_scenarios_gets_notes_not_failures() -> None:
 
 
 def test_model_text_is_escaped(tmp_path: Path) -> None:
-    source = (Path(fs.__file__).parent / "models" / "logistic.yaml").read_text()
+    source = (Path(fs.__file__).parent / "library" / "models" / "logistic.yaml").read_text()
     hostile = source.replace(
         "description: >", 'description: >\n  <script>alert("x")</script> <img src=x onerror=1>', 1
     )

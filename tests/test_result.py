@@ -7,7 +7,7 @@ import xarray as xr
 
 import flywheel_sim as fs
 from conftest import model_from
-from flywheel_sim import result as result_module
+from flywheel_sim.engine import result as result_module
 
 
 def test_direct_construction_matches_the_public_constructor(monkeypatch) -> None:  # type: ignore[no-untyped-def]

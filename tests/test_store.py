@@ -17,8 +17,8 @@ import pytest
 import flywheel_sim as fs
 from conftest import run_cli
 from flywheel_sim.errors import FlywheelError, OutputError
-from flywheel_sim.store import MIGRATIONS, SCHEMA_VERSION, RunStore
-from flywheel_sim.sweep import Plan, run_plan
+from flywheel_sim.store.runstore import MIGRATIONS, SCHEMA_VERSION, RunStore
+from flywheel_sim.studies.batch import Plan, run_plan
 
 NOISY = """
 name: noisy
@@ -291,8 +291,8 @@ def test_every_run_command_is_stored(tmp_path: Path) -> None:
 
 
 def test_outcomes_and_percentiles_are_computed_in_the_database(tmp_path: Path) -> None:
-    from flywheel_sim.outcomes import parse_outcome
     from flywheel_sim.present.study import PERCENTILES, percentile_bands
+    from flywheel_sim.studies.outcomes import parse_outcome
 
     store = RunStore(tmp_path / "runs.duckdb")
     plan = noisy_plan(n=400)

@@ -11,10 +11,10 @@ from scipy import stats
 
 import flywheel_sim as fs
 from conftest import run_cli
-from flywheel_sim.outcomes import Outcome, parse_outcome, parse_outcomes
-from flywheel_sim.store import RunStore
-from flywheel_sim.study import load_study, loads_study, study_path
-from flywheel_sim.uncertainty import Distribution, parse_distribution, sample, uniforms
+from flywheel_sim.store.runstore import RunStore
+from flywheel_sim.studies.outcomes import Outcome, parse_outcome, parse_outcomes
+from flywheel_sim.studies.sampling import Distribution, parse_distribution, sample, uniforms
+from flywheel_sim.studies.scenarios import load_study, loads_study, study_path
 
 AMAZON_SCENARIOS = {
     "reinvest",
@@ -367,7 +367,7 @@ def test_the_calibration_section_is_what_flywheel_calibrate_fits_by_default(
     truth = {"growth_rate": 0.7, "capacity": 900.0}
     from importlib import resources
 
-    text = (resources.files("flywheel_sim") / "models" / "logistic.yaml").read_text()
+    text = (resources.files("flywheel_sim.library") / "models" / "logistic.yaml").read_text()
     result = fs.simulate(fs.load_model("logistic"), truth, save_step=1)
     rows = ["year,pop"] + [
         f"{t:g},{float(v)!r}"

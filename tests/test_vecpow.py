@@ -11,8 +11,8 @@ import numba
 import numpy as np
 import pytest
 
-from flywheel_sim import vecpow
-from flywheel_sim.vm_rows import _pow_row_value, _pow_rows
+from flywheel_sim.engine.vm import vecpow
+from flywheel_sim.engine.vm.rows import _pow_row_value, _pow_rows
 
 
 @numba.njit

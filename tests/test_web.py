@@ -16,10 +16,12 @@ pytest.importorskip("dash")
 pytest.importorskip("dash_cytoscape")
 
 import flywheel_sim as fs
-from flywheel_sim.web import analyses, diagram, figures_study, jobs
+from flywheel_sim.present import analyses, figures_study
+from flywheel_sim.present.diagram import cytoscape as diagram
+from flywheel_sim.web import jobs
 from flywheel_sim.web.session import MAX_UPLOAD_BYTES, Registry, slider_specs
 
-LOGISTIC = (Path(fs.__file__).parent / "models" / "logistic.yaml").read_bytes()
+LOGISTIC = (Path(fs.__file__).parent / "library" / "models" / "logistic.yaml").read_bytes()
 BROKEN = b"""name: broken
 time: {start: 0, stop: 10, dt: 1}
 parameters:
@@ -138,7 +140,7 @@ def test_live_chart_shows_the_run_it_is_given(registry: Registry) -> None:
 
 def test_observations_sit_where_they_were_measured() -> None:
     """Year-end counts at the end of their year, yearly means mid-year."""
-    from flywheel_sim.web.figures import observed_points
+    from flywheel_sim.present.figures import observed_points
 
     points = observed_points(fs.load_model("amazon"))
     times, values, label = points["prime_members"]
@@ -149,7 +151,7 @@ def test_observations_sit_where_they_were_measured() -> None:
 
 
 def test_diagram_elements_join_existing_nodes_and_carry_loop_shares(registry: Registry) -> None:
-    from flywheel_sim.present.diagram_text import _activity, _share
+    from flywheel_sim.present.diagram.text import _activity, _share
 
     entry = registry.get("amazon")
     elements = diagram.layout_elements(entry.layout, entry.search)

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 import flywheel_sim as fs
-from flywheel_sim.web import analyses
+from flywheel_sim.present import analyses
 
 pytest.importorskip("dash")
 sync_api = pytest.importorskip("playwright.sync_api")

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 
 from conftest import run_cli
 from flywheel_sim import ModelError, builtin_models, load_model, loads_model, simulate
+from flywheel_sim.io.xmile import dumps_xmile, loads_xmile, save_xmile
+from flywheel_sim.io.xmile.xml import declare_prefixes
+from flywheel_sim.io.yaml.writer import dumps_yaml
 from flywheel_sim.spec.model import Model
-from flywheel_sim.xmile import dumps_xmile, dumps_yaml, loads_xmile, save_xmile
-from flywheel_sim.xmile.xml import declare_prefixes
 
 HEAD = '<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">'
 
@@ -323,7 +324,7 @@ def test_external_entity_is_refused(tmp_path: Path) -> None:
 
 
 def test_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    import flywheel_sim.xmile.xml as xml
+    import flywheel_sim.io.xmile.xml as xml
 
     monkeypatch.setattr(xml, "MAX_XMILE_BYTES", 100)
     with pytest.raises(ModelError, match="larger than 100 bytes"):

@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from flywheel_sim.calibration import Calibration, RealityCheck, calibrate
     from flywheel_sim.compile import Program, compile_model
     from flywheel_sim.diagnostics import (
         Coasting,
@@ -32,9 +31,10 @@ if TYPE_CHECKING:
         takeoff,
         weakest_link,
     )
+    from flywheel_sim.engine.integrators import METHODS, Tableau
+    from flywheel_sim.engine.simulate import Options, simulate
     from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
-    from flywheel_sim.executors import Executor
-    from flywheel_sim.integrators import METHODS, Tableau
+    from flywheel_sim.io.models import builtin_models, load_model, loads_model
     from flywheel_sim.loops import (
         Loop,
         LoopSearch,
@@ -51,9 +51,6 @@ if TYPE_CHECKING:
         market_ensemble,
         simulate_market,
     )
-    from flywheel_sim.outcomes import Outcome, parse_outcome
-    from flywheel_sim.simulate import Options, simulate
-    from flywheel_sim.spec.loader import builtin_models, load_model, loads_model
     from flywheel_sim.spec.model import (
         Dimension,
         Element,
@@ -65,16 +62,19 @@ if TYPE_CHECKING:
     )
     from flywheel_sim.spec.parser import parse
     from flywheel_sim.spec.policy import Policy, Ramp, Step, Table
-    from flywheel_sim.store import RunStore
-    from flywheel_sim.study import Scenario, Study, load_study
-    from flywheel_sim.sweep import Plan, run_plan
-    from flywheel_sim.uncertainty import Distribution, sample
+    from flywheel_sim.store.runstore import RunStore
+    from flywheel_sim.studies.batch import Plan, run_plan
+    from flywheel_sim.studies.calibration import Calibration, RealityCheck, calibrate
+    from flywheel_sim.studies.executors import Executor
+    from flywheel_sim.studies.outcomes import Outcome, parse_outcome
+    from flywheel_sim.studies.sampling import Distribution, sample
+    from flywheel_sim.studies.scenarios import Scenario, Study, load_study
 
 __version__ = "0.1.0"
 
 # where each lazily imported public name is defined (the same names as the imports above)
 _SOURCES: dict[str, tuple[str, ...]] = {
-    "calibration": ("Calibration", "RealityCheck", "calibrate"),
+    "studies.calibration": ("Calibration", "RealityCheck", "calibrate"),
     "compile": ("Program", "compile_model"),
     "diagnostics": (
         "Coasting",
@@ -87,7 +87,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "weakest_link",
     ),
     "errors": ("FlywheelError", "ModelError", "OutputError", "ParameterError"),
-    "integrators": ("METHODS", "Tableau"),
+    "engine.integrators": ("METHODS", "Tableau"),
     "loops": (
         "Loop",
         "LoopSearch",
@@ -99,9 +99,9 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "measure_polarity",
     ),
     "market": ("MarketParams", "load_market_study", "market_ensemble", "simulate_market"),
-    "outcomes": ("Outcome", "parse_outcome"),
-    "simulate": ("Options", "simulate"),
-    "spec.loader": ("builtin_models", "load_model", "loads_model"),
+    "studies.outcomes": ("Outcome", "parse_outcome"),
+    "engine.simulate": ("Options", "simulate"),
+    "io.models": ("builtin_models", "load_model", "loads_model"),
     "spec.model": (
         "Dimension",
         "Element",
@@ -113,10 +113,10 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     ),
     "spec.parser": ("parse",),
     "spec.policy": ("Policy", "Ramp", "Step", "Table"),
-    "store": ("RunStore",),
-    "study": ("Scenario", "Study", "load_study"),
-    "sweep": ("Plan", "run_plan"),
-    "uncertainty": ("Distribution", "sample"),
+    "store.runstore": ("RunStore",),
+    "studies.scenarios": ("Scenario", "Study", "load_study"),
+    "studies.batch": ("Plan", "run_plan"),
+    "studies.sampling": ("Distribution", "sample"),
 }
 _LAZY = {name: f"{__name__}.{module}" for module, names in _SOURCES.items() for name in names}
 
@@ -137,8 +137,8 @@ def __dir__() -> list[str]:
 
 class _Package(ModuleType):
     """The package module, which keeps a public name from being replaced by the submodule of
-    the same name: importing ``flywheel_sim.simulate`` (the module) binds the package's
-    ``simulate`` to it, and ``flywheel_sim.simulate`` must stay the function."""
+    the same name: importing ``flywheel_sim.engine.simulate`` (the module) binds the package's
+    ``simulate`` to it, and ``flywheel_sim.engine.simulate`` must stay the function."""
 
     def __setattr__(self, name: str, value: object) -> None:
         if name in _LAZY and isinstance(value, ModuleType):
@@ -151,46 +151,47 @@ sys.modules[__name__].__class__ = _Package
 
 def make_executor(name: str = "local", **options: object) -> Executor:
     """An executor for batches of runs: ``local``, ``processes`` or ``dask`` (see
-    :mod:`flywheel_sim.executors`)."""
-    from flywheel_sim.executors import make_executor as make
+    :mod:`flywheel_sim.studies.executors`)."""
+    from flywheel_sim.studies.executors import make_executor as make
 
     return make(name, **options)  # type: ignore[arg-type]
 
 
 def load_xmile(path: str | Path) -> Model:
-    """Read an XMILE 1.0 file into a Model (see :func:`flywheel_sim.xmile.load_xmile`)."""
-    from flywheel_sim.xmile import load_xmile as load
+    """Read an XMILE 1.0 file into a Model (see :func:`flywheel_sim.io.xmile.load_xmile`)."""
+    from flywheel_sim.io.xmile import load_xmile as load
 
     return load(path)
 
 
 def save_xmile(model: Model, path: str | Path) -> Path:
-    """Write ``model`` as XMILE 1.0 (see :func:`flywheel_sim.xmile.save_xmile`)."""
-    from flywheel_sim.xmile import save_xmile as save
+    """Write ``model`` as XMILE 1.0 (see :func:`flywheel_sim.io.xmile.save_xmile`)."""
+    from flywheel_sim.io.xmile import save_xmile as save
 
     return save(model, path)
 
 
 def save_yaml(model: Model, path: str | Path) -> Path:
-    """Write ``model`` in our YAML format (see :func:`flywheel_sim.xmile.save_yaml`)."""
-    from flywheel_sim.xmile import save_yaml as save
+    """Write ``model`` in our YAML format (see :func:`flywheel_sim.io.yaml.writer.save_yaml`)."""
+    from flywheel_sim.io.yaml.writer import save_yaml as save
 
     return save(model, path)
 
 
 def global_sensitivity(*args: object, **kwargs: object) -> pd.DataFrame:
-    """Sobol or Morris indices of an outcome (see :func:`flywheel_sim.sensitivity.sensitivity`)."""
-    from flywheel_sim.sensitivity import sensitivity
+    """Sobol or Morris indices of an outcome (see
+    :func:`flywheel_sim.studies.sensitivity.sensitivity`)."""
+    from flywheel_sim.studies.sensitivity import sensitivity
 
     return sensitivity(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def write_report(model: str | Path, path: str | Path, **options: object) -> Path:
     """Write the one-file HTML report of a model (``flywheel report``); options as
-    :class:`flywheel_sim.web.report.ReportOptions` (at, samples, fit, popsize, maxiter,
+    :class:`flywheel_sim.present.html_report.ReportOptions` (at, samples, fit, popsize, maxiter,
     calibrate, seed). Needs the web extra."""
-    from flywheel_sim.web.report import ReportOptions
-    from flywheel_sim.web.report import write_report as write
+    from flywheel_sim.present.html_report import ReportOptions
+    from flywheel_sim.present.html_report import write_report as write
 
     return write(model, path, ReportOptions(**options))  # type: ignore[arg-type]
 
@@ -204,8 +205,8 @@ def dashboard(model: str = "amazon") -> Any:
 
 
 def tornado_chart(*args: object, **kwargs: object) -> Path:
-    """Draw sensitivity indices (see :func:`flywheel_sim.sensitivity.tornado_chart`)."""
-    from flywheel_sim.sensitivity import tornado_chart as draw
+    """Draw sensitivity indices (see :func:`flywheel_sim.studies.sensitivity.tornado_chart`)."""
+    from flywheel_sim.studies.sensitivity import tornado_chart as draw
 
     return draw(*args, **kwargs)  # type: ignore[arg-type]
 

@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flywheel_sim.compile import compile_model
+from flywheel_sim.engine.simulate import Options, simulate
 from flywheel_sim.errors import ModelError, ParameterError
-from flywheel_sim.simulate import Options, simulate
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.policy import Step

@@ -20,11 +20,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
+from flywheel_sim.engine.simulate import _seeds, parameter_matrix, time_grid
 from flywheel_sim.errors import ModelError
 from flywheel_sim.loops.find import Loop, find_loops
 from flywheel_sim.loops.instances import instance_loops, instance_owner
 from flywheel_sim.loops.polarity import owner, segments, trajectories
-from flywheel_sim.simulate import _seeds, parameter_matrix, time_grid
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
@@ -43,7 +43,8 @@ def _ratio(numerator: F, denominator: F) -> F:
 
 def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, int], F]:
     """Link score of every slot-level link at steps 1..T-1: arrays (T-1, runs)."""
-    from flywheel_sim import rng, vm_numpy
+    from flywheel_sim import rng
+    from flywheel_sim.engine.vm import reference as vm_numpy
 
     n_slots, n_times, n_runs = states.shape
     prev = states[:, :-1].reshape(n_slots, -1).copy()

@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
-from flywheel_sim.integrators import tableau
-from flywheel_sim.simulate import Options, _seeds, execute, parameter_matrix, time_grid
+from flywheel_sim.engine.integrators import tableau
+from flywheel_sim.engine.simulate import Options, _seeds, execute, parameter_matrix, time_grid
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
@@ -106,7 +106,8 @@ def slot_polarities(
     program: Program, states: NDArray[np.float64], times: NDArray[np.float64]
 ) -> dict[tuple[int, int], str]:
     """Measured sign of every slot-level link (x, z) over ``states`` (slots, times, runs)."""
-    from flywheel_sim import rng, vm_numpy
+    from flywheel_sim import rng
+    from flywheel_sim.engine.vm import reference as vm_numpy
 
     n_slots, n_times, n_runs = states.shape
     base = states.reshape(n_slots, n_times * n_runs).copy()
@@ -211,7 +212,8 @@ def slot_gains(
 ) -> dict[tuple[int, int], NDArray[np.float64]]:
     """The partial derivative dz/dx of every slot-level link at every saved state:
     arrays (times, runs). Flow -> stock links are +1 / -1 (integration)."""
-    from flywheel_sim import rng, vm_numpy
+    from flywheel_sim import rng
+    from flywheel_sim.engine.vm import reference as vm_numpy
 
     n_slots, n_times, n_runs = states.shape
     base = states.reshape(n_slots, n_times * n_runs).copy()

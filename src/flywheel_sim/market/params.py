@@ -22,15 +22,15 @@ from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, Ramp, Step, Table
 
 if TYPE_CHECKING:
-    from flywheel_sim.study import Study
+    from flywheel_sim.studies.scenarios import Study
 
 
 @cache
 def market_model() -> Model:
     """The parameter declaration (``flywheel_sim/market/market.yaml``) as a Model."""
-    from flywheel_sim.spec.loader import loads_model
+    from flywheel_sim.io.yaml.reader import loads_model
 
-    text = (resources.files("flywheel_sim") / "market" / "market.yaml").read_text("utf-8")
+    text = (resources.files("flywheel_sim.library") / "market.yaml").read_text("utf-8")
     return loads_model(text, file="market.yaml", name="market")
 
 
@@ -246,10 +246,10 @@ STRUCTURAL = frozenset(
 def load_market_study(file: str | Path | None = None) -> Study:
     """The market's scenario file (the package's ``scenarios/market.yaml`` unless ``file``),
     checked against market.yaml: an unknown parameter is a one-line error with file and line."""
-    from flywheel_sim.study import load_study
+    from flywheel_sim.studies.scenarios import load_study
 
     if file is None:
-        ref = resources.files("flywheel_sim") / "scenarios" / "market.yaml"
+        ref = resources.files("flywheel_sim.library") / "scenarios" / "market.yaml"
         file = Path(str(ref))
     study = load_study("market", market_model(), file=file)
     for scenario in study.scenarios.values():

@@ -24,8 +24,8 @@ from flywheel_sim.spec.policy import Policy
 if TYPE_CHECKING:
     import xarray as xr
 
-    from flywheel_sim.executors import Executor
-    from flywheel_sim.study import Scenario
+    from flywheel_sim.studies.executors import Executor
+    from flywheel_sim.studies.scenarios import Scenario
 
 # name: (unit, description) — the names shared with `amazon` mean the same thing there
 VARIABLES: dict[str, tuple[str, str]] = {
@@ -206,7 +206,7 @@ def assemble(
     scenario: str = "",
 ) -> xr.Dataset:
     """Stack runs (same parameters, different seeds) into one Result."""
-    from flywheel_sim.result import build_dataset
+    from flywheel_sim.engine.result import build_dataset
 
     months = next(iter(runs[0][0].values())).size
     data: dict[str, tuple[tuple[str, ...], NDArray[np.float64], dict[str, str]]] = {}
@@ -288,7 +288,7 @@ def market_ensemble(
     """Every scenario with every seed, run through an executor (local by default): a Result
     per scenario whose runs are the seeds. Runs are independent and seeded by the caller, so
     any executor gives the same numbers."""
-    from flywheel_sim.executors import make_executor
+    from flywheel_sim.studies.executors import make_executor
 
     runner = executor or make_executor("local")
     tasks: list[tuple[Any, ...]] = []

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from flywheel_sim.errors import OutputError
-from flywheel_sim.output import atomic_path
+from flywheel_sim.io.results import atomic_path
 
 if TYPE_CHECKING:
     import xarray as xr

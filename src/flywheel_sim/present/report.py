@@ -11,11 +11,11 @@ import numpy as np
 from rich.markup import escape
 from rich.table import Table
 
-from flywheel_sim.history import history_frame, model_values, plot_time
-from flywheel_sim.output import atomic_path
+from flywheel_sim.io.results import atomic_path
 from flywheel_sim.present.charts import pyplot_for
 from flywheel_sim.spec.model import HistorySeries, Model
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.studies.history import history_frame, model_values, plot_time
 
 if TYPE_CHECKING:
     import xarray as xr

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flywheel_sim.output import atomic_path
+from flywheel_sim.io.results import atomic_path
 from flywheel_sim.present.charts import pyplot_for
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from flywheel_sim.outcomes import Outcome
+    from flywheel_sim.studies.outcomes import Outcome
 
 F = NDArray[np.float64]
 PERCENTILES = (5, 25, 50, 75, 95)

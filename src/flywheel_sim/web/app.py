@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.loader import builtin_models
+from flywheel_sim.io.models import builtin_models
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 

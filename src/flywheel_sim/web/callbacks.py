@@ -16,7 +16,7 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, no_
 from dash.exceptions import PreventUpdate
 
 from flywheel_sim.errors import FlywheelError
-from flywheel_sim.web.analyses import default_variables
+from flywheel_sim.present.analyses import default_variables
 from flywheel_sim.web.layout import model_options, sliders
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def positions(values: Sequence[float | None], ids: Sequence[Mapping[str, str]]) 
 
 def run(entry: Entry, values: dict[str, float], variables: list[str] | None = None) -> xr.Dataset:
     """One simulation of the entry's model with the given parameter values."""
-    from flywheel_sim.simulate import simulate
+    from flywheel_sim.engine.simulate import simulate
 
     return simulate(entry.program, values or None, variables=variables)
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Dash, Input, Output, State, html
 
-from flywheel_sim.web import figures, figures_study
-from flywheel_sim.web.analyses import (
+from flywheel_sim.present import figures, figures_study
+from flywheel_sim.present.analyses import (
     Diagnosis,
     card_texts,
     check_fit,
@@ -27,7 +27,7 @@ from flywheel_sim.web.callbacks import PARAMS, chosen
 from flywheel_sim.web.jobs import Jobs, Progress
 
 if TYPE_CHECKING:
-    from flywheel_sim.calibration import Calibration
+    from flywheel_sim.studies.calibration import Calibration
     from flywheel_sim.web.session import Registry
 
 

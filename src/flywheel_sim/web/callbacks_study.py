@@ -16,8 +16,9 @@ from dash import Dash, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.web import diagram, figures, figures_study
-from flywheel_sim.web.analyses import outcome_variables, scenario_series
+from flywheel_sim.present import figures, figures_study
+from flywheel_sim.present.analyses import outcome_variables, scenario_series
+from flywheel_sim.present.diagram import cytoscape as diagram
 from flywheel_sim.web.callbacks import PARAMS, chosen, plain
 from flywheel_sim.web.jobs import Jobs, Progress, monte_carlo
 
@@ -96,7 +97,7 @@ def register_loops(app: Dash, registry: Registry) -> None:
             dominance = entry.dominance(values)
             elements, layout = _elements(entry)
             elements = diagram.coloured(elements, layout, dominance, at)
-            from flywheel_sim.present.diagram_text import _dominant_note
+            from flywheel_sim.present.diagram.text import _dominant_note
 
             note = _dominant_note(dominance, at)
             if layout is None:

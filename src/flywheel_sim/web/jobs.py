@@ -115,8 +115,8 @@ def monte_carlo(
     (times, percentile bands per variable, failed runs). Seeds are derived as
     ``simulate(seed=...)`` derives them, so the chunks equal one batched call."""
     from flywheel_sim.present.study import percentile_bands
-    from flywheel_sim.sweep import seeds_for, simulate_chunk
-    from flywheel_sim.uncertainty import sample
+    from flywheel_sim.studies.batch import seeds_for, simulate_chunk
+    from flywheel_sim.studies.sampling import sample
 
     names = tuple(distributions)
     drawn = sample(distributions, samples, method="lhs", seed=seed)

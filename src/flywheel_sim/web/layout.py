@@ -11,9 +11,9 @@ from typing import Any, cast
 import dash_cytoscape as cyto
 from dash import dcc, html
 
-from flywheel_sim.spec.loader import builtin_models
-from flywheel_sim.web.analyses import fmt
-from flywheel_sim.web.diagram import stylesheet
+from flywheel_sim.io.models import builtin_models
+from flywheel_sim.present.analyses import fmt
+from flywheel_sim.present.diagram.cytoscape import stylesheet
 from flywheel_sim.web.session import MAX_UPLOAD_BYTES, SUFFIXES, Entry, SliderSpec
 
 GRAPH_CONFIG: dict[str, Any] = {

@@ -24,20 +24,20 @@ import numpy as np
 
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.errors import FlywheelError, ModelError
-from flywheel_sim.spec.loader import builtin_models, load_model
+from flywheel_sim.io.models import MODEL_SUFFIXES, builtin_models, load_model
 from flywheel_sim.spec.model import Model
-from flywheel_sim.study import Study, load_study
+from flywheel_sim.studies.scenarios import Study, load_study
 
 if TYPE_CHECKING:
     import xarray as xr
 
     from flywheel_sim.loops.find import LoopSearch
-    from flywheel_sim.present.diagram_layout import Layout
-    from flywheel_sim.web.figures import LiveChart
+    from flywheel_sim.present.diagram.layout import Layout
+    from flywheel_sim.present.figures import LiveChart
 
 MAX_UPLOAD_BYTES = 1_000_000  # a large hand-written model is ~50 kB
 MAX_UPLOADS = 16  # uploaded models kept in memory (least recently used dropped first)
-SUFFIXES = (".yaml", ".yml", ".xmile", ".stmx", ".itmx", ".xml")
+SUFFIXES = MODEL_SUFFIXES
 
 
 @dataclass(frozen=True)
@@ -142,20 +142,20 @@ class Entry:
     @cached_property
     def layout(self) -> Layout:
         """The causal-loop diagram's positions (ModelError when the model names no loops)."""
-        from flywheel_sim.present.diagram_layout import diagram_layout
+        from flywheel_sim.present.diagram.layout import diagram_layout
 
         return diagram_layout(self.model, self.search)
 
     @cached_property
     def reference(self) -> xr.Dataset:
         """The run with every parameter at its default."""
-        from flywheel_sim.simulate import simulate
+        from flywheel_sim.engine.simulate import simulate
 
         return simulate(self.program)
 
     def chart(self, variables: tuple[str, ...]) -> LiveChart:
         """The variables chart for these variables (the last few kept)."""
-        from flywheel_sim.web.figures import LiveChart
+        from flywheel_sim.present.figures import LiveChart
 
         with self._lock:
             found = self._charts.get(variables)

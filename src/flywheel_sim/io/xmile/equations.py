@@ -1,0 +1,225 @@
+"""XMILE equation text -> our equation text, through our parser and AST (never eval).
+
+XMILE's expression syntax is ours (see docs/model-format.md) except for a few things handled
+here:
+
+- names qualified by a module (``hares.hare_density``) and the leading-dot form for the
+  root model (``.area``) are resolved to the flattened element names;
+- function names written with spaces (``EXPRESSION MACRO(a, b)``, as Vensim exports macro
+  calls, or a graphical function ``effect table(x)``) are joined when they name a macro or a
+  variable;
+- ``LOOKUP(table, x)`` becomes the call ``table(x)``;
+- inside array reductions (SUM, MEAN, PROD, MIN, MAX), a dimension name as a
+  subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
+- ``SIZE(x[dim])`` is the number of elements;
+- macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import (
+    KEYWORDS,
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Unary,
+    Var,
+    VarList,
+    to_text,
+)
+from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.parser import parse
+
+ROOT = "_root_"  # stands for the leading dot of a root-model name (".area") while parsing
+REDUCTIONS = frozenset({"SUM", "MEAN", "PROD", "MIN", "MAX"})
+_SCAN = re.compile(
+    r'(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<comment>\{[^}]*\})|(?P<other>[^"{]+)|(?P<rest>.)', re.S
+)
+_LEADING_DOT = re.compile(r"(?<![\w.$])\.(?=[^\W\d])")
+_MULTIWORD_CALL = re.compile(r"[^\W\d][\w$]*(?:[ \t]+[^\W\d][\w$]*)+(?=\s*\()")
+
+
+@dataclass
+class Scope:
+    """Where an equation lives: the flattened prefix of its module (``"hares."``, or ``""``
+    for the root model) and every flattened name of the file.
+
+    A name is looked up in the module first, then (unless ``isolated``, as inside a macro) as a
+    qualified name from the root. ``subst`` replaces names by expressions (macro parameters).
+    """
+
+    prefix: str
+    names: set[str]
+    dims: dict[str, tuple[str, ...]]
+    macros: frozenset[str] = frozenset()
+    subst: dict[str, Expr] = field(default_factory=dict)
+    isolated: bool = False
+
+
+@dataclass
+class Context:
+    """The element whose equation is translated: its dims and how to expand a macro call."""
+
+    variable: str
+    dims: tuple[str, ...] = ()
+    expand_macro: Callable[[str, tuple[Expr, ...], Context], Expr] | None = None
+    calls: list[int] = field(default_factory=lambda: [0])
+
+
+def prepare(text: str, known: Callable[[str], bool]) -> str:
+    """Rewrite the spots our tokenizer cannot read, outside quotes and comments.
+
+    ``known`` says whether a canonical name is a macro or a variable (a graphical function
+    called by a name with spaces)."""
+    out = []
+    for match in _SCAN.finditer(text):
+        piece = match.group()
+        if match.lastgroup == "other":
+            piece = _LEADING_DOT.sub(ROOT + ".", piece)
+            piece = _MULTIWORD_CALL.sub(lambda m: _join_words(m.group(), known), piece)
+        out.append(piece)
+    return "".join(out)
+
+
+def _join_words(words: str, known: Callable[[str], bool]) -> str:
+    parts = words.split()
+    for start in range(len(parts) - 1):  # the longest tail of words that names a function
+        if known(canonical(" ".join(parts[start:]))):
+            return " ".join([*parts[:start], "_".join(parts[start:])])
+    if any(p.lower() in KEYWORDS for p in parts):
+        return words  # e.g. "THEN MAX(": an operator before a call
+    raise ModelError(
+        f"unknown function '{words}': not an XMILE builtin and the file defines no <macro> "
+        "of that name",
+        hint="add its <macro> definition (Vensim's XMILE export leaves macros out)",
+    )
+
+
+def is_placeholder(text: str) -> bool:
+    """Vensim's '???' (no equation yet)."""
+    return "???" in text
+
+
+def translate_expr(text: str, scope: Scope, ctx: Context) -> Expr:
+    """Parse one XMILE equation and rewrite it into our AST (names flattened)."""
+
+    def known(name: str) -> bool:
+        return name in scope.macros or scope.prefix + name in scope.names or name in scope.names
+
+    tree = parse(prepare(text, known))
+    return Rewriter(scope, ctx).rewrite(tree)
+
+
+def translate(text: str, scope: Scope, ctx: Context) -> str:
+    """One XMILE equation as our equation text."""
+    return to_text(translate_expr(text, scope, ctx))
+
+
+class Rewriter:
+    def __init__(self, scope: Scope, ctx: Context) -> None:
+        self.scope = scope
+        self.ctx = ctx
+
+    def name(self, name: str) -> str:
+        scope = self.scope
+        if name.startswith(ROOT + "."):
+            return name[len(ROOT) + 1 :]
+        if scope.prefix + name in scope.names:
+            return scope.prefix + name
+        if not scope.isolated and name in scope.names:
+            return name
+        return name
+
+    def rewrite(self, node: Expr, reducing: bool = False) -> Expr:
+        if isinstance(node, Num):
+            return node
+        if isinstance(node, Var):
+            if node.name in self.scope.subst and not node.subscripts:
+                return self.scope.subst[node.name]
+            subs = tuple(self.element_ref(s) for s in node.subscripts)
+            if reducing:
+                subs = tuple(
+                    "*"
+                    if isinstance(s, str) and s in self.scope.dims and s not in self.ctx.dims
+                    else s
+                    for s in subs
+                )
+            return Var(self.name(node.name), subs)
+        if isinstance(node, Unary):
+            return Unary(node.op, self.rewrite(node.operand))
+        if isinstance(node, Binary):
+            return Binary(node.op, self.rewrite(node.left), self.rewrite(node.right))
+        if isinstance(node, If):
+            return If(self.rewrite(node.cond), self.rewrite(node.then), self.rewrite(node.orelse))
+        if isinstance(node, VarList):
+            return VarList(tuple(self.rewrite(i) for i in node.items))
+        return self.call(node)
+
+    def call(self, node: Call) -> Expr:
+        func = node.func
+        if canonical(func) in self.scope.macros:
+            if self.ctx.expand_macro is None:
+                raise ModelError(f"macro '{func}' cannot be used here")
+            args = tuple(self.rewrite(a) for a in node.args)
+            return self.ctx.expand_macro(canonical(func), args, self.ctx)
+        if func == "LOOKUP":
+            if len(node.args) != 2 or not isinstance(node.args[0], Var):
+                raise ModelError(
+                    "LOOKUP takes a graphical function's name and an input",
+                    hint="write LOOKUP(table_name, x)",
+                )
+            table = self.name(node.args[0].name)
+            return Call(table, (self.rewrite(node.args[1]),))
+        if func == "SIZE":
+            return Num(float(self.size(node)))
+        reducing = func in REDUCTIONS
+        args = tuple(self.rewrite(a, reducing) for a in node.args)
+        if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
+            return Binary("/", Call("LN", (args[0],)), Call("LN", (args[1],)))
+        resolved = self.name(canonical(func))  # a graphical function of this module
+        return Call(resolved.upper() if resolved != canonical(func) else func, args)
+
+    def element_ref(self, sub: str | int) -> str | int:
+        """``Dim.element`` (an element qualified by its dimension) as the element."""
+        if isinstance(sub, str) and "." in sub:
+            dim, _, elem = sub.partition(".")
+            if elem in self.scope.dims.get(dim, ()):
+                return elem
+        return sub
+
+    def size(self, node: Call) -> int:
+        if len(node.args) != 1 or not isinstance(node.args[0], Var):
+            raise ModelError("SIZE takes one array, e.g. SIZE(x[dim])")
+        count = 1
+        for sub in node.args[0].subscripts:
+            if not (isinstance(sub, str) and sub in self.scope.dims):
+                raise ModelError(
+                    f"SIZE needs dimension names as subscripts, not '{sub}'",
+                    hint="write SIZE(x[dim])",
+                )
+            count *= len(self.scope.dims[sub])
+        return count
+
+
+def number_list(text: str) -> list[float] | None:
+    """``1, 2, 3`` (an array's values in element order), or None if the text is not a list."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) < 2:
+        return None
+    values = []
+    for part in parts:
+        try:
+            values.append(float(part))
+        except ValueError:
+            return None
+    return values
+
+
+__all__ = ["ROOT", "Context", "Scope", "is_placeholder", "number_list", "prepare", "translate"]

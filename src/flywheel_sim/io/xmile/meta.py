@@ -1,0 +1,156 @@
+"""What a Model holds beyond XMILE, kept in one ``<flywheel:meta>`` element (JSON text).
+
+XMILE allows elements of other namespaces anywhere; other tools ignore ours. It carries the
+model description, parameter ranges, sources and cited links of elements, named loops,
+history, report and diagnostics settings and the save step, so YAML -> XMILE -> YAML keeps
+them. JSON is parsed with :func:`json.loads` (data only) and checked field by field.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, replace
+from typing import Any, cast
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.xml import FLYWHEEL_NS, Document
+from flywheel_sim.spec.model import (
+    DiagnosticsSpec,
+    Element,
+    History,
+    HistorySeries,
+    Link,
+    LoopSpec,
+    Model,
+    Report,
+)
+
+TAG = f"{{{FLYWHEEL_NS}}}meta"
+MAX_META_CHARS = 5_000_000
+
+
+def model_meta(model: Model) -> dict[str, Any]:
+    """The parts of ``model`` that XMILE has no element for, as JSON-ready data."""
+    elements: dict[str, Any] = {}
+    for e in model.elements:
+        entry: dict[str, Any] = {}
+        if e.kind == "parameter" and (e.minimum is not None or e.maximum is not None):
+            entry["range"] = [e.minimum, e.maximum]
+        if e.source:
+            entry["source"] = e.source
+        if e.links:
+            entry["links"] = [[link.source, link.polarity, link.citation] for link in e.links]
+        if entry:
+            elements[e.key] = entry
+    out: dict[str, Any] = {"elements": elements}
+    if model.description:
+        out["description"] = model.description
+    if model.time.save_step is not None:
+        out["save_step"] = model.time.save_step
+    if model.loops:
+        out["loops"] = [
+            {k: v for k, v in asdict(loop).items() if k != "line"} for loop in model.loops
+        ]
+    for key in ("history", "report", "diagnostics"):
+        value = getattr(model, key)
+        if value is not None:
+            out[key] = {k: v for k, v in asdict(value).items() if k != "line"}
+    return out
+
+
+def apply_meta(model: Model, doc: Document) -> Model:
+    """``model`` with what the file's ``<flywheel:meta>`` says (unchanged if it has none)."""
+    node = doc.root.find(TAG)
+    if node is None:
+        return model
+    text = node.text or ""
+    if len(text) > MAX_META_CHARS:
+        raise doc.error("<flywheel:meta> is too large", node)
+    import json  # only files we wrote carry the element; others need no JSON parser
+
+    try:
+        data = json.loads(text)
+        return _apply(model, data)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise doc.error(
+            f"<flywheel:meta> is malformed ({type(exc).__name__}: {exc})",
+            node,
+            hint="remove the element to read the model without it",
+        ) from None
+    except ModelError as exc:
+        raise exc.located(file=doc.file, line=doc.line(node)) from None
+
+
+def _apply(model: Model, data: dict[str, Any]) -> Model:
+    if not isinstance(data, dict):
+        raise TypeError("expected a JSON object")
+    entries = data.get("elements", {})
+    time = model.time
+    if data.get("save_step") is not None:
+        time = replace(time, save_step=float(data["save_step"]))
+    return replace(
+        model,
+        elements=tuple(_element(e, entries.get(e.key, {})) for e in model.elements),
+        time=time,
+        description=str(data.get("description", model.description)),
+        loops=tuple(_loop(lp) for lp in data.get("loops", [])),
+        history=_history(data["history"]) if "history" in data else None,
+        report=_report(data["report"]) if "report" in data else None,
+        diagnostics=_diagnostics(data["diagnostics"]) if "diagnostics" in data else None,
+    )
+
+
+def _element(e: Element, entry: dict[str, Any]) -> Element:
+    changes: dict[str, Any] = {}
+    if "range" in entry:
+        lo, hi = entry["range"]
+        changes["minimum"] = None if lo is None else float(lo)
+        changes["maximum"] = None if hi is None else float(hi)
+    if "source" in entry:
+        changes["source"] = str(entry["source"])
+    if "links" in entry:
+        changes["links"] = tuple(
+            Link(str(s), cast(Any, str(p)), str(c)) for s, p, c in entry["links"]
+        )
+    return replace(e, **changes) if changes else e
+
+
+def _loop(lp: dict[str, Any]) -> LoopSpec:
+    return LoopSpec(
+        str(lp["name"]),
+        tuple(str(v) for v in lp["variables"]),
+        cast(Any, str(lp.get("polarity", "?"))),
+        str(lp.get("description", "")),
+        str(lp.get("source", "")),
+    )
+
+
+def _history(h: dict[str, Any]) -> History:
+    series = tuple(
+        HistorySeries(str(s["variable"]), str(s["column"]), cast(Any, s["aggregate"]))
+        for s in h["series"]
+    )
+    raw = h["data"]  # one data set (text) or several (a list), as the model held them
+    data = tuple(str(d) for d in raw) if isinstance(raw, list) else str(raw)
+    return History(cast(Any, data), str(h["time_column"]), series)
+
+
+def _report(r: dict[str, Any]) -> Report:
+    return Report(
+        tuple(float(t) for t in r["times"]),
+        tuple(str(v) for v in r["variables"]),
+        tuple(str(v) for v in r.get("chart", [])),
+    )
+
+
+def _diagnostics(d: dict[str, Any]) -> DiagnosticsSpec:
+    return DiagnosticsSpec(
+        push=d.get("push"),
+        stock=d.get("stock"),
+        outcome=d.get("outcome"),
+        at=d.get("at"),
+        coast_at=d.get("coast_at"),
+        stop=tuple((str(n), float(v)) for n, v in d.get("stop", [])),
+    )
+
+
+__all__ = ["TAG", "apply_meta", "model_meta"]

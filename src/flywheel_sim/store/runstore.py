@@ -1,0 +1,655 @@
+"""The run store: every run, comparison, sweep and sensitivity analysis, kept in DuckDB.
+
+One embedded database file (default ``<user data dir>/flywheel-sim/runs.duckdb``; set
+``FLYWHEEL_STORE`` or pass a path) holds:
+
+- ``models``: each model text once, by SHA-256;
+- ``batches``: one row per command run — kind (run, compare, sweep, sensitivity), model name
+  and hash, scenario, seed, code version, times, status (running, done, interrupted), the
+  settings needed to reproduce or resume it, and the saved times, variables and parameters;
+- ``chunks``: which chunks of a batch are written (a sweep writes each chunk as it finishes);
+- ``runs``: per run, its scenario, seed, status and the values of the batch's parameters
+  (those set or sampled; the rest are the model's defaults);
+- ``series``: the outputs, one row per run and variable holding its values at the batch's
+  saved times as one ``DOUBLE[]`` (the long format, one row per time, is what ``series()``
+  and ``export`` give back).
+
+A chunk is one transaction: a killed process loses only the chunk in flight, and a sweep can
+resume from the chunks written. DuckDB lets one process write a file at a time, so every
+access opens a short-lived connection and waits (with back-off) while another process holds
+the lock: two sweeps writing at once take turns instead of failing or corrupting the file.
+The schema is versioned (``meta.schema_version``); opening an older store migrates it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from flywheel_sim.errors import FlywheelError, OutputError
+
+if TYPE_CHECKING:
+    import duckdb
+    import pandas as pd
+    import xarray as xr
+
+    from flywheel_sim.spec.model import Model
+    from flywheel_sim.studies.outcomes import Outcome
+
+SCHEMA_VERSION = 3
+LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
+MEMORY_LIMIT = "512MB"  # DuckDB's buffer (it spills to disk beyond this)
+HOLD = 4.0  # seconds chunk writes may keep the file open between chunks
+TURN = 0.1  # seconds the file is then left free, for other processes waiting for it
+POLL = 0.05  # the longest wait between two attempts to open a locked file
+
+# Each entry brings the schema from version (index) to version (index + 1).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 0 -> 1: the first schema
+        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
+        "CREATE TABLE models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)",
+        "CREATE SEQUENCE batch_ids START 1",
+        """CREATE TABLE batches (
+            id BIGINT PRIMARY KEY, kind VARCHAR, model_name VARCHAR, model_hash VARCHAR,
+            scenario VARCHAR, seed BIGINT, code_version VARCHAR, created TIMESTAMP,
+            finished TIMESTAMP, status VARCHAR, n_runs BIGINT, settings VARCHAR,
+            times DOUBLE[], variables VARCHAR[], parameters VARCHAR[])""",
+        """CREATE TABLE chunks (batch BIGINT, chunk INTEGER, first_run BIGINT,
+            n_runs BIGINT, written TIMESTAMP, PRIMARY KEY (batch, chunk))""",
+        """CREATE TABLE runs (batch BIGINT, run BIGINT, scenario VARCHAR, seed BIGINT,
+            status VARCHAR, params DOUBLE[])""",
+        """CREATE TABLE series (batch BIGINT, run BIGINT, variable VARCHAR, time DOUBLE,
+            value DOUBLE)""",
+    ),
+    (  # 1 -> 2: a free-text note per batch (flywheel sweep --note)
+        "ALTER TABLE batches ADD COLUMN note VARCHAR DEFAULT ''",
+    ),
+    (  # 2 -> 3: one row per run and variable, its values over time as a list (36x fewer rows)
+        """CREATE TABLE series_lists (batch BIGINT, run BIGINT, variable VARCHAR,
+            value DOUBLE[])""",
+        """INSERT INTO series_lists SELECT batch, run, variable, list(value ORDER BY time)
+            FROM series GROUP BY batch, run, variable""",
+        "DROP TABLE series",
+        "ALTER TABLE series_lists RENAME TO series",
+    ),
+)
+
+
+def default_path() -> Path:
+    """``$FLYWHEEL_STORE``, else ``runs.duckdb`` in the per-user data directory."""
+    env = os.environ.get("FLYWHEEL_STORE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("flywheel-sim", appauthor=False)) / "runs.duckdb"
+
+
+def model_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A stored batch's record (``flywheel runs show``)."""
+
+    id: int
+    kind: str
+    model_name: str
+    model_hash: str
+    scenario: str
+    seed: int
+    code_version: str
+    created: Any
+    finished: Any
+    status: str
+    n_runs: int
+    settings: dict[str, Any]
+    times: tuple[float, ...]
+    variables: tuple[str, ...]
+    parameters: tuple[str, ...]
+    note: str
+    runs_written: int
+
+
+class RunStore:
+    """A run store file; every method opens (and closes) its own connection."""
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        if self.path.is_dir():
+            raise OutputError(f"run store {self.path} is a folder; give a file path")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create the run store folder {self.path.parent}: {exc.strerror}"
+            ) from None
+        self._held: duckdb.DuckDBPyConnection | None = None
+        self._held_since = 0.0
+        with self.connect() as con:
+            self._migrate(con)
+
+    # -- connections --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection, waiting while another process holds the file's lock."""
+        self.release()
+        con = self._open()
+        try:
+            yield con
+        finally:
+            con.close()
+
+    def _open(self) -> duckdb.DuckDBPyConnection:
+        import duckdb
+
+        deadline = time.monotonic() + LOCK_TIMEOUT
+        pause = 0.01
+        while True:
+            try:
+                # a bounded buffer: the store's memory must not grow with the sweep's size
+                return duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
+            except duckdb.IOException as exc:
+                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                    raise OutputError(
+                        f"cannot open the run store {self.path}: {str(exc).splitlines()[0]}"
+                    ) from None
+                time.sleep(pause)
+                pause = min(pause * 1.5, POLL)
+            except duckdb.Error as exc:
+                raise OutputError(
+                    f"{self.path} is not a flywheel run store ({str(exc).splitlines()[0]})",
+                ) from None
+
+    def _writer(self) -> duckdb.DuckDBPyConnection:
+        """The connection that chunk writes share for up to ``HOLD`` seconds.
+
+        Opening the file and closing it (which folds the write-ahead log into the file) cost
+        more than writing a chunk of 1,000 runs, so consecutive chunks share a connection.
+        That connection folds the log into the file only when it is closed (not every 16 MB,
+        DuckDB's default: each fold rewrites the last, partly filled row group again, and a
+        sweep's chunks reach 16 MB every ten chunks), and it does DuckDB's work in the
+        writing thread alone: the cores are busy simulating the next chunks.
+        Each chunk is still its own committed transaction (a killed sweep loses only what was
+        not committed). The file is released at the end of the batch and every ``HOLD``
+        seconds, and then left free for ``TURN`` seconds, which is several times the interval
+        at which a waiting process tries again (``POLL``): another sweep, a reader or
+        ``flywheel runs list`` gets its turn within about a second.
+        """
+        if self._held is not None and time.monotonic() - self._held_since > HOLD:
+            self.release(busy=True)
+            time.sleep(TURN)  # the next chunk is computing meanwhile (see executors)
+        if self._held is None:
+            self._held = self._open()
+            self._held.execute("SET threads = 1")
+            self._held.execute("SET checkpoint_threshold = '1GB'")
+            self._held_since = time.monotonic()
+        return self._held
+
+    def release(self, *, busy: bool = False) -> None:
+        """Close the connection kept open between chunk writes, if any (idempotent). Closing
+        folds the log into the file; unless the next chunks are computing meanwhile
+        (``busy``), DuckDB may use every core for it."""
+        held, self._held = self._held, None
+        if held is not None:
+            if not busy:
+                with contextlib.suppress(Exception):  # the close below still folds
+                    held.execute("RESET threads")
+            held.close()
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+        version = 0
+        if "meta" in tables:
+            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            version = int(row[0]) if row else 0
+        elif tables:
+            raise OutputError(f"{self.path} is a DuckDB file but not a flywheel run store")
+        if version > SCHEMA_VERSION:
+            raise OutputError(
+                f"run store {self.path} has schema version {version}, newer than this "
+                f"flywheel-sim ({SCHEMA_VERSION}) — upgrade flywheel-sim"
+            )
+        if version == SCHEMA_VERSION:
+            return
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for step in MIGRATIONS[version:]:
+                for statement in step:
+                    con.execute(statement)
+            con.execute(
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
+            )
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+    # -- writing ------------------------------------------------------------------------------
+    def begin(
+        self,
+        *,
+        kind: str,
+        model: Model,
+        scenario: str = "",
+        seed: int = 0,
+        n_runs: int,
+        settings: Mapping[str, Any],
+        times: Sequence[float] | NDArray[np.float64],
+        variables: Sequence[str],
+        parameters: Sequence[str],
+        note: str = "",
+    ) -> int:
+        """Record a new batch (status 'running'); returns its id."""
+        from flywheel_sim import __version__
+
+        text = model.text or repr(model)
+        digest = model_hash(text)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            con.execute(
+                "INSERT INTO models SELECT ?, ?, ? WHERE NOT EXISTS "
+                "(SELECT 1 FROM models WHERE hash = ?)",
+                [digest, model.name, text, digest],
+            )
+            row = con.execute("SELECT nextval('batch_ids')").fetchone()
+            assert row is not None
+            batch = int(row[0])
+            con.execute(
+                "INSERT INTO batches (id, kind, model_name, model_hash, scenario, seed, "
+                "code_version, created, finished, status, n_runs, settings, times, variables, "
+                "parameters, note) VALUES (?, ?, ?, ?, ?, ?, ?, now(), NULL, 'running', ?, ?, "
+                "?, ?, ?, ?)",
+                [
+                    batch,
+                    kind,
+                    model.name,
+                    digest,
+                    scenario,
+                    int(seed),
+                    __version__,
+                    int(n_runs),
+                    json.dumps(dict(settings), default=_json_default),
+                    [float(t) for t in times],
+                    list(variables),
+                    list(parameters),
+                    note,
+                ],
+            )
+            con.execute("COMMIT")
+        return batch
+
+    def write_chunk(
+        self,
+        batch: int,
+        chunk: int,
+        *,
+        first_run: int,
+        params: NDArray[np.float64],
+        seeds: NDArray[np.int64],
+        status: Sequence[str],
+        series: Mapping[str, NDArray[np.float64]],
+        times: NDArray[np.float64],
+        scenario: str | Sequence[str] = "",
+    ) -> None:
+        """Write one chunk of runs in one transaction: ``params`` is (runs, parameters) in
+        the batch's parameter order; ``series`` maps each variable to (runs, times)."""
+        import pyarrow as pa
+
+        n = len(seeds)
+        runs = first_run + np.arange(n)
+        scenarios = [scenario] * n if isinstance(scenario, str) else list(scenario)
+        matrix = np.asarray(params, dtype=float).reshape(n, -1)
+        # one float column per parameter, gathered into the DOUBLE[] in SQL: a column of
+        # per-run arrays would make DuckDB inspect 1,000 Python objects per chunk
+        columns = {f"p{j}": matrix[:, j] for j in range(matrix.shape[1])}
+        run_frame = pa.table(
+            {
+                "batch": np.full(n, batch, dtype=np.int64),
+                "run": runs.astype(np.int64),
+                "scenario": scenarios,
+                "seed": np.asarray(seeds, dtype=np.int64),
+                "status": list(status),
+                **columns,
+            }
+        )
+        params_sql = f"[{', '.join(columns)}]::DOUBLE[]" if columns else "[]::DOUBLE[]"
+        names = list(series)
+        width = len(times)
+        if names:
+            # (run, variable, time) flattened; each (run, variable) row is a slice of it
+            values = np.stack(
+                [np.asarray(series[v], dtype=float).reshape(n, width) for v in names], axis=1
+            ).reshape(-1)
+            offsets = np.arange(0, values.size + 1, width, dtype=np.int64)
+            codes = np.tile(np.arange(len(names), dtype=np.int32), n)
+            series_frame = pa.table(
+                {
+                    "batch": np.full(n * len(names), batch, dtype=np.int64),
+                    "run": np.repeat(runs, len(names)).astype(np.int64),
+                    "variable": pa.DictionaryArray.from_arrays(codes, pa.array(names)),
+                    "value": pa.LargeListArray.from_arrays(offsets, values),
+                }
+            )
+        con = self._writer()  # shared with the previous chunks; one transaction per chunk
+        con.execute("BEGIN TRANSACTION")
+        try:
+            exists = con.execute(
+                "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
+            ).fetchone()
+            if exists is None:
+                con.register("run_frame", run_frame)
+                con.execute(
+                    "INSERT INTO runs SELECT batch, run, scenario, seed, status, "
+                    f"{params_sql} FROM run_frame"
+                )
+                con.unregister("run_frame")
+                if names:
+                    con.register("series_frame", series_frame)
+                    con.execute(
+                        "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
+                        "value FROM series_frame"
+                    )
+                    con.unregister("series_frame")
+                con.execute(
+                    "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
+                    [batch, chunk, first_run, n],
+                )
+            con.execute("COMMIT")
+        except BaseException:
+            self.release()  # closing rolls the transaction back
+            raise
+
+    def save_result(
+        self,
+        model: Model,
+        result: xr.Dataset,
+        *,
+        kind: str = "run",
+        scenario: str = "",
+        settings: Mapping[str, Any] | None = None,
+    ) -> int:
+        """Store a whole ``simulate`` result (scalar variables) as one finished batch."""
+        variables = [str(v) for v in result.data_vars if result[v].dims == ("run", "time")]
+        parameters = [
+            str(c)
+            for c in result.coords
+            if result[c].dims == ("run",)
+            and str(c) not in ("seed", "status", "failed_variable", "failed_time", "run")
+        ]
+        times = np.asarray(result["time"].values, dtype=float)
+        seeds = np.asarray(result["seed"].values, dtype=np.int64)
+        batch = self.begin(
+            kind=kind,
+            model=model,
+            scenario=scenario,
+            seed=int(seeds[0]) if seeds.size else 0,
+            n_runs=len(seeds),
+            settings=settings or {},
+            times=times,
+            variables=variables,
+            parameters=parameters,
+        )
+        params = (
+            np.column_stack([np.asarray(result[p].values, dtype=float) for p in parameters])
+            if parameters
+            else np.zeros((len(seeds), 0))
+        )
+        self.write_chunk(
+            batch,
+            0,
+            first_run=0,
+            params=params,
+            seeds=seeds,
+            status=[str(s) for s in result["status"].values],
+            series={v: np.asarray(result[v].values, dtype=float) for v in variables},
+            times=times,
+            scenario=scenario,
+        )
+        self.finish(batch)
+        return batch
+
+    def finish(self, batch: int, status: str = "done") -> None:
+        with self.connect() as con:
+            con.execute(
+                "UPDATE batches SET status = ?, finished = now() WHERE id = ?", [status, batch]
+            )
+
+    def done_chunks(self, batch: int) -> set[int]:
+        with self.connect() as con:
+            rows = con.execute("SELECT chunk FROM chunks WHERE batch = ?", [batch]).fetchall()
+        return {int(r[0]) for r in rows}
+
+    # -- reading ------------------------------------------------------------------------------
+    def batches(self, *, limit: int | None = None, model: str | None = None) -> pd.DataFrame:
+        """The stored batches, newest first."""
+        query = (
+            "SELECT b.id, b.kind, b.model_name AS model, b.scenario, b.status, b.n_runs, "
+            "COALESCE(SUM(c.n_runs), 0) AS runs_written, b.created, b.note FROM batches b "
+            "LEFT JOIN chunks c ON c.batch = b.id"
+        )
+        args: list[Any] = []
+        if model is not None:
+            query += " WHERE b.model_name = ?"
+            args.append(model)
+        query += " GROUP BY ALL ORDER BY b.id DESC"
+        if limit is not None:
+            query += f" LIMIT {int(limit)}"
+        with self.connect() as con:
+            return con.execute(query, args).df()
+
+    def batch(self, batch: int) -> Batch:
+        with self.connect() as con:
+            return self._batch(con, batch)
+
+    def _batch(self, con: duckdb.DuckDBPyConnection, batch: int) -> Batch:
+        row = con.execute(
+            "SELECT id, kind, model_name, model_hash, scenario, seed, code_version, "
+            "created, finished, status, n_runs, settings, times, variables, parameters, "
+            "note, (SELECT COALESCE(SUM(n_runs), 0) FROM chunks WHERE batch = id) "
+            "FROM batches WHERE id = ?",
+            [batch],
+        ).fetchone()
+        if row is None:
+            raise FlywheelError(f"no batch {batch} in the run store {self.path}")
+        return Batch(
+            int(row[0]),
+            row[1],
+            row[2],
+            row[3],
+            row[4] or "",
+            int(row[5]),
+            row[6],
+            row[7],
+            row[8],
+            row[9],
+            int(row[10]),
+            json.loads(row[11] or "{}"),
+            tuple(row[12] or ()),
+            tuple(row[13] or ()),
+            tuple(row[14] or ()),
+            row[15] or "",
+            int(row[16]),
+        )
+
+    def model_text(self, digest: str) -> str:
+        with self.connect() as con:
+            row = con.execute("SELECT text FROM models WHERE hash = ?", [digest]).fetchone()
+        if row is None:
+            raise FlywheelError(f"model {digest[:12]} is not in the run store {self.path}")
+        return str(row[0])
+
+    def runs(self, batch: int) -> pd.DataFrame:
+        """One row per run: run, scenario, seed, status and a column per parameter."""
+        import pandas as pd
+
+        info = self.batch(batch)
+        with self.connect() as con:
+            frame = con.execute(
+                "SELECT run, scenario, seed, status, params FROM runs WHERE batch = ? ORDER BY run",
+                [batch],
+            ).df()
+        values = np.array(frame.pop("params").tolist(), dtype=float).reshape(
+            len(frame), len(info.parameters)
+        )
+        return pd.concat([frame, pd.DataFrame(values, columns=list(info.parameters))], axis=1)
+
+    def series(self, batch: int, variables: Sequence[str] | None = None) -> pd.DataFrame:
+        """The outputs in long format: run, variable, time, value."""
+        query = (
+            "SELECT s.run, s.variable, unnest(b.times) AS time, unnest(s.value) AS value "
+            "FROM series s JOIN batches b ON b.id = s.batch WHERE s.batch = ?"
+        )
+        args: list[Any] = [batch]
+        if variables:
+            query += f" AND s.variable IN ({', '.join('?' * len(variables))})"
+            args += list(variables)
+        with self.connect() as con:
+            return con.execute(query + " ORDER BY run, variable, time", args).df()
+
+    def outcome(self, batch: int, outcome: Outcome) -> NDArray[np.float64]:
+        """One outcome of every run of a batch (in run order), computed in the database, so
+        memory grows with the number of runs only, not with runs x times."""
+        return self.outcomes(batch, [outcome])[outcome.label]
+
+    def outcomes(self, batch: int, outcomes: Sequence[Outcome]) -> dict[str, NDArray[np.float64]]:
+        """Several outcomes of every run of a batch, by label, over one connection."""
+        found: dict[str, NDArray[np.float64]] = {}
+        with self.connect() as con:
+            info = self._batch(con, batch)
+            times = np.asarray(info.times, dtype=float)
+            for outcome in outcomes:
+                if outcome.at is not None:
+                    k = int(np.argmin(np.abs(times - outcome.at))) + 1  # lists count from 1
+                    value = f"value[{k}]"
+                else:
+                    reduce = {
+                        "end": "value[-1]",
+                        "max": "list_max(value)",
+                        "min": "list_min(value)",
+                    }
+                    value = reduce.get(outcome.statistic, "list_avg(value)")
+                rows = con.execute(
+                    f"SELECT run, {value} AS value FROM series WHERE batch = ? AND variable = ?",
+                    [batch, outcome.variable],
+                ).fetchnumpy()
+                values = np.full(info.n_runs, np.nan)
+                runs = np.asarray(rows["run"], dtype=np.int64)
+                values[runs] = np.asarray(rows["value"], dtype=float)
+                found[outcome.label] = values
+        return found
+
+    def percentiles(
+        self, batch: int, variables: Sequence[str], percents: Sequence[float]
+    ) -> dict[str, NDArray[np.float64]]:
+        """Percentiles over the runs of each variable at each saved time: variable ->
+        (len(percents), times), computed in the database (failed runs' NaN left out)."""
+        levels = "[" + ", ".join(f"{p / 100:.6f}" for p in percents) + "]"
+        with self.connect() as con:
+            info = self._batch(con, batch)
+            out = {v: np.full((len(percents), len(info.times)), np.nan) for v in variables}
+            for variable in variables:  # one variable at a time keeps the working set small
+                rows = con.execute(
+                    f"SELECT k, quantile_cont(x, {levels}) FROM (SELECT "
+                    "unnest(range(len(value))) AS k, unnest(value) AS x FROM series "
+                    "WHERE batch = ? AND variable = ?) WHERE NOT isnan(x) GROUP BY k",
+                    [batch, variable],
+                ).fetchall()
+                for k, values in rows:
+                    out[variable][:, int(k)] = values
+        return out
+
+    def load(self, batch: int) -> xr.Dataset:
+        """A stored batch as a Dataset: (run, time) per variable, parameters as coordinates."""
+        import xarray as xr
+
+        info = self.batch(batch)
+        runs = self.runs(batch)
+        n_runs, n_times = len(runs), len(info.times)
+        order = runs["run"].to_numpy(dtype=np.int64)
+        index = np.full(int(order.max()) + 1 if n_runs else 0, -1, dtype=np.int64)
+        index[order] = np.arange(n_runs)
+        data = {}
+        with self.connect() as con:
+            for variable in info.variables:
+                flat = con.execute(
+                    "SELECT run, unnest(range(len(value))) AS k, unnest(value) AS x "
+                    "FROM series WHERE batch = ? AND variable = ?",
+                    [batch, variable],
+                ).fetchnumpy()
+                if len(flat["run"]) == 0:
+                    continue
+                values = np.full((n_runs, n_times), np.nan)
+                rows = index[np.asarray(flat["run"], dtype=np.int64)]
+                values[rows, np.asarray(flat["k"], dtype=np.int64)] = np.asarray(
+                    flat["x"], dtype=float
+                )
+                data[variable] = (("run", "time"), values)
+        coords: dict[str, Any] = {"run": order, "time": list(info.times)}
+        for column in ("scenario", "seed", "status", *info.parameters):
+            coords[column] = ("run", runs[column].to_numpy())
+        return xr.Dataset(
+            data,
+            coords=coords,
+            attrs={"batch": info.id, "model": info.model_name, "kind": info.kind},
+        )
+
+    def export(self, batch: int, path: str | Path) -> Path:
+        """Write a batch's outputs (long format, with each run's scenario, seed, status and
+        parameters) to .csv or .parquet, atomically."""
+        from flywheel_sim.io.results import atomic_path
+
+        target = Path(path)
+        suffix = target.suffix.lower()
+        if suffix not in (".csv", ".parquet"):
+            raise OutputError(f"cannot export to '{target.name}': use .csv or .parquet")
+        self.batch(batch)  # raises if absent
+        runs = self.runs(batch)
+        frame = self.series(batch).merge(runs, on="run", how="left")
+        with atomic_path(target) as tmp:
+            if suffix == ".csv":
+                frame.to_csv(tmp, index=False)
+            else:
+                with self.connect() as con:
+                    con.register("export_frame", frame)
+                    con.execute(f"COPY export_frame TO '{_sql_path(tmp)}' (FORMAT parquet)")
+        return target
+
+    def delete(self, batch: int) -> None:
+        self.batch(batch)
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            for table, key in (
+                ("series", "batch"),
+                ("runs", "batch"),
+                ("chunks", "batch"),
+                ("batches", "id"),
+            ):
+                con.execute(f"DELETE FROM {table} WHERE {key} = ?", [batch])
+            con.execute("DELETE FROM models WHERE hash NOT IN (SELECT model_hash FROM batches)")
+            con.execute("COMMIT")
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in settings")
