@@ -31,7 +31,7 @@ import numpy as np
 
 import flywheel_sim as fs
 from flywheel_sim.engine.integrators import tableau
-from flywheel_sim.engine.simulate import _seeds, execute, parameter_matrix, time_grid
+from flywheel_sim.engine.simulate import execute, parameter_matrix, run_seeds, time_grid
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -110,7 +110,7 @@ def ours(model: fs.Model) -> dict[str, float]:
     grid = time_grid(program, stop=None, dt=None, save_step=None)
     matrix, _ = parameter_matrix(program, None, "error")
     slots = np.array([s for v in program.variables if v.kind != "parameter" for s in v.slots])
-    seeds = _seeds(0, 1)
+    seeds = run_seeds(0, 1)
     figures["one_run_vm_seconds"] = median_seconds(
         lambda: execute(program, tableau("euler"), matrix, seeds, grid, slots, fs.Options()), 50
     )

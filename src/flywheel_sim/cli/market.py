@@ -1,6 +1,6 @@
 """``flywheel market``: run the agent-based marketplace (docs/models/market.md).
 
-Registered on the main app by :mod:`flywheel_sim.cli.app`.
+Registered on the app by :mod:`flywheel_sim.cli.app`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import numpy as np
 import typer
 
-from flywheel_sim.cli.app import app, console, parse_policies, parse_sets
+from flywheel_sim.cli.common import (
+    console,
+    default_chart,
+    number,
+    parse_policies,
+    parse_sets,
+    progress,
+)
 from flywheel_sim.errors import ParameterError
 
 if TYPE_CHECKING:
@@ -50,7 +57,6 @@ CHART = (
 )
 
 
-@app.command()
 def market(
     customers: Annotated[int, typer.Option(help="People in the population.")] = 10_000,
     sellers: Annotated[int, typer.Option(help="Potential third-party sellers.")] = 1_000,
@@ -86,7 +92,6 @@ def market(
 ) -> None:
     """Run the agent-based marketplace: customers, sellers and the platform month by month.
     Prints key figures at the end (mean over runs), draws a chart and stores the runs."""
-    from flywheel_sim.cli.study import _default_chart, _progress
     from flywheel_sim.market.params import MarketParams, load_market_study
     from flywheel_sim.market.run import market_ensemble, resolve_backend
 
@@ -107,7 +112,7 @@ def market(
     else:
         from flywheel_sim.studies.executors import make_executor
 
-        with make_executor(executor, workers=workers) as runner, _progress(label) as update:
+        with make_executor(executor, workers=workers) as runner, progress(label) as update:
             results = market_ensemble(
                 chosen,
                 seeds,
@@ -122,7 +127,7 @@ def market(
     for item in chosen:
         if item.description:
             console.print(f"  [bold]{item.name}[/]: {item.description}")
-    target = plot or _default_chart("market", "-".join(r.name for r in chosen))
+    target = plot or default_chart("market", "-".join(r.name for r in chosen))
     console.print(f"drew {_chart(results, target)}")
     if keep:
         from flywheel_sim.market.params import market_model
@@ -157,10 +162,9 @@ def _with(item: Scenario, values: dict[str, float], policies: dict[str, Any]) ->
 def _single(
     item: Scenario, seed: int, customers: int, sellers: int, months: int, backend: str, label: str
 ) -> dict[str, xr.Dataset]:
-    from flywheel_sim.cli.study import _progress
     from flywheel_sim.market.run import simulate_market
 
-    with _progress(label) as update:
+    with progress(label) as update:
         result = simulate_market(
             dict(item.values),
             customers=customers,
@@ -180,8 +184,6 @@ def _summary(
 ) -> Any:
     from rich.table import Table
 
-    from flywheel_sim.cli.study import _number
-
     names = list(results)
     title = f"market: {customers:,} people, {sellers:,} potential sellers, month {months}"
     if runs > 1:
@@ -196,9 +198,9 @@ def _summary(
         cells = []
         for name in names:
             values = _final(results[name], variable)
-            cell = _number(float(values.mean()))
+            cell = number(float(values.mean()))
             if runs > 1:
-                cell += f" ± {_number(float(values.std(ddof=1)))}"
+                cell += f" ± {number(float(values.std(ddof=1)))}"
             base = float(_final(first, variable).mean())
             if name != names[0] and base != 0 and np.isfinite(base):
                 cell += f" ({float(values.mean()) / base - 1:+.0%})"

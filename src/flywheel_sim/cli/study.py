@@ -1,19 +1,26 @@
 """``flywheel compare``, ``sweep``, ``sensitivity`` and ``runs``: studies and the run store.
 
-Registered on the main app by :mod:`flywheel_sim.cli.app`.
+Registered on the app by :mod:`flywheel_sim.cli.app`.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import numpy as np
 import typer
 
-from flywheel_sim.cli.app import ModelArg, app, console, default_model, err
+from flywheel_sim.cli.common import (
+    ModelArg,
+    console,
+    default_chart,
+    default_model,
+    err,
+    number,
+    progress,
+)
 from flywheel_sim.errors import FlywheelError, ModelError
 from flywheel_sim.io.models import load_model
 
@@ -115,51 +122,6 @@ def _executor(name: str, address: str | None, workers: int | None) -> Executor:
     return make_executor(name, address=address, workers=workers)
 
 
-@contextlib.contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress bar (on a terminal) fed by ``update(done, total)``."""
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn(label),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
-def _default_chart(kind: str, name: str) -> Path:
-    """out/KIND-MODEL.png, creating out/ (an explicit --plot path must exist already)."""
-    folder = Path("out")
-    folder.mkdir(exist_ok=True)
-    return folder / f"{kind}-{name}.png"
-
-
-def _number(value: float) -> str:
-    """Readable at a glance: 761,424 / 223.2 / 0.0312."""
-    if not np.isfinite(value):
-        return str(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
-
-
 def _scenario_values(model: Model, values: dict[str, float], names: list[str]) -> list[float]:
     out = []
     for name in names:
@@ -172,7 +134,6 @@ def _scenario_values(model: Model, values: dict[str, float], names: list[str]) -
 
 
 # -- compare -------------------------------------------------------------------------------------
-@app.command()
 def compare(
     model: ModelArg = None,
     scenario: Annotated[
@@ -219,7 +180,7 @@ def compare(
     table_values: dict[str, list[float]] = {}
     status = "interrupted"
     try:
-        with _progress(f"compare {loaded.name}") as update:
+        with progress(f"compare {loaded.name}") as update:
             for index, item in enumerate(chosen):
                 applied, values = item.apply(loaded)
                 result = simulate(applied, values, variables=variables)
@@ -252,7 +213,7 @@ def compare(
         cells = []
         for n in names:
             value = table_values[n][k]
-            cell = _number(value)
+            cell = number(value)
             base = table_values[first][k]
             if n != first and base != 0 and np.isfinite(base):
                 cell += f" ({(value / base - 1):+.0%})"
@@ -262,7 +223,7 @@ def compare(
     for item in chosen:
         if item.description:
             console.print(f"  [bold]{item.name}[/]: {item.description}")
-    target = plot or _default_chart("compare", loaded.name)
+    target = plot or default_chart("compare", loaded.name)
     units = {v: loaded.element(v).unit for v in variables}
     title = f"{loaded.name}: " + " vs ".join(names)
     console.print(f"drew {compare_chart(results, target, title=title, units=units)}")
@@ -270,7 +231,6 @@ def compare(
 
 
 # -- sweep ---------------------------------------------------------------------------------------
-@app.command()
 def sweep(
     model: ModelArg = None,
     samples: Annotated[int, typer.Option(help="Number of runs.")] = 1000,
@@ -348,7 +308,7 @@ def sweep(
     runner = _executor(executor, address, workers)
     _import_meanwhile()
     try:
-        with _progress(f"sweep {loaded.name}") as update:
+        with progress(f"sweep {loaded.name}") as update:
             batch = run_plan(
                 plan, run_store, executor=runner, chunk=chunk, resume=resume, progress=update
             )
@@ -365,9 +325,9 @@ def sweep(
     for column in frame.columns:
         table.add_column(str(column), justify="left" if column == "outcome" else "right")
     for row in frame.itertuples(index=False):
-        table.add_row(*(_number(v) if isinstance(v, float) else str(v) for v in row))
+        table.add_row(*(number(v) if isinstance(v, float) else str(v) for v in row))
     console.print(table)
-    target = plot or _default_chart("sweep", loaded.name)
+    target = plot or default_chart("sweep", loaded.name)
     units = {v: loaded.element(v).unit for v in variables}
     title = f"{loaded.name}: {samples} runs ({method})" + (
         f", scenario {scenario}" if scenario else ""
@@ -377,7 +337,6 @@ def sweep(
 
 
 # -- sensitivity ---------------------------------------------------------------------------------
-@app.command()
 def sensitivity(
     model: ModelArg = None,
     outcome: Annotated[
@@ -445,7 +404,7 @@ def sensitivity(
     runner = _executor(executor, address, workers)
     _import_meanwhile()
     try:
-        with _progress(f"{method} {loaded.name}") as update:
+        with progress(f"{method} {loaded.name}") as update:
             batch = run_plan(
                 plan, run_store, executor=runner, chunk=chunk, resume=resume, progress=update
             )
@@ -462,7 +421,7 @@ def sensitivity(
     for row in frame.itertuples(index=False):
         table.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
     console.print(table)
-    target = plot or _default_chart("sensitivity", loaded.name)
+    target = plot or default_chart("sensitivity", loaded.name)
     title = f"{loaded.name}: what drives {chosen.label} ({method})"
     console.print(f"drew {sa.tornado_chart(frame, target, title=title)}")
     console.print(f"stored as batch {batch} in {run_store.path}")
@@ -481,7 +440,6 @@ def _interrupted(run_store: RunStore, resume: int | None, total: int, what: str)
 
 
 # -- calibrate -----------------------------------------------------------------------------------
-@app.command()
 def calibrate(
     model: ModelArg = None,
     fit: Annotated[
@@ -576,7 +534,7 @@ def calibrate(
         except ValueError:
             raise ModelError(f"--weight {item}: '{text}' is not a number") from None
     until = spec.until if until is None else until
-    with _progress(f"calibrate {loaded.name}") as update:
+    with progress(f"calibrate {loaded.name}") as update:
         update(0, 1)
         result = cal.calibrate(
             loaded,
@@ -617,7 +575,7 @@ def calibrate(
         (s.variable, s.times, s.values, result.fitted[s.variable][1], result.band.get(s.variable))
         for s in result.series
     ]
-    target = plot or _default_chart("calibrate", loaded.name)
+    target = plot or default_chart("calibrate", loaded.name)
     units = {s.variable: loaded.element(s.variable).unit for s in result.series}
     title = f"{loaded.name}: calibrated ({', '.join(names)})"
     console.print(
@@ -692,7 +650,6 @@ def _save_scenario(path: Path, values: dict[str, float], model: str) -> Path:
 runs_app = typer.Typer(
     help="The run store: list, show, export and delete stored batches.", no_args_is_help=True
 )
-app.add_typer(runs_app, name="runs")
 
 
 @runs_app.command("list")

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from flywheel_sim.cli.app import ModelArg, app, console, default_model, err
+from flywheel_sim.cli.common import ModelArg, console, default_model, err
 from flywheel_sim.errors import FlywheelError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -27,7 +27,6 @@ def _need_web() -> None:
         )
 
 
-@app.command()
 def serve(
     model: ModelArg = None,
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8050,
@@ -55,7 +54,6 @@ def serve(
     run(dash_app, host=host, port=port)
 
 
-@app.command()
 def report(
     model: ModelArg = None,
     out: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write.")] = Path(

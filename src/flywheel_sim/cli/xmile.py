@@ -1,6 +1,6 @@
 """``flywheel convert A B``: XMILE <-> YAML, chosen by the files' extensions.
 
-Registered on the main app by :mod:`flywheel_sim.cli.app`.
+Registered on the app by :mod:`flywheel_sim.cli.app`.
 """
 
 from __future__ import annotations
@@ -10,12 +10,11 @@ from typing import Annotated
 
 import typer
 
-from flywheel_sim.cli.app import app, console
+from flywheel_sim.cli.common import console
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.models import MODEL_SUFFIXES, load_model, save_model
 
 
-@app.command()
 def convert(
     source: Annotated[
         str, typer.Argument(help="Model to read: .xmile/.stmx, .yaml or a built-in name.")

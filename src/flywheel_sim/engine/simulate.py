@@ -171,7 +171,7 @@ def _check_ranges(program: Program, matrix: NDArray[np.float64], mode: str) -> N
         )
 
 
-def _seeds(seed: int | Sequence[int] | NDArray[np.int64] | None, n: int) -> NDArray[np.int64]:
+def run_seeds(seed: int | Sequence[int] | NDArray[np.int64] | None, n: int) -> NDArray[np.int64]:
     if seed is None:
         seed = 0
     arr = np.asarray(seed)
@@ -188,7 +188,7 @@ def _seeds(seed: int | Sequence[int] | NDArray[np.int64] | None, n: int) -> NDAr
     return arr.astype(np.int64)
 
 
-def _select(program: Program, names: Sequence[str] | None) -> list[int]:
+def select_slots(program: Program, names: Sequence[str] | None) -> list[int]:
     visible = [i for i, v in enumerate(program.variables) if v.kind != "parameter"]
     if names is None:
         return visible
@@ -240,13 +240,13 @@ def simulate(
     """
     program = model if isinstance(model, Program) else compile_model(model)
     matrix, n = parameter_matrix(program, params, options.out_of_range)
-    seeds = _seeds(seed, n)
+    seeds = run_seeds(seed, n)
     if seeds.size != n:
         matrix = np.repeat(matrix, seeds.size, axis=1)
         n = seeds.size
     grid = time_grid(program, stop=stop, dt=dt, save_step=save_step)
     table = tableau(method or program.time.method)
-    chosen = _select(program, variables)
+    chosen = select_slots(program, variables)
     save_slots = np.array([s for i in chosen for s in program.variables[i].slots], np.int64)
     out, fail_slot, fail_time = execute(program, table, matrix, seeds, grid, save_slots, options)
     from flywheel_sim.engine.result import assemble

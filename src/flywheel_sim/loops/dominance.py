@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
-from flywheel_sim.engine.simulate import _seeds, parameter_matrix, time_grid
+from flywheel_sim.engine.simulate import parameter_matrix, run_seeds, time_grid
 from flywheel_sim.errors import ModelError
 from flywheel_sim.loops.find import Loop, find_loops
 from flywheel_sim.loops.instances import instance_loops, instance_owner
@@ -53,7 +53,7 @@ def slot_link_scores(program: Program, states: F, times: F) -> dict[tuple[int, i
     clock = vm_numpy.Clock(
         np.repeat(times[:-1], n_runs), program.time.dt, float(times[0]), float(times[-1]), 0
     )
-    keys = rng.run_keys(_seeds(0, prev.shape[1]))
+    keys = rng.run_keys(run_seeds(0, prev.shape[1]))
     hist = np.zeros((len(program.delay_src), 0, prev.shape[1]))
     shape = (n_times - 1, n_runs)
     scores: dict[tuple[int, int], F] = {}

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
 from flywheel_sim.engine.integrators import tableau
-from flywheel_sim.engine.simulate import Options, _seeds, execute, parameter_matrix, time_grid
+from flywheel_sim.engine.simulate import Options, execute, parameter_matrix, run_seeds, time_grid
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
@@ -81,7 +81,7 @@ def trajectories(
         program,
         tableau(program.time.method),
         matrix,
-        _seeds(0, n),
+        run_seeds(0, n),
         grid,
         np.arange(program.n_slots, dtype=np.int64),
         Options(),
@@ -113,7 +113,7 @@ def slot_polarities(
     base = states.reshape(n_slots, n_times * n_runs).copy()
     t = np.repeat(times, n_runs)
     clock = vm_numpy.Clock(t, program.time.dt, float(times[0]), float(times[-1]), 0)
-    keys = rng.run_keys(_seeds(0, base.shape[1]))
+    keys = rng.run_keys(run_seeds(0, base.shape[1]))
     hist = np.zeros((len(program.delay_src), 0, base.shape[1]))
     out: dict[tuple[int, int], str] = {}
     with np.errstate(all="ignore"):
@@ -220,7 +220,7 @@ def slot_gains(
     clock = vm_numpy.Clock(
         np.repeat(times, n_runs), program.time.dt, float(times[0]), float(times[-1]), 0
     )
-    keys = rng.run_keys(_seeds(0, base.shape[1]))
+    keys = rng.run_keys(run_seeds(0, base.shape[1]))
     hist = np.zeros((len(program.delay_src), 0, base.shape[1]))
     out: dict[tuple[int, int], NDArray[np.float64]] = {}
     with np.errstate(all="ignore"):

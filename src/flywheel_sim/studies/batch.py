@@ -88,10 +88,10 @@ def simulate_chunk(
     from flywheel_sim.engine.integrators import tableau
     from flywheel_sim.engine.simulate import (
         Options,
-        _seeds,
-        _select,
         execute,
         parameter_matrix,
+        run_seeds,
+        select_slots,
         time_grid,
     )
 
@@ -102,17 +102,17 @@ def simulate_chunk(
         params = {k: np.full(len(seeds), v) for k, v in fixed.items()}
     program = compile_model(model)
     matrix, n = parameter_matrix(program, params, "error")
-    run_seeds = _seeds(seeds, n)
-    if run_seeds.size != n:
-        matrix = np.repeat(matrix, run_seeds.size, axis=1)
+    per_run = run_seeds(seeds, n)
+    if per_run.size != n:
+        matrix = np.repeat(matrix, per_run.size, axis=1)
     grid = time_grid(program, stop=None, dt=None, save_step=save_step)
-    chosen = _select(program, list(variables))
+    chosen = select_slots(program, list(variables))
     if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
         return _simulate_chunk_dataset(model, params, seeds, variables, save_step)
     slots = [program.variables[i].slots for i in chosen]
     save_slots = np.array([s for group in slots for s in group], np.int64)
     table = tableau(program.time.method)
-    out, fail_slot, _ = execute(program, table, matrix, run_seeds, grid, save_slots, Options())
+    out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, Options())
     series: dict[str, F] = {}
     cursor = 0
     for variable, index, group in zip(variables, chosen, slots, strict=True):
@@ -254,6 +254,6 @@ def run_plan(
 def seeds_for(seed: int, n: int) -> NDArray[np.int64]:
     """One seed per run, derived from the base seed and the run's index in the batch exactly
     as ``simulate(..., seed=seed)`` derives them, so a chunked batch equals one call."""
-    from flywheel_sim.engine.simulate import _seeds
+    from flywheel_sim.engine.simulate import run_seeds
 
-    return _seeds(int(seed), n)
+    return run_seeds(int(seed), n)

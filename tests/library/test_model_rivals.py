@@ -22,7 +22,7 @@ import flywheel_sim as fs
 from flywheel_sim.spec.ast import names_in
 
 CLOCK = {"time", "dt", "starttime", "stoptime", "pi"}
-SEEDS = Path(__file__).resolve().parents[1] / "docs" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "docs" / "seeds"
 TOP_RATIO = 50.0  # push[entrant] / push[incumbent] at the parameter's maximum (the whole market)
 
 

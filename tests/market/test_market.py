@@ -176,7 +176,7 @@ def test_every_rule_in_the_docs_quotes_its_seed_sentence_verbatim() -> None:
 
     from test_library import cites_a_seed_or_says_why
 
-    text = (Path(__file__).resolve().parents[1] / "docs" / "models" / "market.md").read_text()
+    text = (Path(__file__).resolve().parents[2] / "docs" / "models" / "market.md").read_text()
     rules = re.findall(r"^- \*\*([PCS]\d+)\.(.*?)(?=^- \*\*|^#|\Z)", text, re.S | re.M)
     assert len(rules) >= 20
     for name, body in rules:

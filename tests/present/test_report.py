@@ -11,9 +11,8 @@ import pytest
 pytest.importorskip("plotly")
 pytest.importorskip("dash")
 
-from tests.conftest import run_cli
-
 import flywheel_sim as fs
+from conftest import run_cli
 from flywheel_sim.present.html_report import ReportOptions, build_report, write_report
 
 QUICK = ReportOptions(samples=20, popsize=2, maxiter=2)

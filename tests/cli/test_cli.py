@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from flywheel_sim.cli import app as cli
+from flywheel_sim.cli import common as cli
 
 
 def flywheel(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:

@@ -417,7 +417,7 @@ def test_yaml_to_xmile_to_yaml_keeps_results_and_model_data(name: str) -> None:
         )
 
 
-CONFORMANCE = sorted((Path(__file__).parent / "xmile").glob("*/*.xmile"))
+CONFORMANCE = sorted((Path(__file__).parents[1] / "xmile").glob("*/*.xmile"))
 
 
 @pytest.mark.parametrize("path", CONFORMANCE, ids=[p.parent.name for p in CONFORMANCE])
@@ -435,7 +435,7 @@ def test_xmile_to_model_to_xmile_keeps_results(path: Path) -> None:
 def test_save_xmile_and_the_convert_command(tmp_path: Path) -> None:
     saved = save_xmile(load_model("sir"), tmp_path / "sir.xmile")
     assert load_model(saved).name == "sir"
-    source = Path(__file__).parent / "xmile" / "samples__teacup__teacup_w_diagram"
+    source = Path(__file__).parents[1] / "xmile" / "samples__teacup__teacup_w_diagram"
     target = tmp_path / "teacup.yaml"
     done = run_cli("convert", str(source / "teacup_w_diagram.xmile"), str(target))
     assert done.returncode == 0, done.stderr
@@ -505,7 +505,7 @@ def test_module_output_connected_to_the_enclosing_model() -> None:
 
 
 def test_flywheel_run_reads_xmile(tmp_path: Path) -> None:
-    path = Path(__file__).parent / "xmile" / "samples__SIR__SIR" / "SIR.xmile"
+    path = Path(__file__).parents[1] / "xmile" / "samples__SIR__SIR" / "SIR.xmile"
     done = run_cli("run", str(path), "--out", str(tmp_path / "sir.csv"), store=tmp_path / "s.db")
     assert done.returncode == 0, done.stderr
     assert "infectious" in done.stdout and (tmp_path / "sir.csv").exists()

@@ -280,7 +280,7 @@ def test_every_builtin_model_has_every_view(registry: Registry, name: str) -> No
 
 
 def test_an_xmile_upload_behaves_as_the_loader_does(registry: Registry) -> None:
-    path = Path(__file__).parent / "data" / "SIR.xmile"
+    path = Path(__file__).parents[1] / "data" / "SIR.xmile"
     try:
         expected: str = fs.load_model(path).name
     except fs.ModelError as exc:

@@ -17,7 +17,7 @@ from flywheel_sim.spec.ast import Num, names_in, walk
 from flywheel_sim.spec.names import canonical
 
 LIBRARY = ["amazon", "seller", "rivals"]
-SEEDS = Path(__file__).resolve().parents[1] / "docs" / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "docs" / "seeds"
 CLOCK = {"time", "dt", "starttime", "stoptime", "pi"}
 
 
@@ -127,7 +127,7 @@ def test_named_loops_are_traceable_with_the_declared_polarity(model: fs.Model) -
 
 
 def test_library_docs_cover_every_model() -> None:
-    docs = Path(__file__).resolve().parents[1] / "docs" / "models"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "models"
     for name in LIBRARY:
         text = (docs / f"{name}.md").read_text()
         model = fs.load_model(name)
@@ -140,7 +140,7 @@ def test_library_docs_cover_every_model() -> None:
 def test_model_docs_embed_the_current_generated_tables() -> None:
     from flywheel_sim.present.markdown import BEGIN, END, model_markdown
 
-    docs = Path(__file__).resolve().parents[1] / "docs" / "models"
+    docs = Path(__file__).resolve().parents[2] / "docs" / "models"
     for name in LIBRARY:
         text = (docs / f"{name}.md").read_text()
         start = text.find(BEGIN.format(name=name))

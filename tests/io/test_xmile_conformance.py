@@ -19,7 +19,7 @@ import xarray as xr
 from flywheel_sim import ModelError, load_model, simulate
 from flywheel_sim.spec.names import canonical
 
-FOLDER = Path(__file__).parent / "xmile"
+FOLDER = Path(__file__).parents[1] / "xmile"
 MODELS = sorted(p for p in FOLDER.iterdir() if p.is_dir())
 RTOL, ATOL = 1e-3, 1e-5
 

@@ -174,7 +174,7 @@ def test_sir_dominance_agrees_with_pysimlin() -> None:
     Loops That Matter on the SIR sample model (its loops: r1 contagion, b1 recovery, b2
     depletion)."""
     simlin = pytest.importorskip("simlin")
-    reference = simlin.load(str(Path(__file__).parent / "data" / "SIR.xmile")).run(
+    reference = simlin.load(str(Path(__file__).parents[1] / "data" / "SIR.xmile")).run(
         analyze_loops=True
     )
     names = {"r1": "R1", "b1": "B1", "b2": "B2"}  # pysimlin id -> ours (same loops)

@@ -19,7 +19,7 @@ from flywheel_sim.studies.sensitivity import analyse, design, sensitivity, torna
 
 pytest.importorskip("SALib")
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 PI = Distribution("uniform", (("low", -math.pi), ("high", math.pi)))
 UNIT = parse_distribution("uniform:0,1")
 COEFFICIENTS = {"x1": 1.0, "x2": 2.0, "x3": 3.0}

@@ -17,7 +17,7 @@ import flywheel_sim as fs
 from flywheel_sim.spec.ast import names_in
 from flywheel_sim.spec.names import canonical
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BUDGETS = np.linspace(0.0, 4000.0, 257)  # $/week, a 15.625 $/week grid
 LATE = 94.0  # organic sales must not fall over the last ten weeks once the flywheel turns
 

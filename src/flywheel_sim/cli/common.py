@@ -1,0 +1,112 @@
+"""What every command shares: the consoles, the model argument, ``--set``/``--policy`` parsing,
+the progress bar, default chart paths and readable numbers. Command modules import these;
+nothing here imports a command module or :mod:`flywheel_sim.cli.app`."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import typer
+from rich.console import Console
+
+from flywheel_sim.errors import ModelError, ParameterError
+from flywheel_sim.io.models import builtin_models
+from flywheel_sim.spec.policy import Policy, parse_policy
+
+# piped output (files, CI logs) gets a width that fits the tables instead of rich's 80
+console = Console(width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True)
+
+
+def default_model() -> str:
+    """The flagship model: amazon when it exists, else a textbook model."""
+    return "amazon" if "amazon" in builtin_models() else "logistic"
+
+
+def parse_sets(values: list[str]) -> dict[str, float]:
+    """``name=value`` pairs from ``--set``; ParameterError for anything else."""
+    out: dict[str, float] = {}
+    for item in values:
+        name, sep, raw = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(f"--set '{item}' must look like name=value")
+        try:
+            out[name.strip()] = float(raw)
+        except ValueError:
+            raise ParameterError(f"--set '{item}': '{raw}' is not a number") from None
+    return out
+
+
+def parse_policies(items: list[str]) -> dict[str, Policy]:
+    """``name=policy`` pairs from ``--policy``; ModelError for anything else."""
+    out: dict[str, Policy] = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise ParameterError(
+                f"--policy '{item}' must look like name=step:TO@AT (or ramp:, table:)"
+            )
+        try:
+            out[name.strip()] = parse_policy(text.strip())
+        except ModelError as exc:
+            raise ModelError(f"--policy {item}: {exc.message}", hint=exc.hint) from None
+    return out
+
+
+def split(text: str | None) -> list[str] | None:
+    return [v.strip() for v in text.split(",") if v.strip()] if text else None
+
+
+ModelArg = Annotated[
+    str | None, typer.Argument(help="Model file (.yaml) or built-in name (see `flywheel models`).")
+]
+
+
+@contextlib.contextmanager
+def progress(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress bar (on a terminal) fed by ``update(done, total)``."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def default_chart(kind: str, name: str) -> Path:
+    """out/KIND-MODEL.png, creating out/ (an explicit --plot path must exist already)."""
+    folder = Path("out")
+    folder.mkdir(exist_ok=True)
+    return folder / f"{kind}-{name}.png"
+
+
+def number(value: float) -> str:
+    """Readable at a glance: 761,424 / 223.2 / 0.0312."""
+    if not np.isfinite(value):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
