@@ -219,6 +219,7 @@ class Model:
     diagnostics: DiagnosticsSpec | None = None
     file: str | None = None
     text: str | None = None
+    units: tuple[tuple[str, str], ...] = ()  # the model's own unit words: name, definition
 
     def __post_init__(self) -> None:
         _validate(self)

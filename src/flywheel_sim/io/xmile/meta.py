@@ -35,6 +35,8 @@ def model_meta(model: Model) -> dict[str, Any]:
         entry: dict[str, Any] = {}
         if e.kind == "parameter" and (e.minimum is not None or e.maximum is not None):
             entry["range"] = [e.minimum, e.maximum]
+        if e.kind == "aux" and not e.dims and _is_number(e.equation):
+            entry["aux"] = e.equation  # XMILE reads a constant auxiliary as a parameter
         if e.source:
             entry["source"] = e.source
         if e.links:
@@ -99,8 +101,18 @@ def _apply(model: Model, data: dict[str, Any]) -> Model:
     )
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _element(e: Element, entry: dict[str, Any]) -> Element:
     changes: dict[str, Any] = {}
+    if "aux" in entry and e.kind == "parameter" and _is_number(str(entry["aux"])):
+        changes.update(kind="aux", equation=str(entry["aux"]), default=None)
     if "range" in entry:
         lo, hi = entry["range"]
         changes["minimum"] = None if lo is None else float(lo)

@@ -79,6 +79,29 @@ def text_of(node: ET.Element, tag: str) -> str:
     return " ".join((node.findtext(tag) or "").split())
 
 
+def read_model_units(doc: Document, node: ET.Element | None) -> tuple[tuple[str, str], ...]:
+    """<model_units>: each <unit name="..."> with its <eqn> (a definition in other units) and
+    <alias>es (other names of it), as the model's own unit words."""
+    from flywheel_sim.spec.units import unit_table
+
+    if node is None:
+        return ()
+    out: list[tuple[str, str]] = []
+    for unit in node.findall("unit"):
+        name = (unit.get("name") or "").strip()
+        if not name:
+            raise doc.error("<unit> needs a name", unit)
+        eqn = text_of(unit, "eqn")
+        if eqn:
+            out.append((name, eqn))
+        out.extend((alias, name) for alias in (text_of(a, ".") for a in unit.findall("alias")))
+        try:
+            unit_table(out)
+        except ModelError as exc:
+            raise doc.error(f"<unit name='{name}'>: {exc.message}", unit) from None
+    return tuple((a, b) for a, b in out if a and a.lower() != b.lower())
+
+
 def read_behavior(node: ET.Element | None) -> dict[str, bool]:
     """Defaults from <behavior>: non_negative for all, or per stock / flow."""
     out = {"stock": False, "flow": False}

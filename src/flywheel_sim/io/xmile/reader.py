@@ -33,6 +33,7 @@ from flywheel_sim.io.xmile.parts import (
     read_behavior,
     read_dimensions,
     read_graphical,
+    read_model_units,
     read_time,
     text_of,
 )
@@ -126,6 +127,7 @@ class Reader:
             time=read_time(self.doc, root.find("sim_specs")),
             dimensions=self.dimensions,
             file=self.doc.file,
+            units=read_model_units(self.doc, root.find("model_units")),
         )
         return apply_meta(model, self.doc)
 

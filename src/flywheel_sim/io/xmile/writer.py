@@ -82,6 +82,11 @@ class _Writer:
         ET.SubElement(specs, "start").text = _number(time.start)
         ET.SubElement(specs, "stop").text = _number(time.stop)
         ET.SubElement(specs, "dt").text = _number(time.dt)
+        if model.units:
+            units = ET.SubElement(root, "model_units")
+            for name, definition in model.units:
+                node = ET.SubElement(units, "unit", {"name": name})
+                ET.SubElement(node, "eqn").text = definition
         if model.dimensions:
             dims = ET.SubElement(root, "dimensions")
             for dim in model.dimensions:

@@ -244,6 +244,7 @@ class Reader:
                 "history",
                 "report",
                 "diagnostics",
+                "units",
             },
             "the model",
         )
@@ -276,9 +277,30 @@ class Reader:
                 diagnostics=self.diagnostics(doc),
                 file=self.file,
                 text=self.text,
+                units=self.units(doc),
             )
         except ModelError as exc:
             raise exc.located(file=self.file) from None
+
+    def units(self, doc: Node) -> tuple[tuple[str, str], ...]:
+        """The model's own unit words (``units: {customer: person, dozen: 12 item}``),
+        checked here so that a bad definition names its line."""
+        from flywheel_sim.spec.units import unit_table
+
+        node = self.section(doc, "units")
+        out = []
+        for name, text in node.items():
+            line = node.key_lines.get(name)
+            if isinstance(text, Node | list) or text is None:
+                raise self.error(
+                    f"unit '{name}' must be defined by a unit text", line, hint="customer: person"
+                )
+            out.append((str(name), str(text)))
+            try:
+                unit_table(out)
+            except ModelError as exc:
+                raise self.error(exc.message, line, hint=exc.hint) from None
+        return tuple(out)
 
     def history(self, doc: Node) -> History | None:
         node = doc.get("history")

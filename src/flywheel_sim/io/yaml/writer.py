@@ -102,6 +102,8 @@ def model_dict(model: Model) -> dict[str, Any]:
     }
     if time.save_step is not None:
         doc["time"]["save_step"] = time.save_step
+    if model.units:
+        doc["units"] = dict(model.units)
     if model.dimensions:
         doc["dimensions"] = {d.name: list(d.elements) for d in model.dimensions}
     for kind, section in SECTIONS.items():

@@ -1,0 +1,168 @@
+"""Dimensional analysis of models (flywheel_sim.compile.units.check_units).
+
+The first cases are the ones a new user met (``trips + drivers`` and the like passing
+``flywheel check``); the rest follow the rules in the module's notes, one small model each."""
+
+from pathlib import Path
+
+import pytest
+
+import flywheel_sim as fs
+from flywheel_sim.compile.units import check_units
+
+HEAD = "name: u\ntime: {start: 0, stop: 10, dt: 0.25, units: year}\n"
+
+
+def issues(body: str) -> list[str]:
+    model = fs.loads_model(HEAD + body, file="u.yaml")
+    return [str(i) for i in check_units(model).issues]
+
+
+def test_the_errors_a_new_user_met_are_reported_one_line_each() -> None:
+    found = issues(
+        """
+parameters:
+  trips: {default: 5, unit: trips}
+  minutes: {default: 3, unit: minutes}
+  rate: {default: 0.1, unit: 1/year}
+stocks:
+  drivers: {initial: 10, unit: drivers, inflows: [hiring]}
+  people: {initial: 100, unit: people}
+flows:
+  hiring: {equation: people * rate, unit: people/year}
+auxiliaries:
+  a: {equation: trips + drivers, unit: trips}
+  b: {equation: minutes + people, unit: minutes}
+"""
+    )
+    assert len(found) == 3, found
+    assert any(
+        "drivers: flow 'hiring' is person/year but the stock needs driver/year" in f for f in found
+    )
+    assert any(
+        "u.yaml:14: a: the two sides of '+' differ: 'trips' is trip, 'drivers' is driver" in f
+        for f in found
+    )
+    assert any(
+        "b: the two sides of '+' differ" in f and "minute" in f and "person" in f for f in found
+    )
+    assert all("\n" not in f for f in found)
+
+
+def test_a_consistent_model_has_no_issue_and_numbers_are_wildcards() -> None:
+    assert (
+        issues(
+            """
+parameters:
+  rate: {default: 0.1, unit: 1/year}
+  wait: {default: 2, unit: year}
+stocks:
+  people: {initial: 100, unit: people, inflows: [births]}
+flows:
+  births: {equation: "people * rate * 2 + 5", unit: people/year}
+auxiliaries:
+  smooth: {equation: "SMTH1(people, wait) + 1", unit: people}
+  growth: {equation: "TREND(people, wait)", unit: 1/year}
+  root: {equation: "SQRT(people * people)", unit: people}
+  share: {equation: "MIN(1, people / INIT(people))", unit: dimensionless}
+"""
+        )
+        == []
+    )
+
+
+def test_builtin_signatures_are_checked() -> None:
+    found = issues(
+        """
+parameters:
+  wait: {default: 2, unit: week}
+  x: {default: 2, unit: people}
+auxiliaries:
+  s: {equation: "SMTH1(x, wait)", unit: people}
+  e: {equation: "EXP(x)", unit: dimensionless}
+  p: {equation: "x ^ x", unit: people}
+  st: {equation: "STEP(x, wait)", unit: people}
+"""
+    )
+    assert any("s: SMTH1 needs a time in year, and 'wait' is week" in f for f in found), found
+    assert any("e: EXP of 'x', which is person" in f for f in found), found
+    assert any("p: the exponent of '^' has units person" in f for f in found), found
+    assert any("st: STEP needs a time in year" in f for f in found), found
+
+
+def test_scales_must_match_and_say_by_how_much() -> None:
+    found = issues(
+        """
+parameters:
+  a: {default: 1, unit: thousand sellers}
+  b: {default: 1, unit: sellers}
+auxiliaries:
+  c: {equation: a + b, unit: sellers}
+"""
+    )
+    assert len(found) == 1
+    assert "thousand seller" in found[0] and "factor of 1000" in found[0]
+
+
+def test_a_conversion_written_as_a_number_is_reported() -> None:
+    found = issues(
+        """
+parameters:
+  sales: {default: 1, unit: USD million/year}
+  sellers: {default: 1, unit: thousand sellers}
+auxiliaries:
+  per_seller: {equation: sales * 1000 / sellers, unit: thousand USD/(seller*year)}
+"""
+    )
+    assert len(found) == 1 and "with the number 1000" in found[0], found
+
+
+def test_model_unit_definitions_are_used() -> None:
+    body = """
+parameters:
+  n: {default: 1, unit: customers}
+auxiliaries:
+  m: {equation: n * 2, unit: people}
+"""
+    assert len(issues(body)) == 1
+    assert issues("units: {customer: person}\n" + body) == []
+
+
+def test_undeclared_variables_are_counted_not_reported() -> None:
+    model = fs.loads_model(
+        HEAD + "parameters:\n  a: {default: 1}\n  b: {default: 1, unit: x}\n"
+        "auxiliaries:\n  c: {equation: a + b, unit: x}\n"
+    )
+    report = check_units(model)
+    assert report.issues == () and report.undeclared == ("a",)
+
+
+def test_xmile_model_units_are_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "u.xmile"
+    path.write_text(
+        '<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">'
+        "<header><name>u</name></header>"
+        '<sim_specs time_units="Months"><start>0</start><stop>10</stop><dt>1</dt></sim_specs>'
+        '<model_units><unit name="Customers"><eqn>People</eqn><alias>Cust</alias></unit>'
+        "</model_units><model><variables>"
+        '<stock name="pop"><eqn>100</eqn><inflow>births</inflow><units>Customers</units></stock>'
+        '<flow name="births"><eqn>pop * rate</eqn><units>Cust/Month</units></flow>'
+        '<aux name="rate"><eqn>0.1</eqn><units>1/Months</units></aux>'
+        '<aux name="bad"><eqn>pop + rate</eqn><units>People</units></aux>'
+        "</variables></model></xmile>"
+    )
+    model = fs.load_model(path)
+    found = [str(i) for i in check_units(model).issues]
+    assert len(found) == 1 and "bad: the two sides of '+' differ" in found[0], found
+    # written back, the definitions survive both formats
+    again = fs.load_model(fs.save_xmile(model, tmp_path / "again.xmile"))
+    assert again.units == model.units
+    yaml_again = fs.load_model(fs.save_yaml(model, tmp_path / "again.yaml"))
+    assert yaml_again.units == model.units
+
+
+@pytest.mark.parametrize("name", fs.builtin_models())
+def test_every_builtin_model_is_unit_consistent(name: str) -> None:
+    report = check_units(fs.load_model(name))
+    assert [str(i) for i in report.issues] == []
+    assert report.undeclared == ()
