@@ -90,6 +90,25 @@ auxiliaries:
     assert any("st: STEP needs a time in year" in f for f in found), found
 
 
+def test_lookup_inputs_are_checked_against_their_declared_input_unit() -> None:
+    found = issues(
+        """
+parameters:
+  price: {default: 1, unit: USD}
+  share: {default: 0.5, unit: dimensionless}
+lookups:
+  demand: {points: [[0, 1], [1, 0]], unit: people, input_unit: USD}
+auxiliaries:
+  ok: {equation: demand(price), unit: people}
+  wrong: {equation: demand(share), unit: people}
+  inline: {equation: share, unit: people, lookup: {points: [[0, 0], [1, 1]], input_unit: USD}}
+"""
+    )
+    assert len(found) == 2, found
+    assert any("wrong: demand takes USD and is given 'share', which is 1" in f for f in found)
+    assert any("inline: the lookup of inline takes USD" in f for f in found)
+
+
 def test_scales_must_match_and_say_by_how_much() -> None:
     found = issues(
         """

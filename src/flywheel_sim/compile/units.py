@@ -260,8 +260,9 @@ class _Checker:
         name = ALIASES.get(expr.func, expr.func)
         key = canonical(expr.func)
         if key in self.lookups:
+            table = self.model.element(key).lookup
             for arg in expr.args:
-                self.infer(arg)
+                self.expect_input(arg, table.x_unit if table else "", expr.func.lower())
             return self.units.get(key)
         args = list(expr.args)
         for position in _TIMED.get(name, ()):
@@ -349,6 +350,22 @@ class _Checker:
                 _hint(self.time, unit),
             )
 
+    def expect_input(self, expr: Expr, declared: str, what: str) -> None:
+        """A lookup's input against the input unit its table declares (if it does)."""
+        unit = self.infer(expr)
+        try:
+            wanted = self.table.parse(declared)
+        except ValueError as exc:
+            self.report(None, f"the input unit '{declared}' of {what} cannot be read: {exc}")
+            return
+        if isinstance(unit, Unit) and wanted is not None and unit != wanted:
+            self.report(
+                None,
+                f"{what} takes {format_unit(wanted)} and is given {_show(expr)}, which is "
+                f"{format_unit(unit)}",
+                _hint(wanted, unit),
+            )
+
     def expect_dimensionless(self, expr: Expr, what: str) -> None:
         unit = self.infer(expr)
         if isinstance(unit, Unit) and not unit.dimensionless:
@@ -369,9 +386,10 @@ class _Checker:
                     tree = parse(text)
                 except ModelError:
                     continue  # the compiler reports syntax errors
+                if element.lookup is not None:  # the equation is the lookup's input
+                    self.expect_input(tree, element.lookup.x_unit, f"the lookup of {element.name}")
+                    continue
                 found = self.infer(tree)
-                if element.lookup is not None:
-                    continue  # the equation is the lookup's input, in the lookup's x units
                 if isinstance(found, Unit) and declared is not None and found != declared:
                     what = "initial value" if element.kind == "stock" else "equation"
                     self.report(

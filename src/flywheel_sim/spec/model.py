@@ -35,6 +35,7 @@ class GraphicalFunction:
     xs: tuple[float, ...]
     ys: tuple[float, ...]
     kind: Literal["continuous", "extrapolate", "discrete"] = "continuous"
+    x_unit: str = ""  # the units of the input (the output's are the element's), for checking
 
     def __post_init__(self) -> None:
         if len(self.xs) != len(self.ys):

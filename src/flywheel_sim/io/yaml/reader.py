@@ -35,7 +35,17 @@ if TYPE_CHECKING:
 
 MAX_YAML_VALUES = 2_000_000
 _LOOKUP_KEYS = frozenset(
-    {"points", "xs", "ys", "interpolation", "extrapolation", "unit", "description", "source"}
+    {
+        "points",
+        "xs",
+        "ys",
+        "interpolation",
+        "extrapolation",
+        "unit",
+        "input_unit",
+        "description",
+        "source",
+    }
 )
 
 
@@ -691,7 +701,9 @@ class Reader:
             else ("extrapolate" if extrap == "linear" else "continuous")
         )
         try:
-            return GraphicalFunction(tuple(xs), tuple(ys), cast(Any, kind))
+            return GraphicalFunction(
+                tuple(xs), tuple(ys), cast(Any, kind), self.text_field(node, "input_unit")
+            )
         except ModelError as exc:
             raise self.error(f"{exc.message} in '{name}'", line, name) from None
 

@@ -26,11 +26,14 @@ SECTIONS = {
 def _table(table: GraphicalFunction) -> dict[str, Any]:
     interpolation = "discrete" if table.kind == "discrete" else "linear"
     extrapolation = "linear" if table.kind == "extrapolate" else "clamp"
-    return {
+    out: dict[str, Any] = {
         "points": [[x, y] for x, y in zip(table.xs, table.ys, strict=True)],
         "interpolation": interpolation,
         "extrapolation": extrapolation,
     }
+    if table.x_unit:
+        out["input_unit"] = table.x_unit
+    return out
 
 
 def _element(e: Element) -> dict[str, Any]:
