@@ -37,7 +37,7 @@ def test_critical_push_reports_when_there_is_no_tipping_point() -> None:
 def test_leverage_matches_the_exact_elasticities() -> None:
     model = fs.load_model("exponential")  # Euler: x(T) = x0 (1 + r dt)^(T/dt)
     frame = leverage(model, outcome="stock")
-    r, dt, horizon = 0.1, 0.25, 20.0
+    r, dt, horizon = 0.1, model.time.dt, 20.0
     values = dict(zip(frame.parameter, frame.elasticity, strict=True))
     assert values["growth_rate"] == pytest.approx(horizon * r / (1 + r * dt), rel=1e-4)
     assert values["initial_value"] == pytest.approx(1.0, rel=1e-9)

@@ -93,6 +93,9 @@ class Element:
     links: tuple[Link, ...] = ()
     line: int | None = None
     policy: Policy | None = None  # a parameter's path over time (its value is then the base)
+    # what the value must stay within (checked by the model tests): a number or a variable's
+    # name at each end, None for no bound ("a share in [0, 1]", "prime members <= customers")
+    bounds: tuple[float | str | None, float | str | None] | None = None
 
     @property
     def key(self) -> str:
@@ -426,6 +429,10 @@ def _validate_references(model: Model) -> None:
                     hint="list the parameters that push or invest",
                 )
             uses.append((name, "diagnostics coast", spec.line))
+    for e in model.elements:
+        for end in e.bounds or ():
+            if isinstance(end, str):
+                uses.append((end, f"the bounds of '{e.name}'", e.line))
     for name, where, line in uses:
         element = keys.get(canonical(name))
         if element is None or element.kind == "lookup":

@@ -37,6 +37,8 @@ def model_meta(model: Model) -> dict[str, Any]:
             entry["range"] = [e.minimum, e.maximum]
         if e.kind == "aux" and not e.dims and _is_number(e.equation):
             entry["aux"] = e.equation  # XMILE reads a constant auxiliary as a parameter
+        if e.bounds is not None:
+            entry["bounds"] = list(e.bounds)
         if e.source:
             entry["source"] = e.source
         if e.links:
@@ -117,6 +119,11 @@ def _element(e: Element, entry: dict[str, Any]) -> Element:
         lo, hi = entry["range"]
         changes["minimum"] = None if lo is None else float(lo)
         changes["maximum"] = None if hi is None else float(hi)
+    if "bounds" in entry:
+        low, high = entry["bounds"]
+        changes["bounds"] = tuple(
+            None if v is None else (str(v) if isinstance(v, str) else float(v)) for v in (low, high)
+        )
     if "source" in entry:
         changes["source"] = str(entry["source"])
     if "links" in entry:

@@ -568,7 +568,7 @@ class Reader:
         node = self.mapping(body, "stock", name, line, "initial")
         self.check_keys(
             node,
-            self._COMMON | {"initial", "inflows", "outflows", "non_negative"},
+            self._COMMON | {"initial", "inflows", "outflows", "non_negative", "bounds"},
             f"stock '{name}'",
         )
         if "initial" not in node and not node.get("elements"):
@@ -602,12 +602,39 @@ class Reader:
             inflows=flows["inflows"],
             outflows=flows["outflows"],
             non_negative=self.flag(node, "non_negative", name),
+            bounds=self.bounds(node, name),
         )
+
+    def bounds(self, node: Node, name: str) -> tuple[float | str | None, float | str | None] | None:
+        """``bounds: [low, high]``: numbers, variable names or null at either end."""
+        raw = node.get("bounds")
+        if raw is None:
+            return None
+        line = node.key_lines.get("bounds")
+        if not isinstance(raw, list) or len(raw) != 2:
+            raise self.error(
+                f"bounds of '{name}' must be a pair [low, high]",
+                line,
+                name,
+                "e.g. bounds: [0, 1] or bounds: [0, customers]; null for no bound",
+            )
+        ends: list[float | str | None] = []
+        for end in raw:
+            if end is None or isinstance(end, str):
+                ends.append(end.strip() if isinstance(end, str) else None)
+            else:
+                ends.append(self.number(end, f"bounds of '{name}'", line))
+        low, high = ends
+        if isinstance(low, float) and isinstance(high, float) and low > high:
+            raise self.error(f"bounds of '{name}' are reversed: {low} > {high}", line, name)
+        return (low, high)
 
     def flow(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "flow", name, line, "equation")
         self.check_keys(
-            node, self._COMMON | {"equation", "non_negative", "lookup"}, f"flow '{name}'"
+            node,
+            self._COMMON | {"equation", "non_negative", "lookup", "bounds"},
+            f"flow '{name}'",
         )
         table = None
         if "lookup" in node:
@@ -617,11 +644,14 @@ class Reader:
             equation=self.required_equation(node, name, "flow", line),
             non_negative=self.flag(node, "non_negative", name),
             lookup=table,
+            bounds=self.bounds(node, name),
         )
 
     def aux(self, name: str, body: Any, line: int | None) -> Element:
         node = self.mapping(body, "auxiliary", name, line, "equation")
-        self.check_keys(node, self._COMMON | {"equation", "lookup"}, f"auxiliary '{name}'")
+        self.check_keys(
+            node, self._COMMON | {"equation", "lookup", "bounds"}, f"auxiliary '{name}'"
+        )
         table = None
         if "lookup" in node:
             table = self.graphical(node["lookup"], name, node.key_lines.get("lookup"))
@@ -629,6 +659,7 @@ class Reader:
             **self.common(node, name, "aux", line),
             equation=self.required_equation(node, name, "auxiliary", line),
             lookup=table,
+            bounds=self.bounds(node, name),
         )
 
     def required_equation(self, node: Node, name: str, kind: str, line: int | None) -> str:

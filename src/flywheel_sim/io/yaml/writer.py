@@ -62,6 +62,8 @@ def _element(e: Element) -> dict[str, Any]:
             out["outflows"] = list(e.outflows)
     if e.kind in ("stock", "flow") and e.non_negative:
         out["non_negative"] = True
+    if e.bounds is not None:
+        out["bounds"] = list(e.bounds)
     if e.lookup is not None and e.kind in ("aux", "flow"):
         out["lookup"] = _table(e.lookup)
     elif e.lookup is not None and e.kind != "lookup":

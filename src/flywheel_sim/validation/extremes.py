@@ -1,0 +1,87 @@
+"""Extreme conditions: each parameter alone at its declared minimum, its maximum and zero
+(where its range allows zero), all cases in one batched run; a case fails when a value goes
+non-finite, a non-negative stock goes negative or a declared bound breaks."""
+
+from __future__ import annotations
+
+import time as clock
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flywheel_sim.engine.simulate import simulate
+from flywheel_sim.validation.report import Finding, Status, TestResult
+from flywheel_sim.validation.runs import run_findings
+
+if TYPE_CHECKING:
+    from flywheel_sim.compile import Program
+    from flywheel_sim.spec.model import Model
+
+
+def parameter_cases(model: Model) -> list[tuple[str, str, float]]:
+    """(label, parameter, value) for every parameter at its minimum, maximum and zero (zero
+    only where the declared range holds it, and only once)."""
+    cases = []
+    for p in model.of_kind("parameter"):
+        values: list[tuple[str, float]] = []
+        if p.minimum is not None:
+            values.append(("min", p.minimum))
+        if p.maximum is not None:
+            values.append(("max", p.maximum))
+        zero_allowed = (p.minimum is None or p.minimum <= 0) and (
+            p.maximum is None or p.maximum >= 0
+        )
+        if zero_allowed and all(v != 0 for _, v in values):
+            values.append(("zero", 0.0))
+        for which, value in values:
+            cases.append((f"{p.name} = {value:g} ({which})", p.key, float(value)))
+    return cases
+
+
+def parameter_columns(
+    program: Program, cases: list[tuple[str, str, float]]
+) -> dict[str, np.ndarray]:
+    """Every parameter (element by element) at its default, except each case's parameter in
+    its own run; run 0 is the model as it is."""
+    keys = list(program.param_keys)
+    columns = {k: np.full(len(cases) + 1, program.param_default[i]) for i, k in enumerate(keys)}
+    for run, (_, name, value) in enumerate(cases, start=1):
+        for key in keys:
+            if key == name or key.split("[")[0] == name:
+                columns[key][run] = value
+    return columns
+
+
+def extreme_conditions(model: Model, program: Program) -> TestResult:
+    start = clock.perf_counter()
+    cases = parameter_cases(model)
+    labels = ["the model as it is", *(label for label, _, _ in cases)]
+    result = simulate(program, parameter_columns(program, cases), seed=0)
+    found = run_findings(model, result, labels)
+    failing = [f for run in found[1:] for f in run]
+    baseline = found[0]
+    findings = tuple(baseline + failing)
+    runs = len(labels)
+    bad_runs = sum(1 for run in found if run)
+    status: Status = "fail" if findings else "pass"
+    summary = (
+        f"{bad_runs} of {runs} runs fail" if findings else f"all {runs} runs finite and in bounds"
+    )
+    worst = findings[0] if findings else None
+    return TestResult(
+        "extreme conditions",
+        status,
+        summary,
+        findings,
+        worst=worst.case if worst else "",
+        where=_where(worst),
+        runs=runs,
+        seconds=clock.perf_counter() - start,
+    )
+
+
+def _where(finding: Finding | None) -> str:
+    if finding is None:
+        return ""
+    when = f" at {finding.time:g}" if finding.time is not None else ""
+    return f"{finding.what}: {finding.variable}{when}" if finding.variable else finding.what

@@ -1,0 +1,164 @@
+"""The reviewer's model tests (flywheel_sim.validation): each test on small models with a known
+answer, the built-in models that must pass, and amazon's failures shown as they are."""
+
+import json
+
+import pytest
+
+import flywheel_sim as fs
+from flywheel_sim.validation.report import TestReport
+from flywheel_sim.validation.suite import test_model as run_tests
+
+
+def report(body: str, tests: list[str], dt: float = 0.125, method: str = "rk4") -> TestReport:
+    head = f"name: t\ntime: {{start: 0, stop: 10, dt: {dt}, units: year, method: {method}}}\n"
+    return run_tests(fs.loads_model(head + body, file="t.yaml"), tests=tests)
+
+
+@pytest.mark.parametrize(
+    "name", ["exponential", "logistic", "bass", "sir", "delay", "seller", "rivals"]
+)
+def test_the_textbook_and_library_models_pass(name: str) -> None:
+    result = run_tests(fs.load_model(name))
+    assert result.ok, str(result)
+    assert [r.status for r in result.results] == ["pass", "pass", "pass"], str(result)
+
+
+def test_amazon_shows_its_failures_as_they_are() -> None:
+    result = run_tests(fs.load_model("amazon"))
+    assert not result.ok
+    extremes = result.result("extreme conditions")
+    assert extremes.status == "fail"
+    cases = {f.case for f in extremes.findings}
+    assert "capacity_investment_multiplier = 0 (min)" in cases
+    assert "trust_weight = 1 (max)" in cases
+    assert result.result("integration error").status == "fail"
+    assert result.result("units").status == "pass"
+
+
+def test_a_parameter_at_zero_that_divides_fails_and_is_named() -> None:
+    result = report(
+        """
+parameters:
+  time_to_adjust: {default: 2, min: 0, max: 10, unit: year}
+stocks:
+  level: {initial: 1, inflows: [change], unit: widgets}
+flows:
+  change: {equation: (5 - level) / time_to_adjust, unit: widgets/year}
+""",
+        tests=["extreme conditions"],
+    )
+    extremes = result.result("extreme conditions")
+    assert extremes.status == "fail"
+    assert [f.case for f in extremes.findings] == ["time_to_adjust = 0 (min)"]
+    assert extremes.findings[0].variable == "change"
+    assert extremes.summary == "1 of 3 runs fail"  # baseline, min (0), max
+
+
+def test_declared_bounds_are_checked_with_numbers_and_variables() -> None:
+    body = """
+parameters:
+  rate: {default: 0.1, min: 0, max: 1, unit: 1/year}
+  members_rate: {default: 0.05, min: 0, max: 1, unit: 1/year}
+stocks:
+  customers: {initial: 10, inflows: [joining], unit: people}
+  members: {initial: 1, inflows: [signing], unit: people, bounds: [0, customers]}
+flows:
+  joining: {equation: customers * rate, unit: people/year}
+  signing: {equation: customers * members_rate * 10, unit: people/year}
+auxiliaries:
+  share: {equation: members / customers, unit: dimensionless, bounds: [0, 1]}
+"""
+    extremes = report(body, tests=["extreme conditions"]).result("extreme conditions")
+    broken = {(f.case, f.variable) for f in extremes.findings}
+    # members outgrow customers when members_rate * 10 exceeds rate: at the defaults already
+    assert ("the model as it is", "members") in broken
+    assert ("the model as it is", "share") in broken
+    assert any("went above its bound customers" in f.what for f in extremes.findings)
+    # a model that keeps its bounds passes
+    kept = body.replace("customers * members_rate * 10", "(customers - members) * members_rate")
+    assert report(kept, tests=["extreme conditions"]).ok
+
+
+def test_a_non_negative_stock_cannot_fail_but_a_plain_one_can() -> None:
+    body = """
+parameters:
+  outflow_rate: {default: 1, min: 0, max: 100, unit: widgets/year}
+stocks:
+  tank: {initial: 1, outflows: [draining], unit: widgets, bounds: [0, null]}
+flows:
+  draining: {equation: outflow_rate, unit: widgets/year}
+"""
+    assert not report(body, tests=["extreme conditions"]).ok  # drains below zero
+    guarded = body.replace("bounds: [0, null]", "non_negative: true, bounds: [0, null]")
+    assert report(guarded, tests=["extreme conditions"]).ok
+
+
+def test_integration_error_finds_a_step_too_long_for_a_fast_drain() -> None:
+    body = """
+parameters:
+  life: {default: 0.2, min: 0.1, max: 10, unit: year}
+stocks:
+  stuff: {initial: 100, inflows: [making], outflows: [decay], unit: widgets}
+flows:
+  making: {equation: "10", unit: widgets/year}
+  decay: {equation: stuff / life, unit: widgets/year}
+"""
+    stiff = report(body, tests=["integration error"], method="euler")
+    result = stiff.result("integration error")
+    assert result.status == "fail"
+    whats = " ".join(f.what for f in result.findings)
+    assert "exceeds a quarter of the smallest time constant (0.2)" in whats
+    assert result.details["time_constant_of"] == "stuff over its outflows"
+    calm = report(body.replace("0.2, min", "5, min"), tests=["integration error"])
+    assert calm.ok, str(calm)
+
+
+def test_integration_error_finds_a_step_that_is_not_converged() -> None:
+    body = """
+parameters:
+  r: {default: 0.3, min: 0, max: 1, unit: 1/year}
+stocks:
+  x: {initial: 1, inflows: [growth], unit: widgets}
+flows:
+  growth: {equation: x * r, unit: widgets/year}
+"""
+    euler = report(body, tests=["integration error"], dt=0.5, method="euler")
+    result = euler.result("integration error")
+    assert result.status == "fail"
+    assert result.details["changes"]["x"] > 0.01
+    assert report(body, tests=["integration error"]).ok
+
+
+def test_unit_errors_fail_the_units_test() -> None:
+    result = report(
+        """
+parameters:
+  a: {default: 1, unit: trips}
+  b: {default: 1, unit: drivers}
+auxiliaries:
+  c: {equation: a + b, unit: trips}
+""",
+        tests=["units"],
+    )
+    assert not result.ok
+    assert "the two sides of '+' differ" in result.results[0].findings[0].what
+
+
+def test_the_report_serialises_and_prints() -> None:
+    result = run_tests(fs.load_model("sir"))
+    data = json.loads(json.dumps(result.to_dict()))
+    assert data["model"] == "sir" and data["ok"] is True
+    assert [r["test"] for r in data["results"]] == [
+        "units",
+        "extreme conditions",
+        "integration error",
+    ]
+    assert str(result).startswith("model tests of sir: passed")
+    assert "<table>" in result._repr_html_()
+    assert repr(result).startswith("TestReport('sir': 3 passed, 0 failed")
+
+
+def test_an_unknown_test_name_is_a_clear_error() -> None:
+    with pytest.raises(fs.ModelError, match="unknown model test 'unit'"):
+        run_tests(fs.load_model("sir"), tests=["unit"])
