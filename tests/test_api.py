@@ -79,3 +79,23 @@ def test_lazy_table_matches_the_type_checking_imports() -> None:
 
 def test_version() -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+", flywheel_sim.__version__)
+
+
+def test_dir_lists_the_api_and_nothing_else() -> None:
+    import flywheel_sim.engine.simulate  # binds the subpackage ``engine`` in the package
+
+    assert "engine" in vars(flywheel_sim) and callable(flywheel_sim.simulate)
+    listed = set(dir(flywheel_sim))
+    dunders = {name for name in listed if re.fullmatch(r"__\w+__", name)}
+    assert listed - dunders == set(flywheel_sim.__all__) - dunders
+    assert {"__all__", "__version__", "__doc__", "__name__"} <= dunders
+
+
+def test_no_public_name_is_a_subpackage() -> None:
+    # importing ``flywheel_sim.NAME`` binds NAME in the package: it must not replace a public name
+    package = Path(flywheel_sim.__file__).parent
+    modules = {path.stem for path in package.glob("*.py")} | {
+        path.parent.name for path in package.glob("*/__init__.py")
+    }
+    assert "engine" in modules and "diagnostics" in modules
+    assert modules & set(flywheel_sim.__all__) == set()
