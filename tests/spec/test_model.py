@@ -279,7 +279,7 @@ def test_good_parameters(fields: dict[str, object]) -> None:
 )
 def test_nan_bounds_are_refused(bounds: dict[str, float]) -> None:
     # NaN bounds make every comparison False, so the range check silently passes
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="must be a finite number, not nan"):
         Model("m", (param("p", 1.0, **bounds),))
 
 
