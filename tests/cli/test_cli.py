@@ -116,6 +116,8 @@ def test_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> N
 
 
 def test_clip_flag_and_failed_run_exit_code(tmp_path: Path) -> None:
+    refused = flywheel("run", "sir", "--set", "duration=1000")  # max 100: refused, or clipped
+    assert refused.returncode == 1 and "outside its declared range" in refused.stderr
     assert flywheel("run", "sir", "--set", "duration=1000", "--clip").returncode == 0
     model = tmp_path / "bad.yaml"
     model.write_text(
