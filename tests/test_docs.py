@@ -33,5 +33,5 @@ def test_every_builtin_is_documented() -> None:
     from flywheel_sim.spec.builtins import BUILTINS
 
     doc = (ROOT / "docs" / "model-format.md").read_text()
-    for name in BUILTINS:
-        assert name in doc, name
+    words = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", doc))  # DELAY1 does not document DELAY
+    assert sorted(set(BUILTINS) - words) == []
