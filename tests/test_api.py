@@ -17,10 +17,16 @@ SIR_XMILE = Path(__file__).resolve().parent / "xmile" / "samples__SIR__SIR" / "S
 
 
 def test_all_matches_the_documented_api() -> None:
-    documented = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)(?:\(|`)", DOCS.read_text()))
-    documented &= (set(dir(flywheel_sim)) | set(flywheel_sim.__all__)) - {"__all__"}
+    """Each name a table row of docs/api.md starts with is exported, and each exported name is
+    in the page (the classes a function returns are named in the row's second column)."""
+    pattern = r"`([A-Za-z_][A-Za-z0-9_]*)(?:\(|`)"  # `name(...)` or `name`, not `Model.method`
+    text = DOCS.read_text()
+    rows = [line.split("|")[1] for line in text.splitlines() if line.startswith("| `")]
+    listed = {found for cell in rows for found in re.findall(pattern, cell)}
     exported = set(flywheel_sim.__all__)
-    assert exported == documented, (exported - documented, documented - exported)
+    assert len(listed) > 50
+    assert listed - exported == set()
+    assert exported - set(re.findall(pattern, text)) == set()
     for name in exported:
         assert hasattr(flywheel_sim, name), name
 
