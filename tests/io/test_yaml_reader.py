@@ -503,7 +503,7 @@ def test_zero_dt_is_refused_not_replaced_by_the_default() -> None:
 
 def test_non_finite_save_step_is_refused() -> None:
     for value in (".nan", ".inf"):
-        with pytest.raises(ModelError, match="save_step"):
+        with pytest.raises(ModelError, match="save_step must be a finite number"):
             loads_model(f"name: m\ntime: {{stop: 10, save_step: {value}}}\n", file="m.yaml")
 
 

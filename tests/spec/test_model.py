@@ -342,7 +342,7 @@ def test_known_methods(method: str) -> None:
 @pytest.mark.parametrize("save_step", [math.nan, math.inf])
 def test_non_finite_save_step_is_refused(save_step: float) -> None:
     # start, stop and dt are checked for finiteness; save_step is not (nan <= 0 is False)
-    with pytest.raises(ModelError, match="save_step"):
+    with pytest.raises(ModelError, match="save_step must be a finite number"):
         TimeSpec(save_step=save_step)
 
 
