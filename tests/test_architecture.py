@@ -10,8 +10,10 @@ a circle there still makes the two modules one unit to understand. Only imports 
 ``flywheel_sim`` modules are edges. Not edges: a submodule's implicit import of its parent
 packages (every package's ``__init__`` runs before its submodules; counting it would make
 every package that imports its own submodules a circle) and imports by a string
-(``importlib.import_module``: the two lazy tables, each checked against its ``TYPE_CHECKING``
-imports by tests/test_api.py and by the package's own ``__dir__``/``__getattr__``).
+(``importlib.import_module``). The two lazy tables that import by a string, in
+``flywheel_sim`` and ``flywheel_sim.io.xmile``, repeat each name as an import under
+``TYPE_CHECKING``, so their dependencies are edges all the same (tests/test_api.py checks that
+the top-level table and its imports agree).
 
 What is checked:
 
