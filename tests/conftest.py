@@ -1,17 +1,21 @@
-"""Shared fixtures: both VMs, and a helper to build models from YAML text."""
+"""Shared fixtures: both VMs, a helper to build models from YAML text, the CLI in a subprocess,
+and the check that a citation quotes the seed texts."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
 import flywheel_sim as fs
 
 BACKENDS = ["numpy", "numba"]
+SEEDS = Path(__file__).resolve().parents[1] / "docs" / "seeds"
 
 
 @pytest.fixture(params=BACKENDS)
@@ -49,3 +53,36 @@ def run_cli(
         cwd=cwd,
         env=env,
     )
+
+
+def normal_text(text: str) -> str:
+    """Text with typographic quotes and dashes made plain and whitespace runs single."""
+    table = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"}
+    for old, new in table.items():
+        text = text.replace(old, new)
+    return " ".join(text.split())
+
+
+SEED_TEXT = {
+    n: normal_text(p.read_text("utf-8"))
+    for n, p in ((1, SEEDS / "seed1_mohammed_2023.txt"), (2, SEEDS / "seed2_faist_2024.txt"))
+}
+ALL_SEEDS = " ".join(SEED_TEXT.values())
+
+
+def cites_a_seed_or_says_why(text: str) -> bool:
+    """A 'Seed N: ...' citation whose fragments appear verbatim, a seed quote, or a stated
+    assumption / issue requirement / historical fact."""
+    text = text.strip()
+    if not text:
+        return False  # the empty string is in every text: it quotes nothing
+    match = re.match(r"Seed ([12]): (.*)", text, re.S)
+    if match:
+        body = re.sub(r"\([^)]*\)\s*$", "", match.group(2)).strip()
+        fragments = [f.strip(" .") for f in body.split("...") if f.strip(" .")]
+        return bool(fragments) and all(
+            normal_text(f) in SEED_TEXT[int(match.group(1))] for f in fragments
+        )
+    if re.match(r"(assumption|issue)\b", text) or re.match(r"(Amazon|Prime|FBA)\b", text):
+        return len(text) > 15
+    return normal_text(text).strip(" .") in ALL_SEEDS

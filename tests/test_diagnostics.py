@@ -115,7 +115,7 @@ def test_coasting_to_a_value_other_than_zero() -> None:
     model = fs.load_model(COAST)
     found = coasting(model, at=20, stop={"investment": 5}, variable="customers")
     # momentum falls from 10 towards 5: growth reaches half exactly never (asymptote)
-    assert found.half_time is None or found.half_time > 30
+    assert found.half_time is None
 
 
 def test_coasting_errors_are_one_line() -> None:
@@ -140,7 +140,7 @@ def test_coasting_on_amazon_loses_most_of_the_wheel() -> None:
     # calibrated to history, the market (and AWS, exogenous here) still grows after 2010, so
     # sales keep rising by at least half their 2010 pace (no half-time within the horizon),
     # but the wheel without reinvestment ends at a fraction of the reinvesting one
-    assert found.half_time is None or found.half_time > 0
+    assert found.half_time is None
     assert 0 < found.retained < 0.6
     orders = coasting(model, at=2010, stop=dict(spec.stop), variable="orders")
     assert 0 < orders.retained < found.retained  # the retail wheel loses most

@@ -10,9 +10,6 @@ names.
 
 from __future__ import annotations
 
-import importlib
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -123,30 +120,22 @@ _LAZY = {name: f"{__name__}.{module}" for module, names in _SOURCES.items() for 
 
 def __getattr__(name: str) -> Any:
     """Import a public name from its module the first time it is used (PEP 562)."""
+    from importlib import import_module
+
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(import_module(module), name)
     globals()[name] = value  # later uses are ordinary attribute look-ups
     return value
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
-
-
-class _Package(ModuleType):
-    """The package module, which keeps a public name from being replaced by the submodule of
-    the same name: importing ``flywheel_sim.engine.simulate`` (the module) binds the package's
-    ``simulate`` to it, and ``flywheel_sim.engine.simulate`` must stay the function."""
-
-    def __setattr__(self, name: str, value: object) -> None:
-        if name in _LAZY and isinstance(value, ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
+    """The public API and the module's dunder names; not the names this file uses to build it
+    (``TYPE_CHECKING``, ``Any``, the lazy table) nor the subpackages an import binds here. No
+    public name is also a subpackage's name, so importing one never replaces a public name."""
+    dunders = (name for name in globals() if name.startswith("__") and name.endswith("__"))
+    return sorted({*__all__, *dunders})
 
 
 def make_executor(name: str = "local", **options: object) -> Executor:

@@ -116,6 +116,8 @@ def test_errors_are_one_line(args: list[str], message: str, tmp_path: Path) -> N
 
 
 def test_clip_flag_and_failed_run_exit_code(tmp_path: Path) -> None:
+    refused = flywheel("run", "sir", "--set", "duration=1000")  # max 100: refused, or clipped
+    assert refused.returncode == 1 and "outside its declared range" in refused.stderr
     assert flywheel("run", "sir", "--set", "duration=1000", "--clip").returncode == 0
     model = tmp_path / "bad.yaml"
     model.write_text(
@@ -144,7 +146,8 @@ def test_models_describe_check(tmp_path: Path) -> None:
     described = flywheel("describe", "logistic")
     assert described.returncode == 0
     assert "growth_rate" in described.stdout and "crowding" in described.stdout
-    assert "Sterman" not in described.stdout or "source" in described.stdout
+    assert "carrying capacity K" in described.stdout  # a parameter's description
+    assert "crowding slows growth" in described.stdout  # a declared loop's
     checked = flywheel("check", "sir")
     assert checked.returncode == 0 and checked.stdout.startswith("ok: sir")
     broken = tmp_path / "broken.yaml"

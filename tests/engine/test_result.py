@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import xarray as xr
 
 import flywheel_sim as fs
@@ -39,5 +40,7 @@ def test_results_do_not_share_index_state() -> None:
     a = fs.simulate(model)
     b = fs.simulate(model)
     assert a.indexes["time"].equals(b.indexes["time"])
+    with pytest.raises(ValueError, match="read-only"):  # one axis serves both: it is frozen
+        a.time.values[0] = 100.0
     a2 = a.assign_coords(time=a.time + 100)
     assert float(b.time[0]) == 0.0 and float(a2.time[0]) == 100.0

@@ -170,3 +170,8 @@ def test_key_figures_compare_like_with_like(model: fs.Model, runs: dict[str, xr.
     assert f"{end_2000:.2f}" in row
     assert "customers, prime_members: at the end of the year" in text
     assert "third_party_share: yearly means" in text
+    share = runs["reinvest"].third_party_share.sel(time=slice(2000, 2001))
+    mean_2000 = float(share.integrate("time"))  # over one year: the mean
+    assert mean_2000 > 10 * float(share.isel(time=0))  # so the mean and the point differ
+    row = next(line for line in text.splitlines() if line.startswith("│ third_party_share"))
+    assert row.split("│")[3].strip() == f"{mean_2000:.3f}"

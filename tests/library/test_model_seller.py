@@ -62,7 +62,7 @@ def test_loads_compiles_and_runs_in_weeks(model: fs.Model) -> None:
     assert model.time.units == "week"
     assert (model.time.start, model.time.stop) == (0, 104)
     program = fs.compile_model(model)
-    assert program is not None
+    assert {"inventory", "cash"} <= set(program.slot_keys)
     result = fs.simulate(model)
     assert result.sizes["time"] == 105
     assert np.all(result.status.values == "ok")
@@ -208,6 +208,9 @@ def test_the_push_is_budget_times_duration(model: fs.Model) -> None:
     )
     end = result.organic_sales.sel(time=104).values
     assert end[0] < 2.0 < 100 < end[1]
+    # the documented 4-week threshold: 1,859-1,875 $/week, about what 12 weeks cost in all
+    short = fs.simulate(model, {"ad_budget": [0.0, 1859.375, 1875.0], "ad_duration": 4.0})
+    assert took_off(short).tolist() == [False, False, True]
 
 
 # -- cash and inventory ----------------------------------------------------------------------

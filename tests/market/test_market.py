@@ -160,7 +160,7 @@ def test_scenario_file_is_checked_against_the_declaration(tmp_path) -> None:
 
 
 def test_parameters_cite_a_seed_sentence_or_say_why() -> None:
-    from test_library import cites_a_seed_or_says_why
+    from conftest import cites_a_seed_or_says_why
 
     model = market_model()
     declared = [e.key for e in model.of_kind("parameter")]
@@ -174,7 +174,7 @@ def test_every_rule_in_the_docs_quotes_its_seed_sentence_verbatim() -> None:
     import re
     from pathlib import Path
 
-    from test_library import cites_a_seed_or_says_why
+    from conftest import cites_a_seed_or_says_why
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "models" / "market.md").read_text()
     rules = re.findall(r"^- \*\*([PCS]\d+)\.(.*?)(?=^- \*\*|^#|\Z)", text, re.S | re.M)

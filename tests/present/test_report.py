@@ -100,7 +100,7 @@ def test_write_report_is_atomic_and_readable(tmp_path: Path) -> None:
 def test_report_options_are_checked() -> None:
     with pytest.raises(fs.ModelError, match="samples must be between"):
         ReportOptions(samples=5)
-    with pytest.raises(fs.ModelError, match="popsize"):
+    with pytest.raises(fs.ModelError, match="needs popsize ≥ 2"):
         ReportOptions(popsize=1)
 
 

@@ -279,7 +279,7 @@ def test_good_parameters(fields: dict[str, object]) -> None:
 )
 def test_nan_bounds_are_refused(bounds: dict[str, float]) -> None:
     # NaN bounds make every comparison False, so the range check silently passes
-    with pytest.raises(ModelError):
+    with pytest.raises(ModelError, match="must be a finite number, not nan"):
         Model("m", (param("p", 1.0, **bounds),))
 
 
@@ -342,7 +342,7 @@ def test_known_methods(method: str) -> None:
 @pytest.mark.parametrize("save_step", [math.nan, math.inf])
 def test_non_finite_save_step_is_refused(save_step: float) -> None:
     # start, stop and dt are checked for finiteness; save_step is not (nan <= 0 is False)
-    with pytest.raises(ModelError, match="save_step"):
+    with pytest.raises(ModelError, match="save_step must be a finite number"):
         TimeSpec(save_step=save_step)
 
 

@@ -408,7 +408,7 @@ def test_overlong_equation_is_refused() -> None:
 def test_empty_quoted_name_is_an_error() -> None:
     # '""' and '"  "' parse to Var('') - a reference to a variable with no name.
     for text in ('""', '"  "', '"" + 1'):
-        with pytest.raises(ModelError):
+        with pytest.raises(ModelError, match="empty name at column 1"):
             parse(text)
 
 

@@ -73,7 +73,7 @@ def test_the_base_is_still_a_parameter_set_per_run() -> None:
     assert np.allclose(result["rate"].values[:, -1], 0.0)
     # area under a ramp from b to 0 over 10 (Euler, left sums): b * 10 / 2 + b * dt / 2
     assert np.allclose(result["area"].values[:, -1], [5.125, 20.5])
-    with pytest.raises(fs.ParameterError, match="rate"):
+    with pytest.raises(fs.ParameterError, match=r"'rate' = 50 .* outside its declared range"):
         fs.simulate(model, {"rate": 50.0})  # the base keeps its declared range
 
 

@@ -274,7 +274,8 @@ def test_every_run_command_is_stored(tmp_path: Path) -> None:
         return run_cli(*args, cwd=tmp_path, store=path)
 
     done = flywheel("run", "sir", "--set", "duration=3", "--no-chart")
-    assert done.returncode == 0, done.stderr and "stored as batch 1" in done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "stored as batch 1" in done.stdout
     assert flywheel("run", "sir", "--no-store").returncode == 0
     listed = flywheel("runs", "list")
     assert "│  1 │ run" in listed.stdout and "│  2 │" not in listed.stdout

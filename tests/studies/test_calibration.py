@@ -431,7 +431,7 @@ def test_observations_after_the_model_stops_are_an_error() -> None:
     # [time.start, time.stop] (a yearly total needs year + 1 <= stop).
     t = np.arange(0.0, 36.0)
     data = pd.DataFrame({"t": t, "pop": 5000 / (1 + 499 * np.exp(-0.8 * t))})
-    with pytest.raises(ModelError, match="31"):
+    with pytest.raises(ModelError, match=r"observation at 31, outside the run \(0 to 30\)"):
         calibrate(
             fs.load_model("logistic"),
             list(LOGISTIC_TRUTH),

@@ -3,7 +3,6 @@ included), cancels what is left when the caller stops, and fails with one-line m
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import sys
@@ -31,7 +30,6 @@ flows:
 """
 
 N_RUNS, CHUNK = 2500, 1000
-HAVE_PSUTIL = importlib.util.find_spec("psutil") is not None  # else skip process checks
 
 
 # Task functions live at module level so that worker processes can unpickle them.
@@ -83,7 +81,7 @@ def executor(request: pytest.FixtureRequest) -> Iterator[Executor]:
 
 def loky_workers() -> list[Any]:
     """This process's live joblib/loky worker processes (not its resource trackers)."""
-    import psutil
+    psutil = pytest.importorskip("psutil")  # comes with the dask extra: distributed needs it
 
     found = []
     for child in psutil.Process().children(recursive=True):
@@ -153,13 +151,11 @@ def test_closing_early_cancels_the_rest_and_kills_the_process_workers() -> None:
     with make_executor("processes", workers=2) as executor:
         results = executor.map_unordered(nap, [(i,) for i in range(6)])
         assert next(results) == (0, 0)
-        if HAVE_PSUTIL:
-            assert loky_workers(), "the workers should be running the sleeping tasks"
+        assert loky_workers(), "the workers should be running the sleeping tasks"
         start = time.monotonic()
         results.close()
         assert time.monotonic() - start < 5
-        if HAVE_PSUTIL:
-            assert wait_until(lambda: not loky_workers()), loky_workers()
+        assert wait_until(lambda: not loky_workers()), loky_workers()
         # the executor still works after a cancelled call
         again = executor.map_unordered(affine, [(1,), (2,)], shared={"scale": 2, "offset": 0})
         assert sorted(again) == [(0, 2), (1, 4)]
@@ -177,8 +173,7 @@ def test_ctrl_c_while_waiting_cancels_the_process_workers() -> None:
             next(results)
         timer.join()
         assert time.monotonic() - start < 5
-        if HAVE_PSUTIL:
-            assert wait_until(lambda: not loky_workers()), loky_workers()
+        assert wait_until(lambda: not loky_workers()), loky_workers()
 
 
 def test_closing_early_cancels_the_dask_futures(dask_executor: Executor) -> None:

@@ -281,7 +281,8 @@ def test_flywheel_sweep_and_sensitivity(tmp_path: Path) -> None:
         "--samples", "10", "--dist", "growth_rate=uniform:0.3,0.8",
         "--dist", "capacity=uniform:900,1100", cwd=tmp_path, store=store,
     )  # fmt: skip
-    assert morris.returncode == 0, morris.stderr and "mu_star" in morris.stdout
+    assert morris.returncode == 0, morris.stderr
+    assert "mu_star" in morris.stdout
     for args, message in [
         (("sweep", "logistic"), "say which outcomes to look at: --outcome"),
         (("sweep", "logistic", "-o", "population"), "no parameter distributions for 'logistic'"),

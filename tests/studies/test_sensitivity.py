@@ -166,6 +166,7 @@ def test_morris_sees_every_ishigami_input(ishigami: fs.Model) -> None:
     # alias its effect to zero; on the classic grid it is the second largest
     frame = sensitivity(ishigami, {"x1": PI, "x2": PI, "x3": PI}, "y", method="morris", n=100)
     assert (frame["mu_star"] > 1).all()
+    assert list(frame["parameter"])[1] == "x2"  # ranked by mu_star
 
 
 def test_non_finite_outcomes_are_counted() -> None:

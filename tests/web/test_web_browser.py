@@ -399,7 +399,7 @@ def test_calibration_and_diagnostics_render(browser: Any, server: str, tmp_path:
         model = fs.load_model("amazon")
         fitted = analyses.fit_parameters(model, fs.load_study("amazon", model))
         assert "mean absolute percentage error" in summary
-        assert all(name.replace("_", " ") in summary for name in fitted)
+        assert fitted and all(name.replace("_", " ") in summary for name in fitted)
         names = {t["name"] for t in chart_data(page, "cal-chart")}
         assert {"observed", "model (fitted)", "95% prediction band"} <= names
         view.shot(tmp_path, "calibration")
