@@ -65,9 +65,10 @@ import networkx as nx
 SRC = Path(__file__).resolve().parents[1] / "src"
 ROOT = "flywheel_sim"
 
-BASE = {"errors", "_types"}
+BASE = {"errors", "_types", "version"}
 ALLOWED: dict[str, set[str]] = {
     "_types": set(),
+    "version": set(),
     "errors": set(),
     "rng": {"_types"},
     "library": set(),
@@ -80,15 +81,16 @@ ALLOWED: dict[str, set[str]] = {
     "studies": BASE | {"rng", "spec", "io", "compile", "engine", "store"},
     "market": BASE | {"rng", "spec", "io", "compile", "engine", "studies"},
     "diagnostics": BASE | {"rng", "spec", "io", "compile", "engine", "loops", "studies"},
+    "validation": BASE | {"spec", "io", "compile", "engine", "loops", "studies"},
     "present": BASE
     | {"rng", "spec", "io", "compile", "engine", "loops", "studies", "store", "market"}
-    | {"diagnostics"},
+    | {"diagnostics", "validation"},
     "web": BASE
     | {"rng", "spec", "io", "compile", "engine", "loops", "studies", "store", "market"}
-    | {"diagnostics", "present"},
+    | {"diagnostics", "validation", "present"},
     "cli": BASE
     | {"rng", "spec", "io", "compile", "engine", "loops", "studies", "store", "market"}
-    | {"diagnostics", "present", "web"},
+    | {"diagnostics", "validation", "present", "web"},
 }
 
 

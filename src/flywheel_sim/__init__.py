@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from flywheel_sim.compile import Program, compile_model
+    from flywheel_sim.compile.units import UnitReport, check_units
     from flywheel_sim.diagnostics import (
         Coasting,
         CriticalPush,
@@ -66,13 +67,16 @@ if TYPE_CHECKING:
     from flywheel_sim.studies.outcomes import Outcome, parse_outcome
     from flywheel_sim.studies.sampling import Distribution, sample
     from flywheel_sim.studies.scenarios import Scenario, Study, load_study
+    from flywheel_sim.validation.report import TestReport, TestResult
+    from flywheel_sim.validation.suite import test_model
 
-__version__ = "0.1.0"
+from flywheel_sim.version import __version__
 
 # where each lazily imported public name is defined (the same names as the imports above)
 _SOURCES: dict[str, tuple[str, ...]] = {
     "studies.calibration": ("Calibration", "RealityCheck", "calibrate"),
     "compile": ("Program", "compile_model"),
+    "compile.units": ("UnitReport", "check_units"),
     "diagnostics": (
         "Coasting",
         "CriticalPush",
@@ -114,6 +118,8 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "studies.scenarios": ("Scenario", "Study", "load_study"),
     "studies.batch": ("Plan", "run_plan"),
     "studies.sampling": ("Distribution", "sample"),
+    "validation.report": ("TestReport", "TestResult"),
+    "validation.suite": ("test_model",),
 }
 _LAZY = {name: f"{__name__}.{module}" for module, names in _SOURCES.items() for name in names}
 
@@ -233,11 +239,15 @@ __all__ = [
     "Table",
     "Tableau",
     "Takeoff",
+    "TestReport",
+    "TestResult",
     "TimeSpec",
+    "UnitReport",
     "__version__",
     "builtin_models",
     "calibrate",
     "causal_graph",
+    "check_units",
     "coasting",
     "compile_model",
     "critical_push",
@@ -265,6 +275,7 @@ __all__ = [
     "simulate",
     "simulate_market",
     "takeoff",
+    "test_model",
     "tornado_chart",
     "weakest_link",
     "write_report",

@@ -216,7 +216,7 @@ def build_report(
     build.add("uncertainty", "Uncertainty", lambda: _uncertainty(model, study, options))
     build.add("calibration", "Calibration", lambda: _calibration(model, study, options))
     build.add("model", "The model", lambda: documentation(model))
-    from flywheel_sim import __version__
+    from flywheel_sim.version import __version__
 
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     body = "".join(

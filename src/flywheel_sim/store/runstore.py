@@ -252,7 +252,7 @@ class RunStore:
         note: str = "",
     ) -> int:
         """Record a new batch (status 'running'); returns its id."""
-        from flywheel_sim import __version__
+        from flywheel_sim.version import __version__
 
         text = model.text or repr(model)
         digest = model_hash(text)
