@@ -3,7 +3,7 @@ in arrayed models) and loop dominance after Loops That Matter."""
 
 from __future__ import annotations
 
-from flywheel_sim.loops.dominance import dominance_periods, loop_dominance
+from flywheel_sim.loops.dominance import dominance_periods, loop_dominance, search_dominance
 from flywheel_sim.loops.find import Loop, LoopSearch, find_loops
 from flywheel_sim.loops.graph import causal_graph
 from flywheel_sim.loops.instances import instance_loops
@@ -19,4 +19,5 @@ __all__ = [
     "instance_loops",
     "loop_dominance",
     "measure_polarity",
+    "search_dominance",
 ]

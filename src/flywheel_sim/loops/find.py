@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flywheel_sim.compile import Program, compile_model
+from flywheel_sim.loops.cycles import loop_type, rotate
 from flywheel_sim.loops.graph import causal_graph
 from flywheel_sim.loops.polarity import Contradiction, annotate, measure_polarity
+from flywheel_sim.loops.strongest import strongest_loops
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
 
@@ -56,17 +58,6 @@ class LoopSearch:
         raise KeyError(name)
 
 
-def _rotate(cycle: list[str]) -> tuple[str, ...]:
-    start = cycle.index(min(cycle))
-    return tuple(cycle[start:] + cycle[:start])
-
-
-def _loop_type(signs: list[str]) -> str:
-    if any(s not in ("+", "-") for s in signs):
-        return "?"
-    return "R" if signs.count("-") % 2 == 0 else "B"
-
-
 def find_loops(
     model: Model,
     *,
@@ -93,8 +84,6 @@ def find_loops(
             break
         cycles.append(cycle)
     if not complete:  # too many to list: keep the loops that can matter instead
-        from flywheel_sim.loops.strongest import strongest_loops
-
         strong, searched = strongest_loops(model, program, params)
         cycles = [
             c
@@ -108,10 +97,10 @@ def find_loops(
         )
     if complete and max_length is not None:
         note = f"all elementary loops of up to {max_length} variables"
-    declared = {_rotate([canonical(v) for v in loop.variables]): loop.name for loop in model.loops}
+    declared = {rotate([canonical(v) for v in loop.variables]): loop.name for loop in model.loops}
     found: list[tuple[tuple[str, ...], str, tuple[str, ...], str | None]] = []
     for cycle in cycles:
-        order = _rotate(cycle)
+        order = rotate(cycle)
         named = declared.get(order)
         if named is not None:
             first = canonical(next(s for s in model.loops if s.name == named).variables[0])
@@ -119,7 +108,7 @@ def find_loops(
             order = order[i:] + order[:i]
         pairs = zip(order, order[1:] + order[:1], strict=True)
         signs = [str(graph.edges[a, b]["polarity"]) for a, b in pairs]
-        found.append((order, _loop_type(signs), tuple(signs), named))
+        found.append((order, loop_type(signs), tuple(signs), named))
     found.sort(key=lambda f: (f[3] is None, len(f[0]), f[0]))
     counters = {"R": 0, "B": 0, "?": 0}
     loops = []
