@@ -15,7 +15,8 @@ import typer
 from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
-from flywheel_sim.io.models import builtin_models
+from flywheel_sim.io.models import builtin_models, load_model
+from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
 
 # piped output (files, CI logs) gets a width that fits the tables instead of rich's 80
@@ -58,6 +59,20 @@ def parse_policies(items: list[str]) -> dict[str, Policy]:
     return out
 
 
+def parse_stops(items: list[str]) -> tuple[tuple[str, float], ...]:
+    """``NAME`` (stopped at 0) or ``NAME=VALUE`` from ``--stop``; ParameterError otherwise."""
+    out = []
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out.append((name.strip(), float(value) if value else 0.0))
+        except ValueError:
+            raise ParameterError(
+                f"--stop {item}: '{value}' is not a number — write NAME or NAME=VALUE"
+            ) from None
+    return tuple(out)
+
+
 def split(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
@@ -65,6 +80,26 @@ def split(text: str | None) -> list[str] | None:
 ModelArg = Annotated[
     str | None, typer.Argument(help="Model file (.yaml) or built-in name (see `flywheel models`).")
 ]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="Parameter value, name=value.")
+]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="A time-varying parameter, NAME=step:TO@AT, NAME=ramp:TO@START-END or "
+        "NAME=table:T=V,T=V (repeatable)."
+    ),
+]
+PlotOpt = Annotated[Path | None, typer.Option(help="Draw a chart: .png, .svg or .pdf")]
+DiagramAtOpt = Annotated[
+    float | None,
+    typer.Option("--at", help="Colour the diagram by loop dominance at this time."),
+]
+
+
+def load(model: str | None) -> Model:
+    """The model named on the command line (file or built-in), else the flagship model."""
+    return load_model(model or default_model())
 
 
 @contextlib.contextmanager

@@ -82,11 +82,16 @@ def is_arrayed(model: Model) -> bool:
 def analysed_loops(
     model: Model, search: LoopSearch, *, program: Program | None = None, max_loops: int = MAX_LOOPS
 ) -> list[Loop]:
-    """The loops whose dominance is scored: those of ``search``, or in an arrayed model each of
-    their instances (:func:`~flywheel_sim.loops.instances.instance_loops`)."""
+    """The loops whose dominance is scored: those of ``search``, or in an arrayed model each
+    instance (:func:`~flywheel_sim.loops.instances.instance_loops`) of the model's loops —
+    of all of them: a search bounded by length (or by another count than ``max_loops``) is
+    done again without the bound, since the instance graph has every loop."""
     if not is_arrayed(model):
         return list(search.loops)
-    loops, _ = instance_loops(program or compile_model(model), search, max_loops=max_loops)
+    program = program or compile_model(model)
+    if search.max_length is not None or search.max_loops != max_loops:
+        search = find_loops(model, max_loops=max_loops, program=program)
+    loops, _ = instance_loops(program, search, max_loops=max_loops)
     return loops
 
 

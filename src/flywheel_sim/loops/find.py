@@ -50,6 +50,8 @@ class LoopSearch:
     contradictions: tuple[Contradiction, ...]
     unmatched: tuple[str, ...]  # named loops of the model that were not found
     graph: nx.DiGraph
+    max_length: int | None = None  # the bounds the search was asked for
+    max_loops: int = MAX_LOOPS
 
     def by_name(self, name: str) -> Loop:
         for loop in self.loops:
@@ -118,4 +120,13 @@ def find_loops(
         loops.append(Loop(f"{prefix}{counters[kind]}", order, kind, link_signs, named))
     matched = {loop.name for loop in loops if loop.name}
     unmatched = tuple(loop.name for loop in model.loops if loop.name not in matched)
-    return LoopSearch(tuple(loops), complete, note, tuple(contradictions), unmatched, graph)
+    return LoopSearch(
+        tuple(loops),
+        complete,
+        note,
+        tuple(contradictions),
+        unmatched,
+        graph,
+        max_length,
+        max_loops,
+    )
