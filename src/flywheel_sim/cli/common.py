@@ -1,5 +1,7 @@
-"""What every command shares: the consoles, the model argument, ``--set``/``--policy`` parsing,
-the progress bar, default chart paths and readable numbers. Command modules import these;
+"""What every command shares: the consoles, the options several commands take (the model
+argument, ``--set``, ``--policy``, ``--plot``, ``--at``) as Annotated aliases, loading the
+model, parsing ``--set``/``--policy``/``--stop``/``--backend``, the progress bar, default
+chart paths and readable numbers. Command modules import these;
 nothing here imports a command module or :mod:`flywheel_sim.cli.app`."""
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast, get_args
 
 import numpy as np
 import typer
@@ -18,6 +20,9 @@ from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.io.models import builtin_models, load_model
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
+
+if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Backend
 
 # piped output (files, CI logs) gets a width that fits the tables instead of rich's 80
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -97,9 +102,20 @@ DiagramAtOpt = Annotated[
 ]
 
 
-def load(model: str | None) -> Model:
-    """The model named on the command line (file or built-in), else the flagship model."""
-    return load_model(model or default_model())
+def load(model: str | None, policies: list[str] | None = None) -> Model:
+    """The model named on the command line (file or built-in), else the flagship model, with
+    the ``--policy`` items applied."""
+    loaded = load_model(model or default_model())
+    return loaded.with_policies(parse_policies(policies)) if policies else loaded
+
+
+def parse_backend(name: str) -> Backend:
+    """``--backend``: auto, numba or numpy; ParameterError for anything else."""
+    from flywheel_sim.engine.simulate import Backend
+
+    if name not in get_args(Backend):
+        raise ParameterError(f"--backend '{name}' must be auto, numba or numpy")
+    return cast(Backend, name)
 
 
 @contextlib.contextmanager

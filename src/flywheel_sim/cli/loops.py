@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from flywheel_sim.cli.common import DiagramAtOpt, ModelArg, console, err, load
+from flywheel_sim.cli.common import ModelArg, console, err, load
 
 
 def loops(
@@ -53,7 +53,9 @@ def diagram(
         "diagram.svg"
     ),
     core: Annotated[str | None, typer.Option(help="Named loop to put in the middle.")] = None,
-    at: DiagramAtOpt = None,
+    at: Annotated[
+        float | None, typer.Option(help="Colour loops by dominance at this time.")
+    ] = None,
 ) -> None:
     """Draw the causal-loop diagram: the core loop as a circle, the other named loops around."""
     from flywheel_sim.loops import find_loops, search_dominance
