@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from flywheel_sim.studies.scenarios import Study
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportOptions:
     """What the report computes. The defaults keep it to seconds on a laptop."""
 
