@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from flywheel_sim.cli.common import DiagramAtOpt, ModelArg, console, default_model, err
+from flywheel_sim.cli.common import DiagramAtOpt, ModelArg, console, default_model, err, split
 from flywheel_sim.errors import FlywheelError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -83,9 +83,9 @@ def report(
 
     from flywheel_sim.present.html_report import ReportOptions, write_report
 
-    names = tuple(n.strip() for n in fit.split(",") if n.strip()) if fit else None
     options = ReportOptions(
-        at=at, samples=samples, fit=names, popsize=popsize, maxiter=maxiter,
+        at=at, samples=samples, fit=tuple(split(fit) or ()) or None, popsize=popsize,
+        maxiter=maxiter,
         calibrate=calibrate, seed=seed,
     )  # fmt: skip
     start = time.perf_counter()
