@@ -11,7 +11,15 @@ import pytest
 
 import flywheel_sim as fs
 from conftest import model_from
-from flywheel_sim.diagnostics import coasting, critical_push, leverage, takeoff, weakest_link
+from flywheel_sim.diagnostics import (
+    Questions,
+    coasting,
+    critical_push,
+    diagnose,
+    leverage,
+    takeoff,
+    weakest_link,
+)
 
 ALLEE = Path(__file__).parent / "data" / "allee.yaml"
 COAST = Path(__file__).parent / "data" / "coast.yaml"
@@ -221,3 +229,57 @@ def test_weakest_link_of_amazon() -> None:
     frame = weakest_link(fs.load_model("amazon"))
     assert frame.attrs["loop"] == "virtuous_cycle" and len(frame) == 13
     assert frame.elasticity.iloc[0] > 0
+
+
+# -- all together -----------------------------------------------------------------------------
+def test_diagnose_answers_the_declared_questions_and_the_ones_given() -> None:
+    model = fs.load_model(COAST)
+    seen: list[tuple[int, int]] = []
+    found = diagnose(model, progress=lambda done, total: seen.append((done, total)))
+    assert found.asked.stock == "customers" and found.outcome == "customers"
+    assert found.asked.stop == (("investment", 0.0),) and found.asked.coast_at == 20
+    assert found.coasting == coasting(model, at=20, stop=["investment"], variable="customers")
+    assert found.takeoff == takeoff(model, stock="customers")
+    assert found.push is None and found.weakest_link is None
+    assert found.leverage is not None
+    assert found.leverage.equals(leverage(model, outcome="customers"))
+    assert seen == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
+    # given questions win over the declared ones; parameters apply to every answer
+    asked = Questions(coast_at=10, stop=(("investment", 0.0),), at=15)
+    later = diagnose(model, {"tau": 8}, questions=asked)
+    assert later.asked.coast_at == 10 and later.asked.at == 15
+    assert later.coasting == coasting(
+        model, at=10, stop=["investment"], variable="customers", params={"tau": 8}
+    )
+    assert later.leverage is not None
+    assert later.leverage.equals(leverage(model, outcome="customers", at=15, params={"tau": 8}))
+    with pytest.raises(fs.ModelError, match="declares no diagnostics"):
+        diagnose(fs.load_model("logistic"))
+
+
+def test_diagnose_asks_for_the_weakest_link_only_when_told() -> None:
+    model = model_from(
+        """
+        name: wheel
+        time: {start: 0, stop: 20, dt: 0.05, save_step: 0.5, method: rk4}
+        parameters:
+          a: {default: 0.5, min: 0, max: 5}
+          b: {default: 1, min: 0, max: 5}
+          c: {default: 0.01, min: 0, max: 1}
+        stocks:
+          x: {initial: 1, inflows: [spin], outflows: [friction]}
+        flows:
+          spin: {equation: a * y}
+          friction: {equation: c * x * x}
+        auxiliaries:
+          y: {equation: b * x}
+        loops:
+          wheel: {variables: [x, y, spin], polarity: R}
+        """
+    )
+    seen: list[tuple[int, int]] = []
+    asked = Questions(stock="x", weakest_link=True)
+    found = diagnose(model, questions=asked, progress=lambda d, t: seen.append((d, t)))
+    assert found.weakest_link is not None and found.weakest_link.equals(weakest_link(model))
+    assert seen[-1] == (5, 5)
+    assert diagnose(model, questions=Questions(stock="x")).weakest_link is None

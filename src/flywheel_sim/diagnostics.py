@@ -8,12 +8,16 @@
 - :func:`coasting` — if every push and investment stops at a time, how long until growth
   halves (a step policy on each of them, against the run as it is);
 - :func:`weakest_link` — the link whose strengthening raises the core loop's gain the most.
+
+:func:`diagnose` asks them together, as the model's ``diagnostics:`` section (or the
+:class:`Questions` given) says, and returns one :class:`Diagnosis`: what ``flywheel
+diagnose``, the dashboard's diagnostics tab and ``flywheel report`` show.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -303,8 +307,8 @@ def takeoff(
 def loop_gain(model: Model, loop_variables: list[str], params: object = None) -> np.ndarray:
     """The gain of a loop at every saved time of every run: the product of the partial
     derivatives of its links (flow -> stock links count +1/-1): arrays (times, runs)."""
-    from flywheel_sim.loops.dominance import model_link_scores
     from flywheel_sim.loops.polarity import slot_gains, trajectories
+    from flywheel_sim.loops.scores import model_link_scores
 
     program = compile_model(model)
     states, times = trajectories(program, params)
@@ -395,3 +399,107 @@ def weakest_link(
     frame.attrs["loop"] = core.name
     order = frame.elasticity.sort_values(ascending=False, na_position="last").index
     return frame.loc[order].reset_index(drop=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Questions:
+    """What :func:`diagnose` asks. A field left None (``stop`` empty) falls back on the model's
+    ``diagnostics:`` section; the outcome falls back on the stock. ``weakest_link`` also asks
+    for the weakest link of the core loop (models that name loops, without dimensions)."""
+
+    push: str | None = None  # the push parameter (critical push)
+    stock: str | None = None  # the stock that should grow (take-off, critical push)
+    outcome: str | None = None  # leverage ranking and coasting watch this variable
+    at: float | None = None  # time of the outcome (default: the end)
+    coast_at: float | None = None  # coasting: when every push and investment stops
+    stop: tuple[tuple[str, float], ...] = ()  # coasting: parameters and the values they drop to
+    weakest_link: bool = False
+
+    def resolved(self, model: Model) -> Questions:
+        """These questions with every gap filled from the model's ``diagnostics:`` section."""
+        spec = model.diagnostics
+        stock = self.stock or (spec.stock if spec else None)
+        return Questions(
+            push=self.push or (spec.push if spec else None),
+            stock=stock,
+            outcome=self.outcome or (spec.outcome if spec else None) or stock,
+            at=self.at if self.at is not None else (spec.at if spec else None),
+            coast_at=self.coast_at
+            if self.coast_at is not None
+            else (spec.coast_at if spec else None),
+            stop=tuple(dict(self.stop or (spec.stop if spec else ())).items()),
+            weakest_link=self.weakest_link,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """The answers of :func:`diagnose` (each None when it was not asked): ``asked`` holds the
+    questions as resolved against the model's ``diagnostics:`` section."""
+
+    model: str
+    asked: Questions
+    takeoff: Takeoff | None
+    push: CriticalPush | None
+    push_default: float | None  # the push parameter's current value
+    coasting: Coasting | None
+    leverage: pd.DataFrame | None
+    weakest_link: pd.DataFrame | None
+    units: str  # the model's time unit
+
+    @property
+    def outcome(self) -> str:
+        """The variable the leverage ranking (and coasting) looked at."""
+        return self.asked.outcome or ""
+
+
+def diagnose(
+    model: Model,
+    params: Mapping[str, float] | None = None,
+    *,
+    questions: Questions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Diagnosis:
+    """Take-off (models without dimensions), critical push, coasting, leverage and, when
+    asked, the weakest link, with ``params`` (a parameter mapping) applied to every question
+    (the critical push varies its own parameter). ``progress(done, total)`` is called after
+    each question. Raises ModelError when no stock to grow is given or declared."""
+    asked = (questions or Questions()).resolved(model)
+    if asked.stock is None:
+        raise ModelError(
+            f"model '{model.name}' declares no diagnostics",
+            hint="add a diagnostics: section with push, stock and outcome (docs/model-format.md)",
+        )
+    values = {k: float(v) for k, v in (params or {}).items()}
+    arrayed = any(e.dims for e in model.elements)
+    weakest = asked.weakest_link and bool(model.loops) and not arrayed
+    total = 5 if weakest else 4
+    step = progress or (lambda done, total: None)
+    step(0, total)
+    found = None if arrayed else takeoff(model, stock=asked.stock, params=values)
+    step(1, total)
+    push, default = None, None
+    if asked.push:
+        key = model.element(asked.push).key
+        fixed = {k: v for k, v in values.items() if k != key}
+        push = critical_push(model, push=asked.push, stock=asked.stock, params=fixed)
+        value = values.get(key, model.element(asked.push).default)
+        default = float(value) if isinstance(value, int | float) else None
+    step(2, total)
+    coast = None
+    if asked.stop and asked.coast_at is not None:
+        coast = coasting(
+            model,
+            at=asked.coast_at,
+            stop=dict(asked.stop),
+            variable=asked.outcome or asked.stock,
+            params=values or None,
+        )
+    step(3, total)
+    frame = leverage(model, outcome=asked.outcome or asked.stock, at=asked.at, params=values)
+    step(4, total)
+    links = None
+    if weakest:
+        links = weakest_link(model, params=values or None)
+        step(5, total)
+    return Diagnosis(model.name, asked, found, push, default, coast, frame, links, model.time.units)

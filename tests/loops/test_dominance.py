@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import flywheel_sim as fs
-from flywheel_sim.loops import dominance_periods, loop_dominance
+from flywheel_sim.loops import dominance_periods, find_loops, loop_dominance, search_dominance
 
 
 def _switch_time(data, run: int, first: str, second: str) -> float:  # type: ignore[no-untyped-def]
@@ -130,6 +130,19 @@ def test_rivals_dominance_has_instance_and_rivalry_loops() -> None:
     early = [p for p in periods if p[1] < 5]
     assert early and all("entrant" not in p[2] for p in early)
     assert any("entrant" in p[2] for p in periods if p[0] > 5)
+
+
+def test_search_dominance_scores_a_search_as_loop_dominance_does() -> None:
+    """One rule for every front end: a scalar model's search is scored as found, an arrayed
+    model's by the instances of all its loops, even when the search was bounded."""
+    logistic = fs.load_model("logistic")
+    expected = loop_dominance(logistic, {"growth_rate": 0.5})
+    found = search_dominance(logistic, find_loops(logistic), {"growth_rate": 0.5})
+    assert found.identical(expected)
+    rivals = fs.load_model("rivals")
+    bounded = find_loops(rivals, max_length=3)
+    assert bounded.max_length == 3 and len(bounded.loops) < len(find_loops(rivals).loops)
+    assert search_dominance(rivals, bounded).identical(loop_dominance(rivals))
 
 
 def test_arrayed_models_need_instance_loops() -> None:

@@ -131,3 +131,12 @@ def test_flywheel_loops_command() -> None:
     assert done.returncode == 0, done.stderr
     assert "contagion" in done.stdout and "1 R, 2 B" in done.stdout
     assert "0.03125–30.1875" in done.stdout  # contagion dominates until the epidemic peaks
+
+
+def test_a_cycle_has_one_spelling_and_its_type_from_its_signs() -> None:
+    from flywheel_sim.loops.cycles import loop_type, rotate
+
+    assert rotate(["c", "a", "b"]) == rotate(["a", "b", "c"]) == ("a", "b", "c")
+    assert rotate(["b", "c", "a"]) == ("a", "b", "c") and rotate(["a", "c", "b"]) != ("a", "b", "c")
+    assert loop_type(["+", "-", "-"]) == "R" and loop_type(["+", "-"]) == "B"
+    assert loop_type(["+", "?"]) == "?" and loop_type(["+", "0"]) == "?"

@@ -1,5 +1,5 @@
 """The dashboard's server side: models and uploads, sliders, the live chart, the diagram's
-elements, Monte Carlo in chunks, background jobs, and that every asset is served locally."""
+elements, background jobs, and that every asset is served locally."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ pytest.importorskip("dash")
 pytest.importorskip("dash_cytoscape")
 
 import flywheel_sim as fs
+from flywheel_sim.diagnostics import diagnose
 from flywheel_sim.present import analyses, figures_study
 from flywheel_sim.present.diagram import cytoscape as diagram
 from flywheel_sim.web import jobs
@@ -151,7 +152,7 @@ def test_observations_sit_where_they_were_measured() -> None:
 
 
 def test_diagram_elements_join_existing_nodes_and_carry_loop_shares(registry: Registry) -> None:
-    from flywheel_sim.present.diagram.text import _activity, _share
+    from flywheel_sim.present.diagram.text import activity_at, activity_share
 
     entry = registry.get("amazon")
     elements = diagram.layout_elements(entry.layout, entry.search)
@@ -162,10 +163,10 @@ def test_diagram_elements_join_existing_nodes_and_carry_loop_shares(registry: Re
     assert edges and all(e["source"] in nodes and e["target"] in nodes for e in edges)
     dominance = entry.dominance({})
     coloured = diagram.coloured(elements, entry.layout, dominance, 2015.0)
-    activity = _activity(dominance, 2015.0)
+    activity = activity_at(dominance, 2015.0)
     for chip in entry.layout.chips:
         node = next(e for e in coloured if e["data"]["id"] == f"loop:{chip.loop.id}")
-        share = _share(chip.outside, chip.path, activity) or 0.0
+        share = activity_share(chip.outside, chip.path, activity) or 0.0
         assert node["data"]["share"] == f"{share:.0%}"
     style = diagram.stylesheet(entry.search.by_name("capacity_strain"))
     highlighted = " ".join(str(s["selector"]) for s in style)
@@ -179,22 +180,6 @@ def test_models_without_named_loops_get_their_whole_graph() -> None:
     nodes = [e for e in elements if "source" not in e["data"]]
     assert len(nodes) == search.graph.number_of_nodes()
     assert len(elements) - len(nodes) == search.graph.number_of_edges()
-
-
-def test_monte_carlo_in_chunks_equals_one_batched_run(registry: Registry) -> None:
-    entry = registry.get("amazon")
-    dists = entry.study.uncertainty
-    seen: list[tuple[int, int]] = []
-    times, bands, failed = jobs.monte_carlo(
-        entry.model, dists, ["net_sales"], samples=30, fixed={}, seed=3, chunk=7,
-        progress=lambda done, total: seen.append((done, total)),
-    )  # fmt: skip
-    drawn = fs.sample(dists, 30, method="lhs", seed=3)
-    whole = fs.simulate(entry.model, drawn, variables=["net_sales"], seed=3)
-    expected = np.percentile(whole["net_sales"].values, [5, 25, 50, 75, 95], axis=0)
-    assert failed == 0 and np.allclose(bands["net_sales"], expected)
-    assert np.array_equal(times, whole["time"].values)
-    assert seen[0] == (0, 30) and seen[-1] == (30, 30) and len(seen) == 6
 
 
 def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
@@ -226,13 +211,13 @@ def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
 
 def test_diagnosis_cards_say_what_the_diagnostics_found() -> None:
     model = fs.load_model("amazon")
-    found = analyses.diagnose(model, {})
+    found = diagnose(model, {})
     cards = dict((title, (big, text)) for title, big, text in analyses.card_texts(found))
     push = fs.critical_push(model, push="push_size", stock="customers")
     assert cards["Critical push (push size)"][0] == analyses.fmt(push.value)
     assert "Highest leverage" in cards and found.leverage is not None
     with pytest.raises(fs.ModelError, match="declares no diagnostics"):
-        analyses.diagnose(fs.load_model("logistic"), {})
+        diagnose(fs.load_model("logistic"), {})
 
 
 def test_every_asset_of_the_page_is_served_by_the_app() -> None:
@@ -261,7 +246,7 @@ def test_fan_figure_draws_bands_and_median() -> None:
 
 @pytest.mark.parametrize("name", fs.builtin_models())
 def test_every_builtin_model_has_every_view(registry: Registry, name: str) -> None:
-    from flywheel_sim.web.callbacks_study import _elements, _loop_options
+    from flywheel_sim.web.callbacks_study import diagram_elements, loop_options
 
     entry = registry.get(name)
     variables = tuple(analyses.default_variables(entry.model))
@@ -270,13 +255,13 @@ def test_every_builtin_model_has_every_view(registry: Registry, name: str) -> No
     shown = entry.chart(variables).render(result)
     assert sum(1 for t in shown["data"] if t.get("meta")) >= len(variables)
     dominance = entry.dominance({})
-    elements, layout = _elements(entry)
+    elements, layout = diagram_elements(entry)
     nodes = [e for e in elements if "source" not in e["data"]]
     assert nodes and (layout is not None) == bool(entry.model.loops)
     at = float(dominance["time"].values[len(dominance["time"]) // 2])
     coloured = diagram.coloured(elements, layout, dominance, at)
     assert len(coloured) == len(elements)
-    assert _loop_options(entry, dominance)
+    assert loop_options(entry, dominance)
 
 
 def test_an_xmile_upload_behaves_as_the_loader_does(registry: Registry) -> None:
@@ -305,11 +290,11 @@ def test_a_model_file_given_to_serve_keeps_its_scenario_file(tmp_path: Path) -> 
 
 @pytest.mark.parametrize(("name", "loop"), [("amazon", "capacity_strain"), ("rivals", None)])
 def test_picking_a_loop_draws_its_curve(registry: Registry, name: str, loop: str | None) -> None:
-    from flywheel_sim.web.callbacks_study import _loop_options, loop_view
+    from flywheel_sim.web.callbacks_study import loop_options, loop_view
 
     entry = registry.get(name)
     dominance = entry.dominance({})
-    options = [o["value"] for o in _loop_options(entry, dominance)]
+    options = [o["value"] for o in loop_options(entry, dominance)]
     # a named loop of the diagram, or the strongest instance loop of an arrayed model
     loop_id = entry.search.by_name(loop).id if loop else next(o for o in options if "[" in o)
     style, fig = loop_view(entry, dominance, loop_id, 10.0)

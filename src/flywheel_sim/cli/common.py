@@ -1,5 +1,7 @@
-"""What every command shares: the consoles, the model argument, ``--set``/``--policy`` parsing,
-the progress bar, default chart paths and readable numbers. Command modules import these;
+"""What every command shares: the consoles, the options several commands take (the model
+argument, ``--set``, ``--policy``, ``--plot``, ``--at``) as Annotated aliases, loading the
+model, parsing ``--set``/``--policy``/``--stop``/``--backend``, the progress bar, default
+chart paths and readable numbers. Command modules import these;
 nothing here imports a command module or :mod:`flywheel_sim.cli.app`."""
 
 from __future__ import annotations
@@ -8,15 +10,19 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast, get_args
 
 import numpy as np
 import typer
 from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
-from flywheel_sim.io.models import builtin_models
+from flywheel_sim.io.models import builtin_models, load_model
+from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
+
+if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Backend
 
 # piped output (files, CI logs) gets a width that fits the tables instead of rich's 80
 console = Console(width=None if sys.stdout.isatty() else 120)
@@ -58,6 +64,20 @@ def parse_policies(items: list[str]) -> dict[str, Policy]:
     return out
 
 
+def parse_stops(items: list[str]) -> tuple[tuple[str, float], ...]:
+    """``NAME`` (stopped at 0) or ``NAME=VALUE`` from ``--stop``; ParameterError otherwise."""
+    out = []
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out.append((name.strip(), float(value) if value else 0.0))
+        except ValueError:
+            raise ParameterError(
+                f"--stop {item}: '{value}' is not a number — write NAME or NAME=VALUE"
+            ) from None
+    return tuple(out)
+
+
 def split(text: str | None) -> list[str] | None:
     return [v.strip() for v in text.split(",") if v.strip()] if text else None
 
@@ -65,6 +85,37 @@ def split(text: str | None) -> list[str] | None:
 ModelArg = Annotated[
     str | None, typer.Argument(help="Model file (.yaml) or built-in name (see `flywheel models`).")
 ]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", "-s", help="Parameter value, name=value.")
+]
+PolicyOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="A time-varying parameter, NAME=step:TO@AT, NAME=ramp:TO@START-END or "
+        "NAME=table:T=V,T=V (repeatable)."
+    ),
+]
+PlotOpt = Annotated[Path | None, typer.Option(help="Draw a chart: .png, .svg or .pdf")]
+DiagramAtOpt = Annotated[
+    float | None,
+    typer.Option("--at", help="Colour the diagram by loop dominance at this time."),
+]
+
+
+def load(model: str | None, policies: list[str] | None = None) -> Model:
+    """The model named on the command line (file or built-in), else the flagship model, with
+    the ``--policy`` items applied."""
+    loaded = load_model(model or default_model())
+    return loaded.with_policies(parse_policies(policies)) if policies else loaded
+
+
+def parse_backend(name: str) -> Backend:
+    """``--backend``: auto, numba or numpy; ParameterError for anything else."""
+    from flywheel_sim.engine.simulate import Backend
+
+    if name not in get_args(Backend):
+        raise ParameterError(f"--backend '{name}' must be auto, numba or numpy")
+    return cast(Backend, name)
 
 
 @contextlib.contextmanager

@@ -1,6 +1,7 @@
 """``flywheel serve`` (the dashboard) and ``flywheel report`` (one self-contained HTML file).
 
-Registered on the main app by :mod:`flywheel_sim.cli.app`; both need the ``web`` extra.
+Registered on the main app by :mod:`flywheel_sim.cli.app`. The dashboard needs the ``web``
+extra; the report needs only plotly and matplotlib (the ``plot`` extra), no Dash.
 """
 
 from __future__ import annotations
@@ -11,19 +12,22 @@ from typing import Annotated
 
 import typer
 
-from flywheel_sim.cli.common import ModelArg, console, default_model, err
+from flywheel_sim.cli.common import DiagramAtOpt, ModelArg, console, default_model, err, split
 from flywheel_sim.errors import FlywheelError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def _need_web() -> None:
-    missing = [
-        m for m in ("dash", "dash_cytoscape", "plotly") if importlib.util.find_spec(m) is None
-    ]
+DASHBOARD_NEEDS = ("dash", "dash_cytoscape", "plotly")
+REPORT_NEEDS = ("plotly", "matplotlib")  # charts and the diagram; no Dash
+
+
+def need(what: str, modules: tuple[str, ...], extra: str) -> None:
+    """FlywheelError naming the missing libraries (and the extra that installs them)."""
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
     if missing:
         raise FlywheelError(
-            f"the dashboard needs {', '.join(missing)}: pip install 'flywheel-sim[web]'"
+            f"the {what} needs {', '.join(missing)}: pip install 'flywheel-sim[{extra}]'"
         )
 
 
@@ -36,7 +40,7 @@ def serve(
     ] = "127.0.0.1",
 ) -> None:
     """Open the interactive dashboard on http://127.0.0.1:PORT (works offline)."""
-    _need_web()
+    need("dashboard", DASHBOARD_NEEDS, "web")
     from flywheel_sim.web.app import create_app
     from flywheel_sim.web.app import serve as run
 
@@ -59,9 +63,7 @@ def report(
     out: Annotated[Path, typer.Option("-o", "--out", help="The HTML file to write.")] = Path(
         "report.html"
     ),
-    at: Annotated[
-        float | None, typer.Option(help="Colour the diagram by loop dominance at this time.")
-    ] = None,
+    at: DiagramAtOpt = None,
     samples: Annotated[int, typer.Option(help="Monte Carlo runs for the bands.")] = 200,
     fit: Annotated[
         str | None, typer.Option(help="Parameters to calibrate, comma-separated.")
@@ -76,14 +78,14 @@ def report(
     """Write one self-contained HTML report (opens offline): diagram, behaviour against
     history, loop dominance, diagnostics, scenarios, uncertainty bands, calibration fit and
     the model's documentation with its citations."""
-    _need_web()
+    need("report", REPORT_NEEDS, "plot")
     import time
 
     from flywheel_sim.present.html_report import ReportOptions, write_report
 
-    names = tuple(n.strip() for n in fit.split(",") if n.strip()) if fit else None
     options = ReportOptions(
-        at=at, samples=samples, fit=names, popsize=popsize, maxiter=maxiter,
+        at=at, samples=samples, fit=tuple(split(fit) or ()) or None, popsize=popsize,
+        maxiter=maxiter,
         calibrate=calibrate, seed=seed,
     )  # fmt: skip
     start = time.perf_counter()

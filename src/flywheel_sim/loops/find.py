@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from flywheel_sim.compile import Program, compile_model
+from flywheel_sim.loops.cycles import loop_type, rotate
 from flywheel_sim.loops.graph import causal_graph
 from flywheel_sim.loops.polarity import Contradiction, annotate, measure_polarity
+from flywheel_sim.loops.strongest import strongest_loops
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
 
@@ -48,23 +50,14 @@ class LoopSearch:
     contradictions: tuple[Contradiction, ...]
     unmatched: tuple[str, ...]  # named loops of the model that were not found
     graph: nx.DiGraph
+    max_length: int | None = None  # the bounds the search was asked for
+    max_loops: int = MAX_LOOPS
 
     def by_name(self, name: str) -> Loop:
         for loop in self.loops:
             if loop.name == name:
                 return loop
         raise KeyError(name)
-
-
-def _rotate(cycle: list[str]) -> tuple[str, ...]:
-    start = cycle.index(min(cycle))
-    return tuple(cycle[start:] + cycle[:start])
-
-
-def _loop_type(signs: list[str]) -> str:
-    if any(s not in ("+", "-") for s in signs):
-        return "?"
-    return "R" if signs.count("-") % 2 == 0 else "B"
 
 
 def find_loops(
@@ -93,8 +86,6 @@ def find_loops(
             break
         cycles.append(cycle)
     if not complete:  # too many to list: keep the loops that can matter instead
-        from flywheel_sim.loops.strongest import strongest_loops
-
         strong, searched = strongest_loops(model, program, params)
         cycles = [
             c
@@ -108,10 +99,10 @@ def find_loops(
         )
     if complete and max_length is not None:
         note = f"all elementary loops of up to {max_length} variables"
-    declared = {_rotate([canonical(v) for v in loop.variables]): loop.name for loop in model.loops}
+    declared = {rotate([canonical(v) for v in loop.variables]): loop.name for loop in model.loops}
     found: list[tuple[tuple[str, ...], str, tuple[str, ...], str | None]] = []
     for cycle in cycles:
-        order = _rotate(cycle)
+        order = rotate(cycle)
         named = declared.get(order)
         if named is not None:
             first = canonical(next(s for s in model.loops if s.name == named).variables[0])
@@ -119,7 +110,7 @@ def find_loops(
             order = order[i:] + order[:i]
         pairs = zip(order, order[1:] + order[:1], strict=True)
         signs = [str(graph.edges[a, b]["polarity"]) for a, b in pairs]
-        found.append((order, _loop_type(signs), tuple(signs), named))
+        found.append((order, loop_type(signs), tuple(signs), named))
     found.sort(key=lambda f: (f[3] is None, len(f[0]), f[0]))
     counters = {"R": 0, "B": 0, "?": 0}
     loops = []
@@ -129,4 +120,13 @@ def find_loops(
         loops.append(Loop(f"{prefix}{counters[kind]}", order, kind, link_signs, named))
     matched = {loop.name for loop in loops if loop.name}
     unmatched = tuple(loop.name for loop in model.loops if loop.name not in matched)
-    return LoopSearch(tuple(loops), complete, note, tuple(contradictions), unmatched, graph)
+    return LoopSearch(
+        tuple(loops),
+        complete,
+        note,
+        tuple(contradictions),
+        unmatched,
+        graph,
+        max_length,
+        max_loops,
+    )

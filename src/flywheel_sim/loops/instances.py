@@ -22,8 +22,10 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from flywheel_sim.compile import Program, ops
-from flywheel_sim.loops.find import Loop, LoopSearch, _loop_type, _rotate
+from flywheel_sim.loops.cycles import loop_type, rotate
+from flywheel_sim.loops.find import Loop, LoopSearch
 from flywheel_sim.loops.polarity import (
+    instance_owner,
     model_polarities,
     owner,
     segments,
@@ -33,11 +35,6 @@ from flywheel_sim.loops.polarity import (
 
 if TYPE_CHECKING:
     import networkx as nx
-
-
-def instance_owner(key: str) -> str:
-    """The instance a slot belongs to (``price[entrant]#stage3`` -> ``price[entrant]``)."""
-    return key.split("#")[0]
 
 
 def instance_polarity(program: Program, params: object = None) -> dict[tuple[str, str], str]:
@@ -102,7 +99,7 @@ def instance_loops(
     import networkx as nx
 
     graph = instance_graph(program)
-    by_order = {_rotate(list(loop.variables)): loop for loop in search.loops}
+    by_order = {rotate(list(loop.variables)): loop for loop in search.loops}
     rank = {loop.id: n for n, loop in enumerate(search.loops)}
     named: list[tuple[tuple[int, str], Loop]] = []
     crossing: list[tuple[tuple[str, ...], str]] = []
@@ -114,9 +111,9 @@ def instance_loops(
         elements = [owner(k) for k in cycle]
         indices = sorted({_index(k) for k in cycle} - {""})
         label = f"[{','.join(indices)}]" if indices else ""
-        base = by_order.get(_rotate(elements)) if len(set(elements)) == len(elements) else None
+        base = by_order.get(rotate(elements)) if len(set(elements)) == len(elements) else None
         if base is None:
-            crossing.append((_rotate(cycle), label))
+            crossing.append((rotate(cycle), label))
             continue
         i = cycle.index(cycle[elements.index(base.variables[0])])
         order = tuple(cycle[i:] + cycle[:i])
@@ -132,7 +129,7 @@ def instance_loops(
             _link_sign(measured, search, a, b)
             for a, b in zip(order, order[1:] + order[:1], strict=True)
         )
-        kind = _loop_type(list(signs))
+        kind = loop_type(signs)
         counters[kind] += 1
         prefix = "U" if kind == "?" else kind
         loops.append(Loop(f"{prefix}x{counters[kind]}{label}", order, kind, signs, None))

@@ -49,6 +49,12 @@ def owner(key: str) -> str:
     return key.split("#")[0].split("[")[0]
 
 
+def instance_owner(key: str) -> str:
+    """The variable instance a slot belongs to (``price[entrant]#stage3`` ->
+    ``price[entrant]``)."""
+    return key.split("#")[0]
+
+
 def segments(program: Program) -> dict[int, NDArray[np.int64]]:
     """The code that computes each slot (its last assignment in step code, else init code)."""
     out: dict[int, NDArray[np.int64]] = {}

@@ -15,6 +15,9 @@ from collections import defaultdict
 import numpy as np
 
 from flywheel_sim.compile import Program
+from flywheel_sim.loops.cycles import rotate
+from flywheel_sim.loops.polarity import trajectories
+from flywheel_sim.loops.scores import model_link_scores, slot_link_scores
 from flywheel_sim.spec.model import Model
 
 MAX_DEPTH = 60
@@ -25,9 +28,6 @@ def strongest_loops(
 ) -> tuple[list[list[str]], int]:
     """Loops found by the strongest-path search at up to ``samples`` times of one run;
     returns the loops (variables in causal order) and the number of times searched."""
-    from flywheel_sim.loops.dominance import model_link_scores, slot_link_scores
-    from flywheel_sim.loops.polarity import trajectories
-
     states, times = trajectories(program, params, every_dt=True)
     scores = model_link_scores(program, slot_link_scores(program, states[:, :, :1], times))
     steps = np.unique(np.linspace(1, len(times) - 2, min(samples, len(times) - 2)).astype(int))
@@ -50,15 +50,10 @@ def strongest_loops(
                     if value == 0.0:
                         continue
                     if nxt == start:
-                        found.add(_rotate(path))
+                        found.add(rotate(path))
                         continue
                     if nxt in path or value <= best[nxt] or len(path) >= MAX_DEPTH:
                         continue
                     best[nxt] = value
                     stack.append((nxt, value, [*path, nxt]))
     return [list(loop) for loop in sorted(found)], len(steps)
-
-
-def _rotate(cycle: list[str]) -> tuple[str, ...]:
-    start = cycle.index(min(cycle))
-    return tuple(cycle[start:] + cycle[:start])

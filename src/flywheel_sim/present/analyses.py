@@ -1,10 +1,9 @@
 """The analyses the dashboard and the report show, as plain data (no Dash, no HTML): which
-variables to chart, scenario runs, the model's declared diagnostics and the words of their
-cards, and a quick calibration."""
+variables to chart, scenario runs, the words of the diagnostics' cards
+(:func:`flywheel_sim.diagnostics.diagnose` computes them) and a quick calibration."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,12 +13,9 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from flywheel_sim.diagnostics import Coasting, CriticalPush, Takeoff
+    from flywheel_sim.diagnostics import Diagnosis
     from flywheel_sim.studies.calibration import Calibration
     from flywheel_sim.studies.scenarios import Study
-    from flywheel_sim.web.jobs import Progress
 
 F = NDArray[np.float64]
 
@@ -72,59 +68,6 @@ def scenario_series(
             summed = data.sum(extra) if extra else data
             out[name][variable] = (times, np.asarray(summed.values[0], dtype=float))
     return out
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """The model's declared diagnostics (each part None when the model does not ask it)."""
-
-    model: str
-    takeoff: Takeoff | None
-    push: CriticalPush | None
-    push_default: float | None
-    coasting: Coasting | None
-    leverage: pd.DataFrame | None
-    outcome: str
-    units: str
-
-
-def diagnose(model: Model, params: dict[str, float], progress: Progress | None = None) -> Diagnosis:
-    """Take-off, critical push, coasting and leverage as the model's ``diagnostics:`` asks."""
-    from flywheel_sim import diagnostics as dx
-
-    spec = model.diagnostics
-    if spec is None or spec.stock is None:
-        raise ModelError(
-            f"model '{model.name}' declares no diagnostics",
-            hint="add a diagnostics: section with push, stock and outcome (docs/model-format.md)",
-        )
-    step = progress or (lambda done, total: None)
-    step(0, 4)
-    arrayed = any(e.dims for e in model.elements)
-    found = None if arrayed else dx.takeoff(model, stock=spec.stock, params=params)
-    step(1, 4)
-    push, default = None, None
-    if spec.push:
-        key = model.element(spec.push).key
-        fixed = {k: v for k, v in params.items() if k != key}
-        push = dx.critical_push(model, push=spec.push, stock=spec.stock, params=fixed)
-        value = params.get(key, model.element(spec.push).default)
-        default = float(value) if isinstance(value, int | float) else None
-    step(2, 4)
-    coast = None
-    if spec.stop and spec.coast_at is not None:
-        coast = dx.coasting(
-            model,
-            at=spec.coast_at,
-            stop=dict(spec.stop),
-            variable=spec.outcome or spec.stock,
-            params=params or None,
-        )
-    step(3, 4)
-    outcome = spec.outcome or spec.stock
-    frame = dx.leverage(model, outcome=outcome, at=spec.at, params=params)
-    step(4, 4)
-    return Diagnosis(model.name, found, push, default, coast, frame, outcome, model.time.units)
 
 
 def _words(name: str) -> str:

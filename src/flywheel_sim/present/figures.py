@@ -31,11 +31,11 @@ R_COLOUR, B_COLOUR = "#1b7837", "#b2182b"
 FONT = {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12}
 
 
-def _words(name: str) -> str:
+def words(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _subplots(titles: Sequence[str], *, cols: int = 2) -> go.Figure:
+def subplots(titles: Sequence[str], *, cols: int = 2) -> go.Figure:
     from plotly.subplots import make_subplots
 
     rows = max(1, math.ceil(len(titles) / cols))
@@ -49,7 +49,7 @@ def _subplots(titles: Sequence[str], *, cols: int = 2) -> go.Figure:
     )
 
 
-def _finish(fig: go.Figure, title: str, rows: int, *, height: int = 260) -> go.Figure:
+def finish(fig: go.Figure, title: str, rows: int, *, height: int = 260) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01, "font": {"size": 15}},
         height=max(320, 70 + height * rows),
@@ -106,7 +106,7 @@ def variables_figure(
     observed = observed_points(model)
     units = {e.key: e.unit for e in model.elements}
     chosen = [v for v in variables if v in result]
-    fig = _subplots([_words(v) + (f" ({units[v]})" if units.get(v) else "") for v in chosen])
+    fig = subplots([words(v) + (f" ({units[v]})" if units.get(v) else "") for v in chosen])
     times = np.asarray(result["time"].values, dtype=float)
     cols = 2 if len(chosen) > 1 else 1
     shown: set[str] = set()
@@ -168,7 +168,7 @@ def variables_figure(
             ):
                 fig.update_yaxes(type="log", row=row, col=col)
     rows = max(1, math.ceil(len(chosen) / cols))
-    fig = _finish(fig, title or f"{model.name}: behaviour over time", rows)
+    fig = finish(fig, title or f"{model.name}: behaviour over time", rows)
     fig.update_layout(uirevision=model.name)  # zoom and hidden series survive a slider move
     return fig
 
@@ -221,4 +221,4 @@ def empty(message: str) -> go.Figure:
     )
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return _finish(fig, "", 1, height=200)
+    return finish(fig, "", 1, height=200)

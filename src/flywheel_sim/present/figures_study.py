@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flywheel_sim.present.figures import B_COLOUR, R_COLOUR, F, _finish, _subplots, _words
+from flywheel_sim.present.figures import B_COLOUR, R_COLOUR, F, finish, subplots, words
 from flywheel_sim.present.study import PALETTE, PERCENTILES
 
 if TYPE_CHECKING:
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from flywheel_sim.studies.calibration import Calibration
 
 
-def _top_loops(dominance: xr.Dataset, top: int, run: int = 0) -> list[str]:
+def top_loops(dominance: xr.Dataset, top: int, run: int = 0) -> list[str]:
     relative = np.abs(dominance["relative_score"].isel(run=run).values)  # (time, loop)
     peak = np.nan_to_num(relative).max(axis=0)
     named = [i for i, n in enumerate(dominance["loop_name"].values) if n]
@@ -35,9 +35,9 @@ def loop_label(dominance: xr.Dataset, loop: str) -> str:
     name = str(item["loop_name"].item())
     kind = str(item["loop_type"].item())
     if not name:
-        chain = [_words(v) for v in str(item["loop_variables"].item()).split(" -> ")]
+        chain = [words(v) for v in str(item["loop_variables"].item()).split(" -> ")]
         name = " → ".join(chain[:3]) + (" → …" if len(chain) > 3 else "")
-    return f"{loop} ({kind}) {_words(name)}"
+    return f"{loop} ({kind}) {words(name)}"
 
 
 def dominance_figure(
@@ -52,7 +52,7 @@ def dominance_figure(
     """Relative loop scores over time (positive: reinforcing, negative: balancing)."""
     import plotly.graph_objects as go
 
-    chosen = list(loops) if loops is not None else _top_loops(dominance, top, run)
+    chosen = list(loops) if loops is not None else top_loops(dominance, top, run)
     fig = go.Figure()
     times = np.asarray(dominance["time"].values, dtype=float)
     for k, loop in enumerate(chosen):
@@ -72,7 +72,7 @@ def dominance_figure(
     if at is not None:
         fig.add_vline(x=at, line={"color": "#555555", "width": 1, "dash": "dot"})
     fig.update_yaxes(title="relative loop score", tickformat=".0%", range=[-1.05, 1.05])
-    return _finish(fig, title or "loop dominance (Loops That Matter)", 1, height=300)
+    return finish(fig, title or "loop dominance (Loops That Matter)", 1, height=300)
 
 
 def loop_figure(
@@ -112,8 +112,8 @@ def compare_figure(
     import plotly.graph_objects as go
 
     variables = list(next(iter(series.values()))) if series else []
-    fig = _subplots(
-        [_words(v) + (f" ({(units or {})[v]})" if (units or {}).get(v) else "") for v in variables]
+    fig = subplots(
+        [words(v) + (f" ({(units or {})[v]})" if (units or {}).get(v) else "") for v in variables]
     )
     cols = 2 if len(variables) > 1 else 1
     for s, (scenario, by_var) in enumerate(series.items()):
@@ -132,7 +132,7 @@ def compare_figure(
                 row=i // cols + 1,
                 col=i % cols + 1,
             )
-    return _finish(fig, title or "scenarios compared", max(1, math.ceil(len(variables) / cols)))
+    return finish(fig, title or "scenarios compared", max(1, math.ceil(len(variables) / cols)))
 
 
 def fan_figure(
@@ -147,8 +147,8 @@ def fan_figure(
     import plotly.graph_objects as go
 
     variables = list(bands)
-    fig = _subplots(
-        [_words(v) + (f" ({(units or {})[v]})" if (units or {}).get(v) else "") for v in variables]
+    fig = subplots(
+        [words(v) + (f" ({(units or {})[v]})" if (units or {}).get(v) else "") for v in variables]
     )
     cols = 2 if len(variables) > 1 else 1
     fills = (("5–95%", 0, 4, "rgba(27,79,138,0.18)"), ("25–75%", 1, 3, "rgba(27,79,138,0.38)"))
@@ -198,7 +198,7 @@ def fan_figure(
             ),
             **where,
         )
-    return _finish(fig, title or "uncertainty", max(1, math.ceil(len(variables) / cols)))
+    return finish(fig, title or "uncertainty", max(1, math.ceil(len(variables) / cols)))
 
 
 def calibration_figure(fit: Calibration, *, units: Mapping[str, str] | None = None) -> go.Figure:
@@ -207,8 +207,8 @@ def calibration_figure(fit: Calibration, *, units: Mapping[str, str] | None = No
     import plotly.graph_objects as go
 
     names = [s.variable for s in fit.series]
-    fig = _subplots(
-        [_words(v) + (f" ({(units or {})[v]})" if (units or {}).get(v) else "") for v in names]
+    fig = subplots(
+        [words(v) + (f" ({(units or {})[v]})" if (units or {}).get(v) else "") for v in names]
     )
     cols = 2 if len(names) > 1 else 1
     for i, item in enumerate(fit.series):
@@ -267,7 +267,7 @@ def calibration_figure(fit: Calibration, *, units: Mapping[str, str] | None = No
             fig.update_yaxes(type="log", **where)
         if fit.until is not None:
             fig.add_vline(x=fit.until, line={"color": "#555555", "dash": "dash"}, **where)
-    return _finish(fig, "calibration: fitted against observed", max(1, math.ceil(len(names) / 2)))
+    return finish(fig, "calibration: fitted against observed", max(1, math.ceil(len(names) / 2)))
 
 
 def leverage_figure(frame: pd.DataFrame, *, outcome: str, top: int = 12) -> go.Figure:
@@ -279,13 +279,13 @@ def leverage_figure(frame: pd.DataFrame, *, outcome: str, top: int = 12) -> go.F
     fig = go.Figure(
         go.Bar(
             x=head["elasticity"],
-            y=[_words(p) for p in head["parameter"]],
+            y=[words(p) for p in head["parameter"]],
             orientation="h",
             marker={"color": colours},
             hovertemplate="%{y}: %{x:+.3f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title=f"elasticity of {_words(outcome)} (% change per 1% change)")
-    fig = _finish(fig, f"leverage on {_words(outcome)}", 1, height=28 * len(head) + 60)
+    fig.update_xaxes(title=f"elasticity of {words(outcome)} (% change per 1% change)")
+    fig = finish(fig, f"leverage on {words(outcome)}", 1, height=28 * len(head) + 60)
     fig.update_layout(hovermode="closest", margin={"l": 220})
     return fig

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from flywheel_sim.studies.scenarios import Study
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReportOptions:
     """What the report computes. The defaults keep it to seconds on a laptop."""
 
@@ -80,12 +80,11 @@ def _chart(fig: go.Figure) -> str:
 
 
 def _diagram(model: Model, at: float) -> str:
-    from flywheel_sim.loops import find_loops, loop_dominance
+    from flywheel_sim.loops import find_loops, search_dominance
     from flywheel_sim.present.diagram.draw import draw_diagram
 
     search = find_loops(model)
-    arrayed = any(e.dims for e in model.elements)
-    dominance = loop_dominance(model, loops=None if arrayed else list(search.loops))
+    dominance = search_dominance(model, search)
     with tempfile.TemporaryDirectory() as folder:
         path = draw_diagram(model, search, Path(folder) / "diagram.svg", dominance=dominance, at=at)
         svg = path.read_text(encoding="utf-8")
@@ -103,10 +102,9 @@ def _behaviour(model: Model, result: Any) -> str:
 
 
 def _dominance(model: Model) -> str:
-    from flywheel_sim.loops import dominance_periods, find_loops, loop_dominance
+    from flywheel_sim.loops import dominance_periods, find_loops, search_dominance
 
-    arrayed = any(e.dims for e in model.elements)
-    data = loop_dominance(model, loops=None if arrayed else list(find_loops(model).loops))
+    data = search_dominance(model, find_loops(model))
     merged: list[list[Any]] = []  # periods with the same strongest loop, joined
     for start, end, label in dominance_periods(data):
         first = label.split("+")[0] if label else ""
@@ -127,7 +125,9 @@ def _dominance(model: Model) -> str:
 
 
 def _diagnostics(model: Model) -> str:
-    found = analyses.diagnose(model, {})
+    from flywheel_sim.diagnostics import diagnose
+
+    found = diagnose(model)
     cards = "".join(
         f'<div class="card"><h3>{html.escape(t)}</h3><div class="big">{html.escape(b)}</div>'
         f"<p>{html.escape(x)}</p></div>"
@@ -152,7 +152,7 @@ def _scenarios(model: Model, study: Study) -> str:
 
 
 def _uncertainty(model: Model, study: Study, options: ReportOptions) -> str:
-    from flywheel_sim.web.jobs import monte_carlo
+    from flywheel_sim.present.uncertainty import monte_carlo
 
     if not study.uncertainty:
         raise ModelError(f"model '{model.name}' declares no parameter uncertainty")

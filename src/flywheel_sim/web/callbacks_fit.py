@@ -13,12 +13,11 @@ from typing import TYPE_CHECKING, Any
 
 from dash import Dash, Input, Output, State, html
 
+from flywheel_sim.diagnostics import Diagnosis, diagnose
 from flywheel_sim.present import figures, figures_study
 from flywheel_sim.present.analyses import (
-    Diagnosis,
     card_texts,
     check_fit,
-    diagnose,
     fit_parameters,
     fit_summary,
     quick_fit,
@@ -101,7 +100,7 @@ def register_fit(
     def start(params: Any) -> Callable[[Progress], Any]:
         key, values = chosen(params)
         model = registry.get(key).model
-        return lambda progress: diagnose(model, values, progress)
+        return lambda progress: diagnose(model, values, progress=progress)
 
     def show(found: Diagnosis) -> tuple[Any, ...]:
         chart = (

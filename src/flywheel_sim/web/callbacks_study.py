@@ -19,14 +19,15 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.present import figures, figures_study
 from flywheel_sim.present.analyses import outcome_variables, scenario_series
 from flywheel_sim.present.diagram import cytoscape as diagram
+from flywheel_sim.present.uncertainty import monte_carlo
 from flywheel_sim.web.callbacks import PARAMS, chosen, plain
-from flywheel_sim.web.jobs import Jobs, Progress, monte_carlo
+from flywheel_sim.web.jobs import Jobs, Progress
 
 if TYPE_CHECKING:
     from flywheel_sim.web.session import Entry, Registry
 
 
-def _elements(entry: Entry) -> tuple[list[dict[str, Any]], Any]:
+def diagram_elements(entry: Entry) -> tuple[list[dict[str, Any]], Any]:
     """The diagram's elements and layout (None when the model names no loops)."""
     try:
         layout = entry.layout
@@ -35,10 +36,10 @@ def _elements(entry: Entry) -> tuple[list[dict[str, Any]], Any]:
     return diagram.layout_elements(layout, entry.search), layout
 
 
-def _loop_options(entry: Entry, dominance: Any) -> list[dict[str, str]]:
+def loop_options(entry: Entry, dominance: Any) -> list[dict[str, str]]:
     named = [loop for loop in entry.search.loops if loop.name]
     options = [{"label": f"{lp.id} ({lp.polarity}) {lp.name}", "value": lp.id} for lp in named]
-    top = figures_study._top_loops(dominance, 8)
+    top = figures_study.top_loops(dominance, 8)
     seen = {o["value"] for o in options}
     options += [
         {"label": figures_study.loop_label(dominance, t), "value": t} for t in top if t not in seen
@@ -52,7 +53,7 @@ def loop_view(entry: Entry, dominance: Any, loop_id: str, at: float | None) -> A
     ids = [str(x) for x in dominance["loop"].values if loop_id in (str(x), str(x).split("[")[0])]
     loop = diagram.loop_of(entry.search, loop_id)
     title = f"dominance of {loop_id}" + (f" ({loop.name})" if loop and loop.name else "")
-    _, layout = _elements(entry)
+    _, layout = diagram_elements(entry)
     share = diagram.path_share(dominance, layout, loop_id) if layout is not None else None
     fig = figures_study.loop_figure(dominance, ids, share=share, at=at, title=title)
     return diagram.stylesheet(loop), fig
@@ -95,15 +96,15 @@ def register_loops(app: Dash, registry: Registry) -> None:
         try:
             entry = registry.get(key)
             dominance = entry.dominance(values)
-            elements, layout = _elements(entry)
+            elements, layout = diagram_elements(entry)
             elements = diagram.coloured(elements, layout, dominance, at)
-            from flywheel_sim.present.diagram.text import _dominant_note
+            from flywheel_sim.present.diagram.text import dominant_note
 
-            note = _dominant_note(dominance, at)
+            note = dominant_note(dominance, at)
             if layout is None:
                 note += " · the model names no loops, so its whole causal graph is drawn"
             chart = figures_study.dominance_figure(dominance, at=at)
-            return elements, note, chart, _loop_options(entry, dominance)
+            return elements, note, chart, loop_options(entry, dominance)
         except Exception as exc:
             return [], plain(exc), no_update, []
 

@@ -1,5 +1,7 @@
 """Long computations for the dashboard (Monte Carlo, calibration, diagnostics) run in
-background threads; the page polls their progress with a ``dcc.Interval``.
+background threads; the page polls their progress with a ``dcc.Interval``. The computations
+themselves are the library's (:mod:`flywheel_sim.present.uncertainty`,
+:mod:`flywheel_sim.present.analyses`, :mod:`flywheel_sim.diagnostics`).
 
 At most ``MAX_RUNNING`` jobs run at once (the machine's cores are shared with everyone using
 the dashboard); a job asked for beyond that is refused with a plain message, not queued
@@ -12,18 +14,14 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-
-import numpy as np
-from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError
 
 MAX_RUNNING = 2
 KEEP_SECONDS = 600.0
-F = NDArray[np.float64]
 Progress = Callable[[int, int], None]
 
 
@@ -98,46 +96,3 @@ class Jobs:
     def get(self, job_id: str | None) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id or "")
-
-
-def monte_carlo(
-    model: Any,
-    distributions: Mapping[str, Any],
-    variables: Sequence[str],
-    *,
-    samples: int,
-    fixed: Mapping[str, float],
-    seed: int = 0,
-    chunk: int = 50,
-    progress: Progress | None = None,
-) -> tuple[F, dict[str, F], int]:
-    """Sample the distributions, run the model in chunks (reporting progress) and return
-    (times, percentile bands per variable, failed runs). Seeds are derived as
-    ``simulate(seed=...)`` derives them, so the chunks equal one batched call."""
-    from flywheel_sim.present.study import percentile_bands
-    from flywheel_sim.studies.batch import seeds_for, simulate_chunk
-    from flywheel_sim.studies.sampling import sample
-
-    names = tuple(distributions)
-    drawn = sample(distributions, samples, method="lhs", seed=seed)
-    values = np.column_stack([drawn[n] for n in names])
-    seeds = seeds_for(seed, samples)
-    fixed = {k: v for k, v in fixed.items() if k not in distributions}
-    collected: dict[str, list[F]] = {v: [] for v in variables}
-    failed = 0
-    times = np.zeros(0)
-    if progress is not None:
-        progress(0, samples)
-    for first in range(0, samples, chunk):
-        part = slice(first, min(first + chunk, samples))
-        status, series, times = simulate_chunk(
-            model, names, values[part], fixed, seeds[part], variables, None
-        )
-        failed += sum(s != "ok" for s in status)
-        for variable in variables:
-            data = series[variable]
-            collected[variable].append(data.reshape(data.shape[0], data.shape[1], -1).sum(2))
-        if progress is not None:
-            progress(part.stop, samples)
-    bands = {v: percentile_bands(np.concatenate(parts)) for v, parts in collected.items()}
-    return times, bands, failed

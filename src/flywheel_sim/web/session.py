@@ -129,10 +129,6 @@ class Entry:
     def sliders(self) -> list[SliderSpec]:
         return slider_specs(self.model, self.program)
 
-    @property
-    def arrayed(self) -> bool:
-        return any(e.dims for e in self.model.elements)
-
     @cached_property
     def search(self) -> LoopSearch:
         from flywheel_sim.loops import find_loops
@@ -169,15 +165,14 @@ class Entry:
 
     def dominance(self, params: dict[str, float]) -> xr.Dataset:
         """Loop dominance for one parameter set (the last few kept)."""
-        from flywheel_sim.loops import loop_dominance
+        from flywheel_sim.loops import search_dominance
 
         key = tuple(sorted(params.items()))
         with self._lock:
             found = self._dominance.get(key)
         if found is not None:
             return found
-        loops = None if self.arrayed else list(self.search.loops)
-        data = loop_dominance(self.model, params or None, loops=loops)
+        data = search_dominance(self.model, self.search, params or None, program=self.program)
         with self._lock:
             if len(self._dominance) >= 8:
                 self._dominance.pop(next(iter(self._dominance)))

@@ -25,12 +25,12 @@ from flywheel_sim.present.diagram.text import (
     CORE_COLOUR,
     NEUTRAL,
     R_COLOUR,
-    _activity,
-    _label,
-    _links,
-    _share,
-    _tint,
-    _words,
+    activity_at,
+    activity_share,
+    chain_links,
+    tint,
+    words,
+    wrapped_label,
 )
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def layout_elements(layout: Layout, search: LoopSearch) -> list[Element]:
             {
                 "data": {
                     "id": node,
-                    "label": _label(name),
+                    "label": wrapped_label(name),
                     "variables": name,
                     "loop": "",
                     "width": round(2 * box.w * SCALE),
@@ -118,9 +118,9 @@ def layout_elements(layout: Layout, search: LoopSearch) -> list[Element]:
         {
             "data": {
                 "id": centre,
-                "label": f"{main.polarity} {_words(str(main.name))}",
+                "label": f"{main.polarity} {words(str(main.name))}",
                 **_size(
-                    [f"{main.polarity} {_words(str(main.name))}", "· 100% of loop activity"],
+                    [f"{main.polarity} {words(str(main.name))}", "· 100% of loop activity"],
                     10.0,
                     19,
                 ),
@@ -192,10 +192,10 @@ def graph_elements(search: LoopSearch) -> list[Element]:
         {
             "data": {
                 "id": f"v:{n}",
-                "label": _label(str(n)),
+                "label": wrapped_label(str(n)),
                 "variables": str(n),
                 "loop": "",
-                **_size(_label(str(n)).split("\n"), 8.0, 15),
+                **_size(wrapped_label(str(n)).split("\n"), 8.0, 15),
             },
             "position": _xy(float(x) * size, float(y) * size),
             "classes": "variable",
@@ -225,9 +225,11 @@ def coloured(
     at ``at`` (white: none, full colour: all), and each link as wide as its share."""
     if layout is None or dominance is None or at is None:
         return elements
-    activity = _activity(dominance, at)
-    shares = {f"loop:{c.loop.id}": _share(c.outside, c.path, activity) for c in layout.chips}
-    core_links = _links(layout.core.variables)
+    activity = activity_at(dominance, at)
+    shares = {
+        f"loop:{c.loop.id}": activity_share(c.outside, c.path, activity) for c in layout.chips
+    }
+    core_links = chain_links(layout.core.variables)
     shares[f"loop:{layout.core.id}"] = sum(s for _, links, s in activity if links & core_links)
     path = {c.loop.id: c.path for c in layout.chips}
     out = []
@@ -236,7 +238,7 @@ def coloured(
         node = data["id"]
         if node in shares:
             share = shares[node] or 0.0
-            data["fill"] = _tint(data.get("colour", CORE_COLOUR), 0.12 + 0.88 * share)
+            data["fill"] = tint(data.get("colour", CORE_COLOUR), 0.12 + 0.88 * share)
             data["ink"] = "#ffffff" if share > 0.55 else "#222222"
             data["share"] = f"{share:.0%}"
             data["label"] = data["label"].split("\n·")[0] + f"\n· {share:.0%} of loop activity"
@@ -244,7 +246,7 @@ def coloured(
             data["weight"] = round(1.0 + 5.0 * (shares.get(f"loop:{data['loop']}") or 0.0), 2)
         elif "source" in data and data.get("loop") == layout.core.id:
             a, b = data["source"][2:], data["target"][2:]
-            share = _share(frozenset(), frozenset({(a, b)}), activity) or 0.0
+            share = activity_share(frozenset(), frozenset({(a, b)}), activity) or 0.0
             data["weight"] = round(1.0 + 5.0 * share, 2)
         out.append({**element, "data": data})
     return out
@@ -255,8 +257,8 @@ def path_share(dominance: xr.Dataset, layout: Layout, loop_id: str) -> F | None:
     through a chip's path — what the diagram's shading shows at one time; for the core loop,
     in the loops that use one of its links. None for a loop that is not drawn."""
     if loop_id == layout.core.id:
-        core = _links(layout.core.variables)
-        inside = [bool(_links(_names(c)) & core) for c in dominance["loop_variables"].values]
+        core = chain_links(layout.core.variables)
+        inside = [bool(chain_links(_names(c)) & core) for c in dominance["loop_variables"].values]
     else:
         chip = next((c for c in layout.chips if c.loop.id == loop_id), None)
         if chip is None:
@@ -264,7 +266,9 @@ def path_share(dominance: xr.Dataset, layout: Layout, loop_id: str) -> F | None:
         if chip.outside:
             inside = [chip.outside <= set(_names(c)) for c in dominance["loop_variables"].values]
         else:
-            inside = [chip.path <= _links(_names(c)) for c in dominance["loop_variables"].values]
+            inside = [
+                chip.path <= chain_links(_names(c)) for c in dominance["loop_variables"].values
+            ]
     scores = np.abs(np.nan_to_num(dominance["relative_score"].isel(run=0).values))  # (time, loop)
     total = scores.sum(axis=1)
     part = scores[:, np.array(inside, dtype=bool)].sum(axis=1)
@@ -383,11 +387,11 @@ def stylesheet(selected: Loop | None = None) -> list[Element]:
                 "opacity": 1,
                 "border-width": 4,
                 "border-color": _polar(selected.polarity),
-                "background-color": _tint(_polar(selected.polarity), 0.18),
+                "background-color": tint(_polar(selected.polarity), 0.18),
             },
         },
     ]
-    links = _links(selected.variables)
+    links = chain_links(selected.variables)
     for a, b in sorted(links):
         style.append(
             {

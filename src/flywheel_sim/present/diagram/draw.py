@@ -41,7 +41,7 @@ from flywheel_sim.present.diagram.layout import (
     Box,
     Layout,
     Route,
-    _back,
+    back_along,
     diagram_layout,
 )
 from flywheel_sim.present.diagram.text import (
@@ -51,11 +51,11 @@ from flywheel_sim.present.diagram.text import (
     NEUTRAL,
     R_COLOUR,
     Block,
-    _line_height,
-    _line_width,
-    _node_lines,
-    _polar,
-    _tint,
+    line_height,
+    line_width,
+    node_lines,
+    polarity_colour,
+    tint,
 )
 from flywheel_sim.spec.model import Model
 
@@ -90,11 +90,15 @@ def draw_diagram(
         _draw_route(ax, route)
     for name, box in lay.nodes.items():
         _draw_box(ax, box, "#eef3fa", CORE_COLOUR, 1.6)
-        _draw_lines(ax, Block(box.x, box.y + box.h - 0.06, _node_lines(name)))
+        _draw_lines(ax, Block(box.x, box.y + box.h - 0.06, node_lines(name)))
     for chip in lay.chips:
-        fill = "white" if chip.share is None else _tint(_polar(chip.loop), 0.05 + 0.4 * chip.share)
+        fill = (
+            "white"
+            if chip.share is None
+            else tint(polarity_colour(chip.loop), 0.05 + 0.4 * chip.share)
+        )
         width = 1.4 if chip.share is None else 1.2 + 3.5 * chip.share
-        _draw_box(ax, chip.box, fill, _polar(chip.loop), width)
+        _draw_box(ax, chip.box, fill, polarity_colour(chip.loop), width)
         _draw_lines(ax, Block(chip.box.x, chip.box.y + chip.box.h - 0.08, chip.lines))
     for block in lay.blocks:
         _draw_lines(ax, block)
@@ -113,9 +117,9 @@ def _draw_lines(ax: Any, block: Block) -> None:
 
     y = block.top
     for line in block.lines:
-        height = _line_height(line)
+        height = line_height(line)
         mid = y - height / 2
-        left = block.x - _line_width(line) / 2
+        left = block.x - line_width(line) / 2
         if line.badge:
             r = 0.65 * line.size / 72
             ax.add_patch(Circle((left + r, mid), r, color=line.badge_colour, zorder=7))
@@ -168,7 +172,7 @@ def _draw_route(ax: Any, route: Route) -> None:
     from matplotlib.path import Path as MplPath
 
     pts = list(route.points)
-    head, back = pts[-1], _back(pts, 0.16)
+    head, back = pts[-1], back_along(pts, 0.16)
     style = (0, (4, 2.5)) if route.dashed else "solid"
     body = MplPath([*pts[:-1], back] if len(pts) > 2 else [pts[0], back])
     ax.add_patch(
@@ -185,7 +189,7 @@ def _draw_route(ax: Any, route: Route) -> None:
     )
     ax.add_patch(
         FancyArrowPatch(
-            _back(pts, 0.3),
+            back_along(pts, 0.3),
             head,
             arrowstyle="-|>",
             color=route.colour,

@@ -13,24 +13,24 @@ from flywheel_sim.present.diagram.text import (
     CORE_COLOUR,
     Activity,
     Block,
+    ChipSpec,
     Line,
     Links,
-    _activity,
-    _centre_height,
-    _centre_lines,
-    _chip_spec,
-    _dominant_note,
-    _legend,
-    _loop_weights,
-    _node_lines,
-    _polar,
-    _share,
-    _sign,
-    _size,
-    _Spec,
-    _tint,
-    _words,
-    _wrap,
+    activity_at,
+    activity_share,
+    block_size,
+    centre_height,
+    centre_lines,
+    chip_spec,
+    dominant_note,
+    legend_items,
+    loop_weights,
+    node_lines,
+    path_sign,
+    polarity_colour,
+    tint,
+    words,
+    wrap_text,
 )
 from flywheel_sim.spec.model import Model
 
@@ -121,10 +121,10 @@ def diagram_layout(
     """Where everything goes, in inches: nodes, chips, routes, text and the axis limits."""
     main = _core(search, core)
     radius, angle, nodes = _nodes(main)
-    activity = _activity(dominance, at) if dominance is not None and at is not None else None
-    own = _loop_weights(dominance, at)
+    activity = activity_at(dominance, at) if dominance is not None and at is not None else None
+    own = loop_weights(dominance, at)
     specs = [
-        _chip_spec(search.graph, main, loop, angle, activity, own.get(loop.id))
+        chip_spec(search.graph, main, loop, angle, activity, own.get(loop.id))
         for loop in search.loops
         if loop.name and loop is not main
     ]
@@ -143,9 +143,7 @@ def diagram_layout(
     )
     routes = _core_routes(main, nodes, angle, radius, search.graph, activity) + routes
     routes = _place_signs(routes, [*nodes.values(), *(c.box for c in chips)])
-    blocks = [
-        Block(0.0, _centre_height(main, activity, own) / 2, _centre_lines(main, activity, own))
-    ]
+    blocks = [Block(0.0, centre_height(main, activity, own) / 2, centre_lines(main, activity, own))]
     return _frame(model, main, radius, nodes, chips, tuple(routes), blocks, dominance, at)
 
 
@@ -156,7 +154,7 @@ def _nodes(main: Loop) -> tuple[float, dict[str, float], dict[str, Box]]:
     """The core variables on a circle in loop order, clockwise from the top."""
     n = len(main.variables)
     angle = {v: math.pi / 2 - 2 * math.pi * i / n for i, v in enumerate(main.variables)}
-    sizes = {v: _size(_node_lines(v), 0.09, 0.06) for v in main.variables}
+    sizes = {v: block_size(node_lines(v), 0.09, 0.06) for v in main.variables}
     need = sum(2 * _tangential(w, h, angle[v]) + 0.9 for v, (w, h) in sizes.items())
     radius = max(2.0, need / (2 * math.pi))
     nodes = {
@@ -181,9 +179,9 @@ def _core_routes(
         steps = [start + (stop - start) * k / 200 for k in range(201)]
         arc = [(radius * math.cos(t), radius * math.sin(t)) for t in steps]
         pts = [p for p in arc if not _inside(p, nodes[a], 0.05) and not _inside(p, nodes[b], 0.09)]
-        share = _share(frozenset(), frozenset({(a, b)}), activity)
+        share = activity_share(frozenset(), frozenset({(a, b)}), activity)
         width = 2.2 if share is None else 1.0 + 5.0 * share
-        routes.append(Route(tuple(pts), _sign(graph, [a, b]), CORE_COLOUR, width))
+        routes.append(Route(tuple(pts), path_sign(graph, [a, b]), CORE_COLOUR, width))
     return routes
 
 
@@ -231,7 +229,7 @@ def _half_angle(size: tuple[float, float], theta: float, ring: float) -> float:
 
 
 def _chip_routes(
-    specs: list[_Spec],
+    specs: list[ChipSpec],
     boxes: list[Box],
     nodes: dict[str, Box],
     angle: dict[str, float],
@@ -262,8 +260,8 @@ def _chip_routes(
         pts = _polar_route(a0, r0, lane0 + lane[k] * LANE_GAP, a1, r1)
         share = specs[c].share
         width = (1.5 if dashed else 1.8) if share is None else 0.9 + 5.0 * share
-        colour = _polar(specs[c].loop)
-        colour = colour if share is None else _tint(colour, 0.5 + 0.5 * min(1.0, 4 * share))
+        colour = polarity_colour(specs[c].loop)
+        colour = colour if share is None else tint(colour, 0.5 + 0.5 * min(1.0, 4 * share))
         routes.append(Route(tuple(pts if into else pts[::-1]), sign, colour, width, c, dashed))
     return routes, max(lane, default=-1) + 1
 
@@ -360,9 +358,9 @@ def _place_signs(routes: list[Route], boxes: list[Box]) -> list[Route]:
         if not route.sign:
             out.append(route)
             continue
-        spot = _back(list(route.points), 0.42)
+        spot = back_along(list(route.points), 0.42)
         for k in range(12):
-            spot = _back(list(route.points), 0.42 + 0.2 * k)
+            spot = back_along(list(route.points), 0.42 + 0.2 * k)
             clear = all(math.dist(spot, p) > 0.25 for p in placed)
             if clear and not any(_inside(spot, b, 0.1) for b in boxes):
                 break
@@ -371,7 +369,7 @@ def _place_signs(routes: list[Route], boxes: list[Box]) -> list[Route]:
     return out
 
 
-def _back(pts: list[Point], distance: float) -> Point:
+def back_along(pts: list[Point], distance: float) -> Point:
     """The point ``distance`` inches back along the polyline from its end."""
     left = distance
     for (x1, y1), (x0, y0) in zip(pts[::-1], pts[-2::-1], strict=False):
@@ -404,19 +402,20 @@ def _frame(
         ys += [box.y - box.h, box.y + box.h]
     left, right, bottom, top = min(xs), max(xs), min(ys), max(ys)
     width = max(right - left, 7.0)
-    sub = f"core loop: {_words(str(main.name))}"
+    sub = f"core loop: {words(str(main.name))}"
     if dominance is not None and at is not None:
         sub += f" · coloured by loop dominance at {at:g}"
     head = (Line(f"{model.name}: causal-loop diagram", 17, True), Line(sub, 11, False, "#555555"))
-    top += 0.3 + _size(head, 0, 0)[1] * 2
+    top += 0.3 + block_size(head, 0, 0)[1] * 2
     blocks.append(Block((left + right) / 2, top, head))
     if dominance is not None and at is not None:
         note = tuple(
-            Line(t, 10, False, "#333333") for t in _wrap(_dominant_note(dominance, at), 10, width)
+            Line(t, 10, False, "#333333")
+            for t in wrap_text(dominant_note(dominance, at), 10, width)
         )
         blocks.append(Block((left + right) / 2, bottom - 0.3, note))
-        bottom -= 0.3 + _size(note, 0, 0)[1] * 2
-    legend, bottom = _legend(
+        bottom -= 0.3 + block_size(note, 0, 0)[1] * 2
+    legend, bottom = legend_items(
         (left + right) / 2, bottom - 0.3, width, dominance is not None and at is not None
     )
     mid = (left + right) / 2

@@ -55,11 +55,11 @@ class Block:
 # --- words and labels --------------------------------------------------------------------
 
 
-def _words(name: str) -> str:
+def words(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _label(name: str) -> str:
+def wrapped_label(name: str) -> str:
     words = name.replace("_", " ").split()
     lines, line = [], ""
     for word in words:
@@ -72,19 +72,19 @@ def _label(name: str) -> str:
     return "\n".join(lines)
 
 
-def _node_lines(name: str) -> tuple[Line, ...]:
-    return tuple(Line(part, 10.5, True) for part in _label(name).split("\n"))
+def node_lines(name: str) -> tuple[Line, ...]:
+    return tuple(Line(part, 10.5, True) for part in wrapped_label(name).split("\n"))
 
 
 def _percent(share: float) -> str:
     return "<1%" if 0 < share < 0.005 else f"{share:.0%}"
 
 
-def _polar(loop: Loop) -> str:
+def polarity_colour(loop: Loop) -> str:
     return {"R": R_COLOUR, "B": B_COLOUR}.get(loop.polarity, NEUTRAL)
 
 
-def _tint(colour: str, strength: float) -> str:
+def tint(colour: str, strength: float) -> str:
     """``colour`` mixed with white: strength 1 is the colour itself, 0 is white."""
     strength = max(0.0, min(1.0, strength))
     rgb = [int(colour[i : i + 2], 16) for i in (1, 3, 5)]
@@ -105,23 +105,23 @@ def _text_width(text: str, size: float, bold: bool) -> float:
     return float(width) / 72
 
 
-def _line_width(line: Line) -> float:
+def line_width(line: Line) -> float:
     return _text_width(line.text, line.size, line.bold) + (
         1.6 * line.size / 72 if line.badge else 0
     )
 
 
-def _line_height(line: Line) -> float:
+def line_height(line: Line) -> float:
     return (1.75 if line.badge else 1.3) * line.size / 72
 
 
-def _size(lines: tuple[Line, ...], pad_x: float, pad_y: float) -> tuple[float, float]:
+def block_size(lines: tuple[Line, ...], pad_x: float, pad_y: float) -> tuple[float, float]:
     """Half width and half height of lines of text with padding, in inches."""
-    width = max(_line_width(line) for line in lines)
-    return width / 2 + pad_x, sum(_line_height(line) for line in lines) / 2 + pad_y
+    width = max(line_width(line) for line in lines)
+    return width / 2 + pad_x, sum(line_height(line) for line in lines) / 2 + pad_y
 
 
-def _wrap(text: str, size: float, width: float) -> list[str]:
+def wrap_text(text: str, size: float, width: float) -> list[str]:
     """Break ``text`` at spaces into lines at most ``width`` inches wide."""
     lines, line = [], ""
     for word in text.split(" "):
@@ -137,11 +137,11 @@ def _wrap(text: str, size: float, width: float) -> list[str]:
 # --- causal chains -----------------------------------------------------------------------
 
 
-def _links(chain: tuple[str, ...] | list[str]) -> Links:
+def chain_links(chain: tuple[str, ...] | list[str]) -> Links:
     return frozenset(zip(chain, [*chain[1:], *chain[:1]], strict=True))
 
 
-def _sign(graph: nx.DiGraph, path: list[str] | tuple[str, ...]) -> str:
+def path_sign(graph: nx.DiGraph, path: list[str] | tuple[str, ...]) -> str:
     """The sign of a causal path: the product of its links' polarities ('' if one is unknown)."""
     negative = 0
     for a, b in itertools.pairwise(path):
@@ -154,9 +154,9 @@ def _sign(graph: nx.DiGraph, path: list[str] | tuple[str, ...]) -> str:
 
 def _chain(graph: nx.DiGraph, chain: list[str] | tuple[str, ...]) -> str:
     """'a →⁺ b →⁻ c', shortened to its first two and last two variables."""
-    parts = [_words(chain[0])]
+    parts = [words(chain[0])]
     for a, b in itertools.pairwise(chain):
-        parts.append(f"→{SUPER.get(_sign(graph, [a, b]), '')} {_words(b)}")
+        parts.append(f"→{SUPER.get(path_sign(graph, [a, b]), '')} {words(b)}")
     if len(parts) > 5:
         parts = [*parts[:2], "→ …", *parts[-2:]]
     return " ".join(parts)
@@ -166,7 +166,7 @@ def _chain(graph: nx.DiGraph, chain: list[str] | tuple[str, ...]) -> str:
 
 
 @dataclass(frozen=True)
-class _Spec:
+class ChipSpec:
     """A chip before placement: what it shows, where it wants to be, what it joins."""
 
     loop: Loop
@@ -179,47 +179,49 @@ class _Spec:
     ends: tuple[tuple[str, str, bool, bool], ...]  # core variable, sign, into chip?, dashed?
 
 
-def _chip_spec(
+def chip_spec(
     graph: nx.DiGraph,
     main: Loop,
     loop: Loop,
     angle: dict[str, float],
     activity: Activity | None,
     own: float | None,
-) -> _Spec:
-    core_links = _links(main.variables)
+) -> ChipSpec:
+    core_links = chain_links(main.variables)
     runs = _runs(loop.variables, angle, core_links)
-    path = _links(loop.variables) - core_links
+    path = chain_links(loop.variables) - core_links
     if runs:
         run = max(runs, key=len)
-        first = _sign(graph, run[:2]) if len(run) > 2 else ""  # a shortcut: one sign
-        ends = ((run[0], first, True, False), (run[-1], _sign(graph, run[-2:]), False, False))
+        first = path_sign(graph, run[:2]) if len(run) > 2 else ""  # a shortcut: one sign
+        ends = ((run[0], first, True, False), (run[-1], path_sign(graph, run[-2:]), False, False))
         text = [_chain(graph, run[1:-1] or run)]
         text += [f"also {_chain(graph, r)}" for r in runs if r is not run]
     else:
         into, out = _bridges(graph, main.variables, loop.variables)
         ends = (
-            (into[0], _sign(graph, into), True, True),
-            (out[-1], _sign(graph, out), False, True),
+            (into[0], path_sign(graph, into), True, True),
+            (out[-1], path_sign(graph, out), False, True),
         )
         start = loop.variables.index(into[-1])
         text = [_chain(graph, [*loop.variables[start:], *loop.variables[:start]])]
         via = [v for v in (*into[1:-1], *out[1:-1])]
-        text += [f"linked via {', '.join(_words(v) for v in via)}"] if via else []
-    lines = [Line(_words(str(loop.name)), 11, True, INK, loop.polarity, _polar(loop))]
-    lines += [Line(t, 9.5, False, "#444444") for part in text for t in _wrap(part, 9.5, 2.7)]
+        text += [f"linked via {', '.join(words(v) for v in via)}"] if via else []
+    lines = [Line(words(str(loop.name)), 11, True, INK, loop.polarity, polarity_colour(loop))]
+    lines += [Line(t, 9.5, False, "#444444") for part in text for t in wrap_text(part, 9.5, 2.7)]
     outside = frozenset(loop.variables) - frozenset(angle)
-    share = _share(outside, path, activity)
+    share = activity_share(outside, path, activity)
     if share is not None:
         lines.append(
-            Line(f"{_percent(share)} of loop activity passes here", 9.5, True, _polar(loop))
+            Line(
+                f"{_percent(share)} of loop activity passes here", 9.5, True, polarity_colour(loop)
+            )
         )
         lines.append(Line(f"this loop alone: {own or 0.0:+.1%}", 8.5, False, NEUTRAL))
     anchors = [angle[e[0]] for e in ends]
     x, y = sum(math.cos(a) for a in anchors), sum(math.sin(a) for a in anchors)
     wish = math.atan2(y, x) if math.hypot(x, y) > 1e-6 else anchors[0] - math.pi / 2
-    size = _size(tuple(lines), 0.14, 0.1)
-    return _Spec(loop, tuple(lines), size, wish, outside, path, share, ends)
+    size = block_size(tuple(lines), 0.14, 0.1)
+    return ChipSpec(loop, tuple(lines), size, wish, outside, path, share, ends)
 
 
 def _runs(chain: tuple[str, ...], angle: dict[str, float], core_links: Links) -> list[list[str]]:
@@ -256,10 +258,19 @@ def _bridges(
 # --- centre label ------------------------------------------------------------------------
 
 
-def _centre_lines(main: Loop, activity: Activity | None, own: dict[str, float]) -> tuple[Line, ...]:
-    lines = [Line(_words(str(main.name)), 15, True, _polar(main), main.polarity, _polar(main))]
+def centre_lines(main: Loop, activity: Activity | None, own: dict[str, float]) -> tuple[Line, ...]:
+    lines = [
+        Line(
+            words(str(main.name)),
+            15,
+            True,
+            polarity_colour(main),
+            main.polarity,
+            polarity_colour(main),
+        )
+    ]
     if activity is not None:
-        core_links = _links(main.variables)
+        core_links = chain_links(main.variables)
         through = sum(s for _, links, s in activity if links & core_links)
         lines.append(Line(f"{_percent(through)} of loop activity", 11, True, CORE_COLOUR))
         lines.append(Line("uses one of its links", 11, False, CORE_COLOUR))
@@ -267,14 +278,14 @@ def _centre_lines(main: Loop, activity: Activity | None, own: dict[str, float]) 
     return tuple(lines)
 
 
-def _centre_height(main: Loop, activity: Activity | None, own: dict[str, float]) -> float:
-    return _size(_centre_lines(main, activity, own), 0, 0)[1] * 2
+def centre_height(main: Loop, activity: Activity | None, own: dict[str, float]) -> float:
+    return block_size(centre_lines(main, activity, own), 0, 0)[1] * 2
 
 
 # --- dominance ---------------------------------------------------------------------------
 
 
-def _activity(dominance: xr.Dataset, at: float) -> Activity:
+def activity_at(dominance: xr.Dataset, at: float) -> Activity:
     """Each analysed loop's variables and links (subscripts dropped), and its share of
     |relative score| at ``at``."""
     row = dominance.sel(time=at, method="nearest").isel(run=0)
@@ -285,12 +296,12 @@ def _activity(dominance: xr.Dataset, at: float) -> Activity:
         value = abs(float(score))
         if math.isfinite(value) and value > 0:
             names = tuple(v.split("[")[0] for v in str(chain).split(" -> "))
-            out.append((frozenset(names), _links(names), value))
+            out.append((frozenset(names), chain_links(names), value))
     total = sum(s for *_, s in out) or 1.0
     return [(names, links, s / total) for names, links, s in out]
 
 
-def _share(outside: frozenset[str], path: Links, activity: Activity | None) -> float | None:
+def activity_share(outside: frozenset[str], path: Links, activity: Activity | None) -> float | None:
     """Share of loop activity in loops through every variable of ``outside`` or, when that is
     empty (a shortcut between core variables), through every link of ``path``."""
     if activity is None:
@@ -300,7 +311,7 @@ def _share(outside: frozenset[str], path: Links, activity: Activity | None) -> f
     return sum(s for _, links, s in activity if path <= links)
 
 
-def _loop_weights(dominance: xr.Dataset | None, at: float | None) -> dict[str, float]:
+def loop_weights(dominance: xr.Dataset | None, at: float | None) -> dict[str, float]:
     if dominance is None or at is None:
         return {}
     row = dominance["relative_score"].isel(run=0).sel(time=at, method="nearest")
@@ -313,7 +324,7 @@ def _loop_weights(dominance: xr.Dataset | None, at: float | None) -> dict[str, f
     return weights
 
 
-def _dominant_note(dominance: xr.Dataset, at: float) -> str:
+def dominant_note(dominance: xr.Dataset, at: float) -> str:
     """Which loops dominate at ``at`` (named or not), with their shares."""
     row = dominance.sel(time=at, method="nearest").isel(run=0)
     label = str(row["dominant"].item())
@@ -324,7 +335,7 @@ def _dominant_note(dominance: xr.Dataset, at: float) -> str:
         loop = row.sel(loop=loop_id)
         name = str(loop["loop_name"].item())
         if not name:
-            chain = [_words(v) for v in str(loop["loop_variables"].item()).split(" -> ")]
+            chain = [words(v) for v in str(loop["loop_variables"].item()).split(" -> ")]
             name = " → ".join(chain[:3]) + (" → …" if len(chain) > 3 else "")
         parts.append(f"{loop_id} {name} ({float(loop['relative_score']):+.0%})")
     return f"dominant at {float(row['time']):g}: " + "; ".join(parts)
@@ -333,7 +344,7 @@ def _dominant_note(dominance: xr.Dataset, at: float) -> str:
 # --- legend ------------------------------------------------------------------------------
 
 
-def _legend(
+def legend_items(
     x: float, top: float, width: float, weighted: bool
 ) -> tuple[tuple[tuple[str, float, float, str], ...], float]:
     """Legend items laid out in rows centred on ``x``; returns them and the bottom edge."""
