@@ -21,7 +21,13 @@ def report(body: str, tests: list[str], dt: float = 0.125, method: str = "rk4") 
 def test_the_textbook_and_library_models_pass(name: str) -> None:
     result = run_tests(fs.load_model(name))
     assert result.ok, str(result)
-    assert [r.status for r in result.results] == ["pass", "pass", "pass"], str(result)
+    statuses = {r.test: r.status for r in result.results}
+    assert statuses == {
+        "units": "pass",
+        "extreme conditions": "pass",
+        "integration error": "pass",
+        "loops": "note" if name in ("rivals", "seller") else "pass",
+    }, str(result)
 
 
 def test_amazon_shows_its_failures_as_they_are() -> None:
@@ -153,12 +159,40 @@ def test_the_report_serialises_and_prints() -> None:
         "units",
         "extreme conditions",
         "integration error",
+        "loops",
     ]
     assert str(result).startswith("model tests of sir: passed")
     assert "<table>" in result._repr_html_()
-    assert repr(result).startswith("TestReport('sir': 3 passed, 0 failed")
+    assert repr(result).startswith("TestReport('sir': 4 passed, 0 failed")
 
 
 def test_an_unknown_test_name_is_a_clear_error() -> None:
     with pytest.raises(fs.ModelError, match="unknown model test 'unit'"):
         run_tests(fs.load_model("sir"), tests=["unit"])
+
+
+def test_loop_sanity_reports_but_never_fails() -> None:
+    body = """
+parameters:
+  r: {default: 0.3, min: 0, max: 1, unit: 1/year}
+  k: {default: 100, min: 1, max: 1000, unit: widgets}
+stocks:
+  x: {initial: 1, inflows: [growth], unit: widgets}
+flows:
+  growth: {equation: x * r * (1 - x / k), unit: widgets/year}
+loops:
+  growth_loop: {variables: [x, growth], polarity: B}
+  ghost: {variables: [x, k], polarity: R}
+"""
+    result = report(body, tests=["loops"]).result("loops")
+    assert result.status == "note"
+    whats = {(f.case, f.what) for f in result.findings}
+    assert ("ghost", "named loop not found in the equations") in whats
+    assert ("growth_loop", "declared B but its link signs make it ?") not in whats
+    assert any(f.case == "growth_loop" and "declared B" in f.what for f in result.findings), whats
+
+
+def test_amazon_names_loops_that_never_matter() -> None:
+    result = run_tests(fs.load_model("amazon"), tests=["loops"]).result("loops")
+    quiet = {f.case for f in result.findings if "never dominates" in f.what}
+    assert "virtuous_cycle" in quiet  # the napkin loop carries nothing (issue: rebuild amazon)

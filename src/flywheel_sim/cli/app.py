@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import typer
 
-from flywheel_sim.cli import diagnose, loops, market, model, study, web, xmile
+from flywheel_sim.cli import diagnose, loops, market, model, study, validate, web, xmile
 from flywheel_sim.cli.common import err
 from flywheel_sim.errors import FlywheelError
 
@@ -29,6 +29,7 @@ COMMANDS: tuple[Callable[..., None], ...] = (
     diagnose.diagnose,
     loops.diagram,
     model.check,
+    validate.test,
     market.market,
     study.compare,
     study.sweep,

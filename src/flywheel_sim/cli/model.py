@@ -20,6 +20,7 @@ from flywheel_sim.cli.common import (
     parse_sets,
     split,
 )
+from flywheel_sim.errors import ModelError
 from flywheel_sim.io.models import builtin_models, load_model
 
 
@@ -100,9 +101,16 @@ def describe(
         console.print(table)
 
 
-def check(model: ModelArg = None) -> None:
-    """Validate a model (parse, resolve names, order equations) without running it."""
+def check(
+    model: ModelArg = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Unit inconsistencies are errors (exit 1).")
+    ] = False,
+) -> None:
+    """Validate a model (parse, resolve names, order equations, check units) without running it."""
     from flywheel_sim.compile import compile_model
+    from flywheel_sim.compile.units import check_units
+    from flywheel_sim.present.validation import unit_lines
 
     loaded = load(model)
     program = compile_model(loaded)
@@ -110,5 +118,15 @@ def check(model: ModelArg = None) -> None:
     console.print(
         f"ok: {loaded.name} — {counts['stock']} stocks, {counts['flow']} flows, "
         f"{counts['aux']} auxiliaries, {counts['parameter']} parameters, "
-        f"{counts['lookup']} lookups; {program.n_slots} slots"
+        f"{counts['lookup']} lookups; {program.n_slots} slots",
+        markup=False,
+        highlight=False,
     )
+    units = check_units(loaded)
+    for line in unit_lines(units):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    if strict and units.issues:
+        raise ModelError(
+            f"{len(units.issues)} unit inconsistencies in '{loaded.name}'",
+            hint="fix the units listed above, or leave out --strict to see them as warnings",
+        )

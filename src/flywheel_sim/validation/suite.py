@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from flywheel_sim.compile import Program
     from flywheel_sim.spec.model import Model
 
-TESTS = ("units", "extreme conditions", "integration error")
+TESTS = ("units", "extreme conditions", "integration error", "loops")
 
 
 def units_test(model: Model, program: Program) -> TestResult:
@@ -62,10 +62,17 @@ def _integration(model: Model, program: Program) -> TestResult:
     return integration_error(model, program)
 
 
+def _loops(model: Model, program: Program) -> TestResult:
+    from flywheel_sim.validation.loops import loop_sanity
+
+    return loop_sanity(model, program)
+
+
 RUNNERS: dict[str, Callable[[Model, Program], TestResult]] = {
     "units": units_test,
     "extreme conditions": _extremes,
     "integration error": _integration,
+    "loops": _loops,
 }
 
 
