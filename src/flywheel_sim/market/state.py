@@ -9,6 +9,7 @@ the platform's own (first party); seller ``s`` owns offers ``F + s*k .. F + (s+1
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -20,6 +21,11 @@ F64 = NDArray[np.float64]
 I64 = NDArray[np.int64]
 I32 = NDArray[np.int32]
 B = NDArray[np.bool_]
+
+# the two implementations of the hot rules: market/rules/ (NumPy, the reference) and
+# market/fast/ (numba, the ``fast`` extra); market/step.py checks the choice and picks one
+Backend = Literal["numpy", "numba"]
+BackendChoice = Literal["auto", "numpy", "numba"]  # "auto": numba when it is installed
 
 
 @dataclass
@@ -91,7 +97,7 @@ class MarketState:
     ref_price: F64  # market reference price per category
     first_party: int  # number of first-party offers (the first ones)
     per_seller: int  # offers per seller
-    backend: str = "numpy"  # "numpy" (reference) or "numba" (kernels.py) for the hot rules
+    backend: Backend = "numpy"  # which implementation of the hot rules runs
 
 
 def create(p: MarketParams, customers: int, sellers: int, rng: np.random.Generator) -> MarketState:

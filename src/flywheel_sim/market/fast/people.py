@@ -1,11 +1,11 @@
-"""numba kernels for the customers' monthly rules (the ``fast`` extra): how often each shops,
-what a month of shopping teaches them, churn and Prime.
+"""numba twins of ``rules/people.py`` (the ``fast`` extra): joining, reviews, what a month of
+shopping teaches the customers, churn and Prime.
 
-Each does what its NumPy reference in ``choice.py`` / ``people.py`` does in one pass over the
-people instead of a dozen array operations, from the same uniforms (drawn by the caller, in the
-reference's order) and with the same arithmetic: float32 where NumPy computes in float32 (a
-Python float meeting a float32 array is cast to float32 first, NEP 50), float64 elsewhere, and
-sums in the order ``np.bincount`` adds. Compiled once per machine and cached on disk.
+Each does what its NumPy reference does in one pass over the people instead of a dozen array
+operations, from the same uniforms (drawn by the caller, in the reference's order) and with the
+same arithmetic: float32 where NumPy computes in float32 (a Python float meeting a float32
+array is cast to float32 first, NEP 50), float64 elsewhere, and sums in the order
+``np.bincount`` adds. Compiled once per machine and cached on disk.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from flywheel_sim.market.choice import OfferView, Trips
 from flywheel_sim.market.pairwise import total32
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import I64, MarketState
+from flywheel_sim.market.views import OfferView, Trips
 
 
 @numba.njit(cache=True, nogil=True)
@@ -80,8 +80,8 @@ def _learn(  # type: ignore[no-untyped-def]
 def learn(
     state: MarketState, p: MarketParams, trips: Trips, customer: I64, offer: I64, view: OfferView
 ) -> None:
-    """``people.learn`` in one pass: satisfaction, affinities (``customer`` sorted, as trips are
-    generated customer by customer) and the memory of Prime-eligible orders."""
+    """``rules.people.learn`` in one pass: satisfaction, affinities (``customer`` sorted, as
+    trips are generated customer by customer) and the memory of Prime-eligible orders."""
     c = state.customers
     _learn(
         c.satisfaction,
@@ -96,36 +96,6 @@ def learn(
         view.platform,
         np.float32(p.satisfaction_memory),
         float(p.affinity_learning),
-    )
-
-
-@numba.njit(cache=True, nogil=True)
-def _trip_rates(active, prime, satisfaction, base, elasticity, multiplier):  # type: ignore[no-untyped-def]
-    n = 0
-    for i in range(active.size):
-        n += active[i]
-    who = np.empty(n, np.int64)
-    rate = np.empty(n, np.float32)
-    j = 0
-    for i in range(active.size):
-        if active[i]:
-            r = base * (np.float32(1.0) + elasticity * satisfaction[i])
-            who[j] = i
-            rate[j] = r * multiplier if prime[i] else r
-            j += 1
-    return who, rate
-
-
-def trip_rates(state: MarketState, p: MarketParams) -> tuple[I64, np.ndarray]:
-    """The active customers and their Poisson trip rates (float32, as NumPy computes them)."""
-    c = state.customers
-    return _trip_rates(  # type: ignore[no-any-return]
-        c.active,
-        c.prime,
-        c.satisfaction,
-        np.float32(p.base_trips),
-        np.float32(p.frequency_elasticity),
-        np.float32(p.prime_trip_multiplier),
     )
 
 
@@ -174,7 +144,7 @@ def _churn_and_prime(  # type: ignore[no-untyped-def]
 def churn_and_prime(
     state: MarketState, p: MarketParams, prime_on: bool, rng: np.random.Generator
 ) -> dict[str, float]:
-    """``people.churn_and_prime`` in one pass, from the same two arrays of uniforms."""
+    """``rules.people.churn_and_prime`` in one pass, from the same two arrays of uniforms."""
     c = state.customers
     n = c.active.size
     u_churn = rng.random(n)
@@ -232,7 +202,7 @@ def _join(active, satisfaction, eligible_orders, u, chance):  # type: ignore[no-
 def adopt(
     state: MarketState, p: MarketParams, on_sale: np.ndarray, rng: np.random.Generator
 ) -> float:
-    """``people.adopt``: the summed satisfaction and the joining in one pass each."""
+    """``rules.people.adopt``: the summed satisfaction and the joining in one pass each."""
     c = state.customers
     customers, satisfaction = active_satisfaction(c.active, c.satisfaction)
     selection = float(np.count_nonzero(on_sale))
@@ -257,7 +227,7 @@ def _review(written, z, quality, noise, rating_sum, reviews):  # type: ignore[no
 
 
 def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Generator) -> None:
-    """``people.review``: the same draws, the ratings added in one pass."""
+    """``rules.people.review``: the same draws, the ratings added in one pass."""
     o = state.offers
     written = offer[rng.random(offer.size) < p.review_probability]
     z = rng.standard_normal(written.size)

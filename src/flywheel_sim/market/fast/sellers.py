@@ -1,0 +1,310 @@
+"""numba twins of ``rules/sellers.py`` (the ``fast`` extra): what is listed, sellers' prices,
+new sellers, restocking, settling up, FBA and the demand forecast.
+
+Each does what its NumPy reference does in one pass over the offers or sellers, with the same
+arithmetic in the same order (sums in NumPy's pairwise order, ``pairwise.py``, and per-owner
+sums in the order ``np.bincount`` adds). Compiled once per machine and cached on disk.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from flywheel_sim.market.pairwise import total
+from flywheel_sim.market.params import MarketParams
+from flywheel_sim.market.state import F64, I64, MarketState
+
+
+@numba.njit(cache=True, nogil=True)
+def _listed(seller, seller_active):  # type: ignore[no-untyped-def]
+    on = np.empty(seller.size, np.bool_)
+    for i in range(seller.size):
+        on[i] = seller[i] < 0 or seller_active[seller[i]]
+    return on
+
+
+def listed(state: MarketState) -> np.ndarray:
+    """``rules.sellers.listed``: the platform's own offers and those of active sellers."""
+    return _listed(state.offers.seller, state.sellers.active)  # type: ignore[no-any-return]
+
+
+@numba.njit(cache=True, nogil=True)
+def _reprice(  # type: ignore[no-untyped-def]
+    price,
+    cost,
+    demand,
+    sold,
+    category,
+    seller,
+    seller_active,
+    seller_fba,
+    lead_price,
+    first,
+    up,
+    down,
+    adjustment,
+    fba_fee,
+    merchant_fee,
+    keep,
+    low,
+    high,
+):
+    for i in range(first, price.size):
+        if not seller_active[seller[i]]:
+            continue
+        target = price[i] * up if demand[i] > sold[i] else lead_price[category[i]] * down
+        unit_fee = fba_fee if seller_fba[seller[i]] else merchant_fee
+        floor = (cost[i] * low + unit_fee) / keep
+        ceiling = (cost[i] * high + unit_fee) / keep
+        moved = price[i] + adjustment * (target - price[i])
+        price[i] = min(max(moved, floor), ceiling)  # np.clip
+
+
+def reprice(state: MarketState, p: MarketParams) -> None:
+    """``rules.sellers.reprice`` in one pass over the third-party offers."""
+    o, s = state.offers, state.sellers
+    _reprice(
+        o.price,
+        o.cost,
+        o.demand,
+        o.sold,
+        o.category,
+        o.seller,
+        s.active,
+        s.fba,
+        state.platform.lead_price,
+        state.first_party,
+        1.0 + p.undercut,
+        1.0 - p.undercut,
+        float(p.price_adjustment),
+        float(p.fba_fee),
+        max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
+        max(1.0 - p.commission_rate, 1e-6),
+        1 + p.min_markup,
+        1 + p.max_markup,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _open(  # type: ignore[no-untyped-def]
+    joining,
+    active,
+    fba,
+    losses,
+    profit,
+    reviews,
+    rating_sum,
+    inventory,
+    forecast,
+    sold,
+    demand,
+    price,
+    cost,
+    category,
+    lead_price,
+    first,
+    per_seller,
+    stock,
+    down,
+    merchant_fee,
+    keep,
+    low,
+    high,
+):
+    for s in joining:
+        active[s] = True
+        fba[s] = False
+        losses[s] = 0
+        profit[s] = 0.0
+        for i in range(first + s * per_seller, first + (s + 1) * per_seller):
+            reviews[i] = 0
+            rating_sum[i] = 0.0
+            inventory[i] = 0
+            forecast[i] = stock
+            sold[i] = 0
+            demand[i] = 0
+            floor = (cost[i] * low + merchant_fee) / keep  # a new seller does not use FBA
+            ceiling = (cost[i] * high + merchant_fee) / keep
+            price[i] = min(max(lead_price[category[i]] * down, floor), ceiling)
+
+
+def open_sellers(state: MarketState, p: MarketParams, joining: I64) -> None:
+    """``rules.sellers.open_sellers``: new sellers list their offers just under the leading
+    price."""
+    s, o = state.sellers, state.offers
+    _open(
+        joining,
+        s.active,
+        s.fba,
+        s.losses,
+        s.profit,
+        o.reviews,
+        o.rating_sum,
+        o.inventory,
+        o.forecast,
+        o.sold,
+        o.demand,
+        o.price,
+        o.cost,
+        o.category,
+        state.platform.lead_price,
+        state.first_party,
+        state.per_seller,
+        float(p.initial_stock),
+        1.0 - p.undercut,
+        max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
+        max(1.0 - p.commission_rate, 1e-6),
+        1 + p.min_markup,
+        1 + p.max_markup,
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _choose_fba(  # type: ignore[no-untyped-def]
+    active,
+    fba,
+    u,
+    chance,
+    price,
+    cost,
+    first,
+    per_seller,
+    keep_rate,
+    lift,
+    fba_fee,
+    shipping_fee,
+    merchant_shipping,
+):
+    for s in range(active.size):
+        if active[s] and u[s] < chance:
+            lo = first + s * per_seller
+            mean_price = total(price, lo, per_seller) / per_seller
+            mean_cost = total(cost, lo, per_seller) / per_seller
+            keep = mean_price * keep_rate - mean_cost
+            merchant = keep + shipping_fee - merchant_shipping
+            fba[s] = (1.0 + lift) * (keep - fba_fee) > merchant
+
+
+def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) -> None:
+    """``rules.sellers.choose_fba`` in one pass, from the same uniforms."""
+    s, o = state.sellers, state.offers
+    _choose_fba(
+        s.active,
+        s.fba,
+        rng.random(s.active.size),
+        1.0 / p.fba_review_months,
+        o.price,
+        o.cost,
+        state.first_party,
+        state.per_seller,
+        1 - p.commission_rate,
+        float(state.platform.lift),
+        float(p.fba_fee),
+        float(p.shipping_fee),
+        float(p.merchant_shipping_cost),
+    )
+
+
+@numba.njit(cache=True, nogil=True)
+def _restock(forecast, inventory, cost, on_sale, first, cover):  # type: ignore[no-untyped-def]
+    n = forecast.size
+    paid = np.empty(n)
+    units = 0
+    for i in range(n):
+        order = 0
+        if on_sale[i]:
+            order = max(np.int64(np.ceil(forecast[i] * cover)) - inventory[i], 0)
+        inventory[i] += order
+        units += order
+        paid[i] = order * cost[i]
+    return units, total(paid, first, n - first), total(paid, 0, first)
+
+
+def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[int, float, float]:
+    """``rules.sellers.restock`` in one pass."""
+    o = state.offers
+    units, sellers, platform = _restock(
+        o.forecast, o.inventory, o.cost, on_sale, state.first_party, 1.0 + p.safety_stock
+    )
+    return int(units), float(sellers), float(platform)
+
+
+@numba.njit(cache=True, nogil=True)
+def _settle(  # type: ignore[no-untyped-def]
+    active,
+    fba,
+    losses,
+    profit,
+    seller,
+    offer_cost,
+    units,
+    inventory,
+    proceeds,
+    merchant_units,
+    first,
+    per_seller,
+    shipping_cost,
+    fixed_cost,
+    exit_after,
+):
+    k = active.size
+    cost = np.zeros(k)
+    for i in range(first, offer_cost.size):  # np.bincount's order: offer by offer
+        cost[seller[i]] += offer_cost[i] * units[i]
+    margin = np.empty(k)
+    exits = written_off = kept = 0
+    for s in range(k):
+        margin[s] = proceeds[s] - cost[s] - shipping_cost * merchant_units[s]
+        month = margin[s] - fixed_cost
+        profit[s] = month if active[s] else 0.0
+        losses[s] = losses[s] + 1 if active[s] and month < 0 else 0
+        if active[s] and losses[s] >= exit_after:
+            active[s] = False
+            fba[s] = False
+            exits += 1
+            for i in range(first + s * per_seller, first + (s + 1) * per_seller):
+                written_off += inventory[i]
+                inventory[i] = 0
+        if active[s]:
+            margin[kept] = margin[s]  # the active sellers' margins, in order
+            kept += 1
+    mean = total(margin, 0, kept) / kept if kept else 0.0
+    return exits, written_off, mean
+
+
+def settle(
+    state: MarketState, p: MarketParams, proceeds: F64, units: F64, merchant_units: F64
+) -> tuple[int, float]:
+    """``rules.sellers.settle`` in one pass over the sellers."""
+    s, o = state.sellers, state.offers
+    exits, written_off, mean = _settle(
+        s.active,
+        s.fba,
+        s.losses,
+        s.profit,
+        o.seller,
+        o.cost,
+        units,
+        o.inventory,
+        proceeds,
+        merchant_units,
+        state.first_party,
+        state.per_seller,
+        float(p.merchant_shipping_cost),
+        float(p.seller_fixed_cost),
+        float(p.exit_after),
+    )
+    state.platform.sales_per_seller_margin = float(mean)
+    return int(exits), int(written_off)
+
+
+@numba.njit(cache=True, nogil=True)
+def _forecast(forecast, demand, weight):  # type: ignore[no-untyped-def]
+    for i in range(forecast.size):
+        forecast[i] += weight * (demand[i] - forecast[i])
+
+
+def update_forecast(state: MarketState, p: MarketParams) -> None:
+    """``rules.sellers.update_forecast`` in one pass."""
+    _forecast(state.offers.forecast, state.offers.demand, float(p.forecast_weight))
