@@ -67,3 +67,22 @@ def test_backends_agree_on_every_output(values: dict[str, float], seed: int) -> 
         np.testing.assert_array_equal(fast[name].values, reference[name].values, err_msg=name)
     for rule in ("stockouts", "seller_exit", "prime_joining", "prime_leaving", "churn"):
         assert float(fast[rule].sum()) > 0, rule
+
+
+def test_both_implementations_have_the_same_modules_names_and_signatures() -> None:
+    import inspect
+    import pkgutil
+
+    from flywheel_sim.market import fast, rules
+    from flywheel_sim.market.step import kernels
+
+    assert kernels("numpy") is rules and kernels("numba") is fast
+    modules = {m.name for m in pkgutil.iter_modules(rules.__path__)}
+    assert modules == {m.name for m in pkgutil.iter_modules(fast.__path__)}
+    assert modules == {"people", "sellers", "platform", "choice", "books"}
+    assert rules.__all__ == fast.__all__ and len(rules.__all__) == 18
+    for name in rules.__all__:
+        reference, twin = getattr(rules, name), getattr(fast, name)
+        assert reference is not twin, name
+        assert twin.__module__ == reference.__module__.replace(".rules.", ".fast."), name
+        assert inspect.signature(twin) == inspect.signature(reference), name

@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.io.models import builtin_models
+from flywheel_sim.present.tables import number as number  # readable numbers, shared by commands
 from flywheel_sim.spec.policy import Policy, parse_policy
 
 # piped output (files, CI logs) gets a width that fits the tables instead of rich's 80
@@ -101,12 +101,3 @@ def default_chart(kind: str, name: str) -> Path:
     folder = Path("out")
     folder.mkdir(exist_ok=True)
     return folder / f"{kind}-{name}.png"
-
-
-def number(value: float) -> str:
-    """Readable at a glance: 761,424 / 223.2 / 0.0312."""
-    if not np.isfinite(value):
-        return str(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"

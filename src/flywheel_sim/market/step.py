@@ -14,7 +14,7 @@ backend (``sell``, ``plat`` and ``books`` below).
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -25,7 +25,7 @@ from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.rules import books
 from flywheel_sim.market.rules import platform as plat
 from flywheel_sim.market.rules import sellers as sell
-from flywheel_sim.market.state import F64, I64, Backend, MarketState
+from flywheel_sim.market.state import F64, I64, Backend, BackendChoice, MarketState
 from flywheel_sim.market.views import OfferView, Ranking, Sales, Tally, Trips
 
 Bools = NDArray[np.bool_]
@@ -102,12 +102,16 @@ class Kernels(Protocol):
     ) -> dict[str, float]: ...
 
 
-def resolve_backend(name: str) -> Backend:
-    """The backend a run uses for "auto", "numpy" or "numba" ("auto": numba when it is
-    installed); the one place a backend's name is checked."""
+def backend_choice(name: str) -> BackendChoice:
+    """``name`` checked: "auto", "numpy" or "numba" (the one place a backend's name is)."""
     if name not in ("auto", "numpy", "numba"):
         raise ParameterError(f"market backend '{name}' must be auto, numba or numpy")
-    if name == "numpy":
+    return cast(BackendChoice, name)
+
+
+def resolve_backend(name: str) -> Backend:
+    """The backend a run uses: "numpy", "numba", or for "auto" numba when it is installed."""
+    if backend_choice(name) == "numpy":
         return "numpy"
     try:
         import numba  # noqa: F401
