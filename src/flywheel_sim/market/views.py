@@ -8,6 +8,7 @@ these same records, so the step reads the same either way.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -17,9 +18,9 @@ from flywheel_sim.market.state import F64, I32, I64
 B = NDArray[np.bool_]
 
 
-@dataclass
-class Ranking:
-    """The platform's search ranking: listed in-stock offers by category, best first."""
+class Ranking(NamedTuple):
+    """The platform's search ranking: listed in-stock offers by category, best first (a named
+    tuple, so the numba shopping kernel takes it as one argument)."""
 
     ranked: I64  # offer ids, grouped by category, best first within each
     starts: I64  # per category: where its offers start in ``ranked``
@@ -41,10 +42,10 @@ class OfferView:
     table: F64 | None = None  # (offers, 8): the numba shopping kernel's rows of the fields above
 
 
-@dataclass
-class Draws:
+class Draws(NamedTuple):
     """The uniforms one month's trips use, drawn up front from the run's Generator so that
-    the NumPy and numba implementations consume the same random numbers."""
+    the NumPy and numba implementations consume the same random numbers (a named tuple, so
+    the numba shopping kernel takes it as one argument)."""
 
     category: F64  # (trips,)
     recommend: F64  # (trips, recommendations)

@@ -9,6 +9,7 @@ Compiled once per machine and cached on disk (``cache=True``).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -16,40 +17,48 @@ from numba import prange
 
 from flywheel_sim.market.fast.platform import table_row
 from flywheel_sim.market.params import MarketParams
-from flywheel_sim.market.state import I64, MarketState
-from flywheel_sim.market.views import Draws, OfferView, Ranking, Sales, Trips
+from flywheel_sim.market.state import F32, F64, I32, I64, MarketState
+from flywheel_sim.market.views import B, Draws, OfferView, Ranking, Sales, Trips
 
 CHUNK = 4096  # trips per parallel task
 
 
+class Shoppers(NamedTuple):
+    """The customers' arrays the shopping kernel reads (``state.customers``'s)."""
+
+    affinity: F32
+    prime: B
+    price_sens: F32
+    quality_sens: F32
+    speed_sens: F32
+
+
+class Terms(NamedTuple):
+    """This month's constants of the utility: the platform's appeal, the cost per position
+    in the consideration set, and platform delivery days for non-members and members."""
+
+    appeal: float
+    position_cost: float
+    std_days: float
+    prime_days: float
+
+
+class Picks(NamedTuple):
+    """What the shopping kernel writes, one row per trip (``Trips`` without the customer)."""
+
+    category: I64
+    options: I32
+    choice: I64
+    value: F64
+
+
 @numba.njit(cache=True, error_model="numpy")
-def _shop_range(  # type: ignore[no-untyped-def]
-    lo,
-    hi,
-    customer,
-    u_cat,
-    u_rec,
-    u_choice,
-    affinity,
-    prime,
-    price_sens,
-    quality_sens,
-    speed_sens,
-    search,
-    ranked,
-    starts,
-    counts,
-    log_ref,
-    table,
-    appeal,
-    position_cost,
-    std_days,
-    prime_days,
-    category,
-    options,
-    choice,
-    value,
-):
+def _shop_range(lo, hi, customer, draws, shoppers, ranking, log_ref, table, terms, picks):  # type: ignore[no-untyped-def]
+    u_cat, u_rec, u_choice = draws
+    affinity, prime, price_sens, quality_sens, speed_sens = shoppers
+    ranked, starts, counts, search = ranking
+    appeal, position_cost, std_days, prime_days = terms
+    category, options, choice, value = picks
     n_cat = affinity.shape[1]
     k = search.shape[1]
     width = options.shape[1]
@@ -215,37 +224,21 @@ def shop(
     c = state.customers
     n = customer.size
     width = int(p.search_results) + int(p.recommendations)
-    category = np.empty(n, np.int64)
-    options = np.empty((n, width), np.int32)
-    choice = np.empty(n, np.int64)
-    value = np.empty(n)
+    picks = Picks(
+        np.empty(n, np.int64), np.empty((n, width), np.int32), np.empty(n, np.int64), np.empty(n)
+    )
     kernel = _shop_parallel if n >= PARALLEL_FROM else _shop_serial
     kernel(
         customer,
-        draws.category,
-        draws.recommend,
-        draws.choice,
-        c.affinity,
-        c.prime,
-        c.price_sens,
-        c.quality_sens,
-        c.speed_sens,
-        ranking.search,
-        ranking.ranked,
-        ranking.starts,
-        ranking.counts,
+        draws,
+        Shoppers(c.affinity, c.prime, c.price_sens, c.quality_sens, c.speed_sens),
+        ranking,
         np.log(state.ref_price),
         view.table if view.table is not None else _offer_table(view),
-        float(p.platform_appeal),
-        float(p.position_cost),
-        float(days[0]),
-        float(days[1]),
-        category,
-        options,
-        choice,
-        value,
+        Terms(float(p.platform_appeal), float(p.position_cost), float(days[0]), float(days[1])),
+        picks,
     )
-    return Trips(customer, category, options, choice, value)
+    return Trips(customer, *picks)
 
 
 @numba.njit(cache=True, nogil=True)
