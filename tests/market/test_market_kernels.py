@@ -86,3 +86,22 @@ def test_both_implementations_have_the_same_modules_names_and_signatures() -> No
         assert reference is not twin, name
         assert twin.__module__ == reference.__module__.replace(".rules.", ".fast."), name
         assert inspect.signature(twin) == inspect.signature(reference), name
+
+
+def test_the_parallel_shopping_kernel_gives_the_serial_kernels_bits(monkeypatch) -> None:
+    from flywheel_sim.market.fast import choice
+
+    values = {
+        "marketplace_start": 2,
+        "prime_start": 4,
+        "fba_start": 6,
+        "initial_customer_share": 0.9,
+    }
+    kw = {"customers": 9000, "sellers": 200, "months": 8, "seed": 3, "backend": "numba"}
+    serial = simulate_market(values, **kw)
+    assert float(serial.traffic.max()) > 2 * choice.CHUNK  # several chunks of trips
+    monkeypatch.setattr(choice, "PARALLEL_FROM", 0)  # every month's trips in parallel chunks
+    parallel = simulate_market(values, **kw)
+    assert parallel.identical(serial)
+    reference = simulate_market(values, **{**kw, "backend": "numpy"})
+    assert reference.identical(serial)

@@ -9,7 +9,7 @@ the platform's own (first party); seller ``s`` owns offers ``F + s*k .. F + (s+1
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,9 +28,12 @@ Backend = Literal["numpy", "numba"]
 BackendChoice = Literal["auto", "numpy", "numba"]  # "auto": numba when it is installed
 
 
-@dataclass
-class Customers:
-    """The population (customers and potential customers), one entry per person."""
+class Customers(NamedTuple):
+    """The population (customers and potential customers), one entry per person.
+
+    Customers, offers and sellers are named tuples of arrays: the rules update the arrays in
+    place (``o.inventory[:] -= sold``; a field cannot be rebound), and a numba kernel takes a
+    whole group as one argument."""
 
     active: B  # a customer of the platform now
     prime: B  # a Prime member now
@@ -42,8 +45,7 @@ class Customers:
     affinity: F32  # (people, categories): category preferences, rows sum to 1
 
 
-@dataclass
-class Offers:
+class Offers(NamedTuple):
     """Every offer that can be listed: the platform's own and each potential seller's."""
 
     category: I32
@@ -59,8 +61,7 @@ class Offers:
     demand: I64  # units asked for last month (sold + stock-outs)
 
 
-@dataclass
-class Sellers:
+class Sellers(NamedTuple):
     """Potential third-party sellers (active or not)."""
 
     active: B

@@ -39,23 +39,20 @@ def tally(state: MarketState, customer: I64, offer: I64) -> Tally:
 
 @numba.njit(cache=True, nogil=True)
 def _money(  # type: ignore[no-untyped-def]
-    price,
-    cost,
+    offers,
     units,
     member_units,
     eligible,
     platform,
     seller_days,
-    category,
     ref_price,
-    seller,
     first,
     n_sellers,
-    shipping_fee,
-    commission_rate,
-    fba_fee,
+    rates,
     days,
 ):
+    price, cost, category, seller = offers.price, offers.cost, offers.category, offers.seller
+    shipping_fee, commission_rate, fba_fee = rates
     n = price.size
     sales, spend, commission = np.empty(n), np.empty(n), np.empty(n)
     fba, shipped, to_seller = np.empty(n), np.empty(n), np.empty(n)
@@ -109,23 +106,17 @@ def money(
     days: tuple[float, float],
 ) -> tuple[dict[str, float], F64, F64]:
     """``rules.books.money`` in one pass over the offers."""
-    o = state.offers
     sums, proceeds, merchant = _money(
-        o.price,
-        o.cost,
+        state.offers,
         sold.units,
         sold.member_units,
         view.eligible,
         view.platform,
         view.days,
-        o.category,
         state.ref_price,
-        o.seller,
         state.first_party,
         state.sellers.active.size,
-        float(p.shipping_fee),
-        float(p.commission_rate),
-        float(p.fba_fee),
+        (float(p.shipping_fee), float(p.commission_rate), float(p.fba_fee)),  # rates
         np.array(days, np.float64),
     )
     spend, seller, fees, first_party, gms, services, shipping, goods, n, relative, delivered = (

@@ -140,10 +140,28 @@ def _shop_range(lo, hi, customer, draws, shoppers, ranking, log_ref, table, term
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _shop_parallel(*args):  # type: ignore[no-untyped-def]
-    n = args[0].size
+def _shop_parallel(customer, draws, shoppers, ranking, log_ref, table, terms, picks):  # type: ignore[no-untyped-def]
+    # a parallel loop hands its workers arrays and numbers, not tuples: the groups are taken
+    # apart here and put together again for each chunk
+    u_cat, u_rec, u_choice = draws
+    affinity, prime, price_sens, quality_sens, speed_sens = shoppers
+    ranked, starts, counts, search = ranking
+    appeal, position_cost, std_days, prime_days = terms
+    category, options, choice, value = picks
+    n = customer.size
     for chunk in prange((n + CHUNK - 1) // CHUNK):
-        _shop_range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK), *args)
+        _shop_range(
+            chunk * CHUNK,
+            min(n, (chunk + 1) * CHUNK),
+            customer,
+            (u_cat, u_rec, u_choice),
+            (affinity, prime, price_sens, quality_sens, speed_sens),
+            (ranked, starts, counts, search),
+            log_ref,
+            table,
+            (appeal, position_cost, std_days, prime_days),
+            (category, options, choice, value),
+        )
 
 
 @numba.njit(cache=True, error_model="numpy")

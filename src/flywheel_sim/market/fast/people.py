@@ -10,6 +10,8 @@ array is cast to float32 first, NEP 50), float64 elsewhere, and sums in the orde
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -42,19 +44,10 @@ def _learn_affinity(affinity, customer, offer, offer_category, rate):  # type: i
 
 @numba.njit(cache=True, nogil=True)
 def _learn(  # type: ignore[no-untyped-def]
-    satisfaction,
-    eligible_orders,
-    active,
-    affinity,
-    trip_customer,
-    trip_value,
-    customer,
-    offer,
-    offer_category,
-    offer_platform,
-    m,
-    rate,
+    customers, trip_customer, trip_value, customer, offer, offer_category, offer_platform, m, rate
 ):
+    satisfaction, eligible_orders = customers.satisfaction, customers.eligible_orders
+    active, affinity = customers.active, customers.affinity
     n = satisfaction.size
     trips = np.zeros(n, np.int64)
     value = np.zeros(n)
@@ -82,12 +75,8 @@ def learn(
 ) -> None:
     """``rules.people.learn`` in one pass: satisfaction, affinities (``customer`` sorted, as
     trips are generated customer by customer) and the memory of Prime-eligible orders."""
-    c = state.customers
     _learn(
-        c.satisfaction,
-        c.eligible_orders,
-        c.active,
-        c.affinity,
+        state.customers,
         trips.customer,
         trips.value,
         customer,
@@ -99,24 +88,49 @@ def learn(
     )
 
 
+class Loyalty(NamedTuple):
+    """The churn and Prime rules' constants, in the precision NumPy computes them in
+    (``rules.people.churn_and_prime``): float32 beside the float32 traits."""
+
+    churn_max: np.float32
+    churn_threshold: np.float32
+    member_factor: np.float32  # a member's churn hazard relative to a non-member's
+    review_chance: float  # a customer reconsiders Prime this month
+    speed_scale: np.float32  # the mean speed sensitivity
+    shipping_fee: np.float32
+    speed_value: np.float32
+    prime_fee: np.float32
+
+    @classmethod
+    def of(cls, p: MarketParams) -> Loyalty:
+        return cls(
+            np.float32(p.churn_max),
+            np.float32(p.churn_threshold),
+            np.float32(1.0 - p.prime_churn_reduction),
+            float(1.0 / p.prime_review_months),
+            np.float32(max(p.speed_sensitivity, 1e-9)),
+            np.float32(p.shipping_fee),
+            np.float32(p.prime_speed_value),
+            np.float32(p.prime_fee),
+        )
+
+
 @numba.njit(cache=True, nogil=True)
-def _churn_and_prime(  # type: ignore[no-untyped-def]
-    active,
-    prime,
-    satisfaction,
-    eligible_orders,
-    speed_sens,
-    u_churn,
-    u_review,
-    churn_max,
-    churn_threshold,
-    member_factor,
-    review_chance,
-    speed_scale,
-    shipping_fee,
-    speed_value,
-    prime_fee,
-):
+def _churn_and_prime(customers, u_churn, u_review, loyalty):  # type: ignore[no-untyped-def]
+    active, prime, satisfaction = customers.active, customers.prime, customers.satisfaction
+    eligible_orders, speed_sens = customers.eligible_orders, customers.speed_sens
+    churn_max, churn_threshold, member_factor, review_chance = (
+        loyalty.churn_max,
+        loyalty.churn_threshold,
+        loyalty.member_factor,
+        loyalty.review_chance,
+    )
+    speed_scale, shipping_fee, speed_value, prime_fee = (
+        loyalty.speed_scale,
+        loyalty.shipping_fee,
+        loyalty.speed_value,
+        loyalty.prime_fee,
+    )
     churned = lapsed = joined = left = 0
     for i in range(active.size):
         hazard = churn_max * max(
@@ -149,23 +163,7 @@ def churn_and_prime(
     n = c.active.size
     u_churn = rng.random(n)
     u_review = rng.random(n) if prime_on else np.empty(0)
-    churned, lapsed, joined, left = _churn_and_prime(
-        c.active,
-        c.prime,
-        c.satisfaction,
-        c.eligible_orders,
-        c.speed_sens,
-        u_churn,
-        u_review,
-        np.float32(p.churn_max),
-        np.float32(p.churn_threshold),
-        np.float32(1.0 - p.prime_churn_reduction),
-        float(1.0 / p.prime_review_months),
-        np.float32(max(p.speed_sensitivity, 1e-9)),
-        np.float32(p.shipping_fee),
-        np.float32(p.prime_speed_value),
-        np.float32(p.prime_fee),
-    )
+    churned, lapsed, joined, left = _churn_and_prime(c, u_churn, u_review, Loyalty.of(p))
     return {
         "churn": float(churned),
         "prime_joining": float(joined),

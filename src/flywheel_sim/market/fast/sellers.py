@@ -8,6 +8,8 @@ sums in the order ``np.bincount`` adds). Compiled once per machine and cached on
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
@@ -29,32 +31,38 @@ def listed(state: MarketState) -> np.ndarray:
     return _listed(state.offers.seller, state.sellers.active)  # type: ignore[no-any-return]
 
 
+class PriceBounds(NamedTuple):
+    """What bounds a third-party price (``rules.sellers.price_bounds``): unit cost times
+    ``low`` (or ``high``), plus the unit fee of its fulfilment (``fba_fee`` or
+    ``merchant_fee``), grossed up by ``keep``, the share of the price the commission leaves."""
+
+    fba_fee: float
+    merchant_fee: float
+    keep: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, p: MarketParams) -> PriceBounds:
+        return cls(
+            float(p.fba_fee),
+            max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
+            max(1.0 - p.commission_rate, 1e-6),
+            1 + p.min_markup,
+            1 + p.max_markup,
+        )
+
+
 @numba.njit(cache=True, nogil=True)
-def _reprice(  # type: ignore[no-untyped-def]
-    price,
-    cost,
-    demand,
-    sold,
-    category,
-    seller,
-    seller_active,
-    seller_fba,
-    lead_price,
-    first,
-    up,
-    down,
-    adjustment,
-    fba_fee,
-    merchant_fee,
-    keep,
-    low,
-    high,
-):
+def _reprice(offers, sellers, lead_price, first, up, down, adjustment, bounds):  # type: ignore[no-untyped-def]
+    price, cost, category, seller = offers.price, offers.cost, offers.category, offers.seller
+    demand, sold = offers.demand, offers.sold
+    fba_fee, merchant_fee, keep, low, high = bounds
     for i in range(first, price.size):
-        if not seller_active[seller[i]]:
+        if not sellers.active[seller[i]]:
             continue
         target = price[i] * up if demand[i] > sold[i] else lead_price[category[i]] * down
-        unit_fee = fba_fee if seller_fba[seller[i]] else merchant_fee
+        unit_fee = fba_fee if sellers.fba[seller[i]] else merchant_fee
         floor = (cost[i] * low + unit_fee) / keep
         ceiling = (cost[i] * high + unit_fee) / keep
         moved = price[i] + adjustment * (target - price[i])
@@ -63,55 +71,25 @@ def _reprice(  # type: ignore[no-untyped-def]
 
 def reprice(state: MarketState, p: MarketParams) -> None:
     """``rules.sellers.reprice`` in one pass over the third-party offers."""
-    o, s = state.offers, state.sellers
     _reprice(
-        o.price,
-        o.cost,
-        o.demand,
-        o.sold,
-        o.category,
-        o.seller,
-        s.active,
-        s.fba,
+        state.offers,
+        state.sellers,
         state.platform.lead_price,
         state.first_party,
         1.0 + p.undercut,
         1.0 - p.undercut,
         float(p.price_adjustment),
-        float(p.fba_fee),
-        max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
-        max(1.0 - p.commission_rate, 1e-6),
-        1 + p.min_markup,
-        1 + p.max_markup,
+        PriceBounds.of(p),
     )
 
 
 @numba.njit(cache=True, nogil=True)
-def _open(  # type: ignore[no-untyped-def]
-    joining,
-    active,
-    fba,
-    losses,
-    profit,
-    reviews,
-    rating_sum,
-    inventory,
-    forecast,
-    sold,
-    demand,
-    price,
-    cost,
-    category,
-    lead_price,
-    first,
-    per_seller,
-    stock,
-    down,
-    merchant_fee,
-    keep,
-    low,
-    high,
-):
+def _open(joining, sellers, offers, lead_price, first, per_seller, stock, down, bounds):  # type: ignore[no-untyped-def]
+    active, fba, losses, profit = sellers.active, sellers.fba, sellers.losses, sellers.profit
+    reviews, rating_sum, inventory = offers.reviews, offers.rating_sum, offers.inventory
+    forecast, sold, demand = offers.forecast, offers.sold, offers.demand
+    price, cost, category = offers.price, offers.cost, offers.category
+    _, merchant_fee, keep, low, high = bounds
     for s in joining:
         active[s] = True
         fba[s] = False
@@ -132,31 +110,16 @@ def _open(  # type: ignore[no-untyped-def]
 def open_sellers(state: MarketState, p: MarketParams, joining: I64) -> None:
     """``rules.sellers.open_sellers``: new sellers list their offers just under the leading
     price."""
-    s, o = state.sellers, state.offers
     _open(
         joining,
-        s.active,
-        s.fba,
-        s.losses,
-        s.profit,
-        o.reviews,
-        o.rating_sum,
-        o.inventory,
-        o.forecast,
-        o.sold,
-        o.demand,
-        o.price,
-        o.cost,
-        o.category,
+        state.sellers,
+        state.offers,
         state.platform.lead_price,
         state.first_party,
         state.per_seller,
         float(p.initial_stock),
         1.0 - p.undercut,
-        max(p.merchant_shipping_cost - p.shipping_fee, 0.0),
-        max(1.0 - p.commission_rate, 1e-6),
-        1 + p.min_markup,
-        1 + p.max_markup,
+        PriceBounds.of(p),
     )
 
 
@@ -232,22 +195,11 @@ def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[i
 
 @numba.njit(cache=True, nogil=True)
 def _settle(  # type: ignore[no-untyped-def]
-    active,
-    fba,
-    losses,
-    profit,
-    seller,
-    offer_cost,
-    units,
-    inventory,
-    proceeds,
-    merchant_units,
-    first,
-    per_seller,
-    shipping_cost,
-    fixed_cost,
-    exit_after,
+    sellers, offers, units, proceeds, merchant_units, first, per_seller, costs, exit_after
 ):
+    active, fba, losses, profit = sellers.active, sellers.fba, sellers.losses, sellers.profit
+    seller, offer_cost, inventory = offers.seller, offers.cost, offers.inventory
+    shipping_cost, fixed_cost = costs
     k = active.size
     cost = np.zeros(k)
     for i in range(first, offer_cost.size):  # np.bincount's order: offer by offer
@@ -277,22 +229,15 @@ def settle(
     state: MarketState, p: MarketParams, proceeds: F64, units: F64, merchant_units: F64
 ) -> tuple[int, float]:
     """``rules.sellers.settle`` in one pass over the sellers."""
-    s, o = state.sellers, state.offers
     exits, written_off, mean = _settle(
-        s.active,
-        s.fba,
-        s.losses,
-        s.profit,
-        o.seller,
-        o.cost,
+        state.sellers,
+        state.offers,
         units,
-        o.inventory,
         proceeds,
         merchant_units,
         state.first_party,
         state.per_seller,
-        float(p.merchant_shipping_cost),
-        float(p.seller_fixed_cost),
+        (float(p.merchant_shipping_cost), float(p.seller_fixed_cost)),  # per unit, per month
         float(p.exit_after),
     )
     state.platform.sales_per_seller_margin = float(mean)

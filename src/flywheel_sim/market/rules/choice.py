@@ -144,7 +144,7 @@ def fulfil(state: MarketState, trips: Trips, penalty: float, rng: np.random.Gene
         rank = place - np.maximum.accumulate(np.where(first, place, 0))
         ok[subset[order[rank >= o.inventory[grouped]]]] = False
     sold = np.bincount(offer[ok], minlength=o.price.size)
-    o.inventory -= sold
+    o.inventory[:] -= sold
     o.sold[:] = sold
     o.demand[:] = demand
     trips.value[bought[~ok]] *= penalty

@@ -39,8 +39,8 @@ def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Gener
     o = state.offers
     written = offer[rng.random(offer.size) < p.review_probability]
     stars = ratings(o.quality[written].astype(np.float64), p.rating_noise, rng)
-    o.rating_sum += np.bincount(written, weights=stars, minlength=o.price.size)
-    o.reviews += np.bincount(written, minlength=o.price.size)
+    o.rating_sum[:] += np.bincount(written, weights=stars, minlength=o.price.size)
+    o.reviews[:] += np.bincount(written, minlength=o.price.size)
 
 
 def learn(

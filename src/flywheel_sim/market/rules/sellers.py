@@ -94,7 +94,7 @@ def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[i
     o = state.offers
     target = np.ceil(o.forecast * (1.0 + p.safety_stock)).astype(np.int64)
     order = np.where(on_sale, np.maximum(target - o.inventory, 0), 0)
-    o.inventory += order
+    o.inventory[:] += order
     paid = order * o.cost
     first = state.first_party
     return int(order.sum()), float(paid[first:].sum()), float(paid[:first].sum())
@@ -145,4 +145,4 @@ def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) ->
 def update_forecast(state: MarketState, p: MarketParams) -> None:
     """Exponential smoothing of units asked for (sales plus stock-outs)."""
     o = state.offers
-    o.forecast += p.forecast_weight * (o.demand - o.forecast)
+    o.forecast[:] += p.forecast_weight * (o.demand - o.forecast)
