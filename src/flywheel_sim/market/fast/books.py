@@ -157,22 +157,9 @@ def _hhi(price, units, seller, k):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _offers(  # type: ignore[no-untyped-def]
-    price,
-    sold,
-    inventory,
-    reviews,
-    rating_sum,
-    eligible,
-    platform,
-    on_sale,
-    seller,
-    seller_active,
-    category,
-    ref_price,
-    first,
-    prior,
-):
+def _offers(offers, seller_active, eligible, platform, on_sale, ref_price, first, prior):  # type: ignore[no-untyped-def]
+    price, sold, inventory, category = offers.price, offers.sold, offers.inventory, offers.category
+    reviews, rating_sum, seller = offers.reviews, offers.rating_sum, offers.seller
     n = price.size
     listed = third = eligible_listed = reviewed = stock = in_stock = 0
     fast = slow = fast_units = slow_units = 0
@@ -214,17 +201,11 @@ def census(
     its ``log`` is vectorised and may differ from the C library's in the last bit)."""
     c, o, s, pf = state.customers, state.offers, state.sellers, state.platform
     counts, lift, rating, ratio = _offers(
-        o.price,
-        o.sold,
-        o.inventory,
-        o.reviews,
-        o.rating_sum,
+        o,
+        s.active,
         view.eligible,
         view.platform,
         on_sale,
-        o.seller,
-        s.active,
-        o.category,
         state.ref_price,
         state.first_party,
         float(p.rating_prior),

@@ -34,11 +34,8 @@ def table_row(table, o, log_price, log_price_free, rating, trust, eligible, plat
 
 @numba.njit(cache=True, nogil=True)
 def _view(  # type: ignore[no-untyped-def]
-    seller,
-    seller_fba,
-    seller_days,
-    rating_sum,
-    reviews,
+    offers,
+    sellers,
     log_price,
     log_price_free,
     log_reviews,
@@ -48,6 +45,8 @@ def _view(  # type: ignore[no-untyped-def]
     prior,
     trust_weight,
 ):
+    seller, rating_sum, reviews = offers.seller, offers.rating_sum, offers.reviews
+    seller_fba, seller_days = sellers.fba, sellers.days
     n = seller.size
     platform = np.empty(n, np.bool_)
     eligible = np.empty(n, np.bool_)
@@ -75,11 +74,8 @@ def offer_view(
     log_price = np.log(o.price + p.shipping_fee)
     log_price_free = np.log(o.price)
     platform, eligible, days, rating, trust, table = _view(
-        o.seller,
-        s.fba,
-        s.days,
-        o.rating_sum,
-        o.reviews,
+        o,
+        s,
         log_price,
         log_price_free,
         np.log1p(o.reviews),

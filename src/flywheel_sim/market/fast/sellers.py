@@ -124,21 +124,9 @@ def open_sellers(state: MarketState, p: MarketParams, joining: I64) -> None:
 
 
 @numba.njit(cache=True, nogil=True)
-def _choose_fba(  # type: ignore[no-untyped-def]
-    active,
-    fba,
-    u,
-    chance,
-    price,
-    cost,
-    first,
-    per_seller,
-    keep_rate,
-    lift,
-    fba_fee,
-    shipping_fee,
-    merchant_shipping,
-):
+def _choose_fba(sellers, offers, u, chance, first, per_seller, keep_rate, lift, fees):  # type: ignore[no-untyped-def]
+    active, fba, price, cost = sellers.active, sellers.fba, offers.price, offers.cost
+    fba_fee, shipping_fee, merchant_shipping = fees
     for s in range(active.size):
         if active[s] and u[s] < chance:
             lo = first + s * per_seller
@@ -151,21 +139,17 @@ def _choose_fba(  # type: ignore[no-untyped-def]
 
 def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) -> None:
     """``rules.sellers.choose_fba`` in one pass, from the same uniforms."""
-    s, o = state.sellers, state.offers
+    s = state.sellers
     _choose_fba(
-        s.active,
-        s.fba,
+        s,
+        state.offers,
         rng.random(s.active.size),
         1.0 / p.fba_review_months,
-        o.price,
-        o.cost,
         state.first_party,
         state.per_seller,
         1 - p.commission_rate,
         float(state.platform.lift),
-        float(p.fba_fee),
-        float(p.shipping_fee),
-        float(p.merchant_shipping_cost),
+        (float(p.fba_fee), float(p.shipping_fee), float(p.merchant_shipping_cost)),  # fees
     )
 
 
