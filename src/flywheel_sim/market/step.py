@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Protocol, cast
 
 import numpy as np
-from numpy.typing import NDArray
 
 from flywheel_sim.errors import ParameterError
 from flywheel_sim.market import rules
@@ -25,29 +24,27 @@ from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.rules import books
 from flywheel_sim.market.rules import platform as plat
 from flywheel_sim.market.rules import sellers as sell
-from flywheel_sim.market.state import F64, I64, Backend, BackendChoice, MarketState
+from flywheel_sim.market.state import F64, I64, B, Backend, BackendChoice, MarketState
 from flywheel_sim.market.views import OfferView, Ranking, Sales, Tally, Trips
-
-Bools = NDArray[np.bool_]
 
 
 class Kernels(Protocol):
     """The hot rules, as ``market/rules/`` and ``market/fast/`` both export them."""
 
-    def listed(self, state: MarketState) -> Bools: ...
+    def listed(self, state: MarketState) -> B: ...
     def open_sellers(self, state: MarketState, p: MarketParams, joining: I64) -> None: ...
     def reprice(self, state: MarketState, p: MarketParams) -> None: ...
     def restock(
-        self, state: MarketState, p: MarketParams, on_sale: Bools
+        self, state: MarketState, p: MarketParams, on_sale: B
     ) -> tuple[int, float, float]: ...
     def offer_view(
-        self, state: MarketState, p: MarketParams, prime_on: bool, fba_on: bool, on_sale: Bools
+        self, state: MarketState, p: MarketParams, prime_on: bool, fba_on: bool, on_sale: B
     ) -> OfferView: ...
     def rank(
-        self, state: MarketState, p: MarketParams, view: OfferView, on_sale: Bools, prime_on: bool
+        self, state: MarketState, p: MarketParams, view: OfferView, on_sale: B, prime_on: bool
     ) -> Ranking: ...
     def adopt(
-        self, state: MarketState, p: MarketParams, on_sale: Bools, rng: np.random.Generator
+        self, state: MarketState, p: MarketParams, on_sale: B, rng: np.random.Generator
     ) -> float: ...
     def shop(
         self,
@@ -95,7 +92,7 @@ class Kernels(Protocol):
         state: MarketState,
         p: MarketParams,
         view: OfferView,
-        on_sale: Bools,
+        on_sale: B,
         trips: Trips,
         sold: Tally,
         days: tuple[float, float],

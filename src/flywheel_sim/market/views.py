@@ -11,11 +11,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
-from numpy.typing import NDArray
 
-from flywheel_sim.market.state import F64, I32, I64
-
-B = NDArray[np.bool_]
+from flywheel_sim.market.state import F64, I32, I64, B
 
 
 class Ranking(NamedTuple):

@@ -17,8 +17,8 @@ from numba import prange
 
 from flywheel_sim.market.fast.platform import table_row
 from flywheel_sim.market.params import MarketParams
-from flywheel_sim.market.state import F32, F64, I32, I64, MarketState
-from flywheel_sim.market.views import B, Draws, OfferView, Ranking, Sales, Trips
+from flywheel_sim.market.state import F32, F64, I32, I64, B, MarketState
+from flywheel_sim.market.views import Draws, OfferView, Ranking, Sales, Trips
 
 CHUNK = 4096  # trips per parallel task
 
