@@ -6,12 +6,16 @@ Registered on the app by :mod:`flywheel_sim.cli.app`; the workflow is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from flywheel_sim.cli.common import console, default_chart, parse_policies, parse_sets, progress
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 Names = list[str] | None
 
@@ -70,7 +74,7 @@ def market(
         store(results, store_path, {**record, "sets": set_ or [], "policies": policy or []})
 
 
-def store(results: dict[str, Any], path: Path | None, settings: dict[str, Any]) -> None:
+def store(results: Mapping[str, xr.Dataset], path: Path | None, settings: dict[str, Any]) -> None:
     """Each scenario's runs as one batch of the run store, with the command's settings."""
     from flywheel_sim.market.params import market_model
     from flywheel_sim.store.runstore import RunStore
