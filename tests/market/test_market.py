@@ -9,7 +9,13 @@ import xarray as xr
 
 import flywheel_sim as fs
 from flywheel_sim.errors import ModelError, ParameterError
-from flywheel_sim.market import VARIABLES, MarketParams, market_model, simulate_market
+from flywheel_sim.market import (
+    VARIABLES,
+    MarketParams,
+    MarketSettings,
+    market_model,
+    simulate_market,
+)
 from flywheel_sim.market.params import load_market_study
 
 SMALL = {"customers": 3000, "sellers": 150, "months": 96}
@@ -80,6 +86,27 @@ def test_numba_and_numpy_backends_give_the_same_run() -> None:
     for name in fast.data_vars:  # every output, bit for bit
         np.testing.assert_array_equal(fast[name].values, reference[name].values, err_msg=name)
     assert fast.identical(reference)
+
+
+def test_run_settings_are_one_frozen_object_checked_when_made() -> None:
+    import dataclasses
+
+    from flywheel_sim.market.run import run_market
+
+    settings = MarketSettings(customers=800, sellers=40, months=12, backend="numpy")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.months = 3  # type: ignore[misc]
+    by_object = run_market(EARLY, settings, seed=2)
+    by_keywords = simulate_market(EARLY, seed=2, customers=800, sellers=40, months=12)
+    assert by_object.identical(by_keywords)
+    positions = int(MarketParams.make().search_results) + 1  # search results, recommendations
+    assert by_object.sizes == {"run": 1, "time": 12, "position": positions}
+    with pytest.raises(ParameterError, match="market backend 'gpu' must be auto, numba or numpy"):
+        MarketSettings(backend="gpu")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="months must be a whole number of at least 1"):
+        MarketSettings(months=0)
+    with pytest.raises(ParameterError, match="sellers must be a whole number"):
+        MarketSettings(sellers=2.5)  # type: ignore[arg-type]
 
 
 def test_result_has_the_project_shape_and_amazon_names(run) -> None:

@@ -15,11 +15,11 @@ import pytest
 from scipy import stats
 
 from flywheel_sim.market import MarketParams, create, market_ensemble, step
-from flywheel_sim.market.choice import draw, shop, utilities
 from flywheel_sim.market.params import load_market_study
-from flywheel_sim.market.people import ratings
-from flywheel_sim.market.platform import delivery_days, offer_view, rank
-from flywheel_sim.market.sellers import listed
+from flywheel_sim.market.rules.choice import draw, utilities
+from flywheel_sim.market.rules.people import ratings
+from flywheel_sim.market.rules.platform import delivery_days
+from flywheel_sim.market.step import kernels
 
 BACKENDS = [
     "numpy",
@@ -62,13 +62,14 @@ def test_shoppers_choose_with_the_logit_probabilities_of_the_documented_utility(
     backend: str,
 ) -> None:
     state, p, rng = _market(12, seed=2, backend=backend)
-    on_sale = listed(state)
-    view = offer_view(state, p, True, True, on_sale)
-    ranking = rank(state, p, view, on_sale, True)
+    hot = kernels(state.backend)
+    on_sale = hot.listed(state)
+    view = hot.offer_view(state, p, True, True, on_sale)
+    ranking = hot.rank(state, p, view, on_sale, True)
     days = delivery_days(state, p)
     trips = []
     for _ in range(16):  # many draws of the same month
-        trips.append(shop(state, p, view, ranking, days, rng, backend))
+        trips.append(hot.shop(state, p, view, ranking, days, rng))
     customer = np.concatenate([t.customer for t in trips])
     category = np.concatenate([t.category for t in trips])
     options = np.concatenate([t.options for t in trips])

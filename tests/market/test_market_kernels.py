@@ -67,3 +67,41 @@ def test_backends_agree_on_every_output(values: dict[str, float], seed: int) -> 
         np.testing.assert_array_equal(fast[name].values, reference[name].values, err_msg=name)
     for rule in ("stockouts", "seller_exit", "prime_joining", "prime_leaving", "churn"):
         assert float(fast[rule].sum()) > 0, rule
+
+
+def test_both_implementations_have_the_same_modules_names_and_signatures() -> None:
+    import inspect
+    import pkgutil
+
+    from flywheel_sim.market import fast, rules
+    from flywheel_sim.market.step import kernels
+
+    assert kernels("numpy") is rules and kernels("numba") is fast
+    modules = {m.name for m in pkgutil.iter_modules(rules.__path__)}
+    assert modules == {m.name for m in pkgutil.iter_modules(fast.__path__)}
+    assert modules == {"people", "sellers", "platform", "choice", "books"}
+    assert rules.__all__ == fast.__all__ and len(rules.__all__) == 18
+    for name in rules.__all__:
+        reference, twin = getattr(rules, name), getattr(fast, name)
+        assert reference is not twin, name
+        assert twin.__module__ == reference.__module__.replace(".rules.", ".fast."), name
+        assert inspect.signature(twin) == inspect.signature(reference), name
+
+
+def test_the_parallel_shopping_kernel_gives_the_serial_kernels_bits(monkeypatch) -> None:
+    from flywheel_sim.market.fast import choice
+
+    values = {
+        "marketplace_start": 2,
+        "prime_start": 4,
+        "fba_start": 6,
+        "initial_customer_share": 0.9,
+    }
+    kw = {"customers": 9000, "sellers": 200, "months": 8, "seed": 3, "backend": "numba"}
+    serial = simulate_market(values, **kw)
+    assert float(serial.traffic.max()) > 2 * choice.CHUNK  # several chunks of trips
+    monkeypatch.setattr(choice, "PARALLEL_FROM", 0)  # every month's trips in parallel chunks
+    parallel = simulate_market(values, **kw)
+    assert parallel.identical(serial)
+    reference = simulate_market(values, **{**kw, "backend": "numpy"})
+    assert reference.identical(serial)

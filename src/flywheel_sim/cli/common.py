@@ -12,12 +12,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast, get_args
 
-import numpy as np
 import typer
 from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.io.models import builtin_models, load_model
+from flywheel_sim.present.tables import number as number  # readable numbers, shared by commands
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
 
@@ -152,12 +152,3 @@ def default_chart(kind: str, name: str) -> Path:
     folder = Path("out")
     folder.mkdir(exist_ok=True)
     return folder / f"{kind}-{name}.png"
-
-
-def number(value: float) -> str:
-    """Readable at a glance: 761,424 / 223.2 / 0.0312."""
-    if not np.isfinite(value):
-        return str(value)
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @cache
 def market_model() -> Model:
-    """The parameter declaration (``flywheel_sim/market/market.yaml``) as a Model."""
+    """The parameter declaration (``flywheel_sim/library/market.yaml``) as a Model."""
     from flywheel_sim.io.yaml.reader import loads_model
 
     text = (resources.files("flywheel_sim.library") / "market.yaml").read_text("utf-8")

@@ -1,6 +1,8 @@
 """Running the market: one seeded run, or an ensemble of seeds x scenarios on an executor.
 
-A run's output is the project's one result shape, an ``xarray.Dataset`` with dims ``run``,
+:class:`MarketSettings` holds what every run of a call shares (the population, the months,
+the backend); the public functions take its fields as keyword arguments. A run's output is the
+project's one result shape, an ``xarray.Dataset`` with dims ``run``,
 ``time`` (months 1..M, each the end of a month), the aggregate variables named as in the
 ``amazon`` model where it has them, parameter values and seeds as run coordinates, and
 ``sales_share_by_position`` over the extra dim ``position``.
@@ -9,7 +11,7 @@ A run's output is the project's one result shape, an ``xarray.Dataset`` with dim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,8 +19,8 @@ from numpy.typing import NDArray
 
 from flywheel_sim.errors import ParameterError
 from flywheel_sim.market.params import MarketParams, check_policies, policy_value
-from flywheel_sim.market.state import create
-from flywheel_sim.market.step import step
+from flywheel_sim.market.state import BackendChoice, create
+from flywheel_sim.market.step import resolve_backend, step
 from flywheel_sim.spec.policy import Policy
 
 if TYPE_CHECKING:
@@ -91,6 +93,32 @@ VARIABLES: dict[str, tuple[str, str]] = {
 }
 
 Progress = Callable[[int, int], None]
+Arrays = tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]  # one run, as a worker sends it
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSettings:
+    """The size of a market run and the implementation that runs it, checked when made:
+    ``customers`` people, ``sellers`` potential sellers, ``months`` months, and ``backend``
+    "numpy" (the reference), "numba" (the ``fast`` extra's kernels) or "auto" (numba when
+    installed)."""
+
+    customers: int = 10_000
+    sellers: int = 1_000
+    months: int = 120
+    backend: BackendChoice = "auto"
+
+    def __post_init__(self) -> None:
+        for label, value, low in (
+            ("customers", self.customers, 1),
+            ("sellers", self.sellers, 0),
+            ("months", self.months, 1),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise ParameterError(
+                    f"{label} must be a whole number of at least {low}, not {value!r}"
+                )
+        resolve_backend(self.backend)
 
 
 def simulate_market(
@@ -102,53 +130,46 @@ def simulate_market(
     seed: int = 0,
     policies: Mapping[str, Policy] | None = None,
     progress: Progress | None = None,
-    backend: str = "auto",
+    backend: BackendChoice = "auto",
 ) -> xr.Dataset:
     """One run of the agent-based market → Result (dims run, time). Every random draw comes
     from ``numpy.random.default_rng(seed)``, so a seed reproduces its run exactly.
 
-    ``backend``: "numpy" (the reference), "numba" (compiled shopping and learning kernels, the
-    ``fast`` extra) or "auto" (numba when installed)."""
-    arrays, positions = run_arrays(
-        params,
-        customers=customers,
-        sellers=sellers,
-        months=months,
-        seed=seed,
-        policies=policies,
-        progress=progress,
-        backend=backend,
-    )
-    return assemble(
-        [(arrays, positions)],
-        [seed],
-        MarketParams.make(params),
-        policies or {},
-        customers=customers,
-        sellers=sellers,
-    )
+    ``customers``, ``sellers``, ``months`` and ``backend``: see :class:`MarketSettings`."""
+    settings = MarketSettings(customers, sellers, months, backend)
+    return run_market(params, settings, seed=seed, policies=policies, progress=progress)
+
+
+def run_market(
+    params: Mapping[str, float] | None,
+    settings: MarketSettings,
+    *,
+    seed: int = 0,
+    policies: Mapping[str, Policy] | None = None,
+    progress: Progress | None = None,
+) -> xr.Dataset:
+    """:func:`simulate_market` with its settings as one object."""
+    arrays = run_arrays(params, settings, seed=seed, policies=policies, progress=progress)
+    return assemble([arrays], [seed], MarketParams.make(params), policies or {}, settings)
 
 
 def run_arrays(
-    params: Mapping[str, float] | None = None,
+    params: Mapping[str, float] | None,
+    settings: MarketSettings,
     *,
-    customers: int,
-    sellers: int,
-    months: int,
     seed: int,
     policies: Mapping[str, Policy] | None = None,
     progress: Progress | None = None,
-    backend: str = "auto",
-) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]:
+) -> Arrays:
     """The run as plain arrays (variable -> (months,), and (months, positions)): what an
     executor's worker sends back."""
-    _check_sizes(customers, sellers, months)
     base = MarketParams.make(params)
     chosen = dict(policies or {})
     check_policies(chosen)
     rng = np.random.default_rng(seed)
-    state = create(base, customers, sellers, rng)
-    state.backend = resolve_backend(backend)
+    state = create(base, settings.customers, settings.sellers, rng)
+    state.backend = resolve_backend(settings.backend)
+    months = settings.months
     rows: list[list[float]] = []
     positions = np.zeros((months, int(base.search_results) + 1))
     for t in range(months):
@@ -168,41 +189,13 @@ def run_arrays(
     return {name: table[i].copy() for i, name in enumerate(VARIABLES)}, positions
 
 
-def resolve_backend(name: str) -> str:
-    """ "numpy", "numba", or for "auto" numba when it is installed."""
-    if name not in ("auto", "numpy", "numba"):
-        raise ParameterError(f"market backend '{name}' must be auto, numba or numpy")
-    if name == "numpy":
-        return name
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        if name == "numba":
-            raise ParameterError(
-                "the numba backend needs the fast extra: pip install 'flywheel-sim[fast]'"
-            ) from None
-        return "numpy"
-    return "numba"
-
-
-def _check_sizes(customers: int, sellers: int, months: int) -> None:
-    for label, value, low in (
-        ("customers", customers, 1),
-        ("sellers", sellers, 0),
-        ("months", months, 1),
-    ):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
-            raise ParameterError(f"{label} must be a whole number of at least {low}, not {value!r}")
-
-
 def assemble(
-    runs: Sequence[tuple[Mapping[str, NDArray[np.float64]], NDArray[np.float64]]],
+    runs: Sequence[Arrays],
     seeds: Sequence[int],
     params: MarketParams,
     policies: Mapping[str, Policy],
+    settings: MarketSettings,
     *,
-    customers: int,
-    sellers: int,
     scenario: str = "",
 ) -> xr.Dataset:
     """Stack runs (same parameters, different seeds) into one Result."""
@@ -242,8 +235,8 @@ def assemble(
         "dt": 1.0,
         "time_units": "month",
         "save_step": 1.0,
-        "customers": customers,
-        "sellers": sellers,
+        "customers": settings.customers,
+        "sellers": settings.sellers,
         "scenario": scenario,
     }
     return build_dataset(data, coords, attrs)
@@ -253,25 +246,15 @@ def _attrs(name: str, unit: str, description: str) -> dict[str, str]:
     return {"units": unit, "description": description, "kind": "aggregate", "name": name}
 
 
-def _ensemble_task(
+def ensemble_task(
     values: Mapping[str, float],
     policies: Mapping[str, Policy],
     seed: int,
     *,
-    customers: int,
-    sellers: int,
-    months: int,
-    backend: str,
-) -> tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]:
-    return run_arrays(
-        values,
-        customers=customers,
-        sellers=sellers,
-        months=months,
-        seed=seed,
-        policies=policies,
-        backend=backend,
-    )
+    settings: MarketSettings,
+) -> Arrays:
+    """One run of an ensemble, in a worker: the arguments an executor sends."""
+    return run_arrays(values, settings, seed=seed, policies=policies)
 
 
 def market_ensemble(
@@ -283,11 +266,25 @@ def market_ensemble(
     months: int = 120,
     executor: Executor | None = None,
     progress: Progress | None = None,
-    backend: str = "auto",
+    backend: BackendChoice = "auto",
 ) -> dict[str, xr.Dataset]:
     """Every scenario with every seed, run through an executor (local by default): a Result
     per scenario whose runs are the seeds. Runs are independent and seeded by the caller, so
-    any executor gives the same numbers."""
+    any executor gives the same numbers. ``customers``, ``sellers``, ``months`` and
+    ``backend``: see :class:`MarketSettings`."""
+    settings = MarketSettings(customers, sellers, months, backend)
+    return run_ensemble(scenarios, seeds, settings, executor=executor, progress=progress)
+
+
+def run_ensemble(
+    scenarios: Sequence[Scenario],
+    seeds: Sequence[int],
+    settings: MarketSettings,
+    *,
+    executor: Executor | None = None,
+    progress: Progress | None = None,
+) -> dict[str, xr.Dataset]:
+    """:func:`market_ensemble` with its settings as one object."""
     from flywheel_sim.studies.executors import make_executor
 
     runner = executor or make_executor("local")
@@ -297,9 +294,9 @@ def market_ensemble(
         check_policies(policies)
         MarketParams.make(dict(scenario.values))  # fail before any run starts
         tasks += [(dict(scenario.values), policies, int(s)) for s in seeds]
-    done: dict[int, tuple[dict[str, NDArray[np.float64]], NDArray[np.float64]]] = {}
-    shared = {"customers": customers, "sellers": sellers, "months": months, "backend": backend}
-    for i, arrays in runner.map_unordered(_ensemble_task, tasks, shared=shared):
+    done: dict[int, Arrays] = {}
+    shared = {"settings": settings}
+    for i, arrays in runner.map_unordered(ensemble_task, tasks, shared=shared):
         done[i] = arrays
         if progress is not None:
             progress(len(done), len(tasks))
@@ -309,12 +306,6 @@ def market_ensemble(
         runs = [done[first + i] for i in range(len(seeds))]
         params = MarketParams.make(dict(scenario.values))
         out[scenario.name] = assemble(
-            runs,
-            list(seeds),
-            params,
-            dict(scenario.policies),
-            customers=customers,
-            sellers=sellers,
-            scenario=scenario.name,
+            runs, list(seeds), params, dict(scenario.policies), settings, scenario=scenario.name
         )
     return out

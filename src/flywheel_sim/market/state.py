@@ -9,6 +9,7 @@ the platform's own (first party); seller ``s`` owns offers ``F + s*k .. F + (s+1
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,10 +22,18 @@ I64 = NDArray[np.int64]
 I32 = NDArray[np.int32]
 B = NDArray[np.bool_]
 
+# the two implementations of the hot rules: market/rules/ (NumPy, the reference) and
+# market/fast/ (numba, the ``fast`` extra); market/step.py checks the choice and picks one
+Backend = Literal["numpy", "numba"]
+BackendChoice = Literal["auto", "numpy", "numba"]  # "auto": numba when it is installed
 
-@dataclass
-class Customers:
-    """The population (customers and potential customers), one entry per person."""
+
+class Customers(NamedTuple):
+    """The population (customers and potential customers), one entry per person.
+
+    Customers, offers and sellers are named tuples of arrays: the rules update the arrays in
+    place (``o.inventory[:] -= sold``; a field cannot be rebound), and a numba kernel takes a
+    whole group as one argument."""
 
     active: B  # a customer of the platform now
     prime: B  # a Prime member now
@@ -36,8 +45,7 @@ class Customers:
     affinity: F32  # (people, categories): category preferences, rows sum to 1
 
 
-@dataclass
-class Offers:
+class Offers(NamedTuple):
     """Every offer that can be listed: the platform's own and each potential seller's."""
 
     category: I32
@@ -53,8 +61,7 @@ class Offers:
     demand: I64  # units asked for last month (sold + stock-outs)
 
 
-@dataclass
-class Sellers:
+class Sellers(NamedTuple):
     """Potential third-party sellers (active or not)."""
 
     active: B
@@ -91,7 +98,7 @@ class MarketState:
     ref_price: F64  # market reference price per category
     first_party: int  # number of first-party offers (the first ones)
     per_seller: int  # offers per seller
-    backend: str = "numpy"  # "numpy" (reference) or "numba" (kernels.py) for the hot rules
+    backend: Backend = "numpy"  # which implementation of the hot rules runs
 
 
 def create(p: MarketParams, customers: int, sellers: int, rng: np.random.Generator) -> MarketState:

@@ -15,6 +15,15 @@ if TYPE_CHECKING:
     import xarray as xr
 
 
+def number(value: float) -> str:
+    """Readable at a glance: 761,424 / 223.2 / 0.0312."""
+    if not np.isfinite(value):
+        return str(value)
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
 def _fmt(value: float) -> str:
     if not np.isfinite(value):
         return str(value)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from flywheel_sim.market.choice import OfferView, Ranking
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import MarketState
+from flywheel_sim.market.views import OfferView, Ranking
 
 
 def shown_rating(state: MarketState, p: MarketParams) -> np.ndarray:
@@ -18,10 +18,6 @@ def shown_rating(state: MarketState, p: MarketParams) -> np.ndarray:
 def offer_view(
     state: MarketState, p: MarketParams, prime_on: bool, fba_on: bool, on_sale: np.ndarray
 ) -> OfferView:
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_offers
-
-        return kernels_offers.offer_view(state, p, prime_on, fba_on, on_sale)
     o = state.offers
     first = np.zeros(o.price.size, bool)
     first[: state.first_party] = True
@@ -44,10 +40,6 @@ def rank(
 ) -> Ranking:
     """Rank the in-stock listed offers of each category by the platform's score: shown rating,
     last month's sales, price against the category's reference, and Prime eligibility."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_offers
-
-        return kernels_offers.rank(state, p, view, on_sale, prime_on)
     o = state.offers
     n_cat = state.ref_price.size
     ids = np.flatnonzero(on_sale & (o.inventory > 0))

@@ -10,22 +10,19 @@ from flywheel_sim.market.state import F64, I64, MarketState
 
 def listed(state: MarketState) -> np.ndarray:
     """Which offers are on sale: the platform's own, and those of active sellers."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_offers
-
-        return kernels_offers.listed(state)
     o = state.offers
     seller_on = np.concatenate([[True], state.sellers.active])
     return np.asarray(seller_on[o.seller + 1])
 
 
-def enter(state: MarketState, p: MarketParams, rng: np.random.Generator) -> int:
-    """Potential sellers join with a chance that rises with traffic per potential customer and
-    with the margin sellers earned last month relative to their fixed costs."""
+def entrants(state: MarketState, p: MarketParams, rng: np.random.Generator) -> I64:
+    """The potential sellers who join this month: each with a chance that rises with traffic
+    per potential customer and with the margin sellers earned last month relative to their
+    fixed costs (they open with :func:`open_sellers`)."""
     s, pf = state.sellers, state.platform
     idle = np.flatnonzero(~s.active)
     if idle.size == 0:
-        return 0
+        return idle
     people = state.customers.active.size
     traffic = max(pf.traffic / (people * p.base_trips), 1e-9)
     if np.any(s.active) and p.seller_fixed_cost > 0:
@@ -36,17 +33,13 @@ def enter(state: MarketState, p: MarketParams, rng: np.random.Generator) -> int:
         1.0,
         p.seller_entry_rate * traffic**p.traffic_elasticity * earning**p.sales_elasticity,
     )
-    joining = idle[rng.random(idle.size) < chance]
-    if joining.size:
-        _open(state, p, joining)
-    return int(joining.size)
+    joining: I64 = idle[rng.random(idle.size) < chance]
+    return joining
 
 
-def _open(state: MarketState, p: MarketParams, joining: I64) -> None:
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_offers
-
-        return kernels_offers.open_sellers(state, p, joining)
+def open_sellers(state: MarketState, p: MarketParams, joining: I64) -> None:
+    """New sellers list their offers, with no reviews or stock yet, just under the category's
+    leading price."""
     s, o = state.sellers, state.offers
     s.active[joining] = True
     s.fba[joining] = False
@@ -80,10 +73,6 @@ def price_bounds(state: MarketState, p: MarketParams, ids: I64) -> tuple[F64, F6
 def reprice(state: MarketState, p: MarketParams) -> None:
     """Competitive adjustment: close part of the gap to just under the category's leading
     price, or raise the price after a stock-out; always within the seller's margin."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_offers
-
-        return kernels_offers.reprice(state, p)
     o = state.offers
     ids = np.flatnonzero(listed(state)[state.first_party :]) + state.first_party
     if ids.size == 0:
@@ -102,14 +91,10 @@ def reprice(state: MarketState, p: MarketParams) -> None:
 def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[int, float, float]:
     """Order up to the forecast plus safety stock (arrives at once); returns units bought,
     and what sellers and the platform paid for them."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_books
-
-        return kernels_books.restock(state, p, on_sale)
     o = state.offers
     target = np.ceil(o.forecast * (1.0 + p.safety_stock)).astype(np.int64)
     order = np.where(on_sale, np.maximum(target - o.inventory, 0), 0)
-    o.inventory += order
+    o.inventory[:] += order
     paid = order * o.cost
     first = state.first_party
     return int(order.sum()), float(paid[first:].sum()), float(paid[:first].sum())
@@ -120,10 +105,6 @@ def settle(
 ) -> tuple[int, float]:
     """Each active seller's month: profit, the loss streak, and exit after ``exit_after``
     losing months (their stock is written off). Returns (exits, units written off)."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_books
-
-        return kernels_books.settle(state, p, proceeds, units, merchant_units)
     s, o = state.sellers, state.offers
     k = s.active.size
     owner = o.seller[state.first_party :]
@@ -148,10 +129,6 @@ def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) ->
     """Sellers reconsider FBA now and then: FBA if the observed sales lift of Prime-eligible
     offers, applied to the margin left after the FBA fee, beats the merchant-fulfilled margin."""
     s, o = state.sellers, state.offers
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_offers
-
-        return kernels_offers.choose_fba(state, p, rng.random(s.active.size))
     review = s.active & (rng.random(s.active.size) < 1.0 / p.fba_review_months)
     who = np.flatnonzero(review)
     if who.size == 0:
@@ -167,9 +144,5 @@ def choose_fba(state: MarketState, p: MarketParams, rng: np.random.Generator) ->
 
 def update_forecast(state: MarketState, p: MarketParams) -> None:
     """Exponential smoothing of units asked for (sales plus stock-outs)."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_books
-
-        return kernels_books.update_forecast(state, p)
     o = state.offers
-    o.forecast += p.forecast_weight * (o.demand - o.forecast)
+    o.forecast[:] += p.forecast_weight * (o.demand - o.forecast)

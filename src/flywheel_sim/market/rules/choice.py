@@ -1,81 +1,30 @@
-"""Customers shop: trips, consideration sets, and the multinomial logit choice.
+"""Customers shop and buy: trips, consideration sets, the multinomial logit choice, and the
+purchases stock permits.
 
 A month's trips are one flat array (``np.repeat`` of each active customer's Poisson draw), so a
 million customers' shopping is a few dozen array operations over (trips x options) matrices.
 Two implementations consume the same uniforms: this NumPy one (the reference, always
-available) and a numba kernel (``kernels.py``, the ``fast`` extra) that handles a trip at a
+available) and its numba twin (``fast/choice.py``, the ``fast`` extra) that handles a trip at a
 time without the (trips x options) temporaries; they perform the same float64 operations in the
-same order, so they choose the same offers (up to last-bit differences of ``exp``).
+same order, so they choose the same offers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from numpy.typing import NDArray
 
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import F32, F64, I32, I64, MarketState
-
-
-@dataclass
-class Ranking:
-    """The platform's search ranking: listed in-stock offers by category, best first."""
-
-    ranked: I64  # offer ids, grouped by category, best first within each
-    starts: I64  # per category: where its offers start in ``ranked``
-    counts: I64  # per category: how many
-    search: I32  # (categories, search_results): the top offers, -1 where fewer
-
-
-@dataclass
-class OfferView:
-    """What shoppers see of every offer this month (indexed by offer id)."""
-
-    log_price: F64  # log(price + shipping fee): what a shopper who pays shipping pays
-    log_price_free: F64  # log(price): for a Prime member on a Prime-eligible offer
-    rating: F64  # shown rating minus 3 (the neutral prior)
-    trust: F64  # trust_weight * log(1 + reviews)
-    eligible: NDArray[np.bool_]  # Prime-eligible: first-party or FBA (once Prime exists)
-    platform: NDArray[np.bool_]  # fulfilled by the platform (first-party or FBA)
-    days: F64  # a merchant-fulfilled offer's delivery days
-    table: F64 | None = None  # (offers, 8): the numba backend's rows of the fields above
-
-
-@dataclass
-class Trips:
-    """This month's shopping trips (one row per trip)."""
-
-    customer: I64
-    category: I64
-    options: I32  # (trips, options): offer ids considered, -1 for an empty slot
-    choice: I64  # index into options, -1 for the outside option (bought elsewhere / nothing)
-    value: F64  # 1 - P(outside): how good the considered offers were for this shopper
+from flywheel_sim.market.views import Draws, OfferView, Ranking, Sales, Trips
 
 
 def trip_counts(state: MarketState, p: MarketParams, rng: np.random.Generator) -> I64:
     """Trips of each active customer this month (Poisson; rises with satisfaction and Prime)."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_people
-
-        who, rate = kernels_people.trip_rates(state, p)
-        return np.repeat(who, rng.poisson(rate))
     c = state.customers
     who = np.flatnonzero(c.active)
     rate = p.base_trips * (1.0 + p.frequency_elasticity * c.satisfaction[who])
     rate = np.where(c.prime[who], rate * p.prime_trip_multiplier, rate)
     return np.repeat(who, rng.poisson(rate))
-
-
-@dataclass
-class Draws:
-    """The uniforms one month's trips use, drawn up front from the run's Generator so that
-    the NumPy and numba implementations consume the same random numbers."""
-
-    category: F64  # (trips,)
-    recommend: F64  # (trips, recommendations)
-    choice: F64  # (trips,)
 
 
 def categories_of(affinity: F32, customer: I64, u: F64) -> I64:
@@ -161,19 +110,48 @@ def shop(
     ranking: Ranking,
     days: tuple[float, float],
     rng: np.random.Generator,
-    backend: str = "numpy",
 ) -> Trips:
     """Every active customer's trips this month and what each chose."""
     customer = trip_counts(state, p, rng)
-    n, r = customer.size, int(p.recommendations)
-    draws = Draws(rng.random(n), rng.random((n, r)), rng.random(n))
+    draws = Draws.take(rng, customer.size, int(p.recommendations))
     k = int(p.search_results)
-    if backend == "numba":
-        from flywheel_sim.market.kernels import shop_kernel
-
-        return shop_kernel(state, p, view, ranking, days, customer, draws)
     category = categories_of(state.customers.affinity, customer, draws.category)
     options = consider(ranking, category, k, draws.recommend)
     u = utilities(state, p, view, customer, category, options, days)
     choice, value = draw(u, draws.choice)
     return Trips(customer, category, options, choice, value)
+
+
+def fulfil(state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator) -> Sales:
+    """Chosen offers are bought while stock lasts; when more shoppers want an offer than it
+    has units, a random subset of them gets one (the rest meet a stock-out, and the trip's
+    value is cut by ``penalty``)."""
+    o = state.offers
+    bought = np.flatnonzero(trips.choice >= 0)
+    width = trips.options.shape[1]
+    offer = trips.options.ravel()[bought * width + trips.choice[bought]].astype(np.int64)
+    demand = np.bincount(offer, minlength=o.price.size)
+    ok = np.ones(offer.size, bool)
+    short = demand > o.inventory
+    if short.any():
+        # shoppers of a sold-out offer queue in random order: sort by offer + a uniform key
+        subset = np.flatnonzero(short[offer])
+        order = np.argsort(offer[subset] + rng.random(subset.size))
+        grouped = offer[subset][order]
+        first = np.ones(grouped.size, bool)
+        first[1:] = grouped[1:] != grouped[:-1]
+        place = np.arange(grouped.size)
+        rank = place - np.maximum.accumulate(np.where(first, place, 0))
+        ok[subset[order[rank >= o.inventory[grouped]]]] = False
+    sold = np.bincount(offer[ok], minlength=o.price.size)
+    o.inventory[:] -= sold
+    o.sold[:] = sold
+    o.demand[:] = demand
+    trips.value[bought[~ok]] *= penalty
+    rows = bought[ok]
+    return Sales(
+        customer=trips.customer[rows],
+        offer=offer[ok],
+        position=trips.choice[rows],
+        stockouts=int((~ok).sum()),
+    )

@@ -9,32 +9,17 @@ offer goes to the platform and shipping on a merchant-fulfilled offer to its sel
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
-from numpy.typing import NDArray
 
-from flywheel_sim.market import platform as plat
-from flywheel_sim.market.choice import OfferView, Trips
 from flywheel_sim.market.params import MarketParams
-from flywheel_sim.market.state import I64, MarketState
-
-F64 = NDArray[np.float64]
-
-
-@dataclass
-class Tally:
-    """The month's sales per offer: units, and units bought by Prime members."""
-
-    units: F64
-    member_units: F64
+from flywheel_sim.market.rules import platform as plat
+from flywheel_sim.market.rules.sellers import listed
+from flywheel_sim.market.state import F64, I64, MarketState
+from flywheel_sim.market.views import OfferView, Tally, Trips
 
 
 def tally(state: MarketState, customer: I64, offer: I64) -> Tally:
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels
-
-        return Tally(*kernels.tally(state, customer, offer))
+    """Units sold per offer, and units bought by Prime members."""
     n = state.offers.price.size
     units = np.bincount(offer, minlength=n).astype(np.float64)
     members = np.bincount(offer[state.customers.prime[customer]], minlength=n)
@@ -74,10 +59,6 @@ def money(
 ) -> tuple[dict[str, float], F64, F64]:
     """The month's payments and delivery times (a Prime member gets a Prime-eligible offer in
     Prime days); and each seller's revenue and merchant-fulfilled units."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_books
-
-        return kernels_books.money(state, p, view, sold.units, sold.member_units, days)
     o = state.offers
     parts = _split(state, p, view, sold)
     own = parts["own"]
@@ -165,13 +146,9 @@ def census(
     days: tuple[float, float],
 ) -> dict[str, float]:
     """Stocks and distributional measures at the end of the month."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_books
-
-        return kernels_books.census(state, p, view, on_sale, trips.customer.size, sold.units, days)
     c, o, s = state.customers, state.offers, state.sellers
     first = state.first_party
-    listed_now = sell_listed(state)
+    listed_now = listed(state)
     # HHI over sales value, the platform's own retail counted as one seller
     value = np.bincount(o.seller + 1, weights=o.price * sold.units, minlength=s.active.size + 1)
     total = value.sum()
@@ -215,8 +192,3 @@ def _observe_lift(state: MarketState, view: OfferView, on_sale: np.ndarray) -> N
         if per_slow > 0:
             seen = o.sold[fast].mean() / per_slow - 1.0
             state.platform.lift += 0.5 * (seen - state.platform.lift)
-
-
-def sell_listed(state: MarketState) -> np.ndarray:
-    seller_on = np.concatenate([[True], state.sellers.active])
-    return np.asarray(seller_on[state.offers.seller + 1])

@@ -1,22 +1,24 @@
-"""numba kernels for the customers' monthly rules (the ``fast`` extra): how often each shops,
-what a month of shopping teaches them, churn and Prime.
+"""numba twins of ``rules/people.py`` (the ``fast`` extra): joining, reviews, what a month of
+shopping teaches the customers, churn and Prime.
 
-Each does what its NumPy reference in ``choice.py`` / ``people.py`` does in one pass over the
-people instead of a dozen array operations, from the same uniforms (drawn by the caller, in the
-reference's order) and with the same arithmetic: float32 where NumPy computes in float32 (a
-Python float meeting a float32 array is cast to float32 first, NEP 50), float64 elsewhere, and
-sums in the order ``np.bincount`` adds. Compiled once per machine and cached on disk.
+Each does what its NumPy reference does in one pass over the people instead of a dozen array
+operations, from the same uniforms (drawn by the caller, in the reference's order) and with the
+same arithmetic: float32 where NumPy computes in float32 (a Python float meeting a float32
+array is cast to float32 first, NEP 50), float64 elsewhere, and sums in the order
+``np.bincount`` adds. Compiled once per machine and cached on disk.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numba
 import numpy as np
 
-from flywheel_sim.market.choice import OfferView, Trips
 from flywheel_sim.market.pairwise import total32
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import I64, MarketState
+from flywheel_sim.market.views import OfferView, Trips
 
 
 @numba.njit(cache=True, nogil=True)
@@ -42,19 +44,10 @@ def _learn_affinity(affinity, customer, offer, offer_category, rate):  # type: i
 
 @numba.njit(cache=True, nogil=True)
 def _learn(  # type: ignore[no-untyped-def]
-    satisfaction,
-    eligible_orders,
-    active,
-    affinity,
-    trip_customer,
-    trip_value,
-    customer,
-    offer,
-    offer_category,
-    offer_platform,
-    m,
-    rate,
+    customers, trip_customer, trip_value, customer, offer, offer_category, offer_platform, m, rate
 ):
+    satisfaction, eligible_orders = customers.satisfaction, customers.eligible_orders
+    active, affinity = customers.active, customers.affinity
     n = satisfaction.size
     trips = np.zeros(n, np.int64)
     value = np.zeros(n)
@@ -80,14 +73,10 @@ def _learn(  # type: ignore[no-untyped-def]
 def learn(
     state: MarketState, p: MarketParams, trips: Trips, customer: I64, offer: I64, view: OfferView
 ) -> None:
-    """``people.learn`` in one pass: satisfaction, affinities (``customer`` sorted, as trips are
-    generated customer by customer) and the memory of Prime-eligible orders."""
-    c = state.customers
+    """``rules.people.learn`` in one pass: satisfaction, affinities (``customer`` sorted, as
+    trips are generated customer by customer) and the memory of Prime-eligible orders."""
     _learn(
-        c.satisfaction,
-        c.eligible_orders,
-        c.active,
-        c.affinity,
+        state.customers,
         trips.customer,
         trips.value,
         customer,
@@ -99,54 +88,49 @@ def learn(
     )
 
 
+class Loyalty(NamedTuple):
+    """The churn and Prime rules' constants, in the precision NumPy computes them in
+    (``rules.people.churn_and_prime``): float32 beside the float32 traits."""
+
+    churn_max: np.float32
+    churn_threshold: np.float32
+    member_factor: np.float32  # a member's churn hazard relative to a non-member's
+    review_chance: float  # a customer reconsiders Prime this month
+    speed_scale: np.float32  # the mean speed sensitivity
+    shipping_fee: np.float32
+    speed_value: np.float32
+    prime_fee: np.float32
+
+    @classmethod
+    def of(cls, p: MarketParams) -> Loyalty:
+        return cls(
+            np.float32(p.churn_max),
+            np.float32(p.churn_threshold),
+            np.float32(1.0 - p.prime_churn_reduction),
+            float(1.0 / p.prime_review_months),
+            np.float32(max(p.speed_sensitivity, 1e-9)),
+            np.float32(p.shipping_fee),
+            np.float32(p.prime_speed_value),
+            np.float32(p.prime_fee),
+        )
+
+
 @numba.njit(cache=True, nogil=True)
-def _trip_rates(active, prime, satisfaction, base, elasticity, multiplier):  # type: ignore[no-untyped-def]
-    n = 0
-    for i in range(active.size):
-        n += active[i]
-    who = np.empty(n, np.int64)
-    rate = np.empty(n, np.float32)
-    j = 0
-    for i in range(active.size):
-        if active[i]:
-            r = base * (np.float32(1.0) + elasticity * satisfaction[i])
-            who[j] = i
-            rate[j] = r * multiplier if prime[i] else r
-            j += 1
-    return who, rate
-
-
-def trip_rates(state: MarketState, p: MarketParams) -> tuple[I64, np.ndarray]:
-    """The active customers and their Poisson trip rates (float32, as NumPy computes them)."""
-    c = state.customers
-    return _trip_rates(  # type: ignore[no-any-return]
-        c.active,
-        c.prime,
-        c.satisfaction,
-        np.float32(p.base_trips),
-        np.float32(p.frequency_elasticity),
-        np.float32(p.prime_trip_multiplier),
+def _churn_and_prime(customers, u_churn, u_review, loyalty):  # type: ignore[no-untyped-def]
+    active, prime, satisfaction = customers.active, customers.prime, customers.satisfaction
+    eligible_orders, speed_sens = customers.eligible_orders, customers.speed_sens
+    churn_max, churn_threshold, member_factor, review_chance = (
+        loyalty.churn_max,
+        loyalty.churn_threshold,
+        loyalty.member_factor,
+        loyalty.review_chance,
     )
-
-
-@numba.njit(cache=True, nogil=True)
-def _churn_and_prime(  # type: ignore[no-untyped-def]
-    active,
-    prime,
-    satisfaction,
-    eligible_orders,
-    speed_sens,
-    u_churn,
-    u_review,
-    churn_max,
-    churn_threshold,
-    member_factor,
-    review_chance,
-    speed_scale,
-    shipping_fee,
-    speed_value,
-    prime_fee,
-):
+    speed_scale, shipping_fee, speed_value, prime_fee = (
+        loyalty.speed_scale,
+        loyalty.shipping_fee,
+        loyalty.speed_value,
+        loyalty.prime_fee,
+    )
     churned = lapsed = joined = left = 0
     for i in range(active.size):
         hazard = churn_max * max(
@@ -174,28 +158,12 @@ def _churn_and_prime(  # type: ignore[no-untyped-def]
 def churn_and_prime(
     state: MarketState, p: MarketParams, prime_on: bool, rng: np.random.Generator
 ) -> dict[str, float]:
-    """``people.churn_and_prime`` in one pass, from the same two arrays of uniforms."""
+    """``rules.people.churn_and_prime`` in one pass, from the same two arrays of uniforms."""
     c = state.customers
     n = c.active.size
     u_churn = rng.random(n)
     u_review = rng.random(n) if prime_on else np.empty(0)
-    churned, lapsed, joined, left = _churn_and_prime(
-        c.active,
-        c.prime,
-        c.satisfaction,
-        c.eligible_orders,
-        c.speed_sens,
-        u_churn,
-        u_review,
-        np.float32(p.churn_max),
-        np.float32(p.churn_threshold),
-        np.float32(1.0 - p.prime_churn_reduction),
-        float(1.0 / p.prime_review_months),
-        np.float32(max(p.speed_sensitivity, 1e-9)),
-        np.float32(p.shipping_fee),
-        np.float32(p.prime_speed_value),
-        np.float32(p.prime_fee),
-    )
+    churned, lapsed, joined, left = _churn_and_prime(c, u_churn, u_review, Loyalty.of(p))
     return {
         "churn": float(churned),
         "prime_joining": float(joined),
@@ -232,7 +200,7 @@ def _join(active, satisfaction, eligible_orders, u, chance):  # type: ignore[no-
 def adopt(
     state: MarketState, p: MarketParams, on_sale: np.ndarray, rng: np.random.Generator
 ) -> float:
-    """``people.adopt``: the summed satisfaction and the joining in one pass each."""
+    """``rules.people.adopt``: the summed satisfaction and the joining in one pass each."""
     c = state.customers
     customers, satisfaction = active_satisfaction(c.active, c.satisfaction)
     selection = float(np.count_nonzero(on_sale))
@@ -257,7 +225,7 @@ def _review(written, z, quality, noise, rating_sum, reviews):  # type: ignore[no
 
 
 def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Generator) -> None:
-    """``people.review``: the same draws, the ratings added in one pass."""
+    """``rules.people.review``: the same draws, the ratings added in one pass."""
     o = state.offers
     written = offer[rng.random(offer.size) < p.review_probability]
     z = rng.standard_normal(written.size)

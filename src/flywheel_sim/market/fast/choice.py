@@ -1,56 +1,64 @@
-"""numba kernels for shopping and buying (the ``fast`` extra).
+"""numba twins of ``rules/choice.py`` (the ``fast`` extra): shopping and buying.
 
-The shopping kernel does what its NumPy reference in ``choice.py`` does, trip by trip instead
-of as (trips x options) matrices, from the same uniforms and in the same float64 operation
-order; buying (``step._fulfil``) and the tally (``books.tally``) are a few passes around the
-same draw and sort of the queue for sold-out offers. Compiled once per machine and cached on
-disk (``cache=True``).
+The shopping kernel does what its NumPy reference does, trip by trip instead of as
+(trips x options) matrices, from the same uniforms and in the same float64 operation order;
+buying is a few passes around the same draw and sort of the queue for sold-out offers.
+Compiled once per machine and cached on disk (``cache=True``).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numba
 import numpy as np
 from numba import prange
 
-from flywheel_sim.market.choice import Draws, OfferView, Ranking, Trips
-from flywheel_sim.market.kernels_offers import table_row
+from flywheel_sim.market.fast.platform import table_row
 from flywheel_sim.market.params import MarketParams
-from flywheel_sim.market.state import I64, MarketState
+from flywheel_sim.market.state import F32, F64, I32, I64, B, MarketState
+from flywheel_sim.market.views import Draws, OfferView, Ranking, Sales, Trips
 
 CHUNK = 4096  # trips per parallel task
 
 
+class Shoppers(NamedTuple):
+    """The customers' arrays the shopping kernel reads (``state.customers``'s)."""
+
+    affinity: F32
+    prime: B
+    price_sens: F32
+    quality_sens: F32
+    speed_sens: F32
+
+
+class Terms(NamedTuple):
+    """This month's constants of the utility: the platform's appeal, the cost per position
+    in the consideration set, and platform delivery days for non-members and members."""
+
+    appeal: float
+    position_cost: float
+    std_days: float
+    prime_days: float
+
+
+class Picks(NamedTuple):
+    """What the shopping kernel writes, one row per trip (``Trips`` without the customer)."""
+
+    category: I64
+    options: I32
+    choice: I64
+    value: F64
+
+
 @numba.njit(cache=True, error_model="numpy")
-def _shop_range(  # type: ignore[no-untyped-def]
-    lo,
-    hi,
-    customer,
-    u_cat,
-    u_rec,
-    u_choice,
-    affinity,
-    prime,
-    price_sens,
-    quality_sens,
-    speed_sens,
-    search,
-    ranked,
-    starts,
-    counts,
-    log_ref,
-    table,
-    appeal,
-    position_cost,
-    std_days,
-    prime_days,
-    category,
-    options,
-    choice,
-    value,
-):
+def _shop_range(lo, hi, customer, draws, shoppers, ranking, log_ref, table, terms, picks):  # type: ignore[no-untyped-def]
+    u_cat, u_rec, u_choice = draws
+    affinity, prime, price_sens, quality_sens, speed_sens = shoppers
+    ranked, starts, counts, search = ranking
+    appeal, position_cost, std_days, prime_days = terms
+    category, options, choice, value = picks
     n_cat = affinity.shape[1]
     k = search.shape[1]
     width = options.shape[1]
@@ -132,10 +140,28 @@ def _shop_range(  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, parallel=True, error_model="numpy")
-def _shop_parallel(*args):  # type: ignore[no-untyped-def]
-    n = args[0].size
+def _shop_parallel(customer, draws, shoppers, ranking, log_ref, table, terms, picks):  # type: ignore[no-untyped-def]
+    # a parallel loop hands its workers arrays and numbers, not tuples: the groups are taken
+    # apart here and put together again for each chunk
+    u_cat, u_rec, u_choice = draws
+    affinity, prime, price_sens, quality_sens, speed_sens = shoppers
+    ranked, starts, counts, search = ranking
+    appeal, position_cost, std_days, prime_days = terms
+    category, options, choice, value = picks
+    n = customer.size
     for chunk in prange((n + CHUNK - 1) // CHUNK):
-        _shop_range(chunk * CHUNK, min(n, (chunk + 1) * CHUNK), *args)
+        _shop_range(
+            chunk * CHUNK,
+            min(n, (chunk + 1) * CHUNK),
+            customer,
+            (u_cat, u_rec, u_choice),
+            (affinity, prime, price_sens, quality_sens, speed_sens),
+            (ranked, starts, counts, search),
+            log_ref,
+            table,
+            (appeal, position_cost, std_days, prime_days),
+            (category, options, choice, value),
+        )
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -170,49 +196,67 @@ def _offer_table(view: OfferView) -> np.ndarray:
     return table
 
 
-def shop_kernel(
+@numba.njit(cache=True, nogil=True)
+def _trip_rates(active, prime, satisfaction, base, elasticity, multiplier):  # type: ignore[no-untyped-def]
+    n = 0
+    for i in range(active.size):
+        n += active[i]
+    who = np.empty(n, np.int64)
+    rate = np.empty(n, np.float32)
+    j = 0
+    for i in range(active.size):
+        if active[i]:
+            r = base * (np.float32(1.0) + elasticity * satisfaction[i])
+            who[j] = i
+            rate[j] = r * multiplier if prime[i] else r
+            j += 1
+    return who, rate
+
+
+def trip_counts(state: MarketState, p: MarketParams, rng: np.random.Generator) -> I64:
+    """``rules.choice.trip_counts``: the active customers and their Poisson trip rates
+    (float32, as NumPy computes them) in one pass, then the same Poisson draw."""
+    c = state.customers
+    who, rate = _trip_rates(
+        c.active,
+        c.prime,
+        c.satisfaction,
+        np.float32(p.base_trips),
+        np.float32(p.frequency_elasticity),
+        np.float32(p.prime_trip_multiplier),
+    )
+    return np.repeat(who, rng.poisson(rate))
+
+
+def shop(
     state: MarketState,
     p: MarketParams,
     view: OfferView,
     ranking: Ranking,
     days: tuple[float, float],
-    customer: I64,
-    draws: Draws,
+    rng: np.random.Generator,
 ) -> Trips:
+    """``rules.choice.shop``: the same trips and uniforms, each trip's choice in one pass."""
+    customer = trip_counts(state, p, rng)
+    draws = Draws.take(rng, customer.size, int(p.recommendations))
     c = state.customers
     n = customer.size
     width = int(p.search_results) + int(p.recommendations)
-    category = np.empty(n, np.int64)
-    options = np.empty((n, width), np.int32)
-    choice = np.empty(n, np.int64)
-    value = np.empty(n)
+    picks = Picks(
+        np.empty(n, np.int64), np.empty((n, width), np.int32), np.empty(n, np.int64), np.empty(n)
+    )
     kernel = _shop_parallel if n >= PARALLEL_FROM else _shop_serial
     kernel(
         customer,
-        draws.category,
-        draws.recommend,
-        draws.choice,
-        c.affinity,
-        c.prime,
-        c.price_sens,
-        c.quality_sens,
-        c.speed_sens,
-        ranking.search,
-        ranking.ranked,
-        ranking.starts,
-        ranking.counts,
+        draws,
+        Shoppers(c.affinity, c.prime, c.price_sens, c.quality_sens, c.speed_sens),
+        ranking,
         np.log(state.ref_price),
         view.table if view.table is not None else _offer_table(view),
-        float(p.platform_appeal),
-        float(p.position_cost),
-        float(days[0]),
-        float(days[1]),
-        category,
-        options,
-        choice,
-        value,
+        Terms(float(p.platform_appeal), float(p.position_cost), float(days[0]), float(days[1])),
+        picks,
     )
-    return Trips(customer, category, options, choice, value)
+    return Trips(customer, *picks)
 
 
 @numba.njit(cache=True, nogil=True)
@@ -283,18 +327,16 @@ def _deliver(  # type: ignore[no-untyped-def]
     return customer, got, position, ok.size - n
 
 
-def fulfil(
-    state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator
-) -> tuple[I64, I64, I64, int]:
-    """``step._fulfil`` in three passes around the same draw and sort of the queue: the buyers,
-    their offers, their positions, and the number of stock-outs."""
+def fulfil(state: MarketState, trips: Trips, penalty: float, rng: np.random.Generator) -> Sales:
+    """``rules.choice.fulfil`` in three passes around the same draw and sort of the queue: the
+    buyers, their offers, their positions, and the number of stock-outs."""
     o = state.offers
     bought, offer, demand, short, subset = _orders(trips.options, trips.choice, o.inventory)
     ok = np.ones(offer.size, bool)
     if short:  # NumPy's (vectorised) argsort: faster here than numba's, and its own ties
         order = np.argsort(offer[subset] + rng.random(subset.size))
         _refuse(offer, subset, order, o.inventory, ok)
-    return _deliver(  # type: ignore[no-any-return]
+    customer, got, position, stockouts = _deliver(
         bought,
         offer,
         ok,
@@ -307,19 +349,4 @@ def fulfil(
         trips.value,
         float(penalty),
     )
-
-
-@numba.njit(cache=True, nogil=True)
-def _tally(offer, customer, prime, n):  # type: ignore[no-untyped-def]
-    units = np.zeros(n)
-    members = np.zeros(n)
-    for i in range(offer.size):
-        units[offer[i]] += 1.0
-        if prime[customer[i]]:
-            members[offer[i]] += 1.0
-    return units, members
-
-
-def tally(state: MarketState, customer: I64, offer: I64) -> tuple[np.ndarray, np.ndarray]:
-    """Units sold per offer, and units bought by Prime members (``books.tally``)."""
-    return _tally(offer, customer, state.customers.prime, state.offers.price.size)  # type: ignore[no-any-return]
+    return Sales(customer, got, position, int(stockouts))

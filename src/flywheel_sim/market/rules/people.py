@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from flywheel_sim.market.choice import OfferView, Trips
 from flywheel_sim.market.params import MarketParams
 from flywheel_sim.market.state import I64, MarketState
+from flywheel_sim.market.views import OfferView, Trips
 
 
 def adopt(
@@ -14,10 +14,6 @@ def adopt(
 ) -> float:
     """Non-customers try the platform: unprompted (more so with a wider selection) or through
     word of mouth from satisfied customers (their summed satisfaction per person)."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_people
-
-        return kernels_people.adopt(state, p, on_sale, rng)
     c = state.customers
     selection = float(on_sale.sum())
     satisfied = float(c.satisfaction[c.active].sum()) / c.active.size
@@ -40,15 +36,11 @@ def ratings(quality: np.ndarray, noise: float, rng: np.random.Generator) -> np.n
 
 def review(state: MarketState, p: MarketParams, offer: I64, rng: np.random.Generator) -> None:
     """Some purchases are reviewed; each review adds its rating to the offer."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_people
-
-        return kernels_people.review(state, p, offer, rng)
     o = state.offers
     written = offer[rng.random(offer.size) < p.review_probability]
     stars = ratings(o.quality[written].astype(np.float64), p.rating_noise, rng)
-    o.rating_sum += np.bincount(written, weights=stars, minlength=o.price.size)
-    o.reviews += np.bincount(written, minlength=o.price.size)
+    o.rating_sum[:] += np.bincount(written, weights=stars, minlength=o.price.size)
+    o.reviews[:] += np.bincount(written, minlength=o.price.size)
 
 
 def learn(
@@ -63,11 +55,6 @@ def learn(
     stock-out penalty); each buyer's category affinities move ``affinity_learning`` of the
     way toward the month's purchases by category; the memory of platform-fulfilled (Prime-
     eligible) orders is updated."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_people
-
-        kernels_people.learn(state, p, trips, customer, offer, view)
-        return
     c = state.customers
     n = c.active.size
     trips_of = np.bincount(trips.customer, minlength=n)
@@ -91,10 +78,6 @@ def churn_and_prime(
     """Dissatisfied customers leave (Prime members less often); customers reconsider Prime now
     and then, joining when the shipping they would save, plus the value of faster delivery
     to them, exceeds the fee, and leaving when it does not."""
-    if state.backend == "numba":
-        from flywheel_sim.market import kernels_people
-
-        return kernels_people.churn_and_prime(state, p, prime_on, rng)
     c = state.customers
     hazard = p.churn_max * np.maximum(0.0, 1.0 - c.satisfaction / p.churn_threshold)
     hazard = np.where(c.prime, hazard * (1.0 - p.prime_churn_reduction), hazard)

@@ -1,10 +1,11 @@
-"""numba kernels for the month's books and the sellers' settling up (the ``fast`` extra).
+"""numba twins of ``rules/books.py`` (the ``fast`` extra): the sales tally, the month's money
+and the census.
 
-Each does what its NumPy reference in ``books.py`` / ``sellers.py`` does in one pass over the
-offers or sellers instead of dozens of small array operations. To give the same bits, a sum
-NumPy takes with ``ndarray.sum`` / ``mean`` is taken here with NumPy's own summation order
-(``pairwise.py``), per-owner sums in the order ``np.bincount`` adds, and every elementwise
-expression in NumPy's operation order; a test compares every output of the two backends.
+Each does what its NumPy reference does in one pass over the offers or sellers instead of
+dozens of small array operations. To give the same bits, a sum NumPy takes with
+``ndarray.sum`` / ``mean`` is taken here with NumPy's own summation order (``pairwise.py``),
+per-owner sums in the order ``np.bincount`` adds, and every elementwise expression in NumPy's
+operation order; a test compares every output of the two backends.
 """
 
 from __future__ import annotations
@@ -12,32 +13,46 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from flywheel_sim.market.choice import OfferView
-from flywheel_sim.market.kernels_people import active_satisfaction
+from flywheel_sim.market.fast.people import active_satisfaction
 from flywheel_sim.market.pairwise import spread, total
 from flywheel_sim.market.params import MarketParams
-from flywheel_sim.market.state import F64, MarketState
+from flywheel_sim.market.state import F64, I64, MarketState
+from flywheel_sim.market.views import OfferView, Tally, Trips
+
+
+@numba.njit(cache=True, nogil=True)
+def _tally(offer, customer, prime, n):  # type: ignore[no-untyped-def]
+    units = np.zeros(n)
+    members = np.zeros(n)
+    for i in range(offer.size):
+        units[offer[i]] += 1.0
+        if prime[customer[i]]:
+            members[offer[i]] += 1.0
+    return units, members
+
+
+def tally(state: MarketState, customer: I64, offer: I64) -> Tally:
+    """``rules.books.tally`` in one pass: units sold per offer, and units bought by Prime
+    members."""
+    return Tally(*_tally(offer, customer, state.customers.prime, state.offers.price.size))
 
 
 @numba.njit(cache=True, nogil=True)
 def _money(  # type: ignore[no-untyped-def]
-    price,
-    cost,
+    offers,
     units,
     member_units,
     eligible,
     platform,
     seller_days,
-    category,
     ref_price,
-    seller,
     first,
     n_sellers,
-    shipping_fee,
-    commission_rate,
-    fba_fee,
+    rates,
     days,
 ):
+    price, cost, category, seller = offers.price, offers.cost, offers.category, offers.seller
+    shipping_fee, commission_rate, fba_fee = rates
     n = price.size
     sales, spend, commission = np.empty(n), np.empty(n), np.empty(n)
     fba, shipped, to_seller = np.empty(n), np.empty(n), np.empty(n)
@@ -87,28 +102,21 @@ def money(
     state: MarketState,
     p: MarketParams,
     view: OfferView,
-    units: F64,
-    member_units: F64,
+    sold: Tally,
     days: tuple[float, float],
 ) -> tuple[dict[str, float], F64, F64]:
-    """``books.money`` in one pass over the offers."""
-    o = state.offers
+    """``rules.books.money`` in one pass over the offers."""
     sums, proceeds, merchant = _money(
-        o.price,
-        o.cost,
-        units,
-        member_units,
+        state.offers,
+        sold.units,
+        sold.member_units,
         view.eligible,
         view.platform,
         view.days,
-        o.category,
         state.ref_price,
-        o.seller,
         state.first_party,
         state.sellers.active.size,
-        float(p.shipping_fee),
-        float(p.commission_rate),
-        float(p.fba_fee),
+        (float(p.shipping_fee), float(p.commission_rate), float(p.fba_fee)),  # rates
         np.array(days, np.float64),
     )
     spend, seller, fees, first_party, gms, services, shipping, goods, n, relative, delivered = (
@@ -133,99 +141,6 @@ def money(
 
 
 @numba.njit(cache=True, nogil=True)
-def _restock(forecast, inventory, cost, on_sale, first, cover):  # type: ignore[no-untyped-def]
-    n = forecast.size
-    paid = np.empty(n)
-    units = 0
-    for i in range(n):
-        order = 0
-        if on_sale[i]:
-            order = max(np.int64(np.ceil(forecast[i] * cover)) - inventory[i], 0)
-        inventory[i] += order
-        units += order
-        paid[i] = order * cost[i]
-    return units, total(paid, first, n - first), total(paid, 0, first)
-
-
-def restock(state: MarketState, p: MarketParams, on_sale: np.ndarray) -> tuple[int, float, float]:
-    """``sellers.restock`` in one pass."""
-    o = state.offers
-    units, sellers, platform = _restock(
-        o.forecast, o.inventory, o.cost, on_sale, state.first_party, 1.0 + p.safety_stock
-    )
-    return int(units), float(sellers), float(platform)
-
-
-@numba.njit(cache=True, nogil=True)
-def _settle(  # type: ignore[no-untyped-def]
-    active,
-    fba,
-    losses,
-    profit,
-    seller,
-    offer_cost,
-    units,
-    inventory,
-    proceeds,
-    merchant_units,
-    first,
-    per_seller,
-    shipping_cost,
-    fixed_cost,
-    exit_after,
-):
-    k = active.size
-    cost = np.zeros(k)
-    for i in range(first, offer_cost.size):  # np.bincount's order: offer by offer
-        cost[seller[i]] += offer_cost[i] * units[i]
-    margin = np.empty(k)
-    exits = written_off = kept = 0
-    for s in range(k):
-        margin[s] = proceeds[s] - cost[s] - shipping_cost * merchant_units[s]
-        month = margin[s] - fixed_cost
-        profit[s] = month if active[s] else 0.0
-        losses[s] = losses[s] + 1 if active[s] and month < 0 else 0
-        if active[s] and losses[s] >= exit_after:
-            active[s] = False
-            fba[s] = False
-            exits += 1
-            for i in range(first + s * per_seller, first + (s + 1) * per_seller):
-                written_off += inventory[i]
-                inventory[i] = 0
-        if active[s]:
-            margin[kept] = margin[s]  # the active sellers' margins, in order
-            kept += 1
-    mean = total(margin, 0, kept) / kept if kept else 0.0
-    return exits, written_off, mean
-
-
-def settle(
-    state: MarketState, p: MarketParams, proceeds: F64, units: F64, merchant_units: F64
-) -> tuple[int, float]:
-    """``sellers.settle`` in one pass over the sellers."""
-    s, o = state.sellers, state.offers
-    exits, written_off, mean = _settle(
-        s.active,
-        s.fba,
-        s.losses,
-        s.profit,
-        o.seller,
-        o.cost,
-        units,
-        o.inventory,
-        proceeds,
-        merchant_units,
-        state.first_party,
-        state.per_seller,
-        float(p.merchant_shipping_cost),
-        float(p.seller_fixed_cost),
-        float(p.exit_after),
-    )
-    state.platform.sales_per_seller_margin = float(mean)
-    return int(exits), int(written_off)
-
-
-@numba.njit(cache=True, nogil=True)
 def _hhi(price, units, seller, k):  # type: ignore[no-untyped-def]
     """Herfindahl-Hirschman index of sales value by seller, the platform's own retail first."""
     value = np.zeros(k + 1)
@@ -242,22 +157,9 @@ def _hhi(price, units, seller, k):  # type: ignore[no-untyped-def]
 
 
 @numba.njit(cache=True, nogil=True)
-def _offers(  # type: ignore[no-untyped-def]
-    price,
-    sold,
-    inventory,
-    reviews,
-    rating_sum,
-    eligible,
-    platform,
-    on_sale,
-    seller,
-    seller_active,
-    category,
-    ref_price,
-    first,
-    prior,
-):
+def _offers(offers, seller_active, eligible, platform, on_sale, ref_price, first, prior):  # type: ignore[no-untyped-def]
+    price, sold, inventory, category = offers.price, offers.sold, offers.inventory, offers.category
+    reviews, rating_sum, seller = offers.reviews, offers.rating_sum, offers.seller
     n = price.size
     listed = third = eligible_listed = reviewed = stock = in_stock = 0
     fast = slow = fast_units = slow_units = 0
@@ -291,25 +193,19 @@ def census(
     p: MarketParams,
     view: OfferView,
     on_sale: np.ndarray,
-    traffic: int,
-    units: F64,
+    trips: Trips,
+    sold: Tally,
     days: tuple[float, float],
 ) -> dict[str, float]:
-    """``books.census`` in one pass over each population (the log-price spread stays NumPy's:
+    """``rules.books.census`` in one pass over each population (the log-price spread stays NumPy's:
     its ``log`` is vectorised and may differ from the C library's in the last bit)."""
     c, o, s, pf = state.customers, state.offers, state.sellers, state.platform
     counts, lift, rating, ratio = _offers(
-        o.price,
-        o.sold,
-        o.inventory,
-        o.reviews,
-        o.rating_sum,
+        o,
+        s.active,
         view.eligible,
         view.platform,
         on_sale,
-        o.seller,
-        s.active,
-        o.category,
         state.ref_price,
         state.first_party,
         float(p.rating_prior),
@@ -321,6 +217,7 @@ def census(
     members = int(np.count_nonzero(c.prime))
     sellers = int(np.count_nonzero(s.active))
     fba = int(np.count_nonzero(s.fba & s.active))
+    units = sold.units
     hhi = float(_hhi(o.price, units, o.seller, s.active.size))
     if fast and slow and slow_units > 0:  # the lift sellers judge FBA by, smoothed
         seen = (fast_units / fast) / (slow_units / slow) - 1.0
@@ -331,7 +228,7 @@ def census(
         "prime_members": float(members),
         "prime_share": members / max(customers, 1),
         "satisfaction": satisfaction,
-        "traffic": float(traffic),
+        "traffic": float(trips.customer.size),
         "sellers": float(sellers),
         "fba_share": fba / sellers if sellers else 0.0,
         "selection": float(selection),
@@ -348,14 +245,3 @@ def census(
         "price_dispersion": float(spread(log_rel)) if log_rel.size > 1 else 0.0,
         "sales_lift": pf.lift,
     }
-
-
-@numba.njit(cache=True, nogil=True)
-def _forecast(forecast, demand, weight):  # type: ignore[no-untyped-def]
-    for i in range(forecast.size):
-        forecast[i] += weight * (demand[i] - forecast[i])
-
-
-def update_forecast(state: MarketState, p: MarketParams) -> None:
-    """``sellers.update_forecast`` in one pass."""
-    _forecast(state.offers.forecast, state.offers.demand, float(p.forecast_weight))
