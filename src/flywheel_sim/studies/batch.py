@@ -23,12 +23,12 @@ from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError
 from flywheel_sim.spec.model import Model
+from flywheel_sim.studies.executors import CHUNK
 
 if TYPE_CHECKING:
     from flywheel_sim.store.runstore import RunStore
     from flywheel_sim.studies.executors import Executor
 
-CHUNK = 1000
 F = NDArray[np.float64]
 
 

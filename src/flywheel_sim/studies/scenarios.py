@@ -35,7 +35,8 @@ from flywheel_sim.io.models import builtin_models
 from flywheel_sim.io.yaml.reader import Node, Reader
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, policy_from_mapping
-from flywheel_sim.studies.calibration import RealityCheck
+from flywheel_sim.studies.calibration.objective import RealityCheck, checked, loss_named
+from flywheel_sim.studies.calibration.plan import CalibrationSpec
 from flywheel_sim.studies.sampling import Distribution, distribution_from_mapping
 
 
@@ -62,24 +63,6 @@ class Scenario:
 
 
 BASELINE = Scenario("baseline", "the model as it is")
-
-LOSSES = ("log", "relative", "huber")
-
-
-@dataclass(frozen=True)
-class CalibrationSpec:
-    """How the model is fitted to its history by default: the parameters with their search
-    ranges, the series' weights, the loss and the fitted period."""
-
-    fit: dict[str, tuple[float, float]]
-    weights: dict[str, float] = field(default_factory=dict)
-    loss: str = "log"
-    since: float | None = None
-    until: float | None = None
-    checks: tuple[RealityCheck, ...] = ()
-    popsize: int = 10
-    maxiter: int = 200
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -258,9 +241,7 @@ def _calibration(reader: Reader, body: Any, where: str, model: Model) -> Calibra
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ModelError(f"{at(section, name)}: the weight of '{name}' must be a number >= 0")
         weights[key] = float(value)
-    loss = str(body.get("loss", "log"))
-    if loss not in LOSSES:
-        raise ModelError(f"{at(body, 'loss')}: unknown loss '{loss}'", hint=" | ".join(LOSSES))
+    loss = loss_named(str(body.get("loss", "log")), where=at(body, "loss"))
     period: dict[str, float | None] = {}
     for key in ("since", "until"):
         value = body.get(key)
@@ -293,8 +274,6 @@ def _calibration(reader: Reader, body: Any, where: str, model: Model) -> Calibra
 
 
 def _check(reader: Reader, name: str, body: Any, where: str, model: Model) -> RealityCheck:
-    from flywheel_sim.studies.calibration import checked
-
     form = "{set: {p: v}, outcome: var@time, versus: var@time, below: x, above: y, weight: w}"
     if not isinstance(body, Node):
         raise ModelError(f"{where}: reality check '{name}' must be a mapping", hint=form)
