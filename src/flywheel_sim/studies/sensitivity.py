@@ -48,7 +48,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -64,7 +64,8 @@ if TYPE_CHECKING:
     from flywheel_sim.spec.model import Model
 
 F = NDArray[np.float64]
-SENSITIVITY_METHODS = ("sobol", "morris")
+SensitivityMethod = Literal["sobol", "morris"]
+SENSITIVITY_METHODS: tuple[SensitivityMethod, ...] = get_args(SensitivityMethod)
 SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("parameter", "mu", "mu_star", "mu_star_conf", "sigma")
 
@@ -75,7 +76,7 @@ class Design:
     column per name in ``names``. Morris only: ``levels`` of its grid, and ``steps``, each
     column's trajectory step in probability (to express effects per unit of quantile)."""
 
-    method: str
+    method: SensitivityMethod
     names: tuple[str, ...]
     unit: F
     levels: int = 4
@@ -100,18 +101,20 @@ def _salib(part: str) -> Any:
         ) from None
 
 
-def _check_method(method: str) -> None:
-    if method not in SENSITIVITY_METHODS:
-        raise ModelError(
-            f"unknown sensitivity method '{method}'",
-            hint=f"use {' or '.join(SENSITIVITY_METHODS)}",
-        )
+def sensitivity_method(name: str) -> SensitivityMethod:
+    """``name`` as a sensitivity method; ModelError otherwise."""
+    if name in SENSITIVITY_METHODS:
+        return name
+    raise ModelError(
+        f"unknown sensitivity method '{name}'",
+        hint=f"use {' or '.join(SENSITIVITY_METHODS)}",
+    )
 
 
 def design(
     distributions: Mapping[str, Distribution],
     *,
-    method: str = "sobol",
+    method: SensitivityMethod | str = "sobol",
     n: int = 1024,
     seed: int = 0,
     levels: int = 4,
@@ -119,7 +122,7 @@ def design(
     """The unit-cube points to run: Sobol' (Saltelli, ``n * (d + 2)`` rows; ``n`` best a power
     of two) or Morris (``n`` trajectories on ``levels`` levels, ``n * (d + 1)`` rows).
     Deterministic in ``seed``."""
-    _check_method(method)
+    method = sensitivity_method(method)
     names = tuple(distributions)
     if not names:
         raise ModelError("a sensitivity analysis needs at least one uncertain parameter")
@@ -179,7 +182,7 @@ def analyse(design: Design, y: F, *, confidence: float = 0.95, seed: int = 0) ->
     bootstrap ``confidence`` interval."""
     import pandas as pd
 
-    _check_method(design.method)
+    sensitivity_method(design.method)
     if not 0 < confidence < 1:
         raise ParameterError(f"confidence must be between 0 and 1, not {confidence}")
     y = _check_outcomes(design, y)
@@ -216,7 +219,7 @@ def sensitivity(
     distributions: Mapping[str, Distribution],
     outcome: Outcome | str,
     *,
-    method: str = "sobol",
+    method: SensitivityMethod | str = "sobol",
     n: int = 1024,
     seed: int = 0,
 ) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -111,6 +112,16 @@ def observations(
         weight = float((weights or {}).get(key, 1.0))
         out.append(Series(key, aggregate, times_all[keep], values[keep], weight, column))
     return out
+
+
+def read_observations(path: Path) -> pd.DataFrame:
+    """A CSV file of observations; ModelError (one line) if it cannot be read."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read {path}: {exc}") from None
 
 
 def inside_run(model: Model, item: Series, source: str) -> None:
