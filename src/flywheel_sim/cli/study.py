@@ -318,7 +318,8 @@ def sensitivity(
 ) -> None:
     """Global sensitivity (SALib): Sobol first and total indices with confidence intervals,
     or Morris screening, of one outcome to the uncertain parameters; a tornado chart."""
-    from flywheel_sim.studies.sensitivity import analyse, sensitivity_method, tornado_chart
+    from flywheel_sim.present.study import tornado_chart
+    from flywheel_sim.studies.sensitivity import analyse, sensitivity_method
     from flywheel_sim.studies.sweep import SensitivityOptions, sensitivity_plan
 
     loaded = load_model(source := model or default_model())

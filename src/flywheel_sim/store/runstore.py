@@ -31,7 +31,7 @@ import os
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -46,7 +46,23 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from flywheel_sim.spec.model import Model
-    from flywheel_sim.studies.outcomes import Outcome
+
+
+class Outcome(Protocol):
+    """What the store reads of an outcome (a :class:`flywheel_sim.studies.outcomes.Outcome`):
+    a variable at a time (``at``) or a ``statistic`` over the run, and its ``label``."""
+
+    @property
+    def variable(self) -> str: ...
+
+    @property
+    def at(self) -> float | None: ...
+
+    @property
+    def statistic(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def default_path() -> Path:
