@@ -24,12 +24,12 @@ LINE = """
     flows:
       inflow: {equation: a + b * (TIME - 2000)}
 """
-YEARS = np.arange(2000.0, 2010.0)
+YEARS = np.arange(2001.0, 2010.0)
 
 
 def line_data() -> pd.DataFrame:
     t = YEARS - 2000.0
-    return pd.DataFrame({"year": YEARS, "total": 3.0 * t + 0.75 * t * t + 1.0})
+    return pd.DataFrame({"year": YEARS, "total": 3.0 * t + 0.75 * t * t})
 
 
 def same_fit(one: Calibration, other: Calibration) -> None:
