@@ -29,7 +29,7 @@ import hashlib
 import json
 import os
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -77,6 +77,41 @@ def default_path() -> Path:
 
 def model_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NewBatch:
+    """A batch to record (:meth:`RunStore.begin`): its ``kind`` (run, compare, sweep,
+    sensitivity, calibration), ``model``, number of runs, saved ``times``, ``variables`` and
+    the ``parameters`` whose values each run stores, the ``settings`` that reproduce it, its
+    ``scenario``, base ``seed`` and a free-text ``note``."""
+
+    kind: str
+    model: Model
+    n_runs: int
+    times: Sequence[float] | NDArray[np.float64]
+    variables: Sequence[str]
+    parameters: Sequence[str]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    scenario: str = ""
+    seed: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Chunk:
+    """Runs to write (:meth:`RunStore.write_chunk`), numbered from ``first_run``: ``params``
+    is (runs, parameters) in the batch's parameter order, one seed and one status per run,
+    ``series`` maps each variable to (runs, times) at ``times``; ``scenario`` names the runs'
+    scenario (one for all, or one per run)."""
+
+    first_run: int
+    params: NDArray[np.float64]
+    seeds: NDArray[np.int64]
+    status: Sequence[str]
+    series: Mapping[str, NDArray[np.float64]]
+    times: NDArray[np.float64]
+    scenario: str | Sequence[str] = ""
 
 
 @dataclass(frozen=True)
@@ -136,23 +171,11 @@ class RunStore:
         self.writer.release(busy=busy)
 
     # -- writing ------------------------------------------------------------------------------
-    def begin(
-        self,
-        *,
-        kind: str,
-        model: Model,
-        scenario: str = "",
-        seed: int = 0,
-        n_runs: int,
-        settings: Mapping[str, Any],
-        times: Sequence[float] | NDArray[np.float64],
-        variables: Sequence[str],
-        parameters: Sequence[str],
-        note: str = "",
-    ) -> int:
+    def begin(self, new: NewBatch) -> int:
         """Record a new batch (status 'running'); returns its id."""
         from flywheel_sim import __version__
 
+        model = new.model
         text = model.text or repr(model)
         digest = model_hash(text)
         with self.connect() as con:
@@ -172,54 +195,44 @@ class RunStore:
                 "?, ?, ?, ?)",
                 [
                     batch,
-                    kind,
+                    new.kind,
                     model.name,
                     digest,
-                    scenario,
-                    int(seed),
+                    new.scenario,
+                    int(new.seed),
                     __version__,
-                    int(n_runs),
-                    json.dumps(dict(settings), default=_json_default),
-                    [float(t) for t in times],
-                    list(variables),
-                    list(parameters),
-                    note,
+                    int(new.n_runs),
+                    json.dumps(dict(new.settings), default=_json_default),
+                    [float(t) for t in new.times],
+                    list(new.variables),
+                    list(new.parameters),
+                    new.note,
                 ],
             )
             con.execute("COMMIT")
         return batch
 
-    def write_chunk(
-        self,
-        batch: int,
-        chunk: int,
-        *,
-        first_run: int,
-        params: NDArray[np.float64],
-        seeds: NDArray[np.int64],
-        status: Sequence[str],
-        series: Mapping[str, NDArray[np.float64]],
-        times: NDArray[np.float64],
-        scenario: str | Sequence[str] = "",
-    ) -> None:
-        """Write one chunk of runs in one transaction: ``params`` is (runs, parameters) in
-        the batch's parameter order; ``series`` maps each variable to (runs, times)."""
+    def write_chunk(self, batch: int, chunk: int, runs: Chunk) -> None:
+        """Write chunk number ``chunk`` of ``batch`` in one transaction (a chunk written
+        before is left as it is)."""
         import pyarrow as pa
 
+        first_run, seeds, series, times = runs.first_run, runs.seeds, runs.series, runs.times
         n = len(seeds)
-        runs = first_run + np.arange(n)
+        numbers = first_run + np.arange(n)
+        scenario = runs.scenario
         scenarios = [scenario] * n if isinstance(scenario, str) else list(scenario)
-        matrix = np.asarray(params, dtype=float).reshape(n, -1)
+        matrix = np.asarray(runs.params, dtype=float).reshape(n, -1)
         # one float column per parameter, gathered into the DOUBLE[] in SQL: a column of
         # per-run arrays would make DuckDB inspect 1,000 Python objects per chunk
         columns = {f"p{j}": matrix[:, j] for j in range(matrix.shape[1])}
         run_frame = pa.table(
             {
                 "batch": np.full(n, batch, dtype=np.int64),
-                "run": runs.astype(np.int64),
+                "run": numbers.astype(np.int64),
                 "scenario": scenarios,
                 "seed": np.asarray(seeds, dtype=np.int64),
-                "status": list(status),
+                "status": list(runs.status),
                 **columns,
             }
         )
@@ -236,7 +249,7 @@ class RunStore:
             series_frame = pa.table(
                 {
                     "batch": np.full(n * len(names), batch, dtype=np.int64),
-                    "run": np.repeat(runs, len(names)).astype(np.int64),
+                    "run": np.repeat(numbers, len(names)).astype(np.int64),
                     "variable": pa.DictionaryArray.from_arrays(codes, pa.array(names)),
                     "value": pa.LargeListArray.from_arrays(offsets, values),
                 }
@@ -290,24 +303,24 @@ class RunStore:
         times = np.asarray(result["time"].values, dtype=float)
         seeds = np.asarray(result["seed"].values, dtype=np.int64)
         batch = self.begin(
-            kind=kind,
-            model=model,
-            scenario=scenario,
-            seed=int(seeds[0]) if seeds.size else 0,
-            n_runs=len(seeds),
-            settings=settings or {},
-            times=times,
-            variables=variables,
-            parameters=parameters,
+            NewBatch(
+                kind=kind,
+                model=model,
+                scenario=scenario,
+                seed=int(seeds[0]) if seeds.size else 0,
+                n_runs=len(seeds),
+                settings=settings or {},
+                times=times,
+                variables=variables,
+                parameters=parameters,
+            )
         )
         params = (
             np.column_stack([np.asarray(result[p].values, dtype=float) for p in parameters])
             if parameters
             else np.zeros((len(seeds), 0))
         )
-        self.write_chunk(
-            batch,
-            0,
+        chunk = Chunk(
             first_run=0,
             params=params,
             seeds=seeds,
@@ -316,6 +329,7 @@ class RunStore:
             times=times,
             scenario=scenario,
         )
+        self.write_chunk(batch, 0, chunk)
         self.finish(batch)
         return batch
 

@@ -64,19 +64,22 @@ def compare_scenarios(
     """Run every scenario once, storing each run as it finishes (one batch, kind compare)."""
     from flywheel_sim.compile import compile_model
     from flywheel_sim.engine.simulate import simulate, time_grid
+    from flywheel_sim.store.runstore import Chunk, NewBatch
 
     names = [s.name for s in scenarios]
     variables = list(dict.fromkeys(o.variable for o in outcomes))
     set_names = list(dict.fromkeys(k for s in scenarios for k, _ in s.values))
     batch = store.begin(
-        kind="compare",
-        model=model,
-        scenario=",".join(names),
-        n_runs=len(scenarios),
-        settings={"scenarios": names, "outcomes": [o.label for o in outcomes]},
-        times=time_grid(compile_model(model), stop=None, dt=None, save_step=None).times,
-        variables=variables,
-        parameters=set_names,
+        NewBatch(
+            kind="compare",
+            model=model,
+            scenario=",".join(names),
+            n_runs=len(scenarios),
+            settings={"scenarios": names, "outcomes": [o.label for o in outcomes]},
+            times=time_grid(compile_model(model), stop=None, dt=None, save_step=None).times,
+            variables=variables,
+            parameters=set_names,
+        )
     )
     series: dict[str, dict[str, tuple[F, F]]] = {}
     values: dict[str, list[float]] = {}
@@ -90,9 +93,7 @@ def compare_scenarios(
                 v: (times, np.asarray(result[v].values[0], dtype=float)) for v in variables
             }
             values[item.name] = [float(o.of(result)[0]) for o in outcomes]
-            store.write_chunk(
-                batch,
-                index,
+            run = Chunk(
                 first_run=index,
                 params=np.array([scenario_values(model, set_values, set_names)]),
                 seeds=np.array([0]),
@@ -101,6 +102,7 @@ def compare_scenarios(
                 times=times,
                 scenario=item.name,
             )
+            store.write_chunk(batch, index, run)
             if progress is not None:
                 progress(index + 1, len(scenarios))
         status = "done"
