@@ -172,8 +172,7 @@ def _run_batch(
         with progress(f"{label} {plan.model.name}") as update:
             return run_batch(plan, run_store, executor, resume=resume, progress=update)
     except KeyboardInterrupt:
-        what = "sweep" if plan.kind == "sweep" else "sensitivity"
-        err.print(interrupted_note(run_store, resume, plan.n_runs, what), soft_wrap=True)
+        err.print(interrupted_note(run_store, resume, plan.n_runs, plan.kind), soft_wrap=True)
         raise typer.Exit(130) from None
 
 
