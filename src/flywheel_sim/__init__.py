@@ -200,8 +200,8 @@ def dashboard(model: str = "amazon") -> Any:
 
 
 def tornado_chart(*args: object, **kwargs: object) -> Path:
-    """Draw sensitivity indices (see :func:`flywheel_sim.studies.sensitivity.tornado_chart`)."""
-    from flywheel_sim.studies.sensitivity import tornado_chart as draw
+    """Draw sensitivity indices (see :func:`flywheel_sim.present.study.tornado_chart`)."""
+    from flywheel_sim.present.study import tornado_chart as draw
 
     return draw(*args, **kwargs)  # type: ignore[arg-type]
 

@@ -17,7 +17,8 @@ import pytest
 import flywheel_sim as fs
 from conftest import run_cli
 from flywheel_sim.errors import FlywheelError, OutputError
-from flywheel_sim.store.runstore import MIGRATIONS, SCHEMA_VERSION, RunStore
+from flywheel_sim.store.runstore import RunStore
+from flywheel_sim.store.schema import MIGRATIONS, SCHEMA_VERSION
 from flywheel_sim.studies.batch import Plan, run_plan
 
 NOISY = """

@@ -14,8 +14,9 @@ from scipy import stats
 
 import flywheel_sim as fs
 from conftest import model_from
+from flywheel_sim.present.study import tornado_chart
 from flywheel_sim.studies.sampling import Distribution, parse_distribution
-from flywheel_sim.studies.sensitivity import analyse, design, sensitivity, tornado_chart, values
+from flywheel_sim.studies.sensitivity import analyse, design, sensitivity, values
 
 pytest.importorskip("SALib")
 

@@ -133,11 +133,12 @@ def quick_fit(
     model: Model, names: list[str], *, fixed: dict[str, float], popsize: int, maxiter: int
 ) -> Calibration:
     """A small calibration to the model's history (few generations, so it takes seconds)."""
-    from flywheel_sim.studies.calibration import calibrate
+    from flywheel_sim.studies.calibration.plan import FitChoices, plan_fit
 
     check_fit(model, names)
     rest = {k: v for k, v in fixed.items() if k not in names}
-    return calibrate(model, names, fixed=rest, popsize=popsize, maxiter=maxiter)
+    choices = FitChoices(fit=tuple(names), fixed=rest, popsize=popsize, maxiter=maxiter)
+    return plan_fit(model, None, choices).run()
 
 
 def check_fit(model: Model, names: list[str]) -> None:

@@ -1,4 +1,5 @@
-"""Charts and tables for studies: scenario comparisons, percentile fans, outcome summaries."""
+"""Charts and tables for studies: scenario comparisons, percentile fans, outcome summaries,
+the calibration fit and the sensitivity tornado."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.errors import OutputError
 from flywheel_sim.io.results import atomic_path
 from flywheel_sim.present.charts import pyplot_for
 
@@ -148,3 +150,87 @@ def calibration_chart(
         if until is not None:
             ax.axvline(until, color="#555555", lw=1, ls="--", label="end of fit")
     return _finish(plt, fig, panels[0], target, title)
+
+
+def tornado_chart(frame: pd.DataFrame, path: str | Path, *, title: str) -> Path:
+    """Draw what :func:`analyse` returned as horizontal bars, the most influential parameter
+    on top: Sobol' ST and S1 side by side with confidence intervals, or Morris mu_star with
+    its confidence interval and sigma as markers. ``.png``, ``.svg`` or ``.pdf``."""
+    target = Path(path)
+    if "ST" in frame.columns:
+        key = "ST"
+    elif "mu_star" in frame.columns:
+        key = "mu_star"
+    else:
+        raise OutputError(f"cannot draw '{target}': pass the frame analyse() returned")
+    if frame.empty:
+        raise OutputError(f"cannot draw '{target}': the frame has no parameters")
+    plt = pyplot_for(target)
+    rows = frame.sort_values(key, ascending=False, kind="stable")
+    fig, ax = plt.subplots(figsize=(8.5, 1.5 + 0.5 * len(rows)))
+    place = np.arange(len(rows), dtype=float)
+    level = frame.attrs.get("confidence")
+    (_sobol_bars if key == "ST" else _morris_bars)(ax, rows, place)
+    ax.set_yticks(place, [str(p) for p in rows["parameter"]])
+    ax.invert_yaxis()  # the largest first, on top
+    ax.set_ylabel("parameter")
+    ax.axvline(0, color="black", lw=0.8)
+    ax.grid(axis="x", alpha=0.3)
+    interval = f"{level:.0%} interval" if level else "confidence interval"
+    ax.legend(
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=9,
+        frameon=False,
+        title=f"error bars: {interval}",
+        title_fontsize=9,
+    )
+    ax.set_title(title)
+    fig.tight_layout()
+    with atomic_path(target) as tmp:  # "tight" keeps the legend beside the axes
+        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return target
+
+
+def _sobol_bars(ax: Any, rows: pd.DataFrame, place: F) -> None:
+    half = 0.38
+    for column, shift, colour, label in (
+        ("ST", -half / 2, "#1f77b4", "total (ST)"),
+        ("S1", half / 2, "#ff7f0e", "first order (S1)"),
+    ):
+        ax.barh(
+            place + shift,
+            rows[column].to_numpy(dtype=float),
+            height=half,
+            xerr=rows[f"{column}_conf"].to_numpy(dtype=float),
+            color=colour,
+            ecolor="black",
+            capsize=3,
+            label=label,
+        )
+    upper = float(np.nanmax((rows["ST"] + rows["ST_conf"]).to_numpy(dtype=float)))
+    ax.set_xlim(min(0.0, float(np.nanmin(rows["S1"] - rows["S1_conf"]))), max(1.0, upper))
+    ax.set_xlabel("Sobol' index (share of the outcome's variance)")
+
+
+def _morris_bars(ax: Any, rows: pd.DataFrame, place: F) -> None:
+    ax.barh(
+        place,
+        rows["mu_star"].to_numpy(dtype=float),
+        height=0.6,
+        xerr=rows["mu_star_conf"].to_numpy(dtype=float),
+        color="#1f77b4",
+        ecolor="black",
+        capsize=3,
+        label="μ* (mean |elementary effect|)",
+    )
+    ax.plot(
+        rows["sigma"].to_numpy(dtype=float),
+        place,
+        "D",
+        color="#d62728",
+        markersize=7,
+        label="σ (spread of effects)",
+    )
+    ax.set_xlabel("elementary effect (outcome change across a parameter's range)")

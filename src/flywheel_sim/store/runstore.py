@@ -17,8 +17,9 @@ One embedded database file (default ``<user data dir>/flywheel-sim/runs.duckdb``
 A chunk is one transaction: a killed process loses only the chunk in flight, and a sweep can
 resume from the chunks written. DuckDB lets one process write a file at a time, so every
 access opens a short-lived connection and waits (with back-off) while another process holds
-the lock: two sweeps writing at once take turns instead of failing or corrupting the file.
-The schema is versioned (``meta.schema_version``); opening an older store migrates it.
+the lock: two sweeps writing at once take turns instead of failing or corrupting the file
+(:mod:`flywheel_sim.store.lock`). The schema is versioned (``meta.schema_version``); opening
+an older store migrates it (:mod:`flywheel_sim.store.schema`).
 """
 
 from __future__ import annotations
@@ -27,16 +28,17 @@ import contextlib
 import hashlib
 import json
 import os
-import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError, OutputError
+from flywheel_sim.store.lock import HeldWriter, open_store
+from flywheel_sim.store.schema import migrate
 
 if TYPE_CHECKING:
     import duckdb
@@ -44,45 +46,23 @@ if TYPE_CHECKING:
     import xarray as xr
 
     from flywheel_sim.spec.model import Model
-    from flywheel_sim.studies.outcomes import Outcome
 
-SCHEMA_VERSION = 3
-LOCK_TIMEOUT = 120.0  # seconds to wait for another process's write
-MEMORY_LIMIT = "512MB"  # DuckDB's buffer (it spills to disk beyond this)
-HOLD = 4.0  # seconds chunk writes may keep the file open between chunks
-TURN = 0.1  # seconds the file is then left free, for other processes waiting for it
-POLL = 0.05  # the longest wait between two attempts to open a locked file
 
-# Each entry brings the schema from version (index) to version (index + 1).
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 0 -> 1: the first schema
-        "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR)",
-        "CREATE TABLE models (hash VARCHAR PRIMARY KEY, name VARCHAR, text VARCHAR)",
-        "CREATE SEQUENCE batch_ids START 1",
-        """CREATE TABLE batches (
-            id BIGINT PRIMARY KEY, kind VARCHAR, model_name VARCHAR, model_hash VARCHAR,
-            scenario VARCHAR, seed BIGINT, code_version VARCHAR, created TIMESTAMP,
-            finished TIMESTAMP, status VARCHAR, n_runs BIGINT, settings VARCHAR,
-            times DOUBLE[], variables VARCHAR[], parameters VARCHAR[])""",
-        """CREATE TABLE chunks (batch BIGINT, chunk INTEGER, first_run BIGINT,
-            n_runs BIGINT, written TIMESTAMP, PRIMARY KEY (batch, chunk))""",
-        """CREATE TABLE runs (batch BIGINT, run BIGINT, scenario VARCHAR, seed BIGINT,
-            status VARCHAR, params DOUBLE[])""",
-        """CREATE TABLE series (batch BIGINT, run BIGINT, variable VARCHAR, time DOUBLE,
-            value DOUBLE)""",
-    ),
-    (  # 1 -> 2: a free-text note per batch (flywheel sweep --note)
-        "ALTER TABLE batches ADD COLUMN note VARCHAR DEFAULT ''",
-    ),
-    (  # 2 -> 3: one row per run and variable, its values over time as a list (36x fewer rows)
-        """CREATE TABLE series_lists (batch BIGINT, run BIGINT, variable VARCHAR,
-            value DOUBLE[])""",
-        """INSERT INTO series_lists SELECT batch, run, variable, list(value ORDER BY time)
-            FROM series GROUP BY batch, run, variable""",
-        "DROP TABLE series",
-        "ALTER TABLE series_lists RENAME TO series",
-    ),
-)
+class Outcome(Protocol):
+    """What the store reads of an outcome (a :class:`flywheel_sim.studies.outcomes.Outcome`):
+    a variable at a time (``at``) or a ``statistic`` over the run, and its ``label``."""
+
+    @property
+    def variable(self) -> str: ...
+
+    @property
+    def at(self) -> float | None: ...
+
+    @property
+    def statistic(self) -> str: ...
+
+    @property
+    def label(self) -> str: ...
 
 
 def default_path() -> Path:
@@ -97,6 +77,41 @@ def default_path() -> Path:
 
 def model_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class NewBatch:
+    """A batch to record (:meth:`RunStore.begin`): its ``kind`` (run, compare, sweep,
+    sensitivity, calibration), ``model``, number of runs, saved ``times``, ``variables`` and
+    the ``parameters`` whose values each run stores, the ``settings`` that reproduce it, its
+    ``scenario``, base ``seed`` and a free-text ``note``."""
+
+    kind: str
+    model: Model
+    n_runs: int
+    times: Sequence[float] | NDArray[np.float64]
+    variables: Sequence[str]
+    parameters: Sequence[str]
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    scenario: str = ""
+    seed: int = 0
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Chunk:
+    """Runs to write (:meth:`RunStore.write_chunk`), numbered from ``first_run``: ``params``
+    is (runs, parameters) in the batch's parameter order, one seed and one status per run,
+    ``series`` maps each variable to (runs, times) at ``times``; ``scenario`` names the runs'
+    scenario (one for all, or one per run)."""
+
+    first_run: int
+    params: NDArray[np.float64]
+    seeds: NDArray[np.int64]
+    status: Sequence[str]
+    series: Mapping[str, NDArray[np.float64]]
+    times: NDArray[np.float64]
+    scenario: str | Sequence[str] = ""
 
 
 @dataclass(frozen=True)
@@ -135,125 +150,32 @@ class RunStore:
             raise OutputError(
                 f"cannot create the run store folder {self.path.parent}: {exc.strerror}"
             ) from None
-        self._held: duckdb.DuckDBPyConnection | None = None
-        self._held_since = 0.0
+        self.writer = HeldWriter(self.path)
         with self.connect() as con:
-            self._migrate(con)
+            migrate(con, self.path)
 
     # -- connections --------------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection, waiting while another process holds the file's lock."""
         self.release()
-        con = self._open()
+        con = open_store(self.path)
         try:
             yield con
         finally:
             con.close()
 
-    def _open(self) -> duckdb.DuckDBPyConnection:
-        import duckdb
-
-        deadline = time.monotonic() + LOCK_TIMEOUT
-        pause = 0.01
-        while True:
-            try:
-                # a bounded buffer: the store's memory must not grow with the sweep's size
-                return duckdb.connect(str(self.path), config={"memory_limit": MEMORY_LIMIT})
-            except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                    raise OutputError(
-                        f"cannot open the run store {self.path}: {str(exc).splitlines()[0]}"
-                    ) from None
-                time.sleep(pause)
-                pause = min(pause * 1.5, POLL)
-            except duckdb.Error as exc:
-                raise OutputError(
-                    f"{self.path} is not a flywheel run store ({str(exc).splitlines()[0]})",
-                ) from None
-
-    def _writer(self) -> duckdb.DuckDBPyConnection:
-        """The connection that chunk writes share for up to ``HOLD`` seconds.
-
-        Opening the file and closing it (which folds the write-ahead log into the file) cost
-        more than writing a chunk of 1,000 runs, so consecutive chunks share a connection.
-        That connection folds the log into the file only when it is closed (not every 16 MB,
-        DuckDB's default: each fold rewrites the last, partly filled row group again, and a
-        sweep's chunks reach 16 MB every ten chunks), and it does DuckDB's work in the
-        writing thread alone: the cores are busy simulating the next chunks.
-        Each chunk is still its own committed transaction (a killed sweep loses only what was
-        not committed). The file is released at the end of the batch and every ``HOLD``
-        seconds, and then left free for ``TURN`` seconds, which is several times the interval
-        at which a waiting process tries again (``POLL``): another sweep, a reader or
-        ``flywheel runs list`` gets its turn within about a second.
-        """
-        if self._held is not None and time.monotonic() - self._held_since > HOLD:
-            self.release(busy=True)
-            time.sleep(TURN)  # the next chunk is computing meanwhile (see executors)
-        if self._held is None:
-            self._held = self._open()
-            self._held.execute("SET threads = 1")
-            self._held.execute("SET checkpoint_threshold = '1GB'")
-            self._held_since = time.monotonic()
-        return self._held
-
     def release(self, *, busy: bool = False) -> None:
-        """Close the connection kept open between chunk writes, if any (idempotent). Closing
-        folds the log into the file; unless the next chunks are computing meanwhile
-        (``busy``), DuckDB may use every core for it."""
-        held, self._held = self._held, None
-        if held is not None:
-            if not busy:
-                with contextlib.suppress(Exception):  # the close below still folds
-                    held.execute("RESET threads")
-            held.close()
-
-    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        version = 0
-        if "meta" in tables:
-            row = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            version = int(row[0]) if row else 0
-        elif tables:
-            raise OutputError(f"{self.path} is a DuckDB file but not a flywheel run store")
-        if version > SCHEMA_VERSION:
-            raise OutputError(
-                f"run store {self.path} has schema version {version}, newer than this "
-                f"flywheel-sim ({SCHEMA_VERSION}) — upgrade flywheel-sim"
-            )
-        if version == SCHEMA_VERSION:
-            return
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for step in MIGRATIONS[version:]:
-                for statement in step:
-                    con.execute(statement)
-            con.execute(
-                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)]
-            )
-            con.execute("COMMIT")
-        except Exception:
-            con.execute("ROLLBACK")
-            raise
+        """Close the connection kept open between chunk writes, if any (idempotent); see
+        :class:`flywheel_sim.store.lock.HeldWriter`."""
+        self.writer.release(busy=busy)
 
     # -- writing ------------------------------------------------------------------------------
-    def begin(
-        self,
-        *,
-        kind: str,
-        model: Model,
-        scenario: str = "",
-        seed: int = 0,
-        n_runs: int,
-        settings: Mapping[str, Any],
-        times: Sequence[float] | NDArray[np.float64],
-        variables: Sequence[str],
-        parameters: Sequence[str],
-        note: str = "",
-    ) -> int:
+    def begin(self, new: NewBatch) -> int:
         """Record a new batch (status 'running'); returns its id."""
         from flywheel_sim.version import __version__
 
+        model = new.model
         text = model.text or repr(model)
         digest = model_hash(text)
         with self.connect() as con:
@@ -273,54 +195,44 @@ class RunStore:
                 "?, ?, ?, ?)",
                 [
                     batch,
-                    kind,
+                    new.kind,
                     model.name,
                     digest,
-                    scenario,
-                    int(seed),
+                    new.scenario,
+                    int(new.seed),
                     __version__,
-                    int(n_runs),
-                    json.dumps(dict(settings), default=_json_default),
-                    [float(t) for t in times],
-                    list(variables),
-                    list(parameters),
-                    note,
+                    int(new.n_runs),
+                    json.dumps(dict(new.settings), default=_json_default),
+                    [float(t) for t in new.times],
+                    list(new.variables),
+                    list(new.parameters),
+                    new.note,
                 ],
             )
             con.execute("COMMIT")
         return batch
 
-    def write_chunk(
-        self,
-        batch: int,
-        chunk: int,
-        *,
-        first_run: int,
-        params: NDArray[np.float64],
-        seeds: NDArray[np.int64],
-        status: Sequence[str],
-        series: Mapping[str, NDArray[np.float64]],
-        times: NDArray[np.float64],
-        scenario: str | Sequence[str] = "",
-    ) -> None:
-        """Write one chunk of runs in one transaction: ``params`` is (runs, parameters) in
-        the batch's parameter order; ``series`` maps each variable to (runs, times)."""
+    def write_chunk(self, batch: int, chunk: int, runs: Chunk) -> None:
+        """Write chunk number ``chunk`` of ``batch`` in one transaction (a chunk written
+        before is left as it is)."""
         import pyarrow as pa
 
+        first_run, seeds, series, times = runs.first_run, runs.seeds, runs.series, runs.times
         n = len(seeds)
-        runs = first_run + np.arange(n)
+        numbers = first_run + np.arange(n)
+        scenario = runs.scenario
         scenarios = [scenario] * n if isinstance(scenario, str) else list(scenario)
-        matrix = np.asarray(params, dtype=float).reshape(n, -1)
+        matrix = np.asarray(runs.params, dtype=float).reshape(n, -1)
         # one float column per parameter, gathered into the DOUBLE[] in SQL: a column of
         # per-run arrays would make DuckDB inspect 1,000 Python objects per chunk
         columns = {f"p{j}": matrix[:, j] for j in range(matrix.shape[1])}
         run_frame = pa.table(
             {
                 "batch": np.full(n, batch, dtype=np.int64),
-                "run": runs.astype(np.int64),
+                "run": numbers.astype(np.int64),
                 "scenario": scenarios,
                 "seed": np.asarray(seeds, dtype=np.int64),
-                "status": list(status),
+                "status": list(runs.status),
                 **columns,
             }
         )
@@ -337,12 +249,12 @@ class RunStore:
             series_frame = pa.table(
                 {
                     "batch": np.full(n * len(names), batch, dtype=np.int64),
-                    "run": np.repeat(runs, len(names)).astype(np.int64),
+                    "run": np.repeat(numbers, len(names)).astype(np.int64),
                     "variable": pa.DictionaryArray.from_arrays(codes, pa.array(names)),
                     "value": pa.LargeListArray.from_arrays(offsets, values),
                 }
             )
-        con = self._writer()  # shared with the previous chunks; one transaction per chunk
+        con = self.writer.connection()  # shared with the previous chunks; one transaction per chunk
         con.execute("BEGIN TRANSACTION")
         try:
             exists = con.execute(
@@ -391,24 +303,24 @@ class RunStore:
         times = np.asarray(result["time"].values, dtype=float)
         seeds = np.asarray(result["seed"].values, dtype=np.int64)
         batch = self.begin(
-            kind=kind,
-            model=model,
-            scenario=scenario,
-            seed=int(seeds[0]) if seeds.size else 0,
-            n_runs=len(seeds),
-            settings=settings or {},
-            times=times,
-            variables=variables,
-            parameters=parameters,
+            NewBatch(
+                kind=kind,
+                model=model,
+                scenario=scenario,
+                seed=int(seeds[0]) if seeds.size else 0,
+                n_runs=len(seeds),
+                settings=settings or {},
+                times=times,
+                variables=variables,
+                parameters=parameters,
+            )
         )
         params = (
             np.column_stack([np.asarray(result[p].values, dtype=float) for p in parameters])
             if parameters
             else np.zeros((len(seeds), 0))
         )
-        self.write_chunk(
-            batch,
-            0,
+        chunk = Chunk(
             first_run=0,
             params=params,
             seeds=seeds,
@@ -417,6 +329,7 @@ class RunStore:
             times=times,
             scenario=scenario,
         )
+        self.write_chunk(batch, 0, chunk)
         self.finish(batch)
         return batch
 

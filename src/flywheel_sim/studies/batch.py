@@ -23,12 +23,12 @@ from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError
 from flywheel_sim.spec.model import Model
+from flywheel_sim.studies.executors import CHUNK
 
 if TYPE_CHECKING:
     from flywheel_sim.store.runstore import RunStore
     from flywheel_sim.studies.executors import Executor
 
-CHUNK = 1000
 F = NDArray[np.float64]
 
 
@@ -174,6 +174,7 @@ def run_plan(
     batch id) only the chunks missing from that batch are run."""
     from flywheel_sim.compile import compile_model
     from flywheel_sim.engine.simulate import time_grid
+    from flywheel_sim.store.runstore import Chunk, NewBatch
     from flywheel_sim.studies.executors import make_executor
 
     grid = time_grid(compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step)
@@ -181,16 +182,18 @@ def run_plan(
     parameters = tuple(plan.fixed) + plan.names
     if resume is None:
         batch = store.begin(
-            kind=plan.kind,
-            model=plan.model,
-            scenario=plan.scenario,
-            seed=plan.seed,
-            n_runs=plan.n_runs,
-            settings=settings,
-            times=grid.times,
-            variables=plan.variables,
-            parameters=parameters,
-            note=plan.note,
+            NewBatch(
+                kind=plan.kind,
+                model=plan.model,
+                scenario=plan.scenario,
+                seed=plan.seed,
+                n_runs=plan.n_runs,
+                settings=settings,
+                times=grid.times,
+                variables=plan.variables,
+                parameters=parameters,
+                note=plan.note,
+            )
         )
         done: set[int] = set()
     else:
@@ -227,17 +230,8 @@ def run_plan(
         ):
             run_status, series, times = out
             params = np.hstack([np.tile(fixed_values, (len(seeds), 1)), values])
-            store.write_chunk(
-                batch,
-                index,
-                first_run=first,
-                params=params,
-                seeds=seeds,
-                status=run_status,
-                series=series,
-                times=times,
-                scenario=plan.scenario,
-            )
+            runs = Chunk(first, params, seeds, run_status, series, times, plan.scenario)
+            store.write_chunk(batch, index, runs)
             finished += len(seeds)
             if progress is not None:
                 progress(finished, plan.n_runs)

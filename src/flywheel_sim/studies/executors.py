@@ -41,14 +41,17 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, Literal, Protocol, Self, TypeVar, get_args
 
-from flywheel_sim.errors import FlywheelError
+from flywheel_sim.errors import FlywheelError, ModelError
 
 R = TypeVar("R")
 
-NAMES = ("local", "processes", "dask")
+ExecutorName = Literal["local", "processes", "dask"]
+NAMES: tuple[ExecutorName, ...] = get_args(ExecutorName)
+CHUNK = 1000  # runs per task
 DASK_EXTRA = "the dask executor needs the dask extra: pip install 'flywheel-sim[dask]'"
 
 
@@ -83,8 +86,36 @@ class Executor(Protocol):
     ) -> None: ...
 
 
+def executor_named(name: str) -> ExecutorName:
+    """``name`` as an executor's name; FlywheelError listing the executors otherwise."""
+    if name in NAMES:
+        return name
+    raise FlywheelError(f"unknown executor '{name}' — use one of: {', '.join(NAMES)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutorSettings:
+    """Where a batch's runs execute: the executor's ``name``, a Dask scheduler's ``address``,
+    the number of ``workers``, and the runs per task (``chunk``). Its errors name the
+    command-line options it mirrors (``--chunk``)."""
+
+    name: ExecutorName = "local"
+    address: str | None = None
+    workers: int | None = None
+    chunk: int = CHUNK
+
+    def __post_init__(self) -> None:
+        executor_named(self.name)
+        if self.chunk < 1:
+            raise ModelError(f"--chunk must be at least 1, not {self.chunk}")
+
+    def make(self) -> Executor:
+        """The executor (see :func:`make_executor`); close it when done."""
+        return make_executor(self.name, address=self.address, workers=self.workers)
+
+
 def make_executor(
-    name: str = "local", *, address: str | None = None, workers: int | None = None
+    name: ExecutorName | str = "local", *, address: str | None = None, workers: int | None = None
 ) -> Executor:
     """The executor called ``name`` ("local", "processes" or "dask").
 
@@ -92,8 +123,7 @@ def make_executor(
     of workers in the local Dask cluster started when ``address`` is None (default 2).
     ``address`` is a Dask scheduler address such as ``"tcp://host:8786"``.
     """
-    if name not in NAMES:
-        raise FlywheelError(f"unknown executor '{name}' — use one of: {', '.join(NAMES)}")
+    name = executor_named(name)
     if workers is not None and workers < 1:
         raise FlywheelError(f"workers must be at least 1, not {workers}")
     if address is not None and name != "dask":

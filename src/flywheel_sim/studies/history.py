@@ -16,7 +16,7 @@ from numpy.typing import NDArray
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.datasets import datasets, load_dataset
-from flywheel_sim.spec.model import History, HistorySeries, Model
+from flywheel_sim.spec.model import Aggregate, History, HistorySeries, Model
 from flywheel_sim.spec.names import canonical
 
 if TYPE_CHECKING:
@@ -105,7 +105,7 @@ def annual_totals(series: xr.DataArray, years: NDArray[np.float64]) -> NDArray[n
 
 
 def aggregated(
-    series: xr.DataArray, aggregate: str, times: NDArray[np.float64]
+    series: xr.DataArray, aggregate: Aggregate, times: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """A variable (dims run, time) aggregated for comparison with observations at ``times``
     (see HistorySeries): shape (runs, times), NaN where the run does not cover them."""
@@ -118,17 +118,21 @@ def aggregated(
     return point_values(series, times)
 
 
-OFFSETS = {"annual_total": 0.5, "annual_mean": 0.5, "year_end": 1.0}
-LABELS = {"annual_total": "yearly total", "annual_mean": "yearly mean", "year_end": "year end"}
+OFFSETS: dict[Aggregate, float] = {"annual_total": 0.5, "annual_mean": 0.5, "year_end": 1.0}
+LABELS: dict[Aggregate, str] = {
+    "annual_total": "yearly total",
+    "annual_mean": "yearly mean",
+    "year_end": "year end",
+}
 
 
-def plot_time(aggregate: str) -> float:
+def plot_time(aggregate: Aggregate) -> float:
     """Where an observation of year t belongs on a time axis: mid-year for a yearly total or
     mean, the year's end for a year-end count, t itself for a point value."""
     return OFFSETS.get(aggregate, 0.0)
 
 
-def span(aggregate: str) -> float:
+def span(aggregate: Aggregate) -> float:
     """How far past its date an observation reaches (a yearly total needs its whole year)."""
     return 0.0 if aggregate == "point" else 1.0
 

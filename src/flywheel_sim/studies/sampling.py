@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
@@ -39,7 +39,35 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "beta": (("a", "b"), ("low", "high")),
     "discrete": (("values",), ("weights",)),
 }
-METHODS = ("montecarlo", "lhs", "sobol")
+Method = Literal["montecarlo", "lhs", "sobol"]
+METHODS: tuple[Method, ...] = get_args(Method)
+
+
+def method_named(name: str, *, what: str = "sampling method") -> Method:
+    """``name`` as a sampling method; ModelError naming ``what`` was asked for otherwise (the
+    command line says ``--method``)."""
+    if name in METHODS:
+        return name
+    raise ModelError(f"unknown {what} '{name}'", hint=f"use {', '.join(METHODS)}")
+
+
+@dataclass(frozen=True, slots=True)
+class SamplingSettings:
+    """A sampling design: ``samples`` runs drawn by ``method`` from ``seed``. Its errors name
+    the command-line options it mirrors (``--samples``)."""
+
+    samples: int = 1000
+    method: Method = "lhs"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.samples < 1:
+            raise ModelError(f"--samples must be at least 1, not {self.samples}")
+        method_named(self.method)
+
+    def draw(self, distributions: Mapping[str, Distribution]) -> dict[str, F]:
+        """The design's values of every parameter (see :func:`sample`)."""
+        return sample(distributions, self.samples, method=self.method, seed=self.seed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +247,7 @@ def parse_distribution(text: str) -> Distribution:
     return Distribution(kind, tuple(zip(names, numbers, strict=False)))
 
 
-def uniforms(method: str, n: int, d: int, seed: int) -> F:
+def uniforms(method: Method | str, n: int, d: int, seed: int) -> F:
     """An (n, d) design of numbers in [0, 1): ``montecarlo`` (independent), ``lhs`` (Latin
     hypercube: every one of n equal strata of each dimension sampled once) or ``sobol``
     (scrambled Sobol' sequence, best with n a power of two). Deterministic in ``seed``.
@@ -229,25 +257,28 @@ def uniforms(method: str, n: int, d: int, seed: int) -> F:
     importing scipy.stats takes ~0.6 s, which was a fifth of a short sweep."""
     if n < 1 or d < 1:
         raise ModelError("a sampling design needs at least one sample and one parameter")
+    method = method_named(method)
     if method == "montecarlo":
         return np.random.default_rng(seed).random((n, d))
     if method == "lhs":
         rng = np.random.default_rng(seed)
         strata = np.column_stack([rng.permutation(n) for _ in range(d)])
         return np.asarray((strata + rng.random((n, d))) / n, dtype=float)
-    if method == "sobol":
-        import warnings
+    import warnings
 
-        from scipy.stats import qmc
+    from scipy.stats import qmc
 
-        with warnings.catch_warnings():  # scipy warns when n is not a power of two
-            warnings.simplefilter("ignore", UserWarning)
-            return np.asarray(qmc.Sobol(d=d, scramble=True, seed=seed).random(n), dtype=float)
-    raise ModelError(f"unknown sampling method '{method}'", hint=f"use {', '.join(METHODS)}")
+    with warnings.catch_warnings():  # scipy warns when n is not a power of two
+        warnings.simplefilter("ignore", UserWarning)
+        return np.asarray(qmc.Sobol(d=d, scramble=True, seed=seed).random(n), dtype=float)
 
 
 def sample(
-    distributions: Mapping[str, Distribution], n: int, *, method: str = "lhs", seed: int = 0
+    distributions: Mapping[str, Distribution],
+    n: int,
+    *,
+    method: Method | str = "lhs",
+    seed: int = 0,
 ) -> dict[str, F]:
     """``n`` samples of every parameter: a mapping ready for ``simulate``."""
     names = list(distributions)

@@ -25,18 +25,27 @@ Every problem is reported with the file and line.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.io.models import builtin_models
 from flywheel_sim.io.yaml.reader import Node, Reader
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, policy_from_mapping
-from flywheel_sim.studies.calibration import RealityCheck
-from flywheel_sim.studies.sampling import Distribution, distribution_from_mapping
+from flywheel_sim.studies.calibration.objective import RealityCheck, checked, loss_named
+from flywheel_sim.studies.calibration.plan import CalibrationSpec
+from flywheel_sim.studies.sampling import (
+    Distribution,
+    distribution_from_mapping,
+    parse_distribution,
+)
+
+if TYPE_CHECKING:
+    from flywheel_sim.studies.outcomes import Outcome
 
 
 @dataclass(frozen=True)
@@ -63,24 +72,6 @@ class Scenario:
 
 BASELINE = Scenario("baseline", "the model as it is")
 
-LOSSES = ("log", "relative", "huber")
-
-
-@dataclass(frozen=True)
-class CalibrationSpec:
-    """How the model is fitted to its history by default: the parameters with their search
-    ranges, the series' weights, the loss and the fitted period."""
-
-    fit: dict[str, tuple[float, float]]
-    weights: dict[str, float] = field(default_factory=dict)
-    loss: str = "log"
-    since: float | None = None
-    until: float | None = None
-    checks: tuple[RealityCheck, ...] = ()
-    popsize: int = 10
-    maxiter: int = 200
-    seed: int = 0
-
 
 @dataclass(frozen=True)
 class Study:
@@ -91,6 +82,52 @@ class Study:
     uncertainty: dict[str, Distribution] = field(default_factory=dict)
     file: str | None = None
     calibration: CalibrationSpec | None = None
+
+    def chosen_outcomes(self, texts: Sequence[str] | None, model: Model) -> list[Outcome]:
+        """The outcomes ``texts`` (``VAR@TIME``, comma-separated allowed), else the file's."""
+        from flywheel_sim.studies.outcomes import parse_outcomes
+
+        chosen = list(texts or self.outcomes)
+        if not chosen:
+            raise ModelError(
+                f"say which outcomes to look at: --outcome VAR@TIME (model '{model.name}' has no "
+                "scenario file with outcomes)"
+            )
+        return parse_outcomes(chosen, model)
+
+    def distributions_for(
+        self, items: Sequence[str] | None, model: Model
+    ) -> dict[str, Distribution]:
+        """The file's uncertainty, with ``items`` (``NAME=uniform:LOW,HIGH``, the command
+        line's ``--dist``) added or replacing a parameter's distribution."""
+        found = dict(self.uncertainty)
+        for item in items or []:
+            name, sep, text = item.partition("=")
+            if not sep:
+                raise ModelError(f"--dist '{item}' must look like name=uniform:LOW,HIGH")
+            element = model.element(name.strip())
+            if element.kind != "parameter":
+                raise ModelError(f"--dist {item}: '{name}' is a {element.kind}, not a parameter")
+            try:
+                found[element.key] = parse_distribution(text)
+            except ModelError as exc:
+                raise ModelError(f"--dist {item}: {exc.message}", hint=exc.hint) from None
+        if not found:
+            raise ModelError(
+                f"no parameter distributions for '{model.name}'",
+                hint="give --dist NAME=uniform:LOW,HIGH or an uncertainty: section in its "
+                "scenario file",
+            )
+        return found
+
+    def around(
+        self, model: Model, scenario: str | None, varied: Iterable[str] = ()
+    ) -> tuple[Model, dict[str, float]]:
+        """The model with ``scenario``'s policies (none: the model as it is) and the
+        parameter values the scenario sets, less those ``varied`` by a study."""
+        applied, fixed = self.scenario(scenario).apply(model) if scenario else (model, {})
+        skip = set(varied)
+        return applied, {k: v for k, v in fixed.items() if k not in skip}
 
     def scenario(self, name: str) -> Scenario:
         if name in self.scenarios:
@@ -113,6 +150,38 @@ def study_path(source: str | Path) -> Path | None:
         return Path(str(ref)) if ref.is_file() else None
     beside = path.with_name(f"{path.stem}.scenarios.yaml")
     return beside if beside.is_file() else None
+
+
+def refuse_existing(path: Path) -> None:
+    """ModelError if ``path`` exists: a scenario file is never rewritten."""
+    if path.exists():
+        raise ModelError(
+            f"{path} exists; flywheel does not rewrite a scenario file (its comments would be "
+            "lost)",
+            hint="give --save a new file and copy the scenario across, or use it with --scenarios",
+        )
+
+
+def save_scenario(path: Path, values: Mapping[str, float], model: str) -> Path:
+    """Write scenario 'calibrated' (``values``, fitted to ``model``'s history) to a new
+    scenario file, atomically. An existing file is never rewritten (its comments and layout
+    would be lost)."""
+    import yaml
+
+    from flywheel_sim.io.results import atomic_path
+
+    refuse_existing(path)
+    document = {
+        "scenarios": {
+            "calibrated": {
+                "description": f"parameters fitted to history by flywheel calibrate ({model})",
+                "set": {k: float(f"{v:.6g}") for k, v in values.items()},
+            }
+        }
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
 
 
 def load_study(source: str | Path, model: Model, *, file: str | Path | None = None) -> Study:
@@ -258,9 +327,7 @@ def _calibration(reader: Reader, body: Any, where: str, model: Model) -> Calibra
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ModelError(f"{at(section, name)}: the weight of '{name}' must be a number >= 0")
         weights[key] = float(value)
-    loss = str(body.get("loss", "log"))
-    if loss not in LOSSES:
-        raise ModelError(f"{at(body, 'loss')}: unknown loss '{loss}'", hint=" | ".join(LOSSES))
+    loss = loss_named(str(body.get("loss", "log")), where=at(body, "loss"))
     period: dict[str, float | None] = {}
     for key in ("since", "until"):
         value = body.get(key)
@@ -293,8 +360,6 @@ def _calibration(reader: Reader, body: Any, where: str, model: Model) -> Calibra
 
 
 def _check(reader: Reader, name: str, body: Any, where: str, model: Model) -> RealityCheck:
-    from flywheel_sim.studies.calibration import checked
-
     form = "{set: {p: v}, outcome: var@time, versus: var@time, below: x, above: y, weight: w}"
     if not isinstance(body, Node):
         raise ModelError(f"{where}: reality check '{name}' must be a mapping", hint=form)

@@ -8,7 +8,8 @@ Three pure steps, with the simulation between them left to the caller (one batch
     y = outcome.of(simulate(model, params))                # one number per run, in order
     frame = analyse(d, y)                                  # one row per parameter
 
-:func:`sensitivity` does all four for a small model; :func:`tornado_chart` draws the frame.
+:func:`sensitivity` does all four for a small model;
+:func:`flywheel_sim.present.study.tornado_chart` draws the frame.
 
 **Methods.** ``sobol``: Saltelli's sampling scheme on a scrambled Sobol' sequence and
 SALib's estimators (Saltelli et al. 2010), ``n * (d + 2)`` runs for ``d`` parameters, giving
@@ -47,14 +48,12 @@ import math
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 from numpy.typing import NDArray
 
-from flywheel_sim.errors import ModelError, OutputError, ParameterError
-from flywheel_sim.io.results import atomic_path
+from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.studies.outcomes import Outcome, parse_outcome
 from flywheel_sim.studies.sampling import Distribution
 
@@ -64,7 +63,8 @@ if TYPE_CHECKING:
     from flywheel_sim.spec.model import Model
 
 F = NDArray[np.float64]
-SENSITIVITY_METHODS = ("sobol", "morris")
+SensitivityMethod = Literal["sobol", "morris"]
+SENSITIVITY_METHODS: tuple[SensitivityMethod, ...] = get_args(SensitivityMethod)
 SOBOL_COLUMNS = ("parameter", "S1", "S1_conf", "ST", "ST_conf")
 MORRIS_COLUMNS = ("parameter", "mu", "mu_star", "mu_star_conf", "sigma")
 
@@ -75,7 +75,7 @@ class Design:
     column per name in ``names``. Morris only: ``levels`` of its grid, and ``steps``, each
     column's trajectory step in probability (to express effects per unit of quantile)."""
 
-    method: str
+    method: SensitivityMethod
     names: tuple[str, ...]
     unit: F
     levels: int = 4
@@ -100,18 +100,20 @@ def _salib(part: str) -> Any:
         ) from None
 
 
-def _check_method(method: str) -> None:
-    if method not in SENSITIVITY_METHODS:
-        raise ModelError(
-            f"unknown sensitivity method '{method}'",
-            hint=f"use {' or '.join(SENSITIVITY_METHODS)}",
-        )
+def sensitivity_method(name: str) -> SensitivityMethod:
+    """``name`` as a sensitivity method; ModelError otherwise."""
+    if name in SENSITIVITY_METHODS:
+        return name
+    raise ModelError(
+        f"unknown sensitivity method '{name}'",
+        hint=f"use {' or '.join(SENSITIVITY_METHODS)}",
+    )
 
 
 def design(
     distributions: Mapping[str, Distribution],
     *,
-    method: str = "sobol",
+    method: SensitivityMethod | str = "sobol",
     n: int = 1024,
     seed: int = 0,
     levels: int = 4,
@@ -119,7 +121,7 @@ def design(
     """The unit-cube points to run: Sobol' (Saltelli, ``n * (d + 2)`` rows; ``n`` best a power
     of two) or Morris (``n`` trajectories on ``levels`` levels, ``n * (d + 1)`` rows).
     Deterministic in ``seed``."""
-    _check_method(method)
+    method = sensitivity_method(method)
     names = tuple(distributions)
     if not names:
         raise ModelError("a sensitivity analysis needs at least one uncertain parameter")
@@ -179,7 +181,7 @@ def analyse(design: Design, y: F, *, confidence: float = 0.95, seed: int = 0) ->
     bootstrap ``confidence`` interval."""
     import pandas as pd
 
-    _check_method(design.method)
+    sensitivity_method(design.method)
     if not 0 < confidence < 1:
         raise ParameterError(f"confidence must be between 0 and 1, not {confidence}")
     y = _check_outcomes(design, y)
@@ -216,7 +218,7 @@ def sensitivity(
     distributions: Mapping[str, Distribution],
     outcome: Outcome | str,
     *,
-    method: str = "sobol",
+    method: SensitivityMethod | str = "sobol",
     n: int = 1024,
     seed: int = 0,
 ) -> pd.DataFrame:
@@ -228,89 +230,3 @@ def sensitivity(
     plan = design(distributions, method=method, n=n, seed=seed)
     result = simulate(model, values(plan, distributions), variables=[chosen.variable])
     return analyse(plan, chosen.of(result), seed=seed)
-
-
-def tornado_chart(frame: pd.DataFrame, path: str | Path, *, title: str) -> Path:
-    """Draw what :func:`analyse` returned as horizontal bars, the most influential parameter
-    on top: Sobol' ST and S1 side by side with confidence intervals, or Morris mu_star with
-    its confidence interval and sigma as markers. ``.png``, ``.svg`` or ``.pdf``."""
-    from flywheel_sim.present.charts import pyplot_for
-
-    target = Path(path)
-    if "ST" in frame.columns:
-        key = "ST"
-    elif "mu_star" in frame.columns:
-        key = "mu_star"
-    else:
-        raise OutputError(f"cannot draw '{target}': pass the frame analyse() returned")
-    if frame.empty:
-        raise OutputError(f"cannot draw '{target}': the frame has no parameters")
-    plt = pyplot_for(target)
-    rows = frame.sort_values(key, ascending=False, kind="stable")
-    fig, ax = plt.subplots(figsize=(8.5, 1.5 + 0.5 * len(rows)))
-    place = np.arange(len(rows), dtype=float)
-    level = frame.attrs.get("confidence")
-    (_sobol_bars if key == "ST" else _morris_bars)(ax, rows, place)
-    ax.set_yticks(place, [str(p) for p in rows["parameter"]])
-    ax.invert_yaxis()  # the largest first, on top
-    ax.set_ylabel("parameter")
-    ax.axvline(0, color="black", lw=0.8)
-    ax.grid(axis="x", alpha=0.3)
-    interval = f"{level:.0%} interval" if level else "confidence interval"
-    ax.legend(
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=9,
-        frameon=False,
-        title=f"error bars: {interval}",
-        title_fontsize=9,
-    )
-    ax.set_title(title)
-    fig.tight_layout()
-    with atomic_path(target) as tmp:  # "tight" keeps the legend beside the axes
-        fig.savefig(tmp, format=target.suffix[1:].lower(), dpi=120, bbox_inches="tight")
-    plt.close(fig)
-    return target
-
-
-def _sobol_bars(ax: Any, rows: pd.DataFrame, place: F) -> None:
-    half = 0.38
-    for column, shift, colour, label in (
-        ("ST", -half / 2, "#1f77b4", "total (ST)"),
-        ("S1", half / 2, "#ff7f0e", "first order (S1)"),
-    ):
-        ax.barh(
-            place + shift,
-            rows[column].to_numpy(dtype=float),
-            height=half,
-            xerr=rows[f"{column}_conf"].to_numpy(dtype=float),
-            color=colour,
-            ecolor="black",
-            capsize=3,
-            label=label,
-        )
-    upper = float(np.nanmax((rows["ST"] + rows["ST_conf"]).to_numpy(dtype=float)))
-    ax.set_xlim(min(0.0, float(np.nanmin(rows["S1"] - rows["S1_conf"]))), max(1.0, upper))
-    ax.set_xlabel("Sobol' index (share of the outcome's variance)")
-
-
-def _morris_bars(ax: Any, rows: pd.DataFrame, place: F) -> None:
-    ax.barh(
-        place,
-        rows["mu_star"].to_numpy(dtype=float),
-        height=0.6,
-        xerr=rows["mu_star_conf"].to_numpy(dtype=float),
-        color="#1f77b4",
-        ecolor="black",
-        capsize=3,
-        label="μ* (mean |elementary effect|)",
-    )
-    ax.plot(
-        rows["sigma"].to_numpy(dtype=float),
-        place,
-        "D",
-        color="#d62728",
-        markersize=7,
-        label="σ (spread of effects)",
-    )
-    ax.set_xlabel("elementary effect (outcome change across a parameter's range)")
