@@ -149,7 +149,8 @@ def compare(
     from rich.table import Table
 
     from flywheel_sim.compile import compile_model
-    from flywheel_sim.engine.simulate import simulate, time_grid
+    from flywheel_sim.engine.grid import time_grid
+    from flywheel_sim.engine.simulate import simulate
     from flywheel_sim.present.study import compare_chart
 
     source = model or default_model()

@@ -20,7 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
-from flywheel_sim.engine.simulate import parameter_matrix, run_seeds, time_grid
+from flywheel_sim.engine.grid import time_grid
+from flywheel_sim.engine.params import parameter_matrix, run_seeds
 from flywheel_sim.errors import ModelError
 from flywheel_sim.loops.find import Loop, find_loops
 from flywheel_sim.loops.instances import instance_loops, instance_owner

@@ -30,6 +30,7 @@ from flywheel_sim import rng
 from flywheel_sim.compile import ops, registers
 from flywheel_sim.compile.program import Program
 from flywheel_sim.compile.stages import stage_code
+from flywheel_sim.engine.grid import Grid
 from flywheel_sim.engine.integrators import Tableau
 from flywheel_sim.engine.vm import rows as vm_rows
 
@@ -681,16 +682,14 @@ def run(
     method: Tableau,
     params: NDArray[np.float64],
     seeds: NDArray[np.int64],
-    start: float,
-    dt: float,
-    n_steps: int,
-    save_every: int,
+    grid: Grid,
     save_slots: NDArray[np.int64],
     block: int = BLOCK,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64]]:
     """Simulate ``params.shape[1]`` runs in blocks of ``block``; same contract as
     :func:`vm_numpy.run`."""
     n = params.shape[1]
+    start, dt, n_steps, save_every = grid.start, grid.dt, grid.n_steps, grid.save_every
     out = np.full((len(save_slots), n_steps // save_every + 1, n), np.nan)
     kernel: Any = _run  # or the scalar kernel (different code arguments)
     if n < SCALAR_BELOW:
