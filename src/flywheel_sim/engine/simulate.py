@@ -170,9 +170,9 @@ def execute(
 ) -> tuple[F64, I64, F64]:
     """Run the VM; returns saved values (slots, times, runs) and per-run failures."""
     if resolve_backend(options.backend) == "numba":
-        from flywheel_sim.engine.vm import block
+        from flywheel_sim.engine.vm import compiled
 
-        return block.run(program, table, matrix, seeds, grid, save_slots)
+        return compiled.run(program, table, matrix, seeds, grid, save_slots)
     from flywheel_sim.engine.vm import reference
 
     batch = reference.run(program, table, matrix, seeds, grid, save_slots)
