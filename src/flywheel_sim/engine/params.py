@@ -4,7 +4,7 @@ the declared ranges, and one random-stream seed per run."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 ParamValues = Mapping[str, float | Sequence[float] | F64]
 OutOfRange = Literal["error", "clip"]  # reject values outside [min, max], or clip them
-OUT_OF_RANGE: tuple[OutOfRange, ...] = ("error", "clip")
+OUT_OF_RANGE: tuple[OutOfRange, ...] = get_args(OutOfRange)
 
 
 def parameter_matrix(

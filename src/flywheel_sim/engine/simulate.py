@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, get_args
 
 import numpy as np
 
@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     import xarray as xr
 
 Backend = Literal["auto", "numpy", "numba"]
-BACKENDS: tuple[Backend, ...] = ("auto", "numpy", "numba")
+BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
 
 @dataclass(frozen=True, slots=True)

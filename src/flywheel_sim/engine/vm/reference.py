@@ -1,8 +1,8 @@
 """The NumPy virtual machine: runs a Program for N runs at once, vectorised over runs.
 
-Always available; the reference for the numba VM (:mod:`flywheel_sim.engine.vm.block`), which must
-agree with it. Values live in a (slots, runs) array, so every instruction is one NumPy call
-over all runs.
+Always available; the reference for the numba VM (:mod:`flywheel_sim.engine.vm.compiled`),
+which must agree with it. Values live in a (slots, runs) array, so every instruction is one
+NumPy call over all runs.
 """
 
 from __future__ import annotations
