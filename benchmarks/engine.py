@@ -30,8 +30,10 @@ from pathlib import Path
 import numpy as np
 
 import flywheel_sim as fs
+from flywheel_sim.engine.grid import time_grid
 from flywheel_sim.engine.integrators import tableau
-from flywheel_sim.engine.simulate import execute, parameter_matrix, run_seeds, time_grid
+from flywheel_sim.engine.params import parameter_matrix, run_seeds
+from flywheel_sim.engine.simulate import execute
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))

@@ -1,4 +1,5 @@
-"""Result assembly: the fast direct construction equals xarray's public constructor."""
+"""Result assembly: ``simulate`` is ``assemble(run_arrays(...))``, and the fast direct
+construction equals xarray's public constructor."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import xarray as xr
 import flywheel_sim as fs
 from conftest import model_from
 from flywheel_sim.engine import result as result_module
+from flywheel_sim.engine.simulate import run_arrays
 
 
 def test_direct_construction_matches_the_public_constructor(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -44,3 +46,17 @@ def test_results_do_not_share_index_state() -> None:
         a.time.values[0] = 100.0
     a2 = a.assign_coords(time=a.time + 100)
     assert float(b.time[0]) == 0.0 and float(a2.time[0]) == 100.0
+
+
+def test_simulate_assembles_the_arrays_run_arrays_returns(options: fs.Options) -> None:
+    model = fs.load_model("sir")
+    params = {"contact_infectivity": [0.2, 0.3, 0.4]}
+    chosen = ["infectious", "recovered"]
+    arrays = run_arrays(model, params, seed=3, variables=chosen, save_step=1.0, options=options)
+    assert arrays.out.shape == (2, arrays.grid.n_saved, 3) == (2, 101, 3)
+    assert arrays.fail_slot.tolist() == [-1] * 3 and arrays.seeds.shape == (3,)
+    assert [arrays.program.variables[i].key for i in arrays.chosen] == chosen
+    assert arrays.method == "euler"
+    result = fs.simulate(model, params, seed=3, variables=chosen, save_step=1.0, options=options)
+    xr.testing.assert_identical(result, result_module.assemble(arrays))
+    assert np.array_equal(result.infectious.values, arrays.out[0].T)

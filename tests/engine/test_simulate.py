@@ -158,6 +158,18 @@ def test_bad_parameters_are_rejected(params: dict[str, object], message: str) ->
     assert message in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"backend": "cuda"}, "backend 'cuda' must be auto, numpy, numba"),
+        ({"out_of_range": "wrap"}, "out_of_range 'wrap' must be error or clip"),
+    ],
+)
+def test_unknown_options_are_rejected_when_made(options: dict[str, str], message: str) -> None:
+    with pytest.raises(fs.ParameterError, match=message):
+        fs.Options(**options)  # type: ignore[arg-type]
+
+
 def test_out_of_range_values_are_clipped_only_when_asked() -> None:
     options = fs.Options(backend="numpy", out_of_range="clip")
     result = fs.simulate(fs.load_model("logistic"), {"growth_rate": [-1.0, 9.0]}, options=options)

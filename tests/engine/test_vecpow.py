@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from flywheel_sim.engine.vm import vecpow
-from flywheel_sim.engine.vm.rows import _pow_row_value, _pow_rows
+from flywheel_sim.engine.vm.rows import pow_row_value, pow_rows
 
 
 @numba.njit
@@ -76,11 +76,11 @@ def test_row_powers_handle_the_tail_and_write_over_their_operand() -> None:
         R = np.empty((3, width))
         R[0] = np.exp(rng.uniform(-3, 3, width))
         R[1] = rng.uniform(-2, 2, width)
-        _pow_rows(R, 2, 0, 1, width)
+        pow_rows(R, 2, 0, 1, width)
         expected = np.array([vecpow.pow1(a, b) for a, b in zip(R[0], R[1], strict=True)])
         assert np.array_equal(R[2], expected)
         before = R[0].copy()
-        _pow_row_value(R, 0, 0, 1.7, width)  # over its own operand
+        pow_row_value(R, 0, 0, 1.7, width)  # over its own operand
         assert np.array_equal(R[0], np.array([vecpow.pow1(a, 1.7) for a in before]))
 
 

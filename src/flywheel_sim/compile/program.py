@@ -4,13 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-from numpy.typing import NDArray
-
+from flywheel_sim._types import F64, I64, U64
 from flywheel_sim.spec.model import TimeSpec
-
-IntArray = NDArray[np.int64]
-FloatArray = NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,36 +41,36 @@ class Program:
     time: TimeSpec
     slot_keys: tuple[str, ...]
     slot_owner: tuple[str, ...]
-    init_code: IntArray
-    step_code: IntArray
-    consts: FloatArray
+    init_code: I64
+    step_code: I64
+    consts: F64
     max_stack: int
-    stock_slots: IntArray
-    edge_stock: IntArray
-    edge_slot: IntArray
-    edge_sign: FloatArray
-    nonneg_stock: IntArray  # indices into stock_slots, in model order
-    nonneg_ptr: IntArray  # flows of nonneg stock j: nonneg_slot[ptr[j]:ptr[j+1]]
-    nonneg_slot: IntArray  # their slots: its inflows, then its outflows, each in listed order
-    nonneg_sign: FloatArray  # +1 for an inflow, -1 for an outflow
+    stock_slots: I64
+    edge_stock: I64
+    edge_slot: I64
+    edge_sign: F64
+    nonneg_stock: I64  # indices into stock_slots, in model order
+    nonneg_ptr: I64  # flows of nonneg stock j: nonneg_slot[ptr[j]:ptr[j+1]]
+    nonneg_slot: I64  # their slots: its inflows, then its outflows, each in listed order
+    nonneg_sign: F64  # +1 for an inflow, -1 for an outflow
     nonneg_passes: int  # most passes over them: 1 unless a flow joins two of them
     param_keys: tuple[str, ...]
-    param_slots: IntArray
-    param_default: FloatArray
-    param_min: FloatArray  # NaN where unbounded
-    param_max: FloatArray
-    prev_src: IntArray
-    prev_dst: IntArray
-    delay_src: IntArray
-    lookup_ptr: IntArray
-    lookup_x: FloatArray
-    lookup_y: FloatArray
-    lookup_kind: IntArray
+    param_slots: I64
+    param_default: F64
+    param_min: F64  # NaN where unbounded
+    param_max: F64
+    prev_src: I64
+    prev_dst: I64
+    delay_src: I64
+    lookup_ptr: I64
+    lookup_x: F64
+    lookup_y: F64
+    lookup_kind: I64
     n_sites: int
-    site_seed: IntArray  # explicit seed of each random site, or -1
-    site_keys: NDArray[np.uint64]  # 64-bit stream key of each random site
-    check_order: IntArray  # slots in evaluation order, for naming the first non-finite value
-    init_check: IntArray  # the same for the initial values (then every slot)
+    site_seed: I64  # explicit seed of each random site, or -1
+    site_keys: U64  # 64-bit stream key of each random site
+    check_order: I64  # slots in evaluation order, for naming the first non-finite value
+    init_check: I64  # the same for the initial values (then every slot)
     variables: tuple[Variable, ...]
     dims: tuple[tuple[str, tuple[str, ...]], ...]
 

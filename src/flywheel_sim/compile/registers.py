@@ -29,8 +29,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
 
+from flywheel_sim._types import I64
 from flywheel_sim.compile import ops
 
 SLOT, STACK = 4, 5  # where a value is, while translating
@@ -141,7 +141,7 @@ class _Translator:
 
 
 @lru_cache(maxsize=128)
-def _translate(raw: bytes, n_slots: int) -> NDArray[np.int64]:
+def _translate(raw: bytes, n_slots: int) -> I64:
     code = np.frombuffer(raw, dtype=np.int64)
     translator = _Translator()
     for pc in range(0, len(code), 2):
@@ -167,7 +167,7 @@ def _operand(kind: int, index: int, n_slots: int) -> tuple[int, int]:
     return kind, index
 
 
-def to_registers(code: NDArray[np.int64], n_slots: int) -> NDArray[np.int64]:
+def to_registers(code: I64, n_slots: int) -> I64:
     """The three-address form of postfix ``code`` for a program with ``n_slots`` slots: an
     (instructions, 6) int64 array ``op, out, a_kind, a, b_kind, b``. Rows number the slots
     first, then the stack (stack position p is row ``n_slots + p``); an operand is a row

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.typing import NDArray
 
+from flywheel_sim._types import I64
 from flywheel_sim.compile import ops
 from flywheel_sim.compile.program import Program
 from flywheel_sim.compile.registers import to_registers
@@ -38,13 +38,13 @@ _STATEFUL = frozenset((ops.RANDOM, ops.NORMAL, ops.LOGNORMAL, ops.EXPRND, ops.PO
 class StageCode:
     """Three-address step code for the four kinds of evaluation (see the module docstring)."""
 
-    first: NDArray[np.int64]  # the first stage, at a new time: everything
-    first_again: NDArray[np.int64]  # the first stage at the previous evaluation's time
-    later: NDArray[np.int64]  # a later stage at a new time: no report equations
-    later_again: NDArray[np.int64]  # a later stage at the previous time: no clock either
+    first: I64  # the first stage, at a new time: everything
+    first_again: I64  # the first stage at the previous evaluation's time
+    later: I64  # a later stage at a new time: no report equations
+    later_again: I64  # a later stage at the previous time: no clock either
 
 
-def _equations(code: NDArray[np.int64]) -> list[list[tuple[int, int]]] | None:
+def _equations(code: I64) -> list[list[tuple[int, int]]] | None:
     """The step code cut into equations (each ends with the STORE that empties the stack);
     None if the code does not have that shape."""
     equations: list[list[tuple[int, int]]] = []
@@ -99,7 +99,7 @@ def _stage_code(
         if eq[-1][1] in live:
             live |= _reads(eq)
 
-    def keep(test: set[int] | None, skip: set[int]) -> NDArray[np.int64]:
+    def keep(test: set[int] | None, skip: set[int]) -> I64:
         kept = [
             pair
             for eq in equations

@@ -9,17 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
+from flywheel_sim._types import F64
 from flywheel_sim.errors import ModelError, did_you_mean
 
 
 @dataclass(frozen=True)
 class Tableau:
     name: str
-    a: NDArray[np.float64]
-    b: NDArray[np.float64]
-    c: NDArray[np.float64]
+    a: F64
+    b: F64
+    c: F64
     order: int
 
     def __post_init__(self) -> None:

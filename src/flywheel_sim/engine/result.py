@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import NDArray
 
+from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import Program
+from flywheel_sim.engine.grid import Grid
 
 if TYPE_CHECKING:
     import xarray as xr
 
-    from flywheel_sim.engine.simulate import Grid
 
+@dataclass(frozen=True, slots=True)
+class RunArrays:
+    """What a batch of runs computed, before it becomes a Dataset.
 
-def assemble(
-    program: Program,
-    grid: Grid,
-    method: str,
-    matrix: NDArray[np.float64],
-    seeds: NDArray[np.int64],
-    chosen: list[int],
-    out: NDArray[np.float64],
-    fail_slot: NDArray[np.int64],
-    fail_time: NDArray[np.float64],
-) -> xr.Dataset:
-    """Build the Dataset: one data variable per chosen model variable, runs and times as dims.
-
-    ``out`` is (saved slots, times, runs) in the order of ``chosen``'s slots.
+    ``out`` is (saved slots, saved times, runs), the slots of the ``chosen`` variables in
+    order; ``fail_slot`` is -1 for a run that finished, else the slot that went non-finite
+    first, at ``fail_time``.
     """
 
-    data: dict[str, tuple[tuple[str, ...], NDArray[np.float64], dict[str, str]]] = {}
+    program: Program
+    grid: Grid
+    method: str  # the integration method's name
+    matrix: F64  # (parameters, runs)
+    seeds: I64
+    chosen: list[int]  # indices into program.variables, in the order of out's slots
+    out: F64
+    fail_slot: I64
+    fail_time: F64
+
+
+def assemble(arrays: RunArrays) -> xr.Dataset:
+    """Build the Dataset: one data variable per chosen model variable, runs and times as dims."""
+    program, grid, matrix, out = arrays.program, arrays.grid, arrays.matrix, arrays.out
+    data: dict[str, tuple[tuple[str, ...], F64, dict[str, str]]] = {}
     cursor = 0
-    for index in chosen:
+    for index in arrays.chosen:
         var = program.variables[index]
         width = len(var.slots)
         block = out[cursor : cursor + width]  # (elements, times, runs)
@@ -54,7 +61,7 @@ def assemble(
     coords: dict[str, object] = {
         "run": np.arange(matrix.shape[1]),
         "time": grid.times,
-        "seed": ("run", seeds),
+        "seed": ("run", arrays.seeds),
     }
     for dim, members in program.dims:
         coords[dim] = list(members)
@@ -72,14 +79,14 @@ def assemble(
             coords[name] = (("run", *var.dims), np.moveaxis(rows.reshape(*shape, -1), -1, 0))
         else:
             coords[name] = ("run", rows[0])
-    failed = fail_slot >= 0
-    labels = np.array([program.label(int(s)) if s >= 0 else "" for s in fail_slot], dtype=str)
+    failed = arrays.fail_slot >= 0
+    labels = [program.label(int(s)) if s >= 0 else "" for s in arrays.fail_slot]
     coords["status"] = ("run", np.where(failed, "failed", "ok"))
-    coords["failed_variable"] = ("run", labels)
-    coords["failed_time"] = ("run", fail_time)
+    coords["failed_variable"] = ("run", np.array(labels, dtype=str))
+    coords["failed_time"] = ("run", arrays.fail_time)
     meta: dict[str, object] = {
         "model": program.name,
-        "method": method,
+        "method": arrays.method,
         "dt": grid.dt,
         "time_units": program.time.units,
         "save_step": grid.dt * grid.save_every,
@@ -101,7 +108,7 @@ def _index(name: str, raw: bytes, dtype: str) -> tuple[Any, Any]:
 
 
 def build_dataset(
-    data: dict[str, tuple[tuple[str, ...], NDArray[np.float64], dict[str, str]]],
+    data: dict[str, tuple[tuple[str, ...], F64, dict[str, str]]],
     coords: dict[str, object],
     attrs: dict[str, object],
 ) -> xr.Dataset:

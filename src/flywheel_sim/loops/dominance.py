@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model
-from flywheel_sim.engine.simulate import parameter_matrix, time_grid
+from flywheel_sim.engine.grid import time_grid
+from flywheel_sim.engine.params import parameter_matrix
 from flywheel_sim.errors import ModelError
 from flywheel_sim.loops.find import MAX_LOOPS, Loop, LoopSearch, find_loops
 from flywheel_sim.loops.instances import instance_loops

@@ -18,8 +18,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, compile_model, ops
+from flywheel_sim.engine.grid import time_grid
 from flywheel_sim.engine.integrators import tableau
-from flywheel_sim.engine.simulate import Options, execute, parameter_matrix, run_seeds, time_grid
+from flywheel_sim.engine.params import parameter_matrix, run_seeds
+from flywheel_sim.engine.simulate import Options, execute
 from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.compile import Program, ops
-from flywheel_sim.engine.simulate import run_seeds
+from flywheel_sim.engine.params import run_seeds
 from flywheel_sim.loops.polarity import instance_owner, owner, segments
 
 F = NDArray[np.float64]

@@ -85,15 +85,10 @@ def simulate_chunk(
     costs about as much as writing the chunk to the store.
     """
     from flywheel_sim.compile import compile_model
+    from flywheel_sim.engine.grid import time_grid
     from flywheel_sim.engine.integrators import tableau
-    from flywheel_sim.engine.simulate import (
-        Options,
-        execute,
-        parameter_matrix,
-        run_seeds,
-        select_slots,
-        time_grid,
-    )
+    from flywheel_sim.engine.params import parameter_matrix, run_seeds
+    from flywheel_sim.engine.simulate import Options, execute, select_slots
 
     params: dict[str, Any] = dict(fixed)
     for j, name in enumerate(names):
@@ -173,7 +168,7 @@ def run_plan(
     """Run ``plan`` chunk by chunk and store it; returns the batch id. With ``resume`` (a
     batch id) only the chunks missing from that batch are run."""
     from flywheel_sim.compile import compile_model
-    from flywheel_sim.engine.simulate import time_grid
+    from flywheel_sim.engine.grid import time_grid
     from flywheel_sim.store.runstore import Chunk, NewBatch
     from flywheel_sim.studies.executors import make_executor
 
@@ -248,6 +243,6 @@ def run_plan(
 def seeds_for(seed: int, n: int) -> NDArray[np.int64]:
     """One seed per run, derived from the base seed and the run's index in the batch exactly
     as ``simulate(..., seed=seed)`` derives them, so a chunked batch equals one call."""
-    from flywheel_sim.engine.simulate import run_seeds
+    from flywheel_sim.engine.params import run_seeds
 
     return run_seeds(int(seed), n)

@@ -63,7 +63,8 @@ def compare_scenarios(
 ) -> Comparison:
     """Run every scenario once, storing each run as it finishes (one batch, kind compare)."""
     from flywheel_sim.compile import compile_model
-    from flywheel_sim.engine.simulate import simulate, time_grid
+    from flywheel_sim.engine.grid import time_grid
+    from flywheel_sim.engine.simulate import simulate
     from flywheel_sim.store.runstore import Chunk, NewBatch
 
     names = [s.name for s in scenarios]

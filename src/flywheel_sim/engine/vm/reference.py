@@ -1,8 +1,8 @@
 """The NumPy virtual machine: runs a Program for N runs at once, vectorised over runs.
 
-Always available; the reference for the numba VM (:mod:`flywheel_sim.engine.vm.block`), which must
-agree with it. Values live in a (slots, runs) array, so every instruction is one NumPy call
-over all runs.
+Always available; the reference for the numba VM (:mod:`flywheel_sim.engine.vm.compiled`),
+which must agree with it. Values live in a (slots, runs) array, so every instruction is one
+NumPy call over all runs.
 """
 
 from __future__ import annotations
@@ -11,19 +11,18 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
 from flywheel_sim import rng
+from flywheel_sim._types import F64, I64, U64
 from flywheel_sim.compile import ops
 from flywheel_sim.compile.program import Program
+from flywheel_sim.engine.grid import Grid
 from flywheel_sim.engine.integrators import Tableau
-
-F = NDArray[np.float64]
 
 
 @dataclass
 class Clock:
-    t: float | F  # an array when columns are different times (loop analysis)
+    t: float | F64  # an array when columns are different times (loop analysis)
     dt: float
     start: float
     stop: float
@@ -34,16 +33,16 @@ class Clock:
 class Batch:
     """Outputs of a batch: saved values and the first failure of each run."""
 
-    out: F  # (saved slots, saved times, runs)
-    fail_slot: NDArray[np.int64]  # -1 where the run finished
-    fail_time: F
+    out: F64  # (saved slots, saved times, runs)
+    fail_slot: I64  # -1 where the run finished
+    fail_time: F64
 
 
-def _truth(x: F | float) -> F:
+def _truth(x: F64 | float) -> F64:
     return np.asarray(x != 0.0, dtype=np.float64)
 
 
-def lookup(prog: Program, table: int, x: F) -> F:
+def lookup(prog: Program, table: int, x: F64) -> F64:
     lo, hi = prog.lookup_ptr[table], prog.lookup_ptr[table + 1]
     xs, ys = prog.lookup_x[lo:hi], prog.lookup_y[lo:hi]
     kind = prog.lookup_kind[table]
@@ -59,7 +58,7 @@ def lookup(prog: Program, table: int, x: F) -> F:
     return np.asarray(y, dtype=np.float64)
 
 
-def _poisson(keys: rng.U64, site: np.uint64, step: int, lam: F) -> F:
+def _poisson(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), keys.shape)
     out = np.zeros(keys.shape)
     small = lam < 30.0
@@ -81,7 +80,7 @@ def _poisson(keys: rng.U64, site: np.uint64, step: int, lam: F) -> F:
     return out
 
 
-def _ptrs(keys: rng.U64, site: np.uint64, step: int, lam: F) -> F:
+def _ptrs(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
     """Hörmann's transformed rejection (PTRS) for large means, vectorised with masks."""
     from scipy.special import gammaln
 
@@ -109,7 +108,7 @@ def _ptrs(keys: rng.U64, site: np.uint64, step: int, lam: F) -> F:
     return result
 
 
-def _random(op: int, prog: Program, site: int, keys: rng.U64, step: int, args: list[F]) -> F:
+def _random(op: int, prog: Program, site: int, keys: U64, step: int, args: list[F64]) -> F64:
     skey = prog.site_keys[site]
     if op == ops.RANDOM:
         lo, hi = args
@@ -127,7 +126,7 @@ def _random(op: int, prog: Program, site: int, keys: rng.U64, step: int, args: l
     return np.asarray(np.exp(np.log(mean) - 0.5 * sigma2 + np.sqrt(sigma2) * z))
 
 
-def _delay(hist: F, buffer: int, clock: Clock, delay: F, initial: F) -> F:
+def _delay(hist: F64, buffer: int, clock: Clock, delay: F64, initial: F64) -> F64:
     target = clock.t - delay
     pos = (target - clock.start) / clock.dt
     latest = hist.shape[1] - 1  # rows recorded so far (callers pass the recorded prefix)
@@ -177,7 +176,7 @@ _COMPARE = {
 }
 
 
-def _apply_binary(op: int, stack: list[F | float]) -> None:
+def _apply_binary(op: int, stack: list[F64 | float]) -> None:
     b = stack.pop()
     a = stack.pop()
     if op in _BINARY:
@@ -189,11 +188,9 @@ def _apply_binary(op: int, stack: list[F | float]) -> None:
         stack.append(ta * tb if op == ops.AND else np.maximum(ta, tb))
 
 
-def execute(
-    code: NDArray[np.int64], prog: Program, S: F, clock: Clock, keys: rng.U64, hist: F
-) -> None:
+def execute(code: I64, prog: Program, S: F64, clock: Clock, keys: U64, hist: F64) -> None:
     """Run postfix ``code`` over the slot matrix ``S`` (slots, runs) in place."""
-    stack: list[F | float] = []
+    stack: list[F64 | float] = []
     eps = 1e-6 * clock.dt
     t = clock.t
     for pc in range(0, len(code), 2):
@@ -264,7 +261,7 @@ def execute(
             raise AssertionError(f"unknown opcode {op}")
 
 
-def _derivatives(prog: Program, S: F, dt: float) -> F:
+def _derivatives(prog: Program, S: F64, dt: float) -> F64:
     _limit_outflows(prog, S, dt)
     D = np.zeros((len(prog.stock_slots), S.shape[1]))
     for stock, slot, sign in zip(prog.edge_stock, prog.edge_slot, prog.edge_sign, strict=True):
@@ -272,7 +269,7 @@ def _derivatives(prog: Program, S: F, dt: float) -> F:
     return D
 
 
-def _limit_outflows(prog: Program, S: F, dt: float) -> None:
+def _limit_outflows(prog: Program, S: F64, dt: float) -> None:
     """Non-negative stocks: what flows out (outflows, inflows gone negative) takes at most what
     the stock holds plus what flows in during DT; inflows first, then outflows, as listed.
     Repeated while a pass cuts a flow and passes remain (a flow may join two such stocks)."""
@@ -297,7 +294,7 @@ def _limit_outflows(prog: Program, S: F, dt: float) -> None:
             break
 
 
-def _check(prog: Program, S: F, order: NDArray[np.int64], t: float, batch: Batch) -> None:
+def _check(prog: Program, S: F64, order: I64, t: float, batch: Batch) -> None:
     if np.isfinite(S).all():
         return
     for slot in order:
@@ -310,17 +307,20 @@ def _check(prog: Program, S: F, order: NDArray[np.int64], t: float, batch: Batch
 def run(
     prog: Program,
     method: Tableau,
-    params: F,
-    seeds: NDArray[np.int64],
-    start: float,
-    dt: float,
-    n_steps: int,
-    save_every: int,
-    save_slots: NDArray[np.int64],
+    params: F64,
+    seeds: I64,
+    grid: Grid,
+    save_slots: I64,
 ) -> Batch:
     """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs)."""
     n = params.shape[1]
-    stop = start + n_steps * dt
+    start, stop, dt, n_steps, save_every = (
+        grid.start,
+        grid.stop,
+        grid.dt,
+        grid.n_steps,
+        grid.save_every,
+    )
     S = np.zeros((prog.n_slots, n))
     S[prog.param_slots] = params
     keys = rng.run_keys(seeds)

@@ -3,7 +3,9 @@
 
 A block's values live in one register array ``R`` (rows: the slots, then the stack; columns:
 the block's runs); each function here computes one three-address instruction
-(:mod:`flywheel_sim.compile.registers`) over the first ``B`` runs. Rows are passed as indices
+(:mod:`flywheel_sim.compile.registers`) over the first ``B`` runs; the operation on each
+pair of values is :func:`flywheel_sim.engine.vm.jitops.apply` or ``function`` (or the same
+expression written out, where a loop of it vectorises). Rows are passed as indices
 into ``R``, not as row views: a view costs reference counting on every instruction, which at
 a few hundred instructions per evaluation was more than the arithmetic.
 
@@ -18,58 +20,18 @@ biggest part of a model full of elasticities.
 from __future__ import annotations
 
 import numba
-import numpy as np
-from numpy.typing import NDArray
 
+from flywheel_sim._types import F64
 from flywheel_sim.compile import ops
+from flywheel_sim.engine.vm.jitops import apply, function, jit
 from flywheel_sim.engine.vm.vecpow import pow1, pow8
 
-jit = numba.njit(cache=True, nogil=True, error_model="numpy")
-F2 = NDArray[np.float64]
-
 _ADD, _SUB, _MUL, _DIV, _POW, _NEG = ops.ADD, ops.SUB, ops.MUL, ops.DIV, ops.POW, ops.NEG
-_EQ, _NE, _LT, _LE, _GT, _GE, _AND = ops.EQ, ops.NE, ops.LT, ops.LE, ops.GT, ops.GE, ops.AND
-_MOD, _MIN, _MAX = ops.MOD, ops.MIN, ops.MAX
+_MIN, _MAX = ops.MIN, ops.MAX
 
 
 @jit
-def apply(op: int, a: float, b: float) -> float:
-    """``a <op> b`` for one pair of values."""
-    if op == _MUL:
-        return a * b
-    if op == _ADD:
-        return a + b
-    if op == _SUB:
-        return a - b
-    if op == _DIV:
-        return a / b
-    if op == _POW:
-        return pow1(a, b)
-    if op == _MIN:
-        return a if (a <= b or a != a) else b
-    if op == _MAX:
-        return a if (a >= b or a != a) else b
-    if op == _MOD:
-        return float(np.mod(a, b))
-    if op == _EQ:
-        return 1.0 if a == b else 0.0
-    if op == _NE:
-        return 1.0 if a != b else 0.0
-    if op == _LT:
-        return 1.0 if a < b else 0.0
-    if op == _LE:
-        return 1.0 if a <= b else 0.0
-    if op == _GT:
-        return 1.0 if a > b else 0.0
-    if op == _GE:
-        return 1.0 if a >= b else 0.0
-    if op == _AND:
-        return 1.0 if (a != 0.0 and b != 0.0) else 0.0
-    return 1.0 if (a != 0.0 or b != 0.0) else 0.0
-
-
-@jit
-def rows(op: int, R: F2, o: int, x: int, y: int, B: int) -> None:
+def rows(op: int, R: F64, o: int, x: int, y: int, B: int) -> None:
     """R[o] = R[x] <op> R[y]."""
     if op == _MUL:
         for r in range(B):
@@ -84,7 +46,7 @@ def rows(op: int, R: F2, o: int, x: int, y: int, B: int) -> None:
         for r in range(B):
             R[o, r] = R[x, r] / R[y, r]
     elif op == _POW:
-        _pow_rows(R, o, x, y, B)
+        pow_rows(R, o, x, y, B)
     elif op == _MIN:
         for r in range(B):
             a, b = R[x, r], R[y, r]
@@ -99,7 +61,7 @@ def rows(op: int, R: F2, o: int, x: int, y: int, B: int) -> None:
 
 
 @numba.njit(cache=True, nogil=True, inline="always")
-def _lanes(R: F2, row: int, r: int) -> tuple[float, ...]:
+def _lanes(R: F64, row: int, r: int) -> tuple[float, ...]:
     """Eight consecutive runs of a row, as pow8 takes them."""
     return (
         R[row, r],
@@ -114,7 +76,7 @@ def _lanes(R: F2, row: int, r: int) -> tuple[float, ...]:
 
 
 @jit
-def _pow_rows(R: F2, o: int, x: int, y: int, B: int) -> None:
+def pow_rows(R: F64, o: int, x: int, y: int, B: int) -> None:
     """R[o] = R[x] ** R[y], eight runs per call (every lane read before any is written)."""
     r = 0
     while r + 8 <= B:
@@ -131,7 +93,7 @@ def _pow_rows(R: F2, o: int, x: int, y: int, B: int) -> None:
 
 
 @jit
-def _pow_row_value(R: F2, o: int, x: int, c: float, B: int) -> None:
+def pow_row_value(R: F64, o: int, x: int, c: float, B: int) -> None:
     """R[o] = R[x] ** c (o may be x), eight runs per call."""
     r = 0
     while r + 8 <= B:
@@ -148,7 +110,7 @@ def _pow_row_value(R: F2, o: int, x: int, c: float, B: int) -> None:
 
 
 @jit
-def row_value(op: int, R: F2, o: int, x: int, c: float, B: int) -> None:
+def row_value(op: int, R: F64, o: int, x: int, c: float, B: int) -> None:
     """R[o] = R[x] <op> c (o may be x)."""
     if o == x:
         _row_value_into(op, R, x, c, B)
@@ -165,7 +127,7 @@ def row_value(op: int, R: F2, o: int, x: int, c: float, B: int) -> None:
         for r in range(B):
             R[o, r] = R[x, r] / c
     elif op == _POW:
-        _pow_row_value(R, o, x, c, B)
+        pow_row_value(R, o, x, c, B)
     elif op == _MAX:
         for r in range(B):
             a = R[x, r]
@@ -180,7 +142,7 @@ def row_value(op: int, R: F2, o: int, x: int, c: float, B: int) -> None:
 
 
 @jit
-def _row_value_into(op: int, R: F2, x: int, c: float, B: int) -> None:
+def _row_value_into(op: int, R: F64, x: int, c: float, B: int) -> None:
     if op == _MUL:
         for r in range(B):
             R[x, r] = R[x, r] * c
@@ -194,7 +156,7 @@ def _row_value_into(op: int, R: F2, x: int, c: float, B: int) -> None:
         for r in range(B):
             R[x, r] = R[x, r] / c
     elif op == _POW:
-        _pow_row_value(R, x, x, c, B)
+        pow_row_value(R, x, x, c, B)
     elif op == _MAX:
         for r in range(B):
             a = R[x, r]
@@ -209,7 +171,7 @@ def _row_value_into(op: int, R: F2, x: int, c: float, B: int) -> None:
 
 
 @jit
-def value_row(op: int, R: F2, o: int, c: float, y: int, B: int) -> None:
+def value_row(op: int, R: F64, o: int, c: float, y: int, B: int) -> None:
     """R[o] = c <op> R[y]."""
     if op == _MUL:
         for r in range(B):
@@ -237,39 +199,7 @@ def value_row(op: int, R: F2, o: int, c: float, y: int, B: int) -> None:
 
 
 @jit
-def function(op: int, v: float) -> float:
-    """A function of one value (NEG, NOT, ABS ... INT)."""
-    if op == _NEG:
-        return -v
-    if op == ops.EXP:
-        return float(np.exp(v))
-    if op == ops.LN:
-        return float(np.log(v))
-    if op == ops.ABS:
-        return abs(v)
-    if op == ops.SQRT:
-        return float(np.sqrt(v))
-    if op == ops.LOG10:
-        return float(np.log10(v))
-    if op == ops.SIN:
-        return float(np.sin(v))
-    if op == ops.COS:
-        return float(np.cos(v))
-    if op == ops.TAN:
-        return float(np.tan(v))
-    if op == ops.ASIN:
-        return float(np.arcsin(v))
-    if op == ops.ACOS:
-        return float(np.arccos(v))
-    if op == ops.ATAN:
-        return float(np.arctan(v))
-    if op == ops.INT:
-        return float(np.floor(v))
-    return 1.0 if v == 0.0 else 0.0  # NOT
-
-
-@jit
-def unary(op: int, R: F2, o: int, x: int, B: int) -> None:
+def unary(op: int, R: F64, o: int, x: int, B: int) -> None:
     """R[o] = f(R[x]) (o may be x)."""
     if o == x:
         if op == _NEG:
@@ -287,14 +217,14 @@ def unary(op: int, R: F2, o: int, x: int, B: int) -> None:
 
 
 @jit
-def move(R: F2, o: int, x: int, B: int) -> None:
+def move(R: F64, o: int, x: int, B: int) -> None:
     """R[o] = R[x]."""
     for r in range(B):
         R[o, r] = R[x, r]
 
 
 @jit
-def fill(R: F2, o: int, value: float, B: int) -> None:
+def fill(R: F64, o: int, value: float, B: int) -> None:
     """R[o] = value."""
     for r in range(B):
         R[o, r] = value

@@ -1,10 +1,10 @@
-"""The numba VM for small batches: one run per loop iteration, scalar slots.
+"""The numba VM's scalar kernel, for small batches: one run per loop iteration, scalar slots.
 
-The block VM (:mod:`flywheel_sim.engine.vm.block`) spends its time in loops over a block of runs,
-which is what large ensembles need; for a handful of runs those loops are pure overhead, so
-``run`` below executes the same postfix code one run at a time with scalar operations. The
-arithmetic is performed in the same order as in the block VM, so both give bit-identical
-results (tested).
+The block kernel (:mod:`flywheel_sim.engine.vm.block`) spends its time in loops over a block of
+runs, which is what large ensembles need; for a handful of runs those loops are pure overhead,
+so :func:`run` executes the postfix code one run at a time. Every operation is the compiled
+function of :mod:`flywheel_sim.engine.vm.jitops` the block kernel also calls, in the same
+order, so both give bit-identical results (tested).
 """
 
 from __future__ import annotations
@@ -13,91 +13,39 @@ import math
 
 import numba
 import numpy as np
-from numpy.typing import NDArray
 
+from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import ops
-from flywheel_sim.engine.vm.block import _delay, _lookup, _random, _select_pulse, jit
-from flywheel_sim.engine.vm.vecpow import pow1
-
-inline_jit = numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+from flywheel_sim.engine.vm import jitops
+from flywheel_sim.engine.vm.inputs import (
+    Flows,
+    Layout,
+    Outputs,
+    PostfixCode,
+    Runs,
+    Steps,
+    Tables,
+)
+from flywheel_sim.engine.vm.jitops import inline_jit
 
 _CONST, _LOAD, _STORE = ops.CONST, ops.LOAD, ops.STORE
 _FUSE_CONST, _FUSE_SLOT = ops.FUSE_CONST, ops.FUSE_SLOT
 
 
-@jit
-def _apply(op: int, a: float, b: float) -> float:
-    """A binary op on two scalars, exactly as vm_numba._binary does it per run."""
-    if op == ops.MUL:
-        return a * b
-    if op == ops.ADD:
-        return a + b
-    if op == ops.SUB:
-        return a - b
-    if op == ops.DIV:
-        return a / b
-    if op == ops.POW:
-        return pow1(a, b)
-    if op == ops.MIN:
-        return a if (a <= b or a != a) else b
-    if op == ops.MAX:
-        return a if (a >= b or a != a) else b
-    if op == ops.MOD:
-        return np.mod(a, b)
-    if op == ops.EQ:
-        return 1.0 if a == b else 0.0
-    if op == ops.NE:
-        return 1.0 if a != b else 0.0
-    if op == ops.LT:
-        return 1.0 if a < b else 0.0
-    if op == ops.LE:
-        return 1.0 if a <= b else 0.0
-    if op == ops.GT:
-        return 1.0 if a > b else 0.0
-    if op == ops.GE:
-        return 1.0 if a >= b else 0.0
-    if op == ops.AND:
-        return 1.0 if (a != 0.0 and b != 0.0) else 0.0
-    return 1.0 if (a != 0.0 or b != 0.0) else 0.0
-
-
-@jit
-def _unary(op: int, v: float) -> float:
-    if op == ops.ABS:
-        return abs(v)
-    if op == ops.SQRT:
-        return np.sqrt(v)
-    if op == ops.EXP:
-        return np.exp(v)
-    if op == ops.LN:
-        return np.log(v)
-    if op == ops.LOG10:
-        return np.log10(v)
-    if op == ops.SIN:
-        return np.sin(v)
-    if op == ops.COS:
-        return np.cos(v)
-    if op == ops.TAN:
-        return np.tan(v)
-    if op == ops.ASIN:
-        return np.arcsin(v)
-    if op == ops.ACOS:
-        return np.arccos(v)
-    if op == ops.ATAN:
-        return np.arctan(v)
-    if op == ops.INT:
-        return np.floor(v)
-    if op == ops.NEG:
-        return -v
-    return 1.0 if v == 0.0 else 0.0
-
-
 @inline_jit
-def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.float64],
-          st: NDArray[np.float64], t: float, dt: float, start: float, stop: float,
-          step: int, key: np.uint64, site_keys: NDArray[np.uint64],
-          lk_ptr: NDArray[np.int64], lk_x: NDArray[np.float64], lk_y: NDArray[np.float64],
-          lk_kind: NDArray[np.int64], hist: NDArray[np.float64]) -> None:  # fmt: skip
+def _exec(
+    code: I64,
+    tables: Tables,
+    S: F64,
+    st: F64,
+    t: float,
+    step: int,
+    steps: Steps,
+    key: np.uint64,
+    hist: F64,
+) -> None:
+    """Run postfix ``code`` for one run at time ``t``: slots ``S``, stack ``st``."""
+    consts, dt, start, stop = tables.consts, steps.dt, steps.start, steps.stop
     sp = 0
     eps = 1e-6 * dt
     for pc in range(0, len(code), 2):
@@ -110,62 +58,58 @@ def _exec(code: NDArray[np.int64], consts: NDArray[np.float64], S: NDArray[np.fl
             sp -= 1
             S[arg] = st[sp]
         elif op >= _FUSE_SLOT:
-            st[sp - 1] = _apply(op - _FUSE_SLOT, st[sp - 1], S[arg])
+            st[sp - 1] = jitops.apply(op - _FUSE_SLOT, st[sp - 1], S[arg])
         elif op >= _FUSE_CONST:
-            st[sp - 1] = _apply(op - _FUSE_CONST, st[sp - 1], consts[arg])
+            st[sp - 1] = jitops.apply(op - _FUSE_CONST, st[sp - 1], consts[arg])
         elif op == _CONST:
             st[sp] = consts[arg]
             sp += 1
         elif ops.ADD <= op <= ops.POW or ops.EQ <= op <= ops.OR or ops.MOD <= op <= ops.MAX:
             sp -= 1
-            st[sp - 1] = _apply(op, st[sp - 1], st[sp])
+            st[sp - 1] = jitops.apply(op, st[sp - 1], st[sp])
         elif op == ops.NEG or op == ops.NOT or ops.ABS <= op <= ops.INT:
-            st[sp - 1] = _unary(op, st[sp - 1])
+            st[sp - 1] = jitops.function(op, st[sp - 1])
         elif ops.TIME <= op <= ops.STOP:
-            st[sp] = (
-                t
-                if op == ops.TIME
-                else (dt if op == ops.DT else (start if op == ops.START else stop))
-            )
+            st[sp] = jitops.clock(op, t, dt, start, stop)
             sp += 1
         elif op == ops.SELECT:
             sp -= 2
             st[sp - 1] = st[sp] if st[sp - 1] != 0.0 else st[sp + 1]
         elif op == ops.LOOKUP:
-            lo, hi = lk_ptr[arg], lk_ptr[arg + 1]
-            st[sp - 1] = _lookup(st[sp - 1], lk_x[lo:hi], lk_y[lo:hi], lk_kind[arg])
+            lo, hi = tables.lookup_ptr[arg], tables.lookup_ptr[arg + 1]
+            xs, ys = tables.lookup_x[lo:hi], tables.lookup_y[lo:hi]
+            st[sp - 1] = jitops.lookup(st[sp - 1], xs, ys, tables.lookup_kind[arg])
         elif op == ops.STEP:
             sp -= 1
-            st[sp - 1] = st[sp - 1] if t >= st[sp] - eps else 0.0
+            st[sp - 1] = jitops.step_input(t, eps, st[sp - 1], st[sp])
         elif op == ops.RAMP:
             sp -= 2
-            slope, begin, end = st[sp - 1], st[sp], st[sp + 1]
-            st[sp - 1] = slope * (min(t, end) - begin) if t > begin else 0.0
+            st[sp - 1] = jitops.ramp(t, st[sp - 1], st[sp], st[sp + 1])
         elif op == ops.PULSE:
             sp -= 2
-            st[sp - 1] = _select_pulse(t, dt, st[sp - 1], st[sp], st[sp + 1])
+            st[sp - 1] = jitops.select_pulse(t, dt, st[sp - 1], st[sp], st[sp + 1])
         elif op == ops.SAFEDIV:
             sp -= 2
-            a, b, c = st[sp - 1], st[sp], st[sp + 1]
-            st[sp - 1] = c if b == 0.0 else a / b
+            st[sp - 1] = jitops.safe_div(st[sp - 1], st[sp], st[sp + 1])
         elif op == ops.RANDOM or op == ops.NORMAL or op == ops.LOGNORMAL:
             sp -= 1
-            st[sp - 1] = _random(op, key, site_keys[arg], step, st[sp - 1], st[sp])
+            skey = tables.site_keys[arg]
+            st[sp - 1] = jitops.random(op, key, skey, step, st[sp - 1], st[sp])
         elif op == ops.EXPRND or op == ops.POISSON:
-            st[sp - 1] = _random(op, key, site_keys[arg], step, st[sp - 1], 0.0)
+            skey = tables.site_keys[arg]
+            st[sp - 1] = jitops.random(op, key, skey, step, st[sp - 1], 0.0)
         elif op == ops.DELAY:
             sp -= 1
-            st[sp - 1] = _delay(hist, arg, t, start, dt, step, st[sp - 1], st[sp])
+            st[sp - 1] = jitops.delay(hist, arg, t, start, dt, step, st[sp - 1], st[sp])
 
 
 @inline_jit
-def _derivatives(S: NDArray[np.float64], K: NDArray[np.float64], stage: int, dt: float,
-                 stock_slots: NDArray[np.int64], edge_stock: NDArray[np.int64],
-                 edge_slot: NDArray[np.int64], edge_sign: NDArray[np.float64],
-                 nonneg_stock: NDArray[np.int64], nonneg_ptr: NDArray[np.int64],
-                 nonneg_slot: NDArray[np.int64], nonneg_sign: NDArray[np.float64],
-                 nonneg_passes: int) -> None:  # fmt: skip
-    for _ in range(nonneg_passes):
+def _derivatives(S: F64, K: F64, stage: int, dt: float, flows: Flows) -> None:
+    """K[stage] = net flow of each stock, after limiting what flows out of non-negative
+    stocks (the block kernel's limits, for one run)."""
+    stock_slots, nonneg_stock, nonneg_ptr = flows.stock_slots, flows.nonneg_stock, flows.nonneg_ptr
+    nonneg_slot, nonneg_sign = flows.nonneg_slot, flows.nonneg_sign
+    for _ in range(flows.nonneg_passes):
         cut = False
         for j in range(len(nonneg_stock)):
             inflow = 0.0
@@ -186,12 +130,13 @@ def _derivatives(S: NDArray[np.float64], K: NDArray[np.float64], stage: int, dt:
             break
     for k in range(K.shape[1]):
         K[stage, k] = 0.0
+    edge_stock, edge_slot, edge_sign = flows.edge_stock, flows.edge_slot, flows.edge_sign
     for e in range(len(edge_stock)):
         K[stage, edge_stock[e]] += edge_sign[e] * S[edge_slot[e]]
 
 
 @inline_jit
-def _first_bad(S: NDArray[np.float64], order: NDArray[np.int64]) -> int:
+def _first_bad(S: F64, order: I64) -> int:
     for k in range(len(order)):
         if not math.isfinite(S[order[k]]):
             return order[k]
@@ -199,30 +144,30 @@ def _first_bad(S: NDArray[np.float64], order: NDArray[np.int64]) -> int:
 
 
 @numba.njit(cache=True, parallel=False, error_model="numpy")
-def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
-        consts: NDArray[np.float64], n_slots: int, max_stack: int,
-        param_slots: NDArray[np.int64], params: NDArray[np.float64],
-        keys: NDArray[np.uint64], site_keys: NDArray[np.uint64],
-        lk_ptr: NDArray[np.int64], lk_x: NDArray[np.float64], lk_y: NDArray[np.float64],
-        lk_kind: NDArray[np.int64], stock_slots: NDArray[np.int64],
-        edge_stock: NDArray[np.int64], edge_slot: NDArray[np.int64],
-        edge_sign: NDArray[np.float64], nonneg_stock: NDArray[np.int64],
-        nonneg_ptr: NDArray[np.int64], nonneg_slot: NDArray[np.int64],
-        nonneg_sign: NDArray[np.float64], nonneg_passes: int,
-        prev_src: NDArray[np.int64], prev_dst: NDArray[np.int64],
-        delay_src: NDArray[np.int64], check_order: NDArray[np.int64],
-        init_order: NDArray[np.int64], a: NDArray[np.float64], b: NDArray[np.float64],
-        c: NDArray[np.float64], start: float, dt: float, n_steps: int, save_every: int,
-        save_slots: NDArray[np.int64], block: int, out: NDArray[np.float64],
-        fail_slot: NDArray[np.int64], fail_time: NDArray[np.float64]) -> None:  # fmt: skip
-    """Same signature and results as vm_numba._run (``block`` is ignored)."""
+def run(
+    code: PostfixCode,
+    tables: Tables,
+    flows: Flows,
+    layout: Layout,
+    steps: Steps,
+    runs: Runs,
+    outputs: Outputs,
+) -> None:
+    """Simulate every run of ``runs``, one at a time, writing ``outputs`` (the block
+    kernel's contract)."""
+    params, keys = runs.params, runs.keys
+    out, fail_slot, fail_time = outputs.out, outputs.fail_slot, outputs.fail_time
+    param_slots, save_slots = layout.param_slots, layout.save_slots
+    prev_src, prev_dst, delay_src = layout.prev_src, layout.prev_dst, layout.delay_src
+    stock_slots, nonneg_stock = flows.stock_slots, flows.nonneg_stock
+    start, dt, n_steps, save_every = steps.start, steps.dt, steps.n_steps, steps.save_every
+    a, b, c = steps.a, steps.b, steps.c
     n = params.shape[1]
     stages = len(b)
     n_stocks = len(stock_slots)
-    stop = start + n_steps * dt
     for r in range(n):
-        S = np.zeros(n_slots)
-        st = np.empty(max_stack + 1)
+        S = np.zeros(layout.n_slots)
+        st = np.empty(layout.max_stack + 1)
         hist = np.zeros((len(delay_src), n_steps + 1))
         hist_all = hist[:, :]  # one view for models without DELAY (no per-step slicing)
         has_delay = len(delay_src) > 0
@@ -232,66 +177,19 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
         for p in range(len(param_slots)):
             S[param_slots[p]] = params[p, r]
         key = keys[r]
-        _exec(
-            code_init,
-            consts,
-            S,
-            st,
-            start,
-            dt,
-            start,
-            stop,
-            0,
-            key,
-            site_keys,
-            lk_ptr,
-            lk_x,
-            lk_y,
-            lk_kind,
-            hist[:, :0],
-        )
-        bad = _first_bad(S, init_order)
+        _exec(code.init, tables, S, st, start, 0, steps, key, hist[:, :0])
+        bad = _first_bad(S, layout.init_order)
         if bad >= 0:
             fail_slot[r] = bad
             fail_time[r] = start
         last = n_steps
         for step in range(n_steps + 1):
             t = start + step * dt
-            _exec(
-                code_step,
-                consts,
-                S,
-                st,
-                t,
-                dt,
-                start,
-                stop,
-                step,
-                key,
-                site_keys,
-                lk_ptr,
-                lk_x,
-                lk_y,
-                lk_kind,
-                hist[:, :step] if has_delay else hist_all,
-            )
-            _derivatives(
-                S,
-                K,
-                0,
-                dt,
-                stock_slots,
-                edge_stock,
-                edge_slot,
-                edge_sign,
-                nonneg_stock,
-                nonneg_ptr,
-                nonneg_slot,
-                nonneg_sign,
-                nonneg_passes,
-            )
+            recorded = hist[:, :step] if has_delay else hist_all
+            _exec(code.step, tables, S, st, t, step, steps, key, recorded)
+            _derivatives(S, K, 0, dt, flows)
             if fail_slot[r] < 0:
-                bad = _first_bad(S, check_order)
+                bad = _first_bad(S, layout.check_order)
                 if bad >= 0:
                     fail_slot[r] = bad
                     fail_time[r] = t
@@ -320,39 +218,9 @@ def run(code_init: NDArray[np.int64], code_step: NDArray[np.int64],
                         for m in range(i):
                             acc += a[i, m] * K[m, k]
                         S[stock_slots[k]] = y0[k] + dt * acc
-                    _exec(
-                        code_step,
-                        consts,
-                        S,
-                        st,
-                        t + c[i] * dt,
-                        dt,
-                        start,
-                        stop,
-                        step,
-                        key,
-                        site_keys,
-                        lk_ptr,
-                        lk_x,
-                        lk_y,
-                        lk_kind,
-                        hist[:, : step + 1] if has_delay else hist_all,
-                    )
-                    _derivatives(
-                        S,
-                        K,
-                        i,
-                        dt,
-                        stock_slots,
-                        edge_stock,
-                        edge_slot,
-                        edge_sign,
-                        nonneg_stock,
-                        nonneg_ptr,
-                        nonneg_slot,
-                        nonneg_sign,
-                        nonneg_passes,
-                    )
+                    recorded = hist[:, : step + 1] if has_delay else hist_all
+                    _exec(code.step, tables, S, st, t + c[i] * dt, step, steps, key, recorded)
+                    _derivatives(S, K, i, dt, flows)
                 for k in range(n_stocks):
                     acc = 0.0
                     for m in range(stages):

@@ -1,0 +1,187 @@
+"""What the numba kernels read and write, as a few named tuples built from a Program.
+
+A kernel takes its model, run and time data in groups rather than as forty loose arrays:
+:class:`Tables` (what instructions read besides the slots), :class:`Flows` (how flows move
+stocks), :class:`Layout` (which slots hold what), :class:`Steps` (the time grid and the
+integrator's tableau), :class:`Runs` (parameter values and random keys per run) and
+:class:`Outputs` (what the kernel writes). Named tuples are numba types, so the kernels read
+their fields as they read any local; the functions below pack them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from flywheel_sim import rng
+from flywheel_sim._types import F64, I64, U64
+from flywheel_sim.compile import registers
+from flywheel_sim.compile.program import Program
+from flywheel_sim.compile.stages import stage_code
+from flywheel_sim.engine.grid import Grid
+from flywheel_sim.engine.integrators import Tableau
+
+
+class Tables(NamedTuple):
+    """What instructions read besides the slots."""
+
+    consts: F64  # the constant pool (CONST operands)
+    site_keys: U64  # the stream key of each random call site
+    lookup_ptr: I64  # table k is lookup_x/_y[lookup_ptr[k]:lookup_ptr[k + 1]]
+    lookup_x: F64
+    lookup_y: F64
+    lookup_kind: I64  # ops.LK_*: interpolate, extrapolate or discrete
+
+
+class Flows(NamedTuple):
+    """How flows move stocks: the (stock, flow slot, sign) edges, and for each non-negative
+    stock its edges in the order their outflow is limited."""
+
+    stock_slots: I64
+    edge_stock: I64  # index into stock_slots
+    edge_slot: I64
+    edge_sign: F64
+    nonneg_stock: I64  # index into stock_slots
+    nonneg_ptr: I64  # stock j's edges are nonneg_slot/_sign[nonneg_ptr[j]:nonneg_ptr[j + 1]]
+    nonneg_slot: I64
+    nonneg_sign: F64
+    nonneg_passes: int
+
+
+class Layout(NamedTuple):
+    """Which slots hold what, and the kernel's working sizes."""
+
+    n_slots: int
+    max_stack: int
+    param_slots: I64  # slot of each row of the parameter matrix
+    prev_src: I64  # PREVIOUS: copied from prev_src to prev_dst after each step
+    prev_dst: I64
+    delay_src: I64  # DELAY: the slot each history buffer records
+    check_order: I64  # slots checked for a non-finite value, in evaluation order
+    init_order: I64  # the same for the initial values
+    save_slots: I64  # the slots saved, in the order of the output's rows
+
+
+class Steps(NamedTuple):
+    """The time grid and the explicit Runge-Kutta tableau that steps along it."""
+
+    start: float
+    dt: float
+    stop: float
+    n_steps: int
+    save_every: int
+    a: F64  # (stages, stages), strictly lower triangular
+    b: F64  # weights
+    c: F64  # stage times as fractions of dt
+
+
+class Runs(NamedTuple):
+    """Per-run inputs."""
+
+    params: F64  # (parameters, runs)
+    keys: U64  # each run's random-stream key
+
+
+class Outputs(NamedTuple):
+    """What the kernels write: saved values (slots, saved times, runs), NaN after a run's
+    failure, and each run's first non-finite slot (-1 if none) and its time."""
+
+    out: F64
+    fail_slot: I64
+    fail_time: F64
+
+
+class BlockCode(NamedTuple):
+    """The block kernel's three-address code (:mod:`flywheel_sim.compile.registers`): the
+    initial values, then the stage variants of :func:`flywheel_sim.compile.stages.stage_code`."""
+
+    init: I64
+    first: I64
+    first_again: I64
+    later: I64
+    later_again: I64
+
+
+class PostfixCode(NamedTuple):
+    """The scalar kernel's postfix code: the initial values and one evaluation."""
+
+    init: I64
+    step: I64
+
+
+def tables(prog: Program) -> Tables:
+    return Tables(
+        prog.consts,
+        prog.site_keys,
+        prog.lookup_ptr,
+        prog.lookup_x,
+        prog.lookup_y,
+        prog.lookup_kind,
+    )
+
+
+def flows(prog: Program) -> Flows:
+    return Flows(
+        prog.stock_slots,
+        prog.edge_stock,
+        prog.edge_slot,
+        prog.edge_sign,
+        prog.nonneg_stock,
+        prog.nonneg_ptr,
+        prog.nonneg_slot,
+        prog.nonneg_sign,
+        int(prog.nonneg_passes),
+    )
+
+
+def layout(prog: Program, save_slots: I64) -> Layout:
+    return Layout(
+        int(prog.n_slots),
+        int(prog.max_stack),
+        prog.param_slots,
+        prog.prev_src,
+        prog.prev_dst,
+        prog.delay_src,
+        prog.check_order,
+        prog.init_check,
+        save_slots,
+    )
+
+
+def steps(grid: Grid, method: Tableau) -> Steps:
+    return Steps(
+        float(grid.start),
+        float(grid.dt),
+        float(grid.stop),
+        int(grid.n_steps),
+        int(grid.save_every),
+        method.a,
+        method.b,
+        method.c,
+    )
+
+
+def runs(params: F64, seeds: I64) -> Runs:
+    return Runs(np.ascontiguousarray(params), rng.run_keys(seeds))
+
+
+def outputs(n_saved_slots: int, n_saved_times: int, n_runs: int) -> Outputs:
+    """Outputs before a run: values NaN, no failure."""
+    return Outputs(
+        np.full((n_saved_slots, n_saved_times, n_runs), np.nan),
+        np.full(n_runs, -1, np.int64),
+        np.full(n_runs, np.nan),
+    )
+
+
+def block_code(prog: Program) -> BlockCode:
+    variants = stage_code(prog)
+    init = registers.to_registers(prog.init_code, prog.n_slots)
+    return BlockCode(
+        init, variants.first, variants.first_again, variants.later, variants.later_again
+    )
+
+
+def postfix_code(prog: Program) -> PostfixCode:
+    return PostfixCode(prog.init_code, prog.step_code)
