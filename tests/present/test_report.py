@@ -15,8 +15,8 @@ from conftest import run_cli
 from flywheel_sim.present.html_report import ReportOptions, build_report, write_report
 
 QUICK = ReportOptions(samples=20, popsize=2, maxiter=2)
-SECTIONS = ["diagram", "behaviour", "dominance", "diagnostics", "scenarios", "uncertainty",
-            "calibration", "model"]  # fmt: skip
+SECTIONS = ["diagram", "behaviour", "dominance", "diagnostics", "tests", "scenarios",
+            "uncertainty", "calibration", "model"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,10 @@ def test_the_report_shows_history_citations_and_diagnostics(
     for name in ("harvest", "no_prime", "late_prime"):
         assert f"<td>{name}</td>" in page
     assert "mean absolute percentage error" in page
+    # the model tests' section shows amazon's failures as `flywheel test` does
+    tests = page[page.index('<section id="tests">') : page.index('<section id="scenarios">')]
+    assert "amazon fails: extreme conditions, integration error, reality checks" in tests
+    assert "capacity_investment_multiplier = 0 (min)" in tests
 
 
 def _escaped(text: str) -> str:

@@ -2,6 +2,7 @@
 answer, the built-in models that must pass, and amazon's failures shown as they are."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +27,7 @@ def test_the_textbook_and_library_models_pass(name: str) -> None:
         "units": "pass",
         "extreme conditions": "pass",
         "integration error": "pass",
+        "reality checks": "pass",
         "loops": "note" if name in ("rivals", "seller") else "pass",
     }, str(result)
 
@@ -38,8 +40,11 @@ def test_amazon_shows_its_failures_as_they_are() -> None:
     cases = {f.case for f in extremes.findings}
     assert "capacity_investment_multiplier = 0 (min)" in cases
     assert "trust_weight = 1 (max)" in cases
+    assert "fulfilment_assets = 0 at 2012.5" in cases  # utilisation divides by capacity
     assert result.result("integration error").status == "fail"
     assert result.result("units").status == "pass"
+    broken = {f.case for f in result.result("reality checks").findings}
+    assert broken == {"no_marketplace", "saturating"}, broken
 
 
 def test_a_parameter_at_zero_that_divides_fails_and_is_named() -> None:
@@ -58,7 +63,7 @@ flows:
     assert extremes.status == "fail"
     assert [f.case for f in extremes.findings] == ["time_to_adjust = 0 (min)"]
     assert extremes.findings[0].variable == "change"
-    assert extremes.summary == "1 of 3 runs fail"  # baseline, min (0), max
+    assert extremes.summary == "1 of 4 runs fail"  # baseline, min (0), max, level = 0
 
 
 def test_declared_bounds_are_checked_with_numbers_and_variables() -> None:
@@ -81,9 +86,13 @@ auxiliaries:
     assert ("the model as it is", "members") in broken
     assert ("the model as it is", "share") in broken
     assert any("went above its bound customers" in f.what for f in extremes.findings)
-    # a model that keeps its bounds passes
+    # a model that keeps its bounds breaks them only when customers are emptied at a stroke
+    # (members cannot be more than customers, and then there are none: the test says so)
     kept = body.replace("customers * members_rate * 10", "(customers - members) * members_rate")
-    assert report(kept, tests=["extreme conditions"]).ok
+    kept = kept.replace("members / customers", '"SAFEDIV(members, customers)"')
+    found = report(kept, tests=["extreme conditions"]).result("extreme conditions").findings
+    assert {f.case for f in found} == {"customers = 0 at 5"}, found
+    assert {f.variable for f in found} == {"members"}  # SAFEDIV keeps the share in [0, 1]
 
 
 def test_a_non_negative_stock_cannot_fail_but_a_plain_one_can() -> None:
@@ -159,11 +168,12 @@ def test_the_report_serialises_and_prints() -> None:
         "units",
         "extreme conditions",
         "integration error",
+        "reality checks",
         "loops",
     ]
     assert str(result).startswith("model tests of sir: passed")
     assert "<table>" in result._repr_html_()
-    assert repr(result).startswith("TestReport('sir': 4 passed, 0 failed")
+    assert repr(result).startswith("TestReport('sir': 5 passed, 0 failed")
 
 
 def test_an_unknown_test_name_is_a_clear_error() -> None:
@@ -196,3 +206,47 @@ def test_amazon_names_loops_that_never_matter() -> None:
     result = run_tests(fs.load_model("amazon"), tests=["loops"]).result("loops")
     quiet = {f.case for f in result.findings if "never dominates" in f.what}
     assert "virtuous_cycle" in quiet  # the napkin loop carries nothing (issue: rebuild amazon)
+
+
+def test_each_stock_is_forced_to_zero_mid_run() -> None:
+    body = """
+parameters:
+  rate: {default: 0.1, min: 0, max: 1, unit: 1/year}
+stocks:
+  customers: {initial: 10, inflows: [joining], unit: people}
+  orders: {initial: 0, inflows: [ordering], unit: orders}
+flows:
+  joining: {equation: customers * rate, unit: people/year}
+  ordering: {equation: orders_per_customer * customers, unit: orders/year}
+auxiliaries:
+  orders_per_customer: {equation: "1 + orders / customers / 1000", unit: orders/(person*year)}
+"""
+    extremes = report(body, tests=["extreme conditions"]).result("extreme conditions")
+    assert [f.case for f in extremes.findings] == ["customers = 0 at 5"], extremes.findings
+    assert extremes.findings[0].variable == "orders_per_customer"
+    assert extremes.runs == 1 + 2 + 2  # the model, rate at 0 and 1, each stock at zero
+    guarded = body.replace("orders / customers / 1000", "SAFEDIV(orders, customers) / 1000")
+    assert report(guarded, tests=["extreme conditions"]).ok
+
+
+def test_reality_checks_of_the_scenario_file_are_tested(tmp_path: Path) -> None:
+    model_file = tmp_path / "grow.yaml"
+    model_file.write_text(
+        "name: grow\ntime: {start: 0, stop: 10, dt: 0.125, units: year, method: rk4}\n"
+        "parameters:\n  r: {default: 0.2, min: 0, max: 1, unit: 1/year}\n"
+        "stocks:\n  x: {initial: 1, inflows: [growth], unit: widgets}\n"
+        "flows:\n  growth: {equation: x * r, unit: widgets/year}\n"
+    )
+    (tmp_path / "grow.scenarios.yaml").write_text(
+        "calibration:\n"
+        "  fit: {r: [0, 1]}\n"
+        "  checks:\n"
+        "    grows: {outcome: x@10, above: 5}\n"
+        "    no_growth_without_r: {set: {r: 0}, outcome: x@10, below: 1.01}\n"
+        "    doubles_fast: {outcome: x@2, above: 2}\n"
+    )
+    result = run_tests(fs.load_model(model_file), tests=["reality checks"]).result("reality checks")
+    assert result.status == "fail"
+    assert result.summary == "1 of 3 checks broken"
+    assert [f.case for f in result.findings] == ["doubles_fast"]
+    assert "the run gives 1.492" in result.findings[0].what

@@ -12,6 +12,7 @@ runs hit a non-finite value, where and when.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
@@ -37,6 +38,8 @@ from flywheel_sim.spec.names import canonical
 if TYPE_CHECKING:
     import pandas as pd
     import xarray as xr
+
+    from flywheel_sim.engine.vm.reference import Zeroing
 
 Backend = Literal["auto", "numpy", "numba"]
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
@@ -109,8 +112,11 @@ def run_arrays(
     variables: Sequence[str] | None = None,
     seed: int | Sequence[int] | I64 | None = None,
     options: Options = Options(),
+    zero_stocks: tuple[Sequence[str | None], float] | None = None,
 ) -> RunArrays:
-    """What :func:`simulate` computes, as the VM's arrays (no Dataset); same arguments."""
+    """What :func:`simulate` computes, as the VM's arrays (no Dataset); same arguments, and
+    ``zero_stocks``: (one stock name or None per run, a time) forces each run's stock to zero
+    at that time (the first step at or after it), run by the reference VM."""
     program = model if isinstance(model, Program) else compile_model(model)
     matrix, n = parameter_matrix(program, params, options.out_of_range)
     seeds = run_seeds(seed, n)
@@ -120,8 +126,35 @@ def run_arrays(
     table = tableau(method or program.time.method)
     chosen = select_slots(program, variables)
     save_slots = np.array([s for i in chosen for s in program.variables[i].slots], np.int64)
-    out, fail_slot, fail_time = execute(program, table, matrix, seeds, grid, save_slots, options)
+    zeroing = None if zero_stocks is None else stock_zeroing(program, grid, *zero_stocks)
+    if zeroing is not None and zeroing.mask.shape[1] != matrix.shape[1]:
+        raise ParameterError(
+            f"zero_stocks names {zeroing.mask.shape[1]} runs but there are {matrix.shape[1]}"
+        )
+    out, fail_slot, fail_time = execute(
+        program, table, matrix, seeds, grid, save_slots, options, zeroing
+    )
     return RunArrays(program, grid, table.name, matrix, seeds, chosen, out, fail_slot, fail_time)
+
+
+def stock_zeroing(program: Program, grid: Grid, stocks: Sequence[str | None], at: float) -> Zeroing:
+    """The reference VM's :class:`~flywheel_sim.engine.vm.reference.Zeroing` for one stock
+    (all its elements) or None per run, at the first step at or after time ``at``."""
+    from flywheel_sim.engine.vm.reference import Zeroing
+
+    rows = {int(slot): row for row, slot in enumerate(program.stock_slots)}
+    mask = np.zeros((len(program.stock_slots), len(stocks)), dtype=bool)
+    by_key = {v.key: v for v in program.variables}
+    for run, name in enumerate(stocks):
+        if name is None:
+            continue
+        variable = by_key.get(canonical(name))
+        if variable is None or variable.kind != "stock":
+            raise ModelError(f"model '{program.name}' has no stock '{name}' to set to zero")
+        for slot in variable.slots:
+            mask[rows[int(slot)], run] = True
+    step = max(1, min(grid.n_steps, math.ceil((at - grid.start) / grid.dt - 1e-9)))
+    return Zeroing(step, mask)
 
 
 def select_slots(program: Program, names: Sequence[str] | None) -> list[int]:
@@ -167,13 +200,15 @@ def execute(
     grid: Grid,
     save_slots: I64,
     options: Options,
+    zeroing: Zeroing | None = None,
 ) -> tuple[F64, I64, F64]:
-    """Run the VM; returns saved values (slots, times, runs) and per-run failures."""
-    if resolve_backend(options.backend) == "numba":
+    """Run the VM; returns saved values (slots, times, runs) and per-run failures. Runs that
+    force stocks to zero (``zeroing``) go to the reference VM, which alone implements it."""
+    if zeroing is None and resolve_backend(options.backend) == "numba":
         from flywheel_sim.engine.vm import compiled
 
         return compiled.run(program, table, matrix, seeds, grid, save_slots)
     from flywheel_sim.engine.vm import reference
 
-    batch = reference.run(program, table, matrix, seeds, grid, save_slots)
+    batch = reference.run(program, table, matrix, seeds, grid, save_slots, zeroing)
     return batch.out, batch.fail_slot, batch.fail_time

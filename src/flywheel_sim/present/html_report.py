@@ -139,6 +139,30 @@ def _diagnostics(model: Model) -> str:
     return f'<div class="cards">{cards}</div>{chart}'
 
 
+def _tests(model: Model, study: Study) -> str:
+    from flywheel_sim.present.validation import SHOWN
+    from flywheel_sim.validation.suite import test_model
+
+    report = test_model(model, study=study)
+    verdict = (
+        "passes every test" if report.ok else "fails: " + ", ".join(r.test for r in report.failed)
+    )
+    rows = [(r.test, r.status.upper(), r.summary) for r in report.results]
+    findings = [
+        (r.test, str(f)) for r in report.results if r.status != "pass" for f in r.findings[:SHOWN]
+    ]
+    note = (
+        "<p class='note'>The reviewer's tests (Sterman, Business Dynamics ch. 21): units, "
+        "extreme conditions, integration error, reality checks and loop sanity; "
+        "<code>flywheel test</code> prints the same.</p>"
+    )
+    out = f"<p>{html.escape(model.name)} {html.escape(verdict)}.</p>{note}"
+    out += table(("test", "result", "found"), rows)
+    if findings:
+        out += table(("test", "finding"), findings)
+    return out
+
+
 def _scenarios(model: Model, study: Study) -> str:
     if not study.scenarios:
         raise ModelError(f"model '{model.name}' has no scenario file with scenarios")
@@ -212,6 +236,7 @@ def build_report(
     build.add("behaviour", "Behaviour over time", lambda: _behaviour(model, result))
     build.add("dominance", "Loop dominance", lambda: _dominance(model))
     build.add("diagnostics", "Diagnostics", lambda: _diagnostics(model))
+    build.add("tests", "Model tests", lambda: _tests(model, study))
     build.add("scenarios", "Scenarios", lambda: _scenarios(model, study))
     build.add("uncertainty", "Uncertainty", lambda: _uncertainty(model, study, options))
     build.add("calibration", "Calibration", lambda: _calibration(model, study, options))

@@ -1,5 +1,6 @@
 """Extreme conditions: each parameter alone at its declared minimum, its maximum and zero
-(where its range allows zero), all cases in one batched run; a case fails when a value goes
+(where its range allows zero), all in one batched run, and each stock forced to zero in the
+middle of the run (a second batch, on the reference VM); a case fails when a value goes
 non-finite, a non-negative stock goes negative or a declared bound breaks."""
 
 from __future__ import annotations
@@ -9,7 +10,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flywheel_sim.engine.simulate import simulate
+from flywheel_sim.engine.result import assemble
+from flywheel_sim.engine.simulate import run_arrays, simulate
 from flywheel_sim.validation.report import Finding, Status, TestResult
 from flywheel_sim.validation.runs import run_findings
 
@@ -38,6 +40,13 @@ def parameter_cases(model: Model) -> list[tuple[str, str, float]]:
     return cases
 
 
+def stock_cases(model: Model) -> tuple[list[str], float]:
+    """Every stock the model declares, and the time half way through the run at which each
+    is set to zero in its own run."""
+    names = [e.name for e in model.of_kind("stock")]
+    return names, model.time.start + (model.time.stop - model.time.start) / 2
+
+
 def parameter_columns(
     program: Program, cases: list[tuple[str, str, float]]
 ) -> dict[str, np.ndarray]:
@@ -58,10 +67,14 @@ def extreme_conditions(model: Model, program: Program) -> TestResult:
     labels = ["the model as it is", *(label for label, _, _ in cases)]
     result = simulate(program, parameter_columns(program, cases), seed=0)
     found = run_findings(model, result, labels)
-    failing = [f for run in found[1:] for f in run]
+    stocks, at = stock_cases(model)
+    if stocks:
+        emptied = assemble(run_arrays(program, seed=[0] * len(stocks), zero_stocks=(stocks, at)))
+        labels_zero = [f"{name} = 0 at {at:g}" for name in stocks]
+        found += run_findings(model, emptied, labels_zero)
     baseline = found[0]
-    findings = tuple(baseline + failing)
-    runs = len(labels)
+    findings = tuple(baseline + [f for run in found[1:] for f in run])
+    runs = len(found)
     bad_runs = sum(1 for run in found if run)
     status: Status = "fail" if findings else "pass"
     summary = (

@@ -12,11 +12,12 @@ from flywheel_sim.validation.report import Finding, Status, TestReport, TestResu
 if TYPE_CHECKING:
     from flywheel_sim.compile import Program
     from flywheel_sim.spec.model import Model
+    from flywheel_sim.studies.scenarios import Study
 
-TESTS = ("units", "extreme conditions", "integration error", "loops")
+TESTS = ("units", "extreme conditions", "integration error", "reality checks", "loops")
 
 
-def units_test(model: Model, program: Program) -> TestResult:
+def units_test(model: Model, program: Program, study: Study | None) -> TestResult:
     from flywheel_sim.compile.units import check_units
 
     start = clock.perf_counter()
@@ -50,35 +51,46 @@ def units_test(model: Model, program: Program) -> TestResult:
     )
 
 
-def _extremes(model: Model, program: Program) -> TestResult:
+def _extremes(model: Model, program: Program, study: Study | None) -> TestResult:
     from flywheel_sim.validation.extremes import extreme_conditions
 
     return extreme_conditions(model, program)
 
 
-def _integration(model: Model, program: Program) -> TestResult:
+def _integration(model: Model, program: Program, study: Study | None) -> TestResult:
     from flywheel_sim.validation.convergence import integration_error
 
     return integration_error(model, program)
 
 
-def _loops(model: Model, program: Program) -> TestResult:
+def _reality(model: Model, program: Program, study: Study | None) -> TestResult:
+    from flywheel_sim.validation.reality import reality_checks
+
+    return reality_checks(model, program, study)
+
+
+def _loops(model: Model, program: Program, study: Study | None) -> TestResult:
     from flywheel_sim.validation.loops import loop_sanity
 
     return loop_sanity(model, program)
 
 
-RUNNERS: dict[str, Callable[[Model, Program], TestResult]] = {
+RUNNERS: dict[str, Callable[[Model, Program, Study | None], TestResult]] = {
     "units": units_test,
     "extreme conditions": _extremes,
     "integration error": _integration,
+    "reality checks": _reality,
     "loops": _loops,
 }
 
 
-def test_model(model: Model, *, tests: Sequence[str] | None = None) -> TestReport:
+def test_model(
+    model: Model, *, study: Study | None = None, tests: Sequence[str] | None = None
+) -> TestReport:
     """Run the reviewer's tests on ``model`` (all of :data:`TESTS`, or those named) and
-    return what they found; a failure is never raised, it is reported."""
+    return what they found; a failure is never raised, it is reported. ``study`` is the
+    model's scenario file (its reality checks are tested); by default the one beside the
+    model file, or a built-in model's own."""
     from flywheel_sim.errors import ModelError, did_you_mean
 
     chosen = list(tests) if tests else list(TESTS)
@@ -88,8 +100,24 @@ def test_model(model: Model, *, tests: Sequence[str] | None = None) -> TestRepor
             raise ModelError(f"unknown model test '{name}'", hint=hint)
     start = clock.perf_counter()
     program = compile_model(model)
-    results = tuple(RUNNERS[name](model, program) for name in chosen)
+    if study is None and "reality checks" in chosen:
+        study = model_study(model)
+    results = tuple(RUNNERS[name](model, program, study) for name in chosen)
     return TestReport(model.name, results, clock.perf_counter() - start)
+
+
+def model_study(model: Model) -> Study:
+    """The scenario file that belongs to ``model``: beside its file, or a built-in model's."""
+    from pathlib import Path
+
+    from flywheel_sim.io.models import builtin_models
+    from flywheel_sim.studies.scenarios import Study, load_study
+
+    if model.file and Path(model.file).is_file():
+        return load_study(model.file, model)
+    if model.file == f"{model.name}.yaml" and model.name in builtin_models():
+        return load_study(model.name, model)
+    return Study()
 
 
 test_model.__test__ = False  # type: ignore[attr-defined]  # pytest: a library function

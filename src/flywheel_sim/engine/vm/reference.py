@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flywheel_sim import rng
 from flywheel_sim._types import F64, I64, U64
@@ -304,6 +305,16 @@ def _check(prog: Program, S: F64, order: I64, t: float, batch: Batch) -> None:
             batch.fail_time[bad] = t
 
 
+@dataclass(frozen=True, slots=True)
+class Zeroing:
+    """Stocks forced to zero once during a run (the model tests' "what if this stock were
+    empty?"): after the step that reaches step number ``step``, every stock row where ``mask``
+    (stock rows of ``Program.stock_slots``, runs) is True is set to 0 and the run goes on."""
+
+    step: int
+    mask: NDArray[np.bool_]
+
+
 def run(
     prog: Program,
     method: Tableau,
@@ -311,6 +322,7 @@ def run(
     seeds: I64,
     grid: Grid,
     save_slots: I64,
+    zeroing: Zeroing | None = None,
 ) -> Batch:
     """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs)."""
     n = params.shape[1]
@@ -364,6 +376,8 @@ def run(
             if method.stages > 1 and len(prog.nonneg_stock):
                 rows = stocks[prog.nonneg_stock]
                 S[rows] = np.maximum(S[rows], 0.0)
+            if zeroing is not None and step + 1 == zeroing.step:
+                S[stocks] = np.where(zeroing.mask, 0.0, S[stocks])
             S[prog.prev_dst] = pending
     _blank_after_failure(batch, start, dt * save_every)
     return batch

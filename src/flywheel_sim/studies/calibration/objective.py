@@ -203,6 +203,17 @@ class Objective:
             math.sqrt(item.weight) * residual(model, item, self.loss)
             for item, model in zip(self.series, self.predictions(base), strict=True)
         ]
+        for check, value in zip(self.checks, self.check_values(x, base), strict=True):
+            blocks.append(math.sqrt(check.weight) * check.penalty(value)[:, None])
+        return np.concatenate(blocks, axis=1)
+
+    def check_values(self, x: F, base: xr.Dataset | None = None) -> list[F]:
+        """What each reality check measures, for every parameter set in the rows of ``x``:
+        its outcome (over its ``versus`` outcome, over the unchanged run's when ``relative``),
+        in the run with the check's changes. ``base`` is the unchanged runs, if already made."""
+        if base is None:
+            base = self.simulate(x)
+        values = []
         for check, outcome, versus in zip(self.checks, self.outcomes, self.versus, strict=True):
             run = self.simulate(x, changes=check.set) if check.set else base
             value = outcome.of(run)
@@ -214,8 +225,8 @@ class Objective:
                     if versus is not None:
                         base_value = base_value / versus.of(base)
                     value = value / base_value
-            blocks.append(math.sqrt(check.weight) * check.penalty(value)[:, None])
-        return np.concatenate(blocks, axis=1)
+            values.append(np.asarray(value, dtype=np.float64))
+        return values
 
     def violations(self, x: F) -> list[str]:
         """The checks a parameter set (d,) breaks, described."""
