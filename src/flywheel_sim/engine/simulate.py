@@ -116,7 +116,7 @@ def run_arrays(
 ) -> RunArrays:
     """What :func:`simulate` computes, as the VM's arrays (no Dataset); same arguments, and
     ``zero_stocks``: (one stock name or None per run, a time) forces each run's stock to zero
-    at that time (the first step at or after it), run by the reference VM."""
+    at that time (the first step at or after it)."""
     program = model if isinstance(model, Program) else compile_model(model)
     matrix, n = parameter_matrix(program, params, options.out_of_range)
     seeds = run_seeds(seed, n)
@@ -202,12 +202,12 @@ def execute(
     options: Options,
     zeroing: Zeroing | None = None,
 ) -> tuple[F64, I64, F64]:
-    """Run the VM; returns saved values (slots, times, runs) and per-run failures. Runs that
-    force stocks to zero (``zeroing``) go to the reference VM, which alone implements it."""
-    if zeroing is None and resolve_backend(options.backend) == "numba":
-        from flywheel_sim.engine.vm import compiled
+    """Run the VM; returns saved values (slots, times, runs) and per-run failures;
+    ``zeroing`` forces stocks to zero during the run (the model tests)."""
+    if resolve_backend(options.backend) == "numba":
+        from flywheel_sim.engine.vm import block, compiled
 
-        return compiled.run(program, table, matrix, seeds, grid, save_slots)
+        return compiled.run(program, table, matrix, seeds, grid, save_slots, block.BLOCK, zeroing)
     from flywheel_sim.engine.vm import reference
 
     batch = reference.run(program, table, matrix, seeds, grid, save_slots, zeroing)

@@ -1,7 +1,7 @@
 """Extreme conditions: each parameter alone at its declared minimum, its maximum and zero
-(where its range allows zero), all in one batched run, and each stock forced to zero in the
-middle of the run (a second batch, on the reference VM); a case fails when a value goes
-non-finite, a non-negative stock goes negative or a declared bound breaks."""
+(where its range allows zero), and each stock forced to zero in the middle of the run, all in
+one batched run; a case fails when a value goes non-finite, a non-negative stock goes
+negative or a declared bound breaks."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flywheel_sim.engine.result import assemble
-from flywheel_sim.engine.simulate import run_arrays, simulate
+from flywheel_sim.engine.simulate import run_arrays
 from flywheel_sim.validation.report import Finding, Status, TestResult
 from flywheel_sim.validation.runs import run_findings
 
@@ -48,12 +48,13 @@ def stock_cases(model: Model) -> tuple[list[str], float]:
 
 
 def parameter_columns(
-    program: Program, cases: list[tuple[str, str, float]]
+    program: Program, cases: list[tuple[str, str, float]], extra: int = 0
 ) -> dict[str, np.ndarray]:
     """Every parameter (element by element) at its default, except each case's parameter in
-    its own run; run 0 is the model as it is."""
+    its own run; run 0 is the model as it is, and ``extra`` runs at the defaults follow."""
     keys = list(program.param_keys)
-    columns = {k: np.full(len(cases) + 1, program.param_default[i]) for i, k in enumerate(keys)}
+    n = len(cases) + 1 + extra
+    columns = {k: np.full(n, program.param_default[i]) for i, k in enumerate(keys)}
     for run, (_, name, value) in enumerate(cases, start=1):
         for key in keys:
             if key == name or key.split("[")[0] == name:
@@ -64,14 +65,16 @@ def parameter_columns(
 def extreme_conditions(model: Model, program: Program) -> TestResult:
     start = clock.perf_counter()
     cases = parameter_cases(model)
-    labels = ["the model as it is", *(label for label, _, _ in cases)]
-    result = simulate(program, parameter_columns(program, cases), seed=0)
-    found = run_findings(model, result, labels)
     stocks, at = stock_cases(model)
-    if stocks:
-        emptied = assemble(run_arrays(program, seed=[0] * len(stocks), zero_stocks=(stocks, at)))
-        labels_zero = [f"{name} = 0 at {at:g}" for name in stocks]
-        found += run_findings(model, emptied, labels_zero)
+    labels = [
+        "the model as it is",
+        *(label for label, _, _ in cases),
+        *(f"{name} = 0 at {at:g}" for name in stocks),
+    ]
+    columns = parameter_columns(program, cases, extra=len(stocks))
+    emptied: list[str | None] = [None] * (1 + len(cases)) + list(stocks)
+    result = assemble(run_arrays(program, columns, seed=0, zero_stocks=(emptied, at)))
+    found = run_findings(model, result, labels)
     baseline = found[0]
     findings = tuple(baseline + [f for run in found[1:] for f in run])
     runs = len(found)

@@ -22,6 +22,7 @@ import math
 import numba
 import numpy as np
 from numba import prange
+from numpy.typing import NDArray
 
 from flywheel_sim._types import F64, I64, U64
 from flywheel_sim.compile import ops, registers
@@ -317,6 +318,8 @@ def run(
                     row = stock_slots[k]
                     for r in range(B):
                         S[row, r] += dt * K[0, k, r]
+                if step + 1 == steps.zero_step:
+                    _zero(S, stock_slots, runs.zero, r0, B)
                 for q in range(len(prev_dst)):
                     for r in range(B):
                         S[prev_dst[q], r] = pending[q, r]
@@ -339,11 +342,22 @@ def run(
                     row = stock_slots[nonneg_stock[k]]
                     for r in range(B):
                         S[row, r] = max(S[row, r], 0.0)
+            if step + 1 == steps.zero_step:
+                _zero(S, stock_slots, runs.zero, r0, B)
             for q in range(len(prev_dst)):
                 for r in range(B):
                     S[prev_dst[q], r] = pending[q, r]
         if any_failed:
             _blank(out, fslot, ftime, r0, B, start, dt * save_every)
+
+
+@jit
+def _zero(S: F64, stock_slots: I64, zero: NDArray[np.bool_], r0: int, B: int) -> None:
+    """Set the stocks each run of the block marks in ``zero`` to zero (the model tests)."""
+    for k in range(len(stock_slots)):
+        for r in range(B):
+            if zero[k, r0 + r]:
+                S[stock_slots[k], r] = 0.0
 
 
 @jit

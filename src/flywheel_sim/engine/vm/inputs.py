@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from flywheel_sim import rng
 from flywheel_sim._types import F64, I64, U64
@@ -74,6 +75,7 @@ class Steps(NamedTuple):
     a: F64  # (stages, stages), strictly lower triangular
     b: F64  # weights
     c: F64  # stage times as fractions of dt
+    zero_step: int  # after this step, the stocks a run's ``Runs.zero`` marks are set to 0
 
 
 class Runs(NamedTuple):
@@ -81,6 +83,7 @@ class Runs(NamedTuple):
 
     params: F64  # (parameters, runs)
     keys: U64  # each run's random-stream key
+    zero: NDArray[np.bool_]  # (stocks, runs): set to zero after ``Steps.zero_step``
 
 
 class Outputs(NamedTuple):
@@ -149,7 +152,7 @@ def layout(prog: Program, save_slots: I64) -> Layout:
     )
 
 
-def steps(grid: Grid, method: Tableau) -> Steps:
+def steps(grid: Grid, method: Tableau, zero_step: int = -1) -> Steps:
     return Steps(
         float(grid.start),
         float(grid.dt),
@@ -159,11 +162,14 @@ def steps(grid: Grid, method: Tableau) -> Steps:
         method.a,
         method.b,
         method.c,
+        int(zero_step),
     )
 
 
-def runs(params: F64, seeds: I64) -> Runs:
-    return Runs(np.ascontiguousarray(params), rng.run_keys(seeds))
+def runs(params: F64, seeds: I64, n_stocks: int, zero: NDArray[np.bool_] | None = None) -> Runs:
+    """Per-run inputs; ``zero`` (stocks, runs) marks stocks forced to zero (none by default)."""
+    mask = np.zeros((n_stocks, params.shape[1]), dtype=np.bool_) if zero is None else zero
+    return Runs(np.ascontiguousarray(params), rng.run_keys(seeds), np.ascontiguousarray(mask))
 
 
 def outputs(n_saved_slots: int, n_saved_times: int, n_runs: int) -> Outputs:

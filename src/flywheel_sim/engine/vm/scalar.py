@@ -229,6 +229,10 @@ def run(
                 for k in range(len(nonneg_stock)):
                     slot = stock_slots[nonneg_stock[k]]
                     S[slot] = max(S[slot], 0.0)
+            if step + 1 == steps.zero_step:
+                for k in range(n_stocks):
+                    if runs.zero[k, r]:
+                        S[stock_slots[k]] = 0.0
             for q in range(len(prev_dst)):
                 S[prev_dst[q]] = pending[q]
         if last < n_steps:
