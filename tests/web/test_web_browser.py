@@ -426,8 +426,8 @@ def test_the_report_opens_offline_and_shows_its_charts(browser: Any, tmp_path: P
         )
         sections = page.eval_on_selector_all("section h2", "els => els.map(e => e.innerText)")
         assert sections == [
-            "The flywheel", "Behaviour over time", "Loop dominance", "Diagnostics", "Scenarios",
-            "Uncertainty", "Calibration", "The model",
+            "The flywheel", "Behaviour over time", "Loop dominance", "Diagnostics", "Model tests",
+            "Scenarios", "Uncertainty", "Calibration", "The model",
         ]  # fmt: skip
         assert page.locator("#diagram svg").count() == 1
         for section in ("behaviour", "dominance", "scenarios", "uncertainty", "calibration"):
