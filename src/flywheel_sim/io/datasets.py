@@ -5,6 +5,11 @@ published), in USD million, with the source of every figure (copied from the pro
 data; see the CSV's source columns). ``amazon_metrics.csv`` holds the operating figures the
 shareholder letters give for some years (customers served, paid Prime members, the
 third-party share of physical gross merchandise sales, AWS sales), each with its source.
+``amazon_operations.csv`` holds the operating series of the 10-K filings and letters that the
+amazon model's rebuild sets its internals from (fulfillment, shipping, technology and content,
+capital expenditure, free cash flow, fulfillment square footage, third-party seller services
+and subscription revenue, the Prime fee, seller and customer counts where stated), each value
+with its source; a few recent values come from secondary transcriptions and say so.
 """
 
 from __future__ import annotations
