@@ -1041,3 +1041,36 @@ def test_history_joins_several_data_sets_on_the_time_column(tmp_path: Path) -> N
     (tmp_path / "b.csv").write_text("t,y\n0,5\n")
     with pytest.raises(ModelError, match=r"history data 'b\.csv' has no time column 'year'"):
         history_frame(load_model(path))
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("units:\n  widget: USD/\n", r"unit 'widget': unit 'USD/' ends too early \(u\.yaml:4\)"),
+        (
+            "units:\n  widget: [a, b]\n",
+            r"unit 'widget' must be defined by a unit text \(u\.yaml:4\)",
+        ),
+        (
+            "auxiliaries:\n  a: {equation: '1', bounds: [0]}\n",
+            r"bounds of 'a' must be a pair \[low, high\] \(u\.yaml:4",
+        ),
+        (
+            "auxiliaries:\n  a: {equation: '1', bounds: [2, 1]}\n",
+            r"bounds of 'a' are reversed: 2\.0 > 1\.0 \(u\.yaml:4",
+        ),
+        (
+            "auxiliaries:\n  a: {equation: '1', bounds: [0, nobody]}\n",
+            r"the bounds of 'a' names 'nobody', which is not a variable of the model",
+        ),
+        ("lookups:\n  f: {points: [[0, 1]], input_unit: 3}\n", None),
+    ],
+)
+def test_units_and_bounds_are_read_with_one_line_errors(body: str, message: str | None) -> None:
+    text = "name: u\ntime: {start: 0, stop: 1, dt: 0.5}\n" + body
+    if message is None:  # a number given as a unit text is read as its text
+        assert loads_model(text, file="u.yaml").element("f").lookup.x_unit == "3"  # type: ignore[union-attr]
+        return
+    with pytest.raises(ModelError, match=message) as caught:
+        loads_model(text, file="u.yaml")
+    assert "\n" not in str(caught.value)
