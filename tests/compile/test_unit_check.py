@@ -185,3 +185,12 @@ def test_every_builtin_model_is_unit_consistent(name: str) -> None:
     report = check_units(fs.load_model(name))
     assert [str(i) for i in report.issues] == []
     assert report.undeclared == ()
+
+
+def test_a_published_model_with_a_unit_slip_is_caught() -> None:
+    """SDXorg/test-models' SIR sample (tests/xmile, MIT licence) runs in 'Time' but gives the
+    infectious period in days: the recovery flow's units do not match what it declares."""
+    path = Path(__file__).resolve().parents[1] / "xmile" / "samples__SIR__SIR" / "SIR.xmile"
+    report = check_units(fs.load_model(path))
+    assert [i.variable for i in report.issues] == ["recovering"]
+    assert "person/day but the variable declares person/time" in report.issues[0].message

@@ -30,6 +30,7 @@ def u(text: str) -> Unit:
         ("fraction", "1"),
         ("(people/year)^2", "people^2/year^2"),
         ("Sellers", "seller"),
+        ("deg/minute", "degrees/minutes"),  # the teacup sample writes both
     ],
 )
 def test_equal_units_compare_equal(a: str, b: str) -> None:

@@ -127,6 +127,7 @@ def check(
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     if strict and units.issues:
         raise ModelError(
-            f"{len(units.issues)} unit inconsistencies in '{loaded.name}'",
+            f"{len(units.issues)} unit inconsistenc{'y' if len(units.issues) == 1 else 'ies'} "
+            f"in '{loaded.name}'",
             hint="fix the units listed above, or leave out --strict to see them as warnings",
         )

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 from rich.markup import escape
 from rich.table import Table
 
+from flywheel_sim.validation.report import count
+
 if TYPE_CHECKING:
     from flywheel_sim.compile.units import UnitReport
     from flywheel_sim.validation.report import TestReport
@@ -49,12 +51,16 @@ def finding_lines(report: TestReport, shown: int = SHOWN) -> list[str]:
 def unit_lines(report: UnitReport) -> list[str]:
     """The unit check as ``flywheel check`` prints it: a count, then one line per issue."""
     head = (
-        f"units: {len(report.issues)} inconsistencies in {report.checked} equations"
+        f"units: {count(len(report.issues), 'inconsistency', 'inconsistencies')} in "
+        f"{report.checked} equations"
         if report.issues
         else f"units: consistent ({report.checked} equations)"
     )
     if report.undeclared:
-        head += f"; {len(report.undeclared)} variables declare no unit (not checked)"
+        head += (
+            f"; {count(len(report.undeclared), 'variable declares', 'variables declare')} "
+            "no unit (not checked)"
+        )
     return [head, *(f"  {issue}" for issue in report.issues)]
 
 

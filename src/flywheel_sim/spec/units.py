@@ -101,6 +101,7 @@ ALIASES: dict[str, str] = {
     "min": "minute",
     "sec": "second",
     "s": "second",
+    "deg": "degree",
 }
 TIME_UNITS = frozenset({"year", "quarter", "month", "week", "day", "hour", "minute", "second"})
 _TOKEN = re.compile(

@@ -10,6 +10,11 @@ from typing import Any, Literal
 Status = Literal["pass", "fail", "note"]  # note: reported, never failed (loop sanity)
 
 
+def count(n: int, one: str, many: str) -> str:
+    """``1 inconsistency``, ``2 inconsistencies``."""
+    return f"{n} {one if n == 1 else many}"
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One problem: the case that showed it (a parameter at an extreme, a stock knocked out,

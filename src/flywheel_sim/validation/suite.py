@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from flywheel_sim.compile import compile_model
-from flywheel_sim.validation.report import Finding, Status, TestReport, TestResult
+from flywheel_sim.validation.report import Finding, Status, TestReport, TestResult, count
 
 if TYPE_CHECKING:
     from flywheel_sim.compile import Program
@@ -29,7 +29,8 @@ def units_test(model: Model, program: Program, study: Study | None) -> TestResul
     status: Status
     if findings:
         status = "fail"
-        summary = f"{len(findings)} inconsistencies in {report.checked} equations"
+        issues = count(len(findings), "inconsistency", "inconsistencies")
+        summary = f"{issues} in {report.checked} equations"
     elif report.undeclared:
         status = "note"
         summary = (
