@@ -17,7 +17,6 @@ from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.io.models import builtin_models, load_model
-from flywheel_sim.present.tables import number as number  # readable numbers, shared by commands
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
 
@@ -152,3 +151,11 @@ def default_chart(kind: str, name: str) -> Path:
     folder = Path("out")
     folder.mkdir(exist_ok=True)
     return folder / f"{kind}-{name}.png"
+
+
+def number(value: float) -> str:
+    """Readable at a glance: 761,424 / 223.2 / 0.0312 (:func:`flywheel_sim.present.tables.number`,
+    imported when a command prints, so that ``flywheel --help`` loads no NumPy)."""
+    from flywheel_sim.present.tables import number as shown
+
+    return shown(value)
