@@ -21,7 +21,7 @@ from flywheel_sim.engine.simulate import simulate
 from flywheel_sim.spec.ast import Call, Expr, Num, Var, walk
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
-from flywheel_sim.validation.report import Finding, Status, TestResult
+from flywheel_sim.validation.report import Finding, TestResult
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -98,7 +98,6 @@ def integration_error(model: Model, program: Program, tolerance: float = TOLERAN
                 tau_where,
             )
         )
-    status: Status = "fail" if findings else "pass"
     constant = (
         f"smallest time constant {tau:.3g} ({tau_where})"
         if np.isfinite(tau)
@@ -107,15 +106,12 @@ def integration_error(model: Model, program: Program, tolerance: float = TOLERAN
     summary = (
         f"largest change {worst_change:.2%} ({worst_name}) at dt = {dt:g} against dt/4; {constant}"
     )
-    return TestResult(
+    return TestResult.found(
         "integration error",
-        status,
         summary,
-        tuple(findings),
-        worst=findings[0].case if findings else "",
-        where=(f"{findings[0].what}: {findings[0].variable}" if findings else ""),
+        findings,
+        start=start,
         runs=len(settings),
-        seconds=clock.perf_counter() - start,
         details={
             "changes": {k: float(v) for k, v in changes.items()},
             "smallest_time_constant": float(tau),

@@ -12,7 +12,7 @@ import numpy as np
 
 from flywheel_sim.engine.result import assemble
 from flywheel_sim.engine.simulate import run_arrays
-from flywheel_sim.validation.report import Finding, Status, TestResult
+from flywheel_sim.validation.report import TestResult
 from flywheel_sim.validation.runs import run_findings
 
 if TYPE_CHECKING:
@@ -79,25 +79,7 @@ def extreme_conditions(model: Model, program: Program) -> TestResult:
     findings = tuple(baseline + [f for run in found[1:] for f in run])
     runs = len(found)
     bad_runs = sum(1 for run in found if run)
-    status: Status = "fail" if findings else "pass"
     summary = (
         f"{bad_runs} of {runs} runs fail" if findings else f"all {runs} runs finite and in bounds"
     )
-    worst = findings[0] if findings else None
-    return TestResult(
-        "extreme conditions",
-        status,
-        summary,
-        findings,
-        worst=worst.case if worst else "",
-        where=_where(worst),
-        runs=runs,
-        seconds=clock.perf_counter() - start,
-    )
-
-
-def _where(finding: Finding | None) -> str:
-    if finding is None:
-        return ""
-    when = f" at {finding.time:g}" if finding.time is not None else ""
-    return f"{finding.what}: {finding.variable}{when}" if finding.variable else finding.what
+    return TestResult.found("extreme conditions", summary, findings, start=start, runs=runs)

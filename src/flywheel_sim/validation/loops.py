@@ -16,7 +16,7 @@ import numpy as np
 from flywheel_sim.loops.dominance import loop_periods, search_dominance
 from flywheel_sim.loops.find import find_loops
 from flywheel_sim.spec.names import canonical
-from flywheel_sim.validation.report import Finding, Status, TestResult
+from flywheel_sim.validation.report import Finding, TestResult
 
 if TYPE_CHECKING:
     from flywheel_sim.compile import Program
@@ -69,20 +69,17 @@ def loop_sanity(model: Model, program: Program) -> TestResult:
                     f"never dominates and never matters (at most {share:.1%} of the behaviour)",
                 )
             )
-    status: Status = "note" if findings else "pass"
     summary = (
         f"{len(findings)} remarks on {len(model.loops)} named loops"
         if findings
         else f"all {len(model.loops)} named loops found, typed as declared, and matter"
     )
-    return TestResult(
+    return TestResult.found(
         "loops",
-        status,
         summary,
-        tuple(findings),
-        worst=findings[0].case if findings else "",
-        where=findings[0].what if findings else "",
+        findings,
+        start=start,
+        failing=False,
         runs=1,
-        seconds=clock.perf_counter() - start,
         details={"largest_share": shares},
     )

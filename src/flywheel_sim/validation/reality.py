@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flywheel_sim.validation.report import Finding, Status, TestResult
+from flywheel_sim.validation.report import Finding, TestResult
 
 if TYPE_CHECKING:
     from flywheel_sim.compile import Program
@@ -39,19 +39,11 @@ def reality_checks(model: Model, program: Program, study: Study | None) -> TestR
             findings.append(
                 Finding(check.name, f"broken: {check.describe()}; the run gives {shown}")
             )
-    status: Status = "fail" if findings else "pass"
     summary = (
         f"{len(findings)} of {len(checks)} checks broken"
         if findings
         else f"all {len(checks)} checks kept"
     )
-    return TestResult(
-        "reality checks",
-        status,
-        summary,
-        tuple(findings),
-        worst=findings[0].case if findings else "",
-        where=findings[0].what if findings else "",
-        runs=1 + sum(1 for c in checks if c.set),
-        seconds=clock.perf_counter() - start,
+    return TestResult.found(
+        "reality checks", summary, findings, start=start, runs=1 + sum(1 for c in checks if c.set)
     )

@@ -30,6 +30,12 @@ class Finding:
         where = f" ({self.variable}{when})" if self.variable else when
         return f"{self.case}: {self.what}{where}"
 
+    @property
+    def place(self) -> str:
+        """What happened and where, for a table's last column."""
+        when = f" at {self.time:g}" if self.time is not None else ""
+        return f"{self.what}: {self.variable}{when}" if self.variable else self.what
+
 
 @dataclass(frozen=True, slots=True)
 class TestResult:
@@ -47,6 +53,36 @@ class TestResult:
     runs: int = 0
     seconds: float = 0.0
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def found(
+        cls,
+        test: str,
+        summary: str,
+        findings: list[Finding] | tuple[Finding, ...],
+        *,
+        start: float,
+        failing: bool = True,
+        runs: int = 0,
+        details: dict[str, Any] | None = None,
+    ) -> TestResult:
+        """The result of a test that found ``findings`` (it fails on any, or only notes them
+        when not ``failing``); the first finding is the worst case; timed from ``start``."""
+        import time
+
+        status: Status = ("fail" if failing else "note") if findings else "pass"
+        first = findings[0] if findings else None
+        return cls(
+            test,
+            status,
+            summary,
+            tuple(findings),
+            worst=first.case if first else "",
+            where=first.place if first else "",
+            runs=runs,
+            seconds=time.perf_counter() - start,
+            details=details or {},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
