@@ -140,6 +140,19 @@ def test_scenario_file_errors_name_the_line(text: str, message: str) -> None:
         loads_study(text, model, file="s.yaml")
 
 
+def test_a_calibration_section_may_declare_reality_checks_only() -> None:
+    """A model with no history (seller, rivals) still declares the behaviour it must keep."""
+    model = fs.loads_model(
+        "name: m\ntime: {start: 0, stop: 10, dt: 1}\n"
+        "parameters:\n  rate: {default: 0.1, min: 0, max: 1}\n"
+        "stocks:\n  x: {initial: 1, inflows: [gain]}\nflows:\n  gain: {equation: rate * x}\n"
+    )
+    study = loads_study("calibration:\n  checks:\n    c: {outcome: x@5, above: 1}\n", model)
+    assert study.calibration is not None
+    assert study.calibration.fit == {}
+    assert [c.name for c in study.calibration.checks] == ["c"]
+
+
 def test_unknown_scenario_suggests() -> None:
     study = load_study("amazon", fs.load_model("amazon"))
     with pytest.raises(fs.ModelError, match=r"no scenario 'harvst'.*did you mean 'harvest'"):

@@ -301,9 +301,11 @@ def _calibration(reader: Reader, body: Any, where: str, model: Model) -> Calibra
         return f"{reader.file}:{line}" if reader.file and line else where
 
     section = body.get("fit")
-    if not isinstance(section, Node) or not section:
+    if section is None and "checks" in body:
+        section = Node()  # reality checks only: a model with no history to fit keeps them
+    elif not isinstance(section, Node) or not section:
         raise ModelError(
-            f"{where}: calibration needs fit: {{parameter: [low, high], ...}}",
+            f"{where}: calibration needs fit: {{parameter: [low, high], ...}} (or checks:)",
             hint="the parameters to fit, each with its search range",
         )
     fit: dict[str, tuple[float, float]] = {}
