@@ -42,6 +42,20 @@ def test_critical_push_reports_when_there_is_no_tipping_point() -> None:
         critical_push(model, push="x", stock="x")
 
 
+def test_diagnose_says_why_there_is_no_critical_push_and_answers_the_rest() -> None:
+    """A wheel no push size starts (every start falls back to a capacity of 1) gets a note, not an
+    error."""
+    model = fs.load_model(ALLEE)
+    found = diagnose(
+        model, {"threshold": 1, "capacity": 1}, questions=Questions(push="push", stock="x")
+    )
+    assert found.push is None
+    assert (
+        found.push_note is not None and "does not take off even with push = 100" in found.push_note
+    )
+    assert found.leverage is not None  # the other questions are still answered
+
+
 def test_leverage_matches_the_exact_elasticities() -> None:
     model = fs.load_model("exponential")  # Euler: x(T) = x0 (1 + r dt)^(T/dt)
     frame = leverage(model, outcome="stock")

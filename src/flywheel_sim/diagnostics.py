@@ -113,7 +113,8 @@ def critical_push(
         )
     if not _takes_off(ends[1:], base, ratio)[0]:
         raise ModelError(
-            f"'{stock}' does not take off even with {push} = {hi:g}",
+            f"'{stock}' does not take off even with {push} = {hi:g} (take-off: ending {ratio:g} "
+            "times above where it ends without a push)",
             hint="raise the search range or lower the ratio",
         )
     rounds = 0
@@ -446,6 +447,9 @@ class Diagnosis:
     leverage: pd.DataFrame | None
     weakest_link: pd.DataFrame | None
     units: str  # the model's time unit
+    # why there is no critical push when one was asked (the flywheel turns without a push, or
+    # no push within the parameter's range makes it turn)
+    push_note: str | None = None
 
     @property
     def outcome(self) -> str:
@@ -478,11 +482,14 @@ def diagnose(
     step(0, total)
     found = None if arrayed else takeoff(model, stock=asked.stock, params=values)
     step(1, total)
-    push, default = None, None
+    push, default, note = None, None, None
     if asked.push:
         key = model.element(asked.push).key
         fixed = {k: v for k, v in values.items() if k != key}
-        push = critical_push(model, push=asked.push, stock=asked.stock, params=fixed)
+        try:
+            push = critical_push(model, push=asked.push, stock=asked.stock, params=fixed)
+        except ModelError as exc:  # no push size decides the take-off: say so, answer the rest
+            note = exc.message
         value = values.get(key, model.element(asked.push).default)
         default = float(value) if isinstance(value, int | float) else None
     step(2, total)
@@ -502,4 +509,6 @@ def diagnose(
     if weakest:
         links = weakest_link(model, params=values or None)
         step(5, total)
-    return Diagnosis(model.name, asked, found, push, default, coast, frame, links, model.time.units)
+    return Diagnosis(
+        model.name, asked, found, push, default, coast, frame, links, model.time.units, note
+    )

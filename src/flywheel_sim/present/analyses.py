@@ -99,6 +99,8 @@ def card_texts(found: Diagnosis) -> list[tuple[str, str, str]]:
                 f"{fmt(push.low)} and {fmt(push.high)}){said}",
             )
         )
+    if found.push_note is not None and found.asked.push is not None:
+        out.append((f"Critical push ({_words(found.asked.push)})", "none", found.push_note))
     if found.coasting is not None:
         coast = found.coasting
         stopped = ", ".join(_words(n) for n, _ in coast.stopped)

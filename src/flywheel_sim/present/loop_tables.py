@@ -119,6 +119,8 @@ def diagnosis_view(model: Model, found: Diagnosis, *, top: int) -> list[Renderab
             f"(between {crit.low:.4g} and {crit.high:.4g}, tolerance "
             f"{crit.tolerance:.3g}; default {model.element(asked.push).default})"
         )
+    if found.push_note is not None and asked.push is not None:
+        out.append(f"[bold]critical push[/] ({asked.push}): none — {found.push_note}")
     if found.coasting is not None:
         coast = found.coasting
         stops = [name for name, _ in asked.stop]
