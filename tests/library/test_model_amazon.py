@@ -1,4 +1,5 @@
-"""The amazon model's behaviour on its shipped defaults (the issue's four demonstrations).
+"""The amazon model on its shipped defaults: plausible internals, the flywheel carrying the
+growth (switch-off tests), history reproduced, and the scenarios' directions.
 
 All scenarios are plain parameter sets here, run together in one batched call.
 """
@@ -10,16 +11,19 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
 import flywheel_sim as fs
+from flywheel_sim.io.datasets import load_dataset
 from flywheel_sim.studies.history import compare
 
 SCENARIOS = {
     "reinvest": {},
     "harvest": {"harvest_from": 2005.0},
     "no_marketplace": {"marketplace_start": 2100.0},
+    "no_selection_link": {"selection_experience_link": 0.0},
     "no_prime": {"prime_start": 2100.0},
     "underinvest_capacity": {"capacity_investment_multiplier": 0.6},
     "no_push": {"push_size": 0.0},
@@ -49,6 +53,11 @@ def at(data: xr.Dataset, name: str, year: float) -> float:
     return float(data[name].sel(time=year))
 
 
+def yearly(data: xr.Dataset, name: str, year: int) -> float:
+    """A flow's total over the year (as Amazon reports it)."""
+    return float(data[name].sel(time=slice(year, year + 1)).integrate("time"))
+
+
 def test_outputs_every_analysis_relies_on(runs: dict[str, xr.Dataset]) -> None:
     base = runs["reinvest"]
     for name in (
@@ -60,6 +69,8 @@ def test_outputs_every_analysis_relies_on(runs: dict[str, xr.Dataset]) -> None:
         "sellers",
         "selection",
         "price_index",
+        "customer_experience",
+        "churn",
         "delivery_days",
     ):
         assert name in base, name
@@ -67,76 +78,109 @@ def test_outputs_every_analysis_relies_on(runs: dict[str, xr.Dataset]) -> None:
     assert 0 < at(base, "third_party_share", 2024) < 1
 
 
+def test_internals_stay_plausible(runs: dict[str, xr.Dataset]) -> None:
+    """What the review found implausible, now bounded: prices against other retailers'
+    within 0.8-1.05, experience on a 0-1 scale, yearly churn between a few percent and a half,
+    capacity ahead of orders, a bounded share of wallet, Prime members among customers and
+    customers among online shoppers."""
+    base = runs["reinvest"]
+    price = base.price_index.values
+    assert 0.8 <= price.min() and price.max() <= 1.05
+    experience = base.customer_experience.values
+    assert 0 < experience.min() and experience.max() < 1
+    churn = base.churn_rate.values
+    assert 0.03 <= churn.min() and churn.max() <= 0.5
+    utilisation = base.utilisation.sel(time=slice(1997, 2030)).values
+    assert np.mean(utilisation < 1) > 0.9 and utilisation.max() < 1.15
+    assert base.wallet_share.values.max() < 0.7
+    assert (base.prime_members <= base.customers + 1e-9).all()
+    assert (base.customers <= base.online_shoppers + 1e-9).all()
+
+
+def test_the_flywheel_carries_the_growth(runs: dict[str, xr.Dataset]) -> None:
+    """Cutting the napkin's selection -> experience arm, or its seller arm (no marketplace),
+    costs a large part of 2024's business (docs/models/amazon.md gives the figures)."""
+    base = runs["reinvest"]
+    cut = runs["no_selection_link"]
+    assert at(cut, "customers", 2024) < 0.75 * at(base, "customers", 2024)
+    assert at(cut, "net_sales", 2024) < 0.75 * at(base, "net_sales", 2024)
+    closed = runs["no_marketplace"]
+    assert at(closed, "net_sales", 2024) < 0.8 * at(base, "net_sales", 2024)
+    assert at(closed, "selection", 2024) < 0.2 * at(base, "selection", 2024)
+
+
+def test_history_is_reproduced(model: fs.Model, runs: dict[str, xr.Dataset]) -> None:
+    """Net sales 1997-2024 within a 10% mean absolute percentage error; operating income with
+    the reported sign from 2002 and within USD 2 billion through 2015."""
+    base = runs["reinvest"]
+    history = load_dataset("amazon_history").set_index("year")
+    errors = [
+        abs(yearly(base, "net_sales", y) / history.net_sales_usd_m[y] - 1) for y in range(1997, 2025)
+    ]
+    assert np.mean(errors) <= 0.10, np.mean(errors)
+    income = history.operating_income_usd_m.dropna()
+    for year, reported in income.items():
+        modelled = yearly(base, "operating_income", int(year))
+        if year >= 2002:
+            assert np.sign(modelled) == np.sign(reported), (year, modelled, reported)
+        if year <= 2015:
+            assert abs(modelled - reported) <= 2000, (year, modelled, reported)
+    table = compare(model, base.expand_dims("run"))
+    assert isinstance(table, pd.DataFrame) and len(table) > 0
+
+
+def test_net_sales_are_converged_at_the_shipped_dt(model: fs.Model) -> None:
+    shipped = fs.simulate(model).isel(run=0)
+    finer = fs.simulate(model, dt=model.time.dt / 4).isel(run=0)
+    for year in (2000, 2010, 2024):
+        a, b = yearly(shipped, "net_sales", year), yearly(finer, "net_sales", year)
+        assert abs(a / b - 1) < 0.01, (year, a, b)
+
+
 def test_customers_follow_an_s_shape(runs: dict[str, xr.Dataset]) -> None:
-    """Slow start, acceleration, then slowing toward saturation; growth peaks after the
-    marketplace (2000) and Prime (2005) start."""
-    customers = runs["reinvest"].customers.sel(time=slice(2001.5, 2030))  # after the push
+    """Slow start, acceleration, then slowing as the online market saturates."""
+    customers = runs["reinvest"].customers.sel(time=slice(2001, 2030))
     growth = np.gradient(customers.values, customers.time.values)
     assert (growth > 0).all()
-    peak = float(customers.time.values[np.argmax(growth)])
-    assert 2005 < peak < 2022, peak
-    assert growth[-1] < 0.4 * growth.max()  # slowing toward saturation by 2030
-    early = float(runs["reinvest"].customers.sel(time=2001))
-    assert early < 0.25 * float(customers.sel(time=2030))
+    relative = growth / customers.values
+    assert relative[-1] < 0.5 * relative.max()  # fractional growth falls away
 
 
-def test_net_sales_follow_history_within_a_factor_of_two(
-    model: fs.Model, runs: dict[str, xr.Dataset]
-) -> None:
-    base = runs["reinvest"].expand_dims(run=[0])
-    table = compare(model, base)
-    sales = table[(table.variable == "net_sales") & table.time.between(2000, 2024)]
-    assert len(sales) == 25
-    assert sales.ratio.between(0.5, 2.0).all(), sales[["time", "ratio"]].to_string()
+def test_harvesting_earns_more_now_and_less_later(runs: dict[str, xr.Dataset]) -> None:
+    base, harvest = runs["reinvest"], runs["harvest"]
+    assert yearly(harvest, "operating_income", 2006) > yearly(base, "operating_income", 2006)
+    assert at(harvest, "customers", 2024) < at(base, "customers", 2024)
+    assert at(harvest, "price_index", 2015) > at(base, "price_index", 2015)
+    assert at(harvest, "delivery_network", 2015) < at(base, "delivery_network", 2015)
 
 
-def test_harvesting_ends_smaller_than_reinvesting(runs: dict[str, xr.Dataset]) -> None:
-    reinvest, harvest = runs["reinvest"], runs["harvest"]
-    assert at(harvest, "net_sales", 2024) < 0.9 * at(reinvest, "net_sales", 2024)
-    assert at(harvest, "customers", 2024) < 0.95 * at(reinvest, "customers", 2024)
-    assert at(harvest, "price_index", 2010) > at(reinvest, "price_index", 2010)
-    # harvesting takes profit sooner
-    assert at(harvest, "operating_income", 2008) > at(reinvest, "operating_income", 2008)
+def test_no_prime_means_lower_retention_and_sales(runs: dict[str, xr.Dataset]) -> None:
+    base, no_prime = runs["reinvest"], runs["no_prime"]
+    assert at(no_prime, "prime_members", 2024) == 0
+    retention = lambda d: at(d, "churn", 2020) / at(d, "customers", 2020)  # noqa: E731
+    assert retention(no_prime) > retention(base)
+    assert at(no_prime, "net_sales", 2024) < at(base, "net_sales", 2024)
 
 
-def test_no_marketplace_ends_with_smaller_selection_and_sales(runs: dict[str, xr.Dataset]) -> None:
-    base, closed = runs["reinvest"], runs["no_marketplace"]
-    assert at(closed, "sellers", 2024) == 0
-    assert at(closed, "selection", 2024) < 0.5 * at(base, "selection", 2024)
-    assert at(closed, "net_sales", 2024) < 0.8 * at(base, "net_sales", 2024)
-
-
-def test_no_prime_means_lower_retention(runs: dict[str, xr.Dataset]) -> None:
-    base, none = runs["reinvest"], runs["no_prime"]
-    assert at(none, "prime_members", 2024) == 0
-
-    def churn_rate(data: xr.Dataset) -> float:
-        window = data.sel(time=slice(2010, 2024))
-        return float((window.churn / window.customers).mean())
-
-    assert churn_rate(none) > 1.1 * churn_rate(base)
-    assert at(none, "customers", 2024) < at(base, "customers", 2024)
-
-
-def test_underinvesting_in_capacity_slows_delivery_and_growth(runs: dict[str, xr.Dataset]) -> None:
+def test_underinvesting_in_capacity_slows_delivery(runs: dict[str, xr.Dataset]) -> None:
     base, under = runs["reinvest"], runs["underinvest_capacity"]
-    gap = (under.delivery_days - base.delivery_days).sel(time=slice(2000, 2030))
-    assert float(gap.max()) > 0.5  # a visible dip in delivery speed (days slower)
-    assert float(under.utilisation.sel(time=slice(2000, 2030)).max()) > 1.0
-    assert at(under, "net_sales", 2024) < at(base, "net_sales", 2024)
+    assert at(under, "utilisation", 2015) > at(base, "utilisation", 2015)
+    assert at(under, "delivery_days", 2015) > at(base, "delivery_days", 2015)
+    assert at(under, "customers", 2024) < at(base, "customers", 2024)
 
 
-def test_the_early_push_decides_whether_the_flywheel_takes_off(runs: dict[str, xr.Dataset]) -> None:
-    assert at(runs["no_push"], "customers", 2030) < 5  # million: it never turns
-    assert at(runs["reinvest"], "customers", 2030) > 100
+def test_the_early_push_brings_the_flywheel_forward(runs: dict[str, xr.Dataset]) -> None:
+    base, no_push = runs["reinvest"], runs["no_push"]
+    assert at(no_push, "customers", 2001) < 0.8 * at(base, "customers", 2001)
+    assert yearly(no_push, "operating_income", 1999) > yearly(base, "operating_income", 1999)
 
 
 def test_flywheel_run_amazon_prints_key_figures_and_draws_the_chart(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "flywheel_sim.cli", "run", "amazon"],
+        cwd=tmp_path,
         capture_output=True,
         text=True,
-        cwd=tmp_path,
         timeout=300,
     )
     assert done.returncode == 0, done.stderr
@@ -145,13 +189,6 @@ def test_flywheel_run_amazon_prints_key_figures_and_draws_the_chart(tmp_path: Pa
     assert "observed" in done.stdout and "key figures" in done.stdout
     chart = tmp_path / "out" / "amazon.png"
     assert chart.read_bytes()[:4] == b"\x89PNG"
-
-
-def test_aws_cash_funds_a_denser_network(model: fs.Model) -> None:
-    result = fs.simulate(model, {"aws_start": [2006.0, 2100.0]}).sel(time=2024)
-    with_aws, without = result.isel(run=0), result.isel(run=1)
-    assert float(with_aws.capacity_coverage) > float(without.capacity_coverage)
-    assert float(with_aws.delivery_days) < float(without.delivery_days)
 
 
 def test_key_figures_compare_like_with_like(model: fs.Model, runs: dict[str, xr.Dataset]) -> None:
@@ -172,6 +209,6 @@ def test_key_figures_compare_like_with_like(model: fs.Model, runs: dict[str, xr.
     assert "third_party_share: yearly means" in text
     share = runs["reinvest"].third_party_share.sel(time=slice(2000, 2001))
     mean_2000 = float(share.integrate("time"))  # over one year: the mean
-    assert mean_2000 > 10 * float(share.isel(time=0))  # so the mean and the point differ
+    assert mean_2000 > 3 * float(share.isel(time=0))  # so the mean and the point differ
     row = next(line for line in text.splitlines() if line.startswith("│ third_party_share"))
     assert row.split("│")[3].strip() == f"{mean_2000:.3f}"

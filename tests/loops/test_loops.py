@@ -114,11 +114,12 @@ def test_bounded_search_says_when_it_stopped_and_keeps_the_loops_that_matter() -
     top = {str(v) for v in full.loop_variables.values[np.argsort(-peak)[:8]]}
     kept = {" -> ".join(loop.variables) for loop in capped.loops}
     assert top <= kept
-    assert len(capped.loops) < 200  # far fewer than the 1,607 elementary loops
-    short = find_loops(model, max_length=3)
-    assert short.complete and max(loop.length for loop in short.loops) <= 3
-    assert "up to 3 variables" in short.note
-    assert {"market_saturation", "seller_competition"} <= {loop.name for loop in short.loops}
+    assert len(capped.loops) < 1000  # far fewer than the thousands of elementary loops
+    short = find_loops(model, max_length=4)
+    assert short.complete and max(loop.length for loop in short.loops) <= 4
+    assert "up to 4 variables" in short.note
+    names = {loop.name for loop in short.loops}
+    assert {"market_saturation", "seller_competition", "word_of_mouth"} <= names
 
 
 def test_flywheel_loops_command() -> None:

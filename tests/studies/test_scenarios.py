@@ -20,6 +20,7 @@ AMAZON_SCENARIOS = {
     "reinvest",
     "harvest",
     "no_marketplace",
+    "no_selection_link",
     "no_prime",
     "late_prime",
     "underinvest_capacity",
@@ -399,10 +400,11 @@ def test_the_calibration_section_is_what_flywheel_calibrate_fits_by_default(
     assert study.calibration.fit == {"growth_rate": (0.2, 1.5), "capacity": (500.0, 2000.0)}
     assert study.calibration.loss == "relative" and study.calibration.until == 20
     amazon = load_study("amazon", fs.load_model("amazon")).calibration
-    assert amazon is not None and {"no_push", "no_marketplace"} <= {c.name for c in amazon.checks}
-    assert (amazon.popsize, amazon.maxiter, amazon.seed) == (8, 120, 2)
-    no_push = next(c for c in amazon.checks if c.name == "no_push")
-    assert no_push.set == {"push_size": 0.0} and no_push.below == 5 and not no_push.relative
+    names = {c.name for c in amazon.checks}
+    assert amazon is not None and {"no_selection_link", "no_marketplace", "price_low"} <= names
+    assert (amazon.popsize, amazon.maxiter, amazon.seed) == (6, 300, 1)
+    cut = next(c for c in amazon.checks if c.name == "no_selection_link")
+    assert cut.set == {"selection_experience_link": 0.0} and cut.below == 0.8 and cut.relative
     done = flywheel(
         "calibrate", "grow.yaml", "--maxiter", "40", "--plot", "fit.png",
         cwd=tmp_path, store=tmp_path / "runs.duckdb",

@@ -241,7 +241,7 @@ def test_a_broken_upload_shows_the_error_and_the_app_keeps_working(
         view.shot(tmp_path, "broken-upload")
         # the same page still simulates: a slider still redraws the chart
         before = chart_data(page)
-        page.locator(param("base_churn")).focus()
+        page.locator(param("churn_max")).focus()
         page.keyboard.press("End")
         page.wait_for_function(
             """before => {
