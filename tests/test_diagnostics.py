@@ -75,7 +75,8 @@ def test_leverage_leaves_out_dates() -> None:
 def test_takeoff() -> None:
     assert takeoff(fs.load_model("logistic"), stock="population").time == 0.5
     amazon = takeoff(fs.load_model("amazon"), stock="customers")
-    assert amazon.time is not None and 1996 <= amazon.time <= 2001
+    # reinforcing loops take over once the marketplace turns the napkin (2000-2005)
+    assert amazon.time is not None and 2000 <= amazon.time <= 2005
     draining = model_from(
         """
         name: drain
@@ -111,7 +112,7 @@ def test_flywheel_diagnose_amazon() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "take-off" in done.stdout and "critical push (push_size)" in done.stdout
-    assert "leverage" in done.stdout and "price_elasticity" in done.stdout
+    assert "leverage" in done.stdout and "rival_experience" in done.stdout
     assert "coasting (net_sales): if push_size, reinvest_share and" in done.stdout
 
 
@@ -241,7 +242,7 @@ def test_weakest_link_ranks_the_links_of_the_core_loop() -> None:
 
 def test_weakest_link_of_amazon() -> None:
     frame = weakest_link(fs.load_model("amazon"))
-    assert frame.attrs["loop"] == "virtuous_cycle" and len(frame) == 13
+    assert frame.attrs["loop"] == "virtuous_cycle" and len(frame) == 20
     assert frame.elasticity.iloc[0] > 0
 
 

@@ -377,13 +377,21 @@ def weakest_link(
     defaults.update({canonical(k): float(v) for k, v in (params or {}).items()})
     runs = 2 * len(knobs) + 1
     batch = {k: np.full(runs, v) for k, v in defaults.items()}
-    for i, name in enumerate(knobs):
-        batch[name][2 * i] *= 1 + step
-        batch[name][2 * i + 1] *= 1 - step
+    spans = {}
+    for i, name in enumerate(knobs):  # up and down by `step`, kept inside the declared range
+        value, low, high = defaults[name], parameters[name].minimum, parameters[name].maximum
+        up, down = value * (1 + step), value * (1 - step)
+        up, down = max(up, down), min(up, down)
+        up = min(up, high) if high is not None else up
+        down = max(down, low) if low is not None else down
+        batch[name][2 * i], batch[name][2 * i + 1] = up, down
+        spans[name] = (up - down) / abs(value)
     gain = np.abs(loop_gain(model, chain, batch)).mean(axis=0)
     base = gain[-1]
     effect = {
-        name: (gain[2 * i] - gain[2 * i + 1]) / (2 * step) / base if base else np.nan
+        name: (gain[2 * i] - gain[2 * i + 1]) / spans[name] / base
+        if base and spans[name]
+        else np.nan
         for i, name in enumerate(knobs)
     }
     rows = []

@@ -152,7 +152,7 @@ def test_the_page_loads_with_the_amazon_model(browser: Any, server: str, tmp_pat
     try:
         page = view.page
         assert "amazon" in page.locator("#model").inner_text()
-        assert page.locator(".param").count() == 101
+        assert page.locator(".param").count() == 110
         traces = chart_data(page)
         shown = {t["meta"][0] for t in traces if t["meta"]}
         assert {"net_sales", "operating_income", "customers"} <= shown
