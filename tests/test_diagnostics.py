@@ -34,7 +34,7 @@ def test_critical_push_finds_the_tipping_point() -> None:
 
 def test_critical_push_reports_when_there_is_no_tipping_point() -> None:
     model = fs.load_model(ALLEE)
-    with pytest.raises(fs.ModelError, match="does not take off even with push = 10"):
+    with pytest.raises(fs.ModelError, match="no push up to 10 makes 'x' end"):
         critical_push(model, push="push", stock="x", high=10)
     with pytest.raises(fs.ModelError, match="already takes off with push = 50"):
         critical_push(model, push="push", stock="x", low=50)
@@ -50,9 +50,7 @@ def test_diagnose_says_why_there_is_no_critical_push_and_answers_the_rest() -> N
         model, {"threshold": 1, "capacity": 1}, questions=Questions(push="push", stock="x")
     )
     assert found.push is None
-    assert (
-        found.push_note is not None and "does not take off even with push = 100" in found.push_note
-    )
+    assert found.push_note is not None and "no push up to 100 makes 'x' end" in found.push_note
     assert found.leverage is not None  # the other questions are still answered
 
 

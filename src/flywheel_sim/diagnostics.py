@@ -113,8 +113,8 @@ def critical_push(
         )
     if not _takes_off(ends[1:], base, ratio)[0]:
         raise ModelError(
-            f"'{stock}' does not take off even with {push} = {hi:g} (take-off: ending {ratio:g} "
-            "times above where it ends without a push)",
+            f"no {push} up to {hi:g} makes '{stock}' end {ratio:g} times above where it ends "
+            "without a push (it does not take off, or it turns without one)",
             hint="raise the search range or lower the ratio",
         )
     rounds = 0

@@ -50,7 +50,7 @@ def test_the_report_shows_history_citations_and_diagnostics(
     assert seeds and all(_escaped(c) in page for c in seeds)
     assert "observed (yearly total)" in page and "Key figures" in page
     # fitted to history the wheel turns without the early push, and the report says so
-    assert "Critical push (push size)" in page and "does not take off even with push_size" in page
+    assert "Critical push (push size)" in page and "no push_size up to 20000 makes" in page
     for name in ("harvest", "no_prime", "late_prime"):
         assert f"<td>{name}</td>" in page
     assert "mean absolute percentage error" in page
