@@ -7,7 +7,9 @@ was wrong::
     ├── ModelError           a model file or Model is invalid (syntax, names, structure)
     ├── ParameterError       parameter values given to a run are unknown, mis-shaped or
     │                        outside their declared range
-    └── OutputError          a result could not be written (the old file is left intact)
+    ├── OutputError          a result could not be written (the old file is left intact)
+    ├── LimitError           a model or run exceeds a size limit (:mod:`flywheel_sim.limits`)
+    └── Cancelled            a long run was cancelled (Ctrl-C, a dashboard time budget)
 
 Messages are one line and say where and what to do, e.g.
 ``unknown name 'custmers' in flow 'churn' (amazon.yaml:41) — did you mean 'customers'?``
@@ -76,6 +78,15 @@ class ParameterError(FlywheelError):
 
 class OutputError(FlywheelError):
     """A result file could not be written; any previous file at that path is untouched."""
+
+
+class LimitError(FlywheelError):
+    """A model or run is larger than a limit of :mod:`flywheel_sim.limits` allows; the message
+    names the limit, the size asked for and how to raise it."""
+
+
+class Cancelled(FlywheelError):
+    """A run was cancelled between chunks of steps (its ``cancel`` check returned True)."""
 
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:

@@ -13,7 +13,7 @@ runs hit a non-finite value, where and when.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
 
@@ -32,6 +32,8 @@ from flywheel_sim.engine.params import (
 )
 from flywheel_sim.engine.result import RunArrays, assemble
 from flywheel_sim.errors import ModelError, ParameterError, did_you_mean
+from flywheel_sim.limits import DEFAULT as DEFAULT_LIMITS
+from flywheel_sim.limits import Limits
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
 
@@ -53,10 +55,15 @@ class Options:
       available) or ``"auto"`` (numba when installed).
     - ``out_of_range``: ``"error"`` rejects parameter values outside their declared
       [min, max]; ``"clip"`` clips them into range.
+    - ``limits``: the size limits checked before allocating (:mod:`flywheel_sim.limits`).
+    - ``cancel``: called between chunks of steps; when it returns True the run stops with
+      :class:`flywheel_sim.errors.Cancelled` (the dashboard's time budget, a GUI's stop button).
     """
 
     backend: Backend = "auto"
     out_of_range: OutOfRange = "error"
+    limits: Limits = DEFAULT_LIMITS
+    cancel: Callable[[], bool] | None = None
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
