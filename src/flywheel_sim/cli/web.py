@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli.common import DiagramAtOpt, ModelArg, console, default_model, err, split
 from flywheel_sim.errors import FlywheelError
@@ -48,13 +49,13 @@ def serve(
         raise FlywheelError(f"--port must be between 1 and 65535, not {port}")
     if host not in LOCAL_HOSTS:
         err.print(
-            f"[yellow]warning:[/] binding {host} lets anyone who can reach this machine use the "
-            "dashboard and run simulations on it (there is no login)",
+            f"[yellow]warning:[/] binding {escape(host)} lets anyone who can reach this machine "
+            "use the dashboard and run simulations on it (there is no login)",
             soft_wrap=True,
         )
     dash_app = create_app(model or default_model())
     shown = f"[{host}]" if ":" in host else host
-    console.print(f"flywheel dashboard on http://{shown}:{port}/ (Ctrl-C stops it)")
+    console.print(f"flywheel dashboard on http://{escape(shown)}:{port}/ (Ctrl-C stops it)")
     run(dash_app, host=host, port=port)
 
 
@@ -93,4 +94,4 @@ def report(
         path = write_report(
             model or default_model(), out, options, progress=lambda s: status.update(s)
         )
-    console.print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
+    console.print(f"wrote {escape(str(path))} in {time.perf_counter() - start:.1f} s")
