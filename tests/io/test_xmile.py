@@ -567,7 +567,7 @@ def test_declared_encoding_is_honoured() -> None:
     latin = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + body).encode("latin-1")
     assert loads_xmile(latin).element("café").name == "café"
     assert loads_xmile(body.encode("utf-8")).element("café").kind == "parameter"
-    with pytest.raises(ModelError, match="not valid UTF-8 text"):
+    with pytest.raises(ModelError, match="XMILE file is not UTF-8 text"):
         loads_xmile(body.encode("latin-1"))
 
 

@@ -138,7 +138,12 @@ class _Parser:
         if token.kind == "number":
             value = float(token.text)
             if value == float("inf"):
-                raise ModelError(f"number {token.text} at column {token.col} is too large")
+                shown = token.text if len(token.text) <= 24 else f"{token.text[:12]}… "
+                raise ModelError(
+                    f"number {shown}({len(token.text)} characters) at column {token.col} is "
+                    "too large",
+                    hint="numbers must be below 1.8e308",
+                )
             return Num(value)
         if token.kind == "name":
             if not canonical(token.text):

@@ -195,6 +195,10 @@ def load_study(source: str | Path, model: Model, *, file: str | Path | None = No
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ModelError(f"cannot read scenario file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ModelError(
+            f"scenario file {path} is not UTF-8 text", hint="save it as UTF-8"
+        ) from None
     return loads_study(text, model, file=str(path), base_dir=path.parent)
 
 

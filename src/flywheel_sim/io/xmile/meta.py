@@ -74,9 +74,19 @@ def apply_meta(model: Model, doc: Document) -> Model:
     try:
         data = json.loads(text)
         return _apply(model, data)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+    except RecursionError:  # JSON nested thousands deep
         raise doc.error(
-            f"<flywheel:meta> is malformed ({type(exc).__name__}: {exc})",
+            "<flywheel:meta> is malformed (nested too deeply)",
+            node,
+            hint="remove the element to read the model without it",
+        ) from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        reason = " ".join(str(exc).split())
+        if "integer string conversion" in reason or isinstance(exc, OverflowError):
+            reason = "a number is too large"
+        reason = reason if len(reason) <= 120 else reason[:120] + "…"
+        raise doc.error(
+            f"<flywheel:meta> is malformed ({type(exc).__name__}: {reason})",
             node,
             hint="remove the element to read the model without it",
         ) from None
@@ -148,9 +158,9 @@ def _history(h: dict[str, Any]) -> History:
         HistorySeries(str(s["variable"]), str(s["column"]), cast(Any, s["aggregate"]))
         for s in h["series"]
     )
-    raw = h["data"]  # one data set (text) or several (a list), as the model held them
-    data = tuple(str(d) for d in raw) if isinstance(raw, list) else str(raw)
-    return History(cast(Any, data), str(h["time_column"]), series)
+    raw = h["data"]  # one data set (text) or several (a list)
+    data = tuple(str(d) for d in raw) if isinstance(raw, list) else (str(raw),)
+    return History(data, str(h["time_column"]), series)
 
 
 def _report(r: dict[str, Any]) -> Report:
@@ -163,13 +173,27 @@ def _report(r: dict[str, Any]) -> Report:
 
 def _diagnostics(d: dict[str, Any]) -> DiagnosticsSpec:
     return DiagnosticsSpec(
-        push=d.get("push"),
-        stock=d.get("stock"),
-        outcome=d.get("outcome"),
-        at=d.get("at"),
-        coast_at=d.get("coast_at"),
+        push=_name(d.get("push")),
+        stock=_name(d.get("stock")),
+        outcome=_name(d.get("outcome")),
+        at=_number(d.get("at")),
+        coast_at=_number(d.get("coast_at")),
         stop=tuple((str(n), float(v)) for n, v in d.get("stop", [])),
     )
+
+
+def _name(value: object) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"expected a name, not {value!r}")
+
+
+def _number(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, not {value!r}")
+    return float(value)
 
 
 __all__ = ["TAG", "apply_meta", "model_meta"]

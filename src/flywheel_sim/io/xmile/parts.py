@@ -176,6 +176,8 @@ def read_dimensions(doc: Document, node: ET.Element | None) -> tuple[Dimension, 
         elems = [e.get("name", "") for e in dim.findall("elem")]
         if not elems and dim.get("size"):
             size = dim.get("size", "")
+            if len(size.strip()) > 12:  # beyond any limit, and int() refuses 4,300 digits
+                raise doc.error(f"dimension '{name}' has a size of {len(size.strip())} digits", dim)
             if not size.strip().isdigit() or int(size) < 1:
                 raise doc.error(f"dimension '{name}' has size {size!r}", dim)
             elems = [str(i) for i in range(1, int(size) + 1)]

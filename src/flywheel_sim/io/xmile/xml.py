@@ -13,6 +13,7 @@ elements of other namespaces (vendor extensions such as ``isee:``) keep ``{ns}ta
 
 from __future__ import annotations
 
+import codecs
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -39,6 +40,9 @@ _PREFIX_USE = re.compile(
 )
 _PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
 _ROOT = re.compile(r"<xmile\b")
+# Python codecs that are not character sets of text files (one raises on every call, one is
+# quadratic); an XML declaration naming one is an unknown encoding
+_NOT_CHARSETS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +126,20 @@ def _decode(data: bytes, file: str | None) -> str:
     encoding = declared.group(1).decode("ascii") if declared else "UTF-8"
     utf8 = encoding.lower().replace("_", "-") in ("utf-8", "utf8")
     try:
+        if codecs.lookup(encoding).name in _NOT_CHARSETS:
+            raise LookupError(encoding)
         return data.decode("utf-8-sig" if utf8 else encoding)
     except LookupError:
-        raise ModelError(f"XMILE file declares unknown encoding '{encoding}'", file=file) from None
-    except UnicodeDecodeError:
-        raise ModelError(f"XMILE file is not valid {encoding} text", file=file) from None
+        raise ModelError(
+            f"XMILE file declares unknown encoding '{encoding}'", file=file, hint="save it as UTF-8"
+        ) from None
+    except (UnicodeError, ValueError, TypeError):  # a codec that is not one ("undefined")
+        said = f"text in the encoding it declares ('{encoding}')" if declared else "UTF-8 text"
+        raise ModelError(
+            f"XMILE file is not {said}",
+            file=file,
+            hint="save it as UTF-8",
+        ) from None
 
 
 def parse_xml(data: str | bytes, file: str | None = None) -> Document:

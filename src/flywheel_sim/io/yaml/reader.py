@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     import yaml
 
 MAX_YAML_VALUES = 2_000_000
+MAX_YAML_DEPTH = 100  # mappings and lists inside each other; a model uses about five
 _LOOKUP_KEYS = frozenset(
     {
         "points",
@@ -82,11 +83,14 @@ class Reader:
             root = loader.get_single_node()
         except yaml.YAMLError as exc:
             raise self._syntax_error(exc) from None
+        except RecursionError:  # PyYAML's pure-Python composer recurses once per level
+            raise self._too_deep(1) from None
         finally:
             loader.dispose()
         if root is None:
             raise self.error("the model file is empty", 1)
         self.budget = MAX_YAML_VALUES
+        self.depth = 0
         self.seen: dict[int, Any] = {}
         self.active: set[int] = set()
         data = self.convert(root, loader)
@@ -121,12 +125,23 @@ class Reader:
             return value
         before = self.budget
         self.active.add(key)
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise self._too_deep(node.start_mark.line + 1)
         try:
             value = self._convert(node, loader)
         finally:
             self.active.discard(key)
+            self.depth -= 1
         self.seen[key] = (value, before - self.budget)
         return value
+
+    def _too_deep(self, line: int) -> ModelError:
+        return self.error(
+            f"the YAML file nests more than {MAX_YAML_DEPTH} levels deep",
+            line,
+            hint="a model needs a few levels: name: {key: value}",
+        )
 
     def spend(self, size: int, node: yaml.Node) -> None:
         self.budget -= size
@@ -161,10 +176,30 @@ class Reader:
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, loader) for item in node.value]
         try:
-            return loader.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
+            value = loader.construct_object(node, deep=True)
+        except ValueError as exc:
+            if "integer string conversion" in str(exc):  # Python's limit of 4,300 digits
+                raise self._too_large(node, line) from None
+            first = " ".join(str(exc).split("\n")[0].split())
+            raise self.error(f"YAML value error: {first}", line) from None
+        except (yaml.YAMLError, TypeError, OverflowError) as exc:
             first = " ".join(str(getattr(exc, "problem", None) or exc).split("\n")[0].split())
             raise self.error(f"YAML value error: {first}", line) from None
+        if isinstance(value, int) and not isinstance(value, bool):
+            try:
+                float(value)  # every number of a model becomes a float
+            except OverflowError:
+                raise self._too_large(node, line) from None
+        return value
+
+    def _too_large(self, node: yaml.Node, line: int) -> ModelError:
+        text = str(node.value)
+        shown = text if len(text) <= 24 else f"{text[:12]}… "
+        return self.error(
+            f"number {shown}({len(text)} characters) is too large",
+            line,
+            hint="numbers must be below 1.8e308",
+        )
 
     # -- helpers ------------------------------------------------------------------------------
     def check_keys(self, node: Node, allowed: set[str] | frozenset[str], what: str) -> None:
