@@ -25,7 +25,13 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"cannot write '{target}': folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+    except OSError as exc:  # a read-only folder, a full disk, too many open files
+        raise OutputError(
+            f"cannot write '{target}': {exc.strerror or exc} in folder '{folder}' — "
+            "choose a folder you can write to"
+        ) from None
     os.close(fd)
     try:
         yield Path(tmp)
@@ -33,7 +39,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except OutputError:
         raise
     except Exception as exc:
-        raise OutputError(f"could not write '{target}': {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        text = str(reason).strip().splitlines()
+        raise OutputError(
+            f"could not write '{target}': {text[0] if text else type(exc).__name__}"
+        ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

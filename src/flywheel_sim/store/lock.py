@@ -9,6 +9,7 @@ seconds so that other processes get their turn.
 from __future__ import annotations
 
 import contextlib
+import errno
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +26,41 @@ TURN = 0.1  # seconds the file is then left free, for other processes waiting fo
 POLL = 0.05  # the longest wait between two attempts to open a locked file
 
 
+class StoreFailure(OutputError):
+    """The store file failed while in use: full (``full``), damaged or unreadable. ``what``
+    is the one-line reason and ``hint`` what to do; the message is both."""
+
+    def __init__(self, what: str, hint: str, *, full: bool = False) -> None:
+        self.what, self.hint, self.full = what, hint, full
+        super().__init__(f"{what} — {hint}")
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+FULL_WORDS = ("no space left", "disk quota", "file too large", "could not write", "failed to write")
+DAMAGED_WORDS = ("could not read", "corrupt", "checksum", "not a valid duckdb")
+
+
+def store_failure(path: Path, exc: BaseException) -> StoreFailure:
+    """A DuckDB or operating-system error met while using the store file ``path``, as one
+    line that says what it means: the disk is full, the file is damaged, or (else) the
+    error's first line."""
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    low = first.lower()
+    if (isinstance(exc, OSError) and exc.errno in FULL) or any(w in low for w in FULL_WORDS):
+        return StoreFailure(
+            f"the run store {path} could not be written ({first})",
+            "free some disk space",
+            full=True,
+        )
+    if any(w in low for w in DAMAGED_WORDS):
+        return StoreFailure(
+            f"the run store {path} is damaged ({first})",
+            "it is truncated or corrupt: restore it from a copy, or use another file (--store)",
+        )
+    return StoreFailure(f"the run store {path} failed ({first})", "check the file and the disk")
+
+
 def open_store(path: Path) -> duckdb.DuckDBPyConnection:
     """A connection to the store file ``path``, waiting (up to ``LOCK_TIMEOUT`` seconds)
     while another process holds its lock; OutputError for anything else."""
@@ -39,7 +75,8 @@ def open_store(path: Path) -> duckdb.DuckDBPyConnection:
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                 raise OutputError(
-                    f"cannot open the run store {path}: {str(exc).splitlines()[0]}"
+                    f"cannot open the run store {path}: {str(exc).splitlines()[0]} — "
+                    f"{store_failure(path, exc).hint}"
                 ) from None
             time.sleep(pause)
             pause = min(pause * 1.5, POLL)
@@ -91,4 +128,9 @@ class HeldWriter:
             if not busy:
                 with contextlib.suppress(Exception):  # the close below still folds
                     held.execute("RESET threads")
-            held.close()
+            import duckdb
+
+            try:
+                held.close()
+            except (duckdb.Error, OSError) as exc:  # folding the log in needs disk space
+                raise store_failure(self.path, exc) from None

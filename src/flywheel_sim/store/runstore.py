@@ -37,7 +37,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError, OutputError
-from flywheel_sim.store.lock import HeldWriter, open_store
+from flywheel_sim.store.lock import HeldWriter, StoreFailure, open_store, store_failure
 from flywheel_sim.store.schema import migrate
 
 if TYPE_CHECKING:
@@ -157,13 +157,23 @@ class RunStore:
     # -- connections --------------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection, waiting while another process holds the file's lock."""
+        """A connection, waiting while another process holds the file's lock. A DuckDB or
+        system error while it is used (a full disk, a truncated file) is a
+        :class:`~flywheel_sim.store.lock.StoreFailure`, one line naming the file."""
+        import duckdb
+
         self.release()
         con = open_store(self.path)
         try:
             yield con
-        finally:
-            con.close()
+        except (duckdb.Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                con.close()
+            raise store_failure(self.path, exc) from None
+        try:
+            con.close()  # folds the log into the file: this can need disk space too
+        except (duckdb.Error, OSError) as exc:
+            raise store_failure(self.path, exc) from None
 
     def release(self, *, busy: bool = False) -> None:
         """Close the connection kept open between chunk writes, if any (idempotent); see
@@ -239,6 +249,7 @@ class RunStore:
         params_sql = f"[{', '.join(columns)}]::DOUBLE[]" if columns else "[]::DOUBLE[]"
         names = list(series)
         width = len(times)
+        series_frame = None
         if names:
             # (run, variable, time) flattened; each (run, variable) row is a slice of it
             values = np.stack(
@@ -254,6 +265,26 @@ class RunStore:
                     "value": pa.LargeListArray.from_arrays(offsets, values),
                 }
             )
+        import duckdb
+
+        try:
+            self._insert_chunk(
+                batch, chunk, n, first_run, run_frame, params_sql, names, series_frame
+            )
+        except (duckdb.Error, OSError) as exc:
+            raise store_failure(self.path, exc) from None
+
+    def _insert_chunk(
+        self,
+        batch: int,
+        chunk: int,
+        n: int,
+        first_run: int,
+        run_frame: Any,
+        params_sql: str,
+        names: list[str],
+        series_frame: Any,
+    ) -> None:
         con = self.writer.connection()  # shared with the previous chunks; one transaction per chunk
         con.execute("BEGIN TRANSACTION")
         try:
@@ -280,7 +311,8 @@ class RunStore:
                 )
             con.execute("COMMIT")
         except BaseException:
-            self.release()  # closing rolls the transaction back
+            with contextlib.suppress(Exception):  # the error above says what went wrong
+                self.release()  # closing rolls the transaction back
             raise
 
     def save_result(
@@ -534,9 +566,7 @@ class RunStore:
             if suffix == ".csv":
                 frame.to_csv(tmp, index=False)
             else:
-                with self.connect() as con:
-                    con.register("export_frame", frame)
-                    con.execute(f"COPY export_frame TO '{_sql_path(tmp)}' (FORMAT parquet)")
+                _write_parquet(frame, tmp, target)
         return target
 
     def delete(self, batch: int) -> None:
@@ -552,6 +582,22 @@ class RunStore:
                 con.execute(f"DELETE FROM {table} WHERE {key} = ?", [batch])
             con.execute("DELETE FROM models WHERE hash NOT IN (SELECT model_hash FROM batches)")
             con.execute("COMMIT")
+
+
+def _write_parquet(frame: pd.DataFrame, tmp: Path, target: Path) -> None:
+    """``frame`` to the Parquet file ``tmp`` (for ``target``) with an in-memory DuckDB: a
+    failure is the export file's, not the store's."""
+    import duckdb
+
+    try:
+        with duckdb.connect() as con:
+            con.register("export_frame", frame)
+            con.execute(f"COPY export_frame TO '{_sql_path(tmp)}' (FORMAT parquet)")
+    except (duckdb.Error, OSError) as exc:
+        lines = str(exc).strip().splitlines()
+        raise OutputError(
+            f"could not write '{target}': {lines[0] if lines else type(exc).__name__}"
+        ) from None
 
 
 def _sql_path(path: Path) -> str:
