@@ -253,7 +253,8 @@ def test_export_show_and_delete(tmp_path: Path) -> None:
     csv = store.export(batch, tmp_path / "out.csv")
     frame = pd.read_csv(csv)
     assert list(frame.columns) == [
-        "run", "variable", "time", "value", "scenario", "seed", "status", "start", "growth"
+        "run", "variable", "time", "value", "scenario", "seed", "status", "failed_variable",
+        "failed_time", "start", "growth",
     ]  # fmt: skip
     assert len(frame) == 50 * 2 * 21
     parquet = store.export(batch, tmp_path / "out.parquet")
