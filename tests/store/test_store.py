@@ -348,8 +348,9 @@ def test_a_version_3_store_gains_the_failure_columns(tmp_path: Path) -> None:
     con.execute("INSERT INTO meta VALUES ('schema_version', '3')")
     con.execute(
         "INSERT INTO batches (id, kind, model_name, model_hash, scenario, seed, code_version, "
-        "created, status, n_runs, settings, times, variables, parameters) VALUES (nextval('batch_ids'), 'sweep', "
-        "'m', 'h', '', 0, '0.0.1', now(), 'done', 2, '{}', [0.0, 1.0], ['x'], ['a'])"
+        "created, status, n_runs, settings, times, variables, parameters) VALUES "
+        "(nextval('batch_ids'), 'sweep', 'm', 'h', '', 0, '0.0.1', now(), 'done', 2, '{}', "
+        "[0.0, 1.0], ['x'], ['a'])"
     )
     con.execute("INSERT INTO runs VALUES (1, 0, '', 7, 'ok', [1.5]), (1, 1, '', 8, 'failed', [9])")
     con.execute(
