@@ -25,6 +25,7 @@ from flywheel_sim.cli.common import (
 )
 from flywheel_sim.errors import FlywheelError, ModelError
 from flywheel_sim.io.models import load_model
+from flywheel_sim.io.results import check_writable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -315,6 +316,8 @@ def sweep(
 
     share = max_failed_share(max_failed)
     sampling = SamplingSettings(samples, method_named(method, what="--method"), seed)
+    if plot is not None:
+        check_writable(plot)  # before the runs, not after them
     options = SweepOptions(sampling, scenario, save_step, note)
     where = _executor(executor, address, workers, chunk)
     loaded = load_model(source := model or default_model())
@@ -359,6 +362,8 @@ def sensitivity(
     from flywheel_sim.studies.sweep import SensitivityOptions, max_failed_share, sensitivity_plan
 
     share = max_failed_share(max_failed)
+    if plot is not None:
+        check_writable(plot)  # before the runs, not after them
     loaded = load_model(source := model or default_model())
     study = _study(source, loaded, scenarios)
     chosen = study.chosen_outcomes([outcome] if outcome else None, loaded)[0]

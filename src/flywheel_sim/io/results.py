@@ -18,10 +18,9 @@ if TYPE_CHECKING:
 TABLE_FORMATS = (".csv", ".parquet", ".nc")
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
-    target = Path(path)
+def _temporary(target: Path) -> str:
+    """A new empty file beside ``target`` (its path); OutputError if the folder is missing or
+    takes no new files (read-only, full)."""
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"cannot write '{target}': folder '{folder}' does not exist")
@@ -33,6 +32,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             "choose a folder you can write to"
         ) from None
     os.close(fd)
+    return tmp
+
+
+def check_writable(path: str | Path) -> None:
+    """OutputError now if ``path`` could not be written (its folder is missing or read-only),
+    so that a long command fails before its work rather than after it."""
+    os.unlink(_temporary(Path(path)))
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
+    target = Path(path)
+    tmp = _temporary(target)
     try:
         yield Path(tmp)
         os.replace(tmp, target)
