@@ -324,36 +324,37 @@ class RunStore:
         names: list[str],
         series_frame: Any,
     ) -> None:
-        con = self.writer.connection()  # shared with the previous chunks; one transaction per chunk
-        con.execute("BEGIN TRANSACTION")
-        try:
-            exists = con.execute(
-                "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
-            ).fetchone()
-            if exists is None:
-                con.register("run_frame", run_frame)
-                con.execute(
-                    "INSERT INTO runs (batch, run, scenario, seed, status, params, "
-                    "failed_variable, failed_time) SELECT batch, run, scenario, seed, status, "
-                    f"{params_sql}, failed_variable, failed_time FROM run_frame"
-                )
-                con.unregister("run_frame")
-                if names:
-                    con.register("series_frame", series_frame)
+        # shared with the previous chunks; one transaction per chunk
+        with self.writer.using() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                exists = con.execute(
+                    "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
+                ).fetchone()
+                if exists is None:
+                    con.register("run_frame", run_frame)
                     con.execute(
-                        "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
-                        "value FROM series_frame"
+                        "INSERT INTO runs (batch, run, scenario, seed, status, params, "
+                        "failed_variable, failed_time) SELECT batch, run, scenario, seed, status, "
+                        f"{params_sql}, failed_variable, failed_time FROM run_frame"
                     )
-                    con.unregister("series_frame")
-                con.execute(
-                    "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
-                    [batch, chunk, first_run, n],
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            with contextlib.suppress(Exception):  # the error above says what went wrong
-                self.release()  # closing rolls the transaction back
-            raise
+                    con.unregister("run_frame")
+                    if names:
+                        con.register("series_frame", series_frame)
+                        con.execute(
+                            "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
+                            "value FROM series_frame"
+                        )
+                        con.unregister("series_frame")
+                    con.execute(
+                        "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
+                        [batch, chunk, first_run, n],
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):  # the error above says what went wrong
+                    self.release()  # closing rolls the transaction back
+                raise
 
     def save_result(
         self,
