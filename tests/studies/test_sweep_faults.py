@@ -91,7 +91,7 @@ def test_a_full_disk_during_a_sweep_keeps_the_runs_and_resume_finishes(
     assert "\n" not in message
     assert "runs.duckdb could not be written" in message and "No space left" in message
     assert "2000 of 3000 runs finished before are kept in batch 1" in message
-    assert "free some disk space and run the same command with --resume 1" in message
+    assert "free some disk space, then run the same command with --resume 1" in message
     monkeypatch.undo()
     assert store.batch(1).status == "interrupted" and store.done_chunks(1) == {0, 1}
     run_plan(plan, store, resume=1)

@@ -283,9 +283,11 @@ def run_plan(
             runner.close()
         try:
             store.finish(batch, status)
-        except StoreFailure as exc:
-            if status == "done":  # every run is stored; marking the batch done failed
-                raise kept(exc, plan, batch, finished) from None
+        except OutputError as exc:
+            if status == "done" and isinstance(exc, StoreFailure):
+                raise kept(exc, plan, batch, finished) from None  # every run is stored
+            if status == "done":
+                raise
             # else the error on its way out already says what was kept
     return batch
 
@@ -293,10 +295,10 @@ def run_plan(
 def kept(failure: StoreFailure, plan: Plan, batch: int, finished: int) -> OutputError:
     """The one line for a sweep whose store failed (a full disk): what failed, that the
     runs written before are kept, and how to finish the batch."""
-    hint = f"{failure.hint} and" if failure.full else "then"
     return OutputError(
         f"{failure.what}; the {finished} of {plan.n_runs} runs finished before are kept in "
-        f"batch {batch} — {hint} run the same command with --resume {batch} to finish it"
+        f"batch {batch} — {failure.hint}, then run the same command with --resume {batch} "
+        "to finish it"
     )
 
 
