@@ -308,3 +308,33 @@ def test_a_sweep_with_too_many_failed_runs_exits_3(
     code, out, err = flywheel([*sweep_args(tmp_path), "--max-failed", "0.5"], capsys)
     assert code == 0, err
     assert "runs failed" in out and "drew" in out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a file size limit (setrlimit)")
+def test_a_real_write_failure_ends_the_sweep_in_one_line_and_resume_finishes(
+    tmp_path: Path,
+) -> None:
+    """Not a patched store: the sweep runs under a 1 MB file size limit, so DuckDB's own
+    writes fail (EFBIG, as a full disk fails them with ENOSPC)."""
+    import resource
+    import signal
+    import subprocess
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1_000_000, 1_000_000))
+
+    args = sweep_args(tmp_path)
+    args[args.index("300")] = "4000"
+    command = [sys.executable, "-m", "flywheel_sim.cli", *args, "--chunk", "500"]
+    done = subprocess.run(
+        command, preexec_fn=small_files, capture_output=True, text=True, timeout=300
+    )
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert len(lines) == 1 and "could not be written" in lines[0], done.stderr
+    assert "of 4000 runs finished before are kept in batch 1" in lines[0]
+    assert "--resume 1" in lines[0]
+    again = subprocess.run([*command, "--resume", "1"], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert RunStore(tmp_path / "runs.duckdb").batch(1).runs_written == 4000
