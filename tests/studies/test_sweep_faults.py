@@ -338,3 +338,17 @@ def test_a_real_write_failure_ends_the_sweep_in_one_line_and_resume_finishes(
     again = subprocess.run([*command, "--resume", "1"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert RunStore(tmp_path / "runs.duckdb").batch(1).runs_written == 4000
+
+
+def test_a_working_folder_without_room_for_out_is_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flywheel_sim.cli.common import default_chart
+
+    def refuse(self: Path, *args: Any, **kwargs: Any) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(OutputError, match=r"cannot create the chart folder .*Permission denied"):
+        default_chart("sweep", "fragile")
