@@ -192,6 +192,10 @@ def test_a_chart_or_an_export_into_a_read_only_folder_is_one_line(
     code, _, err = flywheel([*sweep_args(tmp_path), "--plot", "/sys/fan.png"], capsys)
     assert code == 1 and "Traceback" not in err
     assert "cannot write '/sys/fan.png'" in err and len(err.strip().splitlines()) == 1
+    store = RunStore(tmp_path / "runs.duckdb")
+    assert store.batches().empty  # refused before the runs, not after them
+    model = fs.loads_model(FRAGILE, name="fragile")
+    store.save_result(model, fs.simulate(model, {"growth": [0.1, 0.9]}))
     code, _, err = flywheel(
         ["runs", "export", "1", "/sys/out.parquet", "--store", str(tmp_path / "runs.duckdb")],
         capsys,
