@@ -39,3 +39,31 @@ def test_a_new_store_gets_the_current_schema_once(tmp_path: Path) -> None:
         assert row == (str(SCHEMA_VERSION),)
         tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
     assert {"meta", "models", "batches", "chunks", "runs", "series"} <= tables
+
+
+@pytest.mark.skipif(lock.fcntl is None, reason="the queue needs flock")
+def test_a_waiting_reader_gets_the_file_from_a_writer_between_chunks(tmp_path: Path) -> None:
+    """The writer holds the file between chunks, idle here: without the queue, a reader
+    would wait until the writer's next chunk (or LOCK_TIMEOUT, 120 s)."""
+    import subprocess
+    import sys
+
+    from flywheel_sim.store.runstore import RunStore
+
+    path = tmp_path / "runs.duckdb"
+    RunStore(path)
+    writer = HeldWriter(path)
+    held = writer.connection()
+    assert writer.queue is not None and not writer.queue.waits()
+    reader = (
+        "import sys; from flywheel_sim.store.runstore import RunStore; "
+        "print(len(RunStore(sys.argv[1]).batches()))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", reader, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "0", done.stderr
+    assert writer.held is None  # the writer gave it up for the reader
+    again = writer.connection()  # and takes it again for its next chunk
+    assert again is not held and again.execute("SELECT count(*) FROM batches").fetchone() == (0,)
+    writer.release()

@@ -20,6 +20,7 @@ from flywheel_sim.errors import FlywheelError, OutputError
 from flywheel_sim.store.runstore import RunStore
 from flywheel_sim.store.schema import MIGRATIONS, SCHEMA_VERSION
 from flywheel_sim.studies.batch import Plan, run_plan
+from flywheel_sim.studies.sweep import failure_lines
 
 NOISY = """
 name: noisy
@@ -253,7 +254,8 @@ def test_export_show_and_delete(tmp_path: Path) -> None:
     csv = store.export(batch, tmp_path / "out.csv")
     frame = pd.read_csv(csv)
     assert list(frame.columns) == [
-        "run", "variable", "time", "value", "scenario", "seed", "status", "start", "growth"
+        "run", "variable", "time", "value", "scenario", "seed", "status", "failed_variable",
+        "failed_time", "start", "growth",
     ]  # fmt: skip
     assert len(frame) == 50 * 2 * 21
     parquet = store.export(batch, tmp_path / "out.parquet")
@@ -335,3 +337,36 @@ def test_ctrl_c_stops_a_sweep_cleanly(tmp_path: Path) -> None:
     store = RunStore(path)
     assert store.batch(1).status == "interrupted"
     assert store.batch(1).runs_written == 200 * len(store.done_chunks(1))
+
+
+def test_a_version_3_store_gains_the_failure_columns(tmp_path: Path) -> None:
+    path = tmp_path / "v3.duckdb"
+    con = duckdb.connect(str(path))
+    for step in MIGRATIONS[:3]:
+        for statement in step:
+            con.execute(statement)
+    con.execute("INSERT INTO meta VALUES ('schema_version', '3')")
+    con.execute(
+        "INSERT INTO batches (id, kind, model_name, model_hash, scenario, seed, code_version, "
+        "created, status, n_runs, settings, times, variables, parameters) VALUES "
+        "(nextval('batch_ids'), 'sweep', 'm', 'h', '', 0, '0.0.1', now(), 'done', 2, '{}', "
+        "[0.0, 1.0], ['x'], ['a'])"
+    )
+    con.execute("INSERT INTO runs VALUES (1, 0, '', 7, 'ok', [1.5]), (1, 1, '', 8, 'failed', [9])")
+    con.execute(
+        "INSERT INTO series VALUES (1, 0, 'x', [1.0, 2.0]), (1, 1, 'x', [1.0, 'nan'::DOUBLE])"
+    )
+    con.close()
+    store = RunStore(path)
+    with store.connect() as con:
+        version = con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),) and SCHEMA_VERSION == 4
+    runs = store.runs(1)
+    assert runs["failed_variable"].tolist() == ["", ""]  # not recorded before version 4
+    assert runs["failed_time"].isna().all() and runs["a"].tolist() == [1.5, 9.0]
+    failures = store.failures(1)
+    assert failures.failed == 1 and [v[:2] for v in failures.variables] == [("", 1)]
+    assert "not recorded (1 runs)" in failure_lines(failures)[0]
+    plan = noisy_plan(n=10)
+    batch = run_plan(plan, store)  # and the upgraded store takes new batches
+    assert store.batch(batch).runs_written == 10

@@ -244,3 +244,85 @@ def test_without_the_dask_extra_the_error_names_the_install(
     monkeypatch.setitem(sys.modules, "distributed", None)  # makes `import distributed` fail
     message = one_line_error(name="dask")
     assert message == "the dask executor needs the dask extra: pip install 'flywheel-sim[dask]'"
+
+
+FRAGILE = """
+name: slow
+time: {start: 0, stop: 10, dt: 0.5}
+parameters:
+  growth: {default: 0.1, min: 0, max: 1}
+stocks:
+  x: {initial: 1, inflows: [gain]}
+flows:
+  gain: {equation: "growth * x"}
+"""
+
+
+def _children(pid: int) -> set[int]:
+    """Live (not zombie) processes whose parent is ``pid``, read from /proc."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(entry))
+    return found
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as text:
+            return text.read()
+    except OSError:
+        return b""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="reads /proc (Linux)")
+def test_process_workers_exit_when_the_sweep_is_killed(tmp_path: Any) -> None:
+    import subprocess
+
+    model = tmp_path / "slow.yaml"
+    model.write_text(FRAGILE)
+    command = [
+        sys.executable, "-m", "flywheel_sim.cli", "sweep", str(model), "--samples", "2000000",
+        "--chunk", "100", "--dist", "growth=uniform:0,0.5", "--outcome", "x@end",
+        "--store", str(tmp_path / "runs.duckdb"), "--plot", str(tmp_path / "fan.png"),
+        "--executor", "processes", "--workers", "2",
+    ]  # fmt: skip
+    sweep = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: set[int] = set()
+    everything: set[int] = set()
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < deadline and sweep.poll() is None:
+            time.sleep(0.2)
+            workers = {p for p in _children(sweep.pid) if b"loky" in _cmdline(p)}
+        assert len(workers) >= 2, "the workers did not start"
+        time.sleep(1.0)  # let them start working
+        everything = _children(sweep.pid)
+        os.kill(sweep.pid, signal.SIGKILL)
+        sweep.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(p) for p in everything) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = {p for p in everything if _alive(p)}
+        assert not left, f"processes left running after the sweep was killed: {left}"
+    finally:
+        if sweep.poll() is None:
+            sweep.kill()
+        for pid in workers | everything:  # never leave our own orphans behind
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

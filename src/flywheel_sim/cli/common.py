@@ -149,7 +149,15 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
 def default_chart(kind: str, name: str) -> Path:
     """out/KIND-MODEL.png, creating out/ (an explicit --plot path must exist already)."""
     folder = Path("out")
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:  # a read-only working folder
+        from flywheel_sim.errors import OutputError
+
+        raise OutputError(
+            f"cannot create the chart folder '{folder.resolve()}': {exc.strerror or exc} — "
+            "run from a folder you can write to, or give the chart's path with --plot"
+        ) from None
     return folder / f"{kind}-{name}.png"
 
 

@@ -26,6 +26,7 @@ from flywheel_sim.cli.common import (
 )
 from flywheel_sim.errors import FlywheelError, ModelError
 from flywheel_sim.io.models import load_model
+from flywheel_sim.io.results import check_writable
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,6 +68,13 @@ SweepSeedOpt = Annotated[int, typer.Option(help="Seed of the sampling design and
 SaveStepOpt = Annotated[float | None, typer.Option(help="Save every this many time units.")]
 SweepResumeOpt = Annotated[
     int | None, typer.Option(help="Finish an interrupted sweep (its batch id).")
+]
+MaxFailedOpt = Annotated[
+    str,
+    typer.Option(
+        help="Stop with exit code 3, summarising nothing, when more than this share of the "
+        "runs fails: a fraction (0.1) or a percentage (10%)."
+    ),
 ]
 SaOutcomeOpt = Annotated[
     str | None, typer.Option("--outcome", "-o", help="The outcome to explain, VAR@TIME.")
@@ -163,20 +171,42 @@ def _import_meanwhile() -> None:
 
 
 def _run_batch(
-    plan: Plan, run_store: RunStore, executor: ExecutorSettings, resume: int | None, label: str
+    plan: Plan,
+    run_store: RunStore,
+    executor: ExecutorSettings,
+    resume: int | None,
+    label: str,
+    max_failed: float,
 ) -> int:
-    """Run a sweep's or an analysis's plan with a progress bar; Ctrl-C says how to resume."""
-    from flywheel_sim.studies.sweep import interrupted_note, run_batch
+    """Run a sweep's or an analysis's plan with a progress bar; Ctrl-C says how to resume.
+    Failed runs are summarised; more than ``max_failed`` of them end the command (exit 3)."""
+    from rich.markup import escape
+
+    from flywheel_sim.studies.sweep import (
+        FAILED_EXIT,
+        failure_lines,
+        interrupted_note,
+        run_batch,
+        too_many_failed,
+    )
 
     _import_meanwhile()
     try:
         with progress(f"{label} {plan.model.name}") as update:
-            return run_batch(plan, run_store, executor, resume=resume, progress=update)
+            batch = run_batch(plan, run_store, executor, resume=resume, progress=update)
     except KeyboardInterrupt:
         err.print(
             escape(interrupted_note(run_store, resume, plan.n_runs, plan.kind)), soft_wrap=True
         )
         raise typer.Exit(130) from None
+    failures = run_store.failures(batch)
+    for line in failure_lines(failures):
+        console.print(escape(line), soft_wrap=True, highlight=False)
+    refusal = too_many_failed(failures, max_failed, batch)
+    if refusal is not None:
+        err.print(f"[red]error:[/] {escape(refusal)}", highlight=False, soft_wrap=True)
+        raise typer.Exit(FAILED_EXIT)
+    return batch
 
 
 def _frame_table(title: str, frame: pd.DataFrame, first: str, decimals: bool) -> None:
@@ -274,15 +304,24 @@ def sweep(
     plot: Annotated[Path | None, typer.Option(help="Fan chart (.png/.svg/.pdf).")] = None,
     resume: SweepResumeOpt = None,
     note: Annotated[str, typer.Option(help="A note stored with the batch.")] = "",
+    max_failed: MaxFailedOpt = "10%",
     store: StoreOpt = None,
 ) -> None:
     """Monte Carlo: sample the uncertain parameters, run every sample, and summarise the
     outcomes with percentile fan charts. Every finished chunk is stored as it completes."""
     from flywheel_sim.present.study import PERCENTILES, fan_chart, outcome_summary
     from flywheel_sim.studies.sampling import SamplingSettings, method_named
-    from flywheel_sim.studies.sweep import SweepOptions, sweep_plan, sweep_results
+    from flywheel_sim.studies.sweep import (
+        SweepOptions,
+        max_failed_share,
+        sweep_plan,
+        sweep_results,
+    )
 
+    share = max_failed_share(max_failed)
     sampling = SamplingSettings(samples, method_named(method, what="--method"), seed)
+    if plot is not None:
+        check_writable(plot)  # before the runs, not after them
     options = SweepOptions(sampling, scenario, save_step, note)
     where = _executor(executor, address, workers, chunk)
     loaded = load_model(source := model or default_model())
@@ -290,7 +329,7 @@ def sweep(
     outcomes = study.chosen_outcomes(outcome, loaded)
     plan = sweep_plan(loaded, study, outcomes, study.distributions_for(dist, loaded), options)
     run_store = _open_store(store)
-    batch = _run_batch(plan, run_store, where, resume, "sweep")
+    batch = _run_batch(plan, run_store, where, resume, "sweep", share)
     times, values, bands = sweep_results(run_store, batch, outcomes, PERCENTILES)
     title = f"{loaded.name}: {samples} runs ({method})"
     _frame_table(f"{title}, outcomes", outcome_summary(outcomes, values), "outcome", False)
@@ -318,14 +357,18 @@ def sensitivity(
     workers: WorkersOpt = None,
     plot: Annotated[Path | None, typer.Option(help="Tornado chart (.png/.svg/.pdf).")] = None,
     resume: SaResumeOpt = None,
+    max_failed: MaxFailedOpt = "10%",
     store: StoreOpt = None,
 ) -> None:
     """Global sensitivity (SALib): Sobol first and total indices with confidence intervals,
     or Morris screening, of one outcome to the uncertain parameters; a tornado chart."""
     from flywheel_sim.present.study import tornado_chart
     from flywheel_sim.studies.sensitivity import analyse, sensitivity_method
-    from flywheel_sim.studies.sweep import SensitivityOptions, sensitivity_plan
+    from flywheel_sim.studies.sweep import SensitivityOptions, max_failed_share, sensitivity_plan
 
+    share = max_failed_share(max_failed)
+    if plot is not None:
+        check_writable(plot)  # before the runs, not after them
     loaded = load_model(source := model or default_model())
     study = _study(source, loaded, scenarios)
     chosen = study.chosen_outcomes([outcome] if outcome else None, loaded)[0]
@@ -334,7 +377,7 @@ def sensitivity(
     plan, layout = sensitivity_plan(loaded, study, chosen, distributions, options)
     run_store = _open_store(store)
     batch = _run_batch(
-        plan, run_store, _executor(executor, address, workers, chunk), resume, method
+        plan, run_store, _executor(executor, address, workers, chunk), resume, method, share
     )
     frame = analyse(layout, run_store.outcome(batch, chosen), seed=seed)
     about = f"{chosen.label} ({method}, {plan.n_runs} runs)"

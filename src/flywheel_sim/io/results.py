@@ -18,22 +18,45 @@ if TYPE_CHECKING:
 TABLE_FORMATS = (".csv", ".parquet", ".nc")
 
 
+def _temporary(target: Path) -> str:
+    """A new empty file beside ``target`` (its path); OutputError if the folder is missing or
+    takes no new files (read-only, full)."""
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write '{target}': folder '{folder}' does not exist")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
+    except OSError as exc:  # a read-only folder, a full disk, too many open files
+        raise OutputError(
+            f"cannot write '{target}': {exc.strerror or exc} in folder '{folder}' — "
+            "choose a folder you can write to"
+        ) from None
+    os.close(fd)
+    return tmp
+
+
+def check_writable(path: str | Path) -> None:
+    """OutputError now if ``path`` could not be written (its folder is missing or read-only),
+    so that a long command fails before its work rather than after it."""
+    os.unlink(_temporary(Path(path)))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only if the block succeeds."""
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"cannot write '{target}': folder '{folder}' does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=target.suffix, dir=folder)
-    os.close(fd)
+    tmp = _temporary(target)
     try:
         yield Path(tmp)
         os.replace(tmp, target)
     except OutputError:
         raise
     except Exception as exc:
-        raise OutputError(f"could not write '{target}': {exc}") from None
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        text = str(reason).strip().splitlines()
+        raise OutputError(
+            f"could not write '{target}': {text[0] if text else type(exc).__name__}"
+        ) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

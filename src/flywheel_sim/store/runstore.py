@@ -8,8 +8,9 @@ One embedded database file (default ``<user data dir>/flywheel-sim/runs.duckdb``
   and hash, scenario, seed, code version, times, status (running, done, interrupted), the
   settings needed to reproduce or resume it, and the saved times, variables and parameters;
 - ``chunks``: which chunks of a batch are written (a sweep writes each chunk as it finishes);
-- ``runs``: per run, its scenario, seed, status and the values of the batch's parameters
-  (those set or sampled; the rest are the model's defaults);
+- ``runs``: per run, its scenario, seed, status, the values of the batch's parameters
+  (those set or sampled; the rest are the model's defaults) and, for a failed run, the
+  variable that went non-finite first and when (``failed_variable``, ``failed_time``);
 - ``series``: the outputs, one row per run and variable holding its values at the batch's
   saved times as one ``DOUBLE[]`` (the long format, one row per time, is what ``series()``
   and ``export`` give back).
@@ -37,7 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError, OutputError
-from flywheel_sim.store.lock import HeldWriter, open_store
+from flywheel_sim.store.lock import HeldWriter, open_store, store_failure
 from flywheel_sim.store.schema import migrate
 
 if TYPE_CHECKING:
@@ -103,7 +104,9 @@ class Chunk:
     """Runs to write (:meth:`RunStore.write_chunk`), numbered from ``first_run``: ``params``
     is (runs, parameters) in the batch's parameter order, one seed and one status per run,
     ``series`` maps each variable to (runs, times) at ``times``; ``scenario`` names the runs'
-    scenario (one for all, or one per run)."""
+    scenario (one for all, or one per run); ``failed_variable`` and ``failed_time`` say, per
+    run, what went non-finite first and when ("" and NaN for a run that finished; empty:
+    not known)."""
 
     first_run: int
     params: NDArray[np.float64]
@@ -112,6 +115,8 @@ class Chunk:
     series: Mapping[str, NDArray[np.float64]]
     times: NDArray[np.float64]
     scenario: str | Sequence[str] = ""
+    failed_variable: Sequence[str] = ()
+    failed_time: Sequence[float] | NDArray[np.float64] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,28 @@ class Batch:
     runs_written: int
 
 
+@dataclass(frozen=True)
+class Failures:
+    """The failed runs of a stored batch (:meth:`RunStore.failures`): how many of ``runs``
+    ``failed``; the variables that went non-finite first, most frequent first, as
+    (variable, runs, earliest time) — "" when not recorded; the earliest and median failure
+    times; and per parameter (the batch's order) the range of the sampled values and the
+    range holding the middle 80 % of the failed runs' values, as ((low, high), (low, high))."""
+
+    runs: int
+    failed: int
+    variables: tuple[tuple[str, int, float], ...] = ()
+    first_time: float = float("nan")
+    median_time: float = float("nan")
+    regions: Mapping[str, tuple[tuple[float, float], tuple[float, float]]] = field(
+        default_factory=dict
+    )
+
+    @property
+    def share(self) -> float:
+        return self.failed / self.runs if self.runs else 0.0
+
+
 class RunStore:
     """A run store file; every method opens (and closes) its own connection."""
 
@@ -157,13 +184,23 @@ class RunStore:
     # -- connections --------------------------------------------------------------------------
     @contextlib.contextmanager
     def connect(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection, waiting while another process holds the file's lock."""
+        """A connection, waiting while another process holds the file's lock. A DuckDB or
+        system error while it is used (a full disk, a truncated file) is a
+        :class:`~flywheel_sim.store.lock.StoreFailure`, one line naming the file."""
+        import duckdb
+
         self.release()
         con = open_store(self.path)
         try:
             yield con
-        finally:
-            con.close()
+        except (duckdb.Error, OSError) as exc:
+            with contextlib.suppress(Exception):
+                con.close()
+            raise store_failure(self.path, exc) from None
+        try:
+            con.close()  # folds the log into the file: this can need disk space too
+        except (duckdb.Error, OSError) as exc:
+            raise store_failure(self.path, exc) from None
 
     def release(self, *, busy: bool = False) -> None:
         """Close the connection kept open between chunk writes, if any (idempotent); see
@@ -226,19 +263,32 @@ class RunStore:
         # one float column per parameter, gathered into the DOUBLE[] in SQL: a column of
         # per-run arrays would make DuckDB inspect 1,000 Python objects per chunk
         columns = {f"p{j}": matrix[:, j] for j in range(matrix.shape[1])}
+        status = list(runs.status)
+        # NULL for a run that finished, or when the writer did not say (a run of an old store)
+        failed = np.array([s != "ok" for s in status], dtype=bool)
+        if len(runs.failed_variable) == n and len(runs.failed_time) == n:
+            failed_names = [
+                str(v) if f else None for v, f in zip(runs.failed_variable, failed, strict=True)
+            ]
+            failed_times = np.asarray(runs.failed_time, dtype=float)
+        else:
+            failed_names, failed_times, failed = [None] * n, np.full(n, np.nan), failed & False
         run_frame = pa.table(
             {
                 "batch": np.full(n, batch, dtype=np.int64),
                 "run": numbers.astype(np.int64),
                 "scenario": scenarios,
                 "seed": np.asarray(seeds, dtype=np.int64),
-                "status": list(runs.status),
+                "status": status,
+                "failed_variable": pa.array(failed_names, type=pa.string()),
+                "failed_time": pa.array(failed_times, mask=~failed),
                 **columns,
             }
         )
         params_sql = f"[{', '.join(columns)}]::DOUBLE[]" if columns else "[]::DOUBLE[]"
         names = list(series)
         width = len(times)
+        series_frame = None
         if names:
             # (run, variable, time) flattened; each (run, variable) row is a slice of it
             values = np.stack(
@@ -254,34 +304,57 @@ class RunStore:
                     "value": pa.LargeListArray.from_arrays(offsets, values),
                 }
             )
-        con = self.writer.connection()  # shared with the previous chunks; one transaction per chunk
-        con.execute("BEGIN TRANSACTION")
+        import duckdb
+
         try:
-            exists = con.execute(
-                "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
-            ).fetchone()
-            if exists is None:
-                con.register("run_frame", run_frame)
-                con.execute(
-                    "INSERT INTO runs SELECT batch, run, scenario, seed, status, "
-                    f"{params_sql} FROM run_frame"
-                )
-                con.unregister("run_frame")
-                if names:
-                    con.register("series_frame", series_frame)
+            self._insert_chunk(
+                batch, chunk, n, first_run, run_frame, params_sql, names, series_frame
+            )
+        except (duckdb.Error, OSError) as exc:
+            raise store_failure(self.path, exc) from None
+
+    def _insert_chunk(
+        self,
+        batch: int,
+        chunk: int,
+        n: int,
+        first_run: int,
+        run_frame: Any,
+        params_sql: str,
+        names: list[str],
+        series_frame: Any,
+    ) -> None:
+        # shared with the previous chunks; one transaction per chunk
+        with self.writer.using() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                exists = con.execute(
+                    "SELECT 1 FROM chunks WHERE batch = ? AND chunk = ?", [batch, chunk]
+                ).fetchone()
+                if exists is None:
+                    con.register("run_frame", run_frame)
                     con.execute(
-                        "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
-                        "value FROM series_frame"
+                        "INSERT INTO runs (batch, run, scenario, seed, status, params, "
+                        "failed_variable, failed_time) SELECT batch, run, scenario, seed, status, "
+                        f"{params_sql}, failed_variable, failed_time FROM run_frame"
                     )
-                    con.unregister("series_frame")
-                con.execute(
-                    "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
-                    [batch, chunk, first_run, n],
-                )
-            con.execute("COMMIT")
-        except BaseException:
-            self.release()  # closing rolls the transaction back
-            raise
+                    con.unregister("run_frame")
+                    if names:
+                        con.register("series_frame", series_frame)
+                        con.execute(
+                            "INSERT INTO series SELECT batch, run, CAST(variable AS VARCHAR), "
+                            "value FROM series_frame"
+                        )
+                        con.unregister("series_frame")
+                    con.execute(
+                        "INSERT INTO chunks VALUES (?, ?, ?, ?, now())",
+                        [batch, chunk, first_run, n],
+                    )
+                con.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(Exception):  # the error above says what went wrong
+                    self.release()  # closing rolls the transaction back
+                raise
 
     def save_result(
         self,
@@ -328,6 +401,7 @@ class RunStore:
             series={v: np.asarray(result[v].values, dtype=float) for v in variables},
             times=times,
             scenario=scenario,
+            **_failures(result),
         )
         self.write_chunk(batch, 0, chunk)
         self.finish(batch)
@@ -396,6 +470,48 @@ class RunStore:
             int(row[16]),
         )
 
+    def failures(self, batch: int, *, top: int = 3) -> Failures:
+        """What failed in ``batch``, computed in the database (see :class:`Failures`);
+        ``top``: how many failing variables to name."""
+        with self.connect() as con:
+            info = self._batch(con, batch)
+            row = con.execute(
+                "SELECT count(*), count(*) FILTER (status <> 'ok'), "
+                "min(failed_time) FILTER (status <> 'ok'), "
+                "median(failed_time) FILTER (status <> 'ok') FROM runs WHERE batch = ?",
+                [batch],
+            ).fetchone()
+            assert row is not None
+            runs, failed = int(row[0]), int(row[1])
+            if not failed:
+                return Failures(runs, 0)
+            variables = con.execute(
+                "SELECT COALESCE(failed_variable, ''), count(*) AS n, min(failed_time) "
+                "FROM runs WHERE batch = ? AND status <> 'ok' GROUP BY 1 "
+                f"ORDER BY n DESC, 3 LIMIT {int(top)}",
+                [batch],
+            ).fetchall()
+            regions = {}
+            for j, name in enumerate(info.parameters, start=1):
+                ranges = con.execute(
+                    f"SELECT min(params[{j}]), max(params[{j}]), "
+                    f"quantile_cont(params[{j}], 0.1) FILTER (status <> 'ok'), "
+                    f"quantile_cont(params[{j}], 0.9) FILTER (status <> 'ok') "
+                    "FROM runs WHERE batch = ?",
+                    [batch],
+                ).fetchone()
+                if ranges is not None and None not in ranges:
+                    low, high, f_low, f_high = (float(x) for x in ranges)
+                    regions[name] = ((low, high), (f_low, f_high))
+        return Failures(
+            runs,
+            failed,
+            tuple((str(v), int(k), _float(t)) for v, k, t in variables),
+            _float(row[2]),
+            _float(row[3]),
+            regions,
+        )
+
     def model_text(self, digest: str) -> str:
         with self.connect() as con:
             row = con.execute("SELECT text FROM models WHERE hash = ?", [digest]).fetchone()
@@ -404,15 +520,18 @@ class RunStore:
         return str(row[0])
 
     def runs(self, batch: int) -> pd.DataFrame:
-        """One row per run: run, scenario, seed, status and a column per parameter."""
+        """One row per run: run, scenario, seed, status, failed_variable and failed_time
+        (empty for a run that finished) and a column per parameter."""
         import pandas as pd
 
         info = self.batch(batch)
         with self.connect() as con:
             frame = con.execute(
-                "SELECT run, scenario, seed, status, params FROM runs WHERE batch = ? ORDER BY run",
+                "SELECT run, scenario, seed, status, COALESCE(failed_variable, '') AS "
+                "failed_variable, failed_time, params FROM runs WHERE batch = ? ORDER BY run",
                 [batch],
             ).df()
+        frame["failed_time"] = frame["failed_time"].astype(float)
         values = np.array(frame.pop("params").tolist(), dtype=float).reshape(
             len(frame), len(info.parameters)
         )
@@ -510,7 +629,9 @@ class RunStore:
                 )
                 data[variable] = (("run", "time"), values)
         coords: dict[str, Any] = {"run": order, "time": list(info.times)}
-        for column in ("scenario", "seed", "status", *info.parameters):
+        for column in (
+            "scenario", "seed", "status", "failed_variable", "failed_time", *info.parameters
+        ):  # fmt: skip
             coords[column] = ("run", runs[column].to_numpy())
         return xr.Dataset(
             data,
@@ -534,9 +655,7 @@ class RunStore:
             if suffix == ".csv":
                 frame.to_csv(tmp, index=False)
             else:
-                with self.connect() as con:
-                    con.register("export_frame", frame)
-                    con.execute(f"COPY export_frame TO '{_sql_path(tmp)}' (FORMAT parquet)")
+                _write_parquet(frame, tmp, target)
         return target
 
     def delete(self, batch: int) -> None:
@@ -552,6 +671,36 @@ class RunStore:
                 con.execute(f"DELETE FROM {table} WHERE {key} = ?", [batch])
             con.execute("DELETE FROM models WHERE hash NOT IN (SELECT model_hash FROM batches)")
             con.execute("COMMIT")
+
+
+def _float(value: Any) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _failures(result: xr.Dataset) -> dict[str, Any]:
+    """A ``simulate`` result's failure details, for a :class:`Chunk` (none if it has none)."""
+    if "failed_variable" not in result.coords or "failed_time" not in result.coords:
+        return {}
+    return {
+        "failed_variable": [str(v) for v in result["failed_variable"].values],
+        "failed_time": np.asarray(result["failed_time"].values, dtype=float),
+    }
+
+
+def _write_parquet(frame: pd.DataFrame, tmp: Path, target: Path) -> None:
+    """``frame`` to the Parquet file ``tmp`` (for ``target``) with an in-memory DuckDB: a
+    failure is the export file's, not the store's."""
+    import duckdb
+
+    try:
+        with duckdb.connect() as con:
+            con.register("export_frame", frame)
+            con.execute(f"COPY export_frame TO '{_sql_path(tmp)}' (FORMAT parquet)")
+    except (duckdb.Error, OSError) as exc:
+        lines = str(exc).strip().splitlines()
+        raise OutputError(
+            f"could not write '{target}': {lines[0] if lines else type(exc).__name__}"
+        ) from None
 
 
 def _sql_path(path: Path) -> str:

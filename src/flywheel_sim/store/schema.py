@@ -15,7 +15,7 @@ from flywheel_sim.errors import OutputError
 if TYPE_CHECKING:
     import duckdb
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each entry brings the schema from version (index) to version (index + 1).
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -45,6 +45,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             FROM series GROUP BY batch, run, variable""",
         "DROP TABLE series",
         "ALTER TABLE series_lists RENAME TO series",
+    ),
+    (  # 3 -> 4: where and when a failed run went non-finite (NULL: not recorded, before 4)
+        "ALTER TABLE runs ADD COLUMN failed_variable VARCHAR",
+        "ALTER TABLE runs ADD COLUMN failed_time DOUBLE",
     ),
 )
 

@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
-from flywheel_sim.errors import FlywheelError
+from flywheel_sim.errors import FlywheelError, OutputError
 from flywheel_sim.spec.model import Model
+from flywheel_sim.store.lock import StoreFailure
 from flywheel_sim.studies.executors import CHUNK
 
 if TYPE_CHECKING:
@@ -68,6 +69,19 @@ class Plan:
         return digest.hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class ChunkOutput:
+    """What one chunk computed: per run its ``status`` and, for a failed run, the variable
+    that went non-finite first and when (``failed_variable``: "" and ``failed_time``: NaN for
+    a run that finished); ``series`` maps each variable to (runs, times) at ``times``."""
+
+    status: list[str]
+    series: dict[str, F]
+    times: F
+    failed_variable: list[str]
+    failed_time: F
+
+
 def simulate_chunk(
     model: Model,
     names: Sequence[str],
@@ -77,7 +91,22 @@ def simulate_chunk(
     variables: Sequence[str],
     save_step: float | None,
 ) -> tuple[list[str], dict[str, F], F]:
-    """Run one chunk: (status per run, variable -> (runs, times), times).
+    """Run one chunk: (status per run, variable -> (runs, times), times); see
+    :func:`run_chunk`, which also says where and when runs failed."""
+    out = run_chunk(model, names, values, fixed, seeds, variables, save_step)
+    return out.status, out.series, out.times
+
+
+def run_chunk(
+    model: Model,
+    names: Sequence[str],
+    values: F,
+    fixed: Mapping[str, float],
+    seeds: NDArray[np.int64],
+    variables: Sequence[str],
+    save_step: float | None,
+) -> ChunkOutput:
+    """Run one chunk of runs.
 
     Exactly what ``simulate(model, params, seed=seeds, variables=..., save_step=...)`` computes
     (the same checks and the same VM call), minus building an ``xarray.Dataset`` that would be
@@ -107,7 +136,9 @@ def simulate_chunk(
     slots = [program.variables[i].slots for i in chosen]
     save_slots = np.array([s for group in slots for s in group], np.int64)
     table = tableau(program.time.method)
-    out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, Options())
+    out, fail_slot, fail_time = execute(
+        program, table, matrix, per_run, grid, save_slots, Options()
+    )
     series: dict[str, F] = {}
     cursor = 0
     for variable, index, group in zip(variables, chosen, slots, strict=True):
@@ -122,7 +153,9 @@ def simulate_chunk(
                 block.reshape(*shape, *block.shape[1:]), (-1, -2), (0, 1)
             )
     status = ["failed" if s >= 0 else "ok" for s in fail_slot]
-    return status, series, grid.times
+    failed_variable = [program.label(int(s)) if s >= 0 else "" for s in fail_slot]
+    failed_time = np.where(np.asarray(fail_slot) >= 0, np.asarray(fail_time, dtype=float), np.nan)
+    return ChunkOutput(status, series, grid.times, failed_variable, failed_time)
 
 
 def _simulate_chunk_dataset(
@@ -131,13 +164,20 @@ def _simulate_chunk_dataset(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
-) -> tuple[list[str], dict[str, F], F]:
+) -> ChunkOutput:
     from flywheel_sim.engine.simulate import simulate
 
     result = simulate(model, params, variables=list(variables), save_step=save_step, seed=seeds)
     series = {v: np.asarray(result[v].values, dtype=float) for v in variables}
     status = [str(s) for s in result["status"].values]
-    return status, series, np.asarray(result["time"].values, dtype=float)
+    failed = np.array([s != "ok" for s in status], dtype=bool)
+    return ChunkOutput(
+        status,
+        series,
+        np.asarray(result["time"].values, dtype=float),
+        [str(v) for v in result["failed_variable"].values],
+        np.where(failed, np.asarray(result["failed_time"].values, dtype=float), np.nan),
+    )
 
 
 def _task(
@@ -151,8 +191,8 @@ def _task(
     fixed: Mapping[str, float],
     variables: Sequence[str],
     save_step: float | None,
-) -> tuple[int, int, NDArray[np.int64], F, tuple[list[str], dict[str, F], F]]:
-    out = simulate_chunk(model, names, values, fixed, seeds, variables, save_step)
+) -> tuple[int, int, NDArray[np.int64], F, ChunkOutput]:
+    out = run_chunk(model, names, values, fixed, seeds, variables, save_step)
     return index, first, seeds, values, out
 
 
@@ -223,10 +263,15 @@ def run_plan(
         for _, (index, first, seeds, values, out) in runner.map_unordered(
             _task, tasks, shared=shared
         ):
-            run_status, series, times = out
             params = np.hstack([np.tile(fixed_values, (len(seeds), 1)), values])
-            runs = Chunk(first, params, seeds, run_status, series, times, plan.scenario)
-            store.write_chunk(batch, index, runs)
+            runs = Chunk(
+                first, params, seeds, out.status, out.series, out.times, plan.scenario,
+                out.failed_variable, out.failed_time,
+            )  # fmt: skip
+            try:
+                store.write_chunk(batch, index, runs)
+            except StoreFailure as exc:
+                raise kept(exc, plan, batch, finished) from None
             finished += len(seeds)
             if progress is not None:
                 progress(finished, plan.n_runs)
@@ -236,8 +281,25 @@ def run_plan(
     finally:
         if owned:
             runner.close()
-        store.finish(batch, status)
+        try:
+            store.finish(batch, status)
+        except OutputError as exc:
+            if status == "done" and isinstance(exc, StoreFailure):
+                raise kept(exc, plan, batch, finished) from None  # every run is stored
+            if status == "done":
+                raise
+            # else the error on its way out already says what was kept
     return batch
+
+
+def kept(failure: StoreFailure, plan: Plan, batch: int, finished: int) -> OutputError:
+    """The one line for a sweep whose store failed (a full disk): what failed, that the
+    runs written before are kept, and how to finish the batch."""
+    return OutputError(
+        f"{failure.what}; the {finished} of {plan.n_runs} runs finished before are kept in "
+        f"batch {batch} — {failure.hint}, then run the same command with --resume {batch} "
+        "to finish it"
+    )
 
 
 def seeds_for(seed: int, n: int) -> NDArray[np.int64]:

@@ -102,6 +102,8 @@ def compare_scenarios(
                 series={v: np.asarray(result[v].values, dtype=float) for v in variables},
                 times=times,
                 scenario=item.name,
+                failed_variable=[str(v) for v in result["failed_variable"].values],
+                failed_time=np.asarray(result["failed_time"].values, dtype=float),
             )
             store.write_chunk(batch, index, run)
             if progress is not None:

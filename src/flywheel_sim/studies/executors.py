@@ -35,10 +35,15 @@ Design:
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import importlib
 import importlib.util
 import os
+import signal
+import sys
 import threading
+import time
 import warnings
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
@@ -266,11 +271,38 @@ def _indexed(
     return i, fn(*args, **kwargs)
 
 
+WATCH = 0.5  # seconds between a worker's checks that its parent is still alive
+PR_SET_PDEATHSIG = 1  # prctl option (linux/prctl.h): a signal for when the parent dies
+
+
+def exit_with_parent(parent: int) -> None:
+    """Make this worker process exit when ``parent`` (the process that started it) dies,
+    even by SIGKILL, which gives the parent no chance to stop it: on Linux the kernel sends
+    SIGKILL when the parent exits (``prctl(PR_SET_PDEATHSIG)``), and everywhere a daemon
+    thread checks every ``WATCH`` seconds that the parent is still this process's parent
+    (an orphan is adopted by another process). Run in each worker as it starts."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:  # it died before the request above was in place
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(WATCH)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="flywheel-parent-watch", daemon=True).start()
+
+
 class ProcessesExecutor(_Closing):
     """Runs tasks on ``workers`` local processes (joblib, loky backend).
 
     joblib keeps its process pool warm between calls and retires idle workers after five
-    minutes; cancelling (early close, an error, Ctrl-C) kills the workers at once.
+    minutes; cancelling (early close, an error, Ctrl-C) kills the workers at once. A worker
+    whose parent dies (even killed by SIGKILL, which cannot be caught) exits within about a
+    second (:func:`exit_with_parent`).
     """
 
     name = "processes"
@@ -285,15 +317,16 @@ class ProcessesExecutor(_Closing):
         *,
         shared: Mapping[str, Any] | None = None,
     ) -> Generator[tuple[int, R], None, None]:
-        from joblib import Parallel, delayed
+        from joblib import Parallel, delayed, parallel_config
 
         kwargs = dict(shared or {})
-        parallel = Parallel(
-            n_jobs=self.workers,
-            backend="loky",
-            return_as="generator_unordered",
-            batch_size=1,  # a task is already a chunk of ~1,000 runs
-        )
+        # every worker runs exit_with_parent as it starts (the config is read here, once)
+        with parallel_config(backend="loky", initializer=exit_with_parent, initargs=(os.getpid(),)):
+            parallel = Parallel(
+                n_jobs=self.workers,
+                return_as="generator_unordered",
+                batch_size=1,  # a task is already a chunk of ~1,000 runs
+            )
         outputs = parallel(delayed(_indexed)(fn, i, args, kwargs) for i, args in enumerate(tasks))
         try:
             # not `yield from`: it would close `outputs` before the warning filter below is set

@@ -39,6 +39,9 @@ FIELDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "beta": (("a", "b"), ("low", "high")),
     "discrete": (("values",), ("weights",)),
 }
+MAX_SAMPLES = 10_000_000  # runs in one sweep or analysis: refused above, before allocating
+DESIGN_BYTES = 40  # memory a design takes per run and varied parameter (measured, rounded up)
+STORED_BYTES = 8  # store space per run, outcome variable and saved time, at least
 Method = Literal["montecarlo", "lhs", "sobol"]
 METHODS: tuple[Method, ...] = get_args(Method)
 
@@ -49,6 +52,29 @@ def method_named(name: str, *, what: str = "sampling method") -> Method:
     if name in METHODS:
         return name
     raise ModelError(f"unknown {what} '{name}'", hint=f"use {', '.join(METHODS)}")
+
+
+def check_runs(runs: int, option: str, asked: int | None = None) -> None:
+    """LimitError when a design of ``runs`` runs (``option`` set to ``asked``, default
+    ``runs``) exceeds :data:`MAX_SAMPLES`, before anything is allocated: what it would need
+    in memory and in the run store, and what to do instead."""
+    if runs <= MAX_SAMPLES:
+        return
+    from flywheel_sim.errors import LimitError
+
+    asked = runs if asked is None else asked
+    what = f"{option} {asked:,}" + (f" ({runs:,} runs)" if asked != runs else "")
+    raise LimitError(
+        f"{what} is more than the {MAX_SAMPLES:,} runs one batch may have: its design alone "
+        f"would need about {_size(runs * DESIGN_BYTES)} of memory per varied parameter, and "
+        f"the run store at least {_size(runs * STORED_BYTES)} per outcome variable and saved "
+        f"time — split it into several batches of at most {MAX_SAMPLES:,} runs (different "
+        "--seed values)"
+    )
+
+
+def _size(n_bytes: float) -> str:
+    return f"{n_bytes / 1e9:,.0f} GB" if n_bytes >= 1e9 else f"{n_bytes / 1e6:,.0f} MB"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +89,7 @@ class SamplingSettings:
     def __post_init__(self) -> None:
         if self.samples < 1:
             raise ModelError(f"--samples must be at least 1, not {self.samples}")
+        check_runs(self.samples, "--samples")
         method_named(self.method)
 
     def draw(self, distributions: Mapping[str, Distribution]) -> dict[str, F]:

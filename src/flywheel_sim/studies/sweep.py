@@ -18,18 +18,23 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.batch import Plan
 from flywheel_sim.studies.executors import ExecutorSettings
-from flywheel_sim.studies.sampling import Distribution, SamplingSettings
+from flywheel_sim.studies.sampling import Distribution, SamplingSettings, check_runs
 from flywheel_sim.studies.sensitivity import Design, SensitivityMethod, sensitivity_method
 
 if TYPE_CHECKING:
-    from flywheel_sim.store.runstore import RunStore
+    from flywheel_sim.store.runstore import Failures, RunStore
     from flywheel_sim.studies.outcomes import Outcome
     from flywheel_sim.studies.scenarios import Study
 
 F = NDArray[np.float64]
+
+MAX_FAILED = 0.1  # default --max-failed: the share of failed runs a sweep accepts
+FAILED_EXIT = 3  # the exit code of a sweep or analysis with more failed runs than that
+CONCENTRATED = 0.5  # a parameter's failures "concentrate" in at most this share of its range
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +106,12 @@ def sensitivity_plan(
     """The runs of a sensitivity analysis of ``outcome``, and the design to analyse them by."""
     from flywheel_sim.studies.sensitivity import design, values
 
+    d = len(distributions)
+    check_runs(
+        options.samples * (d + 2 if options.method == "sobol" else d + 1),
+        "--samples",
+        options.samples,
+    )
     applied, fixed = study.around(model, options.scenario, distributions)
     layout = design(distributions, method=options.method, n=options.samples, seed=options.seed)
     mapped = values(layout, distributions)
@@ -166,3 +177,65 @@ def sweep_results(
     variables = list(dict.fromkeys(o.variable for o in outcomes))
     times = np.asarray(store.batch(batch).times, dtype=float)
     return times, store.outcomes(batch, outcomes), store.percentiles(batch, variables, percents)
+
+
+def max_failed_share(text: str) -> float:
+    """``--max-failed`` as a share of the runs: a fraction (``0.1``) or a percentage
+    (``10%``), from 0 to 1."""
+    raw = text.strip()
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= 1:  # NaN too
+        raise ModelError(
+            f"--max-failed '{text}' must be a share of the runs from 0 to 1 (0.1) "
+            "or a percentage from 0% to 100% (10%)"
+        )
+    return value
+
+
+def failure_lines(failures: Failures) -> list[str]:
+    """A batch's failed runs in a few lines: how many, which variables went non-finite
+    first (most often first, with the earliest time), when, and the parameters whose
+    failures concentrate in part of their sampled range."""
+    if not failures.failed:
+        return []
+    named = [
+        f"{v} ({n} runs, from t={t:g})" if v else f"not recorded ({n} runs)"
+        for v, n, t in failures.variables
+    ]
+    lines = [
+        f"{failures.failed} of {failures.runs} runs failed ({failures.share:.1%}); "
+        f"first non-finite value in {', '.join(named)}"
+        + (
+            f"; earliest at t={failures.first_time:g}, median t={failures.median_time:g}"
+            if np.isfinite(failures.first_time)
+            else ""
+        )
+    ]
+    narrow = []
+    for name, ((low, high), (f_low, f_high)) in failures.regions.items():
+        if high > low and (f_high - f_low) / (high - low) <= CONCENTRATED:
+            narrow.append(((f_high - f_low) / (high - low), name, low, high, f_low, f_high))
+    for _, name, low, high, f_low, f_high in sorted(narrow)[:3]:
+        lines.append(
+            f"  failures concentrate where {name} is {f_low:.4g}..{f_high:.4g} "
+            f"(80% of the failed runs; sampled {low:.4g}..{high:.4g})"
+        )
+    if not narrow and failures.regions:
+        lines.append("  failures are spread over the sampled range of every parameter")
+    return lines
+
+
+def too_many_failed(failures: Failures, max_failed: float, batch: int) -> str | None:
+    """The one-line error when more than ``max_failed`` of the batch's runs failed (else
+    None): the share, where the runs are, and what to do."""
+    if failures.share <= max_failed:
+        return None
+    return (
+        f"{failures.failed} of {failures.runs} runs failed ({failures.share:.1%}, more than "
+        f"--max-failed {max_failed * 100:g}%); their outcomes would be misleading, so none are "
+        f"summarised — the runs are kept in batch {batch} (flywheel runs export {batch} FILE); "
+        "narrow the distributions, fix the model, or raise --max-failed"
+    )
