@@ -26,6 +26,7 @@ from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.executors import CHUNK
 
 if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Options
     from flywheel_sim.store.runstore import RunStore
     from flywheel_sim.studies.executors import Executor
 
@@ -76,8 +77,11 @@ def simulate_chunk(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    *,
+    options: Options | None = None,
 ) -> tuple[list[str], dict[str, F], F]:
-    """Run one chunk: (status per run, variable -> (runs, times), times).
+    """Run one chunk: (status per run, variable -> (runs, times), times); ``options``
+    (limits, a cancel check) for the run, the defaults when None.
 
     Exactly what ``simulate(model, params, seed=seeds, variables=..., save_step=...)`` computes
     (the same checks and the same VM call), minus building an ``xarray.Dataset`` that would be
@@ -103,11 +107,12 @@ def simulate_chunk(
     grid = time_grid(program, stop=None, dt=None, save_step=save_step)
     chosen = select_slots(program, list(variables))
     if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
-        return _simulate_chunk_dataset(model, params, seeds, variables, save_step)
+        return _simulate_chunk_dataset(model, params, seeds, variables, save_step, options)
     slots = [program.variables[i].slots for i in chosen]
     save_slots = np.array([s for group in slots for s in group], np.int64)
     table = tableau(program.time.method)
-    out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, Options())
+    options = options or Options()
+    out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, options)
     series: dict[str, F] = {}
     cursor = 0
     for variable, index, group in zip(variables, chosen, slots, strict=True):
@@ -131,10 +136,18 @@ def _simulate_chunk_dataset(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    options: Options | None = None,
 ) -> tuple[list[str], dict[str, F], F]:
-    from flywheel_sim.engine.simulate import simulate
+    from flywheel_sim.engine.simulate import Options, simulate
 
-    result = simulate(model, params, variables=list(variables), save_step=save_step, seed=seeds)
+    result = simulate(
+        model,
+        params,
+        variables=list(variables),
+        save_step=save_step,
+        seed=seeds,
+        options=options or Options(),
+    )
     series = {v: np.asarray(result[v].values, dtype=float) for v in variables}
     status = [str(s) for s in result["status"].values]
     return status, series, np.asarray(result["time"].values, dtype=float)
