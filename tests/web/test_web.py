@@ -186,7 +186,7 @@ def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
     registry = jobs.Jobs()
     gate = threading.Event()
 
-    def slow(progress: jobs.Progress) -> int:
+    def slow(progress: jobs.Progress, options: object) -> int:
         progress(1, 2)
         gate.wait(10)
         return 42
@@ -198,7 +198,7 @@ def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
     failing = None
     for _ in range(200):
         if all(job.finished for job in running):
-            failing = registry.start("c", lambda p: fs.load_model("no-such-model"))
+            failing = registry.start("c", lambda p, o: fs.load_model("no-such-model"))
             break
         time.sleep(0.02)
     assert failing is not None and [job.result for job in running] == [42] * jobs.MAX_RUNNING

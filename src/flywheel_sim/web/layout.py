@@ -228,7 +228,9 @@ def tabs() -> dcc.Tabs:
     )
 
 
-def page(model: str, uploads: list[Entry]) -> html.Div:
+def page(model: str, uploads: list[Entry], session: str = "") -> html.Div:
+    """The page for one visit: ``session`` is the visit's random id, which its uploads carry
+    (a reload starts a new session, with only the built-in models and the served files)."""
     upload = dcc.Upload(
         id="upload",
         children=html.Div(
@@ -275,6 +277,7 @@ def page(model: str, uploads: list[Entry]) -> html.Div:
             html.Div(id="error", className="error", role="alert", hidden=True),
             html.Main([side, html.Section(tabs(), className="content")]),
             dcc.Download(id="download"),
+            dcc.Store(id="session", data=session),
             dcc.Store(id="params"),
             dcc.Store(id="loops-params"),
             dcc.Store(id="scenarios-params"),
