@@ -249,11 +249,18 @@ class Registry:
     """The models a dashboard serves: every built-in one (loaded on first use), the files
     given to ``serve`` and the visitors' uploads (each visible to its own session only)."""
 
-    def __init__(self, budgets: Budgets = DEFAULT) -> None:
+    def __init__(self, budgets: Budgets = DEFAULT, root: Path | None = None) -> None:
+        """``root`` holds the uploads' folders (default: a private temporary folder, deleted
+        when the server stops)."""
         self.budgets = budgets
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, Entry] = OrderedDict()
-        self._folder = tempfile.TemporaryDirectory(prefix="flywheel-web-")
+        self._temporary: tempfile.TemporaryDirectory[str] | None = None
+        if root is None:
+            self._temporary = tempfile.TemporaryDirectory(prefix="flywheel-web-")
+            root = Path(self._temporary.name)
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
 
     def get(self, key: str) -> Entry:
         self.sweep()
@@ -339,7 +346,7 @@ class Registry:
                 found.used = time.monotonic()
                 return found
         stem = re.sub(r"[^\w-]", "_", Path(name).stem)[:60] or "model"
-        folder = Path(self._folder.name) / digest
+        folder = self.root / digest
         folder.mkdir(exist_ok=True)
         path = folder / f"{stem}{suffix}"
         path.write_bytes(content)
@@ -354,6 +361,10 @@ class Registry:
                     hint="run it with the command line (flywheel run)",
                 )
             entry.reference  # noqa: B018 - runs it once within the budget, or refuses it
+            if model.history is not None:  # the chart shows it: read it now, or refuse
+                from flywheel_sim.studies.history import history_frame
+
+                history_frame(model)
         except FlywheelError as exc:
             shutil.rmtree(folder, ignore_errors=True)
             text = str(exc).replace(str(path), name).replace(str(folder), "the upload's folder")
