@@ -644,7 +644,7 @@ def test_module_from_another_file(tmp_path: Path) -> None:
     [
         ("../outside.xmile", "outside the model's folder"),
         ("/etc/passwd", "outside the model's folder"),
-        ("missing.xmile", "does not exist"),
+        ("missing.xmile", "is not a file in the model.s folder"),
     ],
 )
 def test_module_resource_is_confined_to_the_model_folder(

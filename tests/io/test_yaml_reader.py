@@ -1013,7 +1013,9 @@ def test_history_data_must_exist_and_have_the_columns(tmp_path: Path) -> None:
     )
     path = tmp_path / "h.yaml"
     path.write_text(text)
-    with pytest.raises(ModelError, match="neither a shipped data set nor a CSV file"):
+    with pytest.raises(
+        ModelError, match=r"history data 'missing\.csv' is not a file in the model's folder"
+    ):
         history_frame(load_model(path))
     (tmp_path / "missing.csv").write_text("year,other\n0,1\n")
     with pytest.raises(ModelError, match="has no column 'c'"):

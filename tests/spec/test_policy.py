@@ -10,6 +10,7 @@ import pytest
 
 import flywheel_sim as fs
 from conftest import model_from
+from flywheel_sim.io.paths import read_text
 from flywheel_sim.spec.policy import (
     Ramp,
     Step,
@@ -147,7 +148,7 @@ def test_policies_from_yaml_mappings(tmp_path: Path) -> None:
     series = policy_from_mapping(
         {"series": {"file": "prices.csv", "time": "year", "column": "price"}},
         where=where,
-        base_dir=tmp_path,
+        read=lambda name: read_text(name, tmp_path, what="data series"),
     )
     assert isinstance(series, Table) and series.values == (1.0, 0.9, 0.8)
     assert series.source == "prices.csv:price"
@@ -160,11 +161,16 @@ def test_policies_from_yaml_mappings(tmp_path: Path) -> None:
         ({"table": [[1, 2, 3]]}, "list of \\[time, value\\] pairs"),
         ({"table": [[1, "x"]]}, "must be numbers"),
         ({"step": {"to": 1, "at": 2}, "hold": "yes"}, "'hold' must be true or false"),
-        ({"series": {"file": "none.csv", "time": "t", "column": "c"}}, "cannot read"),
+        (
+            {"series": {"file": "none.csv", "time": "t", "column": "c"}},
+            "'none.csv' is not a file in the model's folder",
+        ),
         ({"series": {"file": "prices.csv", "time": "year", "column": "cost"}}, "no column"),
     ]:
         with pytest.raises(fs.ModelError, match=f"^{where}: .*{message}"):
-            policy_from_mapping(raw, where=where, base_dir=tmp_path)
+            policy_from_mapping(
+                raw, where=where, read=lambda name: read_text(name, tmp_path, what="data series")
+            )
     bad = tmp_path / "bad.csv"
     bad.write_text("year,price\n2000,1\n2001,cheap\n")
     with pytest.raises(fs.ModelError, match=r"bad.csv:3: '2001', 'cheap' is not a number"):

@@ -17,8 +17,9 @@ into a time-dependent equation for the parameter's slot (see docs/design.md).
 from __future__ import annotations
 
 import csv
+import io
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,7 +135,9 @@ def policy_expr(policy: Policy, base: Expr, table: int | None = None) -> Expr:
 
 
 # -- reading policies from files and the command line -------------------------------------------
-def policy_from_mapping(raw: Any, *, where: str, base_dir: Path | None = None) -> Policy:
+def policy_from_mapping(
+    raw: Any, *, where: str, read: Callable[[str], str] | None = None
+) -> Policy:
     """A policy from its YAML form, for example ``{step: {to: 0.2, at: 2005}}``,
     ``{ramp: {to: 0, start: 2000, end: 2005}}``, ``{table: [[2000, 1], [2010, 0.8]]}`` or
     ``{series: {file: prices.csv, time: year, column: price}}`` (with ``hold: true`` for a
@@ -170,10 +173,14 @@ def policy_from_mapping(raw: Any, *, where: str, base_dir: Path | None = None) -
             times, values = _numbers([p[0] for p in body]), _numbers([p[1] for p in body])
             return Table(times, values, hold=hold)
         _keys(body, ("file", "time", "column"), where, kind)
-        path = Path(str(body["file"]))
-        if base_dir is not None and not path.is_absolute():
-            path = base_dir / path
-        return series_from_csv(path, time=str(body["time"]), column=str(body["column"]), hold=hold)
+        name = str(body["file"])
+        if read is None:
+            raise ModelError(
+                f"data series '{name}' cannot be read: the scenarios were not read from a file"
+            )
+        return series_from_text(
+            read(name), name, time=str(body["time"]), column=str(body["column"]), hold=hold
+        )
     except ModelError as exc:
         if exc.message.startswith(where):
             raise
@@ -196,36 +203,48 @@ def _numbers(items: list[Any]) -> tuple[float, ...]:
 
 def series_from_csv(path: Path, *, time: str, column: str, hold: bool = False) -> Table:
     """A data series: column ``column`` of a CSV file against its ``time`` column. Rows with an
-    empty value are skipped (so a file may hold series of different lengths)."""
+    empty value are skipped (so a file may hold series of different lengths). The path is
+    used as given: a file a model or scenario file names is read by its caller, confined to
+    that file's folder (see ``policy_from_mapping``'s ``read``)."""
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.DictReader(handle))
-    except OSError as exc:
-        raise ModelError(f"cannot read data series {path}: {exc.strerror}") from None
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+        raise ModelError(f"cannot read data series {path}: {reason}") from None
+    return series_from_text(text, str(path), time=time, column=column, hold=hold)
+
+
+def series_from_text(text: str, path: str, *, time: str, column: str, hold: bool = False) -> Table:
+    """A data series from the text of a CSV file (``path`` names it in errors)."""
+    try:
+        rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ModelError(f"{path}: not a CSV file ({exc})") from None
     if not rows:
         raise ModelError(f"{path}: the data series file has no rows")
     for name in (time, column):
         if name not in rows[0]:
             raise ModelError(
-                f"{path}: no column '{name}'", hint=f"columns are {', '.join(rows[0])}"
+                f"{path}: no column '{name}'",
+                hint=f"columns are {', '.join(str(c) for c in rows[0])}",
             )
     times: list[float] = []
     values: list[float] = []
     for number, row in enumerate(rows, start=2):
-        text = (row[column] or "").strip()
-        if not text:
+        cell = (row[column] or "").strip()
+        if not cell:
             continue
         try:
             times.append(float(row[time]))
-            values.append(float(text))
-        except ValueError:
+            values.append(float(cell))
+        except (TypeError, ValueError):
             raise ModelError(
-                f"{path}:{number}: '{row[time]}', '{text}' is not a number pair",
+                f"{path}:{number}: '{row[time]}', '{cell}' is not a number pair",
                 hint=f"give numbers in columns '{time}' and '{column}'",
             ) from None
     if not times:
         raise ModelError(f"{path}: column '{column}' has no values")
-    return Table(tuple(times), tuple(values), hold=hold, source=f"{path.name}:{column}")
+    return Table(tuple(times), tuple(values), hold=hold, source=f"{Path(path).name}:{column}")
 
 
 def parse_policy(text: str) -> Policy:

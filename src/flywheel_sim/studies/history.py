@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.datasets import datasets, load_dataset
+from flywheel_sim.io.paths import read_csv
 from flywheel_sim.spec.model import Aggregate, History, HistorySeries, Model
 from flywheel_sim.spec.names import canonical
 
@@ -62,20 +63,10 @@ def history_frame(model: Model) -> pd.DataFrame:
 
 
 def _load(model: Model, spec: History, name: str) -> pd.DataFrame:
-    import pandas as pd
-
     if name in datasets():
         return load_dataset(name)
-    path = Path(name)
-    if not path.is_absolute() and model.file:
-        path = Path(model.file).parent / path
-    if not path.is_file():
-        raise ModelError(
-            f"history data '{name}' is neither a shipped data set nor a CSV file",
-            file=model.file,
-            line=spec.line,
-        )
-    return pd.read_csv(path)
+    root = Path(model.file).parent if model.file else None
+    return read_csv(name, root, what="history data", file=model.file, line=spec.line)
 
 
 def _spec(model: Model) -> History:

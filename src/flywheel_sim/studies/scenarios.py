@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.io.models import builtin_models
+from flywheel_sim.io.paths import read_text
 from flywheel_sim.io.yaml.reader import Node, Reader
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, policy_from_mapping
@@ -274,6 +275,10 @@ def _scenario(
             raise ModelError(f"{at}: '{key}' must be set to a number, not {value!r}")
         values.append((model.element(key).key, float(value)))
     policies: list[tuple[str, Policy]] = []
+
+    def read(data: str) -> str:  # a data series file, confined to the scenario file's folder
+        return read_text(data, base_dir, what="data series", file=reader.file)
+
     section = body.get("policies", Node())
     if not isinstance(section, Node):
         raise ModelError(f"{where}: 'policies' maps parameter names to policies")
@@ -281,7 +286,10 @@ def _scenario(
         at = f"{reader.file}:{section.key_lines.get(key)}" if reader.file else where
         _parameter(model, key, at)
         policies.append(
-            (model.element(key).key, policy_from_mapping(raw, where=at, base_dir=base_dir))
+            (
+                model.element(key).key,
+                policy_from_mapping(raw, where=at, read=read if base_dir else None),
+            )
         )
     description = body.get("description", "")
     return Scenario(name, str(description), tuple(values), tuple(policies))

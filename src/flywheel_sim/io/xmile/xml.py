@@ -23,6 +23,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.paths import read_bytes
 
 MAX_XMILE_BYTES = 20_000_000
 XMILE_NAMESPACES = frozenset(
@@ -178,21 +179,16 @@ def open_resource(doc: Document, resource: str, node: ET.Element) -> Document:
             f"module resource '{resource}' cannot be found: the model was not read from a file",
             node,
         )
-    base = Path(doc.file).resolve().parent
-    target = (base / resource).resolve()
-    if Path(resource).is_absolute() or not target.is_relative_to(base):
-        raise doc.error(
-            f"module resource '{resource}' is outside the model's folder",
-            node,
-            hint="keep module files beside the model (a relative path)",
-        )
-    if not target.is_file():
-        raise doc.error(f"module resource '{resource}' does not exist", node)
-    if target.stat().st_size > MAX_XMILE_BYTES:
-        raise doc.error(
-            f"module resource '{resource}' is larger than {MAX_XMILE_BYTES} bytes", node
-        )
-    return parse_xml(target.read_bytes(), str(target))
+    folder = Path(doc.file).parent
+    data = read_bytes(
+        resource,
+        folder,
+        what="module resource",
+        file=doc.file,
+        line=doc.line(node),
+        limit=MAX_XMILE_BYTES,
+    )
+    return parse_xml(data, str(folder / resource))
 
 
 __all__ = [
