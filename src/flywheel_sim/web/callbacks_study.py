@@ -223,6 +223,15 @@ def _job_callbacks(
         return job.id, False, "started…"
 
     @app.callback(
+        Output(f"{prefix}-status", "children", allow_duplicate=True),
+        Input(f"{prefix}-stop", "n_clicks"),
+        State(f"{prefix}-job", "data"),
+        prevent_initial_call=True,
+    )
+    def stop(_: int, job_id: str | None) -> Any:
+        return "stopping…" if jobs.cancel(job_id) else no_update
+
+    @app.callback(
         Output(f"{prefix}-bar", "style"),
         Output(f"{prefix}-status", "children", allow_duplicate=True),
         Output(f"{prefix}-poll", "disabled", allow_duplicate=True),

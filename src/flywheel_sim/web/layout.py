@@ -89,7 +89,13 @@ def chart(graph_id: str, *, csv: bool = True, **graph: Any) -> html.Div:
 def _progress(prefix: str) -> list[Any]:
     return [
         html.Div(html.Div(className="bar-fill", id=f"{prefix}-bar"), className="bar"),
-        html.Div(id=f"{prefix}-status", className="status"),
+        html.Div(
+            [
+                html.Div(id=f"{prefix}-status", className="status"),
+                html.Button("Stop", id=f"{prefix}-stop", className="small"),
+            ],
+            className="row",
+        ),
         dcc.Interval(id=f"{prefix}-poll", interval=300, disabled=True),
         dcc.Store(id=f"{prefix}-job"),
     ]
