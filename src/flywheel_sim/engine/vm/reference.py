@@ -8,6 +8,7 @@ NumPy call over all runs.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from flywheel_sim import rng
 from flywheel_sim._types import F64, I64, U64
 from flywheel_sim.compile import ops
 from flywheel_sim.compile.program import Program
+from flywheel_sim.engine.cancel import stop_if_cancelled
 from flywheel_sim.engine.grid import Grid
 from flywheel_sim.engine.integrators import Tableau
 
@@ -323,8 +325,10 @@ def run(
     grid: Grid,
     save_slots: I64,
     zeroing: Zeroing | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> Batch:
-    """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs)."""
+    """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs). Before each step
+    after the first, ``cancel`` is asked whether to stop (Cancelled)."""
     n = params.shape[1]
     start, stop, dt, n_steps, save_every = (
         grid.start,
@@ -348,6 +352,8 @@ def run(
         _check(prog, S, prog.init_check, start, batch)
         for step in range(n_steps + 1):
             t = start + step * dt
+            if step:
+                stop_if_cancelled(cancel, t, stop)
             clock = Clock(t, dt, start, stop, step)
             execute(prog.step_code, prog, S, clock, keys, hist[:, :step])
             K0 = _derivatives(prog, S, dt)
