@@ -347,15 +347,16 @@ class Emitter:
             canonical(d.name): tuple(canonical(x) for x in d.elements)
             for d in self.model.dimensions
         }
+        # each element's own instances (not the hidden base of a policy), in one pass
+        members_of: dict[str, list[Inst]] = {}
+        for inst in self.instances:
+            if inst.element is not None and inst.key == instance_key(inst.element, inst.index):
+                members_of.setdefault(inst.element, []).append(inst)
         for element in self.model.elements:
             if element.kind == "lookup":
                 continue
             names = tuple(canonical(d) for d in element.dims)
-            members = [
-                i
-                for i in self.instances
-                if i.element == element.key and i.key == instance_key(i.element, i.index)
-            ]
+            members = members_of.get(element.key, [])
             out.append(
                 Variable(
                     element.key,
