@@ -12,7 +12,8 @@ Two shapes of model, generated as YAML text and read with ``loads_model``:
   element with its own equation;
 - ``arrayed``: the same five-variable chain over one dimension of n/5 elements, so the
   variables are instances of five arrayed elements: the parameter has a default per element,
-  one auxiliary its own equation for every tenth element and a SUM over the dimension.
+  one auxiliary its own equation for every tenth element, and one scalar auxiliary sums
+  the parameter over the dimension.
 
 What is timed: ``loads_model`` (YAML parse, equations parsed, Model built and validated) and
 ``compile_model`` (scalarise, expand, order, emit), with the parser's and compiler's caches
@@ -87,7 +88,8 @@ flows:
   f: {{equation: k * a, dims: [d]}}
 auxiliaries:
   a: {{equation: 1 - b, dims: [d]}}
-  b: {{equation: "MIN(s, 10) / 2 + SUM(k[*]) / {size}", dims: [d], elements: {{{own}}}}}
+  b: {{equation: "MIN(s, 10) / 2 + total_k / {size}", dims: [d], elements: {{{own}}}}}
+  total_k: {{equation: "SUM(k[*])"}}
 """
 
 
