@@ -172,29 +172,29 @@ def check_model_size(model: Model, limits: Limits = DEFAULT) -> None:
         if size.hidden > largest_hidden[0]:
             largest_hidden = (size.hidden, element)
     if total > limits.max_instances:
-        cost, element = largest
-        assert element is not None
-        n = counter.instances(element)
-        detail = f"'{element.name}' alone {cost:,}" + (f" ({n:,} elements)" if element.dims else "")
+        cost, worst = largest
+        assert worst is not None
+        n = counter.instances(worst)
+        detail = f"'{worst.name}' alone {cost:,}" + (f" ({n:,} elements)" if worst.dims else "")
         raise too_large(
             f"model '{model.name}' expands to {total:,} scalar variables and reduction terms; "
             f"{detail}",
             "max_instances",
             limits.max_instances,
             file=model.file,
-            line=element.line,
+            line=worst.line,
             hint="use smaller dimensions, or compute a reduction once in a scalar variable",
         )
     if hidden > limits.max_expansion:
-        cost, element = largest_hidden
-        assert element is not None
+        cost, worst = largest_hidden
+        assert worst is not None
         raise too_large(
             f"the delays and smooths of model '{model.name}' expand to {hidden:,} hidden "
-            f"variables; '{element.name}' alone {cost:,}",
+            f"variables; '{worst.name}' alone {cost:,}",
             "max_expansion",
             limits.max_expansion,
             file=model.file,
-            line=element.line,
+            line=worst.line,
             hint="use lower orders (DELAY3 for DELAYN(x, t, 1000)) or fewer delays",
         )
 
