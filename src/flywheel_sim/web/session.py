@@ -236,7 +236,7 @@ class Entry:
 
 
 def _entry(key: str, label: str, model: Model, study: Study, budgets: Budgets) -> Entry:
-    return Entry(key, label, model, compile_model(model), study, budgets)
+    return Entry(key, label, model, compile_model(model, budgets.limits), study, budgets)
 
 
 def _forget(entry: Entry) -> None:

@@ -285,6 +285,18 @@ def test_live_runs_carry_the_dashboards_limits(tmp_path: Path) -> None:
         run(entry, {})
 
 
+def test_an_upload_is_compiled_within_the_dashboards_size_limits(app: Any) -> None:
+    """A 300,000-element dimension: within the command line's limits, over the dashboard's
+    (issue 18 item 2), refused at upload in one line."""
+    wide = (
+        b"name: wide\ntime: {start: 0, stop: 1, dt: 1}\ndimensions:\n  d: 300000\n"
+        b"stocks:\n  x: {dims: [d], initial: 1}\n"
+    )
+    fs.compile_model(fs.loads_model(wide.decode()))  # the CLI's limits take it
+    text = Page(app).refused("wide.yaml", wide)
+    assert "300,000" in text and "max_dimension_size" in text, text
+
+
 def test_live_runs_stop_at_the_time_budget(tmp_path: Path) -> None:
     """A run whose budget is spent is cancelled by the engine, and the visitor is told why."""
     entry = Registry(root=tmp_path).upload("m.yaml", logistic("m"))
