@@ -155,6 +155,24 @@ def test_each_upload_has_its_own_folder_deleted_with_it(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_servers_sweeper_deletes_expired_uploads_without_visitors(tmp_path: Path) -> None:
+    from flywheel_sim.web.app import sweeper
+
+    registry = Registry(Budgets(keep_uploads_seconds=60), root=tmp_path)
+    entry = registry.upload("a.yaml", logistic("a"), session="f" * 32)
+    entry.used -= 61
+    stop = sweeper(registry, every=0.01)
+    try:
+        for _ in range(500):  # a guard against a sweeper that never runs, not a speed target
+            if entry.folder is not None and not entry.folder.exists():
+                break
+            time.sleep(0.01)
+    finally:
+        stop.set()
+    assert entry.folder is not None and not entry.folder.exists()
+    assert entry.key not in registry._entries
+
+
 def test_cached_uploads_are_bounded_in_number(tmp_path: Path) -> None:
     registry = Registry(Budgets(max_uploads=2), root=tmp_path)
     entries = [registry.upload(f"m{i}.yaml", logistic(f"m{i}"), "b" * 32) for i in range(3)]
