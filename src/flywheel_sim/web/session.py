@@ -283,7 +283,7 @@ class Registry:
 
     def uploads(self, session: str = "") -> list[Entry]:
         """The models not built in that ``session`` may pick: the files given to ``serve``,
-        then its own uploads (oldest first)."""
+        then its own uploads (least recently used first)."""
         self.sweep()
         with self._lock:
             return [
