@@ -154,9 +154,15 @@ def test_stock_naming_a_missing_outflow() -> None:
 
 def test_stock_flow_names_follow_xmile_matching() -> None:
     model = Model(
-        "m", (stock("s", inflows=('"New Customers"', "NEW_customers")), flow("new customers"))
+        "m",
+        (
+            stock("s", inflows=('"New Customers"',)),
+            stock("t", outflows=("NEW_customers",)),
+            flow("new customers"),
+        ),
     )
-    assert model.element("s").inflows == ('"New Customers"', "NEW_customers")
+    assert model.element("s").inflows == ('"New Customers"',)
+    assert model.element("t").outflows == ("NEW_customers",)
 
 
 def test_stock_flow_must_be_a_flow() -> None:

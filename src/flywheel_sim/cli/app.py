@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli import diagnose, loops, market, model, study, validate, web, xmile
 from flywheel_sim.cli.common import err
@@ -51,7 +52,7 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except FlywheelError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(1)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

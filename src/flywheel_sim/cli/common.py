@@ -130,7 +130,7 @@ def progress(label: str) -> Iterator[Callable[[int, int], None]]:
     )
 
     with Progress(
-        TextColumn(label),
+        TextColumn("{task.description}", markup=False),  # a model's name is not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),

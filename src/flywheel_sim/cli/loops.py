@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli.common import ModelArg, console, err, load
 
@@ -44,7 +45,7 @@ def dominance(
     if plot is not None:
         from flywheel_sim.present.charts import plot_dominance
 
-        console.print(f"drew {plot_dominance(data, plot, top=top)}")
+        console.print(f"drew {escape(str(plot_dominance(data, plot, top=top)))}")
 
 
 def diagram(
@@ -65,4 +66,4 @@ def diagram(
     search = find_loops(loaded)
     data = None if at is None else search_dominance(loaded, search)
     path = draw_diagram(loaded, search, out, core=core, dominance=data, at=at)
-    console.print(f"drew {path}")
+    console.print(f"drew {escape(str(path))}")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli.common import console, default_chart, parse_policies, parse_sets, progress
 
@@ -68,7 +69,7 @@ def market(
     for part in market_summary(results, plan):
         console.print(part)
     target = plot or default_chart("market", "-".join(item.name for item in chosen))
-    console.print(f"drew {market_chart(results, target)}")
+    console.print(f"drew {escape(str(market_chart(results, target)))}")
     if keep:
         record = {"customers": customers, "sellers": sellers, "months": months, "runs": runs}
         store(results, store_path, {**record, "sets": set_ or [], "policies": policy or []})
@@ -84,4 +85,4 @@ def store(results: Mapping[str, xr.Dataset], path: Path | None, settings: dict[s
         batch = runs.save_result(
             market_model(), result, kind="market", scenario=name, settings=settings
         )
-        console.print(f"stored {name} as batch {batch} in {runs.path}")
+        console.print(f"stored {escape(name)} as batch {batch} in {escape(str(runs.path))}")

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli.common import (
     ModelArg,
@@ -77,7 +78,7 @@ def models() -> None:
     table.add_column("description", overflow="fold")
     for name in builtin_models():
         description = load_model(name).description.strip().split(". ")[0]
-        table.add_row(name, description)
+        table.add_row(escape(name), escape(description))
     console.print(table)
 
 
@@ -94,9 +95,9 @@ def describe(
 
         sys.stdout.write(model_markdown(loaded))
         return
-    console.print(f"[bold]{loaded.name}[/]: {loaded.description.strip()}")
+    console.print(f"[bold]{escape(loaded.name)}[/]: {escape(loaded.description.strip())}")
     t = loaded.time
-    console.print(f"time {t.start:g}..{t.stop:g} {t.units}, dt {t.dt:g}, method {t.method}")
+    console.print(f"time {t.start:g}..{t.stop:g} {escape(t.units)}, dt {t.dt:g}, method {t.method}")
     for table in model_tables(loaded):
         console.print(table)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli.common import (
     ModelArg,
@@ -172,7 +173,9 @@ def _run_batch(
         with progress(f"{label} {plan.model.name}") as update:
             return run_batch(plan, run_store, executor, resume=resume, progress=update)
     except KeyboardInterrupt:
-        err.print(interrupted_note(run_store, resume, plan.n_runs, plan.kind), soft_wrap=True)
+        err.print(
+            escape(interrupted_note(run_store, resume, plan.n_runs, plan.kind)), soft_wrap=True
+        )
         raise typer.Exit(130) from None
 
 
@@ -183,12 +186,12 @@ def _frame_table(title: str, frame: pd.DataFrame, first: str, decimals: bool) ->
 
     def cell(v: object) -> str:
         if not isinstance(v, float):
-            return str(v)
+            return escape(str(v))
         return f"{v:.3f}" if decimals else number(v)
 
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for column in frame.columns:
-        table.add_column(str(column), justify="left" if column == first else "right")
+        table.add_column(escape(str(column)), justify="left" if column == first else "right")
     for row in frame.itertuples(index=False):
         table.add_row(*(cell(v) for v in row))
     console.print(table)
@@ -222,8 +225,9 @@ def compare(
     target = plot or default_chart("compare", loaded.name)
     units = {v: loaded.element(v).unit for v in done.variables}
     title = f"{loaded.name}: " + " vs ".join(done.names)
-    console.print(f"drew {compare_chart(done.series, target, title=title, units=units)}")
-    console.print(f"stored as batch {done.batch} in {run_store.path}")
+    drawn = compare_chart(done.series, target, title=title, units=units)
+    console.print(f"drew {escape(str(drawn))}")
+    console.print(f"stored as batch {done.batch} in {escape(str(run_store.path))}")
 
 
 def _comparison_table(done: Comparison) -> None:
@@ -231,10 +235,10 @@ def _comparison_table(done: Comparison) -> None:
     import numpy as np
     from rich.table import Table
 
-    table = Table(title=f"{done.model.name}: scenarios compared")
+    table = Table(title=escape(f"{done.model.name}: scenarios compared"))
     table.add_column("outcome")
     for n in done.names:
-        table.add_column(n, justify="right")
+        table.add_column(escape(n), justify="right")
     first = done.names[0]
     for k, o in enumerate(done.outcomes):
         cells = []
@@ -245,11 +249,11 @@ def _comparison_table(done: Comparison) -> None:
             if n != first and base != 0 and np.isfinite(base):
                 cell += f" ({(value / base - 1):+.0%})"
             cells.append(cell)
-        table.add_row(o.label, *cells)
+        table.add_row(escape(o.label), *cells)
     console.print(table)
     for item in done.scenarios:
         if item.description:
-            console.print(f"  [bold]{item.name}[/]: {item.description}")
+            console.print(f"  [bold]{escape(item.name)}[/]: {escape(item.description)}")
 
 
 # -- sweep ---------------------------------------------------------------------------------------
@@ -293,8 +297,9 @@ def sweep(
     units = {v: loaded.element(v).unit for v in plan.variables}
     title += f", scenario {scenario}" if scenario else ""
     target = plot or default_chart("sweep", loaded.name)
-    console.print(f"drew {fan_chart(times, bands, target, title=title, units=units)}")
-    console.print(f"stored as batch {batch} in {run_store.path}")
+    drawn = fan_chart(times, bands, target, title=title, units=units)
+    console.print(f"drew {escape(str(drawn))}")
+    console.print(f"stored as batch {batch} in {escape(str(run_store.path))}")
 
 
 # -- sensitivity ---------------------------------------------------------------------------------
@@ -336,8 +341,8 @@ def sensitivity(
     _frame_table(f"{loaded.name}: sensitivity of {about}", frame, "parameter", True)
     target = plot or default_chart("sensitivity", loaded.name)
     title = f"{loaded.name}: what drives {chosen.label} ({method})"
-    console.print(f"drew {tornado_chart(frame, target, title=title)}")
-    console.print(f"stored as batch {batch} in {run_store.path}")
+    console.print(f"drew {escape(str(tornado_chart(frame, target, title=title)))}")
+    console.print(f"stored as batch {batch} in {escape(str(run_store.path))}")
 
 
 # -- calibrate -----------------------------------------------------------------------------------
@@ -388,9 +393,10 @@ def calibrate(
         update(1, 1)
     _show_fit(loaded, result, plan.until, plot)
     if save is not None:
-        console.print(f"wrote {save_scenario(save, result.values, loaded.name)}")
+        console.print(f"wrote {escape(str(save_scenario(save, result.values, loaded.name)))}")
     run_store = _open_store(store)
-    console.print(f"stored as batch {store_fit(run_store, result)} in {run_store.path}")
+    batch = store_fit(run_store, result)
+    console.print(f"stored as batch {batch} in {escape(str(run_store.path))}")
 
 
 def _show_fit(model: Model, result: Calibration, until: float | None, plot: Path | None) -> None:
@@ -401,12 +407,12 @@ def _show_fit(model: Model, result: Calibration, until: float | None, plot: Path
     from flywheel_sim.present.study import calibration_chart
 
     uncertainty = result.settings["uncertainty"]
-    table = Table(title=f"{model.name}: fitted parameters (95% intervals, {uncertainty})")
+    table = Table(title=escape(f"{model.name}: fitted parameters (95% intervals, {uncertainty})"))
     for column in ("parameter", "value", "lower", "upper", "was"):
         table.add_column(column, justify="left" if column == "parameter" else "right")
     for row in result.parameters.itertuples():
         table.add_row(
-            str(row.parameter), f"{row.value:.4g}", f"{row.lower:.4g}", f"{row.upper:.4g}",
+            escape(str(row.parameter)), f"{row.value:.4g}", f"{row.lower:.4g}", f"{row.upper:.4g}",
             f"{row.default:.4g}",
         )  # fmt: skip
     console.print(table)
@@ -415,7 +421,7 @@ def _show_fit(model: Model, result: Calibration, until: float | None, plot: Path
     if result.forecast:
         console.print(_fit_line(f"forecast after {until:g}", main, result.forecast))
     for warning in result.warnings:
-        err.print(f"[yellow]{warning}[/]", soft_wrap=True)
+        err.print(f"[yellow]{escape(warning)}[/]", soft_wrap=True)
     panels = [
         (s.variable, s.times, s.values, result.fitted[s.variable][1], result.band.get(s.variable))
         for s in result.series
@@ -423,9 +429,8 @@ def _show_fit(model: Model, result: Calibration, until: float | None, plot: Path
     target = plot or default_chart("calibrate", model.name)
     units = {s.variable: model.element(s.variable).unit for s in result.series}
     title = f"{model.name}: calibrated ({', '.join(result.settings['parameters'])})"
-    console.print(
-        f"drew {calibration_chart(panels, target, title=title, until=until, units=units)}"
-    )
+    drawn = calibration_chart(panels, target, title=title, until=until, units=units)
+    console.print(f"drew {escape(str(drawn))}")
     console.print(f"{result.evaluations} runs in {result.seconds:.1f} s; loss {result.loss:.4g}")
 
 
@@ -463,7 +468,7 @@ def _weights(items: list[str]) -> dict[str, float]:
 
 def _fit_line(label: str, variable: str, metrics: dict[str, float]) -> str:
     text = (
-        f"[bold]{label}[/] ({variable}, {int(metrics['observations'])} observations): "
+        f"[bold]{label}[/] ({escape(variable)}, {int(metrics['observations'])} observations): "
         f"MAPE {metrics['mape']:.1%}"
     )
     if "rmse_log" in metrics:
@@ -488,11 +493,11 @@ def runs_list(
 
     run_store = _open_store(store)
     frame = run_store.batches(limit=limit, model=model)
-    table = Table(title=f"run store {run_store.path}")
+    table = Table(title=escape(f"run store {run_store.path}"))
     for column in ("id", "kind", "model", "scenario", "status", "runs", "created", "note"):
         table.add_column(column, justify="right" if column in ("id", "runs") else "left")
     for row in frame.itertuples(index=False):
-        table.add_row(
+        cells = (
             str(row.id),
             row.kind,
             row.model,
@@ -502,6 +507,7 @@ def runs_list(
             str(row.created)[:19],
             row.note or "",
         )
+        table.add_row(*(escape(str(c)) for c in cells))
     console.print(table)
 
 
@@ -509,24 +515,26 @@ def runs_list(
 def runs_show(batch: BatchArg, store: StoreOpt = None) -> None:
     """One batch: what ran, with which settings, and its outputs."""
     info = _open_store(store).batch(batch)
-    console.print(f"[bold]batch {info.id}[/]: {info.kind} of {info.model_name} — {info.status}")
+    console.print(
+        f"[bold]batch {info.id}[/]: {info.kind} of {escape(info.model_name)} — {info.status}"
+    )
     console.print(f"  model hash   {info.model_hash[:16]}  (code version {info.code_version})")
     console.print(f"  created      {str(info.created)[:19]}, finished {str(info.finished)[:19]}")
     console.print(f"  runs         {info.runs_written} of {info.n_runs} stored, seed {info.seed}")
     if info.scenario:
-        console.print(f"  scenario     {info.scenario}")
+        console.print(f"  scenario     {escape(info.scenario)}")
     if info.times:
         console.print(
             f"  times        {info.times[0]:g} .. {info.times[-1]:g} ({len(info.times)} saved)"
         )
-    console.print(f"  variables    {', '.join(info.variables)}")
+    console.print(f"  variables    {escape(', '.join(info.variables))}")
     if info.parameters:
-        console.print(f"  parameters   {', '.join(info.parameters)}")
+        console.print(f"  parameters   {escape(', '.join(info.parameters))}")
     for key, value in info.settings.items():
         if key != "fingerprint":
-            console.print(f"  {key:<12} {value}")
+            console.print(escape(f"  {key:<12} {value}"))
     if info.note:
-        console.print(f"  note         {info.note}")
+        console.print(f"  note         {escape(info.note)}")
 
 
 @runs_app.command("export")
@@ -536,7 +544,7 @@ def runs_export(
     store: StoreOpt = None,
 ) -> None:
     """Write a batch's outputs (long format, with each run's parameters) to CSV or Parquet."""
-    console.print(f"wrote {_open_store(store).export(batch, path)}")
+    console.print(f"wrote {escape(str(_open_store(store).export(batch, path)))}")
 
 
 @runs_app.command("delete")

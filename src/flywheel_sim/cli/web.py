@@ -99,7 +99,7 @@ def serve(
         model or default_model(), budgets=budgets, host=host, allow_hosts=allow_host or ()
     )
     shown = f"[{host}]" if ":" in host else host
-    console.print(escape(f"flywheel dashboard on http://{shown}:{port}/ (Ctrl-C stops it)"))
+    console.print(f"flywheel dashboard on http://{escape(shown)}:{port}/ (Ctrl-C stops it)")
     run(dash_app, host=host, port=port)
 
 
@@ -138,4 +138,4 @@ def report(
         path = write_report(
             model or default_model(), out, options, progress=lambda s: status.update(s)
         )
-    console.print(f"wrote {path} in {time.perf_counter() - start:.1f} s")
+    console.print(f"wrote {escape(str(path))} in {time.perf_counter() - start:.1f} s")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from flywheel_sim.cli.common import console
 from flywheel_sim.errors import ModelError
@@ -32,4 +33,4 @@ def convert(
         raise ModelError(f"'{target}' already exists", hint="pass --force to replace it")
     model = load_model(source)
     save_model(model, target)
-    console.print(f"wrote {target} ({len(model.elements)} variables)", highlight=False)
+    console.print(f"wrote {escape(str(target))} ({len(model.elements)} variables)", highlight=False)

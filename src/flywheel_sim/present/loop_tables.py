@@ -48,15 +48,15 @@ def loops_view(
     arrayed = is_arrayed(model)
     kinds = [loop.polarity for loop in search.loops]
     table = Table(
-        title=f"{model.name}: {len(search.loops)} feedback loops "
-        f"({kinds.count('R')} R, {kinds.count('B')} B, {kinds.count('?')} ?)"
+        title=escape(f"{model.name}: {len(search.loops)} feedback loops ")
+        + f"({kinds.count('R')} R, {kinds.count('B')} B, {kinds.count('?')} ?)"
     )
     for column in ("id", "name", "type", "length", "variables", "dominant"):
         table.add_column(column, overflow="fold")
     for loop in search.loops[:show]:
         table.add_row(
-            loop.id,
-            loop.name or "",
+            escape(loop.id),
+            escape(loop.name or ""),
             loop.polarity,
             str(loop.length),
             escape(" → ".join(loop.variables)),
@@ -65,7 +65,7 @@ def loops_view(
     out: list[RenderableType] = [table]
     if len(search.loops) > show:
         out.append(f"... {len(search.loops) - show} more (--show N to list them)")
-    out.append(f"search: {search.note}")
+    out.append(f"search: {escape(search.note)}")
     if arrayed:
         ids = [str(i) for i in data["loop"].values]
         crossing = [i for i in ids if "x" in i.split("[")[0]]
@@ -74,7 +74,7 @@ def loops_view(
             "elements (ids like Rx1); `flywheel dominance` shows when each dominates"
         )
     warnings = [
-        f"[yellow]named loop '{name}' was not found in the equations[/]"
+        f"[yellow]named loop '{escape(name)}' was not found in the equations[/]"
         for name in search.unmatched
     ]
     warnings += [f"[yellow]{escape(str(c))}[/]" for c in search.contradictions]
@@ -86,7 +86,8 @@ def dominance_table(data: xr.Dataset) -> Table:
     from flywheel_sim.loops.dominance import dominance_periods
 
     names = dict(zip(data["loop"].values, data["loop_name"].values, strict=True))
-    table = Table(title=f"{data.attrs['model']}: dominant loops (>= 50% of the behaviour)")
+    model = escape(str(data.attrs["model"]))
+    table = Table(title=f"{model}: dominant loops (>= 50% of the behaviour)")
     for column in ("from", "to", "dominant loops"):
         table.add_column(column)
     for start, end, label in dominance_periods(data):
@@ -111,16 +112,18 @@ def diagnosis_view(model: Model, found: Diagnosis, *, top: int) -> list[Renderab
             )
         else:
             said = "reinforcing loops never dominate with growth accelerating, within the horizon"
-        out.append(f"[bold]take-off[/] ({asked.stock}): {said}")
+        out.append(f"[bold]take-off[/] ({escape(str(asked.stock))}): {said}")
     if found.push is not None and asked.push is not None:
         crit = found.push
         out.append(
-            f"[bold]critical push[/] ({asked.push}): {crit.value:.4g} "
+            f"[bold]critical push[/] ({escape(asked.push)}): {crit.value:.4g} "
             f"(between {crit.low:.4g} and {crit.high:.4g}, tolerance "
             f"{crit.tolerance:.3g}; default {model.element(asked.push).default})"
         )
     if found.push_note is not None and asked.push is not None:
-        out.append(f"[bold]critical push[/] ({asked.push}): none — {found.push_note}")
+        out.append(
+            f"[bold]critical push[/] ({escape(asked.push)}): none — {escape(found.push_note)}"
+        )
     if found.coasting is not None:
         coast = found.coasting
         stops = [name for name, _ in asked.stop]
@@ -129,30 +132,30 @@ def diagnosis_view(model: Model, found: Diagnosis, *, top: int) -> list[Renderab
             return f"{value:.3g} {found.units}" if value is not None else "not within the horizon"
 
         out.append(
-            f"[bold]coasting[/] ({found.outcome}): if {_and(stops)} "
+            f"[bold]coasting[/] ({escape(found.outcome)}): if {escape(_and(stops))} "
             f"{'stops' if len(stops) == 1 else 'stop'} at {coast.at:g}, "
-            f"growth halves after {span(coast.half_time)} (as it is: "
-            f"{span(coast.baseline_half_time)}); at the end it keeps "
+            f"growth halves after {escape(span(coast.half_time))} (as it is: "
+            f"{escape(span(coast.baseline_half_time))}); at the end it keeps "
             f"{coast.retained:.0%} of its value"
         )
     if found.leverage is not None:
         label = found.outcome + (f" at {asked.at:g}" if asked.at is not None else " at the end")
-        table = Table(title=f"leverage: elasticity of {label} to each parameter")
+        table = Table(title=escape(f"leverage: elasticity of {label} to each parameter"))
         for column in ("parameter", "value", "elasticity"):
             table.add_column(column, justify="left" if column == "parameter" else "right")
         for row in found.leverage.head(top).itertuples():
-            table.add_row(str(row.parameter), f"{row.value:.4g}", f"{row.elasticity:+.3f}")
+            table.add_row(escape(str(row.parameter)), f"{row.value:.4g}", f"{row.elasticity:+.3f}")
         out.append(table)
     if found.weakest_link is not None:
         links = found.weakest_link
         table = Table(
-            title=f"weakest link of {links.attrs['loop']}: where strengthening "
-            "raises the loop's gain most"
+            title=escape(f"weakest link of {links.attrs['loop']}: where strengthening ")
+            + "raises the loop's gain most"
         )
         for column in ("link", "strengthen", "elasticity of the loop gain"):
             table.add_column(column, justify="right" if column.startswith("elast") else "left")
         for row in links.itertuples():
             value = "" if row.elasticity != row.elasticity else f"{row.elasticity:+.3f}"
-            table.add_row(str(row.link), str(row.parameter), value)
+            table.add_row(escape(str(row.link)), escape(str(row.parameter)), value)
         out.append(table)
     return out

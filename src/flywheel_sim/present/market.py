@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 from rich.console import RenderableType
+from rich.markup import escape
 from rich.table import Table
 
 from flywheel_sim.present.tables import number
@@ -62,11 +63,11 @@ def market_summary(results: Mapping[str, xr.Dataset], plan: MarketPlan) -> list[
     )
     if runs > 1:
         title += f" (mean ± sd of {runs} runs)"
-    table = Table(title=title)
+    table = Table(title=escape(title))
     table.add_column("variable")
     table.add_column("unit")
     for name in names:
-        table.add_column(name, justify="right")
+        table.add_column(escape(name), justify="right")
     first = results[names[0]]
     for variable in (*SUMMARY, "top_result_share"):
         cells = []
@@ -81,7 +82,11 @@ def market_summary(results: Mapping[str, xr.Dataset], plan: MarketPlan) -> list[
             cells.append(cell)
         unit = "dimensionless" if variable == "top_result_share" else first[variable].attrs["units"]
         table.add_row(variable, unit, *cells)
-    lines = [f"  [bold]{s.name}[/]: {s.description}" for s in plan.scenarios if s.description]
+    lines = [
+        f"  [bold]{escape(s.name)}[/]: {escape(s.description)}"
+        for s in plan.scenarios
+        if s.description
+    ]
     return [table, *lines]
 
 

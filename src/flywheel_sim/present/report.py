@@ -39,7 +39,7 @@ def key_figures(model: Model, result: xr.Dataset, *, run: int = 0) -> Table:
     """The report variables at the report times, with the observed values beneath."""
     assert model.report is not None
     times = np.array(model.report.times, dtype=float)
-    table = Table(title=f"{model.name}: key figures (run {run})")
+    table = Table(title=escape(f"{model.name}: key figures (run {run})"))
     table.add_column("variable", no_wrap=True)
     table.add_column("unit", overflow="fold", max_width=14)
     for t in times:

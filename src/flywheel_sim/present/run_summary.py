@@ -42,6 +42,8 @@ def finish_run(
 ) -> bool:
     """Show, keep, write and draw one simulated ``result`` of ``model`` (``variables`` as
     chosen on the command line, ``settings`` stored with the run); True when a run failed."""
+    from rich.markup import escape
+
     from flywheel_sim.present.tables import summary_table
 
     if model.report is None or variables:
@@ -51,12 +53,13 @@ def finish_run(
 
         say(key_figures(model, result))
         if outputs.chart and outputs.plot is None:
-            say(f"drew {history_chart(model, result, Path('out') / f'{model.name}.png')}")
+            chart = history_chart(model, result, Path("out") / f"{model.name}.png")
+            say(f"drew {escape(str(chart))}")
     failed = result["status"].values == "failed"
     if failed.any():
         r = int(failed.argmax())
         warn(
-            f"[red]run {r} failed:[/] {result['failed_variable'].values[r]} became "
+            f"[red]run {r} failed:[/] {escape(str(result['failed_variable'].values[r]))} became "
             f"non-finite at t = {float(result['failed_time'].values[r]):g}"
         )
     if outputs.keep:
@@ -64,13 +67,14 @@ def finish_run(
 
         run_store = RunStore(outputs.store_path)
         batch = run_store.save_result(model, result, settings=dict(settings))
-        say(f"stored as batch {batch} in {run_store.path}")
+        say(f"stored as batch {batch} in {escape(str(run_store.path))}")
     if outputs.out is not None:
         from flywheel_sim.io.results import write_result
 
-        say(f"wrote {write_result(result, outputs.out)}")
+        say(f"wrote {escape(str(write_result(result, outputs.out)))}")
     if outputs.plot is not None:
         from flywheel_sim.present.charts import plot_result
 
-        say(f"drew {plot_result(result, outputs.plot, list(variables) if variables else None)}")
+        drawn = plot_result(result, outputs.plot, list(variables) if variables else None)
+        say(f"drew {escape(str(drawn))}")
     return bool(failed.any())

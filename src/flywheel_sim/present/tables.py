@@ -38,12 +38,12 @@ def summary_table(result: xr.Dataset) -> Table:
     runs = result.sizes.get("run", 1)
     title = f"{result.attrs.get('model', 'model')}: {runs} run(s), {result.attrs.get('method')}"
     title += f", t = {float(result.time[0]):g}..{float(result.time[-1]):g}"
-    table = Table(title=title)
+    table = Table(title=escape(title))
     for column in ("variable", "unit", "initial", "final", "min", "max"):
         table.add_column(column, justify="left" if column in ("variable", "unit") else "right")
     for name, data in result.data_vars.items():
         extra = [d for d in data.dims if d not in ("run", "time")]
-        rows = [(str(name), data)]
+        rows = [(escape(str(name)), data)]
         if extra:  # one row per element of an arrayed variable (never an average over them)
             stacked = data.stack(element=extra)
             rows = [
@@ -67,7 +67,7 @@ def _row(name: str, data: xr.DataArray) -> list[str]:
     last = data.isel(time=-1).values
     return [
         name,
-        str(data.attrs.get("units", "")),
+        escape(str(data.attrs.get("units", ""))),
         _fmt(float(np.nanmean(first))),
         _fmt(float(np.nanmean(last))),
         _fmt(float(np.nanmin(values))),
@@ -95,18 +95,19 @@ def _equation(element: Element) -> str:
 
 def model_tables(model: Model) -> list[Table]:
     """Variables (with equations and sources), parameters and declared loops of a model."""
-    variables = Table(title=f"{model.name}: variables")
+    variables = Table(title=escape(f"{model.name}: variables"))
     for column in ("name", "kind", "dims", "equation", "unit", "source"):
         variables.add_column(column, overflow="fold")
     for e in model.elements:
         if e.kind == "parameter":
             continue
-        variables.add_row(e.name, e.kind, ",".join(e.dims), _equation(e), e.unit, e.source)
-    params = Table(title=f"{model.name}: parameters")
+        cells: tuple[str, ...] = (e.name, e.kind, ",".join(e.dims), _equation(e), e.unit, e.source)
+        variables.add_row(*map(escape, cells))
+    params = Table(title=escape(f"{model.name}: parameters"))
     for column in ("name", "default", "min", "max", "unit", "description", "source"):
         params.add_column(column, overflow="fold")
     for e in model.of_kind("parameter"):
-        params.add_row(
+        row: tuple[str, ...] = (
             e.name,
             _equation(e),
             "" if e.minimum is None else f"{e.minimum:g}",
@@ -115,12 +116,19 @@ def model_tables(model: Model) -> list[Table]:
             e.description,
             e.source,
         )
+        params.add_row(*map(escape, row))
     tables = [variables, params]
     if model.loops:
-        loops = Table(title=f"{model.name}: declared loops")
+        loops = Table(title=escape(f"{model.name}: declared loops"))
         for column in ("loop", "polarity", "variables", "description"):
             loops.add_column(column, overflow="fold")
         for loop in model.loops:
-            loops.add_row(loop.name, loop.polarity, " -> ".join(loop.variables), loop.description)
+            shown: tuple[str, ...] = (
+                loop.name,
+                loop.polarity,
+                " -> ".join(loop.variables),
+                loop.description,
+            )
+            loops.add_row(*map(escape, shown))
         tables.append(loops)
     return tables

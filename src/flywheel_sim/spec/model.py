@@ -15,7 +15,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from flywheel_sim.errors import ModelError, did_you_mean
-from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.ast import KEYWORDS
+from flywheel_sim.spec.names import RESERVED, canonical
 from flywheel_sim.spec.policy import Policy
 
 Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
@@ -290,6 +291,13 @@ def _validate(model: Model) -> None:
             raise ModelError(
                 f"dimension '{dim.name}' has no elements", file=model.file, line=dim.line
             )
+        if canonical(dim.name) in RESERVED:
+            raise ModelError(
+                f"dimension '{dim.name}' has a name the results use for their own coordinates",
+                file=model.file,
+                line=dim.line,
+                hint=f"rename it: {', '.join(sorted(RESERVED))} are reserved",
+            )
         keys = [canonical(e) for e in dim.elements]
         if len(set(keys)) != len(keys):
             raise ModelError(
@@ -308,6 +316,7 @@ def _validate(model: Model) -> None:
                 hint="rename one of them (names ignore case, spaces and _)",
             )
         seen[element.key] = element
+        _validate_name(element, dims, where)
         for dim_name in element.dims:
             if canonical(dim_name) not in dims:
                 hint = did_you_mean(canonical(dim_name), dims)
@@ -331,6 +340,7 @@ def _validate(model: Model) -> None:
             )
     for element in model.of_kind("stock"):
         where = {"file": model.file, "line": element.line, "variable": element.name}
+        _validate_stock_flows(element, seen, where)
         for flow in (*element.inflows, *element.outflows):
             target = seen.get(canonical(flow))
             if target is not None and target.kind != "flow":
@@ -349,6 +359,69 @@ def _validate(model: Model) -> None:
                     f"stock '{element.name}' names '{flow}' as a flow but there is no such flow",
                     **where,
                     hint=hint,
+                )
+
+
+def _validate_name(element: Element, dims: Mapping[str, Dimension], where: dict[str, Any]) -> None:
+    """A name may not be a result coordinate, a dimension or a keyword of the equations."""
+    kind = {"aux": "auxiliary"}.get(element.kind, element.kind)
+    if element.key in RESERVED:
+        raise ModelError(
+            f"{kind} '{element.name}' has a name the results use for their own coordinates",
+            **where,
+            hint=f"rename it: {', '.join(sorted(RESERVED))} are reserved",
+        )
+    if element.key in dims:
+        raise ModelError(
+            f"{kind} '{element.name}' has the name of a dimension",
+            **where,
+            hint="rename the variable or the dimension",
+        )
+    if element.key in KEYWORDS:
+        raise ModelError(
+            f"{kind} '{element.name}' is named like a keyword of the equations, which would "
+            "read it as the operator",
+            **where,
+            hint=f"rename it: {', '.join(sorted(KEYWORDS))} are keywords",
+        )
+
+
+def _validate_stock_flows(
+    stock: Element, elements: Mapping[str, Element], where: dict[str, Any]
+) -> None:
+    """Each flow is listed once, and a flow is over the stock's dimensions (docs:
+    model-format.md, Dimensions): a flow listed twice would count twice (or cancel out), and a
+    scalar flow into an arrayed stock would reach every element in full."""
+    listed: dict[str, str] = {}
+    for side, flows in (("inflows", stock.inflows), ("outflows", stock.outflows)):
+        for flow in flows:
+            key = canonical(flow)
+            if key in listed:
+                both = (
+                    f"twice in {side}; it would count twice"
+                    if listed[key] == side
+                    else "in both inflows and outflows; it would cancel out"
+                )
+                raise ModelError(
+                    f"stock '{stock.name}' lists flow '{flow}' {both}",
+                    **where,
+                    hint="list each flow once",
+                )
+            listed[key] = side
+            target = elements.get(key)
+            if target is None or target.kind != "flow":
+                continue  # reported below with a hint
+            mine = sorted(canonical(d) for d in stock.dims)
+            theirs = sorted(canonical(d) for d in target.dims)
+            if mine != theirs:
+                over = f"over [{', '.join(target.dims)}]" if target.dims else "not arrayed"
+                mine_text = f"over [{', '.join(stock.dims)}]" if stock.dims else "not arrayed"
+                raise ModelError(
+                    f"flow '{flow}' of stock '{stock.name}' is {over}, but the stock is "
+                    f"{mine_text}",
+                    **where,
+                    hint="a stock's flows must be over the stock's dimensions "
+                    "(docs/model-format.md, Dimensions)",
                 )
 
 

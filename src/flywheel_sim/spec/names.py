@@ -7,6 +7,11 @@ from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[\s_]+")
 
+RESERVED = frozenset({"run", "time", "seed", "status", "failed_variable", "failed_time"})
+"""Names a simulation result uses for its own coordinates (the run index, the saved times, each
+run's seed and its status, failed variable and failure time); a variable or dimension of the
+same name would overwrite one of them or vanish from the result, so models may not use them."""
+
 
 @lru_cache(maxsize=1 << 17)
 def canonical(name: str) -> str:
