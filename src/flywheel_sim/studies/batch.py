@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError
+from flywheel_sim.limits import DEFAULT as DEFAULT_LIMITS
+from flywheel_sim.limits import Limits
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.executors import CHUNK
 
@@ -47,6 +49,7 @@ class Plan:
     scenario: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    limits: Limits = DEFAULT_LIMITS  # each chunk's size limits (not part of the fingerprint)
 
     @property
     def n_runs(self) -> int:
@@ -76,6 +79,7 @@ def simulate_chunk(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[list[str], dict[str, F], F]:
     """Run one chunk: (status per run, variable -> (runs, times), times).
 
@@ -100,14 +104,15 @@ def simulate_chunk(
     per_run = run_seeds(seeds, n)
     if per_run.size != n:
         matrix = np.repeat(matrix, per_run.size, axis=1)
-    grid = time_grid(program, stop=None, dt=None, save_step=save_step)
+    grid = time_grid(program, stop=None, dt=None, save_step=save_step, limits=limits)
     chosen = select_slots(program, list(variables))
     if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
-        return _simulate_chunk_dataset(model, params, seeds, variables, save_step)
+        return _simulate_chunk_dataset(model, params, seeds, variables, save_step, limits)
     slots = [program.variables[i].slots for i in chosen]
     save_slots = np.array([s for group in slots for s in group], np.int64)
     table = tableau(program.time.method)
-    out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, Options())
+    options = Options(limits=limits)
+    out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, options)
     series: dict[str, F] = {}
     cursor = 0
     for variable, index, group in zip(variables, chosen, slots, strict=True):
@@ -131,10 +136,14 @@ def _simulate_chunk_dataset(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[list[str], dict[str, F], F]:
-    from flywheel_sim.engine.simulate import simulate
+    from flywheel_sim.engine.simulate import Options, simulate
 
-    result = simulate(model, params, variables=list(variables), save_step=save_step, seed=seeds)
+    result = simulate(
+        model, params, variables=list(variables), save_step=save_step, seed=seeds,
+        options=Options(limits=limits),
+    )  # fmt: skip
     series = {v: np.asarray(result[v].values, dtype=float) for v in variables}
     status = [str(s) for s in result["status"].values]
     return status, series, np.asarray(result["time"].values, dtype=float)
@@ -151,8 +160,9 @@ def _task(
     fixed: Mapping[str, float],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[int, int, NDArray[np.int64], F, tuple[list[str], dict[str, F], F]]:
-    out = simulate_chunk(model, names, values, fixed, seeds, variables, save_step)
+    out = simulate_chunk(model, names, values, fixed, seeds, variables, save_step, limits)
     return index, first, seeds, values, out
 
 
@@ -172,7 +182,9 @@ def run_plan(
     from flywheel_sim.store.runstore import Chunk, NewBatch
     from flywheel_sim.studies.executors import make_executor
 
-    grid = time_grid(compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step)
+    grid = time_grid(
+        compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step, limits=plan.limits
+    )
     settings = {**plan.settings, "fingerprint": plan.fingerprint(), "chunk": chunk}
     parameters = tuple(plan.fixed) + plan.names
     if resume is None:
@@ -217,6 +229,7 @@ def run_plan(
         "fixed": dict(plan.fixed),
         "variables": plan.variables,
         "save_step": plan.save_step,
+        "limits": plan.limits,
     }
     status = "done"
     try:
