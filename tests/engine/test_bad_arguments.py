@@ -67,7 +67,7 @@ def test_a_seed_outside_0_to_2_63_is_refused_in_one_line(seed: object) -> None:
     with pytest.raises(fs.ParameterError, match="seed") as caught:
         fs.simulate(model_from(DRAWS), seed=seed)  # type: ignore[arg-type]
     assert "\n" not in str(caught.value)
-    with pytest.raises(fs.ParameterError, match="out of range|whole number|integer"):
+    with pytest.raises(fs.ParameterError, match=r"out of range|whole number|integer"):
         fs.simulate(model_from(DRAWS), {"mean": [1.0, 2.0]}, seed=[1, seed])  # type: ignore[list-item]
 
 
