@@ -9,6 +9,7 @@ inside reductions, graphical functions become ``LOOKUP`` calls, and reserved nam
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
 
 from flywheel_sim.errors import ModelError, did_you_mean
@@ -335,6 +336,14 @@ class Scalariser:
             and not isinstance(args[-1], Num)
         ):
             raise self.error(f"the seed of {builtin.name} must be a number")
+        if builtin.kind == "random" and len(args) == builtin.max_args:
+            seed = args[-1]
+            assert isinstance(seed, Num)
+            if not (math.isfinite(seed.value) and abs(seed.value) < 2.0**63):
+                raise self.error(
+                    f"the seed {seed.value:g} of {builtin.name} is out of range",
+                    "a random function's seed is a whole number below 2^63 (9223372036854775807)",
+                )
         return Call(builtin.name, tuple(self.scalar(a) for a in args))
 
     def reduce(self, name: str, args: list[Expr]) -> Expr:

@@ -22,6 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError
+from flywheel_sim.limits import DEFAULT as DEFAULT_LIMITS
+from flywheel_sim.limits import Limits
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.executors import CHUNK
 
@@ -48,6 +50,7 @@ class Plan:
     scenario: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    limits: Limits = DEFAULT_LIMITS  # each chunk's size limits (not part of the fingerprint)
 
     @property
     def n_runs(self) -> int:
@@ -77,11 +80,12 @@ def simulate_chunk(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
     *,
     options: Options | None = None,
 ) -> tuple[list[str], dict[str, F], F]:
     """Run one chunk: (status per run, variable -> (runs, times), times); ``options``
-    (limits, a cancel check) for the run, the defaults when None.
+    (limits, a cancel check) for the run, else ``Options(limits=limits)``.
 
     Exactly what ``simulate(model, params, seed=seeds, variables=..., save_step=...)`` computes
     (the same checks and the same VM call), minus building an ``xarray.Dataset`` that would be
@@ -104,14 +108,14 @@ def simulate_chunk(
     per_run = run_seeds(seeds, n)
     if per_run.size != n:
         matrix = np.repeat(matrix, per_run.size, axis=1)
-    grid = time_grid(program, stop=None, dt=None, save_step=save_step)
+    options = options or Options(limits=limits)
+    grid = time_grid(program, stop=None, dt=None, save_step=save_step, limits=options.limits)
     chosen = select_slots(program, list(variables))
     if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
         return _simulate_chunk_dataset(model, params, seeds, variables, save_step, options)
     slots = [program.variables[i].slots for i in chosen]
     save_slots = np.array([s for group in slots for s in group], np.int64)
     table = tableau(program.time.method)
-    options = options or Options()
     out, fail_slot, _ = execute(program, table, matrix, per_run, grid, save_slots, options)
     series: dict[str, F] = {}
     cursor = 0
@@ -164,8 +168,9 @@ def _task(
     fixed: Mapping[str, float],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[int, int, NDArray[np.int64], F, tuple[list[str], dict[str, F], F]]:
-    out = simulate_chunk(model, names, values, fixed, seeds, variables, save_step)
+    out = simulate_chunk(model, names, values, fixed, seeds, variables, save_step, limits)
     return index, first, seeds, values, out
 
 
@@ -185,7 +190,9 @@ def run_plan(
     from flywheel_sim.store.runstore import Chunk, NewBatch
     from flywheel_sim.studies.executors import make_executor
 
-    grid = time_grid(compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step)
+    grid = time_grid(
+        compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step, limits=plan.limits
+    )
     settings = {**plan.settings, "fingerprint": plan.fingerprint(), "chunk": chunk}
     parameters = tuple(plan.fixed) + plan.names
     if resume is None:
@@ -230,6 +237,7 @@ def run_plan(
         "fixed": dict(plan.fixed),
         "variables": plan.variables,
         "save_step": plan.save_step,
+        "limits": plan.limits,
     }
     status = "done"
     try:

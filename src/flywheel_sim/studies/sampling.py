@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.engine.params import check_seed
 from flywheel_sim.errors import ModelError
 
 F = NDArray[np.float64]
@@ -64,6 +65,7 @@ class SamplingSettings:
         if self.samples < 1:
             raise ModelError(f"--samples must be at least 1, not {self.samples}")
         method_named(self.method)
+        check_seed(self.seed, "--seed")
 
     def draw(self, distributions: Mapping[str, Distribution]) -> dict[str, F]:
         """The design's values of every parameter (see :func:`sample`)."""

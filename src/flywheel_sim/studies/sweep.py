@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.engine.params import check_seed
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.batch import Plan
 from flywheel_sim.studies.executors import ExecutorSettings
@@ -55,6 +56,7 @@ class SensitivityOptions:
 
     def __post_init__(self) -> None:
         sensitivity_method(self.method)
+        check_seed(self.seed, "--seed")
 
 
 def sweep_plan(

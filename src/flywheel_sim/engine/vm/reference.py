@@ -62,7 +62,11 @@ def lookup(prog: Program, table: int, x: F64) -> F64:
 
 
 def _poisson(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
+    """Poisson draws (the numba VM's :func:`~flywheel_sim.engine.vm.jitops.poisson`): NaN for
+    a negative or NaN mean, so that the run fails rather than draws from nothing."""
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), keys.shape)
+    invalid = ~(lam >= 0.0)
+    lam = np.where(invalid, 0.0, lam)
     out = np.zeros(keys.shape)
     small = lam < 30.0
     if small.any():
@@ -80,7 +84,7 @@ def _poisson(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
     big = ~small
     if big.any():
         out = np.where(big, _ptrs(keys, site, step, np.where(big, lam, 30.0)), out)
-    return out
+    return np.where(invalid, np.nan, out)
 
 
 def _ptrs(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
@@ -117,7 +121,8 @@ def _random(op: int, prog: Program, site: int, keys: U64, step: int, args: list[
         lo, hi = args
         return np.asarray(lo + (hi - lo) * rng.uniform(keys, skey, step, 0))
     if op == ops.EXPRND:
-        return np.asarray(-args[0] * np.log(rng.uniform(keys, skey, step, 0)))
+        draw = -args[0] * np.log(rng.uniform(keys, skey, step, 0))
+        return np.asarray(np.where(args[0] < 0.0, np.nan, draw))  # a negative mean: fails
     if op == ops.POISSON:
         return _poisson(keys, skey, step, args[0])
     u1, u2 = rng.uniform(keys, skey, step, 0), rng.uniform(keys, skey, step, 1)
