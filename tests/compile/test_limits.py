@@ -109,7 +109,8 @@ def test_delay_chains_are_counted_before_expanding() -> None:
 )
 def test_delayn_order_is_bounded(order: str, expected: str) -> None:
     model = load(
-        f'parameters:\n  x: {{default: 1}}\nauxiliaries:\n  y: {{equation: "SMTHN(x, 5, {order})"}}\n'
+        "parameters:\n  x: {default: 1}\nauxiliaries:\n"
+        f'  y: {{equation: "SMTHN(x, 5, {order})"}}\n'
     )
     with pytest.raises(fs.ModelError) as info:
         fs.compile_model(model)
