@@ -93,8 +93,8 @@ class Expander:
             )
         if expr.value > MAX_ORDER:
             raise self.error(
-                f"the order n of {name} is {expr.value:g}, larger than {MAX_ORDER} "
-                f"(a chain of n hidden stocks): use an order from 1 to {MAX_ORDER}"
+                f"the order n of {name} (a chain of n hidden stocks) must be at most "
+                f"{MAX_ORDER}, not {expr.value:g},"
             )
         return int(expr.value)
 
