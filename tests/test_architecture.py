@@ -65,11 +65,12 @@ import networkx as nx
 SRC = Path(__file__).resolve().parents[1] / "src"
 ROOT = "flywheel_sim"
 
-BASE = {"errors", "_types", "version"}
+BASE = {"errors", "_types", "version", "limits"}
 ALLOWED: dict[str, set[str]] = {
     "_types": set(),
     "version": set(),
     "errors": set(),
+    "limits": set(),
     "rng": {"_types"},
     "library": set(),
     "spec": BASE,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,6 +32,8 @@ from flywheel_sim.spec.policy import Step
 
 if TYPE_CHECKING:
     import pandas as pd
+
+PLAIN = Options()  # the default simulation options (no cancel check, the default limits)
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def critical_push(
     tolerance: float | None = None,
     grid: int = 16,
     params: dict[str, float] | None = None,
+    options: Options = PLAIN,
 ) -> CriticalPush:
     """The smallest value of the ``push`` parameter for which ``stock`` at the horizon ends at
     least ``ratio`` times above both its starting and its final no-push value
@@ -94,7 +97,7 @@ def critical_push(
     def path(values: np.ndarray) -> np.ndarray:
         batch = {k: np.full(len(values), v) for k, v in fixed.items()}
         batch[key] = values
-        result = simulate(program, batch, variables=[stock_key])
+        result = simulate(program, batch, variables=[stock_key], options=options)
         data = result[stock_key]
         extra = [d for d in data.dims if d not in ("run", "time")]
         return np.asarray((data.sum(extra) if extra else data).values)  # (runs, times)
@@ -174,6 +177,7 @@ def coasting(
     stop: Mapping[str, float] | Sequence[str],
     variable: str,
     params: dict[str, float] | None = None,
+    options: Options = PLAIN,
 ) -> Coasting:
     """If every push and investment in ``stop`` (parameter names, stopped at 0, or a mapping
     to the values they drop to) stops at time ``at``, how long until the growth of
@@ -196,7 +200,7 @@ def coasting(
     stopped = model.with_policies({name: Step(to=float(v), at=at) for name, v in stops.items()})
     runs = []
     for which in (model, stopped):
-        result = simulate(which, params or {}, save_step=time.dt, variables=[key])
+        result = simulate(which, params or {}, save_step=time.dt, variables=[key], options=options)
         runs.append(np.asarray(result[key].values[0], dtype=float))
     times = np.asarray(result["time"].values, dtype=float)
     if runs[0].ndim != 1:
@@ -221,6 +225,7 @@ def leverage(
     at: float | None = None,
     step: float = 0.01,
     params: dict[str, float] | None = None,
+    options: Options = PLAIN,
 ) -> pd.DataFrame:
     """Elasticity of ``outcome`` (at time ``at``, default the end) to every parameter:
     (Δoutcome / outcome) / (Δp / p) by central differences of ±``step`` (relative), all in one
@@ -240,7 +245,8 @@ def leverage(
         batch[name][2 * i] *= 1 + step
         batch[name][2 * i + 1] *= 1 - step
     key = canonical(outcome)
-    result = simulate(program, batch, variables=[key], options=Options(out_of_range="clip"))
+    clipped = replace(options, out_of_range="clip")
+    result = simulate(program, batch, variables=[key], options=clipped)
     series = result[key]
     extra = [d for d in series.dims if d not in ("run", "time")]
     series = series.sum(extra) if extra else series
@@ -281,20 +287,25 @@ class Takeoff:
 
 
 def takeoff(
-    model: Model, *, stock: str, params: dict[str, float] | None = None, hold: int = 3
+    model: Model,
+    *,
+    stock: str,
+    params: dict[str, float] | None = None,
+    hold: int = 3,
+    options: Options = PLAIN,
 ) -> Takeoff:
     """The first save time from which, for ``hold`` save steps, the dominant loops are
     reinforcing and ``stock`` grows faster and faster (None if that never happens)."""
     from flywheel_sim.loops import loop_dominance
 
-    data = loop_dominance(model, params)
+    data = loop_dominance(model, params, options=options)
     types = dict(zip(data["loop"].values, data["loop_type"].values, strict=True))
     labels = data["dominant"].values[0]
     reinforcing = np.array(
         [bool(lab) and all(types[i] == "R" for i in str(lab).split("+")) for lab in labels]
     )
     key = canonical(stock)
-    series = simulate(model, params, variables=[key])[key].isel(run=0)
+    series = simulate(model, params, variables=[key], options=options)[key].isel(run=0)
     values = np.interp(data["time"].values, series["time"].values, series.values)
     growth = np.gradient(values, data["time"].values)
     accelerating = np.gradient(growth, data["time"].values) > 0
@@ -305,14 +316,19 @@ def takeoff(
     return Takeoff(None, key)
 
 
-def loop_gain(model: Model, loop_variables: list[str], params: object = None) -> np.ndarray:
+def loop_gain(
+    model: Model,
+    loop_variables: list[str],
+    params: object = None,
+    options: Options = PLAIN,
+) -> np.ndarray:
     """The gain of a loop at every saved time of every run: the product of the partial
     derivatives of its links (flow -> stock links count +1/-1): arrays (times, runs)."""
     from flywheel_sim.loops.polarity import slot_gains, trajectories
     from flywheel_sim.loops.scores import model_link_scores
 
     program = compile_model(model)
-    states, times = trajectories(program, params)
+    states, times = trajectories(program, params, options=options)
     links = model_link_scores(program, slot_gains(program, states, times))
     gain = np.ones(states.shape[1:])
     for a, b in zip(loop_variables, [*loop_variables[1:], loop_variables[0]], strict=True):
@@ -326,6 +342,7 @@ def weakest_link(
     loop: str | None = None,
     step: float = 0.01,
     params: dict[str, float] | None = None,
+    options: Options = PLAIN,
 ) -> pd.DataFrame:
     """Where strengthening the core loop pays most (Collins: the wheel stalls at its weakest
     component).
@@ -343,7 +360,7 @@ def weakest_link(
     from flywheel_sim.spec.ast import names_in
     from flywheel_sim.spec.parser import parse
 
-    search = find_loops(model)
+    search = find_loops(model, options=options)
     named = [x for x in search.loops if x.name]
     if loop is None:
         candidates = [x for x in named if x.polarity == "R"] or named
@@ -386,7 +403,7 @@ def weakest_link(
         down = max(down, low) if low is not None else down
         batch[name][2 * i], batch[name][2 * i + 1] = up, down
         spans[name] = (up - down) / abs(value)
-    gain = np.abs(loop_gain(model, chain, batch)).mean(axis=0)
+    gain = np.abs(loop_gain(model, chain, batch, options)).mean(axis=0)
     base = gain[-1]
     effect = {
         name: (gain[2 * i] - gain[2 * i + 1]) / spans[name] / base
@@ -471,11 +488,13 @@ def diagnose(
     *,
     questions: Questions | None = None,
     progress: Callable[[int, int], None] | None = None,
+    options: Options = PLAIN,
 ) -> Diagnosis:
     """Take-off (models without dimensions), critical push, coasting, leverage and, when
     asked, the weakest link, with ``params`` (a parameter mapping) applied to every question
     (the critical push varies its own parameter). ``progress(done, total)`` is called after
-    each question. Raises ModelError when no stock to grow is given or declared."""
+    each question. Raises ModelError when no stock to grow is given or declared.
+    ``options`` (limits, a cancel check) apply to every run of every question."""
     asked = (questions or Questions()).resolved(model)
     if asked.stock is None:
         raise ModelError(
@@ -488,14 +507,16 @@ def diagnose(
     total = 5 if weakest else 4
     step = progress or (lambda done, total: None)
     step(0, total)
-    found = None if arrayed else takeoff(model, stock=asked.stock, params=values)
+    found = None if arrayed else takeoff(model, stock=asked.stock, params=values, options=options)
     step(1, total)
     push, default, note = None, None, None
     if asked.push:
         key = model.element(asked.push).key
         fixed = {k: v for k, v in values.items() if k != key}
         try:
-            push = critical_push(model, push=asked.push, stock=asked.stock, params=fixed)
+            push = critical_push(
+                model, push=asked.push, stock=asked.stock, params=fixed, options=options
+            )
         except ModelError as exc:  # no push size decides the take-off: say so, answer the rest
             note = exc.message
         value = values.get(key, model.element(asked.push).default)
@@ -509,13 +530,15 @@ def diagnose(
             stop=dict(asked.stop),
             variable=asked.outcome or asked.stock,
             params=values or None,
+            options=options,
         )
     step(3, total)
-    frame = leverage(model, outcome=asked.outcome or asked.stock, at=asked.at, params=values)
+    outcome = asked.outcome or asked.stock
+    frame = leverage(model, outcome=outcome, at=asked.at, params=values, options=options)
     step(4, total)
     links = None
     if weakest:
-        links = weakest_link(model, params=values or None)
+        links = weakest_link(model, params=values or None, options=options)
         step(5, total)
     return Diagnosis(
         model.name, asked, found, push, default, coast, frame, links, model.time.units, note

@@ -186,7 +186,7 @@ def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
     registry = jobs.Jobs()
     gate = threading.Event()
 
-    def slow(progress: jobs.Progress) -> int:
+    def slow(progress: jobs.Progress, options: object) -> int:
         progress(1, 2)
         gate.wait(10)
         return 42
@@ -198,7 +198,7 @@ def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
     failing = None
     for _ in range(200):
         if all(job.finished for job in running):
-            failing = registry.start("c", lambda p: fs.load_model("no-such-model"))
+            failing = registry.start("c", lambda p, o: fs.load_model("no-such-model"))
             break
         time.sleep(0.02)
     assert failing is not None and [job.result for job in running] == [42] * jobs.MAX_RUNNING
@@ -207,6 +207,30 @@ def test_jobs_report_progress_errors_and_refuse_when_busy() -> None:
             break
         time.sleep(0.02)
     assert failing.error is not None and "no-such-model" in failing.error
+
+
+def test_a_job_can_be_stopped_through_its_cancel_check() -> None:
+    from flywheel_sim.errors import Cancelled
+
+    board = jobs.Jobs()
+    asked = threading.Event()
+
+    def waits(progress: jobs.Progress, options: fs.Options) -> None:
+        assert options.cancel is not None
+        asked.set()
+        while not options.cancel():
+            time.sleep(0.01)
+        raise Cancelled("cancelled between chunks")
+
+    job = board.start("mc", waits)
+    assert asked.wait(10) and not job.finished
+    assert board.cancel(job.id) and not board.cancel("no-such-job")
+    for _ in range(500):
+        if job.finished:
+            break
+        time.sleep(0.02)
+    assert job.error == "the Monte Carlo was stopped"
+    assert not board.cancel(job.id)  # finished: nothing to stop
 
 
 def test_diagnosis_cards_say_what_the_diagnostics_found() -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.markup import escape
 
 from flywheel_sim.cli import diagnose, loops, market, model, study, validate, web, xmile
-from flywheel_sim.cli.common import err
+from flywheel_sim.cli.common import Interrupt, err
 from flywheel_sim.errors import FlywheelError
 
 app = typer.Typer(
@@ -46,9 +46,15 @@ for command in LATER:
 
 
 def main() -> None:
-    """Entry point: run the app, turning our errors into one-line messages (exit 1)."""
+    """Entry point: run the app, turning our errors into one-line messages (exit 1) and Ctrl-C
+    into one line (exit 130; typer turns a KeyboardInterrupt inside a command into 130)."""
     try:
-        code = app(standalone_mode=False)
+        try:
+            code = app(standalone_mode=False)
+        except KeyboardInterrupt:
+            code = 130
+        if code == 130 and not Interrupt.noted:
+            err.print("interrupted (Ctrl-C)", highlight=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except FlywheelError as exc:

@@ -17,6 +17,7 @@ from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.io.models import builtin_models, load_model
+from flywheel_sim.limits import Limits
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
 
@@ -95,6 +96,14 @@ PolicyOpt = Annotated[
     ),
 ]
 PlotOpt = Annotated[Path | None, typer.Option(help="Draw a chart: .png, .svg or .pdf")]
+MaxCellsOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--max-cells",
+        help="Refuse a simulation of more than N cells (time steps × slots × runs, about 8 bytes "
+        "each; default 500,000,000): raise it for a long or fine-grained run that fits memory.",
+    ),
+]
 DiagramAtOpt = Annotated[
     float | None,
     typer.Option("--at", help="Colour the diagram by loop dominance at this time."),
@@ -106,6 +115,27 @@ def load(model: str | None, policies: list[str] | None = None) -> Model:
     the ``--policy`` items applied."""
     loaded = load_model(model or default_model())
     return loaded.with_policies(parse_policies(policies)) if policies else loaded
+
+
+def limits_for(max_cells: int | None) -> Limits:
+    """The size limits with ``--max-cells`` applied (the defaults without it)."""
+    if max_cells is None:
+        return Limits()
+    if max_cells < 1:
+        raise ParameterError(f"--max-cells must be at least 1, not {max_cells}")
+    return Limits(max_cells=max_cells)
+
+
+class Interrupt:
+    """Whether a command already said what Ctrl-C stopped (else ``main()`` says "interrupted")."""
+
+    noted = False
+
+
+def note_interrupted(text: str) -> None:
+    """Say (one line) what Ctrl-C stopped and how to go on; ``main()`` then adds nothing."""
+    err.print(text, soft_wrap=True)
+    Interrupt.noted = True
 
 
 def parse_backend(name: str) -> Backend:

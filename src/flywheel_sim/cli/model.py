@@ -10,12 +10,14 @@ import typer
 from rich.markup import escape
 
 from flywheel_sim.cli.common import (
+    MaxCellsOpt,
     ModelArg,
     PlotOpt,
     PolicyOpt,
     SetOpt,
     console,
     err,
+    limits_for,
     load,
     parse_backend,
     parse_sets,
@@ -48,13 +50,14 @@ def run(
     store_path: Annotated[
         Path | None, typer.Option("--store-path", help="Run store file (default: $FLYWHEEL_STORE).")
     ] = None,
+    max_cells: MaxCellsOpt = None,
 ) -> None:
     """Simulate a model and print a summary table (and, for models with a report section,
     the key figures next to history and a chart)."""
     from flywheel_sim.engine.simulate import Options, simulate
     from flywheel_sim.present.run_summary import RunOutputs, finish_run
 
-    options = Options(parse_backend(backend), "clip" if clip else "error")
+    options = Options(parse_backend(backend), "clip" if clip else "error", limits_for(max_cells))
     loaded, variables = load(model, policy), split(vars_)
     result = simulate(
         loaded, parse_sets(set_ or []), method=method, stop=stop, dt=dt, variables=variables,

@@ -8,6 +8,7 @@ Registered on the app by :mod:`flywheel_sim.cli.app`.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -15,11 +16,14 @@ import typer
 from rich.markup import escape
 
 from flywheel_sim.cli.common import (
+    MaxCellsOpt,
     ModelArg,
     console,
     default_chart,
     default_model,
     err,
+    limits_for,
+    note_interrupted,
     number,
     progress,
     split,
@@ -195,9 +199,7 @@ def _run_batch(
         with progress(f"{label} {plan.model.name}") as update:
             batch = run_batch(plan, run_store, executor, resume=resume, progress=update)
     except KeyboardInterrupt:
-        err.print(
-            escape(interrupted_note(run_store, resume, plan.n_runs, plan.kind)), soft_wrap=True
-        )
+        note_interrupted(escape(interrupted_note(run_store, resume, plan.n_runs, plan.kind)))
         raise typer.Exit(130) from None
     failures = run_store.failures(batch)
     for line in failure_lines(failures):
@@ -306,6 +308,7 @@ def sweep(
     note: Annotated[str, typer.Option(help="A note stored with the batch.")] = "",
     max_failed: MaxFailedOpt = "10%",
     store: StoreOpt = None,
+    max_cells: MaxCellsOpt = None,
 ) -> None:
     """Monte Carlo: sample the uncertain parameters, run every sample, and summarise the
     outcomes with percentile fan charts. Every finished chunk is stored as it completes."""
@@ -328,6 +331,7 @@ def sweep(
     study = _study(source, loaded, scenarios)
     outcomes = study.chosen_outcomes(outcome, loaded)
     plan = sweep_plan(loaded, study, outcomes, study.distributions_for(dist, loaded), options)
+    plan = replace(plan, limits=limits_for(max_cells))
     run_store = _open_store(store)
     batch = _run_batch(plan, run_store, where, resume, "sweep", share)
     times, values, bands = sweep_results(run_store, batch, outcomes, PERCENTILES)
@@ -359,6 +363,7 @@ def sensitivity(
     resume: SaResumeOpt = None,
     max_failed: MaxFailedOpt = "10%",
     store: StoreOpt = None,
+    max_cells: MaxCellsOpt = None,
 ) -> None:
     """Global sensitivity (SALib): Sobol first and total indices with confidence intervals,
     or Morris screening, of one outcome to the uncertain parameters; a tornado chart."""
@@ -375,6 +380,7 @@ def sensitivity(
     distributions = study.distributions_for(dist, loaded)
     options = SensitivityOptions(sensitivity_method(method), samples, seed, scenario)
     plan, layout = sensitivity_plan(loaded, study, chosen, distributions, options)
+    plan = replace(plan, limits=limits_for(max_cells))
     run_store = _open_store(store)
     batch = _run_batch(
         plan, run_store, _executor(executor, address, workers, chunk), resume, method, share

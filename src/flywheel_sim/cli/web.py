@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from flywheel_sim.cli.common import DiagramAtOpt, ModelArg, console, default_model, err, split
 from flywheel_sim.errors import FlywheelError
+from flywheel_sim.web.budgets import DEFAULT
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
@@ -39,21 +40,64 @@ def serve(
         str,
         typer.Option(help="Address to bind; anything but 127.0.0.1 exposes the dashboard."),
     ] = "127.0.0.1",
+    allow_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-host",
+            help="Another host name the dashboard answers to (repeatable); requests naming "
+            "any other host are refused.",
+        ),
+    ] = None,
+    run_seconds: Annotated[
+        float, typer.Option(help="Time budget of one live run (slider, view, upload check).")
+    ] = DEFAULT.run_seconds,
+    job_seconds: Annotated[
+        float, typer.Option(help="Time budget of a Monte Carlo, calibration or diagnosis.")
+    ] = DEFAULT.job_seconds,
+    max_cells: Annotated[
+        int, typer.Option(help="Time steps x slots x runs one dashboard simulation may hold.")
+    ] = DEFAULT.limits.max_cells,
+    max_uploads: Annotated[
+        int, typer.Option(help="Uploaded models kept in memory (least recently used dropped).")
+    ] = DEFAULT.max_uploads,
+    keep_uploads: Annotated[
+        float, typer.Option(help="Minutes an unused upload is kept before it is deleted.")
+    ] = DEFAULT.keep_uploads_seconds / 60,
 ) -> None:
     """Open the interactive dashboard on http://127.0.0.1:PORT (works offline)."""
     need("dashboard", DASHBOARD_NEEDS, "web")
+    from dataclasses import replace
+
     from flywheel_sim.web.app import create_app
     from flywheel_sim.web.app import serve as run
 
     if not 0 < port < 65536:
         raise FlywheelError(f"--port must be between 1 and 65535, not {port}")
+    for name, value in (("--run-seconds", run_seconds), ("--job-seconds", job_seconds),
+                        ("--keep-uploads", keep_uploads)):  # fmt: skip
+        if not 0 < value < 1e9:
+            raise FlywheelError(f"{name} must be a positive number, not {value:g}")
+    for name, count in (("--max-cells", max_cells), ("--max-uploads", max_uploads)):
+        if count < 1:
+            raise FlywheelError(f"{name} must be at least 1, not {count}")
+    budgets = replace(
+        DEFAULT,
+        run_seconds=run_seconds,
+        job_seconds=job_seconds,
+        limits=replace(DEFAULT.limits, max_cells=max_cells),
+        max_uploads=max_uploads,
+        keep_uploads_seconds=keep_uploads * 60,
+    )
     if host not in LOCAL_HOSTS:
         err.print(
             f"[yellow]warning:[/] binding {escape(host)} lets anyone who can reach this machine "
-            "use the dashboard and run simulations on it (there is no login)",
+            "use the dashboard and run simulations on it (there is no login); pass "
+            "--allow-host NAME for each name they reach it by",
             soft_wrap=True,
         )
-    dash_app = create_app(model or default_model())
+    dash_app = create_app(
+        model or default_model(), budgets=budgets, host=host, allow_hosts=allow_host or ()
+    )
     shown = f"[{host}]" if ":" in host else host
     console.print(f"flywheel dashboard on http://{escape(shown)}:{port}/ (Ctrl-C stops it)")
     run(dash_app, host=host, port=port)

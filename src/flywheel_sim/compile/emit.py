@@ -32,12 +32,12 @@ def _dynamic_call(expr: Expr) -> bool:
     return False
 
 
-def _init_deps(inst: Inst) -> set[str]:
+def _init_deps(inst: Inst, names: set[str]) -> set[str]:
     if inst.kind == "parameter":
         return set()
     if inst.kind == "init":
-        return {inst.src} if inst.src else names_in(inst.expr)
-    return names_in(inst.expr)
+        return {inst.src} if inst.src else names
+    return names
 
 
 def _cycle_error(
@@ -71,6 +71,8 @@ class Emitter:
         self.instances = instances
         self.by_key = {i.key: i for i in instances}
         self.slot = {i.key: n for n, i in enumerate(instances)}
+        # the names each equation reads, found once (the orderings all need them)
+        self.reads = {i.key: names_in(i.expr) for i in instances}
         self.tables = tables
         self.delays = delays
         self.consts: list[float] = []
@@ -93,7 +95,9 @@ class Emitter:
             raise _cycle_error(exc, self.by_key, self.model, what, hint) from None
 
     def init_order(self) -> list[Inst]:
-        return self.sort({i.key: _init_deps(i) for i in self.instances}, initial=True)
+        return self.sort(
+            {i.key: _init_deps(i, self.reads[i.key]) for i in self.instances}, initial=True
+        )
 
     def dynamic_set(self, init_order: list[Inst]) -> set[str]:
         # a flow of a non-negative stock may be cut after an evaluation, overwriting its slot,
@@ -110,7 +114,11 @@ class Emitter:
                 dynamic.add(inst.key)
             elif inst.kind in ("parameter", "init"):
                 continue
-            elif inst.key in limited or _dynamic_call(inst.expr) or names_in(inst.expr) & dynamic:
+            elif (
+                inst.key in limited
+                or not self.reads[inst.key].isdisjoint(dynamic)
+                or _dynamic_call(inst.expr)
+            ):
                 dynamic.add(inst.key)
         return dynamic
 
@@ -121,7 +129,7 @@ class Emitter:
             if inst.kind in STATE:
                 continue
             graph[key] = {
-                d for d in names_in(inst.expr) if d in dynamic and self.by_key[d].kind not in STATE
+                d for d in self.reads[key] if d in dynamic and self.by_key[d].kind not in STATE
             }
         # keep model order among independent equations
         ordered = {k: graph[k] for k in (i.key for i in self.instances) if k in graph}
@@ -347,15 +355,16 @@ class Emitter:
             canonical(d.name): tuple(canonical(x) for x in d.elements)
             for d in self.model.dimensions
         }
+        # each element's own instances (not the hidden base of a policy), in one pass
+        members_of: dict[str, list[Inst]] = {}
+        for inst in self.instances:
+            if inst.element is not None and inst.key == instance_key(inst.element, inst.index):
+                members_of.setdefault(inst.element, []).append(inst)
         for element in self.model.elements:
             if element.kind == "lookup":
                 continue
             names = tuple(canonical(d) for d in element.dims)
-            members = [
-                i
-                for i in self.instances
-                if i.element == element.key and i.key == instance_key(i.element, i.index)
-            ]
+            members = members_of.get(element.key, [])
             out.append(
                 Variable(
                     element.key,

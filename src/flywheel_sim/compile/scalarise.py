@@ -9,6 +9,7 @@ inside reductions, graphical functions become ``LOOKUP`` calls, and reserved nam
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass, field, replace
 
 from flywheel_sim.errors import ModelError, did_you_mean
@@ -51,6 +52,9 @@ class Scalariser:
         self.tables: list[GraphicalFunction] = []
         self.table_ids: dict[str, int] = {}
         self.current: Element | None = None
+        self.dims_cache: dict[str, tuple[str, ...]] = {}
+        self.own_cache: dict[str, dict[tuple[str, ...], str]] = {}
+        self.default_cache: dict[str, dict[tuple[str, ...], float]] = {}
 
     def error(self, message: str, hint: str | None = None) -> ModelError:
         element = self.current
@@ -66,7 +70,10 @@ class Scalariser:
         )
 
     def dims_of(self, element: Element) -> tuple[str, ...]:
-        return tuple(canonical(d) for d in element.dims)
+        dims = self.dims_cache.get(element.key)
+        if dims is None:
+            dims = self.dims_cache[element.key] = tuple(canonical(d) for d in element.dims)
+        return dims
 
     def indices(self, element: Element) -> list[tuple[str, ...]]:
         return list(itertools.product(*(self.dims[d] for d in self.dims_of(element))))
@@ -85,17 +92,28 @@ class Scalariser:
         self.current = None
         return out
 
-    def equation_for(self, element: Element, index: tuple[str, ...]) -> str:
+    def own_equations(self, element: Element) -> dict[tuple[str, ...], str]:
+        """The element's per-element equations by index, indexed once per element (an
+        array of n elements with its own equations costs n look-ups, not n^2 scans)."""
+        cached = self.own_cache.get(element.key)
+        if cached is not None:
+            return cached
+        own: dict[tuple[str, ...], str] = {}
+        members = set(self.indices(element)) if element.element_equations else set()
         for key, text in element.element_equations:
             parts = tuple(canonical(p) for p in key.split(","))
-            if parts == index:
-                return text
-        known = {tuple(canonical(p) for p in k.split(",")) for k, _ in element.element_equations}
-        for parts in known:
-            if parts not in self.indices(element):
+            if parts not in members:
                 raise self.error(
                     f"'{','.join(parts)}' is not an element of [{', '.join(element.dims)}]"
                 )
+            own.setdefault(parts, text)
+        self.own_cache[element.key] = own
+        return own
+
+    def equation_for(self, element: Element, index: tuple[str, ...]) -> str:
+        text = self.own_equations(element).get(index)
+        if text is not None:
+            return text
         if not element.equation.strip():
             raise self.error(
                 f"element [{','.join(index)}] of '{element.name}' has no equation",
@@ -169,9 +187,14 @@ class Scalariser:
         if isinstance(element.default, int | float):
             return float(element.default)
         assert element.default is not None
-        for key, value in element.default:
-            if tuple(canonical(p) for p in key.split(",")) == index:
-                return value
+        values = self.default_cache.get(element.key)
+        if values is None:
+            values = {}
+            for key, value in element.default:
+                values.setdefault(tuple(canonical(p) for p in key.split(",")), value)
+            self.default_cache[element.key] = values
+        if index in values:
+            return values[index]
         raise self.error(
             f"parameter '{element.name}' has no default for [{','.join(index)}]",
             "give a default for every element",
@@ -313,6 +336,14 @@ class Scalariser:
             and not isinstance(args[-1], Num)
         ):
             raise self.error(f"the seed of {builtin.name} must be a number")
+        if builtin.kind == "random" and len(args) == builtin.max_args:
+            seed = args[-1]
+            assert isinstance(seed, Num)
+            if not (math.isfinite(seed.value) and abs(seed.value) < 2.0**63):
+                raise self.error(
+                    f"the seed {seed.value:g} of {builtin.name} is out of range",
+                    "a random function's seed is a whole number below 2^63 (9223372036854775807)",
+                )
         return Call(builtin.name, tuple(self.scalar(a) for a in args))
 
     def reduce(self, name: str, args: list[Expr]) -> Expr:

@@ -12,12 +12,14 @@ NaN reports name that element.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from flywheel_sim.compile.scalarise import Inst
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.builtins import BUILTINS
+from flywheel_sim.spec.size import MAX_ORDER
 
 
 class Expander:
@@ -79,12 +81,21 @@ class Expander:
         return handler(args)
 
     def order(self, expr: Expr, name: str) -> int:
-        if not isinstance(expr, Num) or expr.value != int(expr.value) or expr.value < 1:
+        if (
+            not isinstance(expr, Num)
+            or not math.isfinite(expr.value)
+            or expr.value != int(expr.value)
+            or expr.value < 1
+        ):
             raise self.error(
-                f"the order n of {name} must be a whole number >= 1 written as a number"
+                f"the order n of {name} must be a whole number from 1 to {MAX_ORDER} written "
+                "as a number"
             )
-        if expr.value > 1000:
-            raise self.error(f"the order n of {name} is larger than 1000")
+        if expr.value > MAX_ORDER:
+            raise self.error(
+                f"the order n of {name} (a chain of n hidden stocks) must be at most "
+                f"{MAX_ORDER}, not {expr.value:g},"
+            )
         return int(expr.value)
 
     # -- smooths and delays --------------------------------------------------------------------

@@ -102,19 +102,40 @@ def check_ranges(program: Program, matrix: F64, mode: OutOfRange) -> None:
         )
 
 
+MAX_SEED = 2**63 - 1  # seeds are stored as signed 64-bit integers
+
+
 def run_seeds(seed: int | Sequence[int] | I64 | None, n: int) -> I64:
-    """One seed per run: one integer derives a stream per run; an array gives each run its own."""
+    """One seed per run: one integer derives a stream per run; an array gives each run its own.
+    A seed is a whole number from 0 to 2^63 - 1 (:data:`MAX_SEED`); ParameterError otherwise."""
     if seed is None:
         seed = 0
     arr = np.asarray(seed)
     if arr.ndim == 0:
-        base = np.array([int(arr)], dtype=np.uint64)
+        base = np.array([check_seed(arr.item())], dtype=np.uint64)
         from flywheel_sim import rng
 
         derived = rng.mix(base + np.arange(n, dtype=np.uint64) * rng.GOLDEN)
         return (derived >> np.uint64(1)).astype(np.int64)
-    if arr.ndim != 1 or not np.issubdtype(arr.dtype, np.integer):
+    if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == object):
         raise ParameterError("seed must be an integer or a 1-D array of integers")
     if n != 1 and arr.size != n:
         raise ParameterError(f"{arr.size} seeds given for {n} runs")
-    return arr.astype(np.int64)
+    if arr.dtype != object and arr.size and arr.min() >= 0 and arr.max() <= MAX_SEED:
+        return arr.astype(np.int64)
+    return np.array([check_seed(v) for v in arr.tolist()], dtype=np.int64)
+
+
+def check_seed(value: object, what: str = "seed") -> int:
+    """``value`` as a seed: a whole number from 0 to 2^63 - 1, else ParameterError."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        value = int(value)  # 42.0 is 42
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ParameterError(f"{what} {value!r} must be a whole number")
+    number = int(value)
+    if not 0 <= number <= MAX_SEED:
+        shown = str(number) if number.bit_length() <= 128 else f"of {number.bit_length()} bits"
+        raise ParameterError(
+            f"{what} {shown} is out of range — use a whole number from 0 to {MAX_SEED} (2^63 - 1)"
+        )
+    return number

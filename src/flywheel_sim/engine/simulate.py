@@ -21,7 +21,8 @@ import numpy as np
 
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import Program, compile_model
-from flywheel_sim.engine.grid import Grid, time_grid
+from flywheel_sim.engine.cancel import combined
+from flywheel_sim.engine.grid import Grid, check_cells, time_grid
 from flywheel_sim.engine.integrators import Tableau, tableau
 from flywheel_sim.engine.params import (
     OUT_OF_RANGE,
@@ -129,7 +130,7 @@ def run_arrays(
     seeds = run_seeds(seed, n)
     if seeds.size != n:
         matrix = np.repeat(matrix, seeds.size, axis=1)
-    grid = time_grid(program, stop=stop, dt=dt, save_step=save_step)
+    grid = time_grid(program, stop=stop, dt=dt, save_step=save_step, limits=options.limits)
     table = tableau(method or program.time.method)
     chosen = select_slots(program, variables)
     save_slots = np.array([s for i in chosen for s in program.variables[i].slots], np.int64)
@@ -210,12 +211,18 @@ def execute(
     zeroing: Zeroing | None = None,
 ) -> tuple[F64, I64, F64]:
     """Run the VM; returns saved values (slots, times, runs) and per-run failures;
-    ``zeroing`` forces stocks to zero during the run (the model tests)."""
+    ``zeroing`` forces stocks to zero during the run (the model tests). LimitError before
+    anything is allocated when the run is larger than ``options.limits`` allows; Cancelled
+    when ``options.cancel`` (or :func:`flywheel_sim.engine.cancel.cancelling`) says to stop."""
+    check_cells(program, grid, matrix.shape[1], options.limits)
+    cancel = combined(options.cancel)
     if resolve_backend(options.backend) == "numba":
         from flywheel_sim.engine.vm import block, compiled
 
-        return compiled.run(program, table, matrix, seeds, grid, save_slots, block.BLOCK, zeroing)
+        return compiled.run(
+            program, table, matrix, seeds, grid, save_slots, block.BLOCK, zeroing, cancel
+        )
     from flywheel_sim.engine.vm import reference
 
-    batch = reference.run(program, table, matrix, seeds, grid, save_slots, zeroing)
+    batch = reference.run(program, table, matrix, seeds, grid, save_slots, zeroing, cancel)
     return batch.out, batch.fail_slot, batch.fail_time

@@ -26,6 +26,8 @@ from flywheel_sim.spec.model import Model
 if TYPE_CHECKING:
     import xarray as xr
 
+    from flywheel_sim.engine.simulate import Options
+
 F = NDArray[np.float64]
 CHUNK = 32  # runs analysed together (every slot at every DT of each run is held)
 
@@ -37,6 +39,7 @@ def loop_dominance(
     loops: list[Loop] | None = None,
     keep: int | None = None,
     max_loops: int = MAX_LOOPS,
+    options: Options | None = None,
 ) -> xr.Dataset:
     """Loop scores and relative loop scores of ``model`` for every run, at its save times.
 
@@ -47,12 +50,13 @@ def loop_dominance(
     keeps the named loops plus the ``keep`` strongest others (default: all loops for one run,
     50 for a batch), chosen by peak |relative score| in the first runs. In an arrayed model
     loops run element by element (:mod:`flywheel_sim.loops.instances`): each instance loop
-    (``R2[entrant]``) is scored separately.
+    (``R2[entrant]``) is scored separately. ``options`` (limits, a cancel check) apply to
+    the runs behind the scores.
     """
     program = compile_model(model)
     if loops is None:
-        search = find_loops(model, max_loops=max_loops, program=program)
-        loops = analysed_loops(model, search, program=program, max_loops=max_loops)
+        search = find_loops(model, max_loops=max_loops, program=program, options=options)
+        loops = analysed_loops(model, search, program=program, max_loops=max_loops, options=options)
     elif is_arrayed(model):
         nodes = {instance_owner(k) for k in program.slot_keys}
         missing = [v for loop in loops for v in loop.variables if v not in nodes]
@@ -62,17 +66,24 @@ def loop_dominance(
                 f"'{model.name}': its loops run element by element",
                 hint="pass loops from instance_loops(), or leave loops out",
             )
-    return _scored(model, program, params, loops, keep)
+    return _scored(model, program, params, loops, keep, options)
 
 
 def search_dominance(
-    model: Model, search: LoopSearch, params: object = None, *, program: Program | None = None
+    model: Model,
+    search: LoopSearch,
+    params: object = None,
+    *,
+    program: Program | None = None,
+    options: Options | None = None,
 ) -> xr.Dataset:
     """Loop dominance of the loops ``search`` found (:func:`loop_dominance` without searching
     again): its loops themselves, or in an arrayed model every instance of them — the rule
-    the CLI, the dashboard, the report and the diagnostics all follow."""
+    the CLI, the dashboard, the report and the diagnostics all follow. ``options`` (limits,
+    a cancel check) apply to the runs behind the scores."""
     program = program or compile_model(model)
-    return _scored(model, program, params, analysed_loops(model, search, program=program), None)
+    loops = analysed_loops(model, search, program=program, options=options)
+    return _scored(model, program, params, loops, None, options)
 
 
 def is_arrayed(model: Model) -> bool:
@@ -81,7 +92,12 @@ def is_arrayed(model: Model) -> bool:
 
 
 def analysed_loops(
-    model: Model, search: LoopSearch, *, program: Program | None = None, max_loops: int = MAX_LOOPS
+    model: Model,
+    search: LoopSearch,
+    *,
+    program: Program | None = None,
+    max_loops: int = MAX_LOOPS,
+    options: Options | None = None,
 ) -> list[Loop]:
     """The loops whose dominance is scored: those of ``search``, or in an arrayed model each
     instance (:func:`~flywheel_sim.loops.instances.instance_loops`) of the model's loops —
@@ -91,13 +107,18 @@ def analysed_loops(
         return list(search.loops)
     program = program or compile_model(model)
     if search.max_length is not None or search.max_loops != max_loops:
-        search = find_loops(model, max_loops=max_loops, program=program)
-    loops, _ = instance_loops(program, search, max_loops=max_loops)
+        search = find_loops(model, max_loops=max_loops, program=program, options=options)
+    loops, _ = instance_loops(program, search, max_loops=max_loops, options=options)
     return loops
 
 
 def _scored(
-    model: Model, program: Program, params: object, loops: list[Loop], keep: int | None
+    model: Model,
+    program: Program,
+    params: object,
+    loops: list[Loop],
+    keep: int | None,
+    options: Options | None = None,
 ) -> xr.Dataset:
     import xarray as xr
 
@@ -110,7 +131,7 @@ def _scored(
     times = np.zeros(0)
     for first in range(0, n_runs, CHUNK):  # bounded memory: every slot at every DT per chunk
         part = {key: matrix[i, first : first + CHUNK] for i, key in enumerate(program.param_keys)}
-        states, all_times = trajectories(program, part, every_dt=True)
+        states, all_times = trajectories(program, part, every_dt=True, options=options)
         links = model_link_scores(
             program, slot_link_scores(program, states, all_times), by_instance=arrayed
         )

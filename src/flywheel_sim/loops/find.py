@@ -22,6 +22,8 @@ from flywheel_sim.spec.names import canonical
 if TYPE_CHECKING:
     import networkx as nx
 
+    from flywheel_sim.engine.simulate import Options
+
 MAX_LOOPS = 20_000
 
 
@@ -67,17 +69,19 @@ def find_loops(
     max_loops: int = MAX_LOOPS,
     params: object = None,
     program: Program | None = None,
+    options: Options | None = None,
 ) -> LoopSearch:
     """All elementary feedback loops of ``model`` (up to ``max_length`` variables), with
     types, link polarities and the model's names for them. If there are more than
     ``max_loops``, the exhaustive search stops and the strongest-path search of Loops That
     Matter returns the loops that are strong at some time of the run instead (``complete`` is
-    then False and ``note`` says so)."""
+    then False and ``note`` says so). ``options`` (limits, a cancel check) apply to the runs
+    that measure polarities and strengths."""
     import networkx as nx
 
     program = program or compile_model(model)
     graph = causal_graph(model)
-    contradictions = annotate(graph, measure_polarity(program, params))
+    contradictions = annotate(graph, measure_polarity(program, params, options=options))
     cycles: list[list[str]] = []
     complete, note = True, "all elementary loops"
     for cycle in nx.simple_cycles(graph, length_bound=max_length):
@@ -86,7 +90,7 @@ def find_loops(
             break
         cycles.append(cycle)
     if not complete:  # too many to list: keep the loops that can matter instead
-        strong, searched = strongest_loops(model, program, params)
+        strong, searched = strongest_loops(model, program, params, options=options)
         cycles = [
             c
             for c in strong

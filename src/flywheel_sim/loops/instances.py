@@ -36,10 +36,14 @@ from flywheel_sim.loops.polarity import (
 if TYPE_CHECKING:
     import networkx as nx
 
+    from flywheel_sim.engine.simulate import Options
 
-def instance_polarity(program: Program, params: object = None) -> dict[tuple[str, str], str]:
+
+def instance_polarity(
+    program: Program, params: object = None, *, options: Options | None = None
+) -> dict[tuple[str, str], str]:
     """Measured polarity of every link between variable instances, from a simulation."""
-    states, times = trajectories(program, params)
+    states, times = trajectories(program, params, options=options)
     return model_polarities(program, slot_polarities(program, states, times), by_instance=True)
 
 
@@ -90,7 +94,12 @@ def instance_graph(program: Program) -> nx.DiGraph:
 
 
 def instance_loops(
-    program: Program, search: LoopSearch, *, max_loops: int = 20_000, params: object = None
+    program: Program,
+    search: LoopSearch,
+    *,
+    max_loops: int = 20_000,
+    params: object = None,
+    options: Options | None = None,
 ) -> tuple[list[Loop], bool]:
     """Every elementary loop over variable instances (up to ``max_loops``; the flag says
     whether the list is complete), each named after the model-level loop it instantiates.
@@ -122,7 +131,7 @@ def instance_loops(
         named.append(((rank[base.id], label), loop))
     loops = [loop for _, loop in sorted(named, key=lambda item: item[0])]
     # loops through one variable at two elements: numbered in a fixed order (shortest first)
-    measured = instance_polarity(program, params) if crossing else {}
+    measured = instance_polarity(program, params, options=options) if crossing else {}
     counters = {"R": 0, "B": 0, "?": 0}
     for order, label in sorted(crossing, key=lambda c: (len(c[0]), c[0])):
         signs = tuple(

@@ -79,9 +79,14 @@ def _reads(segment: NDArray[np.int64]) -> set[int]:
 
 
 def trajectories(
-    program: Program, params: object = None, *, every_dt: bool = False
+    program: Program,
+    params: object = None,
+    *,
+    every_dt: bool = False,
+    options: Options | None = None,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Every slot at every saved time (or every DT): (slots, times, runs), and the times."""
+    """Every slot at every saved time (or every DT): (slots, times, runs), and the times;
+    ``options`` (limits, a cancel check) for the run."""
     matrix, n = parameter_matrix(program, params, "error")
     save = program.time.dt if every_dt else None
     grid = time_grid(program, stop=None, dt=None, save_step=save)
@@ -92,7 +97,7 @@ def trajectories(
         run_seeds(0, n),
         grid,
         np.arange(program.n_slots, dtype=np.int64),
-        Options(),
+        options or Options(),
     )
     return out, grid.times
 
@@ -194,10 +199,12 @@ def model_polarities(
     return {link: _combine(signs) for link, signs in found.items()}
 
 
-def measure_polarity(model: Model | Program, params: object = None) -> dict[tuple[str, str], str]:
+def measure_polarity(
+    model: Model | Program, params: object = None, *, options: Options | None = None
+) -> dict[tuple[str, str], str]:
     """Measured polarity of every model-level causal link, from a simulation of ``model``."""
     program = model if isinstance(model, Program) else compile_model(model)
-    states, times = trajectories(program, params)
+    states, times = trajectories(program, params, options=options)
     return model_polarities(program, slot_polarities(program, states, times))
 
 

@@ -15,6 +15,7 @@ from collections import defaultdict
 import numpy as np
 
 from flywheel_sim.compile import Program
+from flywheel_sim.engine.simulate import Options
 from flywheel_sim.loops.cycles import rotate
 from flywheel_sim.loops.polarity import trajectories
 from flywheel_sim.loops.scores import model_link_scores, slot_link_scores
@@ -24,11 +25,16 @@ MAX_DEPTH = 60
 
 
 def strongest_loops(
-    model: Model, program: Program, params: object = None, samples: int = 60
+    model: Model,
+    program: Program,
+    params: object = None,
+    samples: int = 60,
+    *,
+    options: Options | None = None,
 ) -> tuple[list[list[str]], int]:
     """Loops found by the strongest-path search at up to ``samples`` times of one run;
     returns the loops (variables in causal order) and the number of times searched."""
-    states, times = trajectories(program, params, every_dt=True)
+    states, times = trajectories(program, params, every_dt=True, options=options)
     scores = model_link_scores(program, slot_link_scores(program, states[:, :, :1], times))
     steps = np.unique(np.linspace(1, len(times) - 2, min(samples, len(times) - 2)).astype(int))
     successors: dict[str, list[str]] = defaultdict(list)

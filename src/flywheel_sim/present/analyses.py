@@ -14,6 +14,7 @@ from flywheel_sim.spec.model import Model
 
 if TYPE_CHECKING:
     from flywheel_sim.diagnostics import Diagnosis
+    from flywheel_sim.engine.simulate import Options
     from flywheel_sim.studies.calibration import Calibration
     from flywheel_sim.studies.scenarios import Study
 
@@ -51,15 +52,23 @@ def outcome_variables(model: Model, study: Study) -> list[str]:
 
 
 def scenario_series(
-    model: Model, study: Study, names: list[str], base: dict[str, float], variables: list[str]
+    model: Model,
+    study: Study,
+    names: list[str],
+    base: dict[str, float],
+    variables: list[str],
+    options: Options | None = None,
 ) -> dict[str, dict[str, tuple[F, F]]]:
-    """Each chosen scenario run on top of ``base`` values: scenario → variable → (t, y)."""
-    from flywheel_sim.engine.simulate import simulate
+    """Each chosen scenario run on top of ``base`` values: scenario → variable → (t, y);
+    ``options`` (limits, a cancel check) apply to every run."""
+    from flywheel_sim.engine.simulate import Options, simulate
 
     out: dict[str, dict[str, tuple[F, F]]] = {}
     for name in names:
         applied, values = study.scenario(name).apply(model)
-        result = simulate(applied, {**base, **values} or None, variables=variables)
+        result = simulate(
+            applied, {**base, **values} or None, variables=variables, options=options or Options()
+        )
         times = np.asarray(result["time"].values, dtype=float)
         out[name] = {}
         for variable in variables:
@@ -132,15 +141,22 @@ def fit_parameters(model: Model, study: Study, limit: int = 3) -> list[str]:
 
 
 def quick_fit(
-    model: Model, names: list[str], *, fixed: dict[str, float], popsize: int, maxiter: int
+    model: Model,
+    names: list[str],
+    *,
+    fixed: dict[str, float],
+    popsize: int,
+    maxiter: int,
+    options: Options | None = None,
 ) -> Calibration:
-    """A small calibration to the model's history (few generations, so it takes seconds)."""
+    """A small calibration to the model's history (few generations, so it takes seconds);
+    ``options`` (limits, a cancel check) apply to every run."""
     from flywheel_sim.studies.calibration.plan import FitChoices, plan_fit
 
     check_fit(model, names)
     rest = {k: v for k, v in fixed.items() if k not in names}
     choices = FitChoices(fit=tuple(names), fixed=rest, popsize=popsize, maxiter=maxiter)
-    return plan_fit(model, None, choices).run()
+    return plan_fit(model, None, choices).run(options)
 
 
 def check_fit(model: Model, names: list[str]) -> None:

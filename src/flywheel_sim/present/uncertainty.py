@@ -6,10 +6,13 @@ web extra, and the dashboard runs it as a background job."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
+
+if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Options
 
 F = NDArray[np.float64]
 
@@ -24,10 +27,14 @@ def monte_carlo(
     seed: int = 0,
     chunk: int = 50,
     progress: Callable[[int, int], None] | None = None,
+    options: Options | None = None,
 ) -> tuple[F, dict[str, F], int]:
     """Sample the distributions, run the model in chunks (reporting progress) and return
     (times, percentile bands per variable, failed runs). Seeds are derived as
-    ``simulate(seed=...)`` derives them, so the chunks equal one batched call."""
+    ``simulate(seed=...)`` derives them, so the chunks equal one batched call. ``options``
+    (limits, a cancel check) apply to every chunk; a cancel check that is true between two
+    chunks stops with :class:`~flywheel_sim.errors.Cancelled`."""
+    from flywheel_sim.errors import Cancelled
     from flywheel_sim.present.study import percentile_bands
     from flywheel_sim.studies.batch import seeds_for, simulate_chunk
     from flywheel_sim.studies.sampling import sample
@@ -43,9 +50,11 @@ def monte_carlo(
     if progress is not None:
         progress(0, samples)
     for first in range(0, samples, chunk):
+        if options is not None and options.cancel is not None and options.cancel():
+            raise Cancelled(f"the Monte Carlo was cancelled after {first} of {samples} runs")
         part = slice(first, min(first + chunk, samples))
         status, series, times = simulate_chunk(
-            model, names, values[part], fixed, seeds[part], variables, None
+            model, names, values[part], fixed, seeds[part], variables, None, options=options
         )
         failed += sum(s != "ok" for s in status)
         for variable in variables:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[\s_]+")
 
@@ -12,11 +13,14 @@ run's seed and its status, failed variable and failure time); a variable or dime
 same name would overwrite one of them or vanish from the result, so models may not use them."""
 
 
+@lru_cache(maxsize=1 << 17)
 def canonical(name: str) -> str:
     """The canonical form of a variable name: lower case, runs of spaces/underscores -> '_'.
 
     >>> canonical("Total  Population")
     'total_population'
+
+    Cached: the compiler and the model's checks ask for the same names many times.
     """
     text = name.strip().replace("\\n", " ")
     if len(text) >= 2 and text[0] == text[-1] == '"':

@@ -222,7 +222,9 @@ def parse(text: str) -> Expr:
     return _parse(text)
 
 
-@lru_cache(maxsize=16384)
+# large enough that a model of 50,000 equations is parsed once when loaded and not again
+# when compiled
+@lru_cache(maxsize=1 << 16)
 def _parse(text: str) -> Expr:
     tree = _Parser(text).parse()
     if depth(tree) > MAX_TREE_DEPTH:

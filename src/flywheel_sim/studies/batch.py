@@ -22,11 +22,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from flywheel_sim.errors import FlywheelError, OutputError
+from flywheel_sim.limits import DEFAULT as DEFAULT_LIMITS
+from flywheel_sim.limits import Limits
 from flywheel_sim.spec.model import Model
 from flywheel_sim.store.lock import StoreFailure
 from flywheel_sim.studies.executors import CHUNK
 
 if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Options
     from flywheel_sim.store.runstore import RunStore
     from flywheel_sim.studies.executors import Executor
 
@@ -48,6 +51,7 @@ class Plan:
     scenario: str = ""
     settings: Mapping[str, Any] = field(default_factory=dict)
     note: str = ""
+    limits: Limits = DEFAULT_LIMITS  # each chunk's size limits (not part of the fingerprint)
 
     @property
     def n_runs(self) -> int:
@@ -90,10 +94,15 @@ def simulate_chunk(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    options: Options | None = None,
 ) -> tuple[list[str], dict[str, F], F]:
     """Run one chunk: (status per run, variable -> (runs, times), times); see
     :func:`run_chunk`, which also says where and when runs failed."""
-    out = run_chunk(model, names, values, fixed, seeds, variables, save_step)
+    out = run_chunk(
+        model, names, values, fixed, seeds, variables, save_step, limits, options=options
+    )
     return out.status, out.series, out.times
 
 
@@ -105,8 +114,12 @@ def run_chunk(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
+    *,
+    options: Options | None = None,
 ) -> ChunkOutput:
-    """Run one chunk of runs.
+    """Run one chunk of runs; ``options`` (limits, a cancel check) for the run, else
+    ``Options(limits=limits)``.
 
     Exactly what ``simulate(model, params, seed=seeds, variables=..., save_step=...)`` computes
     (the same checks and the same VM call), minus building an ``xarray.Dataset`` that would be
@@ -129,16 +142,15 @@ def run_chunk(
     per_run = run_seeds(seeds, n)
     if per_run.size != n:
         matrix = np.repeat(matrix, per_run.size, axis=1)
-    grid = time_grid(program, stop=None, dt=None, save_step=save_step)
+    options = options or Options(limits=limits)
+    grid = time_grid(program, stop=None, dt=None, save_step=save_step, limits=options.limits)
     chosen = select_slots(program, list(variables))
     if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
-        return _simulate_chunk_dataset(model, params, seeds, variables, save_step)
+        return _simulate_chunk_dataset(model, params, seeds, variables, save_step, options)
     slots = [program.variables[i].slots for i in chosen]
     save_slots = np.array([s for group in slots for s in group], np.int64)
     table = tableau(program.time.method)
-    out, fail_slot, fail_time = execute(
-        program, table, matrix, per_run, grid, save_slots, Options()
-    )
+    out, fail_slot, fail_time = execute(program, table, matrix, per_run, grid, save_slots, options)
     series: dict[str, F] = {}
     cursor = 0
     for variable, index, group in zip(variables, chosen, slots, strict=True):
@@ -164,10 +176,18 @@ def _simulate_chunk_dataset(
     seeds: NDArray[np.int64],
     variables: Sequence[str],
     save_step: float | None,
+    options: Options | None = None,
 ) -> ChunkOutput:
-    from flywheel_sim.engine.simulate import simulate
+    from flywheel_sim.engine.simulate import Options, simulate
 
-    result = simulate(model, params, variables=list(variables), save_step=save_step, seed=seeds)
+    result = simulate(
+        model,
+        params,
+        variables=list(variables),
+        save_step=save_step,
+        seed=seeds,
+        options=options or Options(),
+    )
     series = {v: np.asarray(result[v].values, dtype=float) for v in variables}
     status = [str(s) for s in result["status"].values]
     failed = np.array([s != "ok" for s in status], dtype=bool)
@@ -191,8 +211,9 @@ def _task(
     fixed: Mapping[str, float],
     variables: Sequence[str],
     save_step: float | None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> tuple[int, int, NDArray[np.int64], F, ChunkOutput]:
-    out = run_chunk(model, names, values, fixed, seeds, variables, save_step)
+    out = run_chunk(model, names, values, fixed, seeds, variables, save_step, limits)
     return index, first, seeds, values, out
 
 
@@ -212,7 +233,9 @@ def run_plan(
     from flywheel_sim.store.runstore import Chunk, NewBatch
     from flywheel_sim.studies.executors import make_executor
 
-    grid = time_grid(compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step)
+    grid = time_grid(
+        compile_model(plan.model), stop=None, dt=None, save_step=plan.save_step, limits=plan.limits
+    )
     settings = {**plan.settings, "fingerprint": plan.fingerprint(), "chunk": chunk}
     parameters = tuple(plan.fixed) + plan.names
     if resume is None:
@@ -257,6 +280,7 @@ def run_plan(
         "fixed": dict(plan.fixed),
         "variables": plan.variables,
         "save_step": plan.save_step,
+        "limits": plan.limits,
     }
     status = "done"
     try:

@@ -26,7 +26,8 @@ Design:
   bit-identical runs, and an interrupted sweep can be resumed chunk by chunk.
 - **Stopping is cancelling.** Closing the generator early (``break`` in a ``for`` loop over
   it, then ``close()`` or garbage collection), an exception raised by ``fn`` or a
-  ``KeyboardInterrupt`` while waiting cancels every task not yet finished. The processes
+  ``KeyboardInterrupt`` while waiting cancels every task not yet finished (the local
+  backend's threads stop their runs in progress at the next chunk of steps). The processes
   backend kills its workers (so none are left behind); on Dask, queued tasks are dropped and a
   task already running finishes on its worker but its result is discarded.
 - **Plain data out.** Results come back to the calling process, which alone writes the run
@@ -50,6 +51,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, TypeVar, get_args
 
+from flywheel_sim.engine.cancel import cancelling
 from flywheel_sim.errors import FlywheelError, ModelError
 
 R = TypeVar("R")
@@ -221,7 +223,8 @@ class LocalExecutor(_Closing):
                     i = started[0]
                     started[0] += 1
                 try:
-                    item: tuple[Any, BaseException | None] = (fn(*tasks[i], **kwargs), None)
+                    with cancelling(stop.is_set):  # a run in progress stops at the next chunk
+                        item: tuple[Any, BaseException | None] = (fn(*tasks[i], **kwargs), None)
                 except BaseException as exc:  # handed to the caller, raised there in order
                     item = (None, exc)
                 with changed:
@@ -246,8 +249,8 @@ class LocalExecutor(_Closing):
                     raise error
                 yield i, value
         finally:
-            # Stop after the tasks in progress (a compiled kernel cannot be interrupted);
-            # their results are dropped. Waiting keeps the next call from sharing the cores.
+            # Runs in progress stop at their next chunk of steps (Cancelled, dropped with
+            # the other results). Waiting keeps the next call from sharing the cores.
             stop.set()
             with changed:
                 changed.notify_all()

@@ -26,6 +26,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.engine.params import check_seed
 from flywheel_sim.errors import ModelError
 
 F = NDArray[np.float64]
@@ -91,6 +92,7 @@ class SamplingSettings:
             raise ModelError(f"--samples must be at least 1, not {self.samples}")
         check_runs(self.samples, "--samples")
         method_named(self.method)
+        check_seed(self.seed, "--seed")
 
     def draw(self, distributions: Mapping[str, Distribution]) -> dict[str, F]:
         """The design's values of every parameter (see :func:`sample`)."""

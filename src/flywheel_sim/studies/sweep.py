@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.engine.params import check_seed
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.batch import Plan
@@ -60,6 +61,7 @@ class SensitivityOptions:
 
     def __post_init__(self) -> None:
         sensitivity_method(self.method)
+        check_seed(self.seed, "--seed")
 
 
 def sweep_plan(

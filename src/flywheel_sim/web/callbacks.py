@@ -2,6 +2,8 @@
 the chosen variables, and the PNG/SVG/CSV downloads (done in the browser).
 
 Every error a user can cause is shown in the page as one plain line; the server keeps serving.
+Every run has the dashboard's time and size budget (:mod:`.budgets`); uploads belong to the
+page's session (the ``session`` store, a random id made with each page load).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, no_update
 from dash.exceptions import PreventUpdate
 
-from flywheel_sim.errors import FlywheelError
+from flywheel_sim.errors import Cancelled, FlywheelError
 from flywheel_sim.present.analyses import default_variables
 from flywheel_sim.web.layout import model_options, sliders
 
@@ -28,6 +30,7 @@ LOG = logging.getLogger("flywheel_sim.web")
 SLIDERS = Input({"type": "param", "key": ALL}, "value")
 SLIDER_IDS = State({"type": "param", "key": ALL}, "id")
 PARAMS = State("params", "data")  # {"model": key, "values": the changed parameter values}
+SESSION = State("session", "data")  # this page's random session id (its uploads)
 
 
 def chosen(params: Mapping[str, Any] | None) -> tuple[str, dict[str, float]]:
@@ -43,10 +46,38 @@ def positions(values: Sequence[float | None], ids: Sequence[Mapping[str, str]]) 
 
 
 def run(entry: Entry, values: dict[str, float], variables: list[str] | None = None) -> xr.Dataset:
-    """One simulation of the entry's model with the given parameter values."""
+    """One simulation of the entry's model with the given parameter values, within the
+    dashboard's live-run budget (Cancelled saying so when it is spent)."""
     from flywheel_sim.engine.simulate import simulate
 
-    return simulate(entry.program, values or None, variables=variables)
+    deadline = entry.budgets.run_deadline()
+    try:
+        return simulate(
+            entry.program, values or None, variables=variables, options=entry.options(deadline)
+        )
+    except Cancelled:
+        raise Cancelled(deadline.message()) from None
+
+
+def receive(
+    registry: Registry, contents: str | None, filename: str | None, session: str | None
+) -> tuple[Any, ...]:
+    """What the upload callback answers: (model options, chosen model, error text, error
+    hidden). A refused upload leaves the model as it was and says why in the error banner."""
+    if not contents:
+        raise PreventUpdate
+    try:
+        _, _, encoded = contents.partition(",")
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        return no_update, no_update, f"{filename}: the upload arrived damaged", False
+    try:
+        entry = registry.upload(filename or "model.yaml", data, session=str(session or ""))
+    except MemoryError:
+        return no_update, no_update, f"could not load {filename}: it needs too much memory", False
+    except Exception as exc:
+        return no_update, no_update, f"could not load {filename}: {plain(exc)}", False
+    return model_options(registry.uploads(str(session or ""))), entry.key, "", True
 
 
 def plain(exc: BaseException) -> str:
@@ -67,21 +98,11 @@ def register(app: Dash, registry: Registry) -> None:
         Output("error", "hidden", allow_duplicate=True),
         Input("upload", "contents"),
         State("upload", "filename"),
+        SESSION,
         prevent_initial_call=True,
     )
-    def upload(contents: str | None, filename: str | None) -> tuple[Any, ...]:
-        if not contents:
-            raise PreventUpdate
-        try:
-            _, _, encoded = contents.partition(",")
-            data = base64.b64decode(encoded, validate=True)
-            entry = registry.upload(filename or "model.yaml", data)
-        except (binascii.Error, ValueError):
-            return no_update, no_update, f"{filename}: the upload arrived damaged", False
-        except Exception as exc:
-            message = plain(exc)
-            return no_update, no_update, f"could not load {filename}: {message}", False
-        return model_options(registry.uploads()), entry.key, "", True
+    def upload(contents: str | None, filename: str | None, session: str | None) -> Any:
+        return receive(registry, contents, filename, session)
 
     @app.callback(
         Output("sliders", "children"),

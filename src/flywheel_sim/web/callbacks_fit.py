@@ -23,9 +23,10 @@ from flywheel_sim.present.analyses import (
     quick_fit,
 )
 from flywheel_sim.web.callbacks import PARAMS, chosen
-from flywheel_sim.web.jobs import Jobs, Progress
+from flywheel_sim.web.jobs import Jobs, Progress, Work
 
 if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Options
     from flywheel_sim.studies.calibration import Calibration
     from flywheel_sim.web.session import Registry
 
@@ -65,16 +66,16 @@ def register_fit(
         chosen = fit_parameters(entry.model, entry.study)
         return [{"label": n.replace("_", " "), "value": n} for n in names], chosen
 
-    def fit(
-        names: list[str], popsize: int | None, maxiter: int | None, params: Any
-    ) -> Callable[[Progress], Any]:
+    def fit(names: list[str], popsize: int | None, maxiter: int | None, params: Any) -> Work:
         key, fixed = chosen(params)
         entry = registry.get(key)
         pop, gens = max(2, min(int(popsize or 6), 40)), max(1, min(int(maxiter or 15), 500))
         check_fit(entry.model, names or [])  # say what is missing before starting a job
 
-        def work(progress: Progress) -> Any:
-            result = quick_fit(entry.model, names, fixed=fixed, popsize=pop, maxiter=gens)
+        def work(progress: Progress, options: Options) -> Any:
+            result = quick_fit(
+                entry.model, names, fixed=fixed, popsize=pop, maxiter=gens, options=options
+            )
             units = {s.variable: entry.model.element(s.variable).unit for s in result.series}
             return figures_study.calibration_figure(result, units=units), calibration_summary(
                 result
@@ -97,10 +98,10 @@ def register_fit(
         [Output("cal-chart", "figure"), Output("cal-summary", "children")],
     )
 
-    def start(params: Any) -> Callable[[Progress], Any]:
+    def start(params: Any) -> Work:
         key, values = chosen(params)
         model = registry.get(key).model
-        return lambda progress: diagnose(model, values, progress=progress)
+        return lambda progress, options: diagnose(model, values, progress=progress, options=options)
 
     def show(found: Diagnosis) -> tuple[Any, ...]:
         chart = (

@@ -15,15 +15,17 @@ import numpy as np
 from dash import Dash, Input, Output, State, html, no_update
 from dash.exceptions import PreventUpdate
 
-from flywheel_sim.errors import ModelError
+from flywheel_sim.errors import Cancelled, ModelError
 from flywheel_sim.present import figures, figures_study
 from flywheel_sim.present.analyses import outcome_variables, scenario_series
 from flywheel_sim.present.diagram import cytoscape as diagram
 from flywheel_sim.present.uncertainty import monte_carlo
 from flywheel_sim.web.callbacks import PARAMS, chosen, plain
-from flywheel_sim.web.jobs import Jobs, Progress
+from flywheel_sim.web.jobs import Jobs, Work
 
 if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Options
+    from flywheel_sim.web.jobs import Progress
     from flywheel_sim.web.session import Entry, Registry
 
 
@@ -175,7 +177,13 @@ def register_scenarios(app: Dash, registry: Registry) -> None:
 def compare_scenarios(entry: Entry, names: list[str], base: dict[str, float]) -> Any:
     """The chosen scenarios run on top of ``base`` values: (figure, notes)."""
     variables = outcome_variables(entry.model, entry.study)
-    series = scenario_series(entry.model, entry.study, names, base, variables)
+    deadline = entry.budgets.run_deadline("the scenario runs")
+    try:
+        series = scenario_series(
+            entry.model, entry.study, names, base, variables, entry.options(deadline)
+        )
+    except Cancelled:
+        raise Cancelled(deadline.message()) from None
     notes = [
         html.Li([html.B(name), f": {entry.study.scenario(name).description}"]) for name in names
     ]
@@ -189,7 +197,7 @@ def _job_callbacks(
     app: Dash,
     jobs: Jobs,
     prefix: str,
-    start: Callable[..., Callable[[Progress], Any]],
+    start: Callable[..., Work],
     states: list[State],
     render: Callable[[Any], tuple[Any, ...]],
     outputs: list[Output],
@@ -213,6 +221,15 @@ def _job_callbacks(
         except Exception as exc:
             return no_update, True, plain(exc)
         return job.id, False, "started…"
+
+    @app.callback(
+        Output(f"{prefix}-status", "children", allow_duplicate=True),
+        Input(f"{prefix}-stop", "n_clicks"),
+        State(f"{prefix}-job", "data"),
+        prevent_initial_call=True,
+    )
+    def stop(_: int, job_id: str | None) -> Any:
+        return "stopping…" if jobs.cancel(job_id) else no_update
 
     @app.callback(
         Output(f"{prefix}-bar", "style"),
@@ -257,7 +274,7 @@ def register_jobs(app: Dash, registry: Registry, jobs: Jobs) -> None:
             raise ModelError(f"runs must be between 10 and 5000, not {samples}")
         variables = outcome_variables(entry.model, entry.study)
 
-        def work(progress: Progress) -> Any:
+        def work(progress: Progress, options: Options) -> Any:
             times, bands, failed = monte_carlo(
                 entry.model,
                 entry.study.uncertainty,
@@ -265,6 +282,7 @@ def register_jobs(app: Dash, registry: Registry, jobs: Jobs) -> None:
                 samples=samples,
                 fixed=fixed,
                 progress=progress,
+                options=options,
             )
             units = {v: entry.model.element(v).unit for v in variables}
             title = f"{entry.model.name}: {samples} runs (Latin hypercube)"

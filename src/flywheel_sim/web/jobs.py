@@ -3,9 +3,13 @@ background threads; the page polls their progress with a ``dcc.Interval``. The c
 themselves are the library's (:mod:`flywheel_sim.present.uncertainty`,
 :mod:`flywheel_sim.present.analyses`, :mod:`flywheel_sim.diagnostics`).
 
-At most ``MAX_RUNNING`` jobs run at once (the machine's cores are shared with everyone using
-the dashboard); a job asked for beyond that is refused with a plain message, not queued
-forever. Finished jobs are kept for a while so that a slow poll still finds its result.
+At most ``max_jobs`` jobs run at once (the machine's cores are shared with everyone using the
+dashboard); a job asked for beyond that is refused with a plain message, not queued forever.
+Each job has a time budget (``job_seconds``, :mod:`.budgets`): its work gets simulation options
+with the dashboard's size limits and a ``cancel`` check that turns true when the budget is
+spent or the job is cancelled (:meth:`Jobs.cancel`), and the engine then stops the run between
+chunks of steps with a one-line message. Finished jobs are kept for a while so that a slow
+poll still finds its result.
 """
 
 from __future__ import annotations
@@ -16,13 +20,19 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flywheel_sim.errors import FlywheelError
+from flywheel_sim.errors import Cancelled, FlywheelError
+from flywheel_sim.web.budgets import DEFAULT, Budgets, Deadline
 
-MAX_RUNNING = 2
+if TYPE_CHECKING:
+    from flywheel_sim.engine.simulate import Options
+
+MAX_RUNNING = DEFAULT.max_jobs
 KEEP_SECONDS = 600.0
 Progress = Callable[[int, int], None]
+Work = Callable[[Progress, "Options"], Any]
+NAMES = {"mc": "the Monte Carlo", "cal": "the calibration", "dx": "the diagnosis"}
 
 
 @dataclass
@@ -31,6 +41,7 @@ class Job:
 
     id: str
     kind: str
+    deadline: Deadline
     done: int = 0
     total: int = 0
     result: Any = None
@@ -55,12 +66,14 @@ class Busy(FlywheelError):
 class Jobs:
     """The registry of background jobs of one dashboard."""
 
-    def __init__(self) -> None:
+    def __init__(self, budgets: Budgets = DEFAULT) -> None:
+        self.budgets = budgets
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
 
-    def start(self, kind: str, work: Callable[[Progress], Any]) -> Job:
-        """Run ``work(progress)`` in a thread; raises :class:`Busy` when too many run."""
+    def start(self, kind: str, work: Work) -> Job:
+        """Run ``work(progress, options)`` in a thread, ``options`` carrying the dashboard's
+        limits and the job's cancel check; raises :class:`Busy` when too many run."""
         with self._lock:
             now = time.monotonic()
             for key in [
@@ -68,21 +81,27 @@ class Jobs:
             ]:
                 del self._jobs[key]
             running = sum(1 for j in self._jobs.values() if not j.finished)
-            if running >= MAX_RUNNING:
+            if running >= self.budgets.max_jobs:
                 raise Busy(
                     f"{running} long computations are already running; try again in a moment"
                 )
-            job = Job(uuid.uuid4().hex, kind)
+            deadline = self.budgets.job_deadline(NAMES.get(kind, f"the {kind}"))
+            job = Job(uuid.uuid4().hex, kind, deadline)
             self._jobs[job.id] = job
+        options = self.budgets.options(deadline)
 
         def progress(done: int, total: int) -> None:
             job.done, job.total = done, total
 
         def run() -> None:
             try:
-                job.result = work(progress)
+                job.result = work(progress, options)
+            except Cancelled as exc:
+                job.error = deadline.message() if deadline() else str(exc)
             except FlywheelError as exc:
                 job.error = str(exc)
+            except MemoryError:
+                job.error = f"{deadline.what} needed more memory than the dashboard has"
             except Exception as exc:  # a bug must not kill the server; say it plainly
                 traceback.print_exc()
                 job.error = f"the {kind} failed unexpectedly ({type(exc).__name__}: {exc})"
@@ -96,3 +115,11 @@ class Jobs:
     def get(self, job_id: str | None) -> Job | None:
         with self._lock:
             return self._jobs.get(job_id or "")
+
+    def cancel(self, job_id: str | None) -> bool:
+        """Stop a running job at the engine's next check; False if there is none."""
+        job = self.get(job_id)
+        if job is None or job.finished:
+            return False
+        job.deadline.cancel()
+        return True

@@ -89,7 +89,13 @@ def chart(graph_id: str, *, csv: bool = True, **graph: Any) -> html.Div:
 def _progress(prefix: str) -> list[Any]:
     return [
         html.Div(html.Div(className="bar-fill", id=f"{prefix}-bar"), className="bar"),
-        html.Div(id=f"{prefix}-status", className="status"),
+        html.Div(
+            [
+                html.Div(id=f"{prefix}-status", className="status"),
+                html.Button("Stop", id=f"{prefix}-stop", className="small"),
+            ],
+            className="row",
+        ),
         dcc.Interval(id=f"{prefix}-poll", interval=300, disabled=True),
         dcc.Store(id=f"{prefix}-job"),
     ]
@@ -228,7 +234,9 @@ def tabs() -> dcc.Tabs:
     )
 
 
-def page(model: str, uploads: list[Entry]) -> html.Div:
+def page(model: str, uploads: list[Entry], session: str = "") -> html.Div:
+    """The page for one visit: ``session`` is the visit's random id, which its uploads carry
+    (a reload starts a new session, with only the built-in models and the served files)."""
     upload = dcc.Upload(
         id="upload",
         children=html.Div(
@@ -275,6 +283,7 @@ def page(model: str, uploads: list[Entry]) -> html.Div:
             html.Div(id="error", className="error", role="alert", hidden=True),
             html.Main([side, html.Section(tabs(), className="content")]),
             dcc.Download(id="download"),
+            dcc.Store(id="session", data=session),
             dcc.Store(id="params"),
             dcc.Store(id="loops-params"),
             dcc.Store(id="scenarios-params"),

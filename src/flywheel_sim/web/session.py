@@ -3,8 +3,16 @@ compiled once with its scenario file, slider ranges and lazily computed loops.
 
 Nothing here imports Dash, so the report and the tests use it directly. Uploaded model text is
 untrusted: it goes through :func:`flywheel_sim.load_model` (the same validation as the CLI,
-YAML or whatever other formats the loader accepts) from a private temporary folder, and every
-problem comes back as one :class:`~flywheel_sim.errors.ModelError` line.
+YAML or whatever other formats the loader accepts) from a folder of its own (so the loader's
+folder confinement keeps its data paths inside it), is checked by running it once within the
+dashboard's budget (:mod:`.budgets`), and every problem comes back as one
+:class:`~flywheel_sim.errors.ModelError` line.
+
+Uploads belong to the browser session that sent them (a random id made for each page load):
+a visitor lists only their own, and an upload's key mixes in that id, so it cannot be guessed.
+The registry keeps at most ``max_uploads`` of them (and ``max_upload_slots`` compiled slots in
+all), dropping the least recently used first, and deletes an upload's folder and entry once it
+has not been used for ``keep_uploads_seconds``.
 """
 
 from __future__ import annotations
@@ -12,8 +20,10 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import shutil
 import tempfile
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,21 +33,24 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flywheel_sim.compile import Program, compile_model
-from flywheel_sim.errors import FlywheelError, ModelError
+from flywheel_sim.errors import Cancelled, FlywheelError, ModelError
 from flywheel_sim.io.models import MODEL_SUFFIXES, builtin_models, load_model
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.scenarios import Study, load_study
+from flywheel_sim.web.budgets import DEFAULT, Budgets, Deadline
 
 if TYPE_CHECKING:
     import xarray as xr
 
+    from flywheel_sim.engine.simulate import Options
     from flywheel_sim.loops.find import LoopSearch
     from flywheel_sim.present.diagram.layout import Layout
     from flywheel_sim.present.figures import LiveChart
 
-MAX_UPLOAD_BYTES = 1_000_000  # a large hand-written model is ~50 kB
-MAX_UPLOADS = 16  # uploaded models kept in memory (least recently used dropped first)
+MAX_UPLOAD_BYTES = DEFAULT.max_upload_bytes  # a large hand-written model is ~50 kB
+MAX_UPLOADS = DEFAULT.max_uploads  # uploads kept in memory (least recently used dropped first)
 SUFFIXES = MODEL_SUFFIXES
+SESSION = re.compile(r"[0-9a-f]{32}")  # the page's session id: 128 random bits, in hex
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,10 @@ class Entry:
     model: Model
     program: Program
     study: Study
+    budgets: Budgets = DEFAULT
+    owner: str | None = None  # the session that uploaded it (uploads only)
+    folder: Path | None = None  # the upload's own folder (uploads only)
+    used: float = field(default_factory=time.monotonic)  # last asked for
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _dominance: dict[tuple[tuple[str, float], ...], xr.Dataset] = field(
         default_factory=dict, repr=False
@@ -133,7 +150,11 @@ class Entry:
     def search(self) -> LoopSearch:
         from flywheel_sim.loops import find_loops
 
-        return find_loops(self.model)
+        deadline = self.budgets.run_deadline(f"the loop search of '{self.label}'")
+        try:
+            return find_loops(self.model, program=self.program, options=self.options(deadline))
+        except Cancelled:
+            raise Cancelled(deadline.message()) from None
 
     @cached_property
     def layout(self) -> Layout:
@@ -142,12 +163,26 @@ class Entry:
 
         return diagram_layout(self.model, self.search)
 
+    @property
+    def size(self) -> int:
+        """What the model holds in memory, in compiled slots (scalar instances)."""
+        return len(self.program.slot_keys)
+
+    def options(self, cancel: Deadline | None = None) -> Options:
+        """Simulation options of one live run of this model: the dashboard's limits, and a
+        deadline of ``run_seconds`` unless ``cancel`` is given."""
+        return self.budgets.options(cancel or self.budgets.run_deadline())
+
     @cached_property
     def reference(self) -> xr.Dataset:
-        """The run with every parameter at its default."""
+        """The run with every parameter at its default (within the live-run budget)."""
         from flywheel_sim.engine.simulate import simulate
 
-        return simulate(self.program)
+        deadline = self.budgets.run_deadline(f"the default run of '{self.label}'")
+        try:
+            return simulate(self.program, options=self.options(deadline))
+        except Cancelled:
+            raise Cancelled(deadline.message()) from None
 
     def chart(self, variables: tuple[str, ...]) -> LiveChart:
         """The variables chart for these variables (the last few kept)."""
@@ -172,7 +207,17 @@ class Entry:
             found = self._dominance.get(key)
         if found is not None:
             return found
-        data = search_dominance(self.model, self.search, params or None, program=self.program)
+        deadline = self.budgets.run_deadline("the loop dominance")
+        try:
+            data = search_dominance(
+                self.model,
+                self.search,
+                params or None,
+                program=self.program,
+                options=self.options(deadline),
+            )
+        except Cancelled:
+            raise Cancelled(deadline.message()) from None
         with self._lock:
             if len(self._dominance) >= 8:
                 self._dominance.pop(next(iter(self._dominance)))
@@ -190,50 +235,93 @@ class Entry:
         return out
 
 
-def _entry(key: str, label: str, model: Model, study: Study) -> Entry:
-    return Entry(key, label, model, compile_model(model), study)
+def _entry(key: str, label: str, model: Model, study: Study, budgets: Budgets) -> Entry:
+    return Entry(key, label, model, compile_model(model, budgets.limits), study, budgets)
+
+
+def _forget(entry: Entry) -> None:
+    """Delete an upload's folder (its model file and anything beside it)."""
+    if entry.folder is not None:
+        shutil.rmtree(entry.folder, ignore_errors=True)
 
 
 class Registry:
-    """The models a dashboard serves: every built-in one (loaded on first use) and uploads."""
+    """The models a dashboard serves: every built-in one (loaded on first use), the files
+    given to ``serve`` and the visitors' uploads (each visible to its own session only)."""
 
-    def __init__(self) -> None:
+    def __init__(self, budgets: Budgets = DEFAULT, root: Path | None = None) -> None:
+        """``root`` holds the uploads' folders (default: a private temporary folder, deleted
+        when the server stops)."""
+        self.budgets = budgets
         self._lock = threading.Lock()
         self._entries: OrderedDict[str, Entry] = OrderedDict()
-        self._folder = tempfile.TemporaryDirectory(prefix="flywheel-web-")
+        self._temporary: tempfile.TemporaryDirectory[str] | None = None
+        if root is None:
+            self._temporary = tempfile.TemporaryDirectory(prefix="flywheel-web-")
+            root = Path(self._temporary.name)
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
 
     def get(self, key: str) -> Entry:
+        self.sweep()
         with self._lock:
             entry = self._entries.get(key)
             if entry is not None:
                 self._entries.move_to_end(key)
+                entry.used = time.monotonic()
                 return entry
         if key not in builtin_models():
             raise ModelError(
-                f"the model '{key}' is no longer loaded", hint="pick it again or upload it again"
+                f"the model '{key}' is no longer loaded",
+                hint="uploads unused for a while are deleted: upload it again",
             )
         model = load_model(key)
-        entry = _entry(key, key, model, load_study(key, model))
+        entry = _entry(key, key, model, load_study(key, model), self.budgets)
         with self._lock:
             self._entries.setdefault(key, entry)
             return self._entries[key]
 
-    def uploads(self) -> list[Entry]:
-        """The models not built in: files given to ``serve``, then uploads (oldest first)."""
+    def uploads(self, session: str = "") -> list[Entry]:
+        """The models not built in that ``session`` may pick: the files given to ``serve``,
+        then its own uploads (least recently used first)."""
+        self.sweep()
         with self._lock:
-            return [e for e in self._entries.values() if e.key.startswith(("file:", "upload:"))]
+            return [
+                e
+                for e in self._entries.values()
+                if e.key.startswith("file:") or (e.key.startswith("upload:") and e.owner == session)
+            ]
+
+    def sweep(self, now: float | None = None) -> list[str]:
+        """Delete the uploads unused for ``keep_uploads_seconds`` (entry and folder); returns
+        their keys. Called on every request and by the server's sweeper thread."""
+        now = time.monotonic() if now is None else now
+        keep = self.budgets.keep_uploads_seconds
+        with self._lock:
+            old = [
+                e
+                for e in self._entries.values()
+                if e.key.startswith("upload:") and now - e.used > keep
+            ]
+            for entry in old:
+                del self._entries[entry.key]
+        for entry in old:
+            _forget(entry)
+        return [e.key for e in old]
 
     def open(self, path: Path) -> Entry:
         """A model file given on the command line, with the scenario file beside it."""
         model = load_model(path)
         digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
-        entry = _entry(f"file:{digest}", path.name, model, load_study(path, model))
+        entry = _entry(f"file:{digest}", path.name, model, load_study(path, model), self.budgets)
         with self._lock:
             self._entries[entry.key] = entry
         return entry
 
-    def upload(self, filename: str, content: bytes) -> Entry:
-        """Validate and compile an uploaded model file; ModelError naming the file if bad."""
+    def upload(self, filename: str, content: bytes, session: str = "") -> Entry:
+        """Validate, compile and run once an uploaded model file, for ``session``; a one-line
+        ModelError naming the file if it is bad or beyond the dashboard's budget."""
+        budgets = self.budgets
         name = Path(filename or "model.yaml").name
         suffix = Path(name).suffix.lower()
         if suffix not in SUFFIXES:
@@ -241,29 +329,70 @@ class Registry:
                 f"'{name}' is not a model file",
                 hint="upload a YAML model (.yaml) or an XMILE model (.xmile, .stmx)",
             )
-        if len(content) > MAX_UPLOAD_BYTES:
+        if len(content) > budgets.max_upload_bytes:
             raise ModelError(
                 f"'{name}' is {len(content):,} bytes; uploads are limited to "
-                f"{MAX_UPLOAD_BYTES:,} bytes"
+                f"{budgets.max_upload_bytes:,} bytes"
             )
-        digest = hashlib.sha256(content).hexdigest()[:12]
+        if session and not SESSION.fullmatch(session):
+            raise ModelError("this page's session is not valid", hint="reload the page")
+        self.sweep()
+        digest = hashlib.sha256(session.encode() + b"\0" + content).hexdigest()[:24]
         key = f"upload:{digest}"
         with self._lock:
-            if key in self._entries:
-                return self._entries[key]
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                found.used = time.monotonic()
+                return found
         stem = re.sub(r"[^\w-]", "_", Path(name).stem)[:60] or "model"
-        folder = Path(self._folder.name) / digest
+        folder = self.root / digest
         folder.mkdir(exist_ok=True)
         path = folder / f"{stem}{suffix}"
         path.write_bytes(content)
         try:
             model = load_model(path)
-            entry = _entry(key, f"{name} (uploaded)", model, load_study(path, model))
+            entry = _entry(key, f"{name} (uploaded)", model, load_study(path, model), budgets)
+            entry.owner, entry.folder = session, folder
+            if entry.size > budgets.max_upload_slots:
+                raise ModelError(
+                    f"'{name}' has {entry.size:,} variable instances; the dashboard keeps "
+                    f"uploads of at most {budgets.max_upload_slots:,}",
+                    hint="run it with the command line (flywheel run)",
+                )
+            entry.reference  # noqa: B018 - runs it once within the budget, or refuses it
+            if model.history is not None:  # the chart shows it: read it now, or refuse
+                from flywheel_sim.studies.history import history_frame
+
+                history_frame(model)
         except FlywheelError as exc:
-            raise ModelError(str(exc).replace(str(path), name)) from None
+            shutil.rmtree(folder, ignore_errors=True)
+            text = str(exc).replace(str(path), name).replace(str(folder), "the upload's folder")
+            raise ModelError(text) from None
+        except MemoryError:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise ModelError(f"'{name}' needs more memory than the dashboard has") from None
         with self._lock:
             self._entries[key] = entry
-            uploaded = [k for k in self._entries if k.startswith("upload:")]
-            for oldest in uploaded[: max(len(uploaded) - MAX_UPLOADS, 0)]:
-                del self._entries[oldest]
+            dropped = self._evict(keep=key)
+        for old in dropped:
+            _forget(old)
         return entry
+
+    def _evict(self, keep: str) -> list[Entry]:
+        """Drop the least recently used uploads (never ``keep``) while more than
+        ``max_uploads`` or ``max_upload_slots`` are held; the caller deletes their folders."""
+        dropped: list[Entry] = []
+        uploads = [e for e in self._entries.values() if e.key.startswith("upload:")]
+        total = sum(e.size for e in uploads)
+        for entry in uploads:  # least recently used first
+            if len(uploads) - len(dropped) <= self.budgets.max_uploads and (
+                total <= self.budgets.max_upload_slots
+            ):
+                break
+            if entry.key == keep:
+                continue
+            del self._entries[entry.key]
+            dropped.append(entry)
+            total -= entry.size
+        return dropped

@@ -30,6 +30,7 @@ from flywheel_sim.engine.vm import jitops
 from flywheel_sim.engine.vm import rows as vm_rows
 from flywheel_sim.engine.vm.inputs import (
     BlockCode,
+    BlockState,
     Flows,
     Layout,
     Outputs,
@@ -258,8 +259,14 @@ def run(
     runs: Runs,
     outputs: Outputs,
     block: int,
+    state: BlockState,
+    lo: int,
+    hi: int,
 ) -> None:
-    """Simulate every run of ``runs`` in blocks of ``block`` runs, writing ``outputs``."""
+    """Simulate steps ``lo`` to ``hi - 1`` of every run of ``runs`` in blocks of ``block``
+    runs, writing ``outputs``; ``state`` carries each block from one chunk of steps to the
+    next (the initial values are computed when ``lo`` is 0, failed runs blanked when ``hi``
+    passes the last step), so any split of the steps gives the same bits as one call."""
     params, keys = runs.params, runs.keys
     out, fail_slot, fail_time = outputs.out, outputs.fail_slot, outputs.fail_time
     n_slots, param_slots, save_slots = layout.n_slots, layout.param_slots, layout.save_slots
@@ -274,24 +281,26 @@ def run(
     for blk in prange(n_blocks):
         r0 = blk * block
         B = min(block, n - r0)
-        R = np.zeros((n_slots + layout.max_stack + 1, B))  # registers: slots, then the stack
+        R = state.R[blk]  # registers: slots, then the stack
         S = R[:n_slots]
-        hist = np.zeros((len(delay_src), n_steps + 1, B))
+        hist = state.hist[blk]
         y0 = np.empty((n_stocks, B))
         K = np.empty((stages, n_stocks, B))
         pending = np.empty((len(prev_src), B))
         fslot = fail_slot[r0 : r0 + B]
         ftime = fail_time[r0 : r0 + B]
         bkeys = keys[r0 : r0 + B]
-        for p in range(len(param_slots)):
-            for r in range(B):
-                S[param_slots[p], r] = params[p, r0 + r]
-        _exec(code.init, tables, R, n_slots, B, start, 0, steps, bkeys, hist[:, :0])
         scratch = np.empty(B)
         work = np.empty((2, B))
-        any_failed = _check(S, layout.init_order, B, start, fslot, ftime, scratch)
-        t_last = np.nan  # the time of the last evaluation (compiler.stages: skipping)
-        for step in range(n_steps + 1):
+        if lo == 0:
+            for p in range(len(param_slots)):
+                for r in range(B):
+                    S[param_slots[p], r] = params[p, r0 + r]
+            _exec(code.init, tables, R, n_slots, B, start, 0, steps, bkeys, hist[:, :0])
+            state.failed[blk] = _check(S, layout.init_order, B, start, fslot, ftime, scratch)
+        any_failed = state.failed[blk]
+        t_last = state.t_last[blk]  # the time of the last evaluation (compiler.stages: skipping)
+        for step in range(lo, hi):
             t = start + step * dt
             first = code.first_again if t == t_last else code.first
             _exec(first, tables, R, n_slots, B, t, step, steps, bkeys, hist[:, :step])
@@ -347,7 +356,9 @@ def run(
             for q in range(len(prev_dst)):
                 for r in range(B):
                     S[prev_dst[q], r] = pending[q, r]
-        if any_failed:
+        state.t_last[blk] = t_last
+        state.failed[blk] = any_failed
+        if any_failed and hi > n_steps:
             _blank(out, fslot, ftime, r0, B, start, dt * save_every)
 
 

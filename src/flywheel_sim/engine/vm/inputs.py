@@ -95,6 +95,27 @@ class Outputs(NamedTuple):
     fail_time: F64
 
 
+class BlockState(NamedTuple):
+    """What the block kernel carries from one chunk of steps to the next (a long run is
+    computed in chunks so that Python can cancel or interrupt it in between): each block's
+    registers and delay histories, the time it last evaluated (stage skipping) and whether
+    any of its runs failed."""
+
+    R: F64  # (blocks, slots + stack, block size)
+    hist: F64  # (blocks, delay buffers, steps + 1, block size)
+    t_last: F64  # (blocks,): NaN before the first evaluation
+    failed: NDArray[np.bool_]  # (blocks,)
+
+
+class ScalarState(NamedTuple):
+    """What the scalar kernel carries from one chunk of steps to the next: each run's slots
+    and delay histories, and the step where it stopped (``n_steps`` unless it failed)."""
+
+    S: F64  # (runs, slots)
+    hist: F64  # (runs, delay buffers, steps + 1)
+    last: I64  # (runs,)
+
+
 class BlockCode(NamedTuple):
     """The block kernel's three-address code (:mod:`flywheel_sim.compile.registers`): the
     initial values, then the stage variants of :func:`flywheel_sim.compile.stages.stage_code`."""
@@ -191,3 +212,24 @@ def block_code(prog: Program) -> BlockCode:
 
 def postfix_code(prog: Program) -> PostfixCode:
     return PostfixCode(prog.init_code, prog.step_code)
+
+
+def block_state(layout: Layout, n_delays: int, n_steps: int, n_runs: int, block: int) -> BlockState:
+    """The block kernel's state before the first chunk (zeroed registers and histories)."""
+    n_blocks = (n_runs + block - 1) // block
+    rows = layout.n_slots + layout.max_stack + 1
+    return BlockState(
+        np.zeros((n_blocks, rows, block)),
+        np.zeros((n_blocks, n_delays, n_steps + 1, block)),
+        np.full(n_blocks, np.nan),
+        np.zeros(n_blocks, dtype=np.bool_),
+    )
+
+
+def scalar_state(layout: Layout, n_delays: int, n_steps: int, n_runs: int) -> ScalarState:
+    """The scalar kernel's state before the first chunk."""
+    return ScalarState(
+        np.zeros((n_runs, layout.n_slots)),
+        np.zeros((n_runs, n_delays, n_steps + 1)),
+        np.full(n_runs, n_steps, np.int64),
+    )

@@ -200,10 +200,12 @@ def uniform(key: np.uint64, skey: np.uint64, step: int, draw: int) -> float:
 
 @jit
 def poisson(key: np.uint64, skey: np.uint64, step: int, lam: float) -> float:
-    """A Poisson draw: inversion below a mean of 30, Hörmann's PTRS above."""
-    if lam != lam:
+    """A Poisson draw: inversion below a mean of 30, Hörmann's PTRS above (in floats, so a
+    huge mean gives a huge count, not an overflowed integer); NaN (the run fails) for a
+    negative or NaN mean."""
+    if not lam >= 0.0:
         return math.nan
-    if not lam > 0.0:
+    if lam == 0.0:
         return 0.0
     if lam < 30.0:
         u = uniform(key, skey, step, 0)
@@ -224,7 +226,7 @@ def poisson(key: np.uint64, skey: np.uint64, step: int, lam: float) -> float:
         u = uniform(key, skey, step, 2 * j) - 0.5
         v = uniform(key, skey, step, 2 * j + 1)
         us = 0.5 - abs(u)
-        k = math.floor((2 * a / us + b) * u + lam + 0.43)
+        k = float(np.floor((2 * a / us + b) * u + lam + 0.43))
         if us >= 0.07 and v <= vr:
             return k
         if k < 0 or (us < 0.013 and v > us):
@@ -240,8 +242,8 @@ def random(op: int, key: np.uint64, skey: np.uint64, step: int, a: float, b: flo
     """RANDOM(a, b), NORMAL(a, b), LOGNORMAL(a, b), EXPRND(a) or POISSON(a) for one run."""
     if op == ops.RANDOM:
         return a + (b - a) * uniform(key, skey, step, 0)
-    if op == ops.EXPRND:
-        return -a * np.log(uniform(key, skey, step, 0))
+    if op == ops.EXPRND:  # a negative mean has no draw: NaN, the run fails
+        return -a * np.log(uniform(key, skey, step, 0)) if not a < 0.0 else math.nan
     if op == ops.POISSON:
         return poisson(key, skey, step, a)
     u1 = uniform(key, skey, step, 0)

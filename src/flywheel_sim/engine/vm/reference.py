@@ -8,6 +8,7 @@ NumPy call over all runs.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,7 @@ from flywheel_sim import rng
 from flywheel_sim._types import F64, I64, U64
 from flywheel_sim.compile import ops
 from flywheel_sim.compile.program import Program
+from flywheel_sim.engine.cancel import stop_if_cancelled
 from flywheel_sim.engine.grid import Grid
 from flywheel_sim.engine.integrators import Tableau
 
@@ -60,7 +62,11 @@ def lookup(prog: Program, table: int, x: F64) -> F64:
 
 
 def _poisson(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
+    """Poisson draws (the numba VM's :func:`~flywheel_sim.engine.vm.jitops.poisson`): NaN for
+    a negative or NaN mean, so that the run fails rather than draws from nothing."""
     lam = np.broadcast_to(np.asarray(lam, dtype=np.float64), keys.shape)
+    invalid = ~(lam >= 0.0)
+    lam = np.where(invalid, 0.0, lam)
     out = np.zeros(keys.shape)
     small = lam < 30.0
     if small.any():
@@ -78,7 +84,7 @@ def _poisson(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
     big = ~small
     if big.any():
         out = np.where(big, _ptrs(keys, site, step, np.where(big, lam, 30.0)), out)
-    return out
+    return np.where(invalid, np.nan, out)
 
 
 def _ptrs(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
@@ -115,7 +121,8 @@ def _random(op: int, prog: Program, site: int, keys: U64, step: int, args: list[
         lo, hi = args
         return np.asarray(lo + (hi - lo) * rng.uniform(keys, skey, step, 0))
     if op == ops.EXPRND:
-        return np.asarray(-args[0] * np.log(rng.uniform(keys, skey, step, 0)))
+        draw = -args[0] * np.log(rng.uniform(keys, skey, step, 0))
+        return np.asarray(np.where(args[0] < 0.0, np.nan, draw))  # a negative mean: fails
     if op == ops.POISSON:
         return _poisson(keys, skey, step, args[0])
     u1, u2 = rng.uniform(keys, skey, step, 0), rng.uniform(keys, skey, step, 1)
@@ -323,8 +330,10 @@ def run(
     grid: Grid,
     save_slots: I64,
     zeroing: Zeroing | None = None,
+    cancel: Callable[[], bool] | None = None,
 ) -> Batch:
-    """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs)."""
+    """Simulate ``params.shape[1]`` runs; ``params`` is (parameters, runs). Before each step
+    after the first, ``cancel`` is asked whether to stop (Cancelled)."""
     n = params.shape[1]
     start, stop, dt, n_steps, save_every = (
         grid.start,
@@ -348,6 +357,8 @@ def run(
         _check(prog, S, prog.init_check, start, batch)
         for step in range(n_steps + 1):
             t = start + step * dt
+            if step:
+                stop_if_cancelled(cancel, t, stop)
             clock = Clock(t, dt, start, stop, step)
             execute(prog.step_code, prog, S, clock, keys, hist[:, :step])
             K0 = _derivatives(prog, S, dt)

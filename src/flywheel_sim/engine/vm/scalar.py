@@ -23,6 +23,7 @@ from flywheel_sim.engine.vm.inputs import (
     Outputs,
     PostfixCode,
     Runs,
+    ScalarState,
     Steps,
     Tables,
 )
@@ -143,7 +144,7 @@ def _first_bad(S: F64, order: I64) -> int:
     return -1
 
 
-@numba.njit(cache=True, parallel=False, error_model="numpy")
+@numba.njit(cache=True, parallel=False, nogil=True, error_model="numpy")
 def run(
     code: PostfixCode,
     tables: Tables,
@@ -152,9 +153,13 @@ def run(
     steps: Steps,
     runs: Runs,
     outputs: Outputs,
+    state: ScalarState,
+    lo: int,
+    hi: int,
 ) -> None:
-    """Simulate every run of ``runs``, one at a time, writing ``outputs`` (the block
-    kernel's contract)."""
+    """Simulate steps ``lo`` to ``hi - 1`` of every run of ``runs``, one run at a time,
+    writing ``outputs`` (the block kernel's contract); ``state`` carries each run from one
+    chunk of steps to the next, so any split of the steps gives the same bits."""
     params, keys = runs.params, runs.keys
     out, fail_slot, fail_time = outputs.out, outputs.fail_slot, outputs.fail_time
     param_slots, save_slots = layout.param_slots, layout.save_slots
@@ -166,24 +171,26 @@ def run(
     stages = len(b)
     n_stocks = len(stock_slots)
     for r in range(n):
-        S = np.zeros(layout.n_slots)
+        if lo > 0 and fail_slot[r] >= 0:
+            continue  # stopped at its failure in an earlier chunk
+        S = state.S[r]
         st = np.empty(layout.max_stack + 1)
-        hist = np.zeros((len(delay_src), n_steps + 1))
+        hist = state.hist[r]
         hist_all = hist[:, :]  # one view for models without DELAY (no per-step slicing)
         has_delay = len(delay_src) > 0
         y0 = np.empty(n_stocks)
         K = np.empty((stages, n_stocks))
         pending = np.empty(len(prev_src))
-        for p in range(len(param_slots)):
-            S[param_slots[p]] = params[p, r]
         key = keys[r]
-        _exec(code.init, tables, S, st, start, 0, steps, key, hist[:, :0])
-        bad = _first_bad(S, layout.init_order)
-        if bad >= 0:
-            fail_slot[r] = bad
-            fail_time[r] = start
-        last = n_steps
-        for step in range(n_steps + 1):
+        if lo == 0:
+            for p in range(len(param_slots)):
+                S[param_slots[p]] = params[p, r]
+            _exec(code.init, tables, S, st, start, 0, steps, key, hist[:, :0])
+            bad = _first_bad(S, layout.init_order)
+            if bad >= 0:
+                fail_slot[r] = bad
+                fail_time[r] = start
+        for step in range(lo, hi):
             t = start + step * dt
             recorded = hist[:, :step] if has_delay else hist_all
             _exec(code.step, tables, S, st, t, step, steps, key, recorded)
@@ -198,7 +205,7 @@ def run(
                 for k in range(len(save_slots)):
                     out[k, j, r] = S[save_slots[k]]
             if fail_slot[r] >= 0:
-                last = step
+                state.last[r] = step
                 break
             if step == n_steps:
                 break
@@ -235,6 +242,10 @@ def run(
                         S[stock_slots[k]] = 0.0
             for q in range(len(prev_dst)):
                 S[prev_dst[q]] = pending[q]
+    if hi <= n_steps:
+        return
+    for r in range(n):
+        last = state.last[r]
         if last < n_steps:
             for j in range(out.shape[1]):
                 if j * save_every > last:

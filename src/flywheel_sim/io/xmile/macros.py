@@ -14,6 +14,7 @@ Macro bodies see only their parameters, their own variables and the builtins.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,9 +22,11 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.equations import Context, Scope, translate_expr
 from flywheel_sim.io.xmile.xml import Document
+from flywheel_sim.limits import MAX_EXPANSION
 from flywheel_sim.spec.ast import Expr, Num, Var, to_text
 from flywheel_sim.spec.model import Element
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.size import too_large
 
 MAX_MACRO_DEPTH = 30
 Build = Callable[[ET.Element, str, Scope, tuple[str, ...]], Element]
@@ -76,9 +79,66 @@ class MacroExpander:
     owner: tuple[str, tuple[str, ...], str] = ("", (), "")  # caller name, dims, prefix
     counters: dict[str, int] = field(default_factory=dict)
     depth: int = 0
+    budget: int = MAX_EXPANSION  # copies the calls may still make (limits.max_expansion)
+    limit: int = MAX_EXPANSION
+    sizes: dict[str, int] = field(default_factory=dict)
+    patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+
+    def size(self, name: str, active: frozenset[str] = frozenset()) -> int:
+        """How many copies (variables and nested calls) one call of macro ``name`` makes,
+        counted from the macros' text without expanding them. A macro that calls itself
+        counts its own call once (its expansion is refused as too deep anyway)."""
+        known = self.sizes.get(name)
+        if known is not None:
+            return known
+        macro = self.macros[name]
+        total = 1 + len(macro.variables) + len(macro.params)
+        texts = [node.text or "" for node in macro.node.iter("eqn")]
+        texts += list(macro.defaults.values())
+        for other, pattern in self.call_patterns().items():
+            calls = sum(len(pattern.findall(text)) for text in texts)
+            if calls and other not in active and other != name:
+                total += calls * self.size(other, active | {name})
+            elif calls:
+                total += calls
+            if total > 1 << 62:
+                break
+        self.sizes[name] = total
+        return total
+
+    def call_patterns(self) -> dict[str, re.Pattern[str]]:
+        if not self.patterns:
+            self.patterns = {
+                key: re.compile(
+                    r"(?<![\w.])"
+                    + r"[\s_]+".join(re.escape(w) for w in re.split(r"[\s_]+", m.display))
+                    + r"\s*\(",
+                    re.IGNORECASE,
+                )
+                for key, m in self.macros.items()
+            }
+        return self.patterns
+
+    def charge(self, macro: Macro) -> None:
+        """Count a call from a model equation against the budget before expanding it."""
+        cost = self.size(macro.name)
+        self.budget -= cost
+        if self.budget < 0:
+            caller = self.owner[0]
+            raise too_large(
+                f"calls of macro '{macro.display}' expand into more copies than allowed "
+                f"(one call from '{caller}' makes {cost:,})",
+                "max_expansion",
+                self.limit,
+                file=self.doc.file,
+                line=self.doc.line(macro.node),
+                hint="call it fewer times, or make it call other macros fewer times",
+            )
 
     def expand(self, name: str, args: tuple[Expr, ...], ctx: Context) -> Expr:
         macro = self.macros[name]
+        if self.depth == 0:
+            self.charge(macro)
         if self.depth >= MAX_MACRO_DEPTH:
             raise ModelError(
                 f"macro '{macro.display}' expands more than {MAX_MACRO_DEPTH} "

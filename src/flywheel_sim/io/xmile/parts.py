@@ -12,6 +12,7 @@ from flywheel_sim.io.xmile.xml import Document
 from flywheel_sim.spec.ast import Expr, Num, Unary, to_text
 from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, TimeSpec
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.size import check_dimension_size
 
 METHODS = {"euler": "euler", "rk4": "rk4", "rk2": "heun", "heun": "heun"}
 
@@ -180,6 +181,7 @@ def read_dimensions(doc: Document, node: ET.Element | None) -> tuple[Dimension, 
                 raise doc.error(f"dimension '{name}' has a size of {len(size.strip())} digits", dim)
             if not size.strip().isdigit() or int(size) < 1:
                 raise doc.error(f"dimension '{name}' has size {size!r}", dim)
+            check_dimension_size(name, int(size), file=doc.file, line=doc.line(dim))
             elems = [str(i) for i in range(1, int(size) + 1)]
         if not elems or not all(elems):
             raise doc.error(f"dimension '{name}' lists no named elements", dim)

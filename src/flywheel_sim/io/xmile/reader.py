@@ -38,9 +38,11 @@ from flywheel_sim.io.xmile.parts import (
     text_of,
 )
 from flywheel_sim.io.xmile.xml import Document, open_resource, parse_xml
+from flywheel_sim.limits import DEFAULT, Limits
 from flywheel_sim.spec.ast import Num, name_text, to_text
 from flywheel_sim.spec.model import Element, Kind, Model
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.size import too_large
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
@@ -61,8 +63,13 @@ class Instance:
 
 
 class Reader:
-    def __init__(self, doc: Document, default_name: str) -> None:
+    def __init__(self, doc: Document, default_name: str, limits: Limits = DEFAULT) -> None:
         self.doc = doc
+        self.limits = limits
+        self.module_variables = 0  # variables the modules add, counted before flattening
+        self.resources: dict[
+            tuple[str | None, str], tuple[Document, dict[str, ET.Element], ET.Element]
+        ] = {}
         self.default_name = default_name
         root = doc.root
         self.dimensions = read_dimensions(self.doc, root.find("dimensions"))
@@ -104,12 +111,14 @@ class Reader:
                 "equation_prefs",
             } and not tag.startswith("{"):
                 raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
-        instances = self.instances(
-            Instance(self.models[""], "", "", self.doc, self.models), depth=0
-        )
+        top = Instance(self.models[""], "", "", self.doc, self.models)
+        self.check_module_size(top)
+        instances = self.instances(top, depth=0)
         for inst in instances:
             self.collect_names(inst)
         expander = MacroExpander(self.macros, self.doc, self.dims, self.names, self.elements)
+        expander.limit = self.limits.max_expansion
+        expander.budget = self.limits.max_expansion - self.module_variables
         expander.build = lambda node, name, scope, dims: self.variable(
             node, name, scope, expander, dims
         )
@@ -130,6 +139,58 @@ class Reader:
             units=read_model_units(self.doc, root.find("model_units")),
         )
         return apply_meta(model, self.doc)
+
+    def module_size(self, inst: Instance, depth: int, sizes: dict[int, int]) -> int:
+        """How many variables ``inst``'s <model> flattens into, its modules' included, counted
+        without flattening (each <model> once, however often it is used)."""
+        known = sizes.get(id(inst.model))
+        if known is not None:
+            return known
+        if depth > 20:
+            raise inst.doc.error(
+                "modules nest more than 20 levels deep (a module contains itself?)", inst.model
+            )
+        total = 0
+        for child in self.variables(inst.model):
+            if child.tag == "module":
+                name = child.get("name")
+                if not name:
+                    raise inst.doc.error("<module> has no name", child)
+                doc, models, target = self.module_model(inst, child, name)
+                inner = Instance(target, "", "", doc, models)
+                total += self.module_size(inner, depth + 1, sizes)
+            elif child.tag in VARIABLE_TAGS:
+                total += 1
+            if total > self.limits.max_expansion * 1000:  # far past the limit: stop counting
+                break
+        sizes[id(inst.model)] = total
+        return total
+
+    def check_module_size(self, top: Instance) -> None:
+        """Refuse a module tree that flattens into more than ``max_expansion`` variables
+        (a module using a module twice, nested 20 deep, is 2^20 copies) before flattening."""
+        sizes: dict[int, int] = {}
+        whole = self.module_size(top, 0, sizes)
+        own = sum(1 for c in self.variables(top.model) if c.tag in VARIABLE_TAGS[:-1])
+        self.module_variables = whole - own
+        if self.module_variables <= self.limits.max_expansion:
+            return
+        largest = None
+        for child in self.variables(top.model).findall("module"):
+            target = self.module_model(top, child, child.get("name", ""))[2]
+            size = sizes.get(id(target), 0)
+            if largest is None or size > largest[0]:
+                largest = (size, child)
+        assert largest is not None
+        raise too_large(
+            f"the modules of this model flatten into {self.module_variables:,} variables; "
+            f"module '{largest[1].get('name')}' alone {largest[0]:,}",
+            "max_expansion",
+            self.limits.max_expansion,
+            file=self.doc.file,
+            line=self.doc.line(largest[1]),
+            hint="use each module fewer times",
+        )
 
     def instances(self, inst: Instance, depth: int) -> list[Instance]:
         """This instance and every module instance below it, parents first."""
@@ -174,12 +235,18 @@ class Reader:
             if target is None:
                 raise inst.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
             return inst.doc, inst.models, target
+        # each file is read once, however many modules use it
+        cache_key = (inst.doc.file, resource)
+        cached = self.resources.get(cache_key)
+        if cached is not None:
+            return cached
         doc = open_resource(inst.doc, resource, module)
         models = {canonical(m.get("name", "")): m for m in doc.root.findall("model")}
         self.macros.update(read_macros(doc))
         root = models.get("") or (next(iter(models.values())) if len(models) == 1 else None)
         if root is None:
             raise doc.error("the module's file has no root <model> without a name", doc.root)
+        self.resources[cache_key] = (doc, models, root)
         return doc, models, root
 
     def connect_end(

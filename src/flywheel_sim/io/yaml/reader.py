@@ -29,6 +29,7 @@ from flywheel_sim.spec.model import (
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
+from flywheel_sim.spec.size import check_dimension_size
 
 if TYPE_CHECKING:
     import yaml
@@ -775,9 +776,11 @@ class Reader:
 
     def dimension(self, name: str, body: Any, line: int | None) -> Dimension:
         if isinstance(body, int) and not isinstance(body, bool) and body > 0:
+            check_dimension_size(name, body, file=self.file, line=line)  # before making them
             return Dimension(name, tuple(str(i) for i in range(1, body + 1)), line)
         if not isinstance(body, list) or not body:
             raise self.error(f"dimension '{name}' must list its elements (or give a count)", line)
+        check_dimension_size(name, len(body), file=self.file, line=line)
         return Dimension(name, tuple(str(e) for e in body), line)
 
     def loop(self, name: str, body: Any, line: int | None) -> LoopSpec:

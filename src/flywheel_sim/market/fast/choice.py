@@ -52,7 +52,7 @@ class Picks(NamedTuple):
     value: F64
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _shop_range(lo, hi, customer, draws, shoppers, ranking, log_ref, table, terms, picks):  # type: ignore[no-untyped-def]
     u_cat, u_rec, u_choice = draws
     affinity, prime, price_sens, quality_sens, speed_sens = shoppers
@@ -139,7 +139,7 @@ def _shop_range(lo, hi, customer, draws, shoppers, ranking, log_ref, table, term
         value[i] = cum / whole
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _shop_parallel(customer, draws, shoppers, ranking, log_ref, table, terms, picks):  # type: ignore[no-untyped-def]
     # a parallel loop hands its workers arrays and numbers, not tuples: the groups are taken
     # apart here and put together again for each chunk
@@ -164,7 +164,7 @@ def _shop_parallel(customer, draws, shoppers, ranking, log_ref, table, terms, pi
         )
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _shop_serial(*args):  # type: ignore[no-untyped-def]
     _shop_range(0, args[0].size, *args)
 
@@ -172,7 +172,7 @@ def _shop_serial(*args):  # type: ignore[no-untyped-def]
 PARALLEL_FROM = 200_000  # trips; below this, starting threads costs more than it saves
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _fill_table(table, log_price, log_price_free, rating, trust, eligible, platform, days):  # type: ignore[no-untyped-def]
     for o in range(table.shape[0]):
         table_row(table, o, log_price, log_price_free, rating, trust, eligible, platform, days)

@@ -47,6 +47,8 @@ from flywheel_sim.studies.calibration.observations import Series, inside_run, ob
 if TYPE_CHECKING:
     import pandas as pd
 
+    from flywheel_sim.engine.simulate import Options
+
 F = NDArray[np.float64]
 
 
@@ -133,6 +135,7 @@ def calibrate(
     polish: int = 60,
     start: bool = True,
     search: SearchSettings | None = None,
+    options: Options | None = None,
 ) -> Calibration:
     """Fit ``params`` of ``model`` to observed series; see the package's docstring.
 
@@ -144,7 +147,8 @@ def calibrate(
     (differential evolution's path otherwise turns on the last bits of every run). Pass
     ``start=False`` for a search from scratch, e.g. when the defaults were fitted to data
     the fit must not see (an out-of-sample test). ``uncertainty`` is ``wald`` or
-    ``bootstrap`` (``bootstrap`` refits)."""
+    ``bootstrap`` (``bootstrap`` refits). ``options`` (limits, a cancel check) apply to
+    every run of the fit."""
     from scipy.optimize import differential_evolution, least_squares
 
     started = clock.perf_counter()
@@ -174,7 +178,9 @@ def calibrate(
             hint="fit fewer parameters or give more data",
         )
     stop = min(model.time.stop, max(s.times.max() for s in fit_series) + 1.0)
-    objective = Objective(model, names, fit_series, fit_loss, fixed, checked(model, checks))
+    objective = Objective(
+        model, names, fit_series, fit_loss, fixed, checked(model, checks), options=options
+    )
     span = highs - lows
 
     def population_cost(x_t: F) -> F:  # (d, S) from differential evolution
@@ -239,7 +245,7 @@ def calibrate(
         if min(x[j] - lows[j], highs[j] - x[j]) <= 1e-6 * span[j]:
             warnings.append(f"{name} ends at a bound of its range ({x[j]:g}): widen it?")
     calibrated = with_defaults(model, {**(fixed or {}), **dict(zip(names, x, strict=True))})
-    final = Objective(calibrated, [], every, fit_loss, fixed)
+    final = Objective(calibrated, [], every, fit_loss, fixed, options=options)
     result = final.simulate(np.zeros((1, 0)))
     fitted = {
         s.variable: (s.times, pred[0])

@@ -120,7 +120,9 @@ def prediction_band(
     (a series fitted worse gets a wider band than a well-fitted one). Directions the
     data cannot see leave the predictions unchanged to first order, so they do not blow the
     band up the way sampling them across their whole range would."""
-    everything = Objective(objective.model, objective.names, every, loss, objective.fixed)
+    everything = Objective(
+        objective.model, objective.names, every, loss, objective.fixed, options=objective.options
+    )
     d = len(x)
     span = highs - lows
     steps = 1e-4 * span

@@ -30,6 +30,8 @@ from flywheel_sim.studies.calibration.observations import Series
 if TYPE_CHECKING:
     import xarray as xr
 
+    from flywheel_sim.engine.simulate import Options
+
 F = NDArray[np.float64]
 Loss = Literal["log", "relative", "huber"]
 LOSSES: tuple[Loss, ...] = get_args(Loss)
@@ -140,9 +142,11 @@ class Objective:
         loss: Loss | str,
         fixed: Mapping[str, float] | None = None,
         checks: Sequence[RealityCheck] = (),
+        options: Options | None = None,
     ) -> None:
         from flywheel_sim.studies.outcomes import parse_outcome
 
+        self.options = options  # simulation options of every run (limits, a cancel check)
         self.model = model
         self.names = list(names)
         self.series = list(series)
@@ -167,7 +171,7 @@ class Objective:
         self, x: F, *, stop: float | None = None, changes: Mapping[str, float] | None = None
     ) -> xr.Dataset:
         """Runs for the parameter sets in the rows of ``x`` (sets, d), with ``changes``."""
-        from flywheel_sim.engine.simulate import simulate
+        from flywheel_sim.engine.simulate import Options, simulate
 
         params: dict[str, Any] = dict(self.fixed)
         for j, name in enumerate(self.names):
@@ -180,6 +184,7 @@ class Objective:
             variables=self.variables,
             save_step=self.model.time.dt,
             stop=stop,
+            options=self.options or Options(),
         )
 
     def predictions(self, result: xr.Dataset) -> list[F]:

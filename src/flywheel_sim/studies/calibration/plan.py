@@ -22,6 +22,7 @@ from flywheel_sim.studies.calibration.objective import Loss, RealityCheck
 if TYPE_CHECKING:
     import pandas as pd
 
+    from flywheel_sim.engine.simulate import Options
     from flywheel_sim.store.runstore import RunStore
 
 
@@ -89,7 +90,8 @@ class FitPlan:
     uncertainty: Uncertainty
     source: str
 
-    def run(self) -> Calibration:
+    def run(self, options: Options | None = None) -> Calibration:
+        """Fit; ``options`` (limits, a cancel check) apply to every run."""
         return calibrate(
             self.model,
             list(self.names),
@@ -106,6 +108,7 @@ class FitPlan:
             source=self.source,
             checks=self.checks,
             search=self.search,
+            options=options,
         )
 
 
