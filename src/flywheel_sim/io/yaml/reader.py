@@ -29,7 +29,7 @@ from flywheel_sim.spec.model import (
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
-from flywheel_sim.spec.size import check_dimension_size
+from flywheel_sim.spec.size import check_dimension_size, collector_paused
 
 if TYPE_CHECKING:
     import yaml
@@ -773,7 +773,8 @@ class Reader:
 
 def loads_model(text: str, *, file: str | None = None, name: str = "model") -> Model:
     """Build a Model from YAML text."""
-    return Reader(text, file).model(name)
+    with collector_paused():
+        return Reader(text, file).model(name)
 
 
 __all__ = ["MAX_YAML_VALUES", "Node", "Reader", "loads_model"]
