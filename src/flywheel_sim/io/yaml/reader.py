@@ -161,6 +161,8 @@ class Reader:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, loader) for item in node.value]
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value  # what the safe constructor returns for a string, without its calls
         try:
             return loader.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
