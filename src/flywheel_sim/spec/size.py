@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flywheel_sim.errors import LimitError
+from flywheel_sim.errors import LimitError, ModelError
 from flywheel_sim.limits import DEFAULT, Limits
 from flywheel_sim.spec.ast import Call, Expr, Num, Var, walk
 from flywheel_sim.spec.builtins import ALIASES
@@ -140,7 +140,7 @@ class Counter:
         """Reduction terms and hidden variables of one scalar instance of ``text``."""
         try:
             tree: Expr = parse(text)
-        except Exception:  # the compiler reports a bad equation with its place
+        except ModelError:  # the compiler reports a bad equation with its place
             return 0, 0
         terms = hidden = 0
         for node in walk(tree):
