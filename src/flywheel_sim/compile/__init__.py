@@ -11,7 +11,7 @@ from flywheel_sim.compile.scalarise import Scalariser
 from flywheel_sim.compile.stateful import Expander
 from flywheel_sim.limits import DEFAULT, Limits
 from flywheel_sim.spec.model import Model
-from flywheel_sim.spec.size import check_model_size
+from flywheel_sim.spec.size import check_model_size, collector_paused
 
 
 @lru_cache(maxsize=64)
@@ -25,10 +25,11 @@ def compile_model(model: Model, limits: Limits = DEFAULT) -> Program:
     Results are cached per model value, so simulating the same model again skips this step.
     """
     check_model_size(model, limits)
-    scalariser = Scalariser(model)
-    instances = scalariser.run()
-    instances, delays = Expander(instances, model.file).run()
-    return Emitter(model, instances, scalariser.tables, delays).program()
+    with collector_paused():
+        scalariser = Scalariser(model)
+        instances = scalariser.run()
+        instances, delays = Expander(instances, model.file).run()
+        return Emitter(model, instances, scalariser.tables, delays).program()
 
 
 __all__ = ["Program", "Variable", "compile_model"]

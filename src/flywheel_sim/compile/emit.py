@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import graphlib
 import math
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -32,11 +33,11 @@ def _dynamic_call(expr: Expr) -> bool:
     return False
 
 
-def _init_deps(inst: Inst, names: set[str]) -> set[str]:
+def _init_deps(inst: Inst, names: tuple[str, ...]) -> tuple[str, ...]:
     if inst.kind == "parameter":
-        return set()
+        return ()
     if inst.kind == "init":
-        return {inst.src} if inst.src else names
+        return (inst.src,) if inst.src else names
     return names
 
 
@@ -72,7 +73,8 @@ class Emitter:
         self.by_key = {i.key: i for i in instances}
         self.slot = {i.key: n for n, i in enumerate(instances)}
         # the names each equation reads, found once (the orderings all need them)
-        self.reads = {i.key: names_in(i.expr) for i in instances}
+        # (as tuples: a set per instance costs four times the memory)
+        self.reads = {i.key: tuple(names_in(i.expr)) for i in instances}
         self.tables = tables
         self.delays = delays
         self.consts: list[float] = []
@@ -81,7 +83,7 @@ class Emitter:
         self.site_ids: dict[int, int] = {}  # id(Call node) -> site
 
     # -- ordering -----------------------------------------------------------------------------
-    def sort(self, graph: dict[str, set[str]], initial: bool) -> list[Inst]:
+    def sort(self, graph: Mapping[str, Iterable[str]], initial: bool) -> list[Inst]:
         """Topological order; a cycle is an algebraic loop (among flows and auxiliaries) or,
         at initialisation, initial values that depend on each other."""
         try:
@@ -116,7 +118,7 @@ class Emitter:
                 continue
             elif (
                 inst.key in limited
-                or not self.reads[inst.key].isdisjoint(dynamic)
+                or not dynamic.isdisjoint(self.reads[inst.key])
                 or _dynamic_call(inst.expr)
             ):
                 dynamic.add(inst.key)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
@@ -21,9 +21,10 @@ from flywheel_sim.spec.parser import parse
 from flywheel_sim.spec.policy import Table, policy_expr
 
 
-@dataclass
+@dataclass(slots=True)
 class Inst:
-    """One scalar slot of the compiled model."""
+    """One scalar slot of the compiled model (slotted, with tuples for the flows: a large
+    array makes one per element)."""
 
     key: str
     kind: str  # stock flow aux parameter | hstock haux prev init
@@ -32,8 +33,8 @@ class Inst:
     line: int | None
     element: str | None = None  # element key (None for hidden instances)
     index: tuple[str, ...] = ()
-    inflows: list[str] = field(default_factory=list)
-    outflows: list[str] = field(default_factory=list)
+    inflows: tuple[str, ...] = ()
+    outflows: tuple[str, ...] = ()
     non_negative: bool = False
     src: str | None = None  # prev/init: the instance whose value they hold
 
@@ -154,12 +155,8 @@ class Scalariser:
             non_negative=element.non_negative,
         )
         if element.kind == "stock":
-            for names, target in (
-                (element.inflows, inst.inflows),
-                (element.outflows, inst.outflows),
-            ):
-                for flow in names:
-                    target.append(self.flow_instance(canonical(flow), where))
+            inst.inflows = tuple(self.flow_instance(canonical(f), where) for f in element.inflows)
+            inst.outflows = tuple(self.flow_instance(canonical(f), where) for f in element.outflows)
         return inst
 
     def policy_instances(self, element: Element, index: tuple[str, ...]) -> list[Inst]:

@@ -117,17 +117,17 @@ class Expander:
                 outflow = self.new("haux", Binary("/", Var(stock.key), stage_time), "out")
                 if previous is None:
                     inflow = self.new("haux", upstream, "in")
-                    stock.inflows.append(inflow.key)
+                    stock.inflows += (inflow.key,)
                 else:
-                    stock.inflows.append(previous.key)
-                stock.outflows.append(outflow.key)
+                    stock.inflows += (previous.key,)
+                stock.outflows += (outflow.key,)
                 previous = outflow
                 output = Var(outflow.key)
             else:
                 change = self.new(
                     "haux", Binary("/", Binary("-", upstream, Var(stock.key)), stage_time), "adjust"
                 )
-                stock.inflows.append(change.key)
+                stock.inflows += (change.key,)
                 upstream = Var(stock.key)
                 output = upstream
         return output
@@ -157,7 +157,7 @@ class Expander:
         start = Binary("/", source, Binary("+", Num(1.0), Binary("*", initial, avg)))
         average = self.new("hstock", start, "average")
         change = self.new("haux", Binary("/", Binary("-", source, Var(average.key)), avg), "adjust")
-        average.inflows.append(change.key)
+        average.inflows += (change.key,)
         trend = Binary(
             "/", Binary("-", source, Var(average.key)), Binary("*", Var(average.key), avg)
         )

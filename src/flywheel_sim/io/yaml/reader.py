@@ -29,7 +29,7 @@ from flywheel_sim.spec.model import (
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
-from flywheel_sim.spec.size import check_dimension_size
+from flywheel_sim.spec.size import check_dimension_size, collector_paused
 
 if TYPE_CHECKING:
     import yaml
@@ -176,6 +176,8 @@ class Reader:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, loader) for item in node.value]
+        if node.tag == "tag:yaml.org,2002:str":
+            return node.value  # what the safe constructor returns for a string, without its calls
         try:
             value = loader.construct_object(node, deep=True)
         except ValueError as exc:
@@ -808,7 +810,8 @@ class Reader:
 
 def loads_model(text: str, *, file: str | None = None, name: str = "model") -> Model:
     """Build a Model from YAML text."""
-    return Reader(text, file).model(name)
+    with collector_paused():
+        return Reader(text, file).model(name)
 
 
 __all__ = ["MAX_YAML_VALUES", "Node", "Reader", "loads_model"]
