@@ -29,8 +29,9 @@ The layers follow the pipeline of docs/design.md (model file -> Model -> Program
 Dataset -> analyses -> presentation), one row per layer, each package allowed everything it
 needs from the rows above it and nothing beside or below it:
 
-- ``errors``, ``rng``, ``_types``: the exceptions, the counter-based hash and the shared type
-  aliases; they import nothing of ours, and every package may import ``errors`` and ``_types``.
+- ``errors``, ``rng``, ``_types``, ``limits``: the exceptions, the counter-based hash, the shared
+  type aliases and the size limits; they import nothing of ours, and every package may import
+  ``errors``, ``_types`` and ``limits``.
 - ``spec``: the model as frozen data and its expression language; only errors.
 - ``io``: every file format; builds and writes Models, so spec. ``compile``: Model -> Program;
   spec and rng (the random builtins' seeds are compiled in). Neither needs the other.
@@ -68,6 +69,7 @@ ROOT = "flywheel_sim"
 BASE = {"errors", "_types", "version", "limits"}
 ALLOWED: dict[str, set[str]] = {
     "_types": set(),
+    "limits": set(),
     "version": set(),
     "errors": set(),
     "limits": set(),

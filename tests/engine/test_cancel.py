@@ -180,3 +180,22 @@ def test_another_thread_runs_while_a_kernel_computes() -> None:
         inputs.outputs = original  # type: ignore[assignment]
     assert outputs, "the run did not finish"
     assert seen_half.is_set(), "the main thread never ran while the kernel computed"
+
+
+def _task(stop: float) -> str:
+    result = fs.simulate(model_from(LONG), stop=stop, options=fs.Options(backend="numpy"))
+    return str(result["status"].values[0])
+
+
+def test_closing_a_local_batch_stops_the_runs_in_progress() -> None:
+    """Ctrl-C in a sweep closes the executor, which waits for its helper threads: their runs
+    in progress now stop at the next chunk of steps instead of running to the end."""
+    from flywheel_sim.studies.executors import LocalExecutor
+
+    runner = LocalExecutor(threads=2)
+    results = runner.map_unordered(_task, [(1.0,), (1e5,), (1e5,)])  # 1e7 steps: an hour
+    assert next(results) == (0, "ok")
+    closing = threading.Thread(target=results.close)
+    closing.start()
+    closing.join(timeout=60)
+    assert not closing.is_alive(), "the helper threads ran on after the batch was closed"

@@ -48,6 +48,7 @@ for command in LATER:
 def main() -> None:
     """Entry point: run the app, turning our errors into one-line messages (exit 1) and Ctrl-C
     into one line (exit 130; typer turns a KeyboardInterrupt inside a command into 130)."""
+    Interrupt.noted = False
     try:
         try:
             code = app(standalone_mode=False)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.engine.params import check_seed
 from flywheel_sim.errors import ParameterError
 from flywheel_sim.market.params import MarketParams, check_policies, policy_value
 from flywheel_sim.market.state import BackendChoice, create
@@ -166,7 +167,7 @@ def run_arrays(
     base = MarketParams.make(params)
     chosen = dict(policies or {})
     check_policies(chosen)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed(seed))  # 0..2^63-1, as the engine's seeds
     state = create(base, settings.customers, settings.sellers, rng)
     state.backend = resolve_backend(settings.backend)
     months = settings.months

@@ -218,9 +218,10 @@ def block_state(layout: Layout, n_delays: int, n_steps: int, n_runs: int, block:
     """The block kernel's state before the first chunk (zeroed registers and histories)."""
     n_blocks = (n_runs + block - 1) // block
     rows = layout.n_slots + layout.max_stack + 1
+    width = min(block, n_runs)  # a block's runs are columns 0..B-1 (B <= width)
     return BlockState(
-        np.zeros((n_blocks, rows, block)),
-        np.zeros((n_blocks, n_delays, n_steps + 1, block)),
+        np.zeros((n_blocks, rows, width)),
+        np.zeros((n_blocks, n_delays, n_steps + 1, width)),
         np.full(n_blocks, np.nan),
         np.zeros(n_blocks, dtype=np.bool_),
     )

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from flywheel_sim.engine.params import check_seed
 from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
@@ -66,6 +67,14 @@ class SearchSettings:
     seed: int = 0
     polish: int = 60
     start: bool = True
+
+    def __post_init__(self) -> None:
+        # SciPy seeds its search with NumPy's legacy generator: 32 bits
+        if check_seed(self.seed, "--seed") >= 2**32:
+            raise ParameterError(
+                f"--seed {self.seed} is out of range for a calibration — use a whole number "
+                "from 0 to 4294967295 (2^32 - 1)"
+            )
 
 
 def search_settings(search: SearchSettings | None, **keywords: Any) -> SearchSettings:
