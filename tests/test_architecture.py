@@ -72,7 +72,6 @@ ALLOWED: dict[str, set[str]] = {
     "limits": set(),
     "version": set(),
     "errors": set(),
-    "limits": set(),
     "rng": {"_types"},
     "library": set(),
     "spec": BASE,

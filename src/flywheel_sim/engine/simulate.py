@@ -125,7 +125,7 @@ def run_arrays(
     """What :func:`simulate` computes, as the VM's arrays (no Dataset); same arguments, and
     ``zero_stocks``: (one stock name or None per run, a time) forces each run's stock to zero
     at that time (the first step at or after it)."""
-    program = model if isinstance(model, Program) else compile_model(model)
+    program = model if isinstance(model, Program) else compile_model(model, options.limits)
     matrix, n = parameter_matrix(program, params, options.out_of_range)
     seeds = run_seeds(seed, n)
     if seeds.size != n:

@@ -137,12 +137,12 @@ def run_chunk(
         params[name] = values[:, j]
     if not names:
         params = {k: np.full(len(seeds), v) for k, v in fixed.items()}
-    program = compile_model(model)
+    options = options or Options(limits=limits)
+    program = compile_model(model, options.limits)
     matrix, n = parameter_matrix(program, params, "error")
     per_run = run_seeds(seeds, n)
     if per_run.size != n:
         matrix = np.repeat(matrix, per_run.size, axis=1)
-    options = options or Options(limits=limits)
     grid = time_grid(program, stop=None, dt=None, save_step=save_step, limits=options.limits)
     chosen = select_slots(program, list(variables))
     if len(chosen) != len(variables):  # a parameter asked for: only the Dataset has it
