@@ -31,8 +31,16 @@ if TYPE_CHECKING:
     )
     from flywheel_sim.engine.integrators import METHODS, Tableau
     from flywheel_sim.engine.simulate import Options, simulate
-    from flywheel_sim.errors import FlywheelError, ModelError, OutputError, ParameterError
+    from flywheel_sim.errors import (
+        Cancelled,
+        FlywheelError,
+        LimitError,
+        ModelError,
+        OutputError,
+        ParameterError,
+    )
     from flywheel_sim.io.models import builtin_models, load_model, loads_model
+    from flywheel_sim.limits import Limits
     from flywheel_sim.loops import (
         Loop,
         LoopSearch,
@@ -87,7 +95,15 @@ _SOURCES: dict[str, tuple[str, ...]] = {
         "takeoff",
         "weakest_link",
     ),
-    "errors": ("FlywheelError", "ModelError", "OutputError", "ParameterError"),
+    "errors": (
+        "Cancelled",
+        "FlywheelError",
+        "LimitError",
+        "ModelError",
+        "OutputError",
+        "ParameterError",
+    ),
+    "limits": ("Limits",),
     "engine.integrators": ("METHODS", "Tableau"),
     "loops": (
         "Loop",
@@ -191,12 +207,16 @@ def write_report(model: str | Path, path: str | Path, **options: object) -> Path
     return write(model, path, ReportOptions(**options))  # type: ignore[arg-type]
 
 
-def dashboard(model: str = "amazon") -> Any:
+def dashboard(model: str = "amazon", budgets: Any = None, **settings: Any) -> Any:
     """The interactive dashboard as a Dash app showing ``model`` first (``app.run()`` serves
-    it; ``flywheel serve`` does that on 127.0.0.1). Needs the web extra."""
+    it; ``flywheel serve`` does that on 127.0.0.1). ``budgets`` is a
+    :class:`flywheel_sim.web.budgets.Budgets` (time and size budgets, uploads kept); other
+    keywords (``host``, ``allow_hosts``) go to :func:`flywheel_sim.web.app.create_app`.
+    Needs the web extra."""
     from flywheel_sim.web.app import create_app
+    from flywheel_sim.web.budgets import DEFAULT
 
-    return create_app(model)
+    return create_app(model, budgets=budgets or DEFAULT, **settings)
 
 
 def tornado_chart(*args: object, **kwargs: object) -> Path:
@@ -209,6 +229,7 @@ def tornado_chart(*args: object, **kwargs: object) -> Path:
 __all__ = [
     "METHODS",
     "Calibration",
+    "Cancelled",
     "Coasting",
     "CriticalPush",
     "Dimension",
@@ -216,6 +237,8 @@ __all__ = [
     "Element",
     "FlywheelError",
     "GraphicalFunction",
+    "LimitError",
+    "Limits",
     "Link",
     "Loop",
     "LoopSearch",

@@ -96,3 +96,14 @@ def test_serve_binds_localhost_unless_told(monkeypatch: pytest.MonkeyPatch) -> N
     assert (budgets.run_seconds, budgets.job_seconds, budgets.limits.max_cells) == (3, 30, 10**6)
     assert (budgets.max_uploads, budgets.keep_uploads_seconds) == (4, 300)
     assert app.jobs.budgets is budgets
+
+
+def test_the_api_dashboard_takes_budgets_and_hosts() -> None:
+    import flywheel_sim as fs
+    from flywheel_sim.web.budgets import Budgets
+
+    app = fs.dashboard("logistic", budgets=Budgets(max_uploads=3), allow_hosts=["a.example"])
+    assert app.registry.budgets.max_uploads == 3
+    client = app.server.test_client()
+    assert client.get("/", headers={"Host": "a.example"}).status_code == 200
+    assert client.get("/", headers={"Host": "b.example"}).status_code == 403
