@@ -60,12 +60,7 @@ def confined(
         line=line,
         hint="keep the file in the model's folder and name it by a relative path",
     )
-    not_file = ModelError(
-        f"{what} '{name}' is not a file in the model's folder",
-        file=file,
-        line=line,
-        hint="check the name; it is relative to the model's folder",
-    )
+    not_file = _not_a_file(what, name, file, line)
     try:
         base = Path(root).resolve()
         relative = Path(name)
@@ -83,13 +78,26 @@ def confined(
     if not stat.S_ISREG(info.st_mode):
         raise not_file
     if limit is not None and info.st_size > limit:
-        raise ModelError(
-            f"{what} '{name}' is larger than {limit:,} bytes",
-            file=file,
-            line=line,
-            hint="use a smaller file",
-        )
+        raise _too_large(what, name, limit, file, line)
     return target
+
+
+def _not_a_file(what: str, name: str, file: str | None, line: int | None) -> ModelError:
+    """The one refusal for a path inside the folder that is missing, a folder or a pipe (the
+    same text whichever, so that errors do not tell whether a path exists)."""
+    return ModelError(
+        f"{what} '{name}' is not a file in the model's folder",
+        file=file,
+        line=line,
+        hint="check the name; it is relative to the model's folder",
+    )
+
+
+def _too_large(what: str, name: str, limit: int, file: str | None, line: int | None) -> ModelError:
+    return ModelError(
+        f"{what} '{name}' is larger than {limit:,} bytes", file=file, line=line,
+        hint="use a smaller file",
+    )  # fmt: skip
 
 
 def read_bytes(
@@ -106,12 +114,7 @@ def read_bytes(
     The file is opened without following a symlink and without blocking on a pipe, and
     checked again once open, so that swapping it after the check gains nothing."""
     target = confined(path, root, what=what, file=file, line=line, limit=limit)
-    not_file = ModelError(
-        f"{what} '{path}' is not a file in the model's folder",
-        file=file,
-        line=line,
-        hint="check the name; it is relative to the model's folder",
-    )
+    not_file = _not_a_file(what, str(path), file, line)
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = os.open(target, flags)
@@ -129,12 +132,7 @@ def read_bytes(
     finally:
         os.close(fd)
     if limit is not None and len(data) > limit:
-        raise ModelError(
-            f"{what} '{path}' is larger than {limit:,} bytes",
-            file=file,
-            line=line,
-            hint="use a smaller file",
-        )
+        raise _too_large(what, str(path), limit, file, line)
     return data
 
 
