@@ -69,6 +69,25 @@ class TooSlow(Exception):
     pass
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _kernels_compiled() -> None:
+    """Compile the numba VM's kernels before any case is timed: the first run on a fresh
+    install compiles them (tens of seconds of CPU, once, then cached), whatever the input."""
+    import importlib.util
+
+    if importlib.util.find_spec("numba") is None:
+        return  # the NumPy VM compiles nothing
+    import flywheel_sim as fs
+    from flywheel_sim.engine.vm.compiled import SCALAR_BELOW
+
+    model = fs.loads_model(
+        "name: warm\ntime: {start: 0, stop: 2, dt: 1}\nparameters:\n  k: {default: 0.1}\n"
+        "stocks:\n  s: {initial: 1, inflows: [f]}\nflows:\n  f: {equation: s * k}\n"
+    )
+    for runs in (1, SCALAR_BELOW):  # the scalar kernel, then the block kernel
+        fs.simulate(model, {"k": [0.1] * runs}, options=fs.Options(backend="numba"))
+
+
 def cpu_seconds() -> float:
     """CPU time of this process and its finished children (a subprocess case)."""
     own = resource.getrusage(resource.RUSAGE_SELF)
