@@ -117,9 +117,7 @@ def _sweep_command(store: Path, samples: int, chunk: int, *extra: str) -> list[s
     ]
 
 
-SLOW_SWEEP = (
-    40000  # runs: long enough (200 chunks, several of the store's turns) to be caught in the middle
-)
+SLOW_SWEEP = 20000  # runs: 100 chunks of 200, so the sweep is caught in the middle
 
 
 def _chunks(path: Path) -> int:
