@@ -55,6 +55,26 @@ def run_cli(
     )
 
 
+def flywheel_in_process(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, str, str]:
+    """``flywheel ARGS`` in this process, as the console script runs it (so that tests can
+    patch what it calls): exit code, stdout and stderr."""
+    from flywheel_sim.cli.app import main
+
+    old = sys.argv
+    sys.argv = ["flywheel", *args]
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = old
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
 def normal_text(text: str) -> str:
     """Text with typographic quotes and dashes made plain and whitespace runs single."""
     table = {"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-"}

@@ -4,27 +4,13 @@ a traceback, and bracketed text of our own messages vanished ("a list of  pairs"
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
+from conftest import flywheel_in_process
 
-def flywheel(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """Run ``flywheel ARGS`` in-process: exit code, stdout and stderr."""
-    from flywheel_sim.cli.app import main
-
-    old = sys.argv
-    sys.argv = ["flywheel", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
+flywheel = flywheel_in_process
 
 
 def test_an_error_in_a_file_whose_path_looks_like_markup_is_one_line(

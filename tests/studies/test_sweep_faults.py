@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import flywheel_sim as fs
+from conftest import flywheel_in_process
 from flywheel_sim.errors import LimitError, ModelError, OutputError
 from flywheel_sim.store import lock
 from flywheel_sim.store.runstore import RunStore
@@ -124,22 +125,7 @@ def test_a_full_disk_at_the_last_write_says_every_run_is_kept(
     assert store.batch(1).status == "done" and store.batch(1).runs_written == 1500
 
 
-def flywheel(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    """``flywheel ARGS`` in this process (so that tests can patch the store): exit code,
-    stdout, stderr."""
-    from flywheel_sim.cli.app import main
-
-    old = sys.argv
-    sys.argv = ["flywheel", *args]
-    try:
-        main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
-    finally:
-        sys.argv = old
-    out = capsys.readouterr()
-    return code, out.out, out.err
+flywheel = flywheel_in_process
 
 
 def sweep_args(tmp_path: Path, *extra: str) -> list[str]:
