@@ -36,7 +36,7 @@ def monte_carlo(
     chunks stops with :class:`~flywheel_sim.errors.Cancelled`."""
     from flywheel_sim.errors import Cancelled
     from flywheel_sim.present.study import percentile_bands
-    from flywheel_sim.studies.batch import seeds_for, simulate_chunk
+    from flywheel_sim.studies.batch import run_chunk, seeds_for
     from flywheel_sim.studies.sampling import sample
 
     names = tuple(distributions)
@@ -53,12 +53,13 @@ def monte_carlo(
         if options is not None and options.cancel is not None and options.cancel():
             raise Cancelled(f"the Monte Carlo was cancelled after {first} of {samples} runs")
         part = slice(first, min(first + chunk, samples))
-        status, series, times = simulate_chunk(
+        out = run_chunk(
             model, names, values[part], fixed, seeds[part], variables, None, options=options
         )
-        failed += sum(s != "ok" for s in status)
+        times = out.times
+        failed += sum(s != "ok" for s in out.status)
         for variable in variables:
-            data = series[variable]
+            data = out.series[variable]
             collected[variable].append(data.reshape(data.shape[0], data.shape[1], -1).sum(2))
         if progress is not None:
             progress(part.stop, samples)

@@ -86,26 +86,6 @@ class ChunkOutput:
     failed_time: F
 
 
-def simulate_chunk(
-    model: Model,
-    names: Sequence[str],
-    values: F,
-    fixed: Mapping[str, float],
-    seeds: NDArray[np.int64],
-    variables: Sequence[str],
-    save_step: float | None,
-    limits: Limits = DEFAULT_LIMITS,
-    *,
-    options: Options | None = None,
-) -> tuple[list[str], dict[str, F], F]:
-    """Run one chunk: (status per run, variable -> (runs, times), times); see
-    :func:`run_chunk`, which also says where and when runs failed."""
-    out = run_chunk(
-        model, names, values, fixed, seeds, variables, save_step, limits, options=options
-    )
-    return out.status, out.series, out.times
-
-
 def run_chunk(
     model: Model,
     names: Sequence[str],
