@@ -22,30 +22,33 @@ flows:
 """
 
 
-def test_ctrl_c_stops_a_long_run_in_one_line(tmp_path: Path) -> None:
-    """A billion steps (minutes of compiled work, allowed by --max-cells): SIGINT once the
-    command runs ends it at the next chunk of steps with one line and exit 130."""
-    model = tmp_path / "long.yaml"
-    model.write_text(LONG, encoding="utf-8")
-    env = dict(os.environ, FLYWHEEL_STORE=str(tmp_path / "runs.duckdb"))
-    args = ["run", str(model), "--no-chart", "--no-store", "--max-cells", "10000000000"]
+def interrupted(args: list[str], cwd: Path, wait: float) -> tuple[int, str]:
+    """Start ``flywheel ARGS``, send SIGINT after ``wait`` seconds (it must still be running)
+    and return its exit code and stderr; fails if it has not stopped 60 s later."""
+    env = dict(os.environ, FLYWHEEL_STORE=str(cwd / "runs.duckdb"))
     process = subprocess.Popen(
         [sys.executable, "-m", "flywheel_sim.cli", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-    )
-    time.sleep(4.0)  # past the imports: the command compiles or runs the model
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=cwd,
+    )  # fmt: skip
+    time.sleep(wait)
     assert process.poll() is None, process.communicate()
     process.send_signal(signal.SIGINT)
     try:
         _, errors = process.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         process.kill()
-        raise AssertionError("Ctrl-C did not stop the run") from None
-    assert process.returncode == 130, errors
+        raise AssertionError(f"Ctrl-C did not stop flywheel {args[0]}") from None
+    return process.returncode, errors
+
+
+def test_ctrl_c_stops_a_long_run_in_one_line(tmp_path: Path) -> None:
+    """A billion steps (minutes of compiled work, allowed by --max-cells): SIGINT once the
+    command runs ends it at the next chunk of steps with one line and exit 130."""
+    model = tmp_path / "long.yaml"
+    model.write_text(LONG, encoding="utf-8")
+    args = ["run", str(model), "--no-chart", "--no-store", "--max-cells", "10000000000"]
+    code, errors = interrupted(args, tmp_path, 4.0)  # past the imports: the model runs
+    assert code == 130, errors
     assert errors.strip().splitlines() == ["interrupted (Ctrl-C)"], errors
 
 
@@ -57,22 +60,9 @@ def test_ctrl_c_stops_a_sweep_of_long_runs_in_one_line(tmp_path: Path) -> None:
     model.write_text(text.replace("0.000001 * (1 - x)", "0.000001 * rate * (1 - x)"), "utf-8")
     args = ["sweep", str(model), "--samples", "4", "--chunk", "1", "--dist", "rate=uniform:0,1"]
     args += ["--outcome", "x@end", "--store", str(tmp_path / "runs.duckdb")]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flywheel_sim.cli", *args, "--max-cells", "10000000000"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=tmp_path,
-    )
-    time.sleep(6.0)  # past the imports and the plan: the runs compute
-    assert process.poll() is None, process.communicate()
-    process.send_signal(signal.SIGINT)
-    try:
-        _, errors = process.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise AssertionError("Ctrl-C did not stop the sweep's runs") from None
-    assert process.returncode == 130, errors
+    args += ["--max-cells", "10000000000"]
+    code, errors = interrupted(args, tmp_path, 6.0)  # past the imports and the plan
+    assert code == 130, errors
     lines = errors.strip().splitlines()
     assert len(lines) == 1 and "interrupted:" in lines[0] and "--resume" in lines[0], errors
 
