@@ -243,3 +243,52 @@ def test_delayn_order_must_be_a_number() -> None:
 def test_random_seed_must_be_a_number() -> None:
     with pytest.raises(fs.ModelError, match="seed of RANDOM must be a number"):
         compile_churn("RANDOM(0, 1, rate)")
+
+
+def test_program_cache_compiles_once_however_limits_are_passed() -> None:
+    """``compile_model(m)`` and ``compile_model(m, DEFAULT)`` are one program (an lru_cache
+    keyed them apart, so ``flywheel run`` compiled every model twice)."""
+    from flywheel_sim.compile import PROGRAMS
+    from flywheel_sim.limits import DEFAULT, Limits
+
+    model = model_from(BASE % "0.05 * customers")
+    PROGRAMS.clear()
+    first = fs.compile_model(model)
+    assert fs.compile_model(model, DEFAULT) is first
+    assert fs.compile_model(model, limits=DEFAULT) is first
+    assert len(PROGRAMS) == 1
+    other = fs.compile_model(model, Limits(max_cells=10**6))
+    assert other is not first and len(PROGRAMS) == 2
+
+
+def test_program_cache_is_bounded_by_entries_and_slots() -> None:
+    from flywheel_sim.compile import ProgramCache
+    from flywheel_sim.limits import DEFAULT
+
+    small = fs.compile_model(model_from(BASE % "0.05 * customers"))
+    cache = ProgramCache(entries=2, slots=3 * small.n_slots)
+    keys = [(model_from(BASE % f"0.0{i} * customers"), DEFAULT) for i in range(1, 5)]
+    cache.put(keys[0], small)
+    cache.put(keys[1], small)
+    assert cache.get(keys[0]) is small  # now the most recent
+    cache.put(keys[2], small)  # over two entries: the least recent (keys[1]) goes
+    assert cache.get(keys[1]) is None and cache.get(keys[0]) is small and len(cache) == 2
+    tight = ProgramCache(entries=64, slots=2 * small.n_slots)
+    for key in keys[:3]:
+        tight.put(key, small)
+    assert len(tight) == 2  # three would hold more slots than allowed
+    assert ProgramCache(slots=small.n_slots - 1).get(keys[0]) is None
+    too_big = ProgramCache(slots=small.n_slots - 1)
+    too_big.put(keys[0], small)
+    assert len(too_big) == 0
+
+
+def test_counted_dimension_elements_do_not_fill_the_name_cache() -> None:
+    """A million-element counted dimension used to leave a million entries (about 200 bytes
+    each) in the canonical-name cache."""
+    from flywheel_sim.spec.names import _canonical, canonical
+
+    before = _canonical.cache_info().currsize
+    assert canonical("123456") == "123456"
+    assert _canonical.cache_info().currsize == before
+    assert canonical("Total  Population") == "total_population"

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import graphlib
+import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -325,7 +326,12 @@ class Emitter:
             nonneg_slot=np.array([slot for slot, _ in limited], i64),
             nonneg_sign=np.array([sign for _, sign in limited], f64),
             nonneg_passes=_passes(limited, len(nonneg)),
-            param_keys=tuple(instance_key(p.element or "", p.index) for p in params),
+            # the instance's own key string where it is the same text (every parameter but a
+            # policy's hidden base): one string per element, not two
+            param_keys=tuple(
+                p.key if not p.key.endswith("#base") else instance_key(p.element or "", p.index)
+                for p in params
+            ),
             param_slots=np.array([self.slot[p.key] for p in params], i64),
             param_default=np.array(
                 [p.expr.value if isinstance(p.expr, Num) else 0.0 for p in params], f64
@@ -374,12 +380,20 @@ class Emitter:
                     "policy" if element.policy is not None else element.kind,
                     names,
                     tuple(dims[d] for d in names),
-                    tuple(self.slot[i.key] for i in members),
+                    _compact([self.slot[i.key] for i in members]),
                     element.unit,
                     element.description,
                 )
             )
         return tuple(out)
+
+
+def _compact(slots: list[int]) -> Sequence[int]:
+    """An element's slots, as a ``range`` when consecutive (an array's instances are: 8 bytes
+    per element less than a tuple of ints, which a million-element array notices)."""
+    if slots and all(b - a == 1 for a, b in itertools.pairwise(slots)):
+        return range(slots[0], slots[-1] + 1)
+    return tuple(slots)
 
 
 def fuse(code: list[int]) -> list[int]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from flywheel_sim._types import F64, I64, U64
@@ -17,7 +18,7 @@ class Variable:
     kind: str
     dims: tuple[str, ...]
     coords: tuple[tuple[str, ...], ...]
-    slots: tuple[int, ...]
+    slots: Sequence[int]  # a range when consecutive (an array's elements)
     unit: str
     description: str
 

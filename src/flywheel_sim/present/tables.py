@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import warnings
+from collections.abc import Hashable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,47 +34,81 @@ def _fmt(value: float) -> str:
     return f"{value:,.4g}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
-def summary_table(result: xr.Dataset) -> Table:
+MAX_ELEMENT_ROWS = 12  # rows for one arrayed variable in the summary table
+MAX_SUMMARY_ROWS = 200  # rows in the whole summary table
+
+
+def summary_table(
+    result: xr.Dataset, *, per_variable: int = MAX_ELEMENT_ROWS, rows: int = MAX_SUMMARY_ROWS
+) -> Table:
     """Initial, final (means over runs), min and max of each variable, one row per element of
-    an arrayed variable."""
+    an arrayed variable (never an average over them).
+
+    A terminal table is for reading: an arrayed variable shows its first ``per_variable``
+    elements and a row counting the rest, and the table stops after ``rows`` rows with a row
+    counting the variables left out (a model with a million-element array used to print a
+    million rows, for minutes). ``--out`` writes every value."""
     runs = result.sizes.get("run", 1)
     title = f"{result.attrs.get('model', 'model')}: {runs} run(s), {result.attrs.get('method')}"
     title += f", t = {float(result.time[0]):g}..{float(result.time[-1]):g}"
     table = Table(title=escape(title))
     for column in ("variable", "unit", "initial", "final", "min", "max"):
         table.add_column(column, justify="left" if column in ("variable", "unit") else "right")
-    for name, data in result.data_vars.items():
+    names = list(result.data_vars)
+    shown = 0
+    for position, name in enumerate(names):
+        if shown >= rows:
+            rest = len(names) - position
+            table.add_row(f"… {rest:,} more variable{'s' if rest != 1 else ''} (--out writes all)")
+            break
+        data = result[name]
+        unit = escape(str(data.attrs.get("units", "")))
         extra = [d for d in data.dims if d not in ("run", "time")]
-        rows = [(escape(str(name)), data)]
-        if extra:  # one row per element of an arrayed variable (never an average over them)
-            stacked = data.stack(element=extra)
-            rows = [
-                (escape(f"{name}[{_label(stacked.element.values[i])}]"), stacked.isel(element=i))
-                for i in range(stacked.sizes["element"])
-            ]
-        for label, values in rows:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN after a failure
-                table.add_row(*_row(label, values))
+        if not extra:
+            table.add_row(escape(str(name)), unit, *_stats(data.values[None, ...]))
+            shown += 1
+            continue
+        # elements first, then time and runs: (elements, time[, run]) without a copy per row
+        values = data.transpose(*extra, "time", ...).values
+        count = int(np.prod(values.shape[: len(extra)]))
+        values = values.reshape(count, *values.shape[len(extra) :])
+        labels = [_label(e) for e in itertools.islice(_elements(data, extra), per_variable)]
+        for i, label in enumerate(labels):
+            table.add_row(escape(f"{name}[{label}]"), unit, *_stats(values[i : i + 1]))
+        shown += len(labels)
+        if count > len(labels):
+            more = count - len(labels)
+            table.add_row(
+                escape(f"{name}[…]"), "", f"{more:,} more element{'s' if more != 1 else ''}"
+            )
+            shown += 1
     return table
+
+
+def _elements(data: xr.DataArray, dims: Sequence[Hashable]) -> Iterator[object]:
+    """The element labels of ``dims`` in C order, one at a time (a tuple when several)."""
+    coords = [data[d].values.tolist() for d in dims]
+    if len(coords) == 1:
+        return iter(coords[0])
+    return itertools.product(*coords)
 
 
 def _label(element: object) -> str:
     return ",".join(map(str, element)) if isinstance(element, tuple) else str(element)
 
 
-def _row(name: str, data: xr.DataArray) -> list[str]:
-    values = data.values
-    first = data.isel(time=0).values
-    last = data.isel(time=-1).values
-    return [
-        name,
-        escape(str(data.attrs.get("units", ""))),
-        _fmt(float(np.nanmean(first))),
-        _fmt(float(np.nanmean(last))),
-        _fmt(float(np.nanmin(values))),
-        _fmt(float(np.nanmax(values))),
-    ]
+def _stats(values: np.ndarray) -> list[str]:
+    """initial, final (means over runs), min and max of (1, time[, run]) values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN after a failure
+        first = values[0, 0]
+        last = values[0, -1]
+        return [
+            _fmt(float(np.nanmean(first))),
+            _fmt(float(np.nanmean(last))),
+            _fmt(float(np.nanmin(values))),
+            _fmt(float(np.nanmax(values))),
+        ]
 
 
 def _equation(element: Element) -> str:

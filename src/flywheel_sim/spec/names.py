@@ -13,15 +13,23 @@ run's seed and its status, failed variable and failure time); a variable or dime
 same name would overwrite one of them or vanish from the result, so models may not use them."""
 
 
-@lru_cache(maxsize=1 << 17)
 def canonical(name: str) -> str:
     """The canonical form of a variable name: lower case, runs of spaces/underscores -> '_'.
 
     >>> canonical("Total  Population")
     'total_population'
 
-    Cached: the compiler and the model's checks ask for the same names many times.
+    Cached: the compiler and the model's checks ask for the same names many times. Numbers
+    (the elements of a counted dimension, a million of them at most) are their own canonical
+    form and are returned as they are, without filling the cache.
     """
+    if name.isdecimal():
+        return name
+    return _canonical(name)
+
+
+@lru_cache(maxsize=1 << 17)
+def _canonical(name: str) -> str:
     text = name.strip().replace("\\n", " ")
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]

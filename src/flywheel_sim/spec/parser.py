@@ -46,6 +46,7 @@ _TOKEN = re.compile(
   | (?P<qname>"(?:[^"\\]|\\.)*")
   | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*)
   | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=])
+  | (?P<bad>.)
     """,
     re.VERBOSE,
 )
@@ -64,25 +65,29 @@ class Token(NamedTuple):  # a tuple: made 30,000 times when a large model loads
 def tokenize(text: str) -> list[Token]:
     """Split equation text into tokens; unknown characters raise ModelError."""
     tokens: list[Token] = []
-    pos = 0
-    while pos < len(text):
-        match = _TOKEN.match(text, pos)
-        if match is None:
-            raise ModelError(f"unexpected character {text[pos]!r} at column {pos + 1}")
-        kind = match.lastgroup or ""
+    append = tokens.append
+    for match in _TOKEN.finditer(text):  # every character matches some group, ``bad`` last
+        kind = match.lastgroup
+        if kind == "ws" or kind == "comment":
+            continue
         value = match.group()
-        if kind == "comment" or kind == "ws":
-            pass
-        elif kind == "name" and value.lower() in _KEYWORDS:
-            tokens.append(Token("kw", value.upper(), pos + 1))
+        col = match.start() + 1
+        if kind == "name":
+            if value.lower() in _KEYWORDS:
+                append(Token("kw", value.upper(), col))
+            else:
+                append(Token("name", value, col))
         elif kind == "op":
-            norm = {"!=": "<>", "==": "="}.get(value, value)
-            tokens.append(Token("op", norm, pos + 1))
+            append(Token("op", _OP_ALIASES.get(value, value), col))
+        elif kind == "bad":
+            raise ModelError(f"unexpected character {value!r} at column {col}")
         else:
-            tokens.append(Token("name" if kind == "qname" else kind, value, pos + 1))
-        pos = match.end()
-    tokens.append(Token("end", "", len(text) + 1))
+            append(Token("name" if kind == "qname" else "number", value, col))
+    append(Token("end", "", len(text) + 1))
     return tokens
+
+
+_OP_ALIASES = {"!=": "<>", "==": "="}
 
 
 class _Parser:

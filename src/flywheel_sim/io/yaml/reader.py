@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 MAX_YAML_VALUES = 2_000_000
 MAX_YAML_DEPTH = 100  # mappings and lists inside each other; a model uses about five
+_STR = "tag:yaml.org,2002:str"
 _LOOKUP_KEYS = frozenset(
     {
         "points",
@@ -94,6 +95,7 @@ class Reader:
         self.depth = 0
         self.seen: dict[int, Any] = {}
         self.active: set[int] = set()
+        self.scalar_node = yaml.ScalarNode
         data = self.convert(root, loader)
         if not isinstance(data, Node):
             raise self.error("a model file must be a mapping (name:, time:, stocks: ...)", 1)
@@ -117,6 +119,14 @@ class Reader:
     def convert(self, node: yaml.Node, loader: yaml.SafeLoader) -> Any:
         """YAML nodes to Python values. Aliases are shared, not copied, but every use counts
         against MAX_YAML_VALUES so an alias bomb is refused at once; cycles are refused."""
+        # most nodes are scalars: no nesting and no cycle, and each use costs one value
+        if node.__class__ is self.scalar_node:
+            self.budget -= 1
+            if self.budget < 0:
+                self.spend(0, node)
+            if node.tag == _STR:
+                return node.value
+            return self._scalar(node, loader)
         key = id(node)
         if key in self.active:
             raise self.error("a YAML alias refers to itself", node.start_mark.line + 1)
@@ -176,8 +186,13 @@ class Reader:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, loader) for item in node.value]
-        if node.tag == "tag:yaml.org,2002:str":
-            return node.value  # what the safe constructor returns for a string, without its calls
+        raise AssertionError(f"unexpected YAML node {node!r}")  # scalars never reach here
+
+    def _scalar(self, node: yaml.ScalarNode, loader: yaml.SafeLoader) -> Any:
+        """A scalar that is not a plain string: the safe constructor's value, checked."""
+        import yaml
+
+        line = node.start_mark.line + 1
         try:
             value = loader.construct_object(node, deep=True)
         except ValueError as exc:
