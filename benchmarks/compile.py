@@ -2,7 +2,7 @@
 models with 1,000, 8,000 and 50,000 variables.
 
 Writes benchmarks/results/compile.json. Target: a 50,000-variable model compiles in under
-5 s (``met``; load + compile is reported beside it as ``total``). The emitter used to scan
+5 s; ``met`` asks it of load + compile together (``total``), for both shapes. The emitter used to scan
 every instance for every element: 8,000 variables took about a minute.
 
 Two shapes of model, generated as YAML text and read with ``loads_model``:
@@ -152,13 +152,13 @@ def main() -> None:
     biggest = max(sizes)
     mem = memory(biggest)
     print(json.dumps(mem), flush=True)
-    worst = max(r["compile_wall_s"] for r in rows if r["variables"] == biggest)
+    worst = max(r["total_wall_s"] for r in rows if r["variables"] == biggest)
     report = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
         "rows": rows,
         "memory_arrayed": mem,
-        "target": {"variables": 50_000, "max_compile_seconds": TARGET_SECONDS},
+        "target": {"variables": 50_000, "max_load_and_compile_seconds": TARGET_SECONDS},
         "met": biggest >= 50_000 and worst < TARGET_SECONDS,
     }
     (HERE / "results").mkdir(exist_ok=True)

@@ -216,13 +216,18 @@ def test_compiling_names_each_variable_a_bounded_number_of_times(
 ) -> None:
     """The emitter used to compare every element with every instance (recomputing canonical
     names each time): n^2 name computations. Now a bounded number per variable."""
-    calls = counting(monkeypatch, model_module, "canonical")
+    import flywheel_sim.compile.emit as emit_module
+
+    modules = (model_module, scalarise_module, emit_module)
+    counters = [counting(monkeypatch, module, "canonical") for module in modules]
     counts = []
     for links in (200, 400):  # 600 and 1,200 variables
         model = load(chain(links))
-        calls["calls"] = 0
+        for calls in counters:
+            calls["calls"] = 0
         fs.compile_model(model)
-        counts.append(calls["calls"])
+        counts.append(sum(calls["calls"] for calls in counters))
+    assert counts[0] > 0  # the compiler does ask (this test would otherwise prove nothing)
     assert counts[1] < 2.2 * counts[0]  # twice the variables, twice the work (was four times)
     assert counts[1] < 20 * 1200
 
@@ -244,3 +249,61 @@ def test_per_element_equations_and_defaults_are_indexed_once(
     assert calls["calls"] < 10 * size
     y = program.variable("y")
     assert program.slot_keys[y.slots[4]] == "y[5]"
+
+
+# -- raising the limits from the command line --------------------------------------------------
+def test_limits_come_from_the_environment() -> None:
+    from flywheel_sim.limits import DEFAULT, from_environment
+
+    assert from_environment({}) == Limits()
+    raised = from_environment({"FLYWHEEL_MAX_INSTANCES": "5_000_000", "FLYWHEEL_MAX_CELLS": " 7 "})
+    assert raised.max_instances == 5_000_000 and raised.max_cells == 7
+    assert raised.max_dimension_size == Limits().max_dimension_size
+    assert from_environment({"FLYWHEEL_MAX_EXPANSION": ""}) == Limits()
+    for bad in ("abc", "0", "-5", "1e6"):
+        with pytest.raises(fs.ParameterError) as info:
+            from_environment({"FLYWHEEL_MAX_EXPANSION": bad})
+        assert f"FLYWHEEL_MAX_EXPANSION={bad!r}" in str(info.value)
+    assert DEFAULT == from_environment()  # what this process was started with
+
+
+def test_a_limit_error_says_how_to_raise_it_from_the_command_line() -> None:
+    with pytest.raises(LimitError) as info:
+        fs.compile_model(
+            load("dimensions: {a: 30}\nparameters:\n  x: {default: 1, dims: [a]}\n"),
+            Limits(max_instances=10),
+        )
+    assert "FLYWHEEL_MAX_INSTANCES=N" in str(info.value)
+    assert "Limits(max_instances=N)" in str(info.value)
+
+
+def test_the_cli_takes_limits_from_the_environment(tmp_path: Path) -> None:
+    """Every command (not only those with --max-cells) can raise or lower every limit."""
+    import os
+    import subprocess
+    import sys
+
+    model = tmp_path / "m.yaml"
+    model.write_text(
+        "name: m\n" + TIME + "dimensions: {a: 30}\nparameters:\n  x: {default: 1, dims: [a]}\n"
+        "auxiliaries:\n  y: {dims: [a], equation: x * 2}\n"
+    )
+
+    def flywheel(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "flywheel_sim.cli", *args],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+            env={**os.environ, "FLYWHEEL_STORE": str(tmp_path / "runs.duckdb"), **env},
+        )
+
+    lowered = flywheel("loops", str(model), FLYWHEEL_MAX_INSTANCES="40")
+    assert lowered.returncode == 1, lowered.stderr
+    assert lowered.stderr.count("\n") == 1 and "Traceback" not in lowered.stderr
+    assert "more than the limit of 40 (max_instances)" in lowered.stderr
+    bad = flywheel("run", str(model), FLYWHEEL_MAX_CELLS="lots")
+    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert "FLYWHEEL_MAX_CELLS='lots' is not a whole number" in bad.stderr
+    assert flywheel("run", str(model), "--no-store", FLYWHEEL_MAX_INSTANCES="60").returncode == 0

@@ -14,6 +14,7 @@ from rich.markup import escape
 from flywheel_sim.cli import diagnose, loops, market, model, study, validate, web, xmile
 from flywheel_sim.cli.common import Interrupt, err
 from flywheel_sim.errors import FlywheelError
+from flywheel_sim.limits import check_environment
 
 app = typer.Typer(
     help="Business flywheels as runnable system-dynamics models.",
@@ -51,6 +52,7 @@ def main() -> None:
     Interrupt.noted = False
     try:
         try:
+            check_environment()  # a FLYWHEEL_MAX_* variable not understood: say so first
             code = app(standalone_mode=False)
         except KeyboardInterrupt:
             code = 130

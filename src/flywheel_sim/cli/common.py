@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, cast, get_args
 
@@ -17,6 +18,7 @@ from rich.console import Console
 
 from flywheel_sim.errors import ModelError, ParameterError
 from flywheel_sim.io.models import builtin_models, load_model
+from flywheel_sim.limits import DEFAULT as DEFAULT_LIMITS
 from flywheel_sim.limits import Limits
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.policy import Policy, parse_policy
@@ -118,12 +120,13 @@ def load(model: str | None, policies: list[str] | None = None) -> Model:
 
 
 def limits_for(max_cells: int | None) -> Limits:
-    """The size limits with ``--max-cells`` applied (the defaults without it)."""
+    """The size limits with ``--max-cells`` applied (the defaults, with any ``FLYWHEEL_MAX_*``
+    environment variables, without it)."""
     if max_cells is None:
-        return Limits()
+        return DEFAULT_LIMITS
     if max_cells < 1:
         raise ParameterError(f"--max-cells must be at least 1, not {max_cells}")
-    return Limits(max_cells=max_cells)
+    return replace(DEFAULT_LIMITS, max_cells=max_cells)
 
 
 class Interrupt:

@@ -17,7 +17,7 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, names_in, walk
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.model import GraphicalFunction, Model
-from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.names import canonical, canonical_elements
 
 STATE = {"stock", "hstock", "prev"}
 ALGEBRAIC_LOOP = ("algebraic loop", "break the loop with a stock, a delay or PREVIOUS()")
@@ -352,22 +352,21 @@ class Emitter:
             init_check=np.array(check + list(range(len(insts))), i64),
             variables=self.variables(),
             dims=tuple(
-                (canonical(d.name), tuple(canonical(x) for x in d.elements))
-                for d in self.model.dimensions
+                (canonical(d.name), canonical_elements(d.elements)) for d in self.model.dimensions
             ),
         )
 
     def variables(self) -> tuple[Variable, ...]:
         out = []
-        dims = {
-            canonical(d.name): tuple(canonical(x) for x in d.elements)
-            for d in self.model.dimensions
-        }
+        dims = {canonical(d.name): canonical_elements(d.elements) for d in self.model.dimensions}
         # each element's own instances (not the hidden base of a policy), in one pass
         members_of: dict[str, list[Inst]] = {}
         for inst in self.instances:
-            if inst.element is not None and inst.key == instance_key(inst.element, inst.index):
-                members_of.setdefault(inst.element, []).append(inst)
+            owner = inst.element
+            if owner is not None and (
+                inst.key is owner or inst.key == instance_key(owner, inst.index)
+            ):
+                members_of.setdefault(owner, []).append(inst)
         for element in self.model.elements:
             if element.kind == "lookup":
                 continue

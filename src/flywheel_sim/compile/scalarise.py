@@ -16,7 +16,7 @@ from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.builtins import ALIASES, BUILTINS, CONSTANT_NAMES, lookup_builtin
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
-from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.names import canonical, canonical_elements
 from flywheel_sim.spec.parser import parse
 from flywheel_sim.spec.policy import Table, policy_expr
 
@@ -47,9 +47,7 @@ class Scalariser:
     def __init__(self, model: Model) -> None:
         self.model = model
         self.elements = {e.key: e for e in model.elements}
-        self.dims = {
-            canonical(d.name): tuple(canonical(x) for x in d.elements) for d in model.dimensions
-        }
+        self.dims = {canonical(d.name): canonical_elements(d.elements) for d in model.dimensions}
         self.tables: list[GraphicalFunction] = []
         self.table_ids: dict[str, int] = {}
         self.current: Element | None = None

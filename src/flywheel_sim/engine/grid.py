@@ -117,6 +117,6 @@ def check_cells(program: Program, grid: Grid, runs: int, limits: Limits) -> None
         f"model '{program.name}' needs {steps:,} steps × {slots:,} slots × {runs:,} "
         f"run{'s' if runs != 1 else ''} = {cells:.3g} cells, over the limit of "
         f"{limits.max_cells:,} (max_cells) — use a larger dt, a shorter run or fewer runs, "
-        "or raise the limit with --max-cells N "
+        "or raise the limit with --max-cells N or FLYWHEEL_MAX_CELLS=N in the environment "
         "(API: Options(limits=Limits(max_cells=N)))"
     )

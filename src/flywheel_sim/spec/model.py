@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.ast import KEYWORDS
-from flywheel_sim.spec.names import RESERVED, canonical
+from flywheel_sim.spec.names import RESERVED, canonical, canonical_elements
 from flywheel_sim.spec.policy import Policy
 
 Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
@@ -97,11 +97,11 @@ class Element:
     # what the value must stay within (checked by the model tests): a number or a variable's
     # name at each end, None for no bound ("a share in [0, 1]", "prime members <= customers")
     bounds: tuple[float | str | None, float | str | None] | None = None
+    # the canonical name (XMILE matching rules), made once: the compiler asks for it often
+    key: str = field(init=False, repr=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        """The canonical name (XMILE matching rules)."""
-        return canonical(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", canonical(self.name))
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +298,7 @@ def _validate(model: Model) -> None:
                 line=dim.line,
                 hint=f"rename it: {', '.join(sorted(RESERVED))} are reserved",
             )
-        keys = [canonical(e) for e in dim.elements]
+        keys = canonical_elements(dim.elements)
         if len(set(keys)) != len(keys):
             raise ModelError(
                 f"dimension '{dim.name}' lists an element twice", file=model.file, line=dim.line

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 _SEPARATORS = re.compile(r"[\s_]+")
@@ -13,24 +14,23 @@ run's seed and its status, failed variable and failure time); a variable or dime
 same name would overwrite one of them or vanish from the result, so models may not use them."""
 
 
+@lru_cache(maxsize=1 << 17)
 def canonical(name: str) -> str:
     """The canonical form of a variable name: lower case, runs of spaces/underscores -> '_'.
 
     >>> canonical("Total  Population")
     'total_population'
 
-    Cached: the compiler and the model's checks ask for the same names many times. Numbers
-    (the elements of a counted dimension, a million of them at most) are their own canonical
-    form and are returned as they are, without filling the cache.
+    Cached: the compiler and the model's checks ask for the same names many times.
     """
-    if name.isdecimal():
-        return name
-    return _canonical(name)
-
-
-@lru_cache(maxsize=1 << 17)
-def _canonical(name: str) -> str:
     text = name.strip().replace("\\n", " ")
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
     return _SEPARATORS.sub("_", text.strip()).lower()
+
+
+def canonical_elements(elements: Iterable[str]) -> tuple[str, ...]:
+    """The canonical names of a dimension's elements. Numbers (a counted dimension's
+    elements, up to a million of them) are their own canonical form and stay out of
+    :func:`canonical`'s cache, which would otherwise keep about 200 bytes for each."""
+    return tuple(e if e.isdecimal() else canonical(e) for e in elements)

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from flywheel_sim.errors import LimitError, ModelError
-from flywheel_sim.limits import DEFAULT, Limits
+from flywheel_sim.limits import DEFAULT, ENVIRONMENT, Limits, check_environment
 from flywheel_sim.spec.ast import Call, Expr, Num, Var, walk
 from flywheel_sim.spec.builtins import ALIASES
 from flywheel_sim.spec.model import Element, Model
@@ -46,7 +46,11 @@ def too_large(
     if where:
         text = f"{text} ({where})"
     fix = hint or "make the model smaller"
-    return LimitError(f"{text} — {fix}, or raise Limits.{limit_name} (flywheel_sim.limits)")
+    variable = ENVIRONMENT[limit_name]
+    return LimitError(
+        f"{text} — {fix}, or raise the limit with {variable}=N in the environment "
+        f"(API: Limits({limit_name}=N), flywheel_sim.limits)"
+    )
 
 
 @contextmanager
@@ -175,6 +179,7 @@ class Counter:
 def check_model_size(model: Model, limits: Limits = DEFAULT) -> None:
     """Refuse a model whose dimensions, scalar instances (with the terms of its reductions)
     or hidden variables of delays and smooths exceed ``limits``, before expanding it."""
+    check_environment()
     for dim in model.dimensions:
         check_dimension_size(
             dim.name, len(dim.elements), file=model.file, line=dim.line, limits=limits

@@ -41,7 +41,7 @@ from flywheel_sim.io.xmile.xml import Document, open_resource, parse_xml
 from flywheel_sim.limits import DEFAULT, Limits
 from flywheel_sim.spec.ast import Num, name_text, to_text
 from flywheel_sim.spec.model import Element, Kind, Model
-from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.names import canonical, canonical_elements
 from flywheel_sim.spec.size import too_large
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
@@ -73,9 +73,7 @@ class Reader:
         self.default_name = default_name
         root = doc.root
         self.dimensions = read_dimensions(self.doc, root.find("dimensions"))
-        self.dims = {
-            canonical(d.name): tuple(canonical(e) for e in d.elements) for d in self.dimensions
-        }
+        self.dims = {canonical(d.name): canonical_elements(d.elements) for d in self.dimensions}
         self.macros: dict[str, Macro] = read_macros(doc)
         self.models = {canonical(m.get("name", "")): m for m in root.findall("model")}
         self.non_negative = read_behavior(root.find("behavior"))
