@@ -101,10 +101,11 @@ def key(name: str) -> str:
 
     name = name.replace("·", ".")
     match = re.fullmatch(r"(.*?)\[(.*)\]", name.strip())
-    if not match:
-        return canonical(name)
-    subs = ",".join(canonical(s) for s in match.group(2).split(","))
-    return f"{canonical(match.group(1))}[{subs}]"
+    base, subs = (match.group(1), match.group(2).split(",")) if match else (name, [])
+    # a module's variable: each dotted part on its own ('a."module/output"')
+    parts = re.findall(r'"[^"]*"|[^."]+', base)
+    text = ".".join(canonical(p) for p in parts) if parts else canonical(base)
+    return f"{text}[{','.join(canonical(s) for s in subs)}]" if subs else text
 
 
 def table_agrees(table_path: Path, reference: Path) -> bool:
