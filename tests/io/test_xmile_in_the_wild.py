@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from test_xmile import run, values, xmile
 
-from flywheel_sim import loads_model, simulate
-from flywheel_sim.io.xmile import dumps_xmile, loads_xmile, save_xmile
+from flywheel_sim import ModelError, loads_model, simulate
+from flywheel_sim.io.xmile import dumps_xmile, load_xmile, loads_xmile, save_xmile
+from flywheel_sim.io.xmile.reader import XMILE_1_0
 from flywheel_sim.io.yaml.writer import dumps_yaml
 
 # -- ^ groups right to left (XMILE 1.0 §3.3.1 operator precedence) ----------------------------
@@ -68,3 +69,82 @@ def test_pysimlin_reads_our_powers_with_the_same_values(tmp_path: Path) -> None:
     theirs = simlin.load(str(path)).run(analyze_loops=False).results
     for name, want in EXPECTED.items():
         assert float(np.asarray(theirs[name])[0]) == want, name
+
+
+# -- files older than XMILE 1.0 ------------------------------------------------------------------
+
+SPECS = "<sim_specs><start>0</start><stop>2</stop><dt>1</dt></sim_specs>"
+STOCK = '<stock name="s"><eqn>5</eqn></stock>'
+
+
+@pytest.mark.parametrize(
+    ("root", "model", "reason"),
+    [
+        # an old Stella save: version 0.x, the variables directly in <model>
+        ('<xmile version="0.9">', f"<model>{STOCK}</model>", 'version="0.9"'),
+        # no namespace and no <variables>: the layout before the standard
+        ('<xmile version="1.0">', f"<model>{STOCK}</model>", "no XMILE namespace"),
+        # the draft namespace, the model empty: nothing would be read
+        (
+            '<xmile version="1.0" xmlns="http://www.systemdynamics.org/XMILE">',
+            "<model><views/></model>",
+            'namespace "http://www.systemdynamics.org/XMILE"',
+        ),
+        # even with the 1.0 namespace, variables outside <variables> would be lost
+        (f'<xmile version="1.0" xmlns="{XMILE_1_0}">', f"<model>{STOCK}</model>", "<stock>"),
+    ],
+)
+def test_a_file_older_than_xmile_1_0_is_refused(
+    root: str, model: str, reason: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "old model.stmx"
+    path.write_text(f"{root}<header><name>m</name></header>{SPECS}{model}</xmile>")
+    with pytest.raises(ModelError) as info:
+        load_xmile(path)
+    text = str(info.value)
+    assert "\n" not in text and "old model.stmx" in text and reason in text
+    assert "has no <variables>" in text and "save it again as XMILE 1.0" in text
+
+
+def test_an_old_file_with_variables_in_a_named_model_is_refused() -> None:
+    text = (
+        f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}'
+        '<model><variables><module name="m"/></variables></model>'
+        f'<model name="m">{STOCK}</model></xmile>'
+    )
+    with pytest.raises(ModelError, match=r'<model name="m"> has no <variables> but <stock>'):
+        loads_xmile(text, file="t.xmile")
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        # an XMILE 1.0 model with nothing in it yet: empty, not refused
+        "<model/>",
+        "<model><variables/><views/></model>",
+    ],
+)
+def test_an_empty_xmile_1_0_model_is_not_refused(model: str) -> None:
+    text = f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}{model}</xmile>'
+    assert loads_xmile(text).elements == ()
+
+
+def test_a_root_model_of_modules_only_and_an_empty_module_model_load() -> None:
+    # XMILE 1.0 (modules): the root model may hold only modules; a module's model with nothing
+    # in it (no <variables>) is empty, not an old file
+    text = (
+        f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}'
+        '<model><variables><module name="full"/><module name="empty"/></variables></model>'
+        '<model name="full"><variables><aux name="x"><eqn>3</eqn></aux></variables></model>'
+        '<model name="empty"><views/></model></xmile>'
+    )
+    model = loads_xmile(text)
+    assert [e.name for e in model.elements] == ["full.x"]
+
+
+def test_a_binary_stella_file_is_refused_as_not_xml(tmp_path: Path) -> None:
+    # Stella 9 and earlier save .stm/.itm in a binary format; renamed to .stmx it is no XML
+    path = tmp_path / "model.stmx"
+    path.write_bytes(b"\x00\x01sTMd\x00\xff\xfe binary model")
+    with pytest.raises(ModelError, match=r"not an XMILE file: it is not XML text .*model\.stmx"):
+        load_xmile(path)

@@ -196,6 +196,7 @@ class Reader:
             raise inst.doc.error(
                 "modules nest more than 20 levels deep (a module contains itself?)", inst.model
             )
+        check_layout(inst.doc, inst.model, root=depth == 0 or not inst.model.get("name"))
         out = [inst]
         for module in self.variables(inst.model).findall("module"):
             name = module.get("name")
@@ -459,6 +460,45 @@ class Reader:
         if not _COMMENT.sub("", raw).strip():
             return ""
         return to_text(translate_expr(raw.strip(), scope, ctx))
+
+
+XMILE_1_0 = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
+
+
+def pre_standard(doc: Document) -> str:
+    """Why the file predates XMILE 1.0 ("" when it does not seem to): a version below 1.0,
+    or no namespace / the draft namespace in place of the standard's."""
+    version = (doc.root.get("version") or "").strip()
+    try:
+        if version and float(version) < 1.0:
+            return f'version="{version}"'
+    except ValueError:
+        return f'version="{version}"'
+    if doc.namespace != XMILE_1_0:
+        return f'namespace "{doc.namespace}"' if doc.namespace else "no XMILE namespace"
+    return ""
+
+
+def check_layout(doc: Document, model: ET.Element, *, root: bool) -> None:
+    """Refuse a <model> without <variables> whose variables would be lost: one that holds
+    variables directly (the layout before XMILE 1.0), or the root model of a file that
+    predates the standard. Otherwise a model may be empty (no <variables> at all: an XMILE
+    1.0 file with nothing in it yet, or a module's model with nothing in it)."""
+    if model.find("variables") is not None:
+        return
+    stray = next((child for child in model if child.tag in VARIABLE_TAGS), None)
+    old = pre_standard(doc) if root else ""
+    if stray is None and not old:
+        return
+    which = f'<model name="{model.get("name")}">' if model.get("name") else "its <model>"
+    found = f" but <{stray.tag}> directly in it" if stray is not None else ""
+    raise doc.error(
+        f"XMILE file older than the 1.0 standard ({old or 'variables outside <variables>'}): "
+        f"{which} has no <variables>{found}, so its variables cannot be read",
+        stray if stray is not None else model,
+        hint="open it in Stella 10 or later (or the tool that made it) and save it again as "
+        "XMILE 1.0",
+    )
 
 
 def loads_xmile(data: str | bytes, *, file: str | None = None, name: str = "model") -> Model:
