@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from test_xmile import run, values, xmile
 
+from conftest import run_cli
 from flywheel_sim import ModelError, loads_model, simulate
 from flywheel_sim.io.xmile import dumps_xmile, load_xmile, loads_xmile, save_xmile
 from flywheel_sim.io.xmile.reader import XMILE_1_0
@@ -148,3 +149,99 @@ def test_a_binary_stella_file_is_refused_as_not_xml(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x01sTMd\x00\xff\xfe binary model")
     with pytest.raises(ModelError, match=r"not an XMILE file: it is not XML text .*model\.stmx"):
         load_xmile(path)
+
+
+# -- elements without simulation meaning --------------------------------------------------------
+
+STELLA_TOP = (
+    # as Stella Architect writes them around the model (Stella 1.x-3.x saves): formats,
+    # preferences, AI settings, data links, display styles, its own namespace
+    '<isee:prefs show_module_prefix="true" layer="model"/>'
+    '<isee:multiplayer_settings include_chat="true" enabled="false"/>'
+    '<isee:time_formats default_format="Builtin"><isee:time_format name="Builtin"/>'
+    "</isee:time_formats>"
+    "<default_format/>"
+    '<ai_information><status>off</status><settings enabled="false"/></ai_information>'
+    '<prefs saved_runs="5"/>'
+    '<equation_prefs order_by="module"/>'
+    '<style color="black"><stock color="blue"/></style>'
+    '<data><export frequency="on_demand" resource="out.xlsx"/></data>'
+    '<vendorx:thing xmlns:vendorx="urn:vendor-x">anything</vendorx:thing>'
+)
+STELLA_STOCK = (
+    '<stock name="s"><eqn>5</eqn><inflow>f</inflow>'
+    '<format precision="0.01" scale_by="1" delimit_000s="true"/>'
+    '<range min="0" max="100"/><scale min="0" max="10"/><display color="red"/>'
+    '<isee:summing/><event_poster min="0" max="1"/><units>widgets</units></stock>'
+    '<flow name="f"><eqn>2</eqn><format precision="1"/><isee:delay_aux/></flow>'
+    '<aux name="a"><eqn>s*2</eqn><range min="0" max="50"/></aux>'
+    '<group name="sector"><entity name="s"/></group>'
+)
+
+
+def test_stella_display_elements_are_ignored() -> None:
+    head = f'<xmile version="1.0" xmlns="{XMILE_1_0}" xmlns:isee="http://iseesystems.com/XMILE">'
+    text = (
+        f"{head}<header><name>t</name><isee:options/></header>{SPECS}{STELLA_TOP}"
+        f"<model><variables>{STELLA_STOCK}</variables><views><view/></views>"
+        "<isee:model_notes/></model></xmile>"
+    )
+    model = loads_xmile(text, file="t.stmx")
+    result = simulate(model)
+    assert list(values(result, "s")) == [5.0, 7.0, 9.0]  # 5 + 2 per step, by hand
+    assert list(values(result, "a")) == [10.0, 14.0, 18.0]
+    assert model.notes == ()  # none of them needs saying
+
+
+def test_unknown_and_linking_top_level_elements_are_noted_in_check(tmp_path: Path) -> None:
+    text = xmile(
+        '<aux name="a"><eqn>1</eqn></aux>',
+        extra='<data><import frequency="automatic" resource="in.xlsx"/></data><tool_settings/>',
+    )
+    model = loads_xmile(text, file="t.xmile")
+    assert len(model.notes) == 2
+    assert "data import links (<data><import>) are not followed" in model.notes[0]
+    assert "ignored <tool_settings>, which XMILE 1.0 does not define (t.xmile:1)" in model.notes[1]
+    path = tmp_path / "m.xmile"
+    path.write_text(text)
+    done = run_cli("check", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "note: ignored <tool_settings>" in done.stdout
+
+
+def test_includes_of_other_files_are_refused() -> None:
+    text = xmile(
+        '<aux name="a"><eqn>1</eqn></aux>', extra='<includes><include resource="x"/></includes>'
+    )
+    with pytest.raises(ModelError, match=r"<includes> \(definitions from other files\) is not"):
+        loads_xmile(text, file="t.xmile")
+
+
+def test_a_models_own_behavior_sets_its_non_negative_defaults() -> None:
+    # XMILE 1.0: <behavior> may be given for the file and for one model; the model's wins
+    stock = (
+        '<stock name="s"><eqn>1</eqn><outflow>f</outflow></stock><flow name="f"><eqn>3</eqn></flow>'
+    )
+    text = (
+        f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}'
+        f"<model><behavior><stock><non_negative/></stock></behavior><variables>{stock}"
+        '<module name="m"/></variables></model>'
+        f'<model name="m"><variables>{stock}</variables></model></xmile>'
+    )
+    result = run(text)
+    assert list(values(result, "s")) == [1.0, 0.0, 0.0]  # limited to what it holds
+    assert list(values(result, "m.s")) == [1.0, -2.0, -5.0]  # the module's model: no default
+
+
+def test_a_model_with_its_own_dt_is_refused_and_the_same_specs_are_accepted() -> None:
+    def text(own: str) -> str:
+        return (
+            f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}'
+            '<model><variables><module name="m"/></variables></model>'
+            f'<model name="m"><sim_specs>{own}</sim_specs><variables>'
+            '<aux name="x"><eqn>1</eqn></aux></variables></model></xmile>'
+        )
+
+    assert loads_xmile(text("<dt>1</dt>")).time.dt == 1.0
+    with pytest.raises(ModelError, match=r"model 'm' has its own <sim_specs> .*dt 0.5"):
+        loads_xmile(text("<dt>0.5</dt>"), file="t.xmile")

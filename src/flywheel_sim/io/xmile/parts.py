@@ -103,13 +103,15 @@ def read_model_units(doc: Document, node: ET.Element | None) -> tuple[tuple[str,
     return tuple((a, b) for a, b in out if a and a.lower() != b.lower())
 
 
-def read_behavior(node: ET.Element | None) -> dict[str, bool]:
-    """Defaults from <behavior>: non_negative for all, or per stock / flow."""
-    out = {"stock": False, "flow": False}
+def read_behavior(node: ET.Element | None, base: dict[str, bool] | None = None) -> dict[str, bool]:
+    """Defaults from <behavior>: non_negative for all, or per stock / flow; what it does not
+    say is taken from ``base`` (the file's defaults, for a model's own <behavior>)."""
+    out = dict(base) if base is not None else {"stock": False, "flow": False}
     if node is None:
         return out
-    if node.find("non_negative") is not None:
-        out = {"stock": True, "flow": True}
+    every = node.find("non_negative")
+    if every is not None:
+        out = {"stock": flag(every), "flow": flag(every)}
     for kind in ("stock", "flow"):
         sub = node.find(f"{kind}/non_negative")
         if sub is not None:

@@ -46,6 +46,27 @@ from flywheel_sim.spec.size import too_large
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
+# the top-level elements read, and those that only format, display or link the model (Stella
+# writes several outside its isee: namespace); any other one is ignored with a note
+TOP_LEVEL = frozenset(
+    {"header", "sim_specs", "model", "dimensions", "behavior", "macro", "model_units"}
+)
+TOP_LEVEL_DISPLAY = frozenset(
+    {
+        "prefs",
+        "style",
+        "data",
+        "equation_prefs",
+        "default_format",
+        "ai_information",
+        "number_format",
+        "time_formats",
+        "multiplayer_settings",
+        "views",
+    }
+)
+# the elements of a <model> that are read; views and vendor elements are ignored
+MODEL_PARTS = frozenset({"variables", "views", "behavior", "sim_specs"})
 # conveyor and queue stocks and the flow options that only make sense with them
 UNSUPPORTED = ("conveyor", "queue", "multiplier", "leak", "leak_integers", "overflow")
 _COMMENT = re.compile(r"\{[^}]*\}")
@@ -81,6 +102,7 @@ class Reader:
         self.names: set[str] = set()
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
         self.connect_nodes: dict[str, ET.Element] = {}
+        self.notes: list[str] = []
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -94,21 +116,12 @@ class Reader:
                     root,
                 )
             self.models = {"": next(iter(self.models.values()))}
-        for tag in (child.tag for child in root):
-            if tag not in {
-                "header",
-                "sim_specs",
-                "model",
-                "dimensions",
-                "behavior",
-                "macro",
-                "model_units",
-                "prefs",
-                "style",
-                "data",
-                "equation_prefs",
-            } and not tag.startswith("{"):
-                raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
+        self.top_level(root)
+        specs = root.find("sim_specs")
+        if specs is None:  # some tools write it in the root model only
+            specs = self.models[""].find("sim_specs")
+        self.top_specs = specs
+        self.time = read_time(self.doc, specs)
         top = Instance(self.models[""], "", "", self.doc, self.models)
         self.check_module_size(top)
         instances = self.instances(top, depth=0)
@@ -131,12 +144,72 @@ class Reader:
         model = Model(
             name=name,
             elements=flows_as_named(self.elements),
-            time=read_time(self.doc, root.find("sim_specs")),
+            time=self.time,
             dimensions=self.dimensions,
             file=self.doc.file,
             units=read_model_units(self.doc, root.find("model_units")),
+            notes=tuple(self.notes),
         )
         return apply_meta(model, self.doc)
+
+    def note(self, doc: Document, node: ET.Element, text: str) -> None:
+        where = f"{Path(doc.file).name}:{doc.line(node)}" if doc.file else f"line {doc.line(node)}"
+        self.notes.append(f"{text} ({where})")
+
+    def top_level(self, root: ET.Element) -> None:
+        """Refuse what changes results and is not read (<include>s of other files); ignore
+        what only formats, displays or links the model, with a note for an import link and
+        for elements XMILE does not define."""
+        for child in root:
+            tag = child.tag
+            if tag in TOP_LEVEL or tag.startswith("{"):
+                continue
+            if tag in ("includes", "include"):
+                raise self.doc.error(
+                    f"<{tag}> (definitions from other files) is not supported",
+                    child,
+                    hint="copy the included definitions into this file",
+                )
+            if tag == "data" and child.find(".//import") is not None:
+                self.note(
+                    self.doc,
+                    child,
+                    "the data import links (<data><import>) are not followed: the values "
+                    "saved in the model are used",
+                )
+            elif tag not in TOP_LEVEL_DISPLAY:
+                self.note(self.doc, child, f"ignored <{tag}>, which XMILE 1.0 does not define")
+
+    def model_parts(self, inst: Instance) -> None:
+        """A <model>'s own <behavior> (its non-negative defaults) and <sim_specs> (refused
+        when it differs from the file's: one DT for the whole model); other elements noted."""
+        for child in inst.model:
+            tag = child.tag
+            if tag.startswith("{") or tag in ("variables", "views", "behavior"):
+                continue
+            if tag == "sim_specs":
+                self.same_time(inst, child)
+            else:
+                self.note(inst.doc, child, f"ignored <{tag}> in a <model>")
+
+    def same_time(self, inst: Instance, node: ET.Element) -> None:
+        own = self.time
+        merged = read_time(inst.doc, _merged_specs(self.top_specs, node))
+        if (merged.start, merged.stop, merged.dt, merged.method) != (
+            own.start,
+            own.stop,
+            own.dt,
+            own.method,
+        ):
+            which = f"model '{inst.model.get('name')}'" if inst.model.get("name") else "the model"
+            raise inst.doc.error(
+                f"{which} has its own <sim_specs> (start {merged.start:g}, stop "
+                f"{merged.stop:g}, dt {merged.dt:g}, {merged.method}) unlike the file's (start "
+                f"{own.start:g}, stop {own.stop:g}, dt {own.dt:g}, {own.method}); a module "
+                "running at its own DT is not supported",
+                node,
+                hint="give every model the same <sim_specs>",
+            )
 
     def module_size(self, inst: Instance, depth: int, sizes: dict[int, int]) -> int:
         """How many variables ``inst``'s <model> flattens into, its modules' included, counted
@@ -285,6 +358,15 @@ class Reader:
 
     def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        self.model_parts(inst)
+        defaults = self.non_negative
+        self.non_negative = read_behavior(inst.model.find("behavior"), defaults)
+        try:
+            self.flatten_own(inst, expander, scope)
+        finally:
+            self.non_negative = defaults
+
+    def flatten_own(self, inst: Instance, expander: MacroExpander, scope: Scope) -> None:
         for child in self.variables(inst.model):
             tag = child.tag
             if tag.startswith("{") or tag in IGNORED_TAGS or tag == "module":
@@ -463,6 +545,19 @@ class Reader:
 
 
 XMILE_1_0 = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
+
+
+def _merged_specs(top: ET.Element | None, own: ET.Element) -> ET.Element:
+    """A model's <sim_specs> with what it leaves out taken from the file's."""
+    merged = ET.Element("sim_specs", dict(top.attrib) if top is not None else {})
+    merged.attrib.update(own.attrib)
+    for tag in ("start", "stop", "dt"):
+        part = own.find(tag)
+        if part is None and top is not None:
+            part = top.find(tag)
+        if part is not None:
+            merged.append(part)
+    return merged
 
 
 def pre_standard(doc: Document) -> str:
