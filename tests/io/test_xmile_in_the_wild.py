@@ -245,3 +245,39 @@ def test_a_model_with_its_own_dt_is_refused_and_the_same_specs_are_accepted() ->
     assert loads_xmile(text("<dt>1</dt>")).time.dt == 1.0
     with pytest.raises(ModelError, match=r"model 'm' has its own <sim_specs> .*dt 0.5"):
         loads_xmile(text("<dt>0.5</dt>"), file="t.xmile")
+
+
+# -- integration methods listed in order of preference (XMILE 1.0 <sim_specs method>) ---------
+
+
+@pytest.mark.parametrize(
+    ("listed", "method", "noted"),
+    [
+        ("gear, rk4", "rk4", "gear"),
+        ("RK45,RK2, euler", "heun", "rk45"),
+        ("rk45, gear, Euler", "euler", "rk45, gear"),
+        ("rk4, euler", "rk4", ""),  # the first is supported: nothing to say
+        ("Euler", "euler", ""),
+    ],
+)
+def test_the_first_supported_method_of_a_list_is_used(listed: str, method: str, noted: str) -> None:
+    model = loads_xmile(
+        xmile('<aux name="a"><eqn>1</eqn></aux>', sim_attrs=f' method="{listed}"'), file="t.xmile"
+    )
+    assert model.time.method == method
+    if noted:
+        (note,) = model.notes
+        assert note.startswith(f"integration method {noted} is not supported: using ")
+        assert f'method="{listed}"' in note and "(t.xmile:1)" in note
+    else:
+        assert model.notes == ()
+
+
+def test_a_list_of_unsupported_methods_is_one_error() -> None:
+    text = xmile('<aux name="a"><eqn>1</eqn></aux>', sim_attrs=' method="gear, rk45"')
+    with pytest.raises(ModelError) as info:
+        loads_xmile(text, file="t.xmile")
+    assert str(info.value) == (
+        "none of the integration methods 'gear, rk45' is supported (t.xmile:1) — "
+        "use Euler, RK2 or RK4"
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
@@ -119,8 +120,11 @@ def read_behavior(node: ET.Element | None, base: dict[str, bool] | None = None) 
     return out
 
 
-def read_time(doc: Document, node: ET.Element | None) -> TimeSpec:
-    """<sim_specs>: start, stop, dt (``reciprocal="true"`` means 1/dt), method, time units."""
+def read_time(doc: Document, node: ET.Element | None, notes: list[str] | None = None) -> TimeSpec:
+    """<sim_specs>: start, stop, dt (``reciprocal="true"`` means 1/dt), method, time units.
+
+    The method may be a list in order of preference (``method="gear, rk4"``, XMILE 1.0): the
+    first one supported is used, and ``notes`` says which when it is not the first."""
     if node is None:
         raise doc.error(
             "the XMILE file has no <sim_specs>",
@@ -142,12 +146,22 @@ def read_time(doc: Document, node: ET.Element | None) -> TimeSpec:
         return value
 
     method_text = (node.get("method") or node.findtext("method") or "euler").strip().lower()
-    method = METHODS.get(method_text)
-    if method is None:
-        raise doc.error(
-            f"integration method '{method_text}' is not supported",
-            node,
-            hint="use Euler, RK2 or RK4",
+    listed = [m.strip() for m in method_text.split(",") if m.strip()] or ["euler"]
+    chosen = next((m for m in listed if m in METHODS), None)
+    if chosen is None:
+        what = (
+            f"integration method '{listed[0]}' is not supported"
+            if len(listed) == 1
+            else f"none of the integration methods '{', '.join(listed)}' is supported"
+        )
+        raise doc.error(what, node, hint="use Euler, RK2 or RK4")
+    method = METHODS[chosen]
+    if chosen != listed[0] and notes is not None:
+        skipped = ", ".join(listed[: listed.index(chosen)])
+        where = f"{Path(doc.file).name}:{doc.line(node)}" if doc.file else f"line {doc.line(node)}"
+        notes.append(
+            f"integration method {skipped} is not supported: using {chosen} ({method}), the "
+            f'next one <sim_specs method="{node.get("method", "")}"> lists ({where})'
         )
     try:
         return TimeSpec(

@@ -121,7 +121,7 @@ class Reader:
         if specs is None:  # some tools write it in the root model only
             specs = self.models[""].find("sim_specs")
         self.top_specs = specs
-        self.time = read_time(self.doc, specs)
+        self.time = read_time(self.doc, specs, self.notes)
         top = Instance(self.models[""], "", "", self.doc, self.models)
         self.check_module_size(top)
         instances = self.instances(top, depth=0)
