@@ -281,3 +281,116 @@ def test_a_list_of_unsupported_methods_is_one_error() -> None:
         "none of the integration methods 'gear, rk45' is supported (t.xmile:1) — "
         "use Euler, RK2 or RK4"
     )
+
+
+# -- modules connected as Stella writes them (XMILE 1.0 modules; Stella 1.x-3.x saves) -----------
+
+
+def modules(root_vars: str, *models: tuple[str, str], dims: str = "") -> str:
+    named = "".join(f'<model name="{n}"><variables>{v}</variables></model>' for n, v in models)
+    return (
+        f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}{dims}'
+        f"<model><variables>{root_vars}</variables></model>{named}</xmile>"
+    )
+
+
+HARES = (
+    '<aux name="area" access="input"><eqn>0</eqn></aux>'
+    '<aux name="lynxes" access="input"><eqn>0</eqn></aux>'
+    '<aux name="hare density" access="output"><eqn>area * 10 + lynxes</eqn></aux>'
+)
+LYNXES = (
+    '<aux name="hare density" access="input"><eqn>0</eqn></aux>'
+    '<stock name="lynxes" access="output"><eqn>5</eqn><inflow>births</inflow></stock>'
+    '<flow name="births"><eqn>hare_density / 2</eqn></flow>'
+)
+
+
+def test_stella_connect_and_connect2_with_module_qualified_targets() -> None:
+    # Stella writes each binding as <connect> (".area": the enclosing model's) and again as
+    # <connect2> ("area"), qualifies targets with the module's name, and lists a binding
+    # into a sibling module (to="lynxes.hare_density") under both modules
+    both = (
+        '<connect to="lynxes.hare_density" from="hares.hare_density"/>'
+        '<connect2 to="lynxes.hare_density" from="hares.hare_density"/>'
+    )
+    root = (
+        '<aux name="area"><eqn>3</eqn></aux>'
+        '<module name="hares"><connect to="hares.area" from=".area"/>'
+        '<connect2 to="hares.area" from="area"/>'
+        '<connect to="hares.lynxes" from="lynxes.lynxes"/>'
+        f'<connect2 to="hares.lynxes" from="lynxes.lynxes"/>{both}</module>'
+        f'<module name="lynxes">{both}</module>'
+    )
+    model = loads_xmile(modules(root, ("hares", HARES), ("lynxes", LYNXES)))
+    assert model.element("hares.area").equation == "area"
+    assert model.element("hares.lynxes").equation == "lynxes.lynxes"
+    assert model.element("lynxes.hare density").equation == "hares.hare_density"
+    result = simulate(model)
+    # by hand: density = 3 * 10 + lynxes; lynxes = 5, then + density / 2 per step
+    assert list(values(result, "hares.hare_density")) == [35.0, 52.5, 78.75]
+    assert list(values(result, "lynxes.lynxes")) == [5.0, 22.5, 48.75]
+
+
+def test_a_connect2_alone_is_used() -> None:
+    root = (
+        '<aux name="area"><eqn>4</eqn></aux>'
+        '<module name="m"><connect2 to="m.area" from="area"/></module>'
+    )
+    model = loads_xmile(modules(root, ("m", '<aux name="area"><eqn>0</eqn></aux>')))
+    assert values(simulate(model), "m.area")[0] == 4.0
+
+
+def test_a_target_connected_to_two_sources_is_refused() -> None:
+    root = (
+        '<aux name="a"><eqn>1</eqn></aux><aux name="b"><eqn>2</eqn></aux>'
+        '<module name="m"><connect to="x" from=".a"/><connect to="m.x" from=".b"/></module>'
+    )
+    with pytest.raises(ModelError, match=r"'m.x' is connected twice \(t.xmile:1\)"):
+        loads_xmile(modules(root, ("m", '<aux name="x"><eqn>0</eqn></aux>')), file="t.xmile")
+
+
+def test_quoted_and_dotted_module_names_in_connects_and_equations() -> None:
+    inner = (
+        '<aux name="the input" access="input"><eqn>0</eqn></aux>'
+        '<aux name="the output" access="output"><eqn>"the input" * 10</eqn></aux>'
+    )
+    root = (
+        '<aux name="outside"><eqn>2</eqn></aux>'
+        '<module name="My Module">'
+        '<connect to="&quot;My Module&quot;.&quot;the input&quot;" from=".outside"/></module>'
+        '<aux name="quoted"><eqn>"My Module"."the output" + 1</eqn></aux>'
+        '<aux name="underscored"><eqn>My_Module.the_output + 2</eqn></aux>'
+        '<aux name="back"><eqn>0</eqn></aux>'
+        '<module name="Other"><connect to=".&quot;back&quot;" from="Other.y"/></module>'
+    )
+    model = loads_xmile(
+        modules(root, ("My Module", inner), ("Other", '<aux name="y"><eqn>7</eqn></aux>'))
+    )
+    result = simulate(model)
+    # the module's variables keep their readable names
+    assert {"My Module.the input", "My Module.the output", "Other.y"} <= {
+        e.name for e in model.elements
+    }
+    assert values(result, "my_module.the_output")[0] == 20.0
+    assert values(result, "quoted")[0] == 21.0 and values(result, "underscored")[0] == 22.0
+    assert values(result, "back")[0] == 7.0  # set from the module's output
+
+
+def test_an_arrayed_module_input_takes_the_array_element_by_element() -> None:
+    dims = (
+        '<dimensions><dim name="Region"><elem name="north"/><elem name="south"/></dim></dimensions>'
+    )
+    inner = (
+        '<aux name="demand" access="input"><dimensions><dim name="Region"/></dimensions>'
+        "<eqn>0</eqn></aux>"
+        '<aux name="supply" access="output"><dimensions><dim name="Region"/></dimensions>'
+        "<eqn>demand * 10</eqn></aux>"
+    )
+    root = (
+        '<aux name="demand"><dimensions><dim name="Region"/></dimensions><eqn>1, 2</eqn></aux>'
+        '<module name="plant"><connect to="plant.demand" from=".demand"/></module>'
+    )
+    result = run(modules(root, ("plant", inner), dims=dims))
+    supply = result["plant.supply"].isel(run=0, time=0)
+    assert [float(supply.sel(region=r)) for r in ("north", "south")] == [10.0, 20.0]

@@ -21,6 +21,7 @@ from flywheel_sim.io.xmile.equations import (
     Scope,
     is_placeholder,
     number_list,
+    split_qualified,
     translate_expr,
 )
 from flywheel_sim.io.xmile.macros import Macro, MacroExpander, read_macros
@@ -271,30 +272,46 @@ class Reader:
             )
         check_layout(inst.doc, inst.model, root=depth == 0 or not inst.model.get("name"))
         out = [inst]
-        for module in self.variables(inst.model).findall("module"):
+        modules = self.variables(inst.model).findall("module")
+        siblings = {canonical(display_name(m.get("name") or "")) for m in modules}
+        for module in modules:
             name = module.get("name")
             if not name:
                 raise inst.doc.error("<module> has no name", module)
             doc, models, target_model = self.module_model(inst, module, name)
-            prefix = inst.prefix + canonical(name) + "."
-            for connect in module.findall("connect"):
-                to, source = connect.get("to"), connect.get("from")
-                if not to or not source:
-                    raise inst.doc.error(
-                        f"<connect> in module '{name}' needs to= and from=", connect
-                    )
-                target = self.connect_end(to, name, inst.prefix, prefix, into_module=True)
-                if target in self.connections:
-                    raise inst.doc.error(f"'{to}' is connected twice", connect)
-                self.connections[target] = self.connect_end(
-                    source, name, inst.prefix, prefix, into_module=False
-                )
-                self.connect_nodes[target] = connect
+            prefix = inst.prefix + canonical(display_name(name)) + "."
+            self.connect_module(inst, module, name, prefix, siblings)
             child = Instance(
                 target_model, prefix, inst.display + display_name(name) + ".", doc, models
             )
             out += self.instances(child, depth + 1)
         return out
+
+    def connect_module(
+        self, inst: Instance, module: ET.Element, name: str, prefix: str, siblings: set[str]
+    ) -> None:
+        """The module's <connect>s. Stella writes each binding twice, as <connect> (the
+        enclosing model's names with a leading dot) and <connect2> (without it); a
+        <connect2> counts only where no <connect> sets the same target."""
+        for connect in [*module.findall("connect"), *module.findall("connect2")]:
+            to, source = connect.get("to"), connect.get("from")
+            if not to or not source:
+                raise inst.doc.error(
+                    f"<{connect.tag}> in module '{name}' needs to= and from=", connect
+                )
+            ends = (name, inst.prefix, prefix, siblings)
+            try:
+                target = self.connect_end(to, *ends, into_module=True)
+                origin = self.connect_end(source, *ends, into_module=False)
+            except ModelError as exc:
+                raise inst.doc.error(exc.message, connect) from None
+            known = self.connections.get(target)
+            if known is not None:
+                if connect.tag == "connect2" or known == origin:
+                    continue  # the same binding again (Stella lists it under each module)
+                raise inst.doc.error(f"'{to}' is connected twice", connect)
+            self.connections[target] = origin
+            self.connect_nodes[target] = connect
 
     def module_model(
         self, inst: Instance, module: ET.Element, name: str
@@ -322,18 +339,28 @@ class Reader:
         return doc, models, root
 
     def connect_end(
-        self, raw: str, module: str, parent: str, inside: str, *, into_module: bool
+        self,
+        raw: str,
+        module: str,
+        parent: str,
+        inside: str,
+        siblings: set[str],
+        *,
+        into_module: bool,
     ) -> str:
-        """A <connect> end as a flattened name: ``.x`` is the enclosing model's ``x``,
-        ``module.x`` the module's; a bare name is the module's for to= and the enclosing
-        model's (possibly qualified by a sibling module) for from=."""
-        text = display_name(raw)
-        own = canonical(module) + "."
-        if text.startswith("."):
-            return parent + canonical(text[1:])
-        if canonical(text).startswith(own):
-            return inside + canonical(text)[len(own) :]
-        return (inside if into_module else parent) + canonical(text)
+        """A <connect> end as a flattened name. ``.x`` is the enclosing model's ``x``;
+        ``module.x`` (or ``"My Module".x``) the module's; ``other.x`` the sibling module
+        ``other``'s; a bare name is the module's for to= and the enclosing model's for from=."""
+        dot, parts = qualified_parts(raw)
+        if not parts:
+            raise ModelError(f"<connect> end '{raw}' names no variable")
+        if dot:
+            return parent + ".".join(parts)
+        if len(parts) > 1 and parts[0] == canonical(display_name(module)):
+            return inside + ".".join(parts[1:])
+        if into_module and not (len(parts) > 1 and parts[0] in siblings):
+            return inside + ".".join(parts)
+        return parent + ".".join(parts)
 
     def variables(self, model: ET.Element) -> ET.Element:
         node = model.find("variables")
@@ -397,12 +424,17 @@ class Reader:
                 ) from None
 
     def connected(self, node: ET.Element, name: str, source: str) -> Element:
+        """A module input (or an enclosing model's variable set from a module output): an
+        auxiliary equal to its source, over the dimensions it is declared with (an arrayed
+        input takes the arrayed source element by element)."""
         if source not in self.names:
             raise ModelError(f"module input is connected to '{source}', which does not exist")
+        dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         return Element(
             name=name,
             kind="aux",
-            equation=source,
+            dims=dims,
+            equation=name_text(source),
             unit=text_of(node, "units"),
             description=text_of(node, "doc"),
             line=self.doc.line(node),
@@ -545,6 +577,13 @@ class Reader:
 
 
 XMILE_1_0 = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
+
+
+def qualified_parts(raw: str) -> tuple[bool, list[str]]:
+    """A qualified name as written in a <connect> (``.x``, ``m.x``, ``"My Module".x``,
+    ``"My Module"."a b"``): whether it starts with a dot, and its canonical parts."""
+    dot, parts = split_qualified(raw)
+    return dot, [p for p in (canonical(display_name(part)) for part in parts) if p]
 
 
 def _merged_specs(top: ET.Element | None, own: ET.Element) -> ET.Element:
