@@ -394,3 +394,10 @@ def test_an_arrayed_module_input_takes_the_array_element_by_element() -> None:
     result = run(modules(root, ("plant", inner), dims=dims))
     supply = result["plant.supply"].isel(run=0, time=0)
     assert [float(supply.sel(region=r)) for r in ("north", "south")] == [10.0, 20.0]
+
+
+def test_an_initial_equation_is_refused_not_ignored() -> None:
+    # <init_eqn> (simlin and Vensim exports: ACTIVE INITIAL) changes the initial values
+    text = xmile('<aux name="a"><eqn>TIME</eqn><init_eqn>5</init_eqn></aux>')
+    with pytest.raises(ModelError, match=r"<init_eqn> .* is not supported in auxiliary 'a'"):
+        loads_xmile(text, file="t.xmile")

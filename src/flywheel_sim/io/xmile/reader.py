@@ -466,6 +466,13 @@ class Reader:
                     f"<{bad}> is not supported",
                     hint="model conveyors and queues with DELAY or DELAYN",
                 )
+        if node.find("init_eqn") is not None or node.find("element/init_eqn") is not None:
+            raise ModelError(
+                "<init_eqn> (a separate equation for the initial value, Vensim's ACTIVE "
+                "INITIAL) is not supported",
+                hint="drop it if the equation gives the right initial value, or move the "
+                "initial value into the stocks that use it",
+            )
         if dims is None:
             dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         ctx = Context(
