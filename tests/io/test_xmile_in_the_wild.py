@@ -6,6 +6,8 @@ Each model here is small and written for the test; expected values are computed 
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +18,7 @@ from conftest import run_cli
 from flywheel_sim import ModelError, loads_model, simulate
 from flywheel_sim.io.xmile import dumps_xmile, load_xmile, loads_xmile, save_xmile
 from flywheel_sim.io.xmile.reader import XMILE_1_0
-from flywheel_sim.io.yaml.writer import dumps_yaml
+from flywheel_sim.io.yaml.writer import dumps_yaml, save_yaml
 
 # -- ^ groups right to left (XMILE 1.0 §3.3.1 operator precedence) ----------------------------
 
@@ -401,3 +403,22 @@ def test_an_initial_equation_is_refused_not_ignored() -> None:
     text = xmile('<aux name="a"><eqn>TIME</eqn><init_eqn>5</init_eqn></aux>')
     with pytest.raises(ModelError, match=r"<init_eqn> .* is not supported in auxiliary 'a'"):
         loads_xmile(text, file="t.xmile")
+
+
+# -- export that other tools read -----------------------------------------------------------------
+
+
+def test_exports_get_normal_permissions_and_keep_an_old_files(tmp_path: Path) -> None:
+    model = loads_xmile(xmile('<aux name="a"><eqn>1</eqn></aux>'))
+    old = os.umask(0o022)
+    try:
+        for save, name in ((save_xmile, "m.xmile"), (save_yaml, "m.yaml")):
+            path = save(model, tmp_path / name)
+            assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not the temporary file's 0600
+            path.chmod(0o640)
+            save(model, path)  # overwriting keeps the mode the file had
+            assert stat.S_IMODE(path.stat().st_mode) == 0o640
+        os.umask(0o077)
+        assert stat.S_IMODE(save_xmile(model, tmp_path / "private.xmile").stat().st_mode) == 0o600
+    finally:
+        os.umask(old)
