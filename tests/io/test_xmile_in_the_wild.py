@@ -525,3 +525,22 @@ def test_lookups_arrays_and_dimension_names_as_written(tmp_path: Path) -> None:
         tmp_path, re.sub(r'<aux name="Called">.*?</aux>', "", text, flags=re.S)
     )
     assert list(theirs["total"]) == [15.0, 15.0, 15.0]
+
+
+def test_the_hares_and_lynxes_modules_export_as_modules_pysimlin_runs(tmp_path: Path) -> None:
+    sample = Path(__file__).parents[1] / "xmile/samples__bpowers-hares_and_lynxes_modules__model"
+    model = load_xmile(sample / "model.xmile")
+    text = dumps_xmile(model)
+    assert text.count("<module ") == 2
+    back = loads_xmile(text)
+    assert [e.name for e in back.elements] == [e.name for e in model.elements]
+    same_results(model, back)
+    ours = simulate(model)
+    compared = 0
+    for name, column in pysimlin_values(tmp_path, text).items():
+        if name in ours.data_vars and "time" in ours[name].dims:
+            np.testing.assert_allclose(
+                np.asarray(ours[name].isel(run=0)), column, rtol=1e-9, err_msg=name
+            )
+            compared += 1
+    assert compared >= 8
