@@ -544,3 +544,17 @@ def test_the_hares_and_lynxes_modules_export_as_modules_pysimlin_runs(tmp_path: 
             )
             compared += 1
     assert compared >= 8
+
+
+def test_two_instances_of_one_model_by_model_name() -> None:
+    # simlin writes <module name="b" simlin:model_name="m"> for a second instance of model m
+    root = (
+        '<aux name="p"><eqn>2</eqn></aux>'
+        '<module name="a" xmlns:simlin="https://simlin.com/XMILE/v1.0" simlin:model_name="m">'
+        '<connect to="a.inp" from=".p"/></module>'
+        '<module name="b" xmlns:simlin="https://simlin.com/XMILE/v1.0" simlin:model_name="m">'
+        '<connect to="b.inp" from="a.out"/></module>'
+    )
+    inner = '<aux name="inp"><eqn>0</eqn></aux><aux name="out"><eqn>inp * 10</eqn></aux>'
+    result = run(modules(root, ("m", inner)))
+    assert values(result, "a.out")[0] == 20.0 and values(result, "b.out")[0] == 200.0

@@ -316,13 +316,21 @@ class Reader:
     def module_model(
         self, inst: Instance, module: ET.Element, name: str
     ) -> tuple[Document, dict[str, ET.Element], ET.Element]:
-        """The <model> a module instantiates: the one of its name, or the root model of the
-        file its ``resource`` names (whose own named models its modules then use)."""
+        """The <model> a module instantiates: the one of its name (or of the name its
+        ``model_name`` attribute gives, as simlin writes for several instances of one model),
+        or the root model of the file its ``resource`` names (whose own named models its
+        modules then use)."""
         resource = module.get("resource")
         if not resource:
-            target = inst.models.get(canonical(name))
+            model_name = next(
+                (v for k, v in module.attrib.items() if k.rpartition("}")[2] == "model_name"),
+                name,
+            )
+            target = inst.models.get(canonical(display_name(model_name)))
             if target is None:
-                raise inst.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
+                raise inst.doc.error(
+                    f"module '{name}' has no <model name=\"{model_name}\">", module
+                )
             return inst.doc, inst.models, target
         # each file is read once, however many modules use it
         cache_key = (inst.doc.file, resource)
