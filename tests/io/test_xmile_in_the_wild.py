@@ -111,6 +111,13 @@ def test_a_file_older_than_xmile_1_0_is_refused(
     assert "has no <variables>" in text and "save it again as XMILE 1.0" in text
 
 
+def test_an_old_file_is_refused_as_old_before_its_other_parts_are_read() -> None:
+    # an old save whose <sim_specs> is not the 1.0 one either: the error says why it is old
+    text = f'<xmile version="0.5"><sim_specs><length>10</length></sim_specs><model>{STOCK}</model></xmile>'
+    with pytest.raises(ModelError, match=r"older than the 1.0 standard \(version=\"0.5\"\)"):
+        loads_xmile(text, file="t.stmx")
+
+
 def test_an_old_file_with_variables_in_a_named_model_is_refused() -> None:
     text = (
         f'<xmile version="1.0" xmlns="{XMILE_1_0}"><header/>{SPECS}'

@@ -117,6 +117,7 @@ class Reader:
                     root,
                 )
             self.models = {"": next(iter(self.models.values()))}
+        check_layout(self.doc, self.models[""], root=True)  # before anything else is read
         self.top_level(root)
         specs = root.find("sim_specs")
         if specs is None:  # some tools write it in the root model only
