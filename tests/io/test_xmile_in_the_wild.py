@@ -113,7 +113,8 @@ def test_a_file_older_than_xmile_1_0_is_refused(
 
 def test_an_old_file_is_refused_as_old_before_its_other_parts_are_read() -> None:
     # an old save whose <sim_specs> is not the 1.0 one either: the error says why it is old
-    text = f'<xmile version="0.5"><sim_specs><length>10</length></sim_specs><model>{STOCK}</model></xmile>'
+    specs = "<sim_specs><length>10</length></sim_specs>"
+    text = f'<xmile version="0.5">{specs}<model>{STOCK}</model></xmile>'
     with pytest.raises(ModelError, match=r"older than the 1.0 standard \(version=\"0.5\"\)"):
         loads_xmile(text, file="t.stmx")
 
