@@ -566,3 +566,19 @@ def test_two_instances_of_one_model_by_model_name() -> None:
     inner = '<aux name="inp"><eqn>0</eqn></aux><aux name="out"><eqn>inp * 10</eqn></aux>'
     result = run(modules(root, ("m", inner)))
     assert values(result, "a.out")[0] == 20.0 and values(result, "b.out")[0] == 200.0
+
+
+def test_a_module_whose_flow_feeds_an_outside_stock_is_written_flat() -> None:
+    # XMILE connects values, not flows: a stock outside a module cannot take the module's
+    # flow, so those dotted names are written as they are (and read back as they were)
+    model = loads_model(
+        "name: m\ntime: {start: 0, stop: 2, dt: 1}\n"
+        "stocks:\n  s: {initial: 0, inflows: [m.f]}\n"
+        "flows:\n  m.f: {equation: m.rate}\n"
+        "auxiliaries:\n  m.rate: {equation: '2'}\n  n.x: {equation: s * 10}\n"
+    )
+    text = dumps_xmile(model)
+    assert '<flow name="m.f">' in text and '<module name="n">' in text
+    back = loads_xmile(text)
+    same_results(model, back)
+    assert list(values(simulate(back), "n.x")) == [0.0, 20.0, 40.0]

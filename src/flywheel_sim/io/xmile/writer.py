@@ -136,6 +136,7 @@ class _Writer:
         self.model_names: set[str] = set()
         self.outputs: set[str] = set()
         self.nodes: dict[str, ET.Element] = {}
+        self.broken: set[str] | None = None  # module prefixes that cannot be written as such
         self.shown: dict[str | int, str] = {}  # dimension and element names as written
         for dim in model.dimensions:
             self.shown[canonical(dim.name)] = dim.name
@@ -275,21 +276,9 @@ class _Writer:
     def writable(self, module: _Module) -> bool:
         """Whether a module can be written as one: a unique model name, and no stock, flow
         or lookup shared across its border (XMILE connects only values)."""
-        if canonical(module.name) in self.model_names:
-            return False
-        inside = {e.key for e in _all_elements(module)}
-        for e in self.model.elements:
-            mine = e.key in inside
-            if any((canonical(f) in inside) != mine for f in (*e.inflows, *e.outflows)):
-                return False
-            for text in (e.equation, *(t for _, t in e.element_equations)):
-                calls = (n for n in walk(parse(text)) if isinstance(n, Call)) if text else ()
-                if any(
-                    canonical(c.func) in self.lookups and (canonical(c.func) in inside) != mine
-                    for c in calls
-                ):
-                    return False
-        return True
+        if self.broken is None:
+            self.broken = _broken_prefixes(self.model, self.lookups)
+        return canonical(module.name) not in self.model_names and module.prefix not in self.broken
 
     def input_node(self, name: str, dims: tuple[str, ...], e: Element | None) -> ET.Element:
         node = ET.Element("aux", {"name": name, "access": "input"})
@@ -370,6 +359,31 @@ class _Writer:
         ET.SubElement(node, "xpts").text = ",".join(_number(x) for x in table.xs)
         ET.SubElement(node, "ypts").text = ",".join(_number(y) for y in table.ys)
         return node
+
+
+def _prefixes(key: str) -> set[str]:
+    """The module prefixes of a flattened name: ``a.b.x`` -> ``{"a.", "a.b."}``."""
+    parts = key.split(".")
+    return {".".join(parts[:i]) + "." for i in range(1, len(parts))}
+
+
+def _broken_prefixes(model: Model, lookups: frozenset[str]) -> set[str]:
+    """The module prefixes that a stock's flow or a lookup's call crosses (one end inside,
+    the other outside), so that the module cannot be written as one."""
+    broken: set[str] = set()
+    for e in model.elements:
+        refs = [canonical(f) for f in (*e.inflows, *e.outflows)]
+        for text in (e.equation, *(t for _, t in e.element_equations)):
+            if text.strip():
+                refs += [
+                    canonical(n.func)
+                    for n in walk(parse(text))
+                    if isinstance(n, Call) and canonical(n.func) in lookups
+                ]
+        mine = _prefixes(e.key)
+        for ref in refs:
+            broken |= mine ^ _prefixes(ref)
+    return broken
 
 
 def _all_elements(module: _Module) -> list[Element]:
