@@ -550,7 +550,7 @@ def test_overflowing_number_literal_is_refused_or_round_trips() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # tools disagree on how ^ groups (Vensim, and flywheel-sim before issue 19: left to right)
+        # tools disagree on how ^ groups (flywheel-sim before issue 19: left to right)
         # and on unary minus against ^, so a power inside a power or under a unary operator
         # is always written in parentheses
         ("a^3^2", "a ^ (3 ^ 2)"),

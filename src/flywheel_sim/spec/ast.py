@@ -141,7 +141,7 @@ def to_text(node: Expr) -> str:
     Parentheses appear where precedence or associativity needs them, and around a power that
     is an operand of ``^`` or of a unary operator (``(a ^ b) ^ c``, ``a ^ (b ^ c)``,
     ``-(a ^ 2)``) although the grammar does not need them there: tools disagree on how ``^``
-    groups (XMILE: right to left; Vensim and older flywheel-sim: left to right) and on whether
+    groups (XMILE: right to left; older flywheel-sim: left to right) and on whether
     a unary minus binds tighter, and explicit parentheses read the same in all of them.
     """
     if isinstance(node, Num):

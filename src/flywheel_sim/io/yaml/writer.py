@@ -40,7 +40,7 @@ def _table(table: GraphicalFunction) -> dict[str, Any]:
 
 def _equation(text: str) -> str:
     """The equation as written, unless it chains ``^`` without parentheses (``a^b^c``), which
-    files written before ``^`` grouped right to left (and Vensim) read as ``(a^b)^c``: then
+    versions before ``^`` grouped right to left read as ``(a^b)^c``: then
     with explicit parentheses, so that every version reads the same value."""
     if "^" not in text:
         return text
