@@ -169,7 +169,9 @@ OPERATOR_CASES = [
     ("8 / 4 / 2", 1.0),
     ("1 / 4", 0.25),
     ("2 ^ 10", 1024.0),
-    ("2 ^ 3 ^ 2", 64.0),  # ^ is left-associative: (2^3)^2
+    ("2 ^ 3 ^ 2", 512.0),  # ^ groups right to left (XMILE 1.0): 2^(3^2)
+    ("(2 ^ 3) ^ 2", 64.0),
+    ("2 ^ -1 ^ 2", 0.5),  # 2^(-(1^2)), as pysimlin computes it
     ("-2 ^ 2", -4.0),  # ^ binds tighter than unary minus
     ("(-2) ^ 2", 4.0),
     ("-2 ^ 2 + 1", -3.0),

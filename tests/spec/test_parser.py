@@ -57,9 +57,16 @@ def parse_error(text: str) -> ModelError:
         ("+a^b", Unary("+", Binary("^", a("a"), a("b")))),
         ("NOT a^b", Unary("NOT", Binary("^", a("a"), a("b")))),
         ("(-2)^2", Binary("^", Unary("-", n(2)), n(2))),
-        # ^ is left-associative
-        ("2^3^2", Binary("^", Binary("^", n(2), n(3)), n(2))),
+        # ^ groups right to left (XMILE 1.0): 2^3^2 is 2^(3^2)
+        ("2^3^2", Binary("^", n(2), Binary("^", n(3), n(2)))),
         ("2^(3^2)", Binary("^", n(2), Binary("^", n(3), n(2)))),
+        ("(2^3)^2", Binary("^", Binary("^", n(2), n(3)), n(2))),
+        ("a^b^c^d", Binary("^", a("a"), Binary("^", a("b"), Binary("^", a("c"), a("d"))))),
+        # a unary minus in an exponent takes the power to its right, not the rest
+        ("2^-1^2", Binary("^", n(2), Unary("-", Binary("^", n(1), n(2))))),
+        ("2^-a*b", Binary("*", Binary("^", n(2), Unary("-", a("a"))), a("b"))),
+        ("-a^b^c", Unary("-", Binary("^", a("a"), Binary("^", a("b"), a("c"))))),
+        ("a^b*c^d", Binary("*", Binary("^", a("a"), a("b")), Binary("^", a("c"), a("d")))),
         # unary minus binds tighter than * /
         ("-a*b", Binary("*", Unary("-", a("a")), a("b"))),
         ("a*-b", Binary("*", a("a"), Unary("-", a("b")))),
@@ -538,6 +545,29 @@ def test_overflowing_number_literal_is_refused_or_round_trips() -> None:
     except ModelError:
         return
     assert parse(to_text(tree)) == tree
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # tools disagree on how ^ groups (flywheel-sim before issue 19: left to right)
+        # and on unary minus against ^, so a power inside a power or under a unary operator
+        # is always written in parentheses
+        ("a^3^2", "a ^ (3 ^ 2)"),
+        ("(a^3)^2", "(a ^ 3) ^ 2"),
+        ("-a^2", "-(a ^ 2)"),
+        ("NOT a^b", "NOT (a ^ b)"),
+        ("(-a)^2", "(-a) ^ 2"),
+        ("2^-1^2", "2 ^ (-(1 ^ 2))"),
+        ("a^b*c", "a ^ b * c"),
+        ("--a", "--a"),
+        ("a-b-c", "a - b - c"),
+        ("a-(b-c)", "a - (b - c)"),
+    ],
+)
+def test_to_text_writes_powers_unambiguously(text: str, expected: str) -> None:
+    assert to_text(parse(text)) == expected
+    assert parse(expected) == parse(text)
 
 
 def test_to_text_renders_expected_text() -> None:

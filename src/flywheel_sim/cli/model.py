@@ -126,6 +126,8 @@ def check(
         markup=False,
         highlight=False,
     )
+    for note in loaded.notes:  # what the reader of the file ignored or chose
+        console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
     units = check_units(loaded)
     for line in unit_lines(units):
         console.print(line, markup=False, highlight=False, soft_wrap=True)

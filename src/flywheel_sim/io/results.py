@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -35,6 +36,30 @@ def _temporary(target: Path) -> str:
     return tmp
 
 
+def _mode_for(target: Path) -> int:
+    """The permissions the written file gets: the old file's when it is replaced, else those
+    of a new file under the process's umask (0644 under the usual 022), not the 0600 of the
+    temporary file it is written to."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask (read without changing it where /proc allows)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it, and put it back at once
+    os.umask(mask)
+    return mask
+
+
 def check_writable(path: str | Path) -> None:
     """OutputError now if ``path`` could not be written (its folder is missing or read-only),
     so that a long command fails before its work rather than after it."""
@@ -48,6 +73,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     tmp = _temporary(target)
     try:
         yield Path(tmp)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except OutputError:
         raise

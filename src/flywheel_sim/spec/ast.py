@@ -109,6 +109,7 @@ BINDING_POWER = {
     "^": 80,
 }
 UNARY_BINDING_POWER = 70
+_POWER = BINDING_POWER["^"]
 _ATOM = 100
 
 
@@ -137,7 +138,11 @@ def _wrapped(node: Expr, needs: bool) -> str:
 def to_text(node: Expr) -> str:
     """Render an expression as equation text that parses back to the same tree.
 
-    Parentheses appear only where precedence or (left) associativity needs them.
+    Parentheses appear where precedence or associativity needs them, and around a power that
+    is an operand of ``^`` or of a unary operator (``(a ^ b) ^ c``, ``a ^ (b ^ c)``,
+    ``-(a ^ 2)``) although the grammar does not need them there: tools disagree on how ``^``
+    groups (XMILE: right to left; older flywheel-sim: left to right) and on whether
+    a unary minus binds tighter, and explicit parentheses read the same in all of them.
     """
     if isinstance(node, Num):
         value = node.value
@@ -154,12 +159,18 @@ def to_text(node: Expr) -> str:
         return name_text(node.name)
     if isinstance(node, Unary):
         sep = " " if node.op == "NOT" else ""
-        operand = _wrapped(node.operand, _precedence(node.operand) < UNARY_BINDING_POWER)
+        operand = _wrapped(
+            node.operand, _precedence(node.operand) not in (UNARY_BINDING_POWER, _ATOM)
+        )
         return f"{node.op}{sep}{operand}"
     if isinstance(node, Binary):
         bp = BINDING_POWER[node.op]
-        left = _wrapped(node.left, _precedence(node.left) < bp)
-        right = _wrapped(node.right, _precedence(node.right) <= bp)
+        if bp == _POWER:  # either side in parentheses when it is a power itself
+            left = _wrapped(node.left, _precedence(node.left) <= bp)
+            right = _wrapped(node.right, _precedence(node.right) <= bp)
+        else:  # the others group left to right
+            left = _wrapped(node.left, _precedence(node.left) < bp)
+            right = _wrapped(node.right, _precedence(node.right) <= bp)
         return f"{left} {node.op} {right}"
     if isinstance(node, If):
         return f"IF {to_text(node.cond)} THEN {to_text(node.then)} ELSE {to_text(node.orelse)}"

@@ -225,6 +225,8 @@ class Model:
     file: str | None = None
     text: str | None = None
     units: tuple[tuple[str, str], ...] = ()  # the model's own unit words: name, definition
+    # what a reader ignored or chose for the file (shown by `flywheel check`); not compared
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     def __post_init__(self) -> None:
         _validate(self)

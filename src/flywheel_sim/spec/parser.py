@@ -4,9 +4,11 @@ The language is XMILE's: numbers, names (bare, or double-quoted when they hold s
 ``+ - * / ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
 parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, and ``{comments}``.
 
-Precedence, tightest first: ``^`` (left-associative), unary ``+ - NOT``, ``* / MOD``,
-``+ -``, ``< <= > >=``, ``= <>``, ``AND``, ``OR``, then ``IF``. So ``-2^2`` is ``-4`` (as XMILE
-and Stella evaluate it).
+Precedence, tightest first: ``^``, unary ``+ - NOT``, ``* / MOD``, ``+ -``, ``< <= > >=``,
+``= <>``, ``AND``, ``OR``, then ``IF``. ``^`` groups right to left, as XMILE 1.0 specifies
+(``2^3^2`` is ``2^(3^2)`` = 512); every other binary operator groups left to right. So
+``-2^2`` is ``-4`` and ``2^-1^2`` is ``2^(-(1^2))`` (as XMILE, Stella and pysimlin evaluate
+them).
 
 Text never reaches ``eval``/``exec``; anything the grammar does not accept raises
 :class:`~flywheel_sim.errors.ModelError` naming the column.
@@ -132,7 +134,8 @@ class _Parser:
             if bp is None or bp <= min_bp:
                 break
             self.advance()
-            right = self.expression(bp)
+            # right to left for ^: its right operand may itself hold a ^
+            right = self.expression(bp - 1 if op == "^" else bp)
             left = Binary(op, left, right)
         self.depth -= 1
         return left

@@ -44,6 +44,44 @@ _SCAN = re.compile(
 )
 _LEADING_DOT = re.compile(r"(?<![\w.$])\.(?=[^\W\d])")
 _MULTIWORD_CALL = re.compile(r"[^\W\d][\w$]*(?:[ \t]+[^\W\d][\w$]*)+(?=\s*\()")
+_NAME_PART = r'(?:"(?:[^"\\]|\\.)*"|[^\W\d][\w$]*)'
+# a name qualified by a module where some part is quoted: "My Module".x, m."a b", ."a b"
+_QUOTED_QUALIFIED = re.compile(
+    rf'(?<![\w$."])(?:\.\s*)?{_NAME_PART}(?:\s*\.\s*{_NAME_PART})+'
+    rf'|(?<![\w$."])\.\s*"(?:[^"\\]|\\.)*"'
+)
+_PART = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^".]*)\s*(?:\.|$)')
+
+
+def split_qualified(raw: str) -> tuple[bool, list[str]]:
+    """A name qualified by modules (``m.x``, ``"My Module".x``, ``."a b"``): whether it starts
+    with a dot (the root model), and its parts without quotes."""
+    text = raw.strip()
+    dot = text.startswith(".")
+    if dot:
+        text = text[1:]
+    parts = []
+    pos = 0
+    while pos < len(text):
+        match = _PART.match(text, pos)
+        if match is None or match.end() == pos:
+            raise ModelError(f"cannot read the name '{raw}'")
+        piece = match.group(1)
+        if piece.startswith('"') and len(piece) >= 2:
+            piece = piece[1:-1].replace('\\"', '"')
+        parts.append(piece.strip())
+        pos = match.end()
+    return dot, parts
+
+
+def _one_quoted_name(match: re.Match[str]) -> str:
+    """``"My Module".x`` as the one quoted name ``"My Module.x"`` (``."a b"``: the root's)."""
+    text = match.group()
+    if '"' not in text:
+        return text
+    dot, parts = split_qualified(text)
+    joined = ".".join(([ROOT] if dot else []) + parts)
+    return '"' + joined.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass
@@ -78,6 +116,8 @@ def prepare(text: str, known: Callable[[str], bool]) -> str:
 
     ``known`` says whether a canonical name is a macro or a variable (a graphical function
     called by a name with spaces)."""
+    if '"' in text:
+        text = _QUOTED_QUALIFIED.sub(_one_quoted_name, text)
     out = []
     for match in _SCAN.finditer(text):
         piece = match.group()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
@@ -103,13 +104,15 @@ def read_model_units(doc: Document, node: ET.Element | None) -> tuple[tuple[str,
     return tuple((a, b) for a, b in out if a and a.lower() != b.lower())
 
 
-def read_behavior(node: ET.Element | None) -> dict[str, bool]:
-    """Defaults from <behavior>: non_negative for all, or per stock / flow."""
-    out = {"stock": False, "flow": False}
+def read_behavior(node: ET.Element | None, base: dict[str, bool] | None = None) -> dict[str, bool]:
+    """Defaults from <behavior>: non_negative for all, or per stock / flow; what it does not
+    say is taken from ``base`` (the file's defaults, for a model's own <behavior>)."""
+    out = dict(base) if base is not None else {"stock": False, "flow": False}
     if node is None:
         return out
-    if node.find("non_negative") is not None:
-        out = {"stock": True, "flow": True}
+    every = node.find("non_negative")
+    if every is not None:
+        out = {"stock": flag(every), "flow": flag(every)}
     for kind in ("stock", "flow"):
         sub = node.find(f"{kind}/non_negative")
         if sub is not None:
@@ -117,8 +120,11 @@ def read_behavior(node: ET.Element | None) -> dict[str, bool]:
     return out
 
 
-def read_time(doc: Document, node: ET.Element | None) -> TimeSpec:
-    """<sim_specs>: start, stop, dt (``reciprocal="true"`` means 1/dt), method, time units."""
+def read_time(doc: Document, node: ET.Element | None, notes: list[str] | None = None) -> TimeSpec:
+    """<sim_specs>: start, stop, dt (``reciprocal="true"`` means 1/dt), method, time units.
+
+    The method may be a list in order of preference (``method="gear, rk4"``, XMILE 1.0): the
+    first one supported is used, and ``notes`` says which when it is not the first."""
     if node is None:
         raise doc.error(
             "the XMILE file has no <sim_specs>",
@@ -140,12 +146,22 @@ def read_time(doc: Document, node: ET.Element | None) -> TimeSpec:
         return value
 
     method_text = (node.get("method") or node.findtext("method") or "euler").strip().lower()
-    method = METHODS.get(method_text)
-    if method is None:
-        raise doc.error(
-            f"integration method '{method_text}' is not supported",
-            node,
-            hint="use Euler, RK2 or RK4",
+    listed = [m.strip() for m in method_text.split(",") if m.strip()] or ["euler"]
+    chosen = next((m for m in listed if m in METHODS), None)
+    if chosen is None:
+        what = (
+            f"integration method '{listed[0]}' is not supported"
+            if len(listed) == 1
+            else f"none of the integration methods '{', '.join(listed)}' is supported"
+        )
+        raise doc.error(what, node, hint="use Euler, RK2 or RK4")
+    method = METHODS[chosen]
+    if chosen != listed[0] and notes is not None:
+        skipped = ", ".join(listed[: listed.index(chosen)])
+        where = f"{Path(doc.file).name}:{doc.line(node)}" if doc.file else f"line {doc.line(node)}"
+        notes.append(
+            f"integration method {skipped} is not supported: using {chosen} ({method}), the "
+            f'next one <sim_specs method="{node.get("method", "")}"> lists ({where})'
         )
     try:
         return TimeSpec(

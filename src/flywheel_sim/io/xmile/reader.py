@@ -21,6 +21,7 @@ from flywheel_sim.io.xmile.equations import (
     Scope,
     is_placeholder,
     number_list,
+    split_qualified,
     translate_expr,
 )
 from flywheel_sim.io.xmile.macros import Macro, MacroExpander, read_macros
@@ -46,6 +47,27 @@ from flywheel_sim.spec.size import too_large
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
+# the top-level elements read, and those that only format, display or link the model (Stella
+# writes several outside its isee: namespace); any other one is ignored with a note
+TOP_LEVEL = frozenset(
+    {"header", "sim_specs", "model", "dimensions", "behavior", "macro", "model_units"}
+)
+TOP_LEVEL_DISPLAY = frozenset(
+    {
+        "prefs",
+        "style",
+        "data",
+        "equation_prefs",
+        "default_format",
+        "ai_information",
+        "number_format",
+        "time_formats",
+        "multiplayer_settings",
+        "views",
+    }
+)
+# the elements of a <model> that are read; views and vendor elements are ignored
+MODEL_PARTS = frozenset({"variables", "views", "behavior", "sim_specs"})
 # conveyor and queue stocks and the flow options that only make sense with them
 UNSUPPORTED = ("conveyor", "queue", "multiplier", "leak", "leak_integers", "overflow")
 _COMMENT = re.compile(r"\{[^}]*\}")
@@ -81,6 +103,7 @@ class Reader:
         self.names: set[str] = set()
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
         self.connect_nodes: dict[str, ET.Element] = {}
+        self.notes: list[str] = []
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -94,21 +117,13 @@ class Reader:
                     root,
                 )
             self.models = {"": next(iter(self.models.values()))}
-        for tag in (child.tag for child in root):
-            if tag not in {
-                "header",
-                "sim_specs",
-                "model",
-                "dimensions",
-                "behavior",
-                "macro",
-                "model_units",
-                "prefs",
-                "style",
-                "data",
-                "equation_prefs",
-            } and not tag.startswith("{"):
-                raise self.doc.error(f"unsupported XMILE element <{tag}>", root.find(tag))
+        check_layout(self.doc, self.models[""], root=True)  # before anything else is read
+        self.top_level(root)
+        specs = root.find("sim_specs")
+        if specs is None:  # some tools write it in the root model only
+            specs = self.models[""].find("sim_specs")
+        self.top_specs = specs
+        self.time = read_time(self.doc, specs, self.notes)
         top = Instance(self.models[""], "", "", self.doc, self.models)
         self.check_module_size(top)
         instances = self.instances(top, depth=0)
@@ -131,12 +146,72 @@ class Reader:
         model = Model(
             name=name,
             elements=flows_as_named(self.elements),
-            time=read_time(self.doc, root.find("sim_specs")),
+            time=self.time,
             dimensions=self.dimensions,
             file=self.doc.file,
             units=read_model_units(self.doc, root.find("model_units")),
+            notes=tuple(self.notes),
         )
         return apply_meta(model, self.doc)
+
+    def note(self, doc: Document, node: ET.Element, text: str) -> None:
+        where = f"{Path(doc.file).name}:{doc.line(node)}" if doc.file else f"line {doc.line(node)}"
+        self.notes.append(f"{text} ({where})")
+
+    def top_level(self, root: ET.Element) -> None:
+        """Refuse what changes results and is not read (<include>s of other files); ignore
+        what only formats, displays or links the model, with a note for an import link and
+        for elements XMILE does not define."""
+        for child in root:
+            tag = child.tag
+            if tag in TOP_LEVEL or tag.startswith("{"):
+                continue
+            if tag in ("includes", "include"):
+                raise self.doc.error(
+                    f"<{tag}> (definitions from other files) is not supported",
+                    child,
+                    hint="copy the included definitions into this file",
+                )
+            if tag == "data" and child.find(".//import") is not None:
+                self.note(
+                    self.doc,
+                    child,
+                    "the data import links (<data><import>) are not followed: the values "
+                    "saved in the model are used",
+                )
+            elif tag not in TOP_LEVEL_DISPLAY:
+                self.note(self.doc, child, f"ignored <{tag}>, which XMILE 1.0 does not define")
+
+    def model_parts(self, inst: Instance) -> None:
+        """A <model>'s own <behavior> (its non-negative defaults) and <sim_specs> (refused
+        when it differs from the file's: one DT for the whole model); other elements noted."""
+        for child in inst.model:
+            tag = child.tag
+            if tag.startswith("{") or tag in ("variables", "views", "behavior"):
+                continue
+            if tag == "sim_specs":
+                self.same_time(inst, child)
+            else:
+                self.note(inst.doc, child, f"ignored <{tag}> in a <model>")
+
+    def same_time(self, inst: Instance, node: ET.Element) -> None:
+        own = self.time
+        merged = read_time(inst.doc, _merged_specs(self.top_specs, node))
+        if (merged.start, merged.stop, merged.dt, merged.method) != (
+            own.start,
+            own.stop,
+            own.dt,
+            own.method,
+        ):
+            which = f"model '{inst.model.get('name')}'" if inst.model.get("name") else "the model"
+            raise inst.doc.error(
+                f"{which} has its own <sim_specs> (start {merged.start:g}, stop "
+                f"{merged.stop:g}, dt {merged.dt:g}, {merged.method}) unlike the file's (start "
+                f"{own.start:g}, stop {own.stop:g}, dt {own.dt:g}, {own.method}); a module "
+                "running at its own DT is not supported",
+                node,
+                hint="give every model the same <sim_specs>",
+            )
 
     def module_size(self, inst: Instance, depth: int, sizes: dict[int, int]) -> int:
         """How many variables ``inst``'s <model> flattens into, its modules' included, counted
@@ -196,42 +271,67 @@ class Reader:
             raise inst.doc.error(
                 "modules nest more than 20 levels deep (a module contains itself?)", inst.model
             )
+        check_layout(inst.doc, inst.model, root=depth == 0 or not inst.model.get("name"))
         out = [inst]
-        for module in self.variables(inst.model).findall("module"):
+        modules = self.variables(inst.model).findall("module")
+        siblings = {canonical(display_name(m.get("name") or "")) for m in modules}
+        for module in modules:
             name = module.get("name")
             if not name:
                 raise inst.doc.error("<module> has no name", module)
             doc, models, target_model = self.module_model(inst, module, name)
-            prefix = inst.prefix + canonical(name) + "."
-            for connect in module.findall("connect"):
-                to, source = connect.get("to"), connect.get("from")
-                if not to or not source:
-                    raise inst.doc.error(
-                        f"<connect> in module '{name}' needs to= and from=", connect
-                    )
-                target = self.connect_end(to, name, inst.prefix, prefix, into_module=True)
-                if target in self.connections:
-                    raise inst.doc.error(f"'{to}' is connected twice", connect)
-                self.connections[target] = self.connect_end(
-                    source, name, inst.prefix, prefix, into_module=False
-                )
-                self.connect_nodes[target] = connect
+            prefix = inst.prefix + canonical(display_name(name)) + "."
+            self.connect_module(inst, module, name, prefix, siblings)
             child = Instance(
                 target_model, prefix, inst.display + display_name(name) + ".", doc, models
             )
             out += self.instances(child, depth + 1)
         return out
 
+    def connect_module(
+        self, inst: Instance, module: ET.Element, name: str, prefix: str, siblings: set[str]
+    ) -> None:
+        """The module's <connect>s. Stella writes each binding twice, as <connect> (the
+        enclosing model's names with a leading dot) and <connect2> (without it); a
+        <connect2> counts only where no <connect> sets the same target."""
+        for connect in [*module.findall("connect"), *module.findall("connect2")]:
+            to, source = connect.get("to"), connect.get("from")
+            if not to or not source:
+                raise inst.doc.error(
+                    f"<{connect.tag}> in module '{name}' needs to= and from=", connect
+                )
+            ends = (name, inst.prefix, prefix, siblings)
+            try:
+                target = self.connect_end(to, *ends, into_module=True)
+                origin = self.connect_end(source, *ends, into_module=False)
+            except ModelError as exc:
+                raise inst.doc.error(exc.message, connect) from None
+            known = self.connections.get(target)
+            if known is not None:
+                if connect.tag == "connect2" or known == origin:
+                    continue  # the same binding again (Stella lists it under each module)
+                raise inst.doc.error(f"'{to}' is connected twice", connect)
+            self.connections[target] = origin
+            self.connect_nodes[target] = connect
+
     def module_model(
         self, inst: Instance, module: ET.Element, name: str
     ) -> tuple[Document, dict[str, ET.Element], ET.Element]:
-        """The <model> a module instantiates: the one of its name, or the root model of the
-        file its ``resource`` names (whose own named models its modules then use)."""
+        """The <model> a module instantiates: the one of its name (or of the name its
+        ``model_name`` attribute gives, as simlin writes for several instances of one model),
+        or the root model of the file its ``resource`` names (whose own named models its
+        modules then use)."""
         resource = module.get("resource")
         if not resource:
-            target = inst.models.get(canonical(name))
+            model_name = next(
+                (v for k, v in module.attrib.items() if k.rpartition("}")[2] == "model_name"),
+                name,
+            )
+            target = inst.models.get(canonical(display_name(model_name)))
             if target is None:
-                raise inst.doc.error(f"module '{name}' has no <model name=\"{name}\">", module)
+                raise inst.doc.error(
+                    f"module '{name}' has no <model name=\"{model_name}\">", module
+                )
             return inst.doc, inst.models, target
         # each file is read once, however many modules use it
         cache_key = (inst.doc.file, resource)
@@ -248,18 +348,28 @@ class Reader:
         return doc, models, root
 
     def connect_end(
-        self, raw: str, module: str, parent: str, inside: str, *, into_module: bool
+        self,
+        raw: str,
+        module: str,
+        parent: str,
+        inside: str,
+        siblings: set[str],
+        *,
+        into_module: bool,
     ) -> str:
-        """A <connect> end as a flattened name: ``.x`` is the enclosing model's ``x``,
-        ``module.x`` the module's; a bare name is the module's for to= and the enclosing
-        model's (possibly qualified by a sibling module) for from=."""
-        text = display_name(raw)
-        own = canonical(module) + "."
-        if text.startswith("."):
-            return parent + canonical(text[1:])
-        if canonical(text).startswith(own):
-            return inside + canonical(text)[len(own) :]
-        return (inside if into_module else parent) + canonical(text)
+        """A <connect> end as a flattened name. ``.x`` is the enclosing model's ``x``;
+        ``module.x`` (or ``"My Module".x``) the module's; ``other.x`` the sibling module
+        ``other``'s; a bare name is the module's for to= and the enclosing model's for from=."""
+        dot, parts = qualified_parts(raw)
+        if not parts:
+            raise ModelError(f"<connect> end '{raw}' names no variable")
+        if dot:
+            return parent + ".".join(parts)
+        if len(parts) > 1 and parts[0] == canonical(display_name(module)):
+            return inside + ".".join(parts[1:])
+        if into_module and not (len(parts) > 1 and parts[0] in siblings):
+            return inside + ".".join(parts)
+        return parent + ".".join(parts)
 
     def variables(self, model: ET.Element) -> ET.Element:
         node = model.find("variables")
@@ -284,6 +394,15 @@ class Reader:
 
     def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        self.model_parts(inst)
+        defaults = self.non_negative
+        self.non_negative = read_behavior(inst.model.find("behavior"), defaults)
+        try:
+            self.flatten_own(inst, expander, scope)
+        finally:
+            self.non_negative = defaults
+
+    def flatten_own(self, inst: Instance, expander: MacroExpander, scope: Scope) -> None:
         for child in self.variables(inst.model):
             tag = child.tag
             if tag.startswith("{") or tag in IGNORED_TAGS or tag == "module":
@@ -314,12 +433,17 @@ class Reader:
                 ) from None
 
     def connected(self, node: ET.Element, name: str, source: str) -> Element:
+        """A module input (or an enclosing model's variable set from a module output): an
+        auxiliary equal to its source, over the dimensions it is declared with (an arrayed
+        input takes the arrayed source element by element)."""
         if source not in self.names:
             raise ModelError(f"module input is connected to '{source}', which does not exist")
+        dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         return Element(
             name=name,
             kind="aux",
-            equation=source,
+            dims=dims,
+            equation=name_text(source),
             unit=text_of(node, "units"),
             description=text_of(node, "doc"),
             line=self.doc.line(node),
@@ -351,6 +475,13 @@ class Reader:
                     f"<{bad}> is not supported",
                     hint="model conveyors and queues with DELAY or DELAYN",
                 )
+        if node.find("init_eqn") is not None or node.find("element/init_eqn") is not None:
+            raise ModelError(
+                "<init_eqn> (a separate equation for the initial value, Vensim's ACTIVE "
+                "INITIAL) is not supported",
+                hint="drop it if the equation gives the right initial value, or move the "
+                "initial value into the stocks that use it",
+            )
         if dims is None:
             dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         ctx = Context(
@@ -459,6 +590,65 @@ class Reader:
         if not _COMMENT.sub("", raw).strip():
             return ""
         return to_text(translate_expr(raw.strip(), scope, ctx))
+
+
+XMILE_1_0 = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
+
+
+def qualified_parts(raw: str) -> tuple[bool, list[str]]:
+    """A qualified name as written in a <connect> (``.x``, ``m.x``, ``"My Module".x``,
+    ``"My Module"."a b"``): whether it starts with a dot, and its canonical parts."""
+    dot, parts = split_qualified(raw)
+    return dot, [p for p in (canonical(display_name(part)) for part in parts) if p]
+
+
+def _merged_specs(top: ET.Element | None, own: ET.Element) -> ET.Element:
+    """A model's <sim_specs> with what it leaves out taken from the file's."""
+    merged = ET.Element("sim_specs", dict(top.attrib) if top is not None else {})
+    merged.attrib.update(own.attrib)
+    for tag in ("start", "stop", "dt"):
+        part = own.find(tag)
+        if part is None and top is not None:
+            part = top.find(tag)
+        if part is not None:
+            merged.append(part)
+    return merged
+
+
+def pre_standard(doc: Document) -> str:
+    """Why the file predates XMILE 1.0 ("" when it does not seem to): a version below 1.0,
+    or no namespace / the draft namespace in place of the standard's."""
+    version = (doc.root.get("version") or "").strip()
+    try:
+        if version and float(version) < 1.0:
+            return f'version="{version}"'
+    except ValueError:
+        return f'version="{version}"'
+    if doc.namespace != XMILE_1_0:
+        return f'namespace "{doc.namespace}"' if doc.namespace else "no XMILE namespace"
+    return ""
+
+
+def check_layout(doc: Document, model: ET.Element, *, root: bool) -> None:
+    """Refuse a <model> without <variables> whose variables would be lost: one that holds
+    variables directly (the layout before XMILE 1.0), or the root model of a file that
+    predates the standard. Otherwise a model may be empty (no <variables> at all: an XMILE
+    1.0 file with nothing in it yet, or a module's model with nothing in it)."""
+    if model.find("variables") is not None:
+        return
+    stray = next((child for child in model if child.tag in VARIABLE_TAGS), None)
+    old = pre_standard(doc) if root else ""
+    if stray is None and not old:
+        return
+    which = f'<model name="{model.get("name")}">' if model.get("name") else "its <model>"
+    found = f" but <{stray.tag}> directly in it" if stray is not None else ""
+    raise doc.error(
+        f"XMILE file older than the 1.0 standard ({old or 'variables outside <variables>'}): "
+        f"{which} has no <variables>{found}, so its variables cannot be read",
+        stray if stray is not None else model,
+        hint="open it in Stella 10 or later (or the tool that made it) and save it again as "
+        "XMILE 1.0",
+    )
 
 
 def loads_xmile(data: str | bytes, *, file: str | None = None, name: str = "model") -> Model:

@@ -13,13 +13,16 @@ from __future__ import annotations
 import json
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.meta import model_meta
 from flywheel_sim.io.xmile.xml import FLYWHEEL_NS
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList, to_text
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList, to_text, walk
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
+from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
 XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
@@ -32,31 +35,112 @@ def _number(value: float) -> str:
     return repr(float(value))
 
 
-def xmile_equation(text: str) -> str:
-    """Our equation text in XMILE's syntax (only IF_THEN_ELSE differs)."""
-    return to_text(_xmile_tree(parse(text)))
+def xmile_equation(
+    text: str,
+    lookups: frozenset[str] = frozenset(),
+    rename: Callable[[str], str] | None = None,
+    shown: Mapping[str | int, str] | None = None,
+) -> str:
+    """Our equation text in XMILE's syntax: ``IF_THEN_ELSE(c, a, b)`` as ``IF c THEN a ELSE
+    b``, a call of a lookup element (one of ``lookups``, canonical names) as the standard's
+    ``LOOKUP(name, x)``, and every variable's name through ``rename`` (names inside a
+    module); subscripts are written as ``shown`` spells them (the model's dimension and
+    element names, ``x[Region]`` rather than ``x[region]``)."""
+    return to_text(_xmile_tree(parse(text), lookups, rename or _same, shown or {}))
 
 
-def _xmile_tree(node: Expr) -> Expr:
-    if isinstance(node, Num | Var):
+def _same(name: str) -> str:
+    return name
+
+
+def _xmile_tree(
+    node: Expr,
+    lookups: frozenset[str],
+    rename: Callable[[str], str],
+    shown: Mapping[str | int, str],
+) -> Expr:
+    def tree(child: Expr) -> Expr:
+        return _xmile_tree(child, lookups, rename, shown)
+
+    if isinstance(node, Num):
         return node
+    if isinstance(node, Var):
+        return Var(rename(node.name), tuple(shown.get(s, s) for s in node.subscripts))
     if isinstance(node, Unary):
-        return Unary(node.op, _xmile_tree(node.operand))
+        return Unary(node.op, tree(node.operand))
     if isinstance(node, Binary):
-        return Binary(node.op, _xmile_tree(node.left), _xmile_tree(node.right))
+        return Binary(node.op, tree(node.left), tree(node.right))
     if isinstance(node, If):
-        return If(_xmile_tree(node.cond), _xmile_tree(node.then), _xmile_tree(node.orelse))
+        return If(tree(node.cond), tree(node.then), tree(node.orelse))
     if isinstance(node, VarList):
-        return VarList(tuple(_xmile_tree(i) for i in node.items))
-    args = tuple(_xmile_tree(a) for a in node.args)
+        return VarList(tuple(tree(i) for i in node.items))
+    args = tuple(tree(a) for a in node.args)
     if node.func == "IF_THEN_ELSE":
         return If(*args)
+    if canonical(node.func) in lookups and len(args) == 1:
+        return Call("LOOKUP", (Var(rename(canonical(node.func))), *args))
     return Call(node.func, args)
+
+
+@dataclass
+class _Module:
+    """A module to write: the elements whose names start with ``prefix`` (canonical, with
+    the trailing dot), under their local names, and the modules inside it."""
+
+    name: str  # display name of the module ("Sub Model")
+    prefix: str  # canonical full prefix ("sub_model." or "outer.inner.")
+    elements: list[Element] = field(default_factory=list)
+    children: dict[str, _Module] = field(default_factory=dict)
+
+
+def _module_tree(elements: tuple[Element, ...]) -> tuple[list[Element], dict[str, _Module]]:
+    """The root's own elements and its modules, from the dotted names that flattening made
+    (``hares.births``). A dotted name stays in its model as it is where its first part also
+    names a variable there (a macro's copies, ``a.ACCUM1.total``) or the module could not be
+    written as one (it uses a lookup or flow of another model)."""
+
+    def split(items: list[Element], prefix: str) -> tuple[list[Element], dict[str, _Module]]:
+        locals_ = {e.key[len(prefix) :] for e in items}
+        own: list[Element] = []
+        groups: dict[str, _Module] = {}
+        for e in items:
+            local = e.key[len(prefix) :]
+            head, dot, _ = local.partition(".")
+            if not dot or head in locals_:
+                own.append(e)
+                continue
+            module = groups.get(head)
+            if module is None:
+                shown = _display_part(e.name, prefix.count("."))
+                module = groups[head] = _Module(shown, prefix + head + ".")
+            module.elements.append(e)
+        for module in groups.values():
+            inner, children = split(module.elements, module.prefix)
+            module.elements, module.children = inner, children
+        return own, groups
+
+    root, modules = split(list(elements), "")
+    return root, modules
+
+
+def _display_part(name: str, index: int) -> str:
+    parts = name.split(".")
+    return parts[index] if index < len(parts) else name
 
 
 class _Writer:
     def __init__(self, model: Model) -> None:
         self.model = model
+        self.lookups = frozenset(e.key for e in model.elements if e.kind == "lookup")
+        self.submodels: list[ET.Element] = []
+        self.model_names: set[str] = set()
+        self.outputs: set[str] = set()
+        self.nodes: dict[str, ET.Element] = {}
+        self.broken: set[str] | None = None  # module prefixes that cannot be written as such
+        self.shown: dict[str | int, str] = {}  # dimension and element names as written
+        for dim in model.dimensions:
+            self.shown[canonical(dim.name)] = dim.name
+            self.shown.update((canonical(e), e) for e in dim.elements if not e.isdecimal())
 
     def document(self) -> ET.Element:
         model = self.model
@@ -96,16 +180,132 @@ class _Writer:
         meta = ET.SubElement(root, "flywheel:meta")
         meta.text = json.dumps(model_meta(model), sort_keys=True)
         variables = ET.SubElement(ET.SubElement(root, "model"), "variables")
-        for element in model.elements:
-            variables.append(self.variable(element))
+        own, modules = _module_tree(model.elements)
+        self.write_model(variables, own, modules, "")
+        for key in self.outputs:  # read from outside their module
+            if key in self.nodes:
+                self.nodes[key].set("access", "output")
+        root.extend(self.submodels)
+        self.options(header)
         ET.indent(root)
         return root
 
-    def variable(self, e: Element) -> ET.Element:
+    def options(self, header: ET.Element) -> None:
+        """<options> (XMILE 1.0 header): the optional features the file uses."""
+        most = max((len(e.dims) for e in self.model.elements), default=0)
+        if not most and not self.submodels:
+            return
+        options = ET.SubElement(header, "options", {"namespace": "std"})
+        if most:
+            ET.SubElement(options, "uses_arrays", {"maximum_dimensions": str(most)})
+        if self.submodels:
+            ET.SubElement(options, "uses_submodels")
+
+    # -- modules ---------------------------------------------------------------------------
+    def write_model(
+        self,
+        variables: ET.Element,
+        own: list[Element],
+        modules: dict[str, _Module],
+        prefix: str,
+    ) -> dict[str, str]:
+        """Write one model's variables and its modules (each a <module> here and a <model>
+        of its own); return the names from outside it that it needs, with the local names of
+        the inputs that receive them."""
+        for head, module in list(modules.items()):
+            if self.writable(module):
+                self.model_names.add(canonical(module.name))
+            else:  # written flat, with its dotted names, as before
+                del modules[head]
+                own.extend(_all_elements(module))
+        needs: dict[str, str] = {}  # a name from outside -> the local input receiving it
+        own_keys = {e.key[len(prefix) :] for e in own}
+        taken = own_keys | set(modules)
+        inputs = set()
+        for e in own if prefix else ():
+            source = _connected_source(e)
+            if source is not None and not source.startswith(prefix) and source not in needs:
+                needs[source] = e.key[len(prefix) :]  # a module input: connected as before
+                inputs.add(e.key)
+
+        def local(name: str) -> str:
+            if name.startswith(prefix):
+                rest = name[len(prefix) :]
+                if "." in rest and rest.partition(".")[0] in modules:
+                    self.outputs.add(name)
+                return rest
+            if name not in needs:
+                candidate = name.replace(".", "_")
+                while candidate in taken:
+                    candidate += "_in"
+                taken.add(candidate)
+                needs[name] = candidate
+            return needs[name]
+
+        depth = prefix.count(".")
+        for e in own:
+            if e.key in inputs:
+                node = self.input_node(_local_name(e.name, depth), e.dims, e)
+            else:
+                node = self.variable(e, local)
+                node.set("name", _local_name(e.name, depth))
+            self.nodes[e.key] = node
+            variables.append(node)
+        for module in modules.values():
+            inner = ET.Element("variables")
+            wanted = self.write_model(inner, module.elements, module.children, module.prefix)
+            model_node = ET.Element("model", {"name": module.name})
+            model_node.append(inner)
+            self.submodels.append(model_node)
+            node = ET.SubElement(variables, "module", {"name": module.name})
+            for outside, input_name in sorted(wanted.items()):
+                if outside.startswith(prefix):
+                    rest = outside[len(prefix) :]
+                    if "." in rest:  # another module's variable: its output
+                        self.outputs.add(outside)
+                    origin = "." + rest if not prefix and "." not in rest else rest
+                else:
+                    origin = local(outside)
+                target = f"{canonical(module.name)}.{input_name}"
+                ET.SubElement(node, "connect", {"to": target, "from": origin})
+        for outside, input_name in needs.items():
+            if input_name not in own_keys:  # an input made for a name an equation uses
+                variables.insert(0, self.input_node(input_name, self.dims_of(outside), None))
+        return needs
+
+    def writable(self, module: _Module) -> bool:
+        """Whether a module can be written as one: a unique model name, and no stock, flow
+        or lookup shared across its border (XMILE connects only values)."""
+        if self.broken is None:
+            self.broken = _broken_prefixes(self.model, self.lookups)
+        return canonical(module.name) not in self.model_names and module.prefix not in self.broken
+
+    def input_node(self, name: str, dims: tuple[str, ...], e: Element | None) -> ET.Element:
+        node = ET.Element("aux", {"name": name, "access": "input"})
+        if dims:
+            sub = ET.SubElement(node, "dimensions")
+            for dim in dims:
+                ET.SubElement(sub, "dim", {"name": dim})
+        ET.SubElement(node, "eqn").text = "0"  # replaced by what the <connect> gives
+        if e is not None:
+            self.texts(node, e)
+        return node
+
+    def dims_of(self, key: str) -> tuple[str, ...]:
+        for e in self.model.elements:
+            if e.key == key:
+                return e.dims
+        return ()
+
+    def variable(self, e: Element, rename: Callable[[str], str] | None = None) -> ET.Element:
+        self.rename = rename
         try:
             return self._variable(e)
         except ModelError as exc:
             raise exc.located(file=self.model.file, line=e.line, variable=e.name) from None
+
+    def equation(self, text: str) -> str:
+        return xmile_equation(text, self.lookups, self.rename, self.shown)
 
     def _variable(self, e: Element) -> ET.Element:
         if e.kind == "lookup":
@@ -123,14 +323,15 @@ class _Writer:
             self.parameter(node, e)
         else:
             if e.equation.strip():
-                ET.SubElement(node, "eqn").text = xmile_equation(e.equation)
+                ET.SubElement(node, "eqn").text = self.equation(e.equation)
             for key, text in e.element_equations:
                 sub = ET.SubElement(node, "element", {"subscript": key})
-                ET.SubElement(sub, "eqn").text = xmile_equation(text)
+                ET.SubElement(sub, "eqn").text = self.equation(text)
+        rename = self.rename or _same
         for flow in e.inflows:
-            ET.SubElement(node, "inflow").text = flow
+            ET.SubElement(node, "inflow").text = rename(canonical(flow)) if self.rename else flow
         for flow in e.outflows:
-            ET.SubElement(node, "outflow").text = flow
+            ET.SubElement(node, "outflow").text = rename(canonical(flow)) if self.rename else flow
         if e.kind in ("stock", "flow") and e.non_negative:
             ET.SubElement(node, "non_negative")  # absent means false (no <behavior> default)
         if e.lookup is not None:
@@ -158,6 +359,51 @@ class _Writer:
         ET.SubElement(node, "xpts").text = ",".join(_number(x) for x in table.xs)
         ET.SubElement(node, "ypts").text = ",".join(_number(y) for y in table.ys)
         return node
+
+
+def _prefixes(key: str) -> set[str]:
+    """The module prefixes of a flattened name: ``a.b.x`` -> ``{"a.", "a.b."}``."""
+    parts = key.split(".")
+    return {".".join(parts[:i]) + "." for i in range(1, len(parts))}
+
+
+def _broken_prefixes(model: Model, lookups: frozenset[str]) -> set[str]:
+    """The module prefixes that a stock's flow or a lookup's call crosses (one end inside,
+    the other outside), so that the module cannot be written as one."""
+    broken: set[str] = set()
+    for e in model.elements:
+        refs = [canonical(f) for f in (*e.inflows, *e.outflows)]
+        for text in (e.equation, *(t for _, t in e.element_equations)):
+            if text.strip():
+                refs += [
+                    canonical(n.func)
+                    for n in walk(parse(text))
+                    if isinstance(n, Call) and canonical(n.func) in lookups
+                ]
+        mine = _prefixes(e.key)
+        for ref in refs:
+            broken |= mine ^ _prefixes(ref)
+    return broken
+
+
+def _all_elements(module: _Module) -> list[Element]:
+    out = list(module.elements)
+    for child in module.children.values():
+        out += _all_elements(child)
+    return out
+
+
+def _local_name(name: str, depth: int) -> str:
+    """A flattened display name without its first ``depth`` module parts."""
+    return ".".join(name.split(".")[depth:]) if depth else name
+
+
+def _connected_source(e: Element) -> str | None:
+    """The name an auxiliary only copies (a connected module input), or None."""
+    if e.kind != "aux" or e.element_equations or e.lookup is not None or not e.equation:
+        return None
+    tree = parse(e.equation)
+    return tree.name if isinstance(tree, Var) and not tree.subscripts else None
 
 
 def dumps_xmile(model: Model) -> str:

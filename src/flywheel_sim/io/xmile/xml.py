@@ -40,6 +40,7 @@ _PREFIX_USE = re.compile(
 )
 _PREFIX_DECL = re.compile(r"xmlns:([A-Za-z_][\w.-]*)\s*=")
 _ROOT = re.compile(r"<xmile\b")
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_BE)
 # Python codecs that are not character sets of text files (one raises on every call, one is
 # quadratic); an XML declaration naming one is an unknown encoding
 _NOT_CHARSETS = frozenset({"undefined", "idna", "punycode", "unicode-escape", "raw-unicode-escape"})
@@ -52,6 +53,7 @@ class Document:
     root: ET.Element
     lines: dict[int, int]
     file: str | None
+    namespace: str = ""  # the root element's namespace ("" when it declares none)
 
     def line(self, element: ET.Element) -> int | None:
         return self.lines.get(id(element))
@@ -76,8 +78,11 @@ class _Builder(ET.TreeBuilder):
         self.lines: dict[int, int] = {}
         self.expat: Any = None
         self.open: list[ET.Element] = []
+        self.namespace: str | None = None
 
     def start(self, tag: str, attrs: dict[str, str]) -> ET.Element:
+        if self.namespace is None:  # the root element
+            self.namespace = tag[1:].partition("}")[0] if tag.startswith("{") else ""
         element = super().start(_local(tag), {_local(k): v for k, v in attrs.items()})
         if self.expat is not None:
             self.lines[id(element)] = int(self.expat.CurrentLineNumber)
@@ -151,6 +156,12 @@ def parse_xml(data: str | bytes, file: str | None = None) -> Document:
             file=file,
             hint="split the model or raise flywheel_sim.io.xmile.xml.MAX_XMILE_BYTES",
         )
+    if isinstance(data, bytes) and not data.lstrip().startswith((b"<", *_BOMS)):
+        raise ModelError(
+            "not an XMILE file: it is not XML text (Stella 9 and earlier save a binary format)",
+            file=file,
+            hint="open it in Stella 10 or later and save it again as XMILE 1.0 (.stmx)",
+        )
     text = data if isinstance(data, str) else _decode(data, file)
     text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text, count=1)  # the text is already decoded
     text = declare_prefixes(text)
@@ -179,7 +190,7 @@ def parse_xml(data: str | bytes, file: str | None = None) -> Document:
             f"not an XMILE file: the root element is <{getattr(root, 'tag', '?')}>, not <xmile>",
             file=file,
         )
-    return Document(root, builder.lines, file)
+    return Document(root, builder.lines, file, builder.namespace or "")
 
 
 def open_resource(doc: Document, resource: str, node: ET.Element) -> Document:

@@ -12,7 +12,9 @@ from typing import Any
 import yaml
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import Binary, to_text, walk
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
+from flywheel_sim.spec.parser import parse
 
 SECTIONS = {
     "parameter": "parameters",
@@ -36,6 +38,26 @@ def _table(table: GraphicalFunction) -> dict[str, Any]:
     return out
 
 
+def _equation(text: str) -> str:
+    """The equation as written, unless it chains ``^`` without parentheses (``a^b^c``), which
+    versions before ``^`` grouped right to left read as ``(a^b)^c``: then
+    with explicit parentheses, so that every version reads the same value."""
+    if "^" not in text:
+        return text
+    try:
+        tree = parse(text)
+    except ModelError:
+        return text
+    for node in walk(tree):
+        if isinstance(node, Binary) and node.op == "^" and _is_power(node.left, node.right):
+            return to_text(tree)
+    return text
+
+
+def _is_power(*nodes: object) -> bool:
+    return any(isinstance(n, Binary) and n.op == "^" for n in nodes)
+
+
 def _element(e: Element) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if e.dims:
@@ -52,9 +74,9 @@ def _element(e: Element) -> dict[str, Any]:
     else:
         key = "initial" if e.kind == "stock" else "equation"
         if e.equation.strip():
-            out[key] = e.equation
+            out[key] = _equation(e.equation)
         if e.element_equations:
-            out["elements"] = dict(e.element_equations)
+            out["elements"] = {k: _equation(v) for k, v in e.element_equations}
     if e.kind == "stock":
         if e.inflows:
             out["inflows"] = list(e.inflows)
