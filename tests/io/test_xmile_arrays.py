@@ -162,3 +162,189 @@ def test_a_shared_graphical_function_is_not_applied_on_top_of_an_elements_own(
         + "</element></aux>"
     )
     np.testing.assert_allclose(series(run(text, options), "g")[2], [20.0, 80.0, 0.5])
+
+
+# -- 2. arrays as Stella uses them -----------------------------------------------------------------
+# x = (5, 1, 3) over R = (north, south, west); y = (2, 2, 1) over the numbered dimension X
+ARRAYS = (
+    '<aux name="x"><dimensions><dim name="R"/></dimensions><eqn>5, 1, 3</eqn></aux>'
+    '<aux name="y"><dimensions><dim name="X3"/></dimensions><eqn>2, 2, 1</eqn></aux>'
+)
+DIMS3 = (
+    '<dimensions><dim name="R"><elem name="north"/><elem name="south"/><elem name="west"/>'
+    '</dim><dim name="X3" size="3"/></dimensions>'
+)
+
+
+def scalar_values(equations: dict[str, str], options: fs.Options, stop: float = 6) -> dict:
+    auxes = "".join(f'<aux name="{k}"><eqn>{v}</eqn></aux>' for k, v in equations.items())
+    text = xmile(ARRAYS + auxes, dims=DIMS3, stop=stop)
+    result = run(text, options)
+    return {k: series(result, k) for k in equations}
+
+
+def test_computed_subscripts_pick_an_element_while_the_model_runs(options: fs.Options) -> None:
+    # Stella's x[INT(TIME MOD 5)+1]; XMILE 1.0 §3.7.1: a subscript may be an expression, the
+    # index is the element's position, and an index outside the dimension gives 0. In range,
+    # values from pysimlin 0.8.5 on the same model (it gives NaN outside, where XMILE says 0);
+    # dt = 1 here, times 0..6.
+    v = scalar_values(
+        {
+            "by_time": "x[TIME]",
+            "cycling": "x[INT(TIME MOD 5) + 1]",
+            "by_name": "x[k]",
+            "k": "3",
+            "nested": "y[x[south] + 1]",
+        },
+        options,
+    )
+    np.testing.assert_array_equal(v["by_time"], [0, 5, 1, 3, 0, 0, 0])
+    np.testing.assert_array_equal(v["cycling"], [5, 1, 3, 0, 0, 5, 1])
+    np.testing.assert_array_equal(v["by_name"], [3] * 7)  # k is a variable, not an element
+    np.testing.assert_array_equal(v["nested"], [2] * 7)  # y[1 + 1]
+
+
+def test_computed_subscript_in_a_stock_and_over_a_dimension(options: fs.Options) -> None:
+    # by hand: s starts at x[INT(2.5)] = x[2] = 1 and gains p[R.west] = 3 per DT;
+    # z[X3] = x[X3] + y[X3] on positions: the numbered dimension indexes the named one
+    text = xmile(
+        ARRAYS + '<stock name="s"><eqn>x[2.5]</eqn><inflow>f</inflow></stock>'
+        '<flow name="f"><eqn>x[R.west]</eqn></flow>'
+        '<aux name="z"><dimensions><dim name="X3"/></dimensions><eqn>x[X3] + y</eqn></aux>',
+        dims=DIMS3,
+    )
+    with pytest.raises(
+        ModelError, match="subscript 'x3' is a dimension, but the variable is over 'r'"
+    ):
+        run(text, options)  # X3 is a dimension, not a number: refused, not guessed
+    text = text.replace("x[X3] + y", "x[y] + y")  # y's values (2, 2, 1) as positions of x
+    result = run(text, options)
+    np.testing.assert_array_equal(series(result, "s"), [1, 4, 7, 10])
+    np.testing.assert_array_equal(series(result, "z")[0], [1 + 2, 1 + 2, 5 + 1])
+
+
+def test_dimension_element_as_a_value_ranges_and_wildcards(options: fs.Options) -> None:
+    # XMILE 1.0 §3.7.1: Location.Boston is the element's position; §3.7.1.2 ranges and
+    # wildcards. Values from pysimlin 0.8.5 (R.south 2, SUM(x[1:2]) 6, SUM(x[south:west]) 4,
+    # SUM(x[R.*]) 9, MIN(x[*]) 1), the rest by hand.
+    v = scalar_values(
+        {
+            "position": "R.south * 10",
+            "first_two": "SUM(x[1:2])",
+            "named_range": "SUM(x[south:west])",
+            "qualified_star": "SUM(x[R.*])",
+            "whole": "SUM(x)",  # Stella 10: "the * is normally not needed"
+            "mean": "MEAN(x)",
+            "min_star": "MIN(x[*])",
+            "min_two": "MIN(x, 2)",  # the smallest of all of x and 2
+            "max_two": "MAX(x[*], 4)",
+            "prod_range": "PROD(y[2:3])",
+        },
+        options,
+        stop=1,
+    )
+    expected = {
+        "position": 20,
+        "first_two": 6,
+        "named_range": 4,
+        "qualified_star": 9,
+        "whole": 9,
+        "mean": 3,
+        "min_star": 1,
+        "min_two": 1,
+        "max_two": 5,
+        "prod_range": 2,
+    }
+    for name, value in expected.items():
+        np.testing.assert_array_equal(v[name], [value, value], err_msg=name)
+
+
+def test_stddev_size_and_rank(options: fs.Options) -> None:
+    # STDDEV of (5, 1, 3): of the population, sqrt(8/3) (pysimlin 0.8.5 gives 1.632993161855452);
+    # SIZE by hand. RANK (XMILE 1.0 §3.7.1.3, by hand; pysimlin does not compile it): the
+    # position of the k-th smallest; ties (y = 2, 2, 1) by position, or by the tie-break
+    # array; 0 for a rank no element has.
+    v = scalar_values(
+        {
+            "sd": "STDDEV(x[*])",
+            "size": "SIZE(x) + SIZE(y[*]) * 10",
+            "smallest": "RANK(x, 1)",
+            "largest": "RANK(x[*], SIZE(x))",
+            "tie_first": "RANK(y, 2)",
+            "tie_second": "RANK(y, 3)",
+            "tie_broken": "RANK(y, 2, x)",
+            "no_rank": "RANK(x, 4)",
+            "moving": "RANK(x, TIME)",
+        },
+        options,
+        stop=4,
+    )
+    np.testing.assert_allclose(v["sd"], [np.sqrt(8 / 3)] * 5, rtol=1e-15)
+    assert v["size"][0] == 33
+    assert (v["smallest"][0], v["largest"][0]) == (2, 1)
+    assert (v["tie_first"][0], v["tie_second"][0], v["tie_broken"][0]) == (1, 2, 2)
+    assert v["no_rank"][0] == 0
+    np.testing.assert_array_equal(v["moving"], [0, 2, 3, 1, 0])
+
+
+def test_lookup_on_per_element_graphical_functions(options: fs.Options) -> None:
+    # XMILE 1.0 §4.5.3 (one graphical function per element) used the Stella way:
+    # LOOKUP(g[elem], x), LOOKUP(g, x) in an equation over g's dimension, and a computed
+    # element. By hand at x = 2: north 0..10 -> 0..100 gives 20, south 100..0 gives 80,
+    # west 0..10 -> 5..5 gives 5.
+    gf = '<element subscript="{e}"><gf><xscale min="0" max="10"/><ypts>{ys}</ypts></gf></element>'
+    tables = "".join(
+        gf.format(e=e, ys=ys) for e, ys in (("north", "0,100"), ("south", "100,0"), ("west", "5,5"))
+    )
+    text = xmile(
+        f'<aux name="g"><dimensions><dim name="R"/></dimensions><eqn>TIME</eqn>{tables}</aux>'
+        '<aux name="one"><eqn>LOOKUP(g[south], 2)</eqn></aux>'
+        '<aux name="each"><dimensions><dim name="R"/></dimensions><eqn>LOOKUP(g, 2)</eqn></aux>'
+        '<aux name="each_named"><dimensions><dim name="R"/></dimensions>'
+        "<eqn>LOOKUP(g[R], 2)</eqn></aux>"
+        '<aux name="computed"><eqn>LOOKUP(g[TIME], 2)</eqn></aux>',
+        dims=DIMS3,
+    )
+    result = run(text, options)
+    np.testing.assert_array_equal(series(result, "one"), [80] * 4)
+    np.testing.assert_array_equal(series(result, "each")[0], [20, 80, 5])
+    np.testing.assert_array_equal(series(result, "each_named")[0], [20, 80, 5])
+    np.testing.assert_array_equal(series(result, "computed"), [0, 20, 80, 5])
+
+
+@pytest.mark.parametrize(
+    ("equation", "match"),
+    [
+        ("x[*] + 1", r"naming several elements \(x\[\*\], x\[dim.\*\], x\[1:3\]\) can only"),
+        ("x[1:2]", "naming several elements"),
+        ("SUM(x[3:1])", "the range 3:1 of dimension 'r' is empty"),
+        ("SUM(x[1:4])", r"position 4 is outside dimension 'r' \(1..3\)"),
+        ("SUM(x[X3.*])", "'x3.\\*' does not name the elements of dimension 'r'"),
+        ("R.*", r"'R.\*' \(all elements\) can only be a subscript"),
+        ("RANK(x, 1, y[1:2])", "RANK's tie-breaking array has 2 elements, not 3"),
+        ("LOOKUP(x, 1)", "'x' is not a function or lookup"),
+    ],
+)
+def test_array_forms_that_cannot_be_computed_are_refused(equation: str, match: str) -> None:
+    refused(xmile(ARRAYS + f'<aux name="v"><eqn>{equation}</eqn></aux>', dims=DIMS3), match)
+
+
+def test_the_yaml_language_has_the_same_array_forms(options: fs.Options) -> None:
+    # the YAML language shares the parser and the compiler; by hand, dt = 1
+    model = fs.loads_model(
+        """
+name: arrays
+time: {start: 0, stop: 3, dt: 1}
+dimensions:
+  r: [north, south, west]
+parameters:
+  x: {dims: [r], default: {north: 5, south: 1, west: 3}}
+auxiliaries:
+  pick: {equation: "x[INT(TIME) + 1] + r.west * 100"}
+  spread: {equation: "STDDEV(x[1:2]) + RANK(x, 3) * 10"}
+""",
+        file="arrays.yaml",
+    )
+    result = fs.simulate(model, options=options)
+    np.testing.assert_array_equal(series(result, "pick"), [305, 301, 303, 300])
+    np.testing.assert_array_equal(series(result, "spread"), [2 + 10] * 4)
