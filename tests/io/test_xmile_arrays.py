@@ -348,3 +348,13 @@ auxiliaries:
     result = fs.simulate(model, options=options)
     np.testing.assert_array_equal(series(result, "pick"), [305, 301, 303, 300])
     np.testing.assert_array_equal(series(result, "spread"), [2 + 10] * 4)
+
+
+def test_a_file_asking_nan_for_an_invalid_index_is_refused_only_if_it_computes_one() -> None:
+    # XMILE 1.0 §2.2.1: <uses_arrays invalid_index_value="NaN"> asks NaN where we give 0
+    nan = '<header><options><uses_arrays maximum_dimensions="1" invalid_index_value="NaN"/>'
+    text = xmile(ARRAYS + '<aux name="v"><eqn>x[TIME]</eqn></aux>', dims=DIMS3)
+    text = text.replace("<header>", nan).replace("<name>t</name></header>", "</options></header>")
+    refused(text, r'invalid_index_value="NaN"')
+    fine = text.replace("x[TIME]", "x[2] + SUM(x[1:2])")  # nothing computed: read as usual
+    assert loads_xmile(fine).element("v").equation == "x[2] + SUM(x[1:2])"

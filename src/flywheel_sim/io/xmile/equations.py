@@ -37,6 +37,7 @@ from flywheel_sim.spec.ast import (
     VarList,
     to_text,
 )
+from flywheel_sim.spec.builtins import CONSTANT_NAMES
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
@@ -64,6 +65,7 @@ class Scope:
     macros: frozenset[str] = frozenset()
     subst: dict[str, Expr] = field(default_factory=dict)
     isolated: bool = False
+    nan_index: bool = False  # <uses_arrays invalid_index_value="NaN">: not supported
 
 
 @dataclass
@@ -207,10 +209,23 @@ class Rewriter:
         if isinstance(sub, str) and sub != "*" and not sub.endswith(".*"):
             if sub in self.scope.dims or any(sub in e for e in self.scope.dims.values()):
                 return sub  # an element name prevails over a variable's (XMILE 1.0 §3.7.1)
-            return self.name(sub)
+            name = self.name(sub)
+            if name in self.scope.names or name in CONSTANT_NAMES:
+                self.computed_subscript()
+            return name
         if isinstance(sub, int | str | Range):
             return sub
+        self.computed_subscript()
         return self.rewrite(sub)
+
+    def computed_subscript(self) -> None:
+        if self.scope.nan_index:
+            raise ModelError(
+                "a subscript computed while the model runs, in a file that asks for NaN when "
+                'such an index is outside its dimension (<uses_arrays invalid_index_value="NaN">)'
+                ": flywheel-sim gives 0, the XMILE default",
+                hint="remove invalid_index_value from <uses_arrays> to accept 0",
+            )
 
     def size(self, node: Call) -> int | None:
         """``SIZE(x[dim, ...])`` as a number (so the variable is a constant); None for the

@@ -77,6 +77,9 @@ class Reader:
         self.macros: dict[str, Macro] = read_macros(doc)
         self.models = {canonical(m.get("name", "")): m for m in root.findall("model")}
         self.non_negative = read_behavior(root.find("behavior"))
+        arrays = root.find("header/options/uses_arrays")
+        invalid = "" if arrays is None else arrays.get("invalid_index_value", "")
+        self.nan_index = invalid.strip().lower() == "nan"
         self.elements: list[Element] = []
         self.names: set[str] = set()
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
@@ -284,6 +287,7 @@ class Reader:
 
     def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        scope.nan_index = self.nan_index
         for child in self.variables(inst.model):
             tag = child.tag
             if tag.startswith("{") or tag in IGNORED_TAGS or tag == "module":
