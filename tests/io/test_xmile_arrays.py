@@ -358,3 +358,46 @@ def test_a_file_asking_nan_for_an_invalid_index_is_refused_only_if_it_computes_o
     refused(text, r'invalid_index_value="NaN"')
     fine = text.replace("x[TIME]", "x[2] + SUM(x[1:2])")  # nothing computed: read as usual
     assert loads_xmile(fine).element("v").equation == "x[2] + SUM(x[1:2])"
+
+
+def test_transposition(options: fs.Options) -> None:
+    # XMILE 1.0 §3.7.1.1: x' reverses the dimensions. By hand: m over [R, X] holds 1..6 in
+    # row-major order (XMILE's order), so m'[X, R] is [[1, 3, 5], [2, 4, 6]]; the same by
+    # dimension names (plain m in an equation over [X, R]); and over X by X (the standard's
+    # own example of same-named dimensions), s'[i, j] = s[j, i].
+    text = xmile(
+        '<aux name="m"><dimensions><dim name="R"/><dim name="X"/></dimensions>'
+        "<eqn>1, 2, 3, 4, 5, 6</eqn></aux>"
+        '<aux name="t"><dimensions><dim name="X"/><dim name="R"/></dimensions><eqn>m\'</eqn></aux>'
+        '<aux name="by_names"><dimensions><dim name="X"/><dim name="R"/></dimensions>'
+        "<eqn>m</eqn></aux>"
+        '<aux name="s"><dimensions><dim name="X"/><dim name="X"/></dimensions>'
+        "<eqn>1, 2, 3, 4</eqn></aux>"
+        '<aux name="u"><dimensions><dim name="X"/><dim name="X"/></dimensions>'
+        "<eqn>s' * TIME</eqn></aux>"
+    )
+    model = loads_xmile(text, file="t.xmile")
+    assert model.element("t").equation == "m'"
+    result = fs.simulate(model, options=options)
+    np.testing.assert_array_equal(series(result, "t")[0], [[1, 3, 5], [2, 4, 6]])
+    np.testing.assert_array_equal(series(result, "by_names")[0], [[1, 3, 5], [2, 4, 6]])
+    np.testing.assert_array_equal(series(result, "u")[2], [[2, 6], [4, 8]])
+    refused(
+        xmile(
+            '<aux name="m"><dimensions><dim name="R"/></dimensions><eqn>1, 2, 3</eqn></aux>'
+            '<aux name="v"><eqn>m\'</eqn></aux>'
+        ),
+        "has 1 dimension\\(s\\) but this equation has 0",
+    )
+
+
+def test_a_dimension_used_twice_keeps_each_use_apart(options: fs.Options) -> None:
+    # XMILE 1.0 §4.5.2 declares an array over X by X; plain s (and s[X, X]) in an equation
+    # over X by X is element [i, j] of s, not [j, j] (by hand, s = 1, 2, 3, 4 row-major)
+    text = xmile(
+        '<aux name="s"><dimensions><dim name="X"/><dim name="X"/></dimensions>'
+        "<eqn>1, 2, 3, 4</eqn></aux>"
+        '<aux name="same"><dimensions><dim name="X"/><dim name="X"/></dimensions>'
+        "<eqn>s * 10 + s[X, X]</eqn></aux>"
+    )
+    np.testing.assert_array_equal(series(run(text, options), "same")[0], [[11, 22], [33, 44]])

@@ -70,6 +70,9 @@ class Scalariser:
         self.default_cache: dict[str, dict[tuple[str, ...], float]] = {}
         self.hidden: list[Inst] = []  # hidden auxiliaries of the instance being made
         self.current_key = ""
+        self.current_index: tuple[str, ...] = ()
+        # a dimension used twice (X by X): its k-th use in the equation's own dimensions
+        self.repeated: dict[tuple[str, int], str] = {}
         # the array functions' limits: RANK compares every pair of elements
         self.max_rank = 200
         self.reducing = False  # resolving the arguments of MIN/MAX with several arguments
@@ -171,6 +174,8 @@ class Scalariser:
             )
         text = self.equation_for(element, index)
         self.current_key = key
+        self.current_index = index
+        self.repeated = self.occurrences(self.dims_of(element), index)
         try:
             expr = self.scalar(self.resolve(parse(text), where))
         except ModelError as exc:
@@ -315,7 +320,8 @@ class Scalariser:
                             f"subscript it ({element.key}[<element>]) or reduce it "
                             f"(SUM({element.key}[*]))",
                         )
-                    picks.append((where[dim],))
+                    nth = dims[: len(picks)].count(dim)
+                    picks.append((self.repeated.get((dim, nth), where[dim]),))
                 return Var(instance_key(element.key, tuple(p[0] for p in picks)))
         if len(node.subscripts) != len(dims):
             raise self.error(
@@ -325,9 +331,13 @@ class Scalariser:
         for position, (sub, dim) in enumerate(zip(node.subscripts, dims, strict=True)):
             if self.computed(sub, dim, where):
                 return self.select(element, node, position, where)
-        picks = [
-            self.subscript(sub, dim, where) for sub, dim in zip(node.subscripts, dims, strict=True)
-        ]
+        picks = []
+        for j, (sub, dim) in enumerate(zip(node.subscripts, dims, strict=True)):
+            nth = node.subscripts[:j].count(sub)
+            if isinstance(sub, str) and (sub, nth) in self.repeated and (sub, 1) in self.repeated:
+                picks.append((self.repeated[(sub, nth)],))  # X by X: the k-th X is the k-th
+            else:
+                picks.append(self.subscript(sub, dim, where))
         keys = [instance_key(element.key, combo) for combo in itertools.product(*picks)]
         many = any(
             sub == "*" or isinstance(sub, Range) or (isinstance(sub, str) and sub.endswith(".*"))
@@ -336,6 +346,17 @@ class Scalariser:
         if many:
             return VarList(tuple(Var(k) for k in keys))
         return Var(keys[0])
+
+    @staticmethod
+    def occurrences(dims: tuple[str, ...], index: tuple[str, ...]) -> dict[tuple[str, int], str]:
+        """For a dimension the equation uses more than once (XMILE 1.0's X by X), the
+        element of its k-th use; empty when every dimension is used once."""
+        if len(set(dims)) == len(dims):
+            return {}
+        out: dict[tuple[str, int], str] = {}
+        for j, (dim, element) in enumerate(zip(dims, index, strict=True)):
+            out[(dim, dims[:j].count(dim))] = element
+        return out
 
     def element_position(self, name: str) -> int | None:
         """``dim.element`` (outside a subscript): the element's 1-based position."""
@@ -447,6 +468,8 @@ class Scalariser:
     def call(self, node: Call, where: dict[str, str]) -> Expr:
         if node.func == "LOOKUP":
             return self.lookup_call(node, where)
+        if node.func == "TRANSPOSE":
+            return self.transpose(node)
         lower = node.func.lower()
         target = self.elements.get(lower)
         if target is not None and target.lookup is not None:
@@ -491,6 +514,43 @@ class Scalariser:
                     "a random function's seed is a whole number below 2^63 (9223372036854775807)",
                 )
         return Call(builtin.name, tuple(self.scalar(a) for a in args))
+
+    def transpose(self, node: Call) -> Expr:
+        """``x'`` (XMILE 1.0 §3.7.1.1): x with its dimensions reversed, so element
+        ``[i, j]`` of the equation is ``x[j, i]``; elements are matched by name, or by
+        position between dimensions of the same size."""
+        arg = node.args[0] if len(node.args) == 1 else None
+        if not isinstance(arg, Var) or arg.subscripts:
+            raise self.error(
+                "only a variable without subscripts can be transposed (x')",
+                "compute the slice in an auxiliary first",
+            )
+        target = self.elements.get(arg.name)
+        if target is None:
+            raise self.error(f"unknown name '{arg.name}'")
+        dims = self.dims_of(target)
+        current = self.current
+        here = self.dims_of(current) if current is not None else ()
+        if len(dims) != len(here) or not dims:
+            raise self.error(
+                f"'{target.name}'' has {len(dims)} dimension(s) but this equation has "
+                f"{len(here)}: a transposed array must have as many as the equation"
+            )
+        subs: list[str] = []
+        for dim, own_dim, element in zip(
+            dims, reversed(here), reversed(self.current_index), strict=True
+        ):
+            members, own = self.dims[dim], self.dims[own_dim]
+            if element in members:
+                subs.append(element)
+            elif len(members) == len(own):
+                subs.append(members[own.index(element)])
+            else:
+                raise self.error(
+                    f"'{target.name}'' cannot be transposed into this equation: dimension "
+                    f"'{dim}' has {len(members)} elements and '{own_dim}' {len(own)}"
+                )
+        return Var(instance_key(target.key, tuple(subs)))
 
     def array(self, arg: Expr, where: dict[str, str]) -> list[Expr]:
         """An array function's argument as its elements: an arrayed variable without

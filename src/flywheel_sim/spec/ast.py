@@ -185,6 +185,8 @@ def to_text(node: Expr) -> str:
     if isinstance(node, If):
         return f"IF {to_text(node.cond)} THEN {to_text(node.then)} ELSE {to_text(node.orelse)}"
     if isinstance(node, Call):
+        if node.func == "TRANSPOSE" and len(node.args) == 1 and isinstance(node.args[0], Var):
+            return f"{to_text(node.args[0])}'"  # XMILE's transposition operator
         func = node.func if node.func.lower() in KEYWORDS else name_text(node.func)
         return f"{func}({', '.join(to_text(a) for a in node.args)})"
     return ", ".join(to_text(i) for i in node.items)

@@ -3,7 +3,8 @@
 The language is XMILE's: numbers, names (bare, or double-quoted when they hold spaces),
 ``+ - * / ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
 parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, ``x[dim.*]``,
-ranges ``x[1:3]``, computed positions ``x[INT(TIME) + 1]``, and ``{comments}``.
+ranges ``x[1:3]``, computed positions ``x[INT(TIME) + 1]``, the transposition ``x'`` (read as
+``TRANSPOSE(x)``), and ``{comments}``.
 
 Precedence, tightest first: ``^`` (left-associative), unary ``+ - NOT``, ``* / MOD``,
 ``+ -``, ``< <= > >=``, ``= <>``, ``AND``, ``OR``, then ``IF``. So ``-2^2`` is ``-4`` (as XMILE
@@ -48,7 +49,7 @@ _TOKEN = re.compile(
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<qname>"(?:[^"\\]|\\.)*")
   | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*(?:\.\*)?)
-  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=:])
+  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=:'])
   | (?P<bad>.)
     """,
     re.VERBOSE,
@@ -201,8 +202,19 @@ class _Parser:
                 subs.append(self.subscript())
             self.expect("op", "]")
             self.in_subscript -= 1
-            return Var(canonical(token.text), tuple(subs))
-        return Var(canonical(token.text))
+            return self.transposed(Var(canonical(token.text), tuple(subs)))
+        return self.transposed(Var(canonical(token.text)))
+
+    def transposed(self, var: Var) -> Expr:
+        """``x'`` (XMILE 1.0 §3.7.1.1: the dimensions reversed) as ``TRANSPOSE(x)``."""
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.text == "'":
+            self.advance()
+            after = self.peek()
+            if after.kind == "op" and after.text == "'":
+                raise ModelError(f'unexpected "\'" at column {after.col}')
+            return Call("TRANSPOSE", (var,))
+        return var
 
     def subscript(self) -> Subscript:
         token = self.peek()
