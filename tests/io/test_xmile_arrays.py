@@ -413,3 +413,30 @@ def test_a_dimension_mapping_is_refused() -> None:
     )
     with pytest.raises(ModelError, match=r"dimension 'A' is mapped onto another \(<maps_to>\)"):
         loads_xmile(xmile('<aux name="v"><eqn>1</eqn></aux>', dims=dims), file="t.xmile")
+
+
+def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> None:
+    # our own writers: the same results after XMILE -> Model -> XMILE / YAML -> Model
+    from flywheel_sim.io.xmile import dumps_xmile
+    from flywheel_sim.io.yaml.writer import dumps_yaml
+
+    gf = '<element subscript="{e}"><gf><xscale min="0" max="10"/><ypts>{ys}</ypts></gf></element>'
+    tables = "".join(
+        gf.format(e=e, ys=ys) for e, ys in (("north", "0,100"), ("south", "100,0"), ("west", "5,5"))
+    )
+    text = xmile(
+        ARRAYS + f'<aux name="g"><dimensions><dim name="R"/></dimensions><eqn>TIME</eqn>{tables}'
+        "</aux>"
+        '<aux name="v"><eqn>x[INT(TIME MOD 5) + 1] + R.west + SUM(x[1:2]) + STDDEV(x)'
+        " + RANK(y, 2, x) + LOOKUP(g[TIME], 2) + SIZE(x[R.*])</eqn></aux>"
+        '<aux name="m"><dimensions><dim name="R"/><dim name="X3"/></dimensions>'
+        "<eqn>TIME</eqn></aux>"
+        '<aux name="t"><dimensions><dim name="X3"/><dim name="R"/></dimensions><eqn>m\'</eqn></aux>',
+        dims=DIMS3,
+    )
+    model = loads_xmile(text, file="t.xmile")
+    want = fs.simulate(model, options=options)
+    for copy in (loads_xmile(dumps_xmile(model)), fs.loads_model(dumps_yaml(model))):
+        got = fs.simulate(copy, options=options)
+        for name in ("v", "t"):
+            np.testing.assert_array_equal(series(got, name), series(want, name), err_msg=name)
