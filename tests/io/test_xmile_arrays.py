@@ -431,7 +431,8 @@ def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> 
         " + RANK(y, 2, x) + LOOKUP(g[TIME], 2) + SIZE(x[R.*])</eqn></aux>"
         '<aux name="m"><dimensions><dim name="R"/><dim name="X3"/></dimensions>'
         "<eqn>TIME</eqn></aux>"
-        '<aux name="t"><dimensions><dim name="X3"/><dim name="R"/></dimensions><eqn>m\'</eqn></aux>',
+        '<aux name="t"><dimensions><dim name="X3"/><dim name="R"/></dimensions>'
+        "<eqn>m'</eqn></aux>",
         dims=DIMS3,
     )
     model = loads_xmile(text, file="t.xmile")
