@@ -441,3 +441,26 @@ def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> 
         got = fs.simulate(copy, options=options)
         for name in ("v", "t"):
             np.testing.assert_array_equal(series(got, name), series(want, name), err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "equation", ["SUM(x)", "x[INT(TIME)]", "x[k]", "SUM(x[1:100000])", "SUM(x[d.*])", "RANK(x, 1)"]
+)
+def test_array_forms_count_against_the_size_limit_before_expanding(equation: str) -> None:
+    # each form makes one term per element of x in each of y's 100,000 elements: 10^10 terms,
+    # refused from the declarations (before, only x[*] was counted)
+    model = fs.loads_model(
+        f"""
+name: big
+time: {{start: 0, stop: 1, dt: 1}}
+dimensions: {{d: 100000}}
+parameters:
+  x: {{dims: [d], default: 1}}
+  k: 2
+auxiliaries:
+  y: {{dims: [d], equation: "{equation}"}}
+""",
+        file="big.yaml",
+    )
+    with pytest.raises(fs.LimitError, match="'y' alone [0-9,]{14,} \\(100,000 elements\\)"):
+        fs.compile_model(model)
