@@ -462,5 +462,5 @@ auxiliaries:
 """,
         file="big.yaml",
     )
-    with pytest.raises(fs.LimitError, match="'y' alone [0-9,]{14,} \\(100,000 elements\\)"):
+    with pytest.raises(fs.LimitError, match=r"'y' alone [0-9,]{14,} \(100,000 elements\)"):
         fs.compile_model(model)
