@@ -259,6 +259,24 @@ def test_dimension_element_as_a_value_ranges_and_wildcards(options: fs.Options) 
         np.testing.assert_array_equal(v[name], [value, value], err_msg=name)
 
 
+def test_an_array_without_subscripts_in_an_array_function_over_its_own_dimension(
+    options: fs.Options,
+) -> None:
+    # pysimlin 0.8.5 on this model: in an equation over R, SUM(x), MEAN(x) and MAX(x, 2) are
+    # element by element (5, 1, 3 / 5, 2, 3); SIZE counts the whole array (by hand)
+    text = xmile(
+        ARRAYS + '<aux name="w"><dimensions><dim name="R"/></dimensions>'
+        "<eqn>SUM(x) + MEAN(x) * 10 + MAX(x, 2) * 100 + SIZE(x) * 1000</eqn></aux>"
+        '<aux name="rows"><dimensions><dim name="R"/></dimensions><eqn>SUM(m)</eqn></aux>'
+        '<aux name="m"><dimensions><dim name="R"/><dim name="X3"/></dimensions>'
+        "<eqn>1, 2, 3, 4, 5, 6, 7, 8, 9</eqn></aux>",
+        dims=DIMS3,
+    )
+    result = run(text, options)
+    np.testing.assert_array_equal(series(result, "w")[0], [3555, 3211, 3333])
+    np.testing.assert_array_equal(series(result, "rows")[0], [6, 15, 24])  # each row's sum
+
+
 def test_stddev_size_and_rank(options: fs.Options) -> None:
     # STDDEV of (5, 1, 3): of the population, sqrt(8/3) (pysimlin 0.8.5 gives 1.632993161855452);
     # SIZE by hand. RANK (XMILE 1.0 §3.7.1.3, by hand; pysimlin does not compile it): the

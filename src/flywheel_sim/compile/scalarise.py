@@ -285,9 +285,10 @@ class Scalariser:
             )
         return node
 
-    def reference(self, node: Var, where: dict[str, str], whole: bool = False) -> Expr:
+    def reference(self, node: Var, where: dict[str, str]) -> Expr:
         """A variable reference as one instance, or a VarList (``*``, ranges, and inside an
-        array function (``whole``) an arrayed variable without subscripts)."""
+        array function an arrayed variable without subscripts over dimensions the equation
+        is not over)."""
         element = self.elements.get(node.name)
         if element is None:
             if node.name in CONSTANT_NAMES and not node.subscripts:
@@ -308,8 +309,8 @@ class Scalariser:
                 raise self.error(f"'{element.name}' is not arrayed but is subscripted")
             return Var(element.key)
         if not node.subscripts:
-            if whole or (self.reducing and any(d not in where for d in dims)):
-                node = Var(node.name, ("*",) * len(dims))
+            if self.reducing and any(d not in where for d in dims):
+                node = Var(node.name, tuple(d if d in where else "*" for d in dims))
             else:
                 picks: list[tuple[str, ...]] = []
                 for dim in dims:
@@ -554,17 +555,26 @@ class Scalariser:
 
     def array(self, arg: Expr, where: dict[str, str]) -> list[Expr]:
         """An array function's argument as its elements: an arrayed variable without
-        subscripts is the whole array (Stella: SUM(A) sums all of A), ``*`` and ranges the
-        elements they name; anything else one value."""
-        if isinstance(arg, Var):
-            resolved = self.reference(arg, where, whole=True)
-        else:
-            resolved = self.resolve(arg, where)
+        subscripts counts all its elements over the dimensions the equation is not over
+        (Stella: SUM(A) sums all of A; in an equation over A's dimensions it is the element,
+        as pysimlin computes), ``*`` and ranges the elements they name; else one value."""
+        self.reducing, reducing = True, self.reducing
+        try:
+            resolved = self.resolve(arg, where) if not isinstance(arg, Var) else None
+            if isinstance(arg, Var):
+                resolved = self.reference(arg, where)
+        finally:
+            self.reducing = reducing
+        assert resolved is not None
         return list(resolved.items) if isinstance(resolved, VarList) else [resolved]
 
     def array_function(self, name: str, args: tuple[Expr, ...], where: dict[str, str]) -> Expr:
-        if name == "SIZE":
-            return Num(float(len(self.array(args[0], where))))
+        if name == "SIZE":  # of the whole array, whatever the equation is over
+            arg = args[0]
+            target = self.elements.get(arg.name) if isinstance(arg, Var) else None
+            if isinstance(arg, Var) and not arg.subscripts and target is not None:
+                return Num(float(len(self.indices(target))))
+            return Num(float(len(self.array(arg, where))))
         if name == "RANK":
             return self.rank(args, where)
         items = [item for arg in args for item in self.array(arg, where)]
