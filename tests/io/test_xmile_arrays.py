@@ -482,3 +482,13 @@ auxiliaries:
     )
     with pytest.raises(fs.LimitError, match=r"'y' alone [0-9,]{14,} \(100,000 elements\)"):
         fs.compile_model(model)
+
+
+def test_a_standalone_graphical_function_per_element_is_refused() -> None:
+    gf = '<element subscript="{e}"><xscale min="0" max="1"/><ypts>0,1</ypts></element>'
+    text = xmile(
+        '<gf name="g"><dimensions><dim name="R"/></dimensions>'
+        + "".join(gf.format(e=e) for e in ("north", "south", "west"))
+        + "</gf>"
+    )
+    refused(text, r"standalone <gf> with a graphical function per <element> is not supported")

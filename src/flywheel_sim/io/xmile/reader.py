@@ -348,6 +348,12 @@ class Reader:
             "line": line,
         }
         if tag == "gf":
+            if node.find("element") is not None:
+                raise ModelError(
+                    "a standalone <gf> with a graphical function per <element> is not supported",
+                    hint="put the per-element graphical functions in an <aux> over the "
+                    "dimension (its equation the input) and use LOOKUP(name[element], x)",
+                )
             return Element(kind="lookup", lookup=read_graphical(self.doc, node), **common)
         for bad in UNSUPPORTED:
             if node.find(bad) is not None:
