@@ -492,3 +492,64 @@ def test_a_standalone_graphical_function_per_element_is_refused() -> None:
         + "</gf>"
     )
     refused(text, r"standalone <gf> with a graphical function per <element> is not supported")
+
+
+def test_the_array_forms_agree_with_pysimlin(options: fs.Options, tmp_path: object) -> None:
+    """An independent engine on the same file: pysimlin 0.8.5 computes every variable of this
+    model (the forms both engines read) the same, at every saved time."""
+    simlin = pytest.importorskip("simlin")
+    from pathlib import Path
+
+    def elements(values: dict[str, object]) -> str:
+        return "".join(
+            f'<element subscript="{k}"><eqn>{v}</eqn></element>' for k, v in values.items()
+        )
+
+    over_r = '<dimensions><dim name="R"/></dimensions>'
+    variables = (
+        f'<aux name="x">{over_r}{elements({"north": 5, "south": 1, "west": "3 + TIME"})}</aux>'
+        '<aux name="m"><dimensions><dim name="R"/><dim name="X3"/></dimensions>'
+        + elements(
+            {
+                f"{r}, {p}": i
+                for i, (r, p) in enumerate(
+                    [(r, p) for r in ("north", "south", "west") for p in (1, 2, 3)], 1
+                )
+            }
+        )
+        + "</aux>"
+        '<aux name="t"><dimensions><dim name="X3"/><dim name="R"/></dimensions><eqn>m\'</eqn></aux>'
+        f'<stock name="s">{over_r}{elements({"north": 10, "south": "x[west]", "west": 0})}'
+        "<inflow>f</inflow></stock>"
+        f'<flow name="f">{over_r}{elements({"north": 1, "south": "-x[1]", "west": "TIME"})}</flow>'
+        '<aux name="cycling"><eqn>x[INT(TIME MOD 3) + 1]</eqn></aux>'
+        '<aux name="position"><eqn>R.west</eqn></aux>'
+        '<aux name="ranges"><eqn>SUM(x[1:2]) + SUM(x[south:west]) * 10</eqn></aux>'
+        '<aux name="stars"><eqn>SUM(x[R.*]) + MIN(x[*]) * 100 + SIZE(x)</eqn></aux>'
+        '<aux name="sd"><eqn>STDDEV(x[*])</eqn></aux>'
+        f'<aux name="w1">{over_r}<eqn>SUM(x)</eqn></aux>'
+        f'<aux name="w2">{over_r}<eqn>MAX(x, 2) * 10</eqn></aux>'
+        f'<aux name="w3">{over_r}<eqn>MEAN(x) * 100</eqn></aux>'
+    )
+    text = xmile(variables, dims=DIMS3, stop=6).replace(
+        "<header>", '<header><vendor>test</vendor><product version="1">test</product>'
+    )
+    path = Path(str(tmp_path)) / "arrays.xmile"
+    path.write_text(text)
+    theirs = simlin.load(str(path)).run(analyze_loops=False).results
+    ours = run(text, options)
+    compared = 0
+    for column in theirs.columns:
+        base, _, rest = column.partition("[")
+        if base not in ours.variables or "time" not in ours[base].dims:
+            continue
+        data = ours[base].isel(run=0)
+        for dim, element in zip(
+            [d for d in data.dims if d != "time"], rest.rstrip("]").split(","), strict=False
+        ):
+            data = data.sel({dim: element})
+        np.testing.assert_allclose(
+            np.asarray(data), theirs[column].to_numpy(), rtol=1e-12, atol=1e-12, err_msg=column
+        )
+        compared += 1
+    assert compared >= 25
