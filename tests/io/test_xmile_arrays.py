@@ -553,3 +553,30 @@ def test_the_array_forms_agree_with_pysimlin(options: fs.Options, tmp_path: obje
         )
         compared += 1
     assert compared >= 25
+
+
+def test_dimension_positions(options: fs.Options) -> None:
+    # XMILE 1.0 §3.7.1.1: A over [M, N, N] into B over [N, N, M] is A[M, @1, @2], @k being
+    # the element of B's own k-th dimension; A[M, @2, @1] swaps the two N. By hand, with
+    # A[r, i, j] = 4 (r - 1) + 2 (i - 1) + j (row-major 1..12).
+    text = xmile(
+        '<aux name="a"><dimensions><dim name="R"/><dim name="X"/><dim name="X"/></dimensions>'
+        "<eqn>1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12</eqn></aux>"
+        '<aux name="b"><dimensions><dim name="X"/><dim name="X"/><dim name="R"/></dimensions>'
+        "<eqn>a[R, @1, @2]</eqn></aux>"
+        '<aux name="c"><dimensions><dim name="X"/><dim name="X"/><dim name="R"/></dimensions>'
+        "<eqn>a[R, @2, @1]</eqn></aux>"
+    )
+    model = loads_xmile(text, file="t.xmile")
+    assert model.element("c").equation == "a[r, @2, @1]"
+    result = fs.simulate(model, options=options)
+    b, c = series(result, "b")[0], series(result, "c")[0]
+    for i in range(2):
+        for j in range(2):
+            for r in range(3):
+                assert b[i, j, r] == 4 * r + 2 * i + j + 1
+                assert c[i, j, r] == 4 * r + 2 * j + i + 1
+    refused(
+        xmile(ARRAYS + '<aux name="v"><eqn>x[@1]</eqn></aux>', dims=DIMS3),
+        "@1: this equation has 0 dimension",
+    )

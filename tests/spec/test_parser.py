@@ -294,6 +294,8 @@ def test_computed_subscripts_are_expressions(text: str) -> None:
         ("x[a,]", 5, "]"),
         ("x[", 3, "end of equation"),
         ("x[1:]", 5, None),
+        ("x[@a]", 4, None),
+        ("x[@0]", 4, None),
         ("x[a + 1:3]", 3, None),
     ],
 )

@@ -376,6 +376,8 @@ class Scalariser:
         if isinstance(sub, str):
             if sub == "*" or sub.endswith(".*") or sub in self.dims[dim] or sub in self.dims:
                 return False
+            if sub[:1] == "@":
+                return False
             if self.element_position(sub) is not None:
                 return False
             return sub in self.elements or sub in CONSTANT_NAMES
@@ -427,6 +429,8 @@ class Scalariser:
         if isinstance(sub, int):
             return (members[self.position(sub, dim) - 1],)
         assert isinstance(sub, str)
+        if sub[:1] == "@":
+            return (self.own_dimension(int(sub[1:]), dim),)
         if sub.endswith(".*"):
             named = sub[:-2]
             if named == dim or (named in self.dims and set(self.dims[named]) <= set(members)):
@@ -451,6 +455,24 @@ class Scalariser:
             raise self.error(f"subscript '{sub}' refers to a dimension this equation is not over")
         hint = did_you_mean(sub, members)
         raise self.error(f"'{sub}' is not an element of dimension '{dim}'", hint)
+
+    def own_dimension(self, k: int, dim: str) -> str:
+        """``@k`` (XMILE 1.0 §3.7.1.1): the element of the equation's own k-th dimension,
+        as an element of ``dim`` (by name, or by position when the dimensions differ)."""
+        current = self.current
+        own_dims = self.dims_of(current) if current is not None else ()
+        if not 1 <= k <= len(own_dims):
+            raise self.error(f"@{k}: this equation has {len(own_dims)} dimension(s)")
+        element, own = self.current_index[k - 1], self.dims[own_dims[k - 1]]
+        members = self.dims[dim]
+        if element in members:
+            return element
+        if len(members) == len(own):
+            return members[own.index(element)]
+        raise self.error(
+            f"@{k} is dimension '{own_dims[k - 1]}' ({len(own)} elements), which does not "
+            f"match dimension '{dim}' ({len(members)} elements)"
+        )
 
     def position(self, sub: str | int, dim: str) -> int:
         """A range end: a 1-based position or an element name, as its position."""

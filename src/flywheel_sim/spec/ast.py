@@ -2,7 +2,8 @@
 
 Names are stored canonical (see :func:`flywheel_sim.spec.names.canonical`); function names are
 stored upper case. Subscripts are element names, dimension names, 1-based integer positions,
-``"*"`` or ``"dim.*"`` (all elements), a :class:`Range` (``x[1:3]``, ``x[a:c]``) or an
+``"*"`` or ``"dim.*"`` (all elements), ``"@2"`` (the element of the equation's own 2nd
+dimension), a :class:`Range` (``x[1:3]``, ``x[a:c]``) or an
 expression computed while the model runs (``x[INT(TIME MOD 5) + 1]``, a position). A bare name
 in a subscript is kept as a name: an element or dimension first, else a variable's value.
 """
@@ -74,7 +75,7 @@ Subscript = str | int | Range | Expr
 def subscript_text(sub: Subscript) -> str:
     """One subscript as equation text."""
     if isinstance(sub, str):
-        return sub if sub == "*" or sub.endswith(".*") else name_text(sub)
+        return sub if sub == "*" or sub.endswith(".*") or sub[:1] == "@" else name_text(sub)
     if isinstance(sub, int):
         return str(sub)
     if isinstance(sub, Range):

@@ -3,7 +3,8 @@
 The language is XMILE's: numbers, names (bare, or double-quoted when they hold spaces),
 ``+ - * / ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
 parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, ``x[dim.*]``,
-ranges ``x[1:3]``, computed positions ``x[INT(TIME) + 1]``, the transposition ``x'`` (read as
+ranges ``x[1:3]``, dimension positions ``x[@2, @1]``, computed positions ``x[INT(TIME) + 1]``,
+the transposition ``x'`` (read as
 ``TRANSPOSE(x)``), and ``{comments}``.
 
 Precedence, tightest first: ``^`` (left-associative), unary ``+ - NOT``, ``* / MOD``,
@@ -49,7 +50,7 @@ _TOKEN = re.compile(
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<qname>"(?:[^"\\]|\\.)*")
   | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*(?:\.\*)?)
-  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=:'])
+  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=:'@])
   | (?P<bad>.)
     """,
     re.VERBOSE,
@@ -221,6 +222,15 @@ class _Parser:
         if token.kind == "op" and token.text == "*":
             self.advance()
             return "*"
+        if token.kind == "op" and token.text == "@":  # @2: the equation's 2nd dimension
+            self.advance()
+            number = self.advance()
+            if number.kind != "number" or not number.text.isdigit() or int(number.text) < 1:
+                raise ModelError(
+                    f"'@' must be followed by a dimension position (@1, @2, ...) at column "
+                    f"{number.col}"
+                )
+            return f"@{int(number.text)}"
         if token.kind == "end" or (token.kind == "op" and token.text in ",]:"):
             raise ModelError(
                 f"unexpected '{token.text or 'end of equation'}' in subscript at column "

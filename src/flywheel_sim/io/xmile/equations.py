@@ -206,7 +206,7 @@ class Rewriter:
             dim, _, elem = sub.partition(".")
             if elem in self.scope.dims.get(dim, ()):
                 return elem
-        if isinstance(sub, str) and sub != "*" and not sub.endswith(".*"):
+        if isinstance(sub, str) and sub != "*" and not sub.endswith(".*") and sub[:1] != "@":
             if sub in self.scope.dims or any(sub in e for e in self.scope.dims.values()):
                 return sub  # an element name prevails over a variable's (XMILE 1.0 §3.7.1)
             name = self.name(sub)
