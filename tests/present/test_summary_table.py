@@ -81,3 +81,18 @@ def test_arrayed_rows_match_the_data() -> None:
     assert [r.split()[1] for r in rows] == ["v[x,1]", "v[x,2]", "v[y,1]", "v[y,2]"]
     finals = [float(r.split("│")[4]) for r in rows]
     assert np.allclose(finals, [1, 2, 3, 4])
+
+
+def test_initial_and_final_are_the_first_and_last_times() -> None:
+    """A scalar stock going 1 -> 2 -> 3 shows initial 1 and final 3 (a slip once showed the
+    mean of the series in both)."""
+    from flywheel_sim.present.tables import summary_table
+
+    model = model_from(
+        "name: grow\ntime: {start: 0, stop: 2, dt: 1}\nparameters:\n  k: {default: 1}\n"
+        "stocks:\n  s: {initial: 1, inflows: [f]}\nflows:\n  f: {equation: k}\n"
+    )
+    for result in (fs.simulate(model), fs.simulate(model, {"k": [1.0, 1.0]})):
+        row = next(line for line in text_of(summary_table(result)).splitlines() if " s " in line)
+        cells = [c.strip() for c in row.split("│")[1:-1]]
+        assert cells[2:] == ["1", "3", "1", "3"], cells

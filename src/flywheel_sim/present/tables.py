@@ -65,7 +65,9 @@ def summary_table(
         unit = escape(str(data.attrs.get("units", "")))
         extra = [d for d in data.dims if d not in ("run", "time")]
         if not extra:
-            table.add_row(escape(str(name)), unit, *_stats(data.values[None, ...]))
+            table.add_row(
+                escape(str(name)), unit, *_stats(data.transpose("time", ...).values[None, ...])
+            )
             shown += 1
             continue
         # elements first, then time and runs: (elements, time[, run]) without a copy per row

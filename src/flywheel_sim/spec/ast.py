@@ -1,8 +1,11 @@
 """The expression AST: small frozen dataclasses produced by :mod:`flywheel_sim.spec.parser`.
 
 Names are stored canonical (see :func:`flywheel_sim.spec.names.canonical`); function names are
-stored upper case. Subscripts are element names, dimension names, 1-based integer positions or
-``"*"`` (all elements, only valid inside a reduction such as ``SUM``).
+stored upper case. Subscripts are element names, dimension names, 1-based integer positions,
+``"*"`` or ``"dim.*"`` (all elements), ``"@2"`` (the element of the equation's own 2nd
+dimension), a :class:`Range` (``x[1:3]``, ``x[a:c]``) or an
+expression computed while the model runs (``x[INT(TIME MOD 5) + 1]``, a position). A bare name
+in a subscript is kept as a name: an element or dimension first, else a variable's value.
 """
 
 from __future__ import annotations
@@ -19,9 +22,17 @@ class Num:
 
 
 @dataclass(frozen=True, slots=True)
+class Range:
+    """A subscript range ``lo:hi``: element names or 1-based positions, both ends included."""
+
+    lo: str | int
+    hi: str | int
+
+
+@dataclass(frozen=True, slots=True)
 class Var:
     name: str
-    subscripts: tuple[str | int, ...] = ()
+    subscripts: tuple[Subscript, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +69,18 @@ class VarList:
 
 
 Expr = Num | Var | Unary | Binary | If | Call | VarList
+Subscript = str | int | Range | Expr
+
+
+def subscript_text(sub: Subscript) -> str:
+    """One subscript as equation text."""
+    if isinstance(sub, str):
+        return sub if sub == "*" or sub.endswith(".*") or sub[:1] == "@" else name_text(sub)
+    if isinstance(sub, int):
+        return str(sub)
+    if isinstance(sub, Range):
+        return f"{subscript_text(sub.lo)}:{subscript_text(sub.hi)}"
+    return to_text(sub)
 
 
 def children(node: Expr) -> tuple[Expr, ...]:
@@ -72,6 +95,8 @@ def children(node: Expr) -> tuple[Expr, ...]:
         return node.args
     if isinstance(node, VarList):
         return node.items
+    if isinstance(node, Var) and node.subscripts:
+        return tuple(s for s in node.subscripts if not isinstance(s, str | int | Range))
     return ()
 
 
@@ -151,10 +176,7 @@ def to_text(node: Expr) -> str:
         return repr(value) if value >= 0 else f"({value!r})"
     if isinstance(node, Var):
         if node.subscripts:
-            subs = ", ".join(
-                s if s == "*" else str(s) if isinstance(s, int) else name_text(s)
-                for s in node.subscripts
-            )
+            subs = ", ".join(subscript_text(s) for s in node.subscripts)
             return f"{name_text(node.name)}[{subs}]"
         return name_text(node.name)
     if isinstance(node, Unary):
@@ -175,6 +197,8 @@ def to_text(node: Expr) -> str:
     if isinstance(node, If):
         return f"IF {to_text(node.cond)} THEN {to_text(node.then)} ELSE {to_text(node.orelse)}"
     if isinstance(node, Call):
+        if node.func == "TRANSPOSE" and len(node.args) == 1 and isinstance(node.args[0], Var):
+            return f"{to_text(node.args[0])}'"  # XMILE's transposition operator
         func = node.func if node.func.lower() in KEYWORDS else name_text(node.func)
         return f"{func}({', '.join(to_text(a) for a in node.args)})"
     return ", ".join(to_text(i) for i in node.items)

@@ -143,6 +143,23 @@ _TABLE = [
     Builtin("SUM", 1, 1, "reduce", "SUM(x[*])", "sum over a dimension"),
     Builtin("MEAN", 1, None, "reduce", "MEAN(x[*]) | MEAN(a, b, ...)", "mean"),
     Builtin("PROD", 1, 1, "reduce", "PROD(x[*])", "product over a dimension"),
+    Builtin(
+        "STDDEV",
+        1,
+        None,
+        "reduce",
+        "STDDEV(x[*])",
+        "standard deviation of the elements (of the population: divided by their number)",
+    ),
+    Builtin("SIZE", 1, 1, "reduce", "SIZE(x[*])", "the number of elements"),
+    Builtin(
+        "RANK",
+        2,
+        3,
+        "reduce",
+        "RANK(x[*], k[, tiebreak[*]])",
+        "the position of the k-th smallest element (ties: tiebreak, then position); 0 if none",
+    ),
 ]
 
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}

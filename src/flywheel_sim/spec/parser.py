@@ -2,7 +2,10 @@
 
 The language is XMILE's: numbers, names (bare, or double-quoted when they hold spaces),
 ``+ - * / ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
-parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, and ``{comments}``.
+parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, ``x[dim.*]``,
+ranges ``x[1:3]``, dimension positions ``x[@2, @1]``, computed positions ``x[INT(TIME) + 1]``,
+the transposition ``x'`` (read as
+``TRANSPOSE(x)``), and ``{comments}``.
 
 Precedence, tightest first: ``^``, unary ``+ - NOT``, ``* / MOD``, ``+ -``, ``< <= > >=``,
 ``= <>``, ``AND``, ``OR``, then ``IF``. ``^`` groups right to left, as XMILE 1.0 specifies
@@ -30,6 +33,8 @@ from flywheel_sim.spec.ast import (
     Expr,
     If,
     Num,
+    Range,
+    Subscript,
     Unary,
     Var,
     depth,
@@ -46,8 +51,8 @@ _TOKEN = re.compile(
   | (?P<comment>\{[^}]*\})
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<qname>"(?:[^"\\]|\\.)*")
-  | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*)
-  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=])
+  | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*(?:\.\*)?)
+  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=:'@])
   | (?P<bad>.)
     """,
     re.VERBOSE,
@@ -97,6 +102,7 @@ class _Parser:
         self.tokens = tokenize(text)
         self.pos = 0
         self.depth = 0
+        self.in_subscript = 0
 
     def peek(self) -> Token:
         return self.tokens[self.pos]
@@ -155,6 +161,10 @@ class _Parser:
         if token.kind == "name":
             if not canonical(token.text):
                 raise ModelError(f"empty name at column {token.col}")
+            if token.text.endswith(".*") and not self.in_subscript:
+                raise ModelError(
+                    f"'{token.text}' (all elements) can only be a subscript, at column {token.col}"
+                )
             return self.name_or_call(token)
         if token.kind == "op" and token.text in ("-", "+"):
             return Unary(token.text, self.expression(_PREFIX_BP))
@@ -189,27 +199,74 @@ class _Parser:
             return Call(_function_name(token.text), tuple(args))
         if nxt.kind == "op" and nxt.text == "[":
             self.advance()
+            self.in_subscript += 1
             subs = [self.subscript()]
             while self.peek().kind == "op" and self.peek().text == ",":
                 self.advance()
                 subs.append(self.subscript())
             self.expect("op", "]")
-            return Var(canonical(token.text), tuple(subs))
-        return Var(canonical(token.text))
+            self.in_subscript -= 1
+            return self.transposed(Var(canonical(token.text), tuple(subs)))
+        return self.transposed(Var(canonical(token.text)))
 
-    def subscript(self) -> str | int:
-        token = self.advance()
+    def transposed(self, var: Var) -> Expr:
+        """``x'`` (XMILE 1.0 §3.7.1.1: the dimensions reversed) as ``TRANSPOSE(x)``."""
+        nxt = self.peek()
+        if nxt.kind == "op" and nxt.text == "'":
+            self.advance()
+            after = self.peek()
+            if after.kind == "op" and after.text == "'":
+                raise ModelError(f'unexpected "\'" at column {after.col}')
+            return Call("TRANSPOSE", (var,))
+        return var
+
+    def subscript(self) -> Subscript:
+        token = self.peek()
         if token.kind == "op" and token.text == "*":
+            self.advance()
             return "*"
-        if token.kind == "name" and canonical(token.text):
-            return canonical(token.text)
-        if token.kind == "number" and float(token.text).is_integer():
-            return int(float(token.text))
-        found = token.text or "end of equation"
-        raise ModelError(
-            f"unexpected '{found}' in subscript at column {token.col}",
-            hint="subscripts are element names, dimension names, 1-based positions or *",
-        )
+        if token.kind == "op" and token.text == "@":  # @2: the equation's 2nd dimension
+            self.advance()
+            number = self.advance()
+            if number.kind != "number" or not number.text.isdigit() or int(number.text) < 1:
+                raise ModelError(
+                    f"'@' must be followed by a dimension position (@1, @2, ...) at column "
+                    f"{number.col}"
+                )
+            return f"@{int(number.text)}"
+        if token.kind == "end" or (token.kind == "op" and token.text in ",]:"):
+            raise ModelError(
+                f"unexpected '{token.text or 'end of equation'}' in subscript at column "
+                f"{token.col}",
+                hint="subscripts are element names, dimension names, 1-based positions or *",
+            )
+        first = self.subscript_part(self.expression(0), token)
+        nxt = self.peek()
+        if not (nxt.kind == "op" and nxt.text == ":"):
+            return first
+        self.advance()
+        end = self.peek()
+        last = self.subscript_part(self.expression(0), end)
+        for part, at in ((first, token), (last, end)):
+            if not isinstance(part, str | int) or (isinstance(part, str) and part.endswith("*")):
+                raise ModelError(
+                    f"a range's ends must be elements or positions (column {at.col})",
+                    hint="write x[1:3] or x[first:last]",
+                )
+        assert isinstance(first, str | int) and isinstance(last, str | int)
+        return Range(first, last)
+
+    @staticmethod
+    def subscript_part(expr: Expr, token: Token) -> Subscript:
+        """A name stays a name (an element or dimension, or else a variable), a whole
+        number a position, anything else an expression computed while the model runs."""
+        if isinstance(expr, Var) and not expr.subscripts:
+            return expr.name
+        if isinstance(expr, Num) and expr.value.is_integer() and token.kind == "number":
+            return int(expr.value)
+        if isinstance(expr, Var) and expr.name.endswith(".*"):
+            raise ModelError(f"'{expr.name}' cannot be subscripted (column {token.col})")
+        return expr
 
 
 def _function_name(text: str) -> str:

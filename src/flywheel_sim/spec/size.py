@@ -126,6 +126,9 @@ class Size:
     hidden: int
 
 
+ARRAY_FUNCTIONS = frozenset({"SUM", "MEAN", "PROD", "STDDEV", "MIN", "MAX", "RANK"})
+
+
 class Counter:
     """Counts a model's compiled size from its declarations and equations."""
 
@@ -148,17 +151,32 @@ class Counter:
             return 0, 0
         terms = hidden = 0
         for node in walk(tree):
-            if isinstance(node, Var) and "*" in node.subscripts:
+            if isinstance(node, Var) and node.subscripts:
                 target = self.elements.get(node.name)
                 if target is None or len(target.dims) != len(node.subscripts):
                     continue
-                width = 1
+                width, many = 1, False
                 for sub, dim in zip(node.subscripts, target.dims, strict=True):
-                    if sub == "*":
+                    # *, dim.*, a range, or a subscript computed while running (one choice
+                    # per element): at most the whole dimension
+                    if not isinstance(sub, int) and not (
+                        isinstance(sub, str)
+                        and sub != "*"
+                        and not sub.endswith(".*")
+                        and sub not in self.elements
+                    ):
                         width *= self.dims.get(canonical(dim), 1)
-                terms += width
+                        many = True
+                if many:
+                    terms += width
             elif isinstance(node, Call):
                 hidden += hidden_count(node)
+                if node.func in ARRAY_FUNCTIONS:  # SUM(x): all of x
+                    for arg in node.args:
+                        if isinstance(arg, Var) and not arg.subscripts:
+                            target = self.elements.get(arg.name)
+                            width = self.instances(target) if target is not None else 1
+                            terms += width * width if node.func == "RANK" else width
         return terms, hidden
 
     def size(self, element: Element) -> Size:

@@ -8,10 +8,11 @@ here:
 - function names written with spaces (``EXPRESSION MACRO(a, b)``, as Vensim exports macro
   calls, or a graphical function ``effect table(x)``) are joined when they name a macro or a
   variable;
-- ``LOOKUP(table, x)`` becomes the call ``table(x)``;
-- inside array reductions (SUM, MEAN, PROD, MIN, MAX), a dimension name as a
-  subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
-- ``SIZE(x[dim])`` is the number of elements;
+- ``LOOKUP(table, x)`` becomes the call ``table(x)``, and ``LOOKUP(g[a], x)`` (an element of
+  an array with a graphical function per element) stays a LOOKUP for the compiler;
+- inside array functions (SUM, MEAN, PROD, STDDEV, SIZE, RANK, MIN, MAX), a dimension name as
+  a subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
+- names inside computed subscripts (``x[k + 1]``) are resolved like any other name;
 - macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
 """
 
@@ -29,16 +30,19 @@ from flywheel_sim.spec.ast import (
     Expr,
     If,
     Num,
+    Range,
+    Subscript,
     Unary,
     Var,
     VarList,
     to_text,
 )
+from flywheel_sim.spec.builtins import CONSTANT_NAMES
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
 ROOT = "_root_"  # stands for the leading dot of a root-model name (".area") while parsing
-REDUCTIONS = frozenset({"SUM", "MEAN", "PROD", "MIN", "MAX"})
+REDUCTIONS = frozenset({"SUM", "MEAN", "PROD", "MIN", "MAX", "STDDEV", "SIZE", "RANK"})
 _SCAN = re.compile(
     r'(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<comment>\{[^}]*\})|(?P<other>[^"{]+)|(?P<rest>.)', re.S
 )
@@ -99,6 +103,7 @@ class Scope:
     macros: frozenset[str] = frozenset()
     subst: dict[str, Expr] = field(default_factory=dict)
     isolated: bool = False
+    nan_index: bool = False  # <uses_arrays invalid_index_value="NaN">: not supported
 
 
 @dataclass
@@ -192,6 +197,8 @@ class Rewriter:
                     for s in subs
                 )
             return Var(self.name(node.name), subs)
+        if isinstance(node, Call) and node.func == "LOOKUP":
+            return self.lookup(node)
         if isinstance(node, Unary):
             return Unary(node.op, self.rewrite(node.operand))
         if isinstance(node, Binary):
@@ -209,16 +216,10 @@ class Rewriter:
                 raise ModelError(f"macro '{func}' cannot be used here")
             args = tuple(self.rewrite(a) for a in node.args)
             return self.ctx.expand_macro(canonical(func), args, self.ctx)
-        if func == "LOOKUP":
-            if len(node.args) != 2 or not isinstance(node.args[0], Var):
-                raise ModelError(
-                    "LOOKUP takes a graphical function's name and an input",
-                    hint="write LOOKUP(table_name, x)",
-                )
-            table = self.name(node.args[0].name)
-            return Call(table, (self.rewrite(node.args[1]),))
         if func == "SIZE":
-            return Num(float(self.size(node)))
+            size = self.size(node)
+            if size is not None:
+                return Num(float(size))
         reducing = func in REDUCTIONS
         args = tuple(self.rewrite(a, reducing) for a in node.args)
         if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
@@ -226,24 +227,57 @@ class Rewriter:
         resolved = self.name(canonical(func))  # a graphical function of this module
         return Call(resolved.upper() if resolved != canonical(func) else func, args)
 
-    def element_ref(self, sub: str | int) -> str | int:
-        """``Dim.element`` (an element qualified by its dimension) as the element."""
-        if isinstance(sub, str) and "." in sub:
+    def lookup(self, node: Call) -> Expr:
+        if len(node.args) != 2 or not isinstance(node.args[0], Var):
+            raise ModelError(
+                "LOOKUP takes a graphical function's name and an input",
+                hint="write LOOKUP(table_name, x)",
+            )
+        table = self.rewrite(node.args[0])
+        assert isinstance(table, Var)
+        if table.subscripts:  # one element of an array of graphical functions
+            return Call("LOOKUP", (table, self.rewrite(node.args[1])))
+        return Call(table.name, (self.rewrite(node.args[1]),))
+
+    def element_ref(self, sub: Subscript) -> Subscript:
+        """``Dim.element`` (an element qualified by its dimension) as the element; the
+        names inside a computed subscript resolved like any name."""
+        if isinstance(sub, str) and "." in sub and not sub.endswith(".*"):
             dim, _, elem = sub.partition(".")
             if elem in self.scope.dims.get(dim, ()):
                 return elem
-        return sub
+        if isinstance(sub, str) and sub != "*" and not sub.endswith(".*") and sub[:1] != "@":
+            if sub in self.scope.dims or any(sub in e for e in self.scope.dims.values()):
+                return sub  # an element name prevails over a variable's (XMILE 1.0 §3.7.1)
+            name = self.name(sub)
+            if name in self.scope.names or name in CONSTANT_NAMES:
+                self.computed_subscript()
+            return name
+        if isinstance(sub, int | str | Range):
+            return sub
+        self.computed_subscript()
+        return self.rewrite(sub)
 
-    def size(self, node: Call) -> int:
+    def computed_subscript(self) -> None:
+        if self.scope.nan_index:
+            raise ModelError(
+                "a subscript computed while the model runs, in a file that asks for NaN when "
+                'such an index is outside its dimension (<uses_arrays invalid_index_value="NaN">)'
+                ": flywheel-sim gives 0, the XMILE default",
+                hint="remove invalid_index_value from <uses_arrays> to accept 0",
+            )
+
+    def size(self, node: Call) -> int | None:
+        """``SIZE(x[dim, ...])`` as a number (so the variable is a constant); None for the
+        other forms, which the compiler counts."""
         if len(node.args) != 1 or not isinstance(node.args[0], Var):
-            raise ModelError("SIZE takes one array, e.g. SIZE(x[dim])")
+            return None
+        subs = node.args[0].subscripts
+        if not subs or not all(isinstance(s, str) and s in self.scope.dims for s in subs):
+            return None
         count = 1
-        for sub in node.args[0].subscripts:
-            if not (isinstance(sub, str) and sub in self.scope.dims):
-                raise ModelError(
-                    f"SIZE needs dimension names as subscripts, not '{sub}'",
-                    hint="write SIZE(x[dim])",
-                )
+        for sub in subs:
+            assert isinstance(sub, str)
             count *= len(self.scope.dims[sub])
         return count
 

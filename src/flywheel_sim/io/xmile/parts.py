@@ -190,6 +190,15 @@ def read_dimensions(doc: Document, node: ET.Element | None) -> tuple[Dimension, 
         name = dim.get("name")
         if not name:
             raise doc.error("<dim> has no name", dim)
+        for child in dim:
+            local = child.tag.rpartition("}")[2]
+            if local in ("maps_to", "mapping"):  # Vensim's and simlin's dimension mappings
+                raise doc.error(
+                    f"dimension '{name}' is mapped onto another (<{local}>): dimension "
+                    "mappings are not supported",
+                    child,
+                    hint="give the arrays the same dimension, or subscript them by position",
+                )
         elems = [e.get("name", "") for e in dim.findall("elem")]
         if not elems and dim.get("size"):
             size = dim.get("size", "")

@@ -99,6 +99,9 @@ class Reader:
         self.macros: dict[str, Macro] = read_macros(doc)
         self.models = {canonical(m.get("name", "")): m for m in root.findall("model")}
         self.non_negative = read_behavior(root.find("behavior"))
+        arrays = root.find("header/options/uses_arrays")
+        invalid = "" if arrays is None else arrays.get("invalid_index_value", "")
+        self.nan_index = invalid.strip().lower() == "nan"
         self.elements: list[Element] = []
         self.names: set[str] = set()
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
@@ -394,6 +397,7 @@ class Reader:
 
     def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        scope.nan_index = self.nan_index
         self.model_parts(inst)
         defaults = self.non_negative
         self.non_negative = read_behavior(inst.model.find("behavior"), defaults)
@@ -468,6 +472,12 @@ class Reader:
             "line": line,
         }
         if tag == "gf":
+            if node.find("element") is not None:
+                raise ModelError(
+                    "a standalone <gf> with a graphical function per <element> is not supported",
+                    hint="put the per-element graphical functions in an <aux> over the "
+                    "dimension (its equation the input) and use LOOKUP(name[element], x)",
+                )
             return Element(kind="lookup", lookup=read_graphical(self.doc, node), **common)
         for bad in UNSUPPORTED:
             if node.find(bad) is not None:
@@ -490,12 +500,12 @@ class Reader:
             expand_macro=expander.expand,
         )
         expander.owner = (name, dims, scope.prefix)
-        equation, per_element = self.equations(node, scope, ctx, dims, name)
+        equation, per_element, gf_to_elements = self.equations(node, scope, ctx, dims, name)
         if not equation and not per_element:
             raise ModelError(
                 "no equation", hint="give it an <eqn> (a module input must be connected)"
             )
-        gf = node.find("gf")
+        gf = None if gf_to_elements else node.find("gf")
         table = read_graphical(self.doc, gf) if gf is not None else None
         if tag == "aux" and table is None:
             values = constants(equation, per_element, dims)
@@ -526,35 +536,136 @@ class Reader:
 
     def equations(
         self, node: ET.Element, scope: Scope, ctx: Context, dims: tuple[str, ...], name: str
-    ) -> tuple[str, tuple[tuple[str, str], ...]]:
-        """The apply-to-all equation (or "") and the per-element equations.
+    ) -> tuple[str, tuple[tuple[str, str], ...], bool]:
+        """The apply-to-all equation (or ""), the per-element equations, and whether the
+        variable's own <gf> went to its elements.
 
         An element with its own graphical function gets a lookup element ``name[element]``
-        and the equation ``"name[element]"(input)``.
+        and the equation ``"name[element]"(input)``; when the variable also has a graphical
+        function of its own, the elements without one get a copy of it the same way (so no
+        element is looked up twice). Anything that cannot be read element by element is
+        refused rather than given the first equation.
         """
-        raw = node.findtext("eqn") or ""
+        raw = self.single_eqn(node, name)
         values = number_list(raw) if dims else None
         common = "" if values is not None else self.one_equation(raw, scope, ctx)
-        per_element = []
-        for element in node.findall("element"):
-            subscript = element.get("subscript", "")
-            keys = ",".join(display_name(p) for p in subscript.split(","))
-            text = self.one_equation(element.findtext("eqn") or "", scope, ctx)
+        elements = node.findall("element")
+        if elements and not dims:
+            raise self.doc.error(
+                f"<element subscript=...> in '{name}', which has no <dimensions>",
+                elements[0],
+                variable=name,
+            )
+        shared_gf = node.find("gf")
+        own_gf = shared_gf is not None and any(e.find("gf") is not None for e in elements)
+        per_element: dict[tuple[str, ...], str] = {}
+        for element in elements:
+            index = self.element_index(element, dims, name)
+            if index in per_element:
+                raise self.doc.error(
+                    f"element [{', '.join(index)}] of '{name}' is given twice",
+                    element,
+                    variable=name,
+                )
+            text = self.one_equation(self.single_eqn(element, name), scope, ctx)
             gf = element.find("gf")
+            if gf is None and own_gf:
+                gf = shared_gf
             if gf is not None:
-                text = self.element_table(gf, f"{name}[{keys}]", text or common)
-            per_element.append((keys, text))
+                text = self.element_table(gf, f"{name}[{','.join(index)}]", text or common)
+            elif not text and not common:
+                raise self.doc.error(
+                    f"element [{', '.join(index)}] of '{name}' has no equation",
+                    element,
+                    variable=name,
+                )
+            if text:
+                per_element[index] = text
+        if own_gf:  # every element listed got a table; the rest get one from the shared <gf>
+            assert shared_gf is not None
+            for index in self.elements_of(dims):
+                if index not in per_element:
+                    per_element[index] = self.element_table(
+                        shared_gf, f"{name}[{','.join(index)}]", common
+                    )
+        if elements and not common and values is None:
+            for index in self.elements_of(dims):
+                if index not in per_element:
+                    raise self.doc.error(
+                        f"element [{', '.join(index)}] of '{name}' has no equation (and "
+                        "there is no equation for all its elements)",
+                        node,
+                        variable=name,
+                        hint="give each element an <element subscript=...> with an <eqn>",
+                    )
+        out = [(",".join(k), v) for k, v in per_element.items()]
         if values is not None:
-            elements = self.elements_of(dims)
-            if len(values) != len(elements):
+            everything = self.elements_of(dims)
+            if len(values) != len(everything):
                 raise ModelError(
                     f"the equation lists {len(values)} values but the array has "
-                    f"{len(elements)} elements"
+                    f"{len(everything)} elements"
                 )
-            per_element += [
-                (",".join(k), to_text(Num(v))) for k, v in zip(elements, values, strict=True)
+            out += [
+                (",".join(k), to_text(Num(v)))
+                for k, v in zip(everything, values, strict=True)
+                if k not in per_element
             ]
-        return common, tuple(per_element)
+        return common, tuple(out), own_gf
+
+    def single_eqn(self, node: ET.Element, name: str) -> str:
+        """The text of the node's one <eqn> ("" if none); several are refused, since XMILE
+        gives each variable and each <element> one equation."""
+        eqns = node.findall("eqn")
+        if len(eqns) > 1:
+            where = (
+                f"<element subscript=\"{node.get('subscript')}\"> of '{name}'"
+                if node.tag == "element"
+                else f'<{node.tag} name="{name}">'
+            )
+            raise self.doc.error(
+                f"{where} has {len(eqns)} <eqn>s, and XMILE gives it one: which element "
+                "each is for is unknown",
+                eqns[1],
+                variable=name,
+                hint="give each array element its own <element subscript=...><eqn>",
+            )
+        return (eqns[0].text or "") if eqns else ""
+
+    def element_index(
+        self, element: ET.Element, dims: tuple[str, ...], name: str
+    ) -> tuple[str, ...]:
+        """An <element subscript="a, b">'s element names, one per dimension: each part an
+        element of its dimension, or its position (XMILE 1.0 lets every index be a number)."""
+        subscript = element.get("subscript")
+        if subscript is None or not subscript.strip():
+            raise self.doc.error(f"an <element> of '{name}' has no subscript", element)
+        parts = [display_name(p) for p in subscript.split(",")]
+        if len(parts) != len(dims):
+            raise self.doc.error(
+                f"<element subscript=\"{subscript}\"> of '{name}' gives {len(parts)} "
+                f"index(es) but '{name}' has {len(dims)} dimension(s) [{', '.join(dims)}]",
+                element,
+            )
+        by_key = {canonical(d.name): d.elements for d in self.dimensions}
+        out = []
+        for part, dim in zip(parts, dims, strict=True):
+            members = by_key.get(canonical(dim))
+            if members is None:
+                raise self.doc.error(f"unknown dimension '{dim}'", element)
+            keys = canonical_elements(members)
+            key = part if part.isdecimal() else canonical(part)
+            if key in keys:
+                out.append(members[keys.index(key)])
+            elif part.isdecimal() and 1 <= int(part) <= len(members):
+                out.append(members[int(part) - 1])
+            else:
+                raise self.doc.error(
+                    f"<element subscript=\"{subscript}\"> of '{name}': '{part}' is not an "
+                    f"element of dimension '{dim}'",
+                    element,
+                )
+        return tuple(out)
 
     def element_table(self, gf: ET.Element, table_name: str, argument: str) -> str:
         if not argument:

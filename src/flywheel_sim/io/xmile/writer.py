@@ -20,7 +20,20 @@ from pathlib import Path
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.meta import model_meta
 from flywheel_sim.io.xmile.xml import FLYWHEEL_NS
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList, to_text, walk
+from flywheel_sim.spec.ast import (
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Range,
+    Subscript,
+    Unary,
+    Var,
+    VarList,
+    to_text,
+    walk,
+)
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
@@ -53,6 +66,18 @@ def _same(name: str) -> str:
     return name
 
 
+def _subscript(
+    sub: Subscript, tree: Callable[[Expr], Expr], shown: Mapping[str | int, str]
+) -> Subscript:
+    """One subscript as written: a dimension or element name as the model spells it, a range
+    with its ends so, a computed subscript with its own names renamed."""
+    if isinstance(sub, str | int):
+        return shown.get(sub, sub)
+    if isinstance(sub, Range):
+        return Range(shown.get(sub.lo, sub.lo), shown.get(sub.hi, sub.hi))
+    return tree(sub)
+
+
 def _xmile_tree(
     node: Expr,
     lookups: frozenset[str],
@@ -65,7 +90,7 @@ def _xmile_tree(
     if isinstance(node, Num):
         return node
     if isinstance(node, Var):
-        return Var(rename(node.name), tuple(shown.get(s, s) for s in node.subscripts))
+        return Var(rename(node.name), tuple(_subscript(s, tree, shown) for s in node.subscripts))
     if isinstance(node, Unary):
         return Unary(node.op, tree(node.operand))
     if isinstance(node, Binary):
