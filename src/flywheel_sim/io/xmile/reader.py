@@ -16,6 +16,13 @@ from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.conveyor import (
+    ConveyorSpec,
+    LeakSpec,
+    apply_conveyors,
+    check_leak,
+    read_conveyor,
+)
 from flywheel_sim.io.xmile.equations import (
     Context,
     Scope,
@@ -46,8 +53,9 @@ from flywheel_sim.spec.size import too_large
 
 VARIABLE_TAGS = ("stock", "flow", "aux", "gf", "module")
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
-# conveyor and queue stocks and the flow options that only make sense with them
-UNSUPPORTED = ("conveyor", "queue", "multiplier", "leak", "leak_integers", "overflow")
+# queue stocks and the flow options that go with queues and discrete stocks (conveyors and
+# leakage flows are read: io/xmile/conveyor.py)
+UNSUPPORTED = ("queue", "multiplier", "leak_integers", "overflow")
 _COMMENT = re.compile(r"\{[^}]*\}")
 
 
@@ -81,6 +89,9 @@ class Reader:
         self.names: set[str] = set()
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
         self.connect_nodes: dict[str, ET.Element] = {}
+        self.conveyors: list[ConveyorSpec] = []
+        self.leaks: dict[str, LeakSpec] = {}
+        self.blank_flows: dict[str, tuple[Document, ET.Element, str]] = {}  # conveyors fill
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -128,10 +139,14 @@ class Reader:
                     f"<connect> names '{node.get('to')}', which is not a variable there", node
                 )
         name = (root.findtext("header/name") or "").strip() or self.default_name
+        time = read_time(self.doc, root.find("sim_specs"))
+        elements = apply_conveyors(
+            flows_as_named(self.elements), self.conveyors, self.leaks, self.blank_flows, time
+        )
         model = Model(
             name=name,
-            elements=flows_as_named(self.elements),
-            time=read_time(self.doc, root.find("sim_specs")),
+            elements=elements,
+            time=time,
             dimensions=self.dimensions,
             file=self.doc.file,
             units=read_model_units(self.doc, root.find("model_units")),
@@ -349,8 +364,11 @@ class Reader:
             if node.find(bad) is not None:
                 raise ModelError(
                     f"<{bad}> is not supported",
-                    hint="model conveyors and queues with DELAY or DELAYN",
+                    hint="model queues with stocks and flows (conveyors with <conveyor>)",
                 )
+        for option, owner in (("conveyor", "stock"), ("leak", "flow")):
+            if node.find(option) is not None and tag != owner:
+                raise ModelError(f"<{option}> belongs in a <{owner}>, not in <{tag}>")
         if dims is None:
             dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         ctx = Context(
@@ -360,6 +378,24 @@ class Reader:
         )
         expander.owner = (name, dims, scope.prefix)
         equation, per_element = self.equations(node, scope, ctx, dims, name)
+        if tag == "stock" and node.find("conveyor") is not None:
+            self.conveyors.append(
+                read_conveyor(self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx))
+            )
+        if tag == "flow" and node.find("leak") is not None:
+            check_leak(self.doc, node, name)
+            own = self.one_equation((node.findtext("leak") or "").strip(), scope, ctx)
+            equation = own or equation
+            if not equation:
+                raise ModelError(
+                    "no leakage fraction", hint="give the leakage flow an <eqn> (the fraction)"
+                )
+            self.leaks[canonical(name)] = LeakSpec(canonical(name), name, self.doc, node, equation)
+        elif tag == "flow" and not equation and not per_element:
+            # a conveyor's outflow has no equation (the conveyor computes it); any other
+            # flow without one is refused once the conveyors are known (apply_conveyors)
+            self.blank_flows[canonical(name)] = (self.doc, node, name)
+            equation = "0"
         if not equation and not per_element:
             raise ModelError(
                 "no equation", hint="give it an <eqn> (a module input must be connected)"

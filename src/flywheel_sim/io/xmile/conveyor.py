@@ -1,0 +1,351 @@
+"""Conveyors (XMILE 1.0 §3.7.2; Stella's "traditional conveyor") as plain stock-and-flow
+structure, so that every engine and every analysis treats them like any other model.
+
+Stella's conveyor is a belt of ``N = transit time / DT`` slats: every DT the inflow is put on
+the belt, everything moves one slat, and what reaches the end is the outflow. With Euler
+steps and a transit time that stays the same during the run, that belt is exactly:
+
+- the conveyor: an ordinary stock (inflows minus outflow minus leakages);
+- its outflow: the inflow of ``N`` DTs ago (``DELAY(inflow, N*DT, x)``), times the share that
+  survives the leakages; before ``N*DT`` it is the initial contents arriving, laid out as if
+  a constant inflow ``x`` had been arriving (Stella's steady state; without leakage that is
+  the initial value spread evenly over the slats);
+- linear leakage (the default: every DT each batch loses the same amount, ``f`` of what
+  entered over the whole belt): ``f * W / (N*DT)``, where ``W`` is what entered over the
+  last transit time, a helper stock ``"<conveyor> in transit"`` whose outflow is
+  ``"<conveyor> arrivals"`` (what reaches the end before leakage);
+- exponential leakage (``exponential_leak="true"``: every DT each slat loses ``f*DT`` of what
+  it holds): ``f * conveyor``, and the outflow is ``(1 - f*DT)^N`` of what entered.
+
+Capacity and inflow limit cut the inflows (first listed first); conveyor inflows are
+uniflows (XMILE §4.3). Anything the belt cannot be reduced to this way (a transit time that
+changes during the run, arrest, discrete conveyors, leak zones, whole-unit leakage, queues) is
+refused with one line. docs/xmile.md and docs/design.md describe the mapping.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, replace
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.xml import Document
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList, name_text
+from flywheel_sim.spec.builtins import BUILTINS
+from flywheel_sim.spec.model import Element, TimeSpec
+from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.parser import parse
+
+_CONSTANT_NAMES = frozenset({"dt", "starttime", "stoptime", "pi"})
+_WHAT = "model it with DELAY/DELAYN, or make it a plain stock"
+
+
+@dataclass
+class ConveyorSpec:
+    """One ``<stock>`` with ``<conveyor>``: equations already translated to our syntax."""
+
+    key: str
+    name: str
+    doc: Document
+    node: ET.Element
+    transit: str
+    capacity: str | None
+    in_limit: str | None
+    exponential: bool
+
+
+@dataclass
+class LeakSpec:
+    """One leakage flow (``<leak/>`` or ``<leak>fraction</leak>``) and its fraction."""
+
+    key: str
+    name: str
+    doc: Document
+    node: ET.Element
+    fraction: str
+
+
+def read_conveyor(doc: Document, stock: ET.Element, name: str, translate: object) -> ConveyorSpec:
+    """The ``<conveyor>`` of ``stock``; ``translate(raw) -> text`` translates an equation."""
+    node = stock.find("conveyor")
+    assert node is not None and callable(translate)
+
+    def refuse(what: str, hint: str = _WHAT) -> ModelError:
+        return doc.error(
+            f"{what} in the <conveyor> of stock '{name}' is not supported",
+            node,
+            variable=name,
+            hint=hint,
+        )
+
+    if (node.get("discrete") or "").strip().lower() == "true":
+        raise refuse('a discrete conveyor (discrete="true")')
+    arrest = (node.findtext("arrest") or "").strip()
+    if arrest and translate(arrest) not in ("", "0"):
+        raise refuse("<arrest>", "remove the arrest condition or model the conveyor with DELAY")
+    transit = translate(node.findtext("len") or "")
+    if not transit:
+        raise doc.error(
+            f"the <conveyor> of stock '{name}' has no transit time",
+            node,
+            variable=name,
+            hint="give it <len>transit time</len>",
+        )
+    capacity = translate(node.findtext("capacity") or "") or None
+    in_limit = translate(node.findtext("in_limit") or "") or None
+    exponential = (node.get("exponential_leak") or "").strip().lower() == "true"
+    return ConveyorSpec(canonical(name), name, doc, node, transit, capacity, in_limit, exponential)
+
+
+def check_leak(doc: Document, flow: ET.Element, name: str) -> None:
+    """Refuse what a leakage flow may ask for that we do not compute."""
+    marker = flow.find("leak")
+    for attr, default in (("leak_start", 0.0), ("leak_end", 1.0)):
+        raw = flow.get(attr) or (marker.get(attr) if marker is not None else None)
+        if raw is not None and _number(raw) != default:
+            raise doc.error(
+                f"a leak zone ({attr}=\"{raw}\") on flow '{name}' is not supported",
+                flow,
+                variable=name,
+                hint="leak over the whole conveyor (leak_start 0, leak_end 1)",
+            )
+
+
+def _number(raw: str) -> float | None:
+    try:
+        return float(raw)
+    except ValueError:
+        return None
+
+
+def apply_conveyors(
+    elements: tuple[Element, ...],
+    conveyors: list[ConveyorSpec],
+    leaks: dict[str, LeakSpec],
+    blanks: dict[str, tuple[Document, ET.Element, str]],
+    time: TimeSpec,
+) -> tuple[Element, ...]:
+    """``elements`` with every conveyor expanded (see the module docstring); errors for
+    flows left without an equation and leakages that drain no conveyor."""
+    by_key = {e.key: e for e in elements}
+    changed: dict[str, Element] = {}
+    extra: list[Element] = []
+    drained: dict[str, str] = {}  # conveyor outflow or leakage -> its conveyor
+    for spec in conveyors:
+        for flow in by_key[spec.key].outflows:
+            if flow in drained:
+                raise _error(spec, f"flow '{flow}' also drains conveyor '{drained[flow]}'")
+            drained[flow] = spec.name
+    for spec in conveyors:
+        if time.method != "euler":
+            raise _error(
+                spec,
+                f"conveyor '{spec.name}' needs Euler integration (Stella moves conveyors one "
+                f"slat per DT), not {time.method}",
+                hint='use <sim_specs method="Euler">',
+            )
+        stock = by_key[spec.key]
+        if stock.dims:
+            raise _error(spec, f"an arrayed conveyor ('{spec.name}') is not supported")
+        leak_keys = [f for f in stock.outflows if f in leaks]
+        mains = [f for f in stock.outflows if f not in leaks]
+        if len(mains) != 1:
+            raise _error(
+                spec,
+                f"conveyor '{spec.name}' has {len(mains)} outflows that are not leakages",
+                hint="give it exactly one outflow (what reaches the end); mark the others <leak/>",
+            )
+        for flow in (*stock.inflows, *stock.outflows):
+            if flow not in by_key or by_key[flow].kind != "flow":
+                raise _error(spec, f"conveyor '{spec.name}' names '{flow}', which is no flow")
+        checker = _Constant(by_key)
+        if not checker.text(spec.transit):
+            raise _error(
+                spec,
+                f"the transit time of conveyor '{spec.name}' changes during the run "
+                "(a variable transit time is not supported)",
+                hint="make <len> a number or an expression of constants",
+            )
+        fractions = []
+        for key in leak_keys:
+            leak = leaks[key]
+            if not checker.text(leak.fraction):
+                raise leak.doc.error(
+                    f"the leakage fraction of flow '{leak.name}' changes during the run "
+                    "(a variable leakage fraction is not supported)",
+                    leak.node,
+                    variable=leak.name,
+                    hint="make it a number or an expression of constants",
+                )
+            fractions.append(f"({leak.fraction})")
+        me = name_text(spec.key)
+        slats = f"MAX(1, INT(({spec.transit}) / DT + 0.5))"
+        length = f"({slats} * DT)"
+        initial = f"INIT({me})"
+        total = f"({' + '.join(fractions)})" if fractions else "0"
+        survive = f"(1 - {total} * DT) ^ {slats}"
+        if not fractions:
+            rate = f"{initial} / {length}"
+        elif spec.exponential:
+            rate = (
+                f"IF {total} = 0 THEN {initial} / {length} "
+                f"ELSE {initial} * {total} / (1 - {survive})"
+            )
+        else:
+            rate = f"{initial} / ({length} * (1 - {total} / 2) + {total} * DT / 2)"
+        if stock.inflows:
+            arrivals = " + ".join(
+                f"DELAY({name_text(f)}, {length}, {rate if k == 0 else '0'})"
+                for k, f in enumerate(stock.inflows)
+            )
+        else:
+            arrivals = f"IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0"
+        out = mains[0]
+        if fractions and not spec.exponential:
+            window = _helper(by_key, spec, f"{spec.name} in transit")
+            arrived = _helper(by_key, spec, f"{spec.name} arrivals")
+            extra += [
+                Element(
+                    name=window,
+                    kind="stock",
+                    equation=f"({rate}) * {length}",
+                    inflows=stock.inflows,
+                    outflows=(canonical(arrived),),
+                    description=f"what entered conveyor '{spec.name}' over the last transit time",
+                    line=stock.line,
+                ),
+                Element(
+                    name=arrived,
+                    kind="flow",
+                    equation=arrivals,
+                    description=f"what reaches the end of conveyor '{spec.name}' before leakage",
+                    line=stock.line,
+                ),
+            ]
+            outflow = f"(1 - {total}) * {name_text(canonical(arrived))}"
+            for key, fraction in zip(leak_keys, fractions, strict=True):
+                changed[key] = replace(
+                    by_key[key],
+                    equation=f"{fraction} * {name_text(canonical(window))} / {length}",
+                )
+        elif fractions:
+            outflow = f"{survive} * ({arrivals})"
+            for key, fraction in zip(leak_keys, fractions, strict=True):
+                changed[key] = replace(by_key[key], equation=f"{fraction} * {me}")
+        else:
+            outflow = arrivals
+        changed[out] = replace(by_key[out], equation=outflow, element_equations=())
+        changed[spec.key] = replace(stock, non_negative=False)
+        limits = []
+        if spec.in_limit:
+            limits.append(f"({spec.in_limit})")
+        if spec.capacity:
+            leaving = " + ".join(name_text(f) for f in stock.outflows)
+            limits.append(f"(({spec.capacity}) - {me}) / DT + {leaving}")
+        taken: list[str] = []
+        for flow in stock.inflows:
+            element = changed.get(flow, by_key[flow])
+            if limits and flow in drained:
+                raise _error(
+                    spec,
+                    f"the capacity or inflow limit of conveyor '{spec.name}' would hold back "
+                    f"'{flow}', which conveyor '{drained[flow]}' computes",
+                    hint="remove <capacity>/<in_limit> or put a stock between the conveyors",
+                )
+            if flow in blanks:
+                continue  # reported below
+            if limits:
+                budget = limits[0] if len(limits) == 1 else f"MIN({', '.join(limits)})"
+                if taken:
+                    budget = f"{budget} - {' - '.join(taken)}"
+                element = replace(element, equation=f"MIN(({element.equation}), {budget})")
+                taken.append(name_text(flow))
+            changed[flow] = replace(element, non_negative=True)
+    for key, leak in leaks.items():
+        if key not in drained:
+            raise leak.doc.error(
+                f"flow '{leak.name}' is marked <leak> but is no outflow of a conveyor",
+                leak.node,
+                variable=leak.name,
+                hint="remove <leak/>, or list the flow as an <outflow> of a conveyor",
+            )
+    for key, (doc, node, name) in blanks.items():
+        if key not in drained:
+            raise doc.error(
+                f"no equation in flow '{name}'",
+                node,
+                variable=name,
+                hint="give it an <eqn> (a module input must be connected)",
+            )
+    return tuple(changed.get(e.key, e) for e in elements) + tuple(extra)
+
+
+def _helper(by_key: dict[str, Element], spec: ConveyorSpec, name: str) -> str:
+    if canonical(name) in by_key:
+        raise _error(
+            spec,
+            f"conveyor '{spec.name}' needs a helper variable '{name}', a name the model uses",
+            hint="rename that variable",
+        )
+    return name
+
+
+def _error(spec: ConveyorSpec, message: str, hint: str | None = None) -> ModelError:
+    return spec.doc.error(message, spec.node, variable=spec.name, hint=hint)
+
+
+class _Constant:
+    """Whether an equation keeps its value during a run: numbers, parameters, INIT(...), the
+    clock constants and auxiliaries built only from those."""
+
+    def __init__(self, by_key: dict[str, Element]) -> None:
+        self.by_key = by_key
+        self.known: dict[str, bool] = {}
+
+    def text(self, text: str) -> bool:
+        try:
+            return self.expr(parse(text))
+        except ModelError:
+            return False
+
+    def name(self, key: str) -> bool:
+        if key in _CONSTANT_NAMES:
+            return True
+        element = self.by_key.get(key)
+        if element is None:
+            return False
+        if element.kind in ("parameter", "lookup"):
+            return element.policy is None
+        if element.kind not in ("aux", "flow"):
+            return False
+        if key not in self.known:
+            self.known[key] = False  # a cycle is not constant
+            texts = [element.equation, *(t for _, t in element.element_equations)]
+            self.known[key] = all(self.text(t) for t in texts if t.strip())
+        return self.known[key]
+
+    def expr(self, node: Expr) -> bool:
+        if isinstance(node, Num):
+            return True
+        if isinstance(node, Var):
+            return self.name(node.name)
+        if isinstance(node, Unary):
+            return self.expr(node.operand)
+        if isinstance(node, Binary):
+            return self.expr(node.left) and self.expr(node.right)
+        if isinstance(node, If):
+            return self.expr(node.cond) and self.expr(node.then) and self.expr(node.orelse)
+        if isinstance(node, VarList):
+            return all(self.expr(i) for i in node.items)
+        if isinstance(node, Call):
+            if node.func == "INIT":
+                return True
+            builtin = BUILTINS.get(node.func)
+            if builtin is not None and builtin.kind != "math":
+                return False
+            if builtin is None:
+                table = self.by_key.get(node.func) or self.by_key.get(canonical(node.func))
+                if table is None or table.kind != "lookup":
+                    return False
+            return all(self.expr(a) for a in node.args)
+        return False
