@@ -1,0 +1,274 @@
+"""Conveyors (XMILE 1.0 §3.7.2, §4.2.1, §4.3; isee Stella help "Traditional Conveyor
+Computation" and the isee note "Steady-State Initialization of Conveyors").
+
+Expected values are worked out by hand in each test (Euler, DT 1 unless said: the inflow
+computed at t is on the belt from t + DT and reaches the end at t + transit time); where
+pysimlin simulates the same file, ``test_pysimlin_agrees`` checks it gives the same numbers.
+Both VMs (NumPy and numba) must give identical bits.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from flywheel_sim import ModelError, simulate
+from flywheel_sim.engine.simulate import Options
+from flywheel_sim.io.xmile import loads_xmile
+
+HEAD = (
+    '<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">'
+    '<header><name>c</name><vendor>t</vendor><product version="1">t</product></header>'
+)
+
+
+def xmile(variables: str, *, dt: float = 1, stop: float = 8, method: str = "Euler") -> str:
+    return (
+        f'{HEAD}<sim_specs method="{method}"><start>0</start><stop>{stop}</stop><dt>{dt}</dt>'
+        f"</sim_specs><model><variables>{variables}</variables></model></xmile>"
+    )
+
+
+def belt(
+    initial: str = "0", conveyor: str = "<len>3</len>", attrs: str = "", leak: str = ""
+) -> str:
+    outflows = "<outflow>out</outflow>" + ("<outflow>leak</outflow>" if leak else "")
+    leak_flow = f'<flow name="leak"><eqn>{leak}</eqn><leak/></flow>' if leak else ""
+    return (
+        f'<stock name="belt"><eqn>{initial}</eqn><inflow>in</inflow>{outflows}'
+        f"<conveyor{attrs}>{conveyor}</conveyor></stock>"
+        f'<flow name="out"/>{leak_flow}'
+    )
+
+
+INFLOW_10 = '<flow name="in"><eqn>10</eqn></flow>'
+CASES = {
+    # no leakage: 10 a time unit for 3 time units -> nothing comes out until t = 3
+    "plain": (
+        belt() + INFLOW_10,
+        {
+            "belt": [0, 10, 20, 30, 30, 30, 30, 30, 30],
+            "out": [0, 0, 0, 10, 10, 10, 10, 10, 10],
+        },
+    ),
+    # linear leakage 0.3: each batch of 10 loses 0.3 * 10 / 3 = 1 each DT on the belt and
+    # 7 arrive; leak = 1 per batch on the belt
+    "linear": (
+        belt(leak="0.3") + INFLOW_10,
+        {
+            "belt": [0, 10, 19, 27, 27, 27, 27, 27, 27],
+            "out": [0, 0, 0, 7, 7, 7, 7, 7, 7],
+            "leak": [0, 1, 2, 3, 3, 3, 3, 3, 3],
+        },
+    ),
+    # exponential leakage 0.1 a time unit: each DT every slat loses 10 %: batches of 10,
+    # 9, 8.1 on the belt, 7.29 arrive; leak = 0.1 * belt
+    "exponential": (
+        belt(leak="0.1", attrs=' exponential_leak="true"') + INFLOW_10,
+        {
+            "belt": [0, 10, 19, 27.1, 27.1, 27.1, 27.1, 27.1, 27.1],
+            "out": [0, 0, 0, 7.29, 7.29, 7.29, 7.29, 7.29, 7.29],
+            "leak": [0, 1, 1.9, 2.71, 2.71, 2.71, 2.71, 2.71, 2.71],
+        },
+    ),
+    # the initial value is spread over the slats as a steady inflow would have left it:
+    # 27 with linear leakage 0.3 is the steady state of an inflow of 10 (27 = 10 + 9 + 8)
+    "steady linear": (
+        belt("27", leak="0.3") + INFLOW_10,
+        {"belt": [27] * 9, "out": [7] * 9, "leak": [3] * 9},
+    ),
+    "steady exponential": (
+        belt("27.1", leak="0.1", attrs=' exponential_leak="true"') + INFLOW_10,
+        {"belt": [27.1] * 9, "out": [7.29] * 9, "leak": [2.71] * 9},
+    ),
+    # no inflow: 30 spread evenly over 3 slats leaves 10 a time unit
+    "drain": (
+        '<stock name="belt"><eqn>30</eqn><outflow>out</outflow>'
+        '<conveyor><len>3</len></conveyor></stock><flow name="out"/>',
+        {"belt": [30, 20, 10, 0, 0, 0, 0, 0, 0], "out": [10, 10, 10, 0, 0, 0, 0, 0, 0]},
+    ),
+    # capacity 25: the inflow takes at most (25 - belt) / DT + outflow; what it cannot put
+    # on the belt stays in the supply
+    "capacity": (
+        '<stock name="supply"><eqn>100</eqn><outflow>in</outflow></stock>'
+        + belt(conveyor="<len>3</len><capacity>25</capacity>")
+        + INFLOW_10,
+        {
+            "belt": [0, 10, 20, 25, 25, 25, 25, 25, 25],
+            "in": [10, 10, 5, 10, 10, 5, 10, 10, 5],
+            "out": [0, 0, 0, 10, 10, 5, 10, 10, 5],
+            "supply": [100, 90, 80, 75, 65, 55, 50, 40, 30],
+        },
+    ),
+    # inflow limit 4 a time unit
+    "inflow limit": (
+        belt(conveyor="<len>3</len><in_limit>4</in_limit>") + INFLOW_10,
+        {"belt": [0, 4, 8, 12, 12, 12, 12, 12, 12], "in": [4] * 9},
+    ),
+    # conveyor inflows are uniflows (XMILE §4.3): a negative inflow is 0
+    "uniflow": (
+        belt() + '<flow name="in"><eqn>-5</eqn></flow>',
+        {"belt": [0] * 9, "in": [0] * 9, "out": [0] * 9},
+    ),
+}
+
+
+def run(text: str, backend: str = "numpy", **kwargs: float) -> dict[str, np.ndarray]:
+    result = simulate(loads_xmile(text, file="c.xmile"), options=Options(backend=backend), **kwargs)  # type: ignore[arg-type]
+    return {str(k): np.asarray(result[k].isel(run=0), dtype=float) for k in result.data_vars}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_conveyor_by_hand(case: str) -> None:
+    variables, expected = CASES[case]
+    got = run(xmile(variables))
+    for name, values in expected.items():
+        np.testing.assert_allclose(got[name], values, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_both_vms_identical(case: str) -> None:
+    pytest.importorskip("numba")
+    text = xmile(CASES[case][0])
+    a, b = run(text, "numpy"), run(text, "numba")
+    for name in a:
+        assert np.array_equal(a[name], b[name], equal_nan=True), name
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_pysimlin_agrees(case: str, tmp_path: object) -> None:
+    """pysimlin 0.8.5 simulates conveyors; same file, same numbers."""
+    simlin = pytest.importorskip("simlin")
+    text = xmile(CASES[case][0])
+    sim = simlin.loads(text) if hasattr(simlin, "loads") else None
+    if sim is None:
+        from pathlib import Path
+
+        path = Path(str(tmp_path)) / "c.xmile"
+        path.write_text(text)
+        sim = simlin.load(str(path))
+    run_ = sim.simulate()
+    run_.run_to_end()
+    ours = run(text)
+    for name in CASES[case][1]:
+        np.testing.assert_allclose(
+            ours[name], np.asarray(run_.get_series(name), dtype=float), rtol=1e-9, atol=1e-9
+        )
+
+
+def test_transit_time_in_dts() -> None:
+    """DT 1/4: a transit time of 2 is 8 slats; a step of 4 at t = 1 reaches the end at 3."""
+    text = xmile(
+        belt(conveyor="<len>2</len>") + '<flow name="in"><eqn>STEP(4, 1)</eqn></flow>',
+        dt=0.25,
+        stop=4,
+    )
+    got = run(text)
+    expected_out = [0.0] * 12 + [4.0] * 5
+    np.testing.assert_allclose(got["out"], expected_out, atol=1e-12)
+    np.testing.assert_allclose(got["belt"][-1], 8.0)
+
+
+def test_transit_time_from_constants_and_initial_expression() -> None:
+    """<len> may be an expression of constants (here an auxiliary and INIT of a stock)."""
+    text = xmile(
+        belt(conveyor="<len>half * 2 + INIT(level) - 4</len>")
+        + INFLOW_10
+        + '<aux name="half"><eqn>1.5</eqn></aux>'
+        + '<stock name="level"><eqn>4</eqn><inflow>grow</inflow></stock>'
+        + '<flow name="grow"><eqn>1</eqn></flow>'
+    )
+    np.testing.assert_allclose(run(text)["out"], [0, 0, 0, 10, 10, 10, 10, 10, 10])
+
+
+def test_exponential_leakage_converges_as_dt_shrinks() -> None:
+    """Exponential leakage takes f*DT a DT from each slat, so what survives the belt is
+    (1 - f*DT)^(T/DT), which tends to exp(-f*T) as DT shrinks (isee help)."""
+    text = xmile(belt(leak="0.1", attrs=' exponential_leak="true"') + INFLOW_10, stop=8)
+    errors = []
+    for dt in (0.5, 0.25, 0.125, 0.0625):
+        out = run(text, dt=dt)["out"][-1]
+        assert out == pytest.approx(10 * (1 - 0.1 * dt) ** (3 / dt), rel=1e-12)
+        errors.append(abs(out - 10 * np.exp(-0.3)))
+    assert all(b < a for a, b in itertools.pairwise(errors))
+    assert errors[-1] < 0.01
+
+
+def test_linear_leakage_is_independent_of_dt() -> None:
+    """Linear leakage: exactly 1 - f of what enters arrives, whatever DT."""
+    text = xmile(belt(leak="0.3") + INFLOW_10, stop=8)
+    for dt in (1, 0.5, 0.125):
+        got = run(text, dt=dt)
+        assert got["out"][-1] == pytest.approx(7.0, rel=1e-12)
+        assert got["leak"][-1] == pytest.approx(3.0, rel=1e-12)
+
+
+REFUSED = [
+    (belt(conveyor="<len>TIME + 1</len>") + INFLOW_10, "transit time of conveyor 'belt' changes"),
+    (
+        belt(conveyor="<len>x</len>") + INFLOW_10 + '<aux name="x"><eqn>2 + STEP(1, 3)</eqn></aux>',
+        "transit time of conveyor 'belt' changes",
+    ),
+    (belt(leak="0.1 * TIME") + INFLOW_10, "leakage fraction of flow 'leak' changes"),
+    (belt(attrs=' discrete="true"') + INFLOW_10, r"discrete conveyor .* not supported"),
+    (belt(conveyor="<len>3</len><arrest>TIME > 2</arrest>") + INFLOW_10, "<arrest>"),
+    (
+        belt(leak="0.1").replace("<leak/>", "<leak/><leak_integers/>") + INFLOW_10,
+        "<leak_integers> is not supported",
+    ),
+    (
+        belt(leak="0.1").replace('<flow name="leak">', '<flow name="leak" leak_end="0.5">')
+        + INFLOW_10,
+        "leak zone",
+    ),
+    (
+        '<stock name="q"><eqn>0</eqn><inflow>in</inflow><queue/></stock>' + INFLOW_10,
+        "<queue> is not supported",
+    ),
+    (
+        '<stock name="s"><eqn>0</eqn><outflow>f</outflow></stock>'
+        '<flow name="f"><eqn>0.1</eqn><leak/></flow>',
+        "'f' is marked <leak> but is no outflow of a conveyor",
+    ),
+    (
+        '<stock name="s"><eqn>0</eqn><outflow>f</outflow></stock><flow name="f"/>',
+        "no equation in flow 'f'",
+    ),
+    (
+        '<stock name="belt"><eqn>0</eqn><inflow>in</inflow><conveyor><len>3</len></conveyor>'
+        "</stock>" + INFLOW_10,
+        "has 0 outflows that are not leakages",
+    ),
+    ('<aux name="a"><eqn>1</eqn><conveyor/></aux>', "<conveyor> belongs in a <stock>"),
+    (
+        belt(conveyor="<capacity>5</capacity>") + INFLOW_10,
+        "has no transit time",
+    ),
+]
+
+
+@pytest.mark.parametrize(("variables", "message"), REFUSED)
+def test_unsupported_conveyor_features_are_refused(variables: str, message: str) -> None:
+    with pytest.raises(ModelError, match=message) as info:
+        loads_xmile(xmile(variables), file="c.xmile")
+    text = str(info.value)
+    assert "\n" not in text and "c.xmile" in text
+
+
+def test_conveyor_needs_euler() -> None:
+    with pytest.raises(ModelError, match="needs Euler integration") as info:
+        loads_xmile(xmile(belt() + INFLOW_10, method="RK4"), file="c.xmile")
+    assert "c.xmile:1" in str(info.value) or "c.xmile" in str(info.value)
+
+
+def test_arrayed_conveyor_is_refused() -> None:
+    text = xmile(
+        '<stock name="belt"><dimensions><dim name="D"/></dimensions><eqn>0</eqn>'
+        "<inflow>in</inflow><outflow>out</outflow><conveyor><len>3</len></conveyor></stock>"
+        '<flow name="in"><dimensions><dim name="D"/></dimensions><eqn>1</eqn></flow>'
+        '<flow name="out"><dimensions><dim name="D"/></dimensions></flow>'
+    ).replace("<model>", '<dimensions><dim name="D" size="2"/></dimensions><model>')
+    with pytest.raises(ModelError, match="arrayed conveyor"):
+        loads_xmile(text, file="c.xmile")
