@@ -272,3 +272,53 @@ def test_arrayed_conveyor_is_refused() -> None:
     ).replace("<model>", '<dimensions><dim name="D" size="2"/></dimensions><model>')
     with pytest.raises(ModelError, match="arrayed conveyor"):
         loads_xmile(text, file="c.xmile")
+
+
+@pytest.mark.parametrize(
+    ("transit", "initial", "belt_values", "out_values"),
+    [
+        # 2.5 DTs round to 3 slats, 2.4 to 2, 0.5 to 1 (at least one slat); pysimlin 0.8.5
+        # gives the same numbers
+        ("2.5", "0", [0, 10, 20, 30, 30], [0, 0, 0, 10, 10]),
+        ("2.4", "0", [0, 10, 20, 20, 20], [0, 0, 10, 10, 10]),
+        ("2.4", "30", [30, 25, 20, 20, 20], [15, 15, 10, 10, 10]),
+        ("0.5", "30", [30, 10, 10, 10, 10], [30, 10, 10, 10, 10]),
+    ],
+)
+def test_transit_time_rounds_to_whole_slats(
+    transit: str, initial: str, belt_values: list[float], out_values: list[float]
+) -> None:
+    text = xmile(belt(initial, conveyor=f"<len>{transit}</len>") + INFLOW_10, stop=4)
+    got = run(text)
+    np.testing.assert_allclose(got["belt"], belt_values, atol=1e-12)
+    np.testing.assert_allclose(got["out"], out_values, atol=1e-12)
+
+
+def test_conveyor_in_a_module_as_stella_saves_it() -> None:
+    """Seen in SIRSocialDistancingMixNot.stmx (Stella Architect, in simlin's test/conveyors):
+    a conveyor inside a module, its transit time an auxiliary equal to a connected module
+    input, its outflow written with <eqn>0</eqn> and <non_negative/> (the conveyor computes
+    it). 1 infected at the start is on the belt for 14 days: 1/14 a day recovers until day
+    14; the new infections (0.5 a day) recover 14 days after they start."""
+    sub = (
+        '<model name="sub"><variables>'
+        '<stock name="Infected"><eqn>1</eqn><inflow>infecting</inflow>'
+        "<outflow>recovering</outflow><conveyor><len>transit_time</len></conveyor></stock>"
+        '<flow name="infecting"><eqn>0.5</eqn><non_negative/></flow>'
+        '<flow name="recovering"><eqn>0</eqn><non_negative/></flow>'
+        '<stock name="Recovered"><eqn>0</eqn><inflow>recovering</inflow><non_negative/></stock>'
+        '<aux name="disease\\nduration" access="input"><eqn>10</eqn></aux>'
+        '<aux name="transit time"><eqn>disease_duration</eqn></aux>'
+        "</variables></model>"
+    )
+    root = (
+        '<module name="sub"><connect to="disease_duration" from=".duration"/></module>'
+        '<aux name="duration"><eqn>14</eqn></aux>'
+    )
+    text = xmile(root, dt=0.25, stop=20).replace("</model>", "</model>" + sub)
+    got = run(text)
+    recovering = got["sub.recovering"]
+    times = np.arange(0, 20.25, 0.25)
+    np.testing.assert_allclose(recovering[times < 14], 1 / 14, rtol=1e-12)
+    np.testing.assert_allclose(recovering[times >= 14], 0.5, rtol=1e-12)
+    np.testing.assert_allclose(got["sub.infected"][-1], 0.5 * 14, rtol=1e-12)
