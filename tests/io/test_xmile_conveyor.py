@@ -263,15 +263,54 @@ def test_conveyor_needs_euler() -> None:
     assert "c.xmile:1" in str(info.value) or "c.xmile" in str(info.value)
 
 
-def test_arrayed_conveyor_is_refused() -> None:
-    text = xmile(
-        '<stock name="belt"><dimensions><dim name="D"/></dimensions><eqn>0</eqn>'
-        "<inflow>in</inflow><outflow>out</outflow><conveyor><len>3</len></conveyor></stock>"
-        '<flow name="in"><dimensions><dim name="D"/></dimensions><eqn>1</eqn></flow>'
-        '<flow name="out"><dimensions><dim name="D"/></dimensions></flow>'
-    ).replace("<model>", '<dimensions><dim name="D" size="2"/></dimensions><model>')
-    with pytest.raises(ModelError, match="arrayed conveyor"):
-        loads_xmile(text, file="c.xmile")
+def arrayed(
+    attrs: str, leak: str, flow_dims: str = '<dimensions><dim name="D"/></dimensions>'
+) -> str:
+    dims = '<dimensions><dim name="D"/></dimensions>'
+    variables = (
+        f'<stock name="belt">{dims}<eqn>0</eqn><inflow>in</inflow><outflow>out</outflow>'
+        f"<outflow>leak</outflow><conveyor{attrs}><len>3</len></conveyor></stock>"
+        f'<flow name="in">{dims}<element subscript="a"><eqn>10</eqn></element>'
+        '<element subscript="b"><eqn>4</eqn></element></flow>'
+        f'<flow name="out">{flow_dims}<eqn>0</eqn></flow>'
+        f'<flow name="leak">{dims}<eqn>{leak}</eqn><leak/></flow>'
+    )
+    return xmile(variables).replace(
+        "<model>",
+        '<dimensions><dim name="D"><elem name="a"/><elem name="b"/></dim></dimensions><model>',
+    )
+
+
+@pytest.mark.parametrize(
+    ("attrs", "leak", "out", "leaked"),
+    [
+        # linear 0.3 over 3 slats: 70 % arrives; each batch leaks 10 % of itself a DT
+        ("", "0.3", (7.0, 2.8), ([0, 1, 2, 3, 3], [0, 0.4, 0.8, 1.2, 1.2])),
+        # exponential 0.1: 0.9^3 arrives; the leak is 10 % of what is on the belt
+        (
+            ' exponential_leak="true"',
+            "0.1",
+            (7.29, 2.916),
+            ([0, 1, 1.9, 2.71, 2.71], [0, 0.4, 0.76, 1.084, 1.084]),
+        ),
+    ],
+)
+def test_arrayed_conveyor_element_by_element(
+    attrs: str, leak: str, out: tuple[float, float], leaked: tuple[list[float], list[float]]
+) -> None:
+    """An arrayed conveyor (seen in Covid-19-Severity.stmx, simlin's test/conveyors) is one
+    belt per element, each with its own inflow; pysimlin gives the same numbers."""
+    result = simulate(loads_xmile(arrayed(attrs, leak), file="c.xmile"))
+    for k, element in enumerate(("a", "b")):
+        got_out = np.asarray(result["out"].isel(run=0).sel(d=element), dtype=float)
+        got_leak = np.asarray(result["leak"].isel(run=0).sel(d=element), dtype=float)
+        np.testing.assert_allclose(got_out[:5], [0, 0, 0, out[k], out[k]], rtol=1e-12)
+        np.testing.assert_allclose(got_leak[:5], leaked[k], rtol=1e-12, atol=1e-12)
+
+
+def test_arrayed_conveyor_flows_need_its_dimensions() -> None:
+    with pytest.raises(ModelError, match="not over the same dimensions as the conveyor"):
+        loads_xmile(arrayed("", "0.3", flow_dims=""), file="c.xmile")
 
 
 @pytest.mark.parametrize(
@@ -322,3 +361,12 @@ def test_conveyor_in_a_module_as_stella_saves_it() -> None:
     np.testing.assert_allclose(recovering[times < 14], 1 / 14, rtol=1e-12)
     np.testing.assert_allclose(recovering[times >= 14], 0.5, rtol=1e-12)
     np.testing.assert_allclose(got["sub.infected"][-1], 0.5 * 14, rtol=1e-12)
+
+
+def test_arrayed_conveyor_both_vms_identical() -> None:
+    pytest.importorskip("numba")
+    model = loads_xmile(arrayed("", "0.3"), file="c.xmile")
+    a = simulate(model, options=Options(backend="numpy"))
+    b = simulate(model, options=Options(backend="numba"))
+    for name in a.data_vars:
+        assert np.array_equal(a[name].values, b[name].values, equal_nan=True), name

@@ -145,8 +145,6 @@ def apply_conveyors(
                 hint='use <sim_specs method="Euler">',
             )
         stock = by_key[spec.key]
-        if stock.dims:
-            raise _error(spec, f"an arrayed conveyor ('{spec.name}') is not supported")
         leak_keys = [f for f in stock.outflows if f in leaks]
         mains = [f for f in stock.outflows if f not in leaks]
         if len(mains) != 1:
@@ -155,9 +153,25 @@ def apply_conveyors(
                 f"conveyor '{spec.name}' has {len(mains)} outflows that are not leakages",
                 hint="give it exactly one outflow (what reaches the end); mark the others <leak/>",
             )
+        dims = tuple(canonical(d) for d in stock.dims)
         for flow in (*stock.inflows, *stock.outflows):
             if flow not in by_key or by_key[flow].kind != "flow":
                 raise _error(spec, f"conveyor '{spec.name}' names '{flow}', which is no flow")
+            element = by_key[flow]
+            if tuple(canonical(d) for d in element.dims) != dims:
+                raise _error(
+                    spec,
+                    f"flow '{element.name}' of arrayed conveyor '{spec.name}' is not over the "
+                    "same dimensions as the conveyor",
+                    hint="give the conveyor and its flows the same <dimensions>",
+                )
+            if element.element_equations and flow in leaks:
+                raise _error(
+                    spec,
+                    f"leakage flow '{element.name}' of conveyor '{spec.name}' has equations "
+                    "per element (not supported)",
+                    hint="give the leakage one equation for all elements",
+                )
         checker = _Constant(by_key)
         if not checker.text(spec.transit):
             raise _error(
@@ -208,6 +222,7 @@ def apply_conveyors(
                 Element(
                     name=window,
                     kind="stock",
+                    dims=stock.dims,
                     equation=f"({rate}) * {length}",
                     inflows=stock.inflows,
                     outflows=(canonical(arrived),),
@@ -217,6 +232,7 @@ def apply_conveyors(
                 Element(
                     name=arrived,
                     kind="flow",
+                    dims=stock.dims,
                     equation=arrivals,
                     description=f"what reaches the end of conveyor '{spec.name}' before leakage",
                     line=stock.line,
@@ -258,7 +274,13 @@ def apply_conveyors(
                 budget = limits[0] if len(limits) == 1 else f"MIN({', '.join(limits)})"
                 if taken:
                     budget = f"{budget} - {' - '.join(taken)}"
-                element = replace(element, equation=f"MIN(({element.equation}), {budget})")
+                element = replace(
+                    element,
+                    equation=_capped(element.equation, budget),
+                    element_equations=tuple(
+                        (k, _capped(t, budget)) for k, t in element.element_equations
+                    ),
+                )
                 taken.append(name_text(flow))
             changed[flow] = replace(element, non_negative=True)
     for key, leak in leaks.items():
@@ -278,6 +300,10 @@ def apply_conveyors(
                 hint="give it an <eqn> (a module input must be connected)",
             )
     return tuple(changed.get(e.key, e) for e in elements) + tuple(extra)
+
+
+def _capped(text: str, budget: str) -> str:
+    return f"MIN(({text}), {budget})" if text.strip() else text
 
 
 def _helper(by_key: dict[str, Element], spec: ConveyorSpec, name: str) -> str:
