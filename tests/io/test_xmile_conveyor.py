@@ -370,3 +370,16 @@ def test_arrayed_conveyor_both_vms_identical() -> None:
     b = simulate(model, options=Options(backend="numba"))
     for name in a.data_vars:
         assert np.array_equal(a[name].values, b[name].values, equal_nan=True), name
+
+
+@pytest.mark.parametrize(
+    ("attrs", "leak"), [("", "1.5"), ("", "-0.1"), (' exponential_leak="true"', "2")]
+)
+def test_impossible_leakage_fraction_fails_the_run(attrs: str, leak: str) -> None:
+    """A linear leakage of more than everything (or less than nothing), or an exponential
+    one above 1/DT, has no meaning: the run fails at the start naming the outflow instead of
+    creating or destroying material."""
+    model = loads_xmile(xmile(belt(leak=leak, attrs=attrs) + INFLOW_10), file="c.xmile")
+    result = simulate(model)
+    assert str(result["failed_variable"].values[0]) == "out"
+    assert float(result["failed_time"].values[0]) == 0.0

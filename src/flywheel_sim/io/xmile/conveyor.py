@@ -250,6 +250,12 @@ def apply_conveyors(
                 changed[key] = replace(by_key[key], equation=f"{fraction} * {me}")
         else:
             outflow = arrivals
+        if fractions:
+            # fractions Stella cannot apply (negative, or more than everything) make the run
+            # fail at the start, naming the outflow, rather than create or destroy material
+            most = f"{total} * DT" if spec.exponential else total
+            bad = " OR ".join([*(f"{f} < 0" for f in fractions), f"{most} > 1"])
+            outflow = f"IF {bad} THEN 0 / 0 ELSE {outflow}"
         changed[out] = replace(by_key[out], equation=outflow, element_equations=())
         changed[spec.key] = replace(stock, non_negative=False)
         limits = []

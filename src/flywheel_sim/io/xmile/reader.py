@@ -364,7 +364,7 @@ class Reader:
             if node.find(bad) is not None:
                 raise ModelError(
                     f"<{bad}> is not supported",
-                    hint="model queues with stocks and flows (conveyors with <conveyor>)",
+                    hint="queues are not supported yet: model the waiting line as a stock",
                 )
         for option, owner in (("conveyor", "stock"), ("leak", "flow")):
             if node.find(option) is not None and tag != owner:
