@@ -250,6 +250,7 @@ REFUSED = [
         "has 0 outflows that are not leakages",
     ),
     ('<aux name="a"><eqn>1</eqn><conveyor/></aux>', "<conveyor> belongs in a <stock>"),
+    (belt("1, 2, 3") + INFLOW_10, "a list of initial values per slat of a conveyor"),
     (
         belt(conveyor="<capacity>5</capacity>") + INFLOW_10,
         "has no transit time",

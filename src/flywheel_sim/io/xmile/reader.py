@@ -377,8 +377,14 @@ class Reader:
             expand_macro=expander.expand,
         )
         expander.owner = (name, dims, scope.prefix)
+        conveyor = tag == "stock" and node.find("conveyor") is not None
+        if conveyor and not dims and len(number_list(node.findtext("eqn") or "") or ()) > 1:
+            raise ModelError(
+                "a list of initial values per slat of a conveyor is not supported",
+                hint="give the conveyor one initial value (it is spread over the belt)",
+            )
         equation, per_element = self.equations(node, scope, ctx, dims, name)
-        if tag == "stock" and node.find("conveyor") is not None:
+        if conveyor:
             self.conveyors.append(
                 read_conveyor(self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx))
             )
