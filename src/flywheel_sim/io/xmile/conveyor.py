@@ -37,6 +37,7 @@ from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
 _CONSTANT_NAMES = frozenset({"dt", "starttime", "stoptime", "pi"})
+_VARYING_KINDS = frozenset({"time", "random", "stateful"})  # builtins whose value changes
 _WHAT = "model it with DELAY/DELAYN, or make it a plain stock"
 
 
@@ -370,14 +371,12 @@ class _Constant:
         if isinstance(node, VarList):
             return all(self.expr(i) for i in node.items)
         if isinstance(node, Call):
-            if node.func == "INIT":
+            if node.func in ("INIT", "DT", "STARTTIME", "STOPTIME"):
                 return True
             builtin = BUILTINS.get(node.func)
-            if builtin is not None and builtin.kind != "math":
+            if builtin is not None and builtin.kind in _VARYING_KINDS:
                 return False
-            if builtin is None:
-                table = self.by_key.get(node.func) or self.by_key.get(canonical(node.func))
-                if table is None or table.kind != "lookup":
-                    return False
+            # math, reductions, lookups; a function we do not know is refused when the
+            # model is compiled ("unknown function"), with its own message
             return all(self.expr(a) for a in node.args)
         return False

@@ -366,6 +366,12 @@ class Reader:
                     f"<{bad}> is not supported",
                     hint="queues are not supported yet: model the waiting line as a stock",
                 )
+        spread = next((v for k, v in node.attrib.items() if k.endswith("spreadflow")), None)
+        if spread is not None and spread.strip():
+            raise ModelError(
+                f'spreading a conveyor\'s input (isee:spreadflow="{spread}") is not supported',
+                hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
+            )
         for option, owner in (("conveyor", "stock"), ("leak", "flow")):
             if node.find(option) is not None and tag != owner:
                 raise ModelError(f"<{option}> belongs in a <{owner}>, not in <{tag}>")
