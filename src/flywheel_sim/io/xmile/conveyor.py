@@ -15,12 +15,14 @@ steps and a transit time that stays the same during the run, that belt is exactl
   last transit time, a helper stock ``"<conveyor> in transit"`` whose outflow is
   ``"<conveyor> arrivals"`` (what reaches the end before leakage);
 - exponential leakage (``exponential_leak="true"``: every DT each slat loses ``f*DT`` of what
-  it holds): ``f * conveyor``, and the outflow is ``(1 - f*DT)^N`` of what entered.
+  it holds): ``f * conveyor``, and the outflow is ``(1 - f*DT)^N`` of what entered;
+- a leak zone confines leakage to part of the belt (``_zone``).
 
 Capacity and inflow limit cut the inflows (first listed first); conveyor inflows are
 uniflows (XMILE §4.3). Anything the belt cannot be reduced to this way (a transit time that
-changes during the run, arrest, discrete conveyors, leak zones, whole-unit leakage, queues) is
-refused with one line. docs/xmile.md and docs/design.md describe the mapping.
+changes during the run, arrest, discrete conveyors, leakages with different leak zones,
+whole-unit leakage, spread inputs, queues) is refused with one line. docs/xmile.md and
+docs/design.md describe the mapping.
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class LeakSpec:
     doc: Document
     node: ET.Element
     fraction: str
+    zone: tuple[float, float] = (0.0, 1.0)  # leak_start, leak_end: from the entry
 
 
 def read_conveyor(doc: Document, stock: ET.Element, name: str, translate: object) -> ConveyorSpec:
@@ -98,18 +101,24 @@ def read_conveyor(doc: Document, stock: ET.Element, name: str, translate: object
     return ConveyorSpec(canonical(name), name, doc, node, transit, capacity, in_limit, exponential)
 
 
-def check_leak(doc: Document, flow: ET.Element, name: str) -> None:
-    """Refuse what a leakage flow may ask for that we do not compute."""
+def leak_zone(doc: Document, flow: ET.Element, name: str) -> tuple[float, float]:
+    """The leak zone of a leakage flow: ``leak_start`` and ``leak_end``, fractions of the
+    belt from the entry (default the whole belt, 0 to 1)."""
     marker = flow.find("leak")
+    zone = []
     for attr, default in (("leak_start", 0.0), ("leak_end", 1.0)):
         raw = flow.get(attr) or (marker.get(attr) if marker is not None else None)
-        if raw is not None and _number(raw) != default:
+        value = default if raw is None else _number(raw)
+        if value is None or not 0.0 <= value <= 1.0:
             raise doc.error(
-                f"a leak zone ({attr}=\"{raw}\") on flow '{name}' is not supported",
+                f"{attr}=\"{raw}\" on flow '{name}' must be a number from 0 to 1",
                 flow,
                 variable=name,
-                hint="leak over the whole conveyor (leak_start 0, leak_end 1)",
             )
+        zone.append(value)
+    if zone[0] > zone[1]:
+        raise doc.error(f"the leak zone of flow '{name}' starts after it ends", flow, variable=name)
+    return zone[0], zone[1]
 
 
 def _number(raw: str) -> float | None:
@@ -193,6 +202,14 @@ def apply_conveyors(
                     hint="make it a number or an expression of constants",
                 )
             fractions.append(f"({leak.fraction})")
+        zones = {leaks[key].zone for key in leak_keys}
+        if len(zones) > 1:
+            raise _error(
+                spec,
+                f"the leakages of conveyor '{spec.name}' have different leak zones (not supported)",
+                hint="give every leakage of the conveyor the same leak_start and leak_end",
+            )
+        zone = zones.pop() if zones else (0.0, 1.0)
         me = name_text(spec.key)
         slats = f"MAX(1, INT(({spec.transit}) / DT + 0.5))"
         length = f"({slats} * DT)"
@@ -216,7 +233,14 @@ def apply_conveyors(
         else:
             arrivals = f"IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0"
         out = mains[0]
-        if fractions and not spec.exponential:
+        if fractions and zone != (0.0, 1.0):
+            outflow, helpers, leak_equations = _zone(
+                by_key, spec, stock, zone, leak_keys, fractions, total, slats, length, initial
+            )
+            extra += helpers
+            for key, equation in zip(leak_keys, leak_equations, strict=True):
+                changed[key] = replace(by_key[key], equation=equation)
+        elif fractions and not spec.exponential:
             window = _helper(by_key, spec, f"{spec.name} in transit")
             arrived = _helper(by_key, spec, f"{spec.name} arrivals")
             extra += [
@@ -307,6 +331,111 @@ def apply_conveyors(
                 hint="give it an <eqn> (a module input must be connected)",
             )
     return tuple(changed.get(e.key, e) for e in elements) + tuple(extra)
+
+
+def _zone(
+    by_key: dict[str, Element],
+    spec: ConveyorSpec,
+    stock: Element,
+    zone: tuple[float, float],
+    leak_keys: list[str],
+    fractions: list[str],
+    total: str,
+    slats: str,
+    length: str,
+    initial: str,
+) -> tuple[str, list[Element], list[str]]:
+    """Leakages confined to a leak zone (all of the conveyor's leakages in the same one).
+
+    A batch of age k DTs on the belt (0 = put on this DT) is in the zone when
+    leak_start <= (k + 1/2) / N <= leak_end: ages ``lo`` to ``hi``, ``m`` of them. Linear:
+    each batch loses f/m of what entered every DT in the zone, so the leak is f times what
+    entered over ages lo..hi, over m DTs; that window is the difference of two helper stocks
+    (what entered over the first hi + 1 DTs, and over the first lo). Exponential: each batch
+    loses f*DT of what it holds every DT in the zone, so the leak is f times what the zone
+    holds: a helper stock of what is on ages 0..hi, less the window before the zone.
+    Returns the outflow equation, the helpers and each leakage's equation."""
+    a, b = (repr(v) for v in zone)
+    lo = f"MAX(0, -INT(0.5 - {a} * {slats}))"
+    hi = f"MIN({slats} - 1, INT({b} * {slats} - 0.5))"
+    m = f"MAX(0, {hi} - {lo} + 1)"
+    share = f"(IF {m} > 0 THEN {total} ELSE 0)"
+    after = f"({slats} - 1 - {hi})"
+    if spec.exponential:
+        survive = f"(1 - {share} * DT) ^ {m}"
+        inside = f"(IF {share} = 0 THEN {m} ELSE (1 - {survive}) / ({share} * DT))"
+        rate = f"{initial} / (DT * ({lo} + {inside} + {after} * {survive}))"
+    else:
+        inside = ""
+        rate = (
+            f"{initial} / (DT * ({lo} + {m} - {share} * ({m} - 1) / 2 + {after} * (1 - {share})))"
+        )
+
+    def delayed(lag: str) -> str:
+        return (
+            " + ".join(
+                f"DELAY({name_text(f)}, {lag}, {rate if k == 0 else '0'})"
+                for k, f in enumerate(stock.inflows)
+            )
+            or f"IF TIME < STARTTIME + {lag} - DT / 2 THEN {rate} ELSE 0"
+        )
+
+    def window(suffix: str, slots: str, what: str, outflows: tuple[str, ...] = ()) -> list[Element]:
+        held = _helper(by_key, spec, f"{spec.name} {suffix}")
+        gone = _helper(by_key, spec, f"{spec.name} {suffix} out")
+        lag = f"({slots} * DT)"
+        leaving = (
+            delayed(lag)
+            if not spec.exponential or not outflows
+            else (f"(1 - {share} * DT) ^ {m} * ({delayed(lag)})")
+        )
+        start = f"({rate}) * {lag}"
+        if outflows:
+            start = f"({rate}) * DT * ({lo} + {inside})"
+        return [
+            Element(
+                name=held,
+                kind="stock",
+                dims=stock.dims,
+                equation=start,
+                inflows=stock.inflows,
+                outflows=(*outflows, canonical(gone)),
+                description=f"{what} (conveyor '{spec.name}')",
+                line=stock.line,
+            ),
+            Element(
+                name=gone,
+                kind="flow",
+                dims=stock.dims,
+                equation=leaving,
+                description=f"what leaves '{held}'",
+                line=stock.line,
+            ),
+        ]
+
+    before = window("before leak zone", f"MAX(1, {lo})", "what is on the belt before its leak zone")
+    before_key = name_text(canonical(before[0].name))
+    earlier = f"(IF {lo} = 0 THEN 0 ELSE {before_key})"
+    if spec.exponential:
+        upto = window(
+            "up to leak zone end",
+            f"({hi} + 1)",
+            "what is on the belt up to the end of its leak zone",
+            outflows=tuple(leak_keys),
+        )
+        held = f"({name_text(canonical(upto[0].name))} - {earlier})"
+        leak_equations = [f"{f} * {held}" for f in fractions]
+        outflow = f"(1 - {share} * DT) ^ {m} * ({delayed(length)})"
+    else:
+        upto = window(
+            "up to leak zone end",
+            f"({hi} + 1)",
+            "what entered the belt over the DTs up to the end of its leak zone",
+        )
+        entered = f"({name_text(canonical(upto[0].name))} - {earlier})"
+        leak_equations = [f"IF {m} = 0 THEN 0 ELSE {f} * {entered} / ({m} * DT)" for f in fractions]
+        outflow = f"(1 - {share}) * ({delayed(length)})"
+    return outflow, [*before, *upto], leak_equations
 
 
 def _capped(text: str, budget: str) -> str:

@@ -20,7 +20,7 @@ from flywheel_sim.io.xmile.conveyor import (
     ConveyorSpec,
     LeakSpec,
     apply_conveyors,
-    check_leak,
+    leak_zone,
     read_conveyor,
 )
 from flywheel_sim.io.xmile.equations import (
@@ -395,14 +395,16 @@ class Reader:
                 read_conveyor(self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx))
             )
         if tag == "flow" and node.find("leak") is not None:
-            check_leak(self.doc, node, name)
+            zone = leak_zone(self.doc, node, name)
             own = self.one_equation((node.findtext("leak") or "").strip(), scope, ctx)
             equation = own or equation
             if not equation:
                 raise ModelError(
                     "no leakage fraction", hint="give the leakage flow an <eqn> (the fraction)"
                 )
-            self.leaks[canonical(name)] = LeakSpec(canonical(name), name, self.doc, node, equation)
+            self.leaks[canonical(name)] = LeakSpec(
+                canonical(name), name, self.doc, node, equation, zone
+            )
         elif tag == "flow" and not equation and not per_element:
             # a conveyor's outflow has no equation (the conveyor computes it); any other
             # flow without one is refused once the conveyors are known (apply_conveyors)
