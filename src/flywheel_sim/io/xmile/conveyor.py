@@ -28,6 +28,7 @@ docs/design.md describe the mapping.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flywheel_sim.errors import ModelError
@@ -69,10 +70,12 @@ class LeakSpec:
     zone: tuple[float, float] = (0.0, 1.0)  # leak_start, leak_end: from the entry
 
 
-def read_conveyor(doc: Document, stock: ET.Element, name: str, translate: object) -> ConveyorSpec:
+def read_conveyor(
+    doc: Document, stock: ET.Element, name: str, translate: Callable[[str], str]
+) -> ConveyorSpec:
     """The ``<conveyor>`` of ``stock``; ``translate(raw) -> text`` translates an equation."""
     node = stock.find("conveyor")
-    assert node is not None and callable(translate)
+    assert node is not None
 
     def refuse(what: str, hint: str = _WHAT) -> ModelError:
         return doc.error(
