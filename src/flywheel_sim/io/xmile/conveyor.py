@@ -16,7 +16,8 @@ steps and a transit time that stays the same during the run, that belt is exactl
   ``"<conveyor> arrivals"`` (what reaches the end before leakage);
 - exponential leakage (``exponential_leak="true"``: every DT each slat loses ``f*DT`` of what
   it holds): ``f * conveyor``, and the outflow is ``(1 - f*DT)^N`` of what entered;
-- a leak zone confines leakage to part of the belt (``_zone``).
+- a leak zone confines leakage to part of the belt (``_zone``); leakage fractions that change
+  during the run need their sum over each batch's time on the belt (``_history``).
 
 Capacity and inflow limit cut the inflows (first listed first); conveyor inflows are
 uniflows (XMILE §4.3). Anything the belt cannot be reduced to this way (a transit time that
@@ -193,18 +194,6 @@ def apply_conveyors(
                 "(a variable transit time is not supported)",
                 hint="make <len> a number or an expression of constants",
             )
-        fractions = []
-        for key in leak_keys:
-            leak = leaks[key]
-            if not checker.text(leak.fraction):
-                raise leak.doc.error(
-                    f"the leakage fraction of flow '{leak.name}' changes during the run "
-                    "(a variable leakage fraction is not supported)",
-                    leak.node,
-                    variable=leak.name,
-                    hint="make it a number or an expression of constants",
-                )
-            fractions.append(f"({leak.fraction})")
         zones = {leaks[key].zone for key in leak_keys}
         if len(zones) > 1:
             raise _error(
@@ -213,21 +202,39 @@ def apply_conveyors(
                 hint="give every leakage of the conveyor the same leak_start and leak_end",
             )
         zone = zones.pop() if zones else (0.0, 1.0)
+        fractions = []
+        varying = False
+        for key in leak_keys:
+            leak = leaks[key]
+            if not checker.text(leak.fraction):
+                if zone != (0.0, 1.0):
+                    raise leak.doc.error(
+                        f"the leakage fraction of flow '{leak.name}' changes during the run "
+                        "and the leakage has a leak zone (not supported together)",
+                        leak.node,
+                        variable=leak.name,
+                        hint="make the fraction an expression of constants, or leak over the "
+                        "whole conveyor",
+                    )
+                varying = True
+            fractions.append(f"({leak.fraction})")
         me = name_text(spec.key)
         slats = f"MAX(1, INT(({spec.transit}) / DT + 0.5))"
         length = f"({slats} * DT)"
         initial = f"INIT({me})"
         total = f"({' + '.join(fractions)})" if fractions else "0"
+        # the initial contents are laid out with the fractions of the start time
+        start = f"INIT({total})" if varying else total
         survive = f"(1 - {total} * DT) ^ {slats}"
         if not fractions:
             rate = f"{initial} / {length}"
         elif spec.exponential:
             rate = (
-                f"IF {total} = 0 THEN {initial} / {length} "
-                f"ELSE {initial} * {total} / (1 - {survive})"
+                f"IF {start} = 0 THEN {initial} / {length} "
+                f"ELSE {initial} * {start} / (1 - (1 - {start} * DT) ^ {slats})"
             )
         else:
-            rate = f"{initial} / ({length} * (1 - {total} / 2) + {total} * DT / 2)"
+            rate = f"{initial} / ({length} * (1 - {start} / 2) + {start} * DT / 2)"
         if stock.inflows:
             arrivals = " + ".join(
                 f"DELAY({name_text(f)}, {length}, {rate if k == 0 else '0'})"
@@ -267,6 +274,11 @@ def apply_conveyors(
                 ),
             ]
             outflow = f"(1 - {total}) * {name_text(canonical(arrived))}"
+            if varying:
+                # a batch leaves with 1 - (the fractions of its N DTs on the belt) / N
+                history, seen = _history(by_key, spec, stock, total, start, length)
+                extra += history
+                outflow = f"(1 - {seen} / {length}) * {name_text(canonical(arrived))}"
             for key, fraction in zip(leak_keys, fractions, strict=True):
                 changed[key] = replace(
                     by_key[key],
@@ -274,6 +286,13 @@ def apply_conveyors(
                 )
         elif fractions:
             outflow = f"{survive} * ({arrivals})"
+            if varying:
+                # a batch leaves with the product of (1 - fractions * DT) over its N DTs
+                per_dt = f"LN(1 - {total} * DT) / DT"
+                first = f"LN(1 - {start} * DT) / DT"
+                history, seen = _history(by_key, spec, stock, per_dt, first, length)
+                extra += history
+                outflow = f"EXP({seen}) * ({arrivals})"
             for key, fraction in zip(leak_keys, fractions, strict=True):
                 changed[key] = replace(by_key[key], equation=f"{fraction} * {me}")
         else:
@@ -439,6 +458,47 @@ def _zone(
         leak_equations = [f"IF {m} = 0 THEN 0 ELSE {f} * {entered} / ({m} * DT)" for f in fractions]
         outflow = f"(1 - {share}) * ({delayed(length)})"
     return outflow, [*before, *upto], leak_equations
+
+
+def _history(
+    by_key: dict[str, Element],
+    spec: ConveyorSpec,
+    stock: Element,
+    value: str,
+    first: str,
+    length: str,
+) -> tuple[list[Element], str]:
+    """Helpers that sum ``value`` (a leakage fraction, or its log) over the last N DTs, this
+    one included (before the start: ``first``); returns them and that sum, times DT."""
+    rate = _helper(by_key, spec, f"{spec.name} leak fractions")
+    held = _helper(by_key, spec, f"{spec.name} leak fraction history")
+    gone = _helper(by_key, spec, f"{spec.name} leak fraction history out")
+    dims, line = stock.dims, stock.line
+    helpers = [
+        Element(name=rate, kind="flow", equation=value, dims=dims, line=line),
+        Element(
+            name=held,
+            kind="stock",
+            equation=f"({first}) * {length}",
+            inflows=(canonical(rate),),
+            outflows=(canonical(gone),),
+            description=f"the leakage fractions of conveyor '{spec.name}' over its belt",
+            dims=dims,
+            line=line,
+        ),
+        Element(
+            name=gone,
+            kind="flow",
+            equation=f"DELAY({name_text(canonical(rate))}, {length}, {first})",
+            dims=dims,
+            line=line,
+        ),
+    ]
+    seen = (
+        f"({name_text(canonical(held))} + DT * ({name_text(canonical(rate))} - "
+        f"{name_text(canonical(gone))}))"
+    )
+    return helpers, seen
 
 
 def _capped(text: str, budget: str) -> str:
