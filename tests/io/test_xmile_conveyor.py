@@ -644,3 +644,30 @@ def test_changing_leakage_fractions_agree_with_pysimlin(
     other = run(text, "numba")
     for name in ours:  # EXP and LN may differ in the last bit between the VMs
         np.testing.assert_allclose(ours[name], other[name], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "equation",
+    ["MEAN(belt)", "MAX(belt)", "MIN(belt)", "STDDEV(belt)", "RANK(belt, 1)", "SIZE(belt)"],
+)
+def test_reading_the_slats_is_refused(equation: str) -> None:
+    """XMILE 1.0 §3.7.1.3: array functions given a conveyor alone read its slats (seen in
+    simlin's test/conveyors/conveyor_containers.xmile). We keep no slats; reading the
+    conveyor as one number would give MEAN(belt) = the total, a wrong result."""
+    text = xmile(belt() + INFLOW_10 + f'<aux name="x"><eqn>{equation}</eqn></aux>')
+    with pytest.raises(ModelError, match=r"slats of (a )?conveyor") as info:
+        loads_xmile(text, file="c.xmile")
+    assert "c.xmile" in str(info.value) and "\n" not in str(info.value)
+
+
+def test_total_and_two_argument_min_of_a_conveyor_are_read() -> None:
+    """SUM(conveyor) is its total, and MIN(conveyor, 3) the smaller of two numbers."""
+    text = xmile(
+        belt()
+        + INFLOW_10
+        + '<aux name="total"><eqn>SUM(belt)</eqn></aux>'
+        + '<aux name="small"><eqn>MIN(belt, 3)</eqn></aux>'
+    )
+    got = run(text)
+    np.testing.assert_allclose(got["total"], [0, 10, 20, 30, 30, 30, 30, 30, 30])
+    np.testing.assert_allclose(got["small"], [0, 3, 3, 3, 3, 3, 3, 3, 3])

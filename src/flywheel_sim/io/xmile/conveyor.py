@@ -28,13 +28,25 @@ docs/design.md describe the mapping.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.xml import Document
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList, name_text
+from flywheel_sim.spec.ast import (
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Unary,
+    Var,
+    VarList,
+    name_text,
+    walk,
+)
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.model import Element, TimeSpec
 from flywheel_sim.spec.names import canonical
@@ -123,6 +135,23 @@ def leak_zone(doc: Document, flow: ET.Element, name: str) -> tuple[float, float]
     if zone[0] > zone[1]:
         raise doc.error(f"the leak zone of flow '{name}' starts after it ends", flow, variable=name)
     return zone[0], zone[1]
+
+
+_SIZE = re.compile(r"\bSIZE\s*\(\s*\"?([^()\[\],\"]+?)\"?\s*\)", re.IGNORECASE)
+
+
+def refuse_slat_size(node: ET.Element, prefix: str, belts: set[str]) -> None:
+    """``SIZE(conveyor)`` counts the conveyor's slats (XMILE 1.0 §3.7.1.3); the equation
+    translator would read it as the size of a scalar (1), so it is refused here, before."""
+    for eqn in node.iter("eqn"):
+        for match in _SIZE.finditer(eqn.text or ""):
+            name = canonical(match.group(1).replace("\\n", " ").strip())
+            if prefix + name in belts or name in belts:
+                raise ModelError(
+                    f"SIZE({match.group(1).strip()}) counts the slats of a conveyor (not "
+                    "supported)",
+                    hint="use the transit time / DT",
+                )
 
 
 def _number(raw: str) -> float | None:
@@ -336,6 +365,8 @@ def apply_conveyors(
                 )
                 taken.append(name_text(flow))
             changed[flow] = replace(element, non_negative=True)
+    if conveyors:
+        _refuse_slat_access(elements, {s.key: s for s in conveyors if not by_key[s.key].dims})
     for key, leak in leaks.items():
         if key not in drained:
             raise leak.doc.error(
@@ -458,6 +489,47 @@ def _zone(
         leak_equations = [f"IF {m} = 0 THEN 0 ELSE {f} * {entered} / ({m} * DT)" for f in fractions]
         outflow = f"(1 - {share}) * ({delayed(length)})"
     return outflow, [*before, *upto], leak_equations
+
+
+# functions that, given a conveyor alone, read its slats (XMILE 1.0 §3.7.1.3): the belt as
+# an array. SUM(conveyor) is its value, which is also what we compute.
+_SLAT_FUNCTIONS = frozenset({"MEAN", "MIN", "MAX", "SIZE", "STDDEV", "PROD", "RANK"})
+
+
+def _refuse_slat_access(elements: tuple[Element, ...], belts: dict[str, ConveyorSpec]) -> None:
+    """A conveyor's slats read as an array (``MEAN(conveyor)``, ``MAX(conveyor)``...): we keep
+    no slats, and reading the conveyor as one number would be a wrong result, so refuse.
+    (``conveyor[3]`` is already an error: the conveyor is no array.)"""
+    if not belts:
+        return
+    for element in elements:
+        texts = [element.equation, *(t for _, t in element.element_equations)]
+        for text in texts:
+            if not text.strip() or not any(key in text for key in belts):
+                continue
+            try:
+                tree = parse(text)
+            except ModelError:
+                continue
+            for node in walk(tree):
+                if (
+                    isinstance(node, Call)
+                    and node.func in _SLAT_FUNCTIONS
+                    and node.args
+                    and (len(node.args) == 1 or node.func == "RANK")
+                    and isinstance(node.args[0], Var)
+                    and not node.args[0].subscripts
+                    and node.args[0].name in belts
+                ):
+                    spec = belts[node.args[0].name]
+                    raise ModelError(
+                        f"{node.func}({spec.name}) reads the slats of conveyor '{spec.name}' "
+                        f"in '{element.name}' (not supported)",
+                        file=spec.doc.file,
+                        line=element.line,
+                        variable=element.name,
+                        hint="only the conveyor's total (its value, or SUM of it) can be read",
+                    )
 
 
 def _history(

@@ -22,6 +22,7 @@ from flywheel_sim.io.xmile.conveyor import (
     apply_conveyors,
     leak_zone,
     read_conveyor,
+    refuse_slat_size,
 )
 from flywheel_sim.io.xmile.equations import (
     Context,
@@ -92,6 +93,7 @@ class Reader:
         self.conveyors: list[ConveyorSpec] = []
         self.leaks: dict[str, LeakSpec] = {}
         self.blank_flows: dict[str, tuple[Document, ET.Element, str]] = {}  # conveyors fill
+        self.belts: set[str] = set()  # the conveyors' flattened names
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -285,6 +287,8 @@ class Reader:
             name = child.get("name")
             if child.tag in VARIABLE_TAGS and name:
                 self.names.add(inst.prefix + canonical(display_name(name)))
+                if child.tag == "stock" and child.find("conveyor") is not None:
+                    self.belts.add(inst.prefix + canonical(display_name(name)))
 
     # -- variables ----------------------------------------------------------------------------
     def flatten(self, inst: Instance, expander: MacroExpander) -> None:
@@ -383,6 +387,8 @@ class Reader:
             expand_macro=expander.expand,
         )
         expander.owner = (name, dims, scope.prefix)
+        if self.belts:
+            refuse_slat_size(node, scope.prefix, self.belts)
         conveyor = tag == "stock" and node.find("conveyor") is not None
         if conveyor and not dims and len(number_list(node.findtext("eqn") or "") or ()) > 1:
             raise ModelError(
