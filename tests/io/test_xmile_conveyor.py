@@ -269,6 +269,11 @@ REFUSED = [
         "has 0 outflows that are not leakages",
     ),
     ('<aux name="a"><eqn>1</eqn><conveyor/></aux>', "<conveyor> belongs in a <stock>"),
+    (
+        '<stock name="o" xmlns:isee="http://iseesystems.com/XMILE"><eqn>0</eqn>'
+        "<isee:oven/></stock>",
+        "ovens .* are not supported",
+    ),
     (belt("1, 2, 3") + INFLOW_10, "a list of initial values per slat of a conveyor"),
     (
         belt() + '<flow name="in" xmlns:isee="http://iseesystems.com/XMILE" '

@@ -376,6 +376,11 @@ class Reader:
                 f'spreading a conveyor\'s input (isee:spreadflow="{spread}") is not supported',
                 hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
             )
+        if any(child.tag.rsplit("}", 1)[-1] == "oven" for child in node):
+            raise ModelError(
+                "ovens (Stella's batch-process stocks) are not supported",
+                hint="model the oven with stocks and flows",
+            )
         for option, owner in (("conveyor", "stock"), ("leak", "flow")):
             if node.find(option) is not None and tag != owner:
                 raise ModelError(f"<{option}> belongs in a <{owner}>, not in <{tag}>")
