@@ -224,13 +224,15 @@ def apply_conveyors(
                 hint="make <len> a number or an expression of constants",
             )
         zones = {leaks[key].zone for key in leak_keys}
-        if len(zones) > 1:
+        if len(zones) > 1 and spec.exponential:
             raise _error(
                 spec,
-                f"the leakages of conveyor '{spec.name}' have different leak zones (not supported)",
+                f"the exponential leakages of conveyor '{spec.name}' have different leak zones "
+                "(not supported)",
                 hint="give every leakage of the conveyor the same leak_start and leak_end",
             )
-        zone = zones.pop() if zones else (0.0, 1.0)
+        # None: linear leakages on different zones (each takes its fraction of what reaches it)
+        zone = None if len(zones) > 1 else zones.pop() if zones else (0.0, 1.0)
         fractions = []
         varying = False
         for key in leak_keys:
@@ -272,7 +274,15 @@ def apply_conveyors(
         else:
             arrivals = f"IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0"
         out = mains[0]
-        if fractions and zone != (0.0, 1.0):
+        if fractions and zone is None:
+            zoned = [leaks[key].zone for key in leak_keys]
+            outflow, helpers, leak_equations = _staggered(
+                by_key, spec, stock, zoned, fractions, slats, length, initial
+            )
+            extra += helpers
+            for key, equation in zip(leak_keys, leak_equations, strict=True):
+                changed[key] = replace(by_key[key], equation=equation)
+        elif fractions and zone is not None and zone != (0.0, 1.0):
             outflow, helpers, leak_equations = _zone(
                 by_key, spec, stock, zone, leak_keys, fractions, total, slats, length, initial
             )
@@ -530,6 +540,99 @@ def _refuse_slat_access(elements: tuple[Element, ...], belts: dict[str, Conveyor
                         variable=element.name,
                         hint="only the conveyor's total (its value, or SUM of it) can be read",
                     )
+
+
+def _staggered(
+    by_key: dict[str, Element],
+    spec: ConveyorSpec,
+    stock: Element,
+    zones: list[tuple[float, float]],
+    fractions: list[str],
+    slats: str,
+    length: str,
+    initial: str,
+) -> tuple[str, list[Element], list[str]]:
+    """Linear leakages on different leak zones. As isee does by default ("ignore losses from
+    earlier leak zones" off), each fraction applies to what is left of a batch when it
+    reaches that leakage's zone: ``r_k`` = 1 less what the zones starting earlier took by
+    then (each leaks f_j * r_j / m_j of what entered every DT in its zone). The leak of k is
+    f_k * r_k times what entered over its zone's ages, over m_k DTs; what arrives is
+    1 - sum(f_k * r_k) of what entered. Returns the outflow, the helpers and the leaks."""
+    count = len(zones)
+    lo, hi, m = [], [], []
+    for a, b in zones:
+        lo.append(f"MAX(0, -INT(0.5 - {a!r} * {slats}))")
+        hi.append(f"MIN({slats} - 1, INT({b!r} * {slats} - 0.5))")
+        m.append(f"MAX(0, {hi[-1]} - {lo[-1]} + 1)")
+    order = sorted(range(count), key=lambda i: zones[i][0])
+    share: dict[int, str] = {}  # f_k * r_k: the share of what entered that leakage k takes
+    for n, i in enumerate(order):
+        taken = [
+            f"(IF {m[j]} > 0 THEN {share[j]} * MIN(MAX(0, {lo[i]} - {lo[j]}), {m[j]}) / {m[j]} "
+            "ELSE 0)"
+            for j in order[:n]
+        ]
+        remaining = f"(1 - ({' + '.join(taken)}))" if taken else "1"
+        share[i] = f"(IF {m[i]} > 0 THEN {fractions[i]} * {remaining} ELSE 0)"
+    lost = " + ".join(
+        f"(IF {m[i]} > 0 THEN {share[i]} * (({m[i]} - 1) / 2 + {slats} - 1 - {hi[i]}) ELSE 0)"
+        for i in range(count)
+    )
+    rate = f"{initial} / (DT * ({slats} - ({lost})))"
+
+    def delayed(lag: str) -> str:
+        return (
+            " + ".join(
+                f"DELAY({name_text(f)}, {lag}, {rate if k == 0 else '0'})"
+                for k, f in enumerate(stock.inflows)
+            )
+            or f"IF TIME < STARTTIME + {lag} - DT / 2 THEN {rate} ELSE 0"
+        )
+
+    helpers: list[Element] = []
+
+    def entered(suffix: str, slots: str) -> str:
+        """A helper stock of what entered over the last ``slots`` DTs (slots >= 1)."""
+        held = _helper(by_key, spec, f"{spec.name} {suffix}")
+        gone = _helper(by_key, spec, f"{spec.name} {suffix} out")
+        lag = f"({slots} * DT)"
+        helpers.extend(
+            [
+                Element(
+                    name=held,
+                    kind="stock",
+                    dims=stock.dims,
+                    equation=f"({rate}) * {lag}",
+                    inflows=stock.inflows,
+                    outflows=(canonical(gone),),
+                    description=f"what entered conveyor '{spec.name}' over {suffix}",
+                    line=stock.line,
+                ),
+                Element(
+                    name=gone,
+                    kind="flow",
+                    dims=stock.dims,
+                    equation=delayed(lag),
+                    description=f"what leaves '{held}'",
+                    line=stock.line,
+                ),
+            ]
+        )
+        return name_text(canonical(held))
+
+    windows: dict[tuple[float, float], str] = {}
+    leak_equations = []
+    for i, zone in enumerate(zones):
+        if zone not in windows:
+            n = len(windows) + 1
+            upto = entered(f"up to leak zone {n} end", f"({hi[i]} + 1)")
+            before = entered(f"before leak zone {n}", f"MAX(1, {lo[i]})")
+            windows[zone] = f"({upto} - (IF {lo[i]} = 0 THEN 0 ELSE {before}))"
+        leak_equations.append(
+            f"IF {m[i]} = 0 THEN 0 ELSE {share[i]} * {windows[zone]} / ({m[i]} * DT)"
+        )
+    total = " + ".join(share[i] for i in range(count))
+    return f"(1 - ({total})) * ({delayed(length)})", helpers, leak_equations
 
 
 def _history(
