@@ -21,7 +21,7 @@ steps and a transit time that stays the same during the run, that belt is exactl
 
 Capacity and inflow limit cut the inflows (first listed first); conveyor inflows are
 uniflows (XMILE §4.3). Anything the belt cannot be reduced to this way (a transit time that
-changes during the run, arrest, discrete conveyors, leakages with different leak zones,
+changes during the run, arrest, discrete conveyors, exponential leakages on different zones,
 whole-unit leakage, spread inputs, queues) is refused with one line. docs/xmile.md and
 docs/design.md describe the mapping.
 """
