@@ -2,8 +2,8 @@
 models with 1,000, 8,000 and 50,000 variables.
 
 Writes benchmarks/results/compile.json. Target: a 50,000-variable model compiles in under
-5 s; ``met`` asks it of load + compile together (``total``), for both shapes. The emitter used to scan
-every instance for every element: 8,000 variables took about a minute.
+5 s; ``met`` asks it of load + compile together (``total``), for both shapes. The emitter
+used to scan every instance for every element: 8,000 variables took about a minute.
 
 Two shapes of model, generated as YAML text and read with ``loads_model``:
 

@@ -30,8 +30,9 @@ Dataset -> analyses -> presentation), one row per layer, each package allowed ev
 needs from the rows above it and nothing beside or below it:
 
 - ``errors``, ``rng``, ``_types``, ``limits``: the exceptions, the counter-based hash, the shared
-  type aliases and the size limits; they import nothing of ours, and every package may import
-  ``errors``, ``_types`` and ``limits``.
+  type aliases and the size limits; they import nothing of ours (``limits`` only ``errors``,
+  to refuse a bad ``FLYWHEEL_MAX_*`` variable), and every package may import ``errors``,
+  ``_types`` and ``limits``.
 - ``spec``: the model as frozen data and its expression language; only errors.
 - ``io``: every file format; builds and writes Models, so spec. ``compile``: Model -> Program;
   spec and rng (the random builtins' seeds are compiled in). Neither needs the other.
@@ -69,7 +70,7 @@ ROOT = "flywheel_sim"
 BASE = {"errors", "_types", "version", "limits"}
 ALLOWED: dict[str, set[str]] = {
     "_types": set(),
-    "limits": set(),
+    "limits": {"errors"},
     "version": set(),
     "errors": set(),
     "rng": {"_types"},

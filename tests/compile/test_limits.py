@@ -264,7 +264,7 @@ def test_limits_come_from_the_environment() -> None:
         with pytest.raises(fs.ParameterError) as info:
             from_environment({"FLYWHEEL_MAX_EXPANSION": bad})
         assert f"FLYWHEEL_MAX_EXPANSION={bad!r}" in str(info.value)
-    assert DEFAULT == from_environment()  # what this process was started with
+    assert from_environment() == DEFAULT  # what this process was started with
 
 
 def test_a_limit_error_says_how_to_raise_it_from_the_command_line() -> None:

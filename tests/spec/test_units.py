@@ -98,3 +98,19 @@ def test_bad_definition_names_the_unit() -> None:
         unit_table({"widget": "USD/"})
     with pytest.raises(ModelError, match="must be a word"):
         unit_table({"two words": "person"})
+
+
+def test_symbol_names_defined_by_a_model() -> None:
+    """Stella's default unit list defines Dollar as ``$`` with the alias ``$s`` (seen in
+    bpowers/simlin's land model, saved by Stella): a name that is not a word, matched whole
+    between operators, so '$s/year' is dollars per year, not dollar-seconds per year."""
+    table = unit_table([("Dollar", "$"), ("Dollars", "Dollar"), ("$s", "Dollar"), ("€", "EUR")])
+    dollars = table.parse("$")
+    assert table.parse("$s") == dollars and table.parse("Dollars") == dollars
+    per_year = table.parse("$/year")
+    assert table.parse("$s/year") == per_year and table.parse("($s) / year") == per_year
+    assert table.parse("$s year") == dollars * table.parse("year")
+    assert table.parse("€/person") == table.parse("EUR/person")
+    for bad in ("a b", "x/y", "(x)"):
+        with pytest.raises(ModelError, match="must be a word"):
+            unit_table({bad: "person"})

@@ -109,6 +109,7 @@ _TOKEN = re.compile(
     r"|(?P<symbol>[$%])|(?P<op>[*/^()-]))"
 )
 MAX_UNIT_TEXT = 400
+_SYMBOL_NAME = re.compile(r"[^\s*/^()]+")  # '$s', '€', 'm²': a name that is not a word
 
 
 def _dims(exponents: Mapping[str, Fraction]) -> Dims:
@@ -169,6 +170,9 @@ class UnitTable:
 
     def __init__(self, definitions: Mapping[str, Unit] | None = None) -> None:
         self.definitions = {base_name(k): v for k, v in (definitions or {}).items()}
+        # names that are not words (Stella's '$s' for dollars), matched whole between
+        # spaces, operators and parentheses: '$s/year' is dollars per year
+        self.symbols: dict[str, Unit] = {}
 
     def word(self, word: str) -> Unit:
         if "-" in word:  # 'customer-years' is customer * year, as 'person-hours'
@@ -203,14 +207,21 @@ def unit_table(raw: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> UnitT
     table = UnitTable()
     items = raw.items() if isinstance(raw, Mapping) else raw
     for name, text in items:
-        if not re.fullmatch(r"[A-Za-z_][\w]*(?:-[A-Za-z_]\w*)*", name.strip()):
-            raise ModelError(f"unit name '{name}' must be a word (letters, digits, _ and -)")
+        symbol = not re.fullmatch(r"[A-Za-z_][\w]*(?:-[A-Za-z_]\w*)*", name.strip())
+        if symbol and not _SYMBOL_NAME.fullmatch(name.strip()):
+            raise ModelError(
+                f"unit name '{name}' must be a word (letters, digits, _ and -) or a symbol "
+                "without spaces, operators or parentheses"
+            )
         try:
             unit = table.parse(str(text))
         except ValueError as exc:
             raise ModelError(f"unit '{name}': {exc}", hint="write it like 'USD/year'") from None
         if unit is None:
             raise ModelError(f"unit '{name}' needs a definition", hint="e.g. customer: person")
+        if symbol:
+            table.symbols[name.strip()] = unit
+            continue
         if unit == Unit(Fraction(1), ((base_name(name), Fraction(1)),)):
             continue  # 'person: people' names what the built-in rules already equate
         table.definitions[base_name(name)] = unit
@@ -233,6 +244,11 @@ class _Parser:
         while pos < len(text):
             if text[pos].isspace():
                 pos += 1
+                continue
+            symbol = _SYMBOL_NAME.match(text, pos)
+            if symbol is not None and symbol.group() in self.table.symbols:
+                out.append(("unit", symbol.group()))
+                pos = symbol.end()
                 continue
             match = _TOKEN.match(text, pos)
             if match is None or match.end() == pos:
@@ -265,7 +281,7 @@ class _Parser:
             elif token == ("op", "/"):
                 self.take()
                 unit = unit / self.power()
-            elif token[0] in ("name", "number", "symbol") or token == ("op", "("):
+            elif token[0] in ("name", "number", "symbol", "unit") or token == ("op", "("):
                 unit = unit * self.power()  # juxtaposition: 'USD million'
             else:
                 break
@@ -316,6 +332,8 @@ class _Parser:
             if value == 1:
                 return DIMENSIONLESS
             return Unit(value)
+        if kind == "unit":  # a symbol the model defines ('$s')
+            return self.table.symbols[text]
         if kind in ("name", "symbol"):
             return self.table.word(text)
         raise ValueError(f"unexpected '{text}' in unit '{self.text}'")

@@ -12,6 +12,7 @@ by pointing its own domain at 127.0.0.1: DNS rebinding), and no other site may f
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 import threading
 from collections.abc import Iterable
@@ -73,6 +74,33 @@ def guard(server: Any, allowed: frozenset[str]) -> None:
     server.after_request(mark)
 
 
+SESSION_COOKIE = "flywheel_session"
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def visit_session() -> str:
+    """The session of the browser asking for the page: the id in its session cookie when it
+    has one (a reload keeps its uploads), else a new random one, set as a cookie on the answer
+    (HttpOnly, SameSite=Strict, gone when the browser closes)."""
+    from flask import g, has_request_context, request
+
+    if not has_request_context():
+        return secrets.token_hex(16)
+    session = request.cookies.get(SESSION_COOKIE, "")
+    if not _SESSION_ID.fullmatch(session):
+        session = g.new_session = secrets.token_hex(16)
+    return session
+
+
+def _set_session_cookie(response: Any) -> Any:
+    from flask import g
+
+    session = g.pop("new_session", None)
+    if session is not None:
+        response.set_cookie(SESSION_COOKIE, session, httponly=True, samesite="Strict")
+    return response
+
+
 def create_app(
     model: str = "amazon",
     *,
@@ -111,9 +139,10 @@ def create_app(
     )
     app.server.config["MAX_CONTENT_LENGTH"] = 16 * budgets.max_upload_bytes  # every request
     guard(app.server, allowed_hosts(host, allow_hosts))
+    app.server.after_request(_set_session_cookie)
 
     def layout() -> Any:
-        session = secrets.token_hex(16)  # a new visit: its own uploads
+        session = visit_session()  # this browser's uploads, kept across reloads
         return page(first, registry.uploads(session), session)
 
     app.layout = layout

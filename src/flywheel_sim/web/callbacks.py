@@ -3,7 +3,7 @@ the chosen variables, and the PNG/SVG/CSV downloads (done in the browser).
 
 Every error a user can cause is shown in the page as one plain line; the server keeps serving.
 Every run has the dashboard's time and size budget (:mod:`.budgets`); uploads belong to the
-page's session (the ``session`` store, a random id made with each page load).
+page's session (the ``session`` store: a random id, kept in a session cookie across reloads).
 """
 
 from __future__ import annotations

@@ -65,6 +65,11 @@ class Page:
         self.layout = json.loads(layout.get_data(as_text=True))
         self.session = found(self.layout, "session")["data"]
 
+    def reload(self) -> None:
+        """Load the page again in the same browser (its cookies kept)."""
+        self.layout = json.loads(self.client.get("/_dash-layout").get_data(as_text=True))
+        self.session = found(self.layout, "session")["data"]
+
     def models(self) -> list[str]:
         """The models the page's model picker offers when it loads."""
         return [o["value"] for o in found(self.layout, "model")["options"]]
@@ -135,6 +140,24 @@ def test_each_visit_sees_only_its_own_uploads(app: Any) -> None:
     # a made-up session id is refused, not shared
     forged = alice.upload("x.yaml", logistic("forged"), session="../../etc")
     assert "session is not valid" in forged["error"]["children"]
+
+
+def test_a_reload_keeps_the_visits_uploads(app: Any) -> None:
+    """The session id lives in an HttpOnly, SameSite=Strict cookie, so reloading the page (it
+    used to start a new session) still lists the visit's uploads; another browser does not."""
+    page = Page(app)
+    cookie = page.client.get_cookie("flywheel_session")
+    assert cookie is not None and cookie.value == page.session
+    assert cookie.http_only and cookie.same_site == "Strict"
+    key = page.upload("mine.yaml", logistic("mine"))["model"]["value"]
+    first = page.session
+    page.reload()
+    assert page.session == first and key in page.models()
+    assert key not in Page(app).models()
+    # a cookie that is not a session id is replaced, not used
+    page.client.set_cookie("flywheel_session", "../../etc")
+    page.reload()
+    assert page.session != "../../etc" and len(page.session) == 32 and key not in page.models()
 
 
 def test_each_upload_has_its_own_folder_deleted_with_it(tmp_path: Path) -> None:
