@@ -338,8 +338,11 @@ def test_size_limit(monkeypatch: pytest.MonkeyPatch) -> None:
         (xmile('<aux name="a"><eqn>1</eqn>'), r"malformed XML: mismatched tag; <aux name=\"a\">"),
         ("<model/>", "not an XMILE file: the root element is <model>"),
         (xmile('<conveyor name="c"/>'), r"unsupported XMILE element <conveyor> in <variables>"),
-        (xmile('<stock name="c"><eqn>1</eqn><conveyor/></stock>'), "<conveyor> is not supported"),
-        (xmile('<flow name="f"><eqn>1</eqn><leak/></flow>'), r"<leak> is not supported.* 'f'"),
+        (
+            xmile('<stock name="c"><eqn>1</eqn><conveyor/></stock>'),
+            "<conveyor> of stock 'c' has no",
+        ),
+        (xmile('<flow name="f"><eqn>1</eqn><leak/></flow>'), r"'f' is marked <leak> but is no"),
         (xmile('<aux name="a"><eqn>1 +</eqn></aux>'), r"unexpected 'end of equation'.*'a'"),
         (xmile('<aux name="a"><eqn> ??? </eqn></aux>'), r"placeholder \('\?\?\?'\).*'a'"),
         (xmile("<aux><eqn>1</eqn></aux>"), "<aux> has no name"),

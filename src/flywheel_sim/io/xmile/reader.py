@@ -16,6 +16,14 @@ from pathlib import Path
 from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.conveyor import (
+    ConveyorSpec,
+    LeakSpec,
+    apply_conveyors,
+    leak_zone,
+    read_conveyor,
+    refuse_slat_size,
+)
 from flywheel_sim.io.xmile.equations import (
     Context,
     Scope,
@@ -68,8 +76,9 @@ TOP_LEVEL_DISPLAY = frozenset(
 )
 # the elements of a <model> that are read; views and vendor elements are ignored
 MODEL_PARTS = frozenset({"variables", "views", "behavior", "sim_specs"})
-# conveyor and queue stocks and the flow options that only make sense with them
-UNSUPPORTED = ("conveyor", "queue", "multiplier", "leak", "leak_integers", "overflow")
+# queue stocks and the flow options that go with queues and discrete stocks (conveyors and
+# leakage flows are read: io/xmile/conveyor.py)
+UNSUPPORTED = ("queue", "multiplier", "leak_integers", "overflow")
 _COMMENT = re.compile(r"\{[^}]*\}")
 
 
@@ -107,6 +116,10 @@ class Reader:
         self.connections: dict[str, str] = {}  # flattened target -> flattened source
         self.connect_nodes: dict[str, ET.Element] = {}
         self.notes: list[str] = []
+        self.conveyors: list[ConveyorSpec] = []
+        self.leaks: dict[str, LeakSpec] = {}
+        self.blank_flows: dict[str, tuple[Document, ET.Element, str]] = {}  # conveyors fill
+        self.belts: set[str] = set()  # the conveyors' flattened names
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -146,9 +159,12 @@ class Reader:
                     f"<connect> names '{node.get('to')}', which is not a variable there", node
                 )
         name = (root.findtext("header/name") or "").strip() or self.default_name
+        elements = apply_conveyors(
+            flows_as_named(self.elements), self.conveyors, self.leaks, self.blank_flows, self.time
+        )
         model = Model(
             name=name,
-            elements=flows_as_named(self.elements),
+            elements=elements,
             time=self.time,
             dimensions=self.dimensions,
             file=self.doc.file,
@@ -383,6 +399,8 @@ class Reader:
             name = child.get("name")
             if child.tag in VARIABLE_TAGS and name:
                 self.names.add(inst.prefix + canonical(display_name(name)))
+                if child.tag == "stock" and child.find("conveyor") is not None:
+                    self.belts.add(inst.prefix + canonical(display_name(name)))
 
     # -- variables ----------------------------------------------------------------------------
     def flatten(self, inst: Instance, expander: MacroExpander) -> None:
@@ -483,7 +501,7 @@ class Reader:
             if node.find(bad) is not None:
                 raise ModelError(
                     f"<{bad}> is not supported",
-                    hint="model conveyors and queues with DELAY or DELAYN",
+                    hint="queues are not supported yet: model the waiting line as a stock",
                 )
         if node.find("init_eqn") is not None or node.find("element/init_eqn") is not None:
             raise ModelError(
@@ -492,6 +510,20 @@ class Reader:
                 hint="drop it if the equation gives the right initial value, or move the "
                 "initial value into the stocks that use it",
             )
+        spread = next((v for k, v in node.attrib.items() if k.endswith("spreadflow")), None)
+        if spread is not None and spread.strip():
+            raise ModelError(
+                f'spreading a conveyor\'s input (isee:spreadflow="{spread}") is not supported',
+                hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
+            )
+        if any(child.tag.rsplit("}", 1)[-1] == "oven" for child in node):
+            raise ModelError(
+                "ovens (Stella's batch-process stocks) are not supported",
+                hint="model the oven with stocks and flows",
+            )
+        for option, owner in (("conveyor", "stock"), ("leak", "flow")):
+            if node.find(option) is not None and tag != owner:
+                raise ModelError(f"<{option}> belongs in a <{owner}>, not in <{tag}>")
         if dims is None:
             dims = tuple(display_name(d.get("name", "")) for d in node.findall("dimensions/dim"))
         ctx = Context(
@@ -500,7 +532,35 @@ class Reader:
             expand_macro=expander.expand,
         )
         expander.owner = (name, dims, scope.prefix)
+        if self.belts:
+            refuse_slat_size(node, scope.prefix, self.belts)
+        conveyor = tag == "stock" and node.find("conveyor") is not None
+        if conveyor and not dims and len(number_list(node.findtext("eqn") or "") or ()) > 1:
+            raise ModelError(
+                "a list of initial values per slat of a conveyor is not supported",
+                hint="give the conveyor one initial value (it is spread over the belt)",
+            )
         equation, per_element, gf_to_elements = self.equations(node, scope, ctx, dims, name)
+        if conveyor:
+            self.conveyors.append(
+                read_conveyor(self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx))
+            )
+        if tag == "flow" and node.find("leak") is not None:
+            zone = leak_zone(self.doc, node, name)
+            own = self.one_equation((node.findtext("leak") or "").strip(), scope, ctx)
+            equation = own or equation
+            if not equation:
+                raise ModelError(
+                    "no leakage fraction", hint="give the leakage flow an <eqn> (the fraction)"
+                )
+            self.leaks[canonical(name)] = LeakSpec(
+                canonical(name), name, self.doc, node, equation, zone
+            )
+        elif tag == "flow" and not equation and not per_element:
+            # a conveyor's outflow has no equation (the conveyor computes it); any other
+            # flow without one is refused once the conveyors are known (apply_conveyors)
+            self.blank_flows[canonical(name)] = (self.doc, node, name)
+            equation = "0"
         if not equation and not per_element:
             raise ModelError(
                 "no equation", hint="give it an <eqn> (a module input must be connected)"
