@@ -99,8 +99,14 @@ def _special(
         for r in range(B):
             st[sp - 1, r] = jitops.random(op, keys[r], skey, step, st[sp - 1, r], 0.0)
         return sp
-    # DELAY
     start = steps.start
+    if op == ops.HISTORY:
+        for r in range(B):
+            st[sp - 2, r] = jitops.history(
+                hist[:, :, r], arg, start, dt, st[sp - 2, r], st[sp - 1, r]
+            )
+        return sp - 1
+    # DELAY
     for r in range(B):
         st[sp - 2, r] = jitops.delay(
             hist[:, :, r], arg, t, start, dt, step, st[sp - 2, r], st[sp - 1, r]

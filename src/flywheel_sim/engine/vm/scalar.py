@@ -102,6 +102,9 @@ def _exec(
         elif op == ops.DELAY:
             sp -= 1
             st[sp - 1] = jitops.delay(hist, arg, t, start, dt, step, st[sp - 1], st[sp])
+        elif op == ops.HISTORY:
+            sp -= 1
+            st[sp - 1] = jitops.history(hist, arg, start, dt, st[sp - 1], st[sp])
 
 
 @inline_jit

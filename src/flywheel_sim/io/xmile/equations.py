@@ -12,6 +12,7 @@ here:
 - inside array reductions (SUM, MEAN, PROD, MIN, MAX), a dimension name as a
   subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
 - ``SIZE(x[dim])`` is the number of elements;
+- ``SELF`` inside ``PREVIOUS`` is the variable the equation defines;
 - macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
 """
 
@@ -126,6 +127,17 @@ class Rewriter:
     def __init__(self, scope: Scope, ctx: Context) -> None:
         self.scope = scope
         self.ctx = ctx
+        self.self_allowed = False  # inside PREVIOUS's first argument
+
+    def own(self, node: Var) -> Var:
+        """SELF: the variable the equation defines (XMILE 1.0 §3.5.6), valid only as what
+        PREVIOUS looks back at."""
+        if not self.self_allowed:
+            raise ModelError(
+                "SELF is only valid inside PREVIOUS (XMILE 1.0 §3.5.6)",
+                hint="write PREVIOUS(SELF, initial value) to use the variable's last value",
+            )
+        return Var(self.ctx.variable, tuple(self.element_ref(s) for s in node.subscripts))
 
     def name(self, name: str) -> str:
         scope = self.scope
@@ -143,6 +155,8 @@ class Rewriter:
         if isinstance(node, Var):
             if node.name in self.scope.subst and not node.subscripts:
                 return self.scope.subst[node.name]
+            if node.name == "self":
+                return self.own(node)
             subs = tuple(self.element_ref(s) for s in node.subscripts)
             if reducing:
                 subs = tuple(
@@ -179,6 +193,13 @@ class Rewriter:
             return Call(table, (self.rewrite(node.args[1]),))
         if func == "SIZE":
             return Num(float(self.size(node)))
+        if func == "PREVIOUS" and node.args:
+            outer, self.self_allowed = self.self_allowed, True
+            try:
+                first = self.rewrite(node.args[0])
+            finally:
+                self.self_allowed = outer
+            return Call(func, (first, *(self.rewrite(a) for a in node.args[1:])))
         reducing = func in REDUCTIONS
         args = tuple(self.rewrite(a, reducing) for a in node.args)
         if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
