@@ -117,6 +117,8 @@ def _ptrs(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
 
 def _random(op: int, prog: Program, site: int, keys: U64, step: int, args: list[F64]) -> F64:
     skey = prog.site_keys[site]
+    if prog.site_seed[site] >= 0:  # a seed argument: the same sequence in every run
+        keys = np.zeros_like(keys)
     if op == ops.RANDOM:
         lo, hi = args
         return np.asarray(lo + (hi - lo) * rng.uniform(keys, skey, step, 0))
