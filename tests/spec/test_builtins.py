@@ -711,13 +711,13 @@ def test_history_of_the_current_time_fails_the_run(opts: Options) -> None:
 def test_npv_of_a_constant_stream(opts: Options) -> None:
     """NPV(100, 0.2) with DT 1 (Vensim's equations): df_k = 1.2^-k, and the value at step k is
     sum_{i<k} 100*df_i + 100*df_k, by hand."""
-    t, y = evaluate("NPV(100, 0.2)", opts, stop=4, dt=1)
+    _, y = evaluate("NPV(100, 0.2)", opts, stop=4, dt=1)
     df = 1.2 ** -np.arange(5)
     np.testing.assert_allclose(y, np.cumsum(100 * df))
 
 
 def test_npv_initial_value_and_factor(opts: Options) -> None:
-    t, y = evaluate("NPV(0, 0.2, 30, 0.5)", opts, stop=2, dt=1)
+    _, y = evaluate("NPV(0, 0.2, 30, 0.5)", opts, stop=2, dt=1)
     np.testing.assert_allclose(y, 15.0)
 
 
