@@ -268,3 +268,34 @@ def test_both_vms_give_identical_bits() -> None:
             if a[name].dtype.kind == "f":
                 np.testing.assert_array_equal(a[name].values, b[name].values, err_msg=name)
     assert math.isfinite(float(a["h"].values[0, -1]))
+
+
+def test_self_in_element_equations_and_nested_previous(options: fs.Options) -> None:
+    """SELF in non-apply-to-all element equations is that element; PREVIOUS nests. By hand
+    (dt = 1): a counts 1, 2, ...; b starts at 5 + 2 and adds 2; c alternates as worked out in
+    the comment below."""
+    text = xmile(
+        '<aux name="e"><dimensions><dim name="D"/></dimensions>'
+        '<element subscript="a"><eqn>PREVIOUS(SELF, 0) + 1</eqn></element>'
+        '<element subscript="b"><eqn>PREVIOUS(SELF, 5) + 2</eqn></element></aux>'
+        # c(0) = 2 + 1; c(1) = inner(0) + 1 = 1 + 1; c(k) = c(k - 2) + 1 after that
+        + aux("c", "PREVIOUS(PREVIOUS(SELF, 1), 2) + 1"),
+        stop=3,
+        dt=1,
+    ).replace(
+        "<model>",
+        '<dimensions><dim name="D"><elem name="a"/><elem name="b"/></dim></dimensions><model>',
+    )
+    result = run(text, options)
+    e = np.asarray(result["e"].isel(run=0), dtype=float)
+    np.testing.assert_array_equal(e[:, 0], [1, 2, 3, 4])
+    np.testing.assert_array_equal(e[:, 1], [7, 9, 11, 13])
+    np.testing.assert_array_equal(values(result, "c"), [3, 2, 4, 3])
+
+
+def test_vendor_namespaced_function(options: fs.Options) -> None:
+    """XMILE 1.0 §3.6: vendor functions "SHOULD appear in their own namespace ... e.g.,
+    isee.HISTORY"."""
+    text = xmile(aux("x", "TIME") + aux("h", "IF TIME &gt; 1 THEN isee.HISTORY(x, 1) ELSE 0"))
+    t = np.arange(13) * 0.5
+    np.testing.assert_array_equal(values(run(text, options), "h"), np.where(t > 1, 1, 0))

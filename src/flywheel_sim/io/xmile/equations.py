@@ -13,6 +13,7 @@ here:
   subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
 - ``SIZE(x[dim])`` is the number of elements;
 - ``SELF`` inside ``PREVIOUS`` is the variable the equation defines;
+- a function named in isee's namespace (``isee.HISTORY(x, t)``, XMILE 1.0 §3.6) is the builtin;
 - macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
 """
 
@@ -40,6 +41,7 @@ from flywheel_sim.spec.parser import parse
 
 ROOT = "_root_"  # stands for the leading dot of a root-model name (".area") while parsing
 REDUCTIONS = frozenset({"SUM", "MEAN", "PROD", "MIN", "MAX"})
+VENDOR = "ISEE."
 _SCAN = re.compile(
     r'(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<comment>\{[^}]*\})|(?P<other>[^"{]+)|(?P<rest>.)', re.S
 )
@@ -139,6 +141,10 @@ class Rewriter:
             )
         return Var(self.ctx.variable, tuple(self.element_ref(s) for s in node.subscripts))
 
+    def known(self, name: str) -> bool:
+        scope = self.scope
+        return name in scope.macros or scope.prefix + name in scope.names or name in scope.names
+
     def name(self, name: str) -> str:
         scope = self.scope
         if name.startswith(ROOT + "."):
@@ -193,6 +199,9 @@ class Rewriter:
             return Call(table, (self.rewrite(node.args[1]),))
         if func == "SIZE":
             return Num(float(self.size(node)))
+        if func.startswith(VENDOR) and not self.known(canonical(func)):
+            func = func[len(VENDOR) :]  # XMILE 1.0 §3.6: vendor functions as isee.HISTORY
+            node = Call(func, node.args)
         if func == "PREVIOUS" and node.args:
             outer, self.self_allowed = self.self_allowed, True
             try:
