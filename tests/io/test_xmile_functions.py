@@ -117,6 +117,8 @@ def test_self_outside_previous_is_refused() -> None:
     message = str(info.value)
     assert "SELF is only valid inside PREVIOUS" in message and "'x'" in message
     assert "t.xmile" in message
+    with pytest.raises(ModelError, match=r"PREVIOUS\(SELF\) needs an initial value"):
+        loads_xmile(xmile(aux("x", "PREVIOUS(SELF) + 1")), file="t.xmile")
 
 
 # -- HISTORY ------------------------------------------------------------------------------------

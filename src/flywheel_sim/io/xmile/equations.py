@@ -202,6 +202,11 @@ class Rewriter:
         if func.startswith(VENDOR) and not self.known(canonical(func)):
             func = func[len(VENDOR) :]  # XMILE 1.0 §3.6: vendor functions as isee.HISTORY
             node = Call(func, node.args)
+        if func == "PREVIOUS" and len(node.args) == 1 and node.args[0] == Var("self"):
+            raise ModelError(
+                "PREVIOUS(SELF) needs an initial value (XMILE 1.0 §3.5.6)",
+                hint="write PREVIOUS(SELF, initial value)",
+            )
         if func == "PREVIOUS" and node.args:
             outer, self.self_allowed = self.self_allowed, True
             try:
