@@ -303,3 +303,15 @@ def test_vendor_namespaced_function(options: fs.Options) -> None:
     text = xmile(aux("x", "TIME") + aux("h", "IF TIME &gt; 1 THEN isee.HISTORY(x, 1) ELSE 0"))
     t = np.arange(13) * 0.5
     np.testing.assert_array_equal(values(run(text, options), "h"), np.where(t > 1, 1, 0))
+
+
+def test_stella_pulse_and_ramp_with_arguments_left_out(options: fs.Options) -> None:
+    """Stella help (Test input builtins): PULSE(volume) without first pulse and interval
+    fires at the outset and "each DT of the model simulation (that is to say always)", so its
+    value is volume/DT throughout; RAMP(slope) without a time begins at the outset. By hand."""
+    text = xmile(aux("p", "PULSE(3)") + aux("r", "RAMP(2)") + aux("r2", "RAMP(2, 1)"), stop=3)
+    result = run(text, options)
+    t = np.arange(7) * 0.5
+    np.testing.assert_array_equal(values(result, "p"), np.full(7, 6.0))
+    np.testing.assert_array_equal(values(result, "r"), 2 * t)
+    np.testing.assert_array_equal(values(result, "r2"), np.where(t > 1, 2 * (t - 1), 0))

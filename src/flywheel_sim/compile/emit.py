@@ -212,7 +212,7 @@ class Emitter:
     def timed(self, func: str, args: list[Expr], code: list[int]) -> None:
         table: dict[str, list[Expr]] = {
             "SAFEDIV": [Num(0.0)],
-            "RAMP": [Num(math.inf)],
+            "RAMP": [Call("STARTTIME", ()), Num(math.inf)],
             "PULSE": [Call("STARTTIME", ()), Num(0.0)],
             "STEP": [],
         }

@@ -73,11 +73,11 @@ _TABLE = [
     ),
     Builtin(
         "RAMP",
-        2,
+        1,
         3,
         "time",
-        "RAMP(slope, start[, end])",
-        "0 before start, then slope*(TIME-start), held after end",
+        "RAMP(slope[, start[, end]])",
+        "0 before start (default the start time), then slope*(TIME-start), held after end",
     ),
     Builtin(
         "SMTH1", 2, 3, "stateful", "SMTH1(input, time[, initial])", "first-order exponential smooth"

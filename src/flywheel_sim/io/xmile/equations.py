@@ -13,6 +13,8 @@ here:
   subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
 - ``SIZE(x[dim])`` is the number of elements;
 - ``SELF`` inside ``PREVIOUS`` is the variable the equation defines;
+- ``PULSE(volume)`` pulses every DT from the start, as Stella's help says (XMILE itself
+  requires a first time);
 - a function named in isee's namespace (``isee.HISTORY(x, t)``, XMILE 1.0 §3.6) is the builtin;
 - macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
 """
@@ -216,6 +218,10 @@ class Rewriter:
             return Call(func, (first, *(self.rewrite(a) for a in node.args[1:])))
         reducing = func in REDUCTIONS
         args = tuple(self.rewrite(a, reducing) for a in node.args)
+        if func == "PULSE" and len(args) == 1:
+            # Stella's help: without a first pulse, from the start; without an interval,
+            # "subsequent pulses each DT of the model simulation (that is to say always)"
+            return Call(func, (args[0], Call("STARTTIME", ()), Call("DT", ())))
         if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
             return Binary("/", Call("LN", (args[0],)), Call("LN", (args[1],)))
         resolved = self.name(canonical(func))  # a graphical function of this module
