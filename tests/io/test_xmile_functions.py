@@ -306,12 +306,15 @@ def test_vendor_namespaced_function(options: fs.Options) -> None:
 
 
 def test_stella_pulse_and_ramp_with_arguments_left_out(options: fs.Options) -> None:
-    """Stella help (Test input builtins): PULSE(volume) without first pulse and interval
-    fires at the outset and "each DT of the model simulation (that is to say always)", so its
-    value is volume/DT throughout; RAMP(slope) without a time begins at the outset. By hand."""
-    text = xmile(aux("p", "PULSE(3)") + aux("r", "RAMP(2)") + aux("r2", "RAMP(2, 1)"), stop=3)
+    """Stella help (Test input builtins): RAMP(slope) without a time begins at the outset
+    (by hand). PULSE(volume) alone is refused: XMILE 1.0 §3.5.4 needs a first time and
+    Stella's help reads as both one pulse and a pulse every DT."""
+    text = xmile(aux("r", "RAMP(2)") + aux("r2", "RAMP(2, 1)") + aux("p", "PULSE(3, 1)"), stop=3)
     result = run(text, options)
     t = np.arange(7) * 0.5
-    np.testing.assert_array_equal(values(result, "p"), np.full(7, 6.0))
     np.testing.assert_array_equal(values(result, "r"), 2 * t)
     np.testing.assert_array_equal(values(result, "r2"), np.where(t > 1, 2 * (t - 1), 0))
+    np.testing.assert_array_equal(values(result, "p"), np.where(t == 1, 6, 0))  # once
+    with pytest.raises(ModelError, match="PULSE with only a volume is ambiguous") as info:
+        loads_xmile(xmile(aux("q", "PULSE(3)")), file="t.xmile")
+    assert "'q'" in str(info.value) and "PULSE(volume, STARTTIME, 0)" in str(info.value)

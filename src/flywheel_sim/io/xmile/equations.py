@@ -13,8 +13,7 @@ here:
   subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
 - ``SIZE(x[dim])`` is the number of elements;
 - ``SELF`` inside ``PREVIOUS`` is the variable the equation defines;
-- ``PULSE(volume)`` pulses every DT from the start, as Stella's help says (XMILE itself
-  requires a first time);
+- ``PULSE(volume)`` (no first time) is refused as ambiguous;
 - a function named in isee's namespace (``isee.HISTORY(x, t)``, XMILE 1.0 §3.6) is the builtin;
 - macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
 """
@@ -219,9 +218,15 @@ class Rewriter:
         reducing = func in REDUCTIONS
         args = tuple(self.rewrite(a, reducing) for a in node.args)
         if func == "PULSE" and len(args) == 1:
-            # Stella's help: without a first pulse, from the start; without an interval,
-            # "subsequent pulses each DT of the model simulation (that is to say always)"
-            return Call(func, (args[0], Call("STARTTIME", ()), Call("DT", ())))
+            # XMILE requires a first time; Stella's help says both "subsequent pulses each
+            # DT ... (that is to say always)" and that the form puts "a quantity of material"
+            # into a stock (once): ambiguous, so refused
+            raise ModelError(
+                "PULSE with only a volume is ambiguous (XMILE 1.0 §3.5.4 requires a first "
+                "time; Stella's help reads as both one pulse and a pulse every DT)",
+                hint="write PULSE(volume, STARTTIME, 0) for one pulse or "
+                "PULSE(volume, STARTTIME, DT) for one every DT",
+            )
         if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
             return Binary("/", Call("LN", (args[0],)), Call("LN", (args[1],)))
         resolved = self.name(canonical(func))  # a graphical function of this module
