@@ -318,3 +318,22 @@ def test_stella_pulse_and_ramp_with_arguments_left_out(options: fs.Options) -> N
     with pytest.raises(ModelError, match="PULSE with only a volume is ambiguous") as info:
         loads_xmile(xmile(aux("q", "PULSE(3)")), file="t.xmile")
     assert "'q'" in str(info.value) and "PULSE(volume, STARTTIME, 0)" in str(info.value)
+
+
+def test_npv_matches_vensim_on_a_loan(options: fs.Options) -> None:
+    """Seen in model sdeverywhere `npv` (MIT; Vensim's model converted by xmutil): an
+    investment of 100 at month 12 repaid at 3 a month, discounted at 10 %/year. Expected values:
+    Vensim's own output for that model (npv.dat), to its 6 significant digits."""
+    text = xmile(
+        aux("stream", "-100/DT*(IF TIME &gt;= 12 AND TIME &lt; 12 + DT THEN 1 ELSE 0)").replace(
+            "</eqn>", " + STEP(3, 12)</eqn>"
+        )
+        + aux("rate", "10/12/100")
+        + aux("npv", "NPV(stream, rate, 0, 1)"),
+        stop=100,
+        dt=1,
+    )
+    npv = values(run(text, options), "npv")
+    vensim = {11: 0.0, 12: -87.8056, 13: -85.1124, 28: -47.2851, 98: 78.4468, 100: 81.0743}
+    for t, expected in vensim.items():
+        assert npv[t] == pytest.approx(expected, abs=1e-4), t
