@@ -337,3 +337,19 @@ def test_npv_matches_vensim_on_a_loan(options: fs.Options) -> None:
     vensim = {11: 0.0, 12: -87.8056, 13: -85.1124, 28: -47.2851, 98: 78.4468, 100: 81.0743}
     for t, expected in vensim.items():
         assert npv[t] == pytest.approx(expected, abs=1e-4), t
+
+
+def test_delay_initial_value_is_taken_at_the_start(options: fs.Options) -> None:
+    """Seen in model sdeverywhere `delayfixed` (Vensim's DELAY FIXED converted to DELAY):
+    DELAY(shipping, 20, shipping) gives shipping's value at the start (0) until time 20, not
+    its current value. By hand: shipping is 1 from 10 to 20, so the delay is 1 from 30 to 40."""
+    text = xmile(
+        aux("shipping", "STEP(1, 10) - STEP(1, 20)")
+        + aux("receiving", "DELAY(shipping, 20, shipping)"),
+        stop=45,
+        dt=1,
+    )
+    t = np.arange(46)
+    np.testing.assert_array_equal(
+        values(run(text, options), "receiving"), ((t >= 30) & (t < 40)).astype(float)
+    )

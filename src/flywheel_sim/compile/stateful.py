@@ -201,11 +201,10 @@ class Expander:
         if isinstance(source, Num):
             return source
         assert isinstance(source, Var)
-        if len(args) > 2:
-            initial: Expr = args[2]
-        else:
-            initial = self._init((source,))
-        lag = args[1] if isinstance(args[1], Num) else self._init((args[1],))
+        # the initial value, like the delay time, is taken at the start (a varying one is
+        # used at its initial value, as Vensim's DELAY FIXED does)
+        initial = self._init((args[2] if len(args) > 2 else source,))
+        lag = self._init((args[1],))
         self.delays.append(source.name)
         return Call("DELAY", (Num(float(len(self.delays) - 1)), lag, initial))
 
