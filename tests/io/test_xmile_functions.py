@@ -353,3 +353,14 @@ def test_delay_initial_value_is_taken_at_the_start(options: fs.Options) -> None:
     np.testing.assert_array_equal(
         values(run(text, options), "receiving"), ((t >= 30) & (t < 40)).astype(float)
     )
+
+
+def test_sample_and_hold_as_xmutil_writes_it(options: fs.Options) -> None:
+    """Seen in model sdeverywhere `sample` (Vensim's SAMPLE IF TRUE as xmutil converts it):
+    MODULO and PREVIOUS(SELF, ...) in one equation. By hand: TIME every 5 time units, held."""
+    text = xmile(
+        aux("held", "( IF MODULO(Time, 5) = 0 THEN Time ELSE PREVIOUS(SELF, 0) )"), stop=12, dt=1
+    )
+    np.testing.assert_array_equal(
+        values(run(text, options), "held"), [0, 0, 0, 0, 0, 5, 5, 5, 5, 5, 10, 10, 10]
+    )
