@@ -4,11 +4,12 @@
   textbook stock-and-flow equivalents, so every integrator treats them alike);
 - TREND and FORCST become a hidden smoothing stock and their formula;
 - NPV becomes a discount-factor stock and an accumulating stock (Vensim's documented
-  equations, which Stella's NPV shares);
+  equations; Stella's NPV takes the same four arguments);
 - INIT(x) becomes a slot set once at the start; PREVIOUS(x) a slot updated after each step;
 - DELAY (pipeline) becomes a history buffer of its input read at TIME - delay, the delay time
-  being taken at the start (XMILE: "for the requested fixed time"; Stella: a variable delay
-  time is used at its initial value); HISTORY(x, t) reads such a buffer at time t.
+  and the initial value being taken at the start (XMILE: "for the requested fixed time";
+  Stella: a variable delay time is used at its initial value); HISTORY(x, t) reads such a
+  buffer at time t.
 
 Every hidden instance is owned by the model element whose equation created it, so error and
 NaN reports name that element.
