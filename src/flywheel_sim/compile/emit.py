@@ -22,7 +22,7 @@ from flywheel_sim.spec.names import canonical, canonical_elements
 STATE = {"stock", "hstock", "prev"}
 ALGEBRAIC_LOOP = ("algebraic loop", "break the loop with a stock, a delay or PREVIOUS()")
 INITIAL_CYCLE = ("initial values depend on each other", "give one of them a numeric initial value")
-_TIME_VARYING = {"TIME", "STEP", "PULSE", "RAMP", "DELAY"}
+_TIME_VARYING = {"TIME", "STEP", "PULSE", "RAMP", "DELAY", "HISTORY"}
 
 
 def _dynamic_call(expr: Expr) -> bool:
@@ -176,15 +176,20 @@ class Emitter:
             assert isinstance(args[0], Num)
             self.expr(args[1], code)
             code += [ops.LOOKUP, int(args[0].value)]
-        elif func == "DELAY":
+        elif func in ("DELAY", "HISTORY"):
             assert isinstance(args[0], Num)
             self.expr(args[1], code)
             self.expr(args[2], code)
-            code += [ops.DELAY, int(args[0].value)]
+            code += [ops.DELAY if func == "DELAY" else ops.HISTORY, int(args[0].value)]
         elif func in ops.CLOCK:
             code += [ops.CLOCK[func], 0]
         elif func == "PI":
             code += [ops.CONST, self.const(math.pi)]
+        elif func == "INF":
+            code += [ops.CONST, self.const(math.inf)]
+        elif func == "MODULO":  # Vensim's: a - b*trunc(a/b), the sign of a
+            a, b = args
+            self.expr(Binary("-", a, Binary("*", b, _trunc(Binary("/", a, b)))), code)
         elif func in ops.UNARY_FUNCS:
             self.expr(args[0], code)
             code += [ops.UNARY_FUNCS[func], 0]
@@ -207,10 +212,12 @@ class Emitter:
     def timed(self, func: str, args: list[Expr], code: list[int]) -> None:
         table: dict[str, list[Expr]] = {
             "SAFEDIV": [Num(0.0)],
-            "RAMP": [Num(math.inf)],
+            "RAMP": [Call("STARTTIME", ()), Num(math.inf)],
             "PULSE": [Call("STARTTIME", ()), Num(0.0)],
             "STEP": [],
         }
+        if func in ("ZIDZ", "XIDZ"):  # Vensim's names: XMILE's SAFEDIV
+            func = "SAFEDIV"
         defaults = table[func]
         width = {"SAFEDIV": 3, "RAMP": 3, "PULSE": 3, "STEP": 2}[func]
         full = args + defaults[len(args) - (width - len(defaults)) :]
@@ -385,6 +392,13 @@ class Emitter:
                 )
             )
         return tuple(out)
+
+
+def _trunc(x: Expr) -> Expr:
+    """``x`` rounded toward zero, from INT (the floor)."""
+    return If(
+        Binary("<", x, Num(0.0)), Unary("-", Call("INT", (Unary("-", x),))), Call("INT", (x,))
+    )
 
 
 def _compact(slots: list[int]) -> Sequence[int]:

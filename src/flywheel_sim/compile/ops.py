@@ -2,8 +2,8 @@
 
 A compiled equation is postfix code: pairs ``(op, arg)`` in an int64 array. ``arg`` is a
 constant-pool index (CONST), a slot (LOAD/STORE), a lookup table (LOOKUP), a random site
-(RANDOM...) or a delay buffer (DELAY); other ops ignore it. Both VMs (NumPy, vectorised over
-runs; numba, one run per loop) execute this same code.
+(RANDOM...) or a history buffer (DELAY, HISTORY); other ops ignore it. Both VMs (NumPy,
+vectorised over runs; numba, one run per loop) execute this same code.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ TIME, DT, START, STOP = 34, 35, 36, 37
 LOOKUP, STEP, PULSE, RAMP, SAFEDIV = 38, 39, 40, 41, 42
 RANDOM, NORMAL, LOGNORMAL, EXPRND, POISSON = 43, 44, 45, 46, 47
 DELAY = 48
+HISTORY = 49
 
 BINARY = {
     "+": ADD,
@@ -80,6 +81,7 @@ POPS = {
     EXPRND: 1,
     POISSON: 1,
     DELAY: 2,
+    HISTORY: 2,
     TIME: 0,
     DT: 0,
     START: 0,

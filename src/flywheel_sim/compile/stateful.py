@@ -3,8 +3,13 @@
 - SMTH1/SMTH3/SMTHN and DELAY1/DELAY3/DELAYN become chains of hidden stocks and flows (the
   textbook stock-and-flow equivalents, so every integrator treats them alike);
 - TREND and FORCST become a hidden smoothing stock and their formula;
+- NPV becomes a discount-factor stock and an accumulating stock (Vensim's documented
+  equations; Stella's NPV takes the same four arguments);
 - INIT(x) becomes a slot set once at the start; PREVIOUS(x) a slot updated after each step;
-- DELAY (pipeline) becomes a history buffer of its input read at TIME - delay.
+- DELAY (pipeline) becomes a history buffer of its input read at TIME - delay, the delay time
+  and the initial value being taken at the start (XMILE: "for the requested fixed time";
+  Stella: a variable delay time is used at its initial value); HISTORY(x, t) reads such a
+  buffer at time t.
 
 Every hidden instance is owned by the model element whose equation created it, so error and
 NaN reports name that element.
@@ -197,9 +202,35 @@ class Expander:
         if isinstance(source, Num):
             return source
         assert isinstance(source, Var)
-        if len(args) > 2:
-            initial: Expr = args[2]
-        else:
-            initial = self._init((source,))
+        # the initial value, like the delay time, is taken at the start (a varying one is
+        # used at its initial value, as Vensim's DELAY FIXED does)
+        initial = self._init((args[2] if len(args) > 2 else source,))
+        lag = self._init((args[1],))
         self.delays.append(source.name)
-        return Call("DELAY", (Num(float(len(self.delays) - 1)), args[1], initial))
+        return Call("DELAY", (Num(float(len(self.delays) - 1)), lag, initial))
+
+    def _history(self, args: tuple[Expr, ...]) -> Expr:
+        source = self.as_var(args[0], "of")
+        if isinstance(source, Num):
+            return source
+        assert isinstance(source, Var)
+        initial = self._init((source,))
+        self.delays.append(source.name)
+        return Call("HISTORY", (Num(float(len(self.delays) - 1)), args[1], initial))
+
+    # -- finance -------------------------------------------------------------------------------
+    def _npv(self, args: tuple[Expr, ...]) -> Expr:
+        """NPV(stream, rate[, initial[, factor]]): (ACCUM + stream*DT*df) * factor, with
+        ACCUM = INTEG(stream*df, initial) and df = INTEG(-df*rate/(1 + rate*DT), 1)."""
+        stream, rate = self.as_var(args[0], "stream"), self.as_var(args[1], "rate")
+        initial = args[2] if len(args) > 2 else Num(0.0)
+        factor = args[3] if len(args) > 3 else Num(1.0)
+        dt = Call("DT", ())
+        discount = self.new("hstock", Num(1.0), "discount")
+        df = Var(discount.key)
+        shrink = Binary("/", Binary("*", df, rate), Binary("+", Num(1.0), Binary("*", rate, dt)))
+        discount.outflows += (self.new("haux", shrink, "discounting").key,)
+        accum = self.new("hstock", initial, "accumulated")
+        accum.inflows += (self.new("haux", Binary("*", stream, df), "discounted").key,)
+        now = Binary("*", Binary("*", stream, dt), df)
+        return Binary("*", Binary("+", Var(accum.key), now), factor)

@@ -93,11 +93,12 @@ _TIMED = {  # builtins whose listed argument positions are durations or times
     "STEP": (1,),
     "PULSE": (1, 2),
     "RAMP": (1, 2),
+    "HISTORY": (1,),
 }
 _DIMENSIONLESS_ARGUMENT = frozenset(
     {"EXP", "LN", "LOG10", "SIN", "COS", "TAN", "ARCSIN", "ARCCOS", "ARCTAN"}
 )
-_SAME_AS_FIRST = frozenset({"ABS", "INT", "INIT", "SUM", "EXPRND", "POISSON"})
+_SAME_AS_FIRST = frozenset({"ABS", "INT", "INIT", "SUM", "EXPRND", "POISSON", "HISTORY", "MODULO"})
 _ALL_ALIKE = frozenset({"MIN", "MAX", "MEAN", "RANDOM", "NORMAL", "LOGNORMAL"})
 
 
@@ -288,7 +289,7 @@ class _Checker:
         if name in ("IF_THEN_ELSE",) and len(args) == 3:
             self.infer(args[0])
             return self.alike(args[1:], "the branches of IF_THEN_ELSE")
-        if name == "SAFEDIV" and len(args) >= 2:
+        if name in ("SAFEDIV", "ZIDZ", "XIDZ") and len(args) >= 2:
             a, b = self.infer(args[0]), self.infer(args[1])
             if a is None or b is None:
                 return None

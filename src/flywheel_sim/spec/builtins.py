@@ -5,8 +5,9 @@
 - ``math``: a pure function of its arguments;
 - ``time``: depends on the simulation clock (TIME, STEP, PULSE, RAMP ...);
 - ``random``: draws from the run's reproducible stream each DT (optional last arg: seed);
-- ``stateful``: expanded into hidden stocks and flows (SMTH*, DELAY*, TREND, FORCST),
-  an initial-value slot (INIT), a previous-value slot (PREVIOUS) or a history buffer (DELAY);
+- ``stateful``: expanded into hidden stocks and flows (SMTH*, DELAY*, TREND, FORCST, NPV),
+  an initial-value slot (INIT), a previous-value slot (PREVIOUS) or a history buffer (DELAY,
+  HISTORY);
 - ``reduce``: reduces arrayed arguments (SUM, MEAN, PROD, and MIN/MAX with one argument).
 """
 
@@ -41,8 +42,19 @@ _TABLE = [
     Builtin("ARCTAN", 1, 1, "math", "ARCTAN(x)", "inverse tangent"),
     Builtin("INT", 1, 1, "math", "INT(x)", "largest integer not above x (floor)"),
     Builtin("MOD", 2, 2, "math", "MOD(a, b)", "a - b*INT(a/b): the remainder, sign of b"),
+    Builtin(
+        "MODULO",
+        2,
+        2,
+        "math",
+        "MODULO(a, b)",
+        "Vensim's remainder: a - b*(a/b truncated toward zero), the sign of a",
+    ),
     Builtin("PI", 0, 0, "math", "PI", "3.14159..."),
+    Builtin("INF", 0, 0, "math", "INF", "infinity"),
     Builtin("SAFEDIV", 2, 3, "math", "SAFEDIV(a, b[, c])", "a/b, or c (default 0) when b = 0"),
+    Builtin("ZIDZ", 2, 2, "math", "ZIDZ(a, b)", "a/b, or 0 when b = 0 (Vensim)"),
+    Builtin("XIDZ", 3, 3, "math", "XIDZ(a, b, x)", "a/b, or x when b = 0 (Vensim)"),
     Builtin("MIN", 1, None, "math", "MIN(a, b, ...) | MIN(x[*])", "smallest argument/element"),
     Builtin("MAX", 1, None, "math", "MAX(a, b, ...) | MAX(x[*])", "largest argument/element"),
     Builtin("IF_THEN_ELSE", 3, 3, "math", "IF_THEN_ELSE(c, a, b)", "a if c is non-zero else b"),
@@ -61,11 +73,11 @@ _TABLE = [
     ),
     Builtin(
         "RAMP",
-        2,
+        1,
         3,
         "time",
-        "RAMP(slope, start[, end])",
-        "0 before start, then slope*(TIME-start), held after end",
+        "RAMP(slope[, start[, end]])",
+        "0 before start (default the start time), then slope*(TIME-start), held after end",
     ),
     Builtin(
         "SMTH1", 2, 3, "stateful", "SMTH1(input, time[, initial])", "first-order exponential smooth"
@@ -120,6 +132,22 @@ _TABLE = [
         "the input extrapolated horizon ahead along its trend",
     ),
     Builtin("INIT", 1, 1, "stateful", "INIT(x)", "the value of x at the start time"),
+    Builtin(
+        "HISTORY",
+        2,
+        2,
+        "stateful",
+        "HISTORY(x, t)",
+        "the value x had at time t (a time already simulated; x's initial value before the start)",
+    ),
+    Builtin(
+        "NPV",
+        2,
+        4,
+        "stateful",
+        "NPV(stream, rate[, initial[, factor]])",
+        "net present value of the stream discounted at rate per time unit",
+    ),
     Builtin(
         "PREVIOUS",
         1,
@@ -178,6 +206,7 @@ CONSTANT_NAMES = {
     "starttime": "STARTTIME",
     "stoptime": "STOPTIME",
     "pi": "PI",
+    "inf": "INF",
 }
 
 

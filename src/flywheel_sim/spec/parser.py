@@ -1,7 +1,7 @@
 """Equation text -> AST: a small Pratt parser for the flywheel-sim expression language.
 
 The language is XMILE's: numbers, names (bare, or double-quoted when they hold spaces),
-``+ - * / ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
+``+ - * / // ^ MOD``, comparisons ``= <> != == < <= > >=``, ``AND OR NOT``, ``IF c THEN a ELSE b``,
 parentheses, function calls, subscripts ``x[dim]``, ``x[elem]``, ``x[*]``, ``x[dim.*]``,
 ranges ``x[1:3]``, dimension positions ``x[@2, @1]``, computed positions ``x[INT(TIME) + 1]``,
 the transposition ``x'`` (read as
@@ -52,14 +52,16 @@ _TOKEN = re.compile(
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<qname>"(?:[^"\\]|\\.)*")
   | (?P<name>[^\W\d][\w$]*(?:\.[^\W\d][\w$]*)*(?:\.\*)?)
-  | (?P<op><=|>=|<>|!=|==|[-+*/^()\[\],<>=:'@])
+  | (?P<op><=|>=|<>|!=|==|//|[-+*/^()\[\],<>=:'@])
   | (?P<bad>.)
     """,
     re.VERBOSE,
 )
 
 _KEYWORDS = KEYWORDS
-_INFIX = BINDING_POWER
+# ``a // b`` (Stella's integer division) binds like ``/`` and is read as INT(a / b): the floor,
+# so that a = (a // b)*b + a MOD b with XMILE's floored MOD (XMILE 1.0 §3.3.1, note 7)
+_INFIX = {**BINDING_POWER, "//": BINDING_POWER["/"]}
 _PREFIX_BP = UNARY_BINDING_POWER
 
 
@@ -142,7 +144,10 @@ class _Parser:
             self.advance()
             # right to left for ^: its right operand may itself hold a ^
             right = self.expression(bp - 1 if op == "^" else bp)
-            left = Binary(op, left, right)
+            if op == "//":
+                left = Call("INT", (Binary("/", left, right),))
+            else:
+                left = Binary(op, left, right)
         self.depth -= 1
         return left
 

@@ -113,7 +113,9 @@ def hidden_count(node: Call) -> int:
         "FORCST": 4,
         "INIT": 2,
         "PREVIOUS": 2,
-        "DELAY": 3,
+        "DELAY": 5,
+        "HISTORY": 3,
+        "NPV": 6,
     }.get(func, 0)
 
 

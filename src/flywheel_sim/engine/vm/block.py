@@ -90,17 +90,25 @@ def _special(
             st[sp - 3, r] = jitops.safe_div(st[sp - 3, r], st[sp - 2, r], st[sp - 1, r])
         return sp - 2
     if op == ops.RANDOM or op == ops.NORMAL or op == ops.LOGNORMAL:
-        skey = tables.site_keys[arg]
+        skey, mask = tables.site_keys[arg], tables.site_run_mask[arg]
         for r in range(B):
-            st[sp - 2, r] = jitops.random(op, keys[r], skey, step, st[sp - 2, r], st[sp - 1, r])
+            st[sp - 2, r] = jitops.random(
+                op, keys[r] & mask, skey, step, st[sp - 2, r], st[sp - 1, r]
+            )
         return sp - 1
     if op == ops.EXPRND or op == ops.POISSON:
-        skey = tables.site_keys[arg]
+        skey, mask = tables.site_keys[arg], tables.site_run_mask[arg]
         for r in range(B):
-            st[sp - 1, r] = jitops.random(op, keys[r], skey, step, st[sp - 1, r], 0.0)
+            st[sp - 1, r] = jitops.random(op, keys[r] & mask, skey, step, st[sp - 1, r], 0.0)
         return sp
-    # DELAY
     start = steps.start
+    if op == ops.HISTORY:
+        for r in range(B):
+            st[sp - 2, r] = jitops.history(
+                hist[:, :, r], arg, start, dt, st[sp - 2, r], st[sp - 1, r]
+            )
+        return sp - 1
+    # DELAY
     for r in range(B):
         st[sp - 2, r] = jitops.delay(
             hist[:, :, r], arg, t, start, dt, step, st[sp - 2, r], st[sp - 1, r]

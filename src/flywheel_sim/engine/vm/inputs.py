@@ -29,6 +29,9 @@ class Tables(NamedTuple):
 
     consts: F64  # the constant pool (CONST operands)
     site_keys: U64  # the stream key of each random call site
+    # ANDed with the run's key: 0 where the call has a seed argument (the same sequence in
+    # every run, XMILE 1.0 §3.5.2), all ones elsewhere (each run its own stream)
+    site_run_mask: U64
     lookup_ptr: I64  # table k is lookup_x/_y[lookup_ptr[k]:lookup_ptr[k + 1]]
     lookup_x: F64
     lookup_y: F64
@@ -138,6 +141,9 @@ def tables(prog: Program) -> Tables:
     return Tables(
         prog.consts,
         prog.site_keys,
+        np.where(prog.site_seed >= 0, np.uint64(0), np.uint64(0xFFFFFFFFFFFFFFFF)).astype(
+            np.uint64
+        ),
         prog.lookup_ptr,
         prog.lookup_x,
         prog.lookup_y,

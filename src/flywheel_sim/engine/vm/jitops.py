@@ -182,6 +182,24 @@ def delay(
 
 
 @jit
+def history(hist: F64, buffer: int, start: float, dt: float, when: float, initial: float) -> float:
+    """HISTORY: buffer ``buffer``'s recorded value at time ``when``, linearly interpolated
+    between steps; ``initial`` at or before the start; NaN (the run fails) for a time not
+    recorded yet (``hist`` is the recorded prefix)."""
+    if when <= start + 1e-9 * dt:
+        return initial
+    latest = hist.shape[1] - 1
+    pos = (when - start) / dt
+    if not pos <= latest + 1e-6:
+        return math.nan
+    pos = min(pos, float(latest))
+    i = math.floor(pos)
+    j = min(i + 1, latest)
+    frac = pos - i
+    return hist[buffer, i] * (1.0 - frac) + hist[buffer, j] * frac
+
+
+@jit
 def mix(z: np.uint64) -> np.uint64:
     """SplitMix64's finaliser (:func:`flywheel_sim.rng.mix` on one value)."""
     z = z + _GOLDEN

@@ -117,6 +117,8 @@ def _ptrs(keys: U64, site: np.uint64, step: int, lam: F64) -> F64:
 
 def _random(op: int, prog: Program, site: int, keys: U64, step: int, args: list[F64]) -> F64:
     skey = prog.site_keys[site]
+    if prog.site_seed[site] >= 0:  # a seed argument: the same sequence in every run
+        keys = np.zeros_like(keys)
     if op == ops.RANDOM:
         lo, hi = args
         return np.asarray(lo + (hi - lo) * rng.uniform(keys, skey, step, 0))
@@ -132,6 +134,24 @@ def _random(op: int, prog: Program, site: int, keys: U64, step: int, args: list[
         return np.asarray(mean + sd * z)
     sigma2 = np.log1p((sd * sd) / (mean * mean))
     return np.asarray(np.exp(np.log(mean) - 0.5 * sigma2 + np.sqrt(sigma2) * z))
+
+
+def _history(hist: F64, buffer: int, clock: Clock, when: F64, initial: F64) -> F64:
+    """HISTORY, as :func:`flywheel_sim.engine.vm.jitops.history` computes it for one run."""
+    runs = hist.shape[2]
+    latest = hist.shape[1] - 1
+    pos = (when - clock.start) / clock.dt * np.ones(runs)
+    early = when <= clock.start + 1e-9 * clock.dt
+    unknown = ~(pos <= latest + 1e-6)
+    if latest < 0:
+        return np.where(early, initial, math.nan) * np.ones(runs)
+    pos = np.minimum(np.where(early | unknown, 0.0, pos), float(latest))
+    i = np.floor(pos).astype(np.int64)
+    j = np.minimum(i + 1, latest)
+    frac = pos - i
+    rows = np.arange(runs)
+    value = hist[buffer, i, rows] * (1.0 - frac) + hist[buffer, j, rows] * frac
+    return np.where(early, initial, np.where(unknown, math.nan, value))
 
 
 def _delay(hist: F64, buffer: int, clock: Clock, delay: F64, initial: F64) -> F64:
@@ -265,6 +285,9 @@ def execute(code: I64, prog: Program, S: F64, clock: Clock, keys: U64, hist: F64
         elif op == ops.DELAY:
             initial, delay = stack.pop(), stack.pop()
             stack.append(_delay(hist, arg, clock, np.asarray(delay), np.asarray(initial)))
+        elif op == ops.HISTORY:
+            initial, when = stack.pop(), stack.pop()
+            stack.append(_history(hist, arg, clock, np.asarray(when), np.asarray(initial)))
         else:  # pragma: no cover - the compiler emits only known ops
             raise AssertionError(f"unknown opcode {op}")
 

@@ -94,14 +94,17 @@ def _exec(
             st[sp - 1] = jitops.safe_div(st[sp - 1], st[sp], st[sp + 1])
         elif op == ops.RANDOM or op == ops.NORMAL or op == ops.LOGNORMAL:
             sp -= 1
-            skey = tables.site_keys[arg]
-            st[sp - 1] = jitops.random(op, key, skey, step, st[sp - 1], st[sp])
+            skey, mask = tables.site_keys[arg], tables.site_run_mask[arg]
+            st[sp - 1] = jitops.random(op, key & mask, skey, step, st[sp - 1], st[sp])
         elif op == ops.EXPRND or op == ops.POISSON:
-            skey = tables.site_keys[arg]
-            st[sp - 1] = jitops.random(op, key, skey, step, st[sp - 1], 0.0)
+            skey, mask = tables.site_keys[arg], tables.site_run_mask[arg]
+            st[sp - 1] = jitops.random(op, key & mask, skey, step, st[sp - 1], 0.0)
         elif op == ops.DELAY:
             sp -= 1
             st[sp - 1] = jitops.delay(hist, arg, t, start, dt, step, st[sp - 1], st[sp])
+        elif op == ops.HISTORY:
+            sp -= 1
+            st[sp - 1] = jitops.history(hist, arg, start, dt, st[sp - 1], st[sp])
 
 
 @inline_jit

@@ -13,6 +13,10 @@ here:
 - inside array functions (SUM, MEAN, PROD, STDDEV, SIZE, RANK, MIN, MAX), a dimension name as
   a subscript (``SUM(x[dim])``) means the whole dimension when the equation is not itself over it;
 - names inside computed subscripts (``x[k + 1]``) are resolved like any other name;
+- ``SIZE(x[dim])`` is the number of elements;
+- ``SELF`` inside ``PREVIOUS`` is the variable the equation defines;
+- ``PULSE(volume)`` (no first time) is refused as ambiguous;
+- a function named in isee's namespace (``isee.HISTORY(x, t)``, XMILE 1.0 §3.6) is the builtin;
 - macro calls are expanded (see :mod:`flywheel_sim.io.xmile.macros`).
 """
 
@@ -43,6 +47,7 @@ from flywheel_sim.spec.parser import parse
 
 ROOT = "_root_"  # stands for the leading dot of a root-model name (".area") while parsing
 REDUCTIONS = frozenset({"SUM", "MEAN", "PROD", "MIN", "MAX", "STDDEV", "SIZE", "RANK"})
+VENDOR = "ISEE."
 _SCAN = re.compile(
     r'(?P<quoted>"(?:[^"\\]|\\.)*")|(?P<comment>\{[^}]*\})|(?P<other>[^"{]+)|(?P<rest>.)', re.S
 )
@@ -171,6 +176,21 @@ class Rewriter:
     def __init__(self, scope: Scope, ctx: Context) -> None:
         self.scope = scope
         self.ctx = ctx
+        self.self_allowed = False  # inside PREVIOUS's first argument
+
+    def own(self, node: Var) -> Var:
+        """SELF: the variable the equation defines (XMILE 1.0 §3.5.6), valid only as what
+        PREVIOUS looks back at."""
+        if not self.self_allowed:
+            raise ModelError(
+                "SELF is only valid inside PREVIOUS (XMILE 1.0 §3.5.6)",
+                hint="write PREVIOUS(SELF, initial value) to use the variable's last value",
+            )
+        return Var(self.ctx.variable, tuple(self.element_ref(s) for s in node.subscripts))
+
+    def known(self, name: str) -> bool:
+        scope = self.scope
+        return name in scope.macros or scope.prefix + name in scope.names or name in scope.names
 
     def name(self, name: str) -> str:
         scope = self.scope
@@ -188,6 +208,8 @@ class Rewriter:
         if isinstance(node, Var):
             if node.name in self.scope.subst and not node.subscripts:
                 return self.scope.subst[node.name]
+            if node.name == "self":
+                return self.own(node)
             subs = tuple(self.element_ref(s) for s in node.subscripts)
             if reducing:
                 subs = tuple(
@@ -220,8 +242,33 @@ class Rewriter:
             size = self.size(node)
             if size is not None:
                 return Num(float(size))
+        if func.startswith(VENDOR) and not self.known(canonical(func)):
+            func = func[len(VENDOR) :]  # XMILE 1.0 §3.6: vendor functions as isee.HISTORY
+            node = Call(func, node.args)
+        if func == "PREVIOUS" and len(node.args) == 1 and node.args[0] == Var("self"):
+            raise ModelError(
+                "PREVIOUS(SELF) needs an initial value (XMILE 1.0 §3.5.6)",
+                hint="write PREVIOUS(SELF, initial value)",
+            )
+        if func == "PREVIOUS" and node.args:
+            outer, self.self_allowed = self.self_allowed, True
+            try:
+                first = self.rewrite(node.args[0])
+            finally:
+                self.self_allowed = outer
+            return Call(func, (first, *(self.rewrite(a) for a in node.args[1:])))
         reducing = func in REDUCTIONS
         args = tuple(self.rewrite(a, reducing) for a in node.args)
+        if func == "PULSE" and len(args) == 1:
+            # XMILE requires a first time; Stella's help says both "subsequent pulses each
+            # DT ... (that is to say always)" and that the form puts "a quantity of material"
+            # into a stock (once): ambiguous, so refused
+            raise ModelError(
+                "PULSE with only a volume is ambiguous (XMILE 1.0 §3.5.4 requires a first "
+                "time; Stella's help reads as both one pulse and a pulse every DT)",
+                hint="write PULSE(volume, STARTTIME, 0) for one pulse or "
+                "PULSE(volume, STARTTIME, DT) for one every DT",
+            )
         if func == "LOG" and len(args) == 2:  # LOG(x, base), as Stella and Vensim write it
             return Binary("/", Call("LN", (args[0],)), Call("LN", (args[1],)))
         resolved = self.name(canonical(func))  # a graphical function of this module
