@@ -292,26 +292,13 @@ def apply_conveyors(
         elif fractions and not spec.exponential:
             window = _helper(by_key, spec, f"{spec.name} in transit")
             arrived = _helper(by_key, spec, f"{spec.name} arrivals")
-            extra += [
-                Element(
-                    name=window,
-                    kind="stock",
-                    dims=stock.dims,
-                    equation=f"({rate}) * {length}",
-                    inflows=stock.inflows,
-                    outflows=(canonical(arrived),),
-                    description=f"what entered conveyor '{spec.name}' over the last transit time",
-                    line=stock.line,
-                ),
-                Element(
-                    name=arrived,
-                    kind="flow",
-                    dims=stock.dims,
-                    equation=arrivals,
-                    description=f"what reaches the end of conveyor '{spec.name}' before leakage",
-                    line=stock.line,
-                ),
-            ]
+            extra += _window(
+                stock,
+                (window, f"what entered conveyor '{spec.name}' over the last transit time"),
+                (arrived, f"what reaches the end of conveyor '{spec.name}' before leakage"),
+                f"({rate}) * {length}",
+                arrivals,
+            )
             outflow = f"(1 - {total}) * {name_text(canonical(arrived))}"
             if varying:
                 # a batch leaves with 1 - (the fractions of its N DTs on the belt) / N
@@ -597,26 +584,13 @@ def _staggered(
         gone = _helper(by_key, spec, f"{spec.name} {suffix} out")
         lag = f"({slots} * DT)"
         helpers.extend(
-            [
-                Element(
-                    name=held,
-                    kind="stock",
-                    dims=stock.dims,
-                    equation=f"({rate}) * {lag}",
-                    inflows=stock.inflows,
-                    outflows=(canonical(gone),),
-                    description=f"what entered conveyor '{spec.name}' over {suffix}",
-                    line=stock.line,
-                ),
-                Element(
-                    name=gone,
-                    kind="flow",
-                    dims=stock.dims,
-                    equation=delayed(lag),
-                    description=f"what leaves '{held}'",
-                    line=stock.line,
-                ),
-            ]
+            _window(
+                stock,
+                (held, f"what entered conveyor '{spec.name}' over {suffix}"),
+                (gone, f"what leaves '{held}'"),
+                f"({rate}) * {lag}",
+                delayed(lag),
+            )
         )
         return name_text(canonical(held))
 
@@ -747,3 +721,35 @@ class _Constant:
             # model is compiled ("unknown function"), with its own message
             return all(self.expr(a) for a in node.args)
         return False
+
+
+def _window(
+    stock: Element,
+    held: tuple[str, str],
+    gone: tuple[str, str],
+    initial: str,
+    leaving: str,
+) -> list[Element]:
+    """A helper stock fed by the conveyor's inflows (name and description ``held``, initial
+    value ``initial``) and its one outflow (``gone``, equation ``leaving``): what entered the
+    belt over a stretch of its length, over the conveyor's dimensions."""
+    return [
+        Element(
+            name=held[0],
+            kind="stock",
+            dims=stock.dims,
+            equation=initial,
+            inflows=stock.inflows,
+            outflows=(canonical(gone[0]),),
+            description=held[1],
+            line=stock.line,
+        ),
+        Element(
+            name=gone[0],
+            kind="flow",
+            dims=stock.dims,
+            equation=leaving,
+            description=gone[1],
+            line=stock.line,
+        ),
+    ]
