@@ -60,10 +60,12 @@ def model_file(folder: Path) -> Path:
 
 
 def references(folder: Path) -> list[Path]:
-    """Shipped outputs first (output.csv/.tab, then output_stella*.csv), then pysimlin's."""
+    """Shipped outputs first (output.csv/.tab, then output_stella*.csv), then one computed by
+    hand (tests/xmile_corpus/by_hand/<id>.csv, in this repository), then pysimlin's."""
     shipped = [p for p in (folder / "output.csv", folder / "output.tab") if p.exists()]
     shipped += sorted(folder.glob("output_*.csv"))
-    return shipped + [p for p in [folder / "reference_pysimlin.csv"] if p.exists()]
+    others = [HERE / "by_hand" / f"{folder.name}.csv", folder / "reference_pysimlin.csv"]
+    return shipped + [p for p in others if p.exists()]
 
 
 @functools.cache

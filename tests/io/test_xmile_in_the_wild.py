@@ -408,6 +408,44 @@ def test_an_arrayed_module_input_takes_the_array_element_by_element() -> None:
     assert [float(supply.sel(region=r)) for r in ("north", "south")] == [10.0, 20.0]
 
 
+def test_a_connect2_with_a_bare_target_sets_the_enclosing_models_variable() -> None:
+    # seen in Stella Enterprise 4.0's WithModulesAndArrays.stmx (simlin's test/ai-information):
+    # an arrayed module output read back into an enclosing variable of the same name is
+    # written <connect to=".z" from="m.z"/> and again <connect2 to="z" from="m.z"/>. In a
+    # <connect2> the bare "z" is the enclosing model's z (the same binding again), not the
+    # module's z: read as the module's, it connected m.z to itself, an "algebraic loop"
+    dims = '<dimensions><dim name="D"><elem name="e1"/><elem name="e2"/></dim></dimensions>'
+    over_d = '<dimensions><dim name="D"/></dimensions>'
+    inner = (
+        f'<aux name="a" access="input">{over_d}<eqn>0</eqn></aux>'
+        f'<aux name="b">{over_d}<element subscript="e1"><eqn>a[D] * 10</eqn></element>'
+        '<element subscript="e2"><eqn>a[e2] * 100</eqn></element></aux>'
+        f'<aux name="z" access="output">{over_d}<eqn>b + 1</eqn></aux>'
+    )
+    root = (
+        f'<aux name="a">{over_d}<eqn>1, 2</eqn></aux>'
+        '<module name="m"><connect to=".z" from="m.z"/><connect2 to="z" from="m.z"/>'
+        '<connect to="m.a" from=".a"/><connect2 to="m.a" from="a"/></module>'
+        # Stella's placeholder equation for a variable set from a module: the module's name
+        f'<aux name="z" access="input">{over_d}<eqn>m</eqn></aux>'
+        f'<aux name="twice">{over_d}<eqn>z * 2</eqn></aux>'
+    )
+    model = loads_xmile(modules(root, ("m", inner), dims=dims))
+    assert model.element("z").equation == "m.z"
+    assert model.element("m.a").equation == "a"
+    result = simulate(model)
+    # by hand: b = [1 * 10, 2 * 100], z = b + 1, twice = 2 z (a[D] in e1's equation is a[e1])
+    for name, want in (("m.z", [11.0, 201.0]), ("z", [11.0, 201.0]), ("twice", [22.0, 402.0])):
+        got = result[name].isel(run=0, time=-1)
+        assert [float(got.sel(d=e)) for e in ("e1", "e2")] == want, name
+
+
+def test_a_variable_connected_to_itself_is_refused() -> None:
+    root = '<module name="m"><connect2 to="m.x" from="m.x"/></module>'
+    with pytest.raises(ModelError, match=r"connects 'm.x' to itself \(t.xmile:1\)"):
+        loads_xmile(modules(root, ("m", '<aux name="x"><eqn>0</eqn></aux>')), file="t.xmile")
+
+
 def test_an_initial_equation_is_refused_not_ignored() -> None:
     # <init_eqn> (simlin and Vensim exports: ACTIVE INITIAL) changes the initial values
     text = xmile('<aux name="a"><eqn>TIME</eqn><init_eqn>5</init_eqn></aux>')

@@ -311,8 +311,9 @@ class Reader:
         self, inst: Instance, module: ET.Element, name: str, prefix: str, siblings: set[str]
     ) -> None:
         """The module's <connect>s. Stella writes each binding twice, as <connect> (the
-        enclosing model's names with a leading dot) and <connect2> (without it); a
-        <connect2> counts only where no <connect> sets the same target."""
+        enclosing model's names with a leading dot) and <connect2> (without it, so a bare
+        name in a <connect2> is the enclosing model's, whichever end it is); a <connect2>
+        counts only where no <connect> sets the same target."""
         for connect in [*module.findall("connect"), *module.findall("connect2")]:
             to, source = connect.get("to"), connect.get("from")
             if not to or not source:
@@ -321,10 +322,18 @@ class Reader:
                 )
             ends = (name, inst.prefix, prefix, siblings)
             try:
-                target = self.connect_end(to, *ends, into_module=True)
+                into = connect.tag == "connect"
+                target = self.connect_end(to, *ends, into_module=into)
                 origin = self.connect_end(source, *ends, into_module=False)
             except ModelError as exc:
                 raise inst.doc.error(exc.message, connect) from None
+            if target == origin:
+                raise inst.doc.error(
+                    f'<{connect.tag} to="{to}" from="{source}"> connects \'{target}\' to itself',
+                    connect,
+                    hint="connect the module's variable to one of the enclosing model's "
+                    "(written '.name')",
+                )
             known = self.connections.get(target)
             if known is not None:
                 if connect.tag == "connect2" or known == origin:
