@@ -793,3 +793,28 @@ def test_array_functions_over_expressions_agree_with_pysimlin(
         np.testing.assert_allclose(
             series(ours, name), theirs[name].to_numpy(), rtol=1e-12, atol=1e-12, err_msg=name
         )
+
+
+def test_functions_inside_the_expression_run_per_element_and_survive_export(
+    options: fs.Options,
+) -> None:
+    from flywheel_sim.io.xmile import dumps_xmile
+    from flywheel_sim.io.yaml.writer import dumps_yaml
+
+    # weight = 1 10 100. DELAY1 per element (delay 1, dt 1, Euler): the output is the input
+    # of one DT before, 0 at first: SUM = 0, 0, 111 * 1, 111 * 2. The graphical function g maps
+    # 0..100 to 0..200: SUM(g(weight)) = 2 + 20 + 200 = 222
+    extra = (
+        '<aux name="d"><eqn>SUM(DELAY1(weight[*] * TIME, 1))</eqn></aux>'
+        '<aux name="g"><gf><xscale min="0" max="100"/><ypts>0,200</ypts></gf><eqn>TIME</eqn></aux>'
+        '<aux name="via_g"><eqn>SUM(LOOKUP(g, weight[*]))</eqn></aux>'
+        '<aux name="total"><eqn>SUM(sales[*,*] * price[*])</eqn></aux>'
+    )
+    model = loads_xmile(xmile(SALES + extra, dims=SALES_DIMS), file="t.xmile")
+    result = fs.simulate(model, options=options)
+    np.testing.assert_array_equal(series(result, "d"), [0, 0, 111, 222])
+    np.testing.assert_array_equal(series(result, "via_g"), [222] * 4)
+    for copy in (loads_xmile(dumps_xmile(model)), fs.loads_model(dumps_yaml(model))):
+        got = fs.simulate(copy, options=options)
+        for name in ("d", "via_g", "total"):
+            np.testing.assert_array_equal(series(got, name), series(result, name), err_msg=name)
