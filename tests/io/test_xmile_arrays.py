@@ -818,3 +818,26 @@ def test_functions_inside_the_expression_run_per_element_and_survive_export(
         got = fs.simulate(copy, options=options)
         for name in ("d", "via_g", "total"):
             np.testing.assert_array_equal(series(got, name), series(result, name), err_msg=name)
+
+
+def test_a_lookup_of_each_element_inside_an_array_function(options: fs.Options) -> None:
+    # the table is named, the input starred: g maps 0..100 to 0..200, w = 1 10 100:
+    # SUM(LOOKUP(g, w[*])) = 2 + 20 + 200 = 222; SUM(g(w[*]) + 1) = 222 + 3 = 225
+    model = fs.loads_model(
+        """
+name: a
+time: {start: 0, stop: 1, dt: 1}
+dimensions: {p: [a, b, c]}
+parameters:
+  w: {dims: [p], default: {a: 1, b: 10, c: 100}}
+lookups:
+  g: {points: [[0, 0], [100, 200]]}
+auxiliaries:
+  y: {equation: "SUM(LOOKUP(g, w[*]))"}
+  z: {equation: "SUM(g(w[*]) + 1)"}
+""",
+        file="a.yaml",
+    )
+    result = fs.simulate(model, options=options)
+    np.testing.assert_array_equal(series(result, "y"), [222, 222])
+    np.testing.assert_array_equal(series(result, "z"), [225, 225])

@@ -56,7 +56,7 @@ class Inst:
 # functions whose array arguments count whole: a star inside them is theirs, not the
 # enclosing expression's
 ARRAY_CALLS = frozenset(
-    {"SUM", "MEAN", "PROD", "STDDEV", "SIZE", "RANK", "MIN", "MAX", "TRANSPOSE", "LOOKUP"}
+    {"SUM", "MEAN", "PROD", "STDDEV", "SIZE", "RANK", "MIN", "MAX", "TRANSPOSE"}
 )
 
 
@@ -620,12 +620,14 @@ class Scalariser:
         if isinstance(node, If):
             return If(*(self.starred(n, where) for n in (node.cond, node.then, node.orelse)))
         if isinstance(node, Call) and not self.whole_array_call(node):
-            return Call(node.func, tuple(self.starred(a, where) for a in node.args))
+            skip = 1 if node.func == "LOOKUP" else 0  # the table is named, not starred
+            args = node.args[:skip] + tuple(self.starred(a, where) for a in node.args[skip:])
+            return Call(node.func, args)
         return node
 
     @staticmethod
     def whole_array_call(node: Call) -> bool:
-        """An array function (or MIN/MAX, TRANSPOSE, LOOKUP): its arguments count whole."""
+        """An array function (or MIN/MAX, TRANSPOSE): its arguments count whole."""
         func = ALIASES.get(node.func, node.func)
         return func in ARRAY_CALLS
 
@@ -667,7 +669,7 @@ class Scalariser:
             for child in (node.cond, node.then, node.orelse):
                 self.stars(child, found)
         elif isinstance(node, Call):
-            for child in node.args:
+            for child in node.args[1:] if node.func == "LOOKUP" else node.args:
                 self.stars(child, found)
 
     def elementwise(self, arg: Expr, where: dict[str, str]) -> list[Expr] | None:
@@ -732,7 +734,9 @@ class Scalariser:
         if isinstance(node, If):
             return If(*(self.pick(n, chosen) for n in (node.cond, node.then, node.orelse)))
         if isinstance(node, Call) and not self.whole_array_call(node):
-            return Call(node.func, tuple(self.pick(a, chosen) for a in node.args))
+            skip = 1 if node.func == "LOOKUP" else 0
+            args = node.args[:skip] + tuple(self.pick(a, chosen) for a in node.args[skip:])
+            return Call(node.func, args)
         return node
 
     def array_function(self, name: str, args: tuple[Expr, ...], where: dict[str, str]) -> Expr:
