@@ -53,6 +53,13 @@ class Inst:
     src: str | None = None  # prev/init: the instance whose value they hold
 
 
+# functions whose array arguments count whole: a star inside them is theirs, not the
+# enclosing expression's
+ARRAY_CALLS = frozenset(
+    {"SUM", "MEAN", "PROD", "STDDEV", "SIZE", "RANK", "MIN", "MAX", "TRANSPOSE"}
+)
+
+
 def instance_key(element: str, index: tuple[str, ...]) -> str:
     return f"{element}[{','.join(index)}]" if index else element
 
@@ -580,6 +587,10 @@ class Scalariser:
         subscripts counts all its elements over the dimensions the equation is not over
         (Stella: SUM(A) sums all of A; in an equation over A's dimensions it is the element,
         as pysimlin computes), ``*`` and ranges the elements they name; else one value."""
+        if not isinstance(arg, Var):
+            items = self.elementwise(arg, where)
+            if items is not None:
+                return items
         self.reducing, reducing = True, self.reducing
         try:
             resolved = self.resolve(arg, where) if not isinstance(arg, Var) else None
@@ -589,6 +600,144 @@ class Scalariser:
             self.reducing = reducing
         assert resolved is not None
         return list(resolved.items) if isinstance(resolved, VarList) else [resolved]
+
+    def starred(self, node: Expr, where: dict[str, str]) -> Expr:
+        """``node`` with each arrayed variable written without subscripts, over dimensions
+        the equation is not over, written with ``*`` there (Stella: "the * is normally not
+        needed" inside an array function); array functions inside keep their own stars."""
+        if isinstance(node, Var):
+            element = self.elements.get(node.name)
+            if node.subscripts or element is None or element.kind == "lookup":
+                return node
+            dims = self.dims_of(element)
+            if not dims or all(d in where for d in dims):
+                return node
+            return Var(node.name, tuple(d if d in where else "*" for d in dims))
+        if isinstance(node, Unary):
+            return Unary(node.op, self.starred(node.operand, where))
+        if isinstance(node, Binary):
+            return Binary(node.op, self.starred(node.left, where), self.starred(node.right, where))
+        if isinstance(node, If):
+            return If(*(self.starred(n, where) for n in (node.cond, node.then, node.orelse)))
+        if isinstance(node, Call) and not self.whole_array_call(node):
+            skip = 1 if node.func == "LOOKUP" else 0  # the table is named, not starred
+            args = node.args[:skip] + tuple(self.starred(a, where) for a in node.args[skip:])
+            return Call(node.func, args)
+        return node
+
+    @staticmethod
+    def whole_array_call(node: Call) -> bool:
+        """An array function (or MIN/MAX, TRANSPOSE): its arguments count whole."""
+        func = ALIASES.get(node.func, node.func)
+        return func in ARRAY_CALLS
+
+    def stars(self, node: Expr, found: list[tuple[Var, tuple[str, ...]]]) -> None:
+        """The starred references of an expression inside an array function, each with the
+        dimensions its stars run over (not inside nested array functions or subscripts)."""
+        if isinstance(node, Var):
+            element = self.elements.get(node.name)
+            if element is None or not node.subscripts:
+                return
+            dims = self.dims_of(element)
+            if len(dims) != len(node.subscripts):
+                return  # the reference itself reports it
+            free: list[str] = []
+            for sub, dim in zip(node.subscripts, dims, strict=True):
+                if isinstance(sub, Range):
+                    raise self.error(
+                        f"a range ({element.key}[{sub.lo}:{sub.hi}]) inside an expression in "
+                        "an array function: only whole dimensions (x[*], x[Dim.*]) are "
+                        "matched element by element",
+                        "compute the expression in an auxiliary over the dimension and "
+                        "reduce its range",
+                    )
+                if sub == "*":
+                    free.append(dim)
+                elif isinstance(sub, str) and sub.endswith(".*"):
+                    free.append(sub[:-2] if sub[:-2] in self.dims else dim)
+            if free:
+                found.append((node, tuple(free)))
+            return
+        if isinstance(node, Call) and self.whole_array_call(node):
+            return
+        for child in (node.operand,) if isinstance(node, Unary) else ():
+            self.stars(child, found)
+        if isinstance(node, Binary):
+            self.stars(node.left, found)
+            self.stars(node.right, found)
+        elif isinstance(node, If):
+            for child in (node.cond, node.then, node.orelse):
+                self.stars(child, found)
+        elif isinstance(node, Call):
+            for child in node.args[1:] if node.func == "LOOKUP" else node.args:
+                self.stars(child, found)
+
+    def elementwise(self, arg: Expr, where: dict[str, str]) -> list[Expr] | None:
+        """An expression of starred references inside an array function (``SUM(a[*] +
+        b[*])``, ``SUM(sales[*, *] * price[*])``): evaluated element by element over the
+        starred dimensions, then reduced. References are matched by dimension name (as
+        Stella's apply-to-all equations: a dimension used by several references is the same
+        element in each); one reference must run over all the dimensions used (the others
+        are repeated along the dimensions they lack), and scalars are the same for every
+        element. None when the expression has no starred reference."""
+        arg = self.starred(arg, where)
+        found: list[tuple[Var, tuple[str, ...]]] = []
+        self.stars(arg, found)
+        if not found:
+            return None
+        for var, free in found:
+            if len(set(free)) != len(free):
+                raise self.error(
+                    f"'{var.name}' is starred twice over dimension '{free[0]}' inside an "
+                    "expression: which elements go together is ambiguous",
+                    "compute the expression in an auxiliary over the dimensions and reduce it",
+                )
+        widest = max((free for _, free in found), key=len)
+        for var, free in found:
+            extra = [d for d in free if d not in widest]
+            if extra:
+                raise self.error(
+                    f"'{var.name}' runs over dimension '{extra[0]}' and another starred "
+                    f"reference over [{', '.join(widest)}]: only references over the same "
+                    "dimensions, or over some of the dimensions of one of them, are matched "
+                    "element by element (by dimension name)",
+                    "compute the expression in an auxiliary over the dimensions and reduce it",
+                )
+        items: list[Expr] = []
+        for combo in itertools.product(*(self.dims[d] for d in widest)):
+            chosen = dict(zip(widest, combo, strict=True))
+            items.append(self.scalar(self.resolve(self.pick(arg, chosen), where)))
+        return items
+
+    def pick(self, node: Expr, chosen: dict[str, str]) -> Expr:
+        """``node`` with each star replaced by the chosen element of its dimension."""
+        if isinstance(node, Var):
+            element = self.elements.get(node.name)
+            if element is None or not node.subscripts:
+                return node
+            dims = self.dims_of(element)
+            if len(dims) != len(node.subscripts):
+                return node
+            subs: list[Subscript] = []
+            for sub, dim in zip(node.subscripts, dims, strict=True):
+                if sub == "*":
+                    subs.append(chosen[dim])
+                elif isinstance(sub, str) and sub.endswith(".*"):
+                    subs.append(chosen[sub[:-2] if sub[:-2] in self.dims else dim])
+                else:
+                    subs.append(sub)
+            return Var(node.name, tuple(subs))
+        if isinstance(node, Unary):
+            return Unary(node.op, self.pick(node.operand, chosen))
+        if isinstance(node, Binary):
+            return Binary(node.op, self.pick(node.left, chosen), self.pick(node.right, chosen))
+        if isinstance(node, If):
+            return If(*(self.pick(n, chosen) for n in (node.cond, node.then, node.orelse)))
+        if isinstance(node, Call) and not self.whole_array_call(node):
+            skip = 1 if node.func == "LOOKUP" else 0
+            args = node.args[:skip] + tuple(self.pick(a, chosen) for a in node.args[skip:])
+            return Call(node.func, args)
+        return node
 
     def array_function(self, name: str, args: tuple[Expr, ...], where: dict[str, str]) -> Expr:
         if name == "SIZE":  # of the whole array, whatever the equation is over

@@ -179,6 +179,15 @@ class Counter:
                             target = self.elements.get(arg.name)
                             width = self.instances(target) if target is not None else 1
                             terms += width * width if node.func == "RANK" else width
+                        elif not isinstance(arg, Var):
+                            # SUM(x * 2): an array without subscripts in an expression is
+                            # evaluated element by element over all of it (a starred
+                            # reference there is counted where the walk meets it)
+                            for inner in walk(arg):
+                                if isinstance(inner, Var) and not inner.subscripts:
+                                    target = self.elements.get(inner.name)
+                                    if target is not None and target.dims:
+                                        terms += self.instances(target)
         return terms, hidden
 
     def size(self, element: Element) -> Size:
