@@ -519,7 +519,7 @@ def test_module_variables_are_exported_as_a_module(tmp_path: Path) -> None:
     assert list(theirs["sub_model.acc"]) == [0.0, 4.0, 8.0]
 
 
-def test_nested_modules_and_macro_copies_export_and_read_back(tmp_path: Path) -> None:
+def test_nested_modules_export_as_nested_modules_and_read_back(tmp_path: Path) -> None:
     inner = '<aux name="k" access="input"><eqn>0</eqn></aux><aux name="y"><eqn>k * 2</eqn></aux>'
     outer = (
         '<aux name="x"><eqn>5</eqn></aux>'
