@@ -64,6 +64,14 @@ AGREED = xmile(
 )
 
 
+def with_dimension_d(text: str) -> str:
+    """The model with a dimension D of two elements, a and b."""
+    return text.replace(
+        "<model>",
+        '<dimensions><dim name="D"><elem name="a"/><elem name="b"/></dim></dimensions><model>',
+    )
+
+
 def test_functions_agree_with_pysimlin(tmp_path: Path, options: fs.Options) -> None:
     """Expected values: pysimlin (an independent engine) on the same file, every saved time."""
     simlin = pytest.importorskip("simlin")
@@ -100,10 +108,8 @@ def test_self_in_an_arrayed_variable(options: fs.Options) -> None:
         "<eqn>PREVIOUS(SELF, 0) + step</eqn></aux>",
         stop=3,
         dt=1,
-    ).replace(
-        "<model>",
-        '<dimensions><dim name="D"><elem name="a"/><elem name="b"/></dim></dimensions><model>',
     )
+    text = with_dimension_d(text)
     result = run(text, options)
     total = np.asarray(result["total"].isel(run=0), dtype=float)
     np.testing.assert_array_equal(total[:, 0], [1, 2, 3, 4])
@@ -286,10 +292,8 @@ def test_self_in_element_equations_and_nested_previous(options: fs.Options) -> N
         + aux("c", "PREVIOUS(PREVIOUS(SELF, 1), 2) + 1"),
         stop=3,
         dt=1,
-    ).replace(
-        "<model>",
-        '<dimensions><dim name="D"><elem name="a"/><elem name="b"/></dim></dimensions><model>',
     )
+    text = with_dimension_d(text)
     result = run(text, options)
     e = np.asarray(result["e"].isel(run=0), dtype=float)
     np.testing.assert_array_equal(e[:, 0], [1, 2, 3, 4])
