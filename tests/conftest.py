@@ -38,6 +38,17 @@ def _private_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["FLYWHEEL_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.duckdb")
 
 
+@pytest.fixture(scope="session")
+def amazon_report() -> tuple[str, dict[str, float]]:
+    """The flagship's HTML report at small settings, built once for the whole session: the
+    report tests read its text and the browser test opens it (building it takes most of a
+    minute, and the command itself is tested on a small model)."""
+    pytest.importorskip("plotly")
+    from flywheel_sim.present.html_report import ReportOptions, build_report
+
+    return build_report("amazon", ReportOptions(samples=20, popsize=2, maxiter=2))
+
+
 def run_cli(
     *args: str, cwd: object = None, store: object = None, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:

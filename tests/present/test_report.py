@@ -20,8 +20,8 @@ SECTIONS = ["diagram", "behaviour", "dominance", "diagnostics", "tests", "scenar
 
 
 @pytest.fixture(scope="module")
-def amazon() -> tuple[str, dict[str, float]]:
-    return build_report("amazon", QUICK)
+def amazon(amazon_report: tuple[str, dict[str, float]]) -> tuple[str, dict[str, float]]:
+    return amazon_report  # built once per session in tests/conftest.py, QUICK's settings
 
 
 def test_the_amazon_report_has_every_section_and_is_self_contained(

@@ -32,10 +32,17 @@ def test_the_textbook_and_library_models_pass(name: str) -> None:
     }, str(result)
 
 
-def test_amazon_passes_every_test() -> None:
+@pytest.fixture(scope="module")
+def amazon_tests() -> TestReport:
+    """Every model test of the flagship, run once for the tests below (it takes most of a
+    minute: sweeps of every parameter to its extremes and runs at smaller steps)."""
+    return run_tests(fs.load_model("amazon"))
+
+
+def test_amazon_passes_every_test(amazon_tests: TestReport) -> None:
     """The rebuilt flagship: units consistent, no extreme run fails, converged at its dt and
     its reality checks (plausible internals, the flywheel carrying the growth) kept."""
-    result = run_tests(fs.load_model("amazon"))
+    result = amazon_tests
     assert result.ok, str(result)
     statuses = {r.test: r.status for r in result.results}
     assert {k: v for k, v in statuses.items() if k != "loops"} == dict.fromkeys(
@@ -198,8 +205,8 @@ loops:
     assert any(f.case == "growth_loop" and "declared B" in f.what for f in result.findings), whats
 
 
-def test_amazon_names_loops_that_carry_the_behaviour() -> None:
-    result = run_tests(fs.load_model("amazon"), tests=["loops"]).result("loops")
+def test_amazon_names_loops_that_carry_the_behaviour(amazon_tests: TestReport) -> None:
+    result = amazon_tests.result("loops")
     quiet = {f.case for f in result.findings if "never dominates" in f.what}
     missing = {f.case for f in result.findings if "not found" in f.what}
     assert not missing, missing
