@@ -26,8 +26,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# one worker per core (at most 4), whole test files to a worker so module fixtures are built once
 unit: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadfile
 
 ## bench: install the peer tools (PySD, pysimlin) and write benchmarks/results/*.json
 bench: $(STAMP)
