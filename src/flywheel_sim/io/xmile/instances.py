@@ -14,6 +14,7 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.equations import split_qualified
 from flywheel_sim.io.xmile.macros import Macro, read_macros
 from flywheel_sim.io.xmile.parts import display_name
+from flywheel_sim.io.xmile.queue import QueueParts
 from flywheel_sim.io.xmile.xml import Document, open_resource
 from flywheel_sim.limits import Limits
 from flywheel_sim.spec.names import canonical
@@ -46,6 +47,7 @@ class ModuleTree:
     connections: dict[str, str]
     connect_nodes: dict[str, ET.Element]
     belts: set[str]
+    queue_parts: QueueParts
 
     def module_size(self, inst: Instance, depth: int, sizes: dict[int, int]) -> int:
         """How many variables ``inst``'s <model> flattens into, its modules' included, counted
@@ -225,6 +227,8 @@ class ModuleTree:
                 self.names.add(inst.prefix + canonical(display_name(name)))
                 if child.tag == "stock" and child.find("conveyor") is not None:
                     self.belts.add(inst.prefix + canonical(display_name(name)))
+                if child.tag == "stock" and child.find("queue") is not None:
+                    self.queue_parts.names.add(inst.prefix + canonical(display_name(name)))
 
 
 def qualified_parts(raw: str) -> tuple[bool, list[str]]:

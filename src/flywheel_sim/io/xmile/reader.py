@@ -33,6 +33,7 @@ from flywheel_sim.io.xmile.parts import (
     read_time,
     text_of,
 )
+from flywheel_sim.io.xmile.queue import QueueParts, apply_queues
 from flywheel_sim.io.xmile.variables import VariableReader
 from flywheel_sim.io.xmile.xml import Document, parse_xml
 from flywheel_sim.limits import DEFAULT, Limits
@@ -93,6 +94,7 @@ class Reader(ModuleTree, VariableReader):
         self.leaks: dict[str, LeakSpec] = {}
         self.blank_flows: dict[str, tuple[Document, ET.Element, str]] = {}  # conveyors fill
         self.belts: set[str] = set()  # the conveyors' flattened names
+        self.queue_parts = QueueParts()  # queues, overflows, multipliers (io/xmile/queue.py)
 
     # -- top level ----------------------------------------------------------------------------
     def model(self) -> Model:
@@ -132,8 +134,16 @@ class Reader(ModuleTree, VariableReader):
                     f"<connect> names '{node.get('to')}', which is not a variable there", node
                 )
         name = (root.findtext("header/name") or "").strip() or self.default_name
+        elements = apply_queues(
+            flows_as_named(self.elements),
+            self.queue_parts,
+            {c.key for c in self.conveyors},
+            self.blank_flows,
+            self.time,
+            self.notes,
+        )
         elements = apply_conveyors(
-            flows_as_named(self.elements), self.conveyors, self.leaks, self.blank_flows, self.time
+            elements, self.conveyors, self.leaks, self.blank_flows, self.time
         )
         model = Model(
             name=name,

@@ -29,14 +29,14 @@ from flywheel_sim.io.xmile.equations import (
 )
 from flywheel_sim.io.xmile.macros import MacroExpander
 from flywheel_sim.io.xmile.parts import constants, display_name, flag, read_graphical, text_of
+from flywheel_sim.io.xmile.queue import QueueParts, read_queue_parts, refuse_batch_size
 from flywheel_sim.io.xmile.xml import Document
 from flywheel_sim.spec.ast import Num, name_text, to_text
 from flywheel_sim.spec.model import Dimension, Element, Kind
 from flywheel_sim.spec.names import canonical, canonical_elements
 
-# queue stocks and the flow options that go with queues and discrete stocks (conveyors and
-# leakage flows are read: io/xmile/conveyor.py)
-UNSUPPORTED = ("queue", "multiplier", "leak_integers", "overflow")
+# leaking whole units only (queues and multipliers are read: io/xmile/queue.py)
+UNSUPPORTED = ("leak_integers",)
 _COMMENT = re.compile(r"\{[^}]*\}")
 
 
@@ -52,6 +52,7 @@ class VariableReader:
     leaks: dict[str, LeakSpec]
     blank_flows: dict[str, tuple[Document, ET.Element, str]]
     belts: set[str]
+    queue_parts: QueueParts
 
     def variable(
         self,
@@ -83,7 +84,7 @@ class VariableReader:
             if node.find(bad) is not None:
                 raise ModelError(
                     f"<{bad}> is not supported",
-                    hint="queues are not supported yet: model the waiting line as a stock",
+                    hint="remove it: the leakage is then not rounded to whole units",
                 )
         if node.find("init_eqn") is not None or node.find("element/init_eqn") is not None:
             raise ModelError(
@@ -116,6 +117,11 @@ class VariableReader:
         expander.owner = (name, dims, scope.prefix)
         if self.belts:
             refuse_slat_size(node, scope.prefix, self.belts)
+        if self.queue_parts.names:
+            refuse_batch_size(node, scope.prefix, self.queue_parts.names)
+        read_queue_parts(
+            self.queue_parts, self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx)
+        )
         conveyor = tag == "stock" and node.find("conveyor") is not None
         if conveyor and not dims and len(number_list(node.findtext("eqn") or "") or ()) > 1:
             raise ModelError(
