@@ -156,6 +156,23 @@ CASES: dict[str, tuple[str, float, dict[str, list[float]]]] = {
             "done": [0, 6, 9, 12, 15],
         },
     ),
+    # a conveyor's outflow into a queue (transit time 2): the queue passes each arrival on
+    "conveyor into queue": (
+        '<stock name="belt"><eqn>0</eqn><inflow>onto</inflow><outflow>arrivals</outflow>'
+        "<conveyor><len>2</len></conveyor></stock>"
+        + flow("onto", "10")
+        + flow("arrivals", None)
+        + queue()
+        + flow("out", None)
+        + stock("done", inflows="out"),
+        1,
+        {
+            "belt": [0, 10, 20, 20, 20],
+            "waiting": [0] * 5,
+            "out": [0, 0, 10, 10, 10],
+            "done": [0, 0, 0, 10, 20],
+        },
+    ),
 }
 
 
