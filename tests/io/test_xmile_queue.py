@@ -112,7 +112,7 @@ CASES: dict[str, tuple[str, float, dict[str, list[float]]]] = {
         queue("4", outflows=("first", "second", "spill"))
         + flow("arrivals", "1")
         + flow("first", None)
-        + flow("second", "3")
+        + flow("second", "0.0")
         + flow("spill", None, "<overflow/>"),
         1,
         {
@@ -289,14 +289,23 @@ def test_batches_do_not_change_the_totals() -> None:
         assert np.array_equal(a[name], b[name]), name
 
 
-def test_an_equation_on_a_queue_outflow_is_noted() -> None:
+@pytest.mark.parametrize("outflows", [("out",), ("out", "balk")])
+def test_an_equation_on_a_queue_outflow_is_refused(outflows: tuple[str, ...]) -> None:
     """XMILE §4.3: queue outflows "MUST NOT have an equation as their attached conveyor or
-    queue drives them"; one that has more than a placeholder 0 is not used, and said so."""
-    text = xmile(queue() + flow("arrivals", "5") + flow("out", "waiting * 0.5"))
-    model = loads_xmile(text, file="q.xmile")
-    assert any("equation of queue outflow 'out' is not used" in n for n in model.notes)
-    assert "q.xmile:" in model.notes[0]
-    assert run(text)["out"].tolist() == [5.0] * 5
+    queue drives them", and Stella saves a driven outflow's as 0 (seen in Covid-19-Severity:
+    the conveyor outflow 'recovering'). Any other equation was written for a reason the
+    standard does not give: refused rather than ignored, naming the flow and its line."""
+    text = xmile(
+        queue(outflows=outflows)
+        + flow("arrivals", "5")
+        + flow(outflows[0], "waiting * 0.5" if len(outflows) == 1 else "0")
+        + (flow("balk", "2") if len(outflows) > 1 else "")
+    )
+    with pytest.raises(
+        ModelError, match=f"outflow '{outflows[-1]}' of queue 'waiting' has"
+    ) as info:
+        loads_xmile(text, file="q.xmile")
+    assert "(q.xmile:1)" in str(info.value)
 
 
 BELT = (

@@ -139,7 +139,6 @@ def apply_queues(
     conveyors: set[str],
     blanks: dict[str, tuple[Document, ET.Element, str]],
     time: TimeSpec,
-    notes: list[str],
 ) -> tuple[Element, ...]:
     """``elements`` with every multiplier and queue expanded (see the module docstring).
     The queues' outflows are taken out of ``blanks`` (flows without an equation)."""
@@ -158,12 +157,8 @@ def apply_queues(
         primary = " + ".join([f"{me} / DT", *(name_text(f) for f in stock.inflows)])
         for n, flow in enumerate(stock.outflows):
             element = by_key[flow]
-            blank = blanks.pop(flow, None) is not None
-            if not blank and element.equation.strip() not in ("", "0"):
-                notes.append(
-                    f"the equation of queue outflow '{element.name}' is not used: the queue "
-                    f"'{spec.name}' drives it (XMILE 1.0 §4.3) ({spec.where()})"
-                )
+            if blanks.pop(flow, None) is None:
+                _refuse_outflow_equation(spec, element)
             changed[flow] = replace(
                 element, equation=primary if n == 0 else "0", element_equations=()
             )
@@ -179,6 +174,31 @@ def apply_queues(
             )
     _refuse_batch_access(elements + extra, {p.key: p for p in parts.queues})
     return tuple(changed.get(e.key, e) for e in elements + extra)
+
+
+def _refuse_outflow_equation(spec: Part, element: Element) -> None:
+    """XMILE 1.0 §4.3: queue outflows "MUST NOT have an equation as their attached conveyor or
+    queue drives them", and Stella saves a driven outflow's equation as 0. Any other equation
+    was written for a reason the standard does not describe: refused, not ignored."""
+    for text in (element.equation, *(t for _, t in element.element_equations)):
+        if text.strip() and _number(text) != 0.0:
+            raise ModelError(
+                f"outflow '{element.name}' of queue '{spec.name}' has the equation '{text}', "
+                "but the queue drives its outflows (XMILE 1.0 §4.3: they MUST NOT have one) "
+                "and what Stella would do with it is not documented",
+                file=spec.doc.file,
+                line=element.line,
+                variable=element.name,
+                hint="remove the <eqn> (or make it 0): the first outflow then empties the "
+                "queue every DT; or make the queue a plain stock with that outflow",
+            )
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
 
 
 def _check_queue(

@@ -140,7 +140,6 @@ class Reader(ModuleTree, VariableReader):
             {c.key for c in self.conveyors},
             self.blank_flows,
             self.time,
-            self.notes,
         )
         elements = apply_conveyors(
             elements, self.conveyors, self.leaks, self.blank_flows, self.time
