@@ -411,3 +411,33 @@ def test_export_of_a_queue_reads_back_with_the_same_results() -> None:
     a, b = run(text), run(again)
     for name in a:
         assert np.array_equal(a[name], b[name]), name
+
+
+def module_with_queue(extra: str = "") -> str:
+    inner = (
+        '<aux name="rate" access="input"><eqn>0</eqn></aux>'
+        + queue()
+        + flow("arrivals", "rate")
+        + flow("out", "0")
+        + stock("done", inflows="out")
+        + extra
+    )
+    return (
+        f'{HEAD}<sim_specs method="Euler"><start>0</start><stop>4</stop><dt>1</dt></sim_specs>'
+        '<model><variables><module name="line"><connect to="rate" from=".outside_rate"/>'
+        '</module><aux name="outside rate"><eqn>4</eqn></aux></variables></model>'
+        f'<model name="line"><variables>{inner}</variables></model></xmile>'
+    )
+
+
+def test_queue_in_a_module() -> None:
+    """A queue inside a module instance (names qualified by the module, as Stella saves them):
+    the same reading, and SIZE of it is refused there too."""
+    got = run(module_with_queue('<aux name="total"><eqn>SUM(waiting)</eqn></aux>'))
+    assert got["line.out"].tolist() == [4.0] * 5
+    assert got["line.done"].tolist() == [0.0, 4.0, 8.0, 12.0, 16.0]
+    assert got["line.total"].tolist() == [0.0] * 5
+    with pytest.raises(ModelError, match=r"SIZE\(waiting\) counts the batches of a queue"):
+        loads_xmile(
+            module_with_queue('<aux name="n"><eqn>SIZE(waiting)</eqn></aux>'), file="q.xmile"
+        )

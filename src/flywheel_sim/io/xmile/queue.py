@@ -297,6 +297,8 @@ def _convert(
     for key, (part, factor) in parts.multipliers.items():
         flow = by_key[key]
         downstream = [e for e in elements if e.kind == "stock" and key in e.inflows]
+        if not downstream:
+            continue  # into a cloud: nothing receives the converted flow
         _check_multiplier(part, flow, downstream, cut, conveyors, queues)
         if any(s.key in queues for s in downstream):
             uniflows.add(key)  # a queue's inflow (XMILE 1.0 §4.3), on both sides
@@ -307,20 +309,9 @@ def _convert(
                 "the model uses",
                 hint="rename that variable",
             )
-        equation = f"{name_text(key)} * ({factor})"
-        if any(s.non_negative or s.key in queues for s in downstream):  # never negative
-            equation = f"IF ({factor}) < 0 THEN 0 / 0 ELSE {equation}"
-        extra.append(
-            Element(
-                name=name,
-                kind="flow",
-                dims=flow.dims,
-                equation=equation,
-                description=f"what flow '{flow.name}' delivers downstream: its value times "
-                "its unit conversion multiplier (XMILE 1.0 §4.3)",
-                line=flow.line,
-            )
-        )
+        # into a non-negative stock or a queue the converted flow must not turn negative
+        guard = any(s.non_negative or s.key in queues for s in downstream)
+        extra.append(_converted(flow, name, factor, guard))
         renamed[key] = canonical(name)
     out = []
     for e in elements:
@@ -330,6 +321,23 @@ def _convert(
             e = replace(e, non_negative=True)
         out.append(e)
     return tuple(out), tuple(extra)
+
+
+def _converted(flow: Element, name: str, factor: str, guard: bool) -> Element:
+    """The flow the stocks downstream of ``flow`` get: flow × factor (the run fails where a
+    negative factor would be cut by them, when ``guard``)."""
+    equation = f"{name_text(flow.key)} * ({factor})"
+    if guard:
+        equation = f"IF ({factor}) < 0 THEN 0 / 0 ELSE {equation}"
+    return Element(
+        name=name,
+        kind="flow",
+        dims=flow.dims,
+        equation=equation,
+        description=f"what flow '{flow.name}' delivers downstream: its value times its unit "
+        "conversion multiplier (XMILE 1.0 §4.3)",
+        line=flow.line,
+    )
 
 
 def _check_multiplier(
