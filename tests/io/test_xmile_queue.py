@@ -139,6 +139,16 @@ CASES: dict[str, tuple[str, float, dict[str, list[float]]]] = {
             "done": [0, 2, 3, 3, 3],
         },
     ),
+    # the same, the stocks declared in the other order (the limits settle whatever the order)
+    "starved, declared first": (
+        queue()
+        + flow("out", None)
+        + stock("done", inflows="out")
+        + flow("arrivals", "2")
+        + stock("source", "3", outflows="arrivals", extra="<non_negative/>"),
+        1,
+        {"arrivals": [2, 1, 0, 0, 0], "waiting": [0] * 5, "out": [2, 1, 0, 0, 0]},
+    ),
     # a queue emptying into another queue: both pass everything on in the same DT
     "queue into queue": (
         queue("1", outflows=("mid",))
@@ -235,7 +245,7 @@ def test_both_vms_identical(case: str) -> None:
 # to -5); and a queue fed by another queue's outflow never releases what reaches it ("queue
 # into queue": pysimlin's "second" grows 2, 4, 7, 10, 13 while its outflow to a plain stock
 # is 0, against XMILE §3.7.3 "their outflows will always empty the queue")
-BY_HAND_ONLY = {"starved", "queue into queue"}
+BY_HAND_ONLY = {"starved", "starved, declared first", "queue into queue"}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c not in BY_HAND_ONLY])
@@ -344,6 +354,7 @@ REFUSED = [
         r"MEAN\(waiting\) reads the batches of queue 'waiting'",
     ),
     (queue(outflows=()) + flow("arrivals", "1"), "queue 'waiting' has no outflow"),
+    (queue("-2") + flow("arrivals", "1") + flow("out", None), "queue 'waiting' starts at -2"),
     (
         stock("src", "5", outflows="f", extra="<non_negative/>")
         + flow("f", "1", "<multiplier>2</multiplier>")
@@ -441,3 +452,13 @@ def test_queue_in_a_module() -> None:
         loads_xmile(
             module_with_queue('<aux name="n"><eqn>SIZE(waiting)</eqn></aux>'), file="q.xmile"
         )
+
+
+def test_a_queue_starting_below_zero_fails_the_run() -> None:
+    """A queue holds batches; an initial value computed below zero has no meaning: the run
+    fails at the start, naming the outflow, rather than pull material back from downstream."""
+    text = xmile('<aux name="k"><eqn>-2</eqn></aux>' + queue("k * 1") + flow("arrivals", "1"))
+    text = text.replace("</variables>", flow("out", None) + "</variables>")
+    result = simulate(loads_xmile(text, file="q.xmile"))
+    assert str(result["failed_variable"].values[0]) == "out"
+    assert float(result["failed_time"].values[0]) == 0.0

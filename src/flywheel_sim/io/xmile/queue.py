@@ -155,6 +155,8 @@ def apply_queues(
         _check_queue(spec, stock, by_key, conveyors, drained, time)
         me = name_text(spec.key)
         primary = " + ".join([f"{me} / DT", *(name_text(f) for f in stock.inflows)])
+        if _may_start_negative(spec, stock):  # a queue holds batches: never less than none
+            primary = f"IF INIT({me}) < 0 THEN 0 / 0 ELSE {primary}"
         for n, flow in enumerate(stock.outflows):
             element = by_key[flow]
             if blanks.pop(flow, None) is None:
@@ -192,6 +194,22 @@ def _refuse_outflow_equation(spec: Part, element: Element) -> None:
                 hint="remove the <eqn> (or make it 0): the first outflow then empties the "
                 "queue every DT; or make the queue a plain stock with that outflow",
             )
+
+
+def _may_start_negative(spec: Part, stock: Element) -> bool:
+    """Whether the queue's initial value may be negative: refused when it is a number, left
+    to the run (which then fails, naming the outflow) when it is an expression."""
+    for text in (stock.equation, *(t for _, t in stock.element_equations)):
+        value = _number(text) if text.strip() else 0.0
+        if value is None:
+            return True
+        if value < 0:
+            raise spec.error(
+                f"queue '{spec.name}' starts at {text}: a queue holds batches, never less than "
+                "none",
+                hint="give the queue an initial value of 0 or more",
+            )
+    return False
 
 
 def _number(text: str) -> float | None:
