@@ -149,6 +149,16 @@ CASES: dict[str, tuple[str, float, dict[str, list[float]]]] = {
         1,
         {"arrivals": [2, 1, 0, 0, 0], "waiting": [0] * 5, "out": [2, 1, 0, 0, 0]},
     ),
+    # a queue emptying into another queue, the downstream one declared first
+    "queue into queue, declared first": (
+        queue("2", inflows=("mid",), outflows=("out",), name="second")
+        + queue("1", outflows=("mid",))
+        + flow("arrivals", "3")
+        + flow("mid", None)
+        + flow("out", None),
+        1,
+        {"mid": [4, 3, 3, 3, 3], "out": [6, 3, 3, 3, 3], "second": [2, 0, 0, 0, 0]},
+    ),
     # a queue emptying into another queue: both pass everything on in the same DT
     "queue into queue": (
         queue("1", outflows=("mid",))
@@ -245,7 +255,12 @@ def test_both_vms_identical(case: str) -> None:
 # to -5); and a queue fed by another queue's outflow never releases what reaches it ("queue
 # into queue": pysimlin's "second" grows 2, 4, 7, 10, 13 while its outflow to a plain stock
 # is 0, against XMILE §3.7.3 "their outflows will always empty the queue")
-BY_HAND_ONLY = {"starved", "starved, declared first", "queue into queue"}
+BY_HAND_ONLY = {
+    "starved",
+    "starved, declared first",
+    "queue into queue",
+    "queue into queue, declared first",
+}
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c not in BY_HAND_ONLY])
@@ -462,3 +477,12 @@ def test_a_queue_starting_below_zero_fails_the_run() -> None:
     result = simulate(loads_xmile(text, file="q.xmile"))
     assert str(result["failed_variable"].values[0]) == "out"
     assert float(result["failed_time"].values[0]) == 0.0
+
+
+@pytest.mark.parametrize("case", ["queue into queue", "queue into queue, declared first"])
+def test_a_flow_between_queues_is_a_uniflow_in_either_order(case: str) -> None:
+    """The outflow of one queue is the inflow of the next, which XMILE §4.3 makes
+    non-negative, whichever queue the file declares first."""
+    variables, dt, _ = CASES[case]
+    model = loads_xmile(xmile(variables, dt=dt), file="q.xmile")
+    assert next(e for e in model.elements if e.key == "mid").non_negative

@@ -158,11 +158,12 @@ def apply_queues(
         if _may_start_negative(spec, stock):  # a queue holds batches: never less than none
             primary = f"IF INIT({me}) < 0 THEN 0 / 0 ELSE {primary}"
         for n, flow in enumerate(stock.outflows):
-            element = by_key[flow]
             if blanks.pop(flow, None) is None:
-                _refuse_outflow_equation(spec, element)
+                _refuse_outflow_equation(spec, by_key[flow])
             changed[flow] = replace(
-                element, equation=primary if n == 0 else "0", element_equations=()
+                changed.get(flow, by_key[flow]),  # another queue's inflow: already a uniflow
+                equation=primary if n == 0 else "0",
+                element_equations=(),
             )
         for flow in stock.inflows:
             changed[flow] = replace(changed.get(flow, by_key[flow]), non_negative=True)
