@@ -26,11 +26,8 @@ outflow is cut to what actually arrived. Reading the batches (``SIZE(queue)``, `
 ``MEAN``, ``MIN``, ``MAX``, ``STDDEV``, ``RANK``, ``PROD`` of the queue) is refused; the
 queue's value and ``SUM`` are its total.
 
-A flow with ``<multiplier>m</multiplier>`` takes its value from upstream and gives value × m
-downstream: the downstream stocks get a flow ``"<flow> converted"`` (= flow × m) in its place.
-That is exact where nothing cuts the flow after it is computed; a flow a non-negative stock may
-cut (one of its outflows, or an inflow that may turn negative) and a flow into a conveyor are
-refused.
+A flow's ``<multiplier>`` is read here too and expanded by
+:mod:`flywheel_sim.io.xmile.multiplier`.
 """
 
 from __future__ import annotations
@@ -39,9 +36,9 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.multiplier import Part, convert_multipliers
 from flywheel_sim.io.xmile.xml import Document
 from flywheel_sim.spec.ast import Call, Var, name_text, walk
 from flywheel_sim.spec.model import Element, TimeSpec
@@ -52,23 +49,6 @@ from flywheel_sim.spec.parser import parse
 _BATCH_FUNCTIONS = frozenset({"MEAN", "MIN", "MAX", "SIZE", "STDDEV", "PROD", "RANK"})
 _SIZE_OF = re.compile(r"\bSIZE\s*\(\s*\"?([^()\[\],\"]+?)\"?\s*\)", re.IGNORECASE)
 _BLOCKED = "model the waiting line as a stock whose outflow is what the conveyor accepts"
-
-
-@dataclass
-class Part:
-    """One queue stock, or one flow with <overflow/> or <multiplier>."""
-
-    key: str
-    name: str
-    doc: Document
-    node: ET.Element
-
-    def error(self, message: str, hint: str | None = None) -> ModelError:
-        return self.doc.error(message, self.node, variable=self.name, hint=hint)
-
-    def where(self) -> str:
-        line = self.doc.line(self.node)
-        return f"{Path(self.doc.file).name}:{line}" if self.doc.file else f"line {line}"
 
 
 @dataclass
@@ -145,7 +125,9 @@ def apply_queues(
     if not parts:
         return elements
     by_key = {e.key: e for e in elements}
-    elements, extra = _convert(elements, by_key, parts, conveyors)
+    elements, extra = convert_multipliers(
+        elements, by_key, parts.multipliers, _multiplied_cut(by_key, parts, conveyors), conveyors
+    )
     by_key = {e.key: e for e in elements + extra}
     changed: dict[str, Element] = {}
     drained: dict[str, str] = {}
@@ -295,103 +277,16 @@ def _limited_queues(by_key: dict[str, Element], parts: QueueParts, conveyors: se
     return limited
 
 
-def _convert(
-    elements: tuple[Element, ...],
-    by_key: dict[str, Element],
-    parts: QueueParts,
-    conveyors: set[str],
-) -> tuple[tuple[Element, ...], tuple[Element, ...]]:
-    """Each flow with a multiplier: a flow ``"<flow> converted"`` replaces it in the inflows
-    of the stocks downstream."""
-    if not parts.multipliers:
-        return elements, ()
+def _multiplied_cut(
+    by_key: dict[str, Element], parts: QueueParts, conveyors: set[str]
+) -> tuple[set[str], set[str]]:
+    """The flows a non-negative stock may cut (a starved queue's outflows included), and the
+    queues."""
     queues = {p.key for p in parts.queues}
     cut = _may_cut(by_key, queues | conveyors)
-    # a queue's outflow may be cut when its queue is starved (made non-negative)
     for key in _limited_queues(by_key, parts, conveyors):
         cut.update(by_key[key].outflows)
-    renamed: dict[str, str] = {}
-    extra: list[Element] = []
-    uniflows: set[str] = set()
-    for key, (part, factor) in parts.multipliers.items():
-        flow = by_key[key]
-        downstream = [e for e in elements if e.kind == "stock" and key in e.inflows]
-        if not downstream:
-            continue  # into a cloud: nothing receives the converted flow
-        _check_multiplier(part, flow, downstream, cut, conveyors, queues)
-        if any(s.key in queues for s in downstream):
-            uniflows.add(key)  # a queue's inflow (XMILE 1.0 §4.3), on both sides
-        name = f"{flow.name} converted"
-        if canonical(name) in by_key:
-            raise part.error(
-                f"the multiplier of flow '{part.name}' needs a helper flow '{name}', a name "
-                "the model uses",
-                hint="rename that variable",
-            )
-        # into a non-negative stock or a queue the converted flow must not turn negative
-        guard = any(s.non_negative or s.key in queues for s in downstream)
-        extra.append(_converted(flow, name, factor, guard))
-        renamed[key] = canonical(name)
-    out = []
-    for e in elements:
-        if e.kind == "stock" and any(f in renamed for f in e.inflows):
-            e = replace(e, inflows=tuple(renamed.get(f, f) for f in e.inflows))
-        elif e.key in uniflows:
-            e = replace(e, non_negative=True)
-        out.append(e)
-    return tuple(out), tuple(extra)
-
-
-def _converted(flow: Element, name: str, factor: str, guard: bool) -> Element:
-    """The flow the stocks downstream of ``flow`` get: flow × factor (the run fails where a
-    negative factor would be cut by them, when ``guard``)."""
-    equation = f"{name_text(flow.key)} * ({factor})"
-    if guard:
-        equation = f"IF ({factor}) < 0 THEN 0 / 0 ELSE {equation}"
-    return Element(
-        name=name,
-        kind="flow",
-        dims=flow.dims,
-        equation=equation,
-        description=f"what flow '{flow.name}' delivers downstream: its value times its unit "
-        "conversion multiplier (XMILE 1.0 §4.3)",
-        line=flow.line,
-    )
-
-
-def _check_multiplier(
-    part: Part,
-    flow: Element,
-    downstream: list[Element],
-    cut: set[str],
-    conveyors: set[str],
-    queues: set[str],
-) -> None:
-    if flow.kind != "flow":
-        raise part.error(f"'{part.name}' has a <multiplier> but no stock names it as a flow")
-    hint = (
-        "drop the <multiplier> and convert the units in the downstream stock's other flows, "
-        "or mark the stock <non_negative>false</non_negative> if it cannot run out"
-    )
-    for stock in downstream:
-        if stock.non_negative and not flow.non_negative and stock.key not in queues:
-            raise part.error(
-                f"<multiplier> on flow '{part.name}', which may turn negative into "
-                f"non-negative stock '{stock.name}', is not supported (the stock's limit "
-                "would apply to the converted flow only)",
-                hint="make the flow a uniflow (<non_negative/>), or drop the <multiplier>",
-            )
-        if stock.key in conveyors:
-            raise part.error(
-                f"<multiplier> on flow '{part.name}' into conveyor '{stock.name}' is not supported",
-                hint="put the multiplier on the conveyor's outflow",
-            )
-    if part.key in cut:
-        raise part.error(
-            f"<multiplier> on flow '{part.name}', which a non-negative stock may cut, is not "
-            "supported (the stock's limit applies after the multiplier is taken)",
-            hint=hint,
-        )
+    return cut, queues
 
 
 def _refuse_batch_access(elements: tuple[Element, ...], queues: dict[str, Part]) -> None:
