@@ -156,7 +156,7 @@ def test_module_trees_are_counted_before_flattening(tmp_path: Path) -> None:
 def test_a_module_file_used_many_times_is_read_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import flywheel_sim.io.xmile.reader as reader_module
+    import flywheel_sim.io.xmile.instances as reader_module
 
     opened = counting(monkeypatch, reader_module, "open_resource")
     read(module_tree(tmp_path, levels=2, width=4), Limits())

@@ -252,7 +252,7 @@ REFUSED = [
     ),
     (
         '<stock name="q"><eqn>0</eqn><inflow>in</inflow><queue/></stock>' + INFLOW_10,
-        "<queue> is not supported",
+        "queue 'q' has no outflow",
     ),
     (
         '<stock name="s"><eqn>0</eqn><outflow>f</outflow></stock>'
