@@ -17,7 +17,6 @@ Messages are one line and say where and what to do, e.g.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -91,5 +90,7 @@ class Cancelled(FlywheelError):
 
 def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
     """A "did you mean 'x'?" hint for a misspelt name, or None if nothing is close."""
+    import difflib  # only when a name is misspelt: loading a model does not need it
+
     close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else None

@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.ast import KEYWORDS
 from flywheel_sim.spec.names import RESERVED, canonical, canonical_elements
-from flywheel_sim.spec.policy import Policy
+
+if TYPE_CHECKING:  # annotations only: a model without policies does not import the module
+    from flywheel_sim.spec.policy import Policy
 
 Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
 KINDS: tuple[Kind, ...] = ("stock", "flow", "aux", "parameter", "lookup")

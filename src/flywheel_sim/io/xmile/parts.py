@@ -84,12 +84,12 @@ def text_of(node: ET.Element, tag: str) -> str:
 def read_model_units(doc: Document, node: ET.Element | None) -> tuple[tuple[str, str], ...]:
     """<model_units>: each <unit name="..."> with its <eqn> (a definition in other units) and
     <alias>es (other names of it), as the model's own unit words."""
-    from flywheel_sim.spec.units import unit_table
-
     if node is None:
         return ()
     out: list[tuple[str, str]] = []
     for unit in node.findall("unit"):
+        from flywheel_sim.spec.units import unit_table  # only for a model with units
+
         name = (unit.get("name") or "").strip()
         if not name:
             raise doc.error("<unit> needs a name", unit)
