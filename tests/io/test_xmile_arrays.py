@@ -421,18 +421,6 @@ def test_a_dimension_used_twice_keeps_each_use_apart(options: fs.Options) -> Non
     np.testing.assert_array_equal(series(run(text, options), "same")[0], [[11, 22], [33, 44]])
 
 
-def test_a_dimension_mapping_is_refused() -> None:
-    # seen in Vensim's XMILE export (DimA: A1, A2 -> DimB), read by pysimlin as a positional
-    # mapping: not supported, so refused rather than matched by name
-    dims = (
-        '<dimensions><dim name="A"><elem name="b"/><elem name="a"/>'
-        '<isee:maps_to xmlns:isee="http://iseesystems.com/XMILE">B</isee:maps_to></dim>'
-        '<dim name="B"><elem name="a"/><elem name="b"/></dim></dimensions>'
-    )
-    with pytest.raises(ModelError, match=r"dimension 'A' is mapped onto another \(<maps_to>\)"):
-        loads_xmile(xmile('<aux name="v"><eqn>1</eqn></aux>', dims=dims), file="t.xmile")
-
-
 def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> None:
     # our own writers: the same results after XMILE -> Model -> XMILE / YAML -> Model
     from flywheel_sim.io.xmile import dumps_xmile

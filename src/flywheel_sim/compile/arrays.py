@@ -99,6 +99,7 @@ class ArrayFunctions(References):
             dims = self.dims_of(element)
             if not dims or all(d in where for d in dims):
                 return node
+            self.unmapped(element, where)
             return Var(node.name, tuple(d if d in where else "*" for d in dims))
         if isinstance(node, Unary):
             return Unary(node.op, self.starred(node.operand, where))

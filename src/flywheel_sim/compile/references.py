@@ -85,6 +85,7 @@ class References(ScalarBase):
         if not node.subscripts:
             if not (self.reducing and any(d not in where for d in dims)):
                 return self.own_element(element, where)
+            self.unmapped(element, where)
             node = Var(node.name, tuple(d if d in where else "*" for d in dims))
         if len(node.subscripts) != len(dims):
             raise self.error(
@@ -116,6 +117,10 @@ class References(ScalarBase):
         dims = self.dims_of(element)
         picks: list[str] = []
         for dim in dims:
+            mapped = self.mapped(dim, where) if dim not in where else None
+            if mapped is not None:
+                picks.append(mapped)
+                continue
             if dim not in where:
                 raise self.error(
                     f"dimension mismatch: '{element.name}' is over "
@@ -125,6 +130,35 @@ class References(ScalarBase):
             nth = dims[: len(picks)].count(dim)
             picks.append(self.repeated.get((dim, nth), where[dim]))
         return Var(instance_key(element.key, tuple(picks)))
+
+    def mapped(self, dim: str, where: dict[str, str]) -> str | None:
+        """The element of ``dim`` that a dimension mapping pairs with the equation's own
+        element (``<isee:maps_to>``: the k-th element of one dimension is the k-th of the
+        other); None when no dimension of the equation maps to or from ``dim``."""
+        pairs = sorted(d for d in self.maps.get(dim, ()) if d in where)
+        if not pairs:
+            return None
+        if len(pairs) > 1:
+            raise self.error(
+                f"dimension '{dim}' is mapped to several dimensions of this equation "
+                f"({', '.join(pairs)}): which one to follow is ambiguous",
+                f"subscript with the dimension to follow ({pairs[0]})",
+            )
+        own = self.dims[pairs[0]]
+        return self.dims[dim][own.index(where[pairs[0]])]
+
+    def unmapped(self, element: Element, where: dict[str, str]) -> None:
+        """Refuses an array without subscripts inside an array function when one of its
+        dimensions is only mapped to the equation's: whether it is the mapped element or the
+        whole array is not documented."""
+        for dim in self.dims_of(element):
+            if dim not in where and any(d in where for d in self.maps.get(dim, ())):
+                raise self.error(
+                    f"'{element.name}' without subscripts inside an array function, over "
+                    f"dimension '{dim}' which is mapped to this equation's: whether it is the "
+                    "mapped element or the whole array is ambiguous",
+                    f"write {element.key}[*] for all of it",
+                )
 
     @staticmethod
     def occurrences(dims: tuple[str, ...], index: tuple[str, ...]) -> dict[tuple[str, int], str]:
@@ -229,6 +263,14 @@ class References(ScalarBase):
                     f"subscript '{sub}' is a dimension, but the variable is over '{dim}' there "
                     f"and '{where[sub]}' is not an element of '{dim}'",
                     f"subscript it with an element of '{dim}' or a position",
+                )
+            mapped = self.mapped(sub, where)
+            if mapped is not None and mapped in members:
+                return (mapped,)
+            if mapped is not None:
+                raise self.error(
+                    f"subscript '{sub}' maps element '{mapped}' there, which is not an element "
+                    f"of '{dim}'"
                 )
             raise self.error(f"subscript '{sub}' refers to a dimension this equation is not over")
         hint = did_you_mean(sub, members)

@@ -21,6 +21,12 @@ class ScalarBase:
         self.model = model
         self.elements = {e.key: e for e in model.elements}
         self.dims = {canonical(d.name): canonical_elements(d.elements) for d in model.dimensions}
+        # dimension mappings (<isee:maps_to>), both ways: the dimensions each one pairs with
+        self.maps: dict[str, set[str]] = {}
+        for d in model.dimensions:
+            for target in d.maps_to:
+                self.maps.setdefault(canonical(d.name), set()).add(canonical(target))
+                self.maps.setdefault(canonical(target), set()).add(canonical(d.name))
         self.tables: list[GraphicalFunction] = []
         self.table_ids: dict[str, int] = {}
         self.current: Element | None = None

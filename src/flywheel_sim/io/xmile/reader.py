@@ -27,6 +27,7 @@ from flywheel_sim.io.xmile.conveyor import (
 from flywheel_sim.io.xmile.equations import (
     Context,
     Scope,
+    dimension_maps,
     is_placeholder,
     number_list,
     split_qualified,
@@ -424,6 +425,7 @@ class Reader:
 
     def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        scope.maps = dimension_maps(self.dimensions)
         scope.nan_index = self.nan_index
         self.model_parts(inst)
         defaults = self.non_negative
