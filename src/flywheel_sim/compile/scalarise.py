@@ -192,15 +192,11 @@ class Scalariser(ArrayFunctions):
                 lookups = [k for k, e in self.elements.items() if e.lookup is not None]
                 hint = did_you_mean(node.func, [*BUILTINS, *[k.upper() for k in lookups]])
             raise self.error(exc.message, hint) from None
-        if builtin.kind == "reduce" or (builtin.name in ("MIN", "MAX") and len(node.args) == 1):
+        if builtin.kind == "reduce" or builtin.name in ("MIN", "MAX"):
+            # MIN/MAX with several arguments: the smallest of all their elements together,
+            # each argument read as in an array function (Stella: "MAX(A, B)" is the maximum
+            # across two arrays, "MAX(A, 0)" the maximum of A or zero)
             return self.array_function(builtin.name, node.args, where)
-        if builtin.name in ("MIN", "MAX"):  # an array among the arguments counts whole
-            self.reducing, reducing = True, self.reducing
-            try:
-                args = [self.resolve(a, where) for a in node.args]
-            finally:
-                self.reducing = reducing
-            return self.reduce(builtin.name, args)
         args = [self.resolve(a, where) for a in node.args]
         if (
             builtin.kind == "random"
