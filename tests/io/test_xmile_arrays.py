@@ -829,3 +829,41 @@ auxiliaries:
     result = fs.simulate(model, options=options)
     np.testing.assert_array_equal(series(result, "y"), [222, 222])
     np.testing.assert_array_equal(series(result, "z"), [225, 225])
+
+
+def test_transposing_a_slice(options: fs.Options) -> None:
+    # XMILE 1.0 §3.7.1.1's transposition applied to the slice the subscripts leave
+    # (A[M, 1, N]'): the subscripts that fix one element stay, the dimensions left ([R, K])
+    # are reversed into the equation's ([K, R]). By hand, a over [R, X, K] holds 1..12 row-major, so
+    # a[r_i, x_j, k_l] = 4i + 2j + l + 1 (0-based i, j, l): t[k_l, r_i] = a[r_i, x1, k_l] =
+    # 4i + l + 1; over dimensions of the same sizes but other names ([Q, P]) elements go
+    # by position: u[q_l, p_i] = a[r_i, x2, k_l] = 4i + l + 3
+    dims = (
+        '<dimensions><dim name="R"><elem name="north"/><elem name="south"/><elem name="west"/>'
+        '</dim><dim name="X"><elem name="x1"/><elem name="x2"/></dim><dim name="K" size="2"/>'
+        '<dim name="P"><elem name="p1"/><elem name="p2"/><elem name="p3"/></dim>'
+        '<dim name="Q"><elem name="q1"/><elem name="q2"/></dim></dimensions>'
+    )
+    values = ", ".join(str(i) for i in range(1, 13))
+    text = xmile(
+        '<aux name="a"><dimensions><dim name="R"/><dim name="X"/><dim name="K"/></dimensions>'
+        f"<eqn>{values}</eqn></aux>"
+        '<aux name="t"><dimensions><dim name="K"/><dim name="R"/></dimensions>'
+        "<eqn>a[R, 1, K]'</eqn></aux>"
+        '<aux name="u"><dimensions><dim name="Q"/><dim name="P"/></dimensions>'
+        "<eqn>a[*, x2, K]' + TIME</eqn></aux>",
+        dims=dims,
+    )
+    result = run(text, options)
+    np.testing.assert_array_equal(series(result, "t")[0], [[1, 5, 9], [2, 6, 10]])
+    np.testing.assert_array_equal(series(result, "u")[1], [[4, 8, 12], [5, 9, 13]])
+    for equation, over, match in [
+        ("a[R, 1:2, K]'", '<dim name="K"/><dim name="R"/>', "not a range, another dimension"),
+        ("a[R, 1, K]'", "", "has 2 dimension\\(s\\) but this equation has 0"),
+        ("a[R, 1, K]'", '<dim name="P"/><dim name="Q"/>', "dimension 'r' has 3 elements and 'q' 2"),
+    ]:
+        bad = text.replace(
+            "</variables>",
+            f'<aux name="v"><dimensions>{over}</dimensions><eqn>{equation}</eqn></aux></variables>',
+        )
+        refused(bad, match)

@@ -21,6 +21,7 @@ from flywheel_sim.spec.ast import (
     VarList,
 )
 from flywheel_sim.spec.builtins import ALIASES
+from flywheel_sim.spec.model import Element
 
 # functions whose array arguments count whole: a star inside them is theirs, not the
 # enclosing expression's
@@ -32,42 +33,83 @@ ARRAY_CALLS = frozenset(
 class ArrayFunctions(References):
     """Array functions expanded into scalar expressions."""
 
-    def transpose(self, node: Call) -> Expr:
+    def transpose(self, node: Call, where: dict[str, str]) -> Expr:
         """``x'`` (XMILE 1.0 §3.7.1.1): x with its dimensions reversed, so element
         ``[i, j]`` of the equation is ``x[j, i]``; elements are matched by name, or by
-        position between dimensions of the same size."""
+        position between dimensions of the same size. A slice (``A[M, 1, N]'``) is
+        transposed the same way: the subscripts that are fixed elements stay, and the
+        dimensions left (``[M, N]``) are reversed into the equation's (``[N, M]``)."""
         arg = node.args[0] if len(node.args) == 1 else None
-        if not isinstance(arg, Var) or arg.subscripts:
+        if not isinstance(arg, Var):
             raise self.error(
-                "only a variable without subscripts can be transposed (x')",
-                "compute the slice in an auxiliary first",
+                "only a variable or a slice of one can be transposed (x', x[D, 1]')",
+                "compute the expression in an auxiliary first",
             )
         target = self.elements.get(arg.name)
         if target is None:
             raise self.error(f"unknown name '{arg.name}'")
         dims = self.dims_of(target)
+        fixed = self.slice_elements(target, arg.subscripts, where)
+        free = [dim for dim, element in zip(dims, fixed, strict=True) if element is None]
         current = self.current
         here = self.dims_of(current) if current is not None else ()
-        if len(dims) != len(here) or not dims:
+        if len(free) != len(here) or not free:
             raise self.error(
-                f"'{target.name}'' has {len(dims)} dimension(s) but this equation has "
-                f"{len(here)}: a transposed array must have as many as the equation"
+                f"'{target.name}'' has {len(free)} dimension(s) but this equation has "
+                f"{len(here)}: a transposed array or slice must have as many as the equation"
             )
-        subs: list[str] = []
-        for dim, own_dim, element in zip(
-            dims, reversed(here), reversed(self.current_index), strict=True
-        ):
-            members, own = self.dims[dim], self.dims[own_dim]
-            if element in members:
-                subs.append(element)
-            elif len(members) == len(own):
-                subs.append(members[own.index(element)])
-            else:
+        chosen = iter(
+            self.transposed_element(target, dim, own_dim, element)
+            for dim, own_dim, element in zip(
+                free, reversed(here), reversed(self.current_index), strict=True
+            )
+        )
+        subs = tuple(element if element is not None else next(chosen) for element in fixed)
+        return Var(instance_key(target.key, subs))
+
+    def slice_elements(
+        self, target: Element, subscripts: tuple[Subscript, ...], where: dict[str, str]
+    ) -> list[str | None]:
+        """The subscripts of a transposed slice: None where the variable's own dimension
+        (or ``*``) keeps it whole, else the one element named or at that position."""
+        dims = self.dims_of(target)
+        if not subscripts:
+            return [None] * len(dims)
+        if len(subscripts) != len(dims):
+            raise self.error(
+                f"'{target.name}' has {len(dims)} dimension(s) but {len(subscripts)} subscript(s)"
+            )
+        out: list[str | None] = []
+        for sub, dim in zip(subscripts, dims, strict=True):
+            if sub == "*" or sub == dim:
+                out.append(None)
+                continue
+            single = (
+                isinstance(sub, int)
+                or (isinstance(sub, str) and sub not in self.dims and not sub.endswith(".*"))
+            ) and not self.computed(sub, dim, where)
+            if not single or (isinstance(sub, str) and sub[:1] == "@"):
                 raise self.error(
-                    f"'{target.name}'' cannot be transposed into this equation: dimension "
-                    f"'{dim}' has {len(members)} elements and '{own_dim}' {len(own)}"
+                    f"a transposed slice of '{target.name}' can keep a dimension whole (its "
+                    "own name or *) or fix one element, not a range, another dimension, @k "
+                    "or a computed subscript",
+                    "compute the slice in an auxiliary first",
                 )
-        return Var(instance_key(target.key, tuple(subs)))
+            out.append(self.subscript(sub, dim, where)[0])
+        return out
+
+    def transposed_element(self, target: Element, dim: str, own_dim: str, element: str) -> str:
+        """The element of ``dim`` that goes with the equation's ``element`` of ``own_dim``:
+        the same name, or the same position between dimensions of the same size."""
+        members, own = self.dims[dim], self.dims[own_dim]
+        if element in members:
+            return element
+        if len(members) == len(own):
+            return members[own.index(element)]
+        raise self.error(
+            f"'{target.name}'' cannot be transposed into this equation: dimension "
+            f"'{dim}' has {len(members)} elements and '{own_dim}' {len(own)}"
+        )
 
     def array(self, arg: Expr, where: dict[str, str]) -> list[Expr]:
         """An array function's argument as its elements: an arrayed variable without

@@ -172,7 +172,7 @@ class Scalariser(ArrayFunctions):
         if node.func == "LOOKUP":
             return self.lookup_call(node, where)
         if node.func == "TRANSPOSE":
-            return self.transpose(node)
+            return self.transpose(node, where)
         lower = node.func.lower()
         target = self.elements.get(lower)
         if target is not None and target.lookup is not None:
