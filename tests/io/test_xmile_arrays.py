@@ -450,18 +450,20 @@ def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> 
 
 
 @pytest.mark.parametrize(
-    "equation", ["SUM(x)", "x[INT(TIME)]", "x[k]", "SUM(x[1:100000])", "SUM(x[d.*])", "RANK(x, 1)"]
+    "equation", ["SUM(w)", "x[INT(TIME)]", "x[k]", "SUM(x[1:100000])", "SUM(x[d.*])", "RANK(w, 1)"]
 )
 def test_array_forms_count_against_the_size_limit_before_expanding(equation: str) -> None:
-    # each form makes one term per element of x in each of y's 100,000 elements: 10^10 terms,
-    # refused from the declarations (before, only x[*] was counted)
+    # each form makes one term per element of x (or w) in each of y's 100,000 elements: 10^10
+    # terms, refused from the declarations (before, only x[*] was counted); w is over another
+    # dimension, since plain x in an equation over d is x's own element, one term
     model = fs.loads_model(
         f"""
 name: big
 time: {{start: 0, stop: 1, dt: 1}}
-dimensions: {{d: 100000}}
+dimensions: {{d: 100000, e: 100000}}
 parameters:
   x: {{dims: [d], default: 1}}
+  w: {{dims: [e], default: 1}}
   k: 2
 auxiliaries:
   y: {{dims: [d], equation: "{equation}"}}
@@ -730,16 +732,18 @@ auxiliaries:
     np.testing.assert_array_equal(series(result, "dot"), [10] * 3)
 
 
-@pytest.mark.parametrize("equation", ["SUM(x[*] + 1)", "SUM(x * 2)", "MEAN(x[*] * x[*])"])
+@pytest.mark.parametrize("equation", ["SUM(x[*] + 1)", "SUM(w * 2)", "MEAN(x[*] * x[*])"])
 def test_expressions_in_array_functions_count_against_the_size_limit(equation: str) -> None:
     # one term per element of x in each of y's 100,000 elements: 10^10 terms, refused first
+    # (w is over another dimension: plain x in an equation over d is its own element)
     model = fs.loads_model(
         f"""
 name: big
 time: {{start: 0, stop: 1, dt: 1}}
-dimensions: {{d: 100000, e: 2}}
+dimensions: {{d: 100000, e: 2, f: 100000}}
 parameters:
   x: {{dims: [d], default: 1}}
+  w: {{dims: [f], default: 1}}
 auxiliaries:
   y: {{dims: [e, d], equation: "{equation}"}}
 """,

@@ -98,3 +98,24 @@ def test_min_and_max_forms_that_are_not_documented_are_refused(equation: str, ma
     with pytest.raises(ModelError, match=match) as info:
         fs.compile_model(loads_xmile(xmile(aux("v", equation)), file="t.xmile"))
     assert "t.xmile:" in str(info.value) and "'v'" in str(info.value)
+
+
+def test_an_array_in_min_or_max_over_its_own_dimension_is_not_counted_whole() -> None:
+    # the size check before expanding counted MAX(0, x - 1) over d as all of x for each of
+    # d's elements (2,000 x 2,000 terms, over the 2,000,000 limit), though each element reads
+    # only its own x; so do SUM(x) and MEAN(x * 2) there. A real reduction still counts whole.
+    size = 2000
+    text = f"""
+name: big
+time: {{start: 0, stop: 1, dt: 1}}
+dimensions: {{d: {size}}}
+parameters:
+  x: {{dims: [d], default: 1}}
+auxiliaries:
+  y: {{dims: [d], equation: "MAX(0, x - 1) + MIN(x * 2, 3) + SUM(x) + MEAN(x * 2)"}}
+"""
+    program = fs.compile_model(fs.loads_model(text, file="big.yaml"))
+    assert len(program.slot_keys) >= 2 * size
+    whole = text.replace("SUM(x) + MEAN(x * 2)", "SUM(x[*])")
+    with pytest.raises(fs.LimitError, match="more than the limit"):
+        fs.compile_model(fs.loads_model(whole, file="big.yaml"))
