@@ -2,9 +2,10 @@
 DimB`` is exported to XMILE): an equation over one dimension reads an array over the other,
 the k-th element of one paired with the k-th of the other (Vensim's mapping is positional).
 
-Expected values by hand; the cohort model is Vensim's documentation example, whose output
-Vensim computed in SDXorg/test-models (tests/subscript_mapping_vensim, MIT licence): only its
-numbers are quoted, the model below is written for this test. Every model runs on both VMs
+Expected values by hand; the cohort model (Vensim's documentation example) and the two
+levels are SDXorg/test-models' tests/subscript_mapping_vensim and subscript_mapping_simple
+(MIT licence; only .mdl files there, no .xmile), rewritten in XMILE for these tests, with
+Vensim's output.tab numbers quoted where the hand computation stops. Every model runs on both VMs
 (the ``options`` fixture)."""
 
 from __future__ import annotations
@@ -134,6 +135,45 @@ def test_vensims_cohort_example_maps_a_subrange_onto_the_next(options: fs.Option
     assert at(result, "entering") == [300, 280, 200, 150]
     assert at(result, "population", 1) == [920, 980, 850, 250]
     assert at(result, "population", 9) == [1080, 1620, 1250, 650]
+
+
+def test_two_levels_exchanging_through_mapped_dimensions(options: fs.Options) -> None:
+    # SDXorg/test-models tests/subscript_mapping_simple (MIT), rewritten in XMILE for this
+    # test: DimB -> DimC and DimC -> DimB, link level[DimA, DimB] = Level 2[DimA, DimC] and
+    # Level 2 fed by link level. By hand at time 2: Level 1[da1, db1] = 122 + 0.01 * 122 -
+    # 2.22 = 121 and Level 2[da1, dc1] = 2.22 + 2.22 - 0.07 * 2.22 = 4.2846; the rest, and
+    # time 10, are Vensim's output.tab (6 significant digits)
+    dims = (
+        '<dim name="DimA"><elem name="da1"/><elem name="da2"/><elem name="da3"/></dim>'
+        '<dim name="DimB"><elem name="db1"/><elem name="db2"/><elem name="db3"/>'
+        "<isee:maps_to>DimC</isee:maps_to></dim>"
+        '<dim name="DimC"><elem name="dc1"/><elem name="dc2"/><elem name="dc3"/>'
+        "<isee:maps_to>DimB</isee:maps_to></dim>"
+    )
+    ab, ac = over("DimA", "DimB"), over("DimA", "DimC")
+    text = xmile(
+        aux("matrix a", "0.01, 0.2, 0.5, 0.31, 0.21, 0.12, 0.03, 0.7, 0.9", "DimA", "DimB")
+        + aux("matrix b", "0.07, 0.1, 0.16, 0.6, 0.19, 0.4, 0.54, 0.23, 0.12", "DimA", "DimC")
+        + f'<stock name="level 1">{ab}<eqn>122</eqn><inflow>input level 1</inflow>'
+        "<outflow>link level</outflow></stock>"
+        + f'<flow name="input level 1">{ab}<eqn>matrix_a * level_1</eqn></flow>'
+        + f'<flow name="link level">{ab}<eqn>level_2[DimA, DimC]</eqn></flow>'
+        + f'<stock name="level 2">{ac}<eqn>2.22</eqn><inflow>link in</inflow>'
+        "<outflow>output level 2</outflow></stock>"
+        + f'<flow name="link in">{ac}<eqn>link_level[DimA, DimB]</eqn></flow>'
+        + f'<flow name="output level 2">{ac}<eqn>level_2 * matrix_b</eqn></flow>',
+        dims,
+        stop=10,
+    ).replace("<start>0</start>", "<start>1</start>")
+    result = run(text, options)
+    level_1 = np.asarray(result["level_1"].isel(run=0), dtype=float)
+    level_2 = np.asarray(result["level_2"].isel(run=0), dtype=float)
+    np.testing.assert_allclose(level_1[1, 0], [121, 144.18, 180.78], rtol=1e-12)
+    np.testing.assert_allclose(level_2[1, 0], [4.2846, 4.218, 4.0848], rtol=1e-12)
+    vensim_1 = [[-760.495, -377.524, 3362.64], [1156.74, -72.5704, 33.3135]]
+    vensim_2 = [[824.838, 716.367, 536.677], [45.8675, 462.871, 152.557]]
+    np.testing.assert_allclose(level_1[9, :2], vensim_1, rtol=2e-5)
+    np.testing.assert_allclose(level_2[9, :2], vensim_2, rtol=2e-5)
 
 
 def test_a_mapping_survives_export_to_xmile(options: fs.Options) -> None:
