@@ -217,8 +217,9 @@ def test_compiling_names_each_variable_a_bounded_number_of_times(
     """The emitter used to compare every element with every instance (recomputing canonical
     names each time): n^2 name computations. Now a bounded number per variable."""
     import flywheel_sim.compile.emit as emit_module
+    import flywheel_sim.compile.scalar_base as scalar_base_module
 
-    modules = (model_module, scalarise_module, emit_module)
+    modules = (model_module, scalarise_module, scalar_base_module, emit_module)
     counters = [counting(monkeypatch, module, "canonical") for module in modules]
     counts = []
     for links in (200, 400):  # 600 and 1,200 variables

@@ -421,18 +421,6 @@ def test_a_dimension_used_twice_keeps_each_use_apart(options: fs.Options) -> Non
     np.testing.assert_array_equal(series(run(text, options), "same")[0], [[11, 22], [33, 44]])
 
 
-def test_a_dimension_mapping_is_refused() -> None:
-    # seen in Vensim's XMILE export (DimA: A1, A2 -> DimB), read by pysimlin as a positional
-    # mapping: not supported, so refused rather than matched by name
-    dims = (
-        '<dimensions><dim name="A"><elem name="b"/><elem name="a"/>'
-        '<isee:maps_to xmlns:isee="http://iseesystems.com/XMILE">B</isee:maps_to></dim>'
-        '<dim name="B"><elem name="a"/><elem name="b"/></dim></dimensions>'
-    )
-    with pytest.raises(ModelError, match=r"dimension 'A' is mapped onto another \(<maps_to>\)"):
-        loads_xmile(xmile('<aux name="v"><eqn>1</eqn></aux>', dims=dims), file="t.xmile")
-
-
 def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> None:
     # our own writers: the same results after XMILE -> Model -> XMILE / YAML -> Model
     from flywheel_sim.io.xmile import dumps_xmile
@@ -462,18 +450,20 @@ def test_the_new_forms_survive_export_to_xmile_and_yaml(options: fs.Options) -> 
 
 
 @pytest.mark.parametrize(
-    "equation", ["SUM(x)", "x[INT(TIME)]", "x[k]", "SUM(x[1:100000])", "SUM(x[d.*])", "RANK(x, 1)"]
+    "equation", ["SUM(w)", "x[INT(TIME)]", "x[k]", "SUM(x[1:100000])", "SUM(x[d.*])", "RANK(w, 1)"]
 )
 def test_array_forms_count_against_the_size_limit_before_expanding(equation: str) -> None:
-    # each form makes one term per element of x in each of y's 100,000 elements: 10^10 terms,
-    # refused from the declarations (before, only x[*] was counted)
+    # each form makes one term per element of x (or w) in each of y's 100,000 elements: 10^10
+    # terms, refused from the declarations (before, only x[*] was counted); w is over another
+    # dimension, since plain x in an equation over d is x's own element, one term
     model = fs.loads_model(
         f"""
 name: big
 time: {{start: 0, stop: 1, dt: 1}}
-dimensions: {{d: 100000}}
+dimensions: {{d: 100000, e: 100000}}
 parameters:
   x: {{dims: [d], default: 1}}
+  w: {{dims: [e], default: 1}}
   k: 2
 auxiliaries:
   y: {{dims: [d], equation: "{equation}"}}
@@ -742,16 +732,18 @@ auxiliaries:
     np.testing.assert_array_equal(series(result, "dot"), [10] * 3)
 
 
-@pytest.mark.parametrize("equation", ["SUM(x[*] + 1)", "SUM(x * 2)", "MEAN(x[*] * x[*])"])
+@pytest.mark.parametrize("equation", ["SUM(x[*] + 1)", "SUM(w * 2)", "MEAN(x[*] * x[*])"])
 def test_expressions_in_array_functions_count_against_the_size_limit(equation: str) -> None:
     # one term per element of x in each of y's 100,000 elements: 10^10 terms, refused first
+    # (w is over another dimension: plain x in an equation over d is its own element)
     model = fs.loads_model(
         f"""
 name: big
 time: {{start: 0, stop: 1, dt: 1}}
-dimensions: {{d: 100000, e: 2}}
+dimensions: {{d: 100000, e: 2, f: 100000}}
 parameters:
   x: {{dims: [d], default: 1}}
+  w: {{dims: [f], default: 1}}
 auxiliaries:
   y: {{dims: [e, d], equation: "{equation}"}}
 """,
@@ -841,3 +833,41 @@ auxiliaries:
     result = fs.simulate(model, options=options)
     np.testing.assert_array_equal(series(result, "y"), [222, 222])
     np.testing.assert_array_equal(series(result, "z"), [225, 225])
+
+
+def test_transposing_a_slice(options: fs.Options) -> None:
+    # XMILE 1.0 §3.7.1.1's transposition applied to the slice the subscripts leave
+    # (A[M, 1, N]'): the subscripts that fix one element stay, the dimensions left ([R, K])
+    # are reversed into the equation's ([K, R]). By hand, a over [R, X, K] holds 1..12 row-major, so
+    # a[r_i, x_j, k_l] = 4i + 2j + l + 1 (0-based i, j, l): t[k_l, r_i] = a[r_i, x1, k_l] =
+    # 4i + l + 1; over dimensions of the same sizes but other names ([Q, P]) elements go
+    # by position: u[q_l, p_i] = a[r_i, x2, k_l] = 4i + l + 3
+    dims = (
+        '<dimensions><dim name="R"><elem name="north"/><elem name="south"/><elem name="west"/>'
+        '</dim><dim name="X"><elem name="x1"/><elem name="x2"/></dim><dim name="K" size="2"/>'
+        '<dim name="P"><elem name="p1"/><elem name="p2"/><elem name="p3"/></dim>'
+        '<dim name="Q"><elem name="q1"/><elem name="q2"/></dim></dimensions>'
+    )
+    values = ", ".join(str(i) for i in range(1, 13))
+    text = xmile(
+        '<aux name="a"><dimensions><dim name="R"/><dim name="X"/><dim name="K"/></dimensions>'
+        f"<eqn>{values}</eqn></aux>"
+        '<aux name="t"><dimensions><dim name="K"/><dim name="R"/></dimensions>'
+        "<eqn>a[R, 1, K]'</eqn></aux>"
+        '<aux name="u"><dimensions><dim name="Q"/><dim name="P"/></dimensions>'
+        "<eqn>a[*, x2, K]' + TIME</eqn></aux>",
+        dims=dims,
+    )
+    result = run(text, options)
+    np.testing.assert_array_equal(series(result, "t")[0], [[1, 5, 9], [2, 6, 10]])
+    np.testing.assert_array_equal(series(result, "u")[1], [[4, 8, 12], [5, 9, 13]])
+    for equation, over, match in [
+        ("a[R, 1:2, K]'", '<dim name="K"/><dim name="R"/>', "not a range, another dimension"),
+        ("a[R, 1, K]'", "", "has 2 dimension\\(s\\) but this equation has 0"),
+        ("a[R, 1, K]'", '<dim name="P"/><dim name="Q"/>', "dimension 'r' has 3 elements and 'q' 2"),
+    ]:
+        bad = text.replace(
+            "</variables>",
+            f'<aux name="v"><dimensions>{over}</dimensions><eqn>{equation}</eqn></aux></variables>',
+        )
+        refused(bad, match)

@@ -111,6 +111,9 @@ class Dimension:
     name: str
     elements: tuple[str, ...]
     line: int | None = None
+    # dimensions this one maps onto, element by element in order (XMILE's <isee:maps_to>,
+    # Vensim's ``DimA: a1, a2 -> DimB``): an equation over either reads the other's arrays
+    maps_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

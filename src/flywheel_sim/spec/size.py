@@ -145,8 +145,16 @@ class Counter:
             n *= self.dims.get(canonical(dim), 1)
         return n
 
-    def equation_cost(self, text: str) -> tuple[int, int]:
-        """Reduction terms and hidden variables of one scalar instance of ``text``."""
+    def whole(self, target: Element | None, own: frozenset[str]) -> int:
+        """The elements an array without subscripts stands for inside an array function: all
+        of them, or its one element when the equation is over all its dimensions."""
+        if target is None or all(canonical(d) in own for d in target.dims):
+            return 1
+        return self.instances(target)
+
+    def equation_cost(self, text: str, own: frozenset[str] = frozenset()) -> tuple[int, int]:
+        """Reduction terms and hidden variables of one scalar instance of ``text``, in an
+        equation over the dimensions ``own`` (canonical names)."""
         try:
             tree: Expr = parse(text)
         except ModelError:  # the compiler reports a bad equation with its place
@@ -176,8 +184,7 @@ class Counter:
                 if node.func in ARRAY_FUNCTIONS:  # SUM(x): all of x
                     for arg in node.args:
                         if isinstance(arg, Var) and not arg.subscripts:
-                            target = self.elements.get(arg.name)
-                            width = self.instances(target) if target is not None else 1
+                            width = self.whole(self.elements.get(arg.name), own)
                             terms += width * width if node.func == "RANK" else width
                         elif not isinstance(arg, Var):
                             # SUM(x * 2): an array without subscripts in an expression is
@@ -187,7 +194,7 @@ class Counter:
                                 if isinstance(inner, Var) and not inner.subscripts:
                                     target = self.elements.get(inner.name)
                                     if target is not None and target.dims:
-                                        terms += self.instances(target)
+                                        terms += self.whole(target, own)
         return terms, hidden
 
     def size(self, element: Element) -> Size:
@@ -196,10 +203,11 @@ class Counter:
             return Size(0, 0, 0)
         if element.kind == "parameter":
             return Size(2 * n if element.policy is not None else n, 0, 0)
-        terms, hidden = self.equation_cost(element.equation) if element.equation else (0, 0)
+        own = frozenset(canonical(d) for d in element.dims)
+        terms, hidden = self.equation_cost(element.equation, own) if element.equation else (0, 0)
         terms, hidden = terms * n, hidden * n
         for _, text in element.element_equations:
-            more_terms, more_hidden = self.equation_cost(text)
+            more_terms, more_hidden = self.equation_cost(text, own)
             terms += more_terms
             hidden += more_hidden
         return Size(n, terms, hidden)

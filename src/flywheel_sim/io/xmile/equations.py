@@ -23,7 +23,7 @@ here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
@@ -42,6 +42,7 @@ from flywheel_sim.spec.ast import (
     to_text,
 )
 from flywheel_sim.spec.builtins import CONSTANT_NAMES
+from flywheel_sim.spec.model import Dimension
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
@@ -109,6 +110,7 @@ class Scope:
     subst: dict[str, Expr] = field(default_factory=dict)
     isolated: bool = False
     nan_index: bool = False  # <uses_arrays invalid_index_value="NaN">: not supported
+    maps: dict[str, set[str]] = field(default_factory=dict)  # <isee:maps_to>, both ways
 
 
 @dataclass
@@ -119,6 +121,16 @@ class Context:
     dims: tuple[str, ...] = ()
     expand_macro: Callable[[str, tuple[Expr, ...], Context], Expr] | None = None
     calls: list[int] = field(default_factory=lambda: [0])
+
+
+def dimension_maps(dims: Iterable[Dimension]) -> dict[str, set[str]]:
+    """The dimension mappings (``<isee:maps_to>``) by canonical name, both ways."""
+    maps: dict[str, set[str]] = {}
+    for dim in dims:
+        for target in dim.maps_to:
+            maps.setdefault(canonical(dim.name), set()).add(canonical(target))
+            maps.setdefault(canonical(target), set()).add(canonical(dim.name))
+    return maps
 
 
 def prepare(text: str, known: Callable[[str], bool]) -> str:
@@ -188,6 +200,21 @@ class Rewriter:
             )
         return Var(self.ctx.variable, tuple(self.element_ref(s) for s in node.subscripts))
 
+    def whole(self, name: str, sub: Subscript) -> Subscript:
+        """Inside an array function, a dimension the equation is not over means all of it
+        (``SUM(x[D])``); refused when ``D`` is mapped to one the equation is over, where the
+        mapped element would be meant outside an array function."""
+        if not isinstance(sub, str) or sub not in self.scope.dims or sub in self.ctx.dims:
+            return sub
+        if any(d in self.ctx.dims for d in self.scope.maps.get(sub, ())):
+            raise ModelError(
+                f"{name}[{sub}] inside an array function, in an equation over a dimension "
+                f"that '{sub}' is mapped to: whether it is the mapped element or all of "
+                f"'{sub}' is ambiguous",
+                hint=f"write {name}[*] for all of it",
+            )
+        return "*"
+
     def known(self, name: str) -> bool:
         scope = self.scope
         return name in scope.macros or scope.prefix + name in scope.names or name in scope.names
@@ -212,12 +239,7 @@ class Rewriter:
                 return self.own(node)
             subs = tuple(self.element_ref(s) for s in node.subscripts)
             if reducing:
-                subs = tuple(
-                    "*"
-                    if isinstance(s, str) and s in self.scope.dims and s not in self.ctx.dims
-                    else s
-                    for s in subs
-                )
+                subs = tuple(self.whole(node.name, s) for s in subs)
             return Var(self.name(node.name), subs)
         if isinstance(node, Call) and node.func == "LOOKUP":
             return self.lookup(node)

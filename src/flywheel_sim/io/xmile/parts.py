@@ -185,19 +185,22 @@ def number(doc: Document, text: str, what: str, node: ET.Element) -> float:
 def read_dimensions(doc: Document, node: ET.Element | None) -> tuple[Dimension, ...]:
     if node is None:
         return ()
-    out = []
+    out: list[Dimension] = []
+    mapped: list[tuple[int, ET.Element]] = []  # (dimension, its <maps_to>)
     for dim in node.findall("dim"):
         name = dim.get("name")
         if not name:
             raise doc.error("<dim> has no name", dim)
         for child in dim:
             local = child.tag.rpartition("}")[2]
-            if local in ("maps_to", "mapping"):  # Vensim's and simlin's dimension mappings
+            if local == "maps_to":  # <isee:maps_to>B</isee:maps_to>: positional, checked below
+                mapped.append((len(out), child))
+            elif local == "mapping":  # simlin's element-by-element mapping
                 raise doc.error(
-                    f"dimension '{name}' is mapped onto another (<{local}>): dimension "
-                    "mappings are not supported",
+                    f"dimension '{name}' is mapped onto another element by element "
+                    "(<mapping>): only positional mappings (<isee:maps_to>) are supported",
                     child,
-                    hint="give the arrays the same dimension, or subscript them by position",
+                    hint="list the elements in the mapped order and use <isee:maps_to>",
                 )
         elems = [e.get("name", "") for e in dim.findall("elem")]
         if not elems and dim.get("size"):
@@ -210,10 +213,36 @@ def read_dimensions(doc: Document, node: ET.Element | None) -> tuple[Dimension, 
             elems = [str(i) for i in range(1, int(size) + 1)]
         if not elems or not all(elems):
             raise doc.error(f"dimension '{name}' lists no named elements", dim)
-        out.append(
-            Dimension(display_name(name), tuple(display_name(e) for e in elems), doc.line(dim))
-        )
-    return tuple(out)
+        elements = tuple(display_name(e) for e in elems)
+        out.append(Dimension(display_name(name), elements, doc.line(dim)))
+    return mappings(doc, out, mapped)
+
+
+def mappings(
+    doc: Document, dims: list[Dimension], mapped: list[tuple[int, ET.Element]]
+) -> tuple[Dimension, ...]:
+    """The dimensions with their ``<isee:maps_to>`` targets: a mapping pairs elements by
+    position, so the target must be another dimension with as many elements."""
+    sizes = {canonical(d.name): len(d.elements) for d in dims}
+    for i, node in mapped:
+        dim, target = dims[i], display_name((node.text or "").strip())
+        size = sizes.get(canonical(target))
+        if size is None or canonical(target) == canonical(dim.name):
+            raise doc.error(
+                f"dimension '{dim.name}' maps to '{target}', which is not another dimension",
+                node,
+                hint="name a dimension declared in <dimensions>",
+            )
+        if size != len(dim.elements):
+            raise doc.error(
+                f"dimension '{dim.name}' ({len(dim.elements)} elements) maps to '{target}' "
+                f"({size} elements): only mappings that pair elements by position are "
+                "supported, so both need as many",
+                node,
+                hint="map dimensions of the same size",
+            )
+        dims[i] = replace(dim, maps_to=(*dim.maps_to, target))
+    return tuple(dims)
 
 
 # -- modules ------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.conveyor import ConveyorSpec, LeakSpec, apply_conveyors
-from flywheel_sim.io.xmile.equations import Scope
+from flywheel_sim.io.xmile.equations import Scope, dimension_maps
 from flywheel_sim.io.xmile.instances import (
     VARIABLE_TAGS,
     XMILE_1_0,
@@ -227,6 +227,7 @@ class Reader(ModuleTree, VariableReader):
 
     def flatten_variables(self, inst: Instance, expander: MacroExpander) -> None:
         scope = Scope(inst.prefix, self.names, self.dims, frozenset(self.macros))
+        scope.maps = dimension_maps(self.dimensions)
         scope.nan_index = self.nan_index
         self.model_parts(inst)
         defaults = self.non_negative

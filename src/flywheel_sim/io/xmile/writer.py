@@ -39,6 +39,7 @@ from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
 XMILE_NS = "http://docs.oasis-open.org/xmile/ns/XMILE/v1.0"
+ISEE_NS = "http://iseesystems.com/XMILE"
 METHOD_NAMES = {"euler": "Euler", "heun": "RK2", "rk4": "RK4"}
 
 
@@ -202,6 +203,9 @@ class _Writer:
                 node = ET.SubElement(dims, "dim", {"name": dim.name})
                 for elem in dim.elements:
                     ET.SubElement(node, "elem", {"name": elem})
+                for target in dim.maps_to:  # a positional dimension mapping (Vensim's ->)
+                    ET.SubElement(node, "isee:maps_to").text = target
+                    root.set("xmlns:isee", ISEE_NS)
         meta = ET.SubElement(root, "flywheel:meta")
         meta.text = json.dumps(model_meta(model), sort_keys=True)
         variables = ET.SubElement(ET.SubElement(root, "model"), "variables")

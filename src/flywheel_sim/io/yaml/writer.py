@@ -116,6 +116,12 @@ def model_dict(model: Model) -> dict[str, Any]:
             f"model '{model.name}' has time-varying policies, which a model file cannot hold",
             hint="keep policies in a scenario file",
         )
+    mapped = [d.name for d in model.dimensions if d.maps_to]
+    if mapped:
+        raise ModelError(
+            f"dimension '{mapped[0]}' is mapped onto another, which the YAML language cannot hold",
+            hint="save the model as XMILE (it keeps <isee:maps_to>)",
+        )
     time = model.time
     doc: dict[str, Any] = {"name": model.name}
     if model.description:
