@@ -10,6 +10,7 @@ identical bits, except for the last bit of exponential leakage's power (``same_i
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from pathlib import Path
 
@@ -275,11 +276,6 @@ REFUSED = [
         "ovens .* are not supported",
     ),
     (belt("1, 2, 3") + INFLOW_10, "a list of initial values per slat of a conveyor"),
-    (
-        belt() + '<flow name="in" xmlns:isee="http://iseesystems.com/XMILE" '
-        'isee:spreadflow="even"><eqn>10</eqn></flow>',
-        r"spreading a conveyor's input \(isee:spreadflow=\"even\"\)",
-    ),
     (
         belt(conveyor="<capacity>5</capacity>") + INFLOW_10,
         "has no transit time",
@@ -737,3 +733,186 @@ def test_staggered_leak_zones_agree_with_pysimlin(
         np.testing.assert_allclose(ours[name], theirs, rtol=1e-10, atol=1e-10, err_msg=name)
     pytest.importorskip("numba")
     same_in_both_vms(ours, run(text, "numba"), text)
+
+
+# -- spread inputs (isee:spreadflow on a conveyor inflow) -----------------------------------
+# Semantics (io/xmile/conveyor/spread.py): what enters in a DT is shared over the N slats,
+# slat i (0 = the exit) at x_i = 1 - (i + 1/2)/N from the entry: "even" the same share on
+# each, "dist" shares in proportion to the graphical function of <isee:distrib_eq> at x_i;
+# slat i's share leaves i + 1 DTs later. Seen in Stella Architect models (the corpus'
+# sl_covid19_severity: "even"; sl_sir_social_distancing: "dist" with a graphical function).
+ISEE = 'xmlns:isee="http://iseesystems.com/XMILE"'
+PULSE_9 = "<eqn>IF TIME = 0 THEN 9 ELSE 0</eqn>"
+RAMP_GF = '<aux name="prof"><eqn>0</eqn><gf><xscale min="0" max="1"/><ypts>0,1</ypts></gf></aux>'
+
+
+def spread(method: str, eqn: str = PULSE_9, extra: str = "", name: str = "in") -> str:
+    return f'<flow name="{name}" {ISEE} isee:spreadflow="{method}">{eqn}{extra}</flow>'
+
+
+SPREAD_CASES = {
+    # 9 entering at t = 0 over 3 slats: 3 on each, leaving at t = 1, 2 and 3
+    "even": (
+        belt() + spread("even"),
+        {"belt": [0, 9, 6, 3, 0, 0], "out": [0, 3, 3, 3, 0, 0]},
+    ),
+    # the initial 30 is laid out as without spread inputs (10 a slat, out at 10 a DT for
+    # t = 0..2); the pulse adds 3 at t = 1, 2, 3
+    "even, initial contents": (
+        belt("30") + spread("even"),
+        {"belt": [30, 29, 16, 3, 0, 0], "out": [10, 13, 13, 3, 0, 0]},
+    ),
+    # g(x) = x at the slat centres 5/6, 1/2, 1/6 (exit first): shares 5 : 3 : 1 of 9
+    "dist": (
+        belt() + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>") + RAMP_GF,
+        {"belt": [0, 9, 4, 1, 0, 0], "out": [0, 5, 3, 1, 0, 0]},
+    ),
+    # two inflows: 4 a DT at the entry (out from t = 3) and the pulse spread evenly
+    "even and entry": (
+        belt().replace("<inflow>in</inflow>", "<inflow>in</inflow><inflow>in2</inflow>")
+        + spread("even")
+        + '<flow name="in2"><eqn>4</eqn></flow>',
+        {"belt": [0, 13, 14, 15, 12, 12], "out": [0, 3, 3, 7, 4, 4]},
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(SPREAD_CASES))
+def test_spread_input_by_hand(case: str) -> None:
+    variables, expected = SPREAD_CASES[case]
+    got = run(xmile(variables, stop=5))
+    for name, values in expected.items():
+        np.testing.assert_allclose(got[name], values, rtol=1e-12, atol=1e-12, err_msg=name)
+
+
+def slat_belt(
+    inflow: np.ndarray, slats: int, dt: float, initial: float, weight: object
+) -> tuple[np.ndarray, np.ndarray]:
+    """An independent belt of ``slats`` slats, moved one slat a DT (index 0 = the exit):
+    returns (contents, outflow) at each time; ``weight(x)`` is the share's weight at x."""
+    xs = 1 - (np.arange(slats) + 0.5) / slats
+    weights = np.array([weight(x) for x in xs], dtype=float)  # type: ignore[operator]
+    shares = weights / weights.sum()
+    cells = [initial / slats] * slats
+    contents, out = [], []
+    for rate in inflow:
+        contents.append(sum(cells))
+        out.append(cells[0] / dt)
+        cells = [*cells[1:], 0.0]
+        cells = [c + rate * dt * s for c, s in zip(cells, shares, strict=True)]
+    return np.array(contents), np.array(out)
+
+
+STEP_GF = (
+    '<aux name="prof"><eqn>0</eqn><gf><xpts>0.2,0.4,0.6,0.8</xpts><ypts>1,3,0,2</ypts></gf></aux>'
+)
+
+
+@pytest.mark.parametrize(
+    ("method", "transit", "weight"),
+    [
+        ("even", "2", lambda x: 1.0),
+        ("even", "1.1", lambda x: 1.0),  # 4.4 DTs: 4 slats
+        # clamped below 0.2 and above 0.8, zero at 0.6
+        ("dist", "2", lambda x: np.interp(x, [0.2, 0.4, 0.6, 0.8], [1, 3, 0, 2])),
+        ("dist", "0.75", lambda x: np.interp(x, [0.2, 0.4, 0.6, 0.8], [1, 3, 0, 2])),
+    ],
+)
+def test_spread_input_matches_a_belt_of_slats(method: str, transit: str, weight: object) -> None:
+    """Against a belt simulated slat by slat in the test (slat_belt), DT 1/4, an inflow that
+    changes every DT; both VMs give the same bits."""
+    extra = "<isee:distrib_eq>prof</isee:distrib_eq>" if method == "dist" else ""
+    eqn = "<eqn>ABS(SIN(TIME * 1.7)) * 10</eqn>"
+    text = xmile(
+        belt("6", conveyor=f"<len>{transit}</len>") + spread(method, eqn, extra) + STEP_GF,
+        dt=0.25,
+        stop=6,
+    )
+    got = run(text)
+    slats = int(float(transit) / 0.25 + 0.5)
+    contents, out = slat_belt(got["in"], slats, 0.25, 6.0, weight)
+    np.testing.assert_allclose(got["out"], out, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["belt"], contents, rtol=1e-9, atol=1e-9)
+    if importlib.util.find_spec("numba") is not None:
+        same_in_both_vms(got, run(text, "numba"), text)
+
+
+def test_spread_input_on_an_arrayed_conveyor() -> None:
+    """One belt per element; each element's pulse spread evenly over its 3 slats."""
+    text = arrayed("", "0").replace(
+        '<flow name="in">',
+        f'<flow name="in" {ISEE} isee:spreadflow="even">',
+    )
+    text = text.replace("<outflow>leak</outflow>", "").replace(
+        '<flow name="leak"><dimensions><dim name="D"/></dimensions><eqn>0</eqn><leak/></flow>', ""
+    )
+    got = run(text)
+    np.testing.assert_allclose(got["out"][:, 0], [0, 10 / 3, 20 / 3, 10, 10, 10, 10, 10, 10])
+    np.testing.assert_allclose(got["out"][:, 1], [0, 4 / 3, 8 / 3, 4, 4, 4, 4, 4, 4])
+
+
+@pytest.mark.parametrize("case", list(SPREAD_CASES))
+def test_spread_input_pysimlin_agrees(case: str, tmp_path: Path) -> None:
+    """pysimlin 0.8.5 places spread inputs too (its own implementation); same numbers."""
+    simlin = pytest.importorskip("simlin")
+    text = xmile(SPREAD_CASES[case][0], stop=5)
+    path = tmp_path / "c.xmile"
+    path.write_text(text)
+    run_ = simlin.load(str(path)).simulate()
+    run_.run_to_end()
+    ours = run(text)
+    for name in SPREAD_CASES[case][1]:
+        theirs = np.asarray(run_.get_series(name), dtype=float)
+        np.testing.assert_allclose(ours[name], theirs, rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+SPREAD_REFUSED = [
+    (belt() + spread("source"), r'isee:spreadflow="source" is not supported'),
+    (belt() + spread("dest"), r'isee:spreadflow="dest" is not supported'),
+    (
+        belt(leak="0.1") + spread("even"),
+        r"spreading inflow 'in' of conveyor 'belt' .* with leakage is not supported",
+    ),
+    (belt() + spread("dist"), "has no <isee:distrib_eq>"),
+    (
+        belt()
+        + spread("dist", extra="<isee:distrib_eq>k</isee:distrib_eq>")
+        + '<aux name="k"><eqn>2</eqn></aux>',
+        "is not the name of a graphical function",
+    ),
+    (
+        belt()
+        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
+        + RAMP_GF.replace("0,1", "1,-1"),
+        "has negative y values",
+    ),
+    (
+        belt()
+        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
+        + RAMP_GF.replace("<gf>", '<gf type="discrete">'),
+        "is a graphical function of type discrete",
+    ),
+]
+
+
+@pytest.mark.parametrize(("variables", "message"), SPREAD_REFUSED)
+def test_unsupported_spread_inputs_are_refused(variables: str, message: str) -> None:
+    with pytest.raises(ModelError, match=message) as info:
+        loads_xmile(xmile(variables), file="c.xmile")
+    text = str(info.value)
+    assert "\n" not in text and "c.xmile" in text
+
+
+def test_spread_placement_on_a_flow_into_a_plain_stock_is_ignored() -> None:
+    """Stella writes isee:spreadflow="source" on leakages; into a plain stock it places
+    nothing (seen in the corpus' sl_covid19_severity)."""
+    text = xmile(
+        belt(leak="0.3").replace(
+            '<flow name="leak">', f'<flow name="leak" {ISEE} isee:spreadflow="source">'
+        )
+        + INFLOW_10
+        + '<stock name="sink"><eqn>0</eqn><inflow>leak</inflow></stock>'
+    )
+    assert run(text)["sink"][-1] == pytest.approx(
+        0 + 1 + 2 + 3 * 5
+    )  # leak 0, 1, 2, 3, 3, ... (CASES "linear")

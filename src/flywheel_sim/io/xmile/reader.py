@@ -19,9 +19,11 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.conveyor import (
     ConveyorSpec,
     LeakSpec,
+    SpreadSpec,
     apply_conveyors,
     leak_zone,
     read_conveyor,
+    read_spread,
     refuse_slat_size,
 )
 from flywheel_sim.io.xmile.equations import (
@@ -118,6 +120,7 @@ class Reader:
         self.notes: list[str] = []
         self.conveyors: list[ConveyorSpec] = []
         self.leaks: dict[str, LeakSpec] = {}
+        self.spreads: dict[str, SpreadSpec] = {}  # isee:spreadflow on conveyor inflows
         self.blank_flows: dict[str, tuple[Document, ET.Element, str]] = {}  # conveyors fill
         self.belts: set[str] = set()  # the conveyors' flattened names
 
@@ -160,7 +163,12 @@ class Reader:
                 )
         name = (root.findtext("header/name") or "").strip() or self.default_name
         elements = apply_conveyors(
-            flows_as_named(self.elements), self.conveyors, self.leaks, self.blank_flows, self.time
+            flows_as_named(self.elements),
+            self.conveyors,
+            self.leaks,
+            self.blank_flows,
+            self.time,
+            spreads=self.spreads,
         )
         model = Model(
             name=name,
@@ -519,12 +527,6 @@ class Reader:
                 hint="drop it if the equation gives the right initial value, or move the "
                 "initial value into the stocks that use it",
             )
-        spread = next((v for k, v in node.attrib.items() if k.endswith("spreadflow")), None)
-        if spread is not None and spread.strip():
-            raise ModelError(
-                f'spreading a conveyor\'s input (isee:spreadflow="{spread}") is not supported',
-                hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
-            )
         if any(child.tag.rsplit("}", 1)[-1] == "oven" for child in node):
             raise ModelError(
                 "ovens (Stella's batch-process stocks) are not supported",
@@ -554,6 +556,10 @@ class Reader:
             self.conveyors.append(
                 read_conveyor(self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx))
             )
+        if tag == "flow":
+            spread = read_spread(self.doc, node, name, lambda r: self.one_equation(r, scope, ctx))
+            if spread is not None:
+                self.spreads[canonical(name)] = spread
         if tag == "flow" and node.find("leak") is not None:
             zone = leak_zone(self.doc, node, name)
             own = self.one_equation((node.findtext("leak") or "").strip(), scope, ctx)

@@ -20,13 +20,15 @@ steps and a transit time that stays the same during the run, that belt is exactl
   during the run need their sum over each batch's time on the belt (``parts.history``).
 
 Capacity and inflow limit cut the inflows (first listed first); conveyor inflows are
-uniflows (XMILE §4.3). Anything the belt cannot be reduced to this way (a transit time that
-changes during the run, arrest, discrete conveyors, exponential leakages on different zones,
-whole-unit leakage, spread inputs, queues) is refused with one line. docs/xmile.md and
-docs/design.md describe the mapping.
+uniflows (XMILE §4.3). An inflow spread over the belt (``isee:spreadflow="even"`` or
+``"dist"``) leaves as a distributed lag (``spread``). Anything the belt cannot be reduced to
+this way (a transit time that changes during the run, arrest, discrete conveyors, exponential
+leakages on different zones, whole-unit leakage, spread inputs with leakage or placed by what
+is on a belt, queues) is refused with one line. docs/xmile.md and docs/design.md describe
+the mapping.
 
 Modules: ``read`` (the XMILE elements), ``expand`` (the expansion), ``zones`` (leak zones),
-``parts`` (helper stocks, errors, constant equations).
+``spread`` (spread inputs), ``parts`` (helper stocks, errors, constant equations).
 """
 
 from flywheel_sim.io.xmile.conveyor.expand import apply_conveyors
@@ -37,12 +39,15 @@ from flywheel_sim.io.xmile.conveyor.read import (
     read_conveyor,
     refuse_slat_size,
 )
+from flywheel_sim.io.xmile.conveyor.spread import SpreadSpec, read_spread
 
 __all__ = [
     "ConveyorSpec",
     "LeakSpec",
+    "SpreadSpec",
     "apply_conveyors",
     "leak_zone",
     "read_conveyor",
+    "read_spread",
     "refuse_slat_size",
 ]

@@ -15,6 +15,7 @@ from flywheel_sim.io.xmile.conveyor.parts import (
     window_helpers,
 )
 from flywheel_sim.io.xmile.conveyor.read import ConveyorSpec, LeakSpec
+from flywheel_sim.io.xmile.conveyor.spread import SpreadSpec, refuse_spread, spread_outflow
 from flywheel_sim.io.xmile.conveyor.zones import staggered_leaks, zone_leaks
 from flywheel_sim.io.xmile.xml import Document
 from flywheel_sim.spec.ast import name_text
@@ -77,16 +78,28 @@ def apply_conveyors(
     leaks: dict[str, LeakSpec],
     blanks: Blanks,
     time: TimeSpec,
+    spreads: dict[str, SpreadSpec] | None = None,
 ) -> tuple[Element, ...]:
     """``elements`` with every conveyor expanded (see the package docstring); errors for
-    flows left without an equation and leakages that drain no conveyor."""
+    flows left without an equation and leakages that drain no conveyor. ``spreads``: the
+    flows with a placement other than the entry (``isee:spreadflow``)."""
+    spreads = spreads or {}
     by_key = {e.key: e for e in elements}
     changed: dict[str, Element] = {}
     extra: list[Element] = []
     drained = _drained(conveyors, by_key)
     for spec in conveyors:
         belt = _belt(spec, by_key, leaks, time)
-        outflow, helpers, leak_equations = _leakage(by_key, belt, leaks)
+        spread = {f: spreads[f] for f in belt.stock.inflows if f in spreads}
+        for one in spread.values():
+            refuse_spread(spec, one, leaky=bool(belt.fractions))
+        if spread:
+            outflow, helpers = spread_outflow(
+                by_key, spec, belt.stock, spread, (belt.slats, belt.rate)
+            )
+            leak_equations: dict[str, str] = {}
+        else:
+            outflow, helpers, leak_equations = _leakage(by_key, belt, leaks)
         extra += helpers
         for key, equation in leak_equations.items():
             changed[key] = replace(by_key[key], equation=equation)

@@ -1,0 +1,266 @@
+"""Spread inputs: an inflow that Stella puts on several slats of the belt at once
+(``isee:spreadflow`` on the inflow) rather than all at the entry.
+
+Stella writes ``isee:spreadflow="beginning"`` (the default: all at the entry), ``"even"`` (the
+same share on every slat) or ``"dist"`` (shares in proportion to the graphical function named
+by ``<isee:distrib_eq>``, normalised so that they add up to what entered), and ``"dest"`` and
+``"source"``, which depend on what is on the belt and are refused. Slat ``i`` (0 = the exit,
+``N - 1`` = the entry) is at ``x_i = 1 - (i + 1/2) / N`` along the belt from the entry, and
+what is put there leaves ``k = i + 1`` DTs later. So a spread inflow leaves as the weighted
+sum ``sum(w_k * inflow(t - k*DT) for k in 1..N) / sum(w_k)``, with ``w_k = 1`` (even) or
+``g(x)`` (dist): a distributed lag, exactly expressible by stocks and DELAYs.
+
+For a continuous graphical function with points ``(X_j, Y_j)``, ``g(x) = Y_0 + sum_j d_j *
+max(0, x - X_j)``, ``d_j`` the change of slope at ``X_j``; at slat ``k`` that is ``max(0, c_j -
+k) / N`` with ``c_j = N * (1 - X_j) + 1/2``, so the weighted sum needs, for each point,
+``A_m = DT * sum(inflow(t - k*DT), k = 1..m)`` and ``B_m = DT * sum(k * inflow(t - k*DT), k =
+1..m)`` over the ``m_j`` slats with ``k < c_j``: helper stocks updated every DT by
+``A_m += DT * (in(t) - in(t - m*DT))`` and ``B_m += DT * (in(t) + A_m/DT - (m + 1) *
+in(t - m*DT))``. Even is ``A_N / (N*DT)``. These semantics follow the description of isee's
+placement in simlin's conveyor design notes (docs/design/conveyors.md §8); Stella's own help
+says no more than "spread evenly" and "a distribution". The initial contents are laid out as
+without spread inputs (evenly, with no leakage); a spread input on a conveyor with leakage is
+refused.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.conveyor.parts import error, helper
+from flywheel_sim.io.xmile.conveyor.read import ConveyorSpec
+from flywheel_sim.io.xmile.xml import Document
+from flywheel_sim.spec.ast import Var, name_text
+from flywheel_sim.spec.model import Element
+from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.parser import parse
+
+SPREADS = ("even", "dist")  # the placements expanded here; "beginning" is the default
+
+
+@dataclass
+class SpreadSpec:
+    """A flow's ``isee:spreadflow`` placement (other than the default) and, for ``dist``,
+    the distribution (``<isee:distrib_eq>``, translated to our syntax)."""
+
+    key: str
+    name: str
+    doc: Document
+    node: ET.Element
+    method: str
+    distribution: str = ""
+
+
+def read_spread(
+    doc: Document, flow: ET.Element, name: str, translate: Callable[[str], str]
+) -> SpreadSpec | None:
+    """The placement of ``flow`` on a conveyor it fills (None: at the entry, the default).
+    Whether the flow fills a conveyor is known only later: refusals are made there."""
+    raw = next((v for k, v in flow.attrib.items() if k.rsplit("}", 1)[-1] == "spreadflow"), "")
+    method = raw.strip().lower()
+    if method in ("", "beginning"):
+        return None
+    distribution = ""
+    if method == "dist":
+        node = next((c for c in flow if c.tag.rsplit("}", 1)[-1] == "distrib_eq"), None)
+        text = (node.text or "").strip() if node is not None else ""
+        if not text:
+            raise doc.error(
+                f"flow '{name}' spreads its input by a distribution "
+                '(isee:spreadflow="dist") but has no <isee:distrib_eq>',
+                flow,
+                variable=name,
+                hint="name the graphical function of the distribution in <isee:distrib_eq>",
+            )
+        distribution = translate(text)
+    return SpreadSpec(canonical(name), name, doc, flow, method, distribution)
+
+
+def refuse_spread(spec: ConveyorSpec, spread: SpreadSpec, leaky: bool) -> None:
+    """Spread inputs the expansion cannot express exactly, refused with one line."""
+    where = f"inflow '{spread.name}' of conveyor '{spec.name}'"
+    if spread.method not in SPREADS:
+        raise spread.doc.error(
+            f'placing {where} by isee:spreadflow="{spread.method}" is not supported '
+            '(only "beginning", "even" and "dist")',
+            spread.node,
+            variable=spread.name,
+            hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
+        )
+    if leaky:
+        raise spread.doc.error(
+            f'spreading {where} (isee:spreadflow="{spread.method}") on a conveyor with '
+            "leakage is not supported",
+            spread.node,
+            variable=spread.name,
+            hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
+        )
+
+
+@dataclass
+class _Parts:
+    """What one spread expansion needs: the conveyor, its belt and the helpers made so far."""
+
+    by_key: dict[str, Element]
+    spec: ConveyorSpec
+    stock: Element
+    slats: str
+    helpers: list[Element]
+
+    def name(self, suffix: str) -> str:
+        made = helper(self.by_key, self.spec, f"{self.spec.name} {suffix}")
+        if any(canonical(h.name) == canonical(made) for h in self.helpers):
+            raise error(self.spec, f"conveyor '{self.spec.name}' needs two helpers '{made}'")
+        return made
+
+    def delayed(self, flows: list[str], lag: str) -> str:
+        return " + ".join(f"DELAY({name_text(f)}, ({lag}) * DT, 0)" for f in flows)
+
+    def stock_of(self, suffix: str, what: str, inflows: tuple[str, ...], leaving: str) -> str:
+        """A helper stock (initially 0) with ``inflows`` and one outflow ``leaving``."""
+        held, gone = self.name(suffix), self.name(f"{suffix} out")
+        dims, line = self.stock.dims, self.stock.line
+        self.helpers += [
+            Element(
+                name=held,
+                kind="stock",
+                dims=dims,
+                equation="0",
+                inflows=inflows,
+                outflows=(canonical(gone),),
+                description=f"{what} (conveyor '{self.spec.name}')",
+                line=line,
+            ),
+            Element(name=gone, kind="flow", dims=dims, equation=leaving, line=line),
+        ]
+        return name_text(canonical(held))
+
+    def window(self, suffix: str, flows: list[str], slots: str) -> str:
+        """``A_m``: DT times what entered by ``flows`` over the last ``slots`` DTs."""
+        lag = f"MAX(1, {slots})"
+        return self.stock_of(
+            suffix,
+            f"what entered by {', '.join(flows)} over the last {slots} DTs",
+            tuple(flows),
+            self.delayed(flows, lag),
+        )
+
+    def weighted(self, suffix: str, flows: list[str], slots: str, window: str) -> str:
+        """``B_m``: DT times the sum of k * what entered k DTs ago, k = 1..slots."""
+        lag = f"MAX(1, {slots})"
+        feed = self.name(f"{suffix} in")
+        self.helpers.append(
+            Element(
+                name=feed,
+                kind="flow",
+                dims=self.stock.dims,
+                equation=f"{' + '.join(name_text(f) for f in flows)} + {window} / DT",
+                line=self.stock.line,
+            )
+        )
+        return self.stock_of(
+            suffix,
+            f"what entered by {', '.join(flows)} over the last {slots} DTs, weighted by age",
+            (canonical(feed),),
+            f"({lag} + 1) * ({self.delayed(flows, lag)})",
+        )
+
+
+def spread_outflow(
+    by_key: dict[str, Element],
+    spec: ConveyorSpec,
+    stock: Element,
+    spreads: dict[str, SpreadSpec],
+    belt: tuple[str, str],
+) -> tuple[str, list[Element]]:
+    """The outflow of a conveyor without leakage some of whose inflows are spread, and its
+    helpers. ``belt`` is (N, the initial contents' rate of arrival)."""
+    slats, rate = belt
+    length = f"({slats} * DT)"
+    parts = _Parts(by_key, spec, stock, slats, [])
+    entry = [f for f in stock.inflows if f not in spreads]
+    terms = [
+        " + ".join(
+            f"DELAY({name_text(f)}, {length}, {rate if k == 0 else '0'})"
+            for k, f in enumerate(entry)
+        )
+        if entry
+        else f"(IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0)"
+    ]
+    groups: dict[tuple[str, str], list[str]] = {}
+    for flow in stock.inflows:
+        if flow in spreads:
+            spread = spreads[flow]
+            groups.setdefault((spread.method, spread.distribution), []).append(flow)
+    for n, ((method, distribution), flows) in enumerate(groups.items(), start=1):
+        if method == "even":
+            terms.append(f"{parts.window(f'spread {n}', flows, slats)} / {length}")
+        else:
+            points = _distribution(by_key, spreads[flows[0]], distribution)
+            terms.append(_distributed(parts, f"spread {n}", flows, points))
+    return " + ".join(f"({t})" for t in terms), parts.helpers
+
+
+def _distributed(
+    parts: _Parts, suffix: str, flows: list[str], points: list[tuple[float, float]]
+) -> str:
+    """The outflow of ``flows`` spread by the graphical function with ``points``."""
+    n = parts.slats
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    slopes = [(ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j]) for j in range(len(points) - 1)]
+    bends = [b - a for a, b in zip([0.0, *slopes], [*slopes, 0.0], strict=True)]
+    whole = parts.window(suffix, flows, n)
+    numerator = [f"({ys[0]!r}) * {whole}"]
+    total = [f"({ys[0]!r}) * {n}"]
+    for j, (x, bend) in enumerate(zip(xs, bends, strict=True)):
+        if bend == 0 or x >= 1:
+            continue  # no change of slope, or none of the belt (every slat is before x)
+        c = f"({n} * (1 - ({x!r})) + 0.5)"
+        m = f"MIN({n}, MAX(0, INT({c})))"
+        a = parts.window(f"{suffix} point {j + 1}", flows, m)
+        b = parts.weighted(f"{suffix} point {j + 1} by age", flows, m, a)
+        numerator.append(f"(IF {m} = 0 THEN 0 ELSE ({bend!r}) / {n} * ({c} * {a} - {b}))")
+        total.append(f"({bend!r}) / {n} * ({c} * {m} - {m} * ({m} + 1) / 2)")
+    weights = f"({' + '.join(total)})"
+    entry = parts.delayed(flows, n)
+    return f"IF {weights} <= 0 THEN {entry} ELSE ({' + '.join(numerator)}) / (DT * {weights})"
+
+
+def _distribution(
+    by_key: dict[str, Element], spread: SpreadSpec, text: str
+) -> list[tuple[float, float]]:
+    """The points of the graphical function named by ``<isee:distrib_eq>``; refused unless
+    it is one continuous table with increasing x and no negative y."""
+
+    def refuse(what: str) -> ModelError:
+        return spread.doc.error(
+            f"the distribution of flow '{spread.name}' (<isee:distrib_eq>{text}"
+            f"</isee:distrib_eq>) {what} (not supported)",
+            spread.node,
+            variable=spread.name,
+            hint="name one graphical function with increasing x and y of 0 or more",
+        )
+
+    try:
+        tree = parse(text)
+    except ModelError:
+        tree = None
+    if not isinstance(tree, Var) or tree.subscripts:
+        raise refuse("is not the name of a graphical function")
+    element = by_key.get(tree.name)
+    table = element.lookup if element is not None else None
+    if element is None or table is None:
+        raise refuse("is not the name of a graphical function")
+    if element.dims:
+        raise refuse("is arrayed")
+    if table.kind != "continuous":
+        raise refuse(f"is a graphical function of type {table.kind}")
+    if any(b <= a for a, b in zip(table.xs, table.xs[1:], strict=False)):
+        raise refuse("has x values that do not increase")
+    if any(y < 0 for y in table.ys):
+        raise refuse("has negative y values")
+    return list(zip(table.xs, table.ys, strict=True))
