@@ -236,23 +236,24 @@ def _distribution(
     """The points of the graphical function named by ``<isee:distrib_eq>``; refused unless
     it is one continuous table with increasing x and no negative y."""
 
-    def refuse(what: str) -> ModelError:
+    def refuse(what: str, hint: str = "") -> ModelError:
         return spread.doc.error(
             f"the distribution of flow '{spread.name}' (<isee:distrib_eq>{text}"
             f"</isee:distrib_eq>) {what} (not supported)",
             spread.node,
             variable=spread.name,
-            hint="name one graphical function with increasing x and y of 0 or more",
+            hint=hint or "name one graphical function with increasing x and y of 0 or more",
         )
 
-    try:
-        tree = parse(text)
-    except ModelError:
-        tree = None
-    if not isinstance(tree, Var) or tree.subscripts:
-        raise refuse("is not the name of a graphical function")
-    element = by_key.get(tree.name)
+    element = _named(by_key, text)
     table = element.lookup if element is not None else None
+    if element is not None and table is None and _named(by_key, element.equation) is not None:
+        # a module input connected to another variable: its own <gf> is gone, and whether
+        # Stella spreads by that one or by the connected graphical function is not known
+        raise refuse(
+            f"is a module input connected to '{element.equation}'",
+            "name a graphical function of the module that is not a module input",
+        )
     if element is None or table is None:
         raise refuse("is not the name of a graphical function")
     if element.dims:
@@ -264,3 +265,14 @@ def _distribution(
     if any(y < 0 for y in table.ys):
         raise refuse("has negative y values")
     return list(zip(table.xs, table.ys, strict=True))
+
+
+def _named(by_key: dict[str, Element], text: str) -> Element | None:
+    """The element ``text`` names, if it is a bare name."""
+    try:
+        tree = parse(text)
+    except ModelError:
+        return None
+    if not isinstance(tree, Var) or tree.subscripts:
+        return None
+    return by_key.get(tree.name)
