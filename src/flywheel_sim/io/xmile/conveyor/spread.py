@@ -17,10 +17,9 @@ k) / N`` with ``c_j = N * (1 - X_j) + 1/2``, so the weighted sum needs, for each
 1..m)`` over the ``m_j`` slats with ``k < c_j``: helper stocks updated every DT by
 ``A_m += DT * (in(t) - in(t - m*DT))`` and ``B_m += DT * (in(t) + A_m/DT - (m + 1) *
 in(t - m*DT))``. Even is ``A_N / (N*DT)``. These semantics follow the description of isee's
-placement in simlin's conveyor design notes (docs/design/conveyors.md §8); Stella's own help
-says no more than "spread evenly" and "a distribution". The initial contents are laid out as
-without spread inputs (evenly, with no leakage); a spread input on a conveyor with leakage is
-refused.
+placement in simlin's conveyor design notes (docs/design/conveyors.md §8, quoting isee); we
+found no isee help page on them. The initial contents are laid out as without spread inputs
+(evenly, with no leakage); a spread input on a conveyor with leakage is refused.
 """
 
 from __future__ import annotations
