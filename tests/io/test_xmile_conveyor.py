@@ -767,6 +767,16 @@ SPREAD_CASES = {
         belt() + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>") + RAMP_GF,
         {"belt": [0, 9, 4, 1, 0, 0], "out": [0, 5, 3, 1, 0, 0]},
     ),
+    # exponential leakage 0.5: each share of 3 loses half a DT, the DT it leaves included:
+    # 1.5 leaves at t = 1, 0.75 at t = 2, 0.375 at t = 3; leak = 0.5 * belt
+    "even, exponential leakage": (
+        belt(leak="0.5", attrs=' exponential_leak="true"') + spread("even"),
+        {
+            "belt": [0, 9, 3, 0.75, 0, 0],
+            "out": [0, 1.5, 0.75, 0.375, 0, 0],
+            "leak": [0, 4.5, 1.5, 0.375, 0, 0],
+        },
+    ),
     # two inflows: 4 a DT at the entry (out from t = 3) and the pulse spread evenly
     "even and entry": (
         belt().replace("<inflow>in</inflow>", "<inflow>in</inflow><inflow>in2</inflow>")
@@ -786,17 +796,23 @@ def test_spread_input_by_hand(case: str) -> None:
 
 
 def slat_belt(
-    inflow: np.ndarray, slats: int, dt: float, initial: float, weight: object
+    inflow: np.ndarray, slats: int, dt: float, initial: float, weight: object, leak: float = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """An independent belt of ``slats`` slats, moved one slat a DT (index 0 = the exit):
-    returns (contents, outflow) at each time; ``weight(x)`` is the share's weight at x."""
+    returns (contents, outflow) at each time; ``weight(x)`` is the share's weight at x.
+    Exponential leakage ``leak``: each DT every slat first loses leak * DT of what it holds
+    (the exit slat too, before it leaves); the initial contents are then laid out as a
+    steady inflow leaves them, slat i holding keep^(N-1-i) times the entry slat."""
+    keep = 1 - leak * dt
     xs = 1 - (np.arange(slats) + 0.5) / slats
     weights = np.array([weight(x) for x in xs], dtype=float)  # type: ignore[operator]
     shares = weights / weights.sum()
-    cells = [initial / slats] * slats
+    profile = keep ** (slats - 1 - np.arange(slats))
+    cells = list(initial * profile / profile.sum())
     contents, out = [], []
     for rate in inflow:
         contents.append(sum(cells))
+        cells = [c * keep for c in cells]
         out.append(cells[0] / dt)
         cells = [*cells[1:], 0.0]
         cells = [c + rate * dt * s for c, s in zip(cells, shares, strict=True)]
@@ -808,31 +824,44 @@ STEP_GF = (
 )
 
 
+def step_gf(x: float) -> float:
+    """STEP_GF: clamped below 0.2 and above 0.8, zero at 0.6."""
+    return float(np.interp(x, [0.2, 0.4, 0.6, 0.8], [1, 3, 0, 2]))
+
+
 @pytest.mark.parametrize(
-    ("method", "transit", "weight"),
+    ("method", "transit", "weight", "leak"),
     [
-        ("even", "2", lambda x: 1.0),
-        ("even", "1.1", lambda x: 1.0),  # 4.4 DTs: 4 slats
-        # clamped below 0.2 and above 0.8, zero at 0.6
-        ("dist", "2", lambda x: np.interp(x, [0.2, 0.4, 0.6, 0.8], [1, 3, 0, 2])),
-        ("dist", "0.75", lambda x: np.interp(x, [0.2, 0.4, 0.6, 0.8], [1, 3, 0, 2])),
+        ("even", "2", lambda x: 1.0, 0),
+        ("even", "1.1", lambda x: 1.0, 0),  # 4.4 DTs: 4 slats
+        ("dist", "2", step_gf, 0),
+        ("dist", "0.75", step_gf, 0),
+        ("even", "2", lambda x: 1.0, 0.3),
+        ("dist", "2", step_gf, 0.3),
+        ("dist", "1.1", step_gf, 0.5),
     ],
 )
-def test_spread_input_matches_a_belt_of_slats(method: str, transit: str, weight: object) -> None:
+def test_spread_input_matches_a_belt_of_slats(
+    method: str, transit: str, weight: object, leak: float
+) -> None:
     """Against a belt simulated slat by slat in the test (slat_belt), DT 1/4, an inflow that
-    changes every DT; both VMs give the same bits."""
+    changes every DT, with and without exponential leakage; both VMs agree."""
     extra = "<isee:distrib_eq>prof</isee:distrib_eq>" if method == "dist" else ""
     eqn = "<eqn>ABS(SIN(TIME * 1.7)) * 10</eqn>"
-    text = xmile(
-        belt("6", conveyor=f"<len>{transit}</len>") + spread(method, eqn, extra) + STEP_GF,
-        dt=0.25,
-        stop=6,
+    conveyor = belt(
+        "6",
+        conveyor=f"<len>{transit}</len>",
+        leak=str(leak) if leak else "",
+        attrs=' exponential_leak="true"' if leak else "",
     )
+    text = xmile(conveyor + spread(method, eqn, extra) + STEP_GF, dt=0.25, stop=6)
     got = run(text)
     slats = int(float(transit) / 0.25 + 0.5)
-    contents, out = slat_belt(got["in"], slats, 0.25, 6.0, weight)
+    contents, out = slat_belt(got["in"], slats, 0.25, 6.0, weight, leak)
     np.testing.assert_allclose(got["out"], out, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(got["belt"], contents, rtol=1e-9, atol=1e-9)
+    if leak:
+        np.testing.assert_allclose(got["leak"], leak * contents, rtol=1e-9, atol=1e-9)
     if importlib.util.find_spec("numba") is not None:
         same_in_both_vms(got, run(text, "numba"), text)
 
@@ -871,7 +900,18 @@ SPREAD_REFUSED = [
     (belt() + spread("dest"), r'isee:spreadflow="dest" is not supported'),
     (
         belt(leak="0.1") + spread("even"),
-        r"spreading inflow 'in' of conveyor 'belt' .* with leakage is not supported",
+        r"spreading inflow 'in' of conveyor 'belt' .* with linear leakage is not supported",
+    ),
+    (
+        belt(leak="0.1", attrs=' exponential_leak="true"').replace(
+            '<flow name="leak">', '<flow name="leak" leak_end="0.5">'
+        )
+        + spread("even"),
+        "on a conveyor with a leak zone is not supported",
+    ),
+    (
+        belt(leak="0.1 + STEP(0.1, 2)", attrs=' exponential_leak="true"') + spread("even"),
+        "on a conveyor with a leakage fraction that changes during the run is not supported",
     ),
     (belt() + spread("dist"), "has no <isee:distrib_eq>"),
     (

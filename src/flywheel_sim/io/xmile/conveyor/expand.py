@@ -92,12 +92,16 @@ def apply_conveyors(
         belt = _belt(spec, by_key, leaks, time)
         spread = {f: spreads[f] for f in belt.stock.inflows if f in spreads}
         for one in spread.values():
-            refuse_spread(spec, one, leaky=bool(belt.fractions))
+            refuse_spread(spec, one, leaky=_spread_leak(belt))
         if spread:
+            leak = belt.total if belt.fractions else ""
             outflow, helpers = spread_outflow(
-                by_key, spec, belt.stock, spread, (belt.slats, belt.rate)
+                by_key, spec, belt.stock, spread, (belt.slats, belt.rate, leak)
             )
-            leak_equations: dict[str, str] = {}
+            leak_equations = {
+                key: f"{fraction} * {belt.me}"
+                for key, fraction in zip(belt.leak_keys, belt.fractions, strict=True)
+            }
         else:
             outflow, helpers, leak_equations = _leakage(by_key, belt, leaks)
         extra += helpers
@@ -116,6 +120,18 @@ def apply_conveyors(
         refuse_slat_access(elements, {s.key: s for s in conveyors if not by_key[s.key].dims})
     _refuse_strays(leaks, blanks, drained)
     return tuple(changed.get(e.key, e) for e in elements) + tuple(extra)
+
+
+def _spread_leak(belt: Belt) -> str:
+    """The leakage that keeps a conveyor's inputs from being spread ("" if none does):
+    exponential leakage over the whole belt with fractions that keep their value is fine."""
+    if not belt.fractions:
+        return ""
+    if not belt.spec.exponential:
+        return "linear leakage"
+    if belt.zone != (0.0, 1.0):
+        return "a leak zone"
+    return "a leakage fraction that changes during the run" if belt.varying else ""
 
 
 def _drained(conveyors: list[ConveyorSpec], by_key: dict[str, Element]) -> dict[str, str]:

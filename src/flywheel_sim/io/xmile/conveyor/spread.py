@@ -19,7 +19,11 @@ k) / N`` with ``c_j = N * (1 - X_j) + 1/2``, so the weighted sum needs, for each
 in(t - m*DT))``. Even is ``A_N / (N*DT)``. These semantics follow the description of isee's
 placement in simlin's conveyor design notes (docs/design/conveyors.md §8, quoting isee); we
 found no isee help page on them. The initial contents are laid out as without spread inputs
-(evenly, with no leakage); a spread input on a conveyor with leakage is refused.
+(evenly, with no leakage). With exponential leakage over the whole belt at a fraction ``f``
+that keeps its value, a share also loses ``f*DT`` of itself every DT on the belt (the DT it
+leaves included): what entered ``k`` DTs ago counts ``keep^k`` times, ``keep = 1 - f*DT``, and
+the helper stocks lose ``f*DT`` of themselves (and of this DT's inflow) every DT; other
+leakage with spread inputs is refused.
 """
 
 from __future__ import annotations
@@ -78,8 +82,9 @@ def read_spread(
     return SpreadSpec(canonical(name), name, doc, flow, method, distribution)
 
 
-def refuse_spread(spec: ConveyorSpec, spread: SpreadSpec, leaky: bool) -> None:
-    """Spread inputs the expansion cannot express exactly, refused with one line."""
+def refuse_spread(spec: ConveyorSpec, spread: SpreadSpec, leaky: str) -> None:
+    """Spread inputs the expansion cannot express exactly, refused with one line;
+    ``leaky`` says what leakage of the conveyor is in the way ("" if none is)."""
     where = f"inflow '{spread.name}' of conveyor '{spec.name}'"
     if spread.method not in SPREADS:
         raise spread.doc.error(
@@ -92,7 +97,7 @@ def refuse_spread(spec: ConveyorSpec, spread: SpreadSpec, leaky: bool) -> None:
     if leaky:
         raise spread.doc.error(
             f'spreading {where} (isee:spreadflow="{spread.method}") on a conveyor with '
-            "leakage is not supported",
+            f"{leaky} is not supported",
             spread.node,
             variable=spread.name,
             hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
@@ -108,6 +113,15 @@ class _Parts:
     stock: Element
     slats: str
     helpers: list[Element]
+    leak: str = ""  # the exponential leakage's fraction, if any
+
+    @property
+    def keep(self) -> str:
+        """What is left of a share after a DT of exponential leakage."""
+        return f"(1 - {self.leak} * DT)" if self.leak else "1"
+
+    def entered(self, flows: list[str]) -> str:
+        return f"({' + '.join(name_text(f) for f in flows)})"
 
     def name(self, suffix: str) -> str:
         made = helper(self.by_key, self.spec, f"{self.spec.name} {suffix}")
@@ -118,10 +132,31 @@ class _Parts:
     def delayed(self, flows: list[str], lag: str) -> str:
         return " + ".join(f"DELAY({name_text(f)}, ({lag}) * DT, 0)" for f in flows)
 
-    def stock_of(self, suffix: str, what: str, inflows: tuple[str, ...], leaving: str) -> str:
-        """A helper stock (initially 0) with ``inflows`` and one outflow ``leaving``."""
+    def stock_of(
+        self,
+        suffix: str,
+        what: str,
+        inflows: tuple[str, ...],
+        leaving: str,
+        lost: Callable[[str], str] | None = None,
+    ) -> str:
+        """A helper stock (initially 0) with ``inflows``, an outflow ``leaving`` and, with
+        exponential leakage, an outflow ``lost(itself)``."""
         held, gone = self.name(suffix), self.name(f"{suffix} out")
         dims, line = self.stock.dims, self.stock.line
+        outflows: tuple[str, ...] = (canonical(gone),)
+        if self.leak and lost is not None:
+            drop = self.name(f"{suffix} lost")
+            outflows += (canonical(drop),)
+            self.helpers.append(
+                Element(
+                    name=drop,
+                    kind="flow",
+                    dims=dims,
+                    equation=lost(name_text(canonical(held))),
+                    line=line,
+                )
+            )
         self.helpers += [
             Element(
                 name=held,
@@ -129,7 +164,7 @@ class _Parts:
                 dims=dims,
                 equation="0",
                 inflows=inflows,
-                outflows=(canonical(gone),),
+                outflows=outflows,
                 description=f"{what} (conveyor '{self.spec.name}')",
                 line=line,
             ),
@@ -138,13 +173,15 @@ class _Parts:
         return name_text(canonical(held))
 
     def window(self, suffix: str, flows: list[str], slots: str) -> str:
-        """``A_m``: DT times what entered by ``flows`` over the last ``slots`` DTs."""
+        """``A_m``: DT times what entered by ``flows`` over the last ``slots`` DTs (each
+        k DTs ago times keep^k under exponential leakage)."""
         lag = f"MAX(1, {slots})"
         return self.stock_of(
             suffix,
             f"what entered by {', '.join(flows)} over the last {slots} DTs",
             tuple(flows),
-            self.delayed(flows, lag),
+            f"{self.keep} ^ ({lag} + 1) * ({self.delayed(flows, lag)})",
+            lambda me: f"{self.leak} * ({me} + DT * {self.entered(flows)})",
         )
 
     def weighted(self, suffix: str, flows: list[str], slots: str, window: str) -> str:
@@ -164,7 +201,8 @@ class _Parts:
             suffix,
             f"what entered by {', '.join(flows)} over the last {slots} DTs, weighted by age",
             (canonical(feed),),
-            f"({lag} + 1) * ({self.delayed(flows, lag)})",
+            f"({lag} + 1) * {self.keep} ^ ({lag} + 1) * ({self.delayed(flows, lag)})",
+            lambda me: f"{self.leak} * ({me} + {window} + DT * {self.entered(flows)})",
         )
 
 
@@ -173,13 +211,14 @@ def spread_outflow(
     spec: ConveyorSpec,
     stock: Element,
     spreads: dict[str, SpreadSpec],
-    belt: tuple[str, str],
+    belt: tuple[str, str, str],
 ) -> tuple[str, list[Element]]:
-    """The outflow of a conveyor without leakage some of whose inflows are spread, and its
-    helpers. ``belt`` is (N, the initial contents' rate of arrival)."""
-    slats, rate = belt
+    """The outflow of a conveyor some of whose inflows are spread, and its helpers. ``belt``
+    is (N, the initial contents' rate of arrival, the fraction of its exponential leakage
+    over the whole belt or "")."""
+    slats, rate, leak = belt
     length = f"({slats} * DT)"
-    parts = _Parts(by_key, spec, stock, slats, [])
+    parts = _Parts(by_key, spec, stock, slats, [], leak)
     entry = [f for f in stock.inflows if f not in spreads]
     terms = [
         " + ".join(
@@ -189,6 +228,8 @@ def spread_outflow(
         if entry
         else f"(IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0)"
     ]
+    if leak:
+        terms[0] = f"{parts.keep} ^ {slats} * ({terms[0]})"
     groups: dict[tuple[str, str], list[str]] = {}
     for flow in stock.inflows:
         if flow in spreads:
@@ -225,7 +266,7 @@ def _distributed(
         numerator.append(f"(IF {m} = 0 THEN 0 ELSE ({bend!r}) / {n} * ({c} * {a} - {b}))")
         total.append(f"({bend!r}) / {n} * ({c} * {m} - {m} * ({m} + 1) / 2)")
     weights = f"({' + '.join(total)})"
-    entry = parts.delayed(flows, n)
+    entry = f"{parts.keep} ^ {n} * ({parts.delayed(flows, n)})"
     return f"IF {weights} <= 0 THEN {entry} ELSE ({' + '.join(numerator)}) / (DT * {weights})"
 
 
