@@ -956,3 +956,23 @@ def test_spread_placement_on_a_flow_into_a_plain_stock_is_ignored() -> None:
     assert run(text)["sink"][-1] == pytest.approx(
         0 + 1 + 2 + 3 * 5
     )  # leak 0, 1, 2, 3, 3, ... (CASES "linear")
+
+
+def test_spread_distribution_named_by_a_connected_module_input_is_refused() -> None:
+    """Seen in the corpus' sl_sir_social_distancing: the distribution is a module input with
+    its own <gf>, connected to a graphical function outside the module with other points.
+    Which one Stella spreads by is not known, so it is refused (never guessed)."""
+    inner = (
+        '<model name="m"><variables>'
+        + belt()
+        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
+        + RAMP_GF.replace('<aux name="prof">', '<aux name="prof" access="input">')
+        + "</variables></model>"
+    )
+    text = xmile(
+        '<module name="m"><connect to="prof" from=".outer"/></module>'
+        + RAMP_GF.replace('"prof"', '"outer"').replace("0,1", "1,0")
+    ).replace("</model></xmile>", f"</model>{inner}</xmile>")
+    with pytest.raises(ModelError, match="is a module input connected to 'outer'") as info:
+        loads_xmile(text, file="c.xmile")
+    assert "\n" not in str(info.value) and "c.xmile" in str(info.value)
