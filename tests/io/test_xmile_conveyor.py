@@ -796,23 +796,24 @@ def test_spread_input_by_hand(case: str) -> None:
 
 
 def slat_belt(
-    inflow: np.ndarray, slats: int, dt: float, initial: float, weight: object, leak: float = 0
+    inflow: np.ndarray, slats: int, dt: float, initial: float, weight: object, leak: object = 0
 ) -> tuple[np.ndarray, np.ndarray]:
     """An independent belt of ``slats`` slats, moved one slat a DT (index 0 = the exit):
     returns (contents, outflow) at each time; ``weight(x)`` is the share's weight at x.
-    Exponential leakage ``leak``: each DT every slat first loses leak * DT of what it holds
-    (the exit slat too, before it leaves); the initial contents are then laid out as a
-    steady inflow leaves them, slat i holding keep^(N-1-i) times the entry slat."""
-    keep = 1 - leak * dt
+    Exponential leakage ``leak`` (a number, or one per DT): each DT every slat first loses
+    leak * DT of what it holds (the exit slat too, before it leaves); the initial contents
+    are laid out as a steady inflow leaves them at the first fraction, slat i holding
+    keep^(N-1-i) times the entry slat."""
+    leaks = np.broadcast_to(np.asarray(leak, dtype=float), np.shape(inflow))
     xs = 1 - (np.arange(slats) + 0.5) / slats
     weights = np.array([weight(x) for x in xs], dtype=float)  # type: ignore[operator]
     shares = weights / weights.sum()
-    profile = keep ** (slats - 1 - np.arange(slats))
+    profile = (1 - leaks[0] * dt) ** (slats - 1 - np.arange(slats))
     cells = list(initial * profile / profile.sum())
     contents, out = [], []
-    for rate in inflow:
+    for rate, fraction in zip(inflow, leaks, strict=True):
         contents.append(sum(cells))
-        cells = [c * keep for c in cells]
+        cells = [c * (1 - fraction * dt) for c in cells]
         out.append(cells[0] / dt)
         cells = [*cells[1:], 0.0]
         cells = [c + rate * dt * s for c, s in zip(cells, shares, strict=True)]
@@ -909,10 +910,6 @@ SPREAD_REFUSED = [
         + spread("even"),
         "on a conveyor with a leak zone is not supported",
     ),
-    (
-        belt(leak="0.1 + STEP(0.1, 2)", attrs=' exponential_leak="true"') + spread("even"),
-        "on a conveyor with a leakage fraction that changes during the run is not supported",
-    ),
     (belt() + spread("dist"), "has no <isee:distrib_eq>"),
     (
         belt()
@@ -976,3 +973,29 @@ def test_spread_distribution_named_by_a_connected_module_input_is_refused() -> N
     with pytest.raises(ModelError, match="is a module input connected to 'outer'") as info:
         loads_xmile(text, file="c.xmile")
     assert "\n" not in str(info.value) and "c.xmile" in str(info.value)
+
+
+@pytest.mark.parametrize("method", ["even", "dist"])
+def test_spread_input_with_a_changing_exponential_leakage(method: str) -> None:
+    """Leakage fractions may change during the run (isee: the current values are used): each
+    DT every slat loses the current fraction; against slat_belt with the fraction 0.2 until
+    t = 2 and 0.6 from then on; the initial contents laid out with 0.2."""
+    extra = "<isee:distrib_eq>prof</isee:distrib_eq>" if method == "dist" else ""
+    eqn = "<eqn>ABS(SIN(TIME * 1.7)) * 10</eqn>"
+    conveyor = belt(
+        "6",
+        conveyor="<len>1.5</len>",
+        leak="0.2 + STEP(0.4, 2)",
+        attrs=' exponential_leak="true"',
+    )
+    text = xmile(conveyor + spread(method, eqn, extra) + STEP_GF, dt=0.25, stop=5)
+    got = run(text)
+    times = np.arange(21) * 0.25
+    fractions = np.where(times >= 2, 0.6, 0.2)
+    weight = step_gf if method == "dist" else (lambda x: 1.0)
+    contents, out = slat_belt(got["in"], 6, 0.25, 6.0, weight, fractions)
+    np.testing.assert_allclose(got["out"], out, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["belt"], contents, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["leak"], fractions * contents, rtol=1e-9, atol=1e-9)
+    if importlib.util.find_spec("numba") is not None:
+        same_in_both_vms(got, run(text, "numba"), text)

@@ -95,8 +95,9 @@ def apply_conveyors(
             refuse_spread(spec, one, leaky=_spread_leak(belt))
         if spread:
             leak = belt.total if belt.fractions else ""
+            first = f"LN(1 - {belt.start} * DT) / DT" if belt.varying else ""
             outflow, helpers = spread_outflow(
-                by_key, spec, belt.stock, spread, (belt.slats, belt.rate, leak)
+                by_key, spec, belt.stock, spread, (belt.slats, belt.rate, leak, first)
             )
             leak_equations = {
                 key: f"{fraction} * {belt.me}"
@@ -124,14 +125,14 @@ def apply_conveyors(
 
 def _spread_leak(belt: Belt) -> str:
     """The leakage that keeps a conveyor's inputs from being spread ("" if none does):
-    exponential leakage over the whole belt with fractions that keep their value is fine."""
+    exponential leakage over the whole belt is fine."""
     if not belt.fractions:
         return ""
     if not belt.spec.exponential:
         return "linear leakage"
     if belt.zone != (0.0, 1.0):
         return "a leak zone"
-    return "a leakage fraction that changes during the run" if belt.varying else ""
+    return ""
 
 
 def _drained(conveyors: list[ConveyorSpec], by_key: dict[str, Element]) -> dict[str, str]:

@@ -19,18 +19,19 @@ k) / N`` with ``c_j = N * (1 - X_j) + 1/2``, so the weighted sum needs, for each
 in(t - m*DT))``. Even is ``A_N / (N*DT)``. These semantics follow the description of isee's
 placement in simlin's conveyor design notes (docs/design/conveyors.md §8, quoting isee); we
 found no isee help page on them. The initial contents are laid out as without spread inputs
-(evenly, with no leakage). With exponential leakage over the whole belt at a fraction ``f``
-that keeps its value, a share also loses ``f*DT`` of itself every DT on the belt (the DT it
-leaves included): what entered ``k`` DTs ago counts ``keep^k`` times, ``keep = 1 - f*DT``, and
-the helper stocks lose ``f*DT`` of themselves (and of this DT's inflow) every DT; other
-leakage with spread inputs is refused.
+(evenly, with no leakage). With exponential leakage over the whole belt at a fraction ``f``,
+a share also loses ``f*DT`` of itself every DT on the belt (the DT it leaves included): what
+entered ``k`` DTs ago counts ``keep`` (``1 - f*DT``) over the ``k - 1`` DTs since, the helper
+stocks lose ``f*DT`` of themselves every DT, and the outflow takes this DT's ``keep``; a
+fraction that changes during the run needs the product of ``keep`` over the last ``m`` DTs
+(``_Parts.product``). Linear leakage and leak zones with spread inputs are refused.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.conveyor.parts import error, helper
@@ -106,7 +107,11 @@ def refuse_spread(spec: ConveyorSpec, spread: SpreadSpec, leaky: str) -> None:
 
 @dataclass
 class _Parts:
-    """What one spread expansion needs: the conveyor, its belt and the helpers made so far."""
+    """What one spread expansion needs: the conveyor, its belt and the helpers made so far.
+
+    With exponential leakage ``leak``, the windows count what entered k DTs ago times keep
+    over the k - 1 DTs since (this DT's leak is applied to the outflow): every DT they lose
+    ``leak * DT`` of themselves, and what leaves them leaves with keep over its m DTs."""
 
     by_key: dict[str, Element]
     spec: ConveyorSpec
@@ -114,14 +119,45 @@ class _Parts:
     slats: str
     helpers: list[Element]
     leak: str = ""  # the exponential leakage's fraction, if any
+    first: str = ""  # if it changes during the run: LN(keep) / DT before the start
+    products: dict[str, str] = field(default_factory=dict)  # slots -> keep over them
+    log: str = ""  # the flow LN(keep) / DT, once made
 
     @property
     def keep(self) -> str:
-        """What is left of a share after a DT of exponential leakage."""
+        """What is left of a share after this DT of exponential leakage."""
         return f"(1 - {self.leak} * DT)" if self.leak else "1"
 
-    def entered(self, flows: list[str]) -> str:
-        return f"({' + '.join(name_text(f) for f in flows)})"
+    def product(self, slots: str) -> str:
+        """keep over this DT and the ``slots - 1`` before (slots >= 1): a power, or, when the
+        fraction changes during the run, EXP of a helper stock summing LN(keep) over them."""
+        if not self.leak:
+            return "1"
+        if not self.first:
+            return f"{self.keep} ^ ({slots})"
+        if slots not in self.products:
+            if not self.log:
+                log = self.name("spread keep log")
+                self.helpers.append(
+                    Element(
+                        name=log,
+                        kind="flow",
+                        dims=self.stock.dims,
+                        equation=f"LN({self.keep}) / DT",
+                        line=self.stock.line,
+                    )
+                )
+                self.log = name_text(canonical(log))
+            held = self.stock_of(
+                f"spread keep log {len(self.products) + 1}",
+                f"LN(keep) over the last {slots} DTs",
+                (canonical(self.log),),
+                f"DELAY({self.log}, ({slots}) * DT, {self.first})",
+                start=f"({self.first}) * ({slots}) * DT",
+            )
+            gone = name_text(canonical(self.helpers[-1].name))
+            self.products[slots] = f"EXP({held} + DT * ({self.log} - {gone}))"
+        return self.products[slots]
 
     def name(self, suffix: str) -> str:
         made = helper(self.by_key, self.spec, f"{self.spec.name} {suffix}")
@@ -138,31 +174,28 @@ class _Parts:
         what: str,
         inflows: tuple[str, ...],
         leaving: str,
+        *,
         lost: Callable[[str], str] | None = None,
+        start: str = "0",
     ) -> str:
-        """A helper stock (initially 0) with ``inflows``, an outflow ``leaving`` and, with
-        exponential leakage, an outflow ``lost(itself)``."""
+        """A helper stock (initially ``start``) with ``inflows``, an outflow ``leaving``
+        (made last) and, with exponential leakage, an outflow ``lost(itself)``."""
         held, gone = self.name(suffix), self.name(f"{suffix} out")
         dims, line = self.stock.dims, self.stock.line
         outflows: tuple[str, ...] = (canonical(gone),)
         if self.leak and lost is not None:
             drop = self.name(f"{suffix} lost")
             outflows += (canonical(drop),)
+            me = name_text(canonical(held))
             self.helpers.append(
-                Element(
-                    name=drop,
-                    kind="flow",
-                    dims=dims,
-                    equation=lost(name_text(canonical(held))),
-                    line=line,
-                )
+                Element(name=drop, kind="flow", dims=dims, equation=lost(me), line=line)
             )
         self.helpers += [
             Element(
                 name=held,
                 kind="stock",
                 dims=dims,
-                equation="0",
+                equation=start,
                 inflows=inflows,
                 outflows=outflows,
                 description=f"{what} (conveyor '{self.spec.name}')",
@@ -173,15 +206,14 @@ class _Parts:
         return name_text(canonical(held))
 
     def window(self, suffix: str, flows: list[str], slots: str) -> str:
-        """``A_m``: DT times what entered by ``flows`` over the last ``slots`` DTs (each
-        k DTs ago times keep^k under exponential leakage)."""
+        """``A_m``: DT times what entered by ``flows`` over the last ``slots`` DTs."""
         lag = f"MAX(1, {slots})"
         return self.stock_of(
             suffix,
             f"what entered by {', '.join(flows)} over the last {slots} DTs",
             tuple(flows),
-            f"{self.keep} ^ ({lag} + 1) * ({self.delayed(flows, lag)})",
-            lambda me: f"{self.leak} * ({me} + DT * {self.entered(flows)})",
+            f"{self.product(lag)} * ({self.delayed(flows, lag)})",
+            lost=lambda me: f"{self.leak} * {me}",
         )
 
     def weighted(self, suffix: str, flows: list[str], slots: str, window: str) -> str:
@@ -201,8 +233,8 @@ class _Parts:
             suffix,
             f"what entered by {', '.join(flows)} over the last {slots} DTs, weighted by age",
             (canonical(feed),),
-            f"({lag} + 1) * {self.keep} ^ ({lag} + 1) * ({self.delayed(flows, lag)})",
-            lambda me: f"{self.leak} * ({me} + {window} + DT * {self.entered(flows)})",
+            f"({lag} + 1) * {self.product(lag)} * ({self.delayed(flows, lag)})",
+            lost=lambda me: f"{self.leak} * ({me} + {window})",
         )
 
 
@@ -211,25 +243,25 @@ def spread_outflow(
     spec: ConveyorSpec,
     stock: Element,
     spreads: dict[str, SpreadSpec],
-    belt: tuple[str, str, str],
+    belt: tuple[str, str, str, str],
 ) -> tuple[str, list[Element]]:
     """The outflow of a conveyor some of whose inflows are spread, and its helpers. ``belt``
     is (N, the initial contents' rate of arrival, the fraction of its exponential leakage
-    over the whole belt or "")."""
-    slats, rate, leak = belt
+    over the whole belt or "", and if that changes during the run LN(keep) / DT at the start
+    time, else "")."""
+    slats, rate, leak, first = belt
     length = f"({slats} * DT)"
-    parts = _Parts(by_key, spec, stock, slats, [], leak)
+    parts = _Parts(by_key, spec, stock, slats, [], leak, first)
     entry = [f for f in stock.inflows if f not in spreads]
-    terms = [
+    arrivals = (
         " + ".join(
             f"DELAY({name_text(f)}, {length}, {rate if k == 0 else '0'})"
             for k, f in enumerate(entry)
         )
         if entry
-        else f"(IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0)"
-    ]
-    if leak:
-        terms[0] = f"{parts.keep} ^ {slats} * ({terms[0]})"
+        else f"IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0"
+    )
+    terms = [f"{parts.product(slats)} * ({arrivals})" if leak else arrivals]
     groups: dict[tuple[str, str], list[str]] = {}
     for flow in stock.inflows:
         if flow in spreads:
@@ -237,7 +269,8 @@ def spread_outflow(
             groups.setdefault((spread.method, spread.distribution), []).append(flow)
     for n, ((method, distribution), flows) in enumerate(groups.items(), start=1):
         if method == "even":
-            terms.append(f"{parts.window(f'spread {n}', flows, slats)} / {length}")
+            window = parts.window(f"spread {n}", flows, slats)
+            terms.append(f"{parts.keep} * {window} / {length}")
         else:
             points = _distribution(by_key, spreads[flows[0]], distribution)
             terms.append(_distributed(parts, f"spread {n}", flows, points))
@@ -266,8 +299,9 @@ def _distributed(
         numerator.append(f"(IF {m} = 0 THEN 0 ELSE ({bend!r}) / {n} * ({c} * {a} - {b}))")
         total.append(f"({bend!r}) / {n} * ({c} * {m} - {m} * ({m} + 1) / 2)")
     weights = f"({' + '.join(total)})"
-    entry = f"{parts.keep} ^ {n} * ({parts.delayed(flows, n)})"
-    return f"IF {weights} <= 0 THEN {entry} ELSE ({' + '.join(numerator)}) / (DT * {weights})"
+    entry = f"{parts.product(n)} * ({parts.delayed(flows, n)})"
+    spread = f"{parts.keep} * ({' + '.join(numerator)}) / (DT * {weights})"
+    return f"IF {weights} <= 0 THEN {entry} ELSE {spread}"
 
 
 def _distribution(
