@@ -248,7 +248,7 @@ def _leakage(
     if belt.zone is None:
         zoned = [leaks[key].zone for key in belt.leak_keys]
         outflow, helpers, equations = staggered_leaks(
-            by_key, spec, stock, zoned, belt.fractions, belt.slats, belt.length, belt.initial
+            by_key, spec, stock, zoned, belt.fractions, (belt.slats, belt.length, belt.initial)
         )
     elif belt.zone != (0.0, 1.0):
         outflow, helpers, equations = zone_leaks(
@@ -258,10 +258,7 @@ def _leakage(
             belt.zone,
             belt.leak_keys,
             belt.fractions,
-            belt.total,
-            belt.slats,
-            belt.length,
-            belt.initial,
+            (belt.total, belt.slats, belt.length, belt.initial),
         )
     elif not spec.exponential:
         return _linear(by_key, belt)
