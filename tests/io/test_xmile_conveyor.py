@@ -999,3 +999,22 @@ def test_spread_input_with_a_changing_exponential_leakage(method: str) -> None:
     np.testing.assert_allclose(got["leak"], fractions * contents, rtol=1e-9, atol=1e-9)
     if importlib.util.find_spec("numba") is not None:
         same_in_both_vms(got, run(text, "numba"), text)
+
+
+def test_spread_input_in_a_module() -> None:
+    """A conveyor with a spread input inside a module (as in sl_sir_social_distancing), its
+    distribution a module input left unconnected (so its own <gf>): same numbers as the
+    "dist" case of SPREAD_CASES, under the module's names."""
+    inner = (
+        '<model name="m"><variables>'
+        + belt()
+        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
+        + RAMP_GF.replace('<aux name="prof">', '<aux name="prof" access="input">')
+        + "</variables></model>"
+    )
+    text = xmile('<module name="m"/>', stop=5).replace(
+        "</model></xmile>", f"</model>{inner}</xmile>"
+    )
+    got = run(text)
+    np.testing.assert_allclose(got["m.out"], [0, 5, 3, 1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(got["m.belt"], [0, 9, 4, 1, 0, 0], atol=1e-12)
