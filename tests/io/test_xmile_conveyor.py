@@ -777,6 +777,16 @@ SPREAD_CASES = {
             "leak": [0, 4.5, 1.5, 0.375, 0, 0],
         },
     ),
+    # linear leakage 0.3: each share of 3 loses 0.3 * 3 / 3 = 0.3 every DT it is on the
+    # belt (as a batch put on at the entry does): 2.7 leaves at t = 1, 2.4 at 2, 2.1 at 3
+    "even, linear leakage": (
+        belt(leak="0.3") + spread("even"),
+        {
+            "belt": [0, 9, 5.4, 2.4, 0, 0],
+            "out": [0, 2.7, 2.4, 2.1, 0, 0],
+            "leak": [0, 0.9, 0.6, 0.3, 0, 0],
+        },
+    ),
     # two inflows: 4 a DT at the entry (out from t = 3) and the pulse spread evenly
     "even and entry": (
         belt().replace("<inflow>in</inflow>", "<inflow>in</inflow><inflow>in2</inflow>")
@@ -900,8 +910,14 @@ SPREAD_REFUSED = [
     (belt() + spread("source"), r'isee:spreadflow="source" is not supported'),
     (belt() + spread("dest"), r'isee:spreadflow="dest" is not supported'),
     (
-        belt(leak="0.1") + spread("even"),
+        belt(leak="0.1")
+        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
+        + RAMP_GF,
         r"spreading inflow 'in' of conveyor 'belt' .* with linear leakage is not supported",
+    ),
+    (
+        belt(leak="0.1 + STEP(0.1, 2)") + spread("even"),
+        "with linear leakage whose fraction changes during the run is not supported",
     ),
     (
         belt(leak="0.1", attrs=' exponential_leak="true"').replace(
@@ -1018,3 +1034,54 @@ def test_spread_input_in_a_module() -> None:
     got = run(text)
     np.testing.assert_allclose(got["m.out"], [0, 5, 3, 1, 0, 0], atol=1e-12)
     np.testing.assert_allclose(got["m.belt"], [0, 9, 4, 1, 0, 0], atol=1e-12)
+
+
+def linear_belt(
+    entry: np.ndarray, even: np.ndarray, slats: int, dt: float, initial: float, leak: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """An independent belt with linear leakage: each slat holds material and its leak basis
+    (1/N of what each batch or share in it had when put on); every DT a slat loses leak *
+    basis, the exit slat too before it leaves. ``entry`` goes on at the entry, ``even`` is
+    shared evenly over the slats; the initial contents are laid out as a steady inflow at
+    the entry leaves them (slat i: 1 - leak * (N - 1 - i) / N of a batch). Returns the
+    contents, the outflow and the leak at each time."""
+    profile = 1 - leak * (slats - 1 - np.arange(slats)) / slats
+    batch = initial / profile.sum()
+    cells, basis = list(batch * profile), [batch / slats] * slats
+    contents, out, leaked = [], [], []
+    for at_entry, spread_ in zip(entry, even, strict=True):
+        contents.append(sum(cells))
+        lost = [leak * b for b in basis]
+        leaked.append(sum(lost) / dt)
+        cells = [c - x for c, x in zip(cells, lost, strict=True)]
+        out.append(cells[0] / dt)
+        cells, basis = [*cells[1:], 0.0], [*basis[1:], 0.0]
+        share = spread_ * dt / slats
+        cells = [c + share for c in cells]
+        basis = [b + share / slats for b in basis]
+        cells[-1] += at_entry * dt
+        basis[-1] += at_entry * dt / slats
+    return np.array(contents), np.array(out), np.array(leaked)
+
+
+def test_even_spread_with_linear_leakage_matches_a_belt_of_slats() -> None:
+    """An inflow at the entry and one spread evenly, linear leakage 0.3 (two leakage flows,
+    0.1 and 0.2), initial contents, DT 1/4, transit time 1.5 (6 slats); against
+    linear_belt; both VMs agree."""
+    variables = (
+        belt("6", conveyor="<len>1.5</len>", leak="0.1")
+        .replace("<inflow>in</inflow>", "<inflow>in</inflow><inflow>in2</inflow>")
+        .replace("<outflow>leak</outflow>", "<outflow>leak</outflow><outflow>leak2</outflow>")
+        + '<flow name="leak2"><eqn>0.2</eqn><leak/></flow>'
+        + spread("even", "<eqn>ABS(SIN(TIME * 1.7)) * 10</eqn>")
+        + '<flow name="in2"><eqn>3 + TIME</eqn></flow>'
+    )
+    text = xmile(variables, dt=0.25, stop=5)
+    got = run(text)
+    contents, out, leaked = linear_belt(got["in2"], got["in"], 6, 0.25, 6.0, 0.3)
+    np.testing.assert_allclose(got["out"], out, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["belt"], contents, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["leak"] + got["leak2"], leaked, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(got["leak2"], 2 * got["leak"], rtol=1e-9, atol=1e-9)
+    if importlib.util.find_spec("numba") is not None:
+        same_in_both_vms(got, run(text, "numba"), text)

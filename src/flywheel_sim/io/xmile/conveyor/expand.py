@@ -15,7 +15,12 @@ from flywheel_sim.io.xmile.conveyor.parts import (
     window_helpers,
 )
 from flywheel_sim.io.xmile.conveyor.read import ConveyorSpec, LeakSpec
-from flywheel_sim.io.xmile.conveyor.spread import SpreadSpec, refuse_spread, spread_outflow
+from flywheel_sim.io.xmile.conveyor.spread import (
+    SpreadSpec,
+    even_windows,
+    refuse_spread,
+    spread_outflow,
+)
 from flywheel_sim.io.xmile.conveyor.zones import staggered_leaks, zone_leaks
 from flywheel_sim.io.xmile.xml import Document
 from flywheel_sim.spec.ast import name_text
@@ -92,8 +97,10 @@ def apply_conveyors(
         belt = _belt(spec, by_key, leaks, time)
         spread = {f: spreads[f] for f in belt.stock.inflows if f in spreads}
         for one in spread.values():
-            refuse_spread(spec, one, leaky=_spread_leak(belt))
-        if spread:
+            refuse_spread(spec, one, leaky=_spread_leak(belt, one))
+        if spread and belt.fractions and not spec.exponential:
+            outflow, helpers, leak_equations = _linear_spread(by_key, belt, list(spread))
+        elif spread:
             leak = belt.total if belt.fractions else ""
             first = f"LN(1 - {belt.start} * DT) / DT" if belt.varying else ""
             outflow, helpers = spread_outflow(
@@ -123,16 +130,35 @@ def apply_conveyors(
     return tuple(changed.get(e.key, e) for e in elements) + tuple(extra)
 
 
-def _spread_leak(belt: Belt) -> str:
-    """The leakage that keeps a conveyor's inputs from being spread ("" if none does):
-    exponential leakage over the whole belt is fine."""
-    if not belt.fractions:
+def _spread_leak(belt: Belt, spread: SpreadSpec) -> str:
+    """The leakage that keeps the conveyor's input ``spread`` from being spread ("" if none
+    does): exponential leakage over the whole belt, and constant linear leakage over the
+    whole belt with an even spread, are fine."""
+    if not belt.fractions or (belt.spec.exponential and belt.zone == (0.0, 1.0)):
         return ""
-    if not belt.spec.exponential:
-        return "linear leakage"
     if belt.zone != (0.0, 1.0):
         return "a leak zone"
-    return ""
+    if belt.varying:
+        return "linear leakage whose fraction changes during the run"
+    return "linear leakage" if spread.method != "even" else ""
+
+
+def _linear_spread(
+    by_key: dict[str, Element], belt: Belt, spread: list[str]
+) -> tuple[str, list[Element], dict[str, str]]:
+    """Linear leakage (constant, whole belt) on a conveyor with inflows spread evenly: the
+    inflows at the entry and the initial contents as ``_linear``, plus the spread ones."""
+    entry = tuple(f for f in belt.stock.inflows if f not in spread)
+    outflow, extra, equations = _linear(
+        by_key, replace(belt, stock=replace(belt.stock, inflows=entry))
+    )
+    n = belt.slats
+    window, weighted, helpers = even_windows(by_key, belt.spec, belt.stock, spread, n)
+    outflow = f"{outflow} + {window} / ({n} * DT) - {belt.total} / ({n} * {n}) * {weighted} / DT"
+    on_belt = f"(({n} + 1) * {window} - {weighted}) / ({n} * {n} * DT)"
+    for key, fraction in zip(belt.leak_keys, belt.fractions, strict=True):
+        equations[key] = f"{equations[key]} + {fraction} * {on_belt}"
+    return outflow, extra + helpers, equations
 
 
 def _drained(conveyors: list[ConveyorSpec], by_key: dict[str, Element]) -> dict[str, str]:

@@ -24,7 +24,11 @@ a share also loses ``f*DT`` of itself every DT on the belt (the DT it leaves inc
 entered ``k`` DTs ago counts ``keep`` (``1 - f*DT``) over the ``k - 1`` DTs since, the helper
 stocks lose ``f*DT`` of themselves every DT, and the outflow takes this DT's ``keep``; a
 fraction that changes during the run needs the product of ``keep`` over the last ``m`` DTs
-(``_Parts.product``). Linear leakage and leak zones with spread inputs are refused.
+(``_Parts.product``). With linear leakage (fractions that keep their value, whole belt), a
+share of ``v`` leaks ``f * v / N`` every DT it is on the belt, as an entry batch does, so an
+even spread loses ``f/N * B_N`` of what would leave and the leak gains ``f/N^2 * ((N + 1) *
+A_N - B_N)`` (``even_windows``); a distribution with linear leakage, changing linear
+fractions and leak zones are refused with spread inputs.
 """
 
 from __future__ import annotations
@@ -275,6 +279,19 @@ def spread_outflow(
             points = _distribution(by_key, spreads[flows[0]], distribution)
             terms.append(_distributed(parts, f"spread {n}", flows, points))
     return " + ".join(f"({t})" for t in terms), parts.helpers
+
+
+def even_windows(
+    by_key: dict[str, Element], spec: ConveyorSpec, stock: Element, flows: list[str], slats: str
+) -> tuple[str, str, list[Element]]:
+    """For inflows spread evenly on a conveyor with linear leakage: the windows ``A_N`` and
+    ``B_N`` over the whole belt (what entered over the last N DTs, plain and weighted by
+    age), and their helpers. A share of v put on a slat leaks f * v / N every DT it is on
+    the belt (k DTs if it leaves k DTs later), as a batch put on at the entry does."""
+    parts = _Parts(by_key, spec, stock, slats, [])
+    window = parts.window("spread 1", flows, slats)
+    weighted = parts.weighted("spread 1 by age", flows, slats, window)
+    return window, weighted, parts.helpers
 
 
 def _distributed(
