@@ -787,6 +787,18 @@ SPREAD_CASES = {
             "leak": [0, 0.9, 0.6, 0.3, 0, 0],
         },
     ),
+    # shares 5, 3, 1 as in "dist"; each loses 0.3 / 3 of itself as put on every DT on the
+    # belt: 5 - 0.5 leaves at t = 1, 3 - 0.6 at 2, 1 - 0.3 at 3
+    "dist, linear leakage": (
+        belt(leak="0.3")
+        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
+        + RAMP_GF,
+        {
+            "belt": [0, 9, 3.6, 0.8, 0, 0],
+            "out": [0, 4.5, 2.4, 0.7, 0, 0],
+            "leak": [0, 0.9, 0.4, 0.1, 0, 0],
+        },
+    ),
     # two inflows: 4 a DT at the entry (out from t = 3) and the pulse spread evenly
     "even and entry": (
         belt().replace("<inflow>in</inflow>", "<inflow>in</inflow><inflow>in2</inflow>")
@@ -910,12 +922,6 @@ SPREAD_REFUSED = [
     (belt() + spread("source"), r'isee:spreadflow="source" is not supported'),
     (belt() + spread("dest"), r'isee:spreadflow="dest" is not supported'),
     (
-        belt(leak="0.1")
-        + spread("dist", extra="<isee:distrib_eq>prof</isee:distrib_eq>")
-        + RAMP_GF,
-        r"spreading inflow 'in' of conveyor 'belt' .* with linear leakage is not supported",
-    ),
-    (
         belt(leak="0.1 + STEP(0.1, 2)") + spread("even"),
         "with linear leakage whose fraction changes during the run is not supported",
     ),
@@ -1037,14 +1043,22 @@ def test_spread_input_in_a_module() -> None:
 
 
 def linear_belt(
-    entry: np.ndarray, even: np.ndarray, slats: int, dt: float, initial: float, leak: float
+    entry: np.ndarray,
+    even: np.ndarray,
+    belt_: tuple[int, float, float, float],
+    weight: object = lambda x: 1.0,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """An independent belt with linear leakage: each slat holds material and its leak basis
-    (1/N of what each batch or share in it had when put on); every DT a slat loses leak *
-    basis, the exit slat too before it leaves. ``entry`` goes on at the entry, ``even`` is
-    shared evenly over the slats; the initial contents are laid out as a steady inflow at
-    the entry leaves them (slat i: 1 - leak * (N - 1 - i) / N of a batch). Returns the
-    contents, the outflow and the leak at each time."""
+    """An independent belt with linear leakage (``belt_``: slats, DT, initial contents,
+    fraction): each slat holds material and its leak basis (1/N of what each batch or share
+    in it had when put on); every DT a slat loses fraction * basis, the exit slat too before
+    it leaves. ``entry`` goes on at the entry, ``even`` is shared over the slats in
+    proportion to ``weight(x)`` (x from the entry; evenly by default); the initial contents
+    are laid out as a steady inflow at the entry leaves them (slat i: 1 - fraction *
+    (N - 1 - i) / N of a batch). Returns the contents, the outflow and the leak."""
+    slats, dt, initial, leak = belt_
+    xs = 1 - (np.arange(slats) + 0.5) / slats
+    weights = np.array([weight(x) for x in xs], dtype=float)  # type: ignore[operator]
+    shares = weights / weights.sum()
     profile = 1 - leak * (slats - 1 - np.arange(slats)) / slats
     batch = initial / profile.sum()
     cells, basis = list(batch * profile), [batch / slats] * slats
@@ -1056,29 +1070,32 @@ def linear_belt(
         cells = [c - x for c, x in zip(cells, lost, strict=True)]
         out.append(cells[0] / dt)
         cells, basis = [*cells[1:], 0.0], [*basis[1:], 0.0]
-        share = spread_ * dt / slats
-        cells = [c + share for c in cells]
-        basis = [b + share / slats for b in basis]
+        cells = [c + spread_ * dt * s for c, s in zip(cells, shares, strict=True)]
+        basis = [b + spread_ * dt * s / slats for b, s in zip(basis, shares, strict=True)]
         cells[-1] += at_entry * dt
         basis[-1] += at_entry * dt / slats
     return np.array(contents), np.array(out), np.array(leaked)
 
 
-def test_even_spread_with_linear_leakage_matches_a_belt_of_slats() -> None:
-    """An inflow at the entry and one spread evenly, linear leakage 0.3 (two leakage flows,
-    0.1 and 0.2), initial contents, DT 1/4, transit time 1.5 (6 slats); against
-    linear_belt; both VMs agree."""
+@pytest.mark.parametrize("method", ["even", "dist"])
+def test_spread_with_linear_leakage_matches_a_belt_of_slats(method: str) -> None:
+    """An inflow at the entry and one spread (evenly, or by STEP_GF), linear leakage 0.3 (two
+    leakage flows, 0.1 and 0.2), initial contents, DT 1/4, transit time 1.5 (6 slats);
+    against linear_belt; both VMs agree."""
+    extra = "<isee:distrib_eq>prof</isee:distrib_eq>" if method == "dist" else ""
     variables = (
         belt("6", conveyor="<len>1.5</len>", leak="0.1")
         .replace("<inflow>in</inflow>", "<inflow>in</inflow><inflow>in2</inflow>")
         .replace("<outflow>leak</outflow>", "<outflow>leak</outflow><outflow>leak2</outflow>")
         + '<flow name="leak2"><eqn>0.2</eqn><leak/></flow>'
-        + spread("even", "<eqn>ABS(SIN(TIME * 1.7)) * 10</eqn>")
+        + spread(method, "<eqn>ABS(SIN(TIME * 1.7)) * 10</eqn>", extra)
         + '<flow name="in2"><eqn>3 + TIME</eqn></flow>'
+        + STEP_GF
     )
     text = xmile(variables, dt=0.25, stop=5)
     got = run(text)
-    contents, out, leaked = linear_belt(got["in2"], got["in"], 6, 0.25, 6.0, 0.3)
+    weight = step_gf if method == "dist" else (lambda x: 1.0)
+    contents, out, leaked = linear_belt(got["in2"], got["in"], (6, 0.25, 6.0, 0.3), weight)
     np.testing.assert_allclose(got["out"], out, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(got["belt"], contents, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(got["leak"] + got["leak2"], leaked, rtol=1e-9, atol=1e-9)

@@ -24,8 +24,8 @@ uniflows (XMILE §4.3). An inflow spread over the belt (``isee:spreadflow="even"
 ``"dist"``) leaves as a distributed lag (``spread``). Anything the belt cannot be reduced to
 this way (a transit time that changes during the run, arrest, discrete conveyors, exponential
 leakages on different zones, whole-unit leakage, spread inputs placed by what is on a belt or
-with a leak zone or with linear leakage that changes or goes with a distribution, queues) is
-refused with one line. docs/xmile.md and docs/design.md describe the mapping.
+with a leak zone or with linear leakage that changes, queues) is refused with one line.
+docs/xmile.md and docs/design.md describe the mapping.
 
 Modules: ``read`` (the XMILE elements), ``expand`` (the expansion), ``zones`` (leak zones),
 ``spread`` (spread inputs), ``parts`` (helper stocks, errors, constant equations).

@@ -17,7 +17,7 @@ from flywheel_sim.io.xmile.conveyor.parts import (
 from flywheel_sim.io.xmile.conveyor.read import ConveyorSpec, LeakSpec
 from flywheel_sim.io.xmile.conveyor.spread import (
     SpreadSpec,
-    even_windows,
+    linear_spread,
     refuse_spread,
     spread_outflow,
 )
@@ -99,7 +99,7 @@ def apply_conveyors(
         for one in spread.values():
             refuse_spread(spec, one, leaky=_spread_leak(belt, one))
         if spread and belt.fractions and not spec.exponential:
-            outflow, helpers, leak_equations = _linear_spread(by_key, belt, list(spread))
+            outflow, helpers, leak_equations = _linear_spread(by_key, belt, spread)
         elif spread:
             leak = belt.total if belt.fractions else ""
             first = f"LN(1 - {belt.start} * DT) / DT" if belt.varying else ""
@@ -132,33 +132,30 @@ def apply_conveyors(
 
 def _spread_leak(belt: Belt, spread: SpreadSpec) -> str:
     """The leakage that keeps the conveyor's input ``spread`` from being spread ("" if none
-    does): exponential leakage over the whole belt, and constant linear leakage over the
-    whole belt with an even spread, are fine."""
+    does): leakage over the whole belt is fine, if linear with fractions that keep their
+    value."""
     if not belt.fractions or (belt.spec.exponential and belt.zone == (0.0, 1.0)):
         return ""
     if belt.zone != (0.0, 1.0):
         return "a leak zone"
-    if belt.varying:
-        return "linear leakage whose fraction changes during the run"
-    return "linear leakage" if spread.method != "even" else ""
+    return "linear leakage whose fraction changes during the run" if belt.varying else ""
 
 
 def _linear_spread(
-    by_key: dict[str, Element], belt: Belt, spread: list[str]
+    by_key: dict[str, Element], belt: Belt, spread: dict[str, SpreadSpec]
 ) -> tuple[str, list[Element], dict[str, str]]:
-    """Linear leakage (constant, whole belt) on a conveyor with inflows spread evenly: the
-    inflows at the entry and the initial contents as ``_linear``, plus the spread ones."""
+    """Linear leakage (constant, whole belt) on a conveyor with spread inflows: the inflows
+    at the entry and the initial contents as ``_linear``, plus the spread ones."""
     entry = tuple(f for f in belt.stock.inflows if f not in spread)
     outflow, extra, equations = _linear(
         by_key, replace(belt, stock=replace(belt.stock, inflows=entry))
     )
-    n = belt.slats
-    window, weighted, helpers = even_windows(by_key, belt.spec, belt.stock, spread, n)
-    outflow = f"{outflow} + {window} / ({n} * DT) - {belt.total} / ({n} * {n}) * {weighted} / DT"
-    on_belt = f"(({n} + 1) * {window} - {weighted}) / ({n} * {n} * DT)"
+    leaving, on_belt, helpers = linear_spread(
+        by_key, belt.spec, belt.stock, spread, (belt.slats, belt.total)
+    )
     for key, fraction in zip(belt.leak_keys, belt.fractions, strict=True):
-        equations[key] = f"{equations[key]} + {fraction} * {on_belt}"
-    return outflow, extra + helpers, equations
+        equations[key] = f"{equations[key]} + {fraction} * ({on_belt})"
+    return f"{outflow} + ({leaving})", extra + helpers, equations
 
 
 def _drained(conveyors: list[ConveyorSpec], by_key: dict[str, Element]) -> dict[str, str]:

@@ -27,8 +27,8 @@ fraction that changes during the run needs the product of ``keep`` over the last
 (``_Parts.product``). With linear leakage (fractions that keep their value, whole belt), a
 share of ``v`` leaks ``f * v / N`` every DT it is on the belt, as an entry batch does, so an
 even spread loses ``f/N * B_N`` of what would leave and the leak gains ``f/N^2 * ((N + 1) *
-A_N - B_N)`` (``even_windows``); a distribution with linear leakage, changing linear
-fractions and leak zones are refused with spread inputs.
+A_N - B_N)``; a distribution needs windows by age squared too (``linear_spread``). Linear
+fractions that change during the run and leak zones are refused with spread inputs.
 """
 
 from __future__ import annotations
@@ -241,6 +241,29 @@ class _Parts:
             lost=lambda me: f"{self.leak} * ({me} + {window})",
         )
 
+    def squared(self, suffix: str, flows: list[str], slots: str, below: tuple[str, str]) -> str:
+        """``C_m``: DT times the sum of k^2 * what entered k DTs ago, k = 1..slots (no
+        exponential leakage); ``below`` is (A_m, B_m)."""
+        lag = f"MAX(1, {slots})"
+        feed = self.name(f"{suffix} in")
+        window, weighted = below
+        entered = " + ".join(name_text(f) for f in flows)
+        self.helpers.append(
+            Element(
+                name=feed,
+                kind="flow",
+                dims=self.stock.dims,
+                equation=f"{entered} + (2 * {weighted} + {window}) / DT",
+                line=self.stock.line,
+            )
+        )
+        return self.stock_of(
+            suffix,
+            f"what entered by {', '.join(flows)} over the last {slots} DTs, by age squared",
+            (canonical(feed),),
+            f"({lag} + 1) ^ 2 * ({self.delayed(flows, lag)})",
+        )
+
 
 def spread_outflow(
     by_key: dict[str, Element],
@@ -266,12 +289,7 @@ def spread_outflow(
         else f"IF TIME < STARTTIME + {length} - DT / 2 THEN {rate} ELSE 0"
     )
     terms = [f"{parts.product(slats)} * ({arrivals})" if leak else arrivals]
-    groups: dict[tuple[str, str], list[str]] = {}
-    for flow in stock.inflows:
-        if flow in spreads:
-            spread = spreads[flow]
-            groups.setdefault((spread.method, spread.distribution), []).append(flow)
-    for n, ((method, distribution), flows) in enumerate(groups.items(), start=1):
+    for n, ((method, distribution), flows) in enumerate(_groups(stock, spreads).items(), 1):
         if method == "even":
             window = parts.window(f"spread {n}", flows, slats)
             terms.append(f"{parts.keep} * {window} / {length}")
@@ -281,17 +299,84 @@ def spread_outflow(
     return " + ".join(f"({t})" for t in terms), parts.helpers
 
 
-def even_windows(
-    by_key: dict[str, Element], spec: ConveyorSpec, stock: Element, flows: list[str], slats: str
+def linear_spread(
+    by_key: dict[str, Element],
+    spec: ConveyorSpec,
+    stock: Element,
+    spreads: dict[str, SpreadSpec],
+    belt: tuple[str, str],
 ) -> tuple[str, str, list[Element]]:
-    """For inflows spread evenly on a conveyor with linear leakage: the windows ``A_N`` and
-    ``B_N`` over the whole belt (what entered over the last N DTs, plain and weighted by
-    age), and their helpers. A share of v put on a slat leaks f * v / N every DT it is on
+    """For spread inflows on a conveyor with linear leakage (``belt``: N, the total fraction
+    f, constant, over the whole belt): what leaves of them, what leaks of them per unit of
+    fraction, and the helpers. A share of v put on a slat leaks f * v / N every DT it is on
     the belt (k DTs if it leaves k DTs later), as a batch put on at the entry does."""
+    slats, total = belt
     parts = _Parts(by_key, spec, stock, slats, [])
-    window = parts.window("spread 1", flows, slats)
-    weighted = parts.weighted("spread 1 by age", flows, slats, window)
-    return window, weighted, parts.helpers
+    out, on_belt = [], []
+    for n, ((method, distribution), flows) in enumerate(_groups(stock, spreads).items(), 1):
+        points = (
+            [(0.0, 1.0)]
+            if method == "even"
+            else _distribution(by_key, spreads[flows[0]], distribution)
+        )
+        leaving, leaking = _linear_group(parts, f"spread {n}", flows, points, total)
+        out.append(leaving)
+        on_belt.append(leaking)
+    return " + ".join(out), " + ".join(on_belt), parts.helpers
+
+
+def _groups(stock: Element, spreads: dict[str, SpreadSpec]) -> dict[tuple[str, str], list[str]]:
+    """The spread inflows of ``stock`` by placement (and distribution), in order."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for flow in stock.inflows:
+        if flow in spreads:
+            spread = spreads[flow]
+            groups.setdefault((spread.method, spread.distribution), []).append(flow)
+    return groups
+
+
+def _hinges(points: list[tuple[float, float]]) -> tuple[float, list[tuple[int, float, float]]]:
+    """g(x) = Y_0 + sum of bend * max(0, x - X) over (point number, X, bend); points whose
+    bend is 0, or at x >= 1 (every slat is before them), are left out."""
+    xs = [x for x, _ in points]
+    ys = [y for _, y in points]
+    slopes = [(ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j]) for j in range(len(points) - 1)]
+    bends = [b - a for a, b in zip([0.0, *slopes], [*slopes, 0.0], strict=True)]
+    kept = [(j + 1, x, d) for j, (x, d) in enumerate(zip(xs, bends, strict=True))]
+    return ys[0], [(j, x, d) for j, x, d in kept if d != 0 and x < 1]
+
+
+def _linear_group(
+    parts: _Parts, suffix: str, flows: list[str], points: list[tuple[float, float]], total: str
+) -> tuple[str, str]:
+    """What leaves of ``flows`` spread by ``points`` under linear leakage ``total``, and what
+    leaks of them per unit of fraction: with w_k the weight of the slat left k DTs later and
+    W their sum, (sum(w_k in_k) - total/N * sum(k w_k in_k)) / W, and sum over j of in_j
+    times the weight still on the belt after j - 1 DTs, / (N W): windows of what entered,
+    plain, by age and by age squared, for the whole belt and before each bend."""
+    n = parts.slats
+    y0, bends = _hinges(points)
+    a = parts.window(suffix, flows, n)
+    b = parts.weighted(f"{suffix} by age", flows, n, a)
+    s0, s1 = [f"({y0!r}) * {a}"], [f"({y0!r}) * {b}"]
+    st, weights = [f"({y0!r}) * (({n} + 1) * {a} - {b})"], [f"({y0!r}) * {n}"]
+    for j, x, bend in bends:
+        c = f"({n} * (1 - ({x!r})) + 0.5)"
+        m = f"MIN({n}, MAX(0, INT({c})))"
+        k = f"({bend!r}) / {n}"
+        a = parts.window(f"{suffix} point {j}", flows, m)
+        b = parts.weighted(f"{suffix} point {j} by age", flows, m, a)
+        sq = parts.squared(f"{suffix} point {j} by age squared", flows, m, (a, b))
+        s0.append(f"(IF {m} = 0 THEN 0 ELSE {k} * ({c} * {a} - {b}))")
+        s1.append(f"(IF {m} = 0 THEN 0 ELSE {k} * ({c} * {b} - {sq}))")
+        tail = f"(({m} + 1) * {c} - {m} * ({m} + 1) / 2) * {a} - {c} * {b} + ({sq} - {b}) / 2"
+        st.append(f"(IF {m} = 0 THEN 0 ELSE {k} * ({tail}))")
+        weights.append(f"{k} * ({c} * {m} - {m} * ({m} + 1) / 2)")
+    w = f"({' + '.join(weights)})"
+    # no weight on any slat (a distribution narrower than a slat): the run fails, never guesses
+    guard = f"IF {w} <= 0 THEN 0 / 0 ELSE "
+    leaving = f"{guard}(({' + '.join(s0)}) - {total} / {n} * ({' + '.join(s1)})) / (DT * {w})"
+    return leaving, f"{guard}({' + '.join(st)}) / ({n} * DT * {w})"
 
 
 def _distributed(
@@ -299,20 +384,15 @@ def _distributed(
 ) -> str:
     """The outflow of ``flows`` spread by the graphical function with ``points``."""
     n = parts.slats
-    xs = [x for x, _ in points]
-    ys = [y for _, y in points]
-    slopes = [(ys[j + 1] - ys[j]) / (xs[j + 1] - xs[j]) for j in range(len(points) - 1)]
-    bends = [b - a for a, b in zip([0.0, *slopes], [*slopes, 0.0], strict=True)]
+    y0, bends = _hinges(points)
     whole = parts.window(suffix, flows, n)
-    numerator = [f"({ys[0]!r}) * {whole}"]
-    total = [f"({ys[0]!r}) * {n}"]
-    for j, (x, bend) in enumerate(zip(xs, bends, strict=True)):
-        if bend == 0 or x >= 1:
-            continue  # no change of slope, or none of the belt (every slat is before x)
+    numerator = [f"({y0!r}) * {whole}"]
+    total = [f"({y0!r}) * {n}"]
+    for j, x, bend in bends:
         c = f"({n} * (1 - ({x!r})) + 0.5)"
         m = f"MIN({n}, MAX(0, INT({c})))"
-        a = parts.window(f"{suffix} point {j + 1}", flows, m)
-        b = parts.weighted(f"{suffix} point {j + 1} by age", flows, m, a)
+        a = parts.window(f"{suffix} point {j}", flows, m)
+        b = parts.weighted(f"{suffix} point {j} by age", flows, m, a)
         numerator.append(f"(IF {m} = 0 THEN 0 ELSE ({bend!r}) / {n} * ({c} * {a} - {b}))")
         total.append(f"({bend!r}) / {n} * ({c} * {m} - {m} * ({m} + 1) / 2)")
     weights = f"({' + '.join(total)})"
