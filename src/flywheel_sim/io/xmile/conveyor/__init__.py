@@ -28,7 +28,8 @@ with a leak zone or with linear leakage that changes, queues) is refused with on
 docs/xmile.md and docs/design.md describe the mapping.
 
 Modules: ``read`` (the XMILE elements), ``expand`` (the expansion), ``zones`` (leak zones),
-``spread`` (spread inputs), ``parts`` (helper stocks, errors, constant equations).
+``spread`` (spread inputs) and ``windows`` (their helper stocks), ``parts`` (helper stocks,
+errors, constant equations).
 """
 
 from flywheel_sim.io.xmile.conveyor.expand import apply_conveyors

@@ -24,7 +24,7 @@ a share also loses ``f*DT`` of itself every DT on the belt (the DT it leaves inc
 entered ``k`` DTs ago counts ``keep`` (``1 - f*DT``) over the ``k - 1`` DTs since, the helper
 stocks lose ``f*DT`` of themselves every DT, and the outflow takes this DT's ``keep``; a
 fraction that changes during the run needs the product of ``keep`` over the last ``m`` DTs
-(``_Parts.product``). With linear leakage (fractions that keep their value, whole belt), a
+(``Windows.product``). With linear leakage (fractions that keep their value, whole belt), a
 share of ``v`` leaks ``f * v / N`` every DT it is on the belt, as an entry batch does, so an
 even spread loses ``f/N * B_N`` of what would leave and the leak gains ``f/N^2 * ((N + 1) *
 A_N - B_N)``; a distribution needs windows by age squared too (``linear_spread``). Linear
@@ -35,11 +35,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.xmile.conveyor.parts import error, helper
 from flywheel_sim.io.xmile.conveyor.read import ConveyorSpec
+from flywheel_sim.io.xmile.conveyor.windows import Windows
 from flywheel_sim.io.xmile.xml import Document
 from flywheel_sim.spec.ast import Var, name_text
 from flywheel_sim.spec.model import Element
@@ -109,162 +109,6 @@ def refuse_spread(spec: ConveyorSpec, spread: SpreadSpec, leaky: str) -> None:
         )
 
 
-@dataclass
-class _Parts:
-    """What one spread expansion needs: the conveyor, its belt and the helpers made so far.
-
-    With exponential leakage ``leak``, the windows count what entered k DTs ago times keep
-    over the k - 1 DTs since (this DT's leak is applied to the outflow): every DT they lose
-    ``leak * DT`` of themselves, and what leaves them leaves with keep over its m DTs."""
-
-    by_key: dict[str, Element]
-    spec: ConveyorSpec
-    stock: Element
-    slats: str
-    helpers: list[Element]
-    leak: str = ""  # the exponential leakage's fraction, if any
-    first: str = ""  # if it changes during the run: LN(keep) / DT before the start
-    products: dict[str, str] = field(default_factory=dict)  # slots -> keep over them
-    log: str = ""  # the flow LN(keep) / DT, once made
-
-    @property
-    def keep(self) -> str:
-        """What is left of a share after this DT of exponential leakage."""
-        return f"(1 - {self.leak} * DT)" if self.leak else "1"
-
-    def product(self, slots: str) -> str:
-        """keep over this DT and the ``slots - 1`` before (slots >= 1): a power, or, when the
-        fraction changes during the run, EXP of a helper stock summing LN(keep) over them."""
-        if not self.leak:
-            return "1"
-        if not self.first:
-            return f"{self.keep} ^ ({slots})"
-        if slots not in self.products:
-            if not self.log:
-                log = self.name("spread keep log")
-                self.helpers.append(
-                    Element(
-                        name=log,
-                        kind="flow",
-                        dims=self.stock.dims,
-                        equation=f"LN({self.keep}) / DT",
-                        line=self.stock.line,
-                    )
-                )
-                self.log = name_text(canonical(log))
-            held = self.stock_of(
-                f"spread keep log {len(self.products) + 1}",
-                f"LN(keep) over the last {slots} DTs",
-                (canonical(self.log),),
-                f"DELAY({self.log}, ({slots}) * DT, {self.first})",
-                start=f"({self.first}) * ({slots}) * DT",
-            )
-            gone = name_text(canonical(self.helpers[-1].name))
-            self.products[slots] = f"EXP({held} + DT * ({self.log} - {gone}))"
-        return self.products[slots]
-
-    def name(self, suffix: str) -> str:
-        made = helper(self.by_key, self.spec, f"{self.spec.name} {suffix}")
-        if any(canonical(h.name) == canonical(made) for h in self.helpers):
-            raise error(self.spec, f"conveyor '{self.spec.name}' needs two helpers '{made}'")
-        return made
-
-    def delayed(self, flows: list[str], lag: str) -> str:
-        return " + ".join(f"DELAY({name_text(f)}, ({lag}) * DT, 0)" for f in flows)
-
-    def stock_of(
-        self,
-        suffix: str,
-        what: str,
-        inflows: tuple[str, ...],
-        leaving: str,
-        *,
-        lost: Callable[[str], str] | None = None,
-        start: str = "0",
-    ) -> str:
-        """A helper stock (initially ``start``) with ``inflows``, an outflow ``leaving``
-        (made last) and, with exponential leakage, an outflow ``lost(itself)``."""
-        held, gone = self.name(suffix), self.name(f"{suffix} out")
-        dims, line = self.stock.dims, self.stock.line
-        outflows: tuple[str, ...] = (canonical(gone),)
-        if self.leak and lost is not None:
-            drop = self.name(f"{suffix} lost")
-            outflows += (canonical(drop),)
-            me = name_text(canonical(held))
-            self.helpers.append(
-                Element(name=drop, kind="flow", dims=dims, equation=lost(me), line=line)
-            )
-        self.helpers += [
-            Element(
-                name=held,
-                kind="stock",
-                dims=dims,
-                equation=start,
-                inflows=inflows,
-                outflows=outflows,
-                description=f"{what} (conveyor '{self.spec.name}')",
-                line=line,
-            ),
-            Element(name=gone, kind="flow", dims=dims, equation=leaving, line=line),
-        ]
-        return name_text(canonical(held))
-
-    def window(self, suffix: str, flows: list[str], slots: str) -> str:
-        """``A_m``: DT times what entered by ``flows`` over the last ``slots`` DTs."""
-        lag = f"MAX(1, {slots})"
-        return self.stock_of(
-            suffix,
-            f"what entered by {', '.join(flows)} over the last {slots} DTs",
-            tuple(flows),
-            f"{self.product(lag)} * ({self.delayed(flows, lag)})",
-            lost=lambda me: f"{self.leak} * {me}",
-        )
-
-    def weighted(self, suffix: str, flows: list[str], slots: str, window: str) -> str:
-        """``B_m``: DT times the sum of k * what entered k DTs ago, k = 1..slots."""
-        lag = f"MAX(1, {slots})"
-        feed = self.name(f"{suffix} in")
-        self.helpers.append(
-            Element(
-                name=feed,
-                kind="flow",
-                dims=self.stock.dims,
-                equation=f"{' + '.join(name_text(f) for f in flows)} + {window} / DT",
-                line=self.stock.line,
-            )
-        )
-        return self.stock_of(
-            suffix,
-            f"what entered by {', '.join(flows)} over the last {slots} DTs, weighted by age",
-            (canonical(feed),),
-            f"({lag} + 1) * {self.product(lag)} * ({self.delayed(flows, lag)})",
-            lost=lambda me: f"{self.leak} * ({me} + {window})",
-        )
-
-    def squared(self, suffix: str, flows: list[str], slots: str, below: tuple[str, str]) -> str:
-        """``C_m``: DT times the sum of k^2 * what entered k DTs ago, k = 1..slots (no
-        exponential leakage); ``below`` is (A_m, B_m)."""
-        lag = f"MAX(1, {slots})"
-        feed = self.name(f"{suffix} in")
-        window, weighted = below
-        entered = " + ".join(name_text(f) for f in flows)
-        self.helpers.append(
-            Element(
-                name=feed,
-                kind="flow",
-                dims=self.stock.dims,
-                equation=f"{entered} + (2 * {weighted} + {window}) / DT",
-                line=self.stock.line,
-            )
-        )
-        return self.stock_of(
-            suffix,
-            f"what entered by {', '.join(flows)} over the last {slots} DTs, by age squared",
-            (canonical(feed),),
-            f"({lag} + 1) ^ 2 * ({self.delayed(flows, lag)})",
-        )
-
-
 def spread_outflow(
     by_key: dict[str, Element],
     spec: ConveyorSpec,
@@ -278,7 +122,7 @@ def spread_outflow(
     time, else "")."""
     slats, rate, leak, first = belt
     length = f"({slats} * DT)"
-    parts = _Parts(by_key, spec, stock, slats, [], leak, first)
+    parts = Windows(by_key, spec, stock, slats, [], leak, first)
     entry = [f for f in stock.inflows if f not in spreads]
     arrivals = (
         " + ".join(
@@ -311,7 +155,7 @@ def linear_spread(
     fraction, and the helpers. A share of v put on a slat leaks f * v / N every DT it is on
     the belt (k DTs if it leaves k DTs later), as a batch put on at the entry does."""
     slats, total = belt
-    parts = _Parts(by_key, spec, stock, slats, [])
+    parts = Windows(by_key, spec, stock, slats, [])
     out, on_belt = [], []
     for n, ((method, distribution), flows) in enumerate(_groups(stock, spreads).items(), 1):
         points = (
@@ -347,7 +191,7 @@ def _hinges(points: list[tuple[float, float]]) -> tuple[float, list[tuple[int, f
 
 
 def _linear_group(
-    parts: _Parts, suffix: str, flows: list[str], points: list[tuple[float, float]], total: str
+    parts: Windows, suffix: str, flows: list[str], points: list[tuple[float, float]], total: str
 ) -> tuple[str, str]:
     """What leaves of ``flows`` spread by ``points`` under linear leakage ``total``, and what
     leaks of them per unit of fraction: with w_k the weight of the slat left k DTs later and
@@ -380,7 +224,7 @@ def _linear_group(
 
 
 def _distributed(
-    parts: _Parts, suffix: str, flows: list[str], points: list[tuple[float, float]]
+    parts: Windows, suffix: str, flows: list[str], points: list[tuple[float, float]]
 ) -> str:
     """The outflow of ``flows`` spread by the graphical function with ``points``."""
     n = parts.slats
