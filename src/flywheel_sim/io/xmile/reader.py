@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.xmile.conveyor import ConveyorSpec, LeakSpec, apply_conveyors
+from flywheel_sim.io.xmile.conveyor import ConveyorSpec, LeakSpec, SpreadSpec, apply_conveyors
 from flywheel_sim.io.xmile.equations import Scope, dimension_maps
 from flywheel_sim.io.xmile.instances import (
     VARIABLE_TAGS,
@@ -92,6 +92,7 @@ class Reader(ModuleTree, VariableReader):
         self.notes: list[str] = []
         self.conveyors: list[ConveyorSpec] = []
         self.leaks: dict[str, LeakSpec] = {}
+        self.spreads: dict[str, SpreadSpec] = {}  # isee:spreadflow on conveyor inflows
         self.blank_flows: dict[str, tuple[Document, ET.Element, str]] = {}  # conveyors fill
         self.belts: set[str] = set()  # the conveyors' flattened names
         self.queue_parts = QueueParts()  # queues, overflows, multipliers (io/xmile/queue.py)
@@ -142,7 +143,7 @@ class Reader(ModuleTree, VariableReader):
             self.time,
         )
         elements = apply_conveyors(
-            elements, self.conveyors, self.leaks, self.blank_flows, self.time
+            elements, self.conveyors, self.leaks, self.blank_flows, self.time, spreads=self.spreads
         )
         model = Model(
             name=name,

@@ -16,8 +16,10 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.conveyor import (
     ConveyorSpec,
     LeakSpec,
+    SpreadSpec,
     leak_zone,
     read_conveyor,
+    read_spread,
     refuse_slat_size,
 )
 from flywheel_sim.io.xmile.equations import (
@@ -50,6 +52,7 @@ class VariableReader:
     names: set[str]
     conveyors: list[ConveyorSpec]
     leaks: dict[str, LeakSpec]
+    spreads: dict[str, SpreadSpec]
     blank_flows: dict[str, tuple[Document, ET.Element, str]]
     belts: set[str]
     queue_parts: QueueParts
@@ -93,12 +96,6 @@ class VariableReader:
                 hint="drop it if the equation gives the right initial value, or move the "
                 "initial value into the stocks that use it",
             )
-        spread = next((v for k, v in node.attrib.items() if k.endswith("spreadflow")), None)
-        if spread is not None and spread.strip():
-            raise ModelError(
-                f'spreading a conveyor\'s input (isee:spreadflow="{spread}") is not supported',
-                hint="put the inflow at the beginning of the conveyor (remove isee:spreadflow)",
-            )
         if any(child.tag.rsplit("}", 1)[-1] == "oven" for child in node):
             raise ModelError(
                 "ovens (Stella's batch-process stocks) are not supported",
@@ -133,6 +130,10 @@ class VariableReader:
             self.conveyors.append(
                 read_conveyor(self.doc, node, name, lambda raw: self.one_equation(raw, scope, ctx))
             )
+        if tag == "flow":
+            spread = read_spread(self.doc, node, name, lambda r: self.one_equation(r, scope, ctx))
+            if spread is not None:
+                self.spreads[canonical(name)] = spread
         if tag == "flow" and node.find("leak") is not None:
             zone = leak_zone(self.doc, node, name)
             own = self.one_equation((node.findtext("leak") or "").strip(), scope, ctx)
