@@ -1,5 +1,5 @@
 """``python -m flywheel_sim.cli``: the ``flywheel`` command."""
 
-from flywheel_sim.cli.app import main
+from flywheel_sim.cli.entry import main
 
 main()

@@ -13,6 +13,7 @@ from rich.markup import escape
 
 from flywheel_sim.cli import diagnose, loops, market, model, study, validate, web, xmile
 from flywheel_sim.cli.common import Interrupt, err
+from flywheel_sim.engine.cancel import sigint_seen
 from flywheel_sim.errors import FlywheelError
 from flywheel_sim.limits import check_environment
 
@@ -56,6 +57,10 @@ def main() -> None:
             code = app(standalone_mode=False)
         except KeyboardInterrupt:
             code = 130
+        except Exception:
+            if not sigint_seen():
+                raise
+            code = 130  # Ctrl-C surfaced as another error (a database query interrupted)
         if code == 130 and not Interrupt.noted:
             err.print("interrupted (Ctrl-C)", highlight=False)
         if isinstance(code, int) and code:

@@ -12,6 +12,7 @@ Python also runs, so Ctrl-C (``KeyboardInterrupt``) stops a compiled run too.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
@@ -46,3 +47,25 @@ def stop_if_cancelled(check: Check | None, t: float, stop: float) -> None:
     """Raise Cancelled, saying how far the run got, when ``check`` says to stop."""
     if check is not None and check():
         raise Cancelled(f"run cancelled at time {t:g} of {stop:g}")
+
+
+# Ctrl-C as the ``flywheel`` command sees it: its SIGINT handler (flywheel_sim.cli.entry) sets
+# this before raising KeyboardInterrupt, so code that waits (an executor collecting results)
+# and the command's last error handler still know about a Ctrl-C that a library swallowed or
+# turned into another error on its way (DuckDB stops a query with "Query interrupted").
+_SIGINT = threading.Event()
+
+
+def note_sigint() -> None:
+    """Record that the user pressed Ctrl-C (called by the command's SIGINT handler)."""
+    _SIGINT.set()
+
+
+def sigint_seen() -> bool:
+    """Whether Ctrl-C was pressed since the command started."""
+    return _SIGINT.is_set()
+
+
+def forget_sigint() -> None:
+    """Start afresh (a command run again in the same process, as the tests do)."""
+    _SIGINT.clear()

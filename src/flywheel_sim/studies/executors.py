@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Protocol, Self, TypeVar, get_args
 
-from flywheel_sim.engine.cancel import cancelling
+from flywheel_sim.engine.cancel import cancelling, sigint_seen
 from flywheel_sim.errors import FlywheelError, ModelError
 
 R = TypeVar("R")
@@ -241,6 +241,8 @@ class LocalExecutor(_Closing):
             for i in range(len(tasks)):
                 with changed:
                     while i not in results:
+                        if sigint_seen():  # a Ctrl-C that a library swallowed on its way
+                            raise KeyboardInterrupt
                         changed.wait(0.1)
                     value, error = results.pop(i)
                     yielded[0] = i + 1
