@@ -11,6 +11,9 @@
   Stella: a variable delay time is used at its initial value); HISTORY(x, t) reads such a
   buffer at time t.
 
+Vensim's DELAY FIXED, SAMPLE IF TRUE, TREND, FORECAST and ACTIVE INITIAL are expanded by
+compile/stateful_vensim.py.
+
 Every hidden instance is owned by the model element whose equation created it, so error and
 NaN reports name that element.
 """
@@ -21,13 +24,14 @@ import math
 from collections.abc import Callable
 
 from flywheel_sim.compile.scalarise import Inst
+from flywheel_sim.compile.stateful_vensim import VensimStateful
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.size import MAX_ORDER
 
 
-class Expander:
+class Expander(VensimStateful):
     def __init__(self, instances: list[Inst], file: str | None) -> None:
         self.instances = instances
         self.file = file

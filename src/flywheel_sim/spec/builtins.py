@@ -5,9 +5,10 @@
 - ``math``: a pure function of its arguments;
 - ``time``: depends on the simulation clock (TIME, STEP, PULSE, RAMP ...);
 - ``random``: draws from the run's reproducible stream each DT (optional last arg: seed);
-- ``stateful``: expanded into hidden stocks and flows (SMTH*, DELAY*, TREND, FORCST, NPV),
-  an initial-value slot (INIT), a previous-value slot (PREVIOUS) or a history buffer (DELAY,
-  HISTORY);
+- ``stateful``: expanded into hidden stocks and flows (SMTH*, DELAY*, TREND, FORCST, NPV,
+  SAFE_TREND, SAFE_FORECAST), an initial-value slot (INIT), a previous-value slot (PREVIOUS,
+  SAMPLE_IF_TRUE), a history buffer (DELAY, DELAY_FIXED, HISTORY) or an auxiliary with its own
+  initial equation (ACTIVE_INITIAL);
 - ``reduce``: reduces arrayed arguments (SUM, MEAN, PROD, and MIN/MAX with one argument).
 """
 
@@ -58,6 +59,7 @@ _TABLE = [
     Builtin("MIN", 1, None, "math", "MIN(a, b, ...) | MIN(x[*])", "smallest argument/element"),
     Builtin("MAX", 1, None, "math", "MAX(a, b, ...) | MAX(x[*])", "largest argument/element"),
     Builtin("IF_THEN_ELSE", 3, 3, "math", "IF_THEN_ELSE(c, a, b)", "a if c is non-zero else b"),
+    Builtin("GAME", 1, 1, "math", "GAME(x)", "x (Vensim's gaming input: x outside a game)"),
     Builtin("TIME", 0, 0, "time", "TIME", "the current simulation time"),
     Builtin("DT", 0, 0, "time", "DT", "the integration step"),
     Builtin("STARTTIME", 0, 0, "time", "STARTTIME", "the start time"),
@@ -155,6 +157,51 @@ _TABLE = [
         "stateful",
         "PREVIOUS(x[, initial])",
         "the value of x one DT ago (initial, default x, at the start)",
+    ),
+    Builtin(
+        "DELAY_FIXED",
+        3,
+        3,
+        "stateful",
+        "DELAY_FIXED(input, time, initial)",
+        "pipeline delay by a whole number of DTs: time (taken at the start) rounded to the "
+        "nearest multiple of DT, at least one DT; initial until then (Vensim's DELAY FIXED)",
+    ),
+    Builtin(
+        "SAMPLE_IF_TRUE",
+        3,
+        3,
+        "stateful",
+        "SAMPLE_IF_TRUE(condition, input, initial)",
+        "the input while the condition is non-zero, else the value it last had (initial at the "
+        "start; Vensim's SAMPLE IF TRUE)",
+    ),
+    Builtin(
+        "SAFE_TREND",
+        3,
+        3,
+        "stateful",
+        "SAFE_TREND(input, time, initial_trend)",
+        "Vensim's TREND: (input - average) / (time * |average|), 0 when the average is 0, "
+        "the average a first-order smooth starting at input / (1 + initial_trend * time)",
+    ),
+    Builtin(
+        "SAFE_FORECAST",
+        3,
+        3,
+        "stateful",
+        "SAFE_FORECAST(input, time, horizon)",
+        "Vensim's FORECAST: input * (1 + horizon * (input - average) / (time * average)), the "
+        "ratio 0 when the average is 0, the average a first-order smooth starting at input",
+    ),
+    Builtin(
+        "ACTIVE_INITIAL",
+        2,
+        2,
+        "stateful",
+        "ACTIVE_INITIAL(equation, initial)",
+        "initial while the initial values are computed, the equation from the start time on "
+        "(breaks a cycle among initial values; Vensim's ACTIVE INITIAL)",
     ),
     Builtin("RANDOM", 2, 3, "random", "RANDOM(min, max[, seed])", "uniform draw each DT"),
     Builtin("NORMAL", 2, 3, "random", "NORMAL(mean, sd[, seed])", "normal draw each DT"),

@@ -116,6 +116,11 @@ def hidden_count(node: Call) -> int:
         "DELAY": 5,
         "HISTORY": 3,
         "NPV": 6,
+        "DELAY_FIXED": 5,
+        "SAMPLE_IF_TRUE": 2,
+        "SAFE_TREND": 4,
+        "SAFE_FORECAST": 4,
+        "ACTIVE_INITIAL": 1,
     }.get(func, 0)
 
 

@@ -1,0 +1,103 @@
+"""Stateful builtins with Vensim's documented semantics (part of step 2 of compiling, with
+compile/stateful.py, whose Expander calls these handlers by name).
+
+- DELAY_FIXED(input, time, initial): Vensim's DELAY FIXED, a pipeline delay whose delay time
+  is taken at the start and rounded to a whole number of DTs, at least one ("the minimum
+  delay time is TIME STEP"); it is the DELAY buffer read exactly that many steps back;
+- SAMPLE_IF_TRUE(condition, input, initial): Vensim's SAMPLE IF TRUE, the input while the
+  condition holds, else the value held one DT ago (a previous-value slot starting at the
+  initial value);
+- SAFE_TREND(input, time, initial trend) and SAFE_FORECAST(input, time, horizon): Vensim's
+  TREND and FORECAST, whose documented equations divide with ZIDZ (0 when the average is 0)
+  and, for TREND, by the absolute value of the average (XMILE's TREND and FORCST do neither);
+- ACTIVE_INITIAL(equation, initial): Vensim's ACTIVE INITIAL, a hidden auxiliary whose
+  initial-value equation is ``initial`` (so initial values may depend on it without a cycle)
+  and whose equation is ``equation`` from the first step on, the start time included.
+"""
+
+from __future__ import annotations
+
+from flywheel_sim.compile.instances import Inst
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
+
+
+class VensimStateful:
+    """Handlers for the Expander (compile/stateful.py); ``new``, ``as_var`` and ``_delay``
+    are the Expander's."""
+
+    owner: Inst | None
+
+    def new(self, kind: str, expr: Expr, part: str) -> Inst:
+        raise NotImplementedError  # compile/stateful.py
+
+    def as_var(self, expr: Expr, part: str) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
+    def _delay(self, args: tuple[Expr, ...]) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
+    def _delay_fixed(self, args: tuple[Expr, ...]) -> Expr:
+        source, lag, initial = args
+        dt = Call("DT", ())
+        # round half up to whole steps (Vensim: shorter delays act as one TIME STEP)
+        steps = Call("INT", (Binary("+", Binary("/", lag, dt), Num(0.5)),))
+        return self._delay((source, Binary("*", Call("MAX", (Num(1.0), steps)), dt), initial))
+
+    def _sample_if_true(self, args: tuple[Expr, ...]) -> Expr:
+        condition, source, initial = args
+        held = self.new("prev", initial, "held")
+        owner = self.owner
+        if (
+            owner is not None
+            and isinstance(owner.expr, Call)
+            and owner.expr.func == "SAMPLE_IF_TRUE"
+        ):
+            # the whole equation: the variable itself on the right is its previous value
+            # (Vensim: "the same variable on the left and right side of an equation")
+            condition = _renamed(condition, owner.key, held.key)
+            source = _renamed(source, owner.key, held.key)
+        sample = self.new("haux", If(condition, source, Var(held.key)), "sample")
+        held.src = sample.key
+        return Var(sample.key)
+
+    def average(self, source: Expr, avg: Expr, start: Expr) -> Expr:
+        """A first-order smooth of ``source`` over ``avg`` starting at ``start``."""
+        stock = self.new("hstock", start, "average")
+        change = self.new("haux", Binary("/", Binary("-", source, Var(stock.key)), avg), "adjust")
+        stock.inflows += (change.key,)
+        return Var(stock.key)
+
+    def _safe_trend(self, args: tuple[Expr, ...]) -> Expr:
+        source, avg = self.as_var(args[0], "input"), self.as_var(args[1], "time")
+        start = Binary("/", source, Binary("+", Num(1.0), Binary("*", args[2], avg)))
+        average = self.average(source, avg, start)
+        scale = Binary("*", avg, Call("ABS", (average,)))
+        return Call("SAFEDIV", (Binary("-", source, average), scale))
+
+    def _safe_forecast(self, args: tuple[Expr, ...]) -> Expr:
+        source, avg = self.as_var(args[0], "input"), self.as_var(args[1], "time")
+        average = self.average(source, avg, source)
+        trend = Call("SAFEDIV", (Binary("-", source, average), Binary("*", avg, average)))
+        return Binary("*", source, Binary("+", Num(1.0), Binary("*", trend, args[2])))
+
+    def _active_initial(self, args: tuple[Expr, ...]) -> Expr:
+        active = self.new("haux", args[0], "active")
+        active.initial = args[1]
+        return Var(active.key)
+
+
+def _renamed(node: Expr, old: str, new: str) -> Expr:
+    """``node`` with every reference to instance ``old`` made one to ``new``."""
+    if isinstance(node, Var):
+        return Var(new) if node.name == old else node
+    if isinstance(node, Unary):
+        return Unary(node.op, _renamed(node.operand, old, new))
+    if isinstance(node, Binary):
+        return Binary(node.op, _renamed(node.left, old, new), _renamed(node.right, old, new))
+    if isinstance(node, If):
+        return If(*(_renamed(part, old, new) for part in (node.cond, node.then, node.orelse)))
+    if isinstance(node, Call):
+        return Call(node.func, tuple(_renamed(a, old, new) for a in node.args))
+    if isinstance(node, VarList):
+        return VarList(tuple(_renamed(i, old, new) for i in node.items))
+    return node

@@ -1,0 +1,193 @@
+"""Builtins with Vensim's documented semantics (DELAY_FIXED, SAMPLE_IF_TRUE, SAFE_TREND,
+SAFE_FORECAST, ACTIVE_INITIAL, GAME), on small YAML models, against values computed by hand
+from the equations of Vensim's reference manual (vensim.com/documentation, fn_*.html). Every
+test runs on both virtual machines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+import yaml
+
+import flywheel_sim as fs
+from flywheel_sim import Options
+from flywheel_sim.errors import ModelError
+
+NUMPY, NUMBA = Options(backend="numpy"), Options(backend="numba")
+
+
+@pytest.fixture(params=[NUMPY, NUMBA], ids=["numpy", "numba"])
+def opts(request: pytest.FixtureRequest) -> Options:
+    option: Options = request.param
+    return option
+
+
+def run(text: str, opts: Options) -> xr.Dataset:
+    return fs.simulate(fs.loads_model(text), options=opts)
+
+
+def evaluate(
+    equation: str, opts: Options, stop: float = 4, dt: float = 1, method: str = "euler"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(times, values) of ``y = equation`` in a one-auxiliary model."""
+    doc = {
+        "time": {"start": 0, "stop": stop, "dt": dt, "method": method},
+        "auxiliaries": {"y": {"equation": equation}},
+    }
+    ds = run(yaml.safe_dump(doc, sort_keys=False), opts)
+    return ds.time.values, ds["y"].values[0]
+
+
+# -- DELAY_FIXED ---------------------------------------------------------------------------------
+
+
+def test_delay_fixed_rounds_the_delay_to_whole_steps(opts: Options) -> None:
+    """Vensim's DELAY FIXED keeps one value per TIME STEP: a delay of 1.2 with DT 0.5 is
+    2.4 steps, rounded to 2 (a delay of 1.0); the initial value until then."""
+    t, y = evaluate("DELAY_FIXED(TIME * TIME, 1.2, -1)", opts, stop=4, dt=0.5)
+    np.testing.assert_allclose(y, np.where(t >= 1, (t - 1) ** 2, -1.0), rtol=1e-13, atol=1e-13)
+
+
+def test_delay_fixed_shorter_than_a_step_acts_as_one_step(opts: Options) -> None:
+    """Vensim: "The minimum delay time is TIME STEP"; a delay of 0 or 0.1 delays by one DT."""
+    for delay in ("0", "0.1"):
+        t, y = evaluate(f"DELAY_FIXED(3 * TIME, {delay}, 7)", opts, stop=3, dt=0.5)
+        np.testing.assert_allclose(y, np.where(t >= 0.5, 3 * (t - 0.5), 7.0), atol=1e-13)
+
+
+def test_delay_fixed_takes_the_delay_time_at_the_start(opts: Options) -> None:
+    """Vensim: "The delay time can be an expression, but only its initial value is used"."""
+    t, y = evaluate("DELAY_FIXED(TIME, 2 + TIME, 100)", opts, stop=6, dt=1)
+    np.testing.assert_allclose(y, np.where(t >= 2, t - 2, 100.0), atol=1e-13)
+
+
+# -- SAMPLE_IF_TRUE ------------------------------------------------------------------------------
+
+
+def test_sample_if_true_holds_the_last_sample(opts: Options) -> None:
+    """The input while the condition holds (t = 2, 2.5: 10t), then held; the initial value
+    before the condition first holds."""
+    t, y = evaluate("SAMPLE_IF_TRUE(TIME >= 2 AND TIME < 3, 10 * TIME, -1)", opts, stop=5, dt=0.5)
+    expected = np.where(t < 2, -1.0, np.where(t < 3, 10 * t, 25.0))
+    np.testing.assert_allclose(y, expected, rtol=1e-15)
+
+
+def test_sample_if_true_samples_at_the_start_when_the_condition_holds(opts: Options) -> None:
+    """At the start the condition is already true: the input (100), not the initial value."""
+    t, y = evaluate("SAMPLE_IF_TRUE(TIME < 1, TIME + 100, 7)", opts, stop=3, dt=0.5)
+    np.testing.assert_allclose(y, np.where(t < 1, t + 100, 100.5), rtol=1e-15)
+
+
+def test_sample_if_true_may_read_its_own_previous_value(opts: Options) -> None:
+    """Vensim's example "max workforce = SAMPLE IF TRUE(workforce > max workforce, workforce,
+    workforce)": the variable on the right is its previous value; here the running maximum
+    of a saw-tooth x."""
+    ds = run(
+        """
+time: {start: 0, stop: 8, dt: 1}
+auxiliaries:
+  x: MODULO(TIME + 1, 4) * 2 - TIME / 4
+  m: SAMPLE_IF_TRUE(x > m, x, x)
+""",
+        opts,
+    )
+    t = ds.time.values
+    x = np.mod(t + 1, 4) * 2 - t / 4
+    np.testing.assert_allclose(ds["m"].values[0], np.maximum.accumulate(x), rtol=1e-15)
+
+
+# -- SAFE_TREND and SAFE_FORECAST ----------------------------------------------------------------
+
+
+def _smooth(x: np.ndarray, avg: float, start: float, dt: float) -> np.ndarray:
+    """Euler's first-order smooth of the sequence x: a[k+1] = a[k] + dt (x[k] - a[k]) / avg."""
+    out = np.empty_like(x)
+    out[0] = start
+    for k in range(len(x) - 1):
+        out[k + 1] = out[k] + dt * (x[k] - out[k]) / avg
+    return out
+
+
+def test_safe_trend_of_a_constant_from_an_initial_trend(opts: Options) -> None:
+    """Vensim's TREND(10, 5, 0.1): the average starts at 10 / (1 + 0.1 * 5), so the trend
+    starts at 0.1 and decays as the average catches up."""
+    t, y = evaluate("SAFE_TREND(10, 5, 0.1)", opts, stop=6)
+    avg = _smooth(np.full(t.shape, 10.0), 5, 10 / 1.5, 1)
+    assert y[0] == pytest.approx(0.1, rel=1e-14)
+    np.testing.assert_allclose(y, (10 - avg) / (5 * np.abs(avg)), rtol=1e-13)
+
+
+def test_safe_trend_divides_by_the_absolute_average(opts: Options) -> None:
+    """A negative input rising from -10 to -5 has a positive trend (Vensim divides by
+    ABS(average); XMILE's TREND would give a negative one)."""
+    t, y = evaluate("SAFE_TREND(-10 + STEP(5, 1), 4, 0)", opts, stop=5)
+    x = np.where(t >= 1, -5.0, -10.0)
+    avg = _smooth(x, 4, -10.0, 1)
+    expected = (x - avg) / (4 * np.abs(avg))
+    assert y[1] == pytest.approx(5 / 40, rel=1e-14)
+    np.testing.assert_allclose(y, expected, rtol=1e-13)
+
+
+def test_safe_trend_and_forecast_of_zero_are_zero(opts: Options) -> None:
+    """Vensim's equations divide with ZIDZ: a zero average gives 0, not a failed run."""
+    for equation in ("SAFE_TREND(0, 3, 0)", "SAFE_FORECAST(0 * TIME, 3, 5)"):
+        _, y = evaluate(equation, opts)
+        np.testing.assert_array_equal(y, 0.0)
+
+
+def test_safe_forecast_of_exponential_growth(opts: Options) -> None:
+    """Vensim's FORECAST = input * (1 + horizon * (input - AV) / (average time * AV)), AV a
+    smooth of the input starting at the input (Euler, DT 0.5, by the recurrence)."""
+    t, y = evaluate("SAFE_FORECAST(10 * EXP(0.1 * TIME), 2, 3)", opts, stop=5, dt=0.5)
+    x = 10 * np.exp(0.1 * t)
+    avg = _smooth(x, 2, 10.0, 0.5)
+    np.testing.assert_allclose(y, x * (1 + 3 * (x - avg) / (2 * avg)), rtol=1e-13)
+    assert y[0] == pytest.approx(10.0, rel=1e-15)
+
+
+# -- ACTIVE_INITIAL ------------------------------------------------------------------------------
+
+_CAPACITY = """
+time: {{start: 0, stop: 5, dt: 1}}
+stocks:
+  capacity: {{initial: target, inflows: [adjust]}}
+flows:
+  adjust: (target - capacity) / 10
+auxiliaries:
+  target: {target}
+"""
+
+
+def test_active_initial_breaks_a_cycle_of_initial_values(opts: Options) -> None:
+    """Vensim's example: Capacity = INTEG(adjust, target capacity) with target capacity =
+    ACTIVE INITIAL(Capacity * 1.1, 100): capacity starts at 100, target is the active
+    equation from the start time on (110 at t = 0), so capacity grows 1% per step."""
+    ds = run(_CAPACITY.format(target="ACTIVE_INITIAL(capacity * 1.1, 100)"), opts)
+    k = np.arange(6)
+    np.testing.assert_allclose(ds["capacity"].values[0], 100 * 1.01**k, rtol=1e-13)
+    np.testing.assert_allclose(ds["target"].values[0], 110 * 1.01**k, rtol=1e-13)
+
+
+def test_without_active_initial_the_cycle_is_refused() -> None:
+    with pytest.raises(ModelError, match="initial values depend on each other"):
+        fs.compile_model(fs.loads_model(_CAPACITY.format(target="capacity * 1.1")))
+
+
+def test_active_initial_of_a_constant_equation(opts: Options) -> None:
+    """An equation that never changes is still the one used from the start time on."""
+    ds = run(_CAPACITY.format(target="ACTIVE_INITIAL(50, 100)"), opts)
+    cap = [100.0]
+    for _ in range(5):
+        cap.append(cap[-1] + (50 - cap[-1]) / 10)
+    np.testing.assert_allclose(ds["capacity"].values[0], cap, rtol=1e-14)
+    np.testing.assert_array_equal(ds["target"].values[0], 50.0)
+
+
+# -- GAME ----------------------------------------------------------------------------------------
+
+
+def test_game_is_its_argument(opts: Options) -> None:
+    """Vensim's GAME(x): x whenever the model is not played as a game."""
+    t, y = evaluate("GAME(2 * TIME + 1)", opts)
+    np.testing.assert_array_equal(y, 2 * t + 1)
