@@ -5,6 +5,9 @@ test runs on both virtual machines."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 import xarray as xr
@@ -191,3 +194,131 @@ def test_game_is_its_argument(opts: Options) -> None:
     """Vensim's GAME(x): x whenever the model is not played as a game."""
     t, y = evaluate("GAME(2 * TIME + 1)", opts)
     np.testing.assert_array_equal(y, 2 * t + 1)
+
+
+# -- Vensim's RANDOM functions -------------------------------------------------------------------
+#
+# Over 2,000 runs x 5 DTs: the empirical CDF at a few points against the truncated
+# distribution's (5 binomial standard errors, a miss probability of 6e-7 per point; the seeds
+# are fixed, so the tests are deterministic).
+
+SEEDS = np.arange(2000)
+
+
+def draws(equation: str, opts: Options, stop: float = 4) -> np.ndarray:
+    doc = {
+        "time": {"start": 0, "stop": stop, "dt": 1},
+        "auxiliaries": {"y": {"equation": equation}},
+    }
+    model = fs.loads_model(yaml.safe_dump(doc, sort_keys=False))
+    return np.asarray(fs.simulate(model, options=opts, seed=SEEDS)["y"].values)
+
+
+def assert_cdf(sample: np.ndarray, cdf: Callable[[float], float], points: list[float]) -> None:
+    n = sample.size
+    for x in points:
+        p = cdf(x)
+        observed = np.count_nonzero(sample <= x) / n
+        assert abs(observed - p) <= 5 * math.sqrt(p * (1 - p) / n) + 1e-12, (x, observed, p)
+
+
+def phi(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
+
+
+def test_random_uniform(opts: Options) -> None:
+    sample = draws("RANDOM_UNIFORM(2, 5, 0)", opts)
+    assert sample.min() > 2 and sample.max() < 5
+    assert_cdf(sample, lambda x: (x - 2) / 3, [2.5, 3.5, 4.5])
+
+
+def test_random_normal_is_truncated(opts: Options) -> None:
+    """RANDOM NORMAL(m, x, mean, sd, s): mean 10, sd 4 truncated to [8, 20] (p = 0.69):
+    the CDF is (Phi(z) - Phi(-0.5)) / (Phi(2.5) - Phi(-0.5))."""
+    sample = draws("RANDOM_NORMAL(8, 20, 10, 4, 0)", opts)
+    assert sample.min() >= 8 and sample.max() <= 20
+    lo, hi = phi(-0.5), phi(2.5)
+    assert_cdf(sample, lambda x: (phi((x - 10) / 4) - lo) / (hi - lo), [8.5, 10, 12, 15, 18])
+
+
+def test_random_normal_with_far_bounds_is_a_normal(opts: Options) -> None:
+    sample = draws("RANDOM_NORMAL(-1e6, 1e6, 3, 2, 0)", opts)
+    assert_cdf(sample, lambda x: phi((x - 3) / 2), [-1, 1, 3, 5, 7])
+
+
+def test_random_exponential_is_shifted_stretched_and_truncated(opts: Options) -> None:
+    """2 + 3E truncated to [5, 11]: E in [1, 3], CDF (e^-1 - e^-e) / (e^-1 - e^-3)."""
+    sample = draws("RANDOM_EXPONENTIAL(5, 11, 2, 3, 0)", opts)
+    assert sample.min() >= 5 and sample.max() <= 11
+
+    def cdf(x: float) -> float:
+        e = (x - 2) / 3
+        return (math.exp(-1) - math.exp(-e)) / (math.exp(-1) - math.exp(-3))
+
+    assert_cdf(sample, cdf, [5.5, 6.5, 8, 10])
+
+
+def test_random_triangular_is_truncated(opts: Options) -> None:
+    """Triangular on [0, 10] peaking at 2, truncated to [1, 6]."""
+    sample = draws("RANDOM_TRIANGULAR(1, 6, 0, 2, 10, 0)", opts)
+    assert sample.min() >= 1 and sample.max() <= 6
+
+    def full(y: float) -> float:
+        return y * y / 20 if y <= 2 else 1 - (10 - y) ** 2 / 80
+
+    assert_cdf(sample, lambda x: (full(x) - full(1)) / (full(6) - full(1)), [1.5, 2, 3, 4.5])
+
+
+def test_random_triangular_untruncated_mean(opts: Options) -> None:
+    sample = draws("RANDOM_TRIANGULAR(0, 10, 0, 2, 10)", opts)
+    assert abs(sample.mean() - 4.0) < 5 * math.sqrt((100 + 4 + 0 - 20 - 0 - 0) / 18 / sample.size)
+
+
+def test_random_poisson_is_shifted_stretched_and_truncated(opts: Options) -> None:
+    """1 + 2P, P Poisson of mean 3, truncated to [3, 9]: P in {1, 2, 3, 4}."""
+    sample = draws("RANDOM_POISSON(3, 9, 3, 1, 2, 0)", opts)
+    assert set(np.unique(sample)) <= {3.0, 5.0, 7.0, 9.0}
+    pmf = {k: math.exp(-3) * 3**k / math.factorial(k) for k in (1, 2, 3, 4)}
+    total = sum(pmf.values())
+    cdf = 0.0
+    for k in (1, 2, 3):
+        cdf += pmf[k] / total
+        observed = np.count_nonzero(sample <= 1 + 2 * k) / sample.size
+        assert abs(observed - cdf) <= 5 * math.sqrt(cdf * (1 - cdf) / sample.size)
+
+
+def test_random_stream_ids(opts: Options) -> None:
+    """Stream 0: the run's stream (runs differ); another ID: the same draws in every run;
+    two calls sharing an ID are not identical."""
+    doc = """
+time: {start: 0, stop: 3, dt: 1}
+auxiliaries:
+  a: RANDOM_UNIFORM(0, 1, 0)
+  b: RANDOM_UNIFORM(0, 1, 7)
+  c: RANDOM_UNIFORM(0, 1, 7)
+"""
+    ds = fs.simulate(fs.loads_model(doc), options=opts, seed=np.arange(3))
+    a, b, c = (ds[k].values for k in "abc")
+    assert not np.array_equal(a[0], a[1])
+    np.testing.assert_array_equal(b[0], b[1])
+    assert not np.array_equal(b, c)
+
+
+def test_random_functions_agree_on_both_backends() -> None:
+    for equation in (
+        "RANDOM_UNIFORM(0, 1, 3)",
+        "RANDOM_EXPONENTIAL(0, 100, 0, 1, 0)",
+        "RANDOM_TRIANGULAR(0, 10, 0, 3, 10, 0)",
+        "RANDOM_POISSON(0, 10, 2, 0, 1, 0)",
+    ):
+        np.testing.assert_array_equal(draws(equation, NUMPY), draws(equation, NUMBA))
+
+
+def test_random_normal_stream_must_be_a_number() -> None:
+    with pytest.raises(ModelError, match="seed of RANDOM_NORMAL must be a number"):
+        fs.compile_model(
+            fs.loads_model(
+                "time: {start: 0, stop: 1, dt: 1}\nauxiliaries:\n"
+                "  s: 3\n  y: RANDOM_NORMAL(0, 1, 0, 1, s)\n"
+            )
+        )

@@ -12,7 +12,7 @@
   buffer at time t.
 
 Vensim's DELAY FIXED, SAMPLE IF TRUE, TREND, FORECAST and ACTIVE INITIAL are expanded by
-compile/stateful_vensim.py.
+compile/stateful_vensim.py, and Vensim's RANDOM functions rewritten by compile/random_vensim.py.
 
 Every hidden instance is owned by the model element whose equation created it, so error and
 NaN reports name that element.
@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from flywheel_sim.compile.random_vensim import VensimRandom
 from flywheel_sim.compile.scalarise import Inst
 from flywheel_sim.compile.stateful_vensim import VensimStateful
 from flywheel_sim.errors import ModelError
@@ -31,7 +32,7 @@ from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.size import MAX_ORDER
 
 
-class Expander(VensimStateful):
+class Expander(VensimStateful, VensimRandom):
     def __init__(self, instances: list[Inst], file: str | None) -> None:
         self.instances = instances
         self.file = file
@@ -39,6 +40,7 @@ class Expander(VensimStateful):
         self.delays: list[str] = []  # input instance key of each DELAY buffer
         self.counter = 0
         self.owner: Inst | None = None
+        self.streams: dict[int, int] = {}  # Vensim's stream IDs: calls drawing from each
 
     def run(self) -> tuple[list[Inst], list[str]]:
         for inst in self.instances:
@@ -84,7 +86,8 @@ class Expander(VensimStateful):
             return VarList(tuple(self.expand(i) for i in node.items))
         args = tuple(self.expand(a) for a in node.args)
         builtin = BUILTINS.get(node.func)
-        if builtin is None or builtin.kind != "stateful":
+        vensim_random = builtin is not None and node.func.startswith("RANDOM_")
+        if builtin is None or (builtin.kind != "stateful" and not vensim_random):
             return Call(node.func, args)
         handler: Callable[[tuple[Expr, ...]], Expr] = getattr(self, f"_{node.func.lower()}")
         return handler(args)

@@ -215,6 +215,50 @@ _TABLE = [
     ),
     Builtin("EXPRND", 1, 2, "random", "EXPRND(mean[, seed])", "exponential draw each DT"),
     Builtin("POISSON", 1, 2, "random", "POISSON(mean[, seed])", "Poisson draw each DT"),
+    Builtin(
+        "RANDOM_UNIFORM",
+        2,
+        3,
+        "random",
+        "RANDOM_UNIFORM(min, max[, stream])",
+        "Vensim's RANDOM UNIFORM: a uniform draw each DT (stream: see RANDOM_NORMAL)",
+    ),
+    Builtin(
+        "RANDOM_NORMAL",
+        4,
+        5,
+        "random",
+        "RANDOM_NORMAL(min, max, mean, sd[, stream])",
+        "Vensim's RANDOM NORMAL: a normal draw each DT truncated to [min, max]; stream 0 (or "
+        "none): the run's stream, another: a stream the same in every run",
+    ),
+    Builtin(
+        "RANDOM_EXPONENTIAL",
+        4,
+        5,
+        "random",
+        "RANDOM_EXPONENTIAL(min, max, shift, stretch[, stream])",
+        "Vensim's RANDOM EXPONENTIAL: shift + stretch * (an exponential of mean 1), truncated "
+        "to [min, max]",
+    ),
+    Builtin(
+        "RANDOM_POISSON",
+        5,
+        6,
+        "random",
+        "RANDOM_POISSON(min, max, mean, shift, stretch[, stream])",
+        "Vensim's RANDOM POISSON: shift + stretch * (a Poisson count of the mean), truncated "
+        "to [min, max]",
+    ),
+    Builtin(
+        "RANDOM_TRIANGULAR",
+        5,
+        6,
+        "random",
+        "RANDOM_TRIANGULAR(min, max, start, peak, end[, stream])",
+        "Vensim's RANDOM TRIANGULAR: a triangular draw on [start, end] peaking at peak, "
+        "truncated to [min, max]",
+    ),
     Builtin("SUM", 1, 1, "reduce", "SUM(x[*])", "sum over a dimension"),
     Builtin("MEAN", 1, None, "reduce", "MEAN(x[*]) | MEAN(a, b, ...)", "mean"),
     Builtin("PROD", 1, 1, "reduce", "PROD(x[*])", "product over a dimension"),

@@ -121,6 +121,10 @@ def hidden_count(node: Call) -> int:
         "SAFE_TREND": 4,
         "SAFE_FORECAST": 4,
         "ACTIVE_INITIAL": 1,
+        "RANDOM_NORMAL": 16,  # compile/random_vensim.py: its arguments and 12 draws
+        "RANDOM_POISSON": 17,
+        "RANDOM_EXPONENTIAL": 6,
+        "RANDOM_TRIANGULAR": 11,
     }.get(func, 0)
 
 
