@@ -9,7 +9,8 @@
   SAFE_TREND, SAFE_FORECAST), an initial-value slot (INIT), a previous-value slot (PREVIOUS,
   SAMPLE_IF_TRUE), a history buffer (DELAY, DELAY_FIXED, HISTORY) or an auxiliary with its own
   initial equation (ACTIVE_INITIAL);
-- ``reduce``: reduces arrayed arguments (SUM, MEAN, PROD, and MIN/MAX with one argument).
+- ``reduce``: reduces arrayed arguments (SUM, MEAN, PROD, and MIN/MAX with one argument), or
+  takes a whole array (RANK, SIZE, and Vensim's vector functions: compile/vectors.py).
 """
 
 from __future__ import annotations
@@ -271,6 +272,43 @@ _TABLE = [
         "standard deviation of the elements (of the population: divided by their number)",
     ),
     Builtin("SIZE", 1, 1, "reduce", "SIZE(x[*])", "the number of elements"),
+    Builtin("ELMCOUNT", 1, 1, "reduce", "ELMCOUNT(Dim)", "the number of elements of a dimension"),
+    Builtin(
+        "ELEMENT_AT",
+        2,
+        2,
+        "reduce",
+        "ELEMENT_AT(x[*], k)",
+        "the k-th element (1-based, row-major, whole part of k) of the whole array x; NaN, "
+        "failing the run, outside it (Vensim's VECTOR ELM MAP)",
+    ),
+    Builtin(
+        "VECTOR_RANK",
+        2,
+        2,
+        "reduce",
+        "VECTOR_RANK(x[*], direction)",
+        "over a dimension: the rank of x's element at this element's position (1 = smallest "
+        "if direction > 0, else largest; ties in order of position; Vensim's VECTOR RANK)",
+    ),
+    Builtin(
+        "VECTOR_SORT_ORDER",
+        2,
+        2,
+        "reduce",
+        "VECTOR_SORT_ORDER(x[*], direction)",
+        "over a dimension: the 0-based index of the element of x that sorts to this element's "
+        "position (ascending if direction > 0; Vensim's VECTOR SORT ORDER)",
+    ),
+    Builtin(
+        "VECTOR_SELECT",
+        5,
+        5,
+        "reduce",
+        "VECTOR_SELECT(selection[*], values[*], missing, action, error_action)",
+        "Vensim's VECTOR SELECT: the values whose selection is non-zero aggregated by action "
+        "(0-10), missing where none is; error_action 1-3: none / several selected fail the run",
+    ),
     Builtin(
         "RANK",
         2,

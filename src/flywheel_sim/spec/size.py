@@ -137,7 +137,11 @@ class Size:
     hidden: int
 
 
-ARRAY_FUNCTIONS = frozenset({"SUM", "MEAN", "PROD", "STDDEV", "MIN", "MAX", "RANK"})
+ARRAY_FUNCTIONS = frozenset(
+    {"SUM", "MEAN", "PROD", "STDDEV", "MIN", "MAX", "RANK"}
+    | {"ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT"}
+)
+_SQUARED = frozenset({"RANK", "VECTOR_RANK", "VECTOR_SORT_ORDER"})  # compare every pair
 
 
 class Counter:
@@ -194,7 +198,7 @@ class Counter:
                     for arg in node.args:
                         if isinstance(arg, Var) and not arg.subscripts:
                             width = self.whole(self.elements.get(arg.name), own)
-                            terms += width * width if node.func == "RANK" else width
+                            terms += width * width if node.func in _SQUARED else width
                         elif not isinstance(arg, Var):
                             # SUM(x * 2): an array without subscripts in an expression is
                             # evaluated element by element over all of it (a starred
