@@ -190,6 +190,12 @@ def test_active_initial_of_a_constant_equation(opts: Options) -> None:
 # -- GAME ----------------------------------------------------------------------------------------
 
 
+def test_time_base(opts: Options) -> None:
+    """Vensim: TIME BASE(START, SLOPE) is START + Time * SLOPE."""
+    t, y = evaluate("TIME_BASE(1970, 0.25)", opts, stop=8, dt=0.5)
+    np.testing.assert_array_equal(y, 1970 + t * 0.25)
+
+
 def test_game_is_its_argument(opts: Options) -> None:
     """Vensim's GAME(x): x whenever the model is not played as a game."""
     t, y = evaluate("GAME(2 * TIME + 1)", opts)

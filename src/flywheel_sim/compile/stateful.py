@@ -86,8 +86,8 @@ class Expander(VensimStateful, VensimRandom):
             return VarList(tuple(self.expand(i) for i in node.items))
         args = tuple(self.expand(a) for a in node.args)
         builtin = BUILTINS.get(node.func)
-        vensim_random = builtin is not None and node.func.startswith("RANDOM_")
-        if builtin is None or (builtin.kind != "stateful" and not vensim_random):
+        rewritten = node.func.startswith("RANDOM_") or node.func == "TIME_BASE"  # Vensim's
+        if builtin is None or (builtin.kind != "stateful" and not rewritten):
             return Call(node.func, args)
         handler: Callable[[tuple[Expr, ...]], Expr] = getattr(self, f"_{node.func.lower()}")
         return handler(args)

@@ -10,6 +10,7 @@ compile/stateful.py, whose Expander calls these handlers by name).
 - SAFE_TREND(input, time, initial trend) and SAFE_FORECAST(input, time, horizon): Vensim's
   TREND and FORECAST, whose documented equations divide with ZIDZ (0 when the average is 0)
   and, for TREND, by the absolute value of the average (XMILE's TREND and FORCST do neither);
+- TIME_BASE(start, slope): Vensim's TIME BASE, start + TIME * slope;
 - ACTIVE_INITIAL(equation, initial): Vensim's ACTIVE INITIAL, a hidden auxiliary whose
   initial-value equation is ``initial`` (so initial values may depend on it without a cycle)
   and whose equation is ``equation`` from the first step on, the start time included.
@@ -79,6 +80,9 @@ class VensimStateful:
         average = self.average(source, avg, source)
         trend = Call("SAFEDIV", (Binary("-", source, average), Binary("*", avg, average)))
         return Binary("*", source, Binary("+", Num(1.0), Binary("*", trend, args[2])))
+
+    def _time_base(self, args: tuple[Expr, ...]) -> Expr:
+        return Binary("+", args[0], Binary("*", Call("TIME", ()), args[1]))
 
     def _active_initial(self, args: tuple[Expr, ...]) -> Expr:
         active = self.new("haux", args[0], "active")

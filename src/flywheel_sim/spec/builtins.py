@@ -65,6 +65,14 @@ _TABLE = [
     Builtin("DT", 0, 0, "time", "DT", "the integration step"),
     Builtin("STARTTIME", 0, 0, "time", "STARTTIME", "the start time"),
     Builtin("STOPTIME", 0, 0, "time", "STOPTIME", "the stop time"),
+    Builtin(
+        "TIME_BASE",
+        2,
+        2,
+        "time",
+        "TIME_BASE(start, slope)",
+        "start + TIME * slope: another time scale (Vensim's TIME BASE)",
+    ),
     Builtin("STEP", 2, 2, "time", "STEP(height, start)", "0 before start, height from start"),
     Builtin(
         "PULSE",
