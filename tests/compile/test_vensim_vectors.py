@@ -27,6 +27,7 @@ time: {start: 0, stop: 1, dt: 1}
 dimensions:
   company: [c1, c2, c3, c4, c5]
   stage: [s1, s2, s3]
+  branch: [b1, b2, b3, b4]
 """
 
 
@@ -179,3 +180,37 @@ def test_vector_functions_refuse_what_they_cannot_do() -> None:
         )
         with pytest.raises(ModelError, match=message):
             fs.compile_model(model)
+
+
+@pytest.mark.parametrize(
+    ("supply", "expected"),
+    [
+        # priorities 10, 9, 7, 2, requests 3, 6, 2.5, 2, width 3: the level L clears
+        # (10 - L) = 1 at L = 9: only the first is served
+        (1.0, [1.0, 0.0, 0.0, 0.0]),
+        # (10 - L) + 2 (9 - L) = 5 at L = 23/3
+        (5.0, [7 / 3, 8 / 3, 0.0, 0.0]),
+        # 3 + 2 (2 + x) + 2.5 x / 3 = 9 at x = 7 - L = 12/17
+        (9.0, [3.0, 92 / 17, 10 / 17, 0.0]),
+        (20.0, [3.0, 6.0, 2.5, 2.0]),  # enough for every request
+    ],
+)
+def test_allocate_by_priority(supply: float, expected: list[float], opts: Options) -> None:
+    """Vensim's ALLOCATE BY PRIORITY: "When the distance between any two priorities exceeds
+    width and the higher priority does not receive its full request the lower priority will
+    receive nothing"; by hand with rectangular priority profiles of the width."""
+    ds = run(
+        f"""
+parameters:
+  request: {{dims: [branch], default: {{b1: 3, b2: 6, b3: 2.5, b4: 2}}}}
+  priority: {{dims: [branch], default: {{b1: 10, b2: 9, b3: 7, b4: 2}}}}
+auxiliaries:
+  shipped:
+    dims: [branch]
+    equation: ALLOCATE_BY_PRIORITY(request[*], priority[*], 4, 3, {supply})
+  total: SUM(shipped[*])
+""",
+        opts,
+    )
+    np.testing.assert_allclose(values(ds, "shipped"), expected, rtol=1e-12, atol=1e-12)
+    assert values(ds, "total")[0] == pytest.approx(min(supply, 13.5), rel=1e-12)

@@ -15,8 +15,17 @@ Vensim's reference manual ("Arrays, Vectors, and Subscripts"):
   ``missing`` where there is none; ``error_action`` 1-3 makes no selection (1), more than
   one (2) or either (3) an error: NaN, which fails the run naming the variable and time.
 
-The ranks of a vector are computed once per equation (hidden auxiliaries shared by its
-elements): n^2 comparisons for n elements, so vectors are limited as RANK's (200 elements).
+- ``ALLOCATE_BY_PRIORITY(request[*], priority[*], size, width, supply)``: Vensim's ALLOCATE
+  BY PRIORITY; over a dimension, the allocation of the element at this position. Each
+  request is a rectangular priority profile ``width`` wide ending at its priority: the
+  supply clears the market at the priority level L where
+  sum(request * clamp((priority - L) / width, 0, 1)) = supply (found by bisection), so a
+  request more than ``width`` below one that is not filled gets nothing, as Vensim's manual
+  says; every request is filled when the supply covers them all.
+
+The ranks of a vector (and the allocations) are computed once per equation (hidden
+auxiliaries shared by its elements): n^2 comparisons for n elements, so vectors are limited
+as RANK's are (200 elements).
 """
 
 from __future__ import annotations
@@ -29,7 +38,9 @@ from flywheel_sim.spec.names import canonical
 
 VECTOR_CALLS = frozenset(
     {"ELMCOUNT", "ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT"}
+    | {"ALLOCATE_BY_PRIORITY"}
 )
+BISECTIONS = 64  # halvings of the priority range: to the last bits of a double
 _NAN = Num(math.nan)
 
 
@@ -46,6 +57,10 @@ class VectorFunctions(ArrayFunctions):
             return self.vector_order(name, args, where)
         if name == "VECTOR_SELECT":
             return self.vector_select(args, where)
+        if name == "ALLOCATE_BY_PRIORITY":
+            allocations = self.allocations(args, where)
+            position = self.own_position(name)
+            return allocations[position - 1] if position <= len(allocations) else _NAN
         return super().array_function(name, args, where)
 
     def elmcount(self, arg: Expr) -> Expr:
@@ -158,3 +173,44 @@ class VectorFunctions(ArrayFunctions):
         if int(error.value) in (2, 3):
             bad = Binary("OR", bad, Binary(">", count, Num(1.0)))
         return result if int(error.value) == 0 else If(bad, _NAN, result)
+
+    def allocations(self, args: tuple[Expr, ...], where: dict[str, str]) -> list[Expr]:
+        """Each request's allocation (hidden auxiliaries shared by the equation's elements)."""
+        requests, priorities = self.array(args[0], where), self.array(args[1], where)
+        n = len(requests)
+        size = self.scalar(self.resolve(args[2], where))
+        if len(priorities) != n or (isinstance(size, Num) and size.value != n):
+            raise self.error(
+                f"ALLOCATE_BY_PRIORITY's requests ({n}), priorities ({len(priorities)}) and "
+                "size must have the same number of elements"
+            )
+        width, supply = (self.scalar(self.resolve(a, where)) for a in args[3:5])
+        key = repr(("allocate", requests, priorities, width, supply))
+        cached = self.vector_cache.get(key)
+        if cached is not None:
+            return cached
+        r = [self.hide(x, "request") for x in requests]
+        p = [self.hide(x, "priority") for x in priorities]
+        w, s = self.hide(width, "width"), self.hide(supply, "supply")
+
+        def share(i: int, level: Expr) -> Expr:
+            fraction = Binary("/", Binary("-", p[i], level), w)
+            return Call("MIN", (Call("MAX", (fraction, Num(0.0))), Num(1.0)))
+
+        def total(level: Expr) -> Expr:
+            return self.reduce("SUM", [Binary("*", r[i], share(i, level)) for i in range(n)])
+
+        lo = self.hide(Binary("-", self.reduce("MIN", list(p)), w), "low")
+        hi = self.hide(self.reduce("MAX", list(p)), "high")
+        for _ in range(BISECTIONS):
+            mid = self.hide(Binary("/", Binary("+", lo, hi), Num(2.0)), "level")
+            enough = self.hide(Binary(">=", total(mid), s), "enough")
+            lo, hi = self.hide(If(enough, mid, lo), "low"), self.hide(If(enough, hi, mid), "high")
+        level = self.hide(Binary("/", Binary("+", lo, hi), Num(2.0)), "level")
+        filled = self.hide(Binary(">=", s, self.reduce("SUM", list(r))), "filled")
+        allocations = [
+            self.hide(If(filled, r[i], Binary("*", r[i], share(i, level))), "allocation")
+            for i in range(n)
+        ]
+        self.vector_cache[key] = allocations
+        return allocations

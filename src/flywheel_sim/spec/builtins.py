@@ -318,6 +318,15 @@ _TABLE = [
         "(0-10), missing where none is; error_action 1-3: none / several selected fail the run",
     ),
     Builtin(
+        "ALLOCATE_BY_PRIORITY",
+        5,
+        5,
+        "reduce",
+        "ALLOCATE_BY_PRIORITY(request[*], priority[*], size, width, supply)",
+        "over a dimension: this element's share of the supply, allocated by priority with "
+        "rectangular profiles width wide (Vensim's ALLOCATE BY PRIORITY)",
+    ),
+    Builtin(
         "RANK",
         2,
         3,
