@@ -328,3 +328,97 @@ def test_random_normal_stream_must_be_a_number() -> None:
                 "  s: 3\n  y: RANDOM_NORMAL(0, 1, 0, 1, s)\n"
             )
         )
+
+
+# -- against Vensim's own output -----------------------------------------------------------------
+#
+# Slices of the output Vensim produced for models of the SDXorg/test-models collection (MIT),
+# the models written out in our language: tests/delay_fixed, tests/trend, tests/forecast,
+# tests/sample_if_true and tests/active_initial_circular.
+
+
+def test_delay_fixed_as_vensim_runs_it(opts: Options) -> None:
+    """test_delay_fixed.mdl (DT 1): delays 0.5, 1.5 and 3.7 act as 1, 2 and 4 steps; a
+    delay 2 + 2 SIN(Time) is taken at the start (2), Time/2 (0 at the start) as one step."""
+    ds = run(
+        """
+time: {start: 0, stop: 6, dt: 1}
+auxiliaries:
+  sq: TIME^2
+  df05: DELAY_FIXED(sq, 0.5, -10)
+  df15: DELAY_FIXED(sq, 1.5, 20)
+  df37: DELAY_FIXED(sq, 3.7, 4)
+  dst: DELAY_FIXED(sq, 2 + 2*SIN(TIME), 7)
+  dt2: DELAY_FIXED(sq, TIME/2, 4)
+""",
+        opts,
+    )
+    vensim = {
+        "df05": [-10, 0, 1, 4, 9, 16, 25],
+        "df15": [20, 20, 0, 1, 4, 9, 16],
+        "df37": [4, 4, 4, 4, 0, 1, 4],
+        "dst": [7, 7, 0, 1, 4, 9, 16],
+        "dt2": [4, 0, 1, 4, 9, 16, 25],
+    }
+    for name, expected in vensim.items():
+        np.testing.assert_allclose(ds[name].values[0], expected, atol=1e-12, err_msg=name)
+
+
+def test_trend_as_vensim_runs_it(opts: Options) -> None:
+    """test_trend.mdl: TREND(1 + 0.5 SIN(2 pi t / 20), 6, 0); Vensim's output to 4 digits."""
+    _, y = evaluate("SAFE_TREND(1 + 0.5*SIN(2*3.14159*TIME/20), 6, 0)", opts, stop=11)
+    vensim = [0, 0.02575, 0.04357, 0.05201, 0.05171, 0.04442, 0.03214, 0.01668, -0.00053]
+    vensim += [-0.01835, -0.0358, -0.05191]
+    np.testing.assert_allclose(y, vensim, atol=6e-6)
+
+
+def test_forecast_as_vensim_runs_it(opts: Options) -> None:
+    """test_forecast.mdl (DT 0.5, saved every 1): FORECAST of a DELAY FIXED ramp."""
+    ds = run(
+        """
+time: {start: 0, stop: 71, dt: 0.5, save_step: 1}
+auxiliaries:
+  r: 10 + RAMP(1, 10, 60) + STEP(1, 70)*(1 - STEP(1, 90)) + STEP(2*SIN(6.28*TIME/20), 100)
+  r_delayed: DELAY_FIXED(r, 10, r)
+  r_forecast: SAFE_FORECAST(r_delayed, 5, 10)
+""",
+        opts,
+    )
+    vensim = [61.1084, 62.0848, 63.0621, 64.0403, 65.0193, 65.9991, 66.9796, 67.9609]
+    vensim += [68.9429, 69.9255, 70.9088, 68.6861]
+    np.testing.assert_allclose(ds["r_forecast"].values[0, 60:72], vensim, rtol=2e-6)
+
+
+def test_sample_if_true_as_vensim_runs_it(opts: Options) -> None:
+    """test_sample_if_true.mdl: "sample simple" and "sample 111[C,E]"."""
+    ds = run(
+        """
+time: {start: 0, stop: 11, dt: 1}
+auxiliaries:
+  osc: SIN(EXP(0.5*TIME))
+  seconds: TIME*60
+  simple: SAMPLE_IF_TRUE(osc < 0, seconds, 100)
+  ce: SAMPLE_IF_TRUE(osc*2 - 1 < 0, -seconds, 50)
+""",
+        opts,
+    )
+    simple = [100, 100, 100, 180, 180, 300, 300, 300, 480, 480, 600, 660]
+    ce = [50, 50, -120, -180, -180, -300, -300, -300, -480, -480, -600, -660]
+    np.testing.assert_allclose(ds["simple"].values[0], simple, rtol=1e-12)
+    np.testing.assert_allclose(ds["ce"].values[0], ce, rtol=1e-12)
+
+
+def test_active_initial_as_vensim_runs_it(opts: Options) -> None:
+    """test_active_initial_circular.mdl: a smooth initialised from an ACTIVE INITIAL that
+    reads the smooth."""
+    ds = run(
+        """
+time: {start: 0, stop: 7, dt: 1}
+auxiliaries:
+  aiv: ACTIVE_INITIAL(sv + TIME*SIN(TIME), 1)
+  sv: SMTH1(aiv, 0.5)
+""",
+        opts,
+    )
+    vensim = [1, 1.84147, 4.50154, 6.74349, 4.13964, -3.68219, -10.1533, -7.23089]
+    np.testing.assert_allclose(ds["aiv"].values[0], vensim, rtol=2e-6)
