@@ -196,6 +196,13 @@ def test_time_base(opts: Options) -> None:
     np.testing.assert_array_equal(y, 1970 + t * 0.25)
 
 
+def test_trunc_rounds_toward_zero(opts: Options) -> None:
+    """Vensim's INTEGER(x) truncates: -2.5 -> -2 (INT, the floor, gives -3)."""
+    t, y = evaluate("TRUNC(1.25 * TIME - 2.5)", opts)
+    np.testing.assert_array_equal(y, np.trunc(1.25 * t - 2.5))
+    assert list(y) == [-2.0, -1.0, 0.0, 1.0, 2.0]
+
+
 def test_game_is_its_argument(opts: Options) -> None:
     """Vensim's GAME(x): x whenever the model is not played as a game."""
     t, y = evaluate("GAME(2 * TIME + 1)", opts)

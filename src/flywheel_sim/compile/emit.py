@@ -210,6 +210,8 @@ class Emitter:
             self.expr(args[0], code)
             self.expr(args[1], code)
             code += [ops.MOD, 0]
+        elif func == "TRUNC":  # Vensim's INTEGER
+            self.expr(_trunc(args[0]), code)
         elif func == "GAME":  # Vensim's gaming input: outside a game, its argument
             self.expr(args[0], code)
         elif func == "IF_THEN_ELSE":

@@ -43,6 +43,7 @@ _TABLE = [
     Builtin("ARCCOS", 1, 1, "math", "ARCCOS(x)", "inverse cosine"),
     Builtin("ARCTAN", 1, 1, "math", "ARCTAN(x)", "inverse tangent"),
     Builtin("INT", 1, 1, "math", "INT(x)", "largest integer not above x (floor)"),
+    Builtin("TRUNC", 1, 1, "math", "TRUNC(x)", "x rounded toward zero (Vensim's INTEGER)"),
     Builtin("MOD", 2, 2, "math", "MOD(a, b)", "a - b*INT(a/b): the remainder, sign of b"),
     Builtin(
         "MODULO",
