@@ -203,6 +203,25 @@ def test_trunc_rounds_toward_zero(opts: Options) -> None:
     assert list(y) == [-2.0, -1.0, 0.0, 1.0, 2.0]
 
 
+def test_pulse_window(opts: Options) -> None:
+    """Vensim's PULSE(start, width): 1 from start for width; width 0 lasts one TIME STEP."""
+    t, y = evaluate("PULSE_WINDOW(1, 1)", opts, stop=3, dt=0.25)
+    np.testing.assert_array_equal(y, ((t >= 1) & (t < 2)).astype(float))
+    t, y = evaluate("PULSE_WINDOW(1, 0)", opts, stop=3, dt=0.25)
+    np.testing.assert_array_equal(y, (t == 1).astype(float))
+
+
+def test_pulse_train(opts: Options) -> None:
+    """Vensim's PULSE TRAIN(2, 1, 3, 9) with DT 0.5: 1 at 2, 2.5, 5, 5.5, 8, 8.5; a width
+    below TIME STEP lasts one step; an interval below the width is 1 from start to end."""
+    t, y = evaluate("PULSE_TRAIN(2, 1, 3, 9)", opts, stop=12, dt=0.5)
+    np.testing.assert_array_equal(t[y == 1], [2, 2.5, 5, 5.5, 8, 8.5])
+    t, y = evaluate("PULSE_TRAIN(2, 0.1, 3, 9)", opts, stop=12, dt=0.5)
+    np.testing.assert_array_equal(t[y == 1], [2, 5, 8])
+    t, y = evaluate("PULSE_TRAIN(2, 2, 1, 4)", opts, stop=6, dt=0.5)
+    np.testing.assert_array_equal(t[y == 1], [2, 2.5, 3, 3.5])
+
+
 def test_game_is_its_argument(opts: Options) -> None:
     """Vensim's GAME(x): x whenever the model is not played as a game."""
     t, y = evaluate("GAME(2 * TIME + 1)", opts)

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 from flywheel_sim.compile.random_vensim import VensimRandom
 from flywheel_sim.compile.scalarise import Inst
-from flywheel_sim.compile.stateful_vensim import VensimStateful
+from flywheel_sim.compile.stateful_vensim import VENSIM_CLOCK, VensimStateful
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.builtins import BUILTINS
@@ -86,7 +86,8 @@ class Expander(VensimStateful, VensimRandom):
             return VarList(tuple(self.expand(i) for i in node.items))
         args = tuple(self.expand(a) for a in node.args)
         builtin = BUILTINS.get(node.func)
-        rewritten = node.func.startswith("RANDOM_") or node.func == "TIME_BASE"  # Vensim's
+        # Vensim's functions written with the language's own (compile/stateful_vensim.py)
+        rewritten = node.func.startswith("RANDOM_") or node.func in VENSIM_CLOCK
         if builtin is None or (builtin.kind != "stateful" and not rewritten):
             return Call(node.func, args)
         handler: Callable[[tuple[Expr, ...]], Expr] = getattr(self, f"_{node.func.lower()}")

@@ -11,6 +11,9 @@ compile/stateful.py, whose Expander calls these handlers by name).
   TREND and FORECAST, whose documented equations divide with ZIDZ (0 when the average is 0)
   and, for TREND, by the absolute value of the average (XMILE's TREND and FORCST do neither);
 - TIME_BASE(start, slope): Vensim's TIME BASE, start + TIME * slope;
+- PULSE_WINDOW(start, width) and PULSE_TRAIN(start, width, interval, end): Vensim's PULSE
+  and PULSE TRAIN, 1 while TIME + DT/2 (Vensim's "time plus", against rounding) lies in
+  (start, start + width), width at least DT, repeated every interval before end;
 - ACTIVE_INITIAL(equation, initial): Vensim's ACTIVE INITIAL, a hidden auxiliary whose
   initial-value equation is ``initial`` (so initial values may depend on it without a cycle)
   and whose equation is ``equation`` from the first step on, the start time included.
@@ -20,6 +23,8 @@ from __future__ import annotations
 
 from flywheel_sim.compile.instances import Inst
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
+
+VENSIM_CLOCK = frozenset({"TIME_BASE", "PULSE_WINDOW", "PULSE_TRAIN"})
 
 
 class VensimStateful:
@@ -84,6 +89,21 @@ class VensimStateful:
     def _time_base(self, args: tuple[Expr, ...]) -> Expr:
         return Binary("+", args[0], Binary("*", Call("TIME", ()), args[1]))
 
+    def _pulse_window(self, args: tuple[Expr, ...]) -> Expr:
+        start = self.as_var(args[0], "start")
+        plus, width = _time_plus(), _at_least_dt(args[1])
+        after = Binary(">", plus, start)
+        return If(
+            Binary("AND", after, Binary("<", plus, Binary("+", start, width))), Num(1.0), Num(0.0)
+        )
+
+    def _pulse_train(self, args: tuple[Expr, ...]) -> Expr:
+        start, interval = self.as_var(args[0], "start"), self.as_var(args[2], "interval")
+        plus, width = _time_plus(), _at_least_dt(args[1])
+        within = Binary("AND", Binary(">", plus, start), Binary("<", plus, args[3]))
+        phase = Call("MODULO", (Binary("-", plus, start), interval))
+        return If(Binary("AND", within, Binary("<", phase, width)), Num(1.0), Num(0.0))
+
     def _active_initial(self, args: tuple[Expr, ...]) -> Expr:
         active = self.new("haux", args[0], "active")
         active.initial = args[1]
@@ -105,3 +125,12 @@ def _renamed(node: Expr, old: str, new: str) -> Expr:
     if isinstance(node, VarList):
         return VarList(tuple(_renamed(i, old, new) for i in node.items))
     return node
+
+
+def _time_plus() -> Expr:
+    """Vensim's "time plus": TIME + DT/2, against rounding in comparisons with TIME."""
+    return Binary("+", Call("TIME", ()), Binary("/", Call("DT", ()), Num(2.0)))
+
+
+def _at_least_dt(width: Expr) -> Expr:
+    return Call("MAX", (width, Call("DT", ())))

@@ -74,6 +74,23 @@ _TABLE = [
         "TIME_BASE(start, slope)",
         "start + TIME * slope: another time scale (Vensim's TIME BASE)",
     ),
+    Builtin(
+        "PULSE_WINDOW",
+        2,
+        2,
+        "time",
+        "PULSE_WINDOW(start, width)",
+        "1 from start for width (at least DT), else 0 (Vensim's PULSE)",
+    ),
+    Builtin(
+        "PULSE_TRAIN",
+        4,
+        4,
+        "time",
+        "PULSE_TRAIN(start, width, interval, end)",
+        "1 from start for width (at least DT), repeated every interval until end, else 0 "
+        "(Vensim's PULSE TRAIN)",
+    ),
     Builtin("STEP", 2, 2, "time", "STEP(height, start)", "0 before start, height from start"),
     Builtin(
         "PULSE",
