@@ -59,6 +59,13 @@ def test_delay_fixed_shorter_than_a_step_acts_as_one_step(opts: Options) -> None
         np.testing.assert_allclose(y, np.where(t >= 0.5, 3 * (t - 0.5), 7.0), atol=1e-13)
 
 
+def test_delay_fixed_of_a_constant_starts_at_its_initial_value(opts: Options) -> None:
+    """DELAY FIXED(5, 2, 0): 0 until the delay has passed, then 5 (the same for DELAY)."""
+    for equation in ("DELAY_FIXED(5, 2, 0)", "DELAY(5, 2, 0)"):
+        t, y = evaluate(equation, opts, stop=4, dt=1)
+        np.testing.assert_array_equal(y, np.where(t >= 2, 5.0, 0.0))
+
+
 def test_delay_fixed_takes_the_delay_time_at_the_start(opts: Options) -> None:
     """Vensim: "The delay time can be an expression, but only its initial value is used"."""
     t, y = evaluate("DELAY_FIXED(TIME, 2 + TIME, 100)", opts, stop=6, dt=1)

@@ -207,8 +207,10 @@ class Expander(VensimStateful, VensimRandom):
 
     def _delay(self, args: tuple[Expr, ...]) -> Expr:
         source = self.as_var(args[0], "input")
-        if isinstance(source, Num):
-            return source
+        if isinstance(source, Num) and len(args) < 3:
+            return source  # a constant delayed is itself
+        if isinstance(source, Num):  # but the initial value comes first
+            source = Var(self.new("haux", source, "input").key)
         assert isinstance(source, Var)
         # the initial value, like the delay time, is taken at the start (a varying one is
         # used at its initial value, as Vensim's DELAY FIXED does)
