@@ -198,7 +198,8 @@ def test_vector_functions_refuse_what_they_cannot_do() -> None:
 def test_allocate_by_priority(supply: float, expected: list[float], opts: Options) -> None:
     """Vensim's ALLOCATE BY PRIORITY: "When the distance between any two priorities exceeds
     width and the higher priority does not receive its full request the lower priority will
-    receive nothing"; by hand with rectangular priority profiles of the width."""
+    receive nothing"; by hand with rectangular priority profiles of the width (PySD 3.14's
+    allocate_by_priority gives the same four allocations)."""
     ds = run(
         f"""
 parameters:
