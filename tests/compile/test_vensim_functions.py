@@ -455,3 +455,42 @@ auxiliaries:
     )
     vensim = [1, 1.84147, 4.50154, 6.74349, 4.13964, -3.68219, -10.1533, -7.23089]
     np.testing.assert_allclose(ds["aiv"].values[0], vensim, rtol=2e-6)
+
+
+def test_delay_n_as_vensim_runs_it(opts: Options) -> None:
+    """test_delays.mdl: DELAY N(Input, Delay Time, 6, 2) with the delay time rising from 4 to
+    6 at t = 15: the second stage uses the delay time of the step before (Vensim's output)."""
+    ds = run(
+        """
+time: {start: 0, stop: 20, dt: 1}
+auxiliaries:
+  delay_time: 4 + STEP(2, 15)
+  input: -1 + STEP(5, 5)
+  out: DELAY_N(input, delay_time, 6, 2)
+""",
+        opts,
+    )
+    vensim = [3.90875, 3.94971, 2.20442, 2.50596, 2.80598, 3.07199]
+    np.testing.assert_allclose(ds["out"].values[0, 14:20], vensim, rtol=2e-6)
+
+
+def test_delay_n_order_is_lowered_to_the_steps_in_the_delay(opts: Options) -> None:
+    """test_pipeline_delays.mdl (DT 0.5): DELAY N(Input, 1.25, 6, 3) has 2.5 steps, so Vensim
+    runs it as a second-order delay; DELAY N(Input, 1.5, 6, 3) keeps its order."""
+    ds = run(
+        """
+time: {start: 0, stop: 6, dt: 0.5}
+auxiliaries:
+  input: -1 + STEP(5, 5)
+  third: DELAY_N(input, 1.25, 6, 3)
+  second: DELAY_N(input, 1.25, 6, 2)
+  kept: DELAY_N(input, 1.5, 6, 3)
+""",
+        opts,
+    )
+    vensim = [6, 6, 1.52, -0.272, -0.8096, -0.95296, -0.9888, -0.997402, -0.999409]
+    vensim += [-0.999867, -0.999971, -0.999994, 2.2]
+    np.testing.assert_allclose(ds["third"].values[0], vensim, rtol=1e-5)
+    np.testing.assert_allclose(ds["second"].values[0], vensim, rtol=1e-5)
+    kept = [6, 6, 6] + [-1] * 9 + [-1]
+    np.testing.assert_allclose(ds["kept"].values[0], kept, rtol=1e-12)

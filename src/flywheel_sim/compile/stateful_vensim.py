@@ -4,6 +4,7 @@ compile/stateful.py, whose Expander calls these handlers by name).
 - DELAY_FIXED(input, time, initial): Vensim's DELAY FIXED, a pipeline delay whose delay time
   is taken at the start and rounded to a whole number of DTs, at least one ("the minimum
   delay time is TIME STEP"); it is the DELAY buffer read exactly that many steps back;
+- DELAY_N(input, delay, initial, n): Vensim's DELAY N (see ``_delay_n``);
 - SAMPLE_IF_TRUE(condition, input, initial): Vensim's SAMPLE IF TRUE, the input while the
   condition holds, else the value held one DT ago (a previous-value slot starting at the
   initial value);
@@ -42,12 +43,48 @@ class VensimStateful:
     def _delay(self, args: tuple[Expr, ...]) -> Expr:
         raise NotImplementedError  # compile/stateful.py
 
+    def _init(self, args: tuple[Expr, ...]) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
+    def _previous(self, args: tuple[Expr, ...]) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
+    def order(self, expr: Expr, name: str) -> int:
+        raise NotImplementedError  # compile/stateful.py
+
     def _delay_fixed(self, args: tuple[Expr, ...]) -> Expr:
         source, lag, initial = args
         dt = Call("DT", ())
         # round half up to whole steps (Vensim: shorter delays act as one TIME STEP)
         steps = Call("INT", (Binary("+", Binary("/", lag, dt), Num(0.5)),))
         return self._delay((source, Binary("*", Call("MAX", (Num(1.0), steps)), dt), initial))
+
+    def _delay_n(self, args: tuple[Expr, ...]) -> Expr:
+        """Vensim's DELAY N(input, delay, initial, n): n stages whose stage times travel with
+        the material (stage k uses the delay time of k - 1 steps before: "the output depends
+        only on the values delay time had in previous Time Steps"), the order lowered at the
+        start to the whole number of steps in the delay when that is fewer (Vensim warns and
+        reduces it "so that delay time >= order * TIME STEP")."""
+        n = self.order(args[3], "DELAY_N")
+        source, delay = self.as_var(args[0], "input"), self.as_var(args[1], "time")
+        dt = Call("DT", ())
+        steps = Call("INT", (Binary("+", Binary("/", delay, dt), Num(1e-9)),))
+        order = self._init((Call("MIN", (Num(float(n)), Call("MAX", (Num(1.0), steps)))),))
+        stage_time = self.as_var(Binary("/", delay, order), "stage")
+        upstream: Expr = source
+        outputs: list[Expr] = []
+        for _ in range(n):
+            stock = self.new("hstock", Binary("*", args[2], stage_time), "stage")
+            outflow = self.new("haux", Binary("/", Var(stock.key), stage_time), "out")
+            if not outputs:  # the first stage's inflow: a flow of its own, as DELAYN's
+                upstream = Var(self.new("haux", upstream, "in").key)
+            assert isinstance(upstream, Var)
+            stock.inflows += (upstream.name,)
+            stock.outflows += (outflow.key,)
+            upstream = Var(outflow.key)
+            outputs.append(upstream)
+            stage_time = self._previous((stage_time,))
+        return _chosen(outputs, order)
 
     def _sample_if_true(self, args: tuple[Expr, ...]) -> Expr:
         condition, source, initial = args
@@ -134,3 +171,15 @@ def _time_plus() -> Expr:
 
 def _at_least_dt(width: Expr) -> Expr:
     return Call("MAX", (width, Call("DT", ())))
+
+
+def _chosen(items: list[Expr], position: Expr) -> Expr:
+    """items[position - 1], by a balanced tree of choices (``position`` a whole number)."""
+
+    def tree(lo: int, hi: int) -> Expr:
+        if hi - lo == 1:
+            return items[lo]
+        mid = (lo + hi) // 2
+        return If(Binary("<=", position, Num(float(mid))), tree(lo, mid), tree(mid, hi))
+
+    return tree(0, len(items))

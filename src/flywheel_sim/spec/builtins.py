@@ -195,6 +195,15 @@ _TABLE = [
         "nearest multiple of DT, at least one DT; initial until then (Vensim's DELAY FIXED)",
     ),
     Builtin(
+        "DELAY_N",
+        4,
+        4,
+        "stateful",
+        "DELAY_N(input, time, initial, n)",
+        "Vensim's DELAY N: n-th order material delay whose stage times travel with the material; "
+        "n (a number) lowered to the steps in the delay time at the start if fewer",
+    ),
+    Builtin(
         "SAMPLE_IF_TRUE",
         3,
         3,
