@@ -494,3 +494,74 @@ auxiliaries:
     np.testing.assert_allclose(ds["second"].values[0], vensim, rtol=1e-5)
     kept = [6, 6, 6] + [-1] * 9 + [-1]
     np.testing.assert_allclose(ds["kept"].values[0], kept, rtol=1e-12)
+
+
+def test_smooth_n_with_an_order_given_by_an_expression(opts: Options) -> None:
+    """test_smooth.mdl (DT 0.25): SMOOTH N(Input, 2 + STEP(2, 10), 5, 2 + STEP(1, 10)): the
+    order is the expression's value at the start (2); Vensim's output every 0.5."""
+    ds = run(
+        """
+time: {start: 0, stop: 12.5, dt: 0.25, save_step: 0.5}
+auxiliaries:
+  input: -1 + STEP(5, 5)
+  adjustment: 2 + STEP(2, 10)
+  variable_order: 2 + STEP(1, 10)
+  out: SMOOTH_N(input, adjustment, 5, variable_order)
+""",
+        opts,
+    )
+    vensim = [3.6851, 3.80415, 3.8793, 3.90413, 3.92396, 3.93975, 3.95232, 3.96231]
+    np.testing.assert_allclose(ds["out"].values[0, 18:26], vensim, rtol=2e-5)
+
+
+def test_delay_n_with_an_order_given_by_an_expression(opts: Options) -> None:
+    """test_delays.mdl: DELAY N(Input, Delay Time, 6, 2 + STEP(1, 10)) is of order 2."""
+    ds = run(
+        """
+time: {start: 0, stop: 19, dt: 1}
+parameters:
+  base_order: {default: 2}
+auxiliaries:
+  delay_time: 4 + STEP(2, 15)
+  input: -1 + STEP(5, 5)
+  order_variable: base_order + STEP(1, 10)
+  out: DELAY_N(input, delay_time, 6, order_variable)
+""",
+        opts,
+    )
+    vensim = [1.74609, 2.57422, 3.1377, 3.49414, 3.70972, 3.83618, 3.90875, 3.94971]
+    vensim += [2.20442, 2.50596, 2.80598, 3.07199]
+    np.testing.assert_allclose(ds["out"].values[0, 8:20], vensim, rtol=5e-6)
+    assert ds["status"].values[0] == "ok"
+
+
+def test_an_order_that_differs_in_a_run_fails_the_run() -> None:
+    """The stages are built for the order at the start with default parameters; a run whose
+    parameters give another order fails naming the variable instead of misleading."""
+    model = fs.loads_model(
+        """
+time: {start: 0, stop: 4, dt: 1}
+parameters:
+  n: {default: 2}
+auxiliaries:
+  out: DELAY_N(1, 3, 1, n)
+"""
+    )
+    ok = fs.simulate(model)
+    assert ok["status"].values[0] == "ok"
+    changed = fs.simulate(model, params={"n": 3})
+    assert changed["status"].values[0] == "failed"
+
+
+def test_an_order_that_is_not_known_at_the_start_is_refused() -> None:
+    model = fs.loads_model(
+        """
+time: {start: 0, stop: 4, dt: 1}
+stocks:
+  s: {initial: 2}
+auxiliaries:
+  out: SMOOTH_N(1, 3, 1, s)
+"""
+    )
+    with pytest.raises(ModelError, match="the order of SMOOTH_N must be a number"):
+        fs.compile_model(model)

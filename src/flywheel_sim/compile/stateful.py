@@ -29,18 +29,23 @@ from flywheel_sim.compile.stateful_vensim import VENSIM_CLOCK, VensimStateful
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.builtins import BUILTINS
+from flywheel_sim.spec.model import TimeSpec
 from flywheel_sim.spec.size import MAX_ORDER
 
 
 class Expander(VensimStateful, VensimRandom):
-    def __init__(self, instances: list[Inst], file: str | None) -> None:
+    def __init__(
+        self, instances: list[Inst], file: str | None, time: TimeSpec | None = None
+    ) -> None:
         self.instances = instances
         self.file = file
+        self.time = time or TimeSpec()
         self.hidden: list[Inst] = []
         self.delays: list[str] = []  # input instance key of each DELAY buffer
         self.counter = 0
         self.owner: Inst | None = None
         self.streams: dict[int, int] = {}  # Vensim's stream IDs: calls drawing from each
+        self.known: dict[str, Inst] = {}  # instances by key, for Vensim's orders (orders.py)
 
     def run(self) -> tuple[list[Inst], list[str]]:
         for inst in self.instances:

@@ -22,8 +22,14 @@ compile/stateful.py, whose Expander calls these handlers by name).
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 from flywheel_sim.compile.instances import Inst
+from flywheel_sim.compile.orders import guess
+from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
+from flywheel_sim.spec.model import TimeSpec
 
 VENSIM_CLOCK = frozenset({"TIME_BASE", "PULSE_WINDOW", "PULSE_TRAIN"})
 
@@ -33,6 +39,13 @@ class VensimStateful:
     are the Expander's."""
 
     owner: Inst | None
+    instances: list[Inst]
+    hidden: list[Inst]
+    time: TimeSpec
+    known: dict[str, Inst]
+
+    def error(self, message: str) -> ModelError:
+        raise NotImplementedError  # compile/stateful.py
 
     def new(self, kind: str, expr: Expr, part: str) -> Inst:
         raise NotImplementedError  # compile/stateful.py
@@ -65,11 +78,8 @@ class VensimStateful:
         only on the values delay time had in previous Time Steps"), the order lowered at the
         start to the whole number of steps in the delay when that is fewer (Vensim warns and
         reduces it "so that delay time >= order * TIME STEP")."""
-        n = self.order(args[3], "DELAY_N")
         source, delay = self.as_var(args[0], "input"), self.as_var(args[1], "time")
-        dt = Call("DT", ())
-        steps = Call("INT", (Binary("+", Binary("/", delay, dt), Num(1e-9)),))
-        order = self._init((Call("MIN", (Num(float(n)), Call("MAX", (Num(1.0), steps)))),))
+        n, order, check = self.vensim_order(args[3], delay, "DELAY_N")
         stage_time = self.as_var(Binary("/", delay, order), "stage")
         upstream: Expr = source
         outputs: list[Expr] = []
@@ -84,7 +94,52 @@ class VensimStateful:
             upstream = Var(outflow.key)
             outputs.append(upstream)
             stage_time = self._previous((stage_time,))
-        return _chosen(outputs, order)
+        return check(_chosen(outputs, order))
+
+    def _smooth_n(self, args: tuple[Expr, ...]) -> Expr:
+        """Vensim's SMOOTH N(input, time, initial, n): n first-order smooths in series (stage
+        time time/n), the order lowered at the start as DELAY N's."""
+        source, smooth = self.as_var(args[0], "input"), self.as_var(args[1], "time")
+        n, order, check = self.vensim_order(args[3], smooth, "SMOOTH_N")
+        stage_time = self.as_var(Binary("/", smooth, order), "stage")
+        upstream: Expr = source
+        outputs: list[Expr] = []
+        for _ in range(n):
+            stock = self.new("hstock", args[2], "stage")
+            change = Binary("/", Binary("-", upstream, Var(stock.key)), stage_time)
+            stock.inflows += (self.new("haux", change, "adjust").key,)
+            upstream = Var(stock.key)
+            outputs.append(upstream)
+        return check(_chosen(outputs, order))
+
+    def vensim_order(
+        self, expr: Expr, time: Expr, name: str
+    ) -> tuple[int, Expr, Callable[[Expr], Expr]]:
+        """The stages to build for Vensim's order ``expr`` (a number, or an expression
+        evaluated at the start: compile/orders.py), the order used (lowered at the start to
+        the whole DTs in ``time`` when fewer), and what checks a run's order."""
+        if isinstance(expr, Num):
+            n, same = self.order(expr, name), None
+        else:
+            if len(self.known) != len(self.instances) + len(self.hidden):
+                self.known = {i.key: i for i in (*self.instances, *self.hidden)}
+            value = guess(expr, self.known, self.time.start, self.time.dt)
+            if value is None:
+                raise self.error(
+                    f"the order of {name} must be a number, or an expression of constants "
+                    "known at the start"
+                )
+            n = self.order(Num(value), name)
+            same = self._init((expr,))
+        dt = Call("DT", ())
+        steps = Call("INT", (Binary("+", Binary("/", time, dt), Num(1e-9)),))
+        order = self._init((Call("MIN", (Num(float(n)), Call("MAX", (Num(1.0), steps)))),))
+
+        def check(output: Expr) -> Expr:
+            # a run whose order is not the one built fails (NaN) rather than mislead
+            return output if same is None else If(Binary("=", same, Num(float(n))), output, _NAN)
+
+        return n, order, check
 
     def _sample_if_true(self, args: tuple[Expr, ...]) -> Expr:
         condition, source, initial = args
@@ -183,3 +238,6 @@ def _chosen(items: list[Expr], position: Expr) -> Expr:
         return If(Binary("<=", position, Num(float(mid))), tree(lo, mid), tree(mid, hi))
 
     return tree(0, len(items))
+
+
+_NAN = Num(math.nan)

@@ -204,6 +204,15 @@ _TABLE = [
         "n (a number) lowered to the steps in the delay time at the start if fewer",
     ),
     Builtin(
+        "SMOOTH_N",
+        4,
+        4,
+        "stateful",
+        "SMOOTH_N(input, time, initial, n)",
+        "Vensim's SMOOTH N: n-th order exponential smooth, n (a number, or constants known at "
+        "the start) lowered to the steps in the smoothing time at the start if fewer",
+    ),
+    Builtin(
         "SAMPLE_IF_TRUE",
         3,
         3,

@@ -104,7 +104,7 @@ def hidden_count(node: Call) -> int:
     if func in ("DELAYN", "SMTHN"):
         n = order_of(node)
         return 0 if n is None else 2 * n + 3
-    if func == "DELAY_N":  # Vensim's: the order is the 4th argument; stage times travel too
+    if func in ("DELAY_N", "SMOOTH_N"):  # Vensim's: the order is the 4th argument
         n = order_of(Call(func, (*node.args[:2], *node.args[3:4])))
         return 0 if n is None else 3 * n + 6
     return {
