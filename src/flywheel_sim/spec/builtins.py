@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flywheel_sim.errors import ModelError, did_you_mean
+from flywheel_sim.spec.builtins_vensim import VENSIM_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,6 @@ _TABLE = [
     Builtin("ARCCOS", 1, 1, "math", "ARCCOS(x)", "inverse cosine"),
     Builtin("ARCTAN", 1, 1, "math", "ARCTAN(x)", "inverse tangent"),
     Builtin("INT", 1, 1, "math", "INT(x)", "largest integer not above x (floor)"),
-    Builtin("TRUNC", 1, 1, "math", "TRUNC(x)", "x rounded toward zero (Vensim's INTEGER)"),
     Builtin("MOD", 2, 2, "math", "MOD(a, b)", "a - b*INT(a/b): the remainder, sign of b"),
     Builtin(
         "MODULO",
@@ -61,36 +61,10 @@ _TABLE = [
     Builtin("MIN", 1, None, "math", "MIN(a, b, ...) | MIN(x[*])", "smallest argument/element"),
     Builtin("MAX", 1, None, "math", "MAX(a, b, ...) | MAX(x[*])", "largest argument/element"),
     Builtin("IF_THEN_ELSE", 3, 3, "math", "IF_THEN_ELSE(c, a, b)", "a if c is non-zero else b"),
-    Builtin("GAME", 1, 1, "math", "GAME(x)", "x (Vensim's gaming input: x outside a game)"),
     Builtin("TIME", 0, 0, "time", "TIME", "the current simulation time"),
     Builtin("DT", 0, 0, "time", "DT", "the integration step"),
     Builtin("STARTTIME", 0, 0, "time", "STARTTIME", "the start time"),
     Builtin("STOPTIME", 0, 0, "time", "STOPTIME", "the stop time"),
-    Builtin(
-        "TIME_BASE",
-        2,
-        2,
-        "time",
-        "TIME_BASE(start, slope)",
-        "start + TIME * slope: another time scale (Vensim's TIME BASE)",
-    ),
-    Builtin(
-        "PULSE_WINDOW",
-        2,
-        2,
-        "time",
-        "PULSE_WINDOW(start, width)",
-        "1 from start for width (at least DT), else 0 (Vensim's PULSE)",
-    ),
-    Builtin(
-        "PULSE_TRAIN",
-        4,
-        4,
-        "time",
-        "PULSE_TRAIN(start, width, interval, end)",
-        "1 from start for width (at least DT), repeated every interval until end, else 0 "
-        "(Vensim's PULSE TRAIN)",
-    ),
     Builtin("STEP", 2, 2, "time", "STEP(height, start)", "0 before start, height from start"),
     Builtin(
         "PULSE",
@@ -185,69 +159,6 @@ _TABLE = [
         "PREVIOUS(x[, initial])",
         "the value of x one DT ago (initial, default x, at the start)",
     ),
-    Builtin(
-        "DELAY_FIXED",
-        3,
-        3,
-        "stateful",
-        "DELAY_FIXED(input, time, initial)",
-        "pipeline delay by a whole number of DTs: time (taken at the start) rounded to the "
-        "nearest multiple of DT, at least one DT; initial until then (Vensim's DELAY FIXED)",
-    ),
-    Builtin(
-        "DELAY_N",
-        4,
-        4,
-        "stateful",
-        "DELAY_N(input, time, initial, n)",
-        "Vensim's DELAY N: n-th order material delay whose stage times travel with the material; "
-        "n (a number) lowered to the steps in the delay time at the start if fewer",
-    ),
-    Builtin(
-        "SMOOTH_N",
-        4,
-        4,
-        "stateful",
-        "SMOOTH_N(input, time, initial, n)",
-        "Vensim's SMOOTH N: n-th order exponential smooth, n (a number, or constants known at "
-        "the start) lowered to the steps in the smoothing time at the start if fewer",
-    ),
-    Builtin(
-        "SAMPLE_IF_TRUE",
-        3,
-        3,
-        "stateful",
-        "SAMPLE_IF_TRUE(condition, input, initial)",
-        "the input while the condition is non-zero, else the value it last had (initial at the "
-        "start; Vensim's SAMPLE IF TRUE)",
-    ),
-    Builtin(
-        "SAFE_TREND",
-        3,
-        3,
-        "stateful",
-        "SAFE_TREND(input, time, initial_trend)",
-        "Vensim's TREND: (input - average) / (time * |average|), 0 when the average is 0, "
-        "the average a first-order smooth starting at input / (1 + initial_trend * time)",
-    ),
-    Builtin(
-        "SAFE_FORECAST",
-        3,
-        3,
-        "stateful",
-        "SAFE_FORECAST(input, time, horizon)",
-        "Vensim's FORECAST: input * (1 + horizon * (input - average) / (time * average)), the "
-        "ratio 0 when the average is 0, the average a first-order smooth starting at input",
-    ),
-    Builtin(
-        "ACTIVE_INITIAL",
-        2,
-        2,
-        "stateful",
-        "ACTIVE_INITIAL(equation, initial)",
-        "initial while the initial values are computed, the equation from the start time on "
-        "(breaks a cycle among initial values; Vensim's ACTIVE INITIAL)",
-    ),
     Builtin("RANDOM", 2, 3, "random", "RANDOM(min, max[, seed])", "uniform draw each DT"),
     Builtin("NORMAL", 2, 3, "random", "NORMAL(mean, sd[, seed])", "normal draw each DT"),
     Builtin(
@@ -260,50 +171,6 @@ _TABLE = [
     ),
     Builtin("EXPRND", 1, 2, "random", "EXPRND(mean[, seed])", "exponential draw each DT"),
     Builtin("POISSON", 1, 2, "random", "POISSON(mean[, seed])", "Poisson draw each DT"),
-    Builtin(
-        "RANDOM_UNIFORM",
-        2,
-        3,
-        "random",
-        "RANDOM_UNIFORM(min, max[, stream])",
-        "Vensim's RANDOM UNIFORM: a uniform draw each DT (stream: see RANDOM_NORMAL)",
-    ),
-    Builtin(
-        "RANDOM_NORMAL",
-        4,
-        5,
-        "random",
-        "RANDOM_NORMAL(min, max, mean, sd[, stream])",
-        "Vensim's RANDOM NORMAL: a normal draw each DT truncated to [min, max]; stream 0 (or "
-        "none): the run's stream, another: a stream the same in every run",
-    ),
-    Builtin(
-        "RANDOM_EXPONENTIAL",
-        4,
-        5,
-        "random",
-        "RANDOM_EXPONENTIAL(min, max, shift, stretch[, stream])",
-        "Vensim's RANDOM EXPONENTIAL: shift + stretch * (an exponential of mean 1), truncated "
-        "to [min, max]",
-    ),
-    Builtin(
-        "RANDOM_POISSON",
-        5,
-        6,
-        "random",
-        "RANDOM_POISSON(min, max, mean, shift, stretch[, stream])",
-        "Vensim's RANDOM POISSON: shift + stretch * (a Poisson count of the mean), truncated "
-        "to [min, max]",
-    ),
-    Builtin(
-        "RANDOM_TRIANGULAR",
-        5,
-        6,
-        "random",
-        "RANDOM_TRIANGULAR(min, max, start, peak, end[, stream])",
-        "Vensim's RANDOM TRIANGULAR: a triangular draw on [start, end] peaking at peak, "
-        "truncated to [min, max]",
-    ),
     Builtin("SUM", 1, 1, "reduce", "SUM(x[*])", "sum over a dimension"),
     Builtin("MEAN", 1, None, "reduce", "MEAN(x[*]) | MEAN(a, b, ...)", "mean"),
     Builtin("PROD", 1, 1, "reduce", "PROD(x[*])", "product over a dimension"),
@@ -316,52 +183,6 @@ _TABLE = [
         "standard deviation of the elements (of the population: divided by their number)",
     ),
     Builtin("SIZE", 1, 1, "reduce", "SIZE(x[*])", "the number of elements"),
-    Builtin("ELMCOUNT", 1, 1, "reduce", "ELMCOUNT(Dim)", "the number of elements of a dimension"),
-    Builtin(
-        "ELEMENT_AT",
-        2,
-        2,
-        "reduce",
-        "ELEMENT_AT(x[*], k)",
-        "the k-th element (1-based, row-major, whole part of k) of the whole array x; NaN, "
-        "failing the run, outside it (Vensim's VECTOR ELM MAP)",
-    ),
-    Builtin(
-        "VECTOR_RANK",
-        2,
-        2,
-        "reduce",
-        "VECTOR_RANK(x[*], direction)",
-        "over a dimension: the rank of x's element at this element's position (1 = smallest "
-        "if direction > 0, else largest; ties in order of position; Vensim's VECTOR RANK)",
-    ),
-    Builtin(
-        "VECTOR_SORT_ORDER",
-        2,
-        2,
-        "reduce",
-        "VECTOR_SORT_ORDER(x[*], direction)",
-        "over a dimension: the 0-based index of the element of x that sorts to this element's "
-        "position (ascending if direction > 0; Vensim's VECTOR SORT ORDER)",
-    ),
-    Builtin(
-        "VECTOR_SELECT",
-        5,
-        5,
-        "reduce",
-        "VECTOR_SELECT(selection[*], values[*], missing, action, error_action)",
-        "Vensim's VECTOR SELECT: the values whose selection is non-zero aggregated by action "
-        "(0-10), missing where none is; error_action 1-3: none / several selected fail the run",
-    ),
-    Builtin(
-        "ALLOCATE_BY_PRIORITY",
-        5,
-        5,
-        "reduce",
-        "ALLOCATE_BY_PRIORITY(request[*], priority[*], size, width, supply)",
-        "over a dimension: this element's share of the supply, allocated by priority with "
-        "rectangular profiles width wide (Vensim's ALLOCATE BY PRIORITY)",
-    ),
     Builtin(
         "RANK",
         2,
@@ -372,6 +193,7 @@ _TABLE = [
     ),
 ]
 
+_TABLE += [Builtin(*row) for row in VENSIM_ROWS]  # Vensim's functions: spec/builtins_vensim.py
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
 ALIASES = {
     "ARCSINE": "ARCSIN",
