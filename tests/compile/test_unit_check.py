@@ -194,3 +194,28 @@ def test_a_published_model_with_a_unit_slip_is_caught() -> None:
     report = check_units(fs.load_model(path))
     assert [i.variable for i in report.issues] == ["recovering"]
     assert "person/day but the variable declares person/time" in report.issues[0].message
+
+
+def test_vensim_builtins_are_checked() -> None:
+    """DELAY_FIXED and SAFE_FORECAST take times; SAMPLE_IF_TRUE's and ACTIVE_INITIAL's values
+    share a unit; SAFE_TREND is per time; GAME is its argument."""
+    found = issues(
+        """
+parameters:
+  wait: {default: 2, unit: week}
+  x: {default: 2, unit: people}
+  cash: {default: 2, unit: USD}
+auxiliaries:
+  d: {equation: "DELAY_FIXED(x, wait, x)", unit: people}
+  f: {equation: "SAFE_FORECAST(x, 1, wait)", unit: people}
+  s: {equation: "SAMPLE_IF_TRUE(x > 1, x, cash)", unit: people}
+  a: {equation: "ACTIVE_INITIAL(x, cash)", unit: people}
+  ok_trend: {equation: "SAFE_TREND(x, 1, 0)", unit: 1/year}
+  ok_game: {equation: "GAME(x)", unit: people}
+"""
+    )
+    assert any("d: DELAY_FIXED needs a time in year, and 'wait' is week" in f for f in found)
+    assert any("f: SAFE_FORECAST needs a time in year" in f for f in found), found
+    assert any("s: SAMPLE_IF_TRUE's input and initial value differ" in f for f in found), found
+    assert any("a: the arguments of ACTIVE_INITIAL differ" in f for f in found), found
+    assert not any("ok_" in f for f in found), found

@@ -79,7 +79,7 @@ def _compile(model: Model, limits: Limits) -> Program:
     with collector_paused():
         scalariser = Scalariser(model)
         instances = scalariser.run()
-        instances, delays = Expander(instances, model.file).run()
+        instances, delays = Expander(instances, model.file, model.time).run()
         return Emitter(model, instances, scalariser.tables, delays).program()
 
 

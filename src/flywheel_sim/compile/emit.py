@@ -76,6 +76,10 @@ class Emitter:
         # the names each equation reads, found once (the orderings all need them)
         # (as tuples: a set per instance costs four times the memory)
         self.reads = {i.key: tuple(names_in(i.expr)) for i in instances}
+        # ACTIVE_INITIAL: what an auxiliary's own initial equation reads
+        self.init_reads = {
+            i.key: tuple(names_in(i.initial)) for i in instances if i.initial is not None
+        }
         self.tables = tables
         self.delays = delays
         self.consts: list[float] = []
@@ -99,7 +103,11 @@ class Emitter:
 
     def init_order(self) -> list[Inst]:
         return self.sort(
-            {i.key: _init_deps(i, self.reads[i.key]) for i in self.instances}, initial=True
+            {
+                i.key: _init_deps(i, self.init_reads.get(i.key, self.reads[i.key]))
+                for i in self.instances
+            },
+            initial=True,
         )
 
     def dynamic_set(self, init_order: list[Inst]) -> set[str]:
@@ -113,7 +121,7 @@ class Emitter:
         }
         dynamic: set[str] = set()
         for inst in init_order:
-            if inst.kind in STATE:
+            if inst.kind in STATE or inst.initial is not None:
                 dynamic.add(inst.key)
             elif inst.kind in ("parameter", "init"):
                 continue
@@ -202,6 +210,10 @@ class Emitter:
             self.expr(args[0], code)
             self.expr(args[1], code)
             code += [ops.MOD, 0]
+        elif func == "TRUNC":  # Vensim's INTEGER
+            self.expr(_trunc(args[0]), code)
+        elif func == "GAME":  # Vensim's gaming input: outside a game, its argument
+            self.expr(args[0], code)
         elif func == "IF_THEN_ELSE":
             self.expr(If(args[0], args[1], args[2]), code)
         elif func in ops.RANDOMS:
@@ -262,6 +274,8 @@ class Emitter:
                 continue
             if inst.kind == "init" and inst.src:
                 self.assign(inst, init_code, Var(inst.src))
+            elif inst.initial is not None:
+                self.assign(inst, init_code, inst.initial)
             else:
                 self.assign(inst, init_code)
         step_code: list[int] = []

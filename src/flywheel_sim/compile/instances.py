@@ -24,6 +24,7 @@ class Inst:
     outflows: tuple[str, ...] = ()
     non_negative: bool = False
     src: str | None = None  # prev/init: the instance whose value they hold
+    initial: Expr | None = None  # ACTIVE_INITIAL: the equation of its initial value
 
 
 def instance_key(element: str, index: tuple[str, ...]) -> str:

@@ -70,6 +70,9 @@ class References(ScalarBase):
             position = self.element_position(node.name)
             if position is not None and not node.subscripts:
                 return Num(float(position))
+            if node.name in where and node.name in self.dims and not node.subscripts:
+                # a dimension of the equation: its element's position (Vensim's sub - 1)
+                return Num(float(self.dims[node.name].index(where[node.name]) + 1))
             hint = did_you_mean(node.name, list(self.elements))
             raise self.error(f"unknown name '{node.name}'", hint)
         if element.kind == "lookup":

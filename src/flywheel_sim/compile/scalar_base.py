@@ -40,6 +40,7 @@ class ScalarBase:
         self.repeated: dict[tuple[str, int], str] = {}
         # the array functions' limits: RANK compares every pair of elements
         self.max_rank = 200
+        self.vector_cache: dict[str, list[Expr]] = {}  # compile/vectors.py: ranks by vector
         self.reducing = False  # resolving the arguments of MIN/MAX with several arguments
         self.element_tables = {
             e.key.partition("[")[0] for e in model.elements if e.kind == "lookup" and "[" in e.key

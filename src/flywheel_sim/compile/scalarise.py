@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from flywheel_sim.compile.arrays import ARRAY_CALLS, ArrayFunctions
+from flywheel_sim.compile.arrays import ARRAY_CALLS
 from flywheel_sim.compile.instances import Inst, instance_key
+from flywheel_sim.compile.vectors import VectorFunctions
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.ast import Call, Expr, If, Num, Var
 from flywheel_sim.spec.builtins import ALIASES, BUILTINS, lookup_builtin
@@ -30,7 +31,7 @@ from flywheel_sim.spec.policy import Table, policy_expr
 __all__ = ["ARRAY_CALLS", "Inst", "Scalariser", "instance_key"]
 
 
-class Scalariser(ArrayFunctions):
+class Scalariser(VectorFunctions):
     """A model's variables as scalar instances (``run``)."""
 
     def run(self) -> list[Inst]:

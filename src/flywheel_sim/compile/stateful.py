@@ -11,6 +11,9 @@
   Stella: a variable delay time is used at its initial value); HISTORY(x, t) reads such a
   buffer at time t.
 
+Vensim's DELAY FIXED, SAMPLE IF TRUE, TREND, FORECAST and ACTIVE INITIAL are expanded by
+compile/stateful_vensim.py, and Vensim's RANDOM functions rewritten by compile/random_vensim.py.
+
 Every hidden instance is owned by the model element whose equation created it, so error and
 NaN reports name that element.
 """
@@ -20,21 +23,29 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from flywheel_sim.compile.random_vensim import VensimRandom
 from flywheel_sim.compile.scalarise import Inst
+from flywheel_sim.compile.stateful_vensim import VENSIM_CLOCK, VensimStateful
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.builtins import BUILTINS
+from flywheel_sim.spec.model import TimeSpec
 from flywheel_sim.spec.size import MAX_ORDER
 
 
-class Expander:
-    def __init__(self, instances: list[Inst], file: str | None) -> None:
+class Expander(VensimStateful, VensimRandom):
+    def __init__(
+        self, instances: list[Inst], file: str | None, time: TimeSpec | None = None
+    ) -> None:
         self.instances = instances
         self.file = file
+        self.time = time or TimeSpec()
         self.hidden: list[Inst] = []
         self.delays: list[str] = []  # input instance key of each DELAY buffer
         self.counter = 0
         self.owner: Inst | None = None
+        self.streams: dict[int, int] = {}  # Vensim's stream IDs: calls drawing from each
+        self.known: dict[str, Inst] = {}  # instances by key, for Vensim's orders (orders.py)
 
     def run(self) -> tuple[list[Inst], list[str]]:
         for inst in self.instances:
@@ -80,7 +91,9 @@ class Expander:
             return VarList(tuple(self.expand(i) for i in node.items))
         args = tuple(self.expand(a) for a in node.args)
         builtin = BUILTINS.get(node.func)
-        if builtin is None or builtin.kind != "stateful":
+        # Vensim's functions written with the language's own (compile/stateful_vensim.py)
+        rewritten = node.func.startswith("RANDOM_") or node.func in VENSIM_CLOCK
+        if builtin is None or (builtin.kind != "stateful" and not rewritten):
             return Call(node.func, args)
         handler: Callable[[tuple[Expr, ...]], Expr] = getattr(self, f"_{node.func.lower()}")
         return handler(args)
@@ -199,8 +212,10 @@ class Expander:
 
     def _delay(self, args: tuple[Expr, ...]) -> Expr:
         source = self.as_var(args[0], "input")
-        if isinstance(source, Num):
-            return source
+        if isinstance(source, Num) and len(args) < 3:
+            return source  # a constant delayed is itself
+        if isinstance(source, Num):  # but the initial value comes first
+            source = Var(self.new("haux", source, "input").key)
         assert isinstance(source, Var)
         # the initial value, like the delay time, is taken at the start (a varying one is
         # used at its initial value, as Vensim's DELAY FIXED does)

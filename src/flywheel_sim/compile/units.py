@@ -94,12 +94,18 @@ _TIMED = {  # builtins whose listed argument positions are durations or times
     "PULSE": (1, 2),
     "RAMP": (1, 2),
     "HISTORY": (1,),
+    "DELAY_FIXED": (1,),
+    "DELAY_N": (1,),
+    "SMOOTH_N": (1,),
+    "SAFE_TREND": (1,),
+    "SAFE_FORECAST": (1, 2),
 }
 _DIMENSIONLESS_ARGUMENT = frozenset(
     {"EXP", "LN", "LOG10", "SIN", "COS", "TAN", "ARCSIN", "ARCCOS", "ARCTAN"}
 )
 _SAME_AS_FIRST = frozenset({"ABS", "INT", "INIT", "SUM", "EXPRND", "POISSON", "HISTORY", "MODULO"})
-_ALL_ALIKE = frozenset({"MIN", "MAX", "MEAN", "RANDOM", "NORMAL", "LOGNORMAL"})
+_SAME_AS_FIRST |= {"GAME", "SAFE_FORECAST", "TRUNC"}
+_ALL_ALIKE = frozenset({"MIN", "MAX", "MEAN", "RANDOM", "NORMAL", "LOGNORMAL", "ACTIVE_INITIAL"})
 
 
 class _Checker:
@@ -305,7 +311,9 @@ class _Checker:
                         _hint(ratio, c),
                     )
             return ratio
-        if name in ("SMTH1", "SMTH3", "DELAY1", "DELAY3", "DELAY", "SMTHN", "DELAYN", "FORCST"):
+        if name in ("SMTH1", "SMTH3", "DELAY1", "DELAY3", "DELAY", "SMTHN", "DELAYN", "FORCST") or (
+            name in ("DELAY_FIXED", "DELAY_N", "SMOOTH_N")
+        ):
             initial = {"SMTHN": 3, "DELAYN": 3, "FORCST": 3}.get(name, 2)
             if name in ("SMTHN", "DELAYN") and len(args) > 2:
                 self.expect_dimensionless(args[2], f"the order of {name}")
@@ -315,7 +323,10 @@ class _Checker:
             return self.alike(
                 [args[0], *args[initial : initial + 1]], f"{name}'s input and initial value"
             )
-        if name == "TREND":
+        if name == "SAMPLE_IF_TRUE" and len(args) == 3:
+            self.infer(args[0])
+            return self.alike(args[1:], "SAMPLE_IF_TRUE's input and initial value")
+        if name in ("TREND", "SAFE_TREND"):
             self.infer(args[0])
             return DIMENSIONLESS / self.time if self.time is not None else None
         if name == "PREVIOUS":

@@ -5,10 +5,12 @@
 - ``math``: a pure function of its arguments;
 - ``time``: depends on the simulation clock (TIME, STEP, PULSE, RAMP ...);
 - ``random``: draws from the run's reproducible stream each DT (optional last arg: seed);
-- ``stateful``: expanded into hidden stocks and flows (SMTH*, DELAY*, TREND, FORCST, NPV),
-  an initial-value slot (INIT), a previous-value slot (PREVIOUS) or a history buffer (DELAY,
-  HISTORY);
-- ``reduce``: reduces arrayed arguments (SUM, MEAN, PROD, and MIN/MAX with one argument).
+- ``stateful``: expanded into hidden stocks and flows (SMTH*, DELAY*, TREND, FORCST, NPV,
+  SAFE_TREND, SAFE_FORECAST), an initial-value slot (INIT), a previous-value slot (PREVIOUS,
+  SAMPLE_IF_TRUE), a history buffer (DELAY, DELAY_FIXED, HISTORY) or an auxiliary with its own
+  initial equation (ACTIVE_INITIAL);
+- ``reduce``: reduces arrayed arguments (SUM, MEAN, PROD, and MIN/MAX with one argument), or
+  takes a whole array (RANK, SIZE, and Vensim's vector functions: compile/vectors.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flywheel_sim.errors import ModelError, did_you_mean
+from flywheel_sim.spec.builtins_vensim import VENSIM_ROWS
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +193,7 @@ _TABLE = [
     ),
 ]
 
+_TABLE += [Builtin(*row) for row in VENSIM_ROWS]  # Vensim's functions: spec/builtins_vensim.py
 BUILTINS: dict[str, Builtin] = {b.name: b for b in _TABLE}
 ALIASES = {
     "ARCSINE": "ARCSIN",

@@ -104,6 +104,9 @@ def hidden_count(node: Call) -> int:
     if func in ("DELAYN", "SMTHN"):
         n = order_of(node)
         return 0 if n is None else 2 * n + 3
+    if func in ("DELAY_N", "SMOOTH_N"):  # Vensim's: the order is the 4th argument
+        n = order_of(Call(func, (*node.args[:2], *node.args[3:4])))
+        return 0 if n is None else 3 * n + 6
     return {
         "DELAY1": 5,
         "DELAY3": 9,
@@ -116,6 +119,15 @@ def hidden_count(node: Call) -> int:
         "DELAY": 5,
         "HISTORY": 3,
         "NPV": 6,
+        "DELAY_FIXED": 5,
+        "SAMPLE_IF_TRUE": 2,
+        "SAFE_TREND": 4,
+        "SAFE_FORECAST": 4,
+        "ACTIVE_INITIAL": 1,
+        "RANDOM_NORMAL": 16,  # compile/random_vensim.py: its arguments and 12 draws
+        "RANDOM_POISSON": 17,
+        "RANDOM_EXPONENTIAL": 6,
+        "RANDOM_TRIANGULAR": 11,
     }.get(func, 0)
 
 
@@ -128,7 +140,11 @@ class Size:
     hidden: int
 
 
-ARRAY_FUNCTIONS = frozenset({"SUM", "MEAN", "PROD", "STDDEV", "MIN", "MAX", "RANK"})
+ARRAY_FUNCTIONS = frozenset(
+    {"SUM", "MEAN", "PROD", "STDDEV", "MIN", "MAX", "RANK"}
+    | {"ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT", "ALLOCATE_BY_PRIORITY"}
+)
+_SQUARED = frozenset({"RANK", "VECTOR_RANK", "VECTOR_SORT_ORDER"})  # compare every pair
 
 
 class Counter:
@@ -185,7 +201,7 @@ class Counter:
                     for arg in node.args:
                         if isinstance(arg, Var) and not arg.subscripts:
                             width = self.whole(self.elements.get(arg.name), own)
-                            terms += width * width if node.func == "RANK" else width
+                            terms += width * width if node.func in _SQUARED else width
                         elif not isinstance(arg, Var):
                             # SUM(x * 2): an array without subscripts in an expression is
                             # evaluated element by element over all of it (a starred
