@@ -1,0 +1,311 @@
+"""Read a Vensim ``.mdl`` file into an ordinary :class:`~flywheel_sim.spec.model.Model`.
+
+The file's records (:mod:`~flywheel_sim.io.mdl.text`) are subscript ranges
+(:mod:`~flywheel_sim.io.mdl.subscripts`), lookups, the control section (INITIAL TIME,
+FINAL TIME, TIME STEP, SAVEPER) and variables (:mod:`~flywheel_sim.io.mdl.variables`); the
+expressions are parsed by :mod:`~flywheel_sim.io.mdl.expr` and their functions translated by
+:mod:`~flywheel_sim.io.mdl.functions`. ``x = INTEG(rate, initial)`` is a stock whose flows are
+the variables added and subtracted in ``rate`` (or one net flow when the rate is anything
+else); a constant is a parameter; the rest are auxiliaries. Nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.expr import Table, parse_table
+from flywheel_sim.io.mdl.flows import attach_flows
+from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.subscripts import RangeDef, build_dimensions, read_range
+from flywheel_sim.io.mdl.text import Document, Record, decode, read_document
+from flywheel_sim.io.mdl.variables import Builder, Lhs, Variable
+from flywheel_sim.spec.ast import Num, to_text
+from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Model, TimeSpec
+from flywheel_sim.spec.names import canonical
+
+MAX_FILE_BYTES = 20_000_000
+CONTROL = ("initial_time", "final_time", "time_step", "saveper")
+_OPS = (":=", "==", "<->", "=", ":", "(")
+_RANGE = re.compile(r"\[([^\[\]]*)\]\s*\Z")
+
+
+def load_mdl(path: str | Path) -> Model:
+    """Read the Vensim model at ``path``."""
+    file = Path(path)
+    if file.stat().st_size > MAX_FILE_BYTES:
+        raise ModelError(f"model file '{file}' is larger than {MAX_FILE_BYTES} bytes")
+    text = decode(file.read_bytes())
+    return loads_mdl(text, file=str(file), name=file.stem)
+
+
+def loads_mdl(text: str, *, file: str | None = None, name: str = "model") -> Model:
+    """Read a Vensim model from its text."""
+    try:
+        return MdlReader(text, file, name).read()
+    except ModelError as exc:
+        raise exc.located(file=file) from None
+
+
+def split_equation(text: str, line: int) -> Lhs:
+    """A record's left side (name, subscripts, :EXCEPT:), its operator and its right side."""
+    if text.startswith('"'):
+        close = text.find('"', 1)
+        if close < 0:
+            raise ModelError("a quoted name is not closed", line=line)
+        name, rest = text[1:close], text[close + 1 :]
+    else:
+        match = re.match(r"[^\[=:(<]*", text)
+        assert match is not None
+        name, rest = match.group(), text[match.end() :]
+    name = " ".join(name.split())
+    subs, excepts = [], []
+    rest = rest.lstrip()
+    if rest.startswith("["):
+        listed, rest = _bracket(rest, line)
+        subs = listed
+    if rest.upper().startswith(":EXCEPT:"):
+        rest = rest[len(":EXCEPT:") :].lstrip()
+        while rest.startswith("["):
+            listed, rest = _bracket(rest, line)
+            excepts.append(listed)
+            rest = rest[1:].lstrip() if rest.startswith(",") else rest
+    for op in _OPS:
+        if rest.startswith(op):
+            if op == ":" and re.match(r":[A-Za-z ]+:", rest):
+                keyword = rest[: rest.index(":", 1) + 1]
+                raise ModelError(f"'{keyword}' is not supported yet", line=line, variable=name)
+            body = rest if op == "(" else rest[len(op) :]
+            return Lhs(name, subs, excepts, op, body.strip(), line)
+    if rest.strip():
+        raise ModelError(f"cannot read the equation of '{name}'", line=line, variable=name)
+    return Lhs(name, subs, excepts, "", "", line)
+
+
+def _bracket(text: str, line: int) -> tuple[list[str], str]:
+    close = text.find("]")
+    if close < 0:
+        raise ModelError("a '[' is not closed", line=line)
+    parts = [" ".join(p.split()).strip('"') for p in text[1:close].split(",")]
+    return [p for p in parts if p], text[close + 1 :].lstrip()
+
+
+def split_units(units: str) -> tuple[str, float | None, float | None]:
+    """``Widgets/Month [0, 100, 5]``: the unit, and the range's minimum and maximum."""
+    match = _RANGE.search(units)
+    if match is None:
+        return units.strip(), None, None
+    bounds: list[float | None] = []
+    for part in match.group(1).split(",")[:2]:
+        try:
+            bounds.append(float(part))
+        except ValueError:
+            bounds.append(None)
+    bounds += [None] * (2 - len(bounds))
+    return units[: match.start()].strip(), bounds[0], bounds[1]
+
+
+class MdlReader:
+    def __init__(self, text: str, file: str | None, name: str) -> None:
+        self.doc: Document = read_document(text, file)
+        self.name = name
+        self.ranges: list[RangeDef] = []
+        self.lookups: dict[str, tuple[Record, Lhs, Table]] = {}
+        self.variables: dict[str, list[tuple[Record, Lhs]]] = {}
+        self.control: dict[str, tuple[Record, Lhs]] = {}
+
+    def read(self) -> Model:
+        if self.doc.macros:
+            header, line = self.doc.macros[0]
+            raise self.doc.error(f"macros (:MACRO: {header}) are not supported yet", line)
+        for record in self.doc.records:
+            self.record(record)
+        dims = build_dimensions(self.ranges)
+        time = self.time()
+        translator = Translator(
+            set(self.lookups),
+            {canonical(d.name): tuple(canonical(e) for e in d.elements) for d in dims},
+            time.save_step,
+        )
+        builder = Builder(dims, translator)
+        elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
+        stocks: dict[str, Any] = {}
+        for records in self.variables.values():
+            record, lhs = records[0]
+            variable = builder.variable(lhs.name, [lhs for _, lhs in records])
+            try:
+                elements.append(self.element(variable, record, builder, dims, stocks))
+            except ModelError as exc:
+                raise exc.located(line=variable.line, variable=variable.name) from None
+        elements = attach_flows(elements, stocks, dims)
+        return Model(
+            name=self.name,
+            elements=tuple(elements),
+            time=time,
+            dimensions=dims,
+            file=self.doc.file,
+        )
+
+    def record(self, record: Record) -> None:
+        lhs = split_equation(record.equation, record.line)
+        where: dict[str, Any] = {"line": record.line, "variable": lhs.name}
+        key = canonical(lhs.name)
+        if lhs.op == ":":
+            self.ranges.append(read_range(lhs.name, lhs.rhs, record.line))
+        elif lhs.op == "<->":
+            self.ranges.append(RangeDef(lhs.name, [], [], record.line, equivalent=lhs.rhs))
+        elif lhs.op == "(":
+            if lhs.subs:
+                raise ModelError("subscripted lookup tables are not supported yet", **where)
+            try:
+                self.lookups[key] = (record, lhs, parse_table(lhs.rhs))
+            except ModelError as exc:
+                raise exc.located(**where) from None
+        elif lhs.op == ":=":
+            raise ModelError("data equations (:=) are not supported yet", **where)
+        elif lhs.op == "":
+            raise ModelError("data variables (no equation) are not supported yet", **where)
+        elif key in CONTROL:
+            self.control[key] = (record, lhs)
+        else:
+            if key in self.lookups:
+                raise ModelError(f"'{lhs.name}' is defined twice", **where)
+            self.variables.setdefault(key, []).append((record, lhs))
+
+    def time(self) -> TimeSpec:
+        values: dict[str, float] = {}
+        for key in CONTROL:
+            if key in self.control:
+                self.control_value(key, values, ())
+        if "final_time" not in values:
+            raise ModelError("the model has no FINAL TIME", hint="add FINAL TIME = ... to it")
+        units = ""
+        for key in ("time_step", "final_time", "initial_time"):
+            if key in self.control and not units:
+                units = split_units(self.control[key][0].units)[0]
+        try:
+            return TimeSpec(
+                start=values.get("initial_time", 0.0),
+                stop=values["final_time"],
+                dt=values.get("time_step", 1.0),
+                save_step=values.get("saveper"),
+                units=units or "time",
+                method=self.doc.method,
+            )
+        except ModelError as exc:
+            line = self.control["final_time"][0].line
+            raise exc.located(line=line) from None
+
+    def control_value(self, key: str, values: dict[str, float], seen: tuple[str, ...]) -> float:
+        if key in values:
+            return values[key]
+        record, lhs = self.control[key]
+        text = lhs.rhs.strip()
+        try:
+            value = float(text)
+        except ValueError:
+            other = canonical(text)
+            if other not in self.control or other in seen:
+                raise ModelError(
+                    f"{lhs.name} computed from other variables is not supported yet",
+                    line=record.line,
+                    variable=lhs.name,
+                    hint="give it a number",
+                ) from None
+            value = self.control_value(other, values, (*seen, key))
+        values[key] = value
+        return value
+
+    def lookup(self, record: Record, lhs: Lhs, table: Table) -> Element:
+        unit = split_units(record.units)[0]
+        try:
+            graph = GraphicalFunction(table.xs, table.ys)
+        except ModelError as exc:
+            raise exc.located(line=record.line, variable=lhs.name) from None
+        return Element(
+            name=lhs.name,
+            kind="lookup",
+            lookup=graph,
+            unit=unit,
+            description=record.comment,
+            line=record.line,
+        )
+
+    def element(
+        self,
+        variable: Variable,
+        record: Record,
+        builder: Builder,
+        dims: tuple[Dimension, ...],
+        stocks: dict[str, Any],
+    ) -> Element:
+        unit, low, high = split_units(record.units)
+        common: dict[str, Any] = {
+            "name": variable.name,
+            "dims": variable.dims,
+            "unit": unit,
+            "description": record.comment,
+            "line": variable.line,
+        }
+        keys = [canonical(d) for d in variable.dims]
+        display = {canonical(d.name): {canonical(e): e for e in d.elements} for d in dims}
+
+        def key_of(cell: tuple[str, ...]) -> str:
+            return ",".join(display[k][e] for k, e in zip(keys, cell, strict=True))
+
+        defs = [d for d, _ in variable.definitions]
+        if variable.kind == "const":
+            if not variable.dims:
+                value = defs[0].values[0]
+                inside = (low is None or value >= low) and (high is None or value <= high)
+                bounds: dict[str, Any] = {"minimum": low, "maximum": high} if inside else {}
+                return Element(kind="parameter", default=value, **bounds, **common)
+            per = []
+            for d in defs:
+                values = d.values * len(d.cells) if len(d.values) == 1 else d.values
+                per += [(key_of(c), v) for c, v in zip(d.cells, values, strict=True)]
+            return Element(kind="parameter", default=tuple(per), **common)
+        if variable.kind == "withlookup":
+            if not variable.whole:
+                raise ModelError("WITH LOOKUP defined element by element is not supported yet")
+            d = defs[0]
+            assert d.expr is not None and d.table is not None
+            graph = GraphicalFunction(d.table.xs, d.table.ys)
+            text = to_text(builder.translate(d.expr))
+            return Element(kind="aux", equation=text, lookup=graph, **common)
+        part = "init" if variable.kind == "stock" else "expr"
+        equation, per_element = self.equations(variable, builder, keys, key_of, part)
+        if variable.kind != "stock":
+            return Element(kind="aux", equation=equation, element_equations=per_element, **common)
+        rates = self.equations(variable, builder, keys, key_of, "expr", text=False)
+        stocks[canonical(variable.name)] = rates
+        return Element(kind="stock", equation=equation, element_equations=per_element, **common)
+
+    def equations(
+        self,
+        variable: Variable,
+        builder: Builder,
+        keys: list[str],
+        key_of: Any,
+        part: str,
+        text: bool = True,
+    ) -> Any:
+        """The apply-to-all equation, or the equation of each element (as text, or as trees
+        when ``text`` is false)."""
+        render = to_text if text else (lambda tree: tree)
+        defs = [d for d, _ in variable.definitions]
+        if variable.whole:
+            tree = getattr(defs[0], part)
+            return render(builder.translate(tree)), ()
+        out = []
+        for d in defs:
+            for cell in d.cells:
+                if d.kind == "const":
+                    values = d.values * len(d.cells) if len(d.values) == 1 else d.values
+                    tree = Num(values[d.cells.index(cell)])
+                else:
+                    tree = builder.for_cell(getattr(d, part), d, tuple(keys), cell)
+                out.append((key_of(cell), render(builder.translate(tree))))
+        return "", tuple(out)
