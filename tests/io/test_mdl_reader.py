@@ -314,3 +314,39 @@ def test_load_model_reads_mdl_and_the_cli_runs_it(tmp_path: Path) -> None:
     done = run_cli("check", str(path))
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_dimension_and_element_names_as_values(options: fs.Options) -> None:
+    """Vensim: a range's name in an equation is the element's position (in the largest range
+    holding it, so in the subrange ``Sub: b, a``, ``a`` is 1); so is an element's name. Seen in
+    test-models' conditional_subscripts."""
+    text = mdl(
+        "D: a, b, c ~ ~ |\n"
+        "Sub: b, a ~ ~ |\n"
+        "pos[D] = D * 10 ~ ~ |\n"
+        "eye[D, Sub] = IF THEN ELSE(D = Sub, 1, 0) ~ ~ |\n"
+        "isb[D] = IF THEN ELSE(D = b, 1, 0) ~ ~ |\n"
+    )
+    result = run(text, options)
+    assert start(result, "pos") == [10, 20, 30]
+    assert start(result, "eye") == [0, 1, 1, 0, 0, 0]  # rows a, b, c; columns b, a
+    assert start(result, "isb") == [0, 1, 0]
+
+
+def test_tabbed_array_strings_and_a_short_sketch_marker() -> None:
+    """TABBED ARRAY (values pasted from a spreadsheet), a GET function's quoted file name (the
+    refusal names the function) and ``\\\\---///``, as some files write the sketch marker."""
+    text = (
+        "D: a, b ~ ~ |\nE: x, y ~ ~ |\n"
+        "t[D, E] = TABBED ARRAY(\n\t1\t2\n\t3\t4\n\t) ~ ~ |\n"
+        "FINAL TIME = 1 ~ Month [0, inf] ~ |\n\\\\---/// Sketch\n"
+    )
+    model = loads_mdl(text)
+    assert model.element("t").default == (("a,x", 1), ("a,y", 2), ("b,x", 3), ("b,y", 4))
+    with pytest.raises(ModelError, match="GET DIRECT CONSTANTS is not supported yet"):
+        loads_mdl(
+            text.replace(
+                "t[D, E] = TABBED",
+                "u = GET DIRECT CONSTANTS('a.xlsx', 'S', 'A1')\n~~|\nt[D, E] = TABBED",
+            )
+        )

@@ -7,7 +7,8 @@ of ``d``, inside an array function), and lookup tables ``([(x0,y0)-(x1,y1)], (x,
 
 The parse keeps Vensim's function names (upper case, one space between words) in
 :class:`~flywheel_sim.spec.ast.Call` nodes; :mod:`flywheel_sim.io.mdl.functions` translates
-them. Names are canonical; a ``d!`` subscript is kept as the string ``"d!"``. The table of
+them. Names are canonical; a ``d!`` subscript is kept as the string ``"d!"``; a string in
+single quotes (a file or sheet of ``GET XLS ...``) is kept as a name with its quotes. The table of
 ``WITH LOOKUP(x, (...))`` is kept aside: the call becomes ``WITH LOOKUP(x, n)`` where ``n`` is
 its position in :attr:`Parser.tables`.
 """
@@ -30,6 +31,7 @@ _TOKEN = re.compile(
   | (?P<comment>\{[^}]*\})
   | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   | (?P<qname>"(?:[^"\\]|\\.)*")
+  | (?P<string>'[^'\n]*')
   | (?P<colon>:[A-Za-z][A-Za-z ]*:)
   | (?P<name>[^\W\d][\w$'&]*(?:[ \t]+[\w$'&]+)*)
   | (?P<op><=|>=|<>|[-+*/^()\[\],<>=!;])
@@ -170,6 +172,8 @@ class Parser:
             return inner
         if token.kind in ("name", "qname"):
             return self.named(token)
+        if token.kind == "string":  # 'file.xlsx' in GET XLS ...: kept as a name in quotes
+            return Var(token.text)
         got = token.text or "the end of the equation"
         raise ModelError(f"unexpected '{got}' at column {token.col}")
 

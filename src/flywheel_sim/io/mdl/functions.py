@@ -129,12 +129,16 @@ class Translator:
     """Rewrites a parsed Vensim expression into our language.
 
     ``lookups``: canonical names of the model's lookups (called like functions);
-    ``dims``: each dimension's canonical element names (for ``x[d!]``); ``saveper``: its value.
+    ``dims``: each dimension's canonical element names (for ``x[d!]``); ``saveper``: its value;
+    ``names``: the variables; ``positions``: each element's position, its value when an
+    equation uses it as a number.
     """
 
     lookups: set[str]
     dims: Mapping[str, tuple[str, ...]]
     saveper: float | None = None
+    names: set[str] = field(default_factory=set)  # the model's variables
+    positions: Mapping[str, float] = field(default_factory=dict)  # element -> its position
     bang: dict[str, str] = field(default_factory=dict)  # d! -> the element being summed
 
     def rewrite(self, node: Expr) -> Expr:
@@ -158,6 +162,8 @@ class Translator:
                 return Var(CONTROL[node.name])
             if node.name == "saveper" and self.saveper is not None:
                 return Num(self.saveper)
+            if node.name not in self.names and node.name in self.positions:
+                return Num(self.positions[node.name])
         return Var(node.name, tuple(self.subscript(s) for s in node.subscripts))
 
     def subscript(self, sub: Subscript) -> Subscript:

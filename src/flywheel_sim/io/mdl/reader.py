@@ -11,6 +11,7 @@ else); a constant is a parameter; the rest are auxiliaries. Nothing is evaluated
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,12 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
-from flywheel_sim.io.mdl.subscripts import RangeDef, build_dimensions, read_range
+from flywheel_sim.io.mdl.subscripts import (
+    RangeDef,
+    build_dimensions,
+    element_positions,
+    read_range,
+)
 from flywheel_sim.io.mdl.text import Document, Record, decode, read_document
 from flywheel_sim.io.mdl.variables import Builder, Lhs, Variable
 from flywheel_sim.spec.ast import Num, to_text
@@ -100,7 +106,8 @@ def split_units(units: str) -> tuple[str, float | None, float | None]:
     bounds: list[float | None] = []
     for part in match.group(1).split(",")[:2]:
         try:
-            bounds.append(float(part))
+            value = float(part)
+            bounds.append(value if math.isfinite(value) else None)
         except ValueError:
             bounds.append(None)
     bounds += [None] * (2 - len(bounds))
@@ -128,6 +135,8 @@ class MdlReader:
             set(self.lookups),
             {canonical(d.name): tuple(canonical(e) for e in d.elements) for d in dims},
             time.save_step,
+            set(self.variables),
+            element_positions(dims),
         )
         builder = Builder(dims, translator)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]

@@ -156,11 +156,11 @@ def _mappings(dims: list[Dimension], defs: list[RangeDef]) -> list[Dimension]:
     return out
 
 
-def parent_of(dims: tuple[Dimension, ...]) -> dict[str, str]:
-    """Each element's (canonical) dimensions, largest first: the dimension an element
-    belongs to when a variable is defined element by element."""
-    out: dict[str, str] = {}
+def element_positions(dims: tuple[Dimension, ...]) -> dict[str, float]:
+    """Each element's (canonical) position, from 1, in the largest range holding it: its
+    value when an equation uses the element's name as a number (``IF THEN ELSE(d = b, ...)``)."""
+    out: dict[str, float] = {}
     for dim in sorted(dims, key=lambda d: -len(d.elements)):
-        for element in dim.elements:
-            out.setdefault(canonical(element), dim.name)
+        for i, element in enumerate(dim.elements):
+            out.setdefault(canonical(element), i + 1.0)
     return out

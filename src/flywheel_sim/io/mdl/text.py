@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
 
-SKETCH = "\\\\\\---///"
+SKETCH = re.compile(r"^[ \t]*\\{2,}---///", re.MULTILINE)  # Vensim writes \\\---///
 SETTINGS = ":L<%^E!@"
 _CONTINUATION = re.compile(r"\\[ \t]*\r?\n[ \t]*")
 _MACRO = re.compile(r":MACRO:\s*(?P<head>[^\n]*)\n?", re.IGNORECASE)
@@ -75,7 +75,8 @@ def read_document(text: str, file: str | None = None) -> Document:
     if text.lstrip().startswith("{UTF-8}"):
         start = text.index("{UTF-8}")
         text = text[:start] + " " * len("{UTF-8}") + text[start + len("{UTF-8}") :]
-    cut = text.find(SKETCH)
+    found = SKETCH.search(text)
+    cut = found.start() if found else -1
     equations = text if cut < 0 else text[:cut]
     if cut >= 0:
         rest = text[cut:]

@@ -16,10 +16,22 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_expression
 from flywheel_sim.io.mdl.functions import Translator
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
+from flywheel_sim.spec.ast import (
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Subscript,
+    Unary,
+    Var,
+    VarList,
+    walk,
+)
 from flywheel_sim.spec.model import Dimension
 from flywheel_sim.spec.names import canonical
 
+_TABBED = re.compile(r"TABBED\s+ARRAY\s*\((.*)\)", re.IGNORECASE | re.DOTALL)
 _NUMBERS = re.compile(r"[\s\d.eE+\-,;]+\Z")
 
 
@@ -59,7 +71,14 @@ class Variable:
 
 
 def parse_values(rhs: str) -> list[float] | None:
-    """``1, 2, 3`` or ``1, 2; 3, 4;`` (row by row) as numbers, or None."""
+    """``1, 2, 3`` or ``1, 2; 3, 4;`` (row by row), or ``TABBED ARRAY(1 2 3)`` (values
+    separated by tabs and rows by line breaks) as numbers, or None."""
+    tabbed = _TABBED.fullmatch(rhs.strip())
+    if tabbed is not None:
+        try:
+            return [float(p) for p in tabbed.group(1).split()]
+        except ValueError:
+            raise ModelError("TABBED ARRAY holds something other than numbers") from None
     if not _NUMBERS.match(rhs) or not any(c.isdigit() for c in rhs):
         return None
     try:
@@ -95,6 +114,8 @@ class Builder:
                 defs.append(self.definition(lhs, dims, whole))
             except ModelError as exc:
                 raise exc.located(line=lhs.line, variable=name) from None
+        if whole and dims and any(self.uses_dimension(d) for d in defs):
+            whole = False  # a dimension as a value: each element's own position
         kinds = {d.kind for d in defs}
         if len(kinds) == 1:
             kind = kinds.pop()
@@ -215,6 +236,15 @@ class Builder:
                     hint="give every element an equation",
                 )
 
+    def uses_dimension(self, definition: Definition) -> bool:
+        """Whether an expression of the record uses a dimension's name as a value."""
+        for tree in (definition.expr, definition.init):
+            if tree is not None and any(
+                isinstance(n, Var) and not n.subscripts and n.name in self.dims for n in walk(tree)
+            ):
+                return True
+        return False
+
     # -- per element ----------------------------------------------------------------------
     def for_cell(
         self, expr: Expr, definition: Definition, dims: tuple[str, ...], cell: tuple[str, ...]
@@ -222,6 +252,7 @@ class Builder:
         """The expression for one element: the record's dimensions (and those mapped to
         them) in subscripts replaced by the element."""
         table: dict[str, str] = {}
+        positions: dict[str, float] = {}
         owns = definition.own or [""] * len(dims)
         for dim, own, element in zip(dims, owns, cell, strict=True):
             for named in (own, dim):
@@ -229,32 +260,46 @@ class Builder:
                     continue
                 table.setdefault(named, element)
                 position = self.elements[named].index(element)
+                # Vensim: the position in the element's largest range (a subrange B, A
+                # gives A the value 1)
+                positions.setdefault(named, self.translator.positions.get(element, position + 1.0))
                 for mapped in self.maps.get(named, ()):
                     table.setdefault(mapped, self.elements[mapped][position])
-        return substitute(expr, table)
+        return substitute(expr, table, positions)
 
     def translate(self, expr: Expr) -> Expr:
         return self.translator.rewrite(expr)
 
 
-def substitute(node: Expr, table: Mapping[str, str]) -> Expr:
-    """``node`` with every subscript naming a dimension of ``table`` replaced."""
+def substitute(
+    node: Expr, table: Mapping[str, str], positions: Mapping[str, float] | None = None
+) -> Expr:
+    """``node`` with every subscript naming a dimension of ``table`` replaced by its element,
+    and each dimension's name used as a value by the element's position (Vensim: 1 for the
+    first element)."""
     if not table:
         return node
+    positions = positions or {}
+    if isinstance(node, Var) and not node.subscripts and node.name in positions:
+        return Num(positions[node.name])
     if isinstance(node, Var):
         subs: tuple[Subscript, ...] = tuple(
             table.get(s, s) if isinstance(s, str) else s for s in node.subscripts
         )
         return Var(node.name, subs)
     if isinstance(node, Unary):
-        return Unary(node.op, substitute(node.operand, table))
+        return Unary(node.op, substitute(node.operand, table, positions))
     if isinstance(node, Binary):
-        return Binary(node.op, substitute(node.left, table), substitute(node.right, table))
+        return Binary(
+            node.op,
+            substitute(node.left, table, positions),
+            substitute(node.right, table, positions),
+        )
     if isinstance(node, If):
-        return If(*(substitute(n, table) for n in (node.cond, node.then, node.orelse)))
+        return If(*(substitute(n, table, positions) for n in (node.cond, node.then, node.orelse)))
     if isinstance(node, Call):
-        return Call(node.func, tuple(substitute(a, table) for a in node.args))
+        return Call(node.func, tuple(substitute(a, table, positions) for a in node.args))
     if isinstance(node, VarList):
-        return VarList(tuple(substitute(i, table) for i in node.items))
+        return VarList(tuple(substitute(i, table, positions) for i in node.items))
     assert isinstance(node, Num)
     return node
