@@ -20,6 +20,7 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.macros import Expander, read_macro
 from flywheel_sim.io.mdl.subscripts import (
     RangeDef,
     build_dimensions,
@@ -124,11 +125,22 @@ class MdlReader:
         self.control: dict[str, tuple[Record, Lhs]] = {}
 
     def read(self) -> Model:
-        if self.doc.macros:
-            header, line = self.doc.macros[0]
-            raise self.doc.error(f"macros (:MACRO: {header}) are not supported yet", line)
+        macros = {}
+        for header, line in self.doc.macros:
+            macro = read_macro(header, line)
+            macros[header] = macro
         for record in self.doc.records:
-            self.record(record)
+            if record.macro:
+                lhs = split_equation(record.equation, record.line)
+                if lhs.op not in ("=", "=="):
+                    raise ModelError(
+                        "only equations are supported in a macro so far",
+                        line=record.line,
+                        variable=lhs.name,
+                    )
+                macros[record.macro].body.append((record, lhs))
+            else:
+                self.record(record)
         dims = build_dimensions(self.ranges)
         time = self.time()
         translator = Translator(
@@ -138,10 +150,20 @@ class MdlReader:
             set(self.variables),
             element_positions(dims),
         )
-        builder = Builder(dims, translator)
+        pending = list(self.variables)
+
+        def sink(record: Record, lhs: Lhs) -> None:
+            key = canonical(lhs.name)
+            self.variables[key] = [(record, lhs)]
+            translator.names.add(key)
+            pending.append(key)
+
+        expander = Expander({m.name: m for m in macros.values()}, sink) if macros else None
+        builder = Builder(dims, translator, expander)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
         stocks: dict[str, Any] = {}
-        for records in self.variables.values():
+        while pending:
+            records = self.variables[pending.pop(0)]
             record, lhs = records[0]
             variable = builder.variable(lhs.name, [lhs for _, lhs in records])
             try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
@@ -45,6 +45,8 @@ class Lhs:
     op: str
     rhs: str
     line: int
+    tree: Expr | None = None  # the right side already parsed (a macro's copy)
+    tables: list[Table] = field(default_factory=list)
 
 
 @dataclass
@@ -90,7 +92,13 @@ def parse_values(rhs: str) -> list[float] | None:
 class Builder:
     """Turns the records of one variable into a :class:`Variable`."""
 
-    def __init__(self, dims: tuple[Dimension, ...], translator: Translator) -> None:
+    def __init__(
+        self,
+        dims: tuple[Dimension, ...],
+        translator: Translator,
+        expand: Callable[[Expr, bool], Expr] | None = None,
+    ) -> None:
+        self.expand = expand
         self.dims = {canonical(d.name): d for d in dims}
         self.elements = {k: tuple(canonical(e) for e in d.elements) for k, d in self.dims.items()}
         self.translator = translator
@@ -199,7 +207,12 @@ class Builder:
                     hint="give one value, or one per element (rows separated by ;)",
                 )
             return Definition("const", cells, values=values, own=own)
-        tree, tables = parse_expression(lhs.rhs)
+        if lhs.tree is not None:
+            tree, tables = lhs.tree, lhs.tables
+        else:
+            tree, tables = parse_expression(lhs.rhs)
+            if self.expand is not None:
+                tree = self.expand(tree, bool(dims))
         definition = Definition("aux", cells, own=own)
         if isinstance(tree, Call) and tree.func == "INTEG":
             if len(tree.args) != 2:
