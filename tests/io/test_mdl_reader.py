@@ -169,6 +169,7 @@ def test_vensim_functions_with_vensim_semantics(options: fs.Options) -> None:
         "mx = MAX(TIME, 2) + MIN(TIME, 1) + ABS(-1) ~ ~ |\n"
         "zx = ZIDZ(1, 0) + XIDZ(1, 0, 7) + XIDZ(6, 3, 7) ~ ~ |\n"
         "ti = TIME STEP + INITIAL TIME + FINAL TIME + SAVEPER ~ ~ |\n"
+        "hy = SINH(1) + COSH(1) + TANH(1000) + TANH(-1000) + TANH(0.5) ~ ~ |\n"
     )
     result = run(text, options)
     assert list(values(result, "i")) == [18] * 5
@@ -183,6 +184,8 @@ def test_vensim_functions_with_vensim_semantics(options: fs.Options) -> None:
     assert list(values(result, "mx")) == [3, 4, 4, 5, 6]
     assert list(values(result, "zx")) == [9] * 5
     assert list(values(result, "ti")) == [1 + 0 + 4 + 1] * 5
+    # sinh 1 + cosh 1 = e; tanh saturates at +-1 without overflow
+    assert values(result, "hy") == pytest.approx([np.e + np.tanh(0.5)] * 5, rel=1e-12)
 
 
 def test_smooth_delay_and_initial(options: fs.Options) -> None:

@@ -45,6 +45,26 @@ def _integer(x: Expr) -> Expr:
     return If(Binary("<", x, Num(0)), Unary("-", Call("INT", (Unary("-", x),))), Call("INT", (x,)))
 
 
+def _exps(x: Expr) -> tuple[Expr, Expr]:
+    return Call("EXP", (x,)), Call("EXP", (Unary("-", x),))
+
+
+def _sinh(a: tuple[Expr, ...]) -> Expr:
+    up, down = _exps(a[0])
+    return Binary("/", Binary("-", up, down), Num(2))
+
+
+def _cosh(a: tuple[Expr, ...]) -> Expr:
+    up, down = _exps(a[0])
+    return Binary("/", Binary("+", up, down), Num(2))
+
+
+def _tanh(a: tuple[Expr, ...]) -> Expr:
+    """1 - 2 / (EXP(2x) + 1): no overflow to inf/inf for large x."""
+    grown = Call("EXP", (Binary("*", Num(2), a[0]),))
+    return Binary("-", Num(1), Binary("/", Num(2), Binary("+", grown, Num(1))))
+
+
 def _quantum(a: tuple[Expr, ...]) -> Expr:
     """QUANTUM(x, q): q * INTEGER(x / q), or x when q <= 0."""
     x, q = a
@@ -92,6 +112,9 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "ARCSIN": (1, 1, _call("ARCSIN")),
     "ARCCOS": (1, 1, _call("ARCCOS")),
     "ARCTAN": (1, 1, _call("ARCTAN")),
+    "SINH": (1, 1, _sinh),
+    "COSH": (1, 1, _cosh),
+    "TANH": (1, 1, _tanh),
     "INTEGER": (1, 1, lambda a: _integer(a[0])),
     "MODULO": (2, 2, _call("MODULO")),
     "ZIDZ": (2, 2, _call("ZIDZ")),
