@@ -110,12 +110,13 @@ class Parser:
         self.tables: list[Table] = []
 
     # -- tokens ---------------------------------------------------------------------------
-    def peek(self, ahead: int = 0) -> Token:
-        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
+    def peek(self) -> Token:
+        return self.tokens[self.pos]
 
     def take(self) -> Token:
         token = self.tokens[self.pos]
-        self.pos = min(self.pos + 1, len(self.tokens) - 1)
+        if token.kind != "end":  # the last token: taking it again gives it again
+            self.pos += 1
         return token
 
     def expect(self, text: str) -> Token:
@@ -126,7 +127,8 @@ class Parser:
         return token
 
     def at(self, text: str) -> bool:
-        return self.peek().kind in ("op", "colon") and self.peek().text == text
+        token = self.tokens[self.pos]
+        return token.text == text and token.kind in ("op", "colon")
 
     def done(self) -> None:
         token = self.peek()

@@ -15,6 +15,9 @@ from flywheel_sim.errors import ModelError
 
 SKETCH = re.compile(r"^[ \t]*\\{2,}---///", re.MULTILINE)  # Vensim writes \\\---///
 SETTINGS = ":L<%^E!@"
+_QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"', re.DOTALL)
+_SPECIAL = re.compile(r'[|~"{]')
+_TILDE_ETC = re.compile(r'[~"{]')
 _CONTINUATION = re.compile(r"\\[ \t]*\r?\n[ \t]*")
 _MACRO = re.compile(r":MACRO:\s*(?P<head>[^\n]*)\n?", re.IGNORECASE)
 _END_MACRO = re.compile(r":END OF MACRO:", re.IGNORECASE)
@@ -142,7 +145,11 @@ def _record_end(text: str, pos: int) -> int:
     ``{comments}`` skipped), or the text's length."""
     n = len(text)
     tildes = 0
-    while pos < n:
+    while True:
+        found = _SPECIAL.search(text, pos)
+        if found is None:
+            return n
+        pos = found.start()
         char = text[pos]
         if char == "|":
             return pos
@@ -155,28 +162,25 @@ def _record_end(text: str, pos: int) -> int:
             close = text.find("}", pos)
             pos = close if close > 0 else pos
         pos += 1
-    return n
 
 
 def _closing_quote(text: str, pos: int) -> int:
-    i = pos + 1
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == '"':
-            return i
-        if text[i] == "\n" and text.find('"', i) < 0:
-            return -1
-        i += 1
-    return -1
+    """The index of the quote closing the quoted name at ``pos`` on the same line (a ``\\``
+    escapes the next character, a line break too), or -1: then the quote is an ordinary
+    character, as in comments."""
+    found = _QUOTED.match(text, pos)
+    return found.end() - 1 if found else -1
 
 
 def _split_tildes(body: str) -> list[str]:
     """The equation, units and comment: the first two ``~`` outside quotes and comments."""
     parts: list[str] = []
-    start, pos, n = 0, 0, len(body)
-    while pos < n and len(parts) < 2:
+    start = pos = 0
+    while len(parts) < 2:
+        found = _TILDE_ETC.search(body, pos)
+        if found is None:
+            break
+        pos = found.start()
         char = body[pos]
         if char == '"':
             close = _closing_quote(body, pos)
@@ -184,7 +188,7 @@ def _split_tildes(body: str) -> list[str]:
         elif char == "{":
             close = body.find("}", pos)
             pos = close if close > 0 else pos
-        elif char == "~":
+        else:
             parts.append(body[start:pos])
             start = pos + 1
         pos += 1
