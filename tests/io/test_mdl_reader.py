@@ -98,7 +98,7 @@ Characteristic Time= 10
 def test_records_lines_units_comments_and_the_control_section(options: fs.Options) -> None:
     model = loads_mdl(TEACUP, file="t.mdl")
     stock = model.element("teacup temperature")
-    assert (stock.kind, stock.outflows, stock.inflows) == ("stock", ("heat_loss_to_room",), ())
+    assert (stock.kind, stock.outflows, stock.inflows) == ("stock", ("Heat Loss to Room",), ())
     assert (stock.unit, stock.description, stock.line) == (
         "Degrees",
         "The temperature of the tea.",
@@ -381,3 +381,28 @@ def test_macros_expand_at_each_call(options: fs.Options) -> None:
     assert sum(1 for e in model.elements if e.kind == "stock") == 1
     with pytest.raises(ModelError, match="extra outputs: not supported yet"):
         loads_mdl(MACROS.replace("ACC(input)", "ACC(input : out)"))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('"abc = 1 ~~|', "a quoted name is not closed"),
+        ("x = " + "(" * 500 + "1" + ")" * 500 + " ~~|", "nested more than 200 levels"),
+        ("x = 1 # 2 ~~|", "unexpected character '#'"),
+        ("A: B ~~|\nB: A ~~|", "defined through itself"),
+        ("x = 1 ~~|\nx = 2 ~~|", "'x' is defined twice"),
+        ("D: (a1-a200) ~~|\nE: (e1-e200) ~~|\nx = SUM(y[D!, E!]) ~~|", "40000 elements"),
+        (":MACRO: M(a)\nM = M(a) ~~|\n:END OF MACRO:\nx = M(1) ~~|", "more than 20 deep"),
+    ],
+)
+def test_hostile_text_is_one_error(text: str, message: str) -> None:
+    with pytest.raises(ModelError, match=message):
+        loads_mdl(text + "\nFINAL TIME = 1 ~~|\n", file="h.mdl")
+
+
+def test_sizes_are_checked_before_elements_are_made() -> None:
+    from flywheel_sim.errors import LimitError
+
+    text = "D: (a1-a900000) ~~|\nE: (e1-e900000) ~~|\nx[D, E] = 1 ~~|\nx[a1, e1] = 2 ~~|"
+    with pytest.raises(LimitError, match="max_instances"):
+        loads_mdl(text + "\nFINAL TIME = 1 ~~|\n")

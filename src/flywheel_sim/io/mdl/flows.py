@@ -46,7 +46,7 @@ def split_rate(
             *outflows,
         ):
             return None
-        (inflows if sign > 0 else outflows).append(term.name)
+        (inflows if sign > 0 else outflows).append(target.name)
     return tuple(inflows), tuple(outflows)
 
 
@@ -85,7 +85,7 @@ def attach_flows(
         whole, per_element = stocks[element.key]
         split = split_rate(whole, element, by_key) if not per_element else None
         if split is not None:
-            named.update(split[0] + split[1])
+            named.update(canonical(n) for n in split[0] + split[1])
             out.append(replace(element, inflows=split[0], outflows=split[1]))
             continue
         name = _free_name(f"{element.name} net flow", by_key)

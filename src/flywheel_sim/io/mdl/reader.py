@@ -141,7 +141,7 @@ class MdlReader:
                 macros[record.macro].body.append((record, lhs))
             else:
                 self.record(record)
-        dims = build_dimensions(self.ranges)
+        dims = build_dimensions(self.ranges, self.doc.file)
         time = self.time()
         translator = Translator(
             set(self.lookups),

@@ -17,7 +17,9 @@ from dataclasses import dataclass, replace
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.model import Dimension
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.size import check_dimension_size
 
+MAX_RUN = 1_000_000  # the most elements a numbered run makes (the limits then apply)
 _RUN = re.compile(r"\(\s*(?P<a>[^()\-]*?)(?P<i>\d+)\s*-\s*(?P<b>[^()\-]*?)(?P<j>\d+)\s*\)\Z")
 
 
@@ -79,13 +81,13 @@ def _run(part: str) -> list[str] | None:
     if match.group("b") and match.group("b") != prefix:
         raise ModelError(f"the run '{part}' has two prefixes")
     first, last = int(match.group("i")), int(match.group("j"))
-    if last < first or last - first > 1_000_000:
+    if last < first or last - first >= MAX_RUN:
         raise ModelError(f"the run '{part}' is not a valid numbered range")
     width = len(match.group("i")) if match.group("i").startswith("0") else 0
     return [f"{prefix}{str(k).zfill(width)}" for k in range(first, last + 1)]
 
 
-def build_dimensions(defs: list[RangeDef]) -> tuple[Dimension, ...]:
+def build_dimensions(defs: list[RangeDef], file: str | None = None) -> tuple[Dimension, ...]:
     """The dimensions in the order written, ranges made of ranges expanded, mappings and
     equivalences resolved."""
     by_key = {canonical(d.name): d for d in defs}
@@ -122,6 +124,7 @@ def build_dimensions(defs: list[RangeDef]) -> tuple[Dimension, ...]:
             members = elements(canonical(rdef.name), ())
         except ModelError as exc:
             raise exc.located(line=rdef.line) from None
+        check_dimension_size(rdef.name, len(members), file=file, line=rdef.line)
         dims.append(Dimension(rdef.name, members, rdef.line))
     return tuple(_mappings(dims, defs))
 

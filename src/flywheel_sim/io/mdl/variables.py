@@ -9,6 +9,7 @@ equation per element, with the record's dimensions in its right side replaced by
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_expression
 from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.limits import DEFAULT
 from flywheel_sim.spec.ast import (
     Binary,
     Call,
@@ -30,6 +32,7 @@ from flywheel_sim.spec.ast import (
 )
 from flywheel_sim.spec.model import Dimension
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.size import too_large
 
 _TABBED = re.compile(r"TABBED\s+ARRAY\s*\((.*)\)", re.IGNORECASE | re.DOTALL)
 _NUMBERS = re.compile(r"[\s\d.eE+\-,;]+\Z")
@@ -191,6 +194,7 @@ class Builder:
                 own.append("")
             else:
                 raise ModelError(f"'{sub}' is not an element of '{self.dims[dim].name}'")
+        _check_count(lhs.name, math.prod(len(x) for x in lists), lhs.line)
         cells = list(itertools.product(*lists))
         for listed in lhs.excepts:
             skip = self.cells(Lhs(lhs.name, listed, [], "", "", lhs.line), dims)[0]
@@ -235,12 +239,16 @@ class Builder:
             for cell in definition.cells:
                 if cell in seen:
                     raise ModelError(
-                        f"element [{', '.join(cell)}] of '{name}' is defined twice",
+                        f"element [{', '.join(cell)}] of '{name}' is defined twice"
+                        if cell
+                        else f"'{name}' is defined twice",
                         line=line,
                         variable=name,
                     )
                 seen.add(cell)
-        for cell in itertools.product(*(self.elements[d] for d in dims)):
+        lists = [self.elements[d] for d in dims]
+        _check_count(name, math.prod(len(x) for x in lists), line)
+        for cell in itertools.product(*lists):
             if cell not in seen:
                 raise ModelError(
                     f"element [{', '.join(cell)}] of '{name}' has no equation: not supported yet",
@@ -282,6 +290,14 @@ class Builder:
 
     def translate(self, expr: Expr) -> Expr:
         return self.translator.rewrite(expr)
+
+
+def _check_count(name: str, count: int, line: int | None) -> None:
+    """Refuse a variable of more elements than a model may have, before making them."""
+    if count > DEFAULT.max_instances:
+        raise too_large(
+            f"'{name}' has {count:,} elements", "max_instances", DEFAULT.max_instances, line=line
+        )
 
 
 def substitute(
