@@ -135,6 +135,13 @@ def test_sketch_is_split_off_and_group_markers_skipped() -> None:
         "Heat Loss to Room",
     ]
     assert not any(r.equation.startswith("*") for r in doc.records)
+    assert loads_mdl(TEACUP).notes == ("the .mdl file's sketch (its diagram layout) is not kept",)
+
+
+def test_flags_after_the_comment_are_not_part_of_it() -> None:
+    """Vensim help, equation format: a third ~ after the comment carries flags (:SUP)."""
+    model = loads_mdl(mdl("x = 1 ~ Widget ~ The comment. ~ :SUPPLEMENTARY\n|\n"))
+    assert model.element("x").description == "The comment."
 
 
 def test_expressions_operators_logic_na_and_quoted_names(options: fs.Options) -> None:

@@ -177,7 +177,14 @@ class MdlReader:
             time=time,
             dimensions=dims,
             file=self.doc.file,
+            notes=self.notes(),
         )
+
+    def notes(self) -> tuple[str, ...]:
+        """What the reader leaves out (shown by ``flywheel check``)."""
+        if not self.doc.sketch.strip():
+            return ()
+        return ("the .mdl file's sketch (its diagram layout) is not kept",)
 
     def record(self, record: Record) -> None:
         lhs = split_equation(record.equation, record.line)

@@ -131,7 +131,9 @@ def _split_records(doc: Document, text: str) -> None:
         if equation.startswith("***"):
             continue  # a group marker (its title is the comment)
         units = " ".join(_CONTINUATION.sub(" ", parts[1]).split()) if len(parts) > 1 else ""
-        comment = " ".join(_CONTINUATION.sub(" ", parts[2]).split()) if len(parts) > 2 else ""
+        # after the comment, a third ~ may give flags (:SUPPLEMENTARY): not part of it
+        comment = parts[2].split("~", 1)[0] if len(parts) > 2 else ""
+        comment = " ".join(_CONTINUATION.sub(" ", comment).split())
         doc.records.append(Record(equation, units, comment, first, macro))
 
 
