@@ -413,3 +413,24 @@ def test_sizes_are_checked_before_elements_are_made() -> None:
     text = "D: (a1-a900000) ~~|\nE: (e1-e900000) ~~|\nx[D, E] = 1 ~~|\nx[a1, e1] = 2 ~~|"
     with pytest.raises(LimitError, match="max_instances"):
         loads_mdl(text + "\nFINAL TIME = 1 ~~|\n")
+
+
+def test_lookup_tables_per_element(options: fs.Options) -> None:
+    """Vensim reference, subscripted lookups: ``tab[a](...)`` gives an element its own table
+    (``tab[D](...)`` one table to each); ``tab[D](x)`` in an equation over D reads each
+    element's table."""
+    text = mdl(
+        "D: a, b ~~|\n"
+        "tab[a]((0,0),(10,10)) ~~|\n"
+        "tab[b]((0,0),(10,20)) ~~|\n"
+        "both[D]((0,1),(10,1)) ~~|\n"
+        "x[D] = tab[D](TIME) + both[D](TIME) ~~|\n"
+        "y = tab[b](3) ~~|\n"
+    )
+    model = loads_mdl(text)
+    assert {e.name for e in model.of_kind("lookup")} == {"tab[a]", "tab[b]", "both[a]", "both[b]"}
+    result = run(text, options)
+    assert result["x"].isel(run=0).values.tolist() == [[1, 1], [2, 3], [3, 5], [4, 7], [5, 9]]
+    assert start(result, "y") == [6]
+    with pytest.raises(ModelError, match="no lookup table 'tab\\[c\\]'"):
+        loads_mdl(text.replace("D: a, b", "D: a, b, c").replace("both[D]", "both[a]"))

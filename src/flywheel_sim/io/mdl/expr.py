@@ -7,8 +7,9 @@ of ``d``, inside an array function), and lookup tables ``([(x0,y0)-(x1,y1)], (x,
 
 The parse keeps Vensim's function names (upper case, one space between words) in
 :class:`~flywheel_sim.spec.ast.Call` nodes; :mod:`flywheel_sim.io.mdl.functions` translates
-them. Names are canonical; a ``d!`` subscript is kept as the string ``"d!"``; a string in
-single quotes (a file or sheet of ``GET XLS ...``) is kept as a name with its quotes. The table of
+them; ``tab[a](x)`` (a lookup of an array's element) is ``LOOKUP(tab[a], x)``. Names are
+canonical; a ``d!`` subscript is kept as the string ``"d!"``; a string in single quotes (a file
+or sheet of ``GET XLS ...``) is kept as a name with its quotes. The table of
 ``WITH LOOKUP(x, (...))`` is kept aside: the call becomes ``WITH LOOKUP(x, n)`` where ``n`` is
 its position in :attr:`Parser.tables`.
 """
@@ -187,6 +188,10 @@ class Parser:
         subs: tuple[Subscript, ...] = ()
         if self.at("["):
             subs = self.subscripts()
+            if self.at("("):  # an element's own lookup table: tab[a](x)
+                call = self.call("LOOKUP", token)
+                assert isinstance(call, Call)
+                return Call("LOOKUP", (Var(name_of(token), subs), *call.args))
         return Var(name_of(token), subs)
 
     def subscripts(self) -> tuple[Subscript, ...]:

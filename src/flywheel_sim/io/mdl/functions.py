@@ -205,6 +205,8 @@ class Translator:
             if len(node.args) != 1:
                 raise ModelError(f"the lookup '{name}' is called with {len(node.args)} arguments")
             return Call(name, (self.rewrite(node.args[0]),))
+        if func == "LOOKUP" and node.args and isinstance(node.args[0], Var):
+            return self.element_lookup(node.args[0], node.args[1:])
         if func in REDUCTIONS:
             return self.reduce(func, node.args)
         row = ROWS.get(func)
@@ -217,6 +219,19 @@ class Translator:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
         return build(tuple(self.rewrite(a) for a in node.args))
+
+    def element_lookup(self, table: Var, args: tuple[Expr, ...]) -> Expr:
+        """``tab[a, b](x)``: the lookup table of that element (``tab[D](x)`` has been written
+        per element before, the range replaced by each element)."""
+        subs = [self.subscript(s) for s in table.subscripts]
+        if not all(isinstance(s, str) and s not in self.dims for s in subs):
+            raise ModelError(f"the lookup '{table.name}' needs one element per subscript")
+        key = f"{table.name}[{','.join(str(s) for s in subs)}]"
+        if key not in self.lookups:
+            raise ModelError(f"there is no lookup table '{key}'")
+        if len(args) != 1:
+            raise ModelError(f"the lookup '{key}' is called with {len(args)} arguments")
+        return Call(key, (self.rewrite(args[0]),))
 
     def reduce(self, func: str, args: tuple[Expr, ...]) -> Expr:
         """SUM(expr) etc. over every element of the x[d!] in ``expr``, written out."""

@@ -20,6 +20,7 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.lookups import element_tables
 from flywheel_sim.io.mdl.macros import Expander, read_macro
 from flywheel_sim.io.mdl.subscripts import (
     RangeDef,
@@ -123,6 +124,7 @@ class MdlReader:
         self.lookups: dict[str, tuple[Record, Lhs, Table]] = {}
         self.variables: dict[str, list[tuple[Record, Lhs]]] = {}
         self.control: dict[str, tuple[Record, Lhs]] = {}
+        self.element_lookups: dict[str, list[tuple[Record, Lhs, Table]]] = {}
 
     def read(self) -> Model:
         macros = {}
@@ -161,6 +163,10 @@ class MdlReader:
         expander = Expander({m.name: m for m in macros.values()}, sink) if macros else None
         builder = Builder(dims, translator, expander)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
+        for group in self.element_lookups.values():
+            tables = element_tables(builder, group)
+            translator.lookups.update(e.key for e in tables)
+            elements += tables
         stocks: dict[str, Any] = {}
         while pending:
             records = self.variables[pending.pop(0)]
@@ -195,12 +201,14 @@ class MdlReader:
         elif lhs.op == "<->":
             self.ranges.append(RangeDef(lhs.name, [], [], record.line, equivalent=lhs.rhs))
         elif lhs.op == "(":
-            if lhs.subs:
-                raise ModelError("subscripted lookup tables are not supported yet", **where)
             try:
-                self.lookups[key] = (record, lhs, parse_table(lhs.rhs))
+                table = parse_table(lhs.rhs)
             except ModelError as exc:
                 raise exc.located(**where) from None
+            if lhs.subs or lhs.excepts:
+                self.element_lookups.setdefault(key, []).append((record, lhs, table))
+            else:
+                self.lookups[key] = (record, lhs, table)
         elif lhs.op == ":=":
             raise ModelError("data equations (:=) are not supported yet", **where)
         elif lhs.op == "":

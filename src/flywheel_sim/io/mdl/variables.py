@@ -126,7 +126,7 @@ class Builder:
             except ModelError as exc:
                 raise exc.located(line=lhs.line, variable=name) from None
         if whole and dims and any(self.uses_dimension(d) for d in defs):
-            whole = False  # a dimension as a value: each element's own position
+            whole = False  # each element's own position, or own lookup table
         kinds = {d.kind for d in defs}
         if len(kinds) == 1:
             kind = kinds.pop()
@@ -258,12 +258,16 @@ class Builder:
                 )
 
     def uses_dimension(self, definition: Definition) -> bool:
-        """Whether an expression of the record uses a dimension's name as a value."""
+        """Whether an expression of the record uses a dimension's name as a value, or calls
+        the lookup tables of an array's elements over a range (``tab[D](x)``)."""
         for tree in (definition.expr, definition.init):
-            if tree is not None and any(
-                isinstance(n, Var) and not n.subscripts and n.name in self.dims for n in walk(tree)
-            ):
-                return True
+            for node in walk(tree) if tree is not None else ():
+                if isinstance(node, Var) and not node.subscripts and node.name in self.dims:
+                    return True
+                if isinstance(node, Call) and node.func == "LOOKUP" and node.args:
+                    table = node.args[0]
+                    if isinstance(table, Var) and any(s in self.dims for s in table.subscripts):
+                        return True
         return False
 
     # -- per element ----------------------------------------------------------------------
