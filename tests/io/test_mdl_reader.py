@@ -300,6 +300,10 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
         ("x = SMOOTH N(1, 2, 0, 3) ~ ~ |", "SMOOTH N is not supported yet"),
         ("x = RANDOM UNIFORM(0, 1, 3) ~ ~ |", "RANDOM UNIFORM is not supported yet"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "data equations (:=)"),
+        (
+            "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
+            "GET XLS LOOKUPS is not supported yet",
+        ),
         ("x[d] = M(1) ~ ~ |\nd: a ~~|\n:MACRO: M(a)\nM = a ~~|\n:END OF MACRO:", "macro (M)"),
     ],
 )

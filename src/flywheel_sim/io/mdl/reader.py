@@ -37,6 +37,7 @@ from flywheel_sim.spec.names import canonical
 MAX_FILE_BYTES = 20_000_000
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
 _OPS = (":=", "==", "<->", "=", ":", "(")
+_TABLE_CALL = re.compile(r"\(\s*([^\W\d][\w ]*?)\s*\(")
 _RANGE = re.compile(r"\[([^\[\]]*)\]\s*\Z")
 
 
@@ -201,6 +202,10 @@ class MdlReader:
         elif lhs.op == "<->":
             self.ranges.append(RangeDef(lhs.name, [], [], record.line, equivalent=lhs.rhs))
         elif lhs.op == "(":
+            called = _TABLE_CALL.match(lhs.rhs)
+            if called is not None:  # tab( GET XLS LOOKUPS(...) )
+                name = " ".join(called.group(1).split()).upper()
+                raise ModelError(f"{name} is not supported yet", **where)
             try:
                 table = parse_table(lhs.rhs)
             except ModelError as exc:
