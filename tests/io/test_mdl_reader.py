@@ -120,6 +120,16 @@ def test_rk4_from_the_settings_and_continuations() -> None:
     model = loads_mdl(text)
     assert model.time.method == "rk4"
     assert model.element("a very long name").default == 3
+    assert loads_mdl(mdl("x = 1 ~~|", method=2)).time.method == "euler"
+    assert "automatic step" in loads_mdl(mdl("x = 1 ~~|", method=5)).notes[0]
+
+
+@pytest.mark.parametrize("code", [3, 4])
+def test_vensim_rk2_is_refused(code: int) -> None:
+    """Vensim help, Runge-Kutta integration: its RK2 takes a half step and uses the rates
+    there (the midpoint method), unlike our heun."""
+    with pytest.raises(ModelError, match=r"RK2.*not supported yet"):
+        loads_mdl(mdl("x = 1 ~~|", method=code), file="m.mdl")
 
 
 def test_decode_utf8_header_and_windows_1252() -> None:

@@ -126,6 +126,7 @@ class MdlReader:
         self.variables: dict[str, list[tuple[Record, Lhs]]] = {}
         self.control: dict[str, tuple[Record, Lhs]] = {}
         self.element_lookups: dict[str, list[tuple[Record, Lhs, Table]]] = {}
+        self.extra_notes: list[str] = []
 
     def read(self) -> Model:
         macros = {}
@@ -187,11 +188,28 @@ class MdlReader:
             notes=self.notes(),
         )
 
+    def method(self) -> str:
+        """Euler or RK4 as the settings say. Vensim's RK2 steps to the middle of the interval
+        (the midpoint method), which is not our heun: refused; RK4 with automatic step is run
+        with the fixed TIME STEP (noted)."""
+        method = self.doc.method
+        if method.startswith("rk2") or method.startswith("code"):
+            raise ModelError(
+                f"the integration method ({method.upper()}) is not supported yet",
+                hint="use Euler or RK4 (Vensim: Model > Settings > Integration Type)",
+            )
+        if method == "rk4 auto":
+            self.extra_notes.append(
+                "Vensim's RK4 with automatic step size is run as RK4 with the fixed TIME STEP"
+            )
+        return method.split()[0]
+
     def notes(self) -> tuple[str, ...]:
-        """What the reader leaves out (shown by ``flywheel check``)."""
-        if not self.doc.sketch.strip():
-            return ()
-        return ("the .mdl file's sketch (its diagram layout) is not kept",)
+        """What the reader leaves out or changes (shown by ``flywheel check``)."""
+        notes = list(self.extra_notes)
+        if self.doc.sketch.strip():
+            notes.append("the .mdl file's sketch (its diagram layout) is not kept")
+        return tuple(notes)
 
     def record(self, record: Record) -> None:
         lhs = split_equation(record.equation, record.line)
@@ -243,7 +261,7 @@ class MdlReader:
                 dt=values.get("time_step", 1.0),
                 save_step=values.get("saveper"),
                 units=units or "time",
-                method=self.doc.method,
+                method=self.method(),
             )
         except ModelError as exc:
             line = self.control["final_time"][0].line

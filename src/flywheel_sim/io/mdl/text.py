@@ -22,7 +22,16 @@ _CONTINUATION = re.compile(r"\\[ \t]*\r?\n[ \t]*")
 _MACRO = re.compile(r":MACRO:\s*(?P<head>[^\n]*)\n?", re.IGNORECASE)
 _END_MACRO = re.compile(r":END OF MACRO:", re.IGNORECASE)
 _UNDEFINED_1252 = frozenset((0x81, 0x8D, 0x8F, 0x90, 0x9D))
-METHOD_CODES = {"1": "rk4", "5": "rk4", "3": "heun", "4": "heun"}
+# the settings' integration codes: 0 Euler, 1 RK4, 2 difference equations (as Euler),
+# 3 RK2, 4 RK2 with automatic step, 5 RK4 with automatic step
+METHOD_CODES = {
+    "0": "euler",
+    "1": "rk4",
+    "2": "euler",
+    "3": "rk2",
+    "4": "rk2 auto",
+    "5": "rk4 auto",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +52,7 @@ class Document:
     file: str | None
     records: list[Record] = field(default_factory=list)
     sketch: str = ""
-    method: str = "euler"
+    method: str = "euler"  # as the settings name it (see METHOD_CODES)
     macros: list[tuple[str, int]] = field(default_factory=list)  # header, line
 
     def error(self, message: str, line: int | None, variable: str | None = None) -> ModelError:
@@ -97,7 +106,7 @@ def _method(settings: str) -> str:
         if line.startswith("15:"):
             parts = line[3:].split(",")
             if len(parts) >= 4:
-                return METHOD_CODES.get(parts[3].strip(), "euler")
+                return METHOD_CODES.get(parts[3].strip(), f"code {parts[3].strip()}")
     return "euler"
 
 
