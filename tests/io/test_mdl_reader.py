@@ -205,6 +205,21 @@ def test_vensim_functions_with_vensim_semantics(options: fs.Options) -> None:
     assert values(result, "hy") == pytest.approx([np.e + np.tanh(0.5)] * 5, rel=1e-12)
 
 
+def test_pulses_switch_at_times_that_are_not_exact_in_binary(options: fs.Options) -> None:
+    """With TIME STEP 0.1, TIME reaches 0.3 as 0.30000000000000004 or 0.29999999999999993
+    depending on the sums: the pulses switch at the same steps as STEP."""
+    text = mdl(
+        "p = PULSE(0.3, 0.2) ~~|\ns = STEP(1, 0.3) - STEP(1, 0.5) ~~|\n"
+        "t = PULSE TRAIN(0.3, 0.1, 0.3, 0.9) ~~|\n",
+        stop=1.2,
+        dt=0.1,
+    )
+    result = run(text, options)
+    assert list(values(result, "p")) == list(values(result, "s"))
+    assert list(values(result, "p")) == [0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    assert list(values(result, "t")) == [0, 0, 0, 1, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+
+
 def test_smooth_delay_and_initial(options: fs.Options) -> None:
     """SMOOTHI(x, t, init) is a first-order smooth from init; DELAY1I a first-order material
     delay whose outflow starts at init; INITIAL holds the value at the start."""

@@ -71,26 +71,34 @@ def _quantum(a: tuple[Expr, ...]) -> Expr:
     return If(Binary("<=", q, Num(0)), x, Binary("*", q, _integer(Binary("/", x, q))))
 
 
+EPS = Binary("/", DT, Num(1e6))  # as STEP compares times: to a millionth of DT
+
+
 def _pulse(a: tuple[Expr, ...]) -> Expr:
-    """PULSE(start, width): 1 from start for width (a width of 0 is one TIME STEP)."""
+    """PULSE(start, width): 1 from start for width (a width of 0 is one TIME STEP), written
+    with STEP so that it switches at the same times as STEP does."""
     start, width = a
     lasting = Call("MAX", (width, DT))
-    return If(
-        _and(Binary(">=", TIME, start), Binary("<", TIME, Binary("+", start, lasting))),
-        Num(1),
-        Num(0),
+    return Binary(
+        "-",
+        Call("STEP", (Num(1), start)),
+        Call("STEP", (Num(1), Binary("+", start, lasting))),
     )
 
 
 def _pulse_train(a: tuple[Expr, ...]) -> Expr:
     """PULSE TRAIN(start, width, interval, end): 1 from start for width, repeated every
-    interval, until end (a width of 0 is one TIME STEP)."""
+    interval, up to end (a width of 0 is one TIME STEP); times compared as STEP does."""
     start, width, interval, end = a
     lasting = Call("MAX", (width, DT))
-    since = Binary("-", TIME, start)
+    since = Binary("+", Binary("-", TIME, start), EPS)
     within = Binary("-", since, Binary("*", interval, Call("INT", (Binary("/", since, interval),))))
     return If(
-        _and(Binary(">=", TIME, start), Binary("<=", TIME, end), Binary("<", within, lasting)),
+        _and(
+            Binary(">=", since, Num(0)),
+            Binary("<=", TIME, Binary("+", end, EPS)),
+            Binary("<", within, lasting),
+        ),
         Num(1),
         Num(0),
     )
