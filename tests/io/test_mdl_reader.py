@@ -282,7 +282,7 @@ def test_stock_flows_and_net_flow(options: fs.Options) -> None:
         "s = INTEG(inflow - outflow, 1) ~ ~ |\n"
         "inflow = 3 ~ ~ |\n"
         "outflow = s / 2 ~ ~ |\n"
-        "t = INTEG(2 * s, 0) ~ ~ |\n"
+        "t = INTEG(2 * s, 0) ~ Widget * Person ~ |\n"
         "arr[d] = INTEG(grow[d], 1) ~ ~ |\n"
         "d: d1, d2 ~ ~ |\n"
         "grow[d] = 1, 2 ~ ~ |\n"
@@ -293,6 +293,7 @@ def test_stock_flows_and_net_flow(options: fs.Options) -> None:
     assert model.element("inflow").kind == "flow"
     assert model.element("t").inflows == ("t net flow",)
     assert model.element("t net flow").equation == "2 * s"
+    assert model.element("t net flow").unit == "(Widget * Person)/Month"
     assert model.element("arr").inflows == ("grow",)
     result = run(text, options)
     # s: 1 -> 1 + 3 - 0.5 = 3.5 -> 3.5 + 3 - 1.75 = 4.75

@@ -5,7 +5,8 @@ When the rate only adds and subtracts variables (``births - deaths``), each is a
 stock (inflow when added, outflow when subtracted), as a diagram would draw it; such a variable
 must be an auxiliary or a constant over the stock's own dimensions. Any other rate (a number, a
 product, a function, a stock, the same variable twice, a stock defined element by element)
-becomes one flow of its own, ``<stock> net flow``, whose equation is the rate.
+becomes one flow of its own, ``<stock> net flow``, whose equation is the rate and whose unit
+the stock's per time unit (so the unit checker checks the rate).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from flywheel_sim.spec.ast import Binary, Expr, Num, Unary, Var, to_text
-from flywheel_sim.spec.model import Dimension, Element
+from flywheel_sim.spec.model import Element
 from flywheel_sim.spec.names import canonical
 
 
@@ -69,11 +70,9 @@ def as_flow(element: Element) -> Element:
     return replace(element, kind="flow")
 
 
-def attach_flows(
-    elements: list[Element], stocks: dict[str, Any], dims: tuple[Dimension, ...]
-) -> list[Element]:
-    """The elements with each stock's flows named (and made flows), net flows added."""
-    del dims  # the flows' dimensions are compared by name
+def attach_flows(elements: list[Element], stocks: dict[str, Any], time_unit: str) -> list[Element]:
+    """The elements with each stock's flows named (and made flows), net flows added (in the
+    stock's unit per ``time_unit``)."""
     by_key = {e.key: e for e in elements}
     named: set[str] = set()
     out: list[Element] = []
@@ -95,6 +94,7 @@ def attach_flows(
             dims=element.dims,
             equation=to_text(whole) if not per_element else "",
             element_equations=tuple((k, to_text(t)) for k, t in per_element),
+            unit=_per(element.unit, time_unit),
             description=f"the rate of INTEG in the equation of '{element.name}'",
             line=element.line,
         )
@@ -102,6 +102,12 @@ def attach_flows(
         extra.append(flow)
         out.append(replace(element, inflows=(name,)))
     return [as_flow(e) if e.key in named else e for e in out] + extra
+
+
+def _per(unit: str, time_unit: str) -> str:
+    if not unit or not time_unit or time_unit == "time":
+        return ""
+    return f"({unit})/{time_unit}" if any(c in unit for c in "*/^ ") else f"{unit}/{time_unit}"
 
 
 def _free_name(name: str, by_key: dict[str, Element]) -> str:

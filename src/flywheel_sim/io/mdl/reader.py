@@ -178,7 +178,7 @@ class MdlReader:
                 elements.append(self.element(variable, record, builder, dims, stocks))
             except ModelError as exc:
                 raise exc.located(line=variable.line, variable=variable.name) from None
-        elements = attach_flows(elements, stocks, dims)
+        elements = attach_flows(elements, stocks, time.units)
         return Model(
             name=self.name,
             elements=tuple(elements),
