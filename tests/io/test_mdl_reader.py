@@ -12,7 +12,7 @@ import xarray as xr
 
 import flywheel_sim as fs
 from flywheel_sim import ModelError
-from flywheel_sim.io.mdl import loads_mdl
+from flywheel_sim.io.mdl import load_mdl, loads_mdl
 from flywheel_sim.io.mdl.text import decode, read_document
 
 CONTROL = """
@@ -350,6 +350,8 @@ def test_load_model_reads_mdl_and_the_cli_runs_it(tmp_path: Path) -> None:
     path.write_bytes(TEACUP.encode("utf-8"))
     model = fs.load_model(path)
     assert model.name == "Teacup" and model.element("teacup temperature").kind == "stock"
+    with pytest.raises(ModelError, match="does not exist"):
+        load_mdl(tmp_path / "missing.mdl")
     done = run_cli("check", str(path))
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr

@@ -44,6 +44,8 @@ _RANGE = re.compile(r"\[([^\[\]]*)\]\s*\Z")
 def load_mdl(path: str | Path) -> Model:
     """Read the Vensim model at ``path``."""
     file = Path(path)
+    if not file.is_file():
+        raise ModelError(f"model file '{file}' does not exist")
     if file.stat().st_size > MAX_FILE_BYTES:
         raise ModelError(f"model file '{file}' is larger than {MAX_FILE_BYTES} bytes")
     text = decode(file.read_bytes())
