@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from flywheel_sim.io.mdl.expr import Table, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.lookups import element_tables
-from flywheel_sim.io.mdl.macros import Expander, read_macro
+from flywheel_sim.io.mdl.macros import Expander, Macro, read_macro
 from flywheel_sim.io.mdl.subscripts import (
     RangeDef,
     build_dimensions,
@@ -131,22 +132,7 @@ class MdlReader:
         self.extra_notes: list[str] = []
 
     def read(self) -> Model:
-        macros = {}
-        for header, line in self.doc.macros:
-            macro = read_macro(header, line)
-            macros[header] = macro
-        for record in self.doc.records:
-            if record.macro:
-                lhs = split_equation(record.equation, record.line)
-                if lhs.op not in ("=", "=="):
-                    raise ModelError(
-                        "only equations are supported in a macro so far",
-                        line=record.line,
-                        variable=lhs.name,
-                    )
-                macros[record.macro].body.append((record, lhs))
-            else:
-                self.record(record)
+        macros = self.collect()
         dims = build_dimensions(self.ranges, self.doc.file)
         time = self.time()
         translator = Translator(
@@ -156,15 +142,15 @@ class MdlReader:
             set(self.variables),
             element_positions(dims),
         )
-        pending = list(self.variables)
+        pending = deque(self.variables)
 
-        def sink(record: Record, lhs: Lhs) -> None:
+        def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call
             key = canonical(lhs.name)
             self.variables[key] = [(record, lhs)]
             translator.names.add(key)
             pending.append(key)
 
-        expander = Expander({m.name: m for m in macros.values()}, sink) if macros else None
+        expander = Expander({m.name: m for m in macros}, sink) if macros else None
         builder = Builder(dims, translator, expander)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
         for group in self.element_lookups.values():
@@ -173,7 +159,7 @@ class MdlReader:
             elements += tables
         stocks: dict[str, Any] = {}
         while pending:
-            records = self.variables[pending.pop(0)]
+            records = self.variables[pending.popleft()]
             record, lhs = records[0]
             variable = builder.variable(lhs.name, [lhs for _, lhs in records])
             try:
@@ -189,6 +175,23 @@ class MdlReader:
             file=self.doc.file,
             notes=self.notes(),
         )
+
+    def collect(self) -> list[Macro]:
+        """Sort the records (see :meth:`record`); a macro's records go to the macro."""
+        macros = {header: read_macro(header, line) for header, line in self.doc.macros}
+        for record in self.doc.records:
+            if not record.macro:
+                self.record(record)
+                continue
+            lhs = split_equation(record.equation, record.line)
+            if lhs.op not in ("=", "=="):
+                raise ModelError(
+                    "only equations are supported in a macro so far",
+                    line=record.line,
+                    variable=lhs.name,
+                )
+            macros[record.macro].body.append((record, lhs))
+        return list(macros.values())
 
     def method(self) -> str:
         """Euler or RK4 as the settings say. Vensim's RK2 steps to the middle of the interval
