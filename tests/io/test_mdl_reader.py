@@ -132,6 +132,15 @@ def test_vensim_rk2_is_refused(code: int) -> None:
         loads_mdl(mdl("x = 1 ~~|", method=code), file="m.mdl")
 
 
+def test_control_values_from_constants() -> None:
+    """FINAL TIME may be an expression of numbers and constants; one computed while the model
+    runs is refused (seen in test-models' dynamic_final_time)."""
+    text = "start = 2000 ~~|\nINITIAL TIME = start ~~|\nFINAL TIME = INITIAL TIME + 2 * 5 ~~|\n"
+    assert loads_mdl(text).time.stop == 2010
+    with pytest.raises(ModelError, match="computed while the model runs is not supported yet"):
+        loads_mdl("x = TIME ~~|\nFINAL TIME = IF THEN ELSE(x > 5, 5, 10) ~~|\n")
+
+
 def test_decode_utf8_header_and_windows_1252() -> None:
     assert decode("{UTF-8}\nx = 1 ~ € ~ |".encode()) == "{UTF-8}\nx = 1 ~ € ~ |"
     assert decode(b"x = 1 ~ \x80 ~ \x81 |") == "x = 1 ~ € ~ \x81 |"

@@ -16,7 +16,10 @@ its position in :attr:`Parser.tables`.
 
 from __future__ import annotations
 
+import math
+import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -56,6 +59,13 @@ _INFIX = {
     "^": 80,
 }
 _OURS = {":OR:": "OR", ":AND:": "AND"}
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "^": operator.pow,
+}
 _NOT_BP = 25  # :NOT: a = b is :NOT: (a = b)
 _UNARY_BP = 70  # -a * b is (-a) * b; -a ^ b is -(a ^ b), as in our language
 
@@ -303,3 +313,25 @@ def parse_table(text: str) -> Table:
     table = parser.table()
     parser.done()
     return table
+
+
+def constant(node: Expr, value_of: Callable[[str], float | None]) -> float | None:
+    """The value of an expression of numbers, ``+ - * / ^`` and names whose value
+    ``value_of`` knows (a FINAL TIME written ``start year + 30``); None for anything else."""
+    if isinstance(node, Num):
+        return node.value
+    if isinstance(node, Var) and not node.subscripts:
+        return value_of(node.name)
+    if isinstance(node, Unary) and node.op in "+-":
+        inner = constant(node.operand, value_of)
+        return None if inner is None else (-inner if node.op == "-" else inner)
+    if not isinstance(node, Binary) or node.op not in _ARITHMETIC:
+        return None
+    left, right = constant(node.left, value_of), constant(node.right, value_of)
+    if left is None or right is None:
+        return None
+    try:
+        value = float(_ARITHMETIC[node.op](left, right))
+    except (ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return None
+    return value if math.isfinite(value) else None

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.mdl.expr import Table, parse_table
+from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.lookups import element_tables
@@ -30,7 +30,7 @@ from flywheel_sim.io.mdl.subscripts import (
     read_range,
 )
 from flywheel_sim.io.mdl.text import Document, Record, decode, read_document
-from flywheel_sim.io.mdl.variables import Builder, Lhs, Variable
+from flywheel_sim.io.mdl.variables import Builder, Lhs, Variable, parse_values
 from flywheel_sim.spec.ast import Num, to_text
 from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Model, TimeSpec
 from flywheel_sim.spec.names import canonical
@@ -273,22 +273,32 @@ class MdlReader:
             raise exc.located(line=line) from None
 
     def control_value(self, key: str, values: dict[str, float], seen: tuple[str, ...]) -> float:
+        """A control variable's value: a number, or an expression of numbers, the other
+        control variables and constants (``FINAL TIME = start year + 30``)."""
         if key in values:
             return values[key]
         record, lhs = self.control[key]
-        text = lhs.rhs.strip()
+
+        def value_of(name: str) -> float | None:
+            if name in self.control and name not in seen and name != key:
+                return self.control_value(name, values, (*seen, key))
+            records = self.variables.get(name, [])
+            if len(records) == 1 and not records[0][1].subs:
+                found = parse_values(records[0][1].rhs)
+                return found[0] if found is not None and len(found) == 1 else None
+            return None
+
         try:
-            value = float(text)
-        except ValueError:
-            other = canonical(text)
-            if other not in self.control or other in seen:
-                raise ModelError(
-                    f"{lhs.name} computed from other variables is not supported yet",
-                    line=record.line,
-                    variable=lhs.name,
-                    hint="give it a number",
-                ) from None
-            value = self.control_value(other, values, (*seen, key))
+            value = constant(parse_expression(lhs.rhs)[0], value_of)
+        except ModelError:
+            value = None
+        if value is None:
+            raise ModelError(
+                f"{lhs.name} computed while the model runs is not supported yet",
+                line=record.line,
+                variable=lhs.name,
+                hint="give it a number, or an expression of numbers and constants",
+            )
         values[key] = value
         return value
 
