@@ -475,3 +475,20 @@ def test_lookup_tables_per_element(options: fs.Options) -> None:
     assert start(result, "y") == [6]
     with pytest.raises(ModelError, match="no lookup table 'tab\\[c\\]'"):
         loads_mdl(text.replace("D: a, b", "D: a, b, c").replace("both[D]", "both[a]"))
+
+
+def test_runs_mappings_listed_and_constants_over_ranges() -> None:
+    """Vensim reference, subscripts: a numbered run keeps its leading zeros; ``-> (E: e1,
+    e2)`` lists the target's elements (in E's own order it is a mapping by position, in another
+    order it is refused for now); ``x[D] = 5`` gives every element 5."""
+    text = (
+        "D: (d08-d10) -> (E: e1, e2, e3) ~~|\nE: e1, e2, e3 ~~|\nx[D] = 5 ~~|\nFINAL TIME = 1 ~~|"
+    )
+    model = loads_mdl(text)
+    assert model.dimension("D").elements == ("d08", "d09", "d10")
+    assert model.dimension("D").maps_to == ("E",)
+    assert model.element("x").default == (("d08", 5), ("d09", 5), ("d10", 5))
+    with pytest.raises(ModelError, match="another order: not supported yet"):
+        loads_mdl(text.replace("(E: e1, e2, e3)", "(E: e2, e1, e3)"))
+    with pytest.raises(ModelError, match=r"\(2\): not supported yet"):
+        loads_mdl(text.replace("(E: e1, e2, e3)", "E").replace("e1, e2, e3 ~", "e1, e2 ~"))
