@@ -132,6 +132,21 @@ def test_vensim_rk2_is_refused(code: int) -> None:
         loads_mdl(mdl("x = 1 ~~|", method=code), file="m.mdl")
 
 
+def test_reality_checks_are_skipped_with_a_note() -> None:
+    """Vensim reference, reality checks: ``:THE CONDITION:`` and ``:TEST INPUT:`` records test
+    the model and do not change its run; they are skipped and noted."""
+    text = (
+        "x = 1 ~~|\nc :THE CONDITION: t :IMPLIES: x >= 0 ~~|\n"
+        "t :TEST INPUT: x = 0 ~~|\nFINAL TIME = 1 ~~|\n"
+    )
+    model = loads_mdl(text)
+    assert [e.name for e in model.elements] == ["x"]
+    assert model.notes == (
+        "reality check 'c' (line 2) is not run",
+        "reality check input 't' (line 3) is not run",
+    )
+
+
 def test_control_values_from_constants() -> None:
     """FINAL TIME may be an expression of numbers and constants; one computed while the model
     runs is refused (seen in test-models' dynamic_final_time)."""
@@ -440,6 +455,7 @@ def test_macros_expand_at_each_call(options: fs.Options) -> None:
         ("A: B ~~|\nB: A ~~|", "defined through itself"),
         ("x = 1 ~~|\nx = 2 ~~|", "'x' is defined twice"),
         ("D: (a1-a200) ~~|\nE: (e1-e200) ~~|\nx = SUM(y[D!, E!]) ~~|", "40000 elements"),
+        ("x :HOLD BACKWARD: := 1 ~~|", ":HOLD BACKWARD:' is not supported yet"),
         (":MACRO: M(a)\nM = M(a) ~~|\n:END OF MACRO:\nx = M(1) ~~|", "more than 20 deep"),
     ],
 )

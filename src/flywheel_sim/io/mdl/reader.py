@@ -37,6 +37,7 @@ from flywheel_sim.spec.names import canonical
 
 MAX_FILE_BYTES = 20_000_000
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
+REALITY_CHECKS = (":THE CONDITION:", ":TEST INPUT:")  # Vensim's reality checks: skipped
 _OPS = (":=", "==", "<->", "=", ":", "(")
 _TABLE_CALL = re.compile(r"\(\s*([^\W\d][\w ]*?)\s*\(")
 _RANGE = re.compile(r"\[([^\[\]]*)\]\s*\Z")
@@ -87,7 +88,9 @@ def split_equation(text: str, line: int) -> Lhs:
     for op in _OPS:
         if rest.startswith(op):
             if op == ":" and re.match(r":[A-Za-z ]+:", rest):
-                keyword = rest[: rest.index(":", 1) + 1]
+                keyword = " ".join(rest[: rest.index(":", 1) + 1].upper().split())
+                if keyword in REALITY_CHECKS:
+                    return Lhs(name, subs, excepts, keyword, rest, line)
                 raise ModelError(f"'{keyword}' is not supported yet", line=line, variable=name)
             body = rest if op == "(" else rest[len(op) :]
             return Lhs(name, subs, excepts, op, body.strip(), line)
@@ -237,6 +240,9 @@ class MdlReader:
                 self.element_lookups.setdefault(key, []).append((record, lhs, table))
             else:
                 self.lookups[key] = (record, lhs, table)
+        elif lhs.op in REALITY_CHECKS:  # tests of the model, which do not change its run
+            what = "reality check" if lhs.op == ":THE CONDITION:" else "reality check input"
+            self.extra_notes.append(f"{what} '{lhs.name}' (line {record.line}) is not run")
         elif lhs.op == ":=":
             raise ModelError("data equations (:=) are not supported yet", **where)
         elif lhs.op == "":
