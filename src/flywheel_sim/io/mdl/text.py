@@ -55,9 +55,6 @@ class Document:
     method: str = "euler"  # as the settings name it (see METHOD_CODES)
     macros: list[tuple[str, int]] = field(default_factory=list)  # header, line
 
-    def error(self, message: str, line: int | None, variable: str | None = None) -> ModelError:
-        return ModelError(message, file=self.file, line=line, variable=variable)
-
 
 def decode(data: bytes) -> str:
     """The file's text: UTF-8 when it says ``{UTF-8}`` (or is valid UTF-8), else Windows-1252
