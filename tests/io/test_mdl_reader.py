@@ -508,3 +508,13 @@ def test_runs_mappings_listed_and_constants_over_ranges() -> None:
         loads_mdl(text.replace("(E: e1, e2, e3)", "(E: e2, e1, e3)"))
     with pytest.raises(ModelError, match=r"\(2\): not supported yet"):
         loads_mdl(text.replace("(E: e1, e2, e3)", "E").replace("e1, e2, e3 ~", "e1, e2 ~"))
+
+
+def test_the_dashboard_accepts_an_mdl_upload() -> None:
+    pytest.importorskip("dash")
+    from flywheel_sim.web.session import Registry
+
+    entry = Registry().upload("Teacup.mdl", TEACUP.encode("utf-8"))
+    assert entry.model.element("teacup temperature").kind == "stock"
+    with pytest.raises(ModelError, match=r"Vensim \(\.mdl\)"):
+        Registry().upload("teacup.exe", b"x")
