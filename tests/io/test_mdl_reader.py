@@ -518,3 +518,19 @@ def test_the_dashboard_accepts_an_mdl_upload() -> None:
     assert entry.model.element("teacup temperature").kind == "stock"
     with pytest.raises(ModelError, match=r"Vensim \(\.mdl\)"):
         Registry().upload("teacup.exe", b"x")
+
+
+def test_a_variable_defined_for_some_elements_is_over_those(options: fs.Options) -> None:
+    """Vensim computes and saves only the elements a variable is defined for (seen in
+    test-models' smaller_range): the variable gets a range of its own."""
+    text = mdl("D: a, b, c ~~|\nv[a] = 5 * TIME ~~|\nv[c] = -TIME ~~|\n")
+    model = loads_mdl(text)
+    assert model.element("v").dims == ("v elements",)
+    assert model.dimension("v elements").elements == ("a", "c")
+    assert result_rows(run(text, options), "v")[1] == [5, -1]
+    with pytest.raises(ModelError, match=r"element \[b, b\] of 'w' has no equation"):
+        loads_mdl(mdl("D: a, b ~~|\nw[a, D] = 1 ~~|\nw[b, a] = 2 ~~|\n"))
+
+
+def result_rows(result: xr.Dataset, name: str) -> list[list[float]]:
+    return result[name].isel(run=0).values.tolist()

@@ -174,7 +174,7 @@ class MdlReader:
             name=self.name,
             elements=tuple(elements),
             time=time,
-            dimensions=dims,
+            dimensions=dims + tuple(builder.new_dims),
             file=self.doc.file,
             notes=self.notes(),
         )
@@ -340,7 +340,7 @@ class MdlReader:
             "line": variable.line,
         }
         keys = [canonical(d) for d in variable.dims]
-        display = {canonical(d.name): {canonical(e): e for e in d.elements} for d in dims}
+        display = {key: {canonical(e): e for e in d.elements} for key, d in builder.dims.items()}
 
         def key_of(cell: tuple[str, ...]) -> str:
             return ",".join(display[k][e] for k, e in zip(keys, cell, strict=True))

@@ -105,6 +105,7 @@ class Builder:
         self.dims = {canonical(d.name): d for d in dims}
         self.elements = {k: tuple(canonical(e) for e in d.elements) for k, d in self.dims.items()}
         self.translator = translator
+        self.new_dims: list[Dimension] = []  # ranges of variables defined for some elements
         self.maps: dict[str, set[str]] = {}
         for dim in dims:
             for target in dim.maps_to:
@@ -140,6 +141,7 @@ class Builder:
                 variable=name,
             )
         if not whole:
+            dims = self.narrow(name, dims, defs, first.line)
             self.check_cover(name, dims, defs, first.line)
         display = tuple(self.dims[d].name for d in dims)
         return Variable(name, display, kind, first.line, whole, [(d, None) for d in defs])
@@ -230,6 +232,32 @@ class Builder:
         else:
             definition.expr = tree
         return definition
+
+    def narrow(
+        self, name: str, dims: tuple[str, ...], defs: list[Definition], line: int
+    ) -> tuple[str, ...]:
+        """A variable defined for some elements of a range only (``x[a] = ...``, ``x[c] =
+        ...``) is over those elements, as Vensim computes and saves only them: a range of its
+        own, ``<name> elements``, when the elements defined form a full grid."""
+        cells = {cell for d in defs for cell in d.cells}
+        used = [{cell[i] for cell in cells} for i in range(len(dims))]
+        if len(cells) != math.prod(len(u) for u in used):
+            return dims  # not a grid: refused by check_cover
+        out = list(dims)
+        for i, dim in enumerate(dims):
+            if used[i] == set(self.elements[dim]):
+                continue
+            label = f"{name} elements" + (f" {i + 1}" if len(dims) > 1 else "")
+            while canonical(label) in self.dims or canonical(label) in self.translator.names:
+                label += " range"
+            display = {canonical(e): e for e in self.dims[dim].elements}
+            members = tuple(display[e] for e in self.elements[dim] if e in used[i])
+            new = Dimension(label, members, line)
+            self.new_dims.append(new)
+            self.dims[canonical(label)] = new
+            self.elements[canonical(label)] = tuple(canonical(e) for e in members)
+            out[i] = canonical(label)
+        return tuple(out)
 
     def check_cover(
         self, name: str, dims: tuple[str, ...], defs: list[Definition], line: int
