@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
+from flywheel_sim.spec.names import canonical
 
 Build = Callable[[tuple[Expr, ...]], Expr]
 MAX_TERMS = 10_000  # the most elements a SUM/PROD/VMIN/VMAX over x[d!] is expanded into
@@ -208,8 +209,8 @@ class Translator:
 
     def call(self, node: Call) -> Expr:
         func = node.func
-        if func.lower().replace(" ", "_") in self.lookups or func in self.lookups:
-            name = func if func in self.lookups else func.lower().replace(" ", "_")
+        if canonical(func) in self.lookups or func in self.lookups:
+            name = func if func in self.lookups else canonical(func)
             if len(node.args) != 1:
                 raise ModelError(f"the lookup '{name}' is called with {len(node.args)} arguments")
             return Call(name, (self.rewrite(node.args[0]),))
