@@ -18,7 +18,7 @@ from flywheel_sim.io.models import MODEL_SUFFIXES, load_model, save_model
 
 def convert(
     source: Annotated[
-        str, typer.Argument(help="Model to read: .xmile/.stmx, .yaml or a built-in name.")
+        str, typer.Argument(help="Model to read: .xmile/.stmx, .yaml, .mdl or a built-in name.")
     ],
     target: Annotated[Path, typer.Argument(help="File to write: .xmile/.stmx or .yaml.")],
     force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,

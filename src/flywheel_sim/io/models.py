@@ -1,5 +1,5 @@
-"""Model files in and out, chosen by suffix: :func:`load_model` reads YAML or XMILE files and
-built-in models by name, :func:`save_model` writes YAML or XMILE.
+"""Model files in and out, chosen by suffix: :func:`load_model` reads YAML, XMILE or Vensim
+(``.mdl``) files and built-in models by name, :func:`save_model` writes YAML or XMILE.
 
 Each format's reader and writer is imported only when a file of that format is read or
 written, so loading an XMILE file loads neither PyYAML nor the writers.
@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 MAX_FILE_BYTES = 20_000_000
 XMILE_SUFFIXES = (".xmile", ".stmx", ".itmx", ".xml")
 YAML_SUFFIXES = (".yaml", ".yml")
-MODEL_SUFFIXES = (*YAML_SUFFIXES, *XMILE_SUFFIXES)
+MDL_SUFFIXES = (".mdl",)  # read only
+MODEL_SUFFIXES = (*YAML_SUFFIXES, *XMILE_SUFFIXES, *MDL_SUFFIXES)
 
 
 def loads_model(text: str, *, file: str | None = None, name: str = "model") -> Model:
@@ -38,7 +39,8 @@ def builtin_models() -> list[str]:
 
 
 def load_model(source: str | Path) -> Model:
-    """Load a model from a YAML (or XMILE) file, or by built-in name (``flywheel models``).
+    """Load a model from a YAML, XMILE or Vensim .mdl file, or by built-in name
+    (``flywheel models``).
 
     Raises ModelError with file and line for anything wrong in the file.
     """
@@ -65,6 +67,10 @@ def load_model(source: str | Path) -> Model:
         from flywheel_sim.io.xmile.reader import load_xmile
 
         return load_xmile(path)
+    if suffix in MDL_SUFFIXES:
+        from flywheel_sim.io.mdl import load_mdl
+
+        return load_mdl(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -84,6 +90,11 @@ def save_model(model: Model, path: str | Path) -> Path:
         from flywheel_sim.io.xmile.writer import save_xmile
 
         return save_xmile(model, target)
+    if suffix in MDL_SUFFIXES:
+        raise ModelError(
+            f"cannot write '{target}': Vensim .mdl files are read, not written",
+            hint="name it .xmile, .stmx or .yaml",
+        )
     raise ModelError(
         f"cannot tell the format of '{target}' from its extension",
         hint="name it .xmile, .stmx or .yaml",
@@ -91,6 +102,7 @@ def save_model(model: Model, path: str | Path) -> Path:
 
 
 __all__ = [
+    "MDL_SUFFIXES",
     "MODEL_SUFFIXES",
     "XMILE_SUFFIXES",
     "YAML_SUFFIXES",

@@ -327,7 +327,7 @@ class Registry:
         if suffix not in SUFFIXES:
             raise ModelError(
                 f"'{name}' is not a model file",
-                hint="upload a YAML model (.yaml) or an XMILE model (.xmile, .stmx)",
+                hint="upload a YAML (.yaml), XMILE (.xmile, .stmx) or Vensim (.mdl) model",
             )
         if len(content) > budgets.max_upload_bytes:
             raise ModelError(

@@ -1,0 +1,290 @@
+"""Vensim's functions in our equation language: one table, one row per function.
+
+Each row names a Vensim function (upper case, words separated by one space), how many
+arguments it takes, and how to write it with our builtins or plain expressions, keeping
+Vensim's semantics (``INTEGER`` truncates toward zero, ``PULSE(start, width)`` is 1 from start
+for width, ...). A function without a row is refused ("not supported yet"): to add one, add a
+row. Calls of the model's own lookups, ``x[d!]`` inside ``SUM``/``PROD``/``VMIN``/``VMAX``
+and the control variables (``TIME STEP`` ...) are translated here too.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
+from flywheel_sim.spec.names import canonical
+
+Build = Callable[[tuple[Expr, ...]], Expr]
+MAX_TERMS = 10_000  # the most elements a SUM/PROD/VMIN/VMAX over x[d!] is expanded into
+
+
+def _call(name: str) -> Build:
+    return lambda args: Call(name, args)
+
+
+def _bin(op: str, a: Expr, b: Expr) -> Expr:
+    return Binary(op, a, b)
+
+
+def _and(*conds: Expr) -> Expr:
+    out = conds[0]
+    for cond in conds[1:]:
+        out = Binary("AND", out, cond)
+    return out
+
+
+TIME = Var("time")
+DT = Var("dt")
+
+
+def _integer(x: Expr) -> Expr:
+    """Vensim's INTEGER: the integer part, truncated toward zero (INT floors)."""
+    return If(Binary("<", x, Num(0)), Unary("-", Call("INT", (Unary("-", x),))), Call("INT", (x,)))
+
+
+def _exps(x: Expr) -> tuple[Expr, Expr]:
+    return Call("EXP", (x,)), Call("EXP", (Unary("-", x),))
+
+
+def _sinh(a: tuple[Expr, ...]) -> Expr:
+    up, down = _exps(a[0])
+    return Binary("/", Binary("-", up, down), Num(2))
+
+
+def _cosh(a: tuple[Expr, ...]) -> Expr:
+    up, down = _exps(a[0])
+    return Binary("/", Binary("+", up, down), Num(2))
+
+
+def _tanh(a: tuple[Expr, ...]) -> Expr:
+    """1 - 2 / (EXP(2x) + 1): no overflow to inf/inf for large x."""
+    grown = Call("EXP", (Binary("*", Num(2), a[0]),))
+    return Binary("-", Num(1), Binary("/", Num(2), Binary("+", grown, Num(1))))
+
+
+def _quantum(a: tuple[Expr, ...]) -> Expr:
+    """QUANTUM(x, q): q * INTEGER(x / q), or x when q <= 0."""
+    x, q = a
+    return If(Binary("<=", q, Num(0)), x, Binary("*", q, _integer(Binary("/", x, q))))
+
+
+EPS = Binary("/", DT, Num(1e6))  # as STEP compares times: to a millionth of DT
+
+
+def _pulse(a: tuple[Expr, ...]) -> Expr:
+    """PULSE(start, width): 1 from start for width (a width of 0 is one TIME STEP), written
+    with STEP so that it switches at the same times as STEP does."""
+    start, width = a
+    lasting = Call("MAX", (width, DT))
+    return Binary(
+        "-",
+        Call("STEP", (Num(1), start)),
+        Call("STEP", (Num(1), Binary("+", start, lasting))),
+    )
+
+
+def _pulse_train(a: tuple[Expr, ...]) -> Expr:
+    """PULSE TRAIN(start, width, interval, end): 1 from start for width, repeated every
+    interval, up to end (a width of 0 is one TIME STEP); times compared as STEP does."""
+    start, width, interval, end = a
+    lasting = Call("MAX", (width, DT))
+    since = Binary("+", Binary("-", TIME, start), EPS)
+    within = Binary("-", since, Binary("*", interval, Call("INT", (Binary("/", since, interval),))))
+    return If(
+        _and(
+            Binary(">=", since, Num(0)),
+            Binary("<=", TIME, Binary("+", end, EPS)),
+            Binary("<", within, lasting),
+        ),
+        Num(1),
+        Num(0),
+    )
+
+
+ROWS: dict[str, tuple[int, int, Build]] = {
+    "IF THEN ELSE": (3, 3, lambda a: If(a[0], a[1], a[2])),
+    "MIN": (2, 2, _call("MIN")),
+    "MAX": (2, 2, _call("MAX")),
+    "ABS": (1, 1, _call("ABS")),
+    "SQRT": (1, 1, _call("SQRT")),
+    "EXP": (1, 1, _call("EXP")),
+    "LN": (1, 1, _call("LN")),
+    "LOG": (2, 2, lambda a: _bin("/", Call("LN", (a[0],)), Call("LN", (a[1],)))),
+    "POWER": (2, 2, lambda a: _bin("^", a[0], a[1])),
+    "SIN": (1, 1, _call("SIN")),
+    "COS": (1, 1, _call("COS")),
+    "TAN": (1, 1, _call("TAN")),
+    "ARCSIN": (1, 1, _call("ARCSIN")),
+    "ARCCOS": (1, 1, _call("ARCCOS")),
+    "ARCTAN": (1, 1, _call("ARCTAN")),
+    "SINH": (1, 1, _sinh),
+    "COSH": (1, 1, _cosh),
+    "TANH": (1, 1, _tanh),
+    "INTEGER": (1, 1, lambda a: _integer(a[0])),
+    "MODULO": (2, 2, _call("MODULO")),
+    "ZIDZ": (2, 2, _call("ZIDZ")),
+    "XIDZ": (3, 3, _call("XIDZ")),
+    "QUANTUM": (2, 2, _quantum),
+    "STEP": (2, 2, _call("STEP")),
+    "RAMP": (3, 3, _call("RAMP")),
+    "PULSE": (2, 2, _pulse),
+    "PULSE TRAIN": (4, 4, _pulse_train),
+    "SMOOTH": (2, 2, _call("SMTH1")),
+    "SMOOTHI": (3, 3, _call("SMTH1")),
+    "SMOOTH3": (2, 2, _call("SMTH3")),
+    "SMOOTH3I": (3, 3, _call("SMTH3")),
+    "DELAY1": (2, 2, _call("DELAY1")),
+    "DELAY1I": (3, 3, _call("DELAY1")),
+    "DELAY3": (2, 2, _call("DELAY3")),
+    "DELAY3I": (3, 3, _call("DELAY3")),
+    "INITIAL": (1, 1, _call("INIT")),
+}
+
+# functions over all elements of the x[d!] in their argument: how two terms combine
+REDUCTIONS: dict[str, Callable[[Expr, Expr], Expr]] = {
+    "SUM": lambda a, b: Binary("+", a, b),
+    "PROD": lambda a, b: Binary("*", a, b),
+    "VMIN": lambda a, b: Call("MIN", (a, b)),
+    "VMAX": lambda a, b: Call("MAX", (a, b)),
+}
+
+# the control variables as our names (SAVEPER is replaced by its value)
+CONTROL = {"time": "time", "time_step": "dt", "initial_time": "starttime", "final_time": "stoptime"}
+
+
+@dataclass
+class Translator:
+    """Rewrites a parsed Vensim expression into our language.
+
+    ``lookups``: canonical names of the model's lookups (called like functions);
+    ``dims``: each dimension's canonical element names (for ``x[d!]``); ``saveper``: its value;
+    ``names``: the variables; ``positions``: each element's position, its value when an
+    equation uses it as a number.
+    """
+
+    lookups: set[str]
+    dims: Mapping[str, tuple[str, ...]]
+    saveper: float | None = None
+    names: set[str] = field(default_factory=set)  # the model's variables
+    positions: Mapping[str, float] = field(default_factory=dict)  # element -> its position
+    bang: dict[str, str] = field(default_factory=dict)  # d! -> the element being summed
+
+    def rewrite(self, node: Expr) -> Expr:
+        if isinstance(node, Num):
+            return node
+        if isinstance(node, Var):
+            return self.var(node)
+        if isinstance(node, Unary):
+            return Unary(node.op, self.rewrite(node.operand))
+        if isinstance(node, Binary):
+            return Binary(node.op, self.rewrite(node.left), self.rewrite(node.right))
+        if isinstance(node, If):
+            return If(self.rewrite(node.cond), self.rewrite(node.then), self.rewrite(node.orelse))
+        if isinstance(node, VarList):
+            return VarList(tuple(self.rewrite(i) for i in node.items))
+        return self.call(node)
+
+    def var(self, node: Var) -> Expr:
+        if not node.subscripts:
+            if node.name in CONTROL:
+                return Var(CONTROL[node.name])
+            if node.name == "saveper" and self.saveper is not None:
+                return Num(self.saveper)
+            if node.name not in self.names and node.name in self.positions:
+                return Num(self.positions[node.name])
+        return Var(node.name, tuple(self.subscript(s) for s in node.subscripts))
+
+    def subscript(self, sub: Subscript) -> Subscript:
+        if isinstance(sub, str) and sub.endswith("!"):
+            if sub not in self.bang:
+                raise ModelError(
+                    f"'{sub[:-1]}!' outside SUM, PROD, VMIN or VMAX is not supported yet"
+                )
+            return self.bang[sub]
+        return sub
+
+    def call(self, node: Call) -> Expr:
+        func = node.func
+        if canonical(func) in self.lookups or func in self.lookups:
+            name = func if func in self.lookups else canonical(func)
+            if len(node.args) != 1:
+                raise ModelError(f"the lookup '{name}' is called with {len(node.args)} arguments")
+            return Call(name, (self.rewrite(node.args[0]),))
+        if func == "LOOKUP" and node.args and isinstance(node.args[0], Var):
+            return self.element_lookup(node.args[0], node.args[1:])
+        if func in REDUCTIONS:
+            return self.reduce(func, node.args)
+        row = ROWS.get(func)
+        if row is None:
+            if func in ("INTEG", "WITH LOOKUP"):
+                raise ModelError(f"{func} must be the whole equation of a variable")
+            raise ModelError(f"{func} is not supported yet")
+        low, high, build = row
+        if not low <= len(node.args) <= high:
+            wanted = str(low) if low == high else f"{low} to {high}"
+            raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
+        return build(tuple(self.rewrite(a) for a in node.args))
+
+    def element_lookup(self, table: Var, args: tuple[Expr, ...]) -> Expr:
+        """``tab[a, b](x)``: the lookup table of that element (``tab[D](x)`` has been written
+        per element before, the range replaced by each element)."""
+        subs = [self.subscript(s) for s in table.subscripts]
+        if not all(isinstance(s, str) and s not in self.dims for s in subs):
+            raise ModelError(f"the lookup '{table.name}' needs one element per subscript")
+        key = f"{table.name}[{','.join(str(s) for s in subs)}]"
+        if key not in self.lookups:
+            raise ModelError(f"there is no lookup table '{key}'")
+        if len(args) != 1:
+            raise ModelError(f"the lookup '{key}' is called with {len(args)} arguments")
+        return Call(key, (self.rewrite(args[0]),))
+
+    def reduce(self, func: str, args: tuple[Expr, ...]) -> Expr:
+        """SUM(expr) etc. over every element of the x[d!] in ``expr``, written out."""
+        if len(args) != 1:
+            raise ModelError(f"{func} takes one argument, not {len(args)}")
+        banged = sorted(_bangs(args[0]) - set(self.bang))
+        if not banged:
+            raise ModelError(f"{func} needs a subscript marked with ! (x[dim!])")
+        lists = []
+        for sub in banged:
+            elements = self.dims.get(sub[:-1])
+            if elements is None:
+                raise ModelError(f"'{sub}' is not a dimension")
+            lists.append(elements)
+        total = 1
+        for members in lists:
+            total *= len(members)
+        if total > MAX_TERMS:
+            raise ModelError(f"{func} over {total} elements is not supported yet")
+        combine = REDUCTIONS[func]
+        out: Expr | None = None
+        outer = dict(self.bang)
+        for combo in itertools.product(*lists):
+            self.bang = {**outer, **dict(zip(banged, combo, strict=True))}
+            term = self.rewrite(args[0])
+            out = term if out is None else combine(out, term)
+        self.bang = outer
+        assert out is not None
+        return out
+
+
+def _bangs(node: Expr) -> set[str]:
+    out: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, Var):
+            out.update(s for s in current.subscripts if isinstance(s, str) and s.endswith("!"))
+        elif isinstance(current, Unary):
+            stack.append(current.operand)
+        elif isinstance(current, Binary):
+            stack.extend((current.left, current.right))
+        elif isinstance(current, If):
+            stack.extend((current.cond, current.then, current.orelse))
+        elif isinstance(current, Call | VarList):
+            stack.extend(current.args if isinstance(current, Call) else current.items)
+    return out
