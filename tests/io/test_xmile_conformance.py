@@ -70,7 +70,12 @@ KNOWN_DIFFERENCES = {
 
 def read_expected(path: Path) -> pd.DataFrame:
     sep = "\t" if path.suffix == ".tab" else ","
-    text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # Vensim on Windows writes its .tab output in Windows-1252
+        text = raw.decode("cp1252", errors="replace")
+    text = text.replace("\r\n", "\n")
     lines = [line for line in text.replace("\r", "\n").split("\n") if line.strip()]
     rows = [line.split(sep) for line in lines]
     frame = pd.DataFrame(rows[1:], columns=[c.strip() for c in rows[0]])
