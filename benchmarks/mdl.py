@@ -207,6 +207,7 @@ def measure(path: Path, rounds: int, pysd_rounds: int, python: str, work: Path) 
     ours, pysd = entry.get("ours_fresh_process"), entry.get("pysd_fresh_process")
     if ours and pysd:
         entry["speedup_fresh_process"] = pysd["best_wall_seconds"] / ours["best_wall_seconds"]
+        entry["speedup_fresh_process_cpu"] = pysd["best_cpu_seconds"] / ours["best_cpu_seconds"]
     if "ours_load_and_compile_in_process" in entry and "pysd_read_vensim_in_process" in entry:
         entry["speedup_in_process_ready"] = (
             entry["pysd_read_vensim_in_process"]["best_wall_seconds"]
@@ -219,12 +220,13 @@ def cell(entry: dict[str, Any], key: str, fallback: str) -> str:
     figures = entry.get(key)
     if not figures:
         return "not available" if fallback in entry else "-"
-    return f"{figures['best_wall_seconds']:.3f} / {figures['median_wall_seconds']:.3f}"
+    wall = f"{figures['best_wall_seconds']:.3f} / {figures['median_wall_seconds']:.3f}"
+    return f"{wall} ({figures['best_cpu_seconds']:.3f} CPU)"
 
 
 def table(models: dict[str, dict[str, Any]]) -> str:
     header = ["model", "lines", "ours load", "ours ready", "ours fresh", "PySD", "PySD fresh"]
-    rows = [" | ".join(header), "(seconds, best / median wall time)"]
+    rows = [" | ".join(header), "(seconds: best / median wall time (best CPU time))"]
     for name, entry in models.items():
         cells = [
             name,
