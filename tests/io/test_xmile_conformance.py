@@ -90,9 +90,13 @@ def series_of(result: xr.Dataset, column: str) -> np.ndarray | None:
     if key not in result.variables:
         return None
     data = result[key].isel(run=0)
-    for dim, sub in zip([d for d in data.dims if d != "time"], subs, strict=False):
-        data = data.sel({dim: canonical(sub)})
-    values = np.asarray(data, dtype=float)
+    # elements chosen by position: a variable may use one dimension twice (Vensim's x[D, D])
+    index: list[int | slice] = [slice(None)] * len(data.dims)
+    axes = [i for i, d in enumerate(data.dims) if d != "time"]
+    for axis, sub in zip(axes, subs, strict=False):
+        elements = [str(e) for e in result.coords[data.dims[axis]].values]
+        index[axis] = elements.index(canonical(sub))
+    values = np.asarray(data.values, dtype=float)[tuple(index)]
     if "time" not in data.dims:
         values = np.full(result.sizes["time"], float(values))
     return values
