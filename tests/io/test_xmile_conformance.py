@@ -70,7 +70,12 @@ KNOWN_DIFFERENCES = {
 
 def read_expected(path: Path) -> pd.DataFrame:
     sep = "\t" if path.suffix == ".tab" else ","
-    text = path.read_text(encoding="utf-8", errors="replace").replace("\r\n", "\n")
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:  # Vensim on Windows writes its .tab output in Windows-1252
+        text = raw.decode("cp1252", errors="replace")
+    text = text.replace("\r\n", "\n")
     lines = [line for line in text.replace("\r", "\n").split("\n") if line.strip()]
     rows = [line.split(sep) for line in lines]
     frame = pd.DataFrame(rows[1:], columns=[c.strip() for c in rows[0]])
@@ -85,9 +90,13 @@ def series_of(result: xr.Dataset, column: str) -> np.ndarray | None:
     if key not in result.variables:
         return None
     data = result[key].isel(run=0)
-    for dim, sub in zip([d for d in data.dims if d != "time"], subs, strict=False):
-        data = data.sel({dim: canonical(sub)})
-    values = np.asarray(data, dtype=float)
+    # elements chosen by position: a variable may use one dimension twice (Vensim's x[D, D])
+    index: list[int | slice] = [slice(None)] * len(data.dims)
+    axes = [i for i, d in enumerate(data.dims) if d != "time"]
+    for axis, sub in zip(axes, subs, strict=False):
+        elements = [str(e) for e in result.coords[data.dims[axis]].values]
+        index[axis] = elements.index(canonical(sub))
+    values = np.asarray(data.values, dtype=float)[tuple(index)]
     if "time" not in data.dims:
         values = np.full(result.sizes["time"], float(values))
     return values
