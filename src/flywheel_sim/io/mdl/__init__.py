@@ -1,0 +1,1 @@
+"""Reading Vensim .mdl models: the text, equations, subscripts and the data files they name."""
