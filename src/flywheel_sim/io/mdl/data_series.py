@@ -84,7 +84,7 @@ def data_table(
     TIME with Vensim's ``method``; see the module's description."""
     where = where or Where(function="data equation")
     t, v = _points(times, values, method, where)
-    if method == "interpolate" or len(t) == 1 and method != "raw":
+    if method == "interpolate" or (len(t) == 1 and method != "raw"):
         return GraphicalFunction(tuple(t.tolist()), tuple(v.tolist()), "continuous")
     if method == "hold backward":
         return GraphicalFunction(tuple(t.tolist()), tuple(v.tolist()), "discrete")
@@ -122,10 +122,8 @@ def data_at(
     hit = (exact < len(t)) & (t[np.minimum(exact, len(t) - 1)] == x)
     if method == "raw":
         return np.where(hit, v[np.minimum(exact, len(t) - 1)], NA)
-    if method == "hold backward":
-        index = np.searchsorted(t, x, side="right") - 1
-    else:  # look forward: the first point at or after x
-        index = exact
+    # hold backward: the last point at or before x; look forward: the first at or after x
+    index = np.searchsorted(t, x, side="right") - 1 if method == "hold backward" else exact
     return np.asarray(v[np.clip(index, 0, len(t) - 1)], dtype=np.float64)
 
 
