@@ -117,14 +117,10 @@ def load_grid(
             "which the .mdl file does not hold",
             "write the data file's name, relative to the model's folder, in the equation",
         )
-    data = read_bytes(
-        file,
-        root,
-        what=f"{where.function} data file",
-        file=where.file,
-        line=where.line,
-        limit=MAX_SHEET_BYTES,
-    )
+    try:
+        data = read_bytes(file, root, what="data file", limit=MAX_SHEET_BYTES)
+    except ModelError as exc:  # the same refusal, naming the function and variable too
+        raise where.error(exc.message, exc.hint or "check the file's name") from None
     suffix = PurePath(file).suffix.lower()
     r0, r1 = rows[0], min(rows[1] if rows[1] is not None else MAX_ROWS, MAX_ROWS)
     c0, c1 = cols[0], min(cols[1] if cols[1] is not None else MAX_COLUMNS, MAX_COLUMNS)
