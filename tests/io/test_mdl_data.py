@@ -432,12 +432,23 @@ def test_huge_sheets_refused(tmp_path: Path, kind: str, monkeypatch: pytest.Monk
     assert "more than 500 cells" in exc.message
 
 
-def test_xlsx_sheet_claiming_excels_full_size(tmp_path: Path) -> None:
-    """A sheet whose cells reach XFD1048576 is read only as far as the function needs."""
+def test_xlsx_sheet_claiming_excels_full_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sheet whose cells reach XFD1048576 is read only as far as the function needs: a time
+    column ends at its first empty cell; reading to the tab's end hits the cell limit."""
     openpyxl = pytest.importorskip("openpyxl")
     book = openpyxl.Workbook()
     ws = book.active
-    ws["A1"], ws["B1"], ws["XFD1048576"] = 1.0, 2.0, 9.0
+    for r in range(1, 4):
+        ws.cell(r, 1, float(r))
+        ws.cell(r, 2, 10.0 * r)
+    ws["XFD1048576"] = 9.0
     book.save(tmp_path / "wide.xlsx")
     values = read_constants(tmp_path, "wide.xlsx", "Sheet", "A1", (2,), where=WHERE)
-    assert values.tolist() == [1.0, 2.0]
+    assert values.tolist() == [1.0, 10.0]
+    times, series = read_data(tmp_path, "wide.xlsx", "Sheet", "A", "B1", where=WHERE)
+    assert times.tolist() == [1, 2, 3] and series.tolist() == [10, 20, 30]
+    monkeypatch.setattr(data_files, "MAX_GRID_CELLS", 100_000)
+    exc = refused(read_subscript, tmp_path, "wide.xlsx", "Sheet", "A1", "", "x", where=WHERE)
+    assert "more than 100,000 cells" in exc.message

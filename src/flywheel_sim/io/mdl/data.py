@@ -169,7 +169,7 @@ def _series(
         spots = [(at, c) for c in range(col, max(grid.right, col + 1))]
     else:  # x down column `at`, element i in column `col + i`
         left, right = min(at, col), max(at, col + count - 1) + 1
-        grid = load_grid(root, file, tab, (row, None), (left, right), where=where)
+        grid = load_grid(root, file, tab, (row, None), (left, right), until=at, where=where)
         spots = [(r, at) for r in range(row, max(grid.bottom, row + 1))]
     xs: list[float] = []
     for r, c in spots:

@@ -107,10 +107,13 @@ def load_grid(
     rows: tuple[int, int | None],
     cols: tuple[int, int | None],
     *,
+    until: int | None = None,
     where: Where,
 ) -> Grid:
     """The cells of ``file`` (relative to folder ``root``), tab ``tab``, in the 0-based
-    half-open rectangle ``rows`` × ``cols`` (``None``: to the end of the tab)."""
+    half-open rectangle ``rows`` × ``cols`` (``None``: to the end of the tab). With ``until``
+    (a column), reading stops before the first row, after the first, whose cell in that
+    column is empty (the end of a time column)."""
     if file.startswith("?"):
         raise where.error(
             f"the file '{file}' is an indirect reference (Vensim's Model>Settings>XLS Files), "
@@ -124,45 +127,63 @@ def load_grid(
     suffix = PurePath(file).suffix.lower()
     r0, r1 = rows[0], min(rows[1] if rows[1] is not None else MAX_ROWS, MAX_ROWS)
     c0, c1 = cols[0], min(cols[1] if cols[1] is not None else MAX_COLUMNS, MAX_COLUMNS)
+    window = _Window(r0, r1, c0, c1, until)
     if suffix in EXCEL:
-        table = _xlsx_rows(data, file, tab, (r0, r1), (c0, c1), where)
+        table = _xlsx_rows(data, file, tab, window, where)
         name = f"'{file}' tab '{tab}'"
     elif suffix in OLD_EXCEL:
-        table = _xls_rows(data, file, tab, (r0, r1), (c0, c1), where)
+        table = _xls_rows(data, file, tab, window, where)
         name = f"'{file}' tab '{tab}'"
     else:
-        table = _text_rows(data, file, tab, (r0, r1), (c0, c1), where)
+        table = _text_rows(data, file, tab, window, where)
         name = f"'{file}'"
     return Grid(name, r0, c0, table)
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The 0-based half-open rows [top, bottom) and columns [left, right) to read; stop
+    before a row (after the first) whose cell in column ``until`` is empty."""
+
+    top: int
+    bottom: int
+    left: int
+    right: int
+    until: int | None
 
 
 def _too_many(where: Where, name: str) -> ModelError:
     return where.error(
         f"{name} has more than {MAX_GRID_CELLS:,} cells in the range the function reads",
-        "end the time row or column with an empty cell, or keep the data in a smaller tab",
+        "end the time row or column with an empty cell, give a last cell, or use a smaller tab",
     )
 
 
-def _bounded(
-    source: Any, bounds: tuple[int, int], where: Where, name: str
-) -> tuple[tuple[Cell, ...], ...]:
-    """Rows of ``source`` (an iterable of row iterables of cell values) cut to the column
-    ``bounds``, trailing empties dropped; ModelError past :data:`MAX_GRID_CELLS`."""
-    c0, c1 = bounds
+def _bounded(source: Any, window: _Window, where: Where, name: str) -> tuple[tuple[Cell, ...], ...]:
+    """Rows of ``source`` (an iterable of row iterables of cell values, from column A) cut
+    to the window's columns, trailing empties dropped; ModelError once more than
+    :data:`MAX_GRID_CELLS` cells (empty ones too) have been read."""
     out: list[tuple[Cell, ...]] = []
     count = 0
     for row in source:
         cells: list[Cell] = []
+        stop = False
         for j, value in enumerate(row):
-            if j >= c1:
+            if j >= window.right:
                 break
-            if j >= c0:
-                cells.append(_cell(value))
-        while cells and cells[-1] is None:
-            cells.pop()
-        count += max(len(cells), 1)
+            count += 1
+            cell = _cell(value) if j >= window.left else None
+            if j == window.until and out and cell is None:
+                stop = True
+            if j >= window.left:
+                cells.append(cell)
+        count += 1
         if count > MAX_GRID_CELLS:
             raise _too_many(where, name)
+        if stop or (window.until is not None and out and len(cells) <= window.until - window.left):
+            break
+        while cells and cells[-1] is None:
+            cells.pop()
         out.append(tuple(cells))
     while out and not out[-1]:
         out.pop()
@@ -182,7 +203,7 @@ def _cell(value: Any) -> Cell:
 
 
 def _xlsx_rows(
-    data: bytes, file: str, tab: str, rows: tuple[int, int], cols: tuple[int, int], where: Where
+    data: bytes, file: str, tab: str, window: _Window, where: Where
 ) -> tuple[tuple[Cell, ...], ...]:
     not_excel = where.error(
         f"'{file}' is not an Excel .xlsx file", "save the data from Excel as .xlsx, or as CSV"
@@ -216,9 +237,9 @@ def _xlsx_rows(
         sheet = _sheet(book.sheetnames, tab, file, where)
         ws = book[sheet]
         source = ws.iter_rows(
-            min_row=rows[0] + 1, max_row=rows[1], max_col=cols[1], values_only=True
+            min_row=window.top + 1, max_row=window.bottom, max_col=window.right, values_only=True
         )
-        return _bounded(source, cols, where, f"'{file}' tab '{sheet}'")
+        return _bounded(source, window, where, f"'{file}' tab '{sheet}'")
     except ModelError:
         raise
     except Exception:
@@ -228,7 +249,7 @@ def _xlsx_rows(
 
 
 def _xls_rows(
-    data: bytes, file: str, tab: str, rows: tuple[int, int], cols: tuple[int, int], where: Where
+    data: bytes, file: str, tab: str, window: _Window, where: Where
 ) -> tuple[tuple[Cell, ...], ...]:
     try:
         import xlrd
@@ -246,12 +267,12 @@ def _xls_rows(
         ) from None
     try:
         sheet = book.sheet_by_name(_sheet(book.sheet_names(), tab, file, where))
-        last = min(rows[1], sheet.nrows)
-        right = min(cols[1], sheet.ncols)
+        last = min(window.bottom, sheet.nrows)
+        right = min(window.right, sheet.ncols)
         source = (
-            [_xls_value(sheet, r, c, xlrd) for c in range(right)] for r in range(rows[0], last)
+            (_xls_value(sheet, r, c, xlrd) for c in range(right)) for r in range(window.top, last)
         )
-        return _bounded(source, cols, where, f"'{file}' tab '{sheet.name}'")
+        return _bounded(source, window, where, f"'{file}' tab '{sheet.name}'")
     finally:
         book.release_resources()
 
@@ -296,7 +317,7 @@ def delimiter(file: str, tab: str) -> str:
 
 
 def _text_rows(
-    data: bytes, file: str, tab: str, rows: tuple[int, int], cols: tuple[int, int], where: Where
+    data: bytes, file: str, tab: str, window: _Window, where: Where
 ) -> tuple[tuple[Cell, ...], ...]:
     try:
         text = data.decode("utf-8-sig")
@@ -308,10 +329,10 @@ def _text_rows(
             "save the data as UTF-8 CSV, or as .xlsx",
         )
     reader = csv.reader(io.StringIO(text), delimiter=delimiter(file, tab))
-    source = (_text_row(row) for i, row in enumerate(reader) if i >= rows[0])
+    source = (_text_row(row) for i, row in enumerate(reader) if i >= window.top)
     try:
-        limited = (row for i, row in zip(range(rows[1] - rows[0]), source, strict=False))
-        return _bounded(limited, cols, where, f"'{file}'")
+        limited = (row for _, row in zip(range(window.bottom - window.top), source, strict=False))
+        return _bounded(limited, window, where, f"'{file}'")
     except csv.Error as exc:
         raise where.error(
             f"'{file}' is not a delimited text file ({exc})", "fix the file"
