@@ -452,3 +452,28 @@ def test_xlsx_sheet_claiming_excels_full_size(
     monkeypatch.setattr(data_files, "MAX_GRID_CELLS", 100_000)
     exc = refused(read_subscript, tmp_path, "wide.xlsx", "Sheet", "A1", "", "x", where=WHERE)
     assert "more than 100,000 cells" in exc.message
+
+
+def test_a_tab_is_parsed_once_and_changes_are_seen(
+    tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GET calls on one tab share one parse (keyed by the file's content, so an edited file
+    is read again)."""
+    name = write(tmp_path, kind, DATA_ROWS)
+    calls: list[str] = []
+    real = data_files._read
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(str(args[1]))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(data_files, "_read", counting)
+    monkeypatch.setattr(data_files, "_TABS", type(data_files._TABS)())
+    _, a = read_data(tmp_path, name, "Sheet1", "4", "C5", (2,), where=WHERE)
+    _, b = read_data(tmp_path, name, "Sheet1", "4", "C7", (2,), where=WHERE)
+    assert calls == [name] and a[0, 1] == -2 and b[0, 1] == -3
+    rows = [list(r) for r in DATA_ROWS]
+    rows[4][3] = 99
+    write(tmp_path, kind, rows)
+    _, a = read_data(tmp_path, name, "Sheet1", "4", "C5", (2,), where=WHERE)
+    assert calls == [name, name] and a[0, 1] == 99

@@ -20,9 +20,12 @@ back as text so that the caller refuses them as "not a number".
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
+import threading
 import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
@@ -31,13 +34,18 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.io.paths import read_bytes
 
 Cell = float | str | None
+Rows = tuple[tuple[Cell, ...], ...]
 
 MAX_SHEET_BYTES = 50_000_000
 """The largest data file (spreadsheet or text) a GET function may name, in bytes."""
 MAX_UNPACKED_BYTES = 250_000_000
 """The largest total unpacked size of an .xlsx file's parts (a zip bomb is refused)."""
-MAX_GRID_CELLS = 5_000_000
+MAX_GRID_CELLS = 2_000_000
 """The most cells one GET function may read from a tab (rows × columns of its rectangle)."""
+MAX_CACHED_CELLS = 1_000_000
+"""A tab of at most this many cells is parsed once and kept for the next GET call on it."""
+CACHED_TABS = 8
+"""How many such tabs are kept (the least recently used goes first)."""
 MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384
 """Excel's own sheet size: row 1..1048576, column A..XFD."""
@@ -124,20 +132,56 @@ def load_grid(
         data = read_bytes(file, root, what="data file", limit=MAX_SHEET_BYTES)
     except ModelError as exc:  # the same refusal, naming the function and variable too
         raise where.error(exc.message, exc.hint or "check the file's name") from None
-    suffix = PurePath(file).suffix.lower()
     r0, r1 = rows[0], min(rows[1] if rows[1] is not None else MAX_ROWS, MAX_ROWS)
     c0, c1 = cols[0], min(cols[1] if cols[1] is not None else MAX_COLUMNS, MAX_COLUMNS)
-    window = _Window(r0, r1, c0, c1, until)
+    window = _Window(r0, r1, c0, c1, until, MAX_GRID_CELLS)
+    suffix = PurePath(file).suffix.lower()
+    name = f"'{file}'" if suffix not in EXCEL + OLD_EXCEL else f"'{file}' tab '{tab}'"
+    try:
+        whole = _whole_tab(data, file, tab, where)
+        if whole is not None:  # cut the window out of the tab read before
+            return Grid(name, r0, c0, _bounded(iter(whole[r0:r1]), window))
+        return Grid(name, r0, c0, _read(data, file, tab, window, where))
+    except _TooMany:
+        raise where.error(
+            f"{name} has more than {MAX_GRID_CELLS:,} cells in the range the function reads",
+            "end the time row or column with an empty cell, give a last cell, or use a smaller tab",
+        ) from None
+
+
+def _read(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
+    suffix = PurePath(file).suffix.lower()
     if suffix in EXCEL:
-        table = _xlsx_rows(data, file, tab, window, where)
-        name = f"'{file}' tab '{tab}'"
-    elif suffix in OLD_EXCEL:
-        table = _xls_rows(data, file, tab, window, where)
-        name = f"'{file}' tab '{tab}'"
-    else:
-        table = _text_rows(data, file, tab, window, where)
-        name = f"'{file}'"
-    return Grid(name, r0, c0, table)
+        return _xlsx_rows(data, file, tab, window, where)
+    if suffix in OLD_EXCEL:
+        return _xls_rows(data, file, tab, window, where)
+    return _text_rows(data, file, tab, window, where)
+
+
+_TABS: OrderedDict[tuple[bytes, str, str], Rows | None] = OrderedDict()
+_TABS_LOCK = threading.Lock()
+
+
+def _whole_tab(data: bytes, file: str, tab: str, where: Where) -> Rows | None:
+    """Every cell of the tab (from A1) when it has at most :data:`MAX_CACHED_CELLS`, kept for
+    the next GET call on the same file content and tab (a model's GET calls often share one
+    workbook, and parsing it is the slow part); None for a larger tab (remembered too)."""
+    key = (hashlib.blake2b(data, digest_size=16).digest(), file.lower(), tab)
+    with _TABS_LOCK:
+        if key in _TABS:
+            _TABS.move_to_end(key)
+            return _TABS[key]
+    whole: Rows | None
+    try:
+        everything = _Window(0, MAX_ROWS, 0, MAX_COLUMNS, None, MAX_CACHED_CELLS)
+        whole = _read(data, file, tab, everything, where)
+    except _TooMany:
+        whole = None
+    with _TABS_LOCK:
+        _TABS[key] = whole
+        while len(_TABS) > CACHED_TABS:
+            _TABS.popitem(last=False)
+    return whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +194,17 @@ class _Window:
     left: int
     right: int
     until: int | None
+    cap: int  # the most cells to read (empty ones too)
 
 
-def _too_many(where: Where, name: str) -> ModelError:
-    return where.error(
-        f"{name} has more than {MAX_GRID_CELLS:,} cells in the range the function reads",
-        "end the time row or column with an empty cell, give a last cell, or use a smaller tab",
-    )
+class _TooMany(Exception):
+    """More cells than the window's cap."""
 
 
-def _bounded(source: Any, window: _Window, where: Where, name: str) -> tuple[tuple[Cell, ...], ...]:
+def _bounded(source: Any, window: _Window) -> Rows:
     """Rows of ``source`` (an iterable of row iterables of cell values, from column A) cut
-    to the window's columns, trailing empties dropped; ModelError once more than
-    :data:`MAX_GRID_CELLS` cells (empty ones too) have been read."""
+    to the window's columns, trailing empties dropped; _TooMany once more than the window's
+    cap of cells (empty ones too) have been read."""
     out: list[tuple[Cell, ...]] = []
     count = 0
     for row in source:
@@ -178,8 +220,8 @@ def _bounded(source: Any, window: _Window, where: Where, name: str) -> tuple[tup
             if j >= window.left:
                 cells.append(cell)
         count += 1
-        if count > MAX_GRID_CELLS:
-            raise _too_many(where, name)
+        if count > window.cap:
+            raise _TooMany
         if stop or (window.until is not None and out and len(cells) <= window.until - window.left):
             break
         while cells and cells[-1] is None:
@@ -202,9 +244,7 @@ def _cell(value: Any) -> Cell:
     return text if text.strip() else None
 
 
-def _xlsx_rows(
-    data: bytes, file: str, tab: str, window: _Window, where: Where
-) -> tuple[tuple[Cell, ...], ...]:
+def _xlsx_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
     not_excel = where.error(
         f"'{file}' is not an Excel .xlsx file", "save the data from Excel as .xlsx, or as CSV"
     )
@@ -236,11 +276,13 @@ def _xlsx_rows(
     try:
         sheet = _sheet(book.sheetnames, tab, file, where)
         ws = book[sheet]
+        # max_col None: rows as wide as the sheet says it is, not padded to Excel's width
+        right = window.right if window.right < MAX_COLUMNS else None
         source = ws.iter_rows(
-            min_row=window.top + 1, max_row=window.bottom, max_col=window.right, values_only=True
+            min_row=window.top + 1, max_row=window.bottom, max_col=right, values_only=True
         )
-        return _bounded(source, window, where, f"'{file}' tab '{sheet}'")
-    except ModelError:
+        return _bounded(source, window)
+    except (ModelError, _TooMany):
         raise
     except Exception:
         raise not_excel from None
@@ -248,9 +290,7 @@ def _xlsx_rows(
         book.close()
 
 
-def _xls_rows(
-    data: bytes, file: str, tab: str, window: _Window, where: Where
-) -> tuple[tuple[Cell, ...], ...]:
+def _xls_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
     try:
         import xlrd
     except ImportError:
@@ -272,7 +312,7 @@ def _xls_rows(
         source = (
             (_xls_value(sheet, r, c, xlrd) for c in range(right)) for r in range(window.top, last)
         )
-        return _bounded(source, window, where, f"'{file}' tab '{sheet.name}'")
+        return _bounded(source, window)
     finally:
         book.release_resources()
 
@@ -316,9 +356,7 @@ def delimiter(file: str, tab: str) -> str:
     return "," if PurePath(file).suffix.lower() == ".csv" else "\t"
 
 
-def _text_rows(
-    data: bytes, file: str, tab: str, window: _Window, where: Where
-) -> tuple[tuple[Cell, ...], ...]:
+def _text_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -332,7 +370,7 @@ def _text_rows(
     source = (_text_row(row) for i, row in enumerate(reader) if i >= window.top)
     try:
         limited = (row for _, row in zip(range(window.bottom - window.top), source, strict=False))
-        return _bounded(limited, window, where, f"'{file}'")
+        return _bounded(limited, window)
     except csv.Error as exc:
         raise where.error(
             f"'{file}' is not a delimited text file ({exc})", "fix the file"
