@@ -477,3 +477,35 @@ def test_a_tab_is_parsed_once_and_changes_are_seen(
     write(tmp_path, kind, rows)
     _, a = read_data(tmp_path, name, "Sheet1", "4", "C5", (2,), where=WHERE)
     assert calls == [name, name] and a[0, 1] == 99
+
+
+def test_xlsx_with_an_entity_declaration_is_refused(tmp_path: Path) -> None:
+    """openpyxl parses with defusedxml: a worksheet declaring entities (a billion-laughs
+    bomb, an external file) is refused as a damaged workbook, never expanded."""
+    write_xlsx(tmp_path / "good.xlsx", [[1.0]])
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    )
+    with (
+        zipfile.ZipFile(tmp_path / "good.xlsx") as source,
+        zipfile.ZipFile(tmp_path / "bomb.xlsx", "w") as target,
+    ):
+        for info in source.infolist():
+            part = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                body = part.split(b"?>", 1)[1] if part.startswith(b"<?xml") else part
+                part = bomb.encode() + body.replace(b"<v>1</v>", b"<v>&b;</v>", 1)
+            target.writestr(info, part)
+    exc = refused(read_constants, tmp_path, "bomb.xlsx", "Sheet1", "A1", where=WHERE)
+    assert "'bomb.xlsx' is not an Excel .xlsx file" in exc.message
+
+
+def test_openpyxl_without_defusedxml_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    write_xlsx(tmp_path / "book.xlsx", [[1.0]])
+    monkeypatch.setattr(openpyxl, "DEFUSEDXML", False)
+    exc = refused(read_constants, tmp_path, "book.xlsx", "Sheet1", "A1", where=WHERE)
+    assert "without defusedxml" in exc.message
