@@ -352,19 +352,29 @@ def case_copy(case: str, file: str) -> Path | None:
     return found[0].parent if found else None
 
 
-def test_sdxorg_xls_files() -> None:
+def test_sdxorg_case_files() -> None:
+    """The SDXorg cases' own files (.xls by xlrd, .xlsx by openpyxl), with the arguments of
+    their .mdl lines, give the values Vensim's output shows."""
     pytest.importorskip("xlrd")
-    folder = case_copy("get_data_args_3d_xls", "input.xls")
+    pytest.importorskip("openpyxl")
+    data = case_copy("get_data_args_3d_xls", "input.xls")
+    lookups = case_copy("get_lookups_subset", "input.xls")
     cube = case_copy("get_subscript_3d_arrays_xls", "input.xls")
-    if folder is None or cube is None:
+    subranges = case_copy("get_constants_subranges", "inputs.xlsx")
+    if None in (data, lookups, cube, subranges):
         pytest.skip("tests/mdl holds no copy of the SDXorg get_* cases")
-    times, values = read_data(folder, "input.xls", "Sheet1", "4", "C7", (2,), where=WHERE)
+    assert data and lookups and cube and subranges
+    times, values = read_data(data, "input.xls", "Sheet1", "4", "C7", (2,), where=WHERE)
     assert times.tolist() == [0, 5, 10, 15, 20, 25, 30]
     assert values.tolist() == [[-1, -3, -5, 10, 4, 5, 5], [0, 0, 1, 2, 1, 0, 0]]
+    xs, ys = read_lookups(lookups, "input.xls", "Sheet1", "4", "C5", (2,), where=WHERE)
+    assert xs.tolist() == times.tolist() and ys[1].tolist() == [4, 5, 5, 5, 5, 5, 2]
     names = read_subscript(cube, "input.xls", "Sheet1", "C3", "D3", "Depth", where=WHERE)
     assert names == ["Depth1", "Depth2"]
     table = read_constants(cube, "input.xls", "Sheet1", "E4", (3, 2), where=WHERE)
     assert table.tolist() == [[0.02, 0.05], [0.02, 0.04], [0.05, 0.06]]
+    constant = read_constants(subranges, "inputs.xlsx", "Sheet1", "A1", (3,), where=WHERE)
+    assert constant.tolist() == [1, 15, 50]
 
 
 # -- hostile files ---------------------------------------------------------------------------
