@@ -11,8 +11,10 @@ symlink out, at most :data:`MAX_SHEET_BYTES`), then parsed from memory:
 - any other name: delimited UTF-8 text (comma for ``.csv``, tab otherwise, or the delimiter the
   GET function's 'tab' argument gives, as Vensim's DIRECT functions do).
 
-A :class:`Grid` is the rectangle of cells a function can reach, loaded at most
-:data:`MAX_GRID_CELLS` cells at a time: a tab as wide as Excel allows cannot exhaust memory.
+A :class:`Grid` is the rectangle of cells a function can reach, at most :data:`MAX_GRID_CELLS`
+cells read (empty ones too): a tab as wide as Excel allows cannot exhaust memory or time. A tab
+of at most :data:`MAX_CACHED_CELLS` is parsed once and kept (by the file's content and the tab's
+name) for the model's other GET calls on it; parsing is the slow part.
 Cells are ``None`` (empty), ``float`` or ``str``; booleans, dates and Excel error values come
 back as text so that the caller refuses them as "not a number".
 """
