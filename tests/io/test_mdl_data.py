@@ -380,13 +380,30 @@ def test_sdxorg_case_files() -> None:
 # -- hostile files ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["../outside.csv", "/etc/passwd", "sub/../../outside.csv"])
+def test_windows_separators(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    write_csv(tmp_path / "data" / "in.csv", [[3.0]])
+    assert float(read_constants(tmp_path, "data\\in.csv", ",", "A1", where=WHERE)) == 3.0
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "../outside.csv",
+        "/etc/passwd",
+        "sub/../../outside.csv",
+        "..\\outside.csv",
+        "C:\\outside.csv",
+        "c:outside.csv",
+        "\\\\server\\share\\outside.csv",
+    ],
+)
 def test_paths_outside_the_folder(tmp_path: Path, path: str) -> None:
     model = tmp_path / "model"
     model.mkdir()
     write_csv(tmp_path / "outside.csv", [[1]])
     exc = refused(read_constants, model, path, "", "A1", where=WHERE)
-    assert "outside the model's folder" in exc.message
+    assert f"data file '{path}' is outside the model's folder" in exc.message
 
 
 def test_symlink_out_of_the_folder(tmp_path: Path) -> None:

@@ -130,10 +130,16 @@ def load_grid(
             "which the .mdl file does not hold",
             "write the data file's name, relative to the model's folder, in the equation",
         )
+    # Vensim runs on Windows: 'data\\input.xlsx' names a file in a subfolder, and 'C:...' is
+    # a drive, outside the model's folder like '/...'
+    path = file.replace("\\", "/")
+    if len(path) > 1 and path[1] == ":" and path[0].isalpha():
+        path = "/" + path
     try:
-        data = read_bytes(file, root, what="data file", limit=MAX_SHEET_BYTES)
+        data = read_bytes(path, root, what="data file", limit=MAX_SHEET_BYTES)
     except ModelError as exc:  # the same refusal, naming the function and variable too
-        raise where.error(exc.message, exc.hint or "check the file's name") from None
+        message = exc.message.replace(f"'{path}'", f"'{file}'")
+        raise where.error(message, exc.hint or "check the file's name") from None
     r0, r1 = rows[0], min(rows[1] if rows[1] is not None else MAX_ROWS, MAX_ROWS)
     c0, c1 = cols[0], min(cols[1] if cols[1] is not None else MAX_COLUMNS, MAX_COLUMNS)
     window = _Window(r0, r1, c0, c1, until, MAX_GRID_CELLS)
