@@ -270,7 +270,8 @@ def _xlsx_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) 
         import openpyxl
     except ImportError:
         raise where.error(
-            f"reading '{file}' needs the openpyxl package", "pip install flywheel-sim[vensim] (or openpyxl)"
+            f"reading '{file}' needs the openpyxl package",
+            "pip install flywheel-sim[vensim] (or openpyxl)",
         ) from None
     if not getattr(openpyxl, "DEFUSEDXML", False):
         raise where.error(
