@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.vector_args import count_elements, elm_map, seed_value, vector_args
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
 from flywheel_sim.spec.names import canonical
 
@@ -142,6 +143,28 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "DELAY3": (2, 2, _call("DELAY3")),
     "DELAY3I": (3, 3, _call("DELAY3")),
     "INITIAL": (1, 1, _call("INIT")),
+    "DELAY FIXED": (3, 3, _call("DELAY_FIXED")),
+    "DELAY N": (4, 4, _call("DELAY_N")),
+    "SMOOTH N": (4, 4, _call("SMOOTH_N")),
+    "TREND": (3, 3, _call("SAFE_TREND")),
+    "FORECAST": (3, 3, _call("SAFE_FORECAST")),
+    "SAMPLE IF TRUE": (3, 3, _call("SAMPLE_IF_TRUE")),
+    "ACTIVE INITIAL": (2, 2, _call("ACTIVE_INITIAL")),
+    "RANDOM 0 1": (0, 0, lambda a: Call("RANDOM", (Num(0), Num(1)))),
+    "RANDOM UNIFORM": (3, 3, _call("RANDOM_UNIFORM")),
+    "RANDOM NORMAL": (5, 5, _call("RANDOM_NORMAL")),
+    "RANDOM EXPONENTIAL": (5, 5, _call("RANDOM_EXPONENTIAL")),
+    "RANDOM POISSON": (6, 6, _call("RANDOM_POISSON")),
+    "RANDOM TRIANGULAR": (6, 6, _call("RANDOM_TRIANGULAR")),
+    "VECTOR ELM MAP": (2, 2, _call("ELEMENT_AT")),  # the position written by elm_map
+    "VECTOR REORDER": (2, 2, lambda a: Call("ELEMENT_AT", (a[0], _bin("+", a[1], Num(1))))),
+    "VECTOR SORT ORDER": (2, 2, _call("VECTOR_SORT_ORDER")),
+    "VECTOR RANK": (2, 2, _call("VECTOR_RANK")),
+    "VECTOR SELECT": (5, 5, _call("VECTOR_SELECT")),
+    "ALLOCATE BY PRIORITY": (5, 5, _call("ALLOCATE_BY_PRIORITY")),
+    "GAME": (1, 1, _call("GAME")),
+    "TIME BASE": (2, 2, _call("TIME_BASE")),
+    "ELMCOUNT": (1, 1, _call("ELMCOUNT")),  # a number, written by count_elements
 }
 
 # functions over all elements of the x[d!] in their argument: how two terms combine
@@ -172,6 +195,7 @@ class Translator:
     names: set[str] = field(default_factory=set)  # the model's variables
     positions: Mapping[str, float] = field(default_factory=dict)  # element -> its position
     bang: dict[str, str] = field(default_factory=dict)  # d! -> the element being summed
+    constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -227,7 +251,12 @@ class Translator:
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
-        return build(tuple(self.rewrite(a) for a in node.args))
+        args = seed_value(func, vector_args(func, node.args), self.constants)
+        if func == "VECTOR ELM MAP":
+            args = elm_map(args, self.dims)
+        elif func == "ELMCOUNT":
+            return count_elements(node, self.dims)
+        return build(tuple(self.rewrite(a) for a in args))
 
     def element_lookup(self, table: Var, args: tuple[Expr, ...]) -> Expr:
         """``tab[a, b](x)``: the lookup table of that element (``tab[D](x)`` has been written
