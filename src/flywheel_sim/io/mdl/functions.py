@@ -44,7 +44,7 @@ DT = Var("dt")
 
 def _integer(x: Expr) -> Expr:
     """Vensim's INTEGER: the integer part, truncated toward zero (INT floors)."""
-    return If(Binary("<", x, Num(0)), Unary("-", Call("INT", (Unary("-", x),))), Call("INT", (x,)))
+    return Call("TRUNC", (x,))
 
 
 def _exps(x: Expr) -> tuple[Expr, Expr]:
@@ -73,39 +73,6 @@ def _quantum(a: tuple[Expr, ...]) -> Expr:
     return If(Binary("<=", q, Num(0)), x, Binary("*", q, _integer(Binary("/", x, q))))
 
 
-EPS = Binary("/", DT, Num(1e6))  # as STEP compares times: to a millionth of DT
-
-
-def _pulse(a: tuple[Expr, ...]) -> Expr:
-    """PULSE(start, width): 1 from start for width (a width of 0 is one TIME STEP), written
-    with STEP so that it switches at the same times as STEP does."""
-    start, width = a
-    lasting = Call("MAX", (width, DT))
-    return Binary(
-        "-",
-        Call("STEP", (Num(1), start)),
-        Call("STEP", (Num(1), Binary("+", start, lasting))),
-    )
-
-
-def _pulse_train(a: tuple[Expr, ...]) -> Expr:
-    """PULSE TRAIN(start, width, interval, end): 1 from start for width, repeated every
-    interval, up to end (a width of 0 is one TIME STEP); times compared as STEP does."""
-    start, width, interval, end = a
-    lasting = Call("MAX", (width, DT))
-    since = Binary("+", Binary("-", TIME, start), EPS)
-    within = Binary("-", since, Binary("*", interval, Call("INT", (Binary("/", since, interval),))))
-    return If(
-        _and(
-            Binary(">=", since, Num(0)),
-            Binary("<=", TIME, Binary("+", end, EPS)),
-            Binary("<", within, lasting),
-        ),
-        Num(1),
-        Num(0),
-    )
-
-
 ROWS: dict[str, tuple[int, int, Build]] = {
     "IF THEN ELSE": (3, 3, lambda a: If(a[0], a[1], a[2])),
     "MIN": (2, 2, _call("MIN")),
@@ -132,8 +99,8 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "QUANTUM": (2, 2, _quantum),
     "STEP": (2, 2, _call("STEP")),
     "RAMP": (3, 3, _call("RAMP")),
-    "PULSE": (2, 2, _pulse),
-    "PULSE TRAIN": (4, 4, _pulse_train),
+    "PULSE": (2, 2, _call("PULSE_WINDOW")),
+    "PULSE TRAIN": (4, 4, _call("PULSE_TRAIN")),
     "SMOOTH": (2, 2, _call("SMTH1")),
     "SMOOTHI": (3, 3, _call("SMTH1")),
     "SMOOTH3": (2, 2, _call("SMTH3")),
