@@ -346,9 +346,10 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
 @pytest.mark.parametrize(
     ("equation", "what"),
     [
-        ("x = DELAY FIXED(1, 2, 0) ~ ~ |", "DELAY FIXED is not supported yet"),
-        ("x = SMOOTH N(1, 2, 0, 3) ~ ~ |", "SMOOTH N is not supported yet"),
-        ("x = RANDOM UNIFORM(0, 1, 3) ~ ~ |", "RANDOM UNIFORM is not supported yet"),
+        ("x = ALLOCATE AVAILABLE(1, 2, 0) ~ ~ |", "ALLOCATE AVAILABLE is not supported yet"),
+        ("x = RANDOM GAMMA(0, 9, 1, 0, 1, 0, 3) ~ ~ |", "RANDOM GAMMA is not supported yet"),
+        ("x = RANDOM UNIFORM(0, 1, s) ~ ~ |", "must be a number or a constant, not 's'"),
+        ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "data equations (:=)"),
         (
             "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
