@@ -37,16 +37,30 @@ SEEDS = {
 
 
 def _starred(arg: Expr, func: str, which: str) -> Expr:
+    if which == "bang":
+        starred = _unbang(arg)
+        if starred == arg:
+            raise ModelError(f"{func} needs its vectors marked with ! (x[dim!])")
+        return starred
     if not isinstance(arg, Var) or not arg.subscripts:
         return arg  # an expression, or a variable without subscripts: as written
-    subs: list[Subscript] = list(arg.subscripts)
-    if which == "last":
-        subs[-1] = "*"
-    else:
-        subs = ["*" if isinstance(s, str) and s.endswith("!") else s for s in subs]
-        if "*" not in subs:
-            raise ModelError(f"{func} needs its vectors marked with ! (x[dim!])")
-    return Var(arg.name, tuple(subs))
+    return Var(arg.name, (*arg.subscripts[:-1], "*"))
+
+
+def _unbang(node: Expr) -> Expr:
+    """``node`` with each ``x[d!]`` written ``x[*]``."""
+    if isinstance(node, Var):
+        subs = tuple("*" if isinstance(s, str) and s.endswith("!") else s for s in node.subscripts)
+        return Var(node.name, subs)
+    if isinstance(node, Unary):
+        return Unary(node.op, _unbang(node.operand))
+    if isinstance(node, Binary):
+        return Binary(node.op, _unbang(node.left), _unbang(node.right))
+    if isinstance(node, If):
+        return If(_unbang(node.cond), _unbang(node.then), _unbang(node.orelse))
+    if isinstance(node, Call):
+        return Call(node.func, tuple(_unbang(a) for a in node.args))
+    return node
 
 
 def vector_args(func: str, args: tuple[Expr, ...]) -> tuple[Expr, ...]:
