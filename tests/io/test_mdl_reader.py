@@ -671,3 +671,17 @@ def test_pulse_train_includes_a_pulse_starting_at_its_end(options: fs.Options) -
     assert list(values(result, "p")) == [0, 1, 0, 1, 0, 1, 0, 0]
     # PULSE: 1 while TIME + TIME STEP / 2 lies in (start, start + width): at TIME 1 only
     assert list(values(result, "q")) == [0, 1, 0, 0, 0, 0, 0, 0]
+
+
+def test_vector_elm_map_counts_row_by_row(options: fs.Options) -> None:
+    """Vensim reference manual, VECTOR ELM MAP: the offset counts on from the element named,
+    over the whole array in the order its values are stored (row by row)."""
+    text = mdl(
+        "r: r1, r2 ~ ~ |\nc: c1, c2, c3 ~ ~ |\n"
+        "g[r, c] = 1, 2, 3; 4, 5, 6; ~ ~ |\n"
+        "a = VECTOR ELM MAP(g[r1, c1], 4) ~ ~ |\n"  # the 5th value
+        "k[c] = VECTOR ELM MAP(g[r2, c], -1) ~ ~ |\n"  # one before each of the second row
+    )
+    result = run(text, options)
+    assert start(result, "a") == [5]
+    assert start(result, "k") == [3, 4, 5]

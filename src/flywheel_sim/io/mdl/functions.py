@@ -5,7 +5,9 @@ arguments it takes, and how to write it with our builtins or plain expressions, 
 Vensim's semantics (``INTEGER`` truncates toward zero, ``PULSE(start, width)`` is 1 from start
 for width, ...). A function without a row is refused ("not supported yet"): to add one, add a
 row. Calls of the model's own lookups, ``x[d!]`` inside ``SUM``/``PROD``/``VMIN``/``VMAX``
-and the control variables (``TIME STEP`` ...) are translated here too.
+and the control variables (``TIME STEP`` ...) are translated here too; the arguments of the
+vector and random functions (``x[d]`` -> ``x[*]``, a seed named by a constant) are prepared
+by :mod:`flywheel_sim.io.mdl.vector_args`.
 """
 
 from __future__ import annotations

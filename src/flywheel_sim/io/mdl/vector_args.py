@@ -123,11 +123,14 @@ def elm_map(args: tuple[Expr, ...], dims: Mapping[str, tuple[str, ...]]) -> tupl
     vector, offset = args
     if not isinstance(vector, Var) or not vector.subscripts:
         raise ModelError("VECTOR ELM MAP takes an element of an array (x[e]) first")
-    flat: Expr = Num(0.0)
+    start: Expr | None = None
     for sub in vector.subscripts:
         place, size = _position(sub, dims)
-        flat = Binary("+", Binary("*", flat, Num(float(size))), Binary("-", place, Num(1.0)))
-    start = Binary("+", flat, Num(1.0))
+        if start is None:
+            start = place
+        else:  # row-major: the rows before, then the place in this row
+            start = Binary("+", Binary("*", Binary("-", start, Num(1.0)), Num(size)), place)
+    assert start is not None
     whole = Var(vector.name, tuple("*" for _ in vector.subscripts))
     return whole, Binary("+", start, offset)
 
