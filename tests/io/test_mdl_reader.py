@@ -565,6 +565,15 @@ def test_delays_smooths_of_order_n_trend_and_forecast(options: fs.Options) -> No
     assert values(result, "fc") == pytest.approx([10, 30, 20 * 7 / 6, 20 * 15 / 14, 20 * 31 / 30])
 
 
+def test_npv_follows_vensims_equations(options: fs.Options) -> None:
+    """Vensim reference manual, NPV: (accumulated + stream * TIME STEP * df) * factor, the
+    accumulation INTEG(stream * df, init), df = INTEG(-df * rate / (1 + rate * TIME STEP), 1):
+    with TIME STEP 1, the sum of stream / 1.1^k for k = 0 .. TIME."""
+    result = run(mdl("v = NPV(100, 0.1, 0, 2) ~ ~ |\n"), options)
+    sums = np.cumsum([100 / 1.1**k for k in range(5)])
+    assert values(result, "v") == pytest.approx(2 * sums)
+
+
 def test_sample_if_true_active_initial_game_and_time_base(options: fs.Options) -> None:
     """Vensim reference manual: SAMPLE IF TRUE(c, in, init) is the input while c holds, else
     the value it last had (init at first), and may name its own variable (its previous
