@@ -75,14 +75,6 @@ def _quantum(a: tuple[Expr, ...]) -> Expr:
     return If(Binary("<=", q, Num(0)), x, Binary("*", q, _integer(Binary("/", x, q))))
 
 
-def _pulse_train(a: tuple[Expr, ...]) -> Expr:
-    """PULSE TRAIN(start, width, interval, end): PULSE_TRAIN, whose pulses stop before
-    TIME + DT/2 reaches end, given end + DT: Vensim's output has a pulse that starts at end
-    (SDEverywhere's pulsetrain test model, Vensim's .dat: 1 at TIME = end, 0 one DT later)."""
-    start, width, interval, end = a
-    return Call("PULSE_TRAIN", (start, width, interval, Binary("+", end, DT)))
-
-
 ROWS: dict[str, tuple[int, int, Build]] = {
     "IF THEN ELSE": (3, 3, lambda a: If(a[0], a[1], a[2])),
     "MIN": (2, 2, _call("MIN")),
@@ -110,7 +102,7 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "STEP": (2, 2, _call("STEP")),
     "RAMP": (3, 3, _call("RAMP")),
     "PULSE": (2, 2, _call("PULSE_WINDOW")),
-    "PULSE TRAIN": (4, 4, _pulse_train),
+    "PULSE TRAIN": (4, 4, _call("PULSE_TRAIN")),
     "SMOOTH": (2, 2, _call("SMTH1")),
     "SMOOTHI": (3, 3, _call("SMTH1")),
     "SMOOTH3": (2, 2, _call("SMTH3")),
