@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
 from flywheel_sim.spec.names import canonical
 
@@ -107,6 +108,7 @@ def _pulse_train(a: tuple[Expr, ...]) -> Expr:
 
 ROWS: dict[str, tuple[int, int, Build]] = {
     "IF THEN ELSE": (3, 3, lambda a: If(a[0], a[1], a[2])),
+    "GET TIME VALUE": (3, 3, time_value),
     "MIN": (2, 2, _call("MIN")),
     "MAX": (2, 2, _call("MAX")),
     "ABS": (1, 1, _call("ABS")),
