@@ -105,7 +105,9 @@ class DataCalls:
                 variable=lhs.name,
             )
         where = self.where(record, lhs, func)
-        values = read_constants(self.root, *args, shape=_shape(lhs, builder, where), where=where)
+        file, tab, cell = args
+        shape = _shape(lhs, builder, where)
+        values = read_constants(self.root, file, tab, cell, shape, where=where)
         flat = values.reshape(-1)
         if not np.isfinite(flat).all():
             raise where.error("a cell holds an infinite value", "give finite numbers")
@@ -127,7 +129,8 @@ class DataCalls:
                 raise where.error(":EXCEPT: is not supported yet", "list the elements")
             shape = _shape(lhs, builder, where)
             reader = read_data if func.endswith("DATA") else read_lookups
-            xs, values = reader(self.root, *args, shape=shape, where=where)
+            file, tab, axis, first = args
+            xs, values = reader(self.root, file, tab, axis, first, shape, where=where)
             cells = builder.cells(lhs, dims)[0] if dims else [()]
             rows = values.reshape(len(cells), len(xs))
             for cell, ys in zip(cells, rows, strict=True):
@@ -169,7 +172,7 @@ def _call(lhs: Lhs) -> tuple[str, list[str]]:
             line=lhs.line,
             variable=lhs.name,
         )
-    func, args = found
+    func = found[0]
     if not func.endswith(("DATA", "LOOKUPS")):
         raise ModelError(f"{func} cannot define a lookup or data", line=lhs.line, variable=lhs.name)
     return found

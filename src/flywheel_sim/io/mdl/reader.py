@@ -242,7 +242,9 @@ class MdlReader:
         lhs = split_equation(record.equation, record.line)
         where: dict[str, Any] = {"line": record.line, "variable": lhs.name}
         key = canonical(lhs.name)
-        call = get_call(lhs.rhs, record.line, lhs.name) if lhs.op in ("=", "==", ":", ":=") else None
+        call = (
+            get_call(lhs.rhs, record.line, lhs.name) if lhs.op in ("=", "==", ":", ":=") else None
+        )
         if lhs.op == ":" and call is not None:
             self.ranges.append(self.data.subscript(record, lhs, *call))
         elif lhs.op == ":":
@@ -255,7 +257,8 @@ class MdlReader:
             if called is not None and get_call(inner, record.line, lhs.name) is not None:
                 lhs.rhs = inner  # tab( GET XLS LOOKUPS(...) )
                 self.data_lookups.setdefault(key, []).append((record, lhs))
-            elif called is not None:
+                return
+            if called is not None:
                 name = " ".join(called.group(1).split()).upper()
                 raise ModelError(f"{name} is not supported yet", **where)
             try:
