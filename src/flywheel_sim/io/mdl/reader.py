@@ -100,11 +100,16 @@ def split_equation(text: str, line: int) -> Lhs:
                     body = after[2:].strip()
                     return Lhs(name, subs, excepts, ":=", body, line, keyword=keyword)
                 if keyword in KEYWORDS:
+                    what = (
+                        "a data keyword before an equation other than :="
+                        if after
+                        else ("data variables read from a .vdf file")
+                    )
                     raise ModelError(
-                        "data variables read from a .vdf file are not supported yet",
+                        f"{what} are not supported yet",
                         line=line,
                         variable=name,
-                        hint="read the data with GET XLS DATA or GET DIRECT DATA",
+                        hint="read the data with x :KEYWORD: := GET XLS DATA(...)",
                     )
                 raise ModelError(f"'{keyword}' is not supported yet", line=line, variable=name)
             body = rest if op == "(" else rest[len(op) :]
