@@ -100,6 +100,19 @@ def test_constants_and_subscripts_from_csv(csv_model: Path) -> None:
     assert model.element("one").default == 4.5
 
 
+def test_subscript_from_a_file_with_a_mapping(tmp_path: Path, options: fs.Options) -> None:
+    """Vensim help, GET DIRECT SUBSCRIPT: "not followed by anything other than a mapping"."""
+    model = (
+        "{UTF-8}\nRegion: GET DIRECT SUBSCRIPT('names.csv', ',', 'A1', '', 'r ') -> Zone ~~|\n"
+        "Zone: z1, z2 ~~|\nr[Region] = 1, 2 ~~|\nm[Zone] = r[Region] * 10 ~~|\n" + CONTROL
+    )
+    loaded = load_mdl(write(tmp_path, {"names.csv": NAMES_CSV}, model))
+    region = next(d for d in loaded.dimensions if d.name == "Region")
+    assert region.elements == ("r north", "r south") and region.maps_to == ("Zone",)
+    result = fs.simulate(loaded, options=options)
+    assert np.asarray(result["m"].isel(run=0), dtype=float).tolist() == [[10, 20]] * 5
+
+
 def test_lookups_and_data_with_each_keyword(csv_model: Path, options: fs.Options) -> None:
     result = fs.simulate(load_mdl(csv_model), options=options)
     assert series(result, "l[a]") == [1, 2, 3, 4, 5]
@@ -148,6 +161,7 @@ def test_xlsx_in_a_subfolder(tmp_path: Path, options: fs.Options) -> None:
         ("x := GET DIRECT DATA('missing.csv', ',', '1', 'B2') ~~|", "missing.csv"),
         ("x = GET DIRECT DATA('data.csv', ',', '1', 'B2') * 2 ~~|", "whole equation"),
         ("x = GET TIME VALUE(0, 0, 3) ~~|", "calendar units"),
+        ("x = GET DIRECT SUBSCRIPT('data.csv', ',', 'A1', 'B1', '') ~~|", "subscript range"),
         ("x = GET TIME VALUE(2, 0, 0) ~~|", "computer's clock"),
     ],
 )

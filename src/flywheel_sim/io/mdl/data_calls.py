@@ -88,6 +88,13 @@ class DataCalls:
 
     def subscript(self, record: Record, lhs: Lhs, func: str, args: list[str]) -> RangeDef:
         """``D: GET XLS SUBSCRIPT('file', 'tab', 'first', 'last', 'prefix')``."""
+        if not func.endswith("SUBSCRIPT"):
+            raise ModelError(
+                f"{func} cannot define a subscript range",
+                line=record.line,
+                variable=lhs.name,
+                hint="use GET XLS SUBSCRIPT or GET DIRECT SUBSCRIPT",
+            )
         where = self.where(record, lhs, func)
         names = read_subscript(self.root, *args, where=where)
         return RangeDef(lhs.name, names, [], record.line)
@@ -100,7 +107,9 @@ class DataCalls:
         func, args = found
         if not func.endswith("CONSTANTS"):
             raise ModelError(
-                f"{func} must be a lookup or a data equation (:=), not an ordinary equation",
+                f"{func} must define a lookup or a data equation (:=)"
+                if func.endswith(("DATA", "LOOKUPS"))
+                else f"{func} must define a subscript range (D: {func}(...))",
                 line=lhs.line,
                 variable=lhs.name,
             )

@@ -247,11 +247,13 @@ class MdlReader:
         lhs = split_equation(record.equation, record.line)
         where: dict[str, Any] = {"line": record.line, "variable": lhs.name}
         key = canonical(lhs.name)
-        call = (
-            get_call(lhs.rhs, record.line, lhs.name) if lhs.op in ("=", "==", ":", ":=") else None
-        )
-        if lhs.op == ":" and call is not None:
-            self.ranges.append(self.data.subscript(record, lhs, *call))
+        body, arrow, mapping = lhs.rhs.partition("->") if lhs.op == ":" else (lhs.rhs, "", "")
+        call = get_call(body, record.line, lhs.name) if lhs.op in ("=", "==", ":", ":=") else None
+        if lhs.op == ":" and call is not None:  # D: GET XLS SUBSCRIPT(...) -> E
+            found = self.data.subscript(record, lhs, *call)
+            if arrow:
+                found.maps = read_range(lhs.name, "x -> " + mapping, record.line).maps
+            self.ranges.append(found)
         elif lhs.op == ":":
             self.ranges.append(read_range(lhs.name, lhs.rhs, record.line))
         elif lhs.op == "<->":
