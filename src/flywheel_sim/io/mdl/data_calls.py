@@ -29,6 +29,7 @@ from flywheel_sim.io.mdl.data import read_constants, read_data, read_lookups, re
 from flywheel_sim.io.mdl.data_files import Where
 from flywheel_sim.io.mdl.data_series import data_method, data_table
 from flywheel_sim.io.mdl.expr import parse_expression
+from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.subscripts import RangeDef
 from flywheel_sim.io.mdl.text import Record
 from flywheel_sim.io.mdl.variables import Builder, Lhs
@@ -75,6 +76,39 @@ class DataCalls:
     def __init__(self, root: Path | None, file: str | None) -> None:
         self.root = root
         self.file = file
+        self.lookup_records: dict[str, list[tuple[Record, Lhs]]] = {}  # GET LOOKUPS
+        self.data_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data equations
+
+    def elements(
+        self,
+        variables: dict[str, list[tuple[Record, Lhs]]],
+        lookups: set[str],
+        builder: Builder,
+        translator: Translator,
+    ) -> list[Element]:
+        """The GET calls' elements: constants become the records' values (in
+        ``variables``), lookups and data series lookups; a data variable an equation (added to
+        ``variables``) calling its series with TIME."""
+        for records in variables.values():
+            for record, lhs in records:
+                self.constants(record, lhs, builder)
+        out: list[Element] = []
+        for group in self.lookup_records.values():
+            out += self.lookups(group, builder)
+        for key, group in self.data_records.items():
+            hidden = f"{group[0][1].name} series"
+            while canonical(hidden) in variables or canonical(hidden) in lookups:
+                hidden += " table"
+            out += self.lookups(group, builder, hidden)
+            variables.setdefault(key, []).extend(
+                (record, data_equation(lhs, hidden)) for record, lhs in group
+            )
+            translator.names.add(key)
+        for element in out:
+            if element.key in variables:
+                raise ModelError(f"'{element.name}' is defined twice", line=element.line)
+            translator.lookups.add(element.key)
+        return out
 
     def where(self, record: Record, lhs: Lhs, func: str) -> Where:
         if self.root is None:
@@ -160,6 +194,27 @@ class DataCalls:
                     raise where.error(f"'{element.name}' is defined twice", "define it once")
                 out[element.key] = element
         return list(out.values())
+
+
+def data_keyword(lhs: Lhs) -> Lhs:
+    """``x :HOLD BACKWARD: := ...`` (``lhs.op`` the keyword, ``lhs.rhs`` from it on): a data
+    equation with its keyword; the keyword alone (data from a .vdf file) is refused."""
+    after = lhs.rhs[lhs.rhs.index(":", 1) + 1 :].lstrip()
+    if after.startswith(":="):
+        return Lhs(
+            lhs.name, lhs.subs, lhs.excepts, ":=", after[2:].strip(), lhs.line, keyword=lhs.op
+        )
+    what = (
+        "a data keyword before an equation other than :="
+        if after
+        else ("data variables read from a .vdf file")
+    )
+    raise ModelError(
+        f"{what} are not supported yet",
+        line=lhs.line,
+        variable=lhs.name,
+        hint="read the data with x :KEYWORD: := GET XLS DATA(...)",
+    )
 
 
 def data_equation(lhs: Lhs, hidden: str) -> Lhs:

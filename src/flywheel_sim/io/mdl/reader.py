@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.mdl.data_calls import KEYWORDS, DataCalls, data_equation, get_call
+from flywheel_sim.io.mdl.data_calls import KEYWORDS, DataCalls, data_keyword, get_call
 from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
@@ -95,22 +95,8 @@ def split_equation(text: str, line: int) -> Lhs:
                 keyword = " ".join(rest[: rest.index(":", 1) + 1].upper().split())
                 if keyword in REALITY_CHECKS:
                     return Lhs(name, subs, excepts, keyword, rest, line)
-                after = rest[rest.index(":", 1) + 1 :].lstrip()
-                if keyword in KEYWORDS and after.startswith(":="):
-                    body = after[2:].strip()
-                    return Lhs(name, subs, excepts, ":=", body, line, keyword=keyword)
                 if keyword in KEYWORDS:
-                    what = (
-                        "a data keyword before an equation other than :="
-                        if after
-                        else ("data variables read from a .vdf file")
-                    )
-                    raise ModelError(
-                        f"{what} are not supported yet",
-                        line=line,
-                        variable=name,
-                        hint="read the data with x :KEYWORD: := GET XLS DATA(...)",
-                    )
+                    return data_keyword(Lhs(name, subs, excepts, keyword, rest, line))
                 raise ModelError(f"'{keyword}' is not supported yet", line=line, variable=name)
             body = rest if op == "(" else rest[len(op) :]
             return Lhs(name, subs, excepts, op, body.strip(), line)
@@ -147,8 +133,6 @@ class MdlReader:
     def __init__(self, text: str, file: str | None, name: str, root: Path | None = None) -> None:
         self.doc: Document = read_document(text, file)
         self.data = DataCalls(root, self.doc.file)
-        self.data_lookups: dict[str, list[tuple[Record, Lhs]]] = {}
-        self.data_vars: dict[str, list[tuple[Record, Lhs]]] = {}
         self.name = name
         self.ranges: list[RangeDef] = []
         self.lookups: dict[str, tuple[Record, Lhs, Table]] = {}
@@ -178,7 +162,7 @@ class MdlReader:
         expander = Expander({m.name: m for m in macros}, sink) if macros else None
         builder = Builder(dims, translator, expander)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
-        elements += self.read_data(builder, translator)
+        elements += self.data.elements(self.variables, set(self.lookups), builder, translator)
         pending = deque(self.variables)
         for group in self.element_lookups.values():
             tables = element_tables(builder, group)
@@ -263,7 +247,7 @@ class MdlReader:
             inner = lhs.rhs.strip()[1:-1] if lhs.rhs.strip().endswith(")") else ""
             if called is not None and get_call(inner, record.line, lhs.name) is not None:
                 lhs.rhs = inner  # tab( GET XLS LOOKUPS(...) )
-                self.data_lookups.setdefault(key, []).append((record, lhs))
+                self.data.lookup_records.setdefault(key, []).append((record, lhs))
                 return
             if called is not None:
                 name = " ".join(called.group(1).split()).upper()
@@ -280,9 +264,9 @@ class MdlReader:
             what = "reality check" if lhs.op == ":THE CONDITION:" else "reality check input"
             self.extra_notes.append(f"{what} '{lhs.name}' (line {record.line}) is not run")
         elif lhs.op == ":=" or (call is not None and call[0].endswith("DATA")):
-            self.data_vars.setdefault(key, []).append((record, lhs))
+            self.data.data_records.setdefault(key, []).append((record, lhs))
         elif call is not None and call[0].endswith("LOOKUPS"):
-            self.data_lookups.setdefault(key, []).append((record, lhs))
+            self.data.lookup_records.setdefault(key, []).append((record, lhs))
         elif lhs.op == "":
             raise ModelError("data variables (no equation) are not supported yet", **where)
         elif key in CONTROL:
@@ -291,31 +275,6 @@ class MdlReader:
             if key in self.lookups:
                 raise ModelError(f"'{lhs.name}' is defined twice", **where)
             self.variables.setdefault(key, []).append((record, lhs))
-
-    def read_data(self, builder: Builder, translator: Translator) -> list[Element]:
-        """The GET calls' elements (:mod:`~flywheel_sim.io.mdl.data_calls`): constants
-        become the records' values, lookups and data series lookups; a data variable an
-        equation calling its series with TIME."""
-        for records in self.variables.values():
-            for record, lhs in records:
-                self.data.constants(record, lhs, builder)
-        out: list[Element] = []
-        for group in self.data_lookups.values():
-            out += self.data.lookups(group, builder)
-        for key, group in self.data_vars.items():
-            hidden = f"{group[0][1].name} series"
-            while canonical(hidden) in self.variables or canonical(hidden) in self.lookups:
-                hidden += " table"
-            out += self.data.lookups(group, builder, hidden)
-            self.variables.setdefault(key, []).extend(
-                (record, data_equation(lhs, hidden)) for record, lhs in group
-            )
-            translator.names.add(key)
-        for element in out:
-            if element.key in self.variables:
-                raise ModelError(f"'{element.name}' is defined twice", line=element.line)
-            translator.lookups.add(element.key)
-        return out
 
     def time(self) -> TimeSpec:
         values: dict[str, float] = {}
