@@ -193,3 +193,14 @@ def test_converted_to_yaml_and_xmile_runs_the_same(csv_model: Path) -> None:
         after = fs.simulate(fs.load_model(target))
         for name in ("hold", "fwd", "raw", "interp", "l", "acc", "tv", "k"):
             assert np.array_equal(before[name].values, after[name].values), (suffix, name)
+
+
+def test_from_text_with_a_folder_and_the_series_names(tmp_path: Path) -> None:
+    """``loads_mdl(text, root=folder)`` reads GET calls from ``folder``; a data variable's
+    series are lookups named ``<name> series[element]`` (docs/vensim.md)."""
+    (tmp_path / "data.csv").write_text(DATA_CSV, encoding="utf-8")
+    text = "{UTF-8}\nD: a, b ~~|\nx[D] := GET DIRECT DATA('data.csv', ',', '1', 'B2') ~~|\n"
+    model = loads_mdl(text + CONTROL, root=tmp_path)
+    assert model.element("x series[a]").kind == "lookup"
+    assert model.element("x series[b]").lookup.ys == (10, 20, 30)
+    assert model.element("x").kind == "aux"
