@@ -220,13 +220,16 @@ def test_pulse_window(opts: Options) -> None:
 
 def test_pulse_train(opts: Options) -> None:
     """Vensim's PULSE TRAIN(2, 1, 3, 9) with DT 0.5: 1 at 2, 2.5, 5, 5.5, 8, 8.5; a width
-    below TIME STEP lasts one step; an interval below the width is 1 from start to end."""
+    below TIME STEP lasts one step; an interval below the width is 1 from start to end,
+    end included (a pulse may start at end: Vensim's output of SDEverywhere's pulsetrain)."""
     t, y = evaluate("PULSE_TRAIN(2, 1, 3, 9)", opts, stop=12, dt=0.5)
     np.testing.assert_array_equal(t[y == 1], [2, 2.5, 5, 5.5, 8, 8.5])
     t, y = evaluate("PULSE_TRAIN(2, 0.1, 3, 9)", opts, stop=12, dt=0.5)
     np.testing.assert_array_equal(t[y == 1], [2, 5, 8])
     t, y = evaluate("PULSE_TRAIN(2, 2, 1, 4)", opts, stop=6, dt=0.5)
-    np.testing.assert_array_equal(t[y == 1], [2, 2.5, 3, 3.5])
+    np.testing.assert_array_equal(t[y == 1], [2, 2.5, 3, 3.5, 4])
+    t, y = evaluate("PULSE_TRAIN(2, 1, 3, 8)", opts, stop=12, dt=0.5)
+    np.testing.assert_array_equal(t[y == 1], [2, 2.5, 5, 5.5, 8])
 
 
 def test_game_is_its_argument(opts: Options) -> None:

@@ -346,9 +346,10 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
 @pytest.mark.parametrize(
     ("equation", "what"),
     [
-        ("x = DELAY FIXED(1, 2, 0) ~ ~ |", "DELAY FIXED is not supported yet"),
-        ("x = SMOOTH N(1, 2, 0, 3) ~ ~ |", "SMOOTH N is not supported yet"),
-        ("x = RANDOM UNIFORM(0, 1, 3) ~ ~ |", "RANDOM UNIFORM is not supported yet"),
+        ("x = ALLOCATE AVAILABLE(1, 2, 0) ~ ~ |", "ALLOCATE AVAILABLE is not supported yet"),
+        ("x = RANDOM GAMMA(0, 9, 1, 0, 1, 0, 3) ~ ~ |", "RANDOM GAMMA is not supported yet"),
+        ("x = RANDOM UNIFORM(0, 1, s) ~ ~ |", "must be a number or a constant, not 's'"),
+        ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "was read from text"),
         ("x := y * 2 ~ ~ |", "data equations (:=) other than GET"),
         ("x :RAW: ~ ~ |", "read from a .vdf file"),
@@ -536,3 +537,162 @@ def test_a_variable_defined_for_some_elements_is_over_those(options: fs.Options)
 
 def result_rows(result: xr.Dataset, name: str) -> list[list[float]]:
     return result[name].isel(run=0).values.tolist()
+
+
+def test_delays_smooths_of_order_n_trend_and_forecast(options: fs.Options) -> None:
+    """Vensim reference manual: DELAY FIXED holds the input the delay time back (the initial
+    value before); DELAY N and SMOOTH N of order 1 are DELAY1I and SMOOTHI (values as in
+    test_smooth_delay_and_initial), of order 3 DELAY3I and SMOOTH3I; TREND = (input -
+    average) / (time * average), the average a first-order smooth from input / (1 + init *
+    time); FORECAST = input * (1 + horizon * (input - average) / (time * average)), the
+    average starting at the input."""
+    text = mdl(
+        "x = 10 ~ ~ |\n"
+        "fx = DELAY FIXED(TIME, 2, -1) ~ ~ |\n"
+        "dn = DELAY N(x, 2, 0, 1) ~ ~ |\n"
+        "sn = SMOOTH N(x, 2, 0, 1) ~ ~ |\n"
+        "d3 = DELAY N(x, 3, 1, 3) - DELAY3I(x, 3, 1) ~ ~ |\n"
+        "s3 = SMOOTH N(x, 3, 1, 3) - SMOOTH3I(x, 3, 1) ~ ~ |\n"
+        "tr = TREND(x, 2, 0.5) ~ ~ |\n"  # average 5, 7.5, 8.75, 9.375, 9.6875
+        "y = 10 + STEP(10, 1) ~ ~ |\n"
+        "fc = FORECAST(y, 2, 1) ~ ~ |\n"  # average 10, 10, 15, 17.5, 18.75
+    )
+    result = run(text, options)
+    assert list(values(result, "fx")) == [-1, -1, 0, 1, 2]
+    assert values(result, "dn") == pytest.approx([0, 5, 7.5, 8.75, 9.375])
+    assert values(result, "sn") == pytest.approx([0, 5, 7.5, 8.75, 9.375])
+    assert values(result, "d3") == pytest.approx([0] * 5, abs=1e-12)
+    assert values(result, "s3") == pytest.approx([0] * 5, abs=1e-12)
+    assert values(result, "tr") == pytest.approx([0.5, 1 / 6, 1 / 14, 1 / 30, 1 / 62])
+    assert values(result, "fc") == pytest.approx([10, 30, 20 * 7 / 6, 20 * 15 / 14, 20 * 31 / 30])
+
+
+def test_npv_follows_vensims_equations(options: fs.Options) -> None:
+    """Vensim reference manual, NPV: (accumulated + stream * TIME STEP * df) * factor, the
+    accumulation INTEG(stream * df, init), df = INTEG(-df * rate / (1 + rate * TIME STEP), 1):
+    with TIME STEP 1, the sum of stream / 1.1^k for k = 0 .. TIME."""
+    result = run(mdl("v = NPV(100, 0.1, 0, 2) ~ ~ |\n"), options)
+    sums = np.cumsum([100 / 1.1**k for k in range(5)])
+    assert values(result, "v") == pytest.approx(2 * sums)
+
+
+def test_sample_if_true_active_initial_game_and_time_base(options: fs.Options) -> None:
+    """Vensim reference manual: SAMPLE IF TRUE(c, in, init) is the input while c holds, else
+    the value it last had (init at first), and may name its own variable (its previous
+    value); ACTIVE INITIAL(eq, init) is init for the initial values, eq when running; GAME(x)
+    is x outside a game; TIME BASE(s, r) is s + r * TIME."""
+    text = mdl(
+        "sa = SAMPLE IF TRUE(MODULO(TIME, 2) = 0, TIME, -1) ~ ~ |\n"
+        "late = SAMPLE IF TRUE(TIME >= 2, TIME, -1) ~ ~ |\n"
+        "own = SAMPLE IF TRUE(TIME = 2, own + 10, 1) ~ ~ |\n"
+        "stock = INTEG(1, ai) ~ ~ |\n"
+        "ai = ACTIVE INITIAL(stock * 2, 5) ~ ~ |\n"
+        "ga = GAME(TIME + 1) ~ ~ |\n"
+        "tb = TIME BASE(10, 2) ~ ~ |\n"
+    )
+    result = run(text, options)
+    assert list(values(result, "sa")) == [0, 0, 2, 2, 4]
+    assert list(values(result, "late")) == [-1, -1, 2, 3, 4]
+    assert list(values(result, "own")) == [1, 1, 11, 11, 11]
+    assert list(values(result, "stock")) == [5, 6, 7, 8, 9]
+    assert list(values(result, "ai")) == [10, 12, 14, 16, 18]
+    assert list(values(result, "ga")) == [1, 2, 3, 4, 5]
+    assert list(values(result, "tb")) == [10, 12, 14, 16, 18]
+
+
+def test_random_functions_and_a_seed_named_by_a_constant(options: fs.Options) -> None:
+    """Vensim reference manual: RANDOM 0 1() draws in [0, 1], RANDOM UNIFORM(min, max, seed)
+    in [min, max], the other distributions truncated to [min, max]; our builtins take the
+    seed as a number: a constant's name is replaced by its value."""
+    text = mdl(
+        "stream id = 7 ~ ~ |\n"
+        "r01 = RANDOM 0 1() ~ ~ |\n"
+        "u = RANDOM UNIFORM(2, 3, stream id) ~ ~ |\n"
+        "n = RANDOM NORMAL(-1, 1, 0, 10, 0) ~ ~ |\n"
+        "e = RANDOM EXPONENTIAL(0, 2, 0, 1, stream id) ~ ~ |\n"
+        "p = RANDOM POISSON(0, 3, 2, 0, 1, 0) ~ ~ |\n"
+        "t = RANDOM TRIANGULAR(0, 10, 1, 2, 4, 0) ~ ~ |\n",
+        stop=20,
+    )
+    model = loads_mdl(text)
+    assert model.element("u").equation == "RANDOM_UNIFORM(2, 3, 7)"
+    assert model.element("r01").equation == "RANDOM(0, 1)"
+    result = run(text, options)
+    for name, low, high in [("r01", 0, 1), ("u", 2, 3), ("n", -1, 1), ("e", 0, 2), ("t", 1, 4)]:
+        drawn = values(result, name)
+        assert np.all((drawn >= low) & (drawn <= high)), name
+        assert len(set(drawn)) > 5, name  # a new draw each step
+    counts = values(result, "p")
+    assert np.all((counts >= 0) & (counts <= 3) & (counts == np.round(counts)))
+
+
+VECTORS = mdl(
+    """d: (e1-e3) ~ ~ |
+sub: e2, e3 ~ ~ |
+x[d] = 30, 10, 20 ~ ~ |
+sel[d] = 0, 1, 1 ~ ~ |
+req[d] = 5, 5, 5 ~ ~ |
+pri[d] = 3, 1, 2 ~ ~ |
+order[d] = VECTOR SORT ORDER(x[d], 1) ~ ~ |
+down[d] = VECTOR SORT ORDER(x[d], -1) ~ ~ |
+rank[d] = VECTOR RANK(x[d], 1) ~ ~ |
+sorted[d] = VECTOR REORDER(x[d], order[d]) ~ ~ |
+same[d] = VECTOR ELM MAP(x[d], 0) ~ ~ |
+second = VECTOR ELM MAP(x[e1], 1) ~ ~ |
+before[sub] = VECTOR ELM MAP(x[sub], -1) ~ ~ |
+chosen = VECTOR SELECT(sel[d!], x[d!], -1, 0, 0) ~ ~ |
+none = VECTOR SELECT(sel[d!] * 0, x[d!], -1, 0, 0) ~ ~ |
+count = ELMCOUNT(d) + ELMCOUNT(sub) ~ ~ |
+plus[d] = ELMCOUNT(d) + d ~ ~ |
+share[d] = ALLOCATE BY PRIORITY(req[d], pri[d], ELMCOUNT(d), 1, 7) ~ ~ |
+"""
+)
+
+
+def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
+    """Vensim reference manual ("Arrays, Vectors, and Subscripts"): VECTOR SORT ORDER gives
+    the 0-based index of the element sorting to each place; VECTOR RANK the 1-based rank;
+    VECTOR REORDER(x, order) x[order]; VECTOR ELM MAP(x[e], k) the element k places after e;
+    VECTOR SELECT with action 0 sums the selected values (missing when none is); ELMCOUNT
+    counts a range's elements; ALLOCATE BY PRIORITY fills the requests of highest priority
+    first (width 1: priority 3 gets 5, priority 2 the 2 left)."""
+    model = loads_mdl(VECTORS)
+    assert model.element("order").equation == "VECTOR_SORT_ORDER(x[*], 1)"
+    assert model.element("chosen").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    result = run(VECTORS, options)
+    assert start(result, "order") == [1, 2, 0]
+    assert start(result, "down") == [0, 2, 1]
+    assert start(result, "rank") == [3, 1, 2]
+    assert start(result, "sorted") == [10, 20, 30]
+    assert start(result, "same") == [30, 10, 20]
+    assert start(result, "second") == [10]
+    assert start(result, "before") == [30, 10]
+    assert start(result, "chosen") == [30]
+    assert start(result, "none") == [-1]
+    assert start(result, "count") == [5]
+    assert start(result, "plus") == [4, 5, 6]
+    assert start(result, "share") == pytest.approx([5, 0, 2])
+
+
+def test_pulse_train_includes_a_pulse_starting_at_its_end(options: fs.Options) -> None:
+    """Vensim's output for SDEverywhere's pulsetrain model (PULSE TRAIN(10, 1, 5, 30), TIME
+    STEP 0.25): 1 at TIME = 30 = end, 0 from 30.25; pulses start at start + k * interval."""
+    text = mdl("p = PULSE TRAIN(1, 1, 2, 5) ~ ~ |\nq = PULSE(1.3, 1) ~ ~ |\n", stop=7)
+    result = run(text, options)
+    assert list(values(result, "p")) == [0, 1, 0, 1, 0, 1, 0, 0]
+    # PULSE: 1 while TIME + TIME STEP / 2 lies in (start, start + width): at TIME 1 only
+    assert list(values(result, "q")) == [0, 1, 0, 0, 0, 0, 0, 0]
+
+
+def test_vector_elm_map_counts_row_by_row(options: fs.Options) -> None:
+    """Vensim reference manual, VECTOR ELM MAP: the offset counts on from the element named,
+    over the whole array in the order its values are stored (row by row)."""
+    text = mdl(
+        "r: r1, r2 ~ ~ |\nc: c1, c2, c3 ~ ~ |\n"
+        "g[r, c] = 1, 2, 3; 4, 5, 6; ~ ~ |\n"
+        "a = VECTOR ELM MAP(g[r1, c1], 4) ~ ~ |\n"  # the 5th value
+        "k[c] = VECTOR ELM MAP(g[r2, c], -1) ~ ~ |\n"  # one before each of the second row
+    )
+    result = run(text, options)
+    assert start(result, "a") == [5]
+    assert start(result, "k") == [3, 4, 5]

@@ -324,6 +324,26 @@ def test_scenario_comparison_and_the_fan_chart_render(
         view.close()
 
 
+def _settled_chip(page: Any, label: str) -> dict[str, Any]:
+    """Where Cytoscape drew the loop chip labelled ``label``, once it stops moving (the
+    diagram is fitted into its box after it is drawn)."""
+    script = """(label) => {
+      const cy = document.querySelector('#diagram')._cyreg.cy;
+      const node = cy.nodes().filter(n => n.data('label').includes(label))[0];
+      const box = cy.container().getBoundingClientRect();
+      const at = node.renderedPosition();
+      return {x: box.left + at.x, y: box.top + at.y, loop: node.data('loop')};
+    }"""
+    where: dict[str, Any] = page.evaluate(script, label)
+    for _ in range(40):
+        time.sleep(0.25)
+        now: dict[str, Any] = page.evaluate(script, label)
+        if abs(now["x"] - where["x"]) < 0.5 and abs(now["y"] - where["y"]) < 0.5:
+            return now
+        where = now
+    return where
+
+
 def test_the_loop_diagram_highlights_a_loop_and_shows_its_curve(
     browser: Any, server: str, tmp_path: Path
 ) -> None:
@@ -336,21 +356,21 @@ def test_the_loop_diagram_highlights_a_loop_and_shows_its_curve(
             timeout=60_000,
         )
         page.wait_for_selector("#diagram canvas", timeout=30_000)
-        time.sleep(1)  # let Cytoscape fit the diagram into its box
-        # click the capacity strain chip where Cytoscape drew it
-        where = page.evaluate("""() => {
-          const cy = document.querySelector('#diagram')._cyreg.cy;
-          const node = cy.nodes().filter(n => n.data('label').includes('capacity strain'))[0];
-          const box = cy.container().getBoundingClientRect();
-          const at = node.renderedPosition();
-          return {x: box.left + at.x, y: box.top + at.y, loop: node.data('loop')};
-        }""")
-        page.mouse.click(where["x"], where["y"])
-        page.wait_for_function(
-            "() => /dominance of B\\d+ \\(capacity_strain\\)/"
-            ".test(document.querySelector('#loop-curve').innerText)",
-            timeout=30_000,
-        )
+        where: dict[str, Any] = {}
+        for _ in range(4):  # on a loaded machine Cytoscape may still be fitting: click again
+            where = _settled_chip(page, "capacity strain")
+            page.mouse.click(where["x"], where["y"])
+            try:
+                page.wait_for_function(
+                    "() => /dominance of B\\d+ \\(capacity_strain\\)/"
+                    ".test(document.querySelector('#loop-curve').innerText)",
+                    timeout=15_000,
+                )
+                break
+            except Exception:  # playwright's TimeoutError: the click missed the moving chip
+                continue
+        else:
+            raise AssertionError("clicking the capacity strain chip never showed its curve")
         assert where["loop"] in page.locator("#loop-pick").inner_text()
         curve = {t["name"] for t in chart_data(page, "loop-curve")}
         assert "share of loop activity through its path" in curve

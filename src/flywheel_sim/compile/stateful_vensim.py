@@ -14,7 +14,7 @@ compile/stateful.py, whose Expander calls these handlers by name).
 - TIME_BASE(start, slope): Vensim's TIME BASE, start + TIME * slope;
 - PULSE_WINDOW(start, width) and PULSE_TRAIN(start, width, interval, end): Vensim's PULSE
   and PULSE TRAIN, 1 while TIME + DT/2 (Vensim's "time plus", against rounding) lies in
-  (start, start + width), width at least DT, repeated every interval before end;
+  (start, start + width), width at least DT, repeated every interval up to end (a pulse may start at end);
 - ACTIVE_INITIAL(equation, initial): Vensim's ACTIVE INITIAL, a hidden auxiliary whose
   initial-value equation is ``initial`` (so initial values may depend on it without a cycle)
   and whose equation is ``equation`` from the first step on, the start time included.
@@ -192,7 +192,10 @@ class VensimStateful:
     def _pulse_train(self, args: tuple[Expr, ...]) -> Expr:
         start, interval = self.as_var(args[0], "start"), self.as_var(args[2], "interval")
         plus, width = _time_plus(), _at_least_dt(args[1])
-        within = Binary("AND", Binary(">", plus, start), Binary("<", plus, args[3]))
+        # a pulse may start at end itself (Vensim's output of SDEverywhere's pulsetrain model:
+        # 1 at TIME = end, 0 one DT later), so the train runs while TIME + DT/2 < end + DT
+        last = Binary("+", args[3], Call("DT", ()))
+        within = Binary("AND", Binary(">", plus, start), Binary("<", plus, last))
         phase = Call("MODULO", (Binary("-", plus, start), interval))
         return If(Binary("AND", within, Binary("<", phase, width)), Num(1.0), Num(0.0))
 

@@ -5,7 +5,9 @@ arguments it takes, and how to write it with our builtins or plain expressions, 
 Vensim's semantics (``INTEGER`` truncates toward zero, ``PULSE(start, width)`` is 1 from start
 for width, ...). A function without a row is refused ("not supported yet"): to add one, add a
 row. Calls of the model's own lookups, ``x[d!]`` inside ``SUM``/``PROD``/``VMIN``/``VMAX``
-and the control variables (``TIME STEP`` ...) are translated here too.
+and the control variables (``TIME STEP`` ...) are translated here too; the arguments of the
+vector and random functions (``x[d]`` -> ``x[*]``, a seed named by a constant) are prepared
+by :mod:`flywheel_sim.io.mdl.vector_args`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.time_value import time_value
+from flywheel_sim.io.mdl.vector_args import count_elements, elm_map, seed_value, vector_args
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
 from flywheel_sim.spec.names import canonical
 
@@ -44,7 +47,7 @@ DT = Var("dt")
 
 def _integer(x: Expr) -> Expr:
     """Vensim's INTEGER: the integer part, truncated toward zero (INT floors)."""
-    return If(Binary("<", x, Num(0)), Unary("-", Call("INT", (Unary("-", x),))), Call("INT", (x,)))
+    return Call("TRUNC", (x,))
 
 
 def _exps(x: Expr) -> tuple[Expr, Expr]:
@@ -71,39 +74,6 @@ def _quantum(a: tuple[Expr, ...]) -> Expr:
     """QUANTUM(x, q): q * INTEGER(x / q), or x when q <= 0."""
     x, q = a
     return If(Binary("<=", q, Num(0)), x, Binary("*", q, _integer(Binary("/", x, q))))
-
-
-EPS = Binary("/", DT, Num(1e6))  # as STEP compares times: to a millionth of DT
-
-
-def _pulse(a: tuple[Expr, ...]) -> Expr:
-    """PULSE(start, width): 1 from start for width (a width of 0 is one TIME STEP), written
-    with STEP so that it switches at the same times as STEP does."""
-    start, width = a
-    lasting = Call("MAX", (width, DT))
-    return Binary(
-        "-",
-        Call("STEP", (Num(1), start)),
-        Call("STEP", (Num(1), Binary("+", start, lasting))),
-    )
-
-
-def _pulse_train(a: tuple[Expr, ...]) -> Expr:
-    """PULSE TRAIN(start, width, interval, end): 1 from start for width, repeated every
-    interval, up to end (a width of 0 is one TIME STEP); times compared as STEP does."""
-    start, width, interval, end = a
-    lasting = Call("MAX", (width, DT))
-    since = Binary("+", Binary("-", TIME, start), EPS)
-    within = Binary("-", since, Binary("*", interval, Call("INT", (Binary("/", since, interval),))))
-    return If(
-        _and(
-            Binary(">=", since, Num(0)),
-            Binary("<=", TIME, Binary("+", end, EPS)),
-            Binary("<", within, lasting),
-        ),
-        Num(1),
-        Num(0),
-    )
 
 
 ROWS: dict[str, tuple[int, int, Build]] = {
@@ -133,8 +103,8 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "QUANTUM": (2, 2, _quantum),
     "STEP": (2, 2, _call("STEP")),
     "RAMP": (3, 3, _call("RAMP")),
-    "PULSE": (2, 2, _pulse),
-    "PULSE TRAIN": (4, 4, _pulse_train),
+    "PULSE": (2, 2, _call("PULSE_WINDOW")),
+    "PULSE TRAIN": (4, 4, _call("PULSE_TRAIN")),
     "SMOOTH": (2, 2, _call("SMTH1")),
     "SMOOTHI": (3, 3, _call("SMTH1")),
     "SMOOTH3": (2, 2, _call("SMTH3")),
@@ -144,6 +114,29 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "DELAY3": (2, 2, _call("DELAY3")),
     "DELAY3I": (3, 3, _call("DELAY3")),
     "INITIAL": (1, 1, _call("INIT")),
+    "DELAY FIXED": (3, 3, _call("DELAY_FIXED")),
+    "DELAY N": (4, 4, _call("DELAY_N")),
+    "SMOOTH N": (4, 4, _call("SMOOTH_N")),
+    "TREND": (3, 3, _call("SAFE_TREND")),
+    "FORECAST": (3, 3, _call("SAFE_FORECAST")),
+    "NPV": (4, 4, _call("NPV")),
+    "SAMPLE IF TRUE": (3, 3, _call("SAMPLE_IF_TRUE")),
+    "ACTIVE INITIAL": (2, 2, _call("ACTIVE_INITIAL")),
+    "RANDOM 0 1": (0, 0, lambda a: Call("RANDOM", (Num(0), Num(1)))),
+    "RANDOM UNIFORM": (3, 3, _call("RANDOM_UNIFORM")),
+    "RANDOM NORMAL": (5, 5, _call("RANDOM_NORMAL")),
+    "RANDOM EXPONENTIAL": (5, 5, _call("RANDOM_EXPONENTIAL")),
+    "RANDOM POISSON": (6, 6, _call("RANDOM_POISSON")),
+    "RANDOM TRIANGULAR": (6, 6, _call("RANDOM_TRIANGULAR")),
+    "VECTOR ELM MAP": (2, 2, _call("ELEMENT_AT")),  # the position written by elm_map
+    "VECTOR REORDER": (2, 2, lambda a: Call("ELEMENT_AT", (a[0], _bin("+", a[1], Num(1))))),
+    "VECTOR SORT ORDER": (2, 2, _call("VECTOR_SORT_ORDER")),
+    "VECTOR RANK": (2, 2, _call("VECTOR_RANK")),
+    "VECTOR SELECT": (5, 5, _call("VECTOR_SELECT")),
+    "ALLOCATE BY PRIORITY": (5, 5, _call("ALLOCATE_BY_PRIORITY")),
+    "GAME": (1, 1, _call("GAME")),
+    "TIME BASE": (2, 2, _call("TIME_BASE")),
+    "ELMCOUNT": (1, 1, _call("ELMCOUNT")),  # a number, written by count_elements
 }
 
 # functions over all elements of the x[d!] in their argument: how two terms combine
@@ -174,6 +167,7 @@ class Translator:
     names: set[str] = field(default_factory=set)  # the model's variables
     positions: Mapping[str, float] = field(default_factory=dict)  # element -> its position
     bang: dict[str, str] = field(default_factory=dict)  # d! -> the element being summed
+    constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -229,7 +223,12 @@ class Translator:
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
-        return build(tuple(self.rewrite(a) for a in node.args))
+        args = seed_value(func, vector_args(func, node.args), self.constants)
+        if func == "VECTOR ELM MAP":
+            args = elm_map(args, self.dims)
+        elif func == "ELMCOUNT":
+            return count_elements(node, self.dims)
+        return build(tuple(self.rewrite(a) for a in args))
 
     def element_lookup(self, table: Var, args: tuple[Expr, ...]) -> Expr:
         """``tab[a, b](x)``: the lookup table of that element (``tab[D](x)`` has been written

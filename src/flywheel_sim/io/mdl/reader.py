@@ -151,6 +151,7 @@ class MdlReader:
             time.save_step,
             set(self.variables),
             element_positions(dims),
+            constants=self.constants(),
         )
 
         def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call
@@ -186,6 +187,15 @@ class MdlReader:
             file=self.doc.file,
             notes=self.notes(),
         )
+
+    def constants(self) -> dict[str, float]:
+        """The values of the constants of one number (a random function's seed)."""
+        out = {}
+        for key, records in self.variables.items():
+            values = parse_values(records[0][1].rhs) if len(records) == 1 else None
+            if values is not None and len(values) == 1 and not records[0][1].subs:
+                out[key] = values[0]
+        return out
 
     def collect(self) -> list[Macro]:
         """Sort the records (see :meth:`record`); a macro's records go to the macro."""

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_expression
 from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.vector_args import count_elements
 from flywheel_sim.limits import DEFAULT
 from flywheel_sim.spec.ast import (
     Binary,
@@ -220,6 +221,7 @@ class Builder:
             tree, tables = parse_expression(lhs.rhs)
             if self.expand is not None:
                 tree = self.expand(tree, bool(dims))
+            tree = count_elements(tree, self.elements)  # before d is replaced per element
         definition = Definition("aux", cells, own=own)
         if isinstance(tree, Call) and tree.func == "INTEG":
             if len(tree.args) != 2:

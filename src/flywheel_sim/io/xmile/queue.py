@@ -38,15 +38,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.containers import container_reads
 from flywheel_sim.io.xmile.multiplier import Part, convert_multipliers
 from flywheel_sim.io.xmile.xml import Document
-from flywheel_sim.spec.ast import Call, Var, name_text, walk
+from flywheel_sim.spec.ast import name_text
 from flywheel_sim.spec.model import Element, TimeSpec
 from flywheel_sim.spec.names import canonical
-from flywheel_sim.spec.parser import parse
 
 # the functions that read a container's elements (a queue's batches); SUM is the total
-_BATCH_FUNCTIONS = frozenset({"MEAN", "MIN", "MAX", "SIZE", "STDDEV", "PROD", "RANK"})
 _SIZE_OF = re.compile(r"\bSIZE\s*\(\s*\"?([^()\[\],\"]+?)\"?\s*\)", re.IGNORECASE)
 _BLOCKED = "model the waiting line as a stock whose outflow is what the conveyor accepts"
 
@@ -292,30 +291,13 @@ def _multiplied_cut(
 def _refuse_batch_access(elements: tuple[Element, ...], queues: dict[str, Part]) -> None:
     """A queue's batches read as an array (``MEAN(queue)``, ``MAX(queue)``...): the reader
     keeps the total, not the batches, so refuse rather than read the total."""
-    for element in elements:
-        for text in (element.equation, *(t for _, t in element.element_equations)):
-            if not text.strip() or not any(key in text for key in queues):
-                continue
-            try:
-                tree = parse(text)
-            except ModelError:
-                continue
-            for node in walk(tree):
-                if (
-                    isinstance(node, Call)
-                    and node.func in _BATCH_FUNCTIONS
-                    and node.args
-                    and (len(node.args) == 1 or node.func == "RANK")
-                    and isinstance(node.args[0], Var)
-                    and not node.args[0].subscripts
-                    and node.args[0].name in queues
-                ):
-                    spec = queues[node.args[0].name]
-                    raise ModelError(
-                        f"{node.func}({spec.name}) reads the batches of queue '{spec.name}' "
-                        f"in '{element.name}' (not supported)",
-                        file=spec.doc.file,
-                        line=element.line,
-                        variable=element.name,
-                        hint="only the queue's total (its value, or SUM of it) can be read",
-                    )
+    for element, func, key in container_reads(elements, queues):
+        spec = queues[key]
+        raise ModelError(
+            f"{func}({spec.name}) reads the batches of queue '{spec.name}' "
+            f"in '{element.name}' (not supported)",
+            file=spec.doc.file,
+            line=element.line,
+            variable=element.name,
+            hint="only the queue's total (its value, or SUM of it) can be read",
+        )

@@ -4,6 +4,7 @@ an equation keeps its value during a run."""
 from __future__ import annotations
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.containers import container_reads
 from flywheel_sim.io.xmile.conveyor.read import ConveyorSpec
 from flywheel_sim.spec.ast import (
     Binary,
@@ -15,7 +16,6 @@ from flywheel_sim.spec.ast import (
     Var,
     VarList,
     name_text,
-    walk,
 )
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.model import Element
@@ -26,45 +26,20 @@ _CONSTANT_NAMES = frozenset({"dt", "starttime", "stoptime", "pi"})
 _VARYING_KINDS = frozenset({"time", "random", "stateful"})  # builtins whose value changes
 
 
-# functions that, given a conveyor alone, read its slats (XMILE 1.0 §3.7.1.3): the belt as
-# an array. SUM(conveyor) is its value, which is also what we compute.
-_SLAT_FUNCTIONS = frozenset({"MEAN", "MIN", "MAX", "SIZE", "STDDEV", "PROD", "RANK"})
-
-
 def refuse_slat_access(elements: tuple[Element, ...], belts: dict[str, ConveyorSpec]) -> None:
     """A conveyor's slats read as an array (``MEAN(conveyor)``, ``MAX(conveyor)``...): we keep
     no slats, and reading the conveyor as one number would be a wrong result, so refuse.
     (``conveyor[3]`` is already an error: the conveyor is no array.)"""
-    if not belts:
-        return
-    for element in elements:
-        texts = [element.equation, *(t for _, t in element.element_equations)]
-        for text in texts:
-            if not text.strip() or not any(key in text for key in belts):
-                continue
-            try:
-                tree = parse(text)
-            except ModelError:
-                continue
-            for node in walk(tree):
-                if (
-                    isinstance(node, Call)
-                    and node.func in _SLAT_FUNCTIONS
-                    and node.args
-                    and (len(node.args) == 1 or node.func == "RANK")
-                    and isinstance(node.args[0], Var)
-                    and not node.args[0].subscripts
-                    and node.args[0].name in belts
-                ):
-                    spec = belts[node.args[0].name]
-                    raise ModelError(
-                        f"{node.func}({spec.name}) reads the slats of conveyor '{spec.name}' "
-                        f"in '{element.name}' (not supported)",
-                        file=spec.doc.file,
-                        line=element.line,
-                        variable=element.name,
-                        hint="only the conveyor's total (its value, or SUM of it) can be read",
-                    )
+    for element, func, key in container_reads(elements, belts):
+        spec = belts[key]
+        raise ModelError(
+            f"{func}({spec.name}) reads the slats of conveyor '{spec.name}' "
+            f"in '{element.name}' (not supported)",
+            file=spec.doc.file,
+            line=element.line,
+            variable=element.name,
+            hint="only the conveyor's total (its value, or SUM of it) can be read",
+        )
 
 
 def history(
