@@ -204,3 +204,28 @@ def test_from_text_with_a_folder_and_the_series_names(tmp_path: Path) -> None:
     assert model.element("x series[a]").kind == "lookup"
     assert model.element("x series[b]").lookup.ys == (10, 20, 30)
     assert model.element("x").kind == "aux"
+
+
+@pytest.mark.parametrize("scope", ["tab", "workbook"])
+def test_constants_from_a_named_range(tmp_path: Path, scope: str) -> None:
+    """Seen in SDXorg tests/with_lookup: GET DIRECT CONSTANTS('inputs.xlsx', 'tab1', 'var1_'),
+    'var1_' an Excel name; Vensim reads from the range's top-left cell."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from openpyxl.workbook.defined_name import DefinedName
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "Inputs"
+    for row in [[0, 0, 0], [0, 6, 7]]:
+        sheet.append(row)
+    named = DefinedName("k_", attr_text="'Inputs'!$B$2:$C$2")
+    if scope == "tab":
+        sheet.defined_names["k_"] = named
+    else:
+        book.defined_names["k_"] = named
+    book.save(tmp_path / "in.xlsx")
+    text = "{UTF-8}\nD: a, b ~~|\nk[D] = GET DIRECT CONSTANTS('in.xlsx', 'Inputs', 'k_') ~~|\n"
+    model = load_mdl(write(tmp_path, {}, text + CONTROL))
+    assert dict(model.element("k").default) == {"a": 6, "b": 7}
+    with pytest.raises(ModelError, match="'other' is not a cell reference"):
+        load_mdl(write(tmp_path, {}, text.replace("'k_'", "'other'") + CONTROL))
