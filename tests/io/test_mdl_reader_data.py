@@ -216,7 +216,7 @@ def test_constants_from_a_named_range(tmp_path: Path, scope: str) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Inputs"
-    for row in [[0, 0, 0], [0, 6, 7]]:
+    for row in [[None, 0, 1], [0, 6, 7]]:
         sheet.append(row)
     named = DefinedName("k_", attr_text="'Inputs'!$B$2:$C$2")
     if scope == "tab":
@@ -227,5 +227,9 @@ def test_constants_from_a_named_range(tmp_path: Path, scope: str) -> None:
     text = "{UTF-8}\nD: a, b ~~|\nk[D] = GET DIRECT CONSTANTS('in.xlsx', 'Inputs', 'k_') ~~|\n"
     model = load_mdl(write(tmp_path, {}, text + CONTROL))
     assert dict(model.element("k").default) == {"a": 6, "b": 7}
+    series_text = "{UTF-8}\nx := GET DIRECT DATA('in.xlsx', 'Inputs', '1', 'k_') ~~|\n"
+    data = load_mdl(write(tmp_path, {}, series_text + CONTROL))
+    assert data.element("x series").lookup.xs == (0, 1)  # times across row 1 from B1
+    assert data.element("x series").lookup.ys == (6, 7)
     with pytest.raises(ModelError, match="'other' is not a cell reference"):
         load_mdl(write(tmp_path, {}, text.replace("'k_'", "'other'") + CONTROL))

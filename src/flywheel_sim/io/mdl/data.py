@@ -165,6 +165,8 @@ def _series(
     sizes = _check_shape(shape, 1, where)
     count = sizes[0] if sizes else 1
     kind, at = _axis(axis_text, where, what)
+    if _CELL.fullmatch(first_cell.strip()) is None:  # a named range of an .xlsx
+        first_cell = named_cell(root, file, tab, first_cell.strip(), where=where) or first_cell
     row, col = parse_cell(first_cell, where=where)
     if kind == "row":  # x across row `at`, element i in row `row + i`
         top, bottom = min(at, row), max(at, row + count - 1) + 1
