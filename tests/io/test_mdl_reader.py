@@ -350,10 +350,12 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
         ("x = RANDOM GAMMA(0, 9, 1, 0, 1, 0, 3) ~ ~ |", "RANDOM GAMMA is not supported yet"),
         ("x = RANDOM UNIFORM(0, 1, s) ~ ~ |", "must be a number or a constant, not 's'"),
         ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
-        ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "data equations (:=)"),
+        ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "was read from text"),
+        ("x := y * 2 ~ ~ |", "data equations (:=) other than GET"),
+        ("x :RAW: ~ ~ |", "read from a .vdf file"),
         (
             "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
-            "GET XLS LOOKUPS is not supported yet",
+            "GET XLS LOOKUPS reads a file beside the model",
         ),
         ("x[d] = M(1) ~ ~ |\nd: a ~~|\n:MACRO: M(a)\nM = a ~~|\n:END OF MACRO:", "macro (M)"),
     ],
@@ -409,7 +411,7 @@ def test_tabbed_array_strings_and_a_short_sketch_marker() -> None:
     )
     model = loads_mdl(text)
     assert model.element("t").default == (("a,x", 1), ("a,y", 2), ("b,x", 3), ("b,y", 4))
-    with pytest.raises(ModelError, match="GET DIRECT CONSTANTS is not supported yet"):
+    with pytest.raises(ModelError, match="GET DIRECT CONSTANTS reads a file beside the model"):
         loads_mdl(
             text.replace(
                 "t[D, E] = TABBED",
@@ -456,7 +458,7 @@ def test_macros_expand_at_each_call(options: fs.Options) -> None:
         ("A: B ~~|\nB: A ~~|", "defined through itself"),
         ("x = 1 ~~|\nx = 2 ~~|", "'x' is defined twice"),
         ("D: (a1-a200) ~~|\nE: (e1-e200) ~~|\nx = SUM(y[D!, E!]) ~~|", "40000 elements"),
-        ("x :HOLD BACKWARD: := 1 ~~|", ":HOLD BACKWARD:' is not supported yet"),
+        ("x :HOLD BACKWARD: := 1 ~~|", "data equations \\(:=\\) other than GET"),
         (":MACRO: M(a)\nM = M(a) ~~|\n:END OF MACRO:\nx = M(1) ~~|", "more than 20 deep"),
     ],
 )

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from flywheel_sim.io.mdl.data_files import Cell, Grid, Where, load_grid
+from flywheel_sim.io.mdl.data_files import Cell, Grid, Where, load_grid, named_cell
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -129,7 +129,10 @@ def read_constants(
     sizes = _check_shape(shape, 2, where)
     text = first_cell.strip()
     transpose = text.endswith("*")
-    row, col = parse_cell(text.rstrip("*"), where=where)
+    text = text.rstrip("*")
+    if _CELL.fullmatch(text) is None:  # a named range of an .xlsx: its first cell
+        text = named_cell(root, file, tab, text, where=where) or text
+    row, col = parse_cell(text, where=where)
     down, across = (1, 1) if not sizes else (1, sizes[0]) if len(sizes) == 1 else sizes
     if transpose:
         down, across = across, down
@@ -162,6 +165,8 @@ def _series(
     sizes = _check_shape(shape, 1, where)
     count = sizes[0] if sizes else 1
     kind, at = _axis(axis_text, where, what)
+    if _CELL.fullmatch(first_cell.strip()) is None:  # a named range of an .xlsx
+        first_cell = named_cell(root, file, tab, first_cell.strip(), where=where) or first_cell
     row, col = parse_cell(first_cell, where=where)
     if kind == "row":  # x across row `at`, element i in row `row + i`
         top, bottom = min(at, row), max(at, row + count - 1) + 1

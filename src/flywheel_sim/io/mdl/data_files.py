@@ -124,6 +124,26 @@ def load_grid(
     half-open rectangle ``rows`` × ``cols`` (``None``: to the end of the tab). With ``until``
     (a column), reading stops before the first row, after the first, whose cell in that
     column is empty (the end of a time column)."""
+    data = _file_bytes(root, file, where)
+    r0, r1 = rows[0], min(rows[1] if rows[1] is not None else MAX_ROWS, MAX_ROWS)
+    c0, c1 = cols[0], min(cols[1] if cols[1] is not None else MAX_COLUMNS, MAX_COLUMNS)
+    window = _Window(r0, r1, c0, c1, until, MAX_GRID_CELLS)
+    suffix = PurePath(file).suffix.lower()
+    name = f"'{file}'" if suffix not in EXCEL + OLD_EXCEL else f"'{file}' tab '{tab}'"
+    try:
+        whole = _whole_tab(data, file, tab, where)
+        if whole is not None:  # cut the window out of the tab read before
+            return Grid(name, r0, c0, _bounded(iter(whole[r0:r1]), window))
+        return Grid(name, r0, c0, _read(data, file, tab, window, where))
+    except _TooMany:
+        raise where.error(
+            f"{name} has more than {MAX_GRID_CELLS:,} cells in the range the function reads",
+            "end the time row or column with an empty cell, give a last cell, or use a smaller tab",
+        ) from None
+
+
+def _file_bytes(root: Any, file: str, where: Where) -> bytes:
+    """The bytes of data file ``file`` in folder ``root`` (io/paths.py: nothing outside it)."""
     if file.startswith("?"):
         raise where.error(
             f"the file '{file}' is an indirect reference (Vensim's Model>Settings>XLS Files), "
@@ -140,21 +160,29 @@ def load_grid(
     except ModelError as exc:  # the same refusal, naming the function and variable too
         message = exc.message.replace(f"'{path}'", f"'{file}'")
         raise where.error(message, exc.hint or "check the file's name") from None
-    r0, r1 = rows[0], min(rows[1] if rows[1] is not None else MAX_ROWS, MAX_ROWS)
-    c0, c1 = cols[0], min(cols[1] if cols[1] is not None else MAX_COLUMNS, MAX_COLUMNS)
-    window = _Window(r0, r1, c0, c1, until, MAX_GRID_CELLS)
-    suffix = PurePath(file).suffix.lower()
-    name = f"'{file}'" if suffix not in EXCEL + OLD_EXCEL else f"'{file}' tab '{tab}'"
+    return data
+
+
+def named_cell(root: Any, file: str, tab: str, name: str, *, where: Where) -> str | None:
+    """The first (top-left) cell of the range named ``name`` on tab ``tab`` of the .xlsx
+    ``file`` (a name of the tab or of the workbook pointing into the tab), or None."""
+    if PurePath(file).suffix.lower() not in EXCEL or not name.strip():
+        return None
+    data = _file_bytes(root, file, where)
+    book = _open_book(data, file, where)
     try:
-        whole = _whole_tab(data, file, tab, where)
-        if whole is not None:  # cut the window out of the tab read before
-            return Grid(name, r0, c0, _bounded(iter(whole[r0:r1]), window))
-        return Grid(name, r0, c0, _read(data, file, tab, window, where))
-    except _TooMany:
-        raise where.error(
-            f"{name} has more than {MAX_GRID_CELLS:,} cells in the range the function reads",
-            "end the time row or column with an empty cell, give a last cell, or use a smaller tab",
-        ) from None
+        sheet = _sheet(book.sheetnames, tab, file, where)
+        found = book[sheet].defined_names.get(name) or book.defined_names.get(name)
+        for title, ref in found.destinations if found is not None else ():
+            if title == sheet:
+                return str(ref).split(":")[0].replace("$", "")
+        return None
+    except ModelError:
+        raise
+    except Exception:  # openpyxl raises many kinds on a damaged name
+        return None
+    finally:
+        book.close()
 
 
 def _read(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
@@ -252,7 +280,8 @@ def _cell(value: Any) -> Cell:
     return text if text.strip() else None
 
 
-def _xlsx_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
+def _open_book(data: bytes, file: str, where: Where) -> Any:
+    """The .xlsx workbook in ``data``, read-only and values only, after the size checks."""
     not_excel = where.error(
         f"'{file}' is not an Excel .xlsx file", "save the data from Excel as .xlsx, or as CSV"
     )
@@ -279,9 +308,16 @@ def _xlsx_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) 
             "install defusedxml and unset OPENPYXL_DEFUSEDXML",
         )
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds on a damaged file
         raise not_excel from None
+
+
+def _xlsx_rows(data: bytes, file: str, tab: str, window: _Window, where: Where) -> Rows:
+    not_excel = where.error(
+        f"'{file}' is not an Excel .xlsx file", "save the data from Excel as .xlsx, or as CSV"
+    )
+    book = _open_book(data, file, where)
     try:
         sheet = _sheet(book.sheetnames, tab, file, where)
         ws = book[sheet]

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import count_elements, elm_map, seed_value, vector_args
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
 from flywheel_sim.spec.names import canonical
@@ -77,6 +78,7 @@ def _quantum(a: tuple[Expr, ...]) -> Expr:
 
 ROWS: dict[str, tuple[int, int, Build]] = {
     "IF THEN ELSE": (3, 3, lambda a: If(a[0], a[1], a[2])),
+    "GET TIME VALUE": (3, 3, time_value),
     "MIN": (2, 2, _call("MIN")),
     "MAX": (2, 2, _call("MAX")),
     "ABS": (1, 1, _call("ABS")),

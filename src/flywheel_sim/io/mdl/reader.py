@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.data_calls import KEYWORDS, DataCalls, data_keyword, get_call
 from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
@@ -51,13 +52,16 @@ def load_mdl(path: str | Path) -> Model:
     if file.stat().st_size > MAX_FILE_BYTES:
         raise ModelError(f"model file '{file}' is larger than {MAX_FILE_BYTES} bytes")
     text = decode(file.read_bytes())
-    return loads_mdl(text, file=str(file), name=file.stem)
+    return loads_mdl(text, file=str(file), name=file.stem, root=file.resolve().parent)
 
 
-def loads_mdl(text: str, *, file: str | None = None, name: str = "model") -> Model:
-    """Read a Vensim model from its text."""
+def loads_mdl(
+    text: str, *, file: str | None = None, name: str = "model", root: Path | None = None
+) -> Model:
+    """Read a Vensim model from its text; GET XLS/DIRECT calls read files in folder ``root``
+    (refused without one)."""
     try:
-        return MdlReader(text, file, name).read()
+        return MdlReader(text, file, name, root).read()
     except ModelError as exc:
         raise exc.located(file=file) from None
 
@@ -91,6 +95,8 @@ def split_equation(text: str, line: int) -> Lhs:
                 keyword = " ".join(rest[: rest.index(":", 1) + 1].upper().split())
                 if keyword in REALITY_CHECKS:
                     return Lhs(name, subs, excepts, keyword, rest, line)
+                if keyword in KEYWORDS:
+                    return data_keyword(Lhs(name, subs, excepts, keyword, rest, line))
                 raise ModelError(f"'{keyword}' is not supported yet", line=line, variable=name)
             body = rest if op == "(" else rest[len(op) :]
             return Lhs(name, subs, excepts, op, body.strip(), line)
@@ -124,8 +130,9 @@ def split_units(units: str) -> tuple[str, float | None, float | None]:
 
 
 class MdlReader:
-    def __init__(self, text: str, file: str | None, name: str) -> None:
+    def __init__(self, text: str, file: str | None, name: str, root: Path | None = None) -> None:
         self.doc: Document = read_document(text, file)
+        self.data = DataCalls(root, self.doc.file)
         self.name = name
         self.ranges: list[RangeDef] = []
         self.lookups: dict[str, tuple[Record, Lhs, Table]] = {}
@@ -146,7 +153,6 @@ class MdlReader:
             element_positions(dims),
             constants=self.constants(),
         )
-        pending = deque(self.variables)
 
         def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call
             key = canonical(lhs.name)
@@ -157,6 +163,8 @@ class MdlReader:
         expander = Expander({m.name: m for m in macros}, sink) if macros else None
         builder = Builder(dims, translator, expander)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
+        elements += self.data.elements(self.variables, set(self.lookups), builder, translator)
+        pending = deque(self.variables)
         for group in self.element_lookups.values():
             tables = element_tables(builder, group)
             translator.lookups.update(e.key for e in tables)
@@ -233,13 +241,25 @@ class MdlReader:
         lhs = split_equation(record.equation, record.line)
         where: dict[str, Any] = {"line": record.line, "variable": lhs.name}
         key = canonical(lhs.name)
-        if lhs.op == ":":
+        body, arrow, mapping = lhs.rhs.partition("->") if lhs.op == ":" else (lhs.rhs, "", "")
+        call = get_call(body, record.line, lhs.name) if lhs.op in ("=", "==", ":", ":=") else None
+        if lhs.op == ":" and call is not None:  # D: GET XLS SUBSCRIPT(...) -> E
+            found = self.data.subscript(record, lhs, *call)
+            if arrow:
+                found.maps = read_range(lhs.name, "x -> " + mapping, record.line).maps
+            self.ranges.append(found)
+        elif lhs.op == ":":
             self.ranges.append(read_range(lhs.name, lhs.rhs, record.line))
         elif lhs.op == "<->":
             self.ranges.append(RangeDef(lhs.name, [], [], record.line, equivalent=lhs.rhs))
         elif lhs.op == "(":
             called = _TABLE_CALL.match(lhs.rhs)
-            if called is not None:  # tab( GET XLS LOOKUPS(...) )
+            inner = lhs.rhs.strip()[1:-1] if lhs.rhs.strip().endswith(")") else ""
+            if called is not None and get_call(inner, record.line, lhs.name) is not None:
+                lhs.rhs = inner  # tab( GET XLS LOOKUPS(...) )
+                self.data.lookup_records.setdefault(key, []).append((record, lhs))
+                return
+            if called is not None:
                 name = " ".join(called.group(1).split()).upper()
                 raise ModelError(f"{name} is not supported yet", **where)
             try:
@@ -253,8 +273,10 @@ class MdlReader:
         elif lhs.op in REALITY_CHECKS:  # tests of the model, which do not change its run
             what = "reality check" if lhs.op == ":THE CONDITION:" else "reality check input"
             self.extra_notes.append(f"{what} '{lhs.name}' (line {record.line}) is not run")
-        elif lhs.op == ":=":
-            raise ModelError("data equations (:=) are not supported yet", **where)
+        elif lhs.op == ":=" or (call is not None and call[0].endswith("DATA")):
+            self.data.data_records.setdefault(key, []).append((record, lhs))
+        elif call is not None and call[0].endswith("LOOKUPS"):
+            self.data.lookup_records.setdefault(key, []).append((record, lhs))
         elif lhs.op == "":
             raise ModelError("data variables (no equation) are not supported yet", **where)
         elif key in CONTROL:

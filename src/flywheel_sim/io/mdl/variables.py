@@ -51,6 +51,7 @@ class Lhs:
     line: int
     tree: Expr | None = None  # the right side already parsed (a macro's copy)
     tables: list[Table] = field(default_factory=list)
+    keyword: str = ""  # a data equation's :HOLD BACKWARD: ...
 
 
 @dataclass

@@ -1,0 +1,250 @@
+"""Vensim's GET XLS/DIRECT calls and data equations, turned into the Model's elements.
+
+The reader (:mod:`flywheel_sim.io.mdl.reader`) hands each record that is a whole GET call here;
+the numbers are read by :mod:`flywheel_sim.io.mdl.data` from the files in the model's folder:
+
+- ``x[D] = GET XLS CONSTANTS(...)``: the record's values, as if written in the equation
+  (parameters, one value per element);
+- ``tab[D]( GET XLS LOOKUPS(...) )`` (or ``tab[D] = GET ...``): one lookup per element,
+  named ``tab[d1]`` ... as the other element lookups;
+- ``x[D] :HOLD BACKWARD: := GET XLS DATA(...)`` (``:INTERPOLATE:`` the default,
+  ``:LOOK FORWARD:``, ``:RAW:``): one lookup per element over time, named ``x series[d1]``,
+  and ``x`` an auxiliary calling it with TIME (:mod:`flywheel_sim.io.mdl.data_series`);
+- ``D: GET XLS SUBSCRIPT(...)``: the range's elements.
+
+A model read from text (no folder) refuses them; so does a GET call inside a larger
+expression.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.data import read_constants, read_data, read_lookups, read_subscript
+from flywheel_sim.io.mdl.data_files import Where
+from flywheel_sim.io.mdl.data_series import data_method, data_table
+from flywheel_sim.io.mdl.expr import parse_expression
+from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.subscripts import RangeDef
+from flywheel_sim.io.mdl.text import Record
+from flywheel_sim.io.mdl.variables import Builder, Lhs
+from flywheel_sim.spec.ast import Call, Expr, Var
+from flywheel_sim.spec.model import Element, GraphicalFunction
+from flywheel_sim.spec.names import canonical
+
+GET = re.compile(r"\s*GET\s+(XLS|DIRECT)\s+(DATA|CONSTANTS|LOOKUPS|SUBSCRIPT)\s*\(", re.I)
+KEYWORDS = (":INTERPOLATE:", ":HOLD BACKWARD:", ":LOOK FORWARD:", ":RAW:")
+ARGS = {"DATA": 4, "CONSTANTS": 3, "LOOKUPS": 4, "SUBSCRIPT": 5}
+
+
+def get_call(rhs: str, line: int, variable: str) -> tuple[str, list[str]] | None:
+    """The function (``GET XLS DATA`` ...) and the texts of its arguments, when ``rhs`` is a
+    whole GET call; None when it is not one."""
+    if GET.match(rhs) is None:
+        return None
+    where: dict[str, Any] = {"line": line, "variable": variable}
+    try:
+        tree, _ = parse_expression(rhs)
+    except ModelError as exc:
+        raise exc.located(**where) from None
+    if not isinstance(tree, Call) or not tree.func.startswith("GET "):
+        raise ModelError("a GET call must be the whole equation", **where)
+    func = tree.func
+    wanted = ARGS[func.split()[-1]]
+    texts = []
+    for arg in tree.args:
+        if not (isinstance(arg, Var) and arg.name[:1] == "'" and not arg.subscripts):
+            raise ModelError(
+                f"{func} takes texts in quotes ('file.xlsx', 'Sheet1', ...)",
+                hint="write each argument in single quotes",
+                **where,
+            )
+        texts.append(arg.name[1:-1])
+    if len(texts) != wanted:
+        raise ModelError(f"{func} takes {wanted} arguments, not {len(texts)}", **where)
+    return func, texts
+
+
+class DataCalls:
+    """Reads the GET calls of one model, from the files in its folder ``root``."""
+
+    def __init__(self, root: Path | None, file: str | None) -> None:
+        self.root = root
+        self.file = file
+        self.lookup_records: dict[str, list[tuple[Record, Lhs]]] = {}  # GET LOOKUPS
+        self.data_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data equations
+
+    def elements(
+        self,
+        variables: dict[str, list[tuple[Record, Lhs]]],
+        lookups: set[str],
+        builder: Builder,
+        translator: Translator,
+    ) -> list[Element]:
+        """The GET calls' elements: constants become the records' values (in
+        ``variables``), lookups and data series lookups; a data variable an equation (added to
+        ``variables``) calling its series with TIME."""
+        for records in variables.values():
+            for record, lhs in records:
+                self.constants(record, lhs, builder)
+        out: list[Element] = []
+        for group in self.lookup_records.values():
+            out += self.lookups(group, builder)
+        for key, group in self.data_records.items():
+            hidden = f"{group[0][1].name} series"
+            while canonical(hidden) in variables or canonical(hidden) in lookups:
+                hidden += " table"
+            out += self.lookups(group, builder, hidden)
+            variables.setdefault(key, []).extend(
+                (record, data_equation(lhs, hidden)) for record, lhs in group
+            )
+            translator.names.add(key)
+        for element in out:
+            if element.key in variables:
+                raise ModelError(f"'{element.name}' is defined twice", line=element.line)
+            translator.lookups.add(element.key)
+        return out
+
+    def where(self, record: Record, lhs: Lhs, func: str) -> Where:
+        if self.root is None:
+            raise ModelError(
+                f"{func} reads a file beside the model, and this model was read from text",
+                line=record.line,
+                variable=lhs.name,
+                hint="read the model from its file (load_mdl / flywheel run model.mdl)",
+            )
+        return Where(self.file, record.line, lhs.name, func)
+
+    def subscript(self, record: Record, lhs: Lhs, func: str, args: list[str]) -> RangeDef:
+        """``D: GET XLS SUBSCRIPT('file', 'tab', 'first', 'last', 'prefix')``."""
+        if not func.endswith("SUBSCRIPT"):
+            raise ModelError(
+                f"{func} cannot define a subscript range",
+                line=record.line,
+                variable=lhs.name,
+                hint="use GET XLS SUBSCRIPT or GET DIRECT SUBSCRIPT",
+            )
+        where = self.where(record, lhs, func)
+        names = read_subscript(self.root, *args, where=where)
+        return RangeDef(lhs.name, names, [], record.line)
+
+    def constants(self, record: Record, lhs: Lhs, builder: Builder) -> None:
+        """Replace a GET CONSTANTS equation by its values (element by element)."""
+        found = get_call(lhs.rhs, lhs.line, lhs.name)
+        if found is None or lhs.tree is not None:
+            return
+        func, args = found
+        if not func.endswith("CONSTANTS"):
+            raise ModelError(
+                f"{func} must define a lookup or a data equation (:=)"
+                if func.endswith(("DATA", "LOOKUPS"))
+                else f"{func} must define a subscript range (D: {func}(...))",
+                line=lhs.line,
+                variable=lhs.name,
+            )
+        where = self.where(record, lhs, func)
+        file, tab, cell = args
+        shape = _shape(lhs, builder, where)
+        values = read_constants(self.root, file, tab, cell, shape, where=where)
+        flat = values.reshape(-1)
+        if not np.isfinite(flat).all():
+            raise where.error("a cell holds an infinite value", "give finite numbers")
+        lhs.rhs = ", ".join(repr(float(v)) for v in flat)
+
+    def lookups(
+        self, group: list[tuple[Record, Lhs]], builder: Builder, hidden: str | None = None
+    ) -> list[Element]:
+        """The lookups of GET LOOKUPS records (``hidden`` None), or the series of GET DATA
+        records as lookups named ``hidden``."""
+        lhss = [lhs for _, lhs in group]
+        name = hidden or lhss[0].name
+        dims = builder.variable_dims(name, lhss) if lhss[0].subs else ()
+        out: dict[str, Element] = {}
+        for record, lhs in group:
+            func, args = _call(lhs)
+            where = self.where(record, lhs, func)
+            if lhs.excepts:
+                raise where.error(":EXCEPT: is not supported yet", "list the elements")
+            shape = _shape(lhs, builder, where)
+            reader = read_data if func.endswith("DATA") else read_lookups
+            file, tab, axis, first = args
+            xs, values = reader(self.root, file, tab, axis, first, shape, where=where)
+            cells = builder.cells(lhs, dims)[0] if dims else [()]
+            rows = values.reshape(len(cells), len(xs))
+            for cell, ys in zip(cells, rows, strict=True):
+                if hidden is None:
+                    graph = GraphicalFunction(tuple(xs.tolist()), tuple(ys.tolist()))
+                else:
+                    method = data_method(lhs.keyword or None, where=where)
+                    graph = data_table(xs, ys, method, where=where)
+                element = Element(
+                    name=f"{name}[{','.join(cell)}]" if cell else name,
+                    kind="lookup",
+                    lookup=graph,
+                    unit=record.units.split("~")[0].split("[")[0].strip(),
+                    description=record.comment,
+                    line=record.line,
+                )
+                if element.key in out:
+                    raise where.error(f"'{element.name}' is defined twice", "define it once")
+                out[element.key] = element
+        return list(out.values())
+
+
+def data_keyword(lhs: Lhs) -> Lhs:
+    """``x :HOLD BACKWARD: := ...`` (``lhs.op`` the keyword, ``lhs.rhs`` from it on): a data
+    equation with its keyword; the keyword alone (data from a .vdf file) is refused."""
+    after = lhs.rhs[lhs.rhs.index(":", 1) + 1 :].lstrip()
+    if after.startswith(":="):
+        return Lhs(
+            lhs.name, lhs.subs, lhs.excepts, ":=", after[2:].strip(), lhs.line, keyword=lhs.op
+        )
+    what = (
+        "a data keyword before an equation other than :="
+        if after
+        else ("data variables read from a .vdf file")
+    )
+    raise ModelError(
+        f"{what} are not supported yet",
+        line=lhs.line,
+        variable=lhs.name,
+        hint="read the data with x :KEYWORD: := GET XLS DATA(...)",
+    )
+
+
+def data_equation(lhs: Lhs, hidden: str) -> Lhs:
+    """The data variable as an equation calling its series ``hidden`` with TIME."""
+    time = Var("time")
+    if lhs.subs:
+        table = Var(canonical(hidden), tuple(canonical(s) for s in lhs.subs))
+        tree: Expr = Call("LOOKUP", (table, time))
+    else:
+        tree = Call(canonical(hidden), (time,))
+    return Lhs(lhs.name, lhs.subs, lhs.excepts, "=", lhs.rhs, lhs.line, tree=tree)
+
+
+def _call(lhs: Lhs) -> tuple[str, list[str]]:
+    found = get_call(lhs.rhs, lhs.line, lhs.name)
+    if found is None:
+        raise ModelError(
+            "data equations (:=) other than GET XLS/DIRECT DATA are not supported yet",
+            line=lhs.line,
+            variable=lhs.name,
+        )
+    func = found[0]
+    if not func.endswith(("DATA", "LOOKUPS")):
+        raise ModelError(f"{func} cannot define a lookup or data", line=lhs.line, variable=lhs.name)
+    return found
+
+
+def _shape(lhs: Lhs, builder: Builder, where: Where) -> tuple[int, ...]:
+    """The sizes of the subscript ranges on the left side (single elements left out)."""
+    if lhs.excepts:
+        raise where.error(":EXCEPT: is not supported yet", "list the elements")
+    keys = [canonical(s) for s in lhs.subs]
+    return tuple(len(builder.elements[k]) for k in keys if k in builder.dims)
