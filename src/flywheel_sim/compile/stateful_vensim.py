@@ -14,7 +14,8 @@ compile/stateful.py, whose Expander calls these handlers by name).
 - TIME_BASE(start, slope): Vensim's TIME BASE, start + TIME * slope;
 - PULSE_WINDOW(start, width) and PULSE_TRAIN(start, width, interval, end): Vensim's PULSE
   and PULSE TRAIN, 1 while TIME + DT/2 (Vensim's "time plus", against rounding) lies in
-  (start, start + width), width at least DT, repeated every interval up to end (a pulse may start at end);
+  (start, start + width), width at least DT, repeated every interval up to end (a pulse
+  may start at end);
 - ACTIVE_INITIAL(equation, initial): Vensim's ACTIVE INITIAL, a hidden auxiliary whose
   initial-value equation is ``initial`` (so initial values may depend on it without a cycle)
   and whose equation is ``equation`` from the first step on, the start time included.
