@@ -71,11 +71,26 @@ def test_reserved_names_are_refused_in_xmile_and_as_dimensions() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(KEYWORDS))
-def test_a_variable_named_like_a_keyword_is_refused(name: str) -> None:
-    message = yaml_error(f"parameters:\n  {name}: 0\nauxiliaries:\n  y: 1\n")
-    assert f"parameter '{name}' is named like a keyword of the equations" in message
-    message = xmile_error(f'<aux name="{name.upper()}"><eqn>0</eqn></aux>')
-    assert f"'{name.upper()}' is named like a keyword" in message
+def test_a_variable_named_like_a_keyword_written_bare_is_refused(name: str) -> None:
+    """Written bare, the name is the operator (issue 18: ``y: not + 1`` ran as NOT(+1)): the
+    model is refused, by the check of names or, where the operator cannot stand there, by the
+    equation's parser."""
+    kw = name.upper()
+    refused = ("is named like a keyword of the equations", "of 'y'", "auxiliary 'y'")
+    message = yaml_error(f"parameters:\n  {name}: 0\nauxiliaries:\n  y: {name} + 1\n")
+    assert any(text in message for text in refused), message
+    message = xmile_error(f'<aux name="{kw}"><eqn>0</eqn></aux><aux name="y"><eqn>{kw}</eqn></aux>')
+    assert any(text in message for text in refused), message
+    message = yaml_error("parameters:\n  not: 0\nauxiliaries:\n  y: not + 1\n")
+    assert "parameter 'not' is named like a keyword of the equations and 'y' writes it" in message
+
+
+def test_a_variable_named_like_a_keyword_is_read_in_double_quotes() -> None:
+    """Vensim models name variables ``mod`` (SDXorg test-models, lookups_funcnames): in double
+    quotes, as every reader and writer here writes such a name, it is the variable."""
+    body = "parameters:\n  mod: 5\nauxiliaries:\n  y: '\"mod\" * 2'\n"
+    model = loads_model(HEAD + body, file="m.yaml")
+    assert float(simulate(model)["y"].values.ravel()[-1]) == 10.0
 
 
 def test_a_flow_listed_twice_is_refused() -> None:

@@ -10,6 +10,7 @@ by :func:`flywheel_sim.load_model` (from YAML or XMILE) or directly in code, and
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
@@ -323,7 +324,7 @@ def _validate(model: Model) -> None:
                 hint="rename one of them (names ignore case, spaces and _)",
             )
         seen[element.key] = element
-        _validate_name(element, dims, where)
+        _validate_name(element, dims, where, model.elements)
         for dim_name in element.dims:
             if canonical(dim_name) not in dims:
                 hint = did_you_mean(canonical(dim_name), dims)
@@ -369,8 +370,16 @@ def _validate(model: Model) -> None:
                 )
 
 
-def _validate_name(element: Element, dims: Mapping[str, Dimension], where: dict[str, Any]) -> None:
-    """A name may not be a result coordinate, a dimension or a keyword of the equations."""
+def _validate_name(
+    element: Element,
+    dims: Mapping[str, Dimension],
+    where: dict[str, Any],
+    elements: tuple[Element, ...] = (),
+) -> None:
+    """A name may not be a result coordinate or a dimension; a name that is a keyword of the
+    equations (Vensim models have a ``mod``) must be written in double quotes wherever an
+    equation uses it, as the readers and writers do (``"mod" * 2``): written bare, it would be
+    read as the operator."""
     kind = {"aux": "auxiliary"}.get(element.kind, element.kind)
     if element.key in RESERVED:
         raise ModelError(
@@ -385,12 +394,29 @@ def _validate_name(element: Element, dims: Mapping[str, Dimension], where: dict[
             hint="rename the variable or the dimension",
         )
     if element.key in KEYWORDS:
-        raise ModelError(
-            f"{kind} '{element.name}' is named like a keyword of the equations, which would "
-            "read it as the operator",
-            **where,
-            hint=f"rename it: {', '.join(sorted(KEYWORDS))} are keywords",
-        )
+        bare = _bare_keyword_user(element.key, elements)
+        if bare is not None or not elements:
+            used = f" and '{bare}' writes it bare" if bare is not None else ""
+            raise ModelError(
+                f"{kind} '{element.name}' is named like a keyword of the equations{used}, "
+                "which would read it as the operator",
+                **where,
+                hint=f'write it in double quotes ("{element.key}") or rename it: '
+                f"{', '.join(sorted(KEYWORDS))} are keywords",
+            )
+
+
+def _bare_keyword_user(keyword: str, elements: tuple[Element, ...]) -> str | None:
+    """The first element whose equations write ``keyword`` bare (outside double quotes)."""
+    word = re.compile(rf"(?<![\w.]){keyword}(?![\w.])", re.IGNORECASE)
+    for other in elements:
+        for text in (other.equation, *(t for _, t in other.element_equations)):
+            if text and word.search(_QUOTED.sub("", text)):
+                return other.name
+    return None
+
+
+_QUOTED = re.compile(r'"(?:[^"\\]|\\.)*"')
 
 
 def _validate_stock_flows(
