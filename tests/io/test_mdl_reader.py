@@ -696,3 +696,26 @@ def test_vector_elm_map_counts_row_by_row(options: fs.Options) -> None:
     result = run(text, options)
     assert start(result, "a") == [5]
     assert start(result, "k") == [3, 4, 5]
+
+
+def test_lookup_extrapolate_forward_and_backward(options: fs.Options) -> None:
+    """Vensim's reference: LOOKUP EXTRAPOLATE continues the end segments' lines; LOOKUP
+    FORWARD gives the y of the point at or above x, LOOKUP BACKWARD of the point at or below;
+    both hold the end values beyond the table. Values by hand at x = TIME = 0, 0.5, ..., 5 for
+    the table (0,0),(1,10),(2,20),(4,0)."""
+    text = mdl(
+        "tab(\n\t(0,0),(1,10),(2,20),(4,0))\n\t~\t~\t|\n\n"
+        "plain = tab(Time) ~ ~ |\n"
+        "extra = LOOKUP EXTRAPOLATE(tab, Time) ~ ~ |\n"
+        "fwd = LOOKUP FORWARD(tab, Time) ~ ~ |\n"
+        "back = LOOKUP BACKWARD(tab, Time) ~ ~ |\n",
+        stop=5,
+        dt=0.5,
+    )
+    result = run(text, options)
+    assert values(result, "plain").tolist() == [0, 5, 10, 15, 20, 15, 10, 5, 0, 0, 0]
+    assert values(result, "extra").tolist() == [0, 5, 10, 15, 20, 15, 10, 5, 0, -5, -10]
+    assert values(result, "fwd").tolist() == [0, 10, 10, 20, 20, 0, 0, 0, 0, 0, 0]
+    assert values(result, "back").tolist() == [0, 0, 10, 10, 20, 20, 20, 20, 0, 0, 0]
+    with pytest.raises(ModelError, match="no lookup table 'nope' for LOOKUP FORWARD"):
+        loads_mdl(mdl("y = LOOKUP FORWARD(nope, Time) ~ ~ |\n"), file="t.mdl")

@@ -147,6 +147,14 @@ REDUCTIONS: dict[str, Callable[[Expr, Expr], Expr]] = {
     "VMAX": lambda a, b: Call("MAX", (a, b)),
 }
 
+# LOOKUP EXTRAPOLATE/FORWARD/BACKWARD(tab, x): tab read with extrapolation, or at the point at
+# or above x, or at or below x (Vensim's reference), through a copy of the table
+LOOKUP_MODES = {
+    "LOOKUP EXTRAPOLATE": "extrapolate",
+    "LOOKUP FORWARD": "forward",
+    "LOOKUP BACKWARD": "backward",
+}
+
 # the control variables as our names (SAVEPER is replaced by its value)
 CONTROL = {"time": "time", "time_step": "dt", "initial_time": "starttime", "final_time": "stoptime"}
 
@@ -168,6 +176,7 @@ class Translator:
     positions: Mapping[str, float] = field(default_factory=dict)  # element -> its position
     bang: dict[str, str] = field(default_factory=dict)  # d! -> the element being summed
     constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
+    variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # LOOKUP FORWARD ...
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -212,6 +221,8 @@ class Translator:
             return Call(name, (self.rewrite(node.args[0]),))
         if func == "LOOKUP" and node.args and isinstance(node.args[0], Var):
             return self.element_lookup(node.args[0], node.args[1:])
+        if func in LOOKUP_MODES:
+            return self.lookup_variant(func, node.args)
         if func in REDUCTIONS:
             return self.reduce(func, node.args)
         row = ROWS.get(func)
@@ -242,6 +253,28 @@ class Translator:
         if len(args) != 1:
             raise ModelError(f"the lookup '{key}' is called with {len(args)} arguments")
         return Call(key, (self.rewrite(args[0]),))
+
+    def lookup_variant(self, func: str, args: tuple[Expr, ...]) -> Expr:
+        """``LOOKUP EXTRAPOLATE(tab, x)``, ``LOOKUP FORWARD`` and ``LOOKUP BACKWARD``: a call of
+        a copy of the table read another way (io/mdl/lookups.py makes it, named
+        ``tab extrapolate`` ...), recorded in ``variants``."""
+        if len(args) != 2 or not isinstance(args[0], Var):
+            raise ModelError(f"{func} takes a lookup table and a value")
+        table = args[0]
+        if table.subscripts:
+            called = self.element_lookup(table, args[1:])
+            assert isinstance(called, Call)
+            key, x = called.func, called.args[0]
+        else:
+            key, x = canonical(table.name), self.rewrite(args[1])
+            if key not in self.lookups:
+                raise ModelError(f"there is no lookup table '{table.name}' for {func}")
+        mode = LOOKUP_MODES[func]
+        name = f"{key} {mode}"
+        if canonical(name) in self.names or canonical(name) in self.lookups:
+            raise ModelError(f"{func}: the name '{name}' of its table is taken")
+        self.variants[name] = (key, mode)
+        return Call(name, (x,))
 
     def reduce(self, func: str, args: tuple[Expr, ...]) -> Expr:
         """SUM(expr) etc. over every element of the x[d!] in ``expr``, written out."""

@@ -22,7 +22,7 @@ from flywheel_sim.io.mdl.data_calls import KEYWORDS, DataCalls, data_keyword, ge
 from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
-from flywheel_sim.io.mdl.lookups import element_tables
+from flywheel_sim.io.mdl.lookups import element_tables, lookup_variants
 from flywheel_sim.io.mdl.macros import Expander, Macro, read_macro
 from flywheel_sim.io.mdl.subscripts import (
     RangeDef,
@@ -178,6 +178,7 @@ class MdlReader:
                 elements.append(self.element(variable, record, builder, dims, stocks))
             except ModelError as exc:
                 raise exc.located(line=variable.line, variable=variable.name) from None
+        elements += lookup_variants(elements, translator.variants)
         elements = attach_flows(elements, stocks, time.units)
         return Model(
             name=self.name,
