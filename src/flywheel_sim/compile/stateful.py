@@ -27,7 +27,15 @@ from flywheel_sim.compile.random_vensim import VensimRandom
 from flywheel_sim.compile.scalarise import Inst
 from flywheel_sim.compile.stateful_vensim import VENSIM_CLOCK, VensimStateful
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
+from flywheel_sim.spec.ast import (
+    OPERATORS,
+    Binary,
+    Call,
+    Expr,
+    Num,
+    Var,
+    rebuilt,
+)
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.model import TimeSpec
 from flywheel_sim.spec.size import MAX_ORDER
@@ -81,14 +89,8 @@ class Expander(VensimStateful, VensimRandom):
     def expand(self, node: Expr) -> Expr:
         if isinstance(node, Num | Var):
             return node
-        if isinstance(node, Unary):
-            return Unary(node.op, self.expand(node.operand))
-        if isinstance(node, Binary):
-            return Binary(node.op, self.expand(node.left), self.expand(node.right))
-        if isinstance(node, If):
-            return If(self.expand(node.cond), self.expand(node.then), self.expand(node.orelse))
-        if isinstance(node, VarList):
-            return VarList(tuple(self.expand(i) for i in node.items))
+        if isinstance(node, OPERATORS):
+            return rebuilt(node, self.expand)
         args = tuple(self.expand(a) for a in node.args)
         builtin = BUILTINS.get(node.func)
         # Vensim's functions written with the language's own (compile/stateful_vensim.py)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 
@@ -81,6 +81,23 @@ def subscript_text(sub: Subscript) -> str:
     if isinstance(sub, Range):
         return f"{subscript_text(sub.lo)}:{subscript_text(sub.hi)}"
     return to_text(sub)
+
+
+def rebuilt(node: Expr, fn: Callable[[Expr], Expr]) -> Expr:
+    """An operator node (Unary, Binary, If, VarList) with ``fn`` applied to each operand, the
+    step every rewriting pass repeats; any other node is returned unchanged."""
+    if isinstance(node, Unary):
+        return Unary(node.op, fn(node.operand))
+    if isinstance(node, Binary):
+        return Binary(node.op, fn(node.left), fn(node.right))
+    if isinstance(node, If):
+        return If(fn(node.cond), fn(node.then), fn(node.orelse))
+    if isinstance(node, VarList):
+        return VarList(tuple(fn(i) for i in node.items))
+    return node
+
+
+OPERATORS = (Unary, Binary, If, VarList)  # the nodes :func:`rebuilt` rebuilds
 
 
 def children(node: Expr) -> tuple[Expr, ...]:

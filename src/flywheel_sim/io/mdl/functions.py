@@ -19,7 +19,19 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import count_elements, elm_map, seed_value, vector_args
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary, Var, VarList
+from flywheel_sim.spec.ast import (
+    OPERATORS,
+    Binary,
+    Call,
+    Expr,
+    If,
+    Num,
+    Subscript,
+    Unary,
+    Var,
+    VarList,
+    rebuilt,
+)
 from flywheel_sim.spec.names import canonical
 
 Build = Callable[[tuple[Expr, ...]], Expr]
@@ -183,14 +195,8 @@ class Translator:
             return node
         if isinstance(node, Var):
             return self.var(node)
-        if isinstance(node, Unary):
-            return Unary(node.op, self.rewrite(node.operand))
-        if isinstance(node, Binary):
-            return Binary(node.op, self.rewrite(node.left), self.rewrite(node.right))
-        if isinstance(node, If):
-            return If(self.rewrite(node.cond), self.rewrite(node.then), self.rewrite(node.orelse))
-        if isinstance(node, VarList):
-            return VarList(tuple(self.rewrite(i) for i in node.items))
+        if isinstance(node, OPERATORS):
+            return rebuilt(node, self.rewrite)
         return self.call(node)
 
     def var(self, node: Var) -> Expr:

@@ -29,16 +29,15 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import (
     KEYWORDS,
+    OPERATORS,
     Binary,
     Call,
     Expr,
-    If,
     Num,
     Range,
     Subscript,
-    Unary,
     Var,
-    VarList,
+    rebuilt,
     to_text,
 )
 from flywheel_sim.spec.builtins import CONSTANT_NAMES
@@ -243,14 +242,8 @@ class Rewriter:
             return Var(self.name(node.name), subs)
         if isinstance(node, Call) and node.func == "LOOKUP":
             return self.lookup(node)
-        if isinstance(node, Unary):
-            return Unary(node.op, self.rewrite(node.operand))
-        if isinstance(node, Binary):
-            return Binary(node.op, self.rewrite(node.left), self.rewrite(node.right))
-        if isinstance(node, If):
-            return If(self.rewrite(node.cond), self.rewrite(node.then), self.rewrite(node.orelse))
-        if isinstance(node, VarList):
-            return VarList(tuple(self.rewrite(i) for i in node.items))
+        if isinstance(node, OPERATORS):
+            return rebuilt(node, self.rewrite)
         return self.call(node)
 
     def call(self, node: Call) -> Expr:
