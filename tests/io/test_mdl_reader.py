@@ -719,3 +719,14 @@ def test_lookup_extrapolate_forward_and_backward(options: fs.Options) -> None:
     assert values(result, "back").tolist() == [0, 0, 10, 10, 20, 20, 20, 20, 0, 0, 0]
     with pytest.raises(ModelError, match="no lookup table 'nope' for LOOKUP FORWARD"):
         loads_mdl(mdl("y = LOOKUP FORWARD(nope, Time) ~ ~ |\n"), file="t.mdl")
+
+
+def test_the_same_range_marked_twice_in_a_sum_is_refused() -> None:
+    """SUM(sq[DimA!, DimA!]): every cell (pysimlin 0.8.5 sums all nine) or the diagonal (our
+    reader wrote the diagonal)? Vensim's reference does not say, so it is refused rather than
+    read one way (seen in simlin's vensim-probes/repeated_dimension.mdl)."""
+    text = mdl(
+        "DimA: A1, A2 ~ ~ |\nsq[DimA, DimA] = 1 ~ ~ |\ntotal = SUM(sq[DimA!, DimA!]) ~ ~ |\n"
+    )
+    with pytest.raises(ModelError, match="marks the same range twice with !"):
+        loads_mdl(text, file="t.mdl")

@@ -318,7 +318,14 @@ def _bangs(node: Expr) -> set[str]:
     while stack:
         current = stack.pop()
         if isinstance(current, Var):
-            out.update(s for s in current.subscripts if isinstance(s, str) and s.endswith("!"))
+            marked = [s for s in current.subscripts if isinstance(s, str) and s.endswith("!")]
+            if len(set(marked)) < len(marked):
+                raise ModelError(
+                    f"'{current.name}' marks the same range twice with ! ({', '.join(marked)}): "
+                    "whether that sums every cell or the diagonal is not documented",
+                    hint="define an equivalent range (DimB <-> DimA) for the second index",
+                )
+            out.update(marked)
         elif isinstance(current, Unary):
             stack.append(current.operand)
         elif isinstance(current, Binary):
