@@ -4,6 +4,7 @@ Vensim reference manual's definitions (cited per test). Every simulation runs on
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -730,3 +731,15 @@ def test_the_same_range_marked_twice_in_a_sum_is_refused() -> None:
     )
     with pytest.raises(ModelError, match="marks the same range twice with !"):
         loads_mdl(text, file="t.mdl")
+
+
+def test_the_settings_marker_as_vensim_writes_it_gives_the_method() -> None:
+    """Vensim writes the settings' marker with a DEL character, ``:L\\x7f<%^E!@``; it was
+    missed, so a model saved for RK4 (integration code 1, or 5: RK4 with automatic step) ran
+    with Euler and no word (seen in simlin's examples/rabfox_birgit.mdl, saved for RK4)."""
+    for marker in (":L\x7f<%^E!@", ":L<%^E!@"):
+        for code, method in (("1", "rk4"), ("5", "rk4"), ("0", "euler")):
+            text = mdl("x = 1 ~ ~ |\n").replace(":L<%^E!@", marker)
+            text = re.sub(r"15:0,0,0,\d+,0,0", f"15:0,0,0,{code},0,0", text)
+            assert f"15:0,0,0,{code},0,0" in text and marker in text
+            assert loads_mdl(text, file="t.mdl").time.method == method

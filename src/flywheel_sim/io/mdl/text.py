@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 
 SKETCH = re.compile(r"^[ \t]*\\{2,}---///", re.MULTILINE)  # Vensim writes \\\---///
-SETTINGS = ":L<%^E!@"
+# Vensim writes a DEL character after the L (":L\x7f<%^E!@"); hand-written files may not
+SETTINGS = re.compile(r":L\x7f?<%\^E!@")
 _QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"', re.DOTALL)
 _SPECIAL = re.compile(r'[|~"{]')
 _TILDE_ETC = re.compile(r'[~"{]')
@@ -89,7 +90,8 @@ def read_document(text: str, file: str | None = None) -> Document:
     equations = text if cut < 0 else text[:cut]
     if cut >= 0:
         rest = text[cut:]
-        at = rest.find(SETTINGS)
+        marker = SETTINGS.search(rest)
+        at = marker.start() if marker else -1
         doc.sketch = rest if at < 0 else rest[:at]
         if at >= 0:
             doc.method = _method(rest[at:])
