@@ -499,8 +499,8 @@ def test_lookup_tables_per_element(options: fs.Options) -> None:
 
 def test_runs_mappings_listed_and_constants_over_ranges() -> None:
     """Vensim reference, subscripts: a numbered run keeps its leading zeros; ``-> (E: e1,
-    e2)`` lists the target's elements (in E's own order it is a mapping by position, in another
-    order it is refused for now); ``x[D] = 5`` gives every element 5."""
+    e2)`` lists the target's elements (in E's own order it is a mapping by position; other
+    orders: tests/io/test_mdl_mappings.py); ``x[D] = 5`` gives every element 5."""
     text = (
         "D: (d08-d10) -> (E: e1, e2, e3) ~~|\nE: e1, e2, e3 ~~|\nx[D] = 5 ~~|\nFINAL TIME = 1 ~~|"
     )
@@ -508,9 +508,8 @@ def test_runs_mappings_listed_and_constants_over_ranges() -> None:
     assert model.dimension("D").elements == ("d08", "d09", "d10")
     assert model.dimension("D").maps_to == ("E",)
     assert model.element("x").default == (("d08", 5), ("d09", 5), ("d10", 5))
-    with pytest.raises(ModelError, match="another order: not supported yet"):
-        loads_mdl(text.replace("(E: e1, e2, e3)", "(E: e2, e1, e3)"))
-    with pytest.raises(ModelError, match=r"\(2\): not supported yet"):
+    assert loads_mdl(text.replace("(E: e1, e2, e3)", "(E: e2, e1, e3)")).dimension("D").pairs
+    with pytest.raises(ModelError, match=r"\(2\) without listing the pairs"):
         loads_mdl(text.replace("(E: e1, e2, e3)", "E").replace("e1, e2, e3 ~", "e1, e2 ~"))
 
 

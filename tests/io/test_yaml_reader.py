@@ -626,11 +626,33 @@ def test_unknown_dimension_has_a_hint_and_the_element_line() -> None:
     assert_located(exc, 25)
 
 
-@pytest.mark.parametrize("body", ["[]", "0", "-2", "north", "{a: 1}"])
+@pytest.mark.parametrize("body", ["[]", "0", "-2", "north", "{elements: north}"])
 def test_bad_dimension(body: str) -> None:
     exc = load_error(HEADER + f"dimensions:\n  region: {body}\n")
     assert exc.message == "dimension 'region' must list its elements (or give a count)"
     assert_located(exc, 4)
+
+
+def test_dimension_with_an_unknown_key() -> None:
+    exc = load_error(HEADER + "dimensions:\n  region: {a: 1}\n")
+    assert exc.message.startswith("unknown key 'a' in dimension 'region'")
+
+
+@pytest.mark.parametrize(
+    ("maps", "message"),
+    [
+        ("[size]", "dimension 'region' (2 elements) maps to 'size' (3) by position"),
+        ("[nowhere]", "dimension 'region' maps to 'nowhere', which is not another dimension"),
+        ("{size: [s1]}", "dimension 'region' lists pairs with 'size' that are not one set"),
+        ("{size: 3}", "maps_to 'size' of dimension 'region' must list, for each element"),
+    ],
+)
+def test_bad_dimension_mapping(maps: str, message: str) -> None:
+    """A dimension's mapping (model-format.md): positional needs equal sizes, listed pairs one
+    set of the target's elements per element."""
+    body = f"dimensions:\n  region: {{elements: [n, s], maps_to: {maps}}}\n  size: [s1, s2, s3]\n"
+    exc = load_error(HEADER + body)
+    assert exc.message.startswith(message)
 
 
 def test_dimension_listing_an_element_twice() -> None:

@@ -24,6 +24,7 @@ from flywheel_sim.spec.ast import (
     VarList,
 )
 from flywheel_sim.spec.builtins import CONSTANT_NAMES
+from flywheel_sim.spec.mappings import paired_element
 from flywheel_sim.spec.model import Element
 
 
@@ -137,7 +138,8 @@ class References(ScalarBase):
     def mapped(self, dim: str, where: dict[str, str]) -> str | None:
         """The element of ``dim`` that a dimension mapping pairs with the equation's own
         element (``<isee:maps_to>``: the k-th element of one dimension is the k-th of the
-        other); None when no dimension of the equation maps to or from ``dim``."""
+        other, unless the mapping lists its pairs: spec/mappings.py); None when no dimension
+        of the equation maps to or from ``dim``."""
         pairs = sorted(d for d in self.maps.get(dim, ()) if d in where)
         if not pairs:
             return None
@@ -147,8 +149,15 @@ class References(ScalarBase):
                 f"({', '.join(pairs)}): which one to follow is ambiguous",
                 f"subscript with the dimension to follow ({pairs[0]})",
             )
-        own = self.dims[pairs[0]]
-        return self.dims[dim][own.index(where[pairs[0]])]
+        found = paired_element(self.pairings, pairs[0], where[pairs[0]], dim)
+        if len(found) != 1:
+            raise self.error(
+                f"element '{where[pairs[0]]}' of '{pairs[0]}' is mapped to "
+                + (f"several elements of '{dim}' ({', '.join(found)})" if found else "no element")
+                + f" of '{dim}': which one this equation reads is ambiguous",
+                f"subscript it with an element of '{dim}'",
+            )
+        return found[0]
 
     def unmapped(self, element: Element, where: dict[str, str]) -> None:
         """Refuses an array without subscripts inside an array function when one of its

@@ -9,6 +9,7 @@ import itertools
 from flywheel_sim.compile.instances import Inst
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Call, Expr, Num, Var
+from flywheel_sim.spec.mappings import element_pairs
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical, canonical_elements
 
@@ -27,6 +28,7 @@ class ScalarBase:
             for target in d.maps_to:
                 self.maps.setdefault(canonical(d.name), set()).add(canonical(target))
                 self.maps.setdefault(canonical(target), set()).add(canonical(d.name))
+        self.pairings = element_pairs(model.dimensions)
         self.tables: list[GraphicalFunction] = []
         self.table_ids: dict[str, int] = {}
         self.current: Element | None = None

@@ -115,6 +115,10 @@ class Dimension:
     # dimensions this one maps onto, element by element in order (XMILE's <isee:maps_to>,
     # Vensim's ``DimA: a1, a2 -> DimB``): an equation over either reads the other's arrays
     maps_to: tuple[str, ...] = ()
+    # mappings that pair elements otherwise than in order (Vensim's ``DimB: b1, b2 -> (DimA:
+    # SubA, a3)``): per target in maps_to, the target's elements each of ours pairs with
+    # (one, or several when a subrange is listed); a target not here pairs by position
+    pairs: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +295,30 @@ class Model:
         raise ModelError(f"unknown dimension '{name}'", file=self.file, hint=hint)
 
 
+def _mapping_problem(dim: Dimension, dims: dict[str, Dimension]) -> str:
+    """What is wrong with ``dim``'s mappings (maps_to, pairs), or ""."""
+    listed = {canonical(t): p for t, p in dim.pairs}
+    if not set(listed) <= {canonical(t) for t in dim.maps_to}:
+        return "lists pairs for a dimension it does not map to"
+    for target in dim.maps_to:
+        other = dims.get(canonical(target))
+        if other is None or other is dim:
+            return f"maps to '{target}', which is not another dimension"
+        pairs = listed.get(canonical(target))
+        if pairs is None and len(other.elements) != len(dim.elements):
+            return (
+                f"({len(dim.elements)} elements) maps to '{target}' ({len(other.elements)}) "
+                "by position: list the pairs"
+            )
+        members = set(canonical_elements(other.elements))
+        if pairs is not None and (
+            len(pairs) != len(dim.elements)
+            or not all(p and set(canonical_elements(p)) <= members for p in pairs)
+        ):
+            return f"lists pairs with '{target}' that are not one set of its elements per element"
+    return ""
+
+
 def _validate(model: Model) -> None:
     seen: dict[str, Element] = {}
     dims = {canonical(d.name): d for d in model.dimensions}
@@ -311,6 +339,9 @@ def _validate(model: Model) -> None:
             raise ModelError(
                 f"dimension '{dim.name}' lists an element twice", file=model.file, line=dim.line
             )
+        problem = _mapping_problem(dim, dims)
+        if problem:
+            raise ModelError(f"dimension '{dim.name}' {problem}", file=model.file, line=dim.line)
     for element in model.elements:
         where: dict[str, Any] = {"file": model.file, "line": element.line, "variable": element.name}
         if element.kind not in KINDS:

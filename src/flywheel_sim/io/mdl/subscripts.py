@@ -3,7 +3,8 @@
 - ``Dim: a, b, c`` lists the elements; ``(a1-a10)`` is a numbered run of them; a name of
   another range among them stands for its elements (a range made of subranges);
 - ``-> Other`` maps the range onto another of the same size, element by element in order;
-  ``-> (Other: x, y)`` is accepted when it lists Other's elements in order;
+  ``-> (Other: x, SubO, y)`` pairs each element with the listed element of Other, or with
+  every element of a listed subrange of Other (spec/mappings.py);
 - ``Dim <-> Other`` makes Dim an equivalent of Other (the same elements).
 
 A subrange (a range whose elements all belong to a larger one) is a dimension of its own.
@@ -15,6 +16,7 @@ import re
 from dataclasses import dataclass, replace
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.spec.mappings import listed_pairs
 from flywheel_sim.spec.model import Dimension
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.size import check_dimension_size
@@ -131,9 +133,11 @@ def build_dimensions(defs: list[RangeDef], file: str | None = None) -> tuple[Dim
 
 def _mappings(dims: list[Dimension], defs: list[RangeDef]) -> list[Dimension]:
     sizes = {canonical(d.name): d for d in dims}
+    ranges = {key: d.elements for key, d in sizes.items()}
     out = []
     for dim, rdef in zip(dims, defs, strict=True):
-        targets = []
+        targets: list[str] = []
+        pairs: list[tuple[str, tuple[tuple[str, ...], ...]]] = []
         for target, listed in rdef.maps:
             other = sizes.get(canonical(target))
             if other is None:
@@ -141,21 +145,23 @@ def _mappings(dims: list[Dimension], defs: list[RangeDef]) -> list[Dimension]:
                     f"subscript range '{dim.name}' maps to '{target}', which is not a range",
                     line=rdef.line,
                 )
+            targets.append(other.name)
             order = [canonical(e) for e in other.elements]
             if listed and [canonical(e) for e in listed] != order:
-                raise ModelError(
-                    f"subscript range '{dim.name}' maps to '{target}' element by element in "
-                    "another order: not supported yet",
-                    line=rdef.line,
-                )
-            if len(other.elements) != len(dim.elements):
+                try:  # element by element as listed (a subrange pairs with each of its own)
+                    pairs.append((other.name, listed_pairs(dim, other, listed, ranges)))
+                except ModelError as exc:
+                    raise exc.located(line=rdef.line) from None
+            elif len(other.elements) != len(dim.elements):
                 raise ModelError(
                     f"subscript range '{dim.name}' ({len(dim.elements)} elements) maps to "
-                    f"'{target}' ({len(other.elements)}): not supported yet",
+                    f"'{target}' ({len(other.elements)}) without listing the pairs",
                     line=rdef.line,
+                    hint=f"list them: -> ({target}: <one element or subrange per element>)",
                 )
-            targets.append(other.name)
-        out.append(replace(dim, maps_to=tuple(targets)) if targets else dim)
+        if targets:
+            dim = replace(dim, maps_to=tuple(targets), pairs=tuple(pairs))
+        out.append(dim)
     return out
 
 

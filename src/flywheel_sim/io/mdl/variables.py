@@ -31,6 +31,7 @@ from flywheel_sim.spec.ast import (
     VarList,
     walk,
 )
+from flywheel_sim.spec.mappings import element_pairs, paired_element
 from flywheel_sim.spec.model import Dimension
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.size import too_large
@@ -113,6 +114,7 @@ class Builder:
             for target in dim.maps_to:
                 self.maps.setdefault(canonical(dim.name), set()).add(canonical(target))
                 self.maps.setdefault(canonical(target), set()).add(canonical(dim.name))
+        self.pairings = element_pairs(dims)
 
     def variable(self, name: str, lhss: list[Lhs]) -> Variable:
         first = lhss[0]
@@ -320,7 +322,11 @@ class Builder:
                 # gives A the value 1)
                 positions.setdefault(named, self.translator.positions.get(element, position + 1.0))
                 for mapped in self.maps.get(named, ()):
-                    table.setdefault(mapped, self.elements[mapped][position])
+                    paired = paired_element(self.pairings, named, element, mapped)
+                    if len(paired) == 1:  # else the compiler says which is ambiguous
+                        table.setdefault(mapped, paired[0])
+                        at = self.elements[mapped].index(paired[0]) + 1.0
+                        positions.setdefault(mapped, self.translator.positions.get(paired[0], at))
         return substitute(expr, table, positions)
 
     def translate(self, expr: Expr) -> Expr:

@@ -203,6 +203,14 @@ class _Writer:
                 node = ET.SubElement(dims, "dim", {"name": dim.name})
                 for elem in dim.elements:
                     ET.SubElement(node, "elem", {"name": elem})
+                if dim.pairs:
+                    raise ModelError(
+                        f"dimension '{dim.name}' maps to '{dim.pairs[0][0]}' pairing elements "
+                        "otherwise than in order, which XMILE's <isee:maps_to> cannot say",
+                        file=self.model.file,
+                        line=dim.line,
+                        hint="save the model as YAML, which keeps the pairs",
+                    )
                 for target in dim.maps_to:  # a positional dimension mapping (Vensim's ->)
                     ET.SubElement(node, "isee:maps_to").text = target
                     root.set("xmlns:isee", ISEE_NS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flywheel_sim.errors import ModelError, did_you_mean
@@ -792,6 +793,10 @@ class Reader:
             raise self.error(f"{exc.message} in '{name}'", line, name) from None
 
     def dimension(self, name: str, body: Any, line: int | None) -> Dimension:
+        if isinstance(body, Node):  # {elements: [...], maps_to: [Other] or {Other: pairs}}
+            self.check_keys(body, {"elements", "maps_to"}, f"dimension '{name}'")
+            dim = self.dimension(name, body.get("elements"), line)
+            return self.dimension_maps(dim, body.get("maps_to", []), line)
         if isinstance(body, int) and not isinstance(body, bool) and body > 0:
             check_dimension_size(name, body, file=self.file, line=line)  # before making them
             return Dimension(name, tuple(str(i) for i in range(1, body + 1)), line)
@@ -799,6 +804,32 @@ class Reader:
             raise self.error(f"dimension '{name}' must list its elements (or give a count)", line)
         check_dimension_size(name, len(body), file=self.file, line=line)
         return Dimension(name, tuple(str(e) for e in body), line)
+
+    def dimension_maps(self, dim: Dimension, maps: Any, line: int | None) -> Dimension:
+        """``maps_to: [Other]`` pairs elements in order; ``maps_to: {Other: [x, [y, z]]}``
+        lists the element(s) of Other each element pairs with."""
+        if isinstance(maps, str):
+            maps = [maps]
+        if isinstance(maps, list) and all(isinstance(t, str) for t in maps):
+            return replace(dim, maps_to=tuple(maps))
+        if not isinstance(maps, Node):
+            raise self.error(f"maps_to of dimension '{dim.name}' must name dimensions", line)
+        pairs = []
+        for target, listed in maps.items():
+            items = listed if isinstance(listed, list) else []
+            if not items or not all(isinstance(i, str | list) for i in items):
+                raise self.error(
+                    f"maps_to '{target}' of dimension '{dim.name}' must list, for each element, "
+                    "the element (or list of elements) it pairs with",
+                    line,
+                )
+            pairs.append(
+                (
+                    str(target),
+                    tuple(tuple(map(str, i)) if isinstance(i, list) else (str(i),) for i in items),
+                )
+            )
+        return replace(dim, maps_to=tuple(t for t, _ in pairs), pairs=tuple(pairs))
 
     def loop(self, name: str, body: Any, line: int | None) -> LoopSpec:
         node = self.mapping(body, "loop", name, line, "variables")

@@ -13,7 +13,8 @@ import yaml
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, to_text, walk
-from flywheel_sim.spec.model import Element, GraphicalFunction, Model
+from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Model
+from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
 
 SECTIONS = {
@@ -109,18 +110,29 @@ def _element(e: Element) -> dict[str, Any]:
     return out
 
 
+def _dimension(dim: Dimension, dims: dict[str, Dimension]) -> Any:
+    """A dimension's elements, with its mappings when it has any (model-format.md): the
+    targets' names when every one pairs by position, else each target's pairs listed."""
+    if not dim.maps_to:
+        return list(dim.elements)
+    if not dim.pairs:
+        return {"elements": list(dim.elements), "maps_to": list(dim.maps_to)}
+    listed = {canonical(t): p for t, p in dim.pairs}
+    maps: dict[str, Any] = {}
+    for target in dim.maps_to:
+        pairs = listed.get(canonical(target))
+        if pairs is None:  # by position, written out
+            pairs = tuple((e,) for e in dims[canonical(target)].elements)
+        maps[target] = [p[0] if len(p) == 1 else list(p) for p in pairs]
+    return {"elements": list(dim.elements), "maps_to": maps}
+
+
 def model_dict(model: Model) -> dict[str, Any]:
     """``model`` as the plain data our YAML format holds."""
     if model.policies:
         raise ModelError(
             f"model '{model.name}' has time-varying policies, which a model file cannot hold",
             hint="keep policies in a scenario file",
-        )
-    mapped = [d.name for d in model.dimensions if d.maps_to]
-    if mapped:
-        raise ModelError(
-            f"dimension '{mapped[0]}' is mapped onto another, which the YAML language cannot hold",
-            hint="save the model as XMILE (it keeps <isee:maps_to>)",
         )
     time = model.time
     doc: dict[str, Any] = {"name": model.name}
@@ -138,7 +150,8 @@ def model_dict(model: Model) -> dict[str, Any]:
     if model.units:
         doc["units"] = dict(model.units)
     if model.dimensions:
-        doc["dimensions"] = {d.name: list(d.elements) for d in model.dimensions}
+        by_key = {canonical(d.name): d for d in model.dimensions}
+        doc["dimensions"] = {d.name: _dimension(d, by_key) for d in model.dimensions}
     for kind, section in SECTIONS.items():
         items = {e.name: _element(e) for e in model.elements if e.kind == kind}
         if items:
