@@ -347,7 +347,7 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
 @pytest.mark.parametrize(
     ("equation", "what"),
     [
-        ("x = ALLOCATE AVAILABLE(1, 2, 0) ~ ~ |", "ALLOCATE AVAILABLE is not supported yet"),
+        ("x = ALLOCATE AVAILABLE(1, 2, 0) ~ ~ |", "takes its priority profile as pp[d, ptype]"),
         ("x = RANDOM GAMMA(0, 9, 1, 0, 1, 0, 3) ~ ~ |", "RANDOM GAMMA is not supported yet"),
         ("x = RANDOM UNIFORM(0, 1, s) ~ ~ |", "must be a number or a constant, not 's'"),
         ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),

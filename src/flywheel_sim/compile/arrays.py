@@ -28,7 +28,7 @@ from flywheel_sim.spec.model import Element
 ARRAY_CALLS = frozenset(
     {"SUM", "MEAN", "PROD", "STDDEV", "SIZE", "RANK", "MIN", "MAX", "TRANSPOSE"}
     | {"ELMCOUNT", "ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT"}
-    | {"ALLOCATE_BY_PRIORITY"}
+    | {"ALLOCATE_BY_PRIORITY", "ALLOCATE_AVAILABLE", "INVERT_MATRIX"}
 )
 
 

@@ -32,19 +32,19 @@ from __future__ import annotations
 
 import math
 
-from flywheel_sim.compile.arrays import ArrayFunctions
+from flywheel_sim.compile.allocate import AvailableFunctions
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Var
 from flywheel_sim.spec.names import canonical
 
 VECTOR_CALLS = frozenset(
     {"ELMCOUNT", "ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT"}
-    | {"ALLOCATE_BY_PRIORITY"}
+    | {"ALLOCATE_BY_PRIORITY", "ALLOCATE_AVAILABLE", "INVERT_MATRIX"}
 )
 BISECTIONS = 64  # halvings of the priority range: to the last bits of a double
 _NAN = Num(math.nan)
 
 
-class VectorFunctions(ArrayFunctions):
+class VectorFunctions(AvailableFunctions):
     """Vensim's vector functions expanded into scalar expressions."""
 
     def array_function(self, name: str, args: tuple[Expr, ...], where: dict[str, str]) -> Expr:
@@ -57,8 +57,11 @@ class VectorFunctions(ArrayFunctions):
             return self.vector_order(name, args, where)
         if name == "VECTOR_SELECT":
             return self.vector_select(args, where)
-        if name == "ALLOCATE_BY_PRIORITY":
-            allocations = self.allocations(args, where)
+        if name in ("ALLOCATE_BY_PRIORITY", "ALLOCATE_AVAILABLE"):
+            if name == "ALLOCATE_BY_PRIORITY":
+                allocations = self.allocations(args, where)
+            else:
+                allocations = self.available(args, where)
             position = self.own_position(name)
             return allocations[position - 1] if position <= len(allocations) else _NAN
         return super().array_function(name, args, where)

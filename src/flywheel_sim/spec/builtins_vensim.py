@@ -207,4 +207,24 @@ VENSIM_ROWS: list[tuple[str, int, int | None, str, str, str]] = [
         "over a dimension: this element's share of the supply, allocated by priority with "
         "rectangular profiles width wide (Vensim's ALLOCATE BY PRIORITY)",
     ),
+    (
+        "INVERT_MATRIX",
+        2,
+        2,
+        "reduce",
+        "INVERT_MATRIX(matrix[*, *], n)",
+        "over two dimensions of n elements: this element of the inverse of the n x n matrix "
+        "(Gauss-Jordan with partial pivoting; NaN, failing the run, if it is singular; "
+        "Vensim's INVERT MATRIX)",
+    ),
+    (
+        "ALLOCATE_AVAILABLE",
+        5,
+        5,
+        "reduce",
+        "ALLOCATE_AVAILABLE(request[*], ptype[*], ppriority[*], pwidth[*], avail)",
+        "over a dimension: this element's share of avail, allocated by priority profiles of "
+        "type 1 rectangular, 2 triangular, 3 normal or 4 exponential centred on ppriority, "
+        "pwidth wide (Vensim's ALLOCATE AVAILABLE)",
+    ),
 ]

@@ -143,6 +143,7 @@ class Size:
 ARRAY_FUNCTIONS = frozenset(
     {"SUM", "MEAN", "PROD", "STDDEV", "MIN", "MAX", "RANK"}
     | {"ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT", "ALLOCATE_BY_PRIORITY"}
+    | {"ALLOCATE_AVAILABLE", "INVERT_MATRIX"}
 )
 _SQUARED = frozenset({"RANK", "VECTOR_RANK", "VECTOR_SORT_ORDER"})  # compare every pair
 

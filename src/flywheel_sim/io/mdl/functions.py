@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.time_value import time_value
-from flywheel_sim.io.mdl.vector_args import count_elements, elm_map, seed_value, vector_args
+from flywheel_sim.io.mdl.vector_args import (
+    count_elements,
+    elm_map,
+    profile_args,
+    seed_value,
+    vector_args,
+)
 from flywheel_sim.spec.ast import (
     OPERATORS,
     Binary,
@@ -146,6 +152,8 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "VECTOR RANK": (2, 2, _call("VECTOR_RANK")),
     "VECTOR SELECT": (5, 5, _call("VECTOR_SELECT")),
     "ALLOCATE BY PRIORITY": (5, 5, _call("ALLOCATE_BY_PRIORITY")),
+    "INVERT MATRIX": (2, 2, _call("INVERT_MATRIX")),
+    "ALLOCATE AVAILABLE": (3, 3, _call("ALLOCATE_AVAILABLE")),  # 5 once profile_args wrote them
     "GAME": (1, 1, _call("GAME")),
     "TIME BASE": (2, 2, _call("TIME_BASE")),
     "ELMCOUNT": (1, 1, _call("ELMCOUNT")),  # a number, written by count_elements
@@ -243,6 +251,8 @@ class Translator:
         args = seed_value(func, vector_args(func, node.args), self.constants)
         if func == "VECTOR ELM MAP":
             args = elm_map(args, self.dims)
+        elif func == "ALLOCATE AVAILABLE":
+            args = profile_args(args, self.dims)
         elif func == "ELMCOUNT":
             return count_elements(node, self.dims)
         return build(tuple(self.rewrite(a) for a in args))

@@ -17,13 +17,15 @@ from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Subscript, Unary,
 from flywheel_sim.spec.names import canonical
 
 # the vector arguments of each function, and which of their subscripts become *:
-# "last" the last one (the dimension the vector runs along), "bang" those marked d!
+# "last" the last one (the dimension the vector runs along), "last two" the last two (a
+# matrix's rows and columns), "bang" those marked d!
 VECTOR_ARGS: dict[str, tuple[tuple[int, ...], str]] = {
     "VECTOR SORT ORDER": ((0,), "last"),
     "VECTOR RANK": ((0,), "last"),
     "VECTOR REORDER": ((0,), "last"),
     "ALLOCATE BY PRIORITY": ((0, 1), "last"),
     "VECTOR SELECT": ((0, 1), "bang"),
+    "INVERT MATRIX": ((0,), "last two"),
 }
 
 # the position of the seed (stream) among each random function's arguments
@@ -44,6 +46,10 @@ def _starred(arg: Expr, func: str, which: str) -> Expr:
         return starred
     if not isinstance(arg, Var) or not arg.subscripts:
         return arg  # an expression, or a variable without subscripts: as written
+    if which == "last two":
+        if len(arg.subscripts) < 2:
+            raise ModelError(f"{func} needs a matrix: a variable with two subscripts")
+        return Var(arg.name, (*arg.subscripts[:-2], "*", "*"))
     return Var(arg.name, (*arg.subscripts[:-1], "*"))
 
 
@@ -88,6 +94,33 @@ def seed_value(
             )
         seed = Num(constants[seed.name])
     return (*args[:place], seed, *args[place + 1 :])
+
+
+def profile_args(args: tuple[Expr, ...], dims: Mapping[str, tuple[str, ...]]) -> tuple[Expr, ...]:
+    """``ALLOCATE AVAILABLE(request[d], pp[d, ptype], avail)``: ``request[*]``, then the
+    profile's type, priority and width as vectors (``pp[*, ptype]``, ``pp[*, ppriority]``,
+    ``pp[*, pwidth]``: the element named and the two after it in its range, as Vensim reads
+    the priority profile), then ``avail``."""
+    request, profile, avail = args
+    subs = profile.subscripts if isinstance(profile, Var) else ()
+    first = subs[-1] if len(subs) >= 2 else None
+    if not isinstance(first, str) or first in dims or first.endswith("!") or first == "*":
+        raise ModelError(
+            "ALLOCATE AVAILABLE takes its priority profile as pp[d, ptype]: the requests' "
+            "range second last and the first element of the profile's range last"
+        )
+    assert isinstance(profile, Var)
+    whole = _largest({first}, dims)
+    start = whole.index(first)
+    if len(whole) < start + 3:
+        raise ModelError(
+            f"ALLOCATE AVAILABLE's priority profile needs ptype, ppriority and pwidth: "
+            f"'{first}' is not followed by two elements in its range"
+        )
+    parts = tuple(
+        Var(profile.name, (*subs[:-2], "*", element)) for element in whole[start : start + 3]
+    )
+    return (_starred(request, "ALLOCATE AVAILABLE", "last"), *parts, avail)
 
 
 def _largest(members: set[str], dims: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
