@@ -10,6 +10,7 @@ import pytest
 
 from flywheel_sim.engine.simulate import simulate
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl import loads_mdl
 from flywheel_sim.io.xmile import loads_xmile
 from flywheel_sim.io.yaml.reader import loads_model
 from flywheel_sim.spec.ast import KEYWORDS
@@ -24,14 +25,17 @@ def yaml_error(body: str) -> str:
     return str(info.value)
 
 
+XMILE = (
+    '<?xml version="1.0" encoding="utf-8"?>'
+    '<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">'
+    "<header><name>t</name></header>"
+    "<sim_specs><start>0</start><stop>2</stop><dt>1</dt></sim_specs>"
+    "{}<model><variables>{}</variables></model></xmile>"
+)
+
+
 def xmile_error(variables: str, dims: str = "") -> str:
-    text = (
-        '<?xml version="1.0" encoding="utf-8"?>'
-        '<xmile version="1.0" xmlns="http://docs.oasis-open.org/xmile/ns/XMILE/v1.0">'
-        "<header><name>t</name></header>"
-        "<sim_specs><start>0</start><stop>2</stop><dt>1</dt></sim_specs>"
-        f"{dims}<model><variables>{variables}</variables></model></xmile>"
-    )
+    text = XMILE.format(dims, variables)
     with pytest.raises(ModelError) as info:
         loads_xmile(text, file="t.xmile")
     return str(info.value)
@@ -57,13 +61,37 @@ def test_a_variable_named_like_a_result_coordinate_is_refused(name: str, section
     assert "m.yaml:4" in message and "rename it: failed_time, failed_variable, run" in message
 
 
-def test_reserved_names_are_refused_in_xmile_and_as_dimensions() -> None:
-    assert "'Status' has a name the results use" in xmile_error(
-        '<aux name="Status"><eqn>1</eqn></aux>'
+def test_imported_variables_named_like_coordinates_are_renamed() -> None:
+    """Models from other tools name variables ``seed`` or ``status`` (MetaSD's pink-noise and
+    critical-slowing models in Vensim): the readers rename them everywhere, with a note; our
+    YAML keeps refusing them (above), and ``time``, the clock in both languages, stays refused."""
+    model = loads_xmile(
+        XMILE.format(
+            "",
+            '<aux name="Status"><eqn>2</eqn></aux><aux name="y"><eqn>Status * 3 + TIME</eqn></aux>'
+            '<stock name="failed variable"><eqn>Status</eqn><inflow>run</inflow></stock>'
+            '<flow name="run"><eqn>1</eqn></flow>',
+        ),
+        file="t.xmile",
     )
-    assert "'failed variable' has a name the results use" in xmile_error(
-        '<stock name="failed variable"><eqn>1</eqn></stock>'
+    assert model.element("status variable").default == 2
+    assert model.element("y").equation == '"Status variable" * 3 + time'
+    assert model.element("failed variable variable").inflows == ("run variable",)
+    assert any("'status' is named 'Status variable'" in note for note in model.notes)
+    result = simulate(model)
+    assert float(result["y"].isel(run=0).values[-1]) == 8.0
+    assert float(result["failed_variable_variable"].isel(run=0).values[-1]) == 4.0
+    assert "has a name the results use" in xmile_error('<aux name="time"><eqn>1</eqn></aux>')
+    mdl = (
+        "seed = 7 ~~|\nnoise = RANDOM UNIFORM(0, seed, seed) ~~|\nINITIAL TIME = 0 ~~|\n"
+        "FINAL TIME = 2 ~~|\nTIME STEP = 1 ~~|\nSAVEPER = 1 ~~|\n"
     )
+    model = loads_mdl(mdl, file="noise.mdl")
+    assert model.element("seed variable").default == 7
+    assert model.element("noise").equation == 'RANDOM_UNIFORM(0, "seed variable", 7)'
+
+
+def test_reserved_names_are_refused_as_dimensions() -> None:
     message = yaml_error("dimensions:\n  run: [a, b]\nauxiliaries:\n  x: 1\n")
     assert "dimension 'run' has a name the results use" in message
     message = yaml_error("dimensions:\n  d: [a, b]\nauxiliaries:\n  d: 1\n")
@@ -134,3 +162,18 @@ def test_a_flow_must_be_over_its_stock_dimensions() -> None:
         region,
     )
     assert "flow 'f' of stock 's' is not arrayed, but the stock is over [R]" in message
+
+
+def test_a_vensim_variable_named_like_our_constants_is_renamed() -> None:
+    """Vensim's clock step is TIME STEP, so ``DT`` is an ordinary name there (MetaSD's
+    industrial-dynamics IDch15d defines ``DT = TIME STEP``): read as our DT it made an
+    algebraic loop; it is renamed, and TIME STEP stays the step."""
+    text = (
+        "DT = TIME STEP ~~|\ny = DT * 2 + PI ~~|\nPI = 3 ~~|\nINITIAL TIME = 0 ~~|\n"
+        "FINAL TIME = 1 ~~|\nTIME STEP = 0.5 ~~|\nSAVEPER = 0.5 ~~|\n"
+    )
+    model = loads_mdl(text, file="dt.mdl")
+    assert model.element("dt variable").equation == "dt"
+    assert model.element("y").equation == "dt_variable * 2 + pi_variable"
+    assert any("'dt' is named 'DT variable'" in note for note in model.notes)
+    assert float(simulate(model)["y"].values.ravel()[-1]) == 4.0

@@ -197,6 +197,7 @@ class Translator:
     bang: dict[str, str] = field(default_factory=dict)  # d! -> the element being summed
     constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
     variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # LOOKUP FORWARD ...
+    renames: Mapping[str, str] = field(default_factory=dict)  # a variable named DT -> new name
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -215,7 +216,8 @@ class Translator:
                 return Num(self.saveper)
             if node.name not in self.names and node.name in self.positions:
                 return Num(self.positions[node.name])
-        return Var(node.name, tuple(self.subscript(s) for s in node.subscripts))
+        name = self.renames.get(node.name, node.name)
+        return Var(name, tuple(self.subscript(s) for s in node.subscripts))
 
     def subscript(self, sub: Subscript) -> Subscript:
         if isinstance(sub, str) and sub.endswith("!"):

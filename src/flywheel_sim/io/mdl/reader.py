@@ -33,8 +33,10 @@ from flywheel_sim.io.mdl.subscripts import (
 from flywheel_sim.io.mdl.text import Document, Record, decode, read_document
 from flywheel_sim.io.mdl.variables import Builder, Lhs, Variable, parse_values
 from flywheel_sim.spec.ast import Num, to_text
+from flywheel_sim.spec.builtins import CONSTANT_NAMES
 from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Model, TimeSpec
 from flywheel_sim.spec.names import canonical
+from flywheel_sim.spec.rename import rename_elements, renaming_notes, reserved_renames
 
 MAX_FILE_BYTES = 20_000_000
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
@@ -129,6 +131,11 @@ def split_units(units: str) -> tuple[str, float | None, float | None]:
     return units[: match.start()].strip(), bounds[0], bounds[1]
 
 
+# our equations' constants that are plain names in Vensim (whose clock is Time, whose step is
+# TIME STEP): a Vensim variable so named is renamed ("DT" becomes "DT variable")
+SHADOWING = frozenset(CONSTANT_NAMES) - {"time"}
+
+
 class MdlReader:
     def __init__(self, text: str, file: str | None, name: str, root: Path | None = None) -> None:
         self.doc: Document = read_document(text, file)
@@ -140,6 +147,7 @@ class MdlReader:
         self.control: dict[str, tuple[Record, Lhs]] = {}
         self.element_lookups: dict[str, list[tuple[Record, Lhs, Table]]] = {}
         self.extra_notes: list[str] = []
+        self.shadowing: dict[str, str] = {}  # variables named like our constants, renamed
 
     def read(self) -> Model:
         macros = self.collect()
@@ -152,6 +160,7 @@ class MdlReader:
             set(self.variables),
             element_positions(dims),
             constants=self.constants(),
+            renames={k: canonical(v) for k, v in self.shadowing.items()},
         )
 
         def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call
@@ -180,9 +189,11 @@ class MdlReader:
                 raise exc.located(line=variable.line, variable=variable.name) from None
         elements += lookup_variants(elements, translator.variants)
         elements = attach_flows(elements, stocks, time.units)
+        renames = reserved_renames(elements)  # a variable named 'seed', 'run' ...
+        self.extra_notes += renaming_notes({**self.shadowing, **renames})
         return Model(
             name=self.name,
-            elements=tuple(elements),
+            elements=rename_elements(elements, renames),
             time=time,
             dimensions=dims + tuple(builder.new_dims),
             file=self.doc.file,
@@ -240,6 +251,8 @@ class MdlReader:
 
     def record(self, record: Record) -> None:
         lhs = split_equation(record.equation, record.line)
+        if lhs.op != ":" and canonical(lhs.name) in SHADOWING:  # a variable named DT, PI ...
+            self.shadowing[canonical(lhs.name)] = lhs.name = f"{lhs.name} variable"
         where: dict[str, Any] = {"line": record.line, "variable": lhs.name}
         key = canonical(lhs.name)
         body, arrow, mapping = lhs.rhs.partition("->") if lhs.op == ":" else (lhs.rhs, "", "")

@@ -40,6 +40,7 @@ from flywheel_sim.limits import DEFAULT, Limits
 from flywheel_sim.spec.ast import name_text
 from flywheel_sim.spec.model import Element, Model
 from flywheel_sim.spec.names import canonical, canonical_elements
+from flywheel_sim.spec.rename import rename_elements, renaming_notes, reserved_renames
 
 IGNORED_TAGS = frozenset({"group", "views", "view", "event_poster", "button", "style"})
 # the top-level elements read, and those that only format, display or link the model (Stella
@@ -145,9 +146,11 @@ class Reader(ModuleTree, VariableReader):
         elements = apply_conveyors(
             elements, self.conveyors, self.leaks, self.blank_flows, self.time, spreads=self.spreads
         )
+        renames = reserved_renames(elements)  # a variable named 'seed', 'run' ...
+        self.notes += renaming_notes(renames)
         model = Model(
             name=name,
-            elements=elements,
+            elements=rename_elements(elements, renames),
             time=self.time,
             dimensions=self.dimensions,
             file=self.doc.file,
