@@ -170,7 +170,7 @@ def test_sketch_is_split_off_and_group_markers_skipped() -> None:
         "Heat Loss to Room",
     ]
     assert not any(r.equation.startswith("*") for r in doc.records)
-    assert loads_mdl(TEACUP).notes == ("the .mdl file's sketch (its diagram layout) is not kept",)
+    assert loads_mdl(TEACUP).notes == ()  # the sketch is read (tests/io/test_mdl_sketch.py)
 
 
 def test_flags_after_the_comment_are_not_part_of_it() -> None:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 from rich.markup import escape
 
 from flywheel_sim.cli.common import ModelArg, console, err, load
+
+if TYPE_CHECKING:
+    from flywheel_sim.present.diagram.placed import LayoutChoice
 
 
 def loops(
@@ -57,13 +60,25 @@ def diagram(
     at: Annotated[
         float | None, typer.Option(help="Colour loops by dominance at this time.")
     ] = None,
+    layout: Annotated[
+        str | None,
+        typer.Option(
+            "--layout",
+            help="model: where the modeller drew each variable (the default when the model "
+            "has a layout: a Vensim sketch, XMILE views, a YAML layout:); auto: the loop circle.",
+        ),
+    ] = None,
 ) -> None:
-    """Draw the causal-loop diagram: the core loop as a circle, the other named loops around."""
+    """Draw the causal-loop diagram: the core loop as a circle, the other named loops around;
+    or the causal graph where the modeller drew it (--layout model)."""
     from flywheel_sim.loops import find_loops, search_dominance
     from flywheel_sim.present.diagram.draw import draw_diagram
 
     loaded = load(model)
     search = find_loops(loaded)
     data = None if at is None else search_dominance(loaded, search)
-    path = draw_diagram(loaded, search, out, core=core, dominance=data, at=at)
+    if layout not in (None, "model", "auto"):
+        raise typer.BadParameter("use model or auto", param_hint="--layout")
+    choice = cast("LayoutChoice | None", layout)
+    path = draw_diagram(loaded, search, out, core=core, dominance=data, at=at, layout=choice)
     console.print(f"drew {escape(str(path))}")

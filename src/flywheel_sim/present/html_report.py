@@ -92,6 +92,9 @@ def _diagram(model: Model, at: float) -> str:
     note = (
         f"Chips are shaded by the share of loop activity that passes through them at {at:g} "
         "(Loops That Matter); the core loop is the circle."
+        if not model.layout
+        else f"The model as its modeller drew it; each link is as wide as the share of loop "
+        f"activity through it at {at:g} (Loops That Matter)."
     )
     return f'<div class="diagram">{svg}</div><p class="note">{html.escape(note)}</p>'
 

@@ -20,6 +20,7 @@ from flywheel_sim.spec.ast import KEYWORDS
 from flywheel_sim.spec.names import RESERVED, canonical, canonical_elements
 
 if TYPE_CHECKING:  # annotations only: a model without policies does not import the module
+    from flywheel_sim.spec.layout import Layout
     from flywheel_sim.spec.policy import Policy
 
 Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
@@ -237,10 +238,14 @@ class Model:
     units: tuple[tuple[str, str], ...] = ()  # the model's own unit words: name, definition
     # what a reader ignored or chose for the file (shown by `flywheel check`); not compared
     notes: tuple[str, ...] = field(default=(), compare=False)
+    # the diagram as the modeller drew it (spec/layout.py); presentation only: not compared
+    layout: Layout | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         _validate(self)
         _validate_references(self)
+        if self.layout is not None:
+            self.layout.check((e.key for e in self.elements), self.file)
 
     def __iter__(self) -> Iterator[Element]:
         return iter(self.elements)

@@ -30,11 +30,14 @@ if TYPE_CHECKING:
 
 
 def diagram_elements(entry: Entry) -> tuple[list[dict[str, Any]], Any]:
-    """The diagram's elements and layout (None when the model names no loops)."""
+    """The diagram's elements and layout (None when the model names no loops: then the causal
+    graph, at the modeller's positions when the model has a layout)."""
     try:
         layout = entry.layout
     except ModelError:
-        return diagram.graph_elements(entry.search), None
+        drawn = entry.model.layout
+        positions = drawn.positions() if drawn else None
+        return diagram.graph_elements(entry.search, positions), None
     return diagram.layout_elements(layout, entry.search), layout
 
 

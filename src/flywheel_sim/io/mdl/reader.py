@@ -24,6 +24,7 @@ from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.lookups import element_tables, lookup_variants
 from flywheel_sim.io.mdl.macros import Expander, Macro, read_macro
+from flywheel_sim.io.mdl.sketch import read_sketch
 from flywheel_sim.io.mdl.subscripts import (
     RangeDef,
     build_dimensions,
@@ -191,13 +192,17 @@ class MdlReader:
         elements = attach_flows(elements, stocks, time.units)
         renames = reserved_renames(elements)  # a variable named 'seed', 'run' ...
         self.extra_notes += renaming_notes({**self.shadowing, **renames})
+        elements = list(rename_elements(elements, renames))
+        names = {e.key: e.name for e in elements}  # the sketch's names, also as written
+        names.update({old: new for old, new in {**self.shadowing, **renames}.items()})
         return Model(
             name=self.name,
-            elements=rename_elements(elements, renames),
+            elements=tuple(elements),
             time=time,
             dimensions=dims + tuple(builder.new_dims),
             file=self.doc.file,
-            notes=self.notes(),
+            notes=tuple(self.extra_notes),
+            layout=read_sketch(self.doc.sketch, names),
         )
 
     def constants(self) -> dict[str, float]:
@@ -241,13 +246,6 @@ class MdlReader:
                 "Vensim's RK4 with automatic step size is run as RK4 with the fixed TIME STEP"
             )
         return method.split()[0]
-
-    def notes(self) -> tuple[str, ...]:
-        """What the reader leaves out or changes (shown by ``flywheel check``)."""
-        notes = list(self.extra_notes)
-        if self.doc.sketch.strip():
-            notes.append("the .mdl file's sketch (its diagram layout) is not kept")
-        return tuple(notes)
 
     def record(self, record: Record) -> None:
         lhs = split_equation(record.equation, record.line)

@@ -35,6 +35,7 @@ from flywheel_sim.io.xmile.parts import (
 )
 from flywheel_sim.io.xmile.queue import QueueParts, apply_queues
 from flywheel_sim.io.xmile.variables import VariableReader
+from flywheel_sim.io.xmile.views import read_views
 from flywheel_sim.io.xmile.xml import Document, parse_xml
 from flywheel_sim.limits import DEFAULT, Limits
 from flywheel_sim.spec.ast import name_text
@@ -62,7 +63,7 @@ TOP_LEVEL_DISPLAY = frozenset(
         "views",
     }
 )
-# the elements of a <model> that are read; views and vendor elements are ignored
+# the elements of a <model> that are read (views: their positions); vendor elements are ignored
 MODEL_PARTS = frozenset({"variables", "views", "behavior", "sim_specs"})
 
 
@@ -156,6 +157,7 @@ class Reader(ModuleTree, VariableReader):
             file=self.doc.file,
             units=read_model_units(self.doc, root.find("model_units")),
             notes=tuple(self.notes),
+            layout=read_views(self.models[""], {e.key: e.name for e in elements}),
         )
         return apply_meta(model, self.doc)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.meta import model_meta
+from flywheel_sim.io.xmile.views import write_views
 from flywheel_sim.io.xmile.xml import FLYWHEEL_NS
 from flywheel_sim.spec.ast import (
     Binary,
@@ -216,9 +217,11 @@ class _Writer:
                     root.set("xmlns:isee", ISEE_NS)
         meta = ET.SubElement(root, "flywheel:meta")
         meta.text = json.dumps(model_meta(model), sort_keys=True)
-        variables = ET.SubElement(ET.SubElement(root, "model"), "variables")
+        model_node = ET.SubElement(root, "model")
+        variables = ET.SubElement(model_node, "variables")
         own, modules = _module_tree(model.elements)
         self.write_model(variables, own, modules, "")
+        write_views(model_node, model)
         for key in self.outputs:  # read from outside their module
             if key in self.nodes:
                 self.nodes[key].set("access", "output")

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flywheel_sim.errors import ModelError, did_you_mean
+from flywheel_sim.io.yaml.layout import read_layout
 from flywheel_sim.spec.model import (
     AGGREGATES,
     DiagnosticsSpec,
@@ -309,6 +310,7 @@ class Reader:
                 "report",
                 "diagnostics",
                 "units",
+                "layout",
             },
             "the model",
         )
@@ -342,6 +344,7 @@ class Reader:
                 file=self.file,
                 text=self.text,
                 units=self.units(doc),
+                layout=read_layout(self, doc),
             )
         except ModelError as exc:
             raise exc.located(file=self.file) from None

@@ -1,7 +1,8 @@
 """Model -> our YAML format (docs/model-format.md), e.g. for ``flywheel convert m.xmile m.yaml``.
 
 The text is written with PyYAML's safe dumper and reads back with :func:`load_model` into an
-equal model (same elements, equations, time settings, loops, history, report, diagnostics).
+equal model (same elements, equations, time settings, loops, history, report, diagnostics)
+and the same diagram layout.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 import yaml
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.yaml.layout import layout_dict
 from flywheel_sim.spec.ast import Binary, to_text, walk
 from flywheel_sim.spec.model import Dimension, Element, GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical
@@ -161,6 +163,7 @@ def model_dict(model: Model) -> dict[str, Any]:
         ("history", _history(model)),
         ("report", _report(model)),
         ("diagnostics", _diagnostics(model)),
+        ("layout", layout_dict(model.layout)),
     )
     doc.update({key: value for key, value in extras if value})
     return doc

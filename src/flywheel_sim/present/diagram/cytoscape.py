@@ -8,7 +8,8 @@ Cytoscape draws an edge between two node centres, so each route's polyline is ha
 
 Colour at a time T is the share of loop activity that passes through each chip's path — the
 same measure as ``flywheel diagram --at T`` (see docs/design.md, "The diagram is for people").
-Models that name no loops get their whole causal graph, placed by networkx, when it is small.
+Models that name no loops get their whole causal graph: at the modeller's positions when the
+model has a layout (a Vensim sketch, XMILE views), else placed by networkx when it is small.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
 
 SCALE = 72.0  # pixels per layout inch
 MAX_GRAPH_NODES = 60
+PER_UNIT = 40.0  # units of a modeller's drawing (a Vensim sketch's pixels) per layout inch
 Element = dict[str, Any]
 F = NDArray[np.float64]
 
@@ -175,19 +177,29 @@ def layout_elements(layout: Layout, search: LoopSearch) -> list[Element]:
     return elements
 
 
-def graph_elements(search: LoopSearch) -> list[Element]:
-    """The whole causal graph (for models that name no loops), placed by networkx."""
+def graph_elements(
+    search: LoopSearch, positions: dict[str, tuple[float, float]] | None = None
+) -> list[Element]:
+    """The whole causal graph (for models that name no loops), placed by networkx; or at
+    ``positions`` (the model's own layout, :meth:`~flywheel_sim.spec.layout.Layout.positions`:
+    canonical name -> x, y downwards), for the nodes it places, at any size."""
     import networkx as nx
 
     graph: nx.DiGraph = search.graph
-    if graph.number_of_nodes() > MAX_GRAPH_NODES:
+    placed = {n: xy for n, xy in (positions or {}).items() if n in graph}
+    if placed:
+        graph = graph.subgraph(placed)
+        size = 1 / PER_UNIT
+        pos = {n: (x, -y) for n, (x, y) in placed.items()}
+    elif graph.number_of_nodes() > MAX_GRAPH_NODES:
         return []
-    pos = (
-        nx.kamada_kawai_layout(graph)
-        if graph.number_of_nodes() > 1
-        else {n: (0.0, 0.0) for n in graph.nodes}
-    )
-    size = max(3.0, math.sqrt(graph.number_of_nodes()) * 1.6)
+    else:
+        pos = (
+            nx.kamada_kawai_layout(graph)
+            if graph.number_of_nodes() > 1
+            else {n: (0.0, 0.0) for n in graph.nodes}
+        )
+        size = max(3.0, math.sqrt(graph.number_of_nodes()) * 1.6)
     elements: list[Element] = [
         {
             "data": {

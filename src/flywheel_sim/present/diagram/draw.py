@@ -44,6 +44,12 @@ from flywheel_sim.present.diagram.layout import (
     back_along,
     diagram_layout,
 )
+from flywheel_sim.present.diagram.placed import (
+    LayoutChoice,
+    PlacedLayout,
+    placed_layout,
+    use_model_layout,
+)
 from flywheel_sim.present.diagram.text import (
     B_COLOUR,
     CORE_COLOUR,
@@ -75,11 +81,18 @@ def draw_diagram(
     core: str | None = None,
     dominance: xr.Dataset | None = None,
     at: float | None = None,
+    layout: LayoutChoice | None = None,
 ) -> Path:
-    """Draw the causal-loop diagram of the model's named loops into ``path`` (.png/.svg/.pdf)."""
+    """Draw the causal-loop diagram of the model's named loops into ``path`` (.png/.svg/.pdf);
+    at the modeller's positions (:mod:`~flywheel_sim.present.diagram.placed`) with
+    ``layout="model"``, and by default when the model has a layout; ``"auto"`` never."""
     target = Path(path)
     plt = pyplot_for(target)
-    lay = diagram_layout(model, search, core=core, dominance=dominance, at=at)
+    lay: Layout | PlacedLayout
+    if use_model_layout(model, layout):
+        lay = placed_layout(model, search, core=core, dominance=dominance, at=at)
+    else:
+        lay = diagram_layout(model, search, core=core, dominance=dominance, at=at)
     x0, x1, y0, y1 = lay.limits
     fig = plt.figure(figsize=(x1 - x0, y1 - y0))
     ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))

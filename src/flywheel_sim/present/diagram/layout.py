@@ -95,7 +95,8 @@ class Layout:
     limits: tuple[float, float, float, float]  # x0, x1, y0, y1
 
 
-def _core(search: LoopSearch, name: str | None) -> Loop:
+def core_loop(search: LoopSearch, name: str | None) -> Loop:
+    """The named loop ``name``, else the longest named reinforcing loop (else named loop)."""
     named = [loop for loop in search.loops if loop.name]
     if name is not None:
         for loop in named:
@@ -119,7 +120,7 @@ def diagram_layout(
     at: float | None = None,
 ) -> Layout:
     """Where everything goes, in inches: nodes, chips, routes, text and the axis limits."""
-    main = _core(search, core)
+    main = core_loop(search, core)
     radius, angle, nodes = _nodes(main)
     activity = activity_at(dominance, at) if dominance is not None and at is not None else None
     own = loop_weights(dominance, at)
