@@ -643,6 +643,9 @@ second = VECTOR ELM MAP(x[e1], 1) ~ ~ |
 before[sub] = VECTOR ELM MAP(x[sub], -1) ~ ~ |
 chosen = VECTOR SELECT(sel[d!], x[d!], -1, 0, 0) ~ ~ |
 none = VECTOR SELECT(sel[d!] * 0, x[d!], -1, 0, 0) ~ ~ |
+VSSUM = 0 ~ ~ |
+VSERRNONE == 0 ~ ~ |
+named = VECTOR SELECT(sel[d!], x[d!], -1, VSSUM, VSERRNONE) ~ ~ |
 count = ELMCOUNT(d) + ELMCOUNT(sub) ~ ~ |
 plus[d] = ELMCOUNT(d) + d ~ ~ |
 share[d] = ALLOCATE BY PRIORITY(req[d], pri[d], ELMCOUNT(d), 1, 7) ~ ~ |
@@ -660,6 +663,8 @@ def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
     model = loads_mdl(VECTORS)
     assert model.element("order").equation == "VECTOR_SORT_ORDER(x[*], 1)"
     assert model.element("chosen").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    # the actions named by constants (as SDEverywhere's extdata and vector models write them)
+    assert model.element("named").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
     result = run(VECTORS, options)
     assert start(result, "order") == [1, 2, 0]
     assert start(result, "down") == [0, 2, 1]
@@ -668,7 +673,7 @@ def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
     assert start(result, "same") == [30, 10, 20]
     assert start(result, "second") == [10]
     assert start(result, "before") == [30, 10]
-    assert start(result, "chosen") == [30]
+    assert start(result, "chosen") == start(result, "named") == [30]
     assert start(result, "none") == [-1]
     assert start(result, "count") == [5]
     assert start(result, "plus") == [4, 5, 6]

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.time_value import time_value
-from flywheel_sim.io.mdl.vector_args import count_elements, elm_map, seed_value, vector_args
+from flywheel_sim.io.mdl.vector_args import (
+    count_elements,
+    elm_map,
+    option_values,
+    seed_value,
+    vector_args,
+)
 from flywheel_sim.spec.ast import (
     OPERATORS,
     Binary,
@@ -241,6 +247,7 @@ class Translator:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
         args = seed_value(func, vector_args(func, node.args), self.constants)
+        args = option_values(func, args, self.constants)
         if func == "VECTOR ELM MAP":
             args = elm_map(args, self.dims)
         elif func == "ELMCOUNT":
