@@ -353,7 +353,7 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
         ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "was read from text"),
         ("x := y * 2 ~ ~ |", "data equations (:=) other than GET"),
-        ("x :RAW: ~ ~ |", "read from a .vdf file"),
+        ("x :RAW: ~ ~ |", "is a data variable (no equation"),
         (
             "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
             "GET XLS LOOKUPS reads a file beside the model",
