@@ -190,7 +190,7 @@ def test_expressions_operators_logic_na_and_quoted_names(options: fs.Options) ->
     result = run(text, options)
     assert values(result, "p") == pytest.approx([1] * 5)
     assert list(values(result, "q")) == [0, 0, 1, 0, 1]
-    assert list(values(result, "r")) == [5, -1e38, 5, 5, 5]
+    assert list(values(result, "r")) == [5, -(2.0**109), 5, 5, 5]  # Vensim help, ":NA:": -2^109
     assert loads_mdl(text).element("s").default == 1000
 
 
@@ -353,7 +353,7 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
         ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "was read from text"),
         ("x := y * 2 ~ ~ |", "data equations (:=) other than GET"),
-        ("x :RAW: ~ ~ |", "read from a .vdf file"),
+        ("x :RAW: ~ ~ |", "is a data variable (no equation"),
         (
             "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
             "GET XLS LOOKUPS reads a file beside the model",
@@ -642,6 +642,9 @@ second = VECTOR ELM MAP(x[e1], 1) ~ ~ |
 before[sub] = VECTOR ELM MAP(x[sub], -1) ~ ~ |
 chosen = VECTOR SELECT(sel[d!], x[d!], -1, 0, 0) ~ ~ |
 none = VECTOR SELECT(sel[d!] * 0, x[d!], -1, 0, 0) ~ ~ |
+VSSUM = 0 ~ ~ |
+VSERRNONE == 0 ~ ~ |
+named = VECTOR SELECT(sel[d!], x[d!], -1, VSSUM, VSERRNONE) ~ ~ |
 count = ELMCOUNT(d) + ELMCOUNT(sub) ~ ~ |
 plus[d] = ELMCOUNT(d) + d ~ ~ |
 share[d] = ALLOCATE BY PRIORITY(req[d], pri[d], ELMCOUNT(d), 1, 7) ~ ~ |
@@ -659,6 +662,8 @@ def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
     model = loads_mdl(VECTORS)
     assert model.element("order").equation == "VECTOR_SORT_ORDER(x[*], 1)"
     assert model.element("chosen").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    # the actions named by constants (as SDEverywhere's extdata and vector models write them)
+    assert model.element("named").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
     result = run(VECTORS, options)
     assert start(result, "order") == [1, 2, 0]
     assert start(result, "down") == [0, 2, 1]
@@ -667,7 +672,7 @@ def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
     assert start(result, "same") == [30, 10, 20]
     assert start(result, "second") == [10]
     assert start(result, "before") == [30, 10]
-    assert start(result, "chosen") == [30]
+    assert start(result, "chosen") == start(result, "named") == [30]
     assert start(result, "none") == [-1]
     assert start(result, "count") == [5]
     assert start(result, "plus") == [4, 5, 6]

@@ -106,16 +106,27 @@ MaxCellsOpt = Annotated[
         "each; default 500,000,000): raise it for a long or fine-grained run that fits memory.",
     ),
 ]
+DataOpt = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--data",
+        help="A data file (.dat, .tab or .csv) giving a Vensim model's data variables (those "
+        "without an equation) their series (repeatable; a series in several files is taken "
+        "from the last).",
+    ),
+]
 DiagramAtOpt = Annotated[
     float | None,
     typer.Option("--at", help="Colour the diagram by loop dominance at this time."),
 ]
 
 
-def load(model: str | None, policies: list[str] | None = None) -> Model:
+def load(
+    model: str | None, policies: list[str] | None = None, data: list[Path] | None = None
+) -> Model:
     """The model named on the command line (file or built-in), else the flagship model, with
-    the ``--policy`` items applied."""
-    loaded = load_model(model or default_model())
+    the ``--data`` files read and the ``--policy`` items applied."""
+    loaded = load_model(model or default_model(), data_files=data or ())
     return loaded.with_policies(parse_policies(policies)) if policies else loaded
 
 

@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 
 from flywheel_sim.cli.common import (
+    DataOpt,
     MaxCellsOpt,
     ModelArg,
     PlotOpt,
@@ -51,6 +52,7 @@ def run(
         Path | None, typer.Option("--store-path", help="Run store file (default: $FLYWHEEL_STORE).")
     ] = None,
     max_cells: MaxCellsOpt = None,
+    data: DataOpt = None,
 ) -> None:
     """Simulate a model and print a summary table (and, for models with a report section,
     the key figures next to history and a chart)."""
@@ -58,7 +60,7 @@ def run(
     from flywheel_sim.present.run_summary import RunOutputs, finish_run
 
     options = Options(parse_backend(backend), "clip" if clip else "error", limits_for(max_cells))
-    loaded, variables = load(model, policy), split(vars_)
+    loaded, variables = load(model, policy, data), split(vars_)
     result = simulate(
         loaded, parse_sets(set_ or []), method=method, stop=stop, dt=dt, variables=variables,
         seed=seed, options=options,
@@ -110,13 +112,14 @@ def check(
     strict: Annotated[
         bool, typer.Option("--strict", help="Unit inconsistencies are errors (exit 1).")
     ] = False,
+    data: DataOpt = None,
 ) -> None:
     """Validate a model (parse, resolve names, order equations, check units) without running it."""
     from flywheel_sim.compile import compile_model
     from flywheel_sim.compile.units import check_units
     from flywheel_sim.present.validation import unit_lines
 
-    loaded = load(model)
+    loaded = load(model, data=data)
     program = compile_model(loaded)
     counts = {k: len(loaded.of_kind(k)) for k in ("stock", "flow", "aux", "parameter", "lookup")}
     console.print(

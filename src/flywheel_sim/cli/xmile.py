@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from flywheel_sim.cli.common import console
+from flywheel_sim.cli.common import DataOpt, console
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.models import MODEL_SUFFIXES, load_model, save_model
 
@@ -22,6 +22,7 @@ def convert(
     ],
     target: Annotated[Path, typer.Argument(help="File to write: .xmile/.stmx or .yaml.")],
     force: Annotated[bool, typer.Option("--force", help="Replace TARGET if it exists.")] = False,
+    data: DataOpt = None,
 ) -> None:
     """Convert a model between XMILE and YAML (by extension): flywheel convert m.stmx m.yaml."""
     if target.suffix.lower() not in MODEL_SUFFIXES:
@@ -31,6 +32,6 @@ def convert(
         )
     if target.exists() and not force:
         raise ModelError(f"'{target}' already exists", hint="pass --force to replace it")
-    model = load_model(source)
+    model = load_model(source, data_files=data or ())
     save_model(model, target)
     console.print(f"wrote {escape(str(target))} ({len(model.elements)} variables)", highlight=False)

@@ -8,6 +8,7 @@ written, so loading an XMILE file loads neither PyYAML nor the writers.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,13 +39,21 @@ def builtin_models() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
-def load_model(source: str | Path) -> Model:
+def load_model(source: str | Path, *, data_files: Sequence[str | Path] = ()) -> Model:
     """Load a model from a YAML, XMILE or Vensim .mdl file, or by built-in name
-    (``flywheel models``).
+    (``flywheel models``). ``data_files`` (.dat, .tab, .csv) give a Vensim model's data
+    variables (those without an equation) their series; other models take none.
 
     Raises ModelError with file and line for anything wrong in the file.
     """
+    if isinstance(data_files, str | Path):
+        data_files = (data_files,)
     path = Path(source)
+    if data_files and path.suffix.lower() not in MDL_SUFFIXES:
+        raise ModelError(
+            f"data files are read for Vensim .mdl models, and '{source}' is not one",
+            hint="leave out the data files (--data)",
+        )
     if not path.exists() and isinstance(source, str) and re.fullmatch(r"[\w-]+", source):
         if source in builtin_models():
             from importlib import resources
@@ -70,7 +79,7 @@ def load_model(source: str | Path) -> Model:
     if suffix in MDL_SUFFIXES:
         from flywheel_sim.io.mdl import load_mdl
 
-        return load_mdl(path)
+        return load_mdl(path, data_files=data_files)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -40,6 +40,7 @@ class Budgets:
     job_seconds: float = 120.0  # a background job: Monte Carlo, calibration, diagnostics
     limits: Limits = field(default=WEB_LIMITS)
     max_upload_bytes: int = 1_000_000  # one uploaded file (a large hand-written model ~50 kB)
+    max_upload_files: int = 8  # data files uploaded with one model (each max_upload_bytes)
     max_uploads: int = 16  # uploads kept compiled in memory, for everyone together
     max_upload_slots: int = 400_000  # their total size in compiled slots (instances)
     keep_uploads_seconds: float = 3600.0  # an upload unused this long is deleted
@@ -50,7 +51,8 @@ class Budgets:
             value = getattr(self, name)
             if not value > 0:
                 raise FlywheelError(f"the dashboard's {name} must be positive, not {value}")
-        for name in ("max_upload_bytes", "max_uploads", "max_upload_slots", "max_jobs"):
+        names = ("max_upload_bytes", "max_upload_files", "max_uploads", "max_upload_slots")
+        for name in (*names, "max_jobs"):
             if getattr(self, name) < 1:
                 raise FlywheelError(f"the dashboard's {name} must be at least 1")
 

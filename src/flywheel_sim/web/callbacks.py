@@ -12,6 +12,7 @@ import base64
 import binascii
 import logging
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, State, no_update
@@ -20,6 +21,7 @@ from dash.exceptions import PreventUpdate
 from flywheel_sim.errors import Cancelled, FlywheelError
 from flywheel_sim.present.analyses import default_variables
 from flywheel_sim.web.layout import model_options, sliders
+from flywheel_sim.web.session import SUFFIXES
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -60,23 +62,43 @@ def run(entry: Entry, values: dict[str, float], variables: list[str] | None = No
 
 
 def receive(
-    registry: Registry, contents: str | None, filename: str | None, session: str | None
+    registry: Registry,
+    contents: str | list[str] | None,
+    filename: str | list[str] | None,
+    session: str | None,
 ) -> tuple[Any, ...]:
     """What the upload callback answers: (model options, chosen model, error text, error
-    hidden). A refused upload leaves the model as it was and says why in the error banner."""
+    hidden). An upload is one model file, or several files: one model and the data files it
+    reads. A refused upload leaves the model as it was and says why in the error banner."""
     if not contents:
         raise PreventUpdate
+    texts = contents if isinstance(contents, list) else [contents]
+    names = filename if isinstance(filename, list) else [filename or "model.yaml"]
+    names = [n or "model.yaml" for n in names][: len(texts)]
+    names += ["data"] * (len(texts) - len(names))
+    files = []
+    for text, name in zip(texts, names, strict=True):
+        try:
+            files.append((name, base64.b64decode(text.partition(",")[2], validate=True)))
+        except (binascii.Error, ValueError, AttributeError):
+            return no_update, no_update, f"{name}: the upload arrived damaged", False
+    models = (
+        [f for f in files if Path(f[0]).suffix.lower() in SUFFIXES] if len(files) > 1 else files
+    )
+    if len(models) != 1:
+        listed = ", ".join(names)[:200]
+        return no_update, no_update, (
+            f"could not load {listed}: an upload is one model file ({', '.join(SUFFIXES)}) "
+            f"with the data files it reads, and this one has {len(models)}"
+        ), False  # fmt: skip
+    name, data = models[0]
+    others = [f for f in files if f is not models[0]]
     try:
-        _, _, encoded = contents.partition(",")
-        data = base64.b64decode(encoded, validate=True)
-    except (binascii.Error, ValueError):
-        return no_update, no_update, f"{filename}: the upload arrived damaged", False
-    try:
-        entry = registry.upload(filename or "model.yaml", data, session=str(session or ""))
+        entry = registry.upload(name, data, session=str(session or ""), files=others)
     except MemoryError:
-        return no_update, no_update, f"could not load {filename}: it needs too much memory", False
+        return no_update, no_update, f"could not load {name}: it needs too much memory", False
     except Exception as exc:
-        return no_update, no_update, f"could not load {filename}: {plain(exc)}", False
+        return no_update, no_update, f"could not load {name}: {plain(exc)}", False
     return model_options(registry.uploads(str(session or ""))), entry.key, "", True
 
 
@@ -101,7 +123,9 @@ def register(app: Dash, registry: Registry) -> None:
         SESSION,
         prevent_initial_call=True,
     )
-    def upload(contents: str | None, filename: str | None, session: str | None) -> Any:
+    def upload(
+        contents: str | list[str] | None, filename: str | list[str] | None, session: str | None
+    ) -> Any:
         return receive(registry, contents, filename, session)
 
     @app.callback(

@@ -15,6 +15,7 @@ from flywheel_sim.io.models import builtin_models
 from flywheel_sim.present.analyses import fmt
 from flywheel_sim.present.diagram.cytoscape import stylesheet
 from flywheel_sim.web.session import MAX_UPLOAD_BYTES, SUFFIXES, Entry, SliderSpec
+from flywheel_sim.web.upload_files import DATA_SUFFIXES
 
 GRAPH_CONFIG: dict[str, Any] = {
     "displaylogo": False,
@@ -240,12 +241,16 @@ def page(model: str, uploads: list[Entry], session: str = "") -> html.Div:
     upload = dcc.Upload(
         id="upload",
         children=html.Div(
-            ["Upload a model: drop a file or ", html.A("choose one"), " (YAML or XMILE, ≤ 1 MB)"]
+            [
+                "Upload a model: drop files or ",
+                html.A("choose them"),
+                " (YAML, XMILE or Vensim .mdl, with the data files it reads; ≤ 1 MB each)",
+            ]
         ),
         className="upload",
         max_size=4 * MAX_UPLOAD_BYTES,  # larger files reach the server's one-line refusal
-        accept=",".join(SUFFIXES),
-        multiple=False,
+        accept=",".join((*SUFFIXES, *DATA_SUFFIXES)),
+        multiple=True,  # a model and its data files together
     )
     header = html.Header(
         [

@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -34,10 +35,11 @@ import numpy as np
 
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.errors import Cancelled, FlywheelError, ModelError
-from flywheel_sim.io.models import MODEL_SUFFIXES, builtin_models, load_model
+from flywheel_sim.io.models import MDL_SUFFIXES, MODEL_SUFFIXES, builtin_models, load_model
 from flywheel_sim.spec.model import Model
 from flywheel_sim.studies.scenarios import Study, load_study
 from flywheel_sim.web.budgets import DEFAULT, Budgets, Deadline
+from flywheel_sim.web.upload_files import data_files, model_file, upload_digest, write_files
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -318,26 +320,23 @@ class Registry:
             self._entries[entry.key] = entry
         return entry
 
-    def upload(self, filename: str, content: bytes, session: str = "") -> Entry:
-        """Validate, compile and run once an uploaded model file, for ``session``; a one-line
-        ModelError naming the file if it is bad or beyond the dashboard's budget."""
+    def upload(
+        self,
+        filename: str,
+        content: bytes,
+        session: str = "",
+        files: Sequence[tuple[str, bytes]] = (),
+    ) -> Entry:
+        """Validate, compile and run once an uploaded model file, for ``session``, with the
+        data ``files`` (name, bytes) uploaded with it written beside it (:mod:`.upload_files`);
+        a one-line ModelError naming the file if it is bad or beyond the dashboard's budget."""
         budgets = self.budgets
-        name = Path(filename or "model.yaml").name
-        suffix = Path(name).suffix.lower()
-        if suffix not in SUFFIXES:
-            raise ModelError(
-                f"'{name}' is not a model file",
-                hint="upload a YAML (.yaml), XMILE (.xmile, .stmx) or Vensim (.mdl) model",
-            )
-        if len(content) > budgets.max_upload_bytes:
-            raise ModelError(
-                f"'{name}' is {len(content):,} bytes; uploads are limited to "
-                f"{budgets.max_upload_bytes:,} bytes"
-            )
+        name, stored = model_file(filename, content, budgets)
         if session and not SESSION.fullmatch(session):
             raise ModelError("this page's session is not valid", hint="reload the page")
+        extra = data_files(files, stored, budgets)
         self.sweep()
-        digest = hashlib.sha256(session.encode() + b"\0" + content).hexdigest()[:24]
+        digest = upload_digest(session, content, extra)
         key = f"upload:{digest}"
         with self._lock:
             found = self._entries.get(key)
@@ -345,13 +344,14 @@ class Registry:
                 self._entries.move_to_end(key)
                 found.used = time.monotonic()
                 return found
-        stem = re.sub(r"[^\w-]", "_", Path(name).stem)[:60] or "model"
         folder = self.root / digest
         folder.mkdir(exist_ok=True)
-        path = folder / f"{stem}{suffix}"
+        path = folder / stored
         path.write_bytes(content)
         try:
-            model = load_model(path)
+            datasets = write_files(folder, extra)  # .dat files: a Vensim model's datasets
+            mdl = path.suffix in MDL_SUFFIXES
+            model = load_model(path, data_files=datasets if mdl else ())
             entry = _entry(key, f"{name} (uploaded)", model, load_study(path, model), budgets)
             entry.owner, entry.folder = session, folder
             if entry.size > budgets.max_upload_slots:

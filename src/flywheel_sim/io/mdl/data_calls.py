@@ -27,7 +27,8 @@ import numpy as np
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.data import read_constants, read_data, read_lookups, read_subscript
 from flywheel_sim.io.mdl.data_files import Where
-from flywheel_sim.io.mdl.data_series import data_method, data_table
+from flywheel_sim.io.mdl.data_series import NA, FloatArray, data_method, data_table
+from flywheel_sim.io.mdl.dataset import DataSet
 from flywheel_sim.io.mdl.expr import parse_expression
 from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.subscripts import RangeDef
@@ -73,11 +74,14 @@ def get_call(rhs: str, line: int, variable: str) -> tuple[str, list[str]] | None
 class DataCalls:
     """Reads the GET calls of one model, from the files in its folder ``root``."""
 
-    def __init__(self, root: Path | None, file: str | None) -> None:
+    def __init__(self, root: Path | None, file: str | None, dataset: DataSet | None = None) -> None:
         self.root = root
         self.file = file
+        self.dataset = dataset
         self.lookup_records: dict[str, list[tuple[Record, Lhs]]] = {}  # GET LOOKUPS
         self.data_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data equations
+        self.file_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data from a dataset
+        self.notes: list[str] = []
 
     def elements(
         self,
@@ -95,7 +99,7 @@ class DataCalls:
         out: list[Element] = []
         for group in self.lookup_records.values():
             out += self.lookups(group, builder)
-        for key, group in self.data_records.items():
+        for key, group in [*self.data_records.items(), *self.file_records.items()]:
             hidden = f"{group[0][1].name} series"
             while canonical(hidden) in variables or canonical(hidden) in lookups:
                 hidden += " table"
@@ -166,17 +170,12 @@ class DataCalls:
         dims = builder.variable_dims(name, lhss) if lhss[0].subs else ()
         out: dict[str, Element] = {}
         for record, lhs in group:
-            func, args = _call(lhs)
-            where = self.where(record, lhs, func)
-            if lhs.excepts:
-                raise where.error(":EXCEPT: is not supported yet", "list the elements")
-            shape = _shape(lhs, builder, where)
-            reader = read_data if func.endswith("DATA") else read_lookups
-            file, tab, axis, first = args
-            xs, values = reader(self.root, file, tab, axis, first, shape, where=where)
-            cells = builder.cells(lhs, dims)[0] if dims else [()]
-            rows = values.reshape(len(cells), len(xs))
-            for cell, ys in zip(cells, rows, strict=True):
+            where, points = (
+                self.get_points(record, lhs, builder, dims)
+                if lhs.op
+                else self.dataset_points(record, lhs, builder, dims)
+            )
+            for cell, xs, ys in points:
                 if hidden is None:
                     graph = GraphicalFunction(tuple(xs.tolist()), tuple(ys.tolist()))
                 else:
@@ -195,6 +194,57 @@ class DataCalls:
                 out[element.key] = element
         return list(out.values())
 
+    def get_points(
+        self, record: Record, lhs: Lhs, builder: Builder, dims: tuple[str, ...]
+    ) -> tuple[Where, list[tuple[tuple[str, ...], FloatArray, FloatArray]]]:
+        """Each element's x (or time) values and y values, read by a GET call."""
+        func, args = _call(lhs)
+        where = self.where(record, lhs, func)
+        if lhs.excepts:
+            raise where.error(":EXCEPT: is not supported yet", "list the elements")
+        shape = _shape(lhs, builder, where)
+        reader = read_data if func.endswith("DATA") else read_lookups
+        file, tab, axis, first = args
+        xs, values = reader(self.root, file, tab, axis, first, shape, where=where)
+        cells = builder.cells(lhs, dims)[0] if dims else [()]
+        rows = values.reshape(len(cells), len(xs))
+        return where, [(cell, xs, ys) for cell, ys in zip(cells, rows, strict=True)]
+
+    def dataset_points(
+        self, record: Record, lhs: Lhs, builder: Builder, dims: tuple[str, ...]
+    ) -> tuple[Where, list[tuple[tuple[str, ...], FloatArray, FloatArray]]]:
+        """Each element's times and values, from the data files the user gave; an element
+        the files lack is :NA: (Vensim: "data need not be available for all members of a
+        subscript range"); a variable they lack entirely is refused."""
+        where = Where(self.file, record.line, lhs.name, "data variable")
+        key = canonical(lhs.name)
+        cells = builder.cells(lhs, dims)[0] if dims else [()]
+        dataset = self.dataset or DataSet()
+        if key not in dataset.names():
+            given = (
+                f"none of {', '.join(dataset.files)} holds it"
+                if dataset.files
+                else ("no data file was given")
+            )
+            raise ModelError(
+                f"'{lhs.name}' is a data variable (no equation; Vensim reads it from a "
+                f"dataset), and {given}",
+                line=record.line,
+                variable=lhs.name,
+                hint="give its series in a .dat, .tab or .csv file: flywheel run model.mdl "
+                "--data FILE, or load_model(path, data_files=[FILE])",
+            )
+        out = []
+        for cell in cells:
+            found = dataset.get(key, cell)
+            if found is None:
+                name = f"{lhs.name}[{', '.join(_shown(builder, cell))}]" if cell else lhs.name
+                self.notes.append(f"data variable {name} has no series in the data files: :NA:")
+                out.append((cell, np.zeros(1), np.full(1, NA)))
+            else:
+                out.append((cell, found.times, found.values))
+        return where, out
+
 
 def data_keyword(lhs: Lhs) -> Lhs:
     """``x :HOLD BACKWARD: := ...`` (``lhs.op`` the keyword, ``lhs.rhs`` from it on): a data
@@ -204,13 +254,10 @@ def data_keyword(lhs: Lhs) -> Lhs:
         return Lhs(
             lhs.name, lhs.subs, lhs.excepts, ":=", after[2:].strip(), lhs.line, keyword=lhs.op
         )
-    what = (
-        "a data keyword before an equation other than :="
-        if after
-        else ("data variables read from a .vdf file")
-    )
+    if not after:  # x :HOLD BACKWARD: alone: its data come from a dataset
+        return Lhs(lhs.name, lhs.subs, lhs.excepts, "", "", lhs.line, keyword=lhs.op)
     raise ModelError(
-        f"{what} are not supported yet",
+        "a data keyword before an equation other than := is not supported yet",
         line=lhs.line,
         variable=lhs.name,
         hint="read the data with x :KEYWORD: := GET XLS DATA(...)",
@@ -240,6 +287,12 @@ def _call(lhs: Lhs) -> tuple[str, list[str]]:
     if not func.endswith(("DATA", "LOOKUPS")):
         raise ModelError(f"{func} cannot define a lookup or data", line=lhs.line, variable=lhs.name)
     return found
+
+
+def _shown(builder: Builder, cell: tuple[str, ...]) -> list[str]:
+    """The elements of ``cell`` (canonical) as the model writes them."""
+    names = {canonical(e): e for d in builder.dims.values() for e in d.elements}
+    return [names.get(e, e) for e in cell]
 
 
 def _shape(lhs: Lhs, builder: Builder, where: Where) -> tuple[int, ...]:

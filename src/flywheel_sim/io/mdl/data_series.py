@@ -28,14 +28,12 @@ import numpy as np
 import numpy.typing as npt
 
 from flywheel_sim.io.mdl.data_files import Where
+from flywheel_sim.io.mdl.expr import NA  # Vensim's :NA: value (−2¹⁰⁹ ≈ −6.49e32)
 from flywheel_sim.spec.model import GraphicalFunction
 
 FloatArray = npt.NDArray[np.float64]
 Method = Literal["interpolate", "hold backward", "look forward", "raw"]
 METHODS: tuple[Method, ...] = ("interpolate", "hold backward", "look forward", "raw")
-
-NA = -(2.0**109)
-"""Vensim's :NA: value (−2¹⁰⁹ ≈ −6.49e32)."""
 
 
 def data_method(keyword: str | None, *, where: Where | None = None) -> Method:

@@ -27,7 +27,7 @@ from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, Num, Subscript, Unary, Var
 from flywheel_sim.spec.names import canonical
 
-NA = -1e38  # Vensim's :NA:
+NA = -(2.0**109)  # Vensim's :NA: (Vensim help, ":NA:": "a special value (-2^109)")
 MAX_DEPTH = 200
 _TOKEN = re.compile(
     r"""

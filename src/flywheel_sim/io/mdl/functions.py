@@ -21,6 +21,7 @@ from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import (
     count_elements,
     elm_map,
+    option_values,
     profile_args,
     seed_value,
     vector_args,
@@ -251,6 +252,7 @@ class Translator:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
         args = seed_value(func, vector_args(func, node.args), self.constants)
+        args = option_values(func, args, self.constants)
         if func == "VECTOR ELM MAP":
             args = elm_map(args, self.dims)
         elif func == "ALLOCATE AVAILABLE":

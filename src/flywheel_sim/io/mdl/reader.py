@@ -14,11 +14,13 @@ from __future__ import annotations
 import math
 import re
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.data_calls import KEYWORDS, DataCalls, data_keyword, get_call
+from flywheel_sim.io.mdl.dataset import DataSet, read_datasets
 from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
@@ -47,24 +49,34 @@ _TABLE_CALL = re.compile(r"\(\s*([^\W\d][\w ]*?)\s*\(")
 _RANGE = re.compile(r"\[([^\[\]]*)\]\s*\Z")
 
 
-def load_mdl(path: str | Path) -> Model:
-    """Read the Vensim model at ``path``."""
+def load_mdl(path: str | Path, *, data_files: Sequence[str | Path] = ()) -> Model:
+    """Read the Vensim model at ``path``; its data variables without an equation take their
+    series from ``data_files`` (.dat, .tab, .csv: :mod:`flywheel_sim.io.mdl.dataset`)."""
     file = Path(path)
     if not file.is_file():
         raise ModelError(f"model file '{file}' does not exist")
     if file.stat().st_size > MAX_FILE_BYTES:
         raise ModelError(f"model file '{file}' is larger than {MAX_FILE_BYTES} bytes")
     text = decode(file.read_bytes())
-    return loads_mdl(text, file=str(file), name=file.stem, root=file.resolve().parent)
+    root = file.resolve().parent
+    return loads_mdl(text, file=str(file), name=file.stem, root=root, data_files=data_files)
 
 
 def loads_mdl(
-    text: str, *, file: str | None = None, name: str = "model", root: Path | None = None
+    text: str,
+    *,
+    file: str | None = None,
+    name: str = "model",
+    root: Path | None = None,
+    data_files: Sequence[str | Path] = (),
 ) -> Model:
     """Read a Vensim model from its text; GET XLS/DIRECT calls read files in folder ``root``
-    (refused without one)."""
+    (refused without one); data variables without an equation read ``data_files``."""
+    if isinstance(data_files, str | Path):
+        data_files = (data_files,)
+    dataset = read_datasets(data_files)
     try:
-        return MdlReader(text, file, name, root).read()
+        return MdlReader(text, file, name, root, dataset).read()
     except ModelError as exc:
         raise exc.located(file=file) from None
 
@@ -138,9 +150,16 @@ SHADOWING = frozenset(CONSTANT_NAMES) - {"time"}
 
 
 class MdlReader:
-    def __init__(self, text: str, file: str | None, name: str, root: Path | None = None) -> None:
+    def __init__(
+        self,
+        text: str,
+        file: str | None,
+        name: str,
+        root: Path | None = None,
+        dataset: DataSet | None = None,
+    ) -> None:
         self.doc: Document = read_document(text, file)
-        self.data = DataCalls(root, self.doc.file)
+        self.data = DataCalls(root, self.doc.file, dataset)
         self.name = name
         self.ranges: list[RangeDef] = []
         self.lookups: dict[str, tuple[Record, Lhs, Table]] = {}
@@ -201,7 +220,7 @@ class MdlReader:
             time=time,
             dimensions=dims + tuple(builder.new_dims),
             file=self.doc.file,
-            notes=tuple(self.extra_notes),
+            notes=(*self.extra_notes, *self.data.notes),
             layout=read_sketch(self.doc.sketch, names),
         )
 
@@ -289,8 +308,8 @@ class MdlReader:
             self.data.data_records.setdefault(key, []).append((record, lhs))
         elif call is not None and call[0].endswith("LOOKUPS"):
             self.data.lookup_records.setdefault(key, []).append((record, lhs))
-        elif lhs.op == "":
-            raise ModelError("data variables (no equation) are not supported yet", **where)
+        elif lhs.op == "":  # a data variable: its series come from the data files given
+            self.data.file_records.setdefault(key, []).append((record, lhs))
         elif key in CONTROL:
             self.control[key] = (record, lhs)
         else:

@@ -123,6 +123,24 @@ def profile_args(args: tuple[Expr, ...], dims: Mapping[str, tuple[str, ...]]) ->
     return (_starred(request, "ALLOCATE AVAILABLE", "last"), *parts, avail)
 
 
+OPTIONS = {"VECTOR SELECT": (3, 4)}  # its action and error action
+
+
+def option_values(
+    func: str, args: tuple[Expr, ...], constants: Mapping[str, float]
+) -> tuple[Expr, ...]:
+    """``args`` with an option that must be a number (VECTOR SELECT's action) given as a
+    constant's name replaced by its value (``VSSUM = 0`` ... ``VECTOR SELECT(..., VSSUM,
+    VSERRATLEASTONE)``, as SDEverywhere's test models write it)."""
+    places = OPTIONS.get(func, ())
+    return tuple(
+        Num(constants[a.name])
+        if i in places and isinstance(a, Var) and not a.subscripts and a.name in constants
+        else a
+        for i, a in enumerate(args)
+    )
+
+
 def _largest(members: set[str], dims: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The elements of the largest range holding ``members`` (a vector's own range)."""
     holding = [els for els in dims.values() if members <= set(els)]
