@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.export_functions import FunctionExport
 from flywheel_sim.io.xmile.meta import model_meta
 from flywheel_sim.io.xmile.writer_modules import (
     Module,
@@ -60,13 +61,16 @@ def xmile_equation(
     lookups: frozenset[str] = frozenset(),
     rename: Callable[[str], str] | None = None,
     shown: Mapping[str | int, str] | None = None,
+    functions: FunctionExport | None = None,
 ) -> str:
     """Our equation text in XMILE's syntax: ``IF_THEN_ELSE(c, a, b)`` as ``IF c THEN a ELSE
     b``, a call of a lookup element (one of ``lookups``, canonical names) as the standard's
     ``LOOKUP(name, x)``, and every variable's name through ``rename`` (names inside a
     module); subscripts are written as ``shown`` spells them (the model's dimension and
-    element names, ``x[Region]`` rather than ``x[region]``)."""
-    return to_text(_xmile_tree(parse(text), lookups, rename or _same, shown or {}))
+    element names, ``x[Region]`` rather than ``x[region]``). Builtins XMILE 1.0 lacks are
+    written in standard terms or refused by ``functions`` (io/xmile/export_functions.py)."""
+    tree = parse(text)
+    return to_text(_xmile_tree(tree, lookups, rename or _same, shown or {}, functions, tree))
 
 
 def _same(name: str) -> str:
@@ -90,9 +94,11 @@ def _xmile_tree(
     lookups: frozenset[str],
     rename: Callable[[str], str],
     shown: Mapping[str | int, str],
+    functions: FunctionExport | None,
+    whole: Expr,
 ) -> Expr:
     def tree(child: Expr) -> Expr:
-        return _xmile_tree(child, lookups, rename, shown)
+        return _xmile_tree(child, lookups, rename, shown, functions, whole)
 
     if isinstance(node, Num):
         return node
@@ -111,7 +117,9 @@ def _xmile_tree(
         return If(*args)
     if canonical(node.func) in lookups and len(args) == 1:
         return Call("LOOKUP", (Var(rename(canonical(node.func))), *args))
-    return Call(node.func, args)
+    if functions is None:
+        return Call(node.func, args)
+    return functions.call(node.func, node.args, args, whole=node is whole)
 
 
 class _Writer:
@@ -124,6 +132,7 @@ class _Writer:
         self.nodes: dict[str, ET.Element] = {}
         self.broken: set[str] | None = None  # module prefixes that cannot be written as such
         self.shown: dict[str | int, str] = {}  # dimension and element names as written
+        self.functions = FunctionExport(model)  # builtins XMILE lacks: expanded or refused
         for dim in model.dimensions:
             self.shown[canonical(dim.name)] = dim.name
             self.shown.update((canonical(e), e) for e in dim.elements if not e.isdecimal())
@@ -288,13 +297,14 @@ class _Writer:
 
     def variable(self, e: Element, rename: Callable[[str], str] | None = None) -> ET.Element:
         self.rename = rename
+        self.functions.variable = e.name
         try:
             return self._variable(e)
         except ModelError as exc:
             raise exc.located(file=self.model.file, line=e.line, variable=e.name) from None
 
     def equation(self, text: str) -> str:
-        return xmile_equation(text, self.lookups, self.rename, self.shown)
+        return xmile_equation(text, self.lookups, self.rename, self.shown, self.functions)
 
     def _variable(self, e: Element) -> ET.Element:
         if e.kind == "lookup":
