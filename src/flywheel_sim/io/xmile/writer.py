@@ -14,12 +14,20 @@ import json
 import math
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.xmile.export_functions import FunctionExport
 from flywheel_sim.io.xmile.meta import model_meta
 from flywheel_sim.io.xmile.views import write_views
+from flywheel_sim.io.xmile.writer_modules import (
+    Module,
+    all_elements,
+    broken_prefixes,
+    connected_source,
+    local_name,
+    module_tree,
+)
 from flywheel_sim.io.xmile.xml import FLYWHEEL_NS
 from flywheel_sim.spec.ast import (
     Binary,
@@ -33,7 +41,6 @@ from flywheel_sim.spec.ast import (
     Var,
     VarList,
     to_text,
-    walk,
 )
 from flywheel_sim.spec.model import Element, GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical
@@ -55,13 +62,16 @@ def xmile_equation(
     lookups: frozenset[str] = frozenset(),
     rename: Callable[[str], str] | None = None,
     shown: Mapping[str | int, str] | None = None,
+    functions: FunctionExport | None = None,
 ) -> str:
     """Our equation text in XMILE's syntax: ``IF_THEN_ELSE(c, a, b)`` as ``IF c THEN a ELSE
     b``, a call of a lookup element (one of ``lookups``, canonical names) as the standard's
     ``LOOKUP(name, x)``, and every variable's name through ``rename`` (names inside a
     module); subscripts are written as ``shown`` spells them (the model's dimension and
-    element names, ``x[Region]`` rather than ``x[region]``)."""
-    return to_text(_xmile_tree(parse(text), lookups, rename or _same, shown or {}))
+    element names, ``x[Region]`` rather than ``x[region]``). Builtins XMILE 1.0 lacks are
+    written in standard terms or refused by ``functions`` (io/xmile/export_functions.py)."""
+    tree = parse(text)
+    return to_text(_xmile_tree(tree, lookups, rename or _same, shown or {}, functions, tree))
 
 
 def _same(name: str) -> str:
@@ -85,9 +95,11 @@ def _xmile_tree(
     lookups: frozenset[str],
     rename: Callable[[str], str],
     shown: Mapping[str | int, str],
+    functions: FunctionExport | None,
+    whole: Expr,
 ) -> Expr:
     def tree(child: Expr) -> Expr:
-        return _xmile_tree(child, lookups, rename, shown)
+        return _xmile_tree(child, lookups, rename, shown, functions, whole)
 
     if isinstance(node, Num):
         return node
@@ -106,53 +118,9 @@ def _xmile_tree(
         return If(*args)
     if canonical(node.func) in lookups and len(args) == 1:
         return Call("LOOKUP", (Var(rename(canonical(node.func))), *args))
-    return Call(node.func, args)
-
-
-@dataclass
-class _Module:
-    """A module to write: the elements whose names start with ``prefix`` (canonical, with
-    the trailing dot), under their local names, and the modules inside it."""
-
-    name: str  # display name of the module ("Sub Model")
-    prefix: str  # canonical full prefix ("sub_model." or "outer.inner.")
-    elements: list[Element] = field(default_factory=list)
-    children: dict[str, _Module] = field(default_factory=dict)
-
-
-def _module_tree(elements: tuple[Element, ...]) -> tuple[list[Element], dict[str, _Module]]:
-    """The root's own elements and its modules, from the dotted names that flattening made
-    (``hares.births``). A dotted name stays in its model as it is where its first part also
-    names a variable there (a macro's copies, ``a.ACCUM1.total``) or the module could not be
-    written as one (it uses a lookup or flow of another model)."""
-
-    def split(items: list[Element], prefix: str) -> tuple[list[Element], dict[str, _Module]]:
-        locals_ = {e.key[len(prefix) :] for e in items}
-        own: list[Element] = []
-        groups: dict[str, _Module] = {}
-        for e in items:
-            local = e.key[len(prefix) :]
-            head, dot, _ = local.partition(".")
-            if not dot or head in locals_:
-                own.append(e)
-                continue
-            module = groups.get(head)
-            if module is None:
-                shown = _display_part(e.name, prefix.count("."))
-                module = groups[head] = _Module(shown, prefix + head + ".")
-            module.elements.append(e)
-        for module in groups.values():
-            inner, children = split(module.elements, module.prefix)
-            module.elements, module.children = inner, children
-        return own, groups
-
-    root, modules = split(list(elements), "")
-    return root, modules
-
-
-def _display_part(name: str, index: int) -> str:
-    parts = name.split(".")
-    return parts[index] if index < len(parts) else name
+    if functions is None:
+        return Call(node.func, args)
+    return functions.call(node.func, node.args, args, whole=node is whole)
 
 
 class _Writer:
@@ -165,6 +133,7 @@ class _Writer:
         self.nodes: dict[str, ET.Element] = {}
         self.broken: set[str] | None = None  # module prefixes that cannot be written as such
         self.shown: dict[str | int, str] = {}  # dimension and element names as written
+        self.functions = FunctionExport(model)  # builtins XMILE lacks: expanded or refused
         for dim in model.dimensions:
             self.shown[canonical(dim.name)] = dim.name
             self.shown.update((canonical(e), e) for e in dim.elements if not e.isdecimal())
@@ -219,7 +188,7 @@ class _Writer:
         meta.text = json.dumps(model_meta(model), sort_keys=True)
         model_node = ET.SubElement(root, "model")
         variables = ET.SubElement(model_node, "variables")
-        own, modules = _module_tree(model.elements)
+        own, modules = module_tree(model.elements)
         self.write_model(variables, own, modules, "")
         write_views(model_node, model)
         for key in self.outputs:  # read from outside their module
@@ -246,7 +215,7 @@ class _Writer:
         self,
         variables: ET.Element,
         own: list[Element],
-        modules: dict[str, _Module],
+        modules: dict[str, Module],
         prefix: str,
     ) -> dict[str, str]:
         """Write one model's variables and its modules (each a <module> here and a <model>
@@ -257,13 +226,13 @@ class _Writer:
                 self.model_names.add(canonical(module.name))
             else:  # written flat, with its dotted names, as before
                 del modules[head]
-                own.extend(_all_elements(module))
+                own.extend(all_elements(module))
         needs: dict[str, str] = {}  # a name from outside -> the local input receiving it
         own_keys = {e.key[len(prefix) :] for e in own}
         taken = own_keys | set(modules)
         inputs = set()
         for e in own if prefix else ():
-            source = _connected_source(e)
+            source = connected_source(e)
             if source is not None and not source.startswith(prefix) and source not in needs:
                 needs[source] = e.key[len(prefix) :]  # a module input: connected as before
                 inputs.add(e.key)
@@ -285,10 +254,10 @@ class _Writer:
         depth = prefix.count(".")
         for e in own:
             if e.key in inputs:
-                node = self.input_node(_local_name(e.name, depth), e.dims, e)
+                node = self.input_node(local_name(e.name, depth), e.dims, e)
             else:
                 node = self.variable(e, local)
-                node.set("name", _local_name(e.name, depth))
+                node.set("name", local_name(e.name, depth))
             self.nodes[e.key] = node
             variables.append(node)
         for module in modules.values():
@@ -313,11 +282,11 @@ class _Writer:
                 variables.insert(0, self.input_node(input_name, self.dims_of(outside), None))
         return needs
 
-    def writable(self, module: _Module) -> bool:
+    def writable(self, module: Module) -> bool:
         """Whether a module can be written as one: a unique model name, and no stock, flow
         or lookup shared across its border (XMILE connects only values)."""
         if self.broken is None:
-            self.broken = _broken_prefixes(self.model, self.lookups)
+            self.broken = broken_prefixes(self.model, self.lookups)
         return canonical(module.name) not in self.model_names and module.prefix not in self.broken
 
     def input_node(self, name: str, dims: tuple[str, ...], e: Element | None) -> ET.Element:
@@ -339,13 +308,14 @@ class _Writer:
 
     def variable(self, e: Element, rename: Callable[[str], str] | None = None) -> ET.Element:
         self.rename = rename
+        self.functions.variable = e.name
         try:
             return self._variable(e)
         except ModelError as exc:
             raise exc.located(file=self.model.file, line=e.line, variable=e.name) from None
 
     def equation(self, text: str) -> str:
-        return xmile_equation(text, self.lookups, self.rename, self.shown)
+        return xmile_equation(text, self.lookups, self.rename, self.shown, self.functions)
 
     def _variable(self, e: Element) -> ET.Element:
         if e.kind == "lookup":
@@ -399,51 +369,6 @@ class _Writer:
         ET.SubElement(node, "xpts").text = ",".join(_number(x) for x in table.xs)
         ET.SubElement(node, "ypts").text = ",".join(_number(y) for y in table.ys)
         return node
-
-
-def _prefixes(key: str) -> set[str]:
-    """The module prefixes of a flattened name: ``a.b.x`` -> ``{"a.", "a.b."}``."""
-    parts = key.split(".")
-    return {".".join(parts[:i]) + "." for i in range(1, len(parts))}
-
-
-def _broken_prefixes(model: Model, lookups: frozenset[str]) -> set[str]:
-    """The module prefixes that a stock's flow or a lookup's call crosses (one end inside,
-    the other outside), so that the module cannot be written as one."""
-    broken: set[str] = set()
-    for e in model.elements:
-        refs = [canonical(f) for f in (*e.inflows, *e.outflows)]
-        for text in (e.equation, *(t for _, t in e.element_equations)):
-            if text.strip():
-                refs += [
-                    canonical(n.func)
-                    for n in walk(parse(text))
-                    if isinstance(n, Call) and canonical(n.func) in lookups
-                ]
-        mine = _prefixes(e.key)
-        for ref in refs:
-            broken |= mine ^ _prefixes(ref)
-    return broken
-
-
-def _all_elements(module: _Module) -> list[Element]:
-    out = list(module.elements)
-    for child in module.children.values():
-        out += _all_elements(child)
-    return out
-
-
-def _local_name(name: str, depth: int) -> str:
-    """A flattened display name without its first ``depth`` module parts."""
-    return ".".join(name.split(".")[depth:]) if depth else name
-
-
-def _connected_source(e: Element) -> str | None:
-    """The name an auxiliary only copies (a connected module input), or None."""
-    if e.kind != "aux" or e.element_equations or e.lookup is not None or not e.equation:
-        return None
-    tree = parse(e.equation)
-    return tree.name if isinstance(tree, Var) and not tree.subscripts else None
 
 
 def dumps_xmile(model: Model) -> str:
