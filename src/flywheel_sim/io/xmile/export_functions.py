@@ -58,6 +58,8 @@ REFUSED = {
     "VECTOR_SORT_ORDER": ("Vensim's VECTOR SORT ORDER", "XMILE 1.0 has no such vector function"),
     "VECTOR_SELECT": ("Vensim's VECTOR SELECT", "XMILE 1.0 has no such vector function"),
     "ALLOCATE_BY_PRIORITY": ("Vensim's ALLOCATE BY PRIORITY", "XMILE 1.0 has no such function"),
+    "ALLOCATE_AVAILABLE": ("Vensim's ALLOCATE AVAILABLE", "XMILE 1.0 has no such function"),
+    "INVERT_MATRIX": ("Vensim's INVERT MATRIX", "XMILE 1.0 has no matrix functions"),
     **{
         f"RANDOM_{kind}": (
             f"Vensim's RANDOM {kind}",

@@ -1,9 +1,10 @@
 """XMILE ``<views>`` (XMILE 1.0, Views): where each variable is drawn.
 
 Written: one ``<view>`` per page of the model's :class:`~flywheel_sim.spec.layout.Layout`, with
-a ``<stock>``, ``<flow>`` or ``<aux>`` (parameters and lookups too) per placed variable of the
-root model, at its centre (``x``, ``y``, and ``width``/``height`` when known). A flow is drawn at
-its valve when the layout has one. Read: the ``x``/``y`` (and sizes) of the root model's views,
+a ``<stock>``, ``<flow>`` or ``<aux>`` (parameters too; standalone lookups have no display
+object) per placed variable of the root model, at its centre (``x``, ``y``, and
+``width``/``height`` when known). A flow is drawn at its valve when the layout has one, with its
+pipe (``<pts>``) between its stocks. Read: the ``x``/``y`` (and sizes) of the root model's views,
 the first drawing of each variable winning; a flow's position is also its valve. Names are
 matched to variables by their canonical form; anything else in a view (connectors, aliases,
 modules, text and graphics) is left out, and a view never stops a model from being read.
@@ -19,18 +20,26 @@ from flywheel_sim.spec.layout import Layout, Place
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
 
-TAGS = {"stock": "stock", "flow": "flow", "aux": "aux", "parameter": "aux", "lookup": "aux"}
+# a standalone lookup (<gf name>) has no display object in XMILE's views (pysimlin stops on one)
+TAGS = {"stock": "stock", "flow": "flow", "aux": "aux", "parameter": "aux"}
 _DRAWN = frozenset({"stock", "flow", "aux"})
 
 
 def write_views(model_node: ET.Element, model: Model) -> None:
     """Add ``<views>`` to ``model_node`` when the model has a layout of its root variables."""
     layout = model.layout
-    if not layout:
-        return
-    kinds = {e.key: e.kind for e in model.elements if "." not in e.name}
+    if not layout or any(e.kind == "lookup" for e in model.elements):
+        return  # pysimlin 0.8.5 aborts on views beside a standalone <gf> (docs/xmile.md)
+    kinds = {e.key: e.kind for e in model.elements if "." not in e.name and e.kind in TAGS}
     valves = {canonical(v.name): v for v in layout.valves}
     pages = list(layout.views) or [""]
+    placed = {canonical(p.name): p for p in layout.places}
+    ends: dict[str, tuple[str | None, str | None]] = {}  # flow -> (stock it drains, fills)
+    for e in model.elements:
+        for flow in e.outflows:
+            ends[canonical(flow)] = (e.key, ends.get(canonical(flow), (None, None))[1])
+        for flow in e.inflows:
+            ends[canonical(flow)] = (ends.get(canonical(flow), (None, None))[0], e.key)
     nodes = {page: ET.Element("view") for page in pages}
     for page, node in nodes.items():
         if page:
@@ -44,11 +53,35 @@ def write_views(model_node: ET.Element, model: Model) -> None:
         if place.width is not None and place.height is not None and at is place:
             attrs |= {"width": _text(place.width), "height": _text(place.height)}
         page = place.view if place.view in nodes else pages[0]
-        ET.SubElement(nodes[page], TAGS[kinds[key]], attrs)
+        node = ET.SubElement(nodes[page], TAGS[kinds[key]], attrs)
+        if kinds[key] == "flow":
+            _pipe(node, at, ends.get(key, (None, None)), placed)
     drawn = [node for node in nodes.values() if len(node)]
     if len(drawn) == 1:
         drawn[0].attrib.pop("flywheel:name", None)
     ET.SubElement(model_node, "views").extend(drawn)
+
+
+def _pipe(
+    node: ET.Element,
+    valve: Place,
+    ends: tuple[str | None, str | None],
+    placed: dict[str, Place],
+) -> None:
+    """A flow's ``<pts>`` (its pipe, which XMILE's flow needs: pysimlin stops without it):
+    from the stock it drains to the stock it fills, through the valve; a cloud end 60 units
+    beside the valve."""
+    source = placed.get(ends[0]) if ends[0] else None
+    sink = placed.get(ends[1]) if ends[1] else None
+    first = (source.x, source.y) if source else (valve.x - 60, valve.y)
+    last = (sink.x, sink.y) if sink else (valve.x + 60, valve.y)
+    if not source and sink and sink.x < valve.x:  # a cloud on the side away from the stock
+        first = (valve.x + 60, valve.y)
+    if source and not sink and source.x > valve.x:
+        last = (valve.x - 60, valve.y)
+    pts = ET.SubElement(node, "pts")
+    for x, y in (first, last):
+        ET.SubElement(pts, "pt", {"x": _text(x), "y": _text(y)})
 
 
 def read_views(model_node: ET.Element | None, names: dict[str, str]) -> Layout | None:
