@@ -1,4 +1,4 @@
-"""Vensim conformance: the 95 cases of tests/mdl (SDXorg/test-models, see tests/mdl/SOURCES.md)
+"""Vensim conformance: the 96 cases of tests/mdl (SDXorg/test-models, see tests/mdl/SOURCES.md)
 against the output Vensim produced.
 
 Each case's model is read with ``load_model`` and run with ``simulate``; every column of

@@ -358,7 +358,6 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
             "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
             "GET XLS LOOKUPS reads a file beside the model",
         ),
-        ("x[d] = M(1) ~ ~ |\nd: a ~~|\n:MACRO: M(a)\nM = a ~~|\n:END OF MACRO:", "macro (M)"),
     ],
 )
 def test_unsupported_is_one_line_naming_file_line_and_variable(equation: str, what: str) -> None:
@@ -419,35 +418,6 @@ def test_tabbed_array_strings_and_a_short_sketch_marker() -> None:
                 "u = GET DIRECT CONSTANTS('a.xlsx', 'S', 'A1')\n~~|\nt[D, E] = TABBED",
             )
         )
-
-
-MACROS = mdl(
-    """:MACRO: SCALE(input, factor)
-SCALE = input * inner
-\t~\tinput
-\t~\tthe output, named like the macro
-\t|
-inner = factor + 1 ~ ~ |
-:END OF MACRO:
-:MACRO: ACC(input)
-ACC = INTEG(input, 1) ~ ~ |
-:END OF MACRO:
-x = SCALE(2, 3) + SCALE(1, 0) ~ ~ |
-y = ACC(SCALE(1, 1)) ~ ~ |
-"""
-)
-
-
-def test_macros_expand_at_each_call(options: fs.Options) -> None:
-    """Vensim reference, macros: each call has its own copy of the macro's variables (a stock
-    in a macro is a stock per call); the macro's variable of its own name is the result."""
-    result = run(MACROS, options)
-    assert list(values(result, "x")) == [2 * 4 + 1 * 1] * 5
-    assert list(values(result, "y")) == [1, 3, 5, 7, 9]  # 1 + 2 per step
-    model = loads_mdl(MACROS)
-    assert sum(1 for e in model.elements if e.kind == "stock") == 1
-    with pytest.raises(ModelError, match="extra outputs: not supported yet"):
-        loads_mdl(MACROS.replace("ACC(input)", "ACC(input : out)"))
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,8 @@
 
 Vensim writes names with spaces (``birth rate``) or quoted (``"a-b"``), operators
 ``+ - * / ^``, comparisons ``= <> < <= > >=``, logic ``:AND: :OR: :NOT:``, ``:NA:``, calls with
-names of several words (``IF THEN ELSE(c, a, b)``), subscripts ``x[a, b]`` and ``x[d!]`` (all
+names of several words (``IF THEN ELSE(c, a, b)``), a macro call's extra outputs after a
+``:`` (``M(a : o1, o2)``, see :data:`OUTPUTS`), subscripts ``x[a, b]`` and ``x[d!]`` (all
 of ``d``, inside an array function), and lookup tables ``([(x0,y0)-(x1,y1)], (x,y), ...)``.
 
 The parse keeps Vensim's function names (upper case, one space between words) in
@@ -28,6 +29,7 @@ from flywheel_sim.spec.ast import Binary, Call, Expr, Num, Subscript, Unary, Var
 from flywheel_sim.spec.names import canonical
 
 NA = -(2.0**109)  # Vensim's :NA: (Vensim help, ":NA:": "a special value (-2^109)")
+OUTPUTS = ":"  # a macro call's extra outputs, ``M(a, b : o1, o2)``: Call(OUTPUTS, (Var(o1), ...))
 MAX_DEPTH = 200
 _TOKEN = re.compile(
     r"""
@@ -38,7 +40,7 @@ _TOKEN = re.compile(
   | (?P<string>'[^'\n]*')
   | (?P<colon>:[A-Za-z][A-Za-z ]*:)
   | (?P<name>[^\W\d][\w$'&]*(?:[ \t]+[\w$'&]+)*)
-  | (?P<op><=|>=|<>|[-+*/^()\[\],<>=!;])
+  | (?P<op><=|>=|<>|[-+*/^()\[\],<>=!;:])
   | (?P<bad>.)
     """,
     re.VERBOSE,
@@ -237,8 +239,26 @@ class Parser:
                 if not self.at(","):
                     break
                 self.take()
+        if self.at(":"):  # a macro call's extra outputs: names the call defines
+            self.take()
+            args.append(Call(OUTPUTS, self.output_names()))
         self.expect(")")
         return Call(func, tuple(args))
+
+    def output_names(self) -> tuple[Expr, ...]:
+        """``o1, o2`` after the ``:`` of a macro call: names without subscripts."""
+        names: list[Expr] = []
+        while True:
+            token = self.take()
+            if token.kind not in ("name", "qname") or self.at("[") or self.at("("):
+                raise ModelError(
+                    f"expected the name of a macro's output at column {token.col} "
+                    "(a name without subscripts)"
+                )
+            names.append(Var(name_of(token)))
+            if not self.at(","):
+                return tuple(names)
+            self.take()
 
     # -- lookup tables --------------------------------------------------------------------
     def table(self) -> Table:

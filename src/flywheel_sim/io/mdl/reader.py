@@ -185,11 +185,14 @@ class MdlReader:
 
         def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call
             key = canonical(lhs.name)
+            if key in self.variables or key in self.lookups or key in self.data.data_records:
+                raise ModelError(f"'{lhs.name}' is defined twice (once as a macro's output)")
             self.variables[key] = [(record, lhs)]
             translator.names.add(key)
             pending.append(key)
 
-        expander = Expander({m.name: m for m in macros}, sink) if macros else None
+        names = {canonical(d.name) for d in dims}
+        expander = Expander({m.name: m for m in macros}, sink, names)
         builder = Builder(dims, translator, expander)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
         elements += self.data.elements(self.variables, set(self.lookups), builder, translator)

@@ -20,7 +20,8 @@ _QUOTED = re.compile(r'"(?:[^"\\\n]|\\.)*"', re.DOTALL)
 _SPECIAL = re.compile(r'[|~"{]')
 _TILDE_ETC = re.compile(r'[~"{]')
 _CONTINUATION = re.compile(r"\\[ \t]*\r?\n[ \t]*")
-_MACRO = re.compile(r":MACRO:\s*(?P<head>[^\n]*)\n?", re.IGNORECASE)
+# the header runs to the ')' closing its arguments, which may continue over lines (``\``)
+_MACRO = re.compile(r":MACRO:[ \t]*(?P<head>[^()\n]*\([^()]*\)|[^\n]*)[ \t]*\n?", re.IGNORECASE)
 _END_MACRO = re.compile(r":END OF MACRO:", re.IGNORECASE)
 _UNDEFINED_1252 = frozenset((0x81, 0x8D, 0x8F, 0x90, 0x9D))
 # the settings' integration codes: 0 Euler, 1 RK4, 2 difference equations (as Euler),
@@ -125,7 +126,7 @@ def _split_records(doc: Document, text: str) -> None:
             if marker is None:
                 break
             if marker.re is _MACRO:
-                macro = " ".join(marker.group("head").split())
+                macro = " ".join(_CONTINUATION.sub(" ", marker.group("head")).split())
                 doc.macros.append((macro, first))
             else:
                 macro = ""

@@ -102,7 +102,7 @@ class Builder:
         self,
         dims: tuple[Dimension, ...],
         translator: Translator,
-        expand: Callable[[Expr, bool], Expr] | None = None,
+        expand: Callable[[Expr, Lhs], Expr] | None = None,
     ) -> None:
         self.expand = expand
         self.dims = {canonical(d.name): d for d in dims}
@@ -222,7 +222,7 @@ class Builder:
         else:
             tree, tables = parse_expression(lhs.rhs)
             if self.expand is not None:
-                tree = self.expand(tree, bool(dims))
+                tree = self.expand(tree, lhs)
             tree = count_elements(tree, self.elements)  # before d is replaced per element
         definition = Definition("aux", cells, own=own)
         if isinstance(tree, Call) and tree.func == "INTEG":
