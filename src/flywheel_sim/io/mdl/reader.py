@@ -215,8 +215,8 @@ class MdlReader:
         renames = reserved_renames(elements)  # a variable named 'seed', 'run' ...
         self.extra_notes += renaming_notes({**self.shadowing, **renames})
         elements = list(rename_elements(elements, renames))
-        names = {e.key: e.name for e in elements}  # the sketch's names, also as written
-        names.update({old: new for old, new in {**self.shadowing, **renames}.items()})
+        drawn = {e.key: e.name for e in elements}  # the sketch's names, also as written
+        drawn.update({old: new for old, new in {**self.shadowing, **renames}.items()})
         return Model(
             name=self.name,
             elements=tuple(elements),
@@ -224,7 +224,7 @@ class MdlReader:
             dimensions=dims + tuple(builder.new_dims),
             file=self.doc.file,
             notes=(*self.extra_notes, *self.data.notes),
-            layout=read_sketch(self.doc.sketch, names),
+            layout=read_sketch(self.doc.sketch, drawn),
         )
 
     def constants(self) -> dict[str, float]:
