@@ -11,7 +11,6 @@ else); a constant is a parameter; the rest are auxiliaries. Nothing is evaluated
 
 from __future__ import annotations
 
-import math
 import re
 from collections import deque
 from collections.abc import Sequence
@@ -19,13 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.mdl.data_calls import KEYWORDS, DataCalls, data_keyword, get_call
+from flywheel_sim.io.mdl.data_calls import DataCalls, get_call
 from flywheel_sim.io.mdl.dataset import DataSet, read_datasets
 from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.lookups import element_tables, lookup_variants
 from flywheel_sim.io.mdl.macros import Expander, Macro, read_macro
+from flywheel_sim.io.mdl.records import REALITY_CHECKS, split_equation, split_units
 from flywheel_sim.io.mdl.sketch import read_sketch
 from flywheel_sim.io.mdl.subscripts import (
     RangeDef,
@@ -43,10 +43,7 @@ from flywheel_sim.spec.rename import rename_elements, renaming_notes, reserved_r
 
 MAX_FILE_BYTES = 20_000_000
 CONTROL = ("initial_time", "final_time", "time_step", "saveper")
-REALITY_CHECKS = (":THE CONDITION:", ":TEST INPUT:")  # Vensim's reality checks: skipped
-_OPS = (":=", "==", "<->", "=", ":", "(")
 _TABLE_CALL = re.compile(r"\(\s*([^\W\d][\w ]*?)\s*\(")
-_RANGE = re.compile(r"\[([^\[\]]*)\]\s*\Z")
 
 
 def load_mdl(path: str | Path, *, data_files: Sequence[str | Path] = ()) -> Model:
@@ -79,69 +76,6 @@ def loads_mdl(
         return MdlReader(text, file, name, root, dataset).read()
     except ModelError as exc:
         raise exc.located(file=file) from None
-
-
-def split_equation(text: str, line: int) -> Lhs:
-    """A record's left side (name, subscripts, :EXCEPT:), its operator and its right side."""
-    if text.startswith('"'):
-        close = text.find('"', 1)
-        if close < 0:
-            raise ModelError("a quoted name is not closed", line=line)
-        name, rest = text[1:close], text[close + 1 :]
-    else:
-        match = re.match(r"[^\[=:(<]*", text)
-        assert match is not None
-        name, rest = match.group(), text[match.end() :]
-    name = " ".join(name.split())
-    subs, excepts = [], []
-    rest = rest.lstrip()
-    if rest.startswith("["):
-        listed, rest = _bracket(rest, line)
-        subs = listed
-    if rest.upper().startswith(":EXCEPT:"):
-        rest = rest[len(":EXCEPT:") :].lstrip()
-        while rest.startswith("["):
-            listed, rest = _bracket(rest, line)
-            excepts.append(listed)
-            rest = rest[1:].lstrip() if rest.startswith(",") else rest
-    for op in _OPS:
-        if rest.startswith(op):
-            if op == ":" and re.match(r":[A-Za-z ]+:", rest):
-                keyword = " ".join(rest[: rest.index(":", 1) + 1].upper().split())
-                if keyword in REALITY_CHECKS:
-                    return Lhs(name, subs, excepts, keyword, rest, line)
-                if keyword in KEYWORDS:
-                    return data_keyword(Lhs(name, subs, excepts, keyword, rest, line))
-                raise ModelError(f"'{keyword}' is not supported yet", line=line, variable=name)
-            body = rest if op == "(" else rest[len(op) :]
-            return Lhs(name, subs, excepts, op, body.strip(), line)
-    if rest.strip():
-        raise ModelError(f"cannot read the equation of '{name}'", line=line, variable=name)
-    return Lhs(name, subs, excepts, "", "", line)
-
-
-def _bracket(text: str, line: int) -> tuple[list[str], str]:
-    close = text.find("]")
-    if close < 0:
-        raise ModelError("a '[' is not closed", line=line)
-    parts = [" ".join(p.split()).strip('"') for p in text[1:close].split(",")]
-    return [p for p in parts if p], text[close + 1 :].lstrip()
-
-
-def split_units(units: str) -> tuple[str, float | None, float | None]:
-    """``Widgets/Month [0, 100, 5]``: the unit, and the range's minimum and maximum."""
-    match = _RANGE.search(units)
-    if match is None:
-        return units.strip(), None, None
-    bounds: list[float | None] = []
-    for part in match.group(1).split(",")[:2]:
-        try:
-            value = float(part)
-            bounds.append(value if math.isfinite(value) else None)
-        except ValueError:
-            bounds.append(None)
-    bounds += [None] * (2 - len(bounds))
-    return units[: match.start()].strip(), bounds[0], bounds[1]
 
 
 # our equations' constants that are plain names in Vensim (whose clock is Time, whose step is
