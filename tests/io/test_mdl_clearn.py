@@ -1,0 +1,49 @@
+"""What Climate Interactive's C-LEARN model (the teaching version of C-ROADS) needed from the
+.mdl reader: small models written here for each construct (expected values worked out by hand
+from the Vensim reference manual's definitions), and the model itself when it is on this
+machine (public, from bpowers/simlin's test/xmutil_test_models; not committed here)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import flywheel_sim as fs
+from flywheel_sim.io.mdl import loads_mdl
+
+CONTROL = """
+INITIAL TIME = 0 ~ year ~ |
+FINAL TIME = 2 ~ year ~ |
+TIME STEP = 1 ~ year ~ |
+SAVEPER = TIME STEP ~ year ~ |
+"""
+
+
+def run(equations: str, options: fs.Options) -> dict[str, list[list[float]]]:
+    """Each variable's values, a row per time."""
+    result = fs.simulate(
+        loads_mdl("{UTF-8}\n" + equations + CONTROL, file="t.mdl"), options=options
+    )
+    out = {}
+    for name in result.data_vars:
+        data = np.asarray(result[name].isel(run=0), dtype=float)
+        out[str(name)] = data.reshape(data.shape[0], -1).tolist()
+    return out
+
+
+# hand-written: a vector marked with a subrange of its dimension (C-LEARN's "Last Set Target
+# Year" selects over "set targets", two of the three elements of "Target")
+SUBRANGE = """
+t: t1, t2, t3 ~ ~ |
+s: t1, t2 ~ ~ |
+c: c1, c2 ~ ~ |
+x[c, t] = 1, 2, 3; 4, 5, 6; ~ ~ |
+y[c] = VECTOR SELECT(x[c, s!], x[c, s!], 0, 0, 0) ~ ~ |
+"""
+
+
+def test_vector_select_over_a_subrange_reads_its_elements_only(options: fs.Options) -> None:
+    """Vensim: x[c, s!] runs over the elements of s (t1, t2), not all of x's range t: action
+    0 sums selection * value, 1*1 + 2*2 = 5 and 4*4 + 5*5 = 41 (t3 would add 9 and 36)."""
+    model = loads_mdl("{UTF-8}\n" + SUBRANGE + CONTROL, file="t.mdl")
+    assert model.element("y").equation == "VECTOR_SELECT(x[c, s.*], x[c, s.*], 0, 0, 0)"
+    assert run(SUBRANGE, options)["y"][0] == [5, 41]
