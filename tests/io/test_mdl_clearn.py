@@ -6,8 +6,10 @@ machine (public, from bpowers/simlin's test/xmutil_test_models; not committed he
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import flywheel_sim as fs
+from flywheel_sim import ModelError
 from flywheel_sim.io.mdl import loads_mdl
 
 CONTROL = """
@@ -28,6 +30,35 @@ def run(equations: str, options: fs.Options) -> dict[str, list[list[float]]]:
         data = np.asarray(result[name].isel(run=0), dtype=float)
         out[str(name)] = data.reshape(data.shape[0], -1).tolist()
     return out
+
+
+# hand-written: per-element tables called over a range marked with ! inside VECTOR SELECT (as
+# C-LEARN's "RS FF CO2 FF Aggregated" calls "RS CO2 FF[COP!](Time/One year)")
+TABLES = """
+d: a, b ~ ~ |
+r: r1, r2 ~ ~ |
+tab[a]( (0,0), (10,10) ) ~ ~ |
+tab[b]( (0,0), (10,20) ) ~ ~ |
+w[d, r] = 1, 0; 1, 1; ~ ~ |
+y[r] = VECTOR SELECT(w[d!, r], tab[d!](Time) * w[d!, r], -1, 0, 0) ~ ~ |
+"""
+
+
+def test_element_tables_called_over_a_marked_range(options: fs.Options) -> None:
+    """tab[d!](x) is the vector of each element's own table read at x (tab[a](t) = t,
+    tab[b](t) = 2t): y[r1] selects a and b, t + 2t; y[r2] selects b only, 2t."""
+    model = loads_mdl("{UTF-8}\n" + TABLES + CONTROL, file="t.mdl")
+    hidden = model.element("tab at 1")
+    assert hidden.dims == ("d",)
+    assert hidden.element_equations == (("a", '"tab[a]"(time)'), ("b", '"tab[b]"(time)'))
+    assert run(TABLES, options)["y"] == [[0, 0], [3, 2], [6, 4]]
+
+
+def test_element_tables_over_a_marked_range_refuse_an_input_over_a_range() -> None:
+    """The hidden vector reads every table at one x: an x over a range is refused."""
+    text = TABLES.replace("tab[d!](Time)", "tab[d!](w[a, r])")
+    with pytest.raises(ModelError, match=r"tab\[d!\]\(x\).*depends on a subscript range.*t\.mdl:8"):
+        loads_mdl("{UTF-8}\n" + text + CONTROL, file="t.mdl")
 
 
 # hand-written: a vector marked with a subrange of its dimension (C-LEARN's "Last Set Target
