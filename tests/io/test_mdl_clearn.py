@@ -5,12 +5,15 @@ machine (public, from bpowers/simlin's test/xmutil_test_models; not committed he
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import flywheel_sim as fs
 from flywheel_sim import ModelError
-from flywheel_sim.io.mdl import loads_mdl
+from flywheel_sim.io.mdl import load_mdl, loads_mdl
 
 CONTROL = """
 INITIAL TIME = 0 ~ year ~ |
@@ -78,3 +81,35 @@ def test_vector_select_over_a_subrange_reads_its_elements_only(options: fs.Optio
     model = loads_mdl("{UTF-8}\n" + SUBRANGE + CONTROL, file="t.mdl")
     assert model.element("y").equation == "VECTOR_SELECT(x[c, s.*], x[c, s.*], 0, 0, 0)"
     assert run(SUBRANGE, options)["y"][0] == [5, 41]
+
+
+# -- the public model, when present --------------------------------------------------------
+
+WILD = Path(os.environ.get("FLYWHEEL_MDL_WILD", "/work/shared/mdl_wild"))
+CLEARN = WILD / "test_xmutil_test_models" / "C-LEARN v77 for Vensim.mdl"
+
+
+# Vensim's own run, Ref.vdf beside the model (read with pysimlin 0.8.5's load_vdf; float32):
+# (variable, scenario or None, year) -> value
+VENSIM = {
+    ("temperature_change_from_preindustrial", "deterministic", 2000): 0.656867,
+    ("temperature_change_from_preindustrial", "deterministic", 2100): 4.52676,
+    ("atm_conc_co2", "deterministic", 2050): 548.456,
+    ("atm_conc_co2", "deterministic", 2100): 935.743,
+    ("global_co2_ff_emissions", None, 2050): 74.0836,
+    ("global_total_co2_emissions", None, 2100): 108.807,
+}
+
+
+def test_clearn_runs_and_agrees_with_vensim() -> None:
+    """bpowers/simlin test/xmutil_test_models/C-LEARN v77 for Vensim.mdl (53,000 lines):
+    temperature, CO2 concentration and emissions as in Vensim's run (which keeps 6 digits)."""
+    if not CLEARN.exists():
+        pytest.skip(f"{CLEARN} is not on this machine (public models are not committed)")
+    result = fs.simulate(load_mdl(CLEARN))
+    assert str(result.status.values[0]) == "ok"
+    for (name, scenario, year), want in VENSIM.items():
+        got = result[name].isel(run=0).sel(time=year)
+        if scenario is not None:
+            got = got.sel(scenario=scenario)
+        assert float(got) == pytest.approx(want, rel=1e-5), (name, year)
