@@ -631,9 +631,9 @@ def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
     first (width 1: priority 3 gets 5, priority 2 the 2 left)."""
     model = loads_mdl(VECTORS)
     assert model.element("order").equation == "VECTOR_SORT_ORDER(x[*], 1)"
-    assert model.element("chosen").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    assert model.element("chosen").equation == "VECTOR_SELECT(sel[d.*], x[d.*], (-1), 0, 0)"
     # the actions named by constants (as SDEverywhere's extdata and vector models write them)
-    assert model.element("named").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    assert model.element("named").equation == "VECTOR_SELECT(sel[d.*], x[d.*], (-1), 0, 0)"
     result = run(VECTORS, options)
     assert start(result, "order") == [1, 2, 0]
     assert start(result, "down") == [0, 2, 1]
