@@ -14,20 +14,11 @@ import math
 from collections.abc import Callable, Mapping
 
 from flywheel_sim.compile.instances import Inst
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var
+from flywheel_sim.spec.ast import ARITHMETIC, Binary, Call, Expr, If, Num, Unary, Var
 
 _BINARY: dict[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
+    **ARITHMETIC,
     "/": lambda a, b: a / b if b else math.nan,
-    "^": lambda a, b: a**b,
-    "<": lambda a, b: float(a < b),
-    "<=": lambda a, b: float(a <= b),
-    ">": lambda a, b: float(a > b),
-    ">=": lambda a, b: float(a >= b),
-    "=": lambda a, b: float(a == b),
-    "<>": lambda a, b: float(a != b),
 }
 
 

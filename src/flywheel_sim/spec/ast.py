@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 
@@ -230,3 +230,19 @@ def depth(node: Expr) -> int:
         best = max(best, level)
         stack.extend((child, level + 1) for child in children(current))
     return best
+
+
+# the arithmetic and comparisons of two numbers (constant folding: a division by 0 raises)
+ARITHMETIC: Mapping[str, Callable[[float, float], float]] = {
+    "+": lambda a, b: a + b,
+    "-": lambda a, b: a - b,
+    "*": lambda a, b: a * b,
+    "/": lambda a, b: a / b,
+    "^": lambda a, b: a**b,
+    "<": lambda a, b: float(a < b),
+    "<=": lambda a, b: float(a <= b),
+    ">": lambda a, b: float(a > b),
+    ">=": lambda a, b: float(a >= b),
+    "=": lambda a, b: float(a == b),
+    "<>": lambda a, b: float(a != b),
+}

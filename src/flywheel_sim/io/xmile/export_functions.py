@@ -30,11 +30,11 @@ distributions, streams), the vector functions and ALLOCATE BY PRIORITY, and NPV 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, walk
+from flywheel_sim.spec.ast import ARITHMETIC, Binary, Call, Expr, If, Num, Unary, Var, walk
 from flywheel_sim.spec.builtins import ALIASES
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
@@ -231,10 +231,10 @@ class FunctionExport:
         if isinstance(expr, Unary) and expr.op in ("-", "+"):
             inner = self.value(expr.operand, start, depth + 1)
             return None if inner is None else (-inner if expr.op == "-" else inner)
-        if isinstance(expr, Binary) and expr.op in _ARITHMETIC:
+        if isinstance(expr, Binary) and expr.op in ARITHMETIC:
             a, b = (self.value(x, start, depth + 1) for x in (expr.left, expr.right))
             try:
-                return None if a is None or b is None else _ARITHMETIC[expr.op](a, b)
+                return None if a is None or b is None else ARITHMETIC[expr.op](a, b)
             except (ArithmeticError, ValueError):
                 return None
         if not start or not isinstance(expr, Call | If):
@@ -271,18 +271,3 @@ def _folded(func: str, args: list[float], start: float) -> float | None:
     if func == "IF_THEN_ELSE" and len(args) == 3:
         return args[1] if args[0] else args[2]
     return None
-
-
-_ARITHMETIC: Mapping[str, Callable[[float, float], float]] = {
-    "+": lambda a, b: a + b,
-    "-": lambda a, b: a - b,
-    "*": lambda a, b: a * b,
-    "/": lambda a, b: a / b,
-    "^": lambda a, b: a**b,
-    "<": lambda a, b: float(a < b),
-    "<=": lambda a, b: float(a <= b),
-    ">": lambda a, b: float(a > b),
-    ">=": lambda a, b: float(a >= b),
-    "=": lambda a, b: float(a == b),
-    "<>": lambda a, b: float(a != b),
-}
