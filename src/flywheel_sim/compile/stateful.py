@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from flywheel_sim.compile.random_vensim import VensimRandom
+from flywheel_sim.compile.random_shapes import VensimRandomShapes
 from flywheel_sim.compile.scalarise import Inst
 from flywheel_sim.compile.stateful_vensim import VENSIM_CLOCK, VensimStateful
 from flywheel_sim.errors import ModelError
@@ -41,7 +41,7 @@ from flywheel_sim.spec.model import TimeSpec
 from flywheel_sim.spec.size import MAX_ORDER
 
 
-class Expander(VensimStateful, VensimRandom):
+class Expander(VensimStateful, VensimRandomShapes):
     def __init__(
         self, instances: list[Inst], file: str | None, time: TimeSpec | None = None
     ) -> None:
@@ -53,6 +53,7 @@ class Expander(VensimStateful, VensimRandom):
         self.counter = 0
         self.owner: Inst | None = None
         self.streams: dict[int, int] = {}  # Vensim's stream IDs: calls drawing from each
+        self.stream_ids: dict[Expr, tuple[Num, Expr]] = {}  # folded (random_vensim.py)
         self.known: dict[str, Inst] = {}  # instances by key, for Vensim's orders (orders.py)
 
     def run(self) -> tuple[list[Inst], list[str]]:

@@ -26,6 +26,7 @@ from flywheel_sim.io.mdl.vector_args import (
     seed_value,
     vector_args,
 )
+from flywheel_sim.io.mdl.vector_lookup import vector_lookup
 from flywheel_sim.spec.ast import (
     OPERATORS,
     Binary,
@@ -134,6 +135,7 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "DELAY3I": (3, 3, _call("DELAY3")),
     "INITIAL": (1, 1, _call("INIT")),
     "DELAY FIXED": (3, 3, _call("DELAY_FIXED")),
+    "DELAY MATERIAL": (4, 4, _call("DELAY_MATERIAL")),
     "DELAY N": (4, 4, _call("DELAY_N")),
     "SMOOTH N": (4, 4, _call("SMOOTH_N")),
     "TREND": (3, 3, _call("SAFE_TREND")),
@@ -147,6 +149,10 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "RANDOM EXPONENTIAL": (5, 5, _call("RANDOM_EXPONENTIAL")),
     "RANDOM POISSON": (6, 6, _call("RANDOM_POISSON")),
     "RANDOM TRIANGULAR": (6, 6, _call("RANDOM_TRIANGULAR")),
+    "RANDOM BETA": (7, 7, _call("RANDOM_BETA")),
+    "RANDOM BINOMIAL": (7, 7, _call("RANDOM_BINOMIAL")),
+    "RANDOM NEGATIVE BINOMIAL": (7, 7, _call("RANDOM_NEGATIVE_BINOMIAL")),
+    "RANDOM WEIBULL": (6, 6, _call("RANDOM_WEIBULL")),
     "VECTOR ELM MAP": (2, 2, _call("ELEMENT_AT")),  # the position written by elm_map
     "VECTOR REORDER": (2, 2, lambda a: Call("ELEMENT_AT", (a[0], _bin("+", a[1], Num(1))))),
     "VECTOR SORT ORDER": (2, 2, _call("VECTOR_SORT_ORDER")),
@@ -158,6 +164,14 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "GAME": (1, 1, _call("GAME")),
     "TIME BASE": (2, 2, _call("TIME_BASE")),
     "ELMCOUNT": (1, 1, _call("ELMCOUNT")),  # a number, written by count_elements
+}
+
+# why some functions are refused (after "... is not supported yet")
+WHY = {
+    "RANDOM GAMMA": ": Vensim's reference says 'GAMMA with order O' without saying whether its "
+    "scale is 1 or 1/O (mean 1)",
+    "RANDOM LOOKUP": " (a draw from a lookup table read as a density)",
+    "DELAY CONVEYOR": " (Vensim's conveyor with leakage and profiles)",
 }
 
 # functions over all elements of the x[d!] in their argument: how two terms combine
@@ -242,11 +256,13 @@ class Translator:
             return self.lookup_variant(func, node.args)
         if func in REDUCTIONS:
             return self.reduce(func, node.args)
+        if func == "VECTOR LOOKUP":
+            return vector_lookup(node.args, self.dims, self.constants, self.rewrite)
         row = ROWS.get(func)
         if row is None:
-            if func in ("INTEG", "WITH LOOKUP"):
+            if func in ("INTEG", "SINTEG", "WITH LOOKUP"):
                 raise ModelError(f"{func} must be the whole equation of a variable")
-            raise ModelError(f"{func} is not supported yet")
+            raise ModelError(f"{func} is not supported yet{WHY.get(func, '')}")
         low, high, build = row
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"

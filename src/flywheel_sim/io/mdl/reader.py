@@ -127,7 +127,7 @@ class MdlReader:
 
         names = {canonical(d.name) for d in dims}
         expander = Expander({m.name: m for m in macros}, sink, names)
-        builder = Builder(dims, translator, expander)
+        builder = Builder(dims, translator, expander, time.method)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
         elements += self.data.elements(self.variables, set(self.lookups), builder, translator)
         pending = deque(self.variables)

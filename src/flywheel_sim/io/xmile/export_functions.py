@@ -60,12 +60,21 @@ REFUSED = {
     "ALLOCATE_BY_PRIORITY": ("Vensim's ALLOCATE BY PRIORITY", "XMILE 1.0 has no such function"),
     "ALLOCATE_AVAILABLE": ("Vensim's ALLOCATE AVAILABLE", "XMILE 1.0 has no such function"),
     "INVERT_MATRIX": ("Vensim's INVERT MATRIX", "XMILE 1.0 has no matrix functions"),
+    "RANDOM_BINOMIAL": ("Vensim's RANDOM BINOMIAL", "XMILE 1.0 has no binomial draws"),
+    "RANDOM_NEGATIVE_BINOMIAL": (
+        "Vensim's RANDOM NEGATIVE BINOMIAL",
+        "XMILE 1.0 has no negative binomial draws",
+    ),
+    "DELAY_MATERIAL": (
+        "Vensim's DELAY MATERIAL",
+        "its delay time must be checked constant, which XMILE 1.0 cannot say",
+    ),
     **{
         f"RANDOM_{kind}": (
             f"Vensim's RANDOM {kind}",
             "XMILE 1.0's random functions draw neither truncated nor from Vensim's streams",
         )
-        for kind in ("UNIFORM", "NORMAL", "EXPONENTIAL", "POISSON", "TRIANGULAR")
+        for kind in ("UNIFORM", "NORMAL", "EXPONENTIAL", "POISSON", "TRIANGULAR", "BETA", "WEIBULL")
     },
 }
 WHAT_TO_DO = "convert to .yaml, which keeps every function"
