@@ -1,14 +1,15 @@
 """Vensim functions read from .mdl text: SINTEG (io/mdl/sinteg.py), VECTOR LOOKUP
-(io/mdl/vector_lookup.py), DELAY MATERIAL (compile/stateful_vensim.py) and RANDOM stream IDs
-written as expressions (compile/random_vensim.py). Small models written for these tests; the
+(io/mdl/vector_lookup.py), LOOKUP AREA (io/mdl/lookup_area.py), DELAY MATERIAL and NPVE
+(compile/stateful_vensim.py) and RANDOM stream IDs written as expressions
+(compile/random_vensim.py). Small models written for these tests; the
 expected values worked out by hand from Vensim's reference pages (fn_sinteg, fn_vector_lookup,
-fn_delay_material, stream_id). Every simulation runs on both VMs."""
+fn_lookup_area, fn_delay_material, fn_npve, stream_id). Every simulation runs on both VMs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_mdl_reader import mdl, run, values
+from test_mdl_reader import mdl, run, start, values
 
 import flywheel_sim as fs
 from flywheel_sim import ModelError
@@ -135,6 +136,45 @@ def test_vector_lookup_mode_changed_in_a_run_fails_the_run() -> None:
     model = loads_mdl(text, file="t.mdl")
     assert fs.simulate(model)["status"].values[0] == "ok"
     assert fs.simulate(model, params={"mode": 1})["status"].values[0] == "failed"
+
+
+def test_lookup_area_as_in_vensims_reference(options: fs.Options) -> None:
+    """fn_lookup_area's examples: for LOOK((0,1),(1,1),(2,2)), LOOKUP AREA(LOOK, 0, 1) = 1,
+    (LOOK, 2, 4) = 4 and (LOOK, .5, 2.5) = 3; by hand: from 2.5 to 0.5 is -3, from -1 to 1.5
+    is 1 + 1 + 0.625 (held below the first point, then the trapezoid to 1.5)."""
+    text = mdl(
+        "LOOK((0,1),(1,1),(2,2)) ~ ~ |\n"
+        "a = LOOKUP AREA(LOOK, 0, 1) ~ ~ |\nb = LOOKUP AREA(LOOK, 2, 4) ~ ~ |\n"
+        "c = LOOKUP AREA(LOOK, .5, 2.5) ~ ~ |\nd = LOOKUP AREA(LOOK, 2.5, 0.5) ~ ~ |\n"
+        "e = LOOKUP AREA(LOOK, -1, 1.5) ~ ~ |\nf = LOOKUP AREA(LOOK, 0, TIME / 2) ~ ~ |\n"
+    )
+    result = run(text, options)
+    assert [start(result, k)[0] for k in "abcde"] == [1, 4, 3, -3, 2.625]
+    assert list(values(result, "f")) == [0, 0.5, 1, 1.625, 2.5]
+
+
+def test_lookup_area_refused() -> None:
+    for equation, what in (
+        ("y = LOOKUP AREA(v, 0, 1) ~ ~ |", "takes a lookup table"),
+        ("y = LOOKUP AREA(LOOK, 0, RANDOM UNIFORM(0, 1, 0)) ~ ~ |", "may not hold a random"),
+    ):
+        text = mdl("v = 1 ~ ~ |\nLOOK((0,1),(1,1)) ~ ~ |\n" + equation + "\n")
+        with pytest.raises(ModelError, match=what):
+            loads_mdl(text, file="t.mdl")
+
+
+def test_npve_values_the_stream_at_the_end_of_each_period(options: fs.Options) -> None:
+    """fn_npve's equations: the discount factor starts at 1 / (1 + rate * TIME STEP), so with a
+    TIME STEP of 1 the value at step k is sum over j <= k of stream / (1 + rate)^(j + 1) (as
+    Excel's NPV, which the reference compares it with); NPV's starts at 1."""
+    text = mdl("e = NPVE(100, 0.1, 0, 1) ~ ~ |\nn = NPV(100, 0.1, 0, 1) ~ ~ |\n", stop=2)
+    result = run(text, options)
+    np.testing.assert_allclose(
+        values(result, "e"), np.cumsum([100 / 1.1**k for k in (1, 2, 3)]), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        values(result, "n"), np.cumsum([100 / 1.1**k for k in (0, 1, 2)]), rtol=1e-12
+    )
 
 
 SEEDED = "g: (g1-g3) ~ ~ |\nbase = 37 ~ ~ |\ny[g] = RANDOM UNIFORM(0, 1, base + g) ~ ~ |\n"

@@ -15,7 +15,8 @@ Stream IDs: 0 is Vensim's default stream (NOISE SEED): here each call draws from
 stream, which differs run to run. A non-zero ID is a stream that is the same in every run:
 the language's explicit seed. Calls sharing an ID in Vensim draw interleaved numbers from one
 stream; here each gets its own stream derived from the ID, so they stay independent rather
-than identical. Vensim's exact numbers (a Mersenne Twister) cannot be reproduced.
+than identical. An ID written as an expression of constants (``seed + Games``) is folded to
+its value (``stream_id``). Vensim's exact numbers (a Mersenne Twister) cannot be reproduced.
 """
 
 from __future__ import annotations

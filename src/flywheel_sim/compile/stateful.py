@@ -237,14 +237,15 @@ class Expander(VensimStateful, VensimRandomShapes):
         return Call("HISTORY", (Num(float(len(self.delays) - 1)), args[1], initial))
 
     # -- finance -------------------------------------------------------------------------------
-    def _npv(self, args: tuple[Expr, ...]) -> Expr:
+    def _npv(self, args: tuple[Expr, ...], first: Expr | None = None) -> Expr:
         """NPV(stream, rate[, initial[, factor]]): (ACCUM + stream*DT*df) * factor, with
-        ACCUM = INTEG(stream*df, initial) and df = INTEG(-df*rate/(1 + rate*DT), 1)."""
+        ACCUM = INTEG(stream*df, initial) and df = INTEG(-df*rate/(1 + rate*DT), 1) (NPVE:
+        df starting at ``first``)."""
         stream, rate = self.as_var(args[0], "stream"), self.as_var(args[1], "rate")
         initial = args[2] if len(args) > 2 else Num(0.0)
         factor = args[3] if len(args) > 3 else Num(1.0)
         dt = Call("DT", ())
-        discount = self.new("hstock", Num(1.0), "discount")
+        discount = self.new("hstock", first or Num(1.0), "discount")
         df = Var(discount.key)
         shrink = Binary("/", Binary("*", df, rate), Binary("+", Num(1.0), Binary("*", rate, dt)))
         discount.outflows += (self.new("haux", shrink, "discounting").key,)

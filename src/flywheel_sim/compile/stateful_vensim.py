@@ -7,6 +7,7 @@ compile/stateful.py, whose Expander calls these handlers by name).
 - DELAY_MATERIAL(input, time, initial, missing): Vensim's DELAY MATERIAL, DELAY_FIXED when the
   delay time is an expression of constants (see ``_delay_material``);
 - DELAY_N(input, delay, initial, n): Vensim's DELAY N (see ``_delay_n``);
+- NPVE(stream, rate, initial, factor): Vensim's NPVE, NPV with end-of-period valuation;
 - SAMPLE_IF_TRUE(condition, input, initial): Vensim's SAMPLE IF TRUE, the input while the
   condition holds, else the value held one DT ago (a previous-value slot starting at the
   initial value);
@@ -74,6 +75,16 @@ class VensimStateful:
         # round half up to whole steps (Vensim: shorter delays act as one TIME STEP)
         steps = Call("INT", (Binary("+", Binary("/", lag, dt), Num(0.5)),))
         return self._delay((source, Binary("*", Call("MAX", (Num(1.0), steps)), dt), initial))
+
+    def _npv(self, args: tuple[Expr, ...], first: Expr | None = None) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
+    def _npve(self, args: tuple[Expr, ...]) -> Expr:
+        """Vensim's NPVE: NPV valued at the end of each period, its discount factor starting
+        at 1 / (1 + rate * TIME STEP) instead of 1 (the reference's equations)."""
+        rate = self.as_var(args[1], "rate")
+        first = Binary("/", Num(1.0), Binary("+", Num(1.0), Binary("*", rate, Call("DT", ()))))
+        return self._npv((args[0], rate, *args[2:]), first)
 
     def _delay_material(self, args: tuple[Expr, ...]) -> Expr:
         """Vensim's DELAY MATERIAL: "the same as DELAY FIXED except that delay time can be a

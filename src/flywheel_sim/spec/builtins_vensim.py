@@ -57,6 +57,15 @@ VENSIM_ROWS: list[tuple[str, int, int | None, str, str, str]] = [
         "nearest multiple of DT, at least one DT; initial until then (Vensim's DELAY FIXED)",
     ),
     (
+        "NPVE",
+        4,
+        4,
+        "stateful",
+        "NPVE(stream, rate, initial, factor)",
+        "Vensim's NPVE: NPV with the stream valued at the end of each period (the discount "
+        "factor starts at 1 / (1 + rate * DT))",
+    ),
+    (
         "DELAY_MATERIAL",
         4,
         4,

@@ -119,6 +119,7 @@ def hidden_count(node: Call) -> int:
         "DELAY": 5,
         "HISTORY": 3,
         "NPV": 6,
+        "NPVE": 7,
         "DELAY_FIXED": 5,
         "DELAY_MATERIAL": 5,
         "SAMPLE_IF_TRUE": 2,

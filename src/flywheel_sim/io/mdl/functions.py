@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.expr import Table
+from flywheel_sim.io.mdl.lookup_area import lookup_area
 from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import (
     count_elements,
@@ -26,7 +28,7 @@ from flywheel_sim.io.mdl.vector_args import (
     seed_value,
     vector_args,
 )
-from flywheel_sim.io.mdl.vector_lookup import vector_lookup
+from flywheel_sim.io.mdl.vector_lookup import draws_or_holds, vector_lookup
 from flywheel_sim.spec.ast import (
     OPERATORS,
     Binary,
@@ -141,6 +143,7 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "TREND": (3, 3, _call("SAFE_TREND")),
     "FORECAST": (3, 3, _call("SAFE_FORECAST")),
     "NPV": (4, 4, _call("NPV")),
+    "NPVE": (4, 4, _call("NPVE")),
     "SAMPLE IF TRUE": (3, 3, _call("SAMPLE_IF_TRUE")),
     "ACTIVE INITIAL": (2, 2, _call("ACTIVE_INITIAL")),
     "RANDOM 0 1": (0, 0, lambda a: Call("RANDOM", (Num(0), Num(1)))),
@@ -213,6 +216,7 @@ class Translator:
     constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
     variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # LOOKUP FORWARD ...
     renames: Mapping[str, str] = field(default_factory=dict)  # a variable named DT -> new name
+    tables: Mapping[str, Table] = field(default_factory=dict)  # standalone lookups' points
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -258,6 +262,8 @@ class Translator:
             return self.reduce(func, node.args)
         if func == "VECTOR LOOKUP":
             return vector_lookup(node.args, self.dims, self.constants, self.rewrite)
+        if func == "LOOKUP AREA":
+            return self.area(node.args)
         row = ROWS.get(func)
         if row is None:
             if func in ("INTEG", "SINTEG", "WITH LOOKUP"):
@@ -289,6 +295,21 @@ class Translator:
         if len(args) != 1:
             raise ModelError(f"the lookup '{key}' is called with {len(args)} arguments")
         return Call(key, (self.rewrite(args[0]),))
+
+    def area(self, args: tuple[Expr, ...]) -> Expr:
+        """``LOOKUP AREA(tab, start, end)`` of a standalone lookup (io/mdl/lookup_area.py)."""
+        table = args[0] if args else None
+        key = canonical(table.name) if isinstance(table, Var) and not table.subscripts else ""
+        if len(args) != 3 or key not in self.tables:
+            raise ModelError("LOOKUP AREA takes a lookup table (not per element), start and end")
+        start, end = (self.rewrite(a) for a in args[1:])
+        if draws_or_holds(start) or draws_or_holds(end):
+            raise ModelError(
+                "LOOKUP AREA's start and end are used several times in its expansion, so they "
+                "may not hold a random or stateful function",
+                hint="give them auxiliaries of their own",
+            )
+        return lookup_area(key, self.tables[key], start, end)
 
     def lookup_variant(self, func: str, args: tuple[Expr, ...]) -> Expr:
         """``LOOKUP EXTRAPOLATE(tab, x)``, ``LOOKUP FORWARD`` and ``LOOKUP BACKWARD``: a call of

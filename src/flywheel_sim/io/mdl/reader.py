@@ -115,6 +115,7 @@ class MdlReader:
             element_positions(dims),
             constants=self.constants(),
             renames={k: canonical(v) for k, v in self.shadowing.items()},
+            tables={key: table for key, (_, _, table) in self.lookups.items()},
         )
 
         def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call

@@ -25,7 +25,7 @@ from flywheel_sim.spec.builtins import BUILTINS
 SUPPORTED = (0.0, 3.0)
 
 
-def _draws_or_holds(node: Expr) -> bool:
+def draws_or_holds(node: Expr) -> bool:
     """Whether ``node`` calls a random or stateful builtin (each copy would draw or hold on
     its own)."""
     for part in walk(node):
@@ -79,7 +79,7 @@ def vector_lookup(
     assert isinstance(vec, Var)
     items, start = (rewrite(a) for a in elm_map((vec, Num(0.0)), dims))
     x, xmin, xmax, mode = (rewrite(a) for a in (x, xmin, xmax, mode))
-    if any(_draws_or_holds(a) for a in (x, xmin, xmax, mode)):
+    if any(draws_or_holds(a) for a in (x, xmin, xmax, mode)):
         raise ModelError(
             "VECTOR LOOKUP's input is used several times in its expansion, so it may not "
             "hold a random or stateful function",

@@ -53,6 +53,7 @@ STANDARD = frozenset(_STANDARD_NAMES.split())
 REFUSED = {
     "ACTIVE_INITIAL": ("Vensim's ACTIVE INITIAL", "XMILE 1.0 has no initial-value equation"),
     "NPV": ("NPV", "XMILE 1.0 has no NPV, and isee's is not known to be Vensim's"),
+    "NPVE": ("Vensim's NPVE", "XMILE 1.0 has no NPV"),
     "ELEMENT_AT": ("Vensim's VECTOR ELM MAP", "XMILE 1.0 has no such vector function"),
     "VECTOR_RANK": ("Vensim's VECTOR RANK", "XMILE 1.0 has no such vector function"),
     "VECTOR_SORT_ORDER": ("Vensim's VECTOR SORT ORDER", "XMILE 1.0 has no such vector function"),
