@@ -11,6 +11,7 @@ import xarray as xr
 
 import flywheel_sim as fs
 from flywheel_sim import Options
+from flywheel_sim.compile import ops
 from flywheel_sim.errors import ModelError
 
 NUMPY, NUMBA = Options(backend="numpy"), Options(backend="numba")
@@ -164,3 +165,98 @@ def test_allocate_available_unsupported_profile_fails_the_run(opts: Options) -> 
     """ptype 5 (constant elasticity) is not supported: NaN fails the run."""
     ds = run(BRANCHES.replace("SUPPLY", "100").replace("default: 1}", "default: 5}"), opts)
     assert ds["status"].values[0] == "failed"
+
+
+@pytest.mark.parametrize("computed", [False, True])
+def test_allocate_available_profile_type_computed_while_running(computed: bool) -> None:
+    """Hand-written: the shared-priority case above with requests of types 1 and 3, given
+    by a parameter (the compiler picks each curve) or computed by an auxiliary (the VMs pick
+    it while running): each request still takes half of itself."""
+    ptype = (
+        'ptype: {dims: [pair], equation: "IF_THEN_ELSE(TIME >= 0, request / 100, 0)"}'
+        if computed
+        else "ptype: {dims: [pair], default: {p1: 1, p2: 3}}"
+    )
+    body = f"""
+parameters:
+  request: {{dims: [pair], default: {{p1: 100, p2: 300}}}}
+  priority: {{dims: [pair], default: 4}}
+  width: {{dims: [pair], default: {{p1: 1, p2: 3}}}}
+  {"" if computed else ptype}
+auxiliaries:
+  {ptype if computed else ""}
+  got:
+    dims: [pair]
+    equation: "ALLOCATE_AVAILABLE(request[*], ptype[*], priority[*], width[*], 200)"
+"""
+    for opts in (NUMPY, NUMBA):
+        ds = run(body, opts)
+        np.testing.assert_allclose(values(ds, "got"), [50.0, 150.0], rtol=1e-6)
+
+
+ALLOCATING = """
+parameters:
+  base: {default: 1000}
+  demand: {dims: [branch], default: {boston: 500, dayton: 300, fresno: 750}}
+  ptype: {dims: [branch], default: {boston: 1, dayton: 2, fresno: 3}}
+  priority: {dims: [branch], default: {boston: 5, dayton: 7, fresno: 3}}
+  width: {dims: [branch], default: {boston: 2, dayton: 4, fresno: 4}}
+stocks:
+  supply: {initial: base, inflows: [restock]}
+flows:
+  restock: {equation: "-supply / 10"}
+auxiliaries:
+  shipped:
+    dims: [branch]
+    equation: "ALLOCATE_AVAILABLE(demand[*], ptype[*], priority[*], width[*], supply)"
+  ranked:
+    dims: [branch]
+    equation: "ALLOCATE_BY_PRIORITY(demand[*], priority[*], 3, 2, supply)"
+"""
+
+
+def test_allocations_agree_across_kernels_and_vms() -> None:
+    """Hand-written: 40 runs (the numba VM's block kernel) of supplies that fall over time,
+    with rectangular, triangular and normal profiles: the block kernel gives the scalar
+    kernel's bits run by run, and the NumPy VM the same values."""
+    model = fs.loads_model(
+        HEAD.replace("stop: 1, dt: 1", "stop: 8, dt: 0.5, method: rk4") + ALLOCATING
+    )
+    supply = np.linspace(0.0, 1700.0, 40)
+    batch = fs.simulate(model, {"base": supply}, options=NUMBA)
+    reference = fs.simulate(model, {"base": supply}, options=NUMPY)
+    for name in ("shipped", "ranked"):
+        np.testing.assert_allclose(batch[name].values, reference[name].values, rtol=1e-12)
+    for k in (0, 13, 39):
+        single = fs.simulate(model, {"base": supply[k : k + 1]}, options=NUMBA)
+        for name in ("shipped", "ranked"):
+            assert np.array_equal(batch[name].values[k], single[name].values[0])
+    assert batch["shipped"].values[39, 0].tolist() == [500.0, 300.0, 750.0]  # all filled
+    assert batch["ranked"].values[0, 0].tolist() == [0.0, 0.0, 0.0]  # nothing to ship
+
+
+def test_an_allocation_is_one_op_of_the_code() -> None:
+    """The bisection runs inside the VMs (ops.AVAILABLE, ops.PRIORITY): a model of 60
+    requesters compiles to some instructions per requester, not some per halving."""
+    dim = "  big: [" + ", ".join(f"e{i}" for i in range(60)) + "]\n"
+    model = fs.loads_model(
+        HEAD
+        + dim
+        + """
+parameters:
+  request: {dims: [big], default: 10}
+  ptype: {dims: [big], default: 3}
+  priority: {dims: [big], default: 2}
+  width: {dims: [big], default: 1}
+auxiliaries:
+  got:
+    dims: [big]
+    equation: "ALLOCATE_AVAILABLE(request[*], ptype[*], priority[*], width[*], 300)"
+  ranked: {dims: [big], equation: "ALLOCATE_BY_PRIORITY(request[*], priority[*], 60, 2, 300)"}
+"""
+    )
+    program = fs.compile_model(model)
+    code = program.init_code.reshape(-1, 2)
+    assert (code[:, 0] == ops.AVAILABLE).sum() == 1 and (code[:, 0] == ops.PRIORITY).sum() == 1
+    assert len(code) < 500 * 60  # written out, the halvings took 400,000 instructions
+    np.testing.assert_allclose(values(fs.simulate(model), "got"), [5.0] * 60, rtol=1e-6)

@@ -630,9 +630,9 @@ def test_vector_functions_take_the_whole_vector(options: fs.Options) -> None:
     first (width 1: priority 3 gets 5, priority 2 the 2 left)."""
     model = loads_mdl(VECTORS)
     assert model.element("order").equation == "VECTOR_SORT_ORDER(x[*], 1)"
-    assert model.element("chosen").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    assert model.element("chosen").equation == "VECTOR_SELECT(sel[d.*], x[d.*], (-1), 0, 0)"
     # the actions named by constants (as SDEverywhere's extdata and vector models write them)
-    assert model.element("named").equation == "VECTOR_SELECT(sel[*], x[*], (-1), 0, 0)"
+    assert model.element("named").equation == "VECTOR_SELECT(sel[d.*], x[d.*], (-1), 0, 0)"
     result = run(VECTORS, options)
     assert start(result, "order") == [1, 2, 0]
     assert start(result, "down") == [0, 2, 1]
@@ -716,3 +716,18 @@ def test_the_settings_marker_as_vensim_writes_it_gives_the_method() -> None:
             text = re.sub(r"15:0,0,0,\d+,0,0", f"15:0,0,0,{code},0,0", text)
             assert f"15:0,0,0,{code},0,0" in text and marker in text
             assert loads_mdl(text, file="t.mdl").time.method == method
+
+
+def test_comments_between_constants_and_nested_comments(options: fs.Options) -> None:
+    """Written like SDEverywhere's ``comments`` test model (whose Vensim output gives a = 0, 1,
+    2 and d = 8760): ``{...}`` between a constant list's values, and a comment holding a
+    commented-out equation with comments of its own."""
+    text = mdl(
+        "R: r1, r2, r3 ~~|\na[R] = 0, {transport} 1, {power}\n 2 {unused} ~~|\n"
+        "d = 8760 { leap years: IF THEN ELSE(x, 8784 {leap}, 8760 {normal}) } ~~|\n"
+        'e = 2 * "odd {name}" ~~|\n"odd {name}" = 3 ~~|\n'
+    )
+    result = run(text, options)
+    assert start(result, "a") == [0, 1, 2]
+    assert start(result, "d") == [8760]
+    assert start(result, "e") == [6]

@@ -12,6 +12,10 @@ Curves"):
   quantities add up to ``avail`` is found by bisection; every request is filled when
   ``avail`` covers them all, and nothing is allocated when it is 0 or less.
 
+The bisection is one operation of the VMs (``AVAILABLE_LEVEL`` here, ops.AVAILABLE in the
+code; engine/vm/levels.py and jitlevels.py), which repeats the curves below operation for
+operation; each allocation is then an expression of that level.
+
 The normal distribution function is Zelen and Severo's approximation (Abramowitz and Stegun
 26.2.17, absolute error below 7.5e-8). Vensim's ptype 0 (fixed quantity), 5 (constant
 elasticity) and the integer allocations (ptype + 10) are not supported: such a profile, a
@@ -28,13 +32,13 @@ from flywheel_sim.compile.matrices import MatrixFunctions
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Var
 from flywheel_sim.spec.model import Element
 
-HALVINGS = 54  # of the bracket of levels: to the last bits of a double
+HALVINGS = 54  # of the bracket of levels (in the VMs): to the last bits of a double
 _NAN = Num(math.nan)
 # Abramowitz and Stegun 26.2.16: the upper tail of the unit normal for z >= 0 is
 # pdf(z) * (a1 t + a2 t^2 + a3 t^3), t = 1 / (1 + P z), within 1e-5 of the exact one
-_P = 0.33267
-_B = (0.4361836, -0.1201676, 0.9372980)
-_PDF = 1.0 / math.sqrt(2.0 * math.pi)
+NORMAL_P = 0.33267
+NORMAL_B = (0.4361836, -0.1201676, 0.9372980)
+NORMAL_PDF = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def _bin(op: str, a: Expr, b: Expr) -> Expr:
@@ -48,11 +52,13 @@ def _clamp01(x: Expr) -> Expr:
 def _normal_tail(z: Expr) -> Expr:
     """The probability that a unit normal exceeds |z| (Abramowitz and Stegun 26.2.16)."""
     size = Call("ABS", (z,))
-    t = _bin("/", Num(1.0), _bin("+", Num(1.0), _bin("*", Num(_P), size)))
-    poly: Expr = Num(_B[-1])
-    for b in reversed(_B[:-1]):  # Horner: ((a3 t + a2) t + a1) t
+    t = _bin("/", Num(1.0), _bin("+", Num(1.0), _bin("*", Num(NORMAL_P), size)))
+    poly: Expr = Num(NORMAL_B[-1])
+    for b in reversed(NORMAL_B[:-1]):  # Horner: ((a3 t + a2) t + a1) t
         poly = _bin("+", Num(b), _bin("*", t, poly))
-    density = _bin("*", Num(_PDF), Call("EXP", (_bin("/", _bin("*", size, size), Num(-2.0)),)))
+    density = _bin(
+        "*", Num(NORMAL_PDF), Call("EXP", (_bin("/", _bin("*", size, size), Num(-2.0)),))
+    )
     return _bin("*", density, _bin("*", t, poly))
 
 
@@ -147,12 +153,8 @@ class AvailableFunctions(MatrixFunctions):
         spread = [_bin("*", reach[i], w[i]) for i in range(n)]
         lo = self.hide(self.reduce("MIN", [_bin("-", p[i], spread[i]) for i in range(n)]), "low")
         hi = self.hide(self.reduce("MAX", [_bin("+", p[i], spread[i]) for i in range(n)]), "high")
-        for _ in range(HALVINGS):
-            mid = self.hide(_bin("/", _bin("+", lo, hi), Num(2.0)), "level")
-            total = self.reduce("SUM", [share(i, mid) for i in range(n)])
-            enough = self.hide(_bin(">=", total, s), "enough")
-            lo, hi = self.hide(If(enough, mid, lo), "low"), self.hide(If(enough, hi, mid), "high")
-        level = self.hide(_bin("/", _bin("+", lo, hi), Num(2.0)), "level")
+        # the bisection runs in one op of the VMs (ops.AVAILABLE: engine/vm/levels.py)
+        level = self.hide(Call("AVAILABLE_LEVEL", (*r, *kinds, *p, *w, lo, hi, s)), "level")
         filled = self.hide(_bin(">=", s, self.reduce("SUM", list(r))), "filled")
         bad: list[Expr] = [
             _bin("OR", _bin("<", r[i], Num(0.0)), _bin("<=", w[i], Num(0.0))) for i in range(n)

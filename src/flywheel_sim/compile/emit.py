@@ -216,6 +216,11 @@ class Emitter:
             self.expr(args[0], code)
         elif func == "IF_THEN_ELSE":
             self.expr(If(args[0], args[1], args[2]), code)
+        elif func in ops.LEVELS:  # compile/allocate.py: the requesters' values, then 3 more
+            for arg in args:
+                self.expr(arg, code)
+            n = (len(args) - 3) // 4 if func == "AVAILABLE_LEVEL" else (len(args) - 4) // 2
+            code += [ops.LEVELS[func], n]
         elif func in ops.RANDOMS:
             self.random(node, code)
         else:
@@ -442,8 +447,8 @@ def fuse(code: list[int]) -> list[int]:
 
 def _stack_depth(code: list[int]) -> int:
     depth = best = 0
-    for op in code[0::2]:
-        depth += (0 if op == ops.STORE else 1) - ops.POPS[op]
+    for op, arg in zip(code[0::2], code[1::2], strict=True):
+        depth += (0 if op == ops.STORE else 1) - ops.pops(op, arg)
         if op >= ops.FUSE_CONST:
             best = max(best, depth + 1)
         best = max(best, depth)

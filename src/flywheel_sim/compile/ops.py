@@ -2,7 +2,8 @@
 
 A compiled equation is postfix code: pairs ``(op, arg)`` in an int64 array. ``arg`` is a
 constant-pool index (CONST), a slot (LOAD/STORE), a lookup table (LOOKUP), a random site
-(RANDOM...) or a history buffer (DELAY, HISTORY); other ops ignore it. Both VMs (NumPy,
+(RANDOM...), a history buffer (DELAY, HISTORY) or the number of requesters of an allocation
+(AVAILABLE, PRIORITY); other ops ignore it. Both VMs (NumPy,
 vectorised over runs; numba, one run per loop) execute this same code.
 """
 
@@ -18,6 +19,12 @@ LOOKUP, STEP, PULSE, RAMP, SAFEDIV = 38, 39, 40, 41, 42
 RANDOM, NORMAL, LOGNORMAL, EXPRND, POISSON = 43, 44, 45, 46, 47
 DELAY = 48
 HISTORY = 49
+# the market level of Vensim's ALLOCATE AVAILABLE / ALLOCATE BY PRIORITY (compile/allocate.py,
+# compile/vectors.py), found by bisection in one op: arg = n, the number of requesters; they pop
+# (request, ptype, priority, width) x n, low, high, avail (AVAILABLE: 4n + 3 values) and
+# request x n, priority x n, width, low, high, supply (PRIORITY: 2n + 4 values)
+AVAILABLE, PRIORITY = 50, 51
+LEVELS = {"AVAILABLE_LEVEL": AVAILABLE, "PRIORITY_LEVEL": PRIORITY}
 
 BINARY = {
     "+": ADD,
@@ -94,6 +101,16 @@ for _op in UNARY_FUNCS.values():
     POPS[_op] = 1
 for _op in FUSABLE:
     POPS[FUSE_CONST + _op] = POPS[FUSE_SLOT + _op] = 0
+
+
+def pops(op: int, arg: int) -> int:
+    """How many values ``op`` pops: POPS, or for an allocation level as many as its arg says."""
+    if op == AVAILABLE:
+        return 4 * arg + 3
+    if op == PRIORITY:
+        return 2 * arg + 4
+    return POPS[op]
+
 
 # lookup kinds
 LK_CONTINUOUS, LK_EXTRAPOLATE, LK_DISCRETE = 0, 1, 2

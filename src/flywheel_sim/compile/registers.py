@@ -109,7 +109,7 @@ class _Translator:
         self.pure(op, left, right)
 
     def special(self, op: int, arg: int) -> None:
-        pops = ops.POPS[op]
+        pops = ops.pops(op, arg)
         sp = len(self.stack)
         for position in range(sp - pops, sp):
             self.home(position)

@@ -54,7 +54,7 @@ def _equations(code: I64) -> list[list[tuple[int, int]]] | None:
         op, arg = int(code[pc]), int(code[pc + 1])
         current.append((op, arg))
         if op < ops.FUSE_CONST:  # a fused op replaces the top of the stack
-            depth += (0 if op == ops.STORE else 1) - ops.POPS[op]
+            depth += (0 if op == ops.STORE else 1) - ops.pops(op, arg)
         if op == ops.STORE and depth == 0:
             equations.append(current)
             current = []

@@ -40,7 +40,7 @@ VECTOR_CALLS = frozenset(
     {"ELMCOUNT", "ELEMENT_AT", "VECTOR_RANK", "VECTOR_SORT_ORDER", "VECTOR_SELECT"}
     | {"ALLOCATE_BY_PRIORITY", "ALLOCATE_AVAILABLE", "INVERT_MATRIX"}
 )
-BISECTIONS = 64  # halvings of the priority range: to the last bits of a double
+BISECTIONS = 64  # halvings of the priority range (in the VMs): to the last bits of a double
 _NAN = Num(math.nan)
 
 
@@ -200,16 +200,10 @@ class VectorFunctions(AvailableFunctions):
             fraction = Binary("/", Binary("-", p[i], level), w)
             return Call("MIN", (Call("MAX", (fraction, Num(0.0))), Num(1.0)))
 
-        def total(level: Expr) -> Expr:
-            return self.reduce("SUM", [Binary("*", r[i], share(i, level)) for i in range(n)])
-
         lo = self.hide(Binary("-", self.reduce("MIN", list(p)), w), "low")
         hi = self.hide(self.reduce("MAX", list(p)), "high")
-        for _ in range(BISECTIONS):
-            mid = self.hide(Binary("/", Binary("+", lo, hi), Num(2.0)), "level")
-            enough = self.hide(Binary(">=", total(mid), s), "enough")
-            lo, hi = self.hide(If(enough, mid, lo), "low"), self.hide(If(enough, hi, mid), "high")
-        level = self.hide(Binary("/", Binary("+", lo, hi), Num(2.0)), "level")
+        # the bisection runs in one op of the VMs (ops.PRIORITY: engine/vm/levels.py)
+        level = self.hide(Call("PRIORITY_LEVEL", (*r, *p, w, lo, hi, s)), "level")
         filled = self.hide(Binary(">=", s, self.reduce("SUM", list(r))), "filled")
         allocations = [
             self.hide(If(filled, r[i], Binary("*", r[i], share(i, level))), "allocation")

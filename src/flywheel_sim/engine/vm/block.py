@@ -26,7 +26,7 @@ from numpy.typing import NDArray
 
 from flywheel_sim._types import F64, I64, U64
 from flywheel_sim.compile import ops, registers
-from flywheel_sim.engine.vm import jitops
+from flywheel_sim.engine.vm import jitlevels, jitops
 from flywheel_sim.engine.vm import rows as vm_rows
 from flywheel_sim.engine.vm.inputs import (
     BlockCode,
@@ -101,6 +101,14 @@ def _special(
         for r in range(B):
             st[sp - 1, r] = jitops.random(op, keys[r] & mask, skey, step, st[sp - 1, r], 0.0)
         return sp
+    if op == ops.AVAILABLE or op == ops.PRIORITY:
+        base = sp - (4 * arg + 3 if op == ops.AVAILABLE else 2 * arg + 4)
+        values = np.empty(sp - base)
+        for r in range(B):
+            for j in range(sp - base):
+                values[j] = st[base + j, r]
+            st[base, r] = jitlevels.level(op, values, arg)
+        return base + 1
     start = steps.start
     if op == ops.HISTORY:
         for r in range(B):

@@ -21,6 +21,7 @@ from flywheel_sim.compile.program import Program
 from flywheel_sim.engine.cancel import stop_if_cancelled
 from flywheel_sim.engine.grid import Grid
 from flywheel_sim.engine.integrators import Tableau
+from flywheel_sim.engine.vm import levels
 
 
 @dataclass
@@ -288,6 +289,10 @@ def execute(code: I64, prog: Program, S: F64, clock: Clock, keys: U64, hist: F64
         elif op == ops.HISTORY:
             initial, when = stack.pop(), stack.pop()
             stack.append(_history(hist, arg, clock, np.asarray(when), np.asarray(initial)))
+        elif op in (ops.AVAILABLE, ops.PRIORITY):  # an allocation's level (vm/levels.py)
+            values = stack[len(stack) - ops.pops(op, arg) :]
+            del stack[len(stack) - len(values) :]
+            stack.append(levels.level(op, values, arg, S.shape[1]))
         else:  # pragma: no cover - the compiler emits only known ops
             raise AssertionError(f"unknown opcode {op}")
 

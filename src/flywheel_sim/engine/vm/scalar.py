@@ -16,7 +16,7 @@ import numpy as np
 
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import ops
-from flywheel_sim.engine.vm import jitops
+from flywheel_sim.engine.vm import jitlevels, jitops
 from flywheel_sim.engine.vm.inputs import (
     Flows,
     Layout,
@@ -105,6 +105,10 @@ def _exec(
         elif op == ops.HISTORY:
             sp -= 1
             st[sp - 1] = jitops.history(hist, arg, start, dt, st[sp - 1], st[sp])
+        elif op == ops.AVAILABLE or op == ops.PRIORITY:
+            base = sp - (4 * arg + 3 if op == ops.AVAILABLE else 2 * arg + 4)
+            st[base] = jitlevels.level(op, st[base:sp], arg)
+            sp = base + 1
 
 
 @inline_jit

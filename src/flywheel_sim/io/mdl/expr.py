@@ -319,9 +319,34 @@ class Parser:
         return sign * float(token.text)
 
 
+def strip_comments(text: str) -> str:
+    """``text`` with its ``{...}`` comments blanked, nested ones too (``{ ... 8784 {leap
+    year} ... }``, as SDEverywhere's comments test writes one), outside quoted names; an
+    unclosed ``{`` is left for the parser to report."""
+    if "{" not in text:
+        return text
+    out, depth, quoted, start = [], 0, False, 0
+    for i, char in enumerate(text):
+        if char == '"' and depth == 0:
+            quoted = not quoted
+        elif char == "{" and not quoted:
+            if depth == 0:
+                out.append(text[start:i])
+            depth += 1
+        elif char == "}" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                out.append(" ")
+                start = i + 1
+    if depth:
+        return text
+    out.append(text[start:])
+    return "".join(out)
+
+
 def parse_expression(text: str) -> tuple[Expr, list[Table]]:
     """One Vensim expression as our AST, and the tables of its WITH LOOKUP calls."""
-    parser = Parser(text)
+    parser = Parser(strip_comments(text))
     tree = parser.expression()
     parser.done()
     return tree, parser.tables

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table
 from flywheel_sim.io.mdl.lookup_area import lookup_area
+from flywheel_sim.io.mdl.lookup_vectors import LookupVector, bang_lookups
 from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import (
     count_elements,
@@ -217,6 +218,7 @@ class Translator:
     variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # LOOKUP FORWARD ...
     renames: Mapping[str, str] = field(default_factory=dict)  # a variable named DT -> new name
     tables: Mapping[str, Table] = field(default_factory=dict)  # standalone lookups' points
+    vectors: dict[str, LookupVector] = field(default_factory=dict)  # tab[d!](x) in VECTOR SELECT
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -273,7 +275,15 @@ class Translator:
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
             raise ModelError(f"{func} takes {wanted} arguments, not {len(node.args)}")
-        args = seed_value(func, vector_args(func, node.args), self.constants)
+        args = node.args
+        if func == "VECTOR SELECT":
+            args = tuple(
+                bang_lookups(
+                    a, self.dims, self.lookups, self.vectors, self.rewrite, self.names.__contains__
+                )
+                for a in args
+            )
+        args = seed_value(func, vector_args(func, args), self.constants)
         args = option_values(func, args, self.constants)
         if func == "VECTOR ELM MAP":
             args = elm_map(args, self.dims)

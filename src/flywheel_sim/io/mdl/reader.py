@@ -23,6 +23,7 @@ from flywheel_sim.io.mdl.dataset import DataSet, read_datasets
 from flywheel_sim.io.mdl.expr import Table, constant, parse_expression, parse_table
 from flywheel_sim.io.mdl.flows import attach_flows
 from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.lookup_vectors import vector_elements
 from flywheel_sim.io.mdl.lookups import element_tables, lookup_variants
 from flywheel_sim.io.mdl.macros import Expander, Macro, read_macro
 from flywheel_sim.io.mdl.records import REALITY_CHECKS, split_equation, split_units
@@ -146,6 +147,7 @@ class MdlReader:
             except ModelError as exc:
                 raise exc.located(line=variable.line, variable=variable.name) from None
         elements += lookup_variants(elements, translator.variants)
+        elements += vector_elements(translator.vectors, dims)
         elements = attach_flows(elements, stocks, time.units)
         renames = reserved_renames(elements)  # a variable named 'seed', 'run' ...
         self.extra_notes += renaming_notes({**self.shadowing, **renames})

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.mdl.expr import Table, parse_expression
+from flywheel_sim.io.mdl.expr import Table, parse_expression, strip_comments
 from flywheel_sim.io.mdl.functions import Translator
 from flywheel_sim.io.mdl.sinteg import sinteg
 from flywheel_sim.io.mdl.vector_args import count_elements
@@ -81,7 +81,9 @@ class Variable:
 
 def parse_values(rhs: str) -> list[float] | None:
     """``1, 2, 3`` or ``1, 2; 3, 4;`` (row by row), or ``TABBED ARRAY(1 2 3)`` (values
-    separated by tabs and rows by line breaks) as numbers, or None."""
+    separated by tabs and rows by line breaks) as numbers, or None. ``{...}`` between them
+    is a comment (``0, {transport} 1, {power} 2``)."""
+    rhs = strip_comments(rhs)
     tabbed = _TABBED.fullmatch(rhs.strip())
     if tabbed is not None:
         try:

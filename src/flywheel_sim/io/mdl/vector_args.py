@@ -2,11 +2,11 @@
 
 Vensim names a vector by one of its elements or by the dimension it runs along: ``VECTOR
 SORT ORDER(x[d], 1)``, ``VECTOR SELECT(sel[d!], x[d!], ...)``, ``VECTOR ELM MAP(x[e], 2)``;
-our builtins take the whole vector, ``x[*]``. ``ELMCOUNT(d)`` is the number of elements of
-``d`` (a number, written in before the equation is split per element, which would replace
-``d`` by a position). A random function's seed (stream) must be a number: a constant's name
-is replaced by its value (another expression is folded when the model is compiled:
-compile/random_vensim.py).
+our builtins take the whole vector, ``x[*]`` (``x[d.*]`` for ``x[d!]``: d's elements).
+``ELMCOUNT(d)`` is the number of elements of ``d`` (a number, written in before the equation
+is split per element, which would replace ``d`` by a position). A random function's seed
+(stream): a constant's name is replaced by its value (another expression is folded when
+the model is compiled: compile/random_vensim.py).
 """
 
 from __future__ import annotations
@@ -59,9 +59,12 @@ def _starred(arg: Expr, func: str, which: str) -> Expr:
 
 
 def _unbang(node: Expr) -> Expr:
-    """``node`` with each ``x[d!]`` written ``x[*]``."""
+    """``node`` with each ``x[d!]`` written ``x[d.*]``: the elements of ``d``, which may be
+    a subrange of x's range (``x[*]`` would be all of x's range)."""
     if isinstance(node, Var):
-        subs = tuple("*" if isinstance(s, str) and s.endswith("!") else s for s in node.subscripts)
+        subs = tuple(
+            f"{s[:-1]}.*" if isinstance(s, str) and s.endswith("!") else s for s in node.subscripts
+        )
         return Var(node.name, subs)
     if isinstance(node, Unary):
         return Unary(node.op, _unbang(node.operand))
