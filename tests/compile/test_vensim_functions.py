@@ -356,12 +356,19 @@ def test_random_functions_agree_on_both_backends() -> None:
         np.testing.assert_array_equal(draws(equation, NUMPY), draws(equation, NUMBA))
 
 
-def test_random_normal_stream_must_be_a_number() -> None:
-    with pytest.raises(ModelError, match="seed of RANDOM_NORMAL must be a number"):
+def test_random_normal_stream_must_be_the_same_at_every_time() -> None:
+    """Vensim's reference ("Stream ID"): a number, a constant or an INITIAL expression."""
+    fs.compile_model(
+        fs.loads_model(
+            "time: {start: 0, stop: 1, dt: 1}\nauxiliaries:\n"
+            "  s: 3\n  y: RANDOM_NORMAL(0, 1, 0, 1, s + INIT(TIME))\n"
+        )
+    )
+    with pytest.raises(ModelError, match="stream ID must be a number, a constant or"):
         fs.compile_model(
             fs.loads_model(
                 "time: {start: 0, stop: 1, dt: 1}\nauxiliaries:\n"
-                "  s: 3\n  y: RANDOM_NORMAL(0, 1, 0, 1, s)\n"
+                "  s: 3\n  y: RANDOM_NORMAL(0, 1, 0, 1, s + TIME)\n"
             )
         )
 

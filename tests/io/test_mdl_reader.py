@@ -349,7 +349,6 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
     [
         ("x = ALLOCATE AVAILABLE(1, 2, 0) ~ ~ |", "takes its priority profile as pp[d, ptype]"),
         ("x = RANDOM GAMMA(0, 9, 1, 0, 1, 0, 3) ~ ~ |", "RANDOM GAMMA is not supported yet"),
-        ("x = RANDOM UNIFORM(0, 1, s) ~ ~ |", "must be a number or a constant, not 's'"),
         ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "was read from text"),
         ("x := y * 2 ~ ~ |", "data equations (:=) other than GET"),

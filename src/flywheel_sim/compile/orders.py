@@ -81,3 +81,33 @@ def _call(
     if expr.func == "IF_THEN_ELSE" and len(args) == 3:
         return args[1] if args[0] else args[2]
     return None
+
+
+def constant_expression(expr: Expr, known: Mapping[str, Inst], depth: int = 0) -> bool:
+    """Whether ``expr`` is the same at every time: numbers, constants, INITIAL values and
+    expressions of them (no stock, TIME, draw or other function)."""
+    if depth > 50:
+        return False
+    if isinstance(expr, Num):
+        return True
+    if isinstance(expr, Var):
+        inst = known.get(expr.name)
+        if inst is None:
+            return False
+        if inst.kind in ("parameter", "init"):
+            return True
+        return inst.kind in ("aux", "haux") and constant_expression(inst.expr, known, depth + 1)
+    if isinstance(expr, Unary):
+        return constant_expression(expr.operand, known, depth + 1)
+    if isinstance(expr, Binary):
+        return constant_expression(expr.left, known, depth + 1) and constant_expression(
+            expr.right, known, depth + 1
+        )
+    if isinstance(expr, If):
+        parts = (expr.cond, expr.then, expr.orelse)
+        return all(constant_expression(p, known, depth + 1) for p in parts)
+    return (
+        isinstance(expr, Call)
+        and expr.func in ("MIN", "MAX", "ABS", "INT")
+        and all(constant_expression(a, known, depth + 1) for a in expr.args)
+    )

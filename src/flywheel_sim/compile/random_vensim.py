@@ -15,7 +15,8 @@ Stream IDs: 0 is Vensim's default stream (NOISE SEED): here each call draws from
 stream, which differs run to run. A non-zero ID is a stream that is the same in every run:
 the language's explicit seed. Calls sharing an ID in Vensim draw interleaved numbers from one
 stream; here each gets its own stream derived from the ID, so they stay independent rather
-than identical. Vensim's exact numbers (a Mersenne Twister) cannot be reproduced.
+than identical. An ID written as an expression of constants (``seed + Games``) is folded to
+its value (``stream_id``). Vensim's exact numbers (a Mersenne Twister) cannot be reproduced.
 """
 
 from __future__ import annotations
@@ -23,7 +24,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from flywheel_sim.compile.instances import Inst
+from flywheel_sim.compile.orders import constant_expression, guess
+from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num
+from flywheel_sim.spec.model import TimeSpec
 
 REDRAWS = 12
 _NAN = Num(math.nan)
@@ -46,19 +51,56 @@ class VensimRandom:
     """Handlers for the Expander; ``as_var`` is the Expander's."""
 
     streams: dict[int, int]
+    stream_ids: dict[Expr, tuple[Num, Expr]]  # stream IDs written as expressions, folded
+    known: dict[str, Inst]
+    instances: list[Inst]
+    hidden: list[Inst]
+    time: TimeSpec
 
     def as_var(self, expr: Expr, part: str) -> Expr:
         raise NotImplementedError  # compile/stateful.py
 
+    def error(self, message: str) -> ModelError:
+        raise NotImplementedError  # compile/stateful.py
+
+    def _init(self, args: tuple[Expr, ...]) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
     def draw(self, func: str, args: tuple[Expr, ...], stream: Expr | None) -> Expr:
         """A call of the language's ``func`` on the stream of Vensim's stream ID."""
+        check: Expr | None = None
+        if stream is not None and not isinstance(stream, Num):
+            stream, check = self.stream_id(stream)
         ident = 0 if stream is None else abs(int(_number(stream) or 0.0))
         if ident == 0:
-            return Call(func, args)
-        uses = self.streams.get(ident, 0)
-        self.streams[ident] = uses + 1
-        seed = (ident + uses * _SPREAD) % 2.0**53  # exact as a float
-        return Call(func, (*args, Num(float(seed))))
+            drawn = Call(func, args)
+        else:
+            uses = self.streams.get(ident, 0)
+            self.streams[ident] = uses + 1
+            seed = (ident + uses * _SPREAD) % 2.0**53  # exact as a float
+            drawn = Call(func, (*args, Num(float(seed))))
+        return drawn if check is None else If(check, drawn, _NAN)
+
+    def stream_id(self, stream: Expr) -> tuple[Num, Expr]:
+        """A stream ID written as an expression: Vensim's reference ("Stream ID") asks for a
+        constant or an INITIAL expression, such as ``seed + Games`` per element. It is folded to
+        its value with the parameters' defaults; each run checks (at its start) that its own
+        value is the same, failing with NaN otherwise, never drawing from another stream."""
+        if stream in self.stream_ids:
+            return self.stream_ids[stream]
+        if len(self.known) != len(self.instances) + len(self.hidden):
+            self.known = {i.key: i for i in (*self.instances, *self.hidden)}
+        value = guess(stream, self.known, self.time.start, self.time.dt)
+        if not constant_expression(stream, self.known) or value is None:
+            raise self.error(
+                "a RANDOM function's stream ID must be a number, a constant or an expression "
+                "of constants (Vensim: 'a constant or INITIAL expression')"
+            )
+        if not (math.isfinite(value) and abs(value) < 2.0**53):
+            raise self.error(f"the stream ID {value:g} of a RANDOM function is out of range")
+        same = self._init((stream,))
+        self.stream_ids[stream] = (Num(value), Binary("=", same, Num(value)))
+        return self.stream_ids[stream]
 
     def redrawn(self, make: Callable[[], Expr], lo: Expr, hi: Expr) -> Expr:
         """The first of REDRAWS draws ``make()`` within [lo, hi], else the last one clipped

@@ -199,13 +199,16 @@ class Scalariser(VectorFunctions):
             # across two arrays, "MAX(A, 0)" the maximum of A or zero)
             return self.array_function(builtin.name, node.args, where)
         args = [self.resolve(a, where) for a in node.args]
+        # Vensim's stream IDs may be constant expressions (compile/random_vensim.py folds them)
+        folded = builtin.name.startswith("RANDOM_")
         if (
             builtin.kind == "random"
             and len(args) == builtin.max_args
             and not isinstance(args[-1], Num)
+            and not folded
         ):
             raise self.error(f"the seed of {builtin.name} must be a number")
-        if builtin.kind == "random" and len(args) == builtin.max_args:
+        if builtin.kind == "random" and len(args) == builtin.max_args and not folded:
             seed = args[-1]
             assert isinstance(seed, Num)
             if not (math.isfinite(seed.value) and abs(seed.value) < 2.0**63):

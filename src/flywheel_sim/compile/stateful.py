@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from flywheel_sim.compile.random_vensim import VensimRandom
+from flywheel_sim.compile.random_shapes import VensimRandomShapes
 from flywheel_sim.compile.scalarise import Inst
 from flywheel_sim.compile.stateful_vensim import VENSIM_CLOCK, VensimStateful
 from flywheel_sim.errors import ModelError
@@ -41,7 +41,7 @@ from flywheel_sim.spec.model import TimeSpec
 from flywheel_sim.spec.size import MAX_ORDER
 
 
-class Expander(VensimStateful, VensimRandom):
+class Expander(VensimStateful, VensimRandomShapes):
     def __init__(
         self, instances: list[Inst], file: str | None, time: TimeSpec | None = None
     ) -> None:
@@ -53,6 +53,7 @@ class Expander(VensimStateful, VensimRandom):
         self.counter = 0
         self.owner: Inst | None = None
         self.streams: dict[int, int] = {}  # Vensim's stream IDs: calls drawing from each
+        self.stream_ids: dict[Expr, tuple[Num, Expr]] = {}  # folded (random_vensim.py)
         self.known: dict[str, Inst] = {}  # instances by key, for Vensim's orders (orders.py)
 
     def run(self) -> tuple[list[Inst], list[str]]:
@@ -236,14 +237,15 @@ class Expander(VensimStateful, VensimRandom):
         return Call("HISTORY", (Num(float(len(self.delays) - 1)), args[1], initial))
 
     # -- finance -------------------------------------------------------------------------------
-    def _npv(self, args: tuple[Expr, ...]) -> Expr:
+    def _npv(self, args: tuple[Expr, ...], first: Expr | None = None) -> Expr:
         """NPV(stream, rate[, initial[, factor]]): (ACCUM + stream*DT*df) * factor, with
-        ACCUM = INTEG(stream*df, initial) and df = INTEG(-df*rate/(1 + rate*DT), 1)."""
+        ACCUM = INTEG(stream*df, initial) and df = INTEG(-df*rate/(1 + rate*DT), 1) (NPVE:
+        df starting at ``first``)."""
         stream, rate = self.as_var(args[0], "stream"), self.as_var(args[1], "rate")
         initial = args[2] if len(args) > 2 else Num(0.0)
         factor = args[3] if len(args) > 3 else Num(1.0)
         dt = Call("DT", ())
-        discount = self.new("hstock", Num(1.0), "discount")
+        discount = self.new("hstock", first or Num(1.0), "discount")
         df = Var(discount.key)
         shrink = Binary("/", Binary("*", df, rate), Binary("+", Num(1.0), Binary("*", rate, dt)))
         discount.outflows += (self.new("haux", shrink, "discounting").key,)

@@ -4,7 +4,10 @@ compile/stateful.py, whose Expander calls these handlers by name).
 - DELAY_FIXED(input, time, initial): Vensim's DELAY FIXED, a pipeline delay whose delay time
   is taken at the start and rounded to a whole number of DTs, at least one ("the minimum
   delay time is TIME STEP"); it is the DELAY buffer read exactly that many steps back;
+- DELAY_MATERIAL(input, time, initial, missing): Vensim's DELAY MATERIAL, DELAY_FIXED when the
+  delay time is an expression of constants (see ``_delay_material``);
 - DELAY_N(input, delay, initial, n): Vensim's DELAY N (see ``_delay_n``);
+- NPVE(stream, rate, initial, factor): Vensim's NPVE, NPV with end-of-period valuation;
 - SAMPLE_IF_TRUE(condition, input, initial): Vensim's SAMPLE IF TRUE, the input while the
   condition holds, else the value held one DT ago (a previous-value slot starting at the
   initial value);
@@ -27,7 +30,7 @@ import math
 from collections.abc import Callable
 
 from flywheel_sim.compile.instances import Inst
-from flywheel_sim.compile.orders import guess
+from flywheel_sim.compile.orders import constant_expression, guess
 from flywheel_sim.errors import ModelError
 from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, VarList
 from flywheel_sim.spec.model import TimeSpec
@@ -72,6 +75,31 @@ class VensimStateful:
         # round half up to whole steps (Vensim: shorter delays act as one TIME STEP)
         steps = Call("INT", (Binary("+", Binary("/", lag, dt), Num(0.5)),))
         return self._delay((source, Binary("*", Call("MAX", (Num(1.0), steps)), dt), initial))
+
+    def _npv(self, args: tuple[Expr, ...], first: Expr | None = None) -> Expr:
+        raise NotImplementedError  # compile/stateful.py
+
+    def _npve(self, args: tuple[Expr, ...]) -> Expr:
+        """Vensim's NPVE: NPV valued at the end of each period, its discount factor starting
+        at 1 / (1 + rate * TIME STEP) instead of 1 (the reference's equations)."""
+        rate = self.as_var(args[1], "rate")
+        first = Binary("/", Num(1.0), Binary("+", Num(1.0), Binary("*", rate, Call("DT", ()))))
+        return self._npv((args[0], rate, *args[2:]), first)
+
+    def _delay_material(self, args: tuple[Expr, ...]) -> Expr:
+        """Vensim's DELAY MATERIAL: "the same as DELAY FIXED except that delay time can be a
+        variable". With a delay time of constants it is DELAY FIXED (the missing value is
+        used only when the delay time grows). How a varying delay time moves arrivals between
+        steps is not documented exactly: refused."""
+        if len(self.known) != len(self.instances) + len(self.hidden):
+            self.known = {i.key: i for i in (*self.instances, *self.hidden)}
+        if not constant_expression(args[1], self.known):
+            raise self.error(
+                "DELAY MATERIAL with a delay time that varies is not supported: Vensim's "
+                "reference does not say exactly how arrivals then fall between time steps "
+                "(a delay time of constants is supported)"
+            )
+        return self._delay_fixed(args[:3])
 
     def _delay_n(self, args: tuple[Expr, ...]) -> Expr:
         """Vensim's DELAY N(input, delay, initial, n): n stages whose stage times travel with

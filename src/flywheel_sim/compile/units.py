@@ -95,6 +95,7 @@ _TIMED = {  # builtins whose listed argument positions are durations or times
     "RAMP": (1, 2),
     "HISTORY": (1,),
     "DELAY_FIXED": (1,),
+    "DELAY_MATERIAL": (1,),
     "DELAY_N": (1,),
     "SMOOTH_N": (1,),
     "SAFE_TREND": (1,),
@@ -312,7 +313,7 @@ class _Checker:
                     )
             return ratio
         if name in ("SMTH1", "SMTH3", "DELAY1", "DELAY3", "DELAY", "SMTHN", "DELAYN", "FORCST") or (
-            name in ("DELAY_FIXED", "DELAY_N", "SMOOTH_N")
+            name in ("DELAY_FIXED", "DELAY_MATERIAL", "DELAY_N", "SMOOTH_N")
         ):
             initial = {"SMTHN": 3, "DELAYN": 3, "FORCST": 3}.get(name, 2)
             if name in ("SMTHN", "DELAYN") and len(args) > 2:

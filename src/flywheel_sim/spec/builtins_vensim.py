@@ -57,6 +57,24 @@ VENSIM_ROWS: list[tuple[str, int, int | None, str, str, str]] = [
         "nearest multiple of DT, at least one DT; initial until then (Vensim's DELAY FIXED)",
     ),
     (
+        "NPVE",
+        4,
+        4,
+        "stateful",
+        "NPVE(stream, rate, initial, factor)",
+        "Vensim's NPVE: NPV with the stream valued at the end of each period (the discount "
+        "factor starts at 1 / (1 + rate * DT))",
+    ),
+    (
+        "DELAY_MATERIAL",
+        4,
+        4,
+        "stateful",
+        "DELAY_MATERIAL(input, time, initial, missing)",
+        "Vensim's DELAY MATERIAL with a delay time constant in each run: DELAY_FIXED (missing "
+        "is then never used); a delay time that varies is refused",
+    ),
+    (
         "DELAY_N",
         4,
         4,
@@ -153,6 +171,42 @@ VENSIM_ROWS: list[tuple[str, int, int | None, str, str, str]] = [
         "RANDOM_TRIANGULAR(min, max, start, peak, end[, stream])",
         "Vensim's RANDOM TRIANGULAR: a triangular draw on [start, end] peaking at peak, "
         "truncated to [min, max]",
+    ),
+    (
+        "RANDOM_BETA",
+        6,
+        7,
+        "random",
+        "RANDOM_BETA(min, max, alpha, beta, shift, stretch[, stream])",
+        "Vensim's RANDOM BETA: shift + stretch * (a beta draw of alpha and beta), truncated to "
+        "[min, max]",
+    ),
+    (
+        "RANDOM_BINOMIAL",
+        6,
+        7,
+        "random",
+        "RANDOM_BINOMIAL(min, max, p, n, shift, stretch[, stream])",
+        "Vensim's RANDOM BINOMIAL: shift + stretch * (the successes in n trials of probability "
+        "p; n a constant up to 100), truncated to [min, max]",
+    ),
+    (
+        "RANDOM_NEGATIVE_BINOMIAL",
+        6,
+        7,
+        "random",
+        "RANDOM_NEGATIVE_BINOMIAL(min, max, p, n, shift, stretch[, stream])",
+        "Vensim's RANDOM NEGATIVE BINOMIAL: shift + stretch * (the trials until the n-th "
+        "success of probability p), truncated to [min, max]",
+    ),
+    (
+        "RANDOM_WEIBULL",
+        5,
+        6,
+        "random",
+        "RANDOM_WEIBULL(min, max, shape, shift, stretch[, stream])",
+        "Vensim's RANDOM WEIBULL: shift + stretch * (a Weibull draw of the shape (a constant) "
+        "and mean 1), truncated to [min, max]",
     ),
     (
         "ELMCOUNT",

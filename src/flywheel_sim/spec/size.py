@@ -119,15 +119,21 @@ def hidden_count(node: Call) -> int:
         "DELAY": 5,
         "HISTORY": 3,
         "NPV": 6,
+        "NPVE": 7,
         "DELAY_FIXED": 5,
+        "DELAY_MATERIAL": 5,
         "SAMPLE_IF_TRUE": 2,
         "SAFE_TREND": 4,
         "SAFE_FORECAST": 4,
         "ACTIVE_INITIAL": 1,
-        "RANDOM_NORMAL": 16,  # compile/random_vensim.py: its arguments and 12 draws
-        "RANDOM_POISSON": 17,
-        "RANDOM_EXPONENTIAL": 6,
-        "RANDOM_TRIANGULAR": 11,
+        "RANDOM_NORMAL": 17,  # compile/random_vensim.py: its arguments and 12 draws (and
+        "RANDOM_POISSON": 18,  # a stream ID's check)
+        "RANDOM_EXPONENTIAL": 7,
+        "RANDOM_TRIANGULAR": 12,
+        "RANDOM_BETA": 1080,  # compile/random_shapes.py: 12 redraws of 2 gammas of 12 tries
+        "RANDOM_BINOMIAL": 1230,  # 12 redraws of up to 100 trials
+        "RANDOM_NEGATIVE_BINOMIAL": 560,
+        "RANDOM_WEIBULL": 12,
     }.get(func, 0)
 
 

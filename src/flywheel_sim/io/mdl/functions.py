@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.expr import Table
+from flywheel_sim.io.mdl.lookup_area import lookup_area
 from flywheel_sim.io.mdl.lookup_vectors import LookupVector, bang_lookups
 from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import (
@@ -27,6 +29,7 @@ from flywheel_sim.io.mdl.vector_args import (
     seed_value,
     vector_args,
 )
+from flywheel_sim.io.mdl.vector_lookup import draws_or_holds, vector_lookup
 from flywheel_sim.spec.ast import (
     OPERATORS,
     Binary,
@@ -135,11 +138,13 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "DELAY3I": (3, 3, _call("DELAY3")),
     "INITIAL": (1, 1, _call("INIT")),
     "DELAY FIXED": (3, 3, _call("DELAY_FIXED")),
+    "DELAY MATERIAL": (4, 4, _call("DELAY_MATERIAL")),
     "DELAY N": (4, 4, _call("DELAY_N")),
     "SMOOTH N": (4, 4, _call("SMOOTH_N")),
     "TREND": (3, 3, _call("SAFE_TREND")),
     "FORECAST": (3, 3, _call("SAFE_FORECAST")),
     "NPV": (4, 4, _call("NPV")),
+    "NPVE": (4, 4, _call("NPVE")),
     "SAMPLE IF TRUE": (3, 3, _call("SAMPLE_IF_TRUE")),
     "ACTIVE INITIAL": (2, 2, _call("ACTIVE_INITIAL")),
     "RANDOM 0 1": (0, 0, lambda a: Call("RANDOM", (Num(0), Num(1)))),
@@ -148,6 +153,10 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "RANDOM EXPONENTIAL": (5, 5, _call("RANDOM_EXPONENTIAL")),
     "RANDOM POISSON": (6, 6, _call("RANDOM_POISSON")),
     "RANDOM TRIANGULAR": (6, 6, _call("RANDOM_TRIANGULAR")),
+    "RANDOM BETA": (7, 7, _call("RANDOM_BETA")),
+    "RANDOM BINOMIAL": (7, 7, _call("RANDOM_BINOMIAL")),
+    "RANDOM NEGATIVE BINOMIAL": (7, 7, _call("RANDOM_NEGATIVE_BINOMIAL")),
+    "RANDOM WEIBULL": (6, 6, _call("RANDOM_WEIBULL")),
     "VECTOR ELM MAP": (2, 2, _call("ELEMENT_AT")),  # the position written by elm_map
     "VECTOR REORDER": (2, 2, lambda a: Call("ELEMENT_AT", (a[0], _bin("+", a[1], Num(1))))),
     "VECTOR SORT ORDER": (2, 2, _call("VECTOR_SORT_ORDER")),
@@ -159,6 +168,14 @@ ROWS: dict[str, tuple[int, int, Build]] = {
     "GAME": (1, 1, _call("GAME")),
     "TIME BASE": (2, 2, _call("TIME_BASE")),
     "ELMCOUNT": (1, 1, _call("ELMCOUNT")),  # a number, written by count_elements
+}
+
+# why some functions are refused (after "... is not supported yet")
+WHY = {
+    "RANDOM GAMMA": ": Vensim's reference says 'GAMMA with order O' without saying whether its "
+    "scale is 1 or 1/O (mean 1)",
+    "RANDOM LOOKUP": " (a draw from a lookup table read as a density)",
+    "DELAY CONVEYOR": " (Vensim's conveyor with leakage and profiles)",
 }
 
 # functions over all elements of the x[d!] in their argument: how two terms combine
@@ -200,6 +217,7 @@ class Translator:
     constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
     variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # LOOKUP FORWARD ...
     renames: Mapping[str, str] = field(default_factory=dict)  # a variable named DT -> new name
+    tables: Mapping[str, Table] = field(default_factory=dict)  # standalone lookups' points
     vectors: dict[str, LookupVector] = field(default_factory=dict)  # tab[d!](x) in VECTOR SELECT
 
     def rewrite(self, node: Expr) -> Expr:
@@ -244,11 +262,15 @@ class Translator:
             return self.lookup_variant(func, node.args)
         if func in REDUCTIONS:
             return self.reduce(func, node.args)
+        if func == "VECTOR LOOKUP":
+            return vector_lookup(node.args, self.dims, self.constants, self.rewrite)
+        if func == "LOOKUP AREA":
+            return self.area(node.args)
         row = ROWS.get(func)
         if row is None:
-            if func in ("INTEG", "WITH LOOKUP"):
+            if func in ("INTEG", "SINTEG", "WITH LOOKUP"):
                 raise ModelError(f"{func} must be the whole equation of a variable")
-            raise ModelError(f"{func} is not supported yet")
+            raise ModelError(f"{func} is not supported yet{WHY.get(func, '')}")
         low, high, build = row
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
@@ -283,6 +305,21 @@ class Translator:
         if len(args) != 1:
             raise ModelError(f"the lookup '{key}' is called with {len(args)} arguments")
         return Call(key, (self.rewrite(args[0]),))
+
+    def area(self, args: tuple[Expr, ...]) -> Expr:
+        """``LOOKUP AREA(tab, start, end)`` of a standalone lookup (io/mdl/lookup_area.py)."""
+        table = args[0] if args else None
+        key = canonical(table.name) if isinstance(table, Var) and not table.subscripts else ""
+        if len(args) != 3 or key not in self.tables:
+            raise ModelError("LOOKUP AREA takes a lookup table (not per element), start and end")
+        start, end = (self.rewrite(a) for a in args[1:])
+        if draws_or_holds(start) or draws_or_holds(end):
+            raise ModelError(
+                "LOOKUP AREA's start and end are used several times in its expansion, so they "
+                "may not hold a random or stateful function",
+                hint="give them auxiliaries of their own",
+            )
+        return lookup_area(key, self.tables[key], start, end)
 
     def lookup_variant(self, func: str, args: tuple[Expr, ...]) -> Expr:
         """``LOOKUP EXTRAPOLATE(tab, x)``, ``LOOKUP FORWARD`` and ``LOOKUP BACKWARD``: a call of

@@ -116,6 +116,7 @@ class MdlReader:
             element_positions(dims),
             constants=self.constants(),
             renames={k: canonical(v) for k, v in self.shadowing.items()},
+            tables={key: table for key, (_, _, table) in self.lookups.items()},
         )
 
         def sink(record: Record, lhs: Lhs) -> None:  # a variable of a macro's call
@@ -128,7 +129,7 @@ class MdlReader:
 
         names = {canonical(d.name) for d in dims}
         expander = Expander({m.name: m for m in macros}, sink, names)
-        builder = Builder(dims, translator, expander)
+        builder = Builder(dims, translator, expander, time.method)
         elements = [self.lookup(record, lhs, table) for record, lhs, table in self.lookups.values()]
         elements += self.data.elements(self.variables, set(self.lookups), builder, translator)
         pending = deque(self.variables)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.expr import Table, parse_expression, strip_comments
 from flywheel_sim.io.mdl.functions import Translator
+from flywheel_sim.io.mdl.sinteg import sinteg
 from flywheel_sim.io.mdl.vector_args import count_elements
 from flywheel_sim.limits import DEFAULT
 from flywheel_sim.spec.ast import (
@@ -105,8 +106,10 @@ class Builder:
         dims: tuple[Dimension, ...],
         translator: Translator,
         expand: Callable[[Expr, Lhs], Expr] | None = None,
+        method: str = "euler",
     ) -> None:
         self.expand = expand
+        self.method = method  # the integration method (SINTEG needs Euler)
         self.dims = {canonical(d.name): d for d in dims}
         self.elements = {k: tuple(canonical(e) for e in d.elements) for k, d in self.dims.items()}
         self.translator = translator
@@ -227,7 +230,11 @@ class Builder:
                 tree = self.expand(tree, lhs)
             tree = count_elements(tree, self.elements)  # before d is replaced per element
         definition = Definition("aux", cells, own=own)
-        if isinstance(tree, Call) and tree.func == "INTEG":
+        if isinstance(tree, Call) and tree.func == "SINTEG":
+            itself = Var(canonical(lhs.name), tuple(canonical(s) for s in lhs.subs))
+            definition.kind = "stock"
+            definition.expr, definition.init = sinteg(tree.args, itself, self.method)
+        elif isinstance(tree, Call) and tree.func == "INTEG":
             if len(tree.args) != 2:
                 raise ModelError("INTEG takes 2 arguments (rate, initial value)")
             definition.kind = "stock"

@@ -5,7 +5,8 @@ SORT ORDER(x[d], 1)``, ``VECTOR SELECT(sel[d!], x[d!], ...)``, ``VECTOR ELM MAP(
 our builtins take the whole vector, ``x[*]`` (``x[d.*]`` for ``x[d!]``: d's elements).
 ``ELMCOUNT(d)`` is the number of elements of ``d`` (a number, written in before the equation
 is split per element, which would replace ``d`` by a position). A random function's seed
-(stream) must be a number: a constant's name is replaced by its value.
+(stream): a constant's name is replaced by its value (another expression is folded when
+the model is compiled: compile/random_vensim.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,10 @@ SEEDS = {
     "RANDOM EXPONENTIAL": 4,
     "RANDOM POISSON": 5,
     "RANDOM TRIANGULAR": 5,
+    "RANDOM BETA": 6,
+    "RANDOM BINOMIAL": 6,
+    "RANDOM NEGATIVE BINOMIAL": 6,
+    "RANDOM WEIBULL": 5,
 }
 
 
@@ -85,16 +90,12 @@ def seed_value(
     func: str, args: tuple[Expr, ...], constants: Mapping[str, float]
 ) -> tuple[Expr, ...]:
     """``args`` with a random function's seed given as a constant's name replaced by its
-    value (our builtins take a number)."""
+    value."""
     place = SEEDS.get(func)
     if place is None or len(args) <= place:
         return args
     seed = args[place]
-    if isinstance(seed, Var) and not seed.subscripts:
-        if seed.name not in constants:
-            raise ModelError(
-                f"the seed of {func} must be a number or a constant, not '{seed.name}'"
-            )
+    if isinstance(seed, Var) and not seed.subscripts and seed.name in constants:
         seed = Num(constants[seed.name])
     return (*args[:place], seed, *args[place + 1 :])
 
@@ -113,7 +114,7 @@ def profile_args(args: tuple[Expr, ...], dims: Mapping[str, tuple[str, ...]]) ->
             "range second last and the first element of the profile's range last"
         )
     assert isinstance(profile, Var)
-    whole = _largest({first}, dims)
+    whole = largest({first}, dims)
     start = whole.index(first)
     if len(whole) < start + 3:
         raise ModelError(
@@ -144,7 +145,7 @@ def option_values(
     )
 
 
-def _largest(members: set[str], dims: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
+def largest(members: set[str], dims: Mapping[str, tuple[str, ...]]) -> tuple[str, ...]:
     """The elements of the largest range holding ``members`` (a vector's own range)."""
     holding = [els for els in dims.values() if members <= set(els)]
     if not holding:
@@ -159,7 +160,7 @@ def _position(sub: Subscript, dims: Mapping[str, tuple[str, ...]]) -> tuple[Expr
         raise ModelError("VECTOR ELM MAP takes an element or a dimension (x[e])")
     if sub in dims:
         members = dims[sub]
-        whole = _largest(set(members), dims)
+        whole = largest(set(members), dims)
         places = [whole.index(e) + 1.0 for e in members]
         if places == [float(i) for i in range(1, len(members) + 1)]:
             return Var(sub), len(whole)  # the dimension's name: its element's position
@@ -167,7 +168,7 @@ def _position(sub: Subscript, dims: Mapping[str, tuple[str, ...]]) -> tuple[Expr
         for i in range(len(members) - 1, 0, -1):
             out = If(Binary("=", Var(sub), Num(float(i))), Num(places[i - 1]), out)
         return out, len(whole)
-    whole = _largest({sub}, dims)
+    whole = largest({sub}, dims)
     return Num(whole.index(sub) + 1.0), len(whole)
 
 

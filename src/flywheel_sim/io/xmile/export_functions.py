@@ -53,6 +53,7 @@ STANDARD = frozenset(_STANDARD_NAMES.split())
 REFUSED = {
     "ACTIVE_INITIAL": ("Vensim's ACTIVE INITIAL", "XMILE 1.0 has no initial-value equation"),
     "NPV": ("NPV", "XMILE 1.0 has no NPV, and isee's is not known to be Vensim's"),
+    "NPVE": ("Vensim's NPVE", "XMILE 1.0 has no NPV"),
     "ELEMENT_AT": ("Vensim's VECTOR ELM MAP", "XMILE 1.0 has no such vector function"),
     "VECTOR_RANK": ("Vensim's VECTOR RANK", "XMILE 1.0 has no such vector function"),
     "VECTOR_SORT_ORDER": ("Vensim's VECTOR SORT ORDER", "XMILE 1.0 has no such vector function"),
@@ -60,12 +61,21 @@ REFUSED = {
     "ALLOCATE_BY_PRIORITY": ("Vensim's ALLOCATE BY PRIORITY", "XMILE 1.0 has no such function"),
     "ALLOCATE_AVAILABLE": ("Vensim's ALLOCATE AVAILABLE", "XMILE 1.0 has no such function"),
     "INVERT_MATRIX": ("Vensim's INVERT MATRIX", "XMILE 1.0 has no matrix functions"),
+    "RANDOM_BINOMIAL": ("Vensim's RANDOM BINOMIAL", "XMILE 1.0 has no binomial draws"),
+    "RANDOM_NEGATIVE_BINOMIAL": (
+        "Vensim's RANDOM NEGATIVE BINOMIAL",
+        "XMILE 1.0 has no negative binomial draws",
+    ),
+    "DELAY_MATERIAL": (
+        "Vensim's DELAY MATERIAL",
+        "its delay time must be checked constant, which XMILE 1.0 cannot say",
+    ),
     **{
         f"RANDOM_{kind}": (
             f"Vensim's RANDOM {kind}",
             "XMILE 1.0's random functions draw neither truncated nor from Vensim's streams",
         )
-        for kind in ("UNIFORM", "NORMAL", "EXPONENTIAL", "POISSON", "TRIANGULAR")
+        for kind in ("UNIFORM", "NORMAL", "EXPONENTIAL", "POISSON", "TRIANGULAR", "BETA", "WEIBULL")
     },
 }
 WHAT_TO_DO = "convert to .yaml, which keeps every function"
