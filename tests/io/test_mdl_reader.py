@@ -731,3 +731,14 @@ def test_comments_between_constants_and_nested_comments(options: fs.Options) -> 
     assert start(result, "a") == [0, 1, 2]
     assert start(result, "d") == [8760]
     assert start(result, "e") == [6]
+
+
+def test_a_causal_loop_diagram_without_equations_is_refused_plainly() -> None:
+    """MetaSD's FREE models include diagrams whose variables are ``A FUNCTION OF(...)``
+    (Vensim's placeholder for a variable without an equation): refused in one line saying so."""
+    text = mdl("Capital = A FUNCTION OF(Investment, -Discards) ~~|\nInvestment = 1 ~~|\n")
+    with pytest.raises(ModelError) as info:
+        loads_mdl(text, file="cld.mdl")
+    message = str(info.value)
+    assert message.startswith("A FUNCTION OF is not supported yet: it marks a causal-loop")
+    assert "(cld.mdl:2)" in message and "\n" not in message

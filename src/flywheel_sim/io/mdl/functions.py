@@ -176,6 +176,8 @@ WHY = {
     "scale is 1 or 1/O (mean 1)",
     "RANDOM LOOKUP": " (a draw from a lookup table read as a density)",
     "DELAY CONVEYOR": " (Vensim's conveyor with leakage and profiles)",
+    "A FUNCTION OF": ": it marks a causal-loop diagram's variable, which has no equation to "
+    "simulate (write its equation in Vensim first)",
 }
 
 # functions over all elements of the x[d!] in their argument: how two terms combine
@@ -270,7 +272,12 @@ class Translator:
         if row is None:
             if func in ("INTEG", "SINTEG", "WITH LOOKUP"):
                 raise ModelError(f"{func} must be the whole equation of a variable")
-            raise ModelError(f"{func} is not supported yet{WHY.get(func, '')}")
+            raise ModelError(
+                f"{func} is not supported yet{WHY.get(func, '')}",
+                hint=None
+                if func == "A FUNCTION OF"
+                else "docs/vensim.md lists what is read; rewrite it with the functions there",
+            )
         low, high, build = row
         if not low <= len(node.args) <= high:
             wanted = str(low) if low == high else f"{low} to {high}"
