@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.data_between import FUNC as BETWEEN
+from flywheel_sim.io.mdl.data_between import between_call
 from flywheel_sim.io.mdl.time_value import time_value
 from flywheel_sim.io.mdl.vector_args import (
     count_elements,
@@ -199,6 +201,8 @@ class Translator:
     constants: Mapping[str, float] = field(default_factory=dict)  # scalar constants' values
     variants: dict[str, tuple[str, str]] = field(default_factory=dict)  # LOOKUP FORWARD ...
     renames: Mapping[str, str] = field(default_factory=dict)  # a variable named DT -> new name
+    data_series: dict[str, str] = field(default_factory=dict)  # data variable -> its series
+    data_derived: set[str] = field(default_factory=set)  # data equations other than GET DATA
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -242,6 +246,11 @@ class Translator:
             return self.lookup_variant(func, node.args)
         if func in REDUCTIONS:
             return self.reduce(func, node.args)
+        if func == BETWEEN:
+            found = between_call(
+                node.args, self.data_series, self.names - self.data_derived, dict(self.constants)
+            )
+            return self.rewrite(found)
         row = ROWS.get(func)
         if row is None:
             if func in ("INTEG", "WITH LOOKUP"):
