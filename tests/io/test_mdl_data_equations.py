@@ -152,6 +152,38 @@ def test_get_data_between_times_refusals(tmp_path: Path, call: str, what: str) -
     assert caught.value.variable == "x"
 
 
+def test_time_shift_moves_the_points(tmp_path: Path) -> None:
+    """Vensim help, TIME SHIFT: ``x := TIME SHIFT(d, s)`` is d seen s ahead (its points moved
+    by -s), with x's own keyword between them; s a number or a constant."""
+    model = """R: a, b ~~|
+d ~~|
+e[R] ~~|
+h = 2 ~~|
+ahead := TIME SHIFT(d, 1) ~~|
+back :HOLD BACKWARD: := TIME SHIFT(d, -h) ~~|
+eahead[R] := TIME SHIFT(e[R], 1) ~~|
+dbl := ahead * 2 ~~|
+between = GET DATA BETWEEN TIMES(ahead, TIME, 1) ~~|
+"""
+    result = run(tmp_path, model, DAT + "e[a]\n0 1\n4 5\ne[b]\n0 2\n4 2\n")
+    # ahead: points at 0, 2, 4 (values 1, 3, 2); back: at 3, 5, 7, held backward
+    assert values(result, "ahead") == [1, 1.5, 2, 2.5, 3, 2.75, 2.5, 2.25, 2, 2, 2, 2, 2]
+    assert values(result, "back") == [1] * 10 + [3] * 3
+    assert values(result, "dbl") == [2 * v for v in values(result, "ahead")]
+    assert values(result, "between") == [1, 3, 3, 3, 3, 2, 2, 2, 2] + [NA] * 4
+    eahead = result["eahead"].isel(run=0)
+    assert list(eahead.sel(r="a").values[[0, 2, 6]]) == [2, 3, 5]  # e[a] at 1, 2, 4
+    assert list(eahead.sel(r="b").values[[0, 6]]) == [2, 2]
+
+
+@pytest.mark.parametrize(
+    "rhs", ["TIME SHIFT(d * 2, 1)", "TIME SHIFT(d, y)", "TIME SHIFT(d, 1) + 1", "TIME SHIFT(d)"]
+)
+def test_time_shift_refusals(tmp_path: Path, rhs: str) -> None:
+    with pytest.raises(ModelError, match="TIME SHIFT must be the whole data equation"):
+        run(tmp_path, f"d ~~|\ny = TIME ~~|\nx := {rhs} ~~|\n")
+
+
 # -- public models (kept outside the repository) -------------------------------------------
 
 WILD = Path(os.environ.get("FLYWHEEL_MDL_WILD", "/work/shared/mdl_wild"))

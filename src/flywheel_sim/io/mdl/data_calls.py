@@ -31,7 +31,14 @@ import numpy as np
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.data import read_constants, read_data, read_lookups, read_subscript
 from flywheel_sim.io.mdl.data_between import between_tables, used_series
-from flywheel_sim.io.mdl.data_equations import DataEquations, data_constants
+from flywheel_sim.io.mdl.data_equations import (
+    DataEquations,
+    data_constants,
+    free_name,
+    is_time_shift,
+    shifted_points,
+    time_shift,
+)
 from flywheel_sim.io.mdl.data_files import Where
 from flywheel_sim.io.mdl.data_series import NA, FloatArray, data_method, data_table
 from flywheel_sim.io.mdl.dataset import DataSet
@@ -93,6 +100,8 @@ class DataCalls:
         self.file_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data from a dataset
         self.notes: list[str] = []
         self.times: dict[str, list[FloatArray]] = {}  # each data series' known times
+        self.raw: dict[str, dict[tuple[str, ...], tuple[FloatArray, FloatArray]]] = {}
+        self.constant_values: Mapping[str, float] = {}
         self.derived = DataEquations({}, {}, set(), {})  # the other data equations (:=)
 
     def elements(
@@ -115,10 +124,13 @@ class DataCalls:
         if between:
             self.notes.append(BETWEEN_NOTE)
         general = {k: g for k, g in self.data_records.items() if _general(g)}
-        for key, group in [*self.data_records.items(), *self.file_records.items()]:
+        shifts = {k: g for k, g in self.data_records.items() if is_time_shift(g[0][1])}
+        self.constant_values = translator.constants
+        series = [*self.data_records.items(), *self.file_records.items()]
+        for key, group in sorted(series, key=lambda item: item[0] in shifts):
             if key in general:
                 continue
-            hidden = self.free_name(f"{group[0][1].name} series", variables, lookups)
+            hidden = free_name(f"{group[0][1].name} series", variables, lookups)
             out += self.lookups(group, builder, hidden, between=key in between)
             translator.data_series[key] = canonical(hidden)
             variables.setdefault(key, []).extend(
@@ -143,7 +155,7 @@ class DataCalls:
             translator.data_derived.add(key)
         for key, group in general.items():
             record, lhs = group[0]
-            found, tables = self.general(key, record, lhs, variables, lookups)
+            found, tables = self.derived.build(key, record, lhs, variables, lookups)
             variables.setdefault(key, []).append((record, found))
             translator.names.add(key)
             out += tables
@@ -152,29 +164,6 @@ class DataCalls:
                 raise ModelError(f"'{element.name}' is defined twice", line=element.line)
             translator.lookups.add(element.key)
         return out
-
-    @staticmethod
-    def free_name(name: str, variables: Mapping[str, object], lookups: set[str]) -> str:
-        """``name``, or with " table" added until no variable or lookup has it."""
-        while canonical(name) in variables or canonical(name) in lookups:
-            name += " table"
-        return name
-
-    def general(
-        self,
-        key: str,
-        record: Record,
-        lhs: Lhs,
-        variables: Mapping[str, object],
-        lookups: set[str],
-    ) -> tuple[Lhs, list[Element]]:
-        """A data equation other than GET DATA (io/mdl/data_equations.py) as an ordinary
-        equation, and the two lookups of its points' times it reads."""
-        names = (
-            self.free_name(f"{lhs.name} data times before", variables, lookups),
-            self.free_name(f"{lhs.name} data times after", variables, lookups),
-        )
-        return self.derived.build(key, record, lhs, names)
 
     def macro_equation(
         self,
@@ -185,11 +174,11 @@ class DataCalls:
         translator: Translator,
         elements: list[Element],
     ) -> Lhs:
-        """A data equation of a macro's copy (``X := historical``), as :meth:`general`; its
+        """A data equation of a macro's copy (``X := historical``), as the model's own; its
         lookups are added to ``elements``."""
         self.derived.equations[key] = lhs
         translator.data_derived.add(key)
-        found, tables = self.general(key, record, lhs, variables, translator.lookups)
+        found, tables = self.derived.build(key, record, lhs, variables, translator.lookups)
         elements.extend(tables)
         translator.lookups.update(e.key for e in tables)
         return found
@@ -256,11 +245,15 @@ class DataCalls:
         dims = builder.variable_dims(name, lhss) if lhss[0].subs else ()
         out: dict[str, Element] = {}
         for record, lhs in group:
-            where, points = (
-                self.get_points(record, lhs, builder, dims)
-                if lhs.op
-                else self.dataset_points(record, lhs, builder, dims)
-            )
+            shifted = time_shift(lhs, self.constant_values)
+            if shifted is not None:  # x := TIME SHIFT(d, s): d's points moved by -s
+                where = Where(self.file, record.line, lhs.name, "TIME SHIFT")
+                cells: list[tuple[str, ...]] = builder.cells(lhs, dims)[0] if dims else [()]
+                points = shifted_points(shifted, lhs, cells, self.raw)
+            elif lhs.op:
+                where, points = self.get_points(record, lhs, builder, dims)
+            else:
+                where, points = self.dataset_points(record, lhs, builder, dims)
             for cell, xs, ys in points:
                 if hidden is None:
                     graph = GraphicalFunction(tuple(xs.tolist()), tuple(ys.tolist()))
@@ -280,6 +273,7 @@ class DataCalls:
                 out[element.key] = element
                 known = ~np.isnan(ys) & (ys != NA)
                 self.times.setdefault(canonical(lhss[0].name), []).append(xs[known])
+                self.raw.setdefault(canonical(lhss[0].name), {})[cell] = (xs, ys)
                 if between:
                     for suffix, table in between_tables(xs[known], ys[known]).items():
                         copy = replace(element, name=f"{name} {suffix}" + element.name[len(name) :])
@@ -369,7 +363,10 @@ def data_equation(lhs: Lhs, hidden: str) -> Lhs:
 
 def _general(group: list[tuple[Record, Lhs]]) -> bool:
     """Whether the records are a data equation other than a GET DATA call."""
-    return any(lhs.op == ":=" and get_call(lhs.rhs, lhs.line, lhs.name) is None for _, lhs in group)
+    return any(
+        lhs.op == ":=" and get_call(lhs.rhs, lhs.line, lhs.name) is None and not is_time_shift(lhs)
+        for _, lhs in group
+    )
 
 
 def _call(lhs: Lhs) -> tuple[str, list[str]]:

@@ -28,6 +28,7 @@ different times, a data equation with no data.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -37,7 +38,7 @@ from flywheel_sim.io.mdl.data_series import NA, FloatArray, data_method, data_ta
 from flywheel_sim.io.mdl.expr import parse_expression
 from flywheel_sim.io.mdl.text import Record
 from flywheel_sim.io.mdl.variables import Lhs, parse_values, substitute
-from flywheel_sim.spec.ast import OPERATORS, Binary, Call, Expr, If, Num, Var, rebuilt, walk
+from flywheel_sim.spec.ast import OPERATORS, Binary, Call, Expr, If, Num, Unary, Var, rebuilt, walk
 from flywheel_sim.spec.model import Element, GraphicalFunction
 from flywheel_sim.spec.names import canonical
 
@@ -153,10 +154,19 @@ class DataEquations:
         return substitute(self.tree(node.name), table)
 
     def build(
-        self, key: str, record: Record, lhs: Lhs, names: tuple[str, str]
+        self,
+        key: str,
+        record: Record,
+        lhs: Lhs,
+        variables: Mapping[str, object],
+        lookups: set[str],
     ) -> tuple[Lhs, list[Element]]:
         """The data equation ``key`` as an ordinary equation, and the two lookups of its
-        points' times (named ``names``) that it reads."""
+        points' times that it reads (named so that no variable or lookup has their names)."""
+        names = (
+            free_name(f"{lhs.name} data times before", variables, lookups),
+            free_name(f"{lhs.name} data times after", variables, lookups),
+        )
         try:
             if lhs.excepts:
                 raise ModelError(":EXCEPT: in a data equation is not supported yet")
@@ -199,6 +209,13 @@ class DataEquations:
         return Lhs(lhs.name, lhs.subs, lhs.excepts, "=", lhs.rhs, lhs.line, tree=out)
 
 
+def free_name(name: str, variables: Mapping[str, object], lookups: set[str]) -> str:
+    """``name``, or with " table" added until no variable or lookup has it."""
+    while canonical(name) in variables or canonical(name) in lookups:
+        name += " table"
+    return name
+
+
 def time_tables(points: FloatArray) -> tuple[GraphicalFunction, GraphicalFunction]:
     """The lookups of TIME giving the last point at or before it and the first at or after it
     (each clamped to the points' ends)."""
@@ -228,3 +245,73 @@ def data_constants(
 
 def _constant(lhs: Lhs) -> bool:
     return lhs.op == "==" or (lhs.tree is None and parse_values(lhs.rhs) is not None)
+
+
+Shift = tuple[str, tuple[str, ...], float]  # the data's name, its subscripts, the shift
+TIME_SHIFT = re.compile(r"\s*TIME\s+SHIFT\s*\(", re.I)
+
+
+def is_time_shift(lhs: Lhs) -> bool:
+    """Whether the record is ``x := TIME SHIFT(...)``."""
+    return lhs.op == ":=" and TIME_SHIFT.match(lhs.rhs) is not None
+
+
+def time_shift(lhs: Lhs, constants: Mapping[str, float]) -> Shift | None:
+    """``x := TIME SHIFT(d, s)`` (Vensim help, TIME SHIFT: "must directly follow the colon
+    equal := sign", "DATA ... a single variable name", "SHIFT ... a number or a constant"):
+    the data's name, subscripts and the shift; None for another equation."""
+    if not is_time_shift(lhs):
+        return None
+    tree, _ = parse_expression(lhs.rhs)
+    wrong = ModelError(
+        "TIME SHIFT must be the whole data equation, of a data variable's name and a number "
+        "or a constant (Vensim help, TIME SHIFT)",
+        line=lhs.line,
+        variable=lhs.name,
+    )
+    if not (isinstance(tree, Call) and tree.func == "TIME SHIFT" and len(tree.args) == 2):
+        raise wrong
+    data, amount = tree.args
+    sign = 1.0
+    if isinstance(amount, Unary) and amount.op == "-":
+        sign, amount = -1.0, amount.operand
+    value = amount.value if isinstance(amount, Num) else None
+    if isinstance(amount, Var) and not amount.subscripts:
+        value = constants.get(amount.name)
+    if not isinstance(data, Var) or value is None:
+        raise wrong
+    subs = tuple(str(s) for s in data.subscripts)
+    return data.name, subs, sign * value
+
+
+def shifted_points(
+    shift: Shift,
+    lhs: Lhs,
+    cells: list[tuple[str, ...]],
+    raw: Mapping[str, Mapping[tuple[str, ...], tuple[FloatArray, FloatArray]]],
+) -> list[tuple[tuple[str, ...], FloatArray, FloatArray]]:
+    """Each element's points of ``x := TIME SHIFT(d, s)``: d's, at times moved by -s (x at t
+    is d at t + s: "TROUBLE coming := TIME SHIFT(TROUBLE, 2)" takes "the same value as
+    TROUBLE two months before TROUBLE does")."""
+    name, subs, amount = shift
+    if name not in raw:
+        raise ModelError(
+            f"TIME SHIFT of '{name}': only data read from files (GET DATA, data files) is "
+            "supported so far",
+            line=lhs.line,
+            variable=lhs.name,
+        )
+    own = [canonical(s) for s in lhs.subs]
+    out = []
+    for cell in cells:
+        table = dict(zip(own, cell, strict=True))
+        source = tuple(table.get(s, s) for s in subs)
+        if source not in raw[name]:
+            raise ModelError(
+                f"TIME SHIFT: '{name}' has no series [{', '.join(source)}]",
+                line=lhs.line,
+                variable=lhs.name,
+            )
+        times, values = raw[name][source]
+        out.append((cell, times - amount, values))
+    return out
