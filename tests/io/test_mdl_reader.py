@@ -351,7 +351,7 @@ def test_lookups_standalone_inline_and_without_range(options: fs.Options) -> Non
         ("x = RANDOM GAMMA(0, 9, 1, 0, 1, 0, 3) ~ ~ |", "RANDOM GAMMA is not supported yet"),
         ("x = DELAY N(1, 2, 0) ~ ~ |", "DELAY N takes 4 arguments, not 3"),
         ("x := GET XLS DATA('a.xlsx', 's', 'A', 'B2') ~ ~ |", "was read from text"),
-        ("x := y * 2 ~ ~ |", "data equations (:=) other than GET"),
+        ("x := y * 2 ~ ~ |", "a data equation (:=) with no data on its right side"),
         ("x :RAW: ~ ~ |", "is a data variable (no equation"),
         (
             "x(GET XLS LOOKUPS('a.xlsx', 's', '1', 'B2')) ~ ~ |",
@@ -428,7 +428,7 @@ def test_tabbed_array_strings_and_a_short_sketch_marker() -> None:
         ("A: B ~~|\nB: A ~~|", "defined through itself"),
         ("x = 1 ~~|\nx = 2 ~~|", "'x' is defined twice"),
         ("D: (a1-a200) ~~|\nE: (e1-e200) ~~|\nx = SUM(y[D!, E!]) ~~|", "40000 elements"),
-        ("x :HOLD BACKWARD: := 1 ~~|", "data equations \\(:=\\) other than GET"),
+        ("x :HOLD BACKWARD: := 1 ~~|", "a data equation \\(:=\\) with no data"),
         (":MACRO: M(a)\nM = M(a) ~~|\n:END OF MACRO:\nx = M(1) ~~|", "more than 20 deep"),
     ],
 )

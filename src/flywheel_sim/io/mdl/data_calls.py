@@ -10,7 +10,9 @@ the numbers are read by :mod:`flywheel_sim.io.mdl.data` from the files in the mo
 - ``x[D] :HOLD BACKWARD: := GET XLS DATA(...)`` (``:INTERPOLATE:`` the default,
   ``:LOOK FORWARD:``, ``:RAW:``): one lookup per element over time, named ``x series[d1]``,
   and ``x`` an auxiliary calling it with TIME (:mod:`flywheel_sim.io.mdl.data_series`);
-- ``D: GET XLS SUBSCRIPT(...)``: the range's elements.
+- ``D: GET XLS SUBSCRIPT(...)``: the range's elements;
+- any other data equation (``x := d * k``): :mod:`flywheel_sim.io.mdl.data_equations`; the
+  series GET DATA BETWEEN TIMES reads: :mod:`flywheel_sim.io.mdl.data_between`.
 
 A model read from text (no folder) refuses them; so does a GET call inside a larger
 expression.
@@ -19,6 +21,8 @@ expression.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +30,15 @@ import numpy as np
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.mdl.data import read_constants, read_data, read_lookups, read_subscript
+from flywheel_sim.io.mdl.data_between import between_tables, used_series
+from flywheel_sim.io.mdl.data_equations import (
+    DataEquations,
+    data_constants,
+    free_name,
+    is_time_shift,
+    shifted_points,
+    time_shift,
+)
 from flywheel_sim.io.mdl.data_files import Where
 from flywheel_sim.io.mdl.data_series import NA, FloatArray, data_method, data_table
 from flywheel_sim.io.mdl.dataset import DataSet
@@ -40,6 +53,10 @@ from flywheel_sim.spec.names import canonical
 
 GET = re.compile(r"\s*GET\s+(XLS|DIRECT)\s+(DATA|CONSTANTS|LOOKUPS|SUBSCRIPT)\s*\(", re.I)
 KEYWORDS = (":INTERPOLATE:", ":HOLD BACKWARD:", ":LOOK FORWARD:", ":RAW:")
+BETWEEN_NOTE = (
+    "GET DATA BETWEEN TIMES is read as Vensim documents it; at a time that is not a whole "
+    "number, Vensim's own output (SDEverywhere's getdata model) shows other values"
+)
 ARGS = {"DATA": 4, "CONSTANTS": 3, "LOOKUPS": 4, "SUBSCRIPT": 5}
 
 
@@ -82,6 +99,10 @@ class DataCalls:
         self.data_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data equations
         self.file_records: dict[str, list[tuple[Record, Lhs]]] = {}  # data from a dataset
         self.notes: list[str] = []
+        self.times: dict[str, list[FloatArray]] = {}  # each data series' known times
+        self.raw: dict[str, dict[tuple[str, ...], tuple[FloatArray, FloatArray]]] = {}
+        self.constant_values: Mapping[str, float] = {}
+        self.derived = DataEquations({}, {}, set(), {})  # the other data equations (:=)
 
     def elements(
         self,
@@ -99,20 +120,68 @@ class DataCalls:
         out: list[Element] = []
         for group in self.lookup_records.values():
             out += self.lookups(group, builder)
-        for key, group in [*self.data_records.items(), *self.file_records.items()]:
-            hidden = f"{group[0][1].name} series"
-            while canonical(hidden) in variables or canonical(hidden) in lookups:
-                hidden += " table"
-            out += self.lookups(group, builder, hidden)
+        between = used_series([lhs.rhs for group in variables.values() for _, lhs in group])
+        if between:
+            self.notes.append(BETWEEN_NOTE)
+        general = {k: g for k, g in self.data_records.items() if _general(g)}
+        shifts = {k: g for k, g in self.data_records.items() if is_time_shift(g[0][1])}
+        self.constant_values = translator.constants
+        series = [*self.data_records.items(), *self.file_records.items()]
+        for key, group in sorted(series, key=lambda item: item[0] in shifts):
+            if key in general:
+                continue
+            hidden = free_name(f"{group[0][1].name} series", variables, lookups)
+            out += self.lookups(group, builder, hidden, between=key in between)
+            translator.data_series[key] = canonical(hidden)
             variables.setdefault(key, []).extend(
                 (record, data_equation(lhs, hidden)) for record, lhs in group
             )
             translator.names.add(key)
+        self.derived = DataEquations(
+            translator.data_series,
+            self.times,
+            data_constants(variables, translator.dims, translator.positions),
+            {},
+        )
+        for key, group in general.items():
+            record, lhs = group[0]
+            if len(group) > 1:
+                raise ModelError(
+                    "a data equation (:=) written element by element is not supported yet",
+                    line=group[1][1].line,
+                    variable=lhs.name,
+                )
+            self.derived.equations[key] = lhs
+            translator.data_derived.add(key)
+        for key, group in general.items():
+            record, lhs = group[0]
+            found, tables = self.derived.build(key, record, lhs, variables, lookups)
+            variables.setdefault(key, []).append((record, found))
+            translator.names.add(key)
+            out += tables
         for element in out:
             if element.key in variables:
                 raise ModelError(f"'{element.name}' is defined twice", line=element.line)
             translator.lookups.add(element.key)
         return out
+
+    def macro_equation(
+        self,
+        key: str,
+        record: Record,
+        lhs: Lhs,
+        variables: Mapping[str, object],
+        translator: Translator,
+        elements: list[Element],
+    ) -> Lhs:
+        """A data equation of a macro's copy (``X := historical``), as the model's own; its
+        lookups are added to ``elements``."""
+        self.derived.equations[key] = lhs
+        translator.data_derived.add(key)
+        found, tables = self.derived.build(key, record, lhs, variables, translator.lookups)
+        elements.extend(tables)
+        translator.lookups.update(e.key for e in tables)
+        return found
 
     def where(self, record: Record, lhs: Lhs, func: str) -> Where:
         if self.root is None:
@@ -161,20 +230,30 @@ class DataCalls:
         lhs.rhs = ", ".join(repr(float(v)) for v in flat)
 
     def lookups(
-        self, group: list[tuple[Record, Lhs]], builder: Builder, hidden: str | None = None
+        self,
+        group: list[tuple[Record, Lhs]],
+        builder: Builder,
+        hidden: str | None = None,
+        *,
+        between: bool = False,
     ) -> list[Element]:
         """The lookups of GET LOOKUPS records (``hidden`` None), or the series of GET DATA
-        records as lookups named ``hidden``."""
+        records as lookups named ``hidden`` (and, ``between``, the lookups GET DATA BETWEEN
+        TIMES reads: :mod:`flywheel_sim.io.mdl.data_between`)."""
         lhss = [lhs for _, lhs in group]
         name = hidden or lhss[0].name
         dims = builder.variable_dims(name, lhss) if lhss[0].subs else ()
         out: dict[str, Element] = {}
         for record, lhs in group:
-            where, points = (
-                self.get_points(record, lhs, builder, dims)
-                if lhs.op
-                else self.dataset_points(record, lhs, builder, dims)
-            )
+            shifted = time_shift(lhs, self.constant_values)
+            if shifted is not None:  # x := TIME SHIFT(d, s): d's points moved by -s
+                where = Where(self.file, record.line, lhs.name, "TIME SHIFT")
+                cells: list[tuple[str, ...]] = builder.cells(lhs, dims)[0] if dims else [()]
+                points = shifted_points(shifted, lhs, cells, self.raw)
+            elif lhs.op:
+                where, points = self.get_points(record, lhs, builder, dims)
+            else:
+                where, points = self.dataset_points(record, lhs, builder, dims)
             for cell, xs, ys in points:
                 if hidden is None:
                     graph = GraphicalFunction(tuple(xs.tolist()), tuple(ys.tolist()))
@@ -192,6 +271,13 @@ class DataCalls:
                 if element.key in out:
                     raise where.error(f"'{element.name}' is defined twice", "define it once")
                 out[element.key] = element
+                known = ~np.isnan(ys) & (ys != NA)
+                self.times.setdefault(canonical(lhss[0].name), []).append(xs[known])
+                self.raw.setdefault(canonical(lhss[0].name), {})[cell] = (xs, ys)
+                if between:
+                    for suffix, table in between_tables(xs[known], ys[known]).items():
+                        copy = replace(element, name=f"{name} {suffix}" + element.name[len(name) :])
+                        out[copy.key] = replace(copy, lookup=table, description=suffix)
         return list(out.values())
 
     def get_points(
@@ -273,6 +359,14 @@ def data_equation(lhs: Lhs, hidden: str) -> Lhs:
     else:
         tree = Call(canonical(hidden), (time,))
     return Lhs(lhs.name, lhs.subs, lhs.excepts, "=", lhs.rhs, lhs.line, tree=tree)
+
+
+def _general(group: list[tuple[Record, Lhs]]) -> bool:
+    """Whether the records are a data equation other than a GET DATA call."""
+    return any(
+        lhs.op == ":=" and get_call(lhs.rhs, lhs.line, lhs.name) is None and not is_time_shift(lhs)
+        for _, lhs in group
+    )
 
 
 def _call(lhs: Lhs) -> tuple[str, list[str]]:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from flywheel_sim.errors import ModelError
+from flywheel_sim.io.mdl.data_between import FUNC as BETWEEN
+from flywheel_sim.io.mdl.data_between import between_call
 from flywheel_sim.io.mdl.expr import Table
 from flywheel_sim.io.mdl.lookup_area import lookup_area
 from flywheel_sim.io.mdl.lookup_vectors import LookupVector, bang_lookups
@@ -221,6 +223,8 @@ class Translator:
     renames: Mapping[str, str] = field(default_factory=dict)  # a variable named DT -> new name
     tables: Mapping[str, Table] = field(default_factory=dict)  # standalone lookups' points
     vectors: dict[str, LookupVector] = field(default_factory=dict)  # tab[d!](x) in VECTOR SELECT
+    data_series: dict[str, str] = field(default_factory=dict)  # data variable -> its series
+    data_derived: set[str] = field(default_factory=set)  # data equations other than GET DATA
 
     def rewrite(self, node: Expr) -> Expr:
         if isinstance(node, Num):
@@ -268,6 +272,11 @@ class Translator:
             return vector_lookup(node.args, self.dims, self.constants, self.rewrite)
         if func == "LOOKUP AREA":
             return self.area(node.args)
+        if func == BETWEEN:
+            found = between_call(
+                node.args, self.data_series, self.names - self.data_derived, dict(self.constants)
+            )
+            return self.rewrite(found)
         row = ROWS.get(func)
         if row is None:
             if func in ("INTEG", "SINTEG", "WITH LOOKUP"):

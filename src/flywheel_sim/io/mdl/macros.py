@@ -122,7 +122,7 @@ def _parse(macro: Macro, record: Record, lhs: Lhs) -> Body:
         )
     tables: list[Table] = []
     tree: Expr = Num(0)
-    if parse_values(lhs.rhs) is None and lhs.op in ("=", "=="):
+    if parse_values(lhs.rhs) is None and lhs.op in ("=", "==", ":="):
         try:
             tree, tables = parse_expression(lhs.rhs)
         except ModelError as exc:
@@ -202,7 +202,7 @@ class Expander:
         local = _Renamer(macro, given, rename, frame.refs)
         for b in macro.parsed():
             tree = b.tree
-            if parse_values(b.lhs.rhs) is None and b.lhs.op in ("=", "=="):
+            if parse_values(b.lhs.rhs) is None and b.lhs.op in ("=", "==", ":="):
                 try:
                     tree = local(b.tree)
                 except ModelError as exc:

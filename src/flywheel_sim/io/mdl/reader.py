@@ -123,6 +123,10 @@ class MdlReader:
             key = canonical(lhs.name)
             if key in self.variables or key in self.lookups or key in self.data.data_records:
                 raise ModelError(f"'{lhs.name}' is defined twice (once as a macro's output)")
+            if lhs.op == ":=":  # a data equation of the macro's copy
+                lhs = self.data.macro_equation(
+                    key, record, lhs, self.variables, translator, elements
+                )
             self.variables[key] = [(record, lhs)]
             translator.names.add(key)
             pending.append(key)
@@ -181,9 +185,9 @@ class MdlReader:
                 self.record(record)
                 continue
             lhs = split_equation(record.equation, record.line)
-            if lhs.op not in ("=", "=="):
+            if lhs.op not in ("=", "==", ":="):
                 raise ModelError(
-                    "only equations are supported in a macro so far",
+                    "only equations and data equations are supported in a macro so far",
                     line=record.line,
                     variable=lhs.name,
                 )

@@ -301,12 +301,13 @@ class Builder:
 
     def uses_dimension(self, definition: Definition) -> bool:
         """Whether an expression of the record uses a dimension's name as a value, or calls
-        the lookup tables of an array's elements over a range (``tab[D](x)``)."""
+        the lookup tables of an array's elements over a range (``tab[D](x)``, GET DATA BETWEEN
+        TIMES(x[D], ...), which reads the lookups of x's series)."""
         for tree in (definition.expr, definition.init):
             for node in walk(tree) if tree is not None else ():
                 if isinstance(node, Var) and not node.subscripts and node.name in self.dims:
                     return True
-                if isinstance(node, Call) and node.func == "LOOKUP" and node.args:
+                if isinstance(node, Call) and node.func in PER_ELEMENT and node.args:
                     table = node.args[0]
                     if isinstance(table, Var) and any(s in self.dims for s in table.subscripts):
                         return True
@@ -340,6 +341,9 @@ class Builder:
 
     def translate(self, expr: Expr) -> Expr:
         return self.translator.rewrite(expr)
+
+
+PER_ELEMENT = ("LOOKUP", "GET DATA BETWEEN TIMES")
 
 
 def _check_count(name: str, count: int, line: int | None) -> None:
