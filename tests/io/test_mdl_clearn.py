@@ -85,7 +85,10 @@ def test_vector_select_over_a_subrange_reads_its_elements_only(options: fs.Optio
 
 # -- the public model, when present --------------------------------------------------------
 
-WILD = Path(os.environ.get("FLYWHEEL_MDL_WILD", "/work/shared/mdl_wild"))
+# the surveyed real models (not committed): $FLYWHEEL_MDL_WILD, else shared/mdl_wild beside the repo
+WILD = Path(
+    os.environ.get("FLYWHEEL_MDL_WILD") or Path(__file__).parents[3] / "shared" / "mdl_wild"
+)
 CLEARN = WILD / "test_xmutil_test_models" / "C-LEARN v77 for Vensim.mdl"
 
 

@@ -186,7 +186,10 @@ def test_time_shift_refusals(tmp_path: Path, rhs: str) -> None:
 
 # -- public models (kept outside the repository) -------------------------------------------
 
-WILD = Path(os.environ.get("FLYWHEEL_MDL_WILD", "/work/shared/mdl_wild"))
+# the surveyed real models (not committed): $FLYWHEEL_MDL_WILD, else shared/mdl_wild beside the repo
+WILD = Path(
+    os.environ.get("FLYWHEEL_MDL_WILD") or Path(__file__).parents[3] / "shared" / "mdl_wild"
+)
 
 
 def _need(path: Path) -> Path:

@@ -206,7 +206,10 @@ def test_the_cli_takes_data_files(tmp_path: Path) -> None:
 
 # -- public models: SDEverywhere's test models (MIT), as kept in bpowers/simlin's test/ ----------
 
-WILD = Path(os.environ.get("FLYWHEEL_MDL_WILD", "/work/shared/mdl_wild"))
+# the surveyed real models (not committed): $FLYWHEEL_MDL_WILD, else shared/mdl_wild beside the repo
+WILD = Path(
+    os.environ.get("FLYWHEEL_MDL_WILD") or Path(__file__).parents[3] / "shared" / "mdl_wild"
+)
 
 
 @pytest.mark.parametrize("name", ["extdata", "sumif", "prune"])
