@@ -83,15 +83,14 @@ class DataEquations:
     def points(self, key: str) -> FloatArray:
         """The times at which the data variable ``key`` has its points."""
         if key in self.series:
-            arrays = self.times[key]
-            first = arrays[0]
-            if any(len(a) != len(first) or not np.array_equal(a, first) for a in arrays[1:]):
-                raise ModelError(
+            return _same_times(
+                self.times[key],
+                ModelError(
                     f"data equations over '{key}' whose elements have points at different "
                     "times are not supported yet",
                     hint="give every element the same times (no empty cells)",
-                )
-            return first
+                ),
+            )
         if key in self.resolving:
             raise ModelError(f"the data equations of '{key}' use each other in a circle")
         self.resolving.add(key)
@@ -105,14 +104,14 @@ class DataEquations:
             arrays = [self.points(k) for k in sorted(used)]
         finally:
             self.resolving.discard(key)
-        first = arrays[0]
-        if any(len(a) != len(first) or not np.array_equal(a, first) for a in arrays[1:]):
-            raise ModelError(
+        return _same_times(
+            arrays,
+            ModelError(
                 f"a data equation over data with different times ({', '.join(sorted(used))}) "
                 "is not supported yet",
                 hint="give the data the same times",
-            )
-        return first
+            ),
+        )
 
     def data_used(self, tree: Expr) -> set[str]:
         """The data variables ``tree`` reads; anything but data and constants is refused."""
@@ -315,3 +314,11 @@ def shifted_points(
         times, values = raw[name][source]
         out.append((cell, times - amount, values))
     return out
+
+
+def _same_times(arrays: list[FloatArray], error: ModelError) -> FloatArray:
+    """The one set of times every array of ``arrays`` holds; ``error`` when they differ."""
+    first = arrays[0]
+    if any(len(a) != len(first) or not np.array_equal(a, first) for a in arrays[1:]):
+        raise error
+    return first
