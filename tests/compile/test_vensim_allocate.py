@@ -1,5 +1,6 @@
 """Vensim's INVERT MATRIX (compile/matrices.py) and ALLOCATE AVAILABLE (compile/allocate.py),
-both virtual machines. Values by hand: Vensim's reference manual examples ("INVERT MATRIX",
+both virtual machines (the shared `options` fixture).
+Values by hand: Vensim's reference manual examples ("INVERT MATRIX",
 "ALLOCATE AVAILABLE": branches Boston, Dayton, Fresno) and hand-written cases whose answer
 follows from symmetry."""
 
@@ -15,12 +16,6 @@ from flywheel_sim.compile import ops
 from flywheel_sim.errors import ModelError
 
 NUMPY, NUMBA = Options(backend="numpy"), Options(backend="numba")
-
-
-@pytest.fixture(params=[NUMPY, NUMBA], ids=["numpy", "numba"])
-def opts(request: pytest.FixtureRequest) -> Options:
-    option: Options = request.param
-    return option
 
 
 HEAD = """
@@ -44,7 +39,7 @@ def values(ds: xr.Dataset, name: str) -> list[float]:
     return [float(v) for v in np.asarray(ds[name].values)[0, 0].reshape(-1)]
 
 
-def test_invert_matrix_vensims_example(opts: Options) -> None:
+def test_invert_matrix_vensims_example(options: Options) -> None:
     """Vensim's reference manual: a = 1, 2; 3, 4 has the inverse -2, 1; 1.5, -0.5."""
     ds = run(
         """
@@ -53,12 +48,12 @@ parameters:
 auxiliaries:
   inverse: {dims: [sub, ssub], equation: "INVERT_MATRIX(a[*, *], 2)"}
 """,
-        opts,
+        options,
     )
     np.testing.assert_allclose(values(ds, "inverse"), [-2.0, 1.0, 1.5, -0.5], rtol=1e-12)
 
 
-def test_invert_matrix_pivots_and_inverts_back(opts: Options) -> None:
+def test_invert_matrix_pivots_and_inverts_back(options: Options) -> None:
     """Hand-written: a zero in the first pivot (rows must be exchanged); the inverse of a
     permutation matrix is its transpose, and a times its inverse is the identity."""
     ds = run(
@@ -73,13 +68,13 @@ auxiliaries:
   mi: {dims: [col, row], equation: "INVERT_MATRIX(m[*, *], 3)"}
   r1: {dims: [row], equation: "SUM(m[r1, *] * mi[*, row])"}
 """,
-        opts,
+        options,
     )
     assert values(ds, "pi") == [0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0]
     np.testing.assert_allclose(values(ds, "r1"), [1.0, 0.0, 0.0], atol=1e-12)
 
 
-def test_a_singular_matrix_fails_the_run(opts: Options) -> None:
+def test_a_singular_matrix_fails_the_run(options: Options) -> None:
     ds = run(
         """
 parameters:
@@ -87,7 +82,7 @@ parameters:
 auxiliaries:
   inverse: {dims: [sub, ssub], equation: "INVERT_MATRIX(a[*, *], 2)"}
 """,
-        opts,
+        options,
     )
     assert ds["status"].values[0] == "failed"
 
@@ -130,16 +125,18 @@ auxiliaries:
         (0.0, [0.0, 0.0, 0.0]),
     ],
 )
-def test_allocate_available_rectangular(avail: float, expected: list[float], opts: Options) -> None:
+def test_allocate_available_rectangular(
+    avail: float, expected: list[float], options: Options
+) -> None:
     """Vensim's reference manual example (rectangular profiles 1, 5, 2; 1, 7, 4; 1, 3, 4):
     each branch takes demand * (priority + width / 2 - x) / width, clamped to [0, 1], at the
     level x where the shipments add up to what is available (by hand)."""
-    ds = run(BRANCHES.replace("SUPPLY", f"{avail:g}"), opts)
+    ds = run(BRANCHES.replace("SUPPLY", f"{avail:g}"), options)
     np.testing.assert_allclose(values(ds, "shipped"), expected, rtol=1e-9, atol=1e-9)
 
 
 @pytest.mark.parametrize("kind", [1, 2, 3, 4])
-def test_allocate_available_halves_at_a_shared_priority(kind: int, opts: Options) -> None:
+def test_allocate_available_halves_at_a_shared_priority(kind: int, options: Options) -> None:
     """Hand-written: two requests with the same priority but different widths; half of all
     that is requested is available, so the level is the shared priority, where every
     profile (symmetric about its priority) takes half its request (the normal profile's
@@ -156,14 +153,14 @@ auxiliaries:
     dims: [pair]
     equation: "ALLOCATE_AVAILABLE(request[*], ptype[*], priority[*], width[*], 200)"
 """,
-        opts,
+        options,
     )
     np.testing.assert_allclose(values(ds, "got"), [50.0, 150.0], rtol=1e-6 if kind == 3 else 1e-9)
 
 
-def test_allocate_available_unsupported_profile_fails_the_run(opts: Options) -> None:
+def test_allocate_available_unsupported_profile_fails_the_run(options: Options) -> None:
     """ptype 5 (constant elasticity) is not supported: NaN fails the run."""
-    ds = run(BRANCHES.replace("SUPPLY", "100").replace("default: 1}", "default: 5}"), opts)
+    ds = run(BRANCHES.replace("SUPPLY", "100").replace("default: 1}", "default: 5}"), options)
     assert ds["status"].values[0] == "failed"
 
 
