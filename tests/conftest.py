@@ -14,13 +14,13 @@ import pytest
 
 import flywheel_sim as fs
 
-BACKENDS = ["numpy", "numba"]
+BACKENDS = ["numpy", "numba", "native"]
 SEEDS = Path(__file__).resolve().parents[1] / "docs" / "seeds"
 
 
 @pytest.fixture(params=BACKENDS)
 def options(request: pytest.FixtureRequest) -> fs.Options:
-    """Simulation options for each backend (every engine test runs on both VMs)."""
+    """Simulation options for each backend (every engine test runs on every VM)."""
     return fs.Options(backend=request.param)
 
 

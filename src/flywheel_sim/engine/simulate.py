@@ -12,6 +12,7 @@ runs hit a non-finite value, where and when.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -44,7 +45,7 @@ if TYPE_CHECKING:
 
     from flywheel_sim.engine.vm.reference import Zeroing
 
-Backend = Literal["auto", "numpy", "numba"]
+Backend = Literal["auto", "numpy", "numba", "native"]
 BACKENDS: tuple[Backend, ...] = get_args(Backend)
 
 
@@ -52,8 +53,12 @@ BACKENDS: tuple[Backend, ...] = get_args(Backend)
 class Options:
     """Less common simulation options.
 
-    - ``backend``: ``"numba"`` (compiled; needs the ``fast`` extra), ``"numpy"`` (always
-      available) or ``"auto"`` (numba when installed).
+    - ``backend``: ``"native"`` (the model compiled to machine code through LLVM, see
+      :mod:`flywheel_sim.engine.vm.native`; models using operations it does not translate yet
+      run on the numba kernels), ``"numba"`` (the numba kernels interpret the compiled
+      model), both from the ``fast`` extra; ``"numpy"`` (always available); or ``"auto"``
+      (native or numba by the expected cost, see :func:`flywheel_sim.engine.vm.native.worth_it`;
+      numpy without the ``fast`` extra).
     - ``out_of_range``: ``"error"`` rejects parameter values outside their declared
       [min, max]; ``"clip"`` clips them into range.
     - ``limits``: the size limits checked before allocating (:mod:`flywheel_sim.limits`).
@@ -184,20 +189,20 @@ def select_slots(program: Program, names: Sequence[str] | None) -> list[int]:
     return chosen
 
 
-def resolve_backend(name: Backend) -> Literal["numpy", "numba"]:
-    """The backend that runs: ``numba`` when asked for (ModelError without it) or, for
-    ``auto``, when installed; else ``numpy``."""
+def resolve_backend(name: Backend) -> Literal["numpy", "numba", "native", "auto"]:
+    """The backend that runs: ``numpy`` when asked for, or for ``auto`` without the ``fast``
+    extra; a compiled backend when asked for (ModelError without the extra). Finding out
+    whether numba is installed does not import it."""
     if name == "numpy":
         return "numpy"
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        if name == "numba":
+    if importlib.util.find_spec("numba") is None:
+        if name != "auto":
             raise ModelError(
-                "the numba backend needs the 'fast' extra", hint="pip install 'flywheel-sim[fast]'"
-            ) from None
+                f"the {name} backend needs the 'fast' extra",
+                hint="pip install 'flywheel-sim[fast]'",
+            )
         return "numpy"
-    return "numba"
+    return name
 
 
 def execute(
@@ -216,7 +221,16 @@ def execute(
     when ``options.cancel`` (or :func:`flywheel_sim.engine.cancel.cancelling`) says to stop."""
     check_cells(program, grid, matrix.shape[1], options.limits)
     cancel = combined(options.cancel)
-    if resolve_backend(options.backend) == "numba":
+    backend = resolve_backend(options.backend)
+    if backend in ("native", "auto") and zeroing is None:
+        from flywheel_sim.engine.vm import native
+
+        if native.supports(program) and (
+            backend == "native" or native.worth_it(program, table, matrix.shape[1], grid)
+        ):
+            result = native.run(program, table, matrix, grid, save_slots, cancel)
+            return result.out, result.fail_slot, result.fail_time
+    if backend != "numpy":
         from flywheel_sim.engine.vm import block, compiled
 
         return compiled.run(

@@ -19,8 +19,6 @@ call the scalar ``pow``, exactly as before.
 
 from __future__ import annotations
 
-import ctypes.util
-import platform
 from typing import Any
 
 import numba
@@ -30,26 +28,16 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from flywheel_sim.engine.vm import libmvec
+
 LANES = 8  # values per call of pow8
 
 
 def _variant() -> tuple[int, str] | None:
     """(lanes, symbol) of the widest vector ``pow`` this machine can call, if any."""
-    if platform.machine() not in ("x86_64", "AMD64") or getattr(numba.config, "CPU_NAME", None):
+    if getattr(numba.config, "CPU_NAME", None):
         return None
-    path = ctypes.util.find_library("mvec")
-    if path is None:
-        return None
-    try:
-        llvm.load_library_permanently(path)
-    except RuntimeError:
-        return None
-    features = llvm.get_host_cpu_features()
-    if features.get("avx512f"):
-        return 8, "_ZGVeN8vv_pow"
-    if features.get("avx2") and features.get("fma"):
-        return 4, "_ZGVdN4vv_pow"
-    return 2, "_ZGVbN2vv_pow"  # SSE2: every x86-64
+    return libmvec.variant(llvm)
 
 
 VARIANT = _variant()

@@ -1,0 +1,203 @@
+"""The model's equations as LLVM IR: three-address code (:mod:`flywheel_sim.compile.registers`)
+to straight-line vector code over one lane group of runs.
+
+Each row of the register array (the slots, then the stack) holds one value per run of the
+group: an IR ``<W x double>``. Every operation is written as the numba kernels compute it for
+one run (:mod:`flywheel_sim.engine.vm.jitops`), lane by lane: the same IEEE operations in the
+same order, the same libm functions (LLVM's ``llvm.exp`` and friends become calls of libm's
+``exp`` for each lane, as they do in numba), the same vector ``pow`` as
+:mod:`flywheel_sim.engine.vm.vecpow` and the comparisons with numba's NaN rules. So each lane
+gets the bits the scalar kernel gives that run (tested on every built-in model).
+"""
+
+from __future__ import annotations
+
+from flywheel_sim._types import F64, I64
+from flywheel_sim.compile import ops, registers
+from flywheel_sim.engine.vm.native.text import VEC, Function, W, double, splat_const
+
+_BINARY = frozenset((*range(ops.ADD, ops.POW + 1), *range(ops.EQ, ops.OR + 1), ops.MOD))
+_BINARY |= {ops.MIN, ops.MAX}
+_UNARY = frozenset((registers.MOVE, ops.NEG, ops.NOT, *range(ops.ABS, ops.INT + 1)))
+_SPECIAL = frozenset((ops.LOOKUP, ops.SELECT, ops.STEP, ops.RAMP, ops.PULSE, ops.SAFEDIV))
+SUPPORTED = _BINARY | _UNARY | _SPECIAL
+ZEROS, ONES = splat_const(0.0), splat_const(1.0)
+MASK = f"<{W} x i1>"
+
+_ARITH = {ops.ADD: "fadd", ops.SUB: "fsub", ops.MUL: "fmul", ops.DIV: "fdiv"}
+_COMPARE = {ops.EQ: "oeq", ops.NE: "une", ops.LT: "olt", ops.LE: "ole", ops.GT: "ogt"}
+_COMPARE[ops.GE] = "oge"
+# functions numba lowers to LLVM intrinsics, and those it calls in libm by name
+_INTRINSIC = {
+    ops.EXP: "exp",
+    ops.LN: "log",
+    ops.LOG10: "log10",
+    ops.SIN: "sin",
+    ops.COS: "cos",
+    ops.ABS: "fabs",
+    ops.INT: "floor",
+}
+_LIBM = {ops.SQRT: "sqrt", ops.TAN: "tan", ops.ASIN: "asin", ops.ACOS: "acos", ops.ATAN: "atan"}
+
+
+def unsupported(code: I64) -> set[int]:
+    """The ops of three-address ``code`` this code generator does not write."""
+    return {int(op) for op in code[:, 0]} - SUPPORTED if len(code) else set()
+
+
+class EquationWriter:
+    """Writes one function ``void @name(<W x double>* R, double t, dt, start, stop)``."""
+
+    def __init__(self, name: str, consts: F64) -> None:
+        self.fn = Function(
+            f"define internal void @{name}({VEC}* noalias %R, double %t, double %dt, "
+            "double %start, double %stop)"
+        )
+        self.consts = consts
+        self.clock: dict[int, str] = {}
+
+    # operands ----------------------------------------------------------------------------
+    def row_ptr(self, row: int) -> str:
+        return self.fn.value(f"getelementptr inbounds {VEC}, {VEC}* %R, i64 {row}", "p")
+
+    def load(self, row: int) -> str:
+        return self.fn.value(f"load {VEC}, {VEC}* {self.row_ptr(row)}, align 8", "r")
+
+    def store(self, row: int, value: str) -> None:
+        self.fn.emit(f"store {VEC} {value}, {VEC}* {self.row_ptr(row)}, align 8")
+
+    def splat(self, scalar: str) -> str:
+        one = self.fn.value(f"insertelement {VEC} undef, double {scalar}, i32 0", "s")
+        return self.fn.value(f"shufflevector {VEC} {one}, {VEC} undef, <{W} x i32> zeroinitializer")
+
+    def clock_value(self, which: int) -> str:
+        if which not in self.clock:
+            name = {ops.TIME: "%t", ops.DT: "%dt", ops.START: "%start", ops.STOP: "%stop"}
+            self.clock[which] = self.splat(name[which])
+        return self.clock[which]
+
+    def operand(self, kind: int, index: int) -> str:
+        if kind == registers.ROW:
+            return self.load(index)
+        if kind == registers.CONST:
+            return splat_const(float(self.consts[index]))
+        return self.clock_value(index)
+
+    # operations --------------------------------------------------------------------------
+    def bool_to_double(self, mask: str) -> str:
+        return self.fn.value(f"select {MASK} {mask}, {VEC} {ONES}, {VEC} {ZEROS}")
+
+    def fcmp(self, cond: str, a: str, b: str) -> str:
+        return self.fn.value(f"fcmp {cond} {VEC} {a}, {b}", "c")
+
+    def binary(self, op: int, a: str, b: str) -> str:
+        fn = self.fn
+        if op in _ARITH:
+            return fn.value(f"{_ARITH[op]} {VEC} {a}, {b}")
+        if op == ops.POW:
+            return fn.value(f"call {VEC} @pow_lanes({VEC} {a}, {VEC} {b})")
+        if op in _COMPARE:
+            return self.bool_to_double(self.fcmp(_COMPARE[op], a, b))
+        if op in (ops.AND, ops.OR):
+            both = f"{'and' if op == ops.AND else 'or'} {MASK}"
+            ca, cb = self.fcmp("une", a, ZEROS), self.fcmp("une", b, ZEROS)
+            return self.bool_to_double(fn.value(f"{both} {ca}, {cb}", "c"))
+        if op in (ops.MIN, ops.MAX):  # a if (a <= b or a != a) else b (>= for MAX)
+            order = self.fcmp("ole" if op == ops.MIN else "oge", a, b)
+            keep = fn.value(f"or {MASK} {order}, {self.fcmp('une', a, a)}", "c")
+            return fn.value(f"select {MASK} {keep}, {VEC} {a}, {VEC} {b}")
+        return self.modulo(a, b)
+
+    def modulo(self, a: str, b: str) -> str:
+        """numba's np.mod for floats: fmod, moved by b where the signs disagree."""
+        fn = self.fn
+        rem = fn.value(f"frem {VEC} {a}, {b}")
+        nonzero = self.fcmp("one", rem, ZEROS)
+        signs = fn.value(f"xor {MASK} {self.fcmp('olt', b, ZEROS)}, {self.fcmp('olt', rem, ZEROS)}")
+        fix = fn.value(f"and {MASK} {nonzero}, {signs}", "c")
+        shift = fn.value(f"select {MASK} {fix}, {VEC} {b}, {VEC} {ZEROS}")
+        return fn.value(f"fadd {VEC} {rem}, {shift}")
+
+    def unary(self, op: int, a: str) -> str:
+        fn = self.fn
+        if op == registers.MOVE:
+            return a
+        if op == ops.NEG:
+            return fn.value(f"fsub {VEC} {splat_const(-0.0)}, {a}")
+        if op == ops.NOT:
+            return self.bool_to_double(self.fcmp("oeq", a, ZEROS))
+        if op in _INTRINSIC:
+            return fn.value(f"call {VEC} @llvm.{_INTRINSIC[op]}.v{W}f64({VEC} {a})")
+        return self.per_lane(_LIBM[op], a)
+
+    def per_lane(self, function: str, *args: str) -> str:
+        """``function`` (a scalar of scalars) called lane by lane."""
+        fn = self.fn
+        result = "undef"
+        for lane in range(W):
+            scalars = [fn.value(f"extractelement {VEC} {v}, i32 {lane}", "e") for v in args]
+            call_args = ", ".join(f"double {s}" for s in scalars)
+            value = fn.value(f"call double @{function}({call_args})", "e")
+            result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")
+        return result
+
+    # one instruction -----------------------------------------------------------------------
+    def instruction(self, row: I64, n_slots: int) -> None:
+        op, out, ak, a, bk, b = (int(x) for x in row)
+        if op in _BINARY:
+            self.store(out, self.binary(op, self.operand(ak, a), self.operand(bk, b)))
+        elif op in _UNARY:
+            self.store(out, self.unary(op, self.operand(ak, a)))
+        else:
+            self.special(op, a, n_slots + out)
+
+    def special(self, op: int, arg: int, sp: int) -> None:
+        """A stack-machine op on the stack rows below row ``sp`` (its stack pointer)."""
+        fn = self.fn
+        if op == ops.LOOKUP:
+            x = self.load(sp - 1)
+            k = f"i64 {arg}"
+            self.store(sp - 1, self.per_lane_lookup(x, k))
+            return
+        if op == ops.SELECT:  # cond, yes, no
+            cond, yes, no = self.load(sp - 3), self.load(sp - 2), self.load(sp - 1)
+            pick = self.fcmp("une", cond, ZEROS)
+            self.store(sp - 3, fn.value(f"select {MASK} {pick}, {VEC} {yes}, {VEC} {no}"))
+            return
+        if op == ops.SAFEDIV:  # a, b, fallback: fallback if b == 0 else a / b
+            a, b, fallback = self.load(sp - 3), self.load(sp - 2), self.load(sp - 1)
+            zero = self.fcmp("oeq", b, ZEROS)
+            ratio = fn.value(f"fdiv {VEC} {a}, {b}")
+            self.store(sp - 3, fn.value(f"select {MASK} {zero}, {VEC} {fallback}, {VEC} {ratio}"))
+            return
+        if op == ops.STEP:  # height, start: height if t >= start - 1e-6 * dt
+            height, begin = self.load(sp - 2), self.load(sp - 1)
+            eps = fn.value(f"fmul double {double(1e-6)}, %dt")
+            edge = fn.value(f"fsub {VEC} {begin}, {self.splat(eps)}")
+            on = self.fcmp("oge", self.clock_value(ops.TIME), edge)
+            self.store(sp - 2, fn.value(f"select {MASK} {on}, {VEC} {height}, {VEC} {ZEROS}"))
+            return
+        a, b, c = self.load(sp - 3), self.load(sp - 2), self.load(sp - 1)
+        name = "ramp" if op == ops.RAMP else "pulse"
+        t, dt = self.clock_value(ops.TIME), self.clock_value(ops.DT)
+        self.store(sp - 3, self.per_lane(name, t, dt, a, b, c))
+
+    def per_lane_lookup(self, x: str, table: str) -> str:
+        fn = self.fn
+        result = "undef"
+        for lane in range(W):
+            value = fn.value(f"extractelement {VEC} {x}, i32 {lane}", "e")
+            got = fn.value(f"call double @lookup(double {value}, {table})", "e")
+            result = fn.value(f"insertelement {VEC} {result}, double {got}, i32 {lane}")
+        return result
+
+    def write(self, code: I64, n_slots: int) -> str:
+        for row in code:
+            self.instruction(row, n_slots)
+        self.fn.emit("ret void")
+        return self.fn.text()
+
+
+def equation_function(name: str, code: I64, consts: F64, n_slots: int) -> str:
+    """The IR text of ``void @name(R, t, dt, start, stop)`` running three-address ``code``."""
+    return EquationWriter(name, consts).write(code, n_slots)

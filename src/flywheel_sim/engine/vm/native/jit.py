@@ -1,0 +1,99 @@
+"""Compiling a kernel's IR to machine code with LLVM (llvmlite), and keeping it.
+
+llvmlite is numba's own binding to LLVM, so the native kernel needs nothing the ``fast`` extra
+does not already install, and a single run does not import numba at all (its import and the
+loading of its cached kernels took most of a fresh process's time). Code is generated for this
+processor (its name and features, as numba does), so the vector ``pow`` of glibc's libmvec is
+called with the calling convention it has here.
+
+Small modules are optimised (LLVM's O2); large ones are only translated (O0): LLVM's
+optimisation and instruction selection grow faster than linearly with the length of one
+straight-line function (a 1,000-equation function took seconds at O1), and at O0 the code
+still runs vector instructions over the rows. Machine code is kept in memory for the life of
+the process, keyed by a hash of the IR, and the engine keeps it per Program.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+OPTIMISE_BELOW = 4_000  # IR lines: optimise modules smaller than this
+_LOCK = threading.Lock()
+_KERNELS: dict[str, Kernel] = {}
+_STATE: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class Kernel:
+    """A compiled kernel: ``call(ctx)`` runs it (the GIL is released while it runs)."""
+
+    address: int
+    engine: Any  # keeps the machine code alive
+    call: Any
+
+
+def _llvm() -> Any:
+    """llvmlite's binding, initialised once, with libmvec loaded when there is one."""
+    if "llvm" not in _STATE:
+        from llvmlite import binding as llvm
+
+        llvm.initialize_native_target()
+        llvm.initialize_native_asmprinter()
+        _STATE["llvm"] = llvm
+        _STATE["variant"] = pow_variant(llvm)
+    return _STATE["llvm"]
+
+
+def _machine(opt: int) -> Any:
+    """A target machine for this processor (an execution engine owns the one it is given,
+    so each compilation gets its own)."""
+    llvm = _llvm()
+    target = llvm.Target.from_triple(llvm.get_process_triple())
+    if "features" not in _STATE:
+        _STATE["cpu"] = llvm.get_host_cpu_name()
+        _STATE["features"] = llvm.get_host_cpu_features().flatten()
+    return target.create_target_machine(
+        cpu=_STATE["cpu"], features=_STATE["features"], opt=opt, codemodel="jitdefault"
+    )
+
+
+def pow_variant(llvm: Any) -> tuple[int, str] | None:
+    """(lanes, symbol) of the widest vector ``pow`` of glibc's libmvec this processor runs,
+    or None; the same choice as :mod:`flywheel_sim.engine.vm.vecpow`."""
+    from flywheel_sim.engine.vm.libmvec import variant
+
+    return variant(llvm)
+
+
+def variant() -> tuple[int, str] | None:
+    _llvm()
+    result: tuple[int, str] | None = _STATE["variant"]
+    return result
+
+
+def compile_kernel(text: str) -> Kernel:
+    """The machine code of IR ``text`` (its ``@kernel(i64*)``), compiled once per process."""
+    key = hashlib.sha256(text.encode()).hexdigest()
+    with _LOCK:
+        found = _KERNELS.get(key)
+        if found is not None:
+            return found
+        llvm = _llvm()
+        module = llvm.parse_assembly(text)
+        small = text.count("\n") < OPTIMISE_BELOW
+        machine = _machine(2 if small else 0)
+        if small:
+            options = llvm.create_pipeline_tuning_options(speed_level=2)
+            builder = llvm.create_pass_builder(machine, options)
+            builder.getModulePassManager().run(module, builder)
+        engine = llvm.create_mcjit_compiler(module, machine)
+        engine.finalize_object()
+        address = engine.get_function_address("kernel")
+        call = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
+        kernel = Kernel(address, engine, call)
+        _KERNELS[key] = kernel
+        return kernel

@@ -1,0 +1,223 @@
+"""The native VM (each model compiled to machine code through LLVM) gives the numba kernels'
+results bit for bit: every built-in model under every method, every operation it translates
+at awkward values (NaN, infinities, signed zeros), failures, chunked and threaded runs, and
+the conformance models. Models are hand-written here unless a comment names their source."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flywheel_sim as fs
+from conftest import model_from
+from flywheel_sim.compile.program import Program
+from flywheel_sim.engine.grid import time_grid
+from flywheel_sim.engine.integrators import tableau
+from flywheel_sim.engine.params import parameter_matrix, run_seeds
+from flywheel_sim.errors import Cancelled
+
+pytest.importorskip("numba")
+pytest.importorskip("llvmlite")
+
+from flywheel_sim.engine.vm import compiled, native
+
+
+def _both(
+    program: Program,
+    matrix: np.ndarray,
+    method: str,
+    save_step: float | None = None,
+    cancel: object = None,
+) -> tuple[object, object]:
+    table = tableau(method)
+    grid = time_grid(program, stop=None, dt=None, save_step=save_step)
+    save = np.array(
+        [s for v in program.variables if v.kind != "parameter" for s in v.slots], dtype=np.int64
+    )
+    seeds = run_seeds(0, matrix.shape[1])
+    ours = native.run(program, table, matrix, grid, save, cancel)  # type: ignore[arg-type]
+    theirs = compiled.run(program, table, matrix, seeds, grid, save)
+    return ours, theirs
+
+
+def _assert_same(program: object, matrix: np.ndarray, method: str, **kw: object) -> None:
+    ours, theirs = _both(program, matrix, method, **kw)  # type: ignore[arg-type]
+    assert np.array_equal(ours.out, theirs.out, equal_nan=True)  # type: ignore[attr-defined]
+    assert np.array_equal(ours.fail_slot, theirs.fail_slot)  # type: ignore[attr-defined]
+    assert np.array_equal(ours.fail_time, theirs.fail_time, equal_nan=True)  # type: ignore[attr-defined]
+
+
+def _runs(program: object, n: int, spread: float = 0.1, seed: int = 0) -> np.ndarray:
+    """n runs around the defaults: every parameter times a factor in 1 +- spread."""
+    base, _ = parameter_matrix(program, None, "error")  # type: ignore[arg-type]
+    rng = np.random.default_rng(seed)
+    return np.repeat(base, n, axis=1) * rng.uniform(1 - spread, 1 + spread, (base.shape[0], n))
+
+
+SUPPORTED = [
+    name for name in fs.builtin_models() if native.supports(fs.compile_model(fs.load_model(name)))
+]
+
+
+def test_the_flagship_and_most_built_in_models_are_supported() -> None:
+    assert {"amazon", "sir", "seller", "rivals", "bass"} <= set(SUPPORTED)
+
+
+@pytest.mark.parametrize("name", SUPPORTED)
+@pytest.mark.parametrize("method", ["euler", "heun", "rk4"])
+def test_built_in_models_are_bit_identical(name: str, method: str) -> None:
+    program = fs.compile_model(fs.load_model(name))
+    for n in (1, 6, 37):  # one lane group, a partial one, several (37 runs: the block kernel)
+        _assert_same(program, _runs(program, n, seed=n), method)
+
+
+OPERATIONS = """\
+name: operations
+time: {start: 0, stop: 4, dt: 0.125}
+parameters:
+  a: {default: 0.5}
+  b: {default: -2}
+  z: {default: 0}
+stocks:
+  s: {initial: 1, inflows: [grow], outflows: [leak], non_negative: true}
+flows:
+  grow: {equation: "MIN(mix, 10) + MAX(ABS(mix), 0) * 0.01"}
+  leak: {equation: "3 * s * (1 + SIN(TIME * 3))"}
+auxiliaries:
+  arith:
+    equation: "a + b - a * b / (b - 1) + a ^ 1.5 + (-a) ^ 2 + (b MOD 0.75) + (-b MOD -0.7)
+      + MODULO(-b, 0.7)"
+  nan_min: {equation: "IF MIN(z / z, 1) = MIN(1, z / z) OR MAX(z / z, 1) > 0 THEN 1 ELSE 2"}
+  inf_max: {equation: "1 / MAX(a / z, 2) - 1 / MIN(b / z, -3) + 1 / (a / z)"}
+  logic:
+    equation: "(IF a > b AND NOT(z) OR z = 1 THEN 1 ELSE 2) + (a <> b) + (a <= b) + (a >= b)
+      + (a < b)"
+  funcs: {equation: "ABS(b) + SQRT(a) + EXP(b) + LN(a) + LOG10(a) + COS(a) + TAN(a)"}
+  more: {equation: "ARCSIN(a) + ARCCOS(a) + ARCTAN(b) + INT(b * 1.5) + INT(-0.5)"}
+  negzero: {equation: "-z + 0 * b"}
+  clock: {equation: "STEP(2, 1) + RAMP(0.5, 1, 3) + PULSE(1, 0.5, 0.75) + PULSE(2, 1, 0)"}
+  safe: {equation: "SAFEDIV(a, z, 7) + SAFEDIV(a, b, 7)"}
+  table: {equation: "curve(TIME - 1) + steps(TIME) + wide(TIME * 3 - 4) + steps(z / z)"}
+  nan_table: {equation: "IF curve(z / z) = curve(z / z) THEN 3 ELSE 4"}
+  mix:
+    equation: "arith + nan_min + inf_max + logic + funcs + more + negzero + clock + safe + table
+      + nan_table"
+lookups:
+  curve: {points: [[0, 0], [1, 2], [1, 3], [2, 1]]}
+  steps: {points: [[0, 1], [1, 2], [3, 5]], interpolation: discrete}
+  wide: {points: [[-1, 1], [0, 0], [2, 4]], extrapolation: linear}
+"""
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_every_translated_operation_at_awkward_values(method: str) -> None:
+    # NaN into MIN/MAX and a lookup, +-inf, MODULO with either sign, a repeated x in a table,
+    # a pulse every 0.75 and a single one, -0: every lane as numba computes it
+    program = fs.compile_model(model_from(OPERATIONS))
+    assert native.supports(program)
+    ours, _ = _both(program, _runs(program, 9, spread=0.5), method)
+    assert (ours.fail_slot < 0).all()  # type: ignore[attr-defined]  (every value finite)
+    _assert_same(program, _runs(program, 9, spread=0.5), method)
+
+
+FAILING = """\
+name: failing
+time: {start: 0, stop: 10, dt: 0.5}
+parameters:
+  when: {default: 5}
+stocks:
+  x: {initial: 1, inflows: [blow]}
+flows:
+  blow: {equation: "IF TIME >= when THEN 1 / (when - TIME + 0.5 - 0.5) ELSE 0.1"}
+auxiliaries:
+  later: {equation: "x * 2"}
+"""
+
+
+def test_failed_runs_name_the_variable_and_time_and_are_blanked_after() -> None:
+    program = fs.compile_model(model_from(FAILING))
+    matrix = np.array([[5.0, 20.0, 2.0, 7.25, 3.0]])  # runs failing at 5, 2 and 3; two don't
+    ours, _theirs = _both(program, matrix, "euler")
+    _assert_same(program, matrix, "euler")
+    assert (ours.fail_slot >= 0).sum() == 3  # type: ignore[attr-defined]
+    assert np.isnan(ours.out[:, -1, 0]).all()  # type: ignore[attr-defined]
+
+
+def test_threads_chunks_and_yearly_saves_change_no_bit() -> None:
+    program = fs.compile_model(fs.load_model("amazon"))
+    _assert_same(program, _runs(program, 203, seed=3), "euler", save_step=1.0)
+    calls = []
+
+    def never(calls: list[int] = calls) -> bool:  # asked between chunks: splits the run
+        calls.append(1)
+        return False
+
+    native.CHUNK_SECONDS, saved = 1e-9, native.CHUNK_SECONDS
+    try:
+        _assert_same(program, _runs(program, 3, seed=4), "rk4", cancel=never)
+    finally:
+        native.CHUNK_SECONDS = saved
+    assert len(calls) > 3
+
+
+def test_a_cancelled_native_run_stops() -> None:
+    program = fs.compile_model(fs.load_model("sir"))
+    with pytest.raises(Cancelled):
+        _both(program, _runs(program, 2), "euler", cancel=lambda: True)
+
+
+def test_unsupported_programs_run_on_the_numba_kernels() -> None:
+    program = fs.compile_model(model_from(FAILING.replace("x * 2", "NORMAL(0, 1)")))
+    assert not native.supports(program)
+    result = fs.simulate(program, options=fs.Options(backend="native"))
+    assert result["later"].shape == (1, 21)
+
+
+def test_auto_compiles_when_interpreting_would_cost_more() -> None:
+    program = fs.compile_model(model_from(FAILING.replace("x * 2", "x * 3")))  # new to the VMs
+    table, grid = tableau("euler"), time_grid(program, stop=None, dt=None, save_step=None)
+    import flywheel_sim.engine.vm.block  # noqa: F401  (the interpreter is loaded: no load cost)
+
+    assert not native.worth_it(program, table, 1, grid)  # one run: interpret
+    assert native.worth_it(program, table, 100_000, grid)  # a large ensemble: compile
+    assert native.worth_it(program, table, 1, grid)  # compiled once asked, or spent enough
+    auto = fs.simulate(program, {"when": [4.0, 6.0]})
+    numba = fs.simulate(program, {"when": [4.0, 6.0]}, options=fs.Options(backend="numba"))
+    assert auto.identical(numba)
+
+
+CONFORMANCE = sorted(
+    p
+    for folder in ("xmile", "mdl")
+    for p in (Path(__file__).parents[1] / folder).iterdir()
+    if p.is_dir()
+)
+
+
+def _conformance_model(folder: Path) -> fs.Model | None:
+    files = [f for f in folder.iterdir() if f.suffix in (".xmile", ".stmx", ".mdl")]
+    try:
+        return fs.load_model(files[0]) if files else None
+    except fs.ModelError:
+        return None
+
+
+@pytest.mark.parametrize("folder", CONFORMANCE, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_conformance_models_are_bit_identical(folder: Path) -> None:
+    # SDXorg/test-models cases (tests/xmile, tests/mdl: SOURCES.md): whatever the native VM
+    # translates must give the numba kernels' bits
+    model = _conformance_model(folder)
+    if model is None:
+        pytest.skip("refused by the reader (tested in the conformance suites)")
+    try:
+        program = fs.compile_model(model)
+    except fs.ModelError:
+        pytest.skip("refused by the compiler (tested in the conformance suites)")
+    if not native.supports(program):
+        pytest.skip("uses an operation the native VM leaves to the numba kernels")
+    if math.prod(time_grid(program, stop=None, dt=None, save_step=None).times.shape) > 200_000:
+        pytest.skip("too long for a unit test")
+    _assert_same(program, _runs(program, 5, spread=0.05), program.time.method)
