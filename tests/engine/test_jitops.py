@@ -136,3 +136,12 @@ def test_uniforms_are_the_counter_based_hash_bit_for_bit() -> None:
         first = rng.uniform(keys, skey, step, 0)  # RANDOM takes the site's first draw
         uniform = [jitops.random(ops.RANDOM, k, skey, step, 2.0, 6.0) for k in keys]
         assert np.array_equal(uniform, 2.0 + (6.0 - 2.0) * first)
+
+
+def test_a_lookup_of_nan_is_nan_in_every_vm() -> None:
+    # a NaN input used to search past the table's end in the numba kernels (a value read
+    # from beyond the table); np.interp in the NumPy VM gives NaN
+    xs, ys = np.array([0.0, 1.0, 2.0]), np.array([0.0, 2.0, 1.0])
+    for kind in (ops.LK_CONTINUOUS, ops.LK_EXTRAPOLATE):
+        assert math.isnan(jitops.lookup(math.nan, xs, ys, kind))
+    assert jitops.lookup(math.nan, xs, ys, ops.LK_DISCRETE) == 1.0  # the last step holds

@@ -151,6 +151,8 @@ def lookup(x: float, xs: F64, ys: F64, kind: int) -> float:
         if kind == ops.LK_EXTRAPOLATE and x > xs[n - 1]:
             return ys[n - 1] + (x - xs[n - 1]) * (ys[n - 1] - ys[n - 2]) / (xs[n - 1] - xs[n - 2])
         return ys[n - 1]
+    if x != x:  # NaN: no interval holds it (searching would index past the table)
+        return x
     i = np.searchsorted(xs, x, side="right") - 1
     if xs[i + 1] == xs[i]:
         return ys[i + 1]
