@@ -86,16 +86,18 @@ def test_vensim_functions_are_written_in_standard_xmile_with_the_same_values() -
     # hand-written: every expanded function, at times around its edges (DT 0.25)
     text = same_runs(loads_mdl(EXPANSIONS, file="t.mdl"))
     assert functions_written(text) <= STANDARD, functions_written(text) - STANDARD
-    assert "PREVIOUS(SELF, -1)" in text.replace("(-1)", "-1")
+    # whole numbers with a decimal point, for PySD (export_functions.float_literals)
+    assert "PREVIOUS(SELF, -1.0)" in text.replace("(-1.0)", "-1.0")
 
 
 @pytest.mark.parametrize(
     ("delay", "order", "written"),
     [
-        ("3", "2", "(input, 3, 2, 5)"),  # as written
-        ("3", "k", "(input, 3, 2, 5)"),  # the order a constant's name
-        ("0.75", "4", "(input, 0.75, 3, 5)"),  # lowered to the 3 steps in 0.75 (DT 0.25)
-        ("t", "2 + STEP(1, 10)", "(input, t, 2, 5)"),  # Vensim takes the order at the start
+        # the order stays a whole number, the other numbers get a decimal point (for PySD)
+        ("3", "2", "(input, 3.0, 2, 5.0)"),  # as written
+        ("3", "k", "(input, 3.0, 2, 5.0)"),  # the order a constant's name
+        ("0.75", "4", "(input, 0.75, 3, 5.0)"),  # lowered to the 3 steps in 0.75 (DT 0.25)
+        ("t", "2 + STEP(1, 10)", "(input, t, 2, 5.0)"),  # Vensim takes the order at the start
     ],
 )
 def test_delay_n_and_smooth_n_are_delayn_and_smthn_of_vensims_order(
