@@ -24,7 +24,7 @@ import flywheel_sim as fs
 from flywheel_sim import ModelError
 from flywheel_sim.io.mdl import loads_mdl
 from flywheel_sim.io.xmile import dumps_xmile, loads_xmile, save_xmile
-from flywheel_sim.io.xmile.export_functions import EXPANDED, REFUSED, STANDARD
+from flywheel_sim.io.xmile.export_functions import EXPANDED, REFUSED, STANDARD, float_literals
 from flywheel_sim.spec.ast import Call, walk
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.model import Model
@@ -86,16 +86,18 @@ def test_vensim_functions_are_written_in_standard_xmile_with_the_same_values() -
     # hand-written: every expanded function, at times around its edges (DT 0.25)
     text = same_runs(loads_mdl(EXPANSIONS, file="t.mdl"))
     assert functions_written(text) <= STANDARD, functions_written(text) - STANDARD
-    assert "PREVIOUS(SELF, -1)" in text.replace("(-1)", "-1")
+    # whole numbers with a decimal point, for PySD (export_functions.float_literals)
+    assert "PREVIOUS(SELF, -1.0)" in text.replace("(-1.0)", "-1.0")
 
 
 @pytest.mark.parametrize(
     ("delay", "order", "written"),
     [
-        ("3", "2", "(input, 3, 2, 5)"),  # as written
-        ("3", "k", "(input, 3, 2, 5)"),  # the order a constant's name
-        ("0.75", "4", "(input, 0.75, 3, 5)"),  # lowered to the 3 steps in 0.75 (DT 0.25)
-        ("t", "2 + STEP(1, 10)", "(input, t, 2, 5)"),  # Vensim takes the order at the start
+        # the order stays a whole number, the other numbers get a decimal point (for PySD)
+        ("3", "2", "(input, 3.0, 2, 5.0)"),  # as written
+        ("3", "k", "(input, 3.0, 2, 5.0)"),  # the order a constant's name
+        ("0.75", "4", "(input, 0.75, 3, 5.0)"),  # lowered to the 3 steps in 0.75 (DT 0.25)
+        ("t", "2 + STEP(1, 10)", "(input, t, 2, 5.0)"),  # Vensim takes the order at the start
     ],
 )
 def test_delay_n_and_smooth_n_are_delayn_and_smthn_of_vensims_order(
@@ -255,3 +257,76 @@ def test_pysimlin_reads_the_exports_and_agrees_with_vensim(
         )
     assert exported == len([n for n in CASES if loaded(n) is not None]) - len(REFUSED_CASES)
     assert read >= PYSIMLIN_READS and agree >= PYSIMLIN_AGREES
+
+
+@pytest.mark.parametrize(
+    ("text", "written"),
+    [
+        # hand-written: the forms xmile_equation writes (to_text's spelling)
+        ("SMTH1(x, 2, 1) + (-3)", "SMTH1(x, 2.0, 1.0) + (-3.0)"),
+        ("x[2] + y[1, @1] * 0.5 + 1e+20", "x[2] + y[1, @1] * 0.5 + 1e+20"),  # positions stay
+        ("SMTHN(x, 4, 3, 0) + DELAYN(x, 4, (2), MAX(1, 2))", "SMTHN(x, 4.0, 3, 0.0) + "),
+        ('"a 2" + b2 + MIN(c, 10)', '"a 2" + b2 + MIN(c, 10.0)'),
+    ],
+)
+def test_whole_numbers_get_a_decimal_point_except_positions_and_orders(
+    text: str, written: str
+) -> None:
+    assert float_literals(text).startswith(written)
+    if "DELAYN" in text:
+        assert float_literals(text).endswith("DELAYN(x, 4.0, (2), MAX(1.0, 2.0))")
+
+
+def test_safediv_is_written_as_if_unless_its_divisor_draws() -> None:
+    # hand-written: isee's SAFEDIV is no XMILE 1.0 builtin, and PySD 3.14.3 reads it as
+    # Vensim's ZIDZ/XIDZ (0 below |b| < 1e-6); an IF would draw a random divisor twice
+    text = same_runs(fs.loads_model(DIVIDED_YAML))  # rate is 0 at the start (TIME 1)
+    assert "SAFEDIV" not in text and "IF rate = 0.0 THEN 7.0 ELSE s / rate" in text
+    assert "(time - INIT(time))" in text  # STARTTIME, which PySD 3.14.3 does not know
+    drawn = equations(dumps_xmile(fs.loads_model(DRAWN_YAML)))
+    assert "SAFEDIV(1.0, RANDOM(1.0, 2.0), 0.0)" in drawn
+
+
+DIVIDED_YAML = """name: t
+time: {start: 1, stop: 5, dt: 0.25}
+auxiliaries:
+  rate: {equation: "STEP(1, 2) - STEP(1, 3) - (TIME - STARTTIME) / 4"}
+  f: {equation: "SAFEDIV(s, rate, 7) + SAFEDIV(s, rate)"}
+stocks:
+  s: {initial: 1, inflows: [g]}
+flows:
+  g: {equation: "f / 100"}
+"""
+DRAWN_YAML = """name: t
+time: {start: 0, stop: 1, dt: 0.25}
+auxiliaries:
+  r: {equation: "SAFEDIV(1, RANDOM(1, 2))"}
+"""
+
+
+AMAZON_SERIES = ("net_sales", "customers", "prime_members", "sellers", "third_party_share")
+
+
+def test_amazon_export_reads_back_and_runs_in_pysimlin(tmp_path: Path) -> None:
+    # the built-in flagship model (library/models/amazon.yaml, RK4, DT 1/16): issue 21 asks
+    # pysimlin and PySD to run its export; PySD is checked by hand (docs/xmile.md)
+    model = fs.load_model("amazon")
+    path = save_xmile(model, tmp_path / "amazon.xmile")
+    text = path.read_text(encoding="utf-8")
+    assert not re.search(r"STARTTIME|SAFEDIV", text, re.IGNORECASE)  # what PySD lacks
+    assert "SMTH1(price_index, price_perception_time, 1.0)" in text
+    ours = fs.simulate(model)
+    back = fs.simulate(fs.load_model(path))
+    for name in ours.data_vars:  # our reader: the same values, bit for bit
+        if "time" in ours[name].dims:
+            np.testing.assert_array_equal(ours[name].values, back[name].values, err_msg=name)
+    simlin = pytest.importorskip("simlin")
+    theirs = simlin.load(str(path)).run(analyze_loops=False).results
+    at = np.searchsorted(theirs.index.values, ours["time"].values - 1e-9)
+    np.testing.assert_allclose(theirs.index.values[at], ours["time"].values, rtol=0, atol=1e-9)
+    for name in (*AMAZON_SERIES, "operating_income"):
+        want = ours[name].values[0]
+        # measured: at most 4e-12 relative (operating_income, a difference of large sums)
+        atol = 1e-9 * float(np.max(np.abs(want)))
+        got = theirs[name].values[at]
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=atol, err_msg=name)

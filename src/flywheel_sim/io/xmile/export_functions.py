@@ -21,6 +21,12 @@ tool, and our own reader, computes what our engine computes:
 - SAMPLE_IF_TRUE(c, in, init) as a whole equation: ``IF c THEN in ELSE PREVIOUS(SELF, init)``;
 - ELMCOUNT(Dim): the number of elements.
 
+So that pysimlin and PySD read what they read differently (docs/xmile.md, "Other tools"):
+isee's SAFEDIV(a, b[, c]) as ``IF b = 0 THEN c ELSE a / b`` (PySD 3.14.3 reads SAFEDIV as
+Vensim's ZIDZ/XIDZ, which also give c for 0 < |b| < 1e-6), kept when b draws random numbers
+(two draws would differ); STARTTIME as ``INIT(TIME)`` (PySD knows no STARTTIME); whole
+numbers written with a decimal point, ``7.0`` (:func:`float_literals`).
+
 Refused (one line naming the variable and the function; YAML keeps every function): ACTIVE
 INITIAL (no initial-value equation in XMILE 1.0), Vensim's random functions (truncated
 distributions, streams), the vector functions and ALLOCATE BY PRIORITY, and NPV (not in XMILE
@@ -38,17 +44,21 @@ from flywheel_sim.spec.ast import ARITHMETIC, Binary, Call, Expr, If, Num, Unary
 from flywheel_sim.spec.builtins import ALIASES
 from flywheel_sim.spec.model import Model
 from flywheel_sim.spec.names import canonical
-from flywheel_sim.spec.parser import parse
+from flywheel_sim.spec.parser import parse, tokenize
 from flywheel_sim.spec.size import MAX_ORDER
 
-# written as they are: XMILE 1.0's builtins (§3.5), and isee's SAFEDIV and HISTORY
+# written as they are: XMILE 1.0's builtins (§3.5), and isee's HISTORY
 _STANDARD_NAMES = (
     "ABS SQRT EXP LN LOG10 SIN COS TAN ARCSIN ARCCOS ARCTAN INT MOD PI INF MIN MAX TIME DT "
     "STARTTIME STOPTIME STEP PULSE RAMP SMTH1 SMTH3 SMTHN DELAY1 DELAY3 DELAYN DELAY TREND "
     "FORCST INIT PREVIOUS RANDOM NORMAL LOGNORMAL EXPRND POISSON SUM MEAN PROD STDDEV SIZE "
-    "RANK LOOKUP IF_THEN_ELSE SAFEDIV HISTORY"
+    "RANK LOOKUP IF_THEN_ELSE HISTORY"
 )
 STANDARD = frozenset(_STANDARD_NAMES.split())
+# XMILE's functions that draw random numbers: an expression with one is not written twice
+RANDOM_DRAWS = frozenset({"RANDOM", "NORMAL", "LOGNORMAL", "EXPRND", "POISSON"})
+# the argument (from 0) of these that is an order: written as a whole number (PySD: a count)
+ORDER_ARGUMENT = {"SMTHN": 2, "DELAYN": 2}
 # refused: the function as the user knows it, and why XMILE cannot hold it
 REFUSED = {
     "ACTIVE_INITIAL": ("Vensim's ACTIVE INITIAL", "XMILE 1.0 has no initial-value equation"),
@@ -96,6 +106,10 @@ def _modulo(a: Expr, b: Expr) -> Expr:
 
 
 def _safe_div(a: Expr, b: Expr, fallback: Expr) -> Expr:
+    """a / b, or fallback where b is exactly 0 (as compile/emit.py computes SAFEDIV); isee's
+    SAFEDIV when b draws random numbers, which the IF would draw twice."""
+    if any(isinstance(n, Call) and n.func in RANDOM_DRAWS for n in walk(b)):
+        return Call("SAFEDIV", (a, b, fallback))
     return If(Binary("=", b, Num(0.0)), fallback, Binary("/", a, b))
 
 
@@ -139,6 +153,7 @@ SIMPLE: dict[str, Callable[[tuple[Expr, ...]], Expr]] = {
     "MODULO": lambda a: _modulo(a[0], a[1]),
     "GAME": lambda a: a[0],
     "TIME_BASE": lambda a: Binary("+", a[0], Binary("*", TIME, a[1])),
+    "SAFEDIV": lambda a: _safe_div(a[0], a[1], a[2] if len(a) > 2 else Num(0.0)),
     "ZIDZ": lambda a: _safe_div(a[0], a[1], Num(0.0)),
     "XIDZ": lambda a: _safe_div(a[0], a[1], a[2]),
     "PULSE_WINDOW": lambda a: _pulse(a[0], a[1], None, None),
@@ -281,3 +296,33 @@ def _folded(func: str, args: list[float], start: float) -> float | None:
     if func == "IF_THEN_ELSE" and len(args) == 3:
         return args[1] if args[0] else args[2]
     return None
+
+
+def float_literals(text: str) -> str:
+    """XMILE equation text with each whole number written with a decimal point (``7`` as
+    ``7.0``, the same value), except subscripts (positions) and the order of SMTHN and DELAYN.
+    PySD 3.14.3 keeps a Python integer as it is: SMTH1(x, t, 1) then holds its state in an
+    integer array and its first step truncates the input to a whole number."""
+    tokens = tokenize(text)
+    frames: list[tuple[str, int]] = []  # open "(" (function or "") and "[" with argument no.
+    inserts: list[int] = []
+    for i, token in enumerate(tokens):
+        if token.kind == "op" and token.text in "([":
+            called = i > 0 and tokens[i - 1].kind == "name" and token.text == "("
+            frames.append((tokens[i - 1].text.upper() if called else token.text, 0))
+        elif token.kind == "op" and token.text in ")]" and frames:
+            frames.pop()
+        elif token.kind == "op" and token.text == "," and frames:
+            frames[-1] = (frames[-1][0], frames[-1][1] + 1)
+        elif token.kind == "number" and token.text.isdigit() and _is_value(frames):
+            inserts.append(token.col - 1 + len(token.text))
+    for at in reversed(inserts):
+        text = f"{text[:at]}.0{text[at:]}"
+    return text
+
+
+def _is_value(frames: list[tuple[str, int]]) -> bool:
+    if any(func == "[" for func, _ in frames):
+        return False
+    named = [(func, arg) for func, arg in frames if func != "("]
+    return not named or ORDER_ARGUMENT.get(named[-1][0]) != named[-1][1]

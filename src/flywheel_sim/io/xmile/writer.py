@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from flywheel_sim.errors import ModelError
-from flywheel_sim.io.xmile.export_functions import FunctionExport
+from flywheel_sim.io.xmile.export_functions import FunctionExport, float_literals
 from flywheel_sim.io.xmile.meta import model_meta
 from flywheel_sim.io.xmile.views import write_views
 from flywheel_sim.io.xmile.writer_modules import (
@@ -69,9 +69,11 @@ def xmile_equation(
     ``LOOKUP(name, x)``, and every variable's name through ``rename`` (names inside a
     module); subscripts are written as ``shown`` spells them (the model's dimension and
     element names, ``x[Region]`` rather than ``x[region]``). Builtins XMILE 1.0 lacks are
-    written in standard terms or refused by ``functions`` (io/xmile/export_functions.py)."""
+    written in standard terms or refused by ``functions`` (io/xmile/export_functions.py),
+    which also writes them, STARTTIME and whole numbers in forms pysimlin and PySD read."""
     tree = parse(text)
-    return to_text(_xmile_tree(tree, lookups, rename or _same, shown or {}, functions, tree))
+    xmile = to_text(_xmile_tree(tree, lookups, rename or _same, shown or {}, functions, tree))
+    return xmile if functions is None else float_literals(xmile)
 
 
 def _same(name: str) -> str:
@@ -103,6 +105,8 @@ def _xmile_tree(
 
     if isinstance(node, Num):
         return node
+    if isinstance(node, Var) and node.name == "starttime" and functions is not None:
+        return Call("INIT", (Var("time"),))  # the same value; PySD 3.14.3 has no STARTTIME
     if isinstance(node, Var):
         return Var(rename(node.name), tuple(_subscript(s, tree, shown) for s in node.subscripts))
     if isinstance(node, Unary):
@@ -353,10 +357,10 @@ class _Writer:
         if isinstance(e.default, tuple):
             for key, value in e.default:
                 sub = ET.SubElement(node, "element", {"subscript": key})
-                ET.SubElement(sub, "eqn").text = _number(value)
-        else:
+                ET.SubElement(sub, "eqn").text = repr(float(value))
+        else:  # with a decimal point (7.0), as float_literals writes numbers in equations
             assert e.default is not None
-            ET.SubElement(node, "eqn").text = _number(e.default)
+            ET.SubElement(node, "eqn").text = repr(float(e.default))
 
     def texts(self, node: ET.Element, e: Element) -> None:
         if e.unit:
