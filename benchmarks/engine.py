@@ -205,10 +205,11 @@ def section_curve(peer: Peers, tmp: Path) -> dict[str, Any]:
         points.append({"runs": n, **figure, "per_run_cpu_min": figure["cpu_min"] / n})
         points[-1]["per_run_wall_min"] = figure["wall_min"] / n
     cliffs = [
-        {"from": a["runs"], "to": b["runs"], "ratio": a["wall_min"] / b["wall_min"]}
+        {"from": a["runs"], "to": b["runs"]}
+        | {k: a[f"{k}_min"] / b[f"{k}_min"] for k in ("cpu", "wall")}
         for a, b in itertools.pairwise(points)
     ]
-    worst = max(cliffs, key=lambda c: c["ratio"], default=None)
+    worst = {k: max((c[k] for c in cliffs), default=None) for k in ("cpu", "wall")}
     chart = draw_curve(points, ARGS.out.parent / "engine_runs.png")
     return {"points": points, "cliffs": cliffs, "cliff": worst, "chart": chart}
 
@@ -346,7 +347,7 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--fresh-rounds", type=int, help="fresh processes each (7; quick 3)")
     p.add_argument("--ensemble-work", type=float, help="variable-steps per ensemble (4e8)")
     p.add_argument("--peer-work", type=float, help="variable-steps for pysimlin (2e7)")
-    p.add_argument("--max-output-bytes", type=float, default=1.5e9)
+    p.add_argument("--max-output-bytes", type=float, default=3e9)
     args = p.parse_args(argv)
     full = not args.quick
     for name, value, quick in (
@@ -378,7 +379,7 @@ def main() -> None:
     peer = Peers(ARGS.peers_python)
     with tempfile.TemporaryDirectory(prefix="engine-bench-") as folder:
         sections = {name: run_section(name, peer, Path(folder)) for name in names}
-    report = {
+    report: dict[str, Any] = {
         "machine": {
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
@@ -390,7 +391,8 @@ def main() -> None:
         "sections": sections,
     }
     ARGS.out.write_text(json.dumps(report, indent=1) + "\n")
-    print(json.dumps(report["targets"], indent=1))
+    for name, target in report["targets"].items():
+        print(f"{name:58} {engine_targets.line(target)}")
 
 
 if __name__ == "__main__":
