@@ -50,8 +50,7 @@ CURVE_SIZES = (1, 2, 4, 8, 16, 31, 32, 33, 64, 100, 1_000, 10_000, 100_000)
 SIR_VARIED = {"contact_infectivity": (0.1, 0.5), "duration": (2.0, 10.0)}
 AMAZON_VARIED = {"shoppers_growth": (0.3, 0.5), "reinvest_share": (0.5, 1.0)}
 TIMEOUT = 1800
-OPTIONS = fs.Options(limits=fs.Limits(max_cells=10**13))
-"""Ensembles here are sized by the benchmark (``--ensemble-work``, ``--max-output-bytes``)."""
+OPTIONS = fs.Options(limits=fs.Limits(max_cells=10**13))  # the benchmark sizes its ensembles
 
 
 class Case:
