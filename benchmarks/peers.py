@@ -1,59 +1,46 @@
-"""Time two peer system-dynamics tools, PySD and pysimlin, on the SIR model.
+"""Time two peer system-dynamics tools, PySD and pysimlin, beside flywheel-sim.
 
-These timings let the benchmark put flywheel-sim beside its peers. Every
-function imports its tool when it is called and raises ``RuntimeError`` if the
-tool is not installed. Importing this module imports neither tool.
+Used by benchmarks/engine.py (and benchmarks/xmile.py for PySD's load time). Every function
+imports its tool when it is called and raises ``RuntimeError`` if the tool is not installed;
+importing this module imports neither tool, nor flywheel-sim. When the peers are not
+importable in the benchmark's interpreter, engine.py runs this file with the peers'
+interpreter: ``python peers.py '<JSON list of requests>'`` prints a JSON list of answers
+(:func:`answer`; a request that fails answers ``{"error": "..."}``).
 
-What is measured (wall clock, ``time.perf_counter``):
+What is measured (wall ``time.perf_counter`` and CPU ``time.process_time``, after one untimed
+warm-up; :func:`timing.timed`):
 
-* **load**: from the XMILE file to a model that is ready to run.
+* pysimlin, one run (:func:`simlin_one_run`):
 
-  - PySD: ``pysd.read_xmile(path)``. This parses the XMILE, writes a
-    translated ``<name>.py`` next to the file, imports that file and
-    initialises the model. PySD always writes that file, so each function
-    first copies the model into a temporary directory and PySD writes there,
-    never into the repository.
-  - pysimlin: ``simlin.load(path).simulate(enable_ltm=False)``. This parses
-    the file and compiles a ``Sim``, the object that runs the model.
+  - ``results_model_run``: ``Model.run(analyze_loops=False).results``, a pandas DataFrame of
+    every variable at every step (loop analysis off; on by default, about 8x slower);
+  - ``results_series``: ``sim.reset(); sim.run_to_end()`` then ``sim.get_series(name)`` for
+    every variable of ``sim.get_var_names()`` on one compiled ``Sim``: the same values as numpy
+    arrays, its fastest route to every variable at every step;
+  - ``bare``: ``sim.reset(); sim.run_to_end()`` (no results).
 
-* **one run**: one full simulation with the default parameters. Loading is
-  not counted. The time includes reading the final value of ``infectious``.
+* pysimlin, varied runs (:func:`simlin_ensemble`): ``sim.reset()``, ``sim.set_value`` for each
+  varied parameter (kept across ``reset()``), ``run_to_end()`` and ``get_value`` of one
+  variable, on one compiled ``Sim``; per run.
+* pysimlin, load (:func:`simlin_load`): ``simlin.load(path).simulate(enable_ltm=False)``:
+  parse the file and build a ``Sim``.
+* PySD, one run with results (:func:`pysd_one_run`): ``model.run(saveper=time_step)``, every
+  variable at every step, on a model read once with ``pysd.read_xmile`` (which writes a
+  translated .py file: in a temporary copy, never in the repository); varied runs
+  (:func:`pysd_ensemble`): ``model.run(params=..., return_columns=[one], saveper=final -
+  initial)`` (every step computed, only the ends kept: its fastest per-run route).
 
-  - PySD: ``model.run(return_columns=["infectious"], saveper=final - initial)``.
-    PySD still takes every Euler step. The ``saveper`` setting only makes it
-    record t=initial and t=final rather than all 3201 rows, which is the
-    fastest way to get just the final value. ``return_timestamps=[final]`` is
-    slower, because PySD then calls ``np.isclose`` at every step.
-  - pysimlin: ``sim.reset(); sim.run_to_end(); sim.get_value("infectious")``
-    on one compiled ``Sim`` that is reused for every run.
-
-* **varied runs**: the mean time per run over ``n_runs`` runs. Each run draws
-  ``contact_infectivity`` uniformly from [0.1, 0.5] and ``duration`` uniformly
-  from [2, 10], and the time includes setting those parameters. The same seed
-  gives both peers the same parameter sets.
-
-  - PySD: ``model.run(params={...}, ...)``, with the same output settings as
-    a single run.
-  - pysimlin: ``sim.reset()``, then ``sim.set_value(name, value)`` for each
-    parameter, then ``run_to_end()`` and ``get_value()``. The model is
-    compiled only once. A value set with ``set_value`` is kept across
-    ``reset()``.
-
-We do not use pysimlin's ``Model.run()``. By default it turns on
-loops-that-matter analysis (``analyze_loops=True``), which makes it about
-8x slower, and it always builds a pandas ``Run``.
-
-Every median and mean is taken after one untimed warm-up call. The first PySD
-``read_xmile`` in a process spends about 0.5 s importing PySD's translator and
-builder modules, and the warm-up keeps that cost out of the numbers.
+Parameter sets are drawn uniformly from the given ranges with ``random.Random(seed)``.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import random
 import shutil
 import statistics
+import sys
 import tempfile
 import time
 import warnings
@@ -64,14 +51,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timing import timed
+
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "SIR.xmile"
 """The repository's copy of the SIR model (stocks susceptible/infectious/recovered)."""
 
-OUTPUT = "infectious"
-CONTACT_INFECTIVITY_RANGE = (0.1, 0.5)
-DURATION_RANGE = (2.0, 10.0)
-
 Params = dict[str, float]
+Ranges = dict[str, tuple[float, float]]
 
 
 def _require(module: str, dist: str) -> ModuleType:
@@ -84,16 +71,10 @@ def _require(module: str, dist: str) -> ModuleType:
         ) from exc
 
 
-def _sample_params(n_runs: int, seed: int) -> list[Params]:
-    """Draw ``n_runs`` parameter sets. A seed gives the same sets for every peer."""
+def _sample_params(n_runs: int, ranges: Ranges, seed: int) -> list[Params]:
+    """Draw ``n_runs`` parameter sets uniformly from ``ranges``; a seed gives the same sets."""
     rng = random.Random(seed)
-    return [
-        {
-            "contact_infectivity": rng.uniform(*CONTACT_INFECTIVITY_RANGE),
-            "duration": rng.uniform(*DURATION_RANGE),
-        }
-        for _ in range(n_runs)
-    ]
+    return [{k: rng.uniform(lo, hi) for k, (lo, hi) in ranges.items()} for _ in range(n_runs)]
 
 
 def _check_count(name: str, value: int) -> None:
@@ -132,20 +113,34 @@ def _pysd_load(path: Path) -> Any:
     return _import_pysd().read_xmile(str(path))
 
 
-def _pysd_saveper(model: Any) -> float:
-    """Save every this many time units, so PySD records only t=initial and t=final."""
-    return float(model.time.final_time()) - float(model.time.initial_time())
+def pysd_one_run(path: str, repeats: int, variable: str) -> dict[str, Any]:
+    """PySD's run with every variable at every step, and ``variable`` at the final time."""
+    _check_count("repeats", repeats)
+    with _pysd_quiet(), _pysd_workspace(path) as local:
+        model = _pysd_load(local)
+        step = float(model.time.time_step())
+        out = model.run(saveper=step)
+        return {
+            "results": timed(lambda: model.run(saveper=step), repeats),
+            "final": float(out[variable].iloc[-1]),
+        }
 
 
-def _pysd_final(model: Any, saveper: float, params: Params | None) -> float:
-    """Run the model once and return ``infectious`` at the final time.
+def pysd_ensemble(
+    path: str, n_runs: int, ranges: Ranges, seed: int, variable: str, repeats: int = 1
+) -> dict[str, Any]:
+    """Seconds per PySD run with new parameters each run (final value of one variable kept)."""
+    _check_count("n_runs", n_runs)
+    sets = _sample_params(n_runs, ranges, seed)
+    with _pysd_quiet(), _pysd_workspace(path) as local:
+        model = _pysd_load(local)
+        span = float(model.time.final_time()) - float(model.time.initial_time())
 
-    PySD keeps ``params`` and ``saveper`` on the model for later runs. Every
-    call here passes ``saveper`` again, and every varied run sets both
-    parameters, so nothing carries over from one run to the next.
-    """
-    out = model.run(params=params, return_columns=[OUTPUT], saveper=saveper)
-    return float(out[OUTPUT].iloc[-1])
+        def runs() -> None:
+            for params in sets:
+                model.run(params=params, return_columns=[variable], saveper=span)
+
+        return {"per_run": timed(runs, repeats, per=n_runs), "runs": n_runs}
 
 
 def pysd_load_seconds(path: str | Path, repeats: int) -> float:
@@ -162,119 +157,88 @@ def pysd_load_seconds(path: str | Path, repeats: int) -> float:
     return statistics.median(times)
 
 
-def pysd_run_seconds(path: str | Path, repeats: int) -> float:
-    """Median seconds for one PySD run with the default parameters. Loading is not counted."""
-    _check_count("repeats", repeats)
-    _import_pysd()
-    with _pysd_quiet(), _pysd_workspace(path) as model_file:
-        model = _pysd_load(model_file)
-        saveper = _pysd_saveper(model)
-        _pysd_final(model, saveper, None)  # warm-up
-        times: list[float] = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            _pysd_final(model, saveper, None)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def pysd_per_run_seconds_varied(path: str | Path, n_runs: int, seed: int) -> float:
-    """Mean seconds per PySD run with new parameters each run, including ``params=`` handling."""
-    _check_count("n_runs", n_runs)
-    _import_pysd()
-    param_sets = _sample_params(n_runs, seed)
-    with _pysd_quiet(), _pysd_workspace(path) as model_file:
-        model = _pysd_load(model_file)
-        saveper = _pysd_saveper(model)
-        _pysd_final(model, saveper, None)  # warm-up
-        start = time.perf_counter()
-        for params in param_sets:
-            _pysd_final(model, saveper, params)
-        elapsed = time.perf_counter() - start
-    return elapsed / n_runs
-
-
-def pysd_final_infectious(path: str | Path, contact_infectivity: float, duration: float) -> float:
-    """``infectious`` at the final time (t=100 for SIR), as computed by PySD."""
-    _import_pysd()
-    params = {"contact_infectivity": contact_infectivity, "duration": duration}
-    with _pysd_quiet(), _pysd_workspace(path) as model_file:
-        model = _pysd_load(model_file)
-        out = model.run(params=params, return_columns=[OUTPUT])
-    return float(out[OUTPUT].iloc[-1])
-
-
 # ----------------------------------------------------------------------- pysimlin
 
 
-def _simlin_compile(path: str | Path) -> Any:
+def _simlin_sim(path: str) -> Any:
     """Parse the file and compile a reusable ``simlin.Sim`` with loop analysis off."""
     simlin = _require("simlin", "pysimlin")
     return simlin.load(path).simulate(enable_ltm=False)
 
 
-def _simlin_final(sim: Any, params: Params | None) -> float:
-    """Reset ``sim``, apply ``params``, run to the end and return the final ``infectious``.
-
-    Values set with ``set_value`` are kept across ``reset()``. Give a ``Sim``
-    either no overrides or the same parameter names on every run, so a value
-    from an earlier run cannot leak into a later one.
-    """
-    sim.reset()
-    if params:
-        for name, value in params.items():
-            sim.set_value(name, value)
-    sim.run_to_end()
-    return float(sim.get_value(OUTPUT))
-
-
-def pysimlin_load_seconds(path: str | Path, repeats: int) -> float:
-    """Median seconds for ``simlin.load(path).simulate(enable_ltm=False)``: parse and compile."""
+def simlin_one_run(
+    path: str, repeats: int, variable: str, check: list[str] | None = None
+) -> dict[str, Any]:
+    """pysimlin's one run three ways (module docstring), ``variable`` at the final time and
+    the whole series of each variable in ``check`` (for comparing values)."""
     _check_count("repeats", repeats)
-    _simlin_compile(path)  # warm-up
-    times: list[float] = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        _simlin_compile(path)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def pysimlin_run_seconds(path: str | Path, repeats: int) -> float:
-    """Median seconds for one pysimlin run (reset + run_to_end + get_value), not loading."""
-    _check_count("repeats", repeats)
-    sim = _simlin_compile(path)
-    _simlin_final(sim, None)  # warm-up
-    times: list[float] = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        _simlin_final(sim, None)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def pysimlin_per_run_seconds_varied(path: str | Path, n_runs: int, seed: int) -> float:
-    """Mean seconds per pysimlin run on one compiled Sim, including the two ``set_value`` calls."""
-    _check_count("n_runs", n_runs)
-    param_sets = _sample_params(n_runs, seed)
-    sim = _simlin_compile(path)
-    _simlin_final(sim, None)  # warm-up
-    start = time.perf_counter()
-    for params in param_sets:
-        _simlin_final(sim, params)
-    elapsed = time.perf_counter() - start
-    return elapsed / n_runs
-
-
-def pysimlin_final_infectious(
-    path: str | Path, contact_infectivity: float, duration: float
-) -> float:
-    """``infectious`` at the final time (t=100 for SIR), as computed by pysimlin."""
     simlin = _require("simlin", "pysimlin")
-    overrides = {"contact_infectivity": contact_infectivity, "duration": duration}
-    with simlin.load(path).simulate(overrides=overrides, enable_ltm=False) as sim:
+    model = simlin.load(path)
+    sim = model.simulate(enable_ltm=False)
+    names = sim.get_var_names()
+
+    def series() -> list[Any]:
+        sim.reset()
         sim.run_to_end()
-        return float(sim.get_value(OUTPUT))
+        return [sim.get_series(name) for name in names]
+
+    def bare() -> None:
+        sim.reset()
+        sim.run_to_end()
+
+    out: dict[str, Any] = {
+        "results_model_run": timed(lambda: model.run(analyze_loops=False).results, repeats),
+        "results_series": timed(series, repeats),
+        "bare": timed(bare, repeats),
+    }
+    bare()
+    out["final"] = float(sim.get_value(variable))
+    out["series"] = {name: [float(x) for x in sim.get_series(name)] for name in check or []}
+    return out
+
+
+def simlin_ensemble(
+    path: str, n_runs: int, ranges: Ranges, seed: int, variable: str, repeats: int = 1
+) -> dict[str, Any]:
+    """Seconds per pysimlin run with new parameters each run, on one compiled Sim."""
+    _check_count("n_runs", n_runs)
+    sets = _sample_params(n_runs, ranges, seed)
+    sim = _simlin_sim(path)
+
+    def runs() -> None:
+        for params in sets:
+            sim.reset()
+            for name, value in params.items():
+                sim.set_value(name, value)
+            sim.run_to_end()
+            sim.get_value(variable)
+
+    return {"per_run": timed(runs, repeats, per=n_runs), "runs": n_runs}
+
+
+def simlin_load(path: str, repeats: int) -> dict[str, Any]:
+    """Seconds to parse the file and build a Sim."""
+    return {"load": timed(lambda: _simlin_sim(path), repeats)}
+
+
+OPS = {
+    "pysd_one_run": pysd_one_run,
+    "pysd_ensemble": pysd_ensemble,
+    "simlin_one_run": simlin_one_run,
+    "simlin_ensemble": simlin_ensemble,
+    "simlin_load": simlin_load,
+}
+
+
+def answer(request: dict[str, Any]) -> dict[str, Any]:
+    """Run one request ``{"op": name, **arguments}``; an error answers ``{"error": text}``."""
+    arguments = dict(request)
+    op = OPS[arguments.pop("op")]
+    try:
+        result: dict[str, Any] = op(**arguments)  # type: ignore[operator]
+        return result
+    except Exception as exc:  # a peer that cannot read or run a model: record why
+        return {"error": f"{type(exc).__name__}: {exc}".replace("\n", " ")[:2000]}
 
 
 # ----------------------------------------------------------------------- versions
@@ -291,35 +255,5 @@ def peer_versions() -> dict[str, str]:
     return versions
 
 
-# ------------------------------------------------------------- full results (like ours)
-
-
-def pysd_full_run_seconds(path: str | Path, repeats: int) -> float:
-    """Median seconds for a PySD run returning every variable at every time step (its
-    default ``run()``), the same output a flywheel-sim ``simulate()`` returns."""
-    _check_count("repeats", repeats)
-    with _pysd_workspace(path) as local, _pysd_quiet():
-        model = _pysd_load(local)
-        step = float(model.time.time_step())
-        model.run(saveper=step)  # warm-up
-        times: list[float] = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            model.run(saveper=step)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def pysimlin_full_run_seconds(path: str | Path, repeats: int) -> float:
-    """Median seconds for pysimlin's ``Model.run(analyze_loops=False)``: every variable at
-    every step as a pandas DataFrame (loop analysis off, its fastest full-result call)."""
-    _check_count("repeats", repeats)
-    simlin = _require("simlin", "pysimlin")
-    model = simlin.load(path)
-    model.run(analyze_loops=False)  # warm-up
-    times: list[float] = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        model.run(analyze_loops=False)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+if __name__ == "__main__":
+    print(json.dumps([answer(r) for r in json.loads(sys.argv[1])]))
