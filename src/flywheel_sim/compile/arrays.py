@@ -104,10 +104,10 @@ class ArrayFunctions(References):
         """The element of ``dim`` that goes with the equation's ``element`` of ``own_dim``:
         the same name, or the same position between dimensions of the same size."""
         members, own = self.dims[dim], self.dims[own_dim]
-        if element in members:
+        if element in self.positions(dim):
             return element
         if len(members) == len(own):
-            return members[own.index(element)]
+            return members[self.positions(own_dim)[element]]
         raise self.error(
             f"'{target.name}'' cannot be transposed into this equation: dimension "
             f"'{dim}' has {len(members)} elements and '{own_dim}' {len(own)}"

@@ -10,11 +10,13 @@ from collections.abc import Iterable, Mapping, Sequence
 import numpy as np
 
 from flywheel_sim import rng
+from flywheel_sim._types import I64
 from flywheel_sim.compile import ops
+from flywheel_sim.compile.passes import fuse, names_read, stack_depth, static_order
 from flywheel_sim.compile.program import Program, Variable
 from flywheel_sim.compile.scalarise import Inst, instance_key
 from flywheel_sim.errors import ModelError
-from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, names_in, walk
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Num, Unary, Var, walk
 from flywheel_sim.spec.builtins import BUILTINS
 from flywheel_sim.spec.model import GraphicalFunction, Model
 from flywheel_sim.spec.names import canonical, canonical_elements
@@ -75,11 +77,9 @@ class Emitter:
         self.slot = {i.key: n for n, i in enumerate(instances)}
         # the names each equation reads, found once (the orderings all need them)
         # (as tuples: a set per instance costs four times the memory)
-        self.reads = {i.key: tuple(names_in(i.expr)) for i in instances}
+        self.reads = {i.key: names_read(i.expr) for i in instances}
         # ACTIVE_INITIAL: what an auxiliary's own initial equation reads
-        self.init_reads = {
-            i.key: tuple(names_in(i.initial)) for i in instances if i.initial is not None
-        }
+        self.init_reads = {i.key: names_read(i.initial) for i in instances if i.initial is not None}
         self.tables = tables
         self.delays = delays
         self.consts: list[float] = []
@@ -92,7 +92,7 @@ class Emitter:
         """Topological order; a cycle is an algebraic loop (among flows and auxiliaries) or,
         at initialisation, initial values that depend on each other."""
         try:
-            return [self.by_key[k] for k in graphlib.TopologicalSorter(graph).static_order()]
+            return [self.by_key[k] for k in static_order(graph)]
         except graphlib.CycleError as exc:
             kinds = {self.by_key[k].kind for k in exc.args[1]}
             if not initial or kinds <= {"aux", "flow", "haux"}:
@@ -290,8 +290,8 @@ class Emitter:
 
     def build(
         self,
-        init_code: list[int],
-        step_code: list[int],
+        init_code: I64,
+        step_code: I64,
         init_order: list[Inst],
         step_order: list[Inst],
     ) -> Program:
@@ -339,10 +339,10 @@ class Emitter:
             time=self.model.time,
             slot_keys=tuple(i.key for i in insts),
             slot_owner=tuple(i.owner for i in insts),
-            init_code=np.array(init_code, i64),
-            step_code=np.array(step_code, i64),
+            init_code=init_code,
+            step_code=step_code,
             consts=np.array(self.consts, f64),
-            max_stack=max(_stack_depth(init_code), _stack_depth(step_code), 1),
+            max_stack=max(stack_depth(init_code), stack_depth(step_code), 1),
             stock_slots=np.array([self.slot[s.key] for s in stocks], i64),
             edge_stock=np.array([e[0] for e in edges], i64),
             edge_slot=np.array([e[1] for e in edges], i64),
@@ -426,33 +426,6 @@ def _compact(slots: list[int]) -> Sequence[int]:
     if slots and all(b - a == 1 for a, b in itertools.pairwise(slots)):
         return range(slots[0], slots[-1] + 1)
     return tuple(slots)
-
-
-def fuse(code: list[int]) -> list[int]:
-    """Peephole: ``LOAD x; <binary op>`` and ``CONST c; <binary op>`` become one fused op,
-    saving the VMs a pass over the runs for most arithmetic."""
-    out: list[int] = []
-    i = 0
-    while i < len(code):
-        op, arg = code[i], code[i + 1]
-        nxt = code[i + 2] if i + 2 < len(code) else -1
-        if op in (ops.LOAD, ops.CONST) and nxt in ops.FUSABLE:
-            out += [(ops.FUSE_SLOT if op == ops.LOAD else ops.FUSE_CONST) + nxt, arg]
-            i += 4
-        else:
-            out += [op, arg]
-            i += 2
-    return out
-
-
-def _stack_depth(code: list[int]) -> int:
-    depth = best = 0
-    for op, arg in zip(code[0::2], code[1::2], strict=True):
-        depth += (0 if op == ops.STORE else 1) - ops.pops(op, arg)
-        if op >= ops.FUSE_CONST:
-            best = max(best, depth + 1)
-        best = max(best, depth)
-    return best
 
 
 def _passes(limited: list[tuple[int, float]], stocks: int) -> int:

@@ -70,7 +70,7 @@ class MatrixFunctions(ArrayFunctions):
             )
         row_dim, column_dim = dims[-2:]
         row, column = self.current_index[-2:]
-        return self.dims[row_dim].index(row), self.dims[column_dim].index(column)
+        return self.positions(row_dim)[row], self.positions(column_dim)[column]
 
     def gauss_jordan(self, items: list[Expr], n: int) -> list[Expr]:
         """The inverse, row-major, of the n x n matrix ``items`` (row-major)."""

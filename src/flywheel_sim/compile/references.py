@@ -73,7 +73,7 @@ class References(ScalarBase):
                 return Num(float(position))
             if node.name in where and node.name in self.dims and not node.subscripts:
                 # a dimension of the equation: its element's position (Vensim's sub - 1)
-                return Num(float(self.dims[node.name].index(where[node.name]) + 1))
+                return Num(float(self.positions(node.name)[where[node.name]] + 1))
             hint = did_you_mean(node.name, list(self.elements))
             raise self.error(f"unknown name '{node.name}'", hint)
         if element.kind == "lookup":
@@ -186,10 +186,10 @@ class References(ScalarBase):
     def element_position(self, name: str) -> int | None:
         """``dim.element`` (outside a subscript): the element's 1-based position."""
         dim, dot, elem = name.partition(".")
-        members = self.dims.get(dim) if dot else None
-        if members is not None and elem in members:
-            return members.index(elem) + 1
-        return None
+        if not dot or dim not in self.dims:
+            return None
+        position = self.positions(dim).get(elem)
+        return None if position is None else position + 1
 
     def computed(self, sub: Subscript, dim: str, where: dict[str, str]) -> bool:
         """Whether a subscript is known only while the model runs: an expression, or a
@@ -198,7 +198,7 @@ class References(ScalarBase):
         if isinstance(sub, Range | int):
             return False
         if isinstance(sub, str):
-            if sub == "*" or sub.endswith(".*") or sub in self.dims[dim] or sub in self.dims:
+            if sub == "*" or sub.endswith(".*") or sub in self.positions(dim) or sub in self.dims:
                 return False
             if sub[:1] == "@":
                 return False
@@ -260,15 +260,16 @@ class References(ScalarBase):
             if named == dim or (named in self.dims and set(self.dims[named]) <= set(members)):
                 return self.dims[named] if named != dim else members
             raise self.error(f"'{named}.*' does not name the elements of dimension '{dim}'")
-        if sub in members:
+        positions = self.positions(dim)
+        if sub in positions:
             return (sub,)
         qualified, dot, elem = sub.partition(".")
-        if dot and qualified in self.dims and elem in members:
+        if dot and qualified in self.dims and elem in positions:
             return (elem,)  # Dim.element, the element qualified by its dimension
         if sub == dim or sub in self.dims:
             if sub in where and sub == dim:
                 return (where[sub],)
-            if sub in where and (self.dims[sub] == members or where[sub] in members):
+            if sub in where and (where[sub] in positions or self.dims[sub] == members):
                 return (where[sub],)  # the same element, by name (a subrange of ``dim``)
             if sub in where:
                 raise self.error(
@@ -277,7 +278,7 @@ class References(ScalarBase):
                     f"subscript it with an element of '{dim}' or a position",
                 )
             mapped = self.mapped(sub, where)
-            if mapped is not None and mapped in members:
+            if mapped is not None and mapped in positions:
                 return (mapped,)
             if mapped is not None:
                 raise self.error(
@@ -297,10 +298,10 @@ class References(ScalarBase):
             raise self.error(f"@{k}: this equation has {len(own_dims)} dimension(s)")
         element, own = self.current_index[k - 1], self.dims[own_dims[k - 1]]
         members = self.dims[dim]
-        if element in members:
+        if element in self.positions(dim):
             return element
         if len(members) == len(own):
-            return members[own.index(element)]
+            return members[self.positions(own_dims[k - 1])[element]]
         raise self.error(
             f"@{k} is dimension '{own_dims[k - 1]}' ({len(own)} elements), which does not "
             f"match dimension '{dim}' ({len(members)} elements)"
@@ -315,7 +316,7 @@ class References(ScalarBase):
             return sub
         qualified, dot, elem = sub.partition(".")
         name = elem if dot and qualified in self.dims else sub
-        if name in members:
-            return members.index(name) + 1
+        if name in self.positions(dim):
+            return self.positions(dim)[name] + 1
         hint = did_you_mean(sub, members)
         raise self.error(f"'{sub}' is not an element of dimension '{dim}'", hint)

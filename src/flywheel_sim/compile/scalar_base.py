@@ -22,6 +22,10 @@ class ScalarBase:
         self.model = model
         self.elements = {e.key: e for e in model.elements}
         self.dims = {canonical(d.name): canonical_elements(d.elements) for d in model.dimensions}
+        # each dimension's elements by name -> 0-based position, made when first asked: a
+        # test of membership or a position in the tuple would scan it, once per element of
+        # an equation over that dimension (n^2 for n elements)
+        self.positions_cache: dict[str, dict[str, int]] = {}
         # dimension mappings (<isee:maps_to>), both ways: the dimensions each one pairs with
         self.maps: dict[str, set[str]] = {}
         for d in model.dimensions:
@@ -66,6 +70,14 @@ class ScalarBase:
         if dims is None:
             dims = self.dims_cache[element.key] = tuple(canonical(d) for d in element.dims)
         return dims
+
+    def positions(self, dim: str) -> dict[str, int]:
+        """The 0-based position of each element of ``dim``, by name."""
+        found = self.positions_cache.get(dim)
+        if found is None:
+            members = self.dims[dim]
+            found = self.positions_cache[dim] = dict(zip(members, range(len(members)), strict=True))
+        return found
 
     def indices(self, element: Element) -> list[tuple[str, ...]]:
         return list(itertools.product(*(self.dims[d] for d in self.dims_of(element))))

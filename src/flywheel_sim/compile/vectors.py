@@ -93,7 +93,7 @@ class VectorFunctions(AvailableFunctions):
                 f"{name} gives a vector: its equation must be over a dimension",
                 "give the variable the dimension of the vector",
             )
-        return self.dims[dims[-1]].index(self.current_index[-1]) + 1
+        return self.positions(dims[-1])[self.current_index[-1]] + 1
 
     def ranks(self, args: tuple[Expr, ...], where: dict[str, str]) -> list[Expr]:
         """The rank of each element of the vector (hidden auxiliaries, made once per

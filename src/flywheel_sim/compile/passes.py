@@ -1,0 +1,132 @@
+"""The emitter's whole-program passes, each linear in the size of the model: the
+topological order of the equations, the names each equation reads, the peephole pass that
+fuses operands into binary ops, and the deepest stack the code needs.
+
+Each gives exactly what the simpler form it replaced gave (``graphlib``'s static order, a
+set built by :func:`flywheel_sim.spec.ast.walk`, a loop over the instruction pairs); they are
+here because the simple forms dominated compiling a model of tens of thousands of variables
+(benchmarks/compile.py): ``graphlib`` searches the whole graph for a cycle before it orders
+anything, and the per-pair loops ran in Python over a million instructions.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+
+from flywheel_sim._types import I64
+from flywheel_sim.compile import ops
+from flywheel_sim.spec.ast import Binary, Call, Expr, If, Unary, Var, VarList, walk
+
+_POPS = np.zeros(max(ops.POPS) + 1, np.int64)
+for _op, _n in ops.POPS.items():
+    _POPS[_op] = _n
+_FUSABLE = np.zeros(ops.FUSE_CONST, bool)
+_FUSABLE[sorted(ops.FUSABLE)] = True
+assert not _FUSABLE[ops.LOAD] and not _FUSABLE[ops.CONST]  # so fusions never overlap
+
+
+def static_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
+    """``graphlib.TopologicalSorter(graph).static_order()`` as a list: Kahn's algorithm with
+    one first-in first-out queue visits the nodes in the same order as graphlib's waves of
+    ready nodes. On a cycle, graphlib itself raises its CycleError (naming the cycle)."""
+    index: dict[str, int] = {}
+    names: list[str] = []
+    waiting: list[int] = []  # predecessors not yet placed, per node
+    successors: list[list[int]] = []
+
+    def node(name: str) -> int:
+        found = index.get(name)
+        if found is None:
+            found = index[name] = len(names)
+            names.append(name)
+            waiting.append(0)
+            successors.append([])
+        return found
+
+    for name, preds in graph.items():
+        n = node(name)
+        count = 0
+        for pred in preds:
+            successors[node(pred)].append(n)
+            count += 1
+        waiting[n] += count
+    queue = [n for n, w in enumerate(waiting) if w == 0]
+    for n in queue:  # grows while it is read: the queue
+        for s in successors[n]:
+            waiting[s] -= 1
+            if waiting[s] == 0:
+                queue.append(s)
+    if len(queue) < len(names):
+        return list(graphlib.TopologicalSorter(graph).static_order())  # raises CycleError
+    return [names[n] for n in queue]
+
+
+def names_read(node: Expr) -> tuple[str, ...]:
+    """``tuple(names_in(node))``: the names of the variables an equation reads, met in the
+    same order (parents before children, left to right) so the set is built alike."""
+    found: set[str] = set()
+    _collect(node, found)
+    return tuple(found)
+
+
+def _collect(node: Expr, found: set[str]) -> None:
+    kind = type(node)
+    if kind is Var:
+        assert isinstance(node, Var)
+        found.add(node.name)
+        if node.subscripts:
+            for sub in walk(node):  # rare: a subscript computed while the model runs
+                if sub is not node and isinstance(sub, Var):
+                    found.add(sub.name)
+    elif kind is Binary:
+        assert isinstance(node, Binary)
+        _collect(node.left, found)
+        _collect(node.right, found)
+    elif kind is Call:
+        assert isinstance(node, Call)
+        for arg in node.args:
+            _collect(arg, found)
+    elif kind is Unary:
+        assert isinstance(node, Unary)
+        _collect(node.operand, found)
+    elif kind is If:
+        assert isinstance(node, If)
+        _collect(node.cond, found)
+        _collect(node.then, found)
+        _collect(node.orelse, found)
+    elif kind is VarList:
+        assert isinstance(node, VarList)
+        for item in node.items:
+            _collect(item, found)
+
+
+def fuse(code: list[int]) -> I64:
+    """Peephole: ``LOAD x; <binary op>`` and ``CONST c; <binary op>`` become one fused op,
+    saving the VMs a pass over the runs for most arithmetic. (A fusable op is never LOAD or
+    CONST, so two fusions never overlap and all can be found at once.)"""
+    pairs = np.array(code, np.int64).reshape(-1, 2)
+    op = pairs[:, 0]
+    operand = (op == ops.LOAD) | (op == ops.CONST)
+    fused = np.zeros(len(op), bool)
+    nxt = op[1:]
+    fused[:-1] = operand[:-1] & _FUSABLE[nxt]  # the code has no fused op yet
+    base = np.where(op == ops.LOAD, ops.FUSE_SLOT, ops.FUSE_CONST)
+    pairs[:-1, 0] = np.where(fused[:-1], base[:-1] + nxt, op[:-1])
+    keep = np.ones(len(op), bool)
+    keep[1:] = ~fused[:-1]
+    return pairs[keep].reshape(-1)
+
+
+def stack_depth(code: I64) -> int:
+    """The deepest the value stack gets running ``code`` (a fused op needs one more)."""
+    op, arg = code[0::2], code[1::2]
+    pops = _POPS[op]
+    pops = np.where(op == ops.AVAILABLE, 4 * arg + 3, pops)
+    pops = np.where(op == ops.PRIORITY, 2 * arg + 4, pops)
+    depth = np.cumsum((op != ops.STORE).astype(np.int64) - pops)
+    best = int(depth.max(initial=0))
+    fused = depth[op >= ops.FUSE_CONST]
+    return max(best, int(fused.max(initial=-1)) + 1)
