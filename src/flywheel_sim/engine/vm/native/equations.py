@@ -55,15 +55,22 @@ class EquationWriter:
         )
         self.consts = consts
         self.clock: dict[int, str] = {}
+        self.n_slots = 0
+        self.stack: dict[int, str] = {}  # stack rows live in SSA values, never in memory
 
     # operands ----------------------------------------------------------------------------
     def row_ptr(self, row: int) -> str:
         return self.fn.value(f"getelementptr inbounds {VEC}, {VEC}* %R, i64 {row}", "p")
 
     def load(self, row: int) -> str:
+        if row >= self.n_slots:
+            return self.stack[row]
         return self.fn.value(f"load {VEC}, {VEC}* {self.row_ptr(row)}, align 8", "r")
 
     def store(self, row: int, value: str) -> None:
+        if row >= self.n_slots:  # a temporary: no other function reads it
+            self.stack[row] = value
+            return
         self.fn.emit(f"store {VEC} {value}, {VEC}* {self.row_ptr(row)}, align 8")
 
     def splat(self, scalar: str) -> str:
@@ -192,6 +199,7 @@ class EquationWriter:
         return result
 
     def write(self, code: I64, n_slots: int) -> str:
+        self.n_slots = n_slots
         for row in code:
             self.instruction(row, n_slots)
         self.fn.emit("ret void")

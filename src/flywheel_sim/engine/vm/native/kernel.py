@@ -265,6 +265,9 @@ known:
   br i1 %look, label %search, label %next
 search:
   %slot = call i64 @first_bad({VEC}* %R, i64 %lane, i64* %order, i64 %n)
+  %found = icmp sge i64 %slot, 0
+  br i1 %found, label %record, label %next
+record:
   store i64 %slot, i64* %fp
   %tp = getelementptr inbounds double, double* %fail_time, i64 %r
   store double %t, double* %tp
@@ -450,14 +453,17 @@ def _check(fn: Function, c: dict[str, str], R: str, r0: str, t: str, which: str)
 
 
 def _finite(which: str, order: I64) -> str:
-    """``<W x double> @finite_{which}(R)``: the sum of value * 0 over ``order`` (NaN in a lane
-    where some value is not finite), in order, as the block kernel sums it."""
+    """``<W x double> @finite_{which}(R)``: the sum of the values of ``order`` times 0: NaN in
+    a lane where some value is not finite (a NaN or an infinity stays in a sum, and infinity
+    times 0 is NaN), and rarely in a lane whose finite values overflow the sum; that lane is
+    then searched value by value (``@first_bad``) and found sound, so the sum only decides
+    when to search, as the block kernel's sum of value * 0 does."""
     fn = Function(f"define internal {VEC} @finite_{which}({VEC}* noalias %R)")
     body = _Body(fn)
-    acc = ZEROS
+    total = ZEROS
     for row in order.tolist():
-        acc = body.op("fadd", acc, body.op("fmul", body.load(row), ZEROS))
-    fn.emit(f"ret {VEC} {acc}")
+        total = body.op("fadd", total, body.load(row))
+    fn.emit(f"ret {VEC} {body.op('fmul', total, ZEROS)}")
     return fn.text()
 
 

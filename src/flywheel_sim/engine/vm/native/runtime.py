@@ -264,13 +264,20 @@ def pow_function(variant: tuple[int, str] | None) -> str:
         lines.append(f"  %a{start} = shufflevector {VEC} %a, {VEC} undef, <{lanes} x i32> <{idx}>")
         lines.append(f"  %b{start} = shufflevector {VEC} %b, {VEC} undef, <{lanes} x i32> <{idx}>")
         lines.append(f"  %r{start} = call {wide} @{symbol}({wide} %a{start}, {wide} %b{start})")
-        parts.append(f"%r{start}")
-    # W = 4 from two halves of two lanes
-    lines.append(
-        f"  %r = shufflevector {wide} {parts[0]}, {wide} {parts[1]}, <{W} x i32> "
-        "<i32 0, i32 1, i32 2, i32 3>"
-    )
-    lines.append(f"  ret {VEC} %r\n}}\ndeclare {wide} @{symbol}({wide}, {wide})\n")
+        parts.append((f"%r{start}", lanes))
+    while len(parts) > 1:  # join neighbours until one vector of W lanes is left
+        joined = []
+        for k in range(0, len(parts), 2):
+            (left, size), (right, _) = parts[k], parts[k + 1]
+            name = f"%j{len(lines)}"
+            idx = ", ".join(f"i32 {i}" for i in range(2 * size))
+            lines.append(
+                f"  {name} = shufflevector <{size} x double> {left}, <{size} x double> {right}, "
+                f"<{2 * size} x i32> <{idx}>"
+            )
+            joined.append((name, 2 * size))
+        parts = joined
+    lines.append(f"  ret {VEC} {parts[0][0]}\n}}\ndeclare {wide} @{symbol}({wide}, {wide})\n")
     return "\n".join(lines)
 
 

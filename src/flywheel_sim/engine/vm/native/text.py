@@ -13,7 +13,7 @@ import struct
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-W = 4  # runs per lane group: the kernel's values are vectors of W doubles
+W = 8  # runs per lane group: the kernel's values are vectors of W doubles
 VEC = f"<{W} x double>"
 I64 = "i64"
 
