@@ -99,12 +99,28 @@ DIRECT = True  # use xarray's direct constructor (tests switch it off to compare
 
 @lru_cache(maxsize=64)
 def _index(name: str, raw: bytes, dtype: str) -> tuple[Any, Any]:
-    """An (immutable) index and index variable, reused across results with the same axis."""
+    """An (immutable) index and index variable, reused across results with the same axis.
+
+    Built as xarray's own constructor builds them (``PandasIndex.create_variables``) but from
+    a ``pandas.Index`` we make: handed a NumPy array, xarray first asks whether it is a dask
+    array, and asking imports dask (~0.3 s, and SciPy with it) when dask is installed."""
+    import pandas as pd
     import xarray as xr
 
     values = np.frombuffer(raw, dtype=dtype).copy()
     values.flags.writeable = False
-    return xr.indexes.PandasIndex(values, name), xr.IndexVariable(name, values)  # type: ignore[no-untyped-call]
+    index = xr.indexes.PandasIndex(pd.Index(values, name=name), name, coord_dtype=values.dtype)
+    return index, index.create_variables()[name]
+
+
+def _variable(dims: tuple[str, ...], values: Any, attrs: dict[str, str] | None = None) -> Any:
+    """``xr.Variable(dims, values, attrs)``; a plain NumPy array of numbers or strings skips
+    the conversions xarray would make (there are none to make for those: see
+    ``xarray.core.variable.as_compatible_data``) through the ``fastpath`` argument."""
+    import xarray as xr
+
+    fast = type(values) is np.ndarray and values.dtype.kind in "biufcU"
+    return xr.Variable(dims, values, attrs, fastpath=fast)
 
 
 def build_dataset(
@@ -128,20 +144,27 @@ def build_dataset(
         variables: dict[str, xr.Variable] = {}
         indexes = {}
         dims: dict[str, int] = {}
+        shapes: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
         for name, value in coords.items():
             if isinstance(value, tuple):
-                variables[name] = xr.Variable(value[0], value[1])
+                values = np.asarray(value[1])
+                dim_names = (value[0],) if isinstance(value[0], str) else tuple(value[0])
+                variables[name] = _variable(dim_names, values)
+                shapes.append((dim_names, values.shape))
             else:
                 values = np.asarray(value)
                 index, variable = _index(name, values.tobytes(), values.dtype.str)
                 indexes[name] = index
                 variables[name] = variable
-                dims[name] = len(variable)
+                dims[name] = len(values)
         for name, (var_dims, values, var_attrs) in data.items():
-            variables[name] = xr.Variable(var_dims, values, var_attrs)
-        for var in variables.values():
-            for dim, size in zip(var.dims, var.shape, strict=True):
-                if dims.setdefault(str(dim), size) != size:
+            variables[name] = _variable(var_dims, values, var_attrs)
+            shapes.append((var_dims, values.shape))
+        for var_dims, shape in shapes:
+            if len(var_dims) != len(shape):
+                raise ValueError(f"dimensions {var_dims} do not match the shape {shape}")
+            for dim, size in zip(var_dims, shape, strict=True):
+                if dims.setdefault(dim, size) != size:
                     raise ValueError(f"inconsistent size of {dim}")
         construct = xr.Dataset._construct_direct
         return construct(variables, set(coords), dims, dict(attrs), indexes=indexes)
