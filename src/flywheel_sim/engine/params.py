@@ -10,6 +10,7 @@ import numpy as np
 
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import Program
+from flywheel_sim.engine.derived import derived
 from flywheel_sim.errors import ParameterError, did_you_mean
 from flywheel_sim.spec.names import canonical
 
@@ -38,7 +39,7 @@ def parameter_matrix(
                 )
             n = values.size
     matrix = np.repeat(program.param_default[:, None], n, axis=1)
-    groups = parameter_rows(program)
+    groups = derived(program, parameter_rows)
     for name, values in columns.items():
         key = canonical(name)
         if key not in groups:
