@@ -10,6 +10,7 @@ is checked by identity: a Program sharing the same tuples gets the same, still c
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -20,6 +21,7 @@ Sources = tuple[object, object, object]
 
 MAX_ENTRIES = 64  # the oldest entry goes first; each holds a few small tuples
 _CACHE: dict[tuple[int, str], tuple[Sources, object]] = {}
+_LOCK = threading.Lock()
 
 
 def derived(program: Program, derive: Callable[[Program], T]) -> T:
@@ -32,7 +34,8 @@ def derived(program: Program, derive: Callable[[Program], T]) -> T:
     if hit is not None and all(a is b for a, b in zip(hit[0], sources, strict=True)):
         return hit[1]  # type: ignore[return-value]
     value = derive(program)
-    if len(_CACHE) >= MAX_ENTRIES:
-        del _CACHE[next(iter(_CACHE))]
-    _CACHE[key] = (sources, value)
+    with _LOCK:  # runs on several threads (the local executor) may fill the cache at once
+        while len(_CACHE) >= MAX_ENTRIES:
+            del _CACHE[next(iter(_CACHE))]
+        _CACHE[key] = (sources, value)
     return value
