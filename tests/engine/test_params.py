@@ -65,3 +65,15 @@ def test_ranges_are_enforced_or_clipped() -> None:
     inside = matrix.copy()
     check_ranges(program, inside, "error")  # in range now: nothing changes, nothing raised
     assert np.array_equal(inside, matrix)
+
+
+def test_kept_seeds_equal_derived_ones_and_are_the_callers_own() -> None:
+    # issue 21: up to 1,024 runs the derived seeds are kept for the next call
+    from flywheel_sim.engine.params import _derive_seeds
+
+    for n in (1, 1024, 1025):
+        assert np.array_equal(run_seeds(11, n), _derive_seeds(11, n))
+    first = run_seeds(11, 3)
+    first[0] = -1  # the caller may change its array: the next call is not affected
+    assert np.array_equal(run_seeds(11, 3), _derive_seeds(11, 3))
+    assert run_seeds(11, 3).flags.writeable

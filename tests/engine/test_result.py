@@ -60,3 +60,61 @@ def test_simulate_assembles_the_arrays_run_arrays_returns(options: fs.Options) -
     result = fs.simulate(model, params, seed=3, variables=chosen, save_step=1.0, options=options)
     xr.testing.assert_identical(result, result_module.assemble(arrays))
     assert np.array_equal(result.infectious.values, arrays.out[0].T)
+
+
+def _same(fast: xr.Dataset, slow: xr.Dataset) -> None:
+    """Identical, and (what ``identical`` does not compare) the same dtypes and index dtypes."""
+    xr.testing.assert_identical(fast, slow)
+    for name, variable in slow.variables.items():
+        assert fast.variables[name].dtype == variable.dtype, name
+        assert type(fast.variables[name]) is type(variable), name
+    for name, index in slow.xindexes.items():
+        assert fast.xindexes[name].index.equals(index.index), name  # type: ignore[attr-defined]
+        assert fast.xindexes[name].index.dtype == index.index.dtype, name  # type: ignore[attr-defined]
+
+
+# issue 21: the fast Dataset route (layout cached per Program, xarray's fastpath) against
+# xarray's public constructor, on built-in models (amazon and rivals are arrayed), one run and
+# ensembles, with a subset of variables and with a failed run
+@pytest.mark.parametrize("name", ["sir", "amazon", "rivals", "delay", "bass"])
+@pytest.mark.parametrize("runs", [1, 4])
+def test_the_fast_route_equals_the_public_constructor_on_builtin_models(
+    monkeypatch: pytest.MonkeyPatch, name: str, runs: int
+) -> None:
+    program = fs.compile_model(fs.load_model(name))
+    options = fs.Options(backend="numpy")
+    seeds = list(range(runs))
+    step = program.time.save_step or program.time.dt
+    stop = program.time.start + 4 * step
+    arrays = run_arrays(program, seed=seeds, stop=stop, save_step=step, options=options)
+    fast = result_module.assemble(arrays)
+    fast_again = result_module.assemble(arrays)  # from the cached layout
+    monkeypatch.setattr(result_module, "DIRECT", False)
+    slow = result_module.assemble(arrays)
+    _same(fast, slow)
+    _same(fast_again, slow)
+    assert fast.sizes["run"] == runs
+
+
+def test_the_fast_route_keeps_failures_and_chosen_variables(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    model = model_from(
+        """
+        name: fails
+        time: {start: 0, stop: 3, dt: 1}
+        parameters:
+          k: {default: 1}
+        auxiliaries:
+          x: {equation: "1 / (k - TIME)"}
+          y: {equation: "x * 2"}
+        """
+    )
+    options = fs.Options(backend="numpy")
+    arrays = run_arrays(model, {"k": [1.5, 2.0]}, variables=["y"], options=options)
+    fast = result_module.assemble(arrays)
+    monkeypatch.setattr(result_module, "DIRECT", False)
+    slow = result_module.assemble(arrays)
+    _same(fast, slow)
+    assert list(fast.data_vars) == ["y"]
+    assert fast.status.values.tolist() == ["ok", "failed"]

@@ -4,12 +4,14 @@ the declared ranges, and one random-stream seed per run."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import Program
+from flywheel_sim.engine.derived import derived
 from flywheel_sim.errors import ParameterError, did_you_mean
 from flywheel_sim.spec.names import canonical
 
@@ -38,7 +40,7 @@ def parameter_matrix(
                 )
             n = values.size
     matrix = np.repeat(program.param_default[:, None], n, axis=1)
-    groups = parameter_rows(program)
+    groups = derived(program, parameter_rows)
     for name, values in columns.items():
         key = canonical(name)
         if key not in groups:
@@ -112,11 +114,8 @@ def run_seeds(seed: int | Sequence[int] | I64 | None, n: int) -> I64:
         seed = 0
     arr = np.asarray(seed)
     if arr.ndim == 0:
-        base = np.array([check_seed(arr.item())], dtype=np.uint64)
-        from flywheel_sim import rng
-
-        derived = rng.mix(base + np.arange(n, dtype=np.uint64) * rng.GOLDEN)
-        return (derived >> np.uint64(1)).astype(np.int64)
+        number = check_seed(arr.item())
+        return _stream_seeds(number, n).copy() if n <= 1024 else _derive_seeds(number, n)
     if arr.ndim != 1 or not (np.issubdtype(arr.dtype, np.integer) or arr.dtype == object):
         raise ParameterError("seed must be an integer or a 1-D array of integers")
     if n != 1 and arr.size != n:
@@ -124,6 +123,24 @@ def run_seeds(seed: int | Sequence[int] | I64 | None, n: int) -> I64:
     if arr.dtype != object and arr.size and arr.min() >= 0 and arr.max() <= MAX_SEED:
         return arr.astype(np.int64)
     return np.array([check_seed(v) for v in arr.tolist()], dtype=np.int64)
+
+
+def _derive_seeds(seed: int, n: int) -> I64:
+    """The seeds of ``n`` runs derived from one seed (a stream per run)."""
+    from flywheel_sim import rng
+
+    base = np.array([seed], dtype=np.uint64)
+    derived = rng.mix(base + np.arange(n, dtype=np.uint64) * rng.GOLDEN)
+    return (derived >> np.uint64(1)).astype(np.int64)
+
+
+@lru_cache(maxsize=64)
+def _stream_seeds(seed: int, n: int) -> I64:
+    """:func:`_derive_seeds` of a few runs, kept (read-only) for the next call: one run's
+    seeds are a fifth of ``simulate``'s own work besides the VM."""
+    seeds = _derive_seeds(seed, n)
+    seeds.flags.writeable = False
+    return seeds
 
 
 def check_seed(value: object, what: str = "seed") -> int:

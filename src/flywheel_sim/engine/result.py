@@ -10,6 +10,7 @@ import numpy as np
 
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import Program
+from flywheel_sim.engine.derived import derived
 from flywheel_sim.engine.grid import Grid
 
 if TYPE_CHECKING:
@@ -36,54 +37,76 @@ class RunArrays:
     fail_time: F64
 
 
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """What every result of one Program shares (:func:`layout`, computed once per Program)."""
+
+    # per model variable: its key, the dims of its data, its element shape and its attrs
+    data: tuple[tuple[str, tuple[str, ...], tuple[int, ...], dict[str, str]], ...]
+    dims: tuple[tuple[str, tuple[str, ...]], ...]  # the model's dimensions and their members
+    # per parameter coordinate: its name, its rows in the matrix, its model dims and shape
+    params: tuple[tuple[str, I64, tuple[str, ...], tuple[int, ...]], ...]
+
+
+def layout(program: Program) -> Layout:
+    """The :class:`Layout` of ``program``'s results (cached: :func:`.derived.derived`)."""
+    return derived(program, _layout)
+
+
+def _layout(program: Program) -> Layout:
+    data = tuple(
+        (
+            var.key,
+            ("run", "time", *var.dims),
+            tuple(len(c) for c in var.coords),
+            {"units": var.unit, "description": var.description, "kind": var.kind, "name": var.name},
+        )
+        for var in program.variables
+    )
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(program.param_keys):
+        groups.setdefault(key.split("[")[0], []).append(i)
+    params = []
+    for var in program.variables:
+        if var.kind not in ("parameter", "policy") or var.key not in groups:
+            continue
+        # a parameter that follows a policy is a time series; its coordinate is the base value
+        name = var.key if var.kind == "parameter" else f"{var.key}@base"
+        rows = np.array(groups[var.key], dtype=np.int64)
+        params.append((name, rows, var.dims, tuple(len(c) for c in var.coords)))
+    return Layout(data, program.dims, tuple(params))
+
+
 def assemble(arrays: RunArrays) -> xr.Dataset:
     """Build the Dataset: one data variable per chosen model variable, runs and times as dims."""
     program, grid, matrix, out = arrays.program, arrays.grid, arrays.matrix, arrays.out
+    shared = layout(program)
     data: dict[str, tuple[tuple[str, ...], F64, dict[str, str]]] = {}
     cursor = 0
     for index in arrays.chosen:
-        var = program.variables[index]
-        width = len(var.slots)
+        key, dims, shape, attrs = shared.data[index]
+        width = len(program.variables[index].slots)
         block = out[cursor : cursor + width]  # (elements, times, runs)
         cursor += width
-        attrs = {
-            "units": var.unit,
-            "description": var.description,
-            "kind": var.kind,
-            "name": var.name,
-        }
-        if not var.dims:
-            data[var.key] = (("run", "time"), block[0].T, attrs)
+        if not shape:
+            data[key] = (dims, block[0].T, attrs)  # xarray copies attrs into each Variable
         else:
-            shape = tuple(len(c) for c in var.coords)
             arr = np.moveaxis(block.reshape(*shape, *block.shape[1:]), (-1, -2), (0, 1))
-            data[var.key] = (("run", "time", *var.dims), arr, attrs)
+            data[key] = (dims, arr, attrs)
     coords: dict[str, object] = {
         "run": np.arange(matrix.shape[1]),
         "time": grid.times,
         "seed": ("run", arrays.seeds),
     }
-    for dim, members in program.dims:
+    for dim, members in shared.dims:
         coords[dim] = list(members)
-    groups: dict[str, list[int]] = {}
-    for i, key in enumerate(program.param_keys):
-        groups.setdefault(key.split("[")[0], []).append(i)
-    for var in program.variables:
-        if var.kind not in ("parameter", "policy") or var.key not in groups:
-            continue
-        rows = matrix[groups[var.key]]
-        # a parameter that follows a policy is a time series; its coordinate is the base value
-        name = var.key if var.kind == "parameter" else f"{var.key}@base"
-        if var.dims:
-            shape = tuple(len(c) for c in var.coords)
-            coords[name] = (("run", *var.dims), np.moveaxis(rows.reshape(*shape, -1), -1, 0))
+    for name, rows, dims, shape in shared.params:
+        values = matrix[rows]  # a copy: the result shares no memory with the matrix
+        if dims:
+            coords[name] = (("run", *dims), np.moveaxis(values.reshape(*shape, -1), -1, 0))
         else:
-            coords[name] = ("run", rows[0])
-    failed = arrays.fail_slot >= 0
-    labels = [program.label(int(s)) if s >= 0 else "" for s in arrays.fail_slot]
-    coords["status"] = ("run", np.where(failed, "failed", "ok"))
-    coords["failed_variable"] = ("run", np.array(labels, dtype=str))
-    coords["failed_time"] = ("run", arrays.fail_time)
+            coords[name] = ("run", values[0])
+    coords.update(_failures(program, arrays.fail_slot, arrays.fail_time))
     meta: dict[str, object] = {
         "model": program.name,
         "method": arrays.method,
@@ -94,17 +117,47 @@ def assemble(arrays: RunArrays) -> xr.Dataset:
     return build_dataset(data, coords, meta)
 
 
+def _failures(program: Program, fail_slot: I64, fail_time: F64) -> dict[str, object]:
+    """The ``status``, ``failed_variable`` and ``failed_time`` coordinates on ``run``."""
+    failed = fail_slot >= 0
+    if failed.any():
+        labels = np.array([program.label(int(s)) if s >= 0 else "" for s in fail_slot], dtype=str)
+    else:
+        labels = np.full(len(fail_slot), "", dtype="<U1")  # what np.array(["", ...]) gives
+    return {
+        "status": ("run", np.where(failed, "failed", "ok")),
+        "failed_variable": ("run", labels),
+        "failed_time": ("run", fail_time),
+    }
+
+
 DIRECT = True  # use xarray's direct constructor (tests switch it off to compare)
 
 
 @lru_cache(maxsize=64)
 def _index(name: str, raw: bytes, dtype: str) -> tuple[Any, Any]:
-    """An (immutable) index and index variable, reused across results with the same axis."""
+    """An (immutable) index and index variable, reused across results with the same axis.
+
+    Built as xarray's own constructor builds them (``PandasIndex.create_variables``) but from
+    a ``pandas.Index`` we make: handed a NumPy array, xarray first asks whether it is a dask
+    array, and asking imports dask (~0.3 s, and SciPy with it) when dask is installed."""
+    import pandas as pd
     import xarray as xr
 
     values = np.frombuffer(raw, dtype=dtype).copy()
     values.flags.writeable = False
-    return xr.indexes.PandasIndex(values, name), xr.IndexVariable(name, values)  # type: ignore[no-untyped-call]
+    index = xr.indexes.PandasIndex(pd.Index(values, name=name), name, coord_dtype=values.dtype)
+    return index, index.create_variables()[name]
+
+
+def _variable(dims: tuple[str, ...], values: Any, attrs: dict[str, str] | None = None) -> Any:
+    """``xr.Variable(dims, values, attrs)``; a plain NumPy array of numbers or strings skips
+    the conversions xarray would make (there are none to make for those: see
+    ``xarray.core.variable.as_compatible_data``) through the ``fastpath`` argument."""
+    import xarray as xr
+
+    fast = type(values) is np.ndarray and values.dtype.kind in "biufcU"
+    return xr.Variable(dims, values, attrs, fastpath=fast)
 
 
 def build_dataset(
@@ -128,20 +181,27 @@ def build_dataset(
         variables: dict[str, xr.Variable] = {}
         indexes = {}
         dims: dict[str, int] = {}
+        shapes: list[tuple[tuple[str, ...], tuple[int, ...]]] = []
         for name, value in coords.items():
             if isinstance(value, tuple):
-                variables[name] = xr.Variable(value[0], value[1])
+                values = np.asarray(value[1])
+                dim_names = (value[0],) if isinstance(value[0], str) else tuple(value[0])
+                variables[name] = _variable(dim_names, values)
+                shapes.append((dim_names, values.shape))
             else:
                 values = np.asarray(value)
                 index, variable = _index(name, values.tobytes(), values.dtype.str)
                 indexes[name] = index
                 variables[name] = variable
-                dims[name] = len(variable)
+                dims[name] = len(values)
         for name, (var_dims, values, var_attrs) in data.items():
-            variables[name] = xr.Variable(var_dims, values, var_attrs)
-        for var in variables.values():
-            for dim, size in zip(var.dims, var.shape, strict=True):
-                if dims.setdefault(str(dim), size) != size:
+            variables[name] = _variable(var_dims, values, var_attrs)
+            shapes.append((var_dims, values.shape))
+        for var_dims, shape in shapes:
+            if len(var_dims) != len(shape):
+                raise ValueError(f"dimensions {var_dims} do not match the shape {shape}")
+            for dim, size in zip(var_dims, shape, strict=True):
+                if dims.setdefault(dim, size) != size:
                     raise ValueError(f"inconsistent size of {dim}")
         construct = xr.Dataset._construct_direct
         return construct(variables, set(coords), dims, dict(attrs), indexes=indexes)

@@ -23,6 +23,7 @@ import numpy as np
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import Program, compile_model
 from flywheel_sim.engine.cancel import combined
+from flywheel_sim.engine.derived import derived
 from flywheel_sim.engine.grid import Grid, check_cells, time_grid
 from flywheel_sim.engine.integrators import Tableau, tableau
 from flywheel_sim.engine.params import (
@@ -138,7 +139,9 @@ def run_arrays(
     grid = time_grid(program, stop=stop, dt=dt, save_step=save_step, limits=options.limits)
     table = tableau(method or program.time.method)
     chosen = select_slots(program, variables)
-    save_slots = np.array([s for i in chosen for s in program.variables[i].slots], np.int64)
+    save_slots = (
+        derived(program, _default_slots).copy() if variables is None else slots_of(program, chosen)
+    )
     zeroing = None if zero_stocks is None else stock_zeroing(program, grid, *zero_stocks)
     if zeroing is not None and zeroing.mask.shape[1] != matrix.shape[1]:
         raise ParameterError(
@@ -170,12 +173,24 @@ def stock_zeroing(program: Program, grid: Grid, stocks: Sequence[str | None], at
     return Zeroing(step, mask)
 
 
+def slots_of(program: Program, chosen: Sequence[int]) -> I64:
+    """The slots of the variables ``chosen`` (indices into ``program.variables``), in order."""
+    return np.array([s for i in chosen for s in program.variables[i].slots], np.int64)
+
+
+def _visible(program: Program) -> tuple[int, ...]:
+    return tuple(i for i, v in enumerate(program.variables) if v.kind != "parameter")
+
+
+def _default_slots(program: Program) -> I64:
+    return slots_of(program, _visible(program))
+
+
 def select_slots(program: Program, names: Sequence[str] | None) -> list[int]:
     """The variables to save (indices into ``program.variables``): ``names``, or every
     variable but the parameters; ModelError for a name the model does not have."""
-    visible = [i for i, v in enumerate(program.variables) if v.kind != "parameter"]
     if names is None:
-        return visible
+        return list(derived(program, _visible))
     keys = {v.key: i for i, v in enumerate(program.variables)}
     chosen = []
     for name in names:
