@@ -36,6 +36,8 @@ def _private_run_store(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["FLYWHEEL_STORE"] = str(tmp_path_factory.mktemp("store") / "runs.duckdb")
+    # compiled native kernels go to a throw-away folder too, not the user's cache
+    os.environ["FLYWHEEL_KERNEL_CACHE"] = str(tmp_path_factory.mktemp("kernels"))
 
 
 @pytest.fixture(scope="session")

@@ -244,3 +244,27 @@ def test_conformance_models_are_bit_identical(folder: Path) -> None:
     if math.prod(time_grid(program, stop=None, dt=None, save_step=None).times.shape) > 200_000:
         pytest.skip("too long for a unit test")
     _assert_same(program, _runs(program, 5, spread=0.05), program.time.method)
+
+
+def test_compiled_kernels_are_kept_on_disk_and_damaged_ones_compiled_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flywheel_sim.engine.vm.native import cache, jit
+    from flywheel_sim.engine.vm.native.kernel import module_text
+
+    monkeypatch.setenv("FLYWHEEL_KERNEL_CACHE", str(tmp_path))
+    program = fs.compile_model(model_from(HUGE.replace("huge", "kept")))
+    text = module_text(program, tableau("euler"), jit.variant())
+    first = jit.compile_kernel(text)
+    files = list(tmp_path.glob("*.o"))
+    assert len(files) == 1 and tmp_path.stat().st_mode & 0o777 == 0o700
+    jit._KERNELS.clear()  # as a fresh process would: read from disk
+    compiled_again = []
+    monkeypatch.setattr(jit, "_object_code", lambda *a: compiled_again.append(1) or b"")
+    second = jit.compile_kernel(text)
+    assert not compiled_again and second.address != 0
+    files[0].write_bytes(files[0].read_bytes()[:-10])  # damaged: its checksum fails
+    assert cache.read(files[0].stem) is None
+    monkeypatch.setenv("FLYWHEEL_KERNEL_CACHE", "off")
+    assert cache.folder() is None
+    del first

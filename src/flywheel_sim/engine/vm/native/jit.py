@@ -9,19 +9,20 @@ called with the calling convention it has here.
 Small modules are optimised (LLVM's O2); large ones are only translated (O0): LLVM's
 optimisation and instruction selection grow faster than linearly with the length of one
 straight-line function (a 1,000-equation function took seconds at O1), and at O0 the code
-still runs vector instructions over the rows. Machine code is kept in memory for the life of
-the process, keyed by a hash of the IR, and the engine keeps it per Program.
+still runs vector instructions over the rows. Machine code is kept in memory (the last
+``KEEP`` kernels) and on disk (:mod:`.cache`), keyed by a hash of the IR and of what the code
+depends on.
 """
 
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 OPTIMISE_BELOW = 4_000  # IR lines: optimise modules smaller than this
+KEEP = 128  # kernels kept in memory (each with its execution engine)
 _LOCK = threading.Lock()
 _KERNELS: dict[str, Kernel] = {}
 _STATE: dict[str, Any] = {}
@@ -76,24 +77,59 @@ def variant() -> tuple[int, str] | None:
 
 
 def compile_kernel(text: str) -> Kernel:
-    """The machine code of IR ``text`` (its ``@kernel(i64*)``), compiled once per process."""
-    key = hashlib.sha256(text.encode()).hexdigest()
+    """The machine code of IR ``text`` (its ``@kernel(i64*)``): from this process's kernels,
+    else from the disk cache (:mod:`.cache`), else compiled (and stored there)."""
+    from flywheel_sim.engine.vm.native import cache
+    from flywheel_sim.version import __version__
+
+    small = text.count("\n") < OPTIMISE_BELOW
+    level = 2 if small else 0
+    llvm = _llvm()
+    name = cache.key(
+        text, str(level), llvm.llvm_version_info.__repr__(), _llvmlite_version(), __version__,
+        _STATE.setdefault("cpu", llvm.get_host_cpu_name()),
+        _STATE.setdefault("features", llvm.get_host_cpu_features().flatten()),
+    )  # fmt: skip
     with _LOCK:
-        found = _KERNELS.get(key)
+        found = _KERNELS.get(name)
         if found is not None:
             return found
-        llvm = _llvm()
-        module = llvm.parse_assembly(text)
-        small = text.count("\n") < OPTIMISE_BELOW
-        machine = _machine(2 if small else 0)
-        if small:
-            options = llvm.create_pipeline_tuning_options(speed_level=2)
-            builder = llvm.create_pass_builder(machine, options)
-            builder.getModulePassManager().run(module, builder)
-        engine = llvm.create_mcjit_compiler(module, machine)
-        engine.finalize_object()
-        address = engine.get_function_address("kernel")
-        call = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
-        kernel = Kernel(address, engine, call)
-        _KERNELS[key] = kernel
+        code = cache.read(name)
+        if code is None:
+            code = _object_code(llvm, text, level)
+            cache.write(name, code)
+        kernel = _load(llvm, code)
+        _KERNELS[name] = kernel
+        while len(_KERNELS) > KEEP:
+            _KERNELS.pop(next(iter(_KERNELS)))
         return kernel
+
+
+def _llvmlite_version() -> str:
+    import llvmlite
+
+    return str(llvmlite.__version__)
+
+
+def _object_code(llvm: Any, text: str, level: int) -> bytes:
+    """IR ``text`` compiled to an object file for this processor at ``level`` (0 or 2)."""
+    module = llvm.parse_assembly(text)
+    machine = _machine(level)
+    if level:
+        options = llvm.create_pipeline_tuning_options(speed_level=level)
+        builder = llvm.create_pass_builder(machine, options)
+        builder.getModulePassManager().run(module, builder)
+    return bytes(machine.emit_object(module))
+
+
+def _load(llvm: Any, code: bytes) -> Kernel:
+    """Object ``code`` linked into this process; its ``kernel`` as a callable."""
+    empty = llvm.parse_assembly(f'target triple = "{llvm.get_process_triple()}"')
+    engine = llvm.create_mcjit_compiler(empty, _machine(0))
+    engine.add_object_file(llvm.ObjectFileRef.from_data(code))
+    engine.finalize_object()
+    address = engine.get_function_address("kernel")
+    if not address:
+        raise RuntimeError("the native kernel's object code has no 'kernel' function")
+    call = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
+    return Kernel(address, engine, call)
