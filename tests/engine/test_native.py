@@ -146,6 +146,32 @@ def test_failed_runs_name_the_variable_and_time_and_are_blanked_after() -> None:
     assert np.isnan(ours.out[:, -1, 0]).all()  # type: ignore[attr-defined]
 
 
+DRAINED = """\
+name: drained
+time: {start: 0, stop: 3, dt: 0.25}
+parameters:
+  k: {default: 1}
+stocks:
+  shop: {initial: 1, inflows: [supply], outflows: [sales, spill], non_negative: true}
+  depot: {initial: 2, inflows: [restock], outflows: [supply], non_negative: true}
+flows:
+  supply: {equation: "1.5 * k"}
+  sales: {equation: "4 * k * (1 + SIN(TIME)) / 2"}
+  spill: {equation: "shop * 4 * k - 3"}
+  restock: {equation: "STEP(2, 1)"}
+"""
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_outflows_at_the_edge_of_what_a_stock_holds(method: str) -> None:
+    # outflows that need exactly, just under and just over what a stock holds over one DT
+    # (1 / 0.25 = 4 per unit held), a flow joining two non-negative stocks and an outflow
+    # gone negative: lanes take the exact limits or skip them, bit for bit the same
+    program = fs.compile_model(model_from(DRAINED))
+    k = np.array([[1.0, 1 - 2**-40, 1 + 2**-40, 1 - 2**-29, 0.5, 2.0, 0.999, 1.001, 0.0]])
+    _assert_same(program, k, method)
+
+
 HUGE = """\
 name: huge
 time: {start: 0, stop: 2, dt: 0.5}
