@@ -1,6 +1,6 @@
 """The numba VM's block kernel: its three-address code and skipped stages change no bit.
 
-The block kernel (32 runs or more) runs the three-address form of the code
+The block kernel (10 runs or more) runs the three-address form of the code
 (``compile.registers``) with stage skipping (``compile.stages``); the scalar kernel (fewer
 runs) runs the postfix code, every equation at every stage. Both perform the same
 floating-point operations, so a run must come out bit for bit the same from either.
@@ -40,7 +40,7 @@ def _varied(model: fs.Model, n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def _block_equals_scalar(model: fs.Model, method: str | None = None) -> None:
-    n = 40  # >= 32: the block kernel
+    n = 40  # >= SCALAR_BELOW: the block kernel
     values = _varied(model, n, seed=5)
     batch = fs.simulate(model, values, seed=11, method=method, options=NUMBA)
     seeds = batch["seed"].values

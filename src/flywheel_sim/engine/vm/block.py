@@ -1,7 +1,7 @@
 """The numba VM's block kernel: blocks of runs in parallel, one instruction over a block at
 a time.
 
-For 32 runs or more (:mod:`flywheel_sim.engine.vm.compiled` picks the kernel), :func:`run`
+For 10 runs or more (:mod:`flywheel_sim.engine.vm.compiled` picks the kernel), :func:`run`
 runs blocks of 256 runs in parallel (``prange``, one block per core at a time); each
 instruction is a loop over the block's runs, which the compiler vectorises, and powers go
 eight runs at a time through glibc's vector ``pow`` (:mod:`flywheel_sim.engine.vm.vecpow`). It

@@ -94,7 +94,7 @@ def supports(program: Program) -> bool:
 
 # what the choice below assumes (measured on SIR, amazon and generated models)
 INTERPRET_SECONDS = 1.5e-9  # numba kernels: per instruction, step, stage and run
-INTERPRET_ONE_RUN = 7e-9  # the same for the one-run kernel (fewer than 32 runs)
+INTERPRET_ONE_RUN = 7e-9  # the same for the one-run kernel (fewer than 10 runs)
 JIT_SECONDS = 0.05  # compiling a kernel: fixed part
 JIT_PER_INSTRUCTION = 4e-4  # and per three-address instruction of one evaluation
 NUMBA_LOAD_SECONDS = 1.0  # importing numba and loading its kernels, once per process
@@ -111,7 +111,7 @@ def worth_it(program: Program, table: Tableau, n_runs: int, grid: Grid) -> bool:
     known = _known(program)
     if (id(program), table.name) in _PROGRAMS:
         return True
-    per = INTERPRET_SECONDS if n_runs >= 32 else INTERPRET_ONE_RUN
+    per = INTERPRET_SECONDS if n_runs >= 10 else INTERPRET_ONE_RUN
     cost = per * known.instructions * (grid.n_steps + 1) * table.stages * n_runs
     if "flywheel_sim.engine.vm.block" not in sys.modules:
         cost += NUMBA_LOAD_SECONDS
