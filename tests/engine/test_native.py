@@ -172,6 +172,37 @@ def test_outflows_at_the_edge_of_what_a_stock_holds(method: str) -> None:
     _assert_same(program, k, method)
 
 
+HISTORIES = """\
+name: histories
+time: {start: 0, stop: 6, dt: 0.25}
+parameters:
+  lag: {default: 1.3}
+stocks:
+  level: {initial: 1, inflows: [growth]}
+flows:
+  growth: {equation: "0.2 * level + 0.1 * late + 0.05 * past + 0.01 * before"}
+auxiliaries:
+  late: {equation: "DELAY(level, lag * (1 + SIN(TIME)), 2)"}
+  past: {equation: "HISTORY(level, TIME - lag)"}
+  before: {equation: "PREVIOUS(level, 0.5)"}
+  fixed: {equation: "DELAY(growth, 0.75)"}
+"""
+
+
+@pytest.mark.parametrize("method", ["euler", "rk4"])
+def test_delays_history_and_previous(method: str) -> None:
+    # a lag that varies with time (interpolated between recorded steps), HISTORY of a past
+    # time, PREVIOUS; and a NaN lag (lag = 0 / 0 in one run), which gives NaN where indexing
+    # by it used to read outside the buffer
+    program = fs.compile_model(model_from(HISTORIES))
+    assert native.supports(program)
+    _assert_same(program, np.array([[1.3, 0.2, 2.9, 0.0, 5.5, 1.0]]), method)
+    nan_lag = fs.compile_model(model_from(HISTORIES.replace("lag * (1", "lag / lag * (1")))
+    ours, _ = _both(nan_lag, np.array([[1.0, 0.0]]), method)
+    assert ours.fail_slot[0] < 0 <= ours.fail_slot[1]  # type: ignore[attr-defined]
+    _assert_same(nan_lag, np.array([[1.0, 0.0]]), method)
+
+
 HUGE = """\
 name: huge
 time: {start: 0, stop: 2, dt: 0.5}

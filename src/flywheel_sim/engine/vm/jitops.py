@@ -177,6 +177,8 @@ def delay(
     if latest < 0 or target < start - 1e-9 * dt:
         return initial
     pos = min(max((target - start) / dt, 0.0), float(latest))
+    if pos != pos:  # a NaN lag: no recorded step (indexing by it read outside the buffer)
+        return pos
     i = math.floor(pos)
     j = min(i + 1, latest)
     frac = pos - i

@@ -12,8 +12,8 @@ Lane groups run one after another, each through all its steps before the next (i
 in the cache); groups are shared among threads (the kernel runs without the GIL). A long run
 is computed in chunks of steps so that ``cancel`` and Ctrl-C are heard between them.
 
-Programs with operations the translator does not write yet (random draws, delays, allocation)
-run on the numba kernels: :func:`supports` says which.
+Programs with operations the translator does not write yet (random draws, allocation) run on
+the numba kernels: :func:`supports` says which.
 """
 
 from __future__ import annotations
@@ -76,7 +76,7 @@ def _known(program: Program) -> _Known:
 
 
 def _supported(program: Program) -> bool:
-    if len(program.delay_src) or program.n_sites:
+    if program.n_sites:
         return False
     try:
         import llvmlite  # noqa: F401
@@ -88,7 +88,7 @@ def _supported(program: Program) -> bool:
 
 def supports(program: Program) -> bool:
     """Whether the native VM runs ``program`` (else the numba kernels do): not yet programs
-    with random draws, delays or allocations."""
+    with random draws or allocations."""
     return _known(program).supported
 
 
@@ -148,10 +148,14 @@ def threads() -> int:
 class _Task:
     """Lane groups ``g_lo .. g_hi - 1`` through all steps, in chunks of steps."""
 
-    def __init__(self, base: I64, state_rows: int, g_lo: int, g_hi: int, n_steps: int) -> None:
+    def __init__(
+        self, base: I64, state_rows: int, n_delays: int, g_lo: int, g_hi: int, n_steps: int
+    ) -> None:
         self.ctx = base.copy()
         self.state = np.zeros((g_hi - g_lo, state_rows, W))
+        self.hist = np.zeros((g_hi - g_lo, n_delays, n_steps + 1, W) if n_delays else 1)
         self.ctx[8] = self.state.ctypes.data
+        self.ctx[16] = self.hist.ctypes.data
         self.ctx[9], self.ctx[10] = g_lo, g_hi
         self.n_steps = n_steps
 
@@ -199,11 +203,11 @@ def run(
     base = np.array(
         [params.ctypes.data, n, out.ctypes.data, n_times, save_rows.ctypes.data,
          len(save_rows), fail_slot.ctypes.data, fail_time.ctypes.data, 0, 0, 0, 0, 0,
-         grid.n_steps, grid.save_every, doubles.ctypes.data],
+         grid.n_steps, grid.save_every, doubles.ctypes.data, 0],
         dtype=np.int64,
     )  # fmt: skip
     n_groups = (n + W - 1) // W
-    tasks = _tasks(base, rows.total, n_groups, grid.n_steps)
+    tasks = _tasks(base, rows.total, len(program.delay_src), n_groups, grid.n_steps)
     keep = (params, out, save_rows, doubles)  # alive while the kernel runs
     _execute(compiled.call, tasks, program, grid, cancel)
     del keep
@@ -211,13 +215,14 @@ def run(
     return Outputs(out, fail_slot, fail_time)
 
 
-def _tasks(base: I64, state_rows: int, n_groups: int, n_steps: int) -> list[_Task]:
-    """Lane groups split among tasks: a few per thread, each task's rows within STATE_BYTES."""
+def _tasks(base: I64, state_rows: int, n_delays: int, n_groups: int, n_steps: int) -> list[_Task]:
+    """Lane groups split among tasks: a few per thread, each task's rows within STATE_BYTES
+    (the delay histories are as large as the block kernel's, run for run)."""
     per_task_memory = max(1, STATE_BYTES // (state_rows * W * 8))
     wanted = threads() * 4 if n_groups >= threads() * 4 else threads()
     size = max(1, min(per_task_memory, -(-n_groups // wanted)))
     return [
-        _Task(base, state_rows, g, min(n_groups, g + size), n_steps)
+        _Task(base, state_rows, n_delays, g, min(n_groups, g + size), n_steps)
         for g in range(0, n_groups, size)
     ]
 

@@ -19,7 +19,9 @@ from flywheel_sim.engine.vm.native.text import VEC, Function, W, double, splat_c
 _BINARY = frozenset((*range(ops.ADD, ops.POW + 1), *range(ops.EQ, ops.OR + 1), ops.MOD))
 _BINARY |= {ops.MIN, ops.MAX}
 _UNARY = frozenset((registers.MOVE, ops.NEG, ops.NOT, *range(ops.ABS, ops.INT + 1)))
-_SPECIAL = frozenset((ops.LOOKUP, ops.SELECT, ops.STEP, ops.RAMP, ops.PULSE, ops.SAFEDIV))
+_SPECIAL = frozenset(
+    (ops.LOOKUP, ops.SELECT, ops.STEP, ops.RAMP, ops.PULSE, ops.SAFEDIV, ops.DELAY, ops.HISTORY)
+)
 SUPPORTED = _BINARY | _UNARY | _SPECIAL
 ZEROS, ONES = splat_const(0.0), splat_const(1.0)
 MASK = f"<{W} x i1>"
@@ -51,7 +53,7 @@ class EquationWriter:
     def __init__(self, name: str, consts: F64) -> None:
         self.fn = Function(
             f"define internal void @{name}({VEC}* noalias %R, double %t, double %dt, "
-            "double %start, double %stop)"
+            "double %start, double %stop, double* noalias %hist, i64 %recorded, i64 %span)"
         )
         self.consts = consts
         self.clock: dict[int, str] = {}
@@ -184,10 +186,37 @@ class EquationWriter:
             on = self.fcmp("oge", self.clock_value(ops.TIME), edge)
             self.store(sp - 2, fn.value(f"select {MASK} {on}, {VEC} {height}, {VEC} {ZEROS}"))
             return
+        if op in (ops.DELAY, ops.HISTORY):
+            self.store(sp - 2, self.recorded(op, arg, self.load(sp - 2), self.load(sp - 1)))
+            return
         a, b, c = self.load(sp - 3), self.load(sp - 2), self.load(sp - 1)
         name = "ramp" if op == ops.RAMP else "pulse"
         t, dt = self.clock_value(ops.TIME), self.clock_value(ops.DT)
         self.store(sp - 3, self.per_lane(name, t, dt, a, b, c))
+
+    def recorded(self, op: int, buffer: int, first: str, initial: str) -> str:
+        """DELAY(lag, initial) or HISTORY(when, initial) of history buffer ``buffer``, lane by
+        lane; lane l of step i of the buffer is ``hist[buffer * span + i * W + l]``."""
+        fn = self.fn
+        result = "undef"
+        base = fn.value(f"mul i64 {buffer}, %span", "h")
+        for lane in range(W):
+            at = fn.value(f"add i64 {base}, {lane}", "h")
+            h = fn.value(f"getelementptr inbounds double, double* %hist, i64 {at}", "h")
+            a = fn.value(f"extractelement {VEC} {first}, i32 {lane}", "e")
+            b = fn.value(f"extractelement {VEC} {initial}, i32 {lane}", "e")
+            if op == ops.DELAY:
+                call = f"@delay_lane(double* {h}, i64 %recorded, double %t, double %start, "
+            else:
+                call = f"@history_lane(double* {h}, i64 %recorded, "
+            value = fn.value(
+                f"call double {call}double %dt, double {a}, double {b})"
+                if op == ops.DELAY
+                else f"call double {call}double %start, double %dt, double {a}, double {b})",
+                "e",
+            )
+            result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")
+        return result
 
     def per_lane_lookup(self, x: str, table: str) -> str:
         fn = self.fn
@@ -207,5 +236,7 @@ class EquationWriter:
 
 
 def equation_function(name: str, code: I64, consts: F64, n_slots: int) -> str:
-    """The IR text of ``void @name(R, t, dt, start, stop)`` running three-address ``code``."""
+    """The IR text of ``void @name(R, t, dt, start, stop, hist, recorded, span)`` running
+    three-address ``code`` (``hist``: the lane group's history buffers, of which ``recorded``
+    steps are written; ``span``: doubles per buffer)."""
     return EquationWriter(name, consts).write(code, n_slots)

@@ -9,7 +9,8 @@ step's equations, the non-negative stocks' limits (passes while one cuts), the c
 non-finite values, saving, then Euler or the Runge-Kutta stages. A run that fails keeps
 computing (its lanes are blanked after its failure time by the caller, as the block kernel
 does). ``ctx`` (int64): params, n_runs, out, n_times, save_rows, n_save, fail_slot,
-fail_time, state, g_lo, g_hi, s_lo, s_hi, n_steps, save_every, doubles (start, dt, stop).
+fail_time, state, g_lo, g_hi, s_lo, s_hi, n_steps, save_every, doubles (start, dt, stop),
+hist (each lane group's DELAY/HISTORY buffers: buffer, step, lane).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ CTX = [
     "n_steps",
     "save_every",
     "doubles",
+    "hist",
 ]
 MASK = f"<{W} x i1>"
 
@@ -421,6 +423,7 @@ def _ctx(fn: Function) -> dict[str, str]:
         "fail_time": "double*",
         "state": f"{VEC}*",
         "doubles": "double*",
+        "hist": "double*",
     }
     fields: dict[str, str] = {}
     for index, name in enumerate(CTX):
@@ -443,10 +446,17 @@ def _main(program: Program, table: Tableau, rows: Rows) -> str:
     c["n_init"], c["n_check"] = str(len(program.init_check)), str(len(program.check_order))
     n_params = len(program.param_slots)
 
+    n_delays = len(program.delay_src)
+    steps1 = fn.value(f"add i64 {c['n_steps']}, 1")
+    c["span"] = fn.value(f"mul i64 {steps1}, {W}", "span")
+
     def group(g: str) -> tuple[str, str]:
         offset = fn.value(f"sub i64 {g}, {c['g_lo']}")
         base = fn.value(f"mul i64 {offset}, {rows.total}")
         R = fn.value(f"getelementptr inbounds {VEC}, {VEC}* {c['state']}, i64 {base}", "R")
+        held = fn.value(f"mul i64 {offset}, {n_delays}")
+        at = fn.value(f"mul i64 {held}, {c['span']}")
+        c["H"] = fn.value(f"getelementptr inbounds double, double* {c['hist']}, i64 {at}", "H")
         return R, fn.value(f"mul i64 {g}, {W}", "r0")
 
     first = fn.value(f"icmp eq i64 {c['s_lo']}, 0", "b")
@@ -458,12 +468,13 @@ def _main(program: Program, table: Tableau, rows: Rows) -> str:
             f"i64 {r0}, i64* getelementptr ({slots}, {slots}* @param_slots, i64 0, i64 0), "
             f"i64 {n_params})"
         )
-        fn.emit(f"call void @init({VEC}* {R}, double {c['start']}, {_clock(c)})")
+        fn.emit(f"call void @init({VEC}* {R}, double {c['start']}, {_clock(c, '0')})")
         _check(fn, c, R, r0, c["start"], "init")
     last = fn.value(f"add i64 {c['n_steps']}, 1")
     over = fn.value(f"icmp slt i64 {c['s_hi']}, {last}", "b")
     s_end = fn.value(f"select i1 {over}, i64 {c['s_hi']}, i64 {last}")
     with fn.loop(c["s_lo"], s_end, "step") as step:
+        c["step"] = step
         stepf = fn.value(f"sitofp i64 {step} to double")
         elapsed = fn.value(f"fmul double {stepf}, {c['dt']}")
         t = fn.value(f"fadd double {c['start']}, {elapsed}", "t")
@@ -478,8 +489,12 @@ def _main(program: Program, table: Tableau, rows: Rows) -> str:
     return fn.text()
 
 
-def _clock(c: dict[str, str]) -> str:
-    return f"double {c['dt']}, double {c['start']}, double {c['stop']}"
+def _clock(c: dict[str, str], recorded: str) -> str:
+    """The equation functions' arguments after the time: the clock, then the history."""
+    return (
+        f"double {c['dt']}, double {c['start']}, double {c['stop']}, double* {c['H']}, "
+        f"i64 {recorded}, i64 {c['span']}"
+    )
 
 
 def _check(fn: Function, c: dict[str, str], R: str, r0: str, t: str, which: str) -> None:
@@ -520,7 +535,7 @@ def _step(
 ) -> None:
     """One step of one lane group (see the module docstring)."""
     R, r0, t, saving, j, moving = where
-    fn.emit(f"call void @first({VEC}* {R}, double {t}, {_clock(c)})")
+    fn.emit(f"call void @first({VEC}* {R}, double {t}, {_clock(c, c['step'])})")
     fn.emit(f"call void @derivatives({VEC}* {R}, i64 {rows.k}, double {c['dt']})")
     _check(fn, c, R, r0, t, "check")
     with fn.if_then(saving):
@@ -529,17 +544,27 @@ def _step(
             f"i64 {c['n_save']}, i64 {j}, i64 {c['n_times']}, i64 {r0}, i64 {c['n']})"
         )
     with fn.if_then(moving):
+        for d, src in enumerate(program.delay_src.tolist()):  # the buffers record this step
+            cell = fn.value(f"mul i64 {c['step']}, {W}")
+            offset = fn.value(f"mul i64 {d}, {c['span']}")
+            where = fn.value(f"add i64 {offset}, {cell}")
+            p = fn.value(f"getelementptr inbounds double, double* {c['H']}, i64 {where}")
+            vp = fn.value(f"bitcast double* {p} to {VEC}*")
+            row = fn.value(f"getelementptr inbounds {VEC}, {VEC}* {R}, i64 {src}")
+            value = fn.value(f"load {VEC}, {VEC}* {row}, align 8")
+            fn.emit(f"store {VEC} {value}, {VEC}* {vp}, align 8")
         fn.emit(f"call void @pend({VEC}* {R})")
         if table.stages == 1:
             fn.emit(f"call void @update({VEC}* {R}, double {c['dt']})")
         else:
             fn.emit(f"call void @keep({VEC}* {R})")
             n_stocks = len(program.stock_slots)
+            recorded = fn.value(f"add i64 {c['step']}, 1")
             for i in range(1, table.stages):
                 fn.emit(f"call void @combine{i}({VEC}* {R}, double {c['dt']})")
                 frac = fn.value(f"fmul double {double(float(table.c[i]))}, {c['dt']}")
                 ti = fn.value(f"fadd double {t}, {frac}", "t")
-                fn.emit(f"call void @later({VEC}* {R}, double {ti}, {_clock(c)})")
+                fn.emit(f"call void @later({VEC}* {R}, double {ti}, {_clock(c, recorded)})")
                 krow = rows.k + i * n_stocks
                 fn.emit(f"call void @derivatives({VEC}* {R}, i64 {krow}, double {c['dt']})")
             fn.emit(f"call void @combine{table.stages}({VEC}* {R}, double {c['dt']})")
@@ -565,6 +590,7 @@ def module_text(program: Program, table: Tableau, variant: tuple[int, str] | Non
         runtime.DECLARATIONS,
         runtime.lookup_function(len(program.lookup_x), len(program.lookup_kind)),
         runtime.helpers(),
+        runtime.history_functions(),
         runtime.pow_function(variant),
         CHECK,
         _load_params(),

@@ -235,6 +235,91 @@ join:
 """
 
 
+def history_functions() -> str:
+    """DELAY and HISTORY of one lane (jitops.delay, jitops.history): ``h`` is the lane's
+    value at step 0, step i is ``h[i * W]``; ``recorded`` steps are written."""
+    tiny = double(1e-9)
+    return f"""
+define internal double @between(double* %h, i64 %latest, double %pos) {{
+entry:
+  %fl = call double @llvm.floor.f64(double %pos)
+  %i = fptosi double %fl to i64
+  %i1 = add i64 %i, 1
+  %over = icmp sgt i64 %i1, %latest
+  %j = select i1 %over, i64 %latest, i64 %i1
+  %fi = sitofp i64 %i to double
+  %frac = fsub double %pos, %fi
+  %ia = mul i64 %i, {W}
+  %ja = mul i64 %j, {W}
+  %ip = getelementptr inbounds double, double* %h, i64 %ia
+  %jp = getelementptr inbounds double, double* %h, i64 %ja
+  %hi = load double, double* %ip
+  %hj = load double, double* %jp
+  %rest = fsub double 1.0, %frac
+  %a = fmul double %hi, %rest
+  %b = fmul double %hj, %frac
+  %r = fadd double %a, %b
+  ret double %r
+}}
+
+define internal double @delay_lane(double* %h, i64 %recorded, double %t, double %start,
+                                   double %dt, double %lag, double %initial) {{
+entry:
+  %target = fsub double %t, %lag
+  %latest = add i64 %recorded, -1
+  %none = icmp slt i64 %latest, 0
+  %tol = fmul double {tiny}, %dt
+  %edge = fsub double %start, %tol
+  %early = fcmp olt double %target, %edge
+  %before = or i1 %none, %early
+  br i1 %before, label %start_value, label %in_record
+start_value:
+  ret double %initial
+in_record:
+  %since = fsub double %target, %start
+  %steps = fdiv double %since, %dt
+  %neg = fcmp ogt double 0.0, %steps
+  %p0 = select i1 %neg, double 0.0, double %steps
+  %last = sitofp i64 %latest to double
+  %big = fcmp olt double %last, %p0
+  %pos = select i1 %big, double %last, double %p0
+  %nan = fcmp uno double %pos, %pos
+  br i1 %nan, label %undefined, label %interpolate
+undefined:
+  ret double %pos
+interpolate:
+  %r = call double @between(double* %h, i64 %latest, double %pos)
+  ret double %r
+}}
+
+define internal double @history_lane(double* %h, i64 %recorded, double %start, double %dt,
+                                     double %when, double %initial) {{
+entry:
+  %tol = fmul double {tiny}, %dt
+  %edge = fadd double %start, %tol
+  %early = fcmp ole double %when, %edge
+  br i1 %early, label %start_value, label %later
+start_value:
+  ret double %initial
+later:
+  %latest = add i64 %recorded, -1
+  %since = fsub double %when, %start
+  %pos0 = fdiv double %since, %dt
+  %last = sitofp i64 %latest to double
+  %limit = fadd double %last, {double(1e-6)}
+  %known = fcmp ole double %pos0, %limit
+  br i1 %known, label %within, label %unknown
+unknown:
+  ret double {double(float("nan"))}
+within:
+  %big = fcmp olt double %last, %pos0
+  %pos = select i1 %big, double %last, double %pos0
+  %r = call double @between(double* %h, i64 %latest, double %pos)
+  ret double %r
+}}
+"""
+
+
 def pow_function(variant: tuple[int, str] | None) -> str:
     """``<W x double> @pow_lanes(a, b)``: each lane through the vector ``pow`` the numba
     kernels use (:mod:`flywheel_sim.engine.vm.vecpow`), or libm's ``pow`` lane by lane."""
