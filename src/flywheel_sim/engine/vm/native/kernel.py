@@ -547,8 +547,8 @@ def _step(
         for d, src in enumerate(program.delay_src.tolist()):  # the buffers record this step
             cell = fn.value(f"mul i64 {c['step']}, {W}")
             offset = fn.value(f"mul i64 {d}, {c['span']}")
-            where = fn.value(f"add i64 {offset}, {cell}")
-            p = fn.value(f"getelementptr inbounds double, double* {c['H']}, i64 {where}")
+            index = fn.value(f"add i64 {offset}, {cell}")
+            p = fn.value(f"getelementptr inbounds double, double* {c['H']}, i64 {index}")
             vp = fn.value(f"bitcast double* {p} to {VEC}*")
             row = fn.value(f"getelementptr inbounds {VEC}, {VEC}* {R}, i64 {src}")
             value = fn.value(f"load {VEC}, {VEC}* {row}, align 8")
