@@ -65,22 +65,24 @@ def static_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
 
 
 def names_read(node: Expr) -> tuple[str, ...]:
-    """``tuple(names_in(node))``: the names of the variables an equation reads, met in the
-    same order (parents before children, left to right) so the set is built alike."""
-    found: set[str] = set()
+    """The names of the variables an equation reads (those of
+    :func:`flywheel_sim.spec.ast.names_in`), each once, in the order first met (parents
+    before children, left to right): a tuple made from a set would follow the strings' hash
+    order, which changes with ``PYTHONHASHSEED``, and with it the order of the equations."""
+    found: dict[str, None] = {}  # a dict keeps the order of insertion
     _collect(node, found)
     return tuple(found)
 
 
-def _collect(node: Expr, found: set[str]) -> None:
+def _collect(node: Expr, found: dict[str, None]) -> None:
     kind = type(node)
     if kind is Var:
         assert isinstance(node, Var)
-        found.add(node.name)
+        found[node.name] = None
         if node.subscripts:
             for sub in walk(node):  # rare: a subscript computed while the model runs
                 if sub is not node and isinstance(sub, Var):
-                    found.add(sub.name)
+                    found[sub.name] = None
     elif kind is Binary:
         assert isinstance(node, Binary)
         _collect(node.left, found)
