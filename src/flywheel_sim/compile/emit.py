@@ -134,17 +134,15 @@ class Emitter:
         return dynamic
 
     def step_order(self, dynamic: set[str]) -> list[Inst]:
-        graph: dict[str, set[str]] = {}
-        for key in dynamic:
-            inst = self.by_key[key]
-            if inst.kind in STATE:
-                continue
-            graph[key] = {
-                d for d in self.reads[key] if d in dynamic and self.by_key[d].kind not in STATE
-            }
-        # keep model order among independent equations
-        ordered = {k: graph[k] for k in (i.key for i in self.instances) if k in graph}
-        return self.sort(ordered, initial=False)
+        # in model order, each equation's reads in the order read (never a set's hash order)
+        graph = {
+            inst.key: tuple(
+                d for d in self.reads[inst.key] if d in dynamic and self.by_key[d].kind not in STATE
+            )
+            for inst in self.instances
+            if inst.key in dynamic and inst.kind not in STATE
+        }
+        return self.sort(graph, initial=False)
 
     # -- code -----------------------------------------------------------------------------------
     def const(self, value: float) -> int:

@@ -1,17 +1,19 @@
-"""The emitter's whole-program passes, each linear in the size of the model: the
-topological order of the equations, the names each equation reads, the peephole pass that
-fuses operands into binary ops, and the deepest stack the code needs.
+"""The emitter's whole-program passes, each linear in the size of the model (the order up to
+a heap's log factor): the topological order of the equations, the names each equation reads,
+the peephole pass that fuses operands into binary ops, and the deepest stack the code needs.
 
-Each gives exactly what the simpler form it replaced gave (``graphlib``'s static order, a
-set built by :func:`flywheel_sim.spec.ast.walk`, a loop over the instruction pairs); they are
-here because the simple forms dominated compiling a model of tens of thousands of variables
-(benchmarks/compile.py): ``graphlib`` searches the whole graph for a cycle before it orders
-anything, and the per-pair loops ran in Python over a million instructions.
+They are here because the simple forms (``graphlib``, names gathered with
+:func:`flywheel_sim.spec.ast.walk`, a loop over the instruction pairs) dominated compiling a
+model of tens of thousands of variables (benchmarks/compile.py): ``graphlib`` searches the
+whole graph for a cycle before it orders anything, and the per-pair loops ran in Python over
+a million instructions. The order and the names read follow the model's declarations, never
+a set's hash order, so a Program is the same under every ``PYTHONHASHSEED``.
 """
 
 from __future__ import annotations
 
 import graphlib
+import heapq
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -29,58 +31,59 @@ assert not _FUSABLE[ops.LOAD] and not _FUSABLE[ops.CONST]  # so fusions never ov
 
 
 def static_order(graph: Mapping[str, Iterable[str]]) -> list[str]:
-    """``graphlib.TopologicalSorter(graph).static_order()`` as a list: Kahn's algorithm with
-    one first-in first-out queue visits the nodes in the same order as graphlib's waves of
-    ready nodes. On a cycle, graphlib itself raises its CycleError (naming the cycle)."""
-    index: dict[str, int] = {}
-    names: list[str] = []
-    waiting: list[int] = []  # predecessors not yet placed, per node
-    successors: list[list[int]] = []
-
-    def node(name: str) -> int:
-        found = index.get(name)
-        if found is None:
-            found = index[name] = len(names)
-            names.append(name)
-            waiting.append(0)
-            successors.append([])
-        return found
-
-    for name, preds in graph.items():
-        n = node(name)
-        count = 0
+    """The nodes of ``graph`` (each node's predecessors) in a topological order that keeps
+    the order of ``graph``'s keys wherever the dependencies allow: of the nodes ready, the
+    first listed goes first (Kahn's algorithm over a heap of the nodes' positions), so a
+    model declared in an order of evaluation is evaluated in that order, and the order never
+    depends on the order of a node's predecessors (nor on a set's hash order). Linear but
+    for the heap's log. On a cycle, ``graphlib`` raises its CycleError (naming the cycle)."""
+    index = {name: n for n, name in enumerate(graph)}
+    names = list(graph)
+    waiting = [0] * len(names)  # predecessors not yet placed, per node
+    successors: list[list[int]] = [[] for _ in names]
+    for n, preds in enumerate(graph.values()):
         for pred in preds:
-            successors[node(pred)].append(n)
-            count += 1
-        waiting[n] += count
-    queue = [n for n, w in enumerate(waiting) if w == 0]
-    for n in queue:  # grows while it is read: the queue
+            found = index.get(pred)
+            if found is None:  # a node that is only a predecessor: after the keys
+                found = index[pred] = len(names)
+                names.append(pred)
+                waiting.append(0)
+                successors.append([])
+            successors[found].append(n)
+            waiting[n] += 1
+    ready = [n for n, w in enumerate(waiting) if w == 0]  # ascending: already a heap
+    placed: list[int] = []
+    while ready:
+        n = heapq.heappop(ready)
+        placed.append(n)
         for s in successors[n]:
             waiting[s] -= 1
             if waiting[s] == 0:
-                queue.append(s)
-    if len(queue) < len(names):
+                heapq.heappush(ready, s)
+    if len(placed) < len(names):
         return list(graphlib.TopologicalSorter(graph).static_order())  # raises CycleError
-    return [names[n] for n in queue]
+    return [names[n] for n in placed]
 
 
 def names_read(node: Expr) -> tuple[str, ...]:
-    """``tuple(names_in(node))``: the names of the variables an equation reads, met in the
-    same order (parents before children, left to right) so the set is built alike."""
-    found: set[str] = set()
+    """The names of the variables an equation reads (those of
+    :func:`flywheel_sim.spec.ast.names_in`), each once, in the order first met (parents
+    before children, left to right): a tuple made from a set would follow the strings' hash
+    order, which changes with ``PYTHONHASHSEED``, and with it the order of the equations."""
+    found: dict[str, None] = {}  # a dict keeps the order of insertion
     _collect(node, found)
     return tuple(found)
 
 
-def _collect(node: Expr, found: set[str]) -> None:
+def _collect(node: Expr, found: dict[str, None]) -> None:
     kind = type(node)
     if kind is Var:
         assert isinstance(node, Var)
-        found.add(node.name)
+        found[node.name] = None
         if node.subscripts:
             for sub in walk(node):  # rare: a subscript computed while the model runs
                 if sub is not node and isinstance(sub, Var):
-                    found.add(sub.name)
+                    found[sub.name] = None
     elif kind is Binary:
         assert isinstance(node, Binary)
         _collect(node.left, found)
