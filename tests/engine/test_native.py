@@ -310,6 +310,7 @@ def test_compiled_kernels_are_kept_on_disk_and_damaged_ones_compiled_again(
     from flywheel_sim.engine.vm.native.kernel import module_text
 
     monkeypatch.setenv("FLYWHEEL_KERNEL_CACHE", str(tmp_path))
+    monkeypatch.setattr(jit, "_KERNELS", {})  # none compiled in this process yet
     program = fs.compile_model(model_from(HUGE.replace("huge", "kept")))
     text = module_text(program, tableau("euler"), jit.variant())
     first = jit.compile_kernel(text)
