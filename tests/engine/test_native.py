@@ -38,7 +38,7 @@ def _both(
         [s for v in program.variables if v.kind != "parameter" for s in v.slots], dtype=np.int64
     )
     seeds = run_seeds(0, matrix.shape[1])
-    ours = native.run(program, table, matrix, grid, save, cancel)  # type: ignore[arg-type]
+    ours = native.run(program, table, matrix, seeds, grid, save, cancel)  # type: ignore[arg-type]
     theirs = compiled.run(program, table, matrix, seeds, grid, save)
     return ours, theirs
 
@@ -203,6 +203,31 @@ def test_delays_history_and_previous(method: str) -> None:
     _assert_same(nan_lag, np.array([[1.0, 0.0]]), method)
 
 
+DRAWS = """\
+name: draws
+time: {start: 0, stop: 5, dt: 0.25, method: rk4}
+parameters:
+  mean: {default: 3}
+stocks:
+  pile: {initial: 10, inflows: [arrivals], outflows: [departures], non_negative: true}
+flows:
+  arrivals: {equation: "POISSON(mean) + POISSON(mean * 20) + EXPRND(1 / mean)"}
+  departures: {equation: "pile * RANDOM(0.1, 0.3) * LOGNORMAL(1, 0.2) + NORMAL(0, 0.1)"}
+auxiliaries:
+  same_everywhere: {equation: "RANDOM(0, 1, 42)"}
+  none: {equation: "EXPRND(-1) * 0 + POISSON(-1) * 0"}
+"""
+
+
+def test_random_draws_are_the_numba_kernels_draws() -> None:
+    # every distribution (Poisson by inversion and by PTRS), a call with its own seed (the
+    # same draws in every run), negative means (NaN: those runs fail), at every RK4 stage
+    program = fs.compile_model(model_from(DRAWS))
+    assert native.supports(program)
+    _assert_same(program, np.array([[3.0, 0.5, 12.0, 40.0, 2.0, 7.0, 1.0, 3.0, 9.0]]), "rk4")
+    _assert_same(program, np.array([[3.0]]), "euler")
+
+
 HUGE = """\
 name: huge
 time: {start: 0, stop: 2, dt: 0.5}
@@ -249,11 +274,25 @@ def test_a_cancelled_native_run_stops() -> None:
         _both(program, _runs(program, 2), "euler", cancel=lambda: True)
 
 
+ALLOCATION = """\
+name: allocation
+time: {start: 0, stop: 2, dt: 0.5}
+dimensions:
+  shop: [a, b]
+parameters:
+  request: {dims: [shop], default: {a: 3, b: 2}}
+  priority: {dims: [shop], default: {a: 2, b: 1}}
+auxiliaries:
+  given: {dims: [shop], equation: "ALLOCATE_BY_PRIORITY(request[*], priority[*], 2, 1, 4)"}
+"""
+
+
 def test_unsupported_programs_run_on_the_numba_kernels() -> None:
-    program = fs.compile_model(model_from(FAILING.replace("x * 2", "NORMAL(0, 1)")))
+    program = fs.compile_model(model_from(ALLOCATION))
     assert not native.supports(program)
     result = fs.simulate(program, options=fs.Options(backend="native"))
-    assert result["later"].shape == (1, 21)
+    numba = fs.simulate(program, options=fs.Options(backend="numba"))
+    assert result.identical(numba) and result["given"].shape == (1, 5, 2)
 
 
 def test_auto_compiles_when_interpreting_would_cost_more() -> None:

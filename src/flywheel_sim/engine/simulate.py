@@ -243,7 +243,7 @@ def execute(
         if native.supports(program) and (
             backend == "native" or native.worth_it(program, table, matrix.shape[1], grid)
         ):
-            result = native.run(program, table, matrix, grid, save_slots, cancel)
+            result = native.run(program, table, matrix, seeds, grid, save_slots, cancel)
             return result.out, result.fail_slot, result.fail_time
     if backend != "numpy":
         from flywheel_sim.engine.vm import block, compiled

@@ -12,8 +12,8 @@ Lane groups run one after another, each through all its steps before the next (i
 in the cache); groups are shared among threads (the kernel runs without the GIL). A long run
 is computed in chunks of steps so that ``cancel`` and Ctrl-C are heard between them.
 
-Programs with operations the translator does not write yet (random draws, allocation) run on
-the numba kernels: :func:`supports` says which.
+Programs with the allocation operations (ALLOCATE AVAILABLE, ALLOCATE BY PRIORITY), which the
+translator does not write yet, run on the numba kernels: :func:`supports` says which.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
+from flywheel_sim import rng
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import registers
 from flywheel_sim.compile.program import Program
@@ -76,8 +77,6 @@ def _known(program: Program) -> _Known:
 
 
 def _supported(program: Program) -> bool:
-    if program.n_sites:
-        return False
     try:
         import llvmlite  # noqa: F401
     except ImportError:
@@ -88,7 +87,7 @@ def _supported(program: Program) -> bool:
 
 def supports(program: Program) -> bool:
     """Whether the native VM runs ``program`` (else the numba kernels do): not yet programs
-    with random draws or allocations."""
+    with allocations."""
     return _known(program).supported
 
 
@@ -185,6 +184,7 @@ def run(
     program: Program,
     table: Tableau,
     params: F64,
+    seeds: I64,
     grid: Grid,
     save_slots: I64,
     cancel: Callable[[], bool] | None = None,
@@ -200,15 +200,18 @@ def run(
     fail_time = np.full(n, np.nan)
     save_rows = np.ascontiguousarray(save_slots, dtype=np.int64)
     doubles = np.array([grid.start, grid.dt, grid.stop], dtype=np.float64)
+    n_groups = (n + W - 1) // W
+    keys = np.empty(n_groups * W, dtype=np.uint64)  # each run's stream key; the last repeats
+    keys[:n] = rng.run_keys(seeds)
+    keys[n:] = keys[n - 1] if n else 0
     base = np.array(
         [params.ctypes.data, n, out.ctypes.data, n_times, save_rows.ctypes.data,
          len(save_rows), fail_slot.ctypes.data, fail_time.ctypes.data, 0, 0, 0, 0, 0,
-         grid.n_steps, grid.save_every, doubles.ctypes.data, 0],
+         grid.n_steps, grid.save_every, doubles.ctypes.data, 0, keys.ctypes.data],
         dtype=np.int64,
     )  # fmt: skip
-    n_groups = (n + W - 1) // W
     tasks = _tasks(base, rows.total, len(program.delay_src), n_groups, grid.n_steps)
-    keep = (params, out, save_rows, doubles)  # alive while the kernel runs
+    keep = (params, out, save_rows, doubles, keys)  # alive while the kernel runs
     _execute(compiled.call, tasks, program, grid, cancel)
     del keep
     _blank(out, fail_slot, fail_time, grid)

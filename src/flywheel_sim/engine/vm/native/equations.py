@@ -19,9 +19,16 @@ from flywheel_sim.engine.vm.native.text import VEC, Function, W, double, splat_c
 _BINARY = frozenset((*range(ops.ADD, ops.POW + 1), *range(ops.EQ, ops.OR + 1), ops.MOD))
 _BINARY |= {ops.MIN, ops.MAX}
 _UNARY = frozenset((registers.MOVE, ops.NEG, ops.NOT, *range(ops.ABS, ops.INT + 1)))
+_DRAWS = {
+    ops.RANDOM: "random",
+    ops.NORMAL: "normal",
+    ops.LOGNORMAL: "lognormal",
+    ops.EXPRND: "exprnd",
+    ops.POISSON: "poisson",
+}
 _SPECIAL = frozenset(
     (ops.LOOKUP, ops.SELECT, ops.STEP, ops.RAMP, ops.PULSE, ops.SAFEDIV, ops.DELAY, ops.HISTORY)
-)
+) | frozenset(_DRAWS)
 SUPPORTED = _BINARY | _UNARY | _SPECIAL
 ZEROS, ONES = splat_const(0.0), splat_const(1.0)
 MASK = f"<{W} x i1>"
@@ -53,7 +60,8 @@ class EquationWriter:
     def __init__(self, name: str, consts: F64) -> None:
         self.fn = Function(
             f"define internal void @{name}({VEC}* noalias %R, double %t, double %dt, "
-            "double %start, double %stop, double* noalias %hist, i64 %recorded, i64 %span)"
+            "double %start, double %stop, double* noalias %hist, i64 %recorded, i64 %span, "
+            "i64* noalias %keys, i64 %step)"
         )
         self.consts = consts
         self.clock: dict[int, str] = {}
@@ -186,6 +194,12 @@ class EquationWriter:
             on = self.fcmp("oge", self.clock_value(ops.TIME), edge)
             self.store(sp - 2, fn.value(f"select {MASK} {on}, {VEC} {height}, {VEC} {ZEROS}"))
             return
+        if op in _DRAWS:
+            two = op in (ops.RANDOM, ops.NORMAL, ops.LOGNORMAL)
+            a = self.load(sp - 2 if two else sp - 1)
+            b = self.load(sp - 1) if two else ZEROS
+            self.store(sp - 2 if two else sp - 1, self.draw(_DRAWS[op], arg, a, b))
+            return
         if op in (ops.DELAY, ops.HISTORY):
             self.store(sp - 2, self.recorded(op, arg, self.load(sp - 2), self.load(sp - 1)))
             return
@@ -213,6 +227,24 @@ class EquationWriter:
                 f"call double {call}double %dt, double {a}, double {b})"
                 if op == ops.DELAY
                 else f"call double {call}double %start, double %dt, double {a}, double {b})",
+                "e",
+            )
+            result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")
+        return result
+
+    def draw(self, name: str, site: int, a: str, b: str) -> str:
+        """A random draw of call site ``site`` in each lane, from its run's stream."""
+        fn = self.fn
+        result = "undef"
+        for lane in range(W):
+            kp = fn.value(f"getelementptr inbounds i64, i64* %keys, i64 {lane}", "k")
+            run_key = fn.value(f"load i64, i64* {kp}", "k")
+            key = fn.value(f"call i64 @site_key(i64 {run_key}, i64 {site})", "k")
+            x = fn.value(f"extractelement {VEC} {a}, i32 {lane}", "e")
+            y = fn.value(f"extractelement {VEC} {b}, i32 {lane}", "e")
+            value = fn.value(
+                f"call double @draw_{name}(i64 {key}, i64 {site}, i64 %step, double {x}, "
+                f"double {y})",
                 "e",
             )
             result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")

@@ -10,7 +10,8 @@ non-finite values, saving, then Euler or the Runge-Kutta stages. A run that fail
 computing (its lanes are blanked after its failure time by the caller, as the block kernel
 does). ``ctx`` (int64): params, n_runs, out, n_times, save_rows, n_save, fail_slot,
 fail_time, state, g_lo, g_hi, s_lo, s_hi, n_steps, save_every, doubles (start, dt, stop),
-hist (each lane group's DELAY/HISTORY buffers: buffer, step, lane).
+hist (each lane group's DELAY/HISTORY buffers: buffer, step, lane), keys (each run's
+random-stream key, padded to whole lane groups).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from flywheel_sim._types import I64
 from flywheel_sim.compile.program import Program
 from flywheel_sim.engine.integrators import Tableau
-from flywheel_sim.engine.vm.native import runtime
+from flywheel_sim.engine.vm.native import randoms, runtime
 from flywheel_sim.engine.vm.native.equations import ZEROS, equation_function
 from flywheel_sim.engine.vm.native.text import VEC, Function, W, double, splat_const
 
@@ -42,6 +43,7 @@ CTX = [
     "save_every",
     "doubles",
     "hist",
+    "keys",
 ]
 MASK = f"<{W} x i1>"
 
@@ -424,6 +426,7 @@ def _ctx(fn: Function) -> dict[str, str]:
         "state": f"{VEC}*",
         "doubles": "double*",
         "hist": "double*",
+        "keys": "i64*",
     }
     fields: dict[str, str] = {}
     for index, name in enumerate(CTX):
@@ -457,7 +460,9 @@ def _main(program: Program, table: Tableau, rows: Rows) -> str:
         held = fn.value(f"mul i64 {offset}, {n_delays}")
         at = fn.value(f"mul i64 {held}, {c['span']}")
         c["H"] = fn.value(f"getelementptr inbounds double, double* {c['hist']}, i64 {at}", "H")
-        return R, fn.value(f"mul i64 {g}, {W}", "r0")
+        r0 = fn.value(f"mul i64 {g}, {W}", "r0")
+        c["K"] = fn.value(f"getelementptr inbounds i64, i64* {c['keys']}, i64 {r0}", "K")
+        return R, r0
 
     first = fn.value(f"icmp eq i64 {c['s_lo']}, 0", "b")
     with fn.if_then(first), fn.loop(c["g_lo"], c["g_hi"], "g") as g:
@@ -468,7 +473,7 @@ def _main(program: Program, table: Tableau, rows: Rows) -> str:
             f"i64 {r0}, i64* getelementptr ({slots}, {slots}* @param_slots, i64 0, i64 0), "
             f"i64 {n_params})"
         )
-        fn.emit(f"call void @init({VEC}* {R}, double {c['start']}, {_clock(c, '0')})")
+        fn.emit(f"call void @init({VEC}* {R}, double {c['start']}, {_clock(c, '0', '0')})")
         _check(fn, c, R, r0, c["start"], "init")
     last = fn.value(f"add i64 {c['n_steps']}, 1")
     over = fn.value(f"icmp slt i64 {c['s_hi']}, {last}", "b")
@@ -489,11 +494,11 @@ def _main(program: Program, table: Tableau, rows: Rows) -> str:
     return fn.text()
 
 
-def _clock(c: dict[str, str], recorded: str) -> str:
-    """The equation functions' arguments after the time: the clock, then the history."""
+def _clock(c: dict[str, str], recorded: str, step: str) -> str:
+    """The equation functions' arguments after the time: the clock, the history, the keys."""
     return (
         f"double {c['dt']}, double {c['start']}, double {c['stop']}, double* {c['H']}, "
-        f"i64 {recorded}, i64 {c['span']}"
+        f"i64 {recorded}, i64 {c['span']}, i64* {c['K']}, i64 {step}"
     )
 
 
@@ -535,7 +540,7 @@ def _step(
 ) -> None:
     """One step of one lane group (see the module docstring)."""
     R, r0, t, saving, j, moving = where
-    fn.emit(f"call void @first({VEC}* {R}, double {t}, {_clock(c, c['step'])})")
+    fn.emit(f"call void @first({VEC}* {R}, double {t}, {_clock(c, c['step'], c['step'])})")
     fn.emit(f"call void @derivatives({VEC}* {R}, i64 {rows.k}, double {c['dt']})")
     _check(fn, c, R, r0, t, "check")
     with fn.if_then(saving):
@@ -564,7 +569,9 @@ def _step(
                 fn.emit(f"call void @combine{i}({VEC}* {R}, double {c['dt']})")
                 frac = fn.value(f"fmul double {double(float(table.c[i]))}, {c['dt']}")
                 ti = fn.value(f"fadd double {t}, {frac}", "t")
-                fn.emit(f"call void @later({VEC}* {R}, double {ti}, {_clock(c, recorded)})")
+                fn.emit(
+                    f"call void @later({VEC}* {R}, double {ti}, {_clock(c, recorded, c['step'])})"
+                )
                 krow = rows.k + i * n_stocks
                 fn.emit(f"call void @derivatives({VEC}* {R}, i64 {krow}, double {c['dt']})")
             fn.emit(f"call void @combine{table.stages}({VEC}* {R}, double {c['dt']})")
@@ -591,6 +598,8 @@ def module_text(program: Program, table: Tableau, variant: tuple[int, str] | Non
         runtime.lookup_function(len(program.lookup_x), len(program.lookup_kind)),
         runtime.helpers(),
         runtime.history_functions(),
+        randoms.site_tables(program.site_keys, program.site_seed),
+        randoms.functions(program.n_sites),
         runtime.pow_function(variant),
         CHECK,
         _load_params(),
