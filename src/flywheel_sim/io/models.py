@@ -33,9 +33,9 @@ def loads_model(text: str, *, file: str | None = None, name: str = "model") -> M
 
 def builtin_models() -> list[str]:
     """Names of the models shipped inside the package."""
-    from importlib import resources
+    from flywheel_sim.library import files
 
-    folder = resources.files("flywheel_sim.library") / "models"
+    folder = files() / "models"
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
@@ -56,9 +56,9 @@ def load_model(source: str | Path, *, data_files: Sequence[str | Path] = ()) -> 
         )
     if not path.exists() and isinstance(source, str) and re.fullmatch(r"[\w-]+", source):
         if source in builtin_models():
-            from importlib import resources
+            from flywheel_sim.library import files
 
-            ref = resources.files("flywheel_sim.library") / "models" / f"{source}.yaml"
+            ref = files() / "models" / f"{source}.yaml"
             return loads_model(ref.read_text(encoding="utf-8"), file=f"{source}.yaml", name=source)
         hint = did_you_mean(source, builtin_models())
         raise ModelError(
