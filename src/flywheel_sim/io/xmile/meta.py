@@ -13,16 +13,8 @@ from typing import Any, cast
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.xml import FLYWHEEL_NS, Document
-from flywheel_sim.spec.model import (
-    DiagnosticsSpec,
-    Element,
-    History,
-    HistorySeries,
-    Link,
-    LoopSpec,
-    Model,
-    Report,
-)
+from flywheel_sim.spec.analyses import DiagnosticsSpec, History, HistorySeries, Report
+from flywheel_sim.spec.model import Element, Link, LoopSpec, Model
 
 TAG = f"{{{FLYWHEEL_NS}}}meta"
 MAX_META_CHARS = 5_000_000

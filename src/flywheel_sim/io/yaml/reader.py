@@ -14,18 +14,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flywheel_sim.errors import ModelError, did_you_mean
 from flywheel_sim.spec.model import (
-    AGGREGATES,
-    DiagnosticsSpec,
     Dimension,
     Element,
     GraphicalFunction,
-    History,
-    HistorySeries,
     Kind,
     Link,
     LoopSpec,
     Model,
-    Report,
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
@@ -34,6 +29,7 @@ from flywheel_sim.spec.size import check_dimension_size, collector_paused
 if TYPE_CHECKING:
     import yaml
 
+    from flywheel_sim.spec.analyses import DiagnosticsSpec, History, Report
     from flywheel_sim.spec.layout import Layout
 
 MAX_YAML_VALUES = 2_000_000
@@ -383,6 +379,8 @@ class Reader:
         node = doc.get("history")
         if node is None:
             return None
+        from flywheel_sim.spec.analyses import AGGREGATES, History, HistorySeries
+
         line = doc.key_lines.get("history")
         if not isinstance(node, Node):
             raise self.error("history must be a mapping with data, time and series", line)
@@ -419,6 +417,8 @@ class Reader:
         node = doc.get("report")
         if node is None:
             return None
+        from flywheel_sim.spec.analyses import Report
+
         line = doc.key_lines.get("report")
         if not isinstance(node, Node):
             raise self.error("report must be a mapping with times and variables", line)
@@ -443,6 +443,8 @@ class Reader:
         node = doc.get("diagnostics")
         if node is None:
             return None
+        from flywheel_sim.spec.analyses import DiagnosticsSpec
+
         line = doc.key_lines.get("diagnostics")
         if not isinstance(node, Node):
             raise self.error(
