@@ -130,6 +130,8 @@ class Element:
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
+    """A named dimension: its elements and the dimensions it maps onto."""
+
     name: str
     elements: tuple[str, ...]
     line: int | None = None
@@ -156,6 +158,8 @@ class LoopSpec:
 
 @dataclass(frozen=True, slots=True)
 class TimeSpec:
+    """The simulated time: start, stop, step (dt), saving step, units and integration method."""
+
     start: float = 0.0
     stop: float = 100.0
     dt: float = 1.0
