@@ -26,7 +26,6 @@ from flywheel_sim.spec.builtins import ALIASES, BUILTINS, lookup_builtin
 from flywheel_sim.spec.model import Element, GraphicalFunction
 from flywheel_sim.spec.names import canonical
 from flywheel_sim.spec.parser import parse
-from flywheel_sim.spec.policy import Table, policy_expr
 
 __all__ = ["ARRAY_CALLS", "Inst", "Scalariser", "instance_key"]
 
@@ -123,6 +122,8 @@ class Scalariser(VectorFunctions):
     def policy_instances(self, element: Element, index: tuple[str, ...]) -> list[Inst]:
         """A parameter with a policy: its value becomes a hidden base slot (still set per run)
         and the parameter itself an auxiliary that follows the policy from that base."""
+        from flywheel_sim.spec.policy import Table, policy_expr  # only for a model with policies
+
         policy = element.policy
         assert policy is not None
         key = instance_key(element.key, index)

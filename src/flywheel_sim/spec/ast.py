@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Num:
+    """A number."""
+
     value: float
 
 
@@ -31,18 +33,24 @@ class Range:
 
 @dataclass(frozen=True, slots=True)
 class Var:
+    """A variable, with its subscripts if it is an array (``x[a, 2]``)."""
+
     name: str
     subscripts: tuple[Subscript, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class Unary:
+    """A unary operation: ``-x``, ``+x``, ``NOT x``."""
+
     op: str  # "-", "+", "NOT"
     operand: Expr
 
 
 @dataclass(frozen=True, slots=True)
 class Binary:
+    """A binary operation: arithmetic, comparison, ``AND``, ``OR``."""
+
     op: str  # + - * / ^ MOD = <> < <= > >= AND OR
     left: Expr
     right: Expr
@@ -50,6 +58,8 @@ class Binary:
 
 @dataclass(frozen=True, slots=True)
 class If:
+    """``IF cond THEN then ELSE orelse``."""
+
     cond: Expr
     then: Expr
     orelse: Expr
@@ -57,6 +67,8 @@ class If:
 
 @dataclass(frozen=True, slots=True)
 class Call:
+    """A call of a builtin function, a lookup or a macro."""
+
     func: str  # upper case for builtins; canonical lower case for lookups and macros
     args: tuple[Expr, ...]
 

@@ -23,6 +23,8 @@ from flywheel_sim.spec.builtins_vensim import VENSIM_ROWS
 
 @dataclass(frozen=True, slots=True)
 class Builtin:
+    """A builtin function: its name, how many arguments it takes, its kind and its help."""
+
     name: str
     min_args: int
     max_args: int | None  # None: any number

@@ -20,8 +20,28 @@ from flywheel_sim.spec.ast import KEYWORDS
 from flywheel_sim.spec.names import RESERVED, canonical, canonical_elements
 
 if TYPE_CHECKING:  # annotations only: a model without policies does not import the module
+    from flywheel_sim.spec.analyses import AGGREGATES as AGGREGATES
+    from flywheel_sim.spec.analyses import Aggregate as Aggregate
+    from flywheel_sim.spec.analyses import DiagnosticsSpec as DiagnosticsSpec
+    from flywheel_sim.spec.analyses import History as History
+    from flywheel_sim.spec.analyses import HistorySeries as HistorySeries
+    from flywheel_sim.spec.analyses import Report as Report
     from flywheel_sim.spec.layout import Layout
     from flywheel_sim.spec.policy import Policy
+else:
+    _ANALYSES = frozenset(
+        {"AGGREGATES", "Aggregate", "DiagnosticsSpec", "History", "HistorySeries", "Report"}
+    )
+
+    def __getattr__(name: str) -> Any:
+        """The analyses' settings, defined in :mod:`.analyses` (imported on first use: a model
+        without history, report or diagnostics does not build them), still importable here."""
+        if name in _ANALYSES:
+            from flywheel_sim.spec import analyses
+
+            return getattr(analyses, name)
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 Kind = Literal["stock", "flow", "aux", "parameter", "lookup"]
 KINDS: tuple[Kind, ...] = ("stock", "flow", "aux", "parameter", "lookup")
@@ -110,6 +130,8 @@ class Element:
 
 @dataclass(frozen=True, slots=True)
 class Dimension:
+    """A named dimension: its elements and the dimensions it maps onto."""
+
     name: str
     elements: tuple[str, ...]
     line: int | None = None
@@ -134,63 +156,10 @@ class LoopSpec:
     line: int | None = None
 
 
-Aggregate = Literal["annual_total", "annual_mean", "point", "year_end"]
-AGGREGATES: tuple[str, ...] = ("annual_total", "annual_mean", "point", "year_end")
-
-
-@dataclass(frozen=True, slots=True)
-class HistorySeries:
-    """An observed series: model ``variable`` against data ``column``.
-
-    ``aggregate`` says how to compare: ``annual_total`` integrates a flow over each year
-    (revenue per year is the integral of the revenue rate), ``annual_mean`` averages a level
-    over the year (a share of the year's sales), ``point`` samples the variable at the start
-    of the year and ``year_end`` at its end (a count reported "at year end").
-    """
-
-    variable: str
-    column: str
-    aggregate: Aggregate = "point"
-
-
-@dataclass(frozen=True, slots=True)
-class History:
-    """Where a model's historical data lives: shipped data sets or CSV files beside the model
-    (several are joined on the time column)."""
-
-    data: tuple[str, ...]
-    time_column: str
-    series: tuple[HistorySeries, ...]
-    line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """Key figures to show after a run: these variables at these times."""
-
-    times: tuple[float, ...]
-    variables: tuple[str, ...]
-    chart: tuple[str, ...] = ()
-    line: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DiagnosticsSpec:
-    """What the flywheel diagnostics look at: the push parameter, the stock that should grow,
-    the outcome (at a time) whose leverage matters, and for coasting the push and investment
-    parameters (with the value each takes when stopped) and when they stop."""
-
-    push: str | None = None
-    stock: str | None = None
-    outcome: str | None = None
-    at: float | None = None
-    line: int | None = None
-    coast_at: float | None = None  # when the pushes and investments stop, for coasting
-    stop: tuple[tuple[str, float], ...] = ()  # each push/investment parameter, stopped value
-
-
 @dataclass(frozen=True, slots=True)
 class TimeSpec:
+    """The simulated time: start, stop, step (dt), saving step, units and integration method."""
+
     start: float = 0.0
     stop: float = 100.0
     dt: float = 1.0

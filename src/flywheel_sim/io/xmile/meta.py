@@ -9,20 +9,14 @@ them. JSON is parsed with :func:`json.loads` (data only) and checked field by fi
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from flywheel_sim.errors import ModelError
 from flywheel_sim.io.xmile.xml import FLYWHEEL_NS, Document
-from flywheel_sim.spec.model import (
-    DiagnosticsSpec,
-    Element,
-    History,
-    HistorySeries,
-    Link,
-    LoopSpec,
-    Model,
-    Report,
-)
+from flywheel_sim.spec.model import Element, Link, LoopSpec, Model
+
+if TYPE_CHECKING:  # imported where built: a model without them does not create their classes
+    from flywheel_sim.spec.analyses import DiagnosticsSpec, History, Report
 
 TAG = f"{{{FLYWHEEL_NS}}}meta"
 MAX_META_CHARS = 5_000_000
@@ -154,6 +148,8 @@ def _loop(lp: dict[str, Any]) -> LoopSpec:
 
 
 def _history(h: dict[str, Any]) -> History:
+    from flywheel_sim.spec.analyses import History, HistorySeries
+
     series = tuple(
         HistorySeries(str(s["variable"]), str(s["column"]), cast(Any, s["aggregate"]))
         for s in h["series"]
@@ -164,6 +160,8 @@ def _history(h: dict[str, Any]) -> History:
 
 
 def _report(r: dict[str, Any]) -> Report:
+    from flywheel_sim.spec.analyses import Report
+
     return Report(
         tuple(float(t) for t in r["times"]),
         tuple(str(v) for v in r["variables"]),
@@ -172,6 +170,8 @@ def _report(r: dict[str, Any]) -> Report:
 
 
 def _diagnostics(d: dict[str, Any]) -> DiagnosticsSpec:
+    from flywheel_sim.spec.analyses import DiagnosticsSpec
+
     return DiagnosticsSpec(
         push=_name(d.get("push")),
         stock=_name(d.get("stock")),

@@ -2,8 +2,7 @@
 
 YAML is parsed with PyYAML's safe loader; every mapping keeps the line of each key so that
 errors name ``file:line``. Equations are parsed here (syntax errors surface at load time).
-PyYAML and ``importlib.resources`` are imported when a YAML text or a built-in model is read,
-so loading an XMILE file does not pay for them.
+PyYAML is imported when a YAML text is read, so loading an XMILE file does not pay for it.
 """
 
 from __future__ import annotations
@@ -14,20 +13,14 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from flywheel_sim.errors import ModelError, did_you_mean
-from flywheel_sim.io.yaml.layout import read_layout
 from flywheel_sim.spec.model import (
-    AGGREGATES,
-    DiagnosticsSpec,
     Dimension,
     Element,
     GraphicalFunction,
-    History,
-    HistorySeries,
     Kind,
     Link,
     LoopSpec,
     Model,
-    Report,
     TimeSpec,
 )
 from flywheel_sim.spec.parser import parse
@@ -35,6 +28,9 @@ from flywheel_sim.spec.size import check_dimension_size, collector_paused
 
 if TYPE_CHECKING:
     import yaml
+
+    from flywheel_sim.spec.analyses import DiagnosticsSpec, History, Report
+    from flywheel_sim.spec.layout import Layout
 
 MAX_YAML_VALUES = 2_000_000
 MAX_YAML_DEPTH = 100  # mappings and lists inside each other; a model uses about five
@@ -344,7 +340,7 @@ class Reader:
                 file=self.file,
                 text=self.text,
                 units=self.units(doc),
-                layout=read_layout(self, doc),
+                layout=self.layout(doc),
             )
         except ModelError as exc:
             raise exc.located(file=self.file) from None
@@ -352,9 +348,11 @@ class Reader:
     def units(self, doc: Node) -> tuple[tuple[str, str], ...]:
         """The model's own unit words (``units: {customer: person, dozen: 12 item}``),
         checked here so that a bad definition names its line."""
-        from flywheel_sim.spec.units import unit_table
-
         node = self.section(doc, "units")
+        if not node:
+            return ()
+        from flywheel_sim.spec.units import unit_table  # only for a model with its own units
+
         out = []
         for name, text in node.items():
             line = node.key_lines.get(name)
@@ -369,10 +367,20 @@ class Reader:
                 raise self.error(exc.message, line, hint=exc.hint) from None
         return tuple(out)
 
+    def layout(self, doc: Node) -> Layout | None:
+        """The diagram (``layout:``), read by :mod:`.layout`, imported only for a model with one."""
+        if doc.get("layout") is None:
+            return None
+        from flywheel_sim.io.yaml.layout import read_layout
+
+        return read_layout(self, doc)
+
     def history(self, doc: Node) -> History | None:
         node = doc.get("history")
         if node is None:
             return None
+        from flywheel_sim.spec.analyses import AGGREGATES, History, HistorySeries
+
         line = doc.key_lines.get("history")
         if not isinstance(node, Node):
             raise self.error("history must be a mapping with data, time and series", line)
@@ -409,6 +417,8 @@ class Reader:
         node = doc.get("report")
         if node is None:
             return None
+        from flywheel_sim.spec.analyses import Report
+
         line = doc.key_lines.get("report")
         if not isinstance(node, Node):
             raise self.error("report must be a mapping with times and variables", line)
@@ -433,6 +443,8 @@ class Reader:
         node = doc.get("diagnostics")
         if node is None:
             return None
+        from flywheel_sim.spec.analyses import DiagnosticsSpec
+
         line = doc.key_lines.get("diagnostics")
         if not isinstance(node, Node):
             raise self.error(
