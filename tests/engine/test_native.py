@@ -365,3 +365,33 @@ def test_compiled_kernels_are_kept_on_disk_and_damaged_ones_compiled_again(
     monkeypatch.setenv("FLYWHEEL_KERNEL_CACHE", "off")
     assert cache.folder() is None
     del first
+
+
+def test_threads_that_start_llvm_together_all_find_it_ready() -> None:
+    # a sweep's worker threads reach the native VM at once in a fresh process; one of them
+    # once read the vector pow's variant before another had finished setting LLVM up
+    import subprocess
+    import sys
+
+    script = (
+        "import threading\n"
+        "from flywheel_sim.engine.vm.native import jit\n"
+        "errors = []\n"
+        "def ask():\n"
+        "    try:\n"
+        "        jit.variant()\n"
+        "    except Exception as exc:\n"
+        "        errors.append(exc)\n"
+        "threads = [threading.Thread(target=ask) for _ in range(16)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "assert not errors, errors\n"
+    )
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "PYTHONPATH": src},
+    )
+    assert done.returncode == 0, done.stderr

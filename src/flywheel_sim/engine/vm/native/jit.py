@@ -24,6 +24,7 @@ from typing import Any
 OPTIMISE_BELOW = 4_000  # IR lines: optimise modules smaller than this
 KEEP = 128  # kernels kept in memory (each with its execution engine)
 _LOCK = threading.Lock()
+_INIT_LOCK = threading.Lock()
 _KERNELS: dict[str, Kernel] = {}
 _STATE: dict[str, Any] = {}
 
@@ -38,14 +39,19 @@ class Kernel:
 
 
 def _llvm() -> Any:
-    """llvmlite's binding, initialised once, with libmvec loaded when there is one."""
+    """llvmlite's binding, initialised once (threads may ask at the same time: what they read
+    is complete before ``llvm`` is set), with libmvec loaded when there is one."""
     if "llvm" not in _STATE:
-        from llvmlite import binding as llvm
+        with _INIT_LOCK:
+            if "llvm" not in _STATE:
+                from llvmlite import binding as llvm
 
-        llvm.initialize_native_target()
-        llvm.initialize_native_asmprinter()
-        _STATE["llvm"] = llvm
-        _STATE["variant"] = pow_variant(llvm)
+                llvm.initialize_native_target()
+                llvm.initialize_native_asmprinter()
+                _STATE["variant"] = pow_variant(llvm)
+                _STATE["cpu"] = llvm.get_host_cpu_name()
+                _STATE["features"] = llvm.get_host_cpu_features().flatten()
+                _STATE["llvm"] = llvm
     return _STATE["llvm"]
 
 
@@ -54,9 +60,6 @@ def _machine(opt: int) -> Any:
     so each compilation gets its own)."""
     llvm = _llvm()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    if "features" not in _STATE:
-        _STATE["cpu"] = llvm.get_host_cpu_name()
-        _STATE["features"] = llvm.get_host_cpu_features().flatten()
     return target.create_target_machine(
         cpu=_STATE["cpu"], features=_STATE["features"], opt=opt, codemodel="jitdefault"
     )
@@ -79,17 +82,21 @@ def variant() -> tuple[int, str] | None:
 def compile_kernel(text: str) -> Kernel:
     """The machine code of IR ``text`` (its ``@kernel(i64*)``): from this process's kernels,
     else from the disk cache (:mod:`.cache`), else compiled (and stored there)."""
+    from flywheel_sim import version
     from flywheel_sim.engine.vm.native import cache
-    from flywheel_sim.version import __version__
 
     small = text.count("\n") < OPTIMISE_BELOW
     level = 2 if small else 0
     llvm = _llvm()
     name = cache.key(
-        text, str(level), llvm.llvm_version_info.__repr__(), _llvmlite_version(), __version__,
-        _STATE.setdefault("cpu", llvm.get_host_cpu_name()),
-        _STATE.setdefault("features", llvm.get_host_cpu_features().flatten()),
-    )  # fmt: skip
+        text,
+        str(level),
+        repr(llvm.llvm_version_info),
+        _llvmlite_version(),
+        version.__version__,
+        _STATE["cpu"],
+        _STATE["features"],
+    )
     with _LOCK:
         found = _KERNELS.get(name)
         if found is not None:
