@@ -287,6 +287,18 @@ auxiliaries:
 """
 
 
+def test_a_cancelled_ensemble_stops_its_threads_before_raising() -> None:
+    # several tasks on the pool's threads: they finish their chunk, then Cancelled is raised
+    program = fs.compile_model(fs.load_model("amazon"))
+    native.CHUNK_SECONDS, saved = 1e-4, native.CHUNK_SECONDS
+    try:
+        with pytest.raises(Cancelled):
+            _both(program, _runs(program, 2000), "rk4", cancel=lambda: True)
+    finally:
+        native.CHUNK_SECONDS = saved
+    _assert_same(program, _runs(program, 40), "euler")  # the threads are free again
+
+
 def test_unsupported_programs_run_on_the_numba_kernels() -> None:
     program = fs.compile_model(model_from(ALLOCATION))
     assert not native.supports(program)

@@ -222,12 +222,26 @@ def _tasks(base: I64, state_rows: int, n_delays: int, n_groups: int, n_steps: in
     """Lane groups split among tasks: a few per thread, each task's rows within STATE_BYTES
     (the delay histories are as large as the block kernel's, run for run)."""
     per_task_memory = max(1, STATE_BYTES // (state_rows * W * 8))
-    wanted = threads() * 4 if n_groups >= threads() * 4 else threads()
+    # a few tasks per thread balance large ensembles; small ones take one task per thread
+    # (each task steps through every step once: more tasks cost more than they balance)
+    wanted = threads() * 4 if n_groups >= 64 else min(n_groups, threads())
     size = max(1, min(per_task_memory, -(-n_groups // wanted)))
     return [
         _Task(base, state_rows, n_delays, g, min(n_groups, g + size), n_steps)
         for g in range(0, n_groups, size)
     ]
+
+
+_POOL: list[ThreadPoolExecutor] = []
+
+
+def _pool() -> ThreadPoolExecutor:
+    """The threads that run tasks, one per core, started once (starting them for each call
+    cost more than a small ensemble's arithmetic)."""
+    with _PROGRAMS_LOCK:
+        if not _POOL:
+            _POOL.append(ThreadPoolExecutor(threads(), thread_name_prefix="flywheel-native"))
+        return _POOL[0]
 
 
 def _execute(
@@ -246,18 +260,18 @@ def _execute(
 
         tasks[0].run(call, stop, first, between)
         return
-    with ThreadPoolExecutor(max_workers=min(threads(), len(tasks))) as pool:
-        pending = {pool.submit(task.run, call, stop, first) for task in tasks}
-        try:
-            while pending:
-                done, pending = wait(pending, timeout=CHUNK_SECONDS, return_when=FIRST_COMPLETED)
-                for future in done:
-                    future.result()
-                if pending:
-                    stop_if_cancelled(cancel, grid.start, grid.stop)
-        except BaseException:
-            stop.set()
-            raise
+    pending = {_pool().submit(task.run, call, stop, first) for task in tasks}
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=CHUNK_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()
+            if pending:
+                stop_if_cancelled(cancel, grid.start, grid.stop)
+    except BaseException:
+        stop.set()  # the tasks stop after their current chunk; wait for them, since they
+        wait(pending)  # write into arrays the caller frees once this raises
+        raise
 
 
 def _blank(out: F64, fail_slot: I64, fail_time: F64, grid: Grid) -> None:
