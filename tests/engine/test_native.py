@@ -368,14 +368,21 @@ def test_compiled_kernels_are_kept_on_disk_and_damaged_ones_compiled_again(
     files = list(tmp_path.glob("*.o"))
     assert len(files) == 1 and tmp_path.stat().st_mode & 0o777 == 0o700
     jit._KERNELS.clear()  # as a fresh process would: read from disk
+    compile_for_real = jit._object_code
     compiled_again = []
     monkeypatch.setattr(jit, "_object_code", lambda *a: compiled_again.append(1) or b"")
     second = jit.compile_kernel(text)
     assert not compiled_again and second.address != 0
     files[0].write_bytes(files[0].read_bytes()[:-10])  # damaged: its checksum fails
     assert cache.read(files[0].stem) is None
+    # a Program's kernel is stored under a hash of the Program, the method, the generator's
+    # source and the machine, so a new process finds it without writing the IR again
+    monkeypatch.setattr(jit, "_object_code", compile_for_real)
+    native.compiled_kernel(program, tableau("rk4"))
+    name = native._known(program).key(tableau("rk4"))
+    assert cache.exists(name) and name != native._known(program).key(tableau("euler"))
     monkeypatch.setenv("FLYWHEEL_KERNEL_CACHE", "off")
-    assert cache.folder() is None
+    assert cache.folder() is None and not cache.exists(name)
     del first
 
 

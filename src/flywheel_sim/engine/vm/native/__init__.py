@@ -18,6 +18,8 @@ translator does not write yet, run on the numba kernels: :func:`supports` says w
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import threading
 import time
@@ -36,7 +38,7 @@ from flywheel_sim.engine.cancel import stop_if_cancelled
 from flywheel_sim.engine.grid import Grid
 from flywheel_sim.engine.integrators import Tableau
 from flywheel_sim.engine.vm.inputs import Outputs
-from flywheel_sim.engine.vm.native import jit
+from flywheel_sim.engine.vm.native import cache, jit
 from flywheel_sim.engine.vm.native.equations import unsupported
 from flywheel_sim.engine.vm.native.kernel import Rows, module_text
 from flywheel_sim.engine.vm.native.text import W
@@ -58,6 +60,28 @@ class _Known:
         init = registers.to_registers(program.init_code, program.n_slots)
         self.instructions = len(init) + len(stage_code(program).first)
         self.spent = 0.0
+        self.calls = 0
+        self.keys: dict[str, str] = {}
+
+    def key(self, table: Tableau) -> str:
+        """The name of this Program's kernel for ``table`` in the caches: a hash of what
+        the IR is made of (the Program's code and data, the method, the generator's source
+        and :func:`jit.environment`), found without writing the IR."""
+        if table.name not in self.keys:
+            digest = hashlib.sha256()
+            for field in dataclasses.fields(self.program):
+                value = getattr(self.program, field.name)
+                if isinstance(value, np.ndarray):
+                    digest.update(f"{field.name}:{value.dtype}:{value.shape}".encode())
+                    digest.update(np.ascontiguousarray(value).tobytes())
+                elif isinstance(value, int | float):
+                    digest.update(f"{field.name}={value!r}".encode())
+            tab = table.a.tobytes() + table.b.tobytes() + table.c.tobytes()
+            self.keys[table.name] = cache.key(
+                cache.generator_digest(), digest.hexdigest(), table.name, tab.hex(),
+                *jit.environment(),
+            )  # fmt: skip
+        return self.keys[table.name]
 
 
 _KNOWN: OrderedDict[int, _Known] = OrderedDict()
@@ -97,18 +121,23 @@ INTERPRET_ONE_RUN = 7e-9  # the same for the one-run kernel (fewer than 10 runs)
 JIT_SECONDS = 0.05  # compiling a kernel: fixed part
 JIT_PER_INSTRUCTION = 4e-4  # and per three-address instruction of one evaluation
 NUMBA_LOAD_SECONDS = 1.0  # importing numba and loading its kernels, once per process
+AGAIN = 3  # a Program simulated this many times in a process is compiled
 
 
 def worth_it(program: Program, table: Tableau, n_runs: int, grid: Grid) -> bool:
     """Whether to compile ``program`` (backend ``auto``): yes when its kernel is already
-    compiled, or when interpreting it would cost more than compiling it, counting the
-    interpreter time this process already spent on it and, if the numba kernels are not
-    loaded yet, their loading. A model run once on a few runs is interpreted; one run
-    again and again, or run on thousands of parameter sets, is compiled."""
+    compiled (in this process or on disk), when it is simulated for the ``AGAIN``-th time,
+    or when interpreting it would cost more than compiling it, counting the interpreter time
+    this process already spent on it and, if the numba kernels are not loaded yet, their
+    loading. A model run once on a few runs is interpreted; one run again and again, or run
+    on thousands of parameter sets, is compiled."""
     import sys
 
     known = _known(program)
-    if (id(program), table.name) in _PROGRAMS:
+    known.calls += 1
+    if (id(program), table.name) in _PROGRAMS or cache.exists(known.key(table)):
+        return True
+    if known.calls >= AGAIN:
         return True
     per = INTERPRET_SECONDS if n_runs >= 10 else INTERPRET_ONE_RUN
     cost = per * known.instructions * (grid.n_steps + 1) * table.stages * n_runs
@@ -126,8 +155,8 @@ def compiled_kernel(program: Program, table: Tableau) -> tuple[jit.Kernel, Rows]
         if found is not None and found[0] is program:
             _PROGRAMS.move_to_end(key)
             return found[1], found[2]
-    text = module_text(program, table, jit.variant())
-    compiled = jit.compile_kernel(text)
+    name = _known(program).key(table)
+    compiled = jit.kernel_for(name, lambda: module_text(program, table, jit.variant()))
     rows = Rows.of(program, table.stages)
     with _PROGRAMS_LOCK:
         _PROGRAMS[key] = (program, compiled, rows)

@@ -40,6 +40,28 @@ def key(*parts: str) -> str:
     return digest.hexdigest()
 
 
+_SOURCES: list[str] = []
+
+
+def generator_digest() -> str:
+    """A hash of the code generator's own source (this package's files), so that kernels
+    keyed by the Program rather than by their IR are never reused after the generator
+    changes."""
+    if not _SOURCES:
+        digest = hashlib.sha256()
+        for path in sorted(Path(__file__).parent.glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+        _SOURCES.append(digest.hexdigest())
+    return _SOURCES[0]
+
+
+def exists(name: str) -> bool:
+    """Whether a kernel is stored under ``name``."""
+    where = folder()
+    return where is not None and (where / f"{name}.o").is_file()
+
+
 def read(name: str) -> bytes | None:
     """The object code stored under ``name``, if any."""
     where = folder()

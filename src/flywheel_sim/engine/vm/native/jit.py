@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,31 +80,44 @@ def variant() -> tuple[int, str] | None:
     return result
 
 
-def compile_kernel(text: str) -> Kernel:
-    """The machine code of IR ``text`` (its ``@kernel(i64*)``): from this process's kernels,
-    else from the disk cache (:mod:`.cache`), else compiled (and stored there)."""
+def environment() -> tuple[str, ...]:
+    """What compiled code depends on besides its IR: LLVM's and llvmlite's versions, this
+    package's, the processor's name and features and the vector ``pow`` it calls."""
     from flywheel_sim import version
-    from flywheel_sim.engine.vm.native import cache
 
-    small = text.count("\n") < OPTIMISE_BELOW
-    level = 2 if small else 0
     llvm = _llvm()
-    name = cache.key(
-        text,
-        str(level),
+    return (
         repr(llvm.llvm_version_info),
         _llvmlite_version(),
         version.__version__,
         _STATE["cpu"],
         _STATE["features"],
+        repr(_STATE["variant"]),
     )
+
+
+def compile_kernel(text: str) -> Kernel:
+    """The machine code of IR ``text`` (its ``@kernel(i64*)``), keyed by the text itself."""
+    from flywheel_sim.engine.vm.native import cache
+
+    return kernel_for(cache.key(text, *environment()), lambda: text)
+
+
+def kernel_for(name: str, make_text: Callable[[], str]) -> Kernel:
+    """The kernel stored under ``name``: from this process's kernels, else from the disk
+    cache (:mod:`.cache`), else compiled from ``make_text()`` (and stored there). ``name``
+    must change whenever the text would."""
+    from flywheel_sim.engine.vm.native import cache
+
+    llvm = _llvm()
     with _LOCK:
         found = _KERNELS.get(name)
         if found is not None:
             return found
         code = cache.read(name)
         if code is None:
-            code = _object_code(llvm, text, level)
+            text = make_text()
+            code = _object_code(llvm, text, 2 if text.count("\n") < OPTIMISE_BELOW else 0)
             cache.write(name, code)
         kernel = _load(llvm, code)
         _KERNELS[name] = kernel
