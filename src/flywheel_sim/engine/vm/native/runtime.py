@@ -44,6 +44,18 @@ def _at(table: str, size: int, index: str, out: str, kind: str = "double") -> st
     )
 
 
+def _line(tag: str, a: tuple[str, str], b: tuple[str, str], c: tuple[str, str]) -> str:
+    """``ret ya + (x - xa) * (yb - yc) / (xb - xc)``: a point of a table's segment, or of its
+    first or last segment extended, in jitops.lookup's order of operations."""
+    (xa, ya), (xb, yb), (xc, yc) = a, b, c
+    return (
+        f"  %dx{tag} = fsub double %x, {xa}\n  %dy{tag} = fsub double {yb}, {yc}\n"
+        f"  %p{tag} = fmul double %dx{tag}, %dy{tag}\n  %w{tag} = fsub double {xb}, {xc}\n"
+        f"  %q{tag} = fdiv double %p{tag}, %w{tag}\n  %r{tag} = fadd double {ya}, %q{tag}\n"
+        f"  ret double %r{tag}"
+    )
+
+
 def lookup_function(n_x: int, n_tables: int) -> str:
     """``double @lookup(double x, i64 table)``: jitops.lookup, with a NaN x giving NaN
     (``n_x`` points in all, ``n_tables`` tables)."""
@@ -126,13 +138,7 @@ extlow:
   %lo1 = add i64 %lo, 1
 {x("%lo1", "%x1")}
 {y("%lo1", "%y1")}
-  %dxl = fsub double %x, %x0
-  %dyl = fsub double %y1, %y0
-  %pl = fmul double %dxl, %dyl
-  %wl = fsub double %x1, %x0
-  %ql = fdiv double %pl, %wl
-  %rl = fadd double %y0, %ql
-  ret double %rl
+{_line("l", ("%x0", "%y0"), ("%x1", "%y1"), ("%x0", "%y0"))}
 retlow:
   ret double %y0
 notlow:
@@ -148,13 +154,7 @@ exthigh:
   %prev = add i64 %hi, -2
 {x("%prev", "%xp")}
 {y("%prev", "%yp")}
-  %dxh = fsub double %x, %xn
-  %dyh = fsub double %yn, %yp
-  %ph = fmul double %dxh, %dyh
-  %wh = fsub double %xn, %xp
-  %qh = fdiv double %ph, %wh
-  %rh = fadd double %yn, %qh
-  ret double %rh
+{_line("h", ("%xn", "%yn"), ("%xn", "%yn"), ("%xp", "%yp"))}
 rethigh:
   ret double %yn
 middle:
@@ -176,13 +176,7 @@ search:
 retsame:
   ret double %yj
 between:
-  %dx = fsub double %x, %xi
-  %dy = fsub double %yj, %yi
-  %p = fmul double %dx, %dy
-  %w = fsub double %xj, %xi
-  %q = fdiv double %p, %w
-  %r = fadd double %yi, %q
-  ret double %r
+{_line("m", ("%xi", "%yi"), ("%xj", "%yj"), ("%xi", "%yi"))}
 }}
 """
 
