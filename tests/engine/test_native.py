@@ -313,7 +313,7 @@ def test_auto_compiles_when_interpreting_would_cost_more() -> None:
     import flywheel_sim.engine.vm.block  # noqa: F401  (the interpreter is loaded: no load cost)
 
     assert not native.worth_it(program, table, 1, grid)  # one run: interpret
-    assert native.worth_it(program, table, 100_000, grid)  # a large ensemble: compile
+    assert native.worth_it(program, table, 1_000_000, grid)  # a large ensemble: compile
     assert native.worth_it(program, table, 1, grid)  # compiled once asked, or spent enough
     auto = fs.simulate(program, {"when": [4.0, 6.0]})
     numba = fs.simulate(program, {"when": [4.0, 6.0]}, options=fs.Options(backend="numba"))
@@ -414,3 +414,28 @@ def test_threads_that_start_llvm_together_all_find_it_ready() -> None:
         env={**__import__("os").environ, "PYTHONPATH": src},
     )
     assert done.returncode == 0, done.stderr
+
+
+def _chain(links: int) -> str:
+    """A YAML chain of ``links`` stocks, each fed by the one before through a lookup."""
+    lines = ["name: chain", "time: {start: 0, stop: 2, dt: 0.25}", "stocks:"]
+    lines += [f"  s{i}: {{initial: {i + 1}, inflows: [f{i}]}}" for i in range(links)]
+    lines.append("flows:")
+    lines += [
+        f'  f{i}: {{equation: "0.1 * s{i - 1 if i else links - 1} - 0.05 * s{i} + bump(TIME)"}}'
+        for i in range(links)
+    ]
+    lines += ["lookups:", "  bump: {points: [[0, 0], [1, 1], [2, 0]]}"]
+    return "\n".join(lines)
+
+
+def test_long_code_is_cut_between_equations_and_stays_bit_identical() -> None:
+    # more than PART instructions per evaluation: several functions, called in order
+    from flywheel_sim.compile.stages import stage_code
+    from flywheel_sim.engine.vm.native.equations import PART, _cuts
+
+    program = fs.compile_model(model_from(_chain(120)))
+    code = stage_code(program).first
+    cuts = _cuts(code, program.n_slots)
+    assert len(code) > 2 * PART and len(cuts) > 3 and cuts[-1] == len(code)
+    _assert_same(program, np.zeros((0, 10)), "rk4")

@@ -119,15 +119,19 @@ def supports(program: Program) -> bool:
 INTERPRET_SECONDS = 1.5e-9  # numba kernels: per instruction, step, stage and run
 INTERPRET_ONE_RUN = 7e-9  # the same for the one-run kernel (fewer than 10 runs)
 JIT_SECONDS = 0.05  # compiling a kernel: fixed part
-JIT_PER_INSTRUCTION = 4e-4  # and per three-address instruction of one evaluation
+JIT_PER_INSTRUCTION = 6e-4  # and per three-address instruction of one evaluation, growing
+JIT_GROWTH = 2500  # with the size (x 1 + I / JIT_GROWTH): SIR 0.1 s, amazon (910) 0.5 s,
+# a generated model of 1,000 variables (5,400) 11 s: long straight-line blocks of vector
+# code leave LLVM's fast instruction selector for its slower general one
 NUMBA_LOAD_SECONDS = 1.0  # importing numba and loading its kernels, once per process
 AGAIN = 3  # a Program simulated this many times in a process is compiled
 
 
 def worth_it(program: Program, table: Tableau, n_runs: int, grid: Grid) -> bool:
     """Whether to compile ``program`` (backend ``auto``): yes when its kernel is already
-    compiled (in this process or on disk), when it is simulated for the ``AGAIN``-th time,
-    or when interpreting it would cost more than compiling it, counting the interpreter time
+    compiled (in this process or on disk), when it is simulated for the ``AGAIN``-th time
+    (if compiling takes under a second), or when interpreting it would cost more than
+    compiling it, counting the interpreter time
     this process already spent on it and, if the numba kernels are not loaded yet, their
     loading. A model run once on a few runs is interpreted; one run again and again, or run
     on thousands of parameter sets, is compiled."""
@@ -137,14 +141,16 @@ def worth_it(program: Program, table: Tableau, n_runs: int, grid: Grid) -> bool:
     known.calls += 1
     if (id(program), table.name) in _PROGRAMS or cache.exists(known.key(table)):
         return True
-    if known.calls >= AGAIN:
+    size = known.instructions
+    compiling = JIT_SECONDS + JIT_PER_INSTRUCTION * size * (1 + size / JIT_GROWTH)
+    if known.calls >= AGAIN and compiling <= 1.0:
         return True
     per = INTERPRET_SECONDS if n_runs >= 10 else INTERPRET_ONE_RUN
     cost = per * known.instructions * (grid.n_steps + 1) * table.stages * n_runs
     if "flywheel_sim.engine.vm.block" not in sys.modules:
         cost += NUMBA_LOAD_SECONDS
     known.spent += cost
-    return known.spent >= JIT_SECONDS + JIT_PER_INSTRUCTION * known.instructions
+    return known.spent >= compiling
 
 
 def compiled_kernel(program: Program, table: Tableau) -> tuple[jit.Kernel, Rows]:

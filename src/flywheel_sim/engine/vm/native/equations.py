@@ -12,6 +12,8 @@ gets the bits the scalar kernel gives that run (tested on every built-in model).
 
 from __future__ import annotations
 
+import itertools
+
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import ops, registers
 from flywheel_sim.engine.vm.native.text import VEC, Function, W, double, splat_const
@@ -57,11 +59,11 @@ def unsupported(code: I64) -> set[int]:
 class EquationWriter:
     """Writes one function ``void @name(<W x double>* R, double t, dt, start, stop)``."""
 
-    def __init__(self, name: str, consts: F64) -> None:
+    def __init__(self, name: str, consts: F64, noinline: bool = False) -> None:
         self.fn = Function(
             f"define internal void @{name}({VEC}* noalias %R, double %t, double %dt, "
             "double %start, double %stop, double* noalias %hist, i64 %recorded, i64 %span, "
-            "i64* noalias %keys, i64 %step)"
+            "i64* noalias %keys, i64 %step)" + (" noinline" if noinline else "")
         )
         self.consts = consts
         self.clock: dict[int, str] = {}
@@ -267,8 +269,58 @@ class EquationWriter:
         return self.fn.text()
 
 
+PART = 250  # three-address instructions per function at most, where the code allows a cut
+
+
 def equation_function(name: str, code: I64, consts: F64, n_slots: int) -> str:
-    """The IR text of ``void @name(R, t, dt, start, stop, hist, recorded, span)`` running
-    three-address ``code`` (``hist``: the lane group's history buffers, of which ``recorded``
-    steps are written; ``span``: doubles per buffer)."""
-    return EquationWriter(name, consts).write(code, n_slots)
+    """The IR text of ``void @name(R, t, dt, start, stop, hist, recorded, span, keys, step)``
+    running three-address ``code`` (``hist``: the lane group's history buffers, of which
+    ``recorded`` steps are written; ``span``: doubles per buffer; ``keys``: its runs' random
+    keys). Long code is cut into functions of about PART instructions where no stack value
+    is pending (between equations), called in order and never inlined: LLVM's optimisation
+    and instruction selection grow faster than linearly with one function's length, so a
+    large model is optimised piece by piece in linear time."""
+    cuts = _cuts(code, n_slots)
+    if len(cuts) <= 2:
+        return EquationWriter(name, consts).write(code, n_slots)
+    parts = [
+        EquationWriter(f"{name}.{i}", consts, noinline=True).write(code[lo:hi], n_slots)
+        for i, (lo, hi) in enumerate(itertools.pairwise(cuts))
+    ]
+    args = (
+        f"{VEC}* %R, double %t, double %dt, double %start, double %stop, double* %hist, "
+        "i64 %recorded, i64 %span, i64* %keys, i64 %step"
+    )
+    calls = "\n".join(f"  call void @{name}.{i}({args})" for i in range(len(parts)))
+    wrapper = (
+        f"define internal void @{name}({VEC}* noalias %R, double %t, double %dt, double %start, "
+        "double %stop, double* noalias %hist, i64 %recorded, i64 %span, i64* noalias %keys, "
+        f"i64 %step) {{\nentry:\n{calls}\n  ret void\n}}"
+    )
+    return "\n\n".join([*parts, wrapper])
+
+
+def _cuts(code: I64, n_slots: int) -> list[int]:
+    """Where ``code`` may be cut (no stack row read later without being written first), at
+    most PART instructions apart where possible: [0, ..., len(code)]."""
+    free = [False] * (len(code) + 1)
+    live: set[int] = set()
+    free[len(code)] = True
+    for k in range(len(code) - 1, -1, -1):
+        op, out, ak, a, bk, b = (int(x) for x in code[k])
+        if op in _BINARY or op in _UNARY:
+            live.discard(out)
+            live.update(r for kind, r in ((ak, a), (bk, b)) if kind == registers.ROW)
+        else:
+            pops = ops.pops(op, a)
+            base = n_slots + out - pops
+            live.discard(base)
+            live.update(range(base, n_slots + out))
+        live = {r for r in live if r >= n_slots}
+        free[k] = not live
+    cuts, last = [0], 0
+    for k in range(1, len(code)):
+        if free[k] and k - last >= PART:
+            cuts.append(k)
+            last = k
+    return [*cuts, len(code)]
