@@ -439,3 +439,17 @@ def test_long_code_is_cut_between_equations_and_stays_bit_identical() -> None:
     cuts = _cuts(code, program.n_slots)
     assert len(code) > 2 * PART and len(cuts) > 3 and cuts[-1] == len(code)
     _assert_same(program, np.zeros((0, 10)), "rk4")
+
+
+def test_long_lists_are_looped_over_and_stay_bit_identical() -> None:
+    # more edges and checked values than UNROLL: the flows and the finite check as loops
+    from flywheel_sim.engine.vm.native.kernel import UNROLL
+
+    program = fs.compile_model(model_from(_chain(UNROLL + 20)))
+    assert len(program.edge_stock) > UNROLL and len(program.check_order) > UNROLL
+    _assert_same(program, np.zeros((0, 11)), "heun")
+    text_bad = _chain(UNROLL + 20).replace("0.05 * s3 ", "0.05 * s3 / (TIME - 1) ")
+    failing = fs.compile_model(model_from(text_bad))  # s3's flow divides by zero at TIME = 1
+    ours, _ = _both(failing, np.zeros((0, 3)), "euler")
+    assert (ours.fail_slot >= 0).all()  # type: ignore[attr-defined]
+    _assert_same(failing, np.zeros((0, 3)), "euler")

@@ -105,12 +105,25 @@ class _Body:
         return self.fn.value(f"icmp ne i{W} {bits}, 0", "b")
 
 
+UNROLL = 256  # longer lists (edges, checked rows) are looped over, not written out
+
+
 def _derivatives(program: Program) -> str:
-    """``void @derivatives(R, i64 krow, double dt)``: K rows = net flows after the limits."""
+    """``void @derivatives(R, i64 krow, double dt)``: K rows = net flows after the limits.
+    Each stock's flows are added in edge order from 0.0, written out for a small model and
+    as a loop over the edge tables for a large one (one long chain of additions is what
+    LLVM's instruction selection handles worst)."""
     fn = Function(f"define internal void @derivatives({VEC}* noalias %R, i64 %krow, double %dt)")
     body = _Body(fn)
     if len(program.nonneg_stock):
         _limits(program, fn, body)
+    if len(program.edge_stock) > UNROLL:
+        fn.emit(
+            f"call void @flows({VEC}* %R, i64 %krow, i64 {len(program.stock_slots)}, "
+            f"i64 {len(program.edge_stock)})"
+        )
+        fn.emit("ret void")
+        return fn.text()
     acc: dict[int, str] = {}
     for k_idx, slot, sign in zip(
         program.edge_stock.tolist(),
@@ -125,6 +138,63 @@ def _derivatives(program: Program) -> str:
         body.store(row, acc.get(k_idx, ZEROS))
     fn.emit("ret void")
     return fn.text()
+
+
+def _edge_tables(program: Program) -> str:
+    """The edges as constant arrays, for the looped ``@flows``."""
+    stock = ", ".join(f"i64 {int(v)}" for v in program.edge_stock) or "i64 0"
+    slot = ", ".join(f"i64 {int(v)}" for v in program.edge_slot) or "i64 0"
+    sign = ", ".join(f"double {double(float(v))}" for v in program.edge_sign) or "double 0.0"
+    n = max(len(program.edge_stock), 1)
+    return (
+        f"@edge_stock = internal constant [{n} x i64] [{stock}], align 8\n"
+        f"@edge_slot = internal constant [{n} x i64] [{slot}], align 8\n"
+        f"@edge_sign = internal constant [{n} x double] [{sign}], align 8\n"
+        + FLOWS.replace("@N@", str(n))
+    )
+
+
+FLOWS = f"""
+define internal void @flows({VEC}* noalias %R, i64 %krow, i64 %stocks, i64 %edges) {{
+entry:
+  br label %zhead
+zhead:
+  %k = phi i64 [0, %entry], [%k1, %zbody]
+  %zmore = icmp slt i64 %k, %stocks
+  br i1 %zmore, label %zbody, label %ehead
+zbody:
+  %kr = add i64 %krow, %k
+  %kp = getelementptr inbounds {VEC}, {VEC}* %R, i64 %kr
+  store {VEC} {ZEROS}, {VEC}* %kp, align 8
+  %k1 = add i64 %k, 1
+  br label %zhead
+ehead:
+  %e = phi i64 [0, %zhead], [%e1, %ebody]
+  %emore = icmp slt i64 %e, %edges
+  br i1 %emore, label %ebody, label %done
+ebody:
+  %sp = getelementptr inbounds [@N@ x i64], [@N@ x i64]* @edge_stock, i64 0, i64 %e
+  %stock = load i64, i64* %sp
+  %lp = getelementptr inbounds [@N@ x i64], [@N@ x i64]* @edge_slot, i64 0, i64 %e
+  %slot = load i64, i64* %lp
+  %gp = getelementptr inbounds [@N@ x double], [@N@ x double]* @edge_sign, i64 0, i64 %e
+  %sign = load double, double* %gp
+  %s1 = insertelement {VEC} undef, double %sign, i32 0
+  %signs = shufflevector {VEC} %s1, {VEC} undef, <{W} x i32> zeroinitializer
+  %vp = getelementptr inbounds {VEC}, {VEC}* %R, i64 %slot
+  %v = load {VEC}, {VEC}* %vp, align 8
+  %term = fmul {VEC} %signs, %v
+  %ar = add i64 %krow, %stock
+  %ap = getelementptr inbounds {VEC}, {VEC}* %R, i64 %ar
+  %a = load {VEC}, {VEC}* %ap, align 8
+  %sum = fadd {VEC} %a, %term
+  store {VEC} %sum, {VEC}* %ap, align 8
+  %e1 = add i64 %e, 1
+  br label %ehead
+done:
+  ret void
+}}
+"""
 
 
 # below this fraction of what a stock holds, the outflows of one step certainly fit in it
@@ -520,14 +590,45 @@ def _finite(which: str, order: I64) -> str:
     a lane where some value is not finite (a NaN or an infinity stays in a sum, and infinity
     times 0 is NaN), and rarely in a lane whose finite values overflow the sum; that lane is
     then searched value by value (``@first_bad``) and found sound, so the sum only decides
-    when to search, as the block kernel's sum of value * 0 does."""
+    when to search, as the block kernel's sum of value * 0 does. Written out for a short
+    order, a loop over ``@{which}_order`` for a long one."""
     fn = Function(f"define internal {VEC} @finite_{which}({VEC}* noalias %R)")
     body = _Body(fn)
-    total = ZEROS
-    for row in order.tolist():
-        total = body.op("fadd", total, body.load(row))
+    if len(order) > UNROLL:
+        array = f"[{len(order)} x i64]"
+        total = fn.value(
+            f"call {VEC} @sum_rows({VEC}* %R, i64* getelementptr ({array}, {array}* "
+            f"@{which}_order, i64 0, i64 0), i64 {len(order)})"
+        )
+    else:
+        total = ZEROS
+        for row in order.tolist():
+            total = body.op("fadd", total, body.load(row))
     fn.emit(f"ret {VEC} {body.op('fmul', total, ZEROS)}")
     return fn.text()
+
+
+SUM_ROWS = f"""
+define internal {VEC} @sum_rows({VEC}* noalias %R, i64* %order, i64 %n) {{
+entry:
+  br label %head
+head:
+  %k = phi i64 [0, %entry], [%k1, %body]
+  %acc = phi {VEC} [{ZEROS}, %entry], [%acc1, %body]
+  %more = icmp slt i64 %k, %n
+  br i1 %more, label %body, label %done
+body:
+  %op = getelementptr inbounds i64, i64* %order, i64 %k
+  %row = load i64, i64* %op
+  %rp = getelementptr inbounds {VEC}, {VEC}* %R, i64 %row
+  %v = load {VEC}, {VEC}* %rp, align 8
+  %acc1 = fadd {VEC} %acc, %v
+  %k1 = add i64 %k, 1
+  br label %head
+done:
+  ret {VEC} %acc
+}}
+"""
 
 
 def _step(
@@ -606,6 +707,8 @@ def module_text(program: Program, table: Tableau, variant: tuple[int, str] | Non
         equation_function("init", init, program.consts, program.n_slots),
         equation_function("first", code.first, program.consts, program.n_slots),
         _derivatives(program),
+        SUM_ROWS,
+        _edge_tables(program),
         _finite("init", program.init_check),
         _finite("check", program.check_order),
         _update(program, table, rows),
