@@ -120,9 +120,9 @@ INTERPRET_SECONDS = 1.5e-9  # numba kernels: per instruction, step, stage and ru
 INTERPRET_ONE_RUN = 7e-9  # the same for the one-run kernel (fewer than 10 runs)
 JIT_SECONDS = 0.05  # compiling a kernel: fixed part
 JIT_PER_INSTRUCTION = 6e-4  # and per three-address instruction of one evaluation, growing
-JIT_GROWTH = 2500  # with the size (x 1 + I / JIT_GROWTH): SIR 0.1 s, amazon (910) 0.5 s,
-# a generated model of 1,000 variables (5,400) 11 s: long straight-line blocks of vector
-# code leave LLVM's fast instruction selector for its slower general one
+JIT_GROWTH = 2500  # with the size (x 1 + I / JIT_GROWTH): SIR 0.1 s, amazon (910) 0.8 s at
+# O2, generated models of 1,000 and 10,000 variables (5,400 and 54,000) 0.5 s and 7.6 s at O0:
+# an overestimate for large models, which auto then leaves to the numba kernels longer
 NUMBA_LOAD_SECONDS = 1.0  # importing numba and loading its kernels, once per process
 AGAIN = 3  # a Program simulated this many times in a process is compiled
 
