@@ -13,6 +13,7 @@ gets the bits the scalar kernel gives that run (tested on every built-in model).
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from flywheel_sim._types import F64, I64
 from flywheel_sim.compile import ops, registers
@@ -149,14 +150,21 @@ class EquationWriter:
             return fn.value(f"call {VEC} @llvm.{_INTRINSIC[op]}.v{W}f64({VEC} {a})")
         return self.per_lane(_LIBM[op], a)
 
-    def per_lane(self, function: str, *args: str) -> str:
-        """``function`` (a scalar of scalars) called lane by lane."""
+    def per_lane(
+        self,
+        function: str,
+        *vectors: str,
+        prefix: Callable[[int], str] | None = None,
+        suffix: str = "",
+    ) -> str:
+        """``double @function(<prefix(lane)> lane of each vector <suffix>)`` in each lane."""
         fn = self.fn
         result = "undef"
         for lane in range(W):
-            scalars = [fn.value(f"extractelement {VEC} {v}, i32 {lane}", "e") for v in args]
-            call_args = ", ".join(f"double {s}" for s in scalars)
-            value = fn.value(f"call double @{function}({call_args})", "e")
+            head = prefix(lane) if prefix is not None else ""
+            scalars = [fn.value(f"extractelement {VEC} {v}, i32 {lane}", "e") for v in vectors]
+            args = ", ".join(f"double {x}" for x in scalars)
+            value = fn.value(f"call double @{function}({head}{args}{suffix})", "e")
             result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")
         return result
 
@@ -176,7 +184,7 @@ class EquationWriter:
         if op == ops.LOOKUP:
             x = self.load(sp - 1)
             k = f"i64 {arg}"
-            self.store(sp - 1, self.per_lane_lookup(x, k))
+            self.store(sp - 1, self.per_lane("lookup", x, suffix=f", {k}"))
             return
         if op == ops.SELECT:  # cond, yes, no
             cond, yes, no = self.load(sp - 3), self.load(sp - 2), self.load(sp - 1)
@@ -214,52 +222,32 @@ class EquationWriter:
         """DELAY(lag, initial) or HISTORY(when, initial) of history buffer ``buffer``, lane by
         lane; lane l of step i of the buffer is ``hist[buffer * span + i * W + l]``."""
         fn = self.fn
-        result = "undef"
         base = fn.value(f"mul i64 {buffer}, %span", "h")
-        for lane in range(W):
+        clock = (
+            "double %t, double %start, double %dt"
+            if op == ops.DELAY
+            else "double %start, double %dt"
+        )
+
+        def where(lane: int) -> str:
             at = fn.value(f"add i64 {base}, {lane}", "h")
             h = fn.value(f"getelementptr inbounds double, double* %hist, i64 {at}", "h")
-            a = fn.value(f"extractelement {VEC} {first}, i32 {lane}", "e")
-            b = fn.value(f"extractelement {VEC} {initial}, i32 {lane}", "e")
-            if op == ops.DELAY:
-                call = f"@delay_lane(double* {h}, i64 %recorded, double %t, double %start, "
-            else:
-                call = f"@history_lane(double* {h}, i64 %recorded, "
-            value = fn.value(
-                f"call double {call}double %dt, double {a}, double {b})"
-                if op == ops.DELAY
-                else f"call double {call}double %start, double %dt, double {a}, double {b})",
-                "e",
-            )
-            result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")
-        return result
+            return f"double* {h}, i64 %recorded, {clock}, "
+
+        name = "delay_lane" if op == ops.DELAY else "history_lane"
+        return self.per_lane(name, first, initial, prefix=where)
 
     def draw(self, name: str, site: int, a: str, b: str) -> str:
         """A random draw of call site ``site`` in each lane, from its run's stream."""
         fn = self.fn
-        result = "undef"
-        for lane in range(W):
+
+        def stream(lane: int) -> str:
             kp = fn.value(f"getelementptr inbounds i64, i64* %keys, i64 {lane}", "k")
             run_key = fn.value(f"load i64, i64* {kp}", "k")
             key = fn.value(f"call i64 @site_key(i64 {run_key}, i64 {site})", "k")
-            x = fn.value(f"extractelement {VEC} {a}, i32 {lane}", "e")
-            y = fn.value(f"extractelement {VEC} {b}, i32 {lane}", "e")
-            value = fn.value(
-                f"call double @draw_{name}(i64 {key}, i64 {site}, i64 %step, double {x}, "
-                f"double {y})",
-                "e",
-            )
-            result = fn.value(f"insertelement {VEC} {result}, double {value}, i32 {lane}")
-        return result
+            return f"i64 {key}, i64 {site}, i64 %step, "
 
-    def per_lane_lookup(self, x: str, table: str) -> str:
-        fn = self.fn
-        result = "undef"
-        for lane in range(W):
-            value = fn.value(f"extractelement {VEC} {x}, i32 {lane}", "e")
-            got = fn.value(f"call double @lookup(double {value}, {table})", "e")
-            result = fn.value(f"insertelement {VEC} {result}, double {got}, i32 {lane}")
-        return result
+        return self.per_lane(f"draw_{name}", a, b, prefix=stream)
 
     def write(self, code: I64, n_slots: int) -> str:
         self.n_slots = n_slots
